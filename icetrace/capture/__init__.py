@@ -1,0 +1,1 @@
+"""Capture input: file formats, link layers, IP/TCP reassembly and the packet source."""

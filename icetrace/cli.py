@@ -1,0 +1,57 @@
+"""The `icetrace` command line: a thin shell around the library."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from icetrace import __version__
+from icetrace.errors import IcetraceError
+from icetrace.exit_status import ExitStatus
+
+# Subcommand modules under icetrace.commands, in the order `--help` lists them.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="icetrace",
+        description="Reconstruct ICE negotiations (STUN/TURN/MS-TURN, SIP/SDP) from captures.",
+    )
+    parser.add_argument("--version", action="version", version=f"icetrace {__version__}")
+    parser.add_argument("--traceback", action="store_true", help="re-raise errors (debugging)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"icetrace.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help/--version
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(out)
+        return ExitStatus.OK
+    try:
+        status: int = args.run(args, out, err)
+        return status
+    except IcetraceError as exc:
+        if args.traceback:
+            raise
+        err.write(f"icetrace: {exc}\n")
+        return ExitStatus.BAD_INPUT
+    except BrokenPipeError:
+        return ExitStatus.OK

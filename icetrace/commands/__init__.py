@@ -1,0 +1,1 @@
+"""One module per CLI subcommand; each exports `register(subparsers)` and `run(args, out, err)`."""

@@ -1,0 +1,1 @@
+"""Message records: the plain values every later stage consumes."""

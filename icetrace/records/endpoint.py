@@ -1,0 +1,29 @@
+"""A transport address (IP and port) as it appears in every table and report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Endpoint:
+    """An IP address (text form, IPv6 compressed) and a port."""
+
+    ip: str
+    port: int
+
+    def __str__(self) -> str:
+        if ":" in self.ip:
+            return f"[{self.ip}]:{self.port}"
+        return f"{self.ip}:{self.port}"
+
+    @classmethod
+    def parse(cls, text: str) -> Endpoint:
+        """Read `IP:PORT` or `[IPv6]:PORT`; raises ValueError naming the text."""
+        if text.startswith("["):
+            host, sep, port = text[1:].partition("]:")
+        else:
+            host, sep, port = text.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f"not an IP:PORT transport address: {text!r}")
+        return cls(host, int(port))

@@ -1,0 +1,75 @@
+"""StunRecord: one STUN/TURN message or ChannelData frame, flattened for analysis.
+
+This is the contract between capture input (which builds records with the
+dissectors' codecs, never a Scapy packet per message) and the correlator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from icetrace.records.endpoint import Endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class RelayHop:
+    """How a message nested inside TURN travelled on the client<->server leg.
+
+    `via` is one of: "send-indication", "data-indication", "channeldata",
+    "ms-send-request", "ms-data-indication", "ms-multiplexed".
+    `client`/`server` are the TURN client's and server's transport addresses on
+    that leg, `peer` the remote peer the relay talks to (from XOR-PEER-ADDRESS,
+    DESTINATION-/REMOTE-ADDRESS, or the channel binding).
+    """
+
+    via: str
+    client: Endpoint
+    server: Endpoint
+    peer: Endpoint | None
+    channel: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StunRecord:
+    """A decoded message with Wireshark's frame number; never raises on bad bytes.
+
+    For a message found inside a Data/Send indication or ChannelData, `src`/`dst`
+    are the addresses of the outer packet and `relay` says how it was wrapped.
+    """
+
+    frame: int
+    time: float
+    src: Endpoint
+    dst: Endpoint
+    transport: str  # "udp" | "tcp"
+    kind: str  # "stun" | "channeldata"
+    dialect: str  # "rfc5389" | "rfc3489" | "ms-turn" | "ms-ice" | "ms-ice2" | "" for channeldata
+    method: str  # "binding", "allocate", ... ; "" for channeldata
+    cls: str  # "request" | "indication" | "success" | "error" | ""
+    type: int  # the 16-bit message type (ChannelData: the channel number)
+    transaction_id: str  # hex; 32 digits for classic/MS 128-bit ids, 24 otherwise
+    attributes: tuple[str, ...] = ()  # attribute names in wire order (unknown: "0xABCD")
+    addresses: dict[str, Endpoint] = field(default_factory=dict)  # decoded, by attribute name
+    error_code: int | None = None
+    error_reason: str | None = None
+    username: bytes | None = None  # raw value, MS NUL padding included
+    realm: str | None = None
+    nonce: str | None = None
+    software: str | None = None
+    priority: int | None = None
+    use_candidate: bool = False
+    ice_role: str | None = None  # "controlling" | "controlled"
+    tie_breaker: int | None = None
+    nomination: int | None = None
+    candidate_identifier: str | None = None  # MS-ICE2 foundation, NULs stripped
+    implementation_version: int | None = None  # MS-ICE2 0x8070
+    ms_version: int | None = None  # MS-TURN 0x8008
+    lifetime: int | None = None
+    channel_number: int | None = None
+    requested_transport: int | None = None  # IP protocol number
+    fingerprint: str = "absent"  # "ok" | "ok-legacy" | "bad" | "absent"
+    integrity: str = "absent"  # "absent" | "unknown-key" | "ok" | "bad"
+    relay: RelayHop | None = None
+    payload_length: int = 0  # DATA attribute / ChannelData payload bytes
+    anomalies: tuple[str, ...] = ()  # "attribute/XOR-MAPPED-ADDRESS: value is 6 bytes, expected 8"
+    raw: bytes = b""  # the message bytes, kept for integrity checks once keys are known

@@ -1,0 +1,23 @@
+"""One UDP datagram or one reassembled TCP chunk, with the frame that carried it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from icetrace.records.endpoint import Endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class TransportPacket:
+    """What the packet source hands on: a transport payload and where it came from.
+
+    `frame` is Wireshark's 1-based frame number (for TCP, the frame holding the
+    payload's last byte); `time` is epoch seconds as a float.
+    """
+
+    frame: int
+    time: float
+    src: Endpoint
+    dst: Endpoint
+    transport: str  # "udp" | "tcp"
+    payload: bytes

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up icetrace on a Debian machine: system tools the tests use, and a virtualenv in .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(tshark)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -eq 0 ]]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "setup: please install: ${missing[*]} (tests that need them are skipped)" >&2
+    fi
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[dev]'

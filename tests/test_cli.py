@@ -1,0 +1,27 @@
+import io
+
+from icetrace import __version__
+from icetrace.cli import main
+from icetrace.records.endpoint import Endpoint
+
+
+def test_version_prints_and_exits_zero(capsys):
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_no_command_prints_help():
+    out = io.StringIO()
+    assert main([], stdout=out) == 0
+    assert "usage: icetrace" in out.getvalue()
+
+
+def test_bad_option_exits_two():
+    assert main(["--no-such-option"], stderr=io.StringIO()) == 2
+
+
+def test_endpoint_text_forms_round_trip():
+    assert str(Endpoint("84.155.254.180", 50033)) == "84.155.254.180:50033"
+    assert str(Endpoint("2001:db8::1", 3478)) == "[2001:db8::1]:3478"
+    assert Endpoint.parse("[2001:db8::1]:3478") == Endpoint("2001:db8::1", 3478)
+    assert Endpoint.parse("10.0.0.1:5060") == Endpoint("10.0.0.1", 5060)
