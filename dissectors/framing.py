@@ -1,0 +1,100 @@
+"""Split reassembled TCP byte streams into STUN-family frames.
+
+Plain RFC 5389/8656 streams (STUN self-delimits, ChannelData padded to 4), RFC
+4571 length framing (ICE-TCP, RFC 6544; MS-ICE2 over TCP), and the MS-TURN TCP
+framing of [MS-TURN] 2.1.4 (0x02 control / 0x03 data, reserved, length).
+Each splitter returns the complete frames and how many bytes it consumed, so the
+caller keeps the rest for the next segment.
+"""
+
+from __future__ import annotations
+
+import struct
+
+_COOKIE = b"\x21\x12\xa4\x42"
+_MS_PSEUDO_TLS_CLIENT = b"\x16\x03\x01\x00\x2d\x01\x00\x00\x29\x03\x01"
+_MS_PSEUDO_TLS_SERVER = b"\x16\x03\x01\x00\x4e\x02\x00\x00\x46\x03\x01"
+
+
+def detect_tcp_framing(first: bytes) -> str | None:
+    """'stun', 'rfc4571', 'ms-turn-tcp', 'ms-pseudo-tls' or None from a stream's first bytes."""
+    if len(first) >= 12 and first[0] in (2, 3) and first[1] == 0 and first[8:12] == _COOKIE:
+        return "ms-turn-tcp"
+    if len(first) >= 8 and first[0] < 0x40 and first[4:8] == _COOKIE:
+        return "stun"
+    if len(first) >= 10 and first[2] < 0x40 and first[6:10] == _COOKIE:
+        return "rfc4571"
+    if first[:11] in (_MS_PSEUDO_TLS_CLIENT, _MS_PSEUDO_TLS_SERVER):
+        return "ms-pseudo-tls"
+    if len(first) >= 4 and first[0] in (2, 3) and first[1] == 0:
+        # MS-TURN framing around a cookie-less (TURN-08) message: check the inner length
+        inner = struct.unpack_from("!H", first, 2)[0]
+        if (
+            len(first) >= 8
+            and first[4] < 0x40
+            and 20 + struct.unpack_from("!H", first, 6)[0] == inner
+        ):
+            return "ms-turn-tcp"
+    return None
+
+
+def split_stun_stream(buf: bytes) -> tuple[list[bytes], int]:
+    """STUN messages and ChannelData frames back to back (RFC 8656 12.5 pads ChannelData)."""
+    frames: list[bytes] = []
+    pos = 0
+    n = len(buf)
+    while pos + 4 <= n:
+        b0 = buf[pos]
+        length = struct.unpack_from("!H", buf, pos + 2)[0]
+        if b0 < 0x40:
+            size = 20 + length
+        elif 0x40 <= b0 <= 0x7F or (b0 == 0xFF and buf[pos + 1] == 0x10):
+            size = 4 + length
+            size += -size % 4
+        else:
+            break  # not a frame boundary: the caller decides how to resync
+        if pos + size > n:
+            break
+        frames.append(bytes(buf[pos : pos + size]))
+        pos += size
+    return frames, pos
+
+
+def split_rfc4571(buf: bytes) -> tuple[list[bytes], int]:
+    """RFC 4571: a 16-bit length before every packet (STUN, RTP and RTCP alike)."""
+    frames: list[bytes] = []
+    pos = 0
+    n = len(buf)
+    while pos + 2 <= n:
+        length = struct.unpack_from("!H", buf, pos)[0]
+        if pos + 2 + length > n:
+            break
+        frames.append(bytes(buf[pos + 2 : pos + 2 + length]))
+        pos += 2 + length
+    return frames, pos
+
+
+def split_msturn_tcp(buf: bytes) -> tuple[list[tuple[int, bytes]], int]:
+    """[MS-TURN] 2.1.4: (frame type 2=control/3=data, payload) for each framed message."""
+    frames: list[tuple[int, bytes]] = []
+    pos = 0
+    n = len(buf)
+    while pos + 4 <= n:
+        kind = buf[pos]
+        if kind not in (2, 3):
+            break
+        length = struct.unpack_from("!H", buf, pos + 2)[0]
+        if pos + 4 + length > n:
+            break
+        frames.append((kind, bytes(buf[pos + 4 : pos + 4 + length])))
+        pos += 4 + length
+    return frames, pos
+
+
+def frame_msturn_tcp(kind: int, payload: bytes) -> bytes:
+    """Wrap one message in the MS-TURN TCP framing header."""
+    return struct.pack("!BBH", kind, 0, len(payload)) + payload
+
+
+def frame_rfc4571(payload: bytes) -> bytes:
+    return struct.pack("!H", len(payload)) + payload
