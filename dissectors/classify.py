@@ -30,7 +30,9 @@ def looks_like_stun(data: bytes) -> bool:
     if 20 + length != n:
         return False
     if data[4:8] == b"\x21\x12\xa4\x42":
-        return length % 4 == 0 or data[20:24][:2] == b"\x00\x0f"
+        # cookie + exact length is strong enough; some agents (WhatsApp, MS-TURN)
+        # send lengths that are not multiples of 4, and the decoder flags that
+        return True
     # No cookie: RFC 3489 / MS legacy. Accept the enum values those specs define,
     # and RFC 5389-style method/class values with methods up to 0xFF.
     msg_type = (data[0] << 8) | data[1]

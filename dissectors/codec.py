@@ -142,6 +142,8 @@ def _decode_error_code(value: bytes, header: bytes) -> tuple[int, str]:
         raise ValueError(f"value is {len(value)} bytes, expected at least 4")
     cls = value[2] & 0x07
     number = value[3]
+    if not 3 <= cls <= 6 or number > 99:
+        raise ValueError(f"class {cls} / number {number} is not a valid code (300-699)")
     return cls * 100 + number, value[4:].decode("utf-8", errors="replace").rstrip("\x00")
 
 
@@ -203,9 +205,12 @@ def _encode_short_pair(value: tuple[int, int], header: bytes) -> bytes:
 
 
 def _decode_ms_sequence(value: bytes, header: bytes) -> tuple[bytes, int]:
-    # [MS-TURN] 2.2.2.16: connection ID (20 bytes) + sequence number
+    # [MS-TURN] 2.2.2.16: connection ID (20 bytes) + sequence number. Teams clients
+    # send the 4-byte sequence number alone in Allocate requests (ntop teams.pcap).
+    if len(value) == 4:
+        return b"", int.from_bytes(value, "big")
     if len(value) != 24:
-        raise ValueError(f"value is {len(value)} bytes, expected 24")
+        raise ValueError(f"value is {len(value)} bytes, expected 24 (or 4)")
     return value[:20], int.from_bytes(value[20:], "big")
 
 
@@ -828,7 +833,7 @@ class StunBuilder:
         return bytes(msg)
 
     def _encode_attr(self, attr: Attr, header: bytes, padded: bool) -> bytes:
-        code = attr.key if isinstance(attr.key, int) else _code_for(attr.key, self.dialect)
+        code = attr.key if isinstance(attr.key, int) else code_for(attr.key, self.dialect)
         if attr.raw is not None:
             value = attr.raw
         else:
@@ -840,7 +845,8 @@ class StunBuilder:
         return out
 
 
-def _code_for(name: str, dialect: str) -> int:
+def code_for(name: str, dialect: str = "rfc5389") -> int:
+    """Attribute code for a registry name, honouring the legacy dialects' names."""
     if dialect in ("ms-turn", "rfc3489", "ms-ice"):
         for code, spec in _LEGACY_OVERRIDES.items():
             if spec.name == name:
