@@ -72,6 +72,25 @@ def _dialect_of(pkt: Packet | None) -> str:
     return "rfc5389"
 
 
+class TypedValue:
+    """A typed attribute value given when building, e.g. ("1.2.3.4", 5) for an address.
+
+    Wrapped because Scapy reads tuples and lists in a field as ranges or sets of
+    packets to generate; the codec encodes the value when the packet is built.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TypedValue) and other.value == self.value
+
+
 class AttributeTypeField(XShortEnumField):
     """Shows the attribute's name as the message's dialect reads it (MS-TURN swaps some)."""
 
@@ -84,11 +103,18 @@ class AttributeTypeField(XShortEnumField):
 class AttributeValueField(StrLenField):
     """Raw value bytes on the wire; accepts a typed value when building and shows it decoded."""
 
+    def any2i(self, pkt: Packet | None, x: Any) -> Any:
+        if x is None or isinstance(x, (bytes, bytearray, TypedValue)):
+            return x
+        return TypedValue(x)
+
     def i2m(self, pkt: Packet | None, x: Any) -> bytes:
         if x is None:
             return b""
         if isinstance(x, (bytes, bytearray)):
             return bytes(x)
+        if isinstance(x, TypedValue):
+            x = x.value
         spec = codec.attribute_spec(pkt.type if pkt is not None else 0, _dialect_of(pkt))
         encoded: bytes = codec.CODECS[spec.kind].encode(x, _header_of(pkt))
         return encoded
@@ -114,6 +140,8 @@ class STUNAttribute(Packet):
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("value") is not None and not isinstance(kwargs["value"], (bytes, Packet)):
+            kwargs["value"] = TypedValue(kwargs["value"])  # see TypedValue
         if isinstance(kwargs.get("type"), str):
             kwargs["type"] = codec.code_for(kwargs["type"], kwargs.pop("dialect", "rfc5389"))
         super().__init__(*args, **kwargs)
@@ -134,7 +162,7 @@ class STUNAttribute(Packet):
     @property
     def decoded(self) -> Any:
         spec = codec.attribute_spec(self.type, _dialect_of(self))
-        raw = self.value if isinstance(self.value, bytes) else self.fields_desc[2].i2m(self, self.value)
+        raw = self.fields_desc[2].i2m(self, self.value)
         try:
             return codec.CODECS[spec.kind].decode(raw, _header_of(self))
         except (ValueError, struct.error):
@@ -282,7 +310,11 @@ class STUN(Packet):
         if isinstance(err, tuple):
             text += f" error={err[0]}"
         for attr in d.attributes:
-            if isinstance(attr.value, tuple) and len(attr.value) == 2 and isinstance(attr.value[0], str):
+            if (
+                isinstance(attr.value, tuple)
+                and len(attr.value) == 2
+                and isinstance(attr.value[0], str)
+            ):
                 text += f" {attr.name}={attr.value[0]}:{attr.value[1]}"
         return text
 
