@@ -197,7 +197,8 @@ def _decode_short_pair(value: bytes, header: bytes) -> tuple[int, int]:
     # MS-SERVICE-QUALITY (stream type, quality); GOOG-NETWORK-INFO (id, cost)
     if len(value) != 4:
         raise ValueError(f"value is {len(value)} bytes, expected 4")
-    return struct.unpack("!HH", value)  # type: ignore[return-value]
+    first, second = struct.unpack("!HH", value)
+    return int(first), int(second)
 
 
 def _encode_short_pair(value: tuple[int, int], header: bytes) -> bytes:

@@ -1,0 +1,206 @@
+"""Link layers, IPv4/IPv6 (extension headers, fragment reassembly) down to UDP/TCP.
+
+Written as plain byte arithmetic because it runs once per captured frame: a
+gigabyte capture is over a million frames, nearly all RTP.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from dataclasses import dataclass
+
+from icetrace.capture.reader import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_IPV4,
+    LINKTYPE_IPV6,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    LINKTYPE_LOOP,
+    LINKTYPE_NULL,
+    LINKTYPE_RAW,
+    LINKTYPE_RAW_ALT12,
+    LINKTYPE_RAW_ALT14,
+)
+
+_ETH_VLAN = (0x8100, 0x88A8, 0x9100)
+_IPV6_EXTENSIONS = (0, 43, 60, 135, 139, 140)  # hop-by-hop, routing, dest opts, mobility, HIP, shim6
+_FRAGMENT_TIMEOUT = 30.0  # seconds a partial datagram waits for its other fragments
+_MAX_PENDING_DATAGRAMS = 4096
+
+
+@dataclass(slots=True)
+class IpPacket:
+    """An IP datagram's transport part: protocol number, addresses (packed), payload."""
+
+    version: int
+    src: bytes
+    dst: bytes
+    protocol: int
+    payload: bytes
+
+
+def ip_offset(linktype: int, data: bytes) -> int:
+    """Offset of the IP header in a frame, or -1 when the frame carries no IP."""
+    if linktype == LINKTYPE_ETHERNET:
+        if len(data) < 14:
+            return -1
+        ethertype = (data[12] << 8) | data[13]
+        offset = 14
+        while ethertype in _ETH_VLAN and len(data) >= offset + 4:
+            ethertype = (data[offset + 2] << 8) | data[offset + 3]
+            offset += 4
+        return offset if ethertype in (0x0800, 0x86DD) else -1
+    if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_ALT12, LINKTYPE_RAW_ALT14, LINKTYPE_IPV4, LINKTYPE_IPV6):
+        return 0
+    if linktype == LINKTYPE_LINUX_SLL:
+        if len(data) < 16:
+            return -1
+        proto = (data[14] << 8) | data[15]
+        return 16 if proto in (0x0800, 0x86DD) else -1
+    if linktype == LINKTYPE_LINUX_SLL2:
+        if len(data) < 20:
+            return -1
+        proto = (data[0] << 8) | data[1]
+        return 20 if proto in (0x0800, 0x86DD) else -1
+    if linktype in (LINKTYPE_NULL, LINKTYPE_LOOP):
+        if len(data) < 4:
+            return -1
+        family = struct.unpack_from("<I" if linktype == LINKTYPE_NULL and data[0] else ">I", data)[0]
+        return 4 if family in (2, 24, 28, 30) else -1
+    return -1
+
+
+class IpDecoder:
+    """Turns frames into IP datagrams, reassembling IPv4 and IPv6 fragments."""
+
+    def __init__(self) -> None:
+        # (version, src, dst, id, protocol) -> (first seen time, {offset: bytes}, total or -1)
+        self._pending: dict[tuple[int, bytes, bytes, int, int], list[object]] = {}
+        self.fragments_dropped = 0
+
+    def decode(self, data: bytes, offset: int, time: float) -> IpPacket | None:
+        if offset < 0 or len(data) < offset + 20:
+            return None
+        version = data[offset] >> 4
+        if version == 4:
+            ihl = (data[offset] & 0x0F) * 4
+            total = (data[offset + 2] << 8) | data[offset + 3]
+            end = min(offset + total, len(data)) if total >= ihl else len(data)
+            protocol = data[offset + 9]
+            src = data[offset + 12 : offset + 16]
+            dst = data[offset + 16 : offset + 20]
+            flags_frag = (data[offset + 6] << 8) | data[offset + 7]
+            payload = data[offset + ihl : end]
+            if flags_frag & 0x3FFF:  # MF set or offset non-zero
+                ident = (data[offset + 4] << 8) | data[offset + 5]
+                more = bool(flags_frag & 0x2000)
+                frag_offset = (flags_frag & 0x1FFF) * 8
+                whole = self._reassemble((4, src, dst, ident, protocol), frag_offset, more, payload, time)
+                if whole is None:
+                    return None
+                payload = whole
+            return IpPacket(4, src, dst, protocol, payload)
+        if version == 6:
+            if len(data) < offset + 40:
+                return None
+            plen = (data[offset + 4] << 8) | data[offset + 5]
+            next_header = data[offset + 6]
+            src = data[offset + 8 : offset + 24]
+            dst = data[offset + 24 : offset + 40]
+            pos = offset + 40
+            end = min(pos + plen, len(data)) if plen else len(data)
+            fragment: tuple[int, bool, int] | None = None
+            while True:
+                if next_header in _IPV6_EXTENSIONS:
+                    if pos + 2 > end:
+                        return None
+                    hdr_len = (data[pos + 1] + 1) * 8
+                    next_header = data[pos]
+                    pos += hdr_len
+                elif next_header == 51:  # AH: length in 4-byte units, minus 2
+                    if pos + 2 > end:
+                        return None
+                    hdr_len = (data[pos + 1] + 2) * 4
+                    next_header = data[pos]
+                    pos += hdr_len
+                elif next_header == 44:  # Fragment header
+                    if pos + 8 > end:
+                        return None
+                    off_flags = (data[pos + 2] << 8) | data[pos + 3]
+                    ident = struct.unpack_from("!I", data, pos + 4)[0]
+                    fragment = (off_flags & 0xFFF8, bool(off_flags & 1), ident)
+                    next_header = data[pos]
+                    pos += 8
+                else:
+                    break
+            payload = data[pos:end]
+            if fragment is not None:
+                frag_offset, more, ident = fragment
+                whole = self._reassemble((6, src, dst, ident, next_header), frag_offset, more, payload, time)
+                if whole is None:
+                    return None
+                payload = whole
+            return IpPacket(6, src, dst, next_header, payload)
+        return None
+
+    def _reassemble(
+        self,
+        key: tuple[int, bytes, bytes, int, int],
+        offset: int,
+        more: bool,
+        payload: bytes,
+        time: float,
+    ) -> bytes | None:
+        entry = self._pending.get(key)
+        if entry is None:
+            if len(self._pending) >= _MAX_PENDING_DATAGRAMS:
+                self._expire(time, force=True)
+            entry = [time, {}, -1]
+            self._pending[key] = entry
+        pieces: dict[int, bytes] = entry[1]  # type: ignore[assignment]
+        pieces[offset] = payload
+        if not more:
+            entry[2] = offset + len(payload)
+        total = entry[2]
+        if not isinstance(total, int) or total < 0:
+            return None
+        # complete when the pieces cover [0, total) without a gap
+        covered = 0
+        for start in sorted(pieces):
+            if start > covered:
+                return None
+            covered = max(covered, start + len(pieces[start]))
+        if covered < total:
+            return None
+        buf = bytearray(total)
+        for start in sorted(pieces):
+            piece = pieces[start][: max(0, total - start)]
+            buf[start : start + len(piece)] = piece
+        del self._pending[key]
+        if len(self._pending) > 64:
+            self._expire(time)
+        return bytes(buf)
+
+    def _expire(self, now: float, force: bool = False) -> None:
+        for key, entry in list(self._pending.items()):
+            first = entry[0]
+            if force or (isinstance(first, float) and now - first > _FRAGMENT_TIMEOUT):
+                del self._pending[key]
+                self.fragments_dropped += 1
+                if force:
+                    break
+
+
+_ADDRESS_TEXT: dict[bytes, str] = {}
+
+
+def address_text(packed: bytes) -> str:
+    """Packed IPv4/IPv6 address as text, cached: the same few addresses recur constantly."""
+    text = _ADDRESS_TEXT.get(packed)
+    if text is None:
+        family = socket.AF_INET if len(packed) == 4 else socket.AF_INET6
+        text = socket.inet_ntop(family, packed)
+        if len(_ADDRESS_TEXT) < 65536:
+            _ADDRESS_TEXT[packed] = text
+    return text

@@ -1,0 +1,246 @@
+"""The packet source: frames in, only the transport payloads that may be STUN/TURN/SIP out.
+
+RTP, RTCP and DTLS are recognised from one byte (RFC 7983) and only counted per
+5-tuple (for the media table); nothing else about them is built. TCP flows are
+followed only when their first bytes look like a STUN framing or SIP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from dissectors.framing import detect_tcp_framing
+from icetrace.capture.network import IpDecoder, address_text, ip_offset
+from icetrace.capture.reader import CaptureReader, ReadProblem
+from icetrace.capture.tcp_stream import TcpDirection
+from icetrace.records.endpoint import Endpoint
+from icetrace.records.media_flow import MediaFlow
+from icetrace.records.transport_packet import TransportPacket
+
+_SIP_STARTS = (
+    b"SIP/2.0 ",
+    b"INVITE ",
+    b"ACK ",
+    b"BYE ",
+    b"CANCEL ",
+    b"OPTIONS ",
+    b"REGISTER ",
+    b"PRACK ",
+    b"UPDATE ",
+    b"INFO ",
+    b"SUBSCRIBE ",
+    b"NOTIFY ",
+    b"REFER ",
+    b"MESSAGE ",
+    b"SERVICE ",
+    b"PUBLISH ",
+    b"BENOTIFY ",
+)
+_MEDIA_KIND = {}
+for _b in range(256):
+    if 128 <= _b <= 191:
+        _MEDIA_KIND[_b] = "rtp"
+    elif 20 <= _b <= 63:
+        _MEDIA_KIND[_b] = "dtls"
+    elif 16 <= _b <= 19:
+        _MEDIA_KIND[_b] = "zrtp"
+
+
+def looks_like_sip(payload: bytes) -> bool:
+    return payload[:1].isalpha() and payload.startswith(_SIP_STARTS)
+
+
+class PacketSource:
+    """Iterate TransportPackets of interest from one or more captures, in file order."""
+
+    def __init__(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        include_sip: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.include_sip = include_sip
+        self.progress = progress
+        self.problems: list[ReadProblem] = []
+        self.frames_read = 0
+        self.formats: dict[str, str] = {}
+        self._media: dict[tuple[bytes, int, bytes, int, str, str], list[int | float]] = {}
+        self._stun_pairs: set[tuple[bytes, int, bytes, int]] = set()
+
+    def mark_turn_path(self, a: tuple[bytes, int], b: tuple[bytes, int]) -> None:
+        self._stun_pairs.add((a[0], a[1], b[0], b[1]))
+        self._stun_pairs.add((b[0], b[1], a[0], a[1]))
+
+    def __iter__(self) -> Iterator[TransportPacket]:
+        for path in self.paths:
+            yield from self._one(path)
+
+    def _one(self, path: Path) -> Iterator[TransportPacket]:
+        reader = CaptureReader(path)
+        ipdec = IpDecoder()
+        tcp: dict[tuple[bytes, int, bytes, int], TcpDirection | None] = {}  # None: not followed
+        stun_pairs = self._stun_pairs
+        media = self._media
+        include_sip = self.include_sip
+        media_kind = _MEDIA_KIND
+        progress = self.progress
+        try:
+            for frame in reader:
+                self.frames_read += 1
+                if progress is not None and not frame.number & 0x3FFF:
+                    progress(reader.bytes_read, frame.number)
+                data = frame.data
+                ip = ipdec.decode(data, ip_offset(frame.linktype, data), frame.time)
+                if ip is None:
+                    continue
+                proto = ip.protocol
+                p = ip.payload
+                if proto == 17:
+                    if len(p) < 8:
+                        continue
+                    sport = (p[0] << 8) | p[1]
+                    dport = (p[2] << 8) | p[3]
+                    payload = p[8:]
+                    if not payload:
+                        continue
+                    b0 = payload[0]
+                    if b0 < 4:
+                        if len(payload) < 20 or 20 + ((payload[2] << 8) | payload[3]) != len(payload):
+                            continue
+                        stun_pairs.add((ip.src, sport, ip.dst, dport))
+                        stun_pairs.add((ip.dst, dport, ip.src, sport))
+                    elif 64 <= b0 <= 79 or (b0 == 0xFF and payload[1:2] == b"\x10"):
+                        if (ip.src, sport, ip.dst, dport) not in stun_pairs:
+                            self._count(
+                                media,
+                                ip.src,
+                                sport,
+                                ip.dst,
+                                dport,
+                                "udp",
+                                "other",
+                                frame.number,
+                                frame.time,
+                                len(payload),
+                            )
+                            continue
+                        self._count(
+                            media,
+                            ip.src,
+                            sport,
+                            ip.dst,
+                            dport,
+                            "udp",
+                            "channeldata",
+                            frame.number,
+                            frame.time,
+                            len(payload),
+                        )
+                    else:
+                        kind = media_kind.get(b0)
+                        if kind is not None:
+                            if kind == "rtp" and len(payload) > 1 and 192 <= payload[1] <= 223:
+                                kind = "rtcp"
+                            self._count(
+                                media, ip.src, sport, ip.dst, dport, "udp", kind, frame.number, frame.time, len(payload)
+                            )
+                            continue
+                        if not (include_sip and looks_like_sip(payload)):
+                            continue
+                    yield TransportPacket(
+                        frame.number,
+                        frame.time,
+                        Endpoint(address_text(ip.src), sport),
+                        Endpoint(address_text(ip.dst), dport),
+                        "udp",
+                        payload,
+                    )
+                elif proto == 6:
+                    if len(p) < 20:
+                        continue
+                    sport = (p[0] << 8) | p[1]
+                    dport = (p[2] << 8) | p[3]
+                    seq = (p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7]
+                    offset = (p[12] >> 4) * 4
+                    flags = p[13]
+                    payload = p[offset:]
+                    key = (ip.src, sport, ip.dst, dport)
+                    state = tcp.get(key)
+                    if state is None:
+                        if key in tcp:
+                            continue  # a flow we decided not to follow
+                        state = tcp[key] = TcpDirection()
+                    if state.follow is None and payload:
+                        reverse = tcp.get((ip.dst, dport, ip.src, sport))
+                        follow = bool(
+                            detect_tcp_framing(payload)
+                            or (include_sip and looks_like_sip(payload))
+                            or (reverse is not None and reverse.follow)
+                        )
+                        if not follow:
+                            tcp[key] = None
+                            continue
+                        state.follow = True
+                    for chunk, fno, ftime in state.accept(seq, payload, bool(flags & 0x02), frame.number, frame.time):
+                        yield TransportPacket(
+                            fno,
+                            ftime,
+                            Endpoint(address_text(ip.src), sport),
+                            Endpoint(address_text(ip.dst), dport),
+                            "tcp",
+                            chunk,
+                        )
+        finally:
+            self.problems.extend(reader.problems)
+            self.formats[str(path)] = reader.format
+
+    @staticmethod
+    def _count(
+        media: dict[tuple[bytes, int, bytes, int, str, str], list[int | float]],
+        src: bytes,
+        sport: int,
+        dst: bytes,
+        dport: int,
+        transport: str,
+        kind: str,
+        frame: int,
+        time: float,
+        size: int,
+    ) -> None:
+        key = (src, sport, dst, dport, transport, kind)
+        entry = media.get(key)
+        if entry is None:
+            media[key] = [frame, time, frame, time, 1, size]
+        else:
+            entry[2] = frame
+            entry[3] = time
+            entry[4] += 1
+            entry[5] += size
+
+    def media_flows(self) -> list[MediaFlow]:
+        """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame."""
+        flows = [
+            MediaFlow(
+                Endpoint(address_text(src), sport),
+                Endpoint(address_text(dst), dport),
+                transport,
+                kind,
+                int(v[0]),
+                float(v[1]),
+                int(v[2]),
+                float(v[3]),
+                int(v[4]),
+                int(v[5]),
+            )
+            for (src, sport, dst, dport, transport, kind), v in self._media.items()
+        ]
+        flows.sort(key=lambda f: f.first_frame)
+        return flows
+
+
+def iter_transport_packets(path: str | Path, *, include_sip: bool = True) -> Iterator[TransportPacket]:
+    """TransportPackets of one capture (see PacketSource for the filtering rules)."""
+    yield from PacketSource([path], include_sip=include_sip)

@@ -1,0 +1,295 @@
+"""Capture file readers: pcap, pcapng, Network Monitor 2.x, optionally gzip-compressed.
+
+The format is told from the first bytes, not the file name. Frames are numbered
+from 1 exactly as Wireshark numbers them. Reading streams through a buffered file,
+so memory does not grow with the capture. A damaged file yields every intact frame
+and records one `ReadProblem` naming the file, byte offset and frame.
+"""
+
+from __future__ import annotations
+
+import calendar
+import gzip
+import io
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, cast
+
+from icetrace.errors import InputError
+
+# Link-layer types (tcpdump.org LINKTYPE_*), as the link decoder understands them.
+LINKTYPE_NULL = 0
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101
+LINKTYPE_RAW_ALT12 = 12
+LINKTYPE_RAW_ALT14 = 14
+LINKTYPE_LOOP = 108
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_IPV4 = 228
+LINKTYPE_IPV6 = 229
+LINKTYPE_LINUX_SLL2 = 276
+LINKTYPE_NETMON_UNSUPPORTED = -1  # a Network Monitor media type we cannot decode
+
+# Network Monitor media types ([MS-CAP]/Wireshark netmon.c) -> LINKTYPE
+_NETMON_MEDIA = {1: LINKTYPE_ETHERNET}
+
+_READ_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One captured frame: Wireshark's frame number, epoch time, link type, bytes."""
+
+    number: int
+    time: float
+    linktype: int
+    data: bytes
+    orig_len: int
+
+
+@dataclass(slots=True)
+class ReadProblem:
+    """Damage found while reading; analysis of the other frames goes on."""
+
+    path: str
+    offset: int
+    frame: int  # the frame number at which the damage starts
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: offset {self.offset}, frame {self.frame}: {self.message}"
+
+
+@dataclass
+class CaptureReader:
+    """Iterate the frames of one capture file; `problems` fills in as reading goes."""
+
+    path: Path
+    problems: list[ReadProblem] = field(default_factory=list)
+    format: str = ""
+    bytes_read: int = 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        with _open(self.path) as fh:
+            head = cast(io.BufferedReader, fh).peek(64)[:64]
+            magic = head[:4]
+            if magic in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
+                self.format = "pcap"
+                yield from self._pcap(fh)
+            elif magic == b"\x0a\x0d\x0d\x0a":
+                self.format = "pcapng"
+                yield from self._pcapng(fh)
+            elif magic == b"GMBU":
+                self.format = "netmon2"
+                yield from self._netmon(fh)
+            elif magic == b"RTSS":
+                raise InputError(f"{self.path}: Network Monitor 1.x captures are not supported")
+            else:
+                raise InputError(f"{self.path}: not a capture file (pcap, pcapng or Network Monitor)")
+
+    def _problem(self, offset: int, frame: int, message: str) -> None:
+        self.problems.append(ReadProblem(str(self.path), offset, frame, message))
+
+    # -- pcap -----------------------------------------------------------------
+
+    def _pcap(self, fh: BinaryIO) -> Iterator[Frame]:
+        header = fh.read(24)
+        if len(header) < 24:
+            raise InputError(f"{self.path}: pcap header is cut short ({len(header)} of 24 bytes)")
+        magic = header[:4]
+        endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+        nanos = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+        linktype = struct.unpack(endian + "I", header[20:24])[0] & 0x0FFFFFFF
+        divisor = 1e9 if nanos else 1e6
+        rec = struct.Struct(endian + "IIII")
+        offset = 24
+        number = 0
+        read = fh.read
+        while True:
+            rh = read(16)
+            if not rh:
+                break
+            number += 1
+            if len(rh) < 16:
+                self._problem(offset, number, "record header cut short (file truncated)")
+                break
+            sec, frac, incl, orig = rec.unpack(rh)
+            if incl > 262144 * 4:
+                self._problem(offset, number, f"record length {incl} is implausible; stopping")
+                break
+            data = read(incl)
+            if len(data) < incl:
+                self._problem(offset, number, f"frame cut short: {len(data)} of {incl} bytes (file truncated)")
+                break
+            offset += 16 + incl
+            self.bytes_read = offset
+            yield Frame(number, sec + frac / divisor, linktype, data, orig)
+
+    # -- pcapng ---------------------------------------------------------------
+
+    def _pcapng(self, fh: BinaryIO) -> Iterator[Frame]:
+        endian = "<"
+        interfaces: list[tuple[int, float, int]] = []  # (linktype, seconds per unit, snaplen)
+        offset = 0
+        number = 0
+        read = fh.read
+        while True:
+            bh = read(8)
+            if not bh:
+                break
+            if len(bh) < 8:
+                self._problem(offset, number + 1, "block header cut short (file truncated)")
+                break
+            btype_raw = bh[:4]
+            if btype_raw == b"\x0a\x0d\x0d\x0a":
+                bom = read(4)
+                if len(bom) < 4:
+                    self._problem(offset, number + 1, "section header cut short")
+                    break
+                endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+                blen = struct.unpack(endian + "I", bh[4:8])[0]
+                body = bom + read(max(0, blen - 12))
+                interfaces = []
+            else:
+                blen = struct.unpack(endian + "I", bh[4:8])[0]
+                if blen < 12 or blen % 4 or blen > 1 << 26:
+                    self._problem(offset, number + 1, f"corrupt block length {blen}; stopping")
+                    break
+                body = read(blen - 8)
+            if len(body) < blen - 8:
+                self._problem(offset, number + 1, "block cut short (file truncated)")
+                break
+            btype = struct.unpack(endian + "I", btype_raw)[0]
+            content = body[:-4]
+            if btype == 1:  # Interface Description Block
+                linktype, _, snaplen = struct.unpack_from(endian + "HHI", content)
+                interfaces.append((linktype, _if_tsresol(content[8:], endian), snaplen))
+            elif btype in (6, 2, 3):
+                number += 1
+                frame = self._pcapng_packet(btype, content, endian, interfaces, number, offset)
+                if frame is not None:
+                    yield frame
+            offset += blen
+            self.bytes_read = offset
+
+    def _pcapng_packet(
+        self,
+        btype: int,
+        content: bytes,
+        endian: str,
+        interfaces: list[tuple[int, float, int]],
+        number: int,
+        offset: int,
+    ) -> Frame | None:
+        try:
+            if btype == 6:  # Enhanced Packet Block
+                iface, ts_hi, ts_lo, caplen, orig = struct.unpack_from(endian + "IIIII", content)
+                data = content[20 : 20 + caplen]
+            elif btype == 2:  # Packet Block (obsolete)
+                iface, _, ts_hi, ts_lo, caplen, orig = struct.unpack_from(endian + "HHIIII", content)
+                data = content[20 : 20 + caplen]
+            else:  # Simple Packet Block: interface 0, no timestamp
+                (orig,) = struct.unpack_from(endian + "I", content)
+                iface, ts_hi, ts_lo = 0, 0, 0
+                snaplen = interfaces[0][2] if interfaces else 0
+                caplen = min(orig, snaplen) if snaplen else orig
+                data = content[4 : 4 + caplen]
+            linktype, unit, _ = interfaces[iface]
+        except (struct.error, IndexError):
+            self._problem(offset, number, "packet block refers to an unknown interface or is cut short")
+            return None
+        return Frame(number, ((ts_hi << 32) | ts_lo) * unit, linktype, bytes(data), orig)
+
+    # -- Network Monitor 2.x --------------------------------------------------
+
+    def _netmon(self, fh: BinaryIO) -> Iterator[Frame]:
+        # The frame table sits at the end of the file, so this format needs seeking;
+        # frames are still read one at a time.
+        header = fh.read(128)
+        if len(header) < 40:
+            raise InputError(f"{self.path}: Network Monitor header is cut short")
+        minor, major, network = header[4], header[5], struct.unpack_from("<H", header, 6)[0]
+        year, month, _dow, day, hour, minute, sec, msec = struct.unpack_from("<8H", header, 8)
+        table_offset, table_length = struct.unpack_from("<II", header, 24)
+        try:
+            start = calendar.timegm((year, month, day, hour, minute, sec, 0, 0, 0)) + msec / 1000
+        except (ValueError, OverflowError):
+            start = 0.0
+            self._problem(8, 0, "capture start time is invalid; times are relative")
+        default_link = _NETMON_MEDIA.get(network, LINKTYPE_NETMON_UNSUPPORTED)
+        trailer = 0
+        if major == 2 and minor >= 1:
+            trailer = 2
+        if major == 2 and minor >= 2:
+            trailer = 6
+        if major == 2 and minor >= 3:
+            trailer = 15
+        fh.seek(table_offset)
+        table = fh.read(table_length)
+        if len(table) < table_length:
+            self._problem(table_offset, 1, "frame table cut short (file truncated)")
+        offsets = struct.unpack_from(f"<{len(table) // 4}I", table)
+        for index, frame_offset in enumerate(offsets, start=1):
+            fh.seek(frame_offset)
+            rh = fh.read(16)
+            if len(rh) < 16:
+                self._problem(frame_offset, index, "frame header cut short (file truncated)")
+                break
+            delta_us, orig, incl = struct.unpack("<QII", rh)
+            data = fh.read(incl)
+            if len(data) < incl:
+                self._problem(frame_offset, index, f"frame cut short: {len(data)} of {incl} bytes")
+                break
+            linktype = default_link
+            when = start + delta_us / 1e6
+            if trailer:
+                tr = fh.read(trailer)
+                if len(tr) == trailer:
+                    media = struct.unpack_from("<H", tr)[0]
+                    linktype = _NETMON_MEDIA.get(media, LINKTYPE_NETMON_UNSUPPORTED)
+                    if trailer >= 15:
+                        filetime = struct.unpack_from("<Q", tr, 6)[0]
+                        if filetime:
+                            when = (filetime - 116444736000000000) / 1e7
+            self.bytes_read = frame_offset + 16 + incl
+            yield Frame(index, when, linktype, data, orig)
+
+
+def _if_tsresol(options: bytes, endian: str) -> float:
+    """Seconds per timestamp unit from the if_tsresol option (default microseconds)."""
+    pos = 0
+    while pos + 4 <= len(options):
+        code, length = struct.unpack_from(endian + "HH", options, pos)
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            value = options[pos + 4]
+            if value & 0x80:
+                return float(2 ** -(value & 0x7F))
+            return float(10**-value)
+        pos += 4 + length + (-length % 4)
+    return 1e-6
+
+
+def _open(path: Path) -> BinaryIO:
+    """Open a capture, transparently gunzipping it (Wireshark reads .gz captures too)."""
+    try:
+        fh = open(path, "rb", buffering=_READ_CHUNK)  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror}") from None
+    if cast(io.BufferedReader, fh).peek(2)[:2] == b"\x1f\x8b":
+        fh.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return fh
+
+
+def read_frames(path: str | Path, problems: list[ReadProblem] | None = None) -> Iterator[Frame]:
+    """Frames of one capture; damage is appended to `problems` when given."""
+    reader = CaptureReader(Path(path))
+    try:
+        yield from reader
+    finally:
+        if problems is not None:
+            problems.extend(reader.problems)

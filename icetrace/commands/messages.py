@@ -1,0 +1,129 @@
+"""`icetrace messages CAPTURE`: every STUN/TURN message and ChannelData frame, one row each."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from icetrace.capture.packet_source import PacketSource
+from icetrace.commands.progress import Progress
+from icetrace.records.extract import RecordExtractor
+from icetrace.records.stun_record import StunRecord
+
+COLUMNS = (
+    "frame",
+    "time",
+    "src",
+    "dst",
+    "transport",
+    "kind",
+    "dialect",
+    "method",
+    "class",
+    "type",
+    "transaction_id",
+    "error_code",
+    "addresses",
+    "fingerprint",
+    "attributes",
+    "relay",
+    "anomalies",
+)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("messages", help="list every STUN/TURN message and ChannelData frame")
+    parser.add_argument("capture", nargs="+", help="pcap, pcapng or Network Monitor file (gzip allowed)")
+    parser.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+    parser.set_defaults(run=run)
+
+
+def record_row(record: StunRecord) -> dict[str, Any]:
+    """The documented row shape shared by every output format."""
+    relay = None
+    if record.relay is not None:
+        relay = {
+            "via": record.relay.via,
+            "client": str(record.relay.client),
+            "server": str(record.relay.server),
+            "peer": str(record.relay.peer) if record.relay.peer else None,
+            "channel": record.relay.channel,
+        }
+    return {
+        "frame": record.frame,
+        "time": round(record.time, 9),
+        "src": str(record.src),
+        "dst": str(record.dst),
+        "transport": record.transport,
+        "kind": record.kind,
+        "dialect": record.dialect,
+        "method": record.method,
+        "class": record.cls,
+        "type": record.type,
+        "transaction_id": record.transaction_id,
+        "error_code": record.error_code,
+        "addresses": {name: str(ep) for name, ep in record.addresses.items()},
+        "fingerprint": record.fingerprint,
+        "attributes": list(record.attributes),
+        "relay": relay,
+        "anomalies": list(record.anomalies),
+    }
+
+
+def iter_rows(paths: list[str], err: TextIO) -> Iterator[dict[str, Any]]:
+    progress = Progress(err) if err.isatty() else None
+    source = PacketSource(paths, progress=progress.update if progress else None)
+    extractor = RecordExtractor()
+    for packet in source:
+        for record in extractor.feed(packet):
+            yield record_row(record)
+    if progress:
+        progress.close()
+    for problem in source.problems:
+        err.write(f"icetrace: warning: {problem}\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    rows = iter_rows(args.capture, err)
+    if args.format == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+    elif args.format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for row in rows:
+            relay = row["relay"]
+            row["relay"] = f"{relay['via']} peer={relay['peer']}" if relay else ""
+            writer.writerow([_cell(row[c]) for c in COLUMNS])
+    else:
+        out.write(f"{'frame':>7} {'time':>17} {'src':>22} {'dst':>22} {'tr':3} {'message':34} {'details'}\n")
+        for row in rows:
+            what = row["kind"] if row["kind"] == "channeldata" else f"{row['method']} {row['class']}"
+            details = []
+            if row["error_code"] is not None:
+                details.append(f"error={row['error_code']}")
+            details += [f"{k}={v}" for k, v in row["addresses"].items()]
+            if row["relay"]:
+                details.append(f"via {row['relay']['via']} peer={row['relay']['peer']}")
+            if row["kind"] == "channeldata":
+                details.append(f"channel=0x{row['type']:04x}")
+            if row["fingerprint"] in ("bad", "ok-legacy"):
+                details.append(f"fingerprint={row['fingerprint']}")
+            out.write(
+                f"{row['frame']:>7} {row['time']:>17.6f} {row['src']:>22} {row['dst']:>22} "
+                f"{row['transport']:3} {what:34} {' '.join(details)}\n"
+            )
+    return 0

@@ -1,0 +1,304 @@
+"""TransportPackets -> StunRecords, with the dissectors' codec (no Scapy per message).
+
+Frames TCP streams (plain STUN, RFC 4571, MS-TURN framing) per direction, and
+unwraps TURN: a message inside a Send/Data indication, an MS-TURN Send request or
+Data indication, or a ChannelData frame comes out as its own record with `relay`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dissectors.checks import verify_fingerprint
+from dissectors.classify import PayloadKind, classify_payload
+from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, looks_like_stun_header
+from dissectors.framing import detect_tcp_framing, split_msturn_tcp, split_rfc4571, split_stun_stream
+from icetrace.capture.packet_source import PacketSource, looks_like_sip
+from icetrace.records.endpoint import Endpoint
+from icetrace.records.stun_record import RelayHop, StunRecord
+from icetrace.records.transport_packet import TransportPacket
+
+_MAX_STREAM_BUFFER = 1 << 18
+_ADDRESS_KINDS = ("address", "xor-address")
+
+
+@dataclass
+class _Stream:
+    framing: str | None = None
+    buffer: bytearray = field(default_factory=bytearray)
+    dead: bool = False
+
+
+class RecordExtractor:
+    """Stateful: remembers TCP stream buffers and TURN channel bindings across packets."""
+
+    def __init__(self) -> None:
+        self._streams: dict[tuple[Endpoint, Endpoint], _Stream] = {}
+        # (client, server, channel) -> peer, from ChannelBind requests
+        self._channels: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
+        self.sip: list[TransportPacket] = []  # SIP-looking packets, for the signaling stage
+        self.keep_sip = False
+
+    def feed(self, packet: TransportPacket) -> Iterator[StunRecord]:
+        if packet.transport == "udp":
+            yield from self._datagram(packet, packet.payload)
+        else:
+            yield from self._stream(packet)
+
+    # -- transports -----------------------------------------------------------
+
+    def _datagram(self, packet: TransportPacket, payload: bytes) -> Iterator[StunRecord]:
+        kind = classify_payload(payload)
+        if kind == PayloadKind.STUN:
+            yield from self._stun(packet, payload)
+        elif kind in (PayloadKind.CHANNEL_DATA, PayloadKind.MS_MULTIPLEXED):
+            yield from self._channel_data(packet, payload, stream=False)
+        elif self.keep_sip and looks_like_sip(payload):
+            self.sip.append(packet)
+
+    def _stream(self, packet: TransportPacket) -> Iterator[StunRecord]:
+        key = (packet.src, packet.dst)
+        state = self._streams.get(key)
+        if state is None:
+            state = self._streams[key] = _Stream()
+        if state.dead:
+            return
+        if state.framing is None:
+            state.framing = detect_tcp_framing(packet.payload)
+            if state.framing is None:
+                if self.keep_sip and looks_like_sip(packet.payload):
+                    state.framing = "sip"
+                else:
+                    state.dead = True
+                    return
+        if state.framing == "sip":
+            if self.keep_sip:
+                self.sip.append(packet)
+            return
+        if state.framing == "ms-pseudo-tls":
+            # [MS-TURN] 2.1.1: the fake handshake is not framed; framing starts after it
+            state.framing = None
+            rest = packet.payload[5 + int.from_bytes(packet.payload[3:5], "big") :]
+            if rest:
+                yield from self._stream(TransportPacket(packet.frame, packet.time, packet.src, packet.dst, "tcp", rest))
+            return
+        state.buffer += packet.payload
+        buf = bytes(state.buffer)
+        if state.framing == "rfc4571":
+            frames, used = split_rfc4571(buf)
+            for frame in frames:
+                if looks_like_stun_header(frame):
+                    yield from self._stun(packet, frame)
+        elif state.framing == "ms-turn-tcp":
+            ms_frames, used = split_msturn_tcp(buf)
+            for kind, frame in ms_frames:
+                if kind == 2 and looks_like_stun_header(frame):
+                    yield from self._stun(packet, frame)
+                elif kind == 3:
+                    yield from self._channel_data(packet, frame, stream=True, framed=True)
+        else:
+            frames, used = split_stun_stream(buf)
+            for frame in frames:
+                if frame[0] < 0x40:
+                    yield from self._stun(packet, frame)
+                else:
+                    yield from self._channel_data(packet, frame, stream=True)
+        del state.buffer[:used]
+        if len(state.buffer) > _MAX_STREAM_BUFFER or (
+            used == 0 and len(state.buffer) >= 4 and not frames_possible(state)
+        ):
+            state.buffer.clear()
+
+    # -- messages -------------------------------------------------------------
+
+    def _stun(
+        self, packet: TransportPacket, payload: bytes, relay: RelayHop | None = None, depth: int = 0
+    ) -> Iterator[StunRecord]:
+        msg = decode_stun(payload, depth=depth)
+        record = build_record(packet, msg, relay)
+        yield record
+        if relay is not None:
+            return
+        self._learn_channel(packet, msg)
+        inner = _inner_of(packet, msg)
+        if inner is not None and depth < 2:
+            hop, data = inner
+            if looks_like_stun_header(data):
+                yield from self._stun(packet, data, hop, depth + 1)
+
+    def _learn_channel(self, packet: TransportPacket, msg: DecodedStun) -> None:
+        if msg.method_name == "channel-bind" and msg.cls == "request":
+            channel = msg.value("CHANNEL-NUMBER")
+            peer = msg.value("XOR-PEER-ADDRESS")
+            if isinstance(channel, int) and isinstance(peer, tuple):
+                self._channels[(packet.src, packet.dst, channel)] = Endpoint(peer[0], peer[1])
+
+    def _channel_data(
+        self, packet: TransportPacket, payload: bytes, *, stream: bool, framed: bool = False
+    ) -> Iterator[StunRecord]:
+        cd = decode_channel_data(payload, stream=stream and not framed)
+        if cd is None:
+            return
+        # which side is the client: the one that sent the ChannelBind
+        peer = self._channels.get((packet.src, packet.dst, cd.channel))
+        if peer is not None:
+            hop = RelayHop("channeldata", packet.src, packet.dst, peer, cd.channel)
+        else:
+            peer = self._channels.get((packet.dst, packet.src, cd.channel))
+            via = "ms-multiplexed" if cd.session_id is not None else "channeldata"
+            hop = RelayHop(via, packet.dst, packet.src, peer, cd.channel)
+        yield StunRecord(
+            frame=packet.frame,
+            time=packet.time,
+            src=packet.src,
+            dst=packet.dst,
+            transport=packet.transport,
+            kind="channeldata",
+            dialect="",
+            method="",
+            cls="",
+            type=cd.channel,
+            transaction_id="",
+            payload_length=len(cd.payload),
+            anomalies=cd.anomalies,
+            relay=hop if peer is not None else None,
+        )
+        if looks_like_stun_header(cd.payload):
+            yield from self._stun(packet, cd.payload, hop, 1)
+
+
+def frames_possible(state: _Stream) -> bool:
+    """Whether the buffered bytes can still start a frame of the stream's framing."""
+    buf = state.buffer
+    if state.framing == "stun":
+        return buf[0] < 0x80 or buf[:2] == b"\xff\x10"
+    if state.framing == "ms-turn-tcp":
+        return buf[0] in (2, 3)
+    return True
+
+
+def _inner_of(packet: TransportPacket, msg: DecodedStun) -> tuple[RelayHop, bytes] | None:
+    """A TURN-wrapped message: how it was wrapped, and its bytes."""
+    data = msg.value("DATA")
+    if not isinstance(data, bytes) or not data:
+        return None
+    name, cls = msg.method_name, msg.cls
+    if name == "send" and cls == "indication":
+        hop = RelayHop("send-indication", packet.src, packet.dst, _endpoint(msg.value("XOR-PEER-ADDRESS")))
+    elif name == "data" and cls == "indication":
+        hop = RelayHop("data-indication", packet.dst, packet.src, _endpoint(msg.value("XOR-PEER-ADDRESS")))
+    elif name == "ms-send":
+        hop = RelayHop("ms-send-request", packet.src, packet.dst, _endpoint(msg.value("DESTINATION-ADDRESS")))
+    elif name == "ms-data":
+        hop = RelayHop("ms-data-indication", packet.dst, packet.src, _endpoint(msg.value("REMOTE-ADDRESS")))
+    else:
+        return None
+    return hop, data
+
+
+def _endpoint(value: object) -> Endpoint | None:
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], int):
+        return Endpoint(value[0], value[1])
+    return None
+
+
+def build_record(packet: TransportPacket, msg: DecodedStun, relay: RelayHop | None = None) -> StunRecord:
+    """Flatten a decoded message into the record the correlator reads."""
+    addresses: dict[str, Endpoint] = {}
+    error_code = error_reason = None
+    username = realm = nonce = software = candidate_identifier = None
+    priority = tie_breaker = nomination = implementation_version = ms_version = None
+    lifetime = channel_number = requested_transport = None
+    ice_role = None
+    use_candidate = False
+    payload_length = 0
+    for attr in msg.attributes:
+        name, value = attr.name, attr.value
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+            addresses.setdefault(name, Endpoint(value[0], value[1]))
+        elif name == "ERROR-CODE" and isinstance(value, tuple):
+            error_code, error_reason = value
+        elif name == "USERNAME" and isinstance(value, bytes):
+            username = value
+        elif name == "REALM" and isinstance(value, str):
+            realm = value
+        elif name == "NONCE" and isinstance(value, str):
+            nonce = value
+        elif name == "SOFTWARE" and isinstance(value, str):
+            software = value
+        elif name == "PRIORITY" and isinstance(value, int):
+            priority = value
+        elif name == "USE-CANDIDATE":
+            use_candidate = True
+        elif name in ("ICE-CONTROLLING", "ICE-CONTROLLED") and isinstance(value, int):
+            ice_role = "controlling" if name == "ICE-CONTROLLING" else "controlled"
+            tie_breaker = value
+        elif name == "NOMINATION" and isinstance(value, int):
+            nomination = value
+        elif name == "CANDIDATE-IDENTIFIER" and isinstance(value, str):
+            candidate_identifier = value
+        elif name == "IMPLEMENTATION-VERSION" and isinstance(value, int):
+            implementation_version = value
+        elif name == "MS-VERSION" and isinstance(value, int):
+            ms_version = value
+        elif name == "LIFETIME" and isinstance(value, int):
+            lifetime = value
+        elif name == "CHANNEL-NUMBER" and isinstance(value, int):
+            channel_number = value
+        elif name == "REQUESTED-TRANSPORT" and isinstance(value, int):
+            requested_transport = value
+        elif name == "DATA" and isinstance(value, bytes):
+            payload_length = len(value)
+    integrity = "unknown-key" if msg.get("MESSAGE-INTEGRITY") or msg.get("MESSAGE-INTEGRITY-SHA256") else "absent"
+    return StunRecord(
+        frame=packet.frame,
+        time=packet.time,
+        src=packet.src,
+        dst=packet.dst,
+        transport=packet.transport,
+        kind="stun",
+        dialect=msg.dialect,
+        method=msg.method_name,
+        cls=msg.cls,
+        type=msg.type,
+        transaction_id=msg.transaction_id.hex(),
+        attributes=tuple(a.name for a in msg.attributes),
+        addresses=addresses,
+        error_code=error_code,
+        error_reason=error_reason,
+        username=username,
+        realm=realm,
+        nonce=nonce,
+        software=software,
+        priority=priority,
+        use_candidate=use_candidate,
+        ice_role=ice_role,
+        tie_breaker=tie_breaker,
+        nomination=nomination,
+        candidate_identifier=candidate_identifier,
+        implementation_version=implementation_version,
+        ms_version=ms_version,
+        lifetime=lifetime,
+        channel_number=channel_number,
+        requested_transport=requested_transport,
+        fingerprint=msg.fingerprint,
+        integrity=integrity,
+        relay=relay,
+        payload_length=payload_length,
+        anomalies=msg.anomalies,
+        raw=msg.raw,
+    )
+
+
+def iter_stun_records(source: str | Path | Iterable[TransportPacket]) -> Iterator[StunRecord]:
+    """Every STUN/TURN message and ChannelData frame of a capture (or of given packets)."""
+    packets: Iterable[TransportPacket]
+    packets = PacketSource([source]) if isinstance(source, (str, Path)) else source
+    extractor = RecordExtractor()
+    for packet in packets:
+        yield from extractor.feed(packet)
+
+
+__all__ = ["RecordExtractor", "build_record", "iter_stun_records", "verify_fingerprint"]
