@@ -173,18 +173,23 @@ class PacketSource:
                         if key in tcp:
                             continue  # a flow we decided not to follow
                         state = tcp[key] = TcpDirection()
-                    if state.follow is None and payload:
+                    chunks = state.accept(seq, payload, bool(flags & 0x02), frame.number, frame.time)
+                    if state.follow is None:
+                        if not chunks:
+                            if state.buffered > 65536:
+                                tcp[key] = None  # no in-order start in sight: stop buffering
+                            continue
+                        first = chunks[0][0]
                         reverse = tcp.get((ip.dst, dport, ip.src, sport))
-                        follow = bool(
-                            detect_tcp_framing(payload)
-                            or (include_sip and looks_like_sip(payload))
+                        if not (
+                            detect_tcp_framing(first)
+                            or (include_sip and looks_like_sip(first))
                             or (reverse is not None and reverse.follow)
-                        )
-                        if not follow:
+                        ):
                             tcp[key] = None
                             continue
                         state.follow = True
-                    for chunk, fno, ftime in state.accept(seq, payload, bool(flags & 0x02), frame.number, frame.time):
+                    for chunk, fno, ftime in chunks:
                         yield TransportPacket(
                             fno,
                             ftime,

@@ -102,7 +102,7 @@ class CaptureReader:
         endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
         nanos = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
         linktype = struct.unpack(endian + "I", header[20:24])[0] & 0x0FFFFFFF
-        divisor = 1e9 if nanos else 1e6
+        divisor = 1_000_000_000 if nanos else 1_000_000
         rec = struct.Struct(endian + "IIII")
         offset = 24
         number = 0
@@ -125,13 +125,13 @@ class CaptureReader:
                 break
             offset += 16 + incl
             self.bytes_read = offset
-            yield Frame(number, sec + frac / divisor, linktype, data, orig)
+            yield Frame(number, (sec * divisor + frac) / divisor, linktype, data, orig)
 
     # -- pcapng ---------------------------------------------------------------
 
     def _pcapng(self, fh: BinaryIO) -> Iterator[Frame]:
         endian = "<"
-        interfaces: list[tuple[int, float, int]] = []  # (linktype, seconds per unit, snaplen)
+        interfaces: list[tuple[int, int, int]] = []  # (linktype, units per second, snaplen)
         offset = 0
         number = 0
         read = fh.read
@@ -179,7 +179,7 @@ class CaptureReader:
         btype: int,
         content: bytes,
         endian: str,
-        interfaces: list[tuple[int, float, int]],
+        interfaces: list[tuple[int, int, int]],
         number: int,
         offset: int,
     ) -> Frame | None:
@@ -200,7 +200,8 @@ class CaptureReader:
         except (struct.error, IndexError):
             self._problem(offset, number, "packet block refers to an unknown interface or is cut short")
             return None
-        return Frame(number, ((ts_hi << 32) | ts_lo) * unit, linktype, bytes(data), orig)
+        # divide integers: ticks * 1e-6 would round differently from a pcap's sec + usec/1e6
+        return Frame(number, ((ts_hi << 32) | ts_lo) / unit, linktype, bytes(data), orig)
 
     # -- Network Monitor 2.x --------------------------------------------------
 
@@ -214,9 +215,9 @@ class CaptureReader:
         year, month, _dow, day, hour, minute, sec, msec = struct.unpack_from("<8H", header, 8)
         table_offset, table_length = struct.unpack_from("<II", header, 24)
         try:
-            start = calendar.timegm((year, month, day, hour, minute, sec, 0, 0, 0)) + msec / 1000
+            start_us = (calendar.timegm((year, month, day, hour, minute, sec, 0, 0, 0)) * 1000 + msec) * 1000
         except (ValueError, OverflowError):
-            start = 0.0
+            start_us = 0
             self._problem(8, 0, "capture start time is invalid; times are relative")
         default_link = _NETMON_MEDIA.get(network, LINKTYPE_NETMON_UNSUPPORTED)
         trailer = 0
@@ -243,7 +244,7 @@ class CaptureReader:
                 self._problem(frame_offset, index, f"frame cut short: {len(data)} of {incl} bytes")
                 break
             linktype = default_link
-            when = start + delta_us / 1e6
+            when = (start_us + delta_us) / 1_000_000
             if trailer:
                 tr = fh.read(trailer)
                 if len(tr) == trailer:
@@ -257,8 +258,8 @@ class CaptureReader:
             yield Frame(index, when, linktype, data, orig)
 
 
-def _if_tsresol(options: bytes, endian: str) -> float:
-    """Seconds per timestamp unit from the if_tsresol option (default microseconds)."""
+def _if_tsresol(options: bytes, endian: str) -> int:
+    """Timestamp units per second from the if_tsresol option (default microseconds)."""
     pos = 0
     while pos + 4 <= len(options):
         code, length = struct.unpack_from(endian + "HH", options, pos)
@@ -267,10 +268,10 @@ def _if_tsresol(options: bytes, endian: str) -> float:
         if code == 9 and length >= 1:
             value = options[pos + 4]
             if value & 0x80:
-                return float(2 ** -(value & 0x7F))
-            return float(10**-value)
+                return int(2 ** (value & 0x7F))
+            return int(10**value)
         pos += 4 + length + (-length % 4)
-    return 1e-6
+    return 1_000_000
 
 
 def _open(path: Path) -> BinaryIO:
