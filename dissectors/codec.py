@@ -9,6 +9,7 @@ Specs: RFC 3489, 5389, 8489, 5766, 8656, 6062, 5245, 8445, 5780, [MS-TURN],
 from __future__ import annotations
 
 import ipaddress
+import socket
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ MAX_DEPTH = 3  # DATA inside DATA inside DATA: deeper nesting is an attack, not 
 # ---------------------------------------------------------------------------
 
 Address = tuple[str, int]
+_AF_INET, _AF_INET6 = socket.AF_INET, socket.AF_INET6
+_ntop = socket.inet_ntop
 
 
 def _decode_plain_address(value: bytes, header: bytes) -> Address:
@@ -49,11 +52,11 @@ def _decode_plain_address(value: bytes, header: bytes) -> Address:
     if family == 1:
         if len(value) != 8:
             raise ValueError(f"IPv4 value is {len(value)} bytes, expected 8")
-        return str(ipaddress.IPv4Address(value[4:8])), port
+        return _ntop(_AF_INET, value[4:8]), port
     if family == 2:
         if len(value) != 20:
             raise ValueError(f"IPv6 value is {len(value)} bytes, expected 20")
-        return str(ipaddress.IPv6Address(value[4:20])), port
+        return _ntop(_AF_INET6, value[4:20]), port
     raise ValueError(f"unknown address family 0x{family:02x}")
 
 
@@ -69,10 +72,10 @@ def _decode_xor_address(value: bytes, header: bytes) -> Address:
     key = _xor_key(header)
     xport = port ^ int.from_bytes(key[0:2], "big")
     if value[1] == 1:
-        raw = bytes(a ^ b for a, b in zip(value[4:8], key[0:4]))
-        return str(ipaddress.IPv4Address(raw)), xport
-    raw = bytes(a ^ b for a, b in zip(value[4:20], key[0:16]))
-    return str(ipaddress.IPv6Address(raw)), xport
+        raw = (int.from_bytes(value[4:8], "big") ^ int.from_bytes(key[0:4], "big")).to_bytes(4, "big")
+        return _ntop(_AF_INET, raw), xport
+    raw = (int.from_bytes(value[4:20], "big") ^ int.from_bytes(key[0:16], "big")).to_bytes(16, "big")
+    return _ntop(_AF_INET6, raw), xport
 
 
 def _encode_plain_address(addr: Address, header: bytes) -> bytes:
@@ -654,23 +657,20 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
         anomalies.append(f"trailer: {len(data) - end} bytes after the message")
     has_cookie = data[4:8] == MAGIC_COOKIE_BYTES
 
-    # Attribute padding: 5389 pads, MS-TURN and classic do not. Try the expected
-    # layout first, and the other one if it does not walk to the end cleanly.
-    walk_padded, err_padded = _walk_attributes(data, True, end)
-    walk_plain, err_plain = _walk_attributes(data, False, end)
-    pre_dialect = _detect_dialect(data, has_cookie, walk_padded or walk_plain)
-    prefer_plain = pre_dialect == "ms-turn" or (dialect_hint == "ms-turn")
-    if prefer_plain:
-        walk, err, padded = (walk_plain, err_plain, False)
-        if err and not err_padded:
-            walk, err, padded = walk_padded, None, True
-    else:
-        walk, err, padded = (walk_padded, err_padded, True)
-        if err and not err_plain:
-            walk, err, padded = walk_plain, None, False
+    # Attribute padding: 5389 pads, MS-TURN and classic do not. Walk the expected
+    # layout first, and the other one only if the first does not end cleanly.
+    walk, err = _walk_attributes(data, True, end)
+    padded = True
+    dialect = dialect_hint or _detect_dialect(data, has_cookie, walk)
+    if err is not None or dialect == "ms-turn":
+        walk_plain, err_plain = _walk_attributes(data, False, end)
+        plain_dialect = dialect_hint or _detect_dialect(data, has_cookie, walk_plain)
+        if (err_plain is None and (err is not None or plain_dialect == "ms-turn")) or (
+            err is not None and err_plain is not None and plain_dialect == "ms-turn"
+        ):
+            walk, err, padded, dialect = walk_plain, err_plain, False, plain_dialect
     if err:
         anomalies.append(err)
-    dialect = dialect_hint or _detect_dialect(data, has_cookie, walk)
     if has_cookie and length % 4 and padded:
         anomalies.append(f"header: length {length} is not a multiple of 4")
 

@@ -7,6 +7,7 @@ followed only when their first bytes look like a STUN framing or SIP.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -79,7 +80,7 @@ class PacketSource:
             yield from self._one(path)
 
     def _one(self, path: Path) -> Iterator[TransportPacket]:
-        reader = CaptureReader(path)
+        reader = CaptureReader(path, media_sink=self._media_sink, progress=self.progress)
         ipdec = IpDecoder()
         tcp: dict[tuple[bytes, int, bytes, int], TcpDirection | None] = {}  # None: not followed
         stun_pairs = self._stun_pairs
@@ -224,6 +225,33 @@ class PacketSource:
             entry[3] = time
             entry[4] += 1
             entry[5] += size
+
+    def _media_sink(
+        self,
+        src: int,
+        sport: int,
+        dst: int,
+        dport: int,
+        kind: str,
+        first_frame: int,
+        first_time: float,
+        last_frame: int,
+        last_time: float,
+        packets: int,
+        size: int,
+    ) -> None:
+        """Merge counts of media frames the vectorised skimmer never handed to the loop."""
+        key = (struct.pack("!I", src), sport, struct.pack("!I", dst), dport, "udp", kind)
+        entry = self._media.get(key)
+        if entry is None:
+            self._media[key] = [first_frame, first_time, last_frame, last_time, packets, size]
+            return
+        if first_frame < entry[0]:
+            entry[0], entry[1] = first_frame, first_time
+        if last_frame > entry[2]:
+            entry[2], entry[3] = last_frame, last_time
+        entry[4] += packets
+        entry[5] += size
 
     def media_flows(self) -> list[MediaFlow]:
         """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame."""

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from icetrace.errors import InputError
 
@@ -70,6 +70,9 @@ class CaptureReader:
     problems: list[ReadProblem] = field(default_factory=list)
     format: str = ""
     bytes_read: int = 0
+    # When set, plain RTP/RTCP/DTLS frames of Ethernet pcaps are only counted (media_skip)
+    media_sink: Any = None
+    progress: Any = None
 
     def __iter__(self) -> Iterator[Frame]:
         with _open(self.path) as fh:
@@ -103,6 +106,15 @@ class CaptureReader:
         nanos = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
         linktype = struct.unpack(endian + "I", header[20:24])[0] & 0x0FFFFFFF
         divisor = 1_000_000_000 if nanos else 1_000_000
+        if self.media_sink is not None and linktype == LINKTYPE_ETHERNET:
+            from icetrace.capture.media_skip import Truncated, skim_pcap
+
+            try:
+                for frame in skim_pcap(fh, endian, int(divisor), linktype, self.media_sink, self.progress):
+                    yield frame
+            except Truncated as cut:
+                self._problem(cut.offset, cut.frame, "record cut short (file truncated)")
+            return
         rec = struct.Struct(endian + "IIII")
         offset = 24
         number = 0
