@@ -165,7 +165,7 @@ def _window(
     sport = (at(udp[idx]) << 8) | at(udp[idx] + 1)
     dport = (at(udp[idx] + 2) << 8) | at(udp[idx] + 3)
     # group by 5-tuple and kind with one stable sort on two 64-bit keys
-    hi = (src << 32) | dst
+    hi = (src.astype(np.uint64) << np.uint64(32)) | dst.astype(np.uint64)
     lo = (sport << 18) | (dport << 2) | kind[idx]
     order = np.lexsort((lo, hi))
     hi_s, lo_s = hi[order], lo[order]
@@ -185,10 +185,11 @@ def _window(
         ],
         axis=1,
     )
-    for g in range(len(unique)):
+    for g in range(len(starts)):
         fi = int(idx[first[g]])
         li = int(idx[last[g]])
-        s, sp, d, dp, k = (int(x) for x in unique[g])
+        s, d = group_hi[g] >> 32, group_hi[g] & 0xFFFFFFFF
+        sp, dp, k = group_lo[g] >> 18, (group_lo[g] >> 2) & 0xFFFF, group_lo[g] & 3
         sink(
             s,
             sp,

@@ -110,8 +110,7 @@ class CaptureReader:
             from icetrace.capture.media_skip import Truncated, skim_pcap
 
             try:
-                for frame in skim_pcap(fh, endian, int(divisor), linktype, self.media_sink, self.progress):
-                    yield frame
+                yield from skim_pcap(fh, endian, int(divisor), linktype, self.media_sink, self.progress)
             except Truncated as cut:
                 self._problem(cut.offset, cut.frame, "record cut short (file truncated)")
             return
