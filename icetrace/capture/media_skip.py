@@ -175,16 +175,8 @@ def _window(
     first = np.minimum.reduceat(order, starts)
     last = np.maximum.reduceat(order, starts)
     payload_bytes = np.add.reduceat((udp_len[idx] - 8)[order], starts)
-    unique = np.stack(
-        [
-            hi_s[starts] >> 32,
-            lo_s[starts] >> 18,
-            hi_s[starts] & 0xFFFFFFFF,
-            (lo_s[starts] >> 2) & 0xFFFF,
-            lo_s[starts] & 3,
-        ],
-        axis=1,
-    )
+    group_hi = hi_s[starts].tolist()
+    group_lo = lo_s[starts].tolist()
     for g in range(len(starts)):
         fi = int(idx[first[g]])
         li = int(idx[last[g]])
