@@ -113,21 +113,12 @@ class PacketSource:
                             continue
                         stun_pairs.add((ip.src, sport, ip.dst, dport))
                         stun_pairs.add((ip.dst, dport, ip.src, sport))
-                    elif 64 <= b0 <= 79 or (b0 == 0xFF and payload[1:2] == b"\x10"):
-                        if (ip.src, sport, ip.dst, dport) not in stun_pairs:
-                            self._count(
-                                media,
-                                ip.src,
-                                sport,
-                                ip.dst,
-                                dport,
-                                "udp",
-                                "other",
-                                frame.number,
-                                frame.time,
-                                len(payload),
-                            )
-                            continue
+                    elif (64 <= b0 <= 79 or (b0 == 0xFF and payload[1:2] == b"\x10")) and (
+                        ip.src,
+                        sport,
+                        ip.dst,
+                        dport,
+                    ) in stun_pairs:
                         self._count(
                             media,
                             ip.src,

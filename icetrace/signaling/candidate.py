@@ -1,0 +1,171 @@
+"""a=candidate lines in the three grammars seen in the field, and a=remote-candidate(s).
+
+RFC 5245 §15.1 / RFC 8839 §5.1 (with RFC 6544 tcptype), Microsoft ICE19 (MS-ICE2,
+transport TCP-ACT / TCP-PASS), and Microsoft legacy ICEv6 (OC 2007, MS-ICE:
+`username component password UDP|TCP qvalue address port`). Tell ICEv6 from the
+others by token 7: it is `typ` in every grammar but ICEv6 (pidgin-sipe's rule).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from icetrace.records.endpoint import Endpoint
+from icetrace.signaling.model import Candidate, RemoteCandidate, SourceRef
+
+CANDIDATE_TYPES = ("host", "srflx", "prflx", "relay")
+_ICE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+class CandidateSyntaxError(ValueError):
+    """A candidate line that cannot be read; the message says which token and why."""
+
+
+def _strip_prefix(line: str, name: str) -> str:
+    text = line.strip()
+    if text.startswith("a="):
+        text = text[2:]
+    if text.lower().startswith(name + ":"):
+        text = text[len(name) + 1 :]
+    return text.strip()
+
+
+def _address(host: str, port_text: str, what: str) -> Endpoint:
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise CandidateSyntaxError(f"{what} port {port_text!r} is not a number 0-65535")
+    try:
+        ip = ipaddress.ip_address(host)
+        host = str(ip)
+    except ValueError:
+        # RFC 8839 allows FQDNs and mDNS names (".local"); keep them as written
+        if not host or any(c.isspace() for c in host):
+            raise CandidateSyntaxError(f"{what} address {host!r} is not an address") from None
+    return Endpoint(host, int(port_text))
+
+
+def parse_candidate_line(line: str, source: SourceRef | None = None) -> Candidate:
+    """Parse one candidate line in any of the three grammars."""
+    text = _strip_prefix(line, "candidate")
+    tokens = text.split()
+    if len(tokens) < 6:
+        raise CandidateSyntaxError(f"expected at least 6 fields, found {len(tokens)}")
+    if len(tokens) >= 8 and tokens[6].lower() == "typ":
+        return _parse_ice19(text, tokens, source)
+    if len(tokens) == 7 or (len(tokens) > 7 and tokens[6].lower() != "typ"):
+        return _parse_icev6(text, tokens, source)
+    raise CandidateSyntaxError("missing 'typ' before the candidate type")
+
+
+def _parse_ice19(text: str, tokens: list[str], source: SourceRef | None) -> Candidate:
+    foundation, component, transport, priority, host, port = tokens[:6]
+    if not foundation or len(foundation) > 32 or not set(foundation) <= _ICE_CHARS:
+        raise CandidateSyntaxError(f"foundation {foundation!r} is not 1-32 ice-chars")
+    if not component.isdigit() or not 1 <= int(component) <= 256:
+        raise CandidateSyntaxError(f"component {component!r} is not a number 1-256")
+    if not priority.isdigit() or int(priority) > 0xFFFFFFFF:
+        raise CandidateSyntaxError(f"priority {priority!r} is not a 32-bit number")
+    grammar = "rfc5245"
+    tcptype = None
+    transport_upper = transport.upper()
+    if transport_upper == "UDP":
+        proto = "udp"
+    elif transport_upper == "TCP":
+        proto = "tcp"
+    elif transport_upper in ("TCP-ACT", "TCP-PASS"):  # Microsoft ICE19
+        proto = "tcp"
+        grammar = "ms-ice19"
+        tcptype = "active" if transport_upper == "TCP-ACT" else "passive"
+    else:
+        raise CandidateSyntaxError(f"transport {transport!r} is not UDP, TCP, TCP-ACT or TCP-PASS")
+    address = _address(host, port, "connection")
+    ctype = tokens[7].lower()
+    if ctype not in CANDIDATE_TYPES:
+        raise CandidateSyntaxError(f"candidate type {tokens[7]!r} is not host, srflx, prflx or relay")
+    related: Endpoint | None = None
+    rel_addr = rel_port = None
+    extensions: list[tuple[str, str]] = []
+    rest = tokens[8:]
+    if len(rest) % 2:
+        raise CandidateSyntaxError(f"extension {rest[-1]!r} has no value")
+    for name, value in zip(rest[0::2], rest[1::2]):
+        key = name.lower()
+        if key == "raddr":
+            rel_addr = value
+        elif key == "rport":
+            rel_port = value
+        elif key == "tcptype":
+            if value.lower() not in ("active", "passive", "so"):
+                raise CandidateSyntaxError(f"tcptype {value!r} is not active, passive or so")
+            tcptype = value.lower()
+        else:
+            extensions.append((name, value))
+    if (rel_addr is None) != (rel_port is None):
+        raise CandidateSyntaxError("raddr and rport must come together")
+    if rel_addr is not None and rel_port is not None:
+        related = _address(rel_addr, rel_port, "related")
+    return Candidate(
+        foundation=foundation,
+        component=int(component),
+        transport=proto,
+        priority=int(priority),
+        address=address,
+        type=ctype,
+        grammar=grammar,
+        related=related,
+        tcptype=tcptype,
+        extensions=tuple(extensions),
+        line=text,
+        source=source,
+    )
+
+
+def _parse_icev6(text: str, tokens: list[str], source: SourceRef | None) -> Candidate:
+    # [MS-SDPEXT] / OC 2007: username component password transport qvalue address port
+    if len(tokens) != 7:
+        raise CandidateSyntaxError(f"ICEv6 candidate has {len(tokens)} fields, expected 7")
+    username, component, password, transport, qvalue, host, port = tokens
+    if not component.isdigit() or not 1 <= int(component) <= 256:
+        raise CandidateSyntaxError(f"component {component!r} is not a number 1-256")
+    if transport.upper() not in ("UDP", "TCP"):
+        raise CandidateSyntaxError(f"ICEv6 transport {transport!r} is not UDP or TCP")
+    try:
+        weight = float(qvalue)
+    except ValueError:
+        raise CandidateSyntaxError(f"ICEv6 q-value {qvalue!r} is not a decimal number") from None
+    if not 0.0 <= weight <= 1.0:
+        raise CandidateSyntaxError(f"ICEv6 q-value {qvalue} is outside 0.0-1.0")
+    return Candidate(
+        foundation=username,
+        component=int(component),
+        transport=transport.lower(),
+        priority=round(weight * 1000),
+        address=_address(host, port, "connection"),
+        type=None,
+        grammar="ms-icev6",
+        weight=weight,
+        username=username,
+        password=password,
+        line=text,
+        source=source,
+    )
+
+
+def parse_remote_candidates(value: str) -> list[RemoteCandidate]:
+    """RFC 5245 §15.2 a=remote-candidates: `component address port` triples."""
+    tokens = _strip_prefix(value, "remote-candidates").split()
+    if not tokens or len(tokens) % 3:
+        raise CandidateSyntaxError("remote-candidates needs component/address/port triples")
+    out = []
+    for component, host, port in zip(tokens[0::3], tokens[1::3], tokens[2::3]):
+        if not component.isdigit():
+            raise CandidateSyntaxError(f"remote-candidates component {component!r} is not a number")
+        out.append(RemoteCandidate(int(component), _address(host, port, "remote-candidates")))
+    return out
+
+
+def parse_remote_candidate_v6(value: str) -> RemoteCandidate:
+    """ICEv6 a=remote-candidate:<username>: names the chosen remote candidate by username."""
+    username = _strip_prefix(value, "remote-candidate")
+    if not username or " " in username:
+        raise CandidateSyntaxError("remote-candidate needs exactly one username")
+    return RemoteCandidate(None, None, username)

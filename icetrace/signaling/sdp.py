@@ -1,0 +1,128 @@
+"""SDP bodies (RFC 4566/8866) with their ICE attributes (RFC 8839, MS-SDPEXT).
+
+Tolerant: a line that cannot be read is reported in `problems` with its line
+number and skipped; everything else in the body is still used.
+"""
+
+from __future__ import annotations
+
+from icetrace.records.endpoint import Endpoint
+from icetrace.signaling.candidate import (
+    CandidateSyntaxError,
+    parse_candidate_line,
+    parse_remote_candidate_v6,
+    parse_remote_candidates,
+)
+from icetrace.signaling.model import MediaStream, SessionDescription, SourceRef
+
+
+def looks_like_sdp(text: str) -> bool:
+    return text.lstrip().startswith("v=0") or "\nm=" in text or text.lstrip().startswith("a=candidate")
+
+
+def parse_sdp(text: str, source: SourceRef | None = None, *, first_line: int = 1) -> SessionDescription:
+    """One SDP body. Session-level ICE attributes are inherited by every media section."""
+    desc = SessionDescription(grammar="none", source=source)
+    session_attrs: list[tuple[str, str]] = []
+    session_connection: str | None = None
+    current: MediaStream | None = None
+    # "just a= lines", as a user may paste them from a log: one synthetic media section
+    bare = not any(line.lstrip().startswith("m=") for line in text.splitlines())
+    if bare:
+        current = MediaStream(index=0, media="audio", port=0, protocol="")
+        desc.media.append(current)
+    for number, raw in enumerate(text.splitlines(), start=first_line):
+        line = raw.strip()
+        if not line:
+            continue
+        if len(line) < 2 or line[1] != "=":
+            desc.problems.append(f"line {number}: not an SDP line: {line[:60]!r}")
+            continue
+        kind, value = line[0], line[2:]
+        if kind == "o" and (current is None or bare):
+            desc.origin = value
+        elif kind == "c":
+            parts = value.split()
+            address = parts[2].split("/")[0] if len(parts) >= 3 else None
+            if current is None or bare:
+                session_connection = address
+            else:
+                current.connection = address
+        elif kind == "m":
+            parts = value.split()
+            if len(parts) < 3 or not parts[1].split("/")[0].isdigit():
+                desc.problems.append(f"line {number}: bad m= line: {value!r}")
+                current = MediaStream(index=len(desc.media), media=parts[0] if parts else "?", port=0, protocol="")
+            else:
+                current = MediaStream(
+                    index=len(desc.media),
+                    media=parts[0],
+                    port=int(parts[1].split("/")[0]),
+                    protocol=parts[2],
+                    connection=session_connection,
+                )
+            desc.media.append(current)
+        elif kind == "a":
+            name, _, attr_value = value.partition(":")
+            if current is None:
+                session_attrs.append((name, attr_value))
+                continue
+            if bare and name in ("ice-ufrag", "ice-pwd", "ice-lite", "ice-options"):
+                session_attrs.append((name, attr_value))
+            current.attributes.append((name, attr_value))
+            _media_attribute(current, name, attr_value, number, source, desc)
+    for stream in desc.media:
+        for name, value in session_attrs:
+            if name == "ice-ufrag" and stream.ice_ufrag is None:
+                stream.ice_ufrag = value.strip()
+            elif name == "ice-pwd" and stream.ice_pwd is None:
+                stream.ice_pwd = value.strip()
+            elif name == "ice-lite":
+                stream.ice_lite = True
+            elif name == "ice-options" and not stream.ice_options:
+                stream.ice_options = tuple(value.split())
+        if stream.connection is None:
+            stream.connection = session_connection
+    grammars = {c.grammar for s in desc.media for c in s.candidates}
+    if grammars:
+        desc.grammar = "ms-icev6" if grammars == {"ms-icev6"} else ("ms-ice19" if "ms-ice19" in grammars else "rfc5245")
+    return desc
+
+
+def _media_attribute(
+    stream: MediaStream,
+    name: str,
+    value: str,
+    number: int,
+    source: SourceRef | None,
+    desc: SessionDescription,
+) -> None:
+    ref = SourceRef(source.kind, source.name, source.position + number - 1, source.time) if source else None
+    try:
+        if name in ("candidate", "x-candidate-ipv6"):
+            stream.candidates.append(parse_candidate_line(value, ref))
+        elif name == "remote-candidates":
+            stream.remote_candidates.extend(parse_remote_candidates(value))
+        elif name == "remote-candidate":
+            stream.remote_candidates.append(parse_remote_candidate_v6(value))
+        elif name == "ice-ufrag":
+            stream.ice_ufrag = value.strip()
+        elif name == "ice-pwd":
+            stream.ice_pwd = value.strip()
+        elif name == "ice-lite":
+            stream.ice_lite = True
+        elif name == "ice-options":
+            stream.ice_options = tuple(value.split())
+        elif name == "mid":
+            stream.mid = value.strip()
+        elif name == "label":
+            stream.label = value.strip()
+        elif name == "rtcp-mux":
+            stream.rtcp_mux = True
+        elif name == "rtcp":
+            parts = value.split()
+            if parts and parts[0].isdigit():
+                host = parts[3] if len(parts) >= 4 else (stream.connection or "")
+                stream.rtcp = Endpoint(host, int(parts[0]))
+    except CandidateSyntaxError as exc:
+        desc.problems.append(f"line {number}: bad a={name}: {exc}")

@@ -1,0 +1,205 @@
+"""Where signaling comes from: captures (SIP over UDP/TCP), client logs, and SDP/SIP files.
+
+Lync/Skype for Business `.uccapilog` files hold each SIP message between
+`$$begin_record` and `$$end_record`, after a few metadata lines and a
+`Start-Line:`; Snooper and sngrep text exports hold plain messages. Files given
+with --sdp may be a bare SDP body, a SIP message, or just a= lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from icetrace.capture.packet_source import looks_like_sip
+from icetrace.errors import InputError
+from icetrace.records.endpoint import Endpoint
+from icetrace.records.transport_packet import TransportPacket
+from icetrace.signaling.dialogs import build_model
+from icetrace.signaling.model import Call, SdpExchange, SignalingModel, SourceRef
+from icetrace.signaling.sdp import parse_sdp
+from icetrace.signaling.sip import SipMessage, SipStreamSplitter, SipSyntaxError, parse_sip
+
+_START_LINE = re.compile(r"^(?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 \d{3}(?: .*)?)\s*$")
+_LOG_TIME = re.compile(r"(\d{2})/(\d{2})/(\d{4})[-|](\d{2}):(\d{2}):(\d{2})\.(\d{3})")
+
+
+class SipCollector:
+    """Feed TransportPackets; collects SIP messages from UDP datagrams and TCP streams."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.messages: list[tuple[SourceRef, SipMessage]] = []
+        self.problems: list[str] = []
+        self._streams: dict[tuple[Endpoint, Endpoint], SipStreamSplitter | None] = {}
+
+    def feed(self, packet: TransportPacket) -> None:
+        ref = SourceRef("frame", self.name, packet.frame, packet.time)
+        if packet.transport == "udp":
+            if looks_like_sip(packet.payload):
+                self._parse(packet.payload, ref)
+            return
+        key = (packet.src, packet.dst)
+        splitter = self._streams.get(key, ...)
+        if splitter is None:
+            return
+        if splitter is ...:
+            if not looks_like_sip(packet.payload):
+                self._streams[key] = None
+                return
+            splitter = self._streams[key] = SipStreamSplitter()
+        for message in splitter.feed(packet.payload):
+            self._parse(message, ref)
+
+    def _parse(self, data: bytes, ref: SourceRef) -> None:
+        try:
+            self.messages.append((ref, parse_sip(data)))
+        except SipSyntaxError as exc:
+            self.problems.append(f"{ref}: {exc}")
+
+
+def sip_from_packets(packets: Iterable[TransportPacket], name: str) -> list[tuple[SourceRef, SipMessage]]:
+    collector = SipCollector(name)
+    for packet in packets:
+        collector.feed(packet)
+    return collector.messages
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _log_time(line: str) -> float | None:
+    match = _LOG_TIME.search(line)
+    if not match:
+        return None
+    import calendar
+
+    month, day, year, hour, minute, sec, ms = (int(g) for g in match.groups())
+    try:
+        return calendar.timegm((year, month, day, hour, minute, sec, 0, 0, 0)) + ms / 1000
+    except (ValueError, OverflowError):
+        return None
+
+
+def sip_from_text(text: str, name: str) -> Iterator[tuple[SourceRef, SipMessage | None, str]]:
+    """Messages in a log or text export: (where, message or None, problem)."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    if "$$begin_record" in text:
+        yield from _uccapilog(lines, name)
+        return
+    index = 0
+    while index < len(lines):
+        if not _START_LINE.match(lines[index].strip()):
+            index += 1
+            continue
+        start = index
+        yield from _one_text_message(lines, start, name, None)
+        index = start + 1
+
+
+def _one_text_message(
+    lines: list[str], start: int, name: str, time: float | None
+) -> Iterator[tuple[SourceRef, SipMessage | None, str]]:
+    head: list[str] = []
+    index = start
+    while index < len(lines) and lines[index].strip():
+        head.append(lines[index].rstrip())
+        index += 1
+    length = 0
+    for line in head[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() in ("content-length", "l") and value.strip().isdigit():
+            length = int(value.strip())
+    body_lines: list[str] = []
+    size = 0
+    index += 1
+    while index < len(lines) and size < length and lines[index].strip() != "$$end_record":
+        body_lines.append(lines[index])
+        size += len(lines[index].encode()) + 2
+        index += 1
+    data = ("\r\n".join(head) + "\r\n\r\n" + "\r\n".join(body_lines) + ("\r\n" if body_lines else "")).encode()
+    ref = SourceRef("log", name, start + 1, time)
+    try:
+        message = parse_sip(data)
+        # text exports lose the exact CRLF count: trust the body we found
+        message.body = ("\r\n".join(body_lines) + ("\r\n" if body_lines else "")).encode()
+        yield ref, message, ""
+    except SipSyntaxError as exc:
+        yield ref, None, str(exc)
+
+
+def _uccapilog(lines: list[str], name: str) -> Iterator[tuple[SourceRef, SipMessage | None, str]]:
+    time: float | None = None
+    in_record = False
+    for number, line in enumerate(lines):
+        if "$$begin_record" in line:
+            in_record = True
+            time = _log_time(line)
+            continue
+        if "$$end_record" in line:
+            in_record = False
+            continue
+        if in_record and line.startswith("Start-Line:"):
+            start_line = line.partition(":")[2].strip()
+            rewritten = [*lines[:number], start_line, *lines[number + 1 :]]
+            yield from _one_text_message(rewritten, number, name, time)
+            in_record = False
+
+
+def load_signaling(
+    captures: Iterable[str | Path] = (),
+    sdp_files: Iterable[str | Path] = (),
+    logs: Iterable[str | Path] = (),
+    model: SignalingModel | None = None,
+) -> SignalingModel:
+    """One signaling model from every source given; problems are kept, never raised."""
+    from icetrace.capture.packet_source import PacketSource
+
+    model = model or SignalingModel()
+    messages: list[tuple[SourceRef, SipMessage]] = []
+    for capture in captures:
+        collector = SipCollector(Path(capture).name)
+        source = PacketSource([capture])
+        for packet in source:
+            collector.feed(packet)
+        messages.extend(collector.messages)
+        model.problems.extend(collector.problems)
+        model.problems.extend(str(p) for p in source.problems)
+    for log in logs:
+        path = Path(log)
+        for ref, message, problem in sip_from_text(_read_text(path), path.name):
+            if message is None:
+                model.problems.append(f"{ref}: {problem}")
+            else:
+                messages.append((ref, message))
+    build_model(messages, model)
+    add_sdp_files(model, sdp_files)
+    return model
+
+
+def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
+    """--sdp files, offer first: SDP bodies, SIP messages or bare a= lines."""
+    paths = list(paths)
+    if not paths:
+        return
+    call = Call("sdp-files")
+    for index, item in enumerate(paths):
+        path = Path(item)
+        text = _read_text(path)
+        if _START_LINE.match(text.lstrip().split("\n", 1)[0].strip()):
+            sip = [(r, m) for r, m, _ in sip_from_text(text, path.name) if m is not None]
+            if sip:
+                build_model(sip, model)
+                continue
+        desc = parse_sdp(text, SourceRef("file", path.name, 1))
+        model.problems.extend(f"{path.name}: {p}" for p in desc.problems)
+        role = "offer" if index == 0 else "answer"
+        agent = "caller" if index == 0 else f"callee:{path.name}"
+        call.exchanges.append(SdpExchange(role, agent, None, None, [desc], SourceRef("file", path.name, 1)))
+    if call.exchanges:
+        model.calls.append(call)
