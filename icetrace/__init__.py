@@ -5,3 +5,13 @@ import logging
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def analyze(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """icetrace.analyze(captures, sdp=[...], logs=[...]) -> Analysis (see icetrace.analysis.analyze)."""
+    from icetrace.analysis import analyze as _analyze
+
+    return _analyze(*args, **kwargs)
+
+
+__all__ = ["analyze", "__version__"]

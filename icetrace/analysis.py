@@ -1,0 +1,380 @@
+"""The public entry point: analyze captures (+ SDP files, logs) into an Analysis.
+
+>>> a = icetrace.analyze(["call.pcapng"], sdp=["offer.sdp", "answer.sdp"])
+>>> a.pairs[a.pairs.selected]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from icetrace.capture.packet_source import PacketSource
+from icetrace.ice.correlator import Reconstruction, correlate
+from icetrace.ice.diagnosis import diagnose
+from icetrace.ice.model import Pair, Stream, Verdict
+from icetrace.records.extract import RecordExtractor
+from icetrace.records.media_flow import MediaFlow
+from icetrace.records.stun_record import StunRecord
+from icetrace.signaling.model import SignalingModel
+from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
+from icetrace.tables.schema import frame
+
+JSON_SCHEMA_VERSION = "1.0"
+
+
+@dataclass
+class Analysis:
+    """The reconstruction plus its tables. DataFrames are built on first use."""
+
+    reconstruction: Reconstruction
+    verdict_list: list[Verdict]
+    problems: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def streams(self) -> list[Stream]:
+        return self.reconstruction.streams
+
+    def _table(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = frame(name, getattr(self, f"_{name}_rows")())
+        return self._cache[name]
+
+    @property
+    def messages(self) -> pd.DataFrame:
+        return self._table("messages")
+
+    @property
+    def transactions(self) -> pd.DataFrame:
+        return self._table("transactions")
+
+    @property
+    def candidates(self) -> pd.DataFrame:
+        return self._table("candidates")
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        return self._table("pairs")
+
+    @property
+    def checks(self) -> pd.DataFrame:
+        return self._table("checks")
+
+    @property
+    def media(self) -> pd.DataFrame:
+        return self._table("media")
+
+    @property
+    def verdicts(self) -> pd.DataFrame:
+        return self._table("verdicts")
+
+    # -- rows ---------------------------------------------------------------
+
+    def _messages_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for r in self.reconstruction.records:
+            rows.append(
+                {
+                    "frame": r.frame,
+                    "time": r.time,
+                    "src": str(r.src),
+                    "dst": str(r.dst),
+                    "transport": r.transport,
+                    "kind": r.kind,
+                    "dialect": r.dialect,
+                    "method": r.method,
+                    "class": r.cls,
+                    "type": r.type,
+                    "transaction_id": r.transaction_id,
+                    "error_code": r.error_code,
+                    "username": r.username.rstrip(b"\0").decode("latin-1") if r.username else None,
+                    "priority": r.priority,
+                    "use_candidate": r.use_candidate,
+                    "ice_role": r.ice_role,
+                    "fingerprint": r.fingerprint,
+                    "relay_via": r.relay.via if r.relay else None,
+                    "relay_peer": str(r.relay.peer) if r.relay and r.relay.peer else None,
+                    "anomalies": "; ".join(r.anomalies),
+                }
+            )
+        return rows
+
+    def _transactions_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "method": t.request.method,
+                "transaction_id": t.request.transaction_id,
+                "src": str(t.src),
+                "dst": str(t.dst),
+                "relayed": t.relayed,
+                "first_frame": t.request.frame,
+                "time": t.request.time,
+                "requests": len(t.requests),
+                "response_frame": t.response.frame if t.response else None,
+                "outcome": t.outcome,
+                "error_code": t.response.error_code if t.response else None,
+                "rtt_ms": t.rtt_ms,
+            }
+            for t in self.reconstruction.transactions
+        ]
+
+    def _candidates_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for s in self.streams:
+            for agent in (s.controlling, s.controlled):
+                if agent is None:
+                    continue
+                for c in agent.candidates:
+                    rows.append(
+                        {
+                            "call_id": s.call_id,
+                            "stream": s.index,
+                            "agent": agent.name,
+                            "component": c.component,
+                            "transport": c.transport,
+                            "type": c.type,
+                            "address": str(c.address),
+                            "priority": c.priority,
+                            "origin": c.origin,
+                            "related": str(c.related) if c.related else None,
+                        }
+                    )
+        return rows
+
+    def _pairs_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for s in self.streams:
+            for comp in s.components:
+                for p in comp.pairs:
+                    rows.append(
+                        {
+                            "call_id": s.call_id,
+                            "stream": s.index,
+                            "component": p.component,
+                            "controlling": str(p.controlling.address),
+                            "controlling_type": p.controlling.type,
+                            "controlled": str(p.controlled.address),
+                            "controlled_type": p.controlled.type,
+                            "transport": p.transport,
+                            "priority": p.priority,
+                            "state": p.state,
+                            "nominated": p.nominated,
+                            "nominated_by": p.nominated_by,
+                            "selected": comp.selected is p,
+                            "requests_sent": p.requests_sent,
+                            "responses_received": p.responses_received,
+                            "rtt_ms": p.rtt_ms,
+                            "first_check": p.first_check,
+                            "last_check": p.last_check,
+                            "relayed": p.relayed,
+                        }
+                    )
+        return rows
+
+    def _checks_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for t, stream, _pair, sender in self.reconstruction.checks:
+            req = t.request
+            rows.append(
+                {
+                    "frame": req.frame,
+                    "time": req.time,
+                    "call_id": stream.call_id if stream else None,
+                    "sender": sender,
+                    "src": str(t.src),
+                    "dst": str(t.dst),
+                    "relayed": t.relayed,
+                    "use_candidate": req.use_candidate,
+                    "ice_role": req.ice_role,
+                    "priority": req.priority,
+                    "retransmissions": t.retransmissions,
+                    "outcome": t.outcome,
+                    "rtt_ms": t.rtt_ms,
+                }
+            )
+        return rows
+
+    def _media_rows(self) -> list[dict[str, Any]]:
+        selected = set()
+        for s in self.streams:
+            for comp in s.components:
+                if comp.selected:
+                    a, b = comp.selected.controlling.address, comp.selected.controlled.address
+                    selected |= {(a, b), (b, a)}
+        return [
+            {
+                "src": str(f.src),
+                "dst": str(f.dst),
+                "transport": f.transport,
+                "kind": f.kind,
+                "first_frame": f.first_frame,
+                "first_time": f.first_time,
+                "last_frame": f.last_frame,
+                "last_time": f.last_time,
+                "packets": f.packets,
+                "bytes": f.bytes,
+                "on_selected_pair": (f.src, f.dst) in selected,
+            }
+            for f in self.reconstruction.media
+        ]
+
+    def _verdicts_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "code": v.code,
+                "severity": v.severity,
+                "message": v.message,
+                "frames": ",".join(str(f) for f in v.frames),
+                "call_id": v.call_id,
+            }
+            for v in self.verdict_list
+        ]
+
+    # -- JSON ---------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented, versioned JSON shape (docs/json-schema.md)."""
+        return {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "sources": self.sources,
+            "vantage": self.reconstruction.vantage,
+            "streams": [_stream_dict(s) for s in self.streams],
+            "allocations": [
+                {
+                    "client": str(a.client),
+                    "server": str(a.server),
+                    "transport": a.transport,
+                    "relayed": str(a.relayed) if a.relayed else None,
+                    "mapped": str(a.mapped) if a.mapped else None,
+                    "lifetime": a.lifetime,
+                    "frame": a.frame,
+                }
+                for a in self.reconstruction.allocations
+            ],
+            "verdicts": [
+                {"code": v.code, "severity": v.severity, "message": v.message, "frames": v.frames, "call_id": v.call_id}
+                for v in self.verdict_list
+            ],
+            "problems": self.problems,
+        }
+
+
+def _endpoint_dict(c: Any) -> dict[str, Any]:
+    return {"address": str(c.address), "type": c.type, "transport": c.transport, "agent": c.agent}
+
+
+def pair_dict(p: Pair) -> dict[str, Any]:
+    return {
+        "controlling": _endpoint_dict(p.controlling),
+        "controlled": _endpoint_dict(p.controlled),
+        "transport": p.transport,
+        "component": p.component,
+        "priority": p.priority,
+        "state": p.state,
+        "nominated": p.nominated,
+        "nominated_by": p.nominated_by,
+        "requests_sent": p.requests_sent,
+        "responses_received": p.responses_received,
+        "rtt_ms": None if p.rtt_ms is None else round(p.rtt_ms, 3),
+        "first_frame": min(p.frames) if p.frames else None,
+    }
+
+
+def _stream_dict(s: Stream) -> dict[str, Any]:
+    def agent(a: Any) -> dict[str, Any] | None:
+        if a is None:
+            return None
+        return {
+            "name": a.name,
+            "ufrag": a.ufrag,
+            "role": a.role,
+            "ice_lite": a.ice_lite,
+            "candidates": [
+                {**_endpoint_dict(c), "component": c.component, "priority": c.priority, "origin": c.origin}
+                for c in a.candidates
+            ],
+        }
+
+    return {
+        "call_id": s.call_id,
+        "index": s.index,
+        "media": s.media,
+        "outcome": s.outcome,
+        "nomination_style": s.nomination_style,
+        "controlling": agent(s.controlling),
+        "controlled": agent(s.controlled),
+        "components": [
+            {
+                "component": c.component,
+                "pairs": [pair_dict(p) for p in c.pairs],
+                "selected": pair_dict(c.selected) if c.selected else None,
+            }
+            for c in s.components
+        ],
+        "media_flows": [
+            {"src": str(f.src), "dst": str(f.dst), "kind": f.kind, "packets": f.packets, "first_frame": f.first_frame}
+            for f in s.media_flows
+        ],
+    }
+
+
+def analyze(
+    captures: Sequence[str | Path] = (),
+    sdp: Sequence[str | Path] = (),
+    logs: Sequence[str | Path] = (),
+    *,
+    records: Iterable[StunRecord] | None = None,
+    signaling: SignalingModel | None = None,
+    media: Iterable[MediaFlow] | None = None,
+) -> Analysis:
+    """Read the captures once (STUN records, SIP, media counts), add signaling, correlate, diagnose.
+
+    Several captures of one call may be given; the same message seen twice (same
+    transaction, type and time) is kept once.
+    """
+    all_records: list[StunRecord] = list(records or [])
+    all_media: list[MediaFlow] = list(media or [])
+    problems: list[str] = []
+    model = signaling or SignalingModel()
+    capture_end = 0.0
+    for capture in captures:
+        source = PacketSource([capture])
+        extractor = RecordExtractor()
+        sip = SipCollector(Path(capture).name)
+        for packet in source:
+            capture_end = max(capture_end, packet.time)
+            all_records.extend(extractor.feed(packet))
+            sip.feed(packet)
+        from icetrace.signaling.dialogs import build_model
+
+        build_model(sip.messages, model)
+        problems += [str(p) for p in source.problems] + sip.problems
+        all_media.extend(source.media_flows())
+    if logs:
+        load_signaling(logs=logs, model=model)
+    add_sdp_files(model, sdp)
+    problems += model.problems
+    all_records = _dedupe(all_records)
+    if all_records:
+        capture_end = max(capture_end, max(r.time for r in all_records))
+    rec = correlate(all_records, model, all_media, capture_end or None)
+    return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]])
+
+
+def _dedupe(records: list[StunRecord]) -> list[StunRecord]:
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for r in records:
+        key = (r.transaction_id, r.type, r.src, r.dst, round(r.time, 3), r.raw) if r.kind == "stun" else None
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(r)
+    return out

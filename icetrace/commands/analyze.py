@@ -1,0 +1,38 @@
+"""`icetrace analyze CAPTURE... [--sdp FILE]... [--log FILE]... [--json OUT|-]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, TextIO
+
+from icetrace.analysis import analyze
+from icetrace.errors import InputError
+from icetrace.report.text import write_report
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("analyze", help="reconstruct the ICE negotiation and diagnose it")
+    parser.add_argument("capture", nargs="*", help="pcap, pcapng or Network Monitor captures of one call")
+    parser.add_argument("--sdp", action="append", default=[], help="SDP or SIP file (repeatable, offer first)")
+    parser.add_argument("--log", action="append", default=[], help="client log with SIP (.uccapilog, text)")
+    parser.add_argument("--json", metavar="OUT", help="write the JSON result to OUT, or to stdout with '-'")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if not (args.capture or args.sdp or args.log):
+        raise InputError("give at least one capture, --sdp or --log")
+    analysis = analyze(args.capture, sdp=args.sdp, logs=args.log)
+    if args.json == "-":
+        json.dump(analysis.to_dict(), out, indent=2)
+        out.write("\n")
+        return 0
+    if args.json:
+        try:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                json.dump(analysis.to_dict(), fh, indent=2)
+        except OSError as exc:
+            raise InputError(f"{args.json}: cannot write: {exc.strerror}") from None
+    write_report(analysis, out)
+    return 0

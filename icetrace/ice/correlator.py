@@ -1,0 +1,557 @@
+"""The correlator: STUN records + signaling -> agents, candidates, pairs, nomination, outcome.
+
+Rules: RFC 8445 §6-8 (pairs, checks, nomination), RFC 5245 §8 (aggressive
+nomination, updated offer), RFC 8656 §10-12 (relayed data), [MS-TURN] (MAPPED-ADDRESS
+is the relayed address), [MS-ICE2] (USERNAME padding), [MS-ICE] (binary usernames).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
+from icetrace.ice.priority import component_from_priority, pair_priority
+from icetrace.ice.transactions import Transaction, match_transactions
+from icetrace.records.endpoint import Endpoint
+from icetrace.records.media_flow import MediaFlow
+from icetrace.records.stun_record import StunRecord
+from icetrace.signaling.model import Call, MediaStream, SdpExchange, SignalingModel
+
+OUTBOUND_VIA = ("send-indication", "ms-send-request")
+INBOUND_VIA = ("data-indication", "ms-data-indication")
+
+
+@dataclass
+class Reconstruction:
+    """Everything the correlator worked out, for tables, report and diagnosis."""
+
+    records: list[StunRecord]
+    transactions: list[Transaction]
+    allocations: list[Allocation]
+    mappings: list[Mapping]
+    streams: list[Stream]
+    checks: list[tuple[Transaction, Stream | None, Pair | None, str]]  # (transaction, stream, pair, sender)
+    media: list[MediaFlow]
+    vantage: list[str] = field(default_factory=list)
+    signaling: SignalingModel | None = None
+    capture_end: float = 0.0
+
+
+# -- usernames ------------------------------------------------------------------
+
+
+def split_username(raw: bytes) -> tuple[str, str, str] | None:
+    """(form, receiver key, sender key) of a check's USERNAME, in any of the three forms.
+
+    RFC 8445 §7.2.2: "receiver-ufrag:sender-ufrag"; MS-ICE2 pads it with NULs;
+    [MS-ICE] (ICEv6) is binary: recv-user(32) ":" comp ":" send-user(32) ":" comp.
+    """
+    text = raw.rstrip(b"\x00")
+    if len(text) >= 67 and text[32:33] == b":":
+        comp, sep, rest = text[33:].partition(b":")
+        if sep and comp.isdigit() and len(rest) >= 32:
+            recv = base64.b64encode(text[:32]).decode().rstrip("=")
+            send = base64.b64encode(rest[:32]).decode().rstrip("=")
+            return "ms-icev6", recv, send
+    try:
+        decoded = text.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if ":" in decoded and decoded.isprintable():
+        recv, _, send = decoded.partition(":")
+        return ("ms-ice2" if raw.endswith(b"\x00") else "rfc"), recv, send
+    return None
+
+
+def _icev6_key(username: str | None) -> str | None:
+    if not username:
+        return None
+    try:
+        raw = base64.b64decode(username + "=" * (-len(username) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return base64.b64encode(raw).decode().rstrip("=")
+
+
+# -- gathering ------------------------------------------------------------------
+
+
+def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
+    """Allocations (relayed addresses) and NAT mappings seen by STUN/TURN servers."""
+    allocations: list[Allocation] = []
+    mappings: list[Mapping] = []
+    for r in records:
+        if r.kind != "stun" or r.relay is not None or r.cls != "success":
+            continue
+        if r.method == "allocate":
+            if r.dialect == "ms-turn":
+                relayed = r.addresses.get("MAPPED-ADDRESS")  # [MS-TURN] 2.2.2.1: the relayed address
+                mapped = r.addresses.get("MS-XOR-MAPPED-ADDRESS") or r.addresses.get("XOR-MAPPED-ADDRESS")
+            else:
+                relayed = r.addresses.get("XOR-RELAYED-ADDRESS")
+                mapped = r.addresses.get("XOR-MAPPED-ADDRESS") or r.addresses.get("MAPPED-ADDRESS")
+            allocations.append(Allocation(r.dst, r.src, r.transport, relayed, mapped, r.lifetime, r.frame, r.dialect))
+            if mapped is not None:
+                mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
+        elif r.method == "binding" and r.username is None:
+            mapped = (
+                r.addresses.get("XOR-MAPPED-ADDRESS")
+                or r.addresses.get("MS-XOR-MAPPED-ADDRESS")
+                or r.addresses.get("MAPPED-ADDRESS")
+            )
+            if mapped is not None:
+                mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
+    return allocations, mappings
+
+
+def effective_addresses(
+    record: StunRecord, relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+) -> tuple[Endpoint, Endpoint, bool]:
+    """Where a message really went between the ICE agents (RFC 8656 §10-12).
+
+    A check wrapped in a Send indication or ChannelData leaves the relay from the
+    client's relayed address towards the peer; one in a Data indication came from
+    the peer to the relayed address.
+    """
+    hop = record.relay
+    if hop is None:
+        return record.src, record.dst, False
+    relayed = relayed_by_leg.get((hop.client, hop.server)) or Endpoint(hop.server.ip, 0)
+    peer = hop.peer or Endpoint("0.0.0.0", 0)
+    outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and record.src == hop.client)
+    return (relayed, peer, True) if outbound else (peer, relayed, True)
+
+
+# -- signaling -> streams ---------------------------------------------------------
+
+
+@dataclass
+class _SignaledStream:
+    stream: Stream
+    caller_media: list[MediaStream]
+    callee_media: list[MediaStream]
+    final_offer: MediaStream | None
+    callee: str
+
+
+def _body_for(exchange: SdpExchange, want_v6: bool) -> list[MediaStream] | None:
+    bodies = [b for b in exchange.bodies if (b.grammar == "ms-icev6") == want_v6] or exchange.bodies
+    return bodies[0].media if bodies else None
+
+
+def _candidates(agent: str, media: Iterable[MediaStream]) -> list[IceCandidate]:
+    out: list[IceCandidate] = []
+    seen: set[tuple[Endpoint, str, int]] = set()
+    for m in media:
+        for c in m.candidates:
+            key = (c.address, c.transport, c.component)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                IceCandidate(
+                    agent,
+                    c.address,
+                    c.transport,
+                    c.type or "unknown",
+                    c.priority,
+                    c.component,
+                    c.foundation if c.grammar != "ms-icev6" else _icev6_key(c.username),
+                    "sdp",
+                    c.related,
+                )
+            )
+    return out
+
+
+def streams_from_signaling(model: SignalingModel) -> list[_SignaledStream]:
+    """One ICE session per call, media line and answering endpoint (MPOP gives several)."""
+    out: list[_SignaledStream] = []
+    for call in model.calls:
+        out.extend(_call_streams(call))
+    return out
+
+
+def _call_streams(call: Call) -> list[_SignaledStream]:
+    offers = [e for e in call.exchanges if e.agent == "caller" and e.role in ("offer", "final-offer")]
+    answers = [e for e in call.exchanges if e.role == "answer" and e.agent != "caller"]
+    if not offers:
+        return []
+    callees = list(dict.fromkeys(e.agent for e in answers)) or ["callee"]
+    out = []
+    for callee in callees:
+        theirs = [e for e in answers if e.agent == callee]
+        want_v6 = bool(theirs) and all(b.grammar == "ms-icev6" for e in theirs for b in e.bodies)
+        caller_bodies = [_body_for(e, want_v6) or [] for e in offers if e.role == "offer"]
+        final = [e for e in offers if e.role == "final-offer"]
+        callee_bodies = [_body_for(e, want_v6) or [] for e in theirs]
+        count = max((len(b) for b in caller_bodies + callee_bodies), default=0)
+        for index in range(count):
+            caller_media = [b[index] for b in caller_bodies if index < len(b)]
+            callee_media = [b[index] for b in callee_bodies if index < len(b)]
+            final_media = None
+            for e in final:
+                body = _body_for(e, want_v6)
+                if body and index < len(body):
+                    final_media = body[index]
+            first = (caller_media or callee_media)[0]
+            caller = Agent("caller", first.ice_ufrag if caller_media else None)
+            if caller_media:
+                caller.ufrag, caller.pwd = caller_media[0].ice_ufrag, caller_media[0].ice_pwd
+                caller.ice_lite = caller_media[0].ice_lite
+            caller.candidates = _candidates("caller", caller_media + ([final_media] if final_media else []))
+            other = Agent(callee)
+            if callee_media:
+                other.ufrag, other.pwd = callee_media[0].ice_ufrag, callee_media[0].ice_pwd
+                other.ice_lite = callee_media[0].ice_lite
+            other.candidates = _candidates(callee, callee_media)
+            # RFC 8445 §6.1.1: the offerer controls unless it is lite and the answerer full
+            if caller.ice_lite and not other.ice_lite:
+                caller.role, other.role = "controlled", "controlling"
+                stream = Stream(call.call_id, index, first.media, other, caller)
+            else:
+                caller.role, other.role = "controlling", "controlled"
+                stream = Stream(call.call_id, index, first.media, caller, other)
+            out.append(_SignaledStream(stream, caller_media, callee_media, final_media, callee))
+    return out
+
+
+# -- the correlation ----------------------------------------------------------------
+
+
+class _Session:
+    def __init__(self, stream: Stream, signaled: _SignaledStream | None) -> None:
+        self.stream = stream
+        self.signaled = signaled
+        self.pairs: dict[tuple[Endpoint, Endpoint, str], Pair] = {}
+        self.use_candidate_requests = 0
+        self.controlling_requests = 0
+
+    def agents(self) -> list[Agent]:
+        return [a for a in (self.stream.controlling, self.stream.controlled) if a is not None]
+
+    def agent_by_key(self, key: str, form: str) -> Agent | None:
+        for agent in self.agents():
+            if form == "ms-icev6":
+                if any(c.foundation == key for c in agent.candidates):
+                    return agent
+            elif agent.ufrag == key:
+                return agent
+        return None
+
+
+def correlate(
+    records: list[StunRecord],
+    signaling: SignalingModel | None = None,
+    media: list[MediaFlow] | None = None,
+    capture_end: float | None = None,
+) -> Reconstruction:
+    """Rebuild every ICE session found in the records (and the signaling, when given)."""
+    records = sorted(records, key=lambda r: (r.time, r.frame))
+    end = capture_end if capture_end is not None else (records[-1].time if records else 0.0)
+    allocations, mappings = gather(records)
+    relayed_by_leg = {(a.client, a.server): a.relayed for a in allocations if a.relayed is not None}
+    effective = [(r, *effective_addresses(r, relayed_by_leg)) for r in records]
+    transactions = match_transactions(effective, end)
+
+    signaled = streams_from_signaling(signaling) if signaling else []
+    sessions = [_Session(s.stream, s) for s in signaled]
+    by_ufrags: dict[frozenset[str], _Session] = {}
+    relayed_addresses = {a.relayed for a in allocations if a.relayed is not None}
+    mapped_addresses = {m.mapped for m in mappings}
+    checks: list[tuple[Transaction, Stream | None, Pair | None, str]] = []
+
+    for t in transactions:
+        req = t.request
+        if req.method != "binding" or req.username is None:
+            continue
+        parsed = split_username(req.username)
+        if parsed is None:
+            checks.append((t, None, None, "?"))
+            continue
+        form, recv_key, send_key = parsed
+        session = _find_session(sessions, form, recv_key, send_key, t)
+        if session is None:
+            key = frozenset((recv_key, send_key))
+            session = by_ufrags.get(key)
+            if session is None:
+                a, b = Agent(f"ufrag:{send_key}", send_key), Agent(f"ufrag:{recv_key}", recv_key)
+                session = _Session(Stream(None, None, None, a, b), None)
+                by_ufrags[key] = session
+                sessions.append(session)
+        sender = session.agent_by_key(send_key, form)
+        receiver = session.agent_by_key(recv_key, form)
+        if sender is None or receiver is None:
+            checks.append((t, session.stream, None, "?"))
+            continue
+        _learn_role(session, sender, receiver, req)
+        pair = _pair_for(session, t, sender, receiver, relayed_addresses, mapped_addresses)
+        _account(session, pair, t, sender)
+        checks.append((t, session.stream, pair, sender.name))
+
+    streams = []
+    for session in sessions:
+        _final_offer(session, relayed_addresses, mapped_addresses)
+        _finish(session, media or [])
+        streams.append(session.stream)
+    reconstruction = Reconstruction(
+        records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
+    )
+    reconstruction.vantage = vantage_point(reconstruction)
+    return reconstruction
+
+
+def _find_session(sessions: list[_Session], form: str, recv_key: str, send_key: str, t: Transaction) -> _Session | None:
+    matches = [
+        s
+        for s in sessions
+        if s.signaled
+        and s.agent_by_key(recv_key, form)
+        and s.agent_by_key(send_key, form)
+        and s.agent_by_key(recv_key, form) is not s.agent_by_key(send_key, form)
+    ]
+    if len(matches) > 1:
+        # shared ufrags across media lines: the one whose candidates hold these addresses
+        for s in matches:
+            addresses = {c.address for a in s.agents() for c in a.candidates}
+            if t.src in addresses or t.dst in addresses:
+                return s
+    return matches[0] if matches else None
+
+
+def _learn_role(session: _Session, sender: Agent, receiver: Agent, req: StunRecord) -> None:
+    if req.ice_role is None:
+        return
+    if sender.role != req.ice_role:
+        # the wire wins over the signaling (ice-lite, or a 487 role switch)
+        sender.role = req.ice_role
+        receiver.role = "controlled" if req.ice_role == "controlling" else "controlling"
+    if req.tie_breaker is not None:
+        sender.tie_breaker = req.tie_breaker
+    stream = session.stream
+    if sender.role == "controlling" and stream.controlling is not sender:
+        stream.controlling, stream.controlled = sender, receiver
+
+
+def _candidate(
+    agent: Agent,
+    address: Endpoint,
+    transport: str,
+    priority_hint: int | None,
+    frame: int,
+    relayed_addresses: set[Endpoint],
+    mapped_addresses: set[Endpoint],
+) -> IceCandidate:
+    for c in agent.candidates:
+        if c.address == address and c.transport == transport:
+            return c
+    for c in agent.candidates:
+        if c.address == address:
+            return c
+    signaled = any(c.origin == "sdp" for c in agent.candidates)
+    if address in relayed_addresses or address.port == 0:
+        ctype = "relay"
+    elif address in mapped_addresses:
+        ctype = "srflx"
+    elif signaled:
+        ctype = "prflx"  # RFC 8445 §7.2.5.3.1 / §7.3.1.3: not signaled, learned from a check
+    else:
+        ctype = "host" if _private(address.ip) else "unknown"
+    learned = IceCandidate(
+        agent.name,
+        address,
+        transport,
+        ctype,
+        priority_hint,
+        component_from_priority(priority_hint) if priority_hint else None,
+        None,
+        "learned" if signaled else "wire",
+        None,
+        frame,
+    )
+    agent.candidates.append(learned)
+    return learned
+
+
+def _private(ip: str) -> bool:
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return addr.is_private or addr in ipaddress.ip_network("100.64.0.0/10")
+
+
+def _pair_for(
+    session: _Session,
+    t: Transaction,
+    sender: Agent,
+    receiver: Agent,
+    relayed_addresses: set[Endpoint],
+    mapped_addresses: set[Endpoint],
+) -> Pair:
+    req = t.request
+    transport = "udp" if t.relayed else req.transport
+    sender_is_controlling = sender.role != "controlled"
+    local = _candidate(sender, t.src, transport, req.priority, req.frame, relayed_addresses, mapped_addresses)
+    remote = _candidate(receiver, t.dst, transport, None, req.frame, relayed_addresses, mapped_addresses)
+    controlling, controlled = (local, remote) if sender_is_controlling else (remote, local)
+    key = (controlling.address, controlled.address, transport)
+    pair = session.pairs.get(key)
+    if pair is None:
+        component = controlling.component or controlled.component or component_from_priority(req.priority or 0)
+        priority = None
+        # only signaled priorities: a check's PRIORITY is what a prflx candidate would get
+        if controlling.origin == controlled.origin == "sdp":
+            priority = pair_priority(controlling.priority or 0, controlled.priority or 0)
+        pair = Pair(controlling, controlled, transport, component, priority, relayed=t.relayed)
+        session.pairs[key] = pair
+    return pair
+
+
+def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent) -> None:
+    from_controlling = sender.role != "controlled"
+    pair.requests_sent += len(t.requests)
+    pair.responses_received += len(t.responses)
+    pair.frames.extend(r.frame for r in t.requests + t.responses)
+    first, last = t.request.time, (t.response or t.requests[-1]).time
+    pair.first_check = first if pair.first_check is None else min(pair.first_check, first)
+    pair.last_check = last if pair.last_check is None else max(pair.last_check, last)
+    if from_controlling:
+        pair.checks_from_controlling += 1
+        session.controlling_requests += 1
+    else:
+        pair.checks_from_controlled += 1
+    outcome = t.outcome
+    if outcome == "success":
+        if from_controlling:
+            pair.succeeded_from_controlling = True
+        else:
+            pair.succeeded_from_controlled = True
+        if t.rtt_ms is not None:
+            pair.rtt_ms = t.rtt_ms if pair.rtt_ms is None else min(pair.rtt_ms, t.rtt_ms)
+    elif outcome == "error" and t.response is not None and t.response.error_code is not None:
+        pair.errors.append(t.response.error_code)
+    nominates = t.request.use_candidate or t.request.nomination is not None
+    if from_controlling and nominates:
+        session.use_candidate_requests += 1
+        # RFC 8445 §7.2.5.3.4 / §8.1.1: nominated once a check carrying USE-CANDIDATE succeeds
+        if outcome == "success" and not pair.nominated:
+            pair.nominated = True
+            pair.nominated_by = "nomination" if t.request.nomination is not None else "use-candidate"
+            pair.nomination_frame = t.response.frame if t.response else None
+    pair.outcomes.append(outcome)
+
+
+def _final_offer(session: _Session, relayed: set[Endpoint], mapped: set[Endpoint]) -> None:
+    """RFC 5245 §9.1.2.2 / MS-ICE2: the controlling agent's updated offer names the selected pairs."""
+    signaled = session.signaled
+    if signaled is None or signaled.final_offer is None:
+        return
+    final = signaled.final_offer
+    stream = session.stream
+    caller = stream.controlling if stream.controlling and stream.controlling.name == "caller" else stream.controlled
+    callee = stream.controlled if caller is stream.controlling else stream.controlling
+    if caller is None or callee is None:
+        return
+    for remote in final.remote_candidates:
+        if remote.address is not None:
+            component = remote.component
+            local_c = next((c for c in final.candidates if c.component == component), None)
+            if local_c is None:
+                continue
+            local_addr, remote_addr = local_c.address, remote.address
+        else:
+            # ICEv6 a=remote-candidate:<username>: every component of that candidate
+            target = _icev6_key(remote.username)
+            for cand in callee.candidates:
+                if cand.foundation == target:
+                    local_c = next((c for c in final.candidates if c.component == cand.component), None)
+                    if local_c is not None:
+                        _nominate_final(session, caller, callee, local_c.address, cand.address, local_c.transport)
+            continue
+        _nominate_final(session, caller, callee, local_addr, remote_addr, local_c.transport)
+
+
+def _nominate_final(
+    session: _Session, caller: Agent, callee: Agent, local: Endpoint, remote: Endpoint, transport: str
+) -> None:
+    caller_controls = session.stream.controlling is caller
+    key = (local, remote, transport) if caller_controls else (remote, local, transport)
+    pair = session.pairs.get(key)
+    if pair is None:
+        # checks for it were not captured (vantage point): it exists because the offer says so
+        a = _candidate(caller, local, transport, None, 0, set(), set())
+        b = _candidate(callee, remote, transport, None, 0, set(), set())
+        controlling, controlled = (a, b) if caller_controls else (b, a)
+        priority = None
+        if controlling.priority is not None and controlled.priority is not None:
+            priority = pair_priority(controlling.priority, controlled.priority)
+        pair = Pair(controlling, controlled, transport, controlling.component or controlled.component, priority)
+        session.pairs[key] = pair
+    if not pair.nominated:
+        pair.nominated = True
+        pair.nominated_by = "final-offer"
+
+
+def _finish(session: _Session, media: list[MediaFlow]) -> None:
+    stream = session.stream
+    for pair in session.pairs.values():
+        outcomes = pair.outcomes
+        if "success" in outcomes:
+            pair.state = "succeeded"
+        elif outcomes and all(o in ("error", "timeout") for o in outcomes):
+            pair.state = "failed"
+        elif pair.nominated_by == "final-offer" and not outcomes:
+            pair.state = "succeeded"  # the controlling agent only offers pairs it validated
+        else:
+            pair.state = "in-progress"
+    by_component: dict[int | None, Component] = {}
+    for pair in sorted(session.pairs.values(), key=lambda p: -(p.priority or 0)):
+        by_component.setdefault(pair.component, Component(pair.component)).pairs.append(pair)
+    stream.components = sorted(by_component.values(), key=lambda c: c.component or 0)
+    for component in stream.components:
+        nominated = [p for p in component.pairs if p.nominated and p.state == "succeeded"]
+        if nominated:
+            # RFC 8445 §8.1.1: the highest-priority nominated pair is selected
+            component.selected = max(nominated, key=lambda p: (p.priority or -1, p.nomination_frame or 0))
+    if session.use_candidate_requests:
+        style = "aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"
+    elif any(p.nominated_by == "final-offer" for p in session.pairs.values()):
+        style = "final-offer"
+    else:
+        style = "none"
+    stream.nomination_style = style
+    pairs = list(session.pairs.values())
+    if stream.components and all(c.selected is not None for c in stream.components if c.component in (1, None)):
+        stream.outcome = "connected" if any(c.selected for c in stream.components) else "unknown"
+    elif pairs and all(p.state == "failed" for p in pairs):
+        stream.outcome = "failed"
+    else:
+        stream.outcome = "unknown"
+    selected = {
+        (c.selected.controlling.address, c.selected.controlled.address) for c in stream.components if c.selected
+    }
+    stream.media_flows = [f for f in media if (f.src, f.dst) in selected or (f.dst, f.src) in selected]
+
+
+def vantage_point(rec: Reconstruction) -> list[str]:
+    """Where the capture was taken, judged from which addresses appear on the wire."""
+    on_wire = {r.src for r in rec.records if r.relay is None} | {r.dst for r in rec.records if r.relay is None}
+    notes = []
+    for stream in rec.streams:
+        for agent in (stream.controlling, stream.controlled):
+            if agent is None or not any(c.origin == "sdp" for c in agent.candidates):
+                continue
+            host = [c for c in agent.candidates if c.type == "host" and c.address in on_wire]
+            srflx = [c for c in agent.candidates if c.type == "srflx" and c.address in on_wire]
+            if host and any(_private(c.address.ip) for c in host):
+                notes.append(f"{agent.name}: its private host address is on the wire: captured on its LAN side")
+            elif srflx:
+                notes.append(f"{agent.name}: seen by its NAT-mapped address: captured outside its NAT")
+    if any(r.relay is not None for r in rec.records):
+        notes.append("TURN-wrapped checks present: the capture includes a client-to-relay leg")
+    return list(dict.fromkeys(notes))

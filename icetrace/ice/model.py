@@ -1,0 +1,131 @@
+"""The reconstructed ICE story: agents, candidates, pairs, components, streams, verdicts.
+
+Plain dataclasses, so the JSON exporter, the report and the DataFrames all walk
+the same structure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from icetrace.records.endpoint import Endpoint
+from icetrace.records.media_flow import MediaFlow
+
+
+@dataclass
+class IceCandidate:
+    """A candidate as signaled (SDP) or learned (peer-reflexive, or seen on the wire only)."""
+
+    agent: str
+    address: Endpoint
+    transport: str
+    type: str  # host | srflx | prflx | relay | unknown
+    priority: int | None = None
+    component: int | None = None
+    foundation: str | None = None
+    origin: str = "sdp"  # sdp | learned (prflx from a check) | wire (seen, never signaled)
+    related: Endpoint | None = None
+    frame: int | None = None  # where a learned candidate was first seen
+
+
+@dataclass
+class Agent:
+    name: str  # "caller", "callee:<tag>", or "ufrag:<ufrag>" without signaling
+    ufrag: str | None = None
+    pwd: str | None = None
+    role: str | None = None  # controlling | controlled
+    tie_breaker: int | None = None
+    ice_lite: bool = False
+    candidates: list[IceCandidate] = field(default_factory=list)
+
+
+@dataclass
+class Pair:
+    """One candidate pair, named by its controlling and controlled endpoints.
+
+    Checks from either agent on the same two transport addresses land on one pair.
+    """
+
+    controlling: IceCandidate
+    controlled: IceCandidate
+    transport: str
+    component: int | None
+    priority: int | None
+    state: str = "in-progress"  # succeeded | failed | in-progress
+    nominated: bool = False
+    nominated_by: str | None = None  # use-candidate | nomination | final-offer
+    requests_sent: int = 0  # requests including retransmissions, both directions
+    responses_received: int = 0  # success and error responses, both directions
+    checks_from_controlling: int = 0  # transactions
+    checks_from_controlled: int = 0
+    succeeded_from_controlling: bool = False
+    succeeded_from_controlled: bool = False
+    errors: list[int] = field(default_factory=list)
+    first_check: float | None = None
+    last_check: float | None = None
+    rtt_ms: float | None = None
+    relayed: bool = False
+    frames: list[int] = field(default_factory=list)
+    nomination_frame: int | None = None
+    outcomes: list[str] = field(default_factory=list)  # one per check transaction
+
+    @property
+    def key(self) -> tuple[Endpoint, Endpoint, str]:
+        return (self.controlling.address, self.controlled.address, self.transport)
+
+    @property
+    def is_relay(self) -> bool:
+        return "relay" in (self.controlling.type, self.controlled.type) or self.relayed
+
+
+@dataclass
+class Component:
+    component: int | None
+    pairs: list[Pair] = field(default_factory=list)
+    selected: Pair | None = None
+
+
+@dataclass
+class Stream:
+    """One ICE session: a media stream of a call, or a ufrag pair seen without signaling."""
+
+    call_id: str | None
+    index: int | None
+    media: str | None
+    controlling: Agent | None = None
+    controlled: Agent | None = None
+    components: list[Component] = field(default_factory=list)
+    outcome: str = "unknown"  # connected | failed | unknown
+    nomination_style: str | None = None  # regular | aggressive | final-offer | none
+    media_flows: list[MediaFlow] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    code: str  # D1, D2, ... from the failure catalogue; INFO-* for plain observations
+    severity: str  # error | warning | info
+    message: str
+    frames: list[int] = field(default_factory=list)
+    call_id: str | None = None
+
+
+@dataclass
+class Allocation:
+    client: Endpoint
+    server: Endpoint
+    transport: str
+    relayed: Endpoint | None
+    mapped: Endpoint | None
+    lifetime: int | None
+    frame: int
+    dialect: str
+
+
+@dataclass
+class Mapping:
+    """A NAT mapping as a STUN/TURN server saw it: base (private side) -> public address."""
+
+    base: Endpoint
+    mapped: Endpoint
+    server: Endpoint
+    frame: int

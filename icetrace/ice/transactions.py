@@ -1,0 +1,107 @@
+"""STUN transactions: requests matched to responses by transaction id, with retransmissions.
+
+RFC 5389 §7.2.1: a request is retransmitted with the same transaction id (RTO 500 ms,
+doubling, Rc = 7, final wait 16*RTO: 39.5 s in all). A reused id whose attributes
+differ is a new request (libjuice reuses ids across non-identical checks), not a
+retransmission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from icetrace.records.endpoint import Endpoint
+from icetrace.records.stun_record import StunRecord
+
+TRANSACTION_TIMEOUT = 39.5  # seconds, RFC 5389 §7.2.1 with the default RTO and Rc
+
+
+@dataclass
+class Transaction:
+    """One request (and its retransmissions) and what answered it."""
+
+    requests: list[StunRecord]
+    src: Endpoint  # effective addresses: for relayed checks, the relayed address and the peer
+    dst: Endpoint
+    responses: list[StunRecord] = field(default_factory=list)
+    relayed: bool = False
+
+    @property
+    def request(self) -> StunRecord:
+        return self.requests[0]
+
+    @property
+    def response(self) -> StunRecord | None:
+        return self.responses[0] if self.responses else None
+
+    @property
+    def outcome(self) -> str:
+        """'success', 'error', 'timeout' (schedule ran out) or 'unanswered' (capture ended first)."""
+        if self.response is not None:
+            return "success" if self.response.cls == "success" else "error"
+        return getattr(self, "_timeout_state", "unanswered")
+
+    @property
+    def rtt_ms(self) -> float | None:
+        """From the last request sent before the response (Karn's rule would drop ambiguous ones)."""
+        if self.response is None:
+            return None
+        sent = [r.time for r in self.requests if r.time <= self.response.time]
+        return (self.response.time - sent[-1]) * 1000 if sent else None
+
+    @property
+    def retransmissions(self) -> int:
+        return max(0, len(self.requests) - 1)
+
+    def close(self, capture_end: float) -> None:
+        if self.response is None:
+            waited = capture_end - self.request.time
+            self._timeout_state = "timeout" if waited >= TRANSACTION_TIMEOUT or self._gave_up() else "unanswered"
+
+    def _gave_up(self) -> bool:
+        # Rc = 7 transmissions seen and the capture went on past the final wait of 16*RTO
+        return len(self.requests) >= 7
+
+
+def _signature(record: StunRecord) -> tuple[object, ...]:
+    return (record.method, record.attributes, record.use_candidate, record.priority, record.username)
+
+
+def match_transactions(
+    records: Iterable[tuple[StunRecord, Endpoint, Endpoint, bool]], capture_end: float
+) -> list[Transaction]:
+    """Group (record, effective src, effective dst, relayed) into transactions, in order."""
+    open_requests: dict[tuple[str, str], list[Transaction]] = {}
+    out: list[Transaction] = []
+    for record, src, dst, relayed in records:
+        if record.kind != "stun" or not record.transaction_id:
+            continue
+        key = (record.method, record.transaction_id)
+        if record.cls == "request":
+            candidates = open_requests.get(key, [])
+            same = next(
+                (
+                    t
+                    for t in candidates
+                    if t.src == src and t.dst == dst and _signature(t.request) == _signature(record)
+                ),
+                None,
+            )
+            if same is not None and (same.response is None or record.time - same.request.time < TRANSACTION_TIMEOUT):
+                same.requests.append(record)
+                continue
+            transaction = Transaction([record], src, dst, relayed=relayed)
+            open_requests.setdefault(key, []).append(transaction)
+            out.append(transaction)
+        elif record.cls in ("success", "error"):
+            candidates = open_requests.get(key, [])
+            # RFC 8445 §7.2.5.2.1: a response comes from where the request went
+            match = next((t for t in reversed(candidates) if t.src == dst and t.dst == src), None)
+            if match is None:
+                match = next((t for t in reversed(candidates) if t.src == dst or t.dst == src), None)
+            if match is not None:
+                match.responses.append(record)
+    for transaction in out:
+        transaction.close(capture_end)
+    return out

@@ -1,0 +1,76 @@
+"""The readable report: per call/stream/component, candidates, pair table, selection, verdicts."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from icetrace.analysis import Analysis
+from icetrace.ice.model import Agent, Pair
+
+
+def _cand(agent: Agent | None) -> list[str]:
+    if agent is None:
+        return []
+    lines = [f"    {agent.name} ({agent.role or 'role unknown'}) ufrag={agent.ufrag}"]
+    for c in sorted(agent.candidates, key=lambda c: (c.component or 0, -(c.priority or 0))):
+        prio = "" if c.priority is None else str(c.priority)
+        origin = "" if c.origin == "sdp" else f" [{c.origin}]"
+        lines.append(f"      {c.component or '-'} {c.transport:3} {c.type:7} {str(c.address):>28} {prio:>11}{origin}")
+    return lines
+
+
+def _pair_line(p: Pair, selected: bool) -> str:
+    mark = "*" if selected else ("N" if p.nominated else " ")
+    rtt = "" if p.rtt_ms is None else f"{p.rtt_ms:.1f}"
+    prio = "" if p.priority is None else str(p.priority)
+    return (
+        f"    {mark} {str(p.controlling.address):>24} {p.controlling.type:6} -> {str(p.controlled.address):>24} "
+        f"{p.controlled.type:6} {p.transport:3} {p.state:11} {p.requests_sent:>4} {p.responses_received:>4} "
+        f"{rtt:>8} {prio:>20}"
+    )
+
+
+def write_report(analysis: Analysis, out: TextIO) -> None:
+    rec = analysis.reconstruction
+    out.write(f"icetrace report: {', '.join(analysis.sources) or 'records'}\n")
+    out.write(
+        f"  {len(rec.records)} STUN/TURN messages, {len(rec.transactions)} transactions, "
+        f"{len(rec.allocations)} TURN allocations, {len(analysis.streams)} ICE session(s)\n"
+    )
+    for note in rec.vantage:
+        out.write(f"  vantage: {note}\n")
+    for a in rec.allocations:
+        out.write(
+            f"  allocation {a.client} -> {a.server} ({a.transport}): relayed {a.relayed}, "
+            f"mapped {a.mapped} (frame {a.frame})\n"
+        )
+    for s in analysis.streams:
+        title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
+        out.write(f"\n{title}: outcome {s.outcome.upper()}, nomination {s.nomination_style}\n")
+        out.write("  candidates:\n")
+        for line in _cand(s.controlling) + _cand(s.controlled):
+            out.write(line + "\n")
+        for comp in s.components:
+            out.write(f"  component {comp.component}: pairs by priority (* selected, N nominated)\n")
+            out.write(
+                f"      {'controlling':>24} {'':6}    {'controlled':>24} {'':6} {'tr':3} {'state':11} "
+                f"{'req':>4} {'resp':>4} {'rtt ms':>8} {'priority':>20}\n"
+            )
+            for p in comp.pairs:
+                out.write(_pair_line(p, p is comp.selected) + "\n")
+            if comp.selected:
+                sel = comp.selected
+                out.write(
+                    f"    selected: {sel.controlling.address} ({sel.controlling.type}) <-> "
+                    f"{sel.controlled.address} ({sel.controlled.type}) by {sel.nominated_by}\n"
+                )
+            else:
+                out.write("    selected: none\n")
+        for f in s.media_flows:
+            out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {f.first_frame}\n")
+    out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
+    for v in analysis.verdict_list:
+        frames = ", ".join(str(f) for f in v.frames[:8])
+        out.write(f"  [{v.code}] {v.severity}: {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
+    for problem in analysis.problems[:20]:
+        out.write(f"  input problem: {problem}\n")
