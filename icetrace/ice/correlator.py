@@ -187,7 +187,8 @@ def _call_streams(call: Call) -> list[_SignaledStream]:
         theirs = [e for e in answers if e.agent == callee]
         want_v6 = bool(theirs) and all(b.grammar == "ms-icev6" for e in theirs for b in e.bodies)
         caller_bodies = [_body_for(e, want_v6) or [] for e in offers if e.role == "offer"]
-        final = [e for e in offers if e.role == "final-offer"]
+        # MPOP: a final offer is for the endpoint its To header names
+        final = [e for e in offers if e.role == "final-offer" and e.peer in (None, callee)]
         callee_bodies = [_body_for(e, want_v6) or [] for e in theirs]
         count = max((len(b) for b in caller_bodies + callee_bodies), default=0)
         for index in range(count):
@@ -259,6 +260,9 @@ def correlate(
     transactions = match_transactions(effective, end)
 
     signaled = streams_from_signaling(signaling) if signaling else []
+    server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
+    for s in signaled:
+        _infer_types(s.stream, allocations, mappings, server_ips)
     sessions = [_Session(s.stream, s) for s in signaled]
     by_ufrags: dict[frozenset[str], _Session] = {}
     relayed_addresses = {a.relayed for a in allocations if a.relayed is not None}
@@ -303,6 +307,22 @@ def correlate(
     )
     reconstruction.vantage = vantage_point(reconstruction)
     return reconstruction
+
+
+def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[Mapping], server_ips: set[str]) -> None:
+    """ICEv6 candidates carry no typ: infer it from what the TURN/STUN servers handed out."""
+    relayed = {a.relayed for a in allocations}
+    mapped = {m.mapped for m in mappings}
+    for agent in (stream.controlling, stream.controlled):
+        for c in agent.candidates if agent else []:
+            if c.type != "unknown":
+                continue
+            if c.address in relayed or c.address.ip in server_ips:
+                c.type = "relay"
+            elif c.address in mapped:
+                c.type = "srflx"
+            elif _private(c.address.ip):
+                c.type = "host"
 
 
 def _find_session(sessions: list[_Session], form: str, recv_key: str, send_key: str, t: Transaction) -> _Session | None:
@@ -352,6 +372,10 @@ def _candidate(
     for c in agent.candidates:
         if c.address == address:
             return c
+    for c in agent.candidates:
+        # RFC 8445 §6.1.2.4: a server-reflexive candidate is checked from its base
+        if c.type == "srflx" and c.related == address and c.transport == transport:
+            return c
     signaled = any(c.origin == "sdp" for c in agent.candidates)
     if address in relayed_addresses or address.port == 0:
         ctype = "relay"
@@ -377,12 +401,23 @@ def _candidate(
     return learned
 
 
-def _private(ip: str) -> bool:
+_PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "fc00::/7",
+              "fe80::/10")
+)
+
+
+def private_address(ip: str) -> bool:
+    """RFC 1918, RFC 6598 (CGN), link-local and ULA space; documentation ranges count as public."""
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
         return False
-    return addr.is_private or addr in ipaddress.ip_network("100.64.0.0/10")
+    return any(addr in net for net in _PRIVATE_NETWORKS if net.version == addr.version)
+
+
+_private = private_address
 
 
 def _pair_for(
@@ -540,7 +575,7 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
 
 def vantage_point(rec: Reconstruction) -> list[str]:
     """Where the capture was taken, judged from which addresses appear on the wire."""
-    on_wire = {r.src for r in rec.records if r.relay is None} | {r.dst for r in rec.records if r.relay is None}
+    on_wire = {r.src for r in rec.records if r.relay is None}
     notes = []
     for stream in rec.streams:
         for agent in (stream.controlling, stream.controlled):

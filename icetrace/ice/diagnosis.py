@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from icetrace.ice.correlator import Reconstruction
+from icetrace.ice.correlator import private_address as _private
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
 
@@ -14,11 +13,6 @@ def _frames(*groups: list[int], limit: int = 12) -> list[int]:
     return out[:limit]
 
 
-def _private(ip: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip).is_private
-    except ValueError:
-        return False
 
 
 def diagnose(rec: Reconstruction) -> list[Verdict]:

@@ -88,7 +88,10 @@ def build_model(
                 role = "final-offer"
             else:
                 role = "offer" if not has_offer or message.method in ("INVITE", "UPDATE") else "answer"
-            call.exchanges.append(SdpExchange(role, agent, message.method, None, bodies, source))
+            to = message.header("to")
+            target = header_param(to, "epid") or header_param(to, "tag")
+            peer = f"callee:{target}" if target and agent == "caller" else None
+            call.exchanges.append(SdpExchange(role, agent, message.method, None, bodies, source, peer))
         else:
             call.exchanges.append(
                 SdpExchange("answer", _agent_of_response(message), None, message.status, bodies, source)

@@ -111,6 +111,7 @@ class SdpExchange:
     sip_status: int | None  # 183, 200, ... for responses
     bodies: list[SessionDescription] = field(default_factory=list)  # multipart: every body
     source: SourceRef | None = None
+    peer: str | None = None  # for requests: the agent addressed ("callee:<epid or To-tag>"), once known
 
 
 @dataclass(slots=True)

@@ -1,0 +1,102 @@
+"""The Lync scenarios reconstruct to what the seed articles describe, in every capture format."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import icetrace
+from tests.corpus.truth import CAPTURES, load_truth, pair_addresses, scenario_dirs, schema_problems
+
+SCENARIOS = scenario_dirs("lync")
+assert SCENARIOS, "the Lync scenarios are committed under captures/lync"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("lync_generate", CAPTURES / "lync" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lync_generate"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generator_is_deterministic(tmp_path):
+    _generator().write(tmp_path)
+    for folder in SCENARIOS:
+        assert (tmp_path / folder.name / "capture.pcap").read_bytes() == (folder / "capture.pcap").read_bytes()
+        assert (tmp_path / folder.name / "truth.json").read_text() == (folder / "truth.json").read_text()
+
+
+@pytest.mark.parametrize("folder", SCENARIOS, ids=lambda p: p.name)
+def test_truth_schema(folder):
+    assert schema_problems(load_truth(folder)) == []
+
+
+def _stream_for(analysis, truth):
+    callee = truth.get("callee")
+    streams = [s for s in analysis.to_dict()["streams"] if s["call_id"]]
+    if callee:
+        streams = [s for s in streams if callee in (s["controlled"]["name"], s["controlling"]["name"])]
+    assert len(streams) == 1, [s["controlled"]["name"] for s in streams]
+    return streams[0]
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng", "cap"])
+@pytest.mark.parametrize("folder", SCENARIOS, ids=lambda p: p.name)
+def test_reconstruction_matches_truth(folder, fmt):
+    path = folder / f"capture.{fmt}"
+    if not path.exists():
+        pytest.skip(f"{path.name} not generated (editcap missing when the corpus was built)")
+    truth = load_truth(folder)
+    analysis = icetrace.analyze([path])
+    stream = _stream_for(analysis, truth)
+    assert stream["outcome"] == truth["expected_outcome"]
+    alice = truth["agents"]["alice"]
+    assert stream["controlling"]["name"] == "caller" and alice["role"] == "controlling"
+    components = {c["component"]: c for c in stream["components"]}
+    for comp in alice["streams"][0]["components"]:
+        got = components[comp["component"]]
+        expected = comp["selected"]
+        if expected is None:
+            assert got["selected"] is None
+        else:
+            sel = got["selected"]
+            assert sel is not None
+            assert (sel["controlling"]["address"], sel["controlled"]["address"]) == (expected["local"], expected["remote"])
+            assert (sel["controlling"]["type"], sel["controlled"]["type"]) == (expected["local_type"], expected["remote_type"])
+        succeeded = {frozenset(pair_addresses(p)) for p in got["pairs"] if p["state"] == "succeeded"}
+        for entry in comp["checklist"]:
+            key = frozenset((entry["local"], entry["remote"]))
+            if entry["state"] == "succeeded" and not entry["local"].startswith("84.155.254.180"):
+                assert key in succeeded, entry  # the srflx one is seen from its base on the LAN
+            elif entry["state"] == "failed":
+                assert key not in succeeded, entry
+    codes = {v["code"] for v in analysis.to_dict()["verdicts"]}
+    assert set(truth["expected_verdicts"]) <= codes
+
+
+def test_log_and_capture_give_the_same_candidates():
+    folder = CAPTURES / "lync" / "seed-call"
+    from_log = icetrace.analyze([], logs=[folder / "alice.uccapilog"])
+    from_capture = icetrace.analyze([folder / "capture.pcap"])
+    cands = lambda a: sorted(a.candidates[a.candidates.origin == "sdp"].address)  # noqa: E731
+    assert cands(from_log) == cands(from_capture) and cands(from_log)
+
+
+@pytest.mark.tshark
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+def test_tshark_reads_the_seed_mapping():
+    out = subprocess.run(
+        ["tshark", "-n", "-o", "stun.stunversion:Auto", "-r", str(CAPTURES / "lync" / "seed-call" / "capture.pcap"),
+         "-Y", "stun.type == 0x0103", "-T", "fields", "-e", "stun.att.ipv4", "-e", "stun.att.port"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert "84.155.254.180" in out and "50033" in out
+    sip = subprocess.run(["tshark", "-n", "-r", str(CAPTURES / "lync" / "seed-call" / "capture.pcap"), "-Y",
+                          "sip.Method == INVITE", "-T", "fields", "-e", "sip.Call-ID"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "a4c2e79c1f6d4b8f9d1e2c3b4a596877" in sip

@@ -1,0 +1,50 @@
+"""Ground-truth files (captures/*/*/truth.json): schema check and comparison with an Analysis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from icetrace.records.endpoint import Endpoint
+
+CAPTURES = Path(__file__).resolve().parents[2] / "captures"
+TOP_KEYS = {"scenario", "description", "expected_outcome", "vantage_points", "agents"}
+AGENT_KEYS = {"software", "role", "ice_ufrag", "ice_pwd", "lan_address", "public_address", "streams"}
+CANDIDATE_KEYS = {"foundation", "component", "transport", "priority", "address", "type", "related"}
+
+
+def scenario_dirs(group: str) -> list[Path]:
+    return sorted(p.parent for p in (CAPTURES / group).glob("*/truth.json"))
+
+
+def load_truth(folder: Path) -> dict:
+    return json.loads((folder / "truth.json").read_text())
+
+
+def schema_problems(truth: dict) -> list[str]:
+    """Every way a truth file departs from the documented schema (captures/README.md)."""
+    problems = [f"missing key {k}" for k in TOP_KEYS - truth.keys()]
+    if truth.get("expected_outcome") not in ("connected", "failed"):
+        problems.append(f"expected_outcome {truth.get('expected_outcome')!r}")
+    for name, agent in truth.get("agents", {}).items():
+        problems += [f"agent {name}: missing {k}" for k in AGENT_KEYS - agent.keys()]
+        if agent.get("role") not in ("controlling", "controlled"):
+            problems.append(f"agent {name}: role {agent.get('role')!r}")
+        for stream in agent.get("streams", []):
+            for comp in stream["components"]:
+                for cand in comp["local_candidates"] + comp["remote_candidates"]:
+                    problems += [f"agent {name}: candidate missing {k}" for k in CANDIDATE_KEYS - cand.keys()]
+                    Endpoint.parse(cand["address"])
+                for entry in comp["checklist"]:
+                    Endpoint.parse(entry["local"])
+                    Endpoint.parse(entry["remote"])
+                    if entry["state"] not in ("succeeded", "failed", "in-progress", "waiting", "frozen"):
+                        problems.append(f"agent {name}: checklist state {entry['state']!r}")
+                if comp["selected"] is not None:
+                    Endpoint.parse(comp["selected"]["local"])
+                    Endpoint.parse(comp["selected"]["remote"])
+    return problems
+
+
+def pair_addresses(pair_dict: dict) -> set[str]:
+    return {pair_dict["controlling"]["address"], pair_dict["controlled"]["address"]}
