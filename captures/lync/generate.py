@@ -76,8 +76,12 @@ class Capture:
     def udp(self, t: float, src: str, sport: int, dst: str, dport: int, payload: bytes) -> None:
         outgoing = src == ALICE
         eth = Ether(src=ALICE_MAC, dst=GW_MAC) if outgoing else Ether(src=GW_MAC, dst=ALICE_MAC)
-        p = eth / IP(src=src, dst=dst, id=len(self.packets) & 0xFFFF, ttl=128 if outgoing else 52) / UDP(
-            sport=sport, dport=dport) / payload
+        p = (
+            eth
+            / IP(src=src, dst=dst, id=len(self.packets) & 0xFFFF, ttl=128 if outgoing else 52)
+            / UDP(sport=sport, dport=dport)
+            / payload
+        )
         p.time = T0 + t
         self.packets.append(p)
 
@@ -88,8 +92,12 @@ class Capture:
         for i in range(0, len(payload), 1360):
             chunk = payload[i : i + 1360]
             eth = Ether(src=ALICE_MAC, dst=GW_MAC) if outgoing else Ether(src=GW_MAC, dst=ALICE_MAC)
-            p = eth / IP(src=src, dst=dst, id=len(self.packets) & 0xFFFF) / TCP(
-                sport=sport, dport=dport, flags="PA", seq=seq, ack=1, window=64240) / chunk
+            p = (
+                eth
+                / IP(src=src, dst=dst, id=len(self.packets) & 0xFFFF)
+                / TCP(sport=sport, dport=dport, flags="PA", seq=seq, ack=1, window=64240)
+                / chunk
+            )
             p.time = T0 + t + i / 1e7
             self.packets.append(p)
             seq += len(chunk)
@@ -106,9 +114,10 @@ class Capture:
         self.log.append(
             f"TL_INFO(TF_PROTOCOL) [0]0B1C.0F78::{stamp} (SIPStack,SIPAdminLog::TraceProtocolRecord:"
             f"SIPAdminLog.cpp(125))$$begin_record\nTrace-Correlation-Id: {len(self.log) + 1}\n"
-            f"Instance-Id: {len(self.log):X}\nDirection: {direction};source=\"local\"\nPeer: {PROXY}:5061\n"
+            f'Instance-Id: {len(self.log):X}\nDirection: {direction};source="local"\nPeer: {PROXY}:5061\n'
             f"Message-Type: {'response' if start.startswith('SIP/2.0') else 'request'}\nStart-Line: {start}\n"
-            + rest.replace("\r\n", "\n") + "$$end_record\n"
+            + rest.replace("\r\n", "\n")
+            + "$$end_record\n"
         )
 
 
@@ -122,7 +131,7 @@ def _log_stamp(epoch: float) -> str:
 # -- SIP / SDP --------------------------------------------------------------------
 
 CALL_ID = "a4c2e79c1f6d4b8f9d1e2c3b4a596877"
-FROM = "From: \"Alice\" <sip:alice@contoso.com>;tag=7c4b2f0a51;epid=3c8fa1b2d9"
+FROM = 'From: "Alice" <sip:alice@contoso.com>;tag=7c4b2f0a51;epid=3c8fa1b2d9'
 
 
 def sip_message(start: str, headers: list[str], body: bytes = b"", ctype: str | None = None) -> bytes:
@@ -143,10 +152,14 @@ def alice_ice19(final: int | None = None) -> str:
             f"a=candidate:3 {comp} UDP {16648704 - comp} {EDGE} {p.relayed} typ relay raddr {ALICE_PUBLIC} rport {p.turn}",
             f"a=candidate:6 {comp} UDP {1694234624 - comp} {ALICE_PUBLIC} {p.turn} typ srflx raddr {ALICE} rport {p.turn}",
         ]
-    lines += [
-        f"a=candidate:2 1 TCP-PASS 6556159 {EDGE} 52899 typ relay raddr {ALICE_PUBLIC} rport 52899",
-        f"a=candidate:4 1 TCP-ACT 7076863 {EDGE} 52899 typ relay raddr {ALICE_PUBLIC} rport 52899",
-    ] if final is None else []
+    lines += (
+        [
+            f"a=candidate:2 1 TCP-PASS 6556159 {EDGE} 52899 typ relay raddr {ALICE_PUBLIC} rport 52899",
+            f"a=candidate:4 1 TCP-ACT 7076863 {EDGE} 52899 typ relay raddr {ALICE_PUBLIC} rport 52899",
+        ]
+        if final is None
+        else []
+    )
     return "\r\n".join(lines) + "\r\n"
 
 
@@ -161,19 +174,23 @@ def icev6_pass(label: str) -> str:
 def alice_icev6() -> str:
     lines = []
     for comp, p in PORTS.items():
-        lines.append(f"a=candidate:{icev6_user('alice-host')} {comp} {icev6_pass('alice-host')} "
-                     f"UDP 0.830 {ALICE} {p.host}")
-        lines.append(f"a=candidate:{icev6_user('alice-relay')} {comp} {icev6_pass('alice-relay')} "
-                     f"UDP 0.450 {EDGE} {p.relayed}")
+        lines.append(
+            f"a=candidate:{icev6_user('alice-host')} {comp} {icev6_pass('alice-host')} UDP 0.830 {ALICE} {p.host}"
+        )
+        lines.append(
+            f"a=candidate:{icev6_user('alice-relay')} {comp} {icev6_pass('alice-relay')} UDP 0.450 {EDGE} {p.relayed}"
+        )
     return "\r\n".join(lines) + "\r\n"
 
 
 def sdp(candidates: str, ufrag: str | None, pwd: str | None, port: int, extra: str = "") -> str:
     ice = f"a=ice-ufrag:{ufrag}\r\na=ice-pwd:{pwd}\r\n" if ufrag else ""
-    return (f"v=0\r\no=- 0 0 IN IP4 {ALICE}\r\ns=session\r\nc=IN IP4 {ALICE}\r\nb=CT:99980\r\nt=0 0\r\n"
-            f"m=audio {port} RTP/AVP 114 111 112 115 116 4 8 0 97 13 118 101\r\n{ice}{candidates}{extra}"
-            "a=label:main-audio\r\na=cryptoscale:1 client AES_CM_128_HMAC_SHA1_80 inline:cy0mDSq9uwXmv7bqB"
-            "|2^31|1:1\r\na=rtpmap:114 x-msrta/16000\r\na=rtpmap:0 PCMU/8000\r\na=rtcp:50032\r\n")
+    return (
+        f"v=0\r\no=- 0 0 IN IP4 {ALICE}\r\ns=session\r\nc=IN IP4 {ALICE}\r\nb=CT:99980\r\nt=0 0\r\n"
+        f"m=audio {port} RTP/AVP 114 111 112 115 116 4 8 0 97 13 118 101\r\n{ice}{candidates}{extra}"
+        "a=label:main-audio\r\na=cryptoscale:1 client AES_CM_128_HMAC_SHA1_80 inline:cy0mDSq9uwXmv7bqB"
+        "|2^31|1:1\r\na=rtpmap:114 x-msrta/16000\r\na=rtpmap:0 PCMU/8000\r\na=rtcp:50032\r\n"
+    )
 
 
 def invite_multipart(to_tag: str | None = None) -> bytes:
@@ -189,22 +206,35 @@ def invite_multipart(to_tag: str | None = None) -> bytes:
         + sdp(alice_ice19(), ALICE_UFRAG, ALICE_PWD, PORTS[1].host)
         + f"\r\n--{boundary}--\r\n"
     ).encode()
-    return sip_message("INVITE sip:bob@contoso.com SIP/2.0", _dialog_headers(1, "INVITE", to_tag), body,
-                       f'multipart/alternative;boundary="{boundary}"')
+    return sip_message(
+        "INVITE sip:bob@contoso.com SIP/2.0",
+        _dialog_headers(1, "INVITE", to_tag),
+        body,
+        f'multipart/alternative;boundary="{boundary}"',
+    )
 
 
 def _dialog_headers(cseq: int, method: str, to_tag: str | None = None, epid: str | None = None) -> list[str]:
     to = "To: <sip:bob@contoso.com>" + (f";tag={to_tag}" if to_tag else "") + (f";epid={epid}" if epid else "")
-    return [f"Via: SIP/2.0/TCP {ALICE}:50722;branch=z9hG4bK{cseq}{method[:3]}", "Max-Forwards: 70", FROM, to,
-            f"Call-ID: {CALL_ID}", f"CSeq: {cseq} {method}", "User-Agent: UCCAPI/3.5.6907.0 OC/3.5.6907.0"]
+    return [
+        f"Via: SIP/2.0/TCP {ALICE}:50722;branch=z9hG4bK{cseq}{method[:3]}",
+        "Max-Forwards: 70",
+        FROM,
+        to,
+        f"Call-ID: {CALL_ID}",
+        f"CSeq: {cseq} {method}",
+        "User-Agent: UCCAPI/3.5.6907.0 OC/3.5.6907.0",
+    ]
 
 
 def bob_candidates(epid_port_shift: int = 0) -> str:
     lines = []
     for comp, p in PORTS.items():
         lines.append(f"a=candidate:1 {comp} UDP {2130706432 - comp} {BOB} {p.bob_host + epid_port_shift} typ host")
-        lines.append(f"a=candidate:3 {comp} UDP {16648704 - comp} {EDGE} {p.bob_relayed + epid_port_shift} typ relay "
-                     f"raddr {BOB} rport {p.bob_host + epid_port_shift}")
+        lines.append(
+            f"a=candidate:3 {comp} UDP {16648704 - comp} {EDGE} {p.bob_relayed + epid_port_shift} typ relay "
+            f"raddr {BOB} rport {p.bob_host + epid_port_shift}"
+        )
     return "\r\n".join(lines) + "\r\n"
 
 
@@ -215,16 +245,20 @@ def session_progress(tag: str, epid: str, ufrag: str, shift: int = 0, status: st
 
 def final_invite(tag: str, epid: str, shift: int = 0) -> bytes:
     remote = " ".join(f"{c} {EDGE} {p.bob_relayed + shift}" for c, p in PORTS.items())
-    body = sdp(alice_ice19(final=0), ALICE_UFRAG, ALICE_PWD, PORTS[1].host,
-               f"a=remote-candidates:{remote}\r\n").encode()
-    return sip_message("INVITE sip:bob@contoso.com SIP/2.0", _dialog_headers(2, "INVITE", tag, epid), body,
-                       "application/sdp")
+    body = sdp(
+        alice_ice19(final=0), ALICE_UFRAG, ALICE_PWD, PORTS[1].host, f"a=remote-candidates:{remote}\r\n"
+    ).encode()
+    return sip_message(
+        "INVITE sip:bob@contoso.com SIP/2.0", _dialog_headers(2, "INVITE", tag, epid), body, "application/sdp"
+    )
 
 
 def ok_final(tag: str, epid: str, shift: int = 0) -> bytes:
     lines = "".join(
         f"a=candidate:3 {c} UDP {16648704 - c} {EDGE} {p.bob_relayed + shift} typ relay raddr {BOB} rport "
-        f"{p.bob_host + shift}\r\n" for c, p in PORTS.items())
+        f"{p.bob_host + shift}\r\n"
+        for c, p in PORTS.items()
+    )
     body = sdp(lines, BOB_UFRAG, BOB_PWD, PORTS[1].bob_relayed + shift).replace(ALICE, BOB).encode()
     return sip_message("SIP/2.0 200 OK", _dialog_headers(2, "INVITE", tag, epid), body, "application/sdp")
 
@@ -233,25 +267,38 @@ MRAS_XML = (
     '<?xml version="1.0" encoding="utf-8"?><response xmlns="http://schemas.microsoft.com/2006/09/sip/mrasp" '
     'requestID="128584360" version="2.0" serverVersion="2.0" reasonPhrase="OK"><credentialsResponse '
     f'credentialsRequestID="128584360"><credentials><username>{TURN_USER}</username><password>{TURN_PASS}'
-    '</password><duration>480</duration></credentials><mediaRelayList><mediaRelay><location>internet</location>'
-    f'<hostName>av.contoso.com</hostName><directIPAddress>{EDGE}</directIPAddress><udpPort>3478</udpPort>'
-    '<tcpPort>443</tcpPort></mediaRelay></mediaRelayList></credentialsResponse></response>'
+    "</password><duration>480</duration></credentials><mediaRelayList><mediaRelay><location>internet</location>"
+    f"<hostName>av.contoso.com</hostName><directIPAddress>{EDGE}</directIPAddress><udpPort>3478</udpPort>"
+    "<tcpPort>443</tcpPort></mediaRelay></mediaRelayList></credentialsResponse></response>"
 ).encode()
 
 
 def mras(cap: Capture, t: float) -> None:
-    request = ('<?xml version="1.0" encoding="utf-8"?><request requestID="128584360" version="2.0" '
-               'xmlns="http://schemas.microsoft.com/2006/09/sip/mrasp"><credentialsRequest '
-               'credentialsRequestID="128584360"><identity>sip:alice@contoso.com</identity><location>internet'
-               '</location><duration>480</duration></credentialsRequest></request>').encode()
-    headers = [f"Via: SIP/2.0/TCP {ALICE}:50722;branch=z9hG4bKmras", "Max-Forwards: 70",
-               "From: <sip:alice@contoso.com>;tag=mras1;epid=3c8fa1b2d9",
-               "To: <sip:alice@contoso.com;gruu;opaque=srvr:MRAS:2jRa2f1gbU>", "Call-ID: mras-128584360",
-               "CSeq: 1 SERVICE"]
-    cap.sip(t, sip_message("SERVICE sip:alice@contoso.com;gruu;opaque=srvr:MRAS:2jRa2f1gbU SIP/2.0", headers,
-                           request, "application/msrtc-media-relay-auth+xml"), True)
-    cap.sip(t + 0.05, sip_message("SIP/2.0 200 OK", headers, MRAS_XML, "application/msrtc-media-relay-auth+xml"),
-            False)
+    request = (
+        b'<?xml version="1.0" encoding="utf-8"?><request requestID="128584360" version="2.0" '
+        b'xmlns="http://schemas.microsoft.com/2006/09/sip/mrasp"><credentialsRequest '
+        b'credentialsRequestID="128584360"><identity>sip:alice@contoso.com</identity><location>internet'
+        b"</location><duration>480</duration></credentialsRequest></request>"
+    )
+    headers = [
+        f"Via: SIP/2.0/TCP {ALICE}:50722;branch=z9hG4bKmras",
+        "Max-Forwards: 70",
+        "From: <sip:alice@contoso.com>;tag=mras1;epid=3c8fa1b2d9",
+        "To: <sip:alice@contoso.com;gruu;opaque=srvr:MRAS:2jRa2f1gbU>",
+        "Call-ID: mras-128584360",
+        "CSeq: 1 SERVICE",
+    ]
+    cap.sip(
+        t,
+        sip_message(
+            "SERVICE sip:alice@contoso.com;gruu;opaque=srvr:MRAS:2jRa2f1gbU SIP/2.0",
+            headers,
+            request,
+            "application/msrtc-media-relay-auth+xml",
+        ),
+        True,
+    )
+    cap.sip(t + 0.05, sip_message("SIP/2.0 200 OK", headers, MRAS_XML, "application/msrtc-media-relay-auth+xml"), False)
 
 
 # -- STUN / MS-TURN -----------------------------------------------------------------
@@ -259,8 +306,14 @@ def mras(cap: Capture, t: float) -> None:
 
 def ms_turn(msg_type: int, label: str, attrs: list, key: bytes | None = None) -> bytes:
     # Lync puts 0x2112A442 in the first TID bytes; MAGIC-COOKIE must come first ([MS-TURN] 2.2.2.12)
-    return encode_stun(msg_type, tid(label), [MS_COOKIE_ATTR, *attrs], dialect="ms-turn", integrity_key=key,
-                       integrity_sha256=key is not None)
+    return encode_stun(
+        msg_type,
+        tid(label),
+        [MS_COOKIE_ATTR, *attrs],
+        dialect="ms-turn",
+        integrity_key=key,
+        integrity_sha256=key is not None,
+    )
 
 
 def allocate(cap: Capture, t: float, comp: int, relayed_ip: str = EDGE) -> None:
@@ -269,23 +322,56 @@ def allocate(cap: Capture, t: float, comp: int, relayed_ip: str = EDGE) -> None:
     first = ms_turn(0x0003, f"alloc1-{comp}", [("MS-VERSION", 3), ("LIFETIME", 1800)])
     cap.udp(t, ALICE, p.turn, EDGE, 3478, first)
     nonce = f"{hashlib.md5(str(comp).encode()).hexdigest()}"
-    cap.udp(t + 0.03, EDGE, 3478, ALICE, p.turn, ms_turn(0x0113, f"alloc1-{comp}", [
-        ("ERROR-CODE", (401, "Unauthorized")), ("NONCE", nonce), ("REALM", REALM), ("MS-VERSION", 3)]))
-    second = ms_turn(0x0003, f"alloc2-{comp}", [("MS-VERSION", 3), ("USERNAME", TURN_USER.encode()),
-                                                ("REALM", REALM), ("NONCE", nonce), ("LIFETIME", 1800)], key)
+    cap.udp(
+        t + 0.03,
+        EDGE,
+        3478,
+        ALICE,
+        p.turn,
+        ms_turn(
+            0x0113,
+            f"alloc1-{comp}",
+            [("ERROR-CODE", (401, "Unauthorized")), ("NONCE", nonce), ("REALM", REALM), ("MS-VERSION", 3)],
+        ),
+    )
+    second = ms_turn(
+        0x0003,
+        f"alloc2-{comp}",
+        [("MS-VERSION", 3), ("USERNAME", TURN_USER.encode()), ("REALM", REALM), ("NONCE", nonce), ("LIFETIME", 1800)],
+        key,
+    )
     cap.udp(t + 0.06, ALICE, p.turn, EDGE, 3478, second)
-    success = ms_turn(0x0103, f"alloc2-{comp}", [
-        ("LIFETIME", 1800), ("MAPPED-ADDRESS", (relayed_ip, p.relayed)), ("MS-VERSION", 3),
-        ("MS-XOR-MAPPED-ADDRESS", (ALICE_PUBLIC, p.turn))], key)
+    success = ms_turn(
+        0x0103,
+        f"alloc2-{comp}",
+        [
+            ("LIFETIME", 1800),
+            ("MAPPED-ADDRESS", (relayed_ip, p.relayed)),
+            ("MS-VERSION", 3),
+            ("MS-XOR-MAPPED-ADDRESS", (ALICE_PUBLIC, p.turn)),
+        ],
+        key,
+    )
     cap.udp(t + 0.09, EDGE, 3478, ALICE, p.turn, success)
 
 
-def check(label: str, sender_ufrag: str, receiver_ufrag: str, receiver_pwd: str, priority: int, controlling: bool,
-          use_candidate: bool = False, foundation: str = "1") -> bytes:
+def check(
+    label: str,
+    sender_ufrag: str,
+    receiver_ufrag: str,
+    receiver_pwd: str,
+    priority: int,
+    controlling: bool,
+    use_candidate: bool = False,
+    foundation: str = "1",
+) -> bytes:
     user = f"{receiver_ufrag}:{sender_ufrag}".encode()
     user += b"\x00" * (-len(user) % 4)  # [MS-ICE2]: NUL padding inside the length
-    attrs = [("USERNAME", user), ("PRIORITY", priority),
-             ("ICE-CONTROLLING" if controlling else "ICE-CONTROLLED", 0x1C2D3E4F5A6B7C8D if controlling else 7)]
+    attrs = [
+        ("USERNAME", user),
+        ("PRIORITY", priority),
+        ("ICE-CONTROLLING" if controlling else "ICE-CONTROLLED", 0x1C2D3E4F5A6B7C8D if controlling else 7),
+    ]
     if use_candidate:
         attrs.append(("USE-CANDIDATE", True))
     attrs += [("CANDIDATE-IDENTIFIER", foundation), ("IMPLEMENTATION-VERSION", 2)]
@@ -293,8 +379,13 @@ def check(label: str, sender_ufrag: str, receiver_ufrag: str, receiver_pwd: str,
 
 
 def check_response(label: str, mapped: tuple[str, int], pwd: str) -> bytes:
-    return encode_stun(0x0101, tid(label), [("XOR-MAPPED-ADDRESS", mapped), ("IMPLEMENTATION-VERSION", 2)],
-                       integrity_key=pwd.encode(), fingerprint=True)
+    return encode_stun(
+        0x0101,
+        tid(label),
+        [("XOR-MAPPED-ADDRESS", mapped), ("IMPLEMENTATION-VERSION", 2)],
+        integrity_key=pwd.encode(),
+        fingerprint=True,
+    )
 
 
 RETRANSMIT = (0.0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5)  # RFC 5389 7.2.1 schedule
@@ -317,15 +408,21 @@ def relayed_data(cap: Capture, t: float, comp: int, peer: tuple[str, int], inner
     cap.udp(t, EDGE, 3478, ALICE, p.turn, ms_turn(0x0115, label, [("REMOTE-ADDRESS", peer), ("DATA", inner)]))
 
 
-def rtp(cap: Capture, t: float, src: tuple[str, int], dst: tuple[str, int], count: int, ssrc: int,
-        rtcp: bool = False) -> None:
+def rtp(
+    cap: Capture, t: float, src: tuple[str, int], dst: tuple[str, int], count: int, ssrc: int, rtcp: bool = False
+) -> None:
     for i in range(count):
         if rtcp:
             payload = bytes([0x81, 0xC8, 0x00, 0x0C]) + ssrc.to_bytes(4, "big") + bytes(44)
             step = 5.0
         else:
-            payload = bytes([0x80, 0x72]) + (i & 0xFFFF).to_bytes(2, "big") + (i * 320).to_bytes(4, "big") + \
-                ssrc.to_bytes(4, "big") + bytes(60)
+            payload = (
+                bytes([0x80, 0x72])
+                + (i & 0xFFFF).to_bytes(2, "big")
+                + (i * 320).to_bytes(4, "big")
+                + ssrc.to_bytes(4, "big")
+                + bytes(60)
+            )
             step = 0.02
         cap.udp(t + i * step, src[0], src[1], dst[0], dst[1], payload)
 
@@ -333,53 +430,99 @@ def rtp(cap: Capture, t: float, src: tuple[str, int], dst: tuple[str, int], coun
 # -- scenarios ------------------------------------------------------------------------
 
 
-def _candidate_truth(address: str, port: int, ctype: str, comp: int, priority: int, related: str | None = None,
-                     transport: str = "udp", foundation: str = "1") -> dict:
-    return {"foundation": foundation, "component": comp, "transport": transport, "priority": priority,
-            "address": f"{address}:{port}", "type": ctype, "related": related}
+def _candidate_truth(
+    address: str,
+    port: int,
+    ctype: str,
+    comp: int,
+    priority: int,
+    related: str | None = None,
+    transport: str = "udp",
+    foundation: str = "1",
+) -> dict:
+    return {
+        "foundation": foundation,
+        "component": comp,
+        "transport": transport,
+        "priority": priority,
+        "address": f"{address}:{port}",
+        "type": ctype,
+        "related": related,
+    }
 
 
-def _alice_truth(selected: dict[int, dict | None], checklist: dict[int, list[dict]], role: str = "controlling",
-                 icev6: bool = False) -> dict:
+def _alice_truth(
+    selected: dict[int, dict | None], checklist: dict[int, list[dict]], role: str = "controlling", icev6: bool = False
+) -> dict:
     components = []
     for comp, p in PORTS.items():
         local = [
             _candidate_truth(ALICE, p.host, "host", comp, 2130706432 - comp),
-            _candidate_truth(EDGE, p.relayed, "relay", comp, 16648704 - comp, f"{ALICE_PUBLIC}:{p.turn}", foundation="3"),
-            _candidate_truth(ALICE_PUBLIC, p.turn, "srflx", comp, 1694234624 - comp, f"{ALICE}:{p.turn}", foundation="6"),
+            _candidate_truth(
+                EDGE, p.relayed, "relay", comp, 16648704 - comp, f"{ALICE_PUBLIC}:{p.turn}", foundation="3"
+            ),
+            _candidate_truth(
+                ALICE_PUBLIC, p.turn, "srflx", comp, 1694234624 - comp, f"{ALICE}:{p.turn}", foundation="6"
+            ),
         ]
         remote = [
             _candidate_truth(BOB, p.bob_host, "host", comp, 2130706432 - comp),
-            _candidate_truth(EDGE, p.bob_relayed, "relay", comp, 16648704 - comp, f"{BOB}:{p.bob_host}", foundation="3"),
+            _candidate_truth(
+                EDGE, p.bob_relayed, "relay", comp, 16648704 - comp, f"{BOB}:{p.bob_host}", foundation="3"
+            ),
         ]
         if icev6:
             local, remote = local[:2], remote
-        components.append({"component": comp, "local_candidates": local, "remote_candidates": remote,
-                           "checklist": checklist.get(comp, []), "selected": selected.get(comp)})
+        components.append(
+            {
+                "component": comp,
+                "local_candidates": local,
+                "remote_candidates": remote,
+                "checklist": checklist.get(comp, []),
+                "selected": selected.get(comp),
+            }
+        )
     return {
         "software": "synthetic Office Communicator 2007 R2 behaviour (seed articles, [MS-ICE2], [MS-TURN])",
-        "role": role, "ice_ufrag": None if icev6 else ALICE_UFRAG, "ice_pwd": None if icev6 else ALICE_PWD,
-        "lan_address": ALICE, "public_address": ALICE_PUBLIC,
+        "role": role,
+        "ice_ufrag": None if icev6 else ALICE_UFRAG,
+        "ice_pwd": None if icev6 else ALICE_PWD,
+        "lan_address": ALICE,
+        "public_address": ALICE_PUBLIC,
         "streams": [{"media": "audio", "components": components}],
     }
 
 
-def _entry(local: tuple[str, int], ltype: str, remote: tuple[str, int], rtype: str, state: str,
-           nominated: bool = False) -> dict:
-    return {"local": f"{local[0]}:{local[1]}", "local_type": ltype, "remote": f"{remote[0]}:{remote[1]}",
-            "remote_type": rtype, "state": state, "nominated": nominated}
+def _entry(
+    local: tuple[str, int], ltype: str, remote: tuple[str, int], rtype: str, state: str, nominated: bool = False
+) -> dict:
+    return {
+        "local": f"{local[0]}:{local[1]}",
+        "local_type": ltype,
+        "remote": f"{remote[0]}:{remote[1]}",
+        "remote_type": rtype,
+        "state": state,
+        "nominated": nominated,
+    }
 
 
-def _ice19_checks(cap: Capture, t: float, comp: int, bob_ufrag: str, shift: int, answered: bool,
-                  nominate: bool, relayed_ok: bool = True) -> list[dict]:
+def _ice19_checks(
+    cap: Capture,
+    t: float,
+    comp: int,
+    bob_ufrag: str,
+    shift: int,
+    answered: bool,
+    nominate: bool,
+    relayed_ok: bool = True,
+) -> list[dict]:
     """The checks of one component in the order the second seed gives: direct, NAT, relay."""
     p = PORTS[comp]
     host, turn = (ALICE, p.host), (ALICE, p.turn)
     bob_host, bob_relay = (BOB, p.bob_host + shift), (EDGE, p.bob_relayed + shift)
     tag = f"{bob_ufrag}-{comp}"
     # 1. UDP direct: Bob's private host address is unreachable from Alice's home
-    unanswered(cap, t, host, bob_host, check(f"direct-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 2130706432 - comp,
-                                                True))
+    unanswered(cap, t, host, bob_host, check(f"direct-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 2130706432 - comp, True))
     entries = [_entry(host, "host", bob_host, "host", "failed")]
     # 2. UDP from Alice's host to Bob's relay (Bob's Edge relays it to him)
     req = check(f"h2r-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 1862270975 - comp, True)
@@ -391,8 +534,9 @@ def _ice19_checks(cap: Capture, t: float, comp: int, bob_ufrag: str, shift: int,
         cap.udp(t + 0.2, *bob_relay, *turn, bob_req)
         cap.udp(t + 0.201, *turn, *bob_relay, check_response(f"r2s-{tag}", bob_relay, ALICE_PWD))
         # triggered check on the same pair (RFC 8445 7.3.1.4)
-        cap.udp(t + 0.202, *turn, *bob_relay, check(f"trig-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD,
-                                                    1862270975 - comp, True))
+        cap.udp(
+            t + 0.202, *turn, *bob_relay, check(f"trig-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 1862270975 - comp, True)
+        )
         cap.udp(t + 0.26, *bob_relay, *turn, check_response(f"trig-{tag}", (ALICE_PUBLIC, p.turn), BOB_PWD))
         entries.append(_entry(host, "host", bob_relay, "relay", "succeeded", nominate))
         entries.append(_entry((ALICE_PUBLIC, p.turn), "srflx", bob_relay, "relay", "succeeded"))
@@ -403,8 +547,9 @@ def _ice19_checks(cap: Capture, t: float, comp: int, bob_ufrag: str, shift: int,
     inner = check(f"r2r-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 16648704 - comp, True)
     relayed_send(cap, t + 0.3, comp, bob_relay, inner, f"send-{tag}")
     if answered and relayed_ok:
-        relayed_data(cap, t + 0.36, comp, bob_relay, check_response(f"r2r-{tag}", (EDGE, p.relayed), BOB_PWD),
-                     f"data-{tag}")
+        relayed_data(
+            cap, t + 0.36, comp, bob_relay, check_response(f"r2r-{tag}", (EDGE, p.relayed), BOB_PWD), f"data-{tag}"
+        )
         entries.append(_entry((EDGE, p.relayed), "relay", bob_relay, "relay", "succeeded"))
     else:
         for dt in RETRANSMIT[1:]:
@@ -412,8 +557,12 @@ def _ice19_checks(cap: Capture, t: float, comp: int, bob_ufrag: str, shift: int,
         entries.append(_entry((EDGE, p.relayed), "relay", bob_relay, "relay", "failed"))
     if answered and nominate:
         # regular nomination: one more check with USE-CANDIDATE on the chosen pair
-        cap.udp(t + 2.0, *host, *bob_relay, check(f"nom-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 1862270975 - comp,
-                                                  True, use_candidate=True))
+        cap.udp(
+            t + 2.0,
+            *host,
+            *bob_relay,
+            check(f"nom-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 1862270975 - comp, True, use_candidate=True),
+        )
         cap.udp(t + 2.06, *bob_relay, *host, check_response(f"nom-{tag}", (ALICE_PUBLIC, p.host), BOB_PWD))
     return entries
 
@@ -422,8 +571,9 @@ def _final_offer(shift: int, tag: str, epid: str) -> bytes:
     lines = "".join(f"a=candidate:1 {c} UDP {2130706432 - c} {ALICE} {p.host} typ host\r\n" for c, p in PORTS.items())
     remote = " ".join(f"{c} {EDGE} {p.bob_relayed + shift}" for c, p in PORTS.items())
     body = sdp(lines, ALICE_UFRAG, ALICE_PWD, PORTS[1].host, f"a=remote-candidates:{remote}\r\n").encode()
-    return sip_message("INVITE sip:bob@contoso.com SIP/2.0", _dialog_headers(2, "INVITE", tag, epid), body,
-                       "application/sdp")
+    return sip_message(
+        "INVITE sip:bob@contoso.com SIP/2.0", _dialog_headers(2, "INVITE", tag, epid), body, "application/sdp"
+    )
 
 
 def _media(cap: Capture, t: float, shift: int, seconds: float) -> None:
@@ -442,11 +592,17 @@ def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
     cap.sip(2.5, session_progress("b0b1", "bbbb", BOB_UFRAG), False)
     checklist, selected = {}, {}
     for comp in PORTS:
-        checklist[comp] = _ice19_checks(cap, 3.0 + 0.02 * comp, comp, BOB_UFRAG, 0, True, True,
-                                        relayed_ok=relayed_ip == EDGE)
+        checklist[comp] = _ice19_checks(
+            cap, 3.0 + 0.02 * comp, comp, BOB_UFRAG, 0, True, True, relayed_ok=relayed_ip == EDGE
+        )
         p = PORTS[comp]
-        selected[comp] = {"local": f"{ALICE}:{p.host}", "local_type": "host",
-                          "remote": f"{EDGE}:{p.bob_relayed}", "remote_type": "relay", "transport": "udp"}
+        selected[comp] = {
+            "local": f"{ALICE}:{p.host}",
+            "local_type": "host",
+            "remote": f"{EDGE}:{p.bob_relayed}",
+            "remote_type": "relay",
+            "transport": "udp",
+        }
     cap.sip(5.5, _final_offer(0, "b0b1", "bbbb"), True)
     cap.sip(5.6, ok_final("b0b1", "bbbb"), False)
     cap.sip(5.65, sip_message("ACK sip:bob@contoso.com SIP/2.0", _dialog_headers(2, "ACK", "b0b1", "bbbb")), True)
@@ -467,8 +623,10 @@ def failed_call() -> tuple[Capture, dict]:
     cap.sip(2.0, invite_multipart(), True)
     cap.sip(2.5, session_progress("b0b1", "bbbb", BOB_UFRAG), False)
     checklist = {comp: _ice19_checks(cap, 3.0 + 0.02 * comp, comp, BOB_UFRAG, 0, False, False) for comp in PORTS}
-    bye = sip_message("BYE sip:bob@contoso.com SIP/2.0", _dialog_headers(2, "BYE", "b0b1", "bbbb") + [
-        'ms-client-diagnostics: 51004;reason="Action initiated by user"'])
+    bye = sip_message(
+        "BYE sip:bob@contoso.com SIP/2.0",
+        _dialog_headers(2, "BYE", "b0b1", "bbbb") + ['ms-client-diagnostics: 51004;reason="Action initiated by user"'],
+    )
     cap.sip(45.0, bye, True)
     truth = {
         "expected_outcome": "failed",
@@ -491,8 +649,13 @@ def mpop() -> tuple[Capture, dict]:
         checklist[comp] = _ice19_checks(cap, 3.0 + 0.02 * comp, comp, BOB_UFRAG, 0, True, True)
         _ice19_checks(cap, 3.5 + 0.02 * comp, comp, "Qz2w", 100, True, False)
         p = PORTS[comp]
-        selected[comp] = {"local": f"{ALICE}:{p.host}", "local_type": "host",
-                          "remote": f"{EDGE}:{p.bob_relayed}", "remote_type": "relay", "transport": "udp"}
+        selected[comp] = {
+            "local": f"{ALICE}:{p.host}",
+            "local_type": "host",
+            "remote": f"{EDGE}:{p.bob_relayed}",
+            "remote_type": "relay",
+            "transport": "udp",
+        }
     cap.sip(5.5, _final_offer(0, "b0b1", "bbbb"), True)
     cap.sip(5.6, ok_final("b0b1", "bbbb"), False)
     _media(cap, 5.7, 0, 40.0)
@@ -511,45 +674,68 @@ def legacy_oc2007() -> tuple[Capture, dict]:
     for comp in PORTS:
         allocate(cap, 1.0 + 0.2 * comp, comp)
     cap.sip(2.0, invite_multipart(), True)
-    cap.sip(2.1, sip_message("SIP/2.0 415 Unsupported Media Type", _dialog_headers(1, "INVITE", "b0b1", "bbbb")),
-            False)
+    cap.sip(2.1, sip_message("SIP/2.0 415 Unsupported Media Type", _dialog_headers(1, "INVITE", "b0b1", "bbbb")), False)
     single = sdp(alice_icev6(), None, None, PORTS[1].host).encode()
-    cap.sip(2.2, sip_message("INVITE sip:bob@contoso.com SIP/2.0", _dialog_headers(2, "INVITE"), single,
-                             "application/sdp"), True)
+    cap.sip(
+        2.2,
+        sip_message("INVITE sip:bob@contoso.com SIP/2.0", _dialog_headers(2, "INVITE"), single, "application/sdp"),
+        True,
+    )
     bob_lines = []
     for comp, p in PORTS.items():
-        bob_lines.append(f"a=candidate:{icev6_user('bob-host')} {comp} {icev6_pass('bob-host')} "
-                         f"UDP 0.830 {BOB} {p.bob_host}")
-        bob_lines.append(f"a=candidate:{icev6_user('bob-relay')} {comp} {icev6_pass('bob-relay')} "
-                         f"UDP 0.450 {EDGE} {p.bob_relayed}")
+        bob_lines.append(
+            f"a=candidate:{icev6_user('bob-host')} {comp} {icev6_pass('bob-host')} UDP 0.830 {BOB} {p.bob_host}"
+        )
+        bob_lines.append(
+            f"a=candidate:{icev6_user('bob-relay')} {comp} {icev6_pass('bob-relay')} UDP 0.450 {EDGE} {p.bob_relayed}"
+        )
     body = sdp("\r\n".join(bob_lines) + "\r\n", None, None, PORTS[1].bob_host).replace(ALICE, BOB).encode()
-    cap.sip(4.0, sip_message("SIP/2.0 200 OK", _dialog_headers(2, "INVITE", "b0b1", "bbbb"), body, "application/sdp"),
-            False)
+    cap.sip(
+        4.0, sip_message("SIP/2.0 200 OK", _dialog_headers(2, "INVITE", "b0b1", "bbbb"), body, "application/sdp"), False
+    )
     checklist, selected = {}, {}
     for comp, p in PORTS.items():
-        def v6check(label: str, sender: str, receiver: str) -> bytes:
+
+        def v6check(label: str, sender: str, receiver: str, comp: int = comp) -> bytes:
             # [MS-ICE]: binary USERNAME recv:comp:send:comp, NUL padded; 128-bit ids, no cookie
-            user = (base64.b64decode(icev6_user(receiver) + "=") + f":{comp}:".encode()
-                    + base64.b64decode(icev6_user(sender) + "=") + f":{comp}".encode())
+            user = (
+                base64.b64decode(icev6_user(receiver) + "=")
+                + f":{comp}:".encode()
+                + base64.b64decode(icev6_user(sender) + "=")
+                + f":{comp}".encode()
+            )
             user += b"\x00" * (4 - len(user) % 4)
             return encode_stun(0x0001, tid(label, 16), [("USERNAME", user)], cookie=False)
+
         t = 4.5 + 0.02 * comp
-        unanswered(cap, t, (ALICE, p.host), (BOB, p.bob_host),
-                   v6check(f"v6d-{comp}", "alice-host", "bob-host"))
-        cap.udp(t + 0.05, ALICE, p.host, EDGE, p.bob_relayed,
-                v6check(f"v6r-{comp}", "alice-host", "bob-relay"))
+        unanswered(cap, t, (ALICE, p.host), (BOB, p.bob_host), v6check(f"v6d-{comp}", "alice-host", "bob-host"))
+        cap.udp(t + 0.05, ALICE, p.host, EDGE, p.bob_relayed, v6check(f"v6r-{comp}", "alice-host", "bob-relay"))
         resp = encode_stun(0x0101, tid(f"v6r-{comp}", 16), [("MAPPED-ADDRESS", (ALICE_PUBLIC, p.host))], cookie=False)
         cap.udp(t + 0.11, EDGE, p.bob_relayed, ALICE, p.host, resp)
-        checklist[comp] = [_entry((ALICE, p.host), "host", (BOB, p.bob_host), "host", "failed"),
-                           _entry((ALICE, p.host), "host", (EDGE, p.bob_relayed), "relay", "succeeded", True)]
-        selected[comp] = {"local": f"{ALICE}:{p.host}", "local_type": "host", "remote": f"{EDGE}:{p.bob_relayed}",
-                          "remote_type": "relay", "transport": "udp"}
-    lines = "".join(f"a=candidate:{icev6_user('alice-host')} {c} {icev6_pass('alice-host')} UDP 0.830 "
-                    f"{ALICE} {p.host}\r\n" for c, p in PORTS.items())
+        checklist[comp] = [
+            _entry((ALICE, p.host), "host", (BOB, p.bob_host), "host", "failed"),
+            _entry((ALICE, p.host), "host", (EDGE, p.bob_relayed), "relay", "succeeded", True),
+        ]
+        selected[comp] = {
+            "local": f"{ALICE}:{p.host}",
+            "local_type": "host",
+            "remote": f"{EDGE}:{p.bob_relayed}",
+            "remote_type": "relay",
+            "transport": "udp",
+        }
+    lines = "".join(
+        f"a=candidate:{icev6_user('alice-host')} {c} {icev6_pass('alice-host')} UDP 0.830 {ALICE} {p.host}\r\n"
+        for c, p in PORTS.items()
+    )
     remote = f"a=remote-candidate:{icev6_user('bob-relay')}\r\n"
     body = sdp(lines, None, None, PORTS[1].host, remote).encode()
-    cap.sip(6.0, sip_message("INVITE sip:bob@contoso.com SIP/2.0", _dialog_headers(3, "INVITE", "b0b1", "bbbb"),
-                             body, "application/sdp"), True)
+    cap.sip(
+        6.0,
+        sip_message(
+            "INVITE sip:bob@contoso.com SIP/2.0", _dialog_headers(3, "INVITE", "b0b1", "bbbb"), body, "application/sdp"
+        ),
+        True,
+    )
     _media(cap, 6.5, 0, 40.0)
     truth = {
         "expected_outcome": "connected",
@@ -567,17 +753,31 @@ def edge_misconfigured() -> tuple[Capture, dict]:
 
 
 SCENARIOS = {
-    "seed-call": (seed_call, "The seed article's call: Alice at home behind a NAT calls Bob inside the company; "
-                  "direct checks fail, Alice's host to Bob's Edge relay wins; MS-TURN allocations, multipart "
-                  "INVITE, 183, regular nomination and the final offer."),
-    "failed-call": (failed_call, "Every check times out (all paths filtered); no final offer; the call ends in "
-                    "BYE with ms-client-diagnostics."),
-    "mpop": (mpop, "Bob signed in twice: two 183s from two endpoints (epid bbbb and cccc); checks run against "
-             "both; the final offer goes to bbbb."),
-    "legacy-oc2007": (legacy_oc2007, "OC 2007 peer: multipart INVITE refused with 415, retried with one ICEv6 "
-                      "body; 200 OK with ICEv6 candidates; binary MS-ICE usernames; a=remote-candidate."),
-    "edge-misconfigured": (edge_misconfigured, "As seed-call, but the Edge allocates a private relayed address "
-                           "(10.1.1.5): Alice's relay candidate is unusable (failure catalogue D19)."),
+    "seed-call": (
+        seed_call,
+        "The seed article's call: Alice at home behind a NAT calls Bob inside the company; "
+        "direct checks fail, Alice's host to Bob's Edge relay wins; MS-TURN allocations, multipart "
+        "INVITE, 183, regular nomination and the final offer.",
+    ),
+    "failed-call": (
+        failed_call,
+        "Every check times out (all paths filtered); no final offer; the call ends in BYE with ms-client-diagnostics.",
+    ),
+    "mpop": (
+        mpop,
+        "Bob signed in twice: two 183s from two endpoints (epid bbbb and cccc); checks run against "
+        "both; the final offer goes to bbbb.",
+    ),
+    "legacy-oc2007": (
+        legacy_oc2007,
+        "OC 2007 peer: multipart INVITE refused with 415, retried with one ICEv6 "
+        "body; 200 OK with ICEv6 candidates; binary MS-ICE usernames; a=remote-candidate.",
+    ),
+    "edge-misconfigured": (
+        edge_misconfigured,
+        "As seed-call, but the Edge allocates a private relayed address "
+        "(10.1.1.5): Alice's relay candidate is unusable (failure catalogue D19).",
+    ),
 }
 
 
@@ -591,12 +791,20 @@ def write(outdir: Path) -> list[Path]:
         wrpcap(str(folder / "capture.pcap"), cap.packets)
         if shutil.which("editcap"):
             for fmt, suffix in (("pcapng", "pcapng"), ("netmon2", "cap")):
-                subprocess.run(["editcap", "-F", fmt, str(folder / "capture.pcap"), str(folder / f"capture.{suffix}")],
-                               check=True, capture_output=True)
+                subprocess.run(
+                    ["editcap", "-F", fmt, str(folder / "capture.pcap"), str(folder / f"capture.{suffix}")],
+                    check=True,
+                    capture_output=True,
+                )
         (folder / "alice.uccapilog").write_text("".join(cap.log))
-        document = {"scenario": name, "description": description,
-                    "vantage_points": {f"capture.{ext}": "Alice's LAN side (her PC's network interface)"
-                                       for ext in ("pcap", "pcapng", "cap")}, **truth}
+        document = {
+            "scenario": name,
+            "description": description,
+            "vantage_points": {
+                f"capture.{ext}": "Alice's LAN side (her PC's network interface)" for ext in ("pcap", "pcapng", "cap")
+            },
+            **truth,
+        }
         (folder / "truth.json").write_text(json.dumps(document, indent=2) + "\n")
         written.append(folder / "capture.pcap")
     return written

@@ -141,6 +141,20 @@ class PacketSource:
                             )
                             continue
                         if not (include_sip and looks_like_sip(payload)):
+                            # application data on an ICE 5-tuple (no RTP): still media for the story
+                            if (ip.src, sport, ip.dst, dport) in stun_pairs:
+                                self._count(
+                                    media,
+                                    ip.src,
+                                    sport,
+                                    ip.dst,
+                                    dport,
+                                    "udp",
+                                    "data",
+                                    frame.number,
+                                    frame.time,
+                                    len(payload),
+                                )
                             continue
                     yield TransportPacket(
                         frame.number,

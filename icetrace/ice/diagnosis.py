@@ -13,8 +13,6 @@ def _frames(*groups: list[int], limit: int = 12) -> list[int]:
     return out[:limit]
 
 
-
-
 def diagnose(rec: Reconstruction) -> list[Verdict]:
     verdicts: list[Verdict] = []
     verdicts += _servers(rec)
@@ -266,7 +264,7 @@ def _stream(rec: Reconstruction, stream: Stream) -> list[Verdict]:
                     Verdict(
                         "D25",
                         "warning",
-                        f"Pair {_pair_text(sel)} was selected but no RTP/RTCP/DTLS was captured on it.",
+                        f"Pair {_pair_text(sel)} was selected but no RTP, RTCP, DTLS or other data was captured on it.",
                         _frames(sel.frames),
                         call,
                     )

@@ -66,8 +66,14 @@ def test_reconstruction_matches_truth(folder, fmt):
         else:
             sel = got["selected"]
             assert sel is not None
-            assert (sel["controlling"]["address"], sel["controlled"]["address"]) == (expected["local"], expected["remote"])
-            assert (sel["controlling"]["type"], sel["controlled"]["type"]) == (expected["local_type"], expected["remote_type"])
+            assert (sel["controlling"]["address"], sel["controlled"]["address"]) == (
+                expected["local"],
+                expected["remote"],
+            )
+            assert (sel["controlling"]["type"], sel["controlled"]["type"]) == (
+                expected["local_type"],
+                expected["remote_type"],
+            )
         succeeded = {frozenset(pair_addresses(p)) for p in got["pairs"] if p["state"] == "succeeded"}
         for entry in comp["checklist"]:
             key = frozenset((entry["local"], entry["remote"]))
@@ -91,12 +97,42 @@ def test_log_and_capture_give_the_same_candidates():
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 def test_tshark_reads_the_seed_mapping():
     out = subprocess.run(
-        ["tshark", "-n", "-o", "stun.stunversion:Auto", "-r", str(CAPTURES / "lync" / "seed-call" / "capture.pcap"),
-         "-Y", "stun.type == 0x0103", "-T", "fields", "-e", "stun.att.ipv4", "-e", "stun.att.port"],
-        capture_output=True, text=True, check=True,
+        [
+            "tshark",
+            "-n",
+            "-o",
+            "stun.stunversion:Auto",
+            "-r",
+            str(CAPTURES / "lync" / "seed-call" / "capture.pcap"),
+            "-Y",
+            "stun.type == 0x0103",
+            "-T",
+            "fields",
+            "-e",
+            "stun.att.ipv4",
+            "-e",
+            "stun.att.port",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "84.155.254.180" in out and "50033" in out
-    sip = subprocess.run(["tshark", "-n", "-r", str(CAPTURES / "lync" / "seed-call" / "capture.pcap"), "-Y",
-                          "sip.Method == INVITE", "-T", "fields", "-e", "sip.Call-ID"],
-                         capture_output=True, text=True, check=True).stdout
+    sip = subprocess.run(
+        [
+            "tshark",
+            "-n",
+            "-r",
+            str(CAPTURES / "lync" / "seed-call" / "capture.pcap"),
+            "-Y",
+            "sip.Method == INVITE",
+            "-T",
+            "fields",
+            "-e",
+            "sip.Call-ID",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "a4c2e79c1f6d4b8f9d1e2c3b4a596877" in sip

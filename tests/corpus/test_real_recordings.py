@@ -1,0 +1,104 @@
+"""Real agents (aioice behind real NATs, coturn): icetrace's reconstruction against each agent's own report.
+
+The recordings and truth.json files are made by captures/record/netlab.py; no namespaces are
+needed here. Each LAN capture is judged against the agent on that LAN; the public capture
+against what both agents' selected remotes say the public addresses are.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+import icetrace
+from tests.corpus.truth import CAPTURES, load_truth, scenario_dirs, schema_problems
+
+SCENARIOS = scenario_dirs("real")
+VIEWS = [
+    (folder, tap, fmt)
+    for folder in SCENARIOS
+    for tap in ("left-lan", "right-lan", "public")
+    for fmt in ("pcap", "pcapng", "cap")
+]
+
+
+def _component(agent: dict) -> dict:
+    return agent["streams"][0]["components"][0]
+
+
+@pytest.mark.parametrize("folder", SCENARIOS, ids=lambda p: p.name)
+def test_truth_schema(folder):
+    truth = load_truth(folder)
+    assert schema_problems(truth) == []
+    assert set(truth["agents"]) == {"left", "right"}
+
+
+def _expected_selected(truth: dict, tap: str) -> set[str] | None:
+    left, right = (_component(truth["agents"][n])["selected"] for n in ("left", "right"))
+    if tap == "left-lan":
+        return {left["local"], left["remote"]} if left else None
+    if tap == "right-lan":
+        return {right["local"], right["remote"]} if right else None
+    if left and right:
+        if left["local_type"] == "relay" or right["local_type"] == "relay":
+            return {left["local"], right["local"]} if left["local_type"] == "relay" else None
+        return {left["remote"], right["remote"]}  # as the NATs present them on the public side
+    return None
+
+
+@pytest.mark.parametrize("folder, tap, fmt", VIEWS, ids=lambda v: getattr(v, "name", v))
+def test_reconstruction_agrees_with_the_agents(folder, tap, fmt):
+    truth = load_truth(folder)
+    result = icetrace.analyze([folder / f"{tap}.{fmt}"])
+    analysis = result.to_dict()
+    streams = analysis["streams"]
+    if not streams and truth["expected_outcome"] == "failed":
+        # the NATs dropped every check before this tap: nothing to reconstruct, and nothing claimed
+        assert result.checks.empty and tap == "public"
+        return
+    assert len(streams) == 1, [s["controlling"]["name"] for s in streams]
+    stream = streams[0]
+    assert stream["outcome"] == truth["expected_outcome"]
+    (component,) = stream["components"]
+    expected = _expected_selected(truth, tap)
+    if truth["expected_outcome"] == "failed":
+        assert component["selected"] is None
+        return
+    selected = component["selected"]
+    assert selected is not None
+    got = {selected["controlling"]["address"], selected["controlled"]["address"]}
+    if expected is not None:
+        assert got == expected
+    # the role on the wire is the agents' own
+    assert truth["agents"]["left"]["role"] == "controlling"
+    if tap == "left-lan":
+        agent = _component(truth["agents"]["left"])
+        succeeded = {
+            frozenset((p["controlling"]["address"], p["controlled"]["address"]))
+            for p in component["pairs"]
+            if p["state"] == "succeeded"
+        }
+        for entry in agent["checklist"]:
+            if entry["state"] == "succeeded":
+                assert frozenset((entry["local"], entry["remote"])) in succeeded, entry
+
+
+@pytest.mark.tshark
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+@pytest.mark.parametrize("folder", SCENARIOS, ids=lambda p: p.name)
+def test_every_copy_opens_in_tshark_with_the_same_packets(folder):
+    counts = {}
+    for path in sorted(folder.glob("*-lan.*")) + sorted(folder.glob("public.*")):
+        out = subprocess.run(
+            ["tshark", "-n", "-r", str(path), "-Y", "stun || classicstun"], capture_output=True, text=True, check=True
+        ).stdout
+        counts[path.name] = len(out.splitlines())
+    assert all(n > 0 for n in counts.values()), counts
+    for tap in ("left-lan", "right-lan", "public"):
+        assert len({counts[f"{tap}.{fmt}"] for fmt in ("pcap", "pcapng", "cap")}) == 1
+
+
+def test_recordings_exist():
+    assert {p.name for p in SCENARIOS} >= {"aioice-direct"}, CAPTURES
