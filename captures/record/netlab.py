@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from baresip_truth import parse_baresip_log  # noqa: E402
+
 OUT = HERE.parent / "real"
 NAMESPACES = ("itpub", "itrl", "itrr", "itl", "itr")
 TURN_USER, TURN_PASSWORD, REALM = "icetrace", "recorder", "icetrace.test"
@@ -63,6 +66,13 @@ SCENARIOS = {
         "symmetric": True,
         "dmz_right": True,
         "timeout": 30,
+    },
+    "baresip-kamailio": {
+        "description": "baresip <-> baresip (ice, stun and turn modules) calling through kamailio, "
+        "both behind endpoint-independent NATs, coturn as STUN/TURN server: SIP and SDP are in "
+        "the capture, audio has RTP and RTCP components (no rtcp-mux).",
+        "agent": "baresip",
+        "timeout": 45,
     },
     "aioice-failure": {
         "description": "No TURN, and the NATs drop everything between the two public addresses: "
@@ -163,6 +173,46 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+BARESIP_CONFIG = """poll_method epoll
+sip_listen 0.0.0.0:5060
+audio_player aufile,{work}/{name}-play.wav
+audio_source ausine,440
+audio_alert aufile,/dev/null
+ausrc_srate 48000
+auplay_srate 48000
+ausrc_channels 2
+auplay_channels 2
+module_path /usr/lib/baresip/modules
+module g711.so
+module ausine.so
+module aufile.so
+module stun.so
+module turn.so
+module ice.so
+module_app account.so
+module_app menu.so
+"""
+
+
+def _baresip_agents(work: Path, folder: Path, spec: dict) -> list[subprocess.Popen[bytes]]:
+    """Two baresip user agents registered at kamailio; left calls right, right answers."""
+    procs = []
+    for host, name in (("itr", "right"), ("itl", "left")):
+        home = work / name
+        home.mkdir()
+        (home / "config").write_text(BARESIP_CONFIG.format(work=work, name=name))
+        (home / "accounts").write_text(
+            f"<sip:{name}@{SERVER}>;auth_pass=none;medianat=ice;stunserver=turn:{SERVER}:3478;"
+            f"stunuser={TURN_USER};stunpass={TURN_PASSWORD};regint=60;audio_codecs=PCMU;answermode=auto\n"
+        )
+        args = ["baresip", "-v", "-f", str(home), "-t", str(spec["timeout"] + (5 if name == "right" else 0))]
+        if name == "left":
+            time.sleep(3.0)  # let the callee register first
+            args += ["-e", f"/dial sip:right@{SERVER}"]
+        procs.append(start(host, *args, log=folder / f"{name}.log"))
+    return procs
+
+
 def record(name: str, spec: dict) -> None:
     folder = OUT / name
     shutil.rmtree(folder, ignore_errors=True)
@@ -217,9 +267,17 @@ def record(name: str, spec: dict) -> None:
                 log=folder / "coturn.log",
             )
         )
+        if spec.get("agent") == "baresip":
+            procs.append(
+                start("itpub", "kamailio", "-DD", "-E", "-f", str(HERE / "kamailio.cfg"), log=work / "kamailio.log")
+            )
         time.sleep(2.0)
         agents = []
-        for host, role, peer in (("itl", "controlling", "right"), ("itr", "controlled", "left")):
+        if spec.get("agent") == "baresip":
+            agents = _baresip_agents(work, folder, spec)
+        for host, role, peer in (
+            () if spec.get("agent") == "baresip" else (("itl", "controlling", "right"), ("itr", "controlled", "left"))
+        ):
             me = "left" if host == "itl" else "right"
             router = LAN[host][2]
             args = [
@@ -268,8 +326,13 @@ def record(name: str, spec: dict) -> None:
         report = work / f"{me}.report.json"
         if report.exists():
             reports[me] = json.loads(report.read_text())
+        elif spec.get("agent") == "baresip" and (folder / f"{me}.log").exists():
+            host = "itl" if me == "left" else "itr"
+            parsed = parse_baresip_log(folder / f"{me}.log", LAN[host][0], PUBLIC[LAN[host][2]])
+            if parsed is not None:
+                reports[me] = parsed
     shutil.rmtree(work, ignore_errors=True)
-    connected = all(r.get("streams", [{}])[0]["components"][0]["selected"] for r in reports.values()) and reports
+    connected = bool(reports) and all(r["streams"][0]["components"][0]["selected"] for r in reports.values())
     truth = {
         "scenario": name,
         "description": spec["description"],

@@ -19,7 +19,7 @@ from icetrace.ice.transactions import Transaction, match_transactions
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
-from icetrace.signaling.model import Call, MediaStream, SdpExchange, SignalingModel
+from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, SignalingModel
 
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
 INBOUND_VIA = ("data-indication", "ms-data-indication")
@@ -499,23 +499,44 @@ def _final_offer(session: _Session, relayed: set[Endpoint], mapped: set[Endpoint
     callee = stream.controlled if caller is stream.controlling else stream.controlling
     if caller is None or callee is None:
         return
+    per_component: dict[int | None, int] = {}
+    for remote in final.remote_candidates:
+        per_component[remote.component] = per_component.get(remote.component, 0) + 1
+    if any(count > 1 and component is not None for component, count in per_component.items()):
+        # RFC 5245 §15.2 names one remote candidate per component; a list of all of them
+        # (seen from baresip 1.0) says nothing about the selection
+        session.stream.final_offer_ignored = True
+        return
     for remote in final.remote_candidates:
         if remote.address is not None:
             component = remote.component
-            local_c = next((c for c in final.candidates if c.component == component), None)
+            local_c = _default_candidate(final, component)
             if local_c is None:
                 continue
-            local_addr, remote_addr = local_c.address, remote.address
+            _nominate_final(session, caller, callee, local_c.address, remote.address, local_c.transport)
         else:
             # ICEv6 a=remote-candidate:<username>: every component of that candidate
             target = _icev6_key(remote.username)
             for cand in callee.candidates:
                 if cand.foundation == target:
-                    local_c = next((c for c in final.candidates if c.component == cand.component), None)
+                    local_c = _default_candidate(final, cand.component)
                     if local_c is not None:
                         _nominate_final(session, caller, callee, local_c.address, cand.address, local_c.transport)
-            continue
-        _nominate_final(session, caller, callee, local_addr, remote_addr, local_c.transport)
+
+
+def _default_candidate(media: MediaStream, component: int | None) -> Candidate | None:
+    """RFC 5245 §9.1.2.2: the updated offer puts the selected local candidate in m=/c= (and a=rtcp)."""
+    if component == 1 and media.connection:
+        wanted: Endpoint | None = Endpoint(media.connection, media.port)
+    elif component == 2 and media.rtcp is not None:
+        wanted = media.rtcp
+    else:
+        wanted = None
+    same = [c for c in media.candidates if c.component == component]
+    for c in same:
+        if wanted is not None and c.address == wanted:
+            return c
+    return same[0] if same else None
 
 
 def _nominate_final(
@@ -523,7 +544,7 @@ def _nominate_final(
 ) -> None:
     caller_controls = session.stream.controlling is caller
     key = (local, remote, transport) if caller_controls else (remote, local, transport)
-    pair = session.pairs.get(key)
+    pair = session.pairs.get(key) or _equivalent_pair(session, caller, callee, local, remote, caller_controls)
     if pair is None:
         # checks for it were not captured (vantage point): it exists because the offer says so
         a = _candidate(caller, local, transport, None, 0, set(), set())
@@ -537,6 +558,28 @@ def _nominate_final(
     if not pair.nominated:
         pair.nominated = True
         pair.nominated_by = "final-offer"
+
+
+def _aliases(agent: Agent, address: Endpoint) -> set[Endpoint]:
+    """A candidate's address and, for a server-reflexive one, its base: a LAN capture sees the base."""
+    out = {address}
+    for c in agent.candidates:
+        if c.address == address and c.type == "srflx" and c.related is not None:
+            out.add(c.related)
+    return out
+
+
+def _equivalent_pair(
+    session: _Session, caller: Agent, callee: Agent, local: Endpoint, remote: Endpoint, caller_controls: bool
+) -> Pair | None:
+    mine, theirs = _aliases(caller, local), _aliases(callee, remote)
+    for pair in session.pairs.values():
+        a, b = (pair.controlling.address, pair.controlled.address)
+        if not caller_controls:
+            a, b = b, a
+        if a in mine and b in theirs:
+            return pair
+    return None
 
 
 def _finish(session: _Session, media: list[MediaFlow]) -> None:

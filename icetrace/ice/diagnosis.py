@@ -281,6 +281,18 @@ def _stream(rec: Reconstruction, stream: Stream) -> list[Verdict]:
                         call,
                     )
                 )
+    if stream.final_offer_ignored:
+        out.append(
+            Verdict(
+                "SDP-REMOTE-CANDIDATES",
+                "info",
+                "The controlling agent's updated offer lists several "
+                "remote candidates per component (RFC 5245 §15.2 wants one): it was not used as a "
+                "nomination.",
+                [],
+                call,
+            )
+        )
     if stream.outcome == "failed":
         out.append(
             Verdict(

@@ -97,6 +97,7 @@ class Stream:
     components: list[Component] = field(default_factory=list)
     outcome: str = "unknown"  # connected | failed | unknown
     nomination_style: str | None = None  # regular | aggressive | final-offer | none
+    final_offer_ignored: bool = False  # the updated offer listed several remote candidates per component
     media_flows: list[MediaFlow] = field(default_factory=list)
 
 

@@ -61,18 +61,14 @@ def test_scapy_round_trip(spec):
     value = SAMPLES[spec.kind]
     if spec.name == "DATA":
         value = b"\x80\x00\x00\x01"
-    pkt = STUN(
-        type=0x0001, transaction_id=TID, attributes=[STUNAttribute(type=spec.code, value=value)]
-    )
+    pkt = STUN(type=0x0001, transaction_id=TID, attributes=[STUNAttribute(type=spec.code, value=value)])
     wire = bytes(pkt)
     again = STUN(wire)
     assert bytes(again) == wire
     assert again.attributes[0].type == spec.code
     if spec.name != "DATA":
         assert again.attributes[0].decoded == value
-    assert decode_stun(wire).attributes[0].value == (
-        value if spec.name != "DATA" else b"\x80\x00\x00\x01"
-    )
+    assert decode_stun(wire).attributes[0].value == (value if spec.name != "DATA" else b"\x80\x00\x00\x01")
 
 
 def test_ms_turn_dialect_swaps_realm_and_nonce_and_skips_padding():
@@ -130,18 +126,14 @@ def test_integrity_and_fingerprint_built_then_verified():
     msg = decode_stun(raw)
     assert msg.fingerprint == "ok"
     assert verify_integrity(raw, b"pw") == "ok"
-    raw256 = encode_stun(
-        0x0003, TID, [("USERNAME", b"u")], integrity_key=b"k", integrity_sha256=True
-    )
+    raw256 = encode_stun(0x0003, TID, [("USERNAME", b"u")], integrity_key=b"k", integrity_sha256=True)
     assert len(decode_stun(raw256).value("MESSAGE-INTEGRITY")) == 32
     assert verify_integrity(raw256, b"k") == "ok"
 
 
 def test_data_indication_payload_dissects_as_stun():
     inner = encode_stun(0x0001, b"i" * 12, [("PRIORITY", 1)], fingerprint=True)
-    outer = encode_stun(
-        0x0017, TID, [("XOR-PEER-ADDRESS", ("203.0.113.9", 40000)), ("DATA", inner)]
-    )
+    outer = encode_stun(0x0017, TID, [("XOR-PEER-ADDRESS", ("203.0.113.9", 40000)), ("DATA", inner)])
     msg = decode_stun(outer)
     assert msg.nested is not None and msg.nested.value("PRIORITY") == 1
     pkt = STUN(outer)
@@ -202,13 +194,7 @@ def test_scapy_idioms_answers_hashret_summary_ls():
 def test_bound_on_udp_3478():
     from scapy.layers.inet import IP, UDP
 
-    pkt = IP(
-        bytes(
-            IP(dst="192.0.2.1")
-            / UDP(sport=40000, dport=3478)
-            / STUN(type=0x0001, transaction_id=TID)
-        )
-    )
+    pkt = IP(bytes(IP(dst="192.0.2.1") / UDP(sport=40000, dport=3478) / STUN(type=0x0001, transaction_id=TID)))
     assert pkt.haslayer(STUN)
 
 

@@ -55,11 +55,7 @@ def test_public_capture_agrees_with_tshark(path):
         assert ours.type == theirs.types[0], where
         assert theirs.ids[0].lower().endswith(ours.transaction_id.hex()[-24:]), where
         # tshark drops attribute types it does not know from stun.att.type
-        ours_types = [
-            a.type
-            for a in ours.attributes
-            if a.type in REGISTRY or a.type in theirs.attribute_types
-        ]
+        ours_types = [a.type for a in ours.attributes if a.type in REGISTRY or a.type in theirs.attribute_types]
         assert ours_types == theirs.attribute_types, where
         # tshark shows no code for an ERROR-CODE whose class is outside 3-6; we flag it
         ours_errors = [

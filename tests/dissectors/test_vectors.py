@@ -64,8 +64,7 @@ def test_rfc5769_long_term_request():
 def test_seed_worked_xor_example():
     # Seed article: X-Port 0xE263, X-IP 0x75895AF6 with the standard cookie.
     raw = bytes.fromhex(
-        "0101001c2112a4420102030405060708090a0b0c002000080001e26375895af6"
-        "802200047465737480280004feb2d991"
+        "0101001c2112a4420102030405060708090a0b0c002000080001e26375895af6802200047465737480280004feb2d991"
     )
     msg = decode_stun(raw)
     assert msg.value("XOR-MAPPED-ADDRESS") == ("84.155.254.180", 50033)
@@ -132,9 +131,7 @@ def test_icev6_binary_username_is_ms_ice():
 def test_legacy_fingerprint_is_recognised():
     from dissectors import checks
 
-    body = bytearray(
-        bytes.fromhex("000100082112a442") + bytes(range(12)) + bytes.fromhex("80280004")
-    )
+    body = bytearray(bytes.fromhex("000100082112a442") + bytes(range(12)) + bytes.fromhex("80280004"))
     # find a message whose CRC passes through the mistyped table entry
     for salt in range(4096):
         candidate = bytes(body[:8]) + salt.to_bytes(12, "big") + bytes(body[20:])
@@ -180,9 +177,7 @@ def test_libnice_positive_vectors():
 
 
 def test_freeswitch_ice_controlled_request():
-    msg = decode_stun(
-        (VECTORS / "aiortc_aioice" / "binding_request_ice_controlled.bin").read_bytes()
-    )
+    msg = decode_stun((VECTORS / "aiortc_aioice" / "binding_request_ice_controlled.bin").read_bytes())
     assert msg.value("USERNAME") == b"AYeZ:sw7YvCSbcVex3bhi"
     assert msg.value("PRIORITY") == 1685987071
     assert msg.value("ICE-CONTROLLED") == 5491930053772927353
@@ -191,9 +186,7 @@ def test_freeswitch_ice_controlled_request():
 
 
 ALL_VECTOR_FILES = sorted(
-    p
-    for p in VECTORS.rglob("*")
-    if p.is_file() and p.suffix not in (".md", ".sdp", ".csv", ".license")
+    p for p in VECTORS.rglob("*") if p.is_file() and p.suffix not in (".md", ".sdp", ".csv", ".license")
 )
 
 

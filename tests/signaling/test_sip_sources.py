@@ -206,3 +206,27 @@ def test_hostile_xml_is_refused():
     model = build_model([(REF, parse_sip(msg))])
     assert model.relay_credentials == []
     assert any("not acceptable XML" in p for p in model.problems)
+
+
+def test_real_baresip_call_through_kamailio():
+    """SIP recorded from baresip 1.0 via kamailio (captures/real/baresip-kamailio): both sides' ICE."""
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "captures" / "real" / "baresip-kamailio"
+    truth = json.loads((folder / "truth.json").read_text())
+    model = load_signaling(captures=[folder / "left-lan.pcap"])
+    calls = [c for c in model.calls if c.exchanges]
+    assert len(calls) == 1
+    roles = [(e.role, e.agent.split(":")[0]) for e in calls[0].exchanges]
+    assert roles[0] == ("offer", "caller") and ("answer", "callee") in roles and ("final-offer", "caller") in roles
+    offer = calls[0].exchanges[0].bodies[0].media[0]
+    answer = next(e for e in calls[0].exchanges if e.role == "answer").bodies[0].media[0]
+    assert offer.ice_ufrag == truth["agents"]["left"]["ice_ufrag"]
+    assert answer.ice_ufrag == truth["agents"]["right"]["ice_ufrag"]
+    left_truth = {
+        c["address"] for comp in truth["agents"]["left"]["streams"][0]["components"] for c in comp["local_candidates"]
+    }
+    assert {str(c.address) for c in offer.candidates} == left_truth
+    assert {c.type for c in offer.candidates} == {"host", "srflx", "relay"}
+    assert all(c.related is not None for c in offer.candidates if c.type != "host")
