@@ -120,7 +120,11 @@ def effective_addresses(
     hop = record.relay
     if hop is None:
         return record.src, record.dst, False
-    relayed = relayed_by_leg.get((hop.client, hop.server)) or Endpoint(hop.server.ip, 0)
+    relayed = relayed_by_leg.get((hop.client, hop.server))
+    if relayed is None:
+        # the client may send through another address of the same relay (MS Edge pools)
+        same_client = [r for (client, _server), r in relayed_by_leg.items() if client == hop.client]
+        relayed = same_client[-1] if same_client else Endpoint(hop.server.ip, 0)
     peer = hop.peer or Endpoint("0.0.0.0", 0)
     outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and record.src == hop.client)
     return (relayed, peer, True) if outbound else (peer, relayed, True)
