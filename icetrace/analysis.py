@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -332,6 +333,9 @@ def analyze(
     records: Iterable[StunRecord] | None = None,
     signaling: SignalingModel | None = None,
     media: Iterable[MediaFlow] | None = None,
+    engine: str = "native",
+    tls_keylog: str | Path | None = None,
+    rsa_key: str | Path | None = None,
 ) -> Analysis:
     """Read the captures once (STUN records, SIP, media counts), add signaling, correlate, diagnose.
 
@@ -343,16 +347,21 @@ def analyze(
     problems: list[str] = []
     model = signaling or SignalingModel()
     capture_end = 0.0
-    for capture in captures:
-        source = PacketSource([capture])
-        extractor = RecordExtractor()
-        sip = SipCollector(Path(capture).name)
-        for packet in source:
-            capture_end = max(capture_end, packet.time)
-            all_records.extend(extractor.feed(packet))
-            sip.feed(packet)
-        from icetrace.signaling.dialogs import build_model
+    from icetrace.signaling.dialogs import build_model
 
+    for capture in captures:
+        with _readable(capture, engine) as readable:
+            source = PacketSource([readable])
+            extractor = RecordExtractor()
+            sip = SipCollector(Path(capture).name)
+            for packet in source:
+                capture_end = max(capture_end, packet.time)
+                all_records.extend(extractor.feed(packet))
+                sip.feed(packet)
+        if tls_keylog is not None or rsa_key is not None:
+            from icetrace.capture.tshark_engine import sip_over_tls
+
+            sip.messages.extend(sip_over_tls(capture, tls_keylog, rsa_key))
         build_model(sip.messages, model)
         problems += [str(p) for p in source.problems] + sip.problems
         all_media.extend(source.media_flows())
@@ -365,6 +374,18 @@ def analyze(
         capture_end = max(capture_end, max(r.time for r in all_records))
     rec = correlate(all_records, model, all_media, capture_end or None)
     return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]])
+
+
+@contextmanager
+def _readable(capture: str | Path, engine: str) -> Iterator[str | Path]:
+    """The capture itself (native engine) or a pcapng copy tshark wrote (tshark engine)."""
+    if engine == "tshark":
+        from icetrace.capture.tshark_engine import converted
+
+        with converted(capture) as copy:
+            yield copy
+    else:
+        yield capture
 
 
 def _dedupe(records: list[StunRecord]) -> list[StunRecord]:

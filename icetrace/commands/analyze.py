@@ -17,13 +17,23 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--sdp", action="append", default=[], help="SDP or SIP file (repeatable, offer first)")
     parser.add_argument("--log", action="append", default=[], help="client log with SIP (.uccapilog, text)")
     parser.add_argument("--json", metavar="OUT", help="write the JSON result to OUT, or to stdout with '-'")
+    parser.add_argument(
+        "--engine",
+        choices=("native", "tshark"),
+        default="native",
+        help="tshark: let tshark read the file (any format Wireshark reads)",
+    )
+    parser.add_argument("--tls-keylog", metavar="FILE", help="TLS key log (SSLKEYLOGFILE) to read SIP over TLS")
+    parser.add_argument("--rsa-key", metavar="FILE", help="server RSA key to read SIP over TLS (RSA key exchange)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not (args.capture or args.sdp or args.log):
         raise InputError("give at least one capture, --sdp or --log")
-    analysis = analyze(args.capture, sdp=args.sdp, logs=args.log)
+    analysis = analyze(
+        args.capture, sdp=args.sdp, logs=args.log, engine=args.engine, tls_keylog=args.tls_keylog, rsa_key=args.rsa_key
+    )
     if args.json == "-":
         json.dump(analysis.to_dict(), out, indent=2)
         out.write("\n")

@@ -38,6 +38,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("messages", help="list every STUN/TURN message and ChannelData frame")
     parser.add_argument("capture", nargs="+", help="pcap, pcapng or Network Monitor file (gzip allowed)")
     parser.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+    parser.add_argument(
+        "--engine",
+        choices=("native", "tshark"),
+        default="native",
+        help="tshark: let tshark read the file (any format Wireshark reads)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -73,7 +79,14 @@ def record_row(record: StunRecord) -> dict[str, Any]:
     }
 
 
-def iter_rows(paths: list[str], err: TextIO) -> Iterator[dict[str, Any]]:
+def iter_rows(paths: list[str], err: TextIO, engine: str = "native") -> Iterator[dict[str, Any]]:
+    if engine == "tshark":
+        from icetrace.capture.tshark_engine import converted
+
+        for path in paths:
+            with converted(path) as copy:
+                yield from iter_rows([str(copy)], err)
+        return
     progress = Progress(err) if err.isatty() else None
     source = PacketSource(paths, progress=progress.update if progress else None)
     extractor = RecordExtractor()
@@ -97,7 +110,7 @@ def _cell(value: Any) -> str:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    rows = iter_rows(args.capture, err)
+    rows = iter_rows(args.capture, err, args.engine)
     if args.format == "jsonl":
         for row in rows:
             out.write(json.dumps(row) + "\n")
