@@ -1,0 +1,128 @@
+"""Each verdict with records that trigger it, and with records that must not."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+import icetrace
+from icetrace.records.endpoint import Endpoint
+from icetrace.records.media_flow import MediaFlow
+from icetrace.records.stun_record import StunRecord
+
+CLIENT, SERVER = Endpoint("192.168.1.10", 5000), Endpoint("198.51.100.1", 3478)
+L_HOST, R_SRFLX = Endpoint("192.168.1.10", 5000), Endpoint("203.0.113.2", 6000)
+R_HOST = Endpoint("192.168.2.10", 6000)
+_frame = itertools.count(1)
+
+
+def msg(t, src, dst, method, cls, tid, **kw):
+    return StunRecord(next(_frame), t, src, dst, "udp", "stun", "rfc5389", method, cls, 0, tid, **kw)
+
+
+def check(t, src, dst, tid, controlling=True, username=b"R:L", **kw):
+    role = "controlling" if controlling else "controlled"
+    return msg(t, src, dst, "binding", "request", tid, username=username, ice_role=role, priority=1, **kw)
+
+
+def answer(t, req, cls="success", code=None):
+    return msg(t, req.dst, req.src, "binding", cls, req.transaction_id, error_code=code)
+
+
+def codes(records, media=None):
+    return {v.code for v in icetrace.analyze([], records=records, media=media or []).verdict_list}
+
+
+def retransmitted(src, dst, tid, method="binding", **kw):
+    return [msg(t, src, dst, method, "request", tid, **kw) for t in (0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5)]
+
+
+def test_d1_server_unreachable_and_not():
+    assert "D1" in codes(retransmitted(CLIENT, SERVER, "t1") + [msg(45, CLIENT, SERVER, "binding", "request", "x")])
+    req = msg(0, CLIENT, SERVER, "binding", "request", "t2")
+    ok = msg(0.05, SERVER, CLIENT, "binding", "success", "t2", addresses={"XOR-MAPPED-ADDRESS": R_SRFLX})
+    assert "D1" not in codes([req, ok])
+
+
+def test_d2_no_mapping_for_private_client():
+    assert "D2" in codes(retransmitted(CLIENT, SERVER, "t3"))
+    req = msg(0, CLIENT, SERVER, "binding", "request", "t4")
+    ok = msg(0.05, SERVER, CLIENT, "binding", "success", "t4", addresses={"XOR-MAPPED-ADDRESS": R_SRFLX})
+    assert "D2" not in codes([req, ok])
+
+
+def allocate(tid, code, integrity):
+    req = msg(0, CLIENT, SERVER, "allocate", "request", tid, integrity=integrity)
+    resp = msg(0.05, SERVER, CLIENT, "allocate", "error", tid, error_code=code)
+    return [req, resp]
+
+
+@pytest.mark.parametrize("code, integrity, verdict, expected", [
+    (401, "unknown-key", "D4", True), (401, "absent", "D4", False),  # the normal first challenge
+    (437, "unknown-key", "D6", True), (438, "unknown-key", "D5", True),
+])
+def test_turn_errors(code, integrity, verdict, expected):
+    assert (verdict in codes(allocate(f"a{code}{integrity}", code, integrity))) is expected
+
+
+def test_d5_not_raised_when_retried():
+    records = allocate("s1", 438, "unknown-key") + [msg(0.1, CLIENT, SERVER, "allocate", "request", "s2",
+                                                        integrity="unknown-key")]
+    assert "D5" not in codes(records)
+
+
+def test_d19_private_relayed_address():
+    ok = msg(0.05, SERVER, CLIENT, "allocate", "success", "r1",
+             addresses={"XOR-RELAYED-ADDRESS": Endpoint("10.0.0.5", 50000), "XOR-MAPPED-ADDRESS": R_SRFLX})
+    assert "D19" in codes([msg(0, CLIENT, SERVER, "allocate", "request", "r1"), ok])
+    ok2 = msg(0.05, SERVER, CLIENT, "allocate", "success", "r2",
+              addresses={"XOR-RELAYED-ADDRESS": Endpoint("198.51.100.1", 50000)})
+    assert "D19" not in codes([msg(0, CLIENT, SERVER, "allocate", "request", "r2"), ok2])
+
+
+def test_d8_d9_and_failed():
+    reqs = [check(t, L_HOST, R_HOST, "c1") for t in (0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5)]
+    found = codes(reqs + [msg(45, CLIENT, SERVER, "binding", "request", "end")])
+    assert {"D8", "FAILED"} <= found
+    # one-way: our checks time out, theirs succeed
+    ours = [check(t, L_HOST, R_SRFLX, "c2") for t in (0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5)]
+    theirs = check(1.0, R_SRFLX, L_HOST, "c3", controlling=False, username=b"L:R")
+    records = ours + [theirs, answer(1.01, theirs), msg(45, CLIENT, SERVER, "binding", "request", "end2")]
+    assert "D9" in codes(records)
+    assert "D9" not in codes([theirs, answer(1.01, theirs)])
+
+
+def test_d11_d12_credentials_and_role_conflict():
+    req = check(0, L_HOST, R_SRFLX, "e1")
+    assert "D11" in codes([req, answer(0.02, req, "error", 401)])
+    req2 = check(0, L_HOST, R_SRFLX, "e2")
+    assert "D12" in codes([req2, answer(0.02, req2, "error", 487)])
+    req3 = check(0, L_HOST, R_SRFLX, "e3")
+    assert not {"D11", "D12"} & codes([req3, answer(0.02, req3)])
+
+
+def test_d13_no_nomination_and_d25_media():
+    req = check(0, L_HOST, R_SRFLX, "n1")
+    assert "D13" in codes([req, answer(0.02, req)])
+    nominated = check(0, L_HOST, R_SRFLX, "n2", use_candidate=True)
+    records = [nominated, answer(0.02, nominated)]
+    assert "D13" not in codes(records)
+    other = MediaFlow(Endpoint("192.0.2.9", 1), Endpoint("192.0.2.8", 2), "udp", "rtp", 1, 0, 9, 1, 9, 900)
+    assert "D25" in codes(records, [other])  # media elsewhere, none on the selected pair
+    both = [MediaFlow(L_HOST, R_SRFLX, "udp", "rtp", 5, 1, 9, 2, 50, 9000),
+            MediaFlow(R_SRFLX, L_HOST, "udp", "rtp", 6, 1, 9, 2, 50, 9000)]
+    assert "D25" not in codes(records, both)
+    assert "D25" in codes(records, both[:1])  # one direction only
+
+
+def test_d14_relay_selected_although_direct_worked():
+    relay = Endpoint("198.51.100.1", 50000)
+    alloc = [msg(0, CLIENT, SERVER, "allocate", "request", "al"),
+             msg(0.01, SERVER, CLIENT, "allocate", "success", "al", addresses={"XOR-RELAYED-ADDRESS": relay})]
+    direct = check(1, L_HOST, R_SRFLX, "d1")
+    relayed = check(1.1, relay, R_SRFLX, "d2", use_candidate=True)
+    records = alloc + [direct, answer(1.02, direct), relayed, answer(1.12, relayed)]
+    assert "D14" in codes(records)
+    direct_nominated = check(1, L_HOST, R_SRFLX, "d3", use_candidate=True)
+    assert "D14" not in codes(alloc + [direct_nominated, answer(1.02, direct_nominated)])
