@@ -583,13 +583,19 @@ def _media(cap: Capture, t: float, shift: int, seconds: float) -> None:
         rtp(cap, t + 0.01, (EDGE, p.bob_relayed + shift), (ALICE, p.host), count, 0x2222, rtcp=comp == 2)
 
 
-def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
+def _call_setup(relayed_ip: str = EDGE) -> Capture:
+    """What every OC 2007 R2 call here starts with: MRAS, two allocations, the INVITE, Bob's 183."""
     cap = Capture()
     mras(cap, 0.0)
     for comp in PORTS:
         allocate(cap, 1.0 + 0.2 * comp, comp, relayed_ip)
     cap.sip(2.0, invite_multipart(), True)
     cap.sip(2.5, session_progress("b0b1", "bbbb", BOB_UFRAG), False)
+    return cap
+
+
+def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
+    cap = _call_setup(relayed_ip)
     checklist, selected = {}, {}
     for comp in PORTS:
         checklist[comp] = _ice19_checks(
@@ -616,12 +622,7 @@ def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
 
 
 def failed_call() -> tuple[Capture, dict]:
-    cap = Capture()
-    mras(cap, 0.0)
-    for comp in PORTS:
-        allocate(cap, 1.0 + 0.2 * comp, comp)
-    cap.sip(2.0, invite_multipart(), True)
-    cap.sip(2.5, session_progress("b0b1", "bbbb", BOB_UFRAG), False)
+    cap = _call_setup()
     checklist = {comp: _ice19_checks(cap, 3.0 + 0.02 * comp, comp, BOB_UFRAG, 0, False, False) for comp in PORTS}
     bye = sip_message(
         "BYE sip:bob@contoso.com SIP/2.0",
@@ -637,12 +638,7 @@ def failed_call() -> tuple[Capture, dict]:
 
 
 def mpop() -> tuple[Capture, dict]:
-    cap = Capture()
-    mras(cap, 0.0)
-    for comp in PORTS:
-        allocate(cap, 1.0 + 0.2 * comp, comp)
-    cap.sip(2.0, invite_multipart(), True)
-    cap.sip(2.5, session_progress("b0b1", "bbbb", BOB_UFRAG), False)
+    cap = _call_setup()
     cap.sip(2.6, session_progress("c0c1", "cccc", "Qz2w", shift=100), False)
     checklist, selected = {}, {}
     for comp in PORTS:

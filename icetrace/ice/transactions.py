@@ -26,6 +26,7 @@ class Transaction:
     dst: Endpoint
     responses: list[StunRecord] = field(default_factory=list)
     relayed: bool = False
+    gave_up: bool = False  # set by close(): no answer by the end of the retransmission schedule
 
     @property
     def request(self) -> StunRecord:
@@ -40,7 +41,7 @@ class Transaction:
         """'success', 'error', 'timeout' (schedule ran out) or 'unanswered' (capture ended first)."""
         if self.response is not None:
             return "success" if self.response.cls == "success" else "error"
-        return getattr(self, "_timeout_state", "unanswered")
+        return "timeout" if self.gave_up else "unanswered"
 
     @property
     def rtt_ms(self) -> float | None:
@@ -55,13 +56,13 @@ class Transaction:
         return max(0, len(self.requests) - 1)
 
     def close(self, capture_end: float) -> None:
+        """Decide timeout vs unanswered once the capture's end is known.
+
+        Rc = 7 transmissions seen also counts as given up: the sender's schedule is spent.
+        """
         if self.response is None:
             waited = capture_end - self.request.time
-            self._timeout_state = "timeout" if waited >= TRANSACTION_TIMEOUT or self._gave_up() else "unanswered"
-
-    def _gave_up(self) -> bool:
-        # Rc = 7 transmissions seen and the capture went on past the final wait of 16*RTO
-        return len(self.requests) >= 7
+            self.gave_up = waited >= TRANSACTION_TIMEOUT or len(self.requests) >= 7
 
 
 def _signature(record: StunRecord) -> tuple[object, ...]:
