@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any, TextIO
 
 from icetrace.signaling.model import Candidate, SignalingModel
@@ -163,4 +162,4 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-__all__ = ["run", "register", "Path"]
+

@@ -11,11 +11,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dissectors.checks import verify_fingerprint
 from dissectors.classify import PayloadKind, classify_payload
 from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, looks_like_stun_header
 from dissectors.framing import detect_tcp_framing, split_msturn_tcp, split_rfc4571, split_stun_stream
-from icetrace.capture.packet_source import PacketSource, looks_like_sip
+from icetrace.capture.packet_source import PacketSource
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import RelayHop, StunRecord
 from icetrace.records.transport_packet import TransportPacket
@@ -38,8 +37,6 @@ class RecordExtractor:
         self._streams: dict[tuple[Endpoint, Endpoint], _Stream] = {}
         # (client, server, channel) -> peer, from ChannelBind requests
         self._channels: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
-        self.sip: list[TransportPacket] = []  # SIP-looking packets, for the signaling stage
-        self.keep_sip = False
 
     def feed(self, packet: TransportPacket) -> Iterator[StunRecord]:
         if packet.transport == "udp":
@@ -55,8 +52,6 @@ class RecordExtractor:
             yield from self._stun(packet, payload)
         elif kind in (PayloadKind.CHANNEL_DATA, PayloadKind.MS_MULTIPLEXED):
             yield from self._channel_data(packet, payload, stream=False)
-        elif self.keep_sip and looks_like_sip(payload):
-            self.sip.append(packet)
 
     def _stream(self, packet: TransportPacket) -> Iterator[StunRecord]:
         key = (packet.src, packet.dst)
@@ -68,15 +63,8 @@ class RecordExtractor:
         if state.framing is None:
             state.framing = detect_tcp_framing(packet.payload)
             if state.framing is None:
-                if self.keep_sip and looks_like_sip(packet.payload):
-                    state.framing = "sip"
-                else:
-                    state.dead = True
-                    return
-        if state.framing == "sip":
-            if self.keep_sip:
-                self.sip.append(packet)
-            return
+                state.dead = True  # SIP or anything else: the signaling stage reads SIP
+                return
         if state.framing == "ms-pseudo-tls":
             # [MS-TURN] 2.1.1: the fake handshake is not framed; framing starts after it
             state.framing = None
@@ -301,4 +289,4 @@ def iter_stun_records(source: str | Path | Iterable[TransportPacket]) -> Iterato
         yield from extractor.feed(packet)
 
 
-__all__ = ["RecordExtractor", "build_record", "iter_stun_records", "verify_fingerprint"]
+__all__ = ["RecordExtractor", "build_record", "iter_stun_records"]
