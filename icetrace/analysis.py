@@ -202,12 +202,7 @@ class Analysis:
         return rows
 
     def _media_rows(self) -> list[dict[str, Any]]:
-        selected = set()
-        for s in self.streams:
-            for comp in s.components:
-                if comp.selected:
-                    a, b = comp.selected.controlling.address, comp.selected.controlled.address
-                    selected |= {(a, b), (b, a)}
+        chosen = [c.selected for s in self.streams for c in s.components if c.selected]
         return [
             {
                 "src": str(f.src),
@@ -220,7 +215,7 @@ class Analysis:
                 "last_time": f.last_time,
                 "packets": f.packets,
                 "bytes": f.bytes,
-                "on_selected_pair": (f.src, f.dst) in selected,
+                "on_selected_pair": any(p.carries(f.src, f.dst) for p in chosen),
             }
             for f in self.reconstruction.media
         ]

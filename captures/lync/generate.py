@@ -183,13 +183,21 @@ def alice_icev6() -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def sdp(candidates: str, ufrag: str | None, pwd: str | None, port: int, extra: str = "") -> str:
+def sdp(
+    candidates: str,
+    ufrag: str | None,
+    pwd: str | None,
+    port: int,
+    extra: str = "",
+    connection: str = ALICE,
+    rtcp: int = 50032,
+) -> str:
     ice = f"a=ice-ufrag:{ufrag}\r\na=ice-pwd:{pwd}\r\n" if ufrag else ""
     return (
-        f"v=0\r\no=- 0 0 IN IP4 {ALICE}\r\ns=session\r\nc=IN IP4 {ALICE}\r\nb=CT:99980\r\nt=0 0\r\n"
+        f"v=0\r\no=- 0 0 IN IP4 {ALICE}\r\ns=session\r\nc=IN IP4 {connection}\r\nb=CT:99980\r\nt=0 0\r\n"
         f"m=audio {port} RTP/AVP 114 111 112 115 116 4 8 0 97 13 118 101\r\n{ice}{candidates}{extra}"
         "a=label:main-audio\r\na=cryptoscale:1 client AES_CM_128_HMAC_SHA1_80 inline:cy0mDSq9uwXmv7bqB"
-        "|2^31|1:1\r\na=rtpmap:114 x-msrta/16000\r\na=rtpmap:0 PCMU/8000\r\na=rtcp:50032\r\n"
+        f"|2^31|1:1\r\na=rtpmap:114 x-msrta/16000\r\na=rtpmap:0 PCMU/8000\r\na=rtcp:{rtcp}\r\n"
     )
 
 
@@ -748,6 +756,105 @@ def edge_misconfigured() -> tuple[Capture, dict]:
     return cap, truth
 
 
+BOB_LAN = "192.168.5.20"  # hairpin: Bob on another subnet behind the same NAT as Alice
+
+
+def hairpin() -> tuple[Capture, dict]:
+    """Second seed: both ends behind one NAT; direct fails, the pair via the public address wins."""
+    cap = Capture()
+    mras(cap, 0.0)
+    for comp in PORTS:
+        allocate(cap, 1.0 + 0.2 * comp, comp)
+    cap.sip(2.0, invite_multipart(), True)
+    lines = []
+    for comp, p in PORTS.items():
+        lines += [
+            f"a=candidate:1 {comp} UDP {2130706432 - comp} {BOB_LAN} {p.bob_host} typ host",
+            f"a=candidate:6 {comp} UDP {1694234624 - comp} {ALICE_PUBLIC} {p.bob_host} typ srflx raddr "
+            f"{BOB_LAN} rport {p.bob_host}",
+            f"a=candidate:3 {comp} UDP {16648704 - comp} {EDGE} {p.bob_relayed} typ relay raddr "
+            f"{ALICE_PUBLIC} rport {p.bob_host}",
+        ]
+    body = sdp(
+        "\r\n".join(lines) + "\r\n", BOB_UFRAG, BOB_PWD, PORTS[1].bob_host, connection=BOB_LAN, rtcp=PORTS[2].bob_host
+    ).encode()
+    cap.sip(
+        2.5,
+        sip_message(
+            "SIP/2.0 183 Session Progress", _dialog_headers(1, "INVITE", "b0b1", "bbbb"), body, "application/sdp"
+        ),
+        False,
+    )
+    checklist, selected = {}, {}
+    for comp, p in PORTS.items():
+        t = 3.0 + 0.02 * comp
+        host, base = (ALICE, p.host), (ALICE, p.turn)
+        bob_host, bob_public = (BOB_LAN, p.bob_host), (ALICE_PUBLIC, p.bob_host)
+        # UDP direct: no route between the two subnets
+        unanswered(
+            cap, t, host, bob_host, check(f"hp-direct-{comp}", ALICE_UFRAG, BOB_UFRAG, BOB_PWD, 2130706432 - comp, True)
+        )
+        # UDP NAT: out through the NAT and back in (hairpin); the answer comes from Bob's mapping
+        req = check(f"hp-nat-{comp}", ALICE_UFRAG, BOB_UFRAG, BOB_PWD, 1694234624 - comp, True, use_candidate=True)
+        cap.udp(t + 0.05, *base, *bob_public, req)
+        cap.udp(t + 0.06, *bob_public, *base, check_response(f"hp-nat-{comp}", (ALICE_PUBLIC, p.turn), BOB_PWD))
+        bob_req = check(f"hp-bob-{comp}", BOB_UFRAG, ALICE_UFRAG, ALICE_PWD, 1694234624 - comp, False)
+        cap.udp(t + 0.1, *bob_public, *base, bob_req)
+        cap.udp(t + 0.101, *base, *bob_public, check_response(f"hp-bob-{comp}", bob_public, ALICE_PWD))
+        checklist[comp] = [
+            _entry(host, "host", bob_host, "host", "failed"),
+            _entry((ALICE_PUBLIC, p.turn), "srflx", bob_public, "srflx", "succeeded", True),
+        ]
+        selected[comp] = {
+            "local": f"{ALICE_PUBLIC}:{p.turn}",
+            "local_type": "srflx",
+            "remote": f"{ALICE_PUBLIC}:{p.bob_host}",
+            "remote_type": "srflx",
+            "transport": "udp",
+        }
+    final_lines = "".join(
+        f"a=candidate:6 {c} UDP {1694234624 - c} {ALICE_PUBLIC} {p.turn} typ srflx raddr {ALICE} rport {p.turn}\r\n"
+        for c, p in PORTS.items()
+    )
+    remote = " ".join(f"{c} {ALICE_PUBLIC} {p.bob_host}" for c, p in PORTS.items())
+    body = sdp(
+        final_lines,
+        ALICE_UFRAG,
+        ALICE_PWD,
+        PORTS[1].turn,
+        f"a=remote-candidates:{remote}\r\n",
+        connection=ALICE_PUBLIC,
+        rtcp=PORTS[2].turn,
+    ).encode()
+    cap.sip(
+        5.5,
+        sip_message(
+            "INVITE sip:bob@contoso.com SIP/2.0", _dialog_headers(2, "INVITE", "b0b1", "bbbb"), body, "application/sdp"
+        ),
+        True,
+    )
+    for comp, p in PORTS.items():
+        count = 400 if comp == 1 else 8
+        rtp(cap, 5.7, (ALICE, p.turn), (ALICE_PUBLIC, p.bob_host), count, 0x3333, rtcp=comp == 2)
+        rtp(cap, 5.71, (ALICE_PUBLIC, p.bob_host), (ALICE, p.turn), count, 0x4444, rtcp=comp == 2)
+    alice = _alice_truth(selected, checklist)
+    for comp in alice["streams"][0]["components"]:
+        p = PORTS[comp["component"]]
+        comp["remote_candidates"] = [
+            _candidate_truth(BOB_LAN, p.bob_host, "host", comp["component"], 2130706432 - comp["component"]),
+            _candidate_truth(
+                ALICE_PUBLIC,
+                p.bob_host,
+                "srflx",
+                comp["component"],
+                1694234624 - comp["component"],
+                f"{BOB_LAN}:{p.bob_host}",
+                foundation="6",
+            ),
+        ]
+    return cap, {"expected_outcome": "connected", "agents": {"alice": alice}, "expected_verdicts": []}
+
+
 SCENARIOS = {
     "seed-call": (
         seed_call,
@@ -768,6 +875,12 @@ SCENARIOS = {
         legacy_oc2007,
         "OC 2007 peer: multipart INVITE refused with 415, retried with one ICEv6 "
         "body; 200 OK with ICEv6 candidates; binary MS-ICE usernames; a=remote-candidate.",
+    ),
+    "hairpin": (
+        hairpin,
+        "The second seed's test: both ends behind the same NAT on subnets that cannot reach each other; UDP "
+        "direct fails and the 'UDP NAT' pair through the public address (hairpinning) is selected by the final "
+        "offer.",
     ),
     "edge-misconfigured": (
         edge_misconfigured,

@@ -160,6 +160,3 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for location, host, port, transport in creds.relays:
             out.write(f"  relay {location} {host}:{port}/{transport}\n")
     return 0
-
-
-

@@ -621,10 +621,8 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
         stream.outcome = "failed"
     else:
         stream.outcome = "unknown"
-    selected = {
-        (c.selected.controlling.address, c.selected.controlled.address) for c in stream.components if c.selected
-    }
-    stream.media_flows = [f for f in media if (f.src, f.dst) in selected or (f.dst, f.src) in selected]
+    chosen = [c.selected for c in stream.components if c.selected]
+    stream.media_flows = [f for f in media if any(p.carries(f.src, f.dst) for p in chosen)]
 
 
 def vantage_point(rec: Reconstruction) -> list[str]:

@@ -254,11 +254,7 @@ def _stream(rec: Reconstruction, stream: Stream) -> list[Verdict]:
                     )
                 )
         # D25: ICE done, media not flowing on the selected pair
-        if not any(
-            (f.src, f.dst)
-            in ((sel.controlling.address, sel.controlled.address), (sel.controlled.address, sel.controlling.address))
-            for f in stream.media_flows
-        ):
+        if not any(sel.carries(f.src, f.dst) for f in stream.media_flows):
             if rec.media and not sel.relayed:
                 out.append(
                     Verdict(

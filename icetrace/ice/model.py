@@ -27,6 +27,13 @@ class IceCandidate:
     related: Endpoint | None = None
     frame: int | None = None  # where a learned candidate was first seen
 
+    @property
+    def wire_addresses(self) -> set[Endpoint]:
+        """Where its packets can be seen: a server-reflexive candidate also sends from its base."""
+        if self.type == "srflx" and self.related is not None:
+            return {self.address, self.related}
+        return {self.address}
+
 
 @dataclass
 class Agent:
@@ -72,6 +79,11 @@ class Pair:
     @property
     def key(self) -> tuple[Endpoint, Endpoint, str]:
         return (self.controlling.address, self.controlled.address, self.transport)
+
+    def carries(self, src: Endpoint, dst: Endpoint) -> bool:
+        """Whether a packet from src to dst (either way round) belongs to this pair."""
+        a, b = self.controlling.wire_addresses, self.controlled.wire_addresses
+        return (src in a and dst in b) or (src in b and dst in a)
 
     @property
     def is_relay(self) -> bool:
