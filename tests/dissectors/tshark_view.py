@@ -46,8 +46,13 @@ def have_tshark() -> bool:
     return shutil.which("tshark") is not None
 
 
+OWN = Path(__file__).resolve().parents[2] / "captures"
+
+
 def public_captures() -> list[Path]:
-    return sorted(p for p in PUBLIC.rglob("*") if p.suffix in (".pcap", ".pcapng"))
+    """The public captures, and the project's own recordings (pcap copies)."""
+    public = sorted(p for p in PUBLIC.rglob("*") if p.suffix in (".pcap", ".pcapng"))
+    return public + sorted(OWN.glob("*/*/*.pcap"))
 
 
 def tshark_stun(path: Path) -> dict[int, TsharkStun]:
