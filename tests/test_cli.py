@@ -25,3 +25,12 @@ def test_endpoint_text_forms_round_trip():
     assert str(Endpoint("2001:db8::1", 3478)) == "[2001:db8::1]:3478"
     assert Endpoint.parse("[2001:db8::1]:3478") == Endpoint("2001:db8::1", 3478)
     assert Endpoint.parse("10.0.0.1:5060") == Endpoint("10.0.0.1", 5060)
+
+
+def test_cli_start_up_does_not_load_pandas_or_matplotlib():
+    import subprocess
+    import sys
+
+    code = "import sys, icetrace.cli; icetrace.cli.build_parser(); print(sorted({'pandas', 'matplotlib'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -6,9 +6,7 @@ import argparse
 import json
 from typing import Any, TextIO
 
-from icetrace.analysis import analyze
 from icetrace.errors import InputError
-from icetrace.report.text import write_report
 
 
 def register(subparsers: Any) -> None:
@@ -29,6 +27,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # imported here: pandas and the correlator are not needed to parse arguments or for other commands
+    from icetrace.analysis import analyze
+    from icetrace.report.text import write_report
+
     if not (args.capture or args.sdp or args.log):
         raise InputError("give at least one capture, --sdp or --log")
     analysis = analyze(

@@ -7,10 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from icetrace.analysis import analyze
 from icetrace.errors import InputError
 from icetrace.exit_status import ExitStatus
-from icetrace.report.golden import differences, summary
 
 SUFFIXES = (".pcap", ".pcapng", ".cap", ".gz")
 
@@ -23,6 +21,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from icetrace.analysis import analyze
+    from icetrace.report.golden import differences, summary
+
     captures: list[Path] = []
     for name in args.directory:
         root = Path(name)

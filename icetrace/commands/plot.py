@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from icetrace.analysis import analyze
-
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("plot", help="draw the check ladder or the per-pair timeline")
@@ -19,6 +17,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from icetrace.analysis import analyze
     from icetrace.plots.ladder import plot_ladder, plot_timeline
 
     analysis = analyze(args.capture, sdp=args.sdp, logs=args.log)
