@@ -19,6 +19,7 @@ from icetrace.ice.correlator import Reconstruction, correlate
 from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.records.extract import RecordExtractor
+from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.model import SignalingModel
@@ -339,6 +340,7 @@ def analyze(
     """
     all_records: list[StunRecord] = list(records or [])
     all_media: list[MediaFlow] = list(media or [])
+    icmp: list[IcmpError] = []
     problems: list[str] = []
     model = signaling or SignalingModel()
     capture_end = 0.0
@@ -360,6 +362,7 @@ def analyze(
         build_model(sip.messages, model)
         problems += [str(p) for p in source.problems] + sip.problems
         all_media.extend(source.media_flows())
+        icmp.extend(source.icmp_errors)
     if logs:
         load_signaling(logs=logs, model=model)
     add_sdp_files(model, sdp)
@@ -367,7 +370,7 @@ def analyze(
     all_records = _dedupe(all_records)
     if all_records:
         capture_end = max(capture_end, max(r.time for r in all_records))
-    rec = correlate(all_records, model, all_media, capture_end or None)
+    rec = correlate(all_records, model, all_media, capture_end or None, icmp)
     return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]])
 
 

@@ -16,6 +16,7 @@ from icetrace.capture.network import IpDecoder, address_text, ip_offset
 from icetrace.capture.reader import CaptureReader, ReadProblem
 from icetrace.capture.tcp_stream import TcpDirection
 from icetrace.records.endpoint import Endpoint
+from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.transport_packet import TransportPacket
 
@@ -70,6 +71,7 @@ class PacketSource:
         self.formats: dict[str, str] = {}
         self._media: dict[tuple[bytes, int, bytes, int, str, str], list[int | float]] = {}
         self._stun_pairs: set[tuple[bytes, int, bytes, int]] = set()
+        self.icmp_errors: list[IcmpError] = []
 
     def mark_turn_path(self, a: tuple[bytes, int], b: tuple[bytes, int]) -> None:
         self._stun_pairs.add((a[0], a[1], b[0], b[1]))
@@ -99,6 +101,9 @@ class PacketSource:
                     continue
                 proto = ip.protocol
                 p = ip.payload
+                if proto == 1 or proto == 58:
+                    self._icmp(ip.version, address_text(ip.src), p, frame.number, frame.time)
+                    continue
                 if proto == 17:
                     if len(p) < 8:
                         continue
@@ -257,6 +262,33 @@ class PacketSource:
             entry[2], entry[3] = last_frame, last_time
         entry[4] += packets
         entry[5] += size
+
+    def _icmp(self, version: int, reporter: str, p: bytes, frame: int, time: float) -> None:
+        """Keep ICMP errors that quote a UDP datagram: evidence for checks, never messages."""
+        if len(p) < 8 or not ((version == 4 and p[0] in (3, 11)) or (version == 6 and p[0] in (1, 3))):
+            return
+        quoted = p[8:]
+        if version == 4 and len(quoted) >= 28 and quoted[0] >> 4 == 4:
+            ihl = (quoted[0] & 0x0F) * 4
+            if quoted[9] != 17 or len(quoted) < ihl + 8:
+                return
+            src, dst, udp = quoted[12:16], quoted[16:20], quoted[ihl : ihl + 8]
+        elif version == 6 and len(quoted) >= 48 and quoted[0] >> 4 == 6 and quoted[6] == 17:
+            src, dst, udp = quoted[8:24], quoted[24:40], quoted[40:48]
+        else:
+            return
+        self.icmp_errors.append(
+            IcmpError(
+                frame,
+                time,
+                reporter,
+                Endpoint(address_text(src), (udp[0] << 8) | udp[1]),
+                Endpoint(address_text(dst), (udp[2] << 8) | udp[3]),
+                version,
+                p[0],
+                p[1],
+            )
+        )
 
     def media_flows(self) -> list[MediaFlow]:
         """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame."""

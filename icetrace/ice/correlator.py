@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
-from icetrace.ice.transactions import Transaction, match_transactions
+from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions
 from icetrace.records.endpoint import Endpoint
+from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, SignalingModel
@@ -254,6 +255,7 @@ def correlate(
     signaling: SignalingModel | None = None,
     media: list[MediaFlow] | None = None,
     capture_end: float | None = None,
+    icmp_errors: list[IcmpError] | None = None,
 ) -> Reconstruction:
     """Rebuild every ICE session found in the records (and the signaling, when given)."""
     records = sorted(records, key=lambda r: (r.time, r.frame))
@@ -262,6 +264,7 @@ def correlate(
     relayed_by_leg = {(a.client, a.server): a.relayed for a in allocations if a.relayed is not None}
     effective = [(r, *effective_addresses(r, relayed_by_leg)) for r in records]
     transactions = match_transactions(effective, end)
+    attach_icmp(transactions, icmp_errors or [])
 
     signaled = streams_from_signaling(signaling) if signaling else []
     server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
@@ -481,6 +484,7 @@ def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent) -> No
             pair.rtt_ms = t.rtt_ms if pair.rtt_ms is None else min(pair.rtt_ms, t.rtt_ms)
     elif outcome == "error" and t.response is not None and t.response.error_code is not None:
         pair.errors.append(t.response.error_code)
+    pair.icmp.extend(t.icmp)
     nominates = t.request.use_candidate or t.request.nomination is not None
     if from_controlling and nominates:
         session.use_candidate_requests += 1
@@ -592,7 +596,7 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
         outcomes = pair.outcomes
         if "success" in outcomes:
             pair.state = "succeeded"
-        elif outcomes and all(o in ("error", "timeout") for o in outcomes):
+        elif outcomes and all(o in ("error", "timeout", "icmp-error") for o in outcomes):
             pair.state = "failed"
         elif pair.nominated_by == "final-offer" and not outcomes:
             pair.state = "succeeded"  # the controlling agent only offers pairs it validated

@@ -133,25 +133,12 @@ def _stream(rec: Reconstruction, stream: Stream) -> list[Verdict]:
         checks = p.checks_from_controlling + p.checks_from_controlled
         if p.state == "failed" and checks and not p.errors:
             if p.checks_from_controlling and p.checks_from_controlled:
-                out.append(
-                    Verdict(
-                        "D8",
-                        "warning",
-                        f"Checks on {_pair_text(p)} went unanswered in both directions: the path is filtered.",
-                        _frames(p.frames),
-                        call,
-                    )
-                )
+                text = f"Checks on {_pair_text(p)} went unanswered in both directions: the path is filtered."
             else:
-                out.append(
-                    Verdict(
-                        "D8",
-                        "warning",
-                        f"Checks on {_pair_text(p)} were never answered (no check came back the other way either).",
-                        _frames(p.frames),
-                        call,
-                    )
-                )
+                text = f"Checks on {_pair_text(p)} were never answered (no check came back the other way either)."
+            if p.icmp:
+                text += f" The network said why: {p.icmp[0].text} (frame {p.icmp[0].frame})."
+            out.append(Verdict("D8", "warning", text, _frames(p.frames, [e.frame for e in p.icmp]), call))
         if (
             p.succeeded_from_controlling != p.succeeded_from_controlled
             and checks

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from icetrace.records.endpoint import Endpoint
+from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 
 
@@ -75,6 +76,7 @@ class Pair:
     frames: list[int] = field(default_factory=list)
     nomination_frame: int | None = None
     outcomes: list[str] = field(default_factory=list)  # one per check transaction
+    icmp: list[IcmpError] = field(default_factory=list)  # ICMP errors quoting its checks
 
     @property
     def key(self) -> tuple[Endpoint, Endpoint, str]:

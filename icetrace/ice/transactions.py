@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from icetrace.records.endpoint import Endpoint
+from icetrace.records.icmp_error import IcmpError
 from icetrace.records.stun_record import StunRecord
 
 TRANSACTION_TIMEOUT = 39.5  # seconds, RFC 5389 §7.2.1 with the default RTO and Rc
@@ -27,6 +28,7 @@ class Transaction:
     responses: list[StunRecord] = field(default_factory=list)
     relayed: bool = False
     gave_up: bool = False  # set by close(): no answer by the end of the retransmission schedule
+    icmp: list[IcmpError] = field(default_factory=list)  # errors quoting one of its requests
 
     @property
     def request(self) -> StunRecord:
@@ -38,9 +40,12 @@ class Transaction:
 
     @property
     def outcome(self) -> str:
-        """'success', 'error', 'timeout' (schedule ran out) or 'unanswered' (capture ended first)."""
+        """'success', 'error', 'icmp-error' (the network refused it), 'timeout' (schedule ran out)
+        or 'unanswered' (capture ended first)."""
         if self.response is not None:
             return "success" if self.response.cls == "success" else "error"
+        if self.icmp:
+            return "icmp-error"
         return "timeout" if self.gave_up else "unanswered"
 
     @property
@@ -67,6 +72,19 @@ class Transaction:
 
 def _signature(record: StunRecord) -> tuple[object, ...]:
     return (record.method, record.attributes, record.use_candidate, record.priority, record.username)
+
+
+def attach_icmp(transactions: list[Transaction], errors: Iterable[IcmpError]) -> None:
+    """An ICMP error quoting (src, dst) shortly after a request of that 5-tuple belongs to it."""
+    by_tuple: dict[tuple[Endpoint, Endpoint], list[Transaction]] = {}
+    for t in transactions:
+        if not t.relayed:
+            by_tuple.setdefault((t.request.src, t.request.dst), []).append(t)
+    for error in errors:
+        for t in by_tuple.get((error.quoted_src, error.quoted_dst), []):
+            if t.request.time <= error.time <= t.requests[-1].time + 2.0:
+                t.icmp.append(error)
+                break
 
 
 def match_transactions(

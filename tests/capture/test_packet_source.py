@@ -167,3 +167,23 @@ def test_messages_command_on_non_capture_exits_2(tmp_path):
     err = io.StringIO()
     assert main(["messages", str(path)], stdout=io.StringIO(), stderr=err) == 2
     assert err.getvalue().startswith("icetrace: ") and err.getvalue().count("\n") == 1
+
+
+def test_icmp_errors_are_evidence_not_messages(tmp_path):
+    from scapy.layers.inet import ICMP
+
+    import icetrace
+
+    check = encode_stun(0x0001, TID, [("USERNAME", b"R:L"), ("PRIORITY", 1), ("ICE-CONTROLLING", 1)])
+    request = IP(src="192.0.2.1", dst="198.51.100.2") / UDP(sport=50000, dport=3478) / check
+    unreachable = IP(src="198.51.100.2", dst="192.0.2.1") / ICMP(type=3, code=3) / bytes(request)[:28]
+    path = write(tmp_path, [Ether() / request, Ether() / unreachable])
+    assert [r.frame for r in iter_stun_records(path)] == [1]  # the quoted check is not a second message
+    source = PacketSource([path])
+    list(source)
+    (error,) = source.icmp_errors
+    assert (str(error.quoted_src), str(error.quoted_dst), error.code) == ("192.0.2.1:50000", "198.51.100.2:3478", 3)
+    verdicts = icetrace.analyze([path]).verdicts
+    d8 = verdicts[verdicts.code == "D8"]
+    assert "ICMP port unreachable from 198.51.100.2 (frame 2)" in d8.message.iloc[0]
+    assert "2" in d8.frames.iloc[0].split(",")

@@ -58,26 +58,46 @@ def allocate(tid, code, integrity):
     return [req, resp]
 
 
-@pytest.mark.parametrize("code, integrity, verdict, expected", [
-    (401, "unknown-key", "D4", True), (401, "absent", "D4", False),  # the normal first challenge
-    (437, "unknown-key", "D6", True), (438, "unknown-key", "D5", True),
-])
+@pytest.mark.parametrize(
+    "code, integrity, verdict, expected",
+    [
+        (401, "unknown-key", "D4", True),
+        (401, "absent", "D4", False),  # the normal first challenge
+        (437, "unknown-key", "D6", True),
+        (438, "unknown-key", "D5", True),
+    ],
+)
 def test_turn_errors(code, integrity, verdict, expected):
     assert (verdict in codes(allocate(f"a{code}{integrity}", code, integrity))) is expected
 
 
 def test_d5_not_raised_when_retried():
-    records = allocate("s1", 438, "unknown-key") + [msg(0.1, CLIENT, SERVER, "allocate", "request", "s2",
-                                                        integrity="unknown-key")]
+    records = allocate("s1", 438, "unknown-key") + [
+        msg(0.1, CLIENT, SERVER, "allocate", "request", "s2", integrity="unknown-key")
+    ]
     assert "D5" not in codes(records)
 
 
 def test_d19_private_relayed_address():
-    ok = msg(0.05, SERVER, CLIENT, "allocate", "success", "r1",
-             addresses={"XOR-RELAYED-ADDRESS": Endpoint("10.0.0.5", 50000), "XOR-MAPPED-ADDRESS": R_SRFLX})
+    ok = msg(
+        0.05,
+        SERVER,
+        CLIENT,
+        "allocate",
+        "success",
+        "r1",
+        addresses={"XOR-RELAYED-ADDRESS": Endpoint("10.0.0.5", 50000), "XOR-MAPPED-ADDRESS": R_SRFLX},
+    )
     assert "D19" in codes([msg(0, CLIENT, SERVER, "allocate", "request", "r1"), ok])
-    ok2 = msg(0.05, SERVER, CLIENT, "allocate", "success", "r2",
-              addresses={"XOR-RELAYED-ADDRESS": Endpoint("198.51.100.1", 50000)})
+    ok2 = msg(
+        0.05,
+        SERVER,
+        CLIENT,
+        "allocate",
+        "success",
+        "r2",
+        addresses={"XOR-RELAYED-ADDRESS": Endpoint("198.51.100.1", 50000)},
+    )
     assert "D19" not in codes([msg(0, CLIENT, SERVER, "allocate", "request", "r2"), ok2])
 
 
@@ -110,16 +130,20 @@ def test_d13_no_nomination_and_d25_media():
     assert "D13" not in codes(records)
     other = MediaFlow(Endpoint("192.0.2.9", 1), Endpoint("192.0.2.8", 2), "udp", "rtp", 1, 0, 9, 1, 9, 900)
     assert "D25" in codes(records, [other])  # media elsewhere, none on the selected pair
-    both = [MediaFlow(L_HOST, R_SRFLX, "udp", "rtp", 5, 1, 9, 2, 50, 9000),
-            MediaFlow(R_SRFLX, L_HOST, "udp", "rtp", 6, 1, 9, 2, 50, 9000)]
+    both = [
+        MediaFlow(L_HOST, R_SRFLX, "udp", "rtp", 5, 1, 9, 2, 50, 9000),
+        MediaFlow(R_SRFLX, L_HOST, "udp", "rtp", 6, 1, 9, 2, 50, 9000),
+    ]
     assert "D25" not in codes(records, both)
     assert "D25" in codes(records, both[:1])  # one direction only
 
 
 def test_d14_relay_selected_although_direct_worked():
     relay = Endpoint("198.51.100.1", 50000)
-    alloc = [msg(0, CLIENT, SERVER, "allocate", "request", "al"),
-             msg(0.01, SERVER, CLIENT, "allocate", "success", "al", addresses={"XOR-RELAYED-ADDRESS": relay})]
+    alloc = [
+        msg(0, CLIENT, SERVER, "allocate", "request", "al"),
+        msg(0.01, SERVER, CLIENT, "allocate", "success", "al", addresses={"XOR-RELAYED-ADDRESS": relay}),
+    ]
     direct = check(1, L_HOST, R_SRFLX, "d1")
     relayed = check(1.1, relay, R_SRFLX, "d2", use_candidate=True)
     records = alloc + [direct, answer(1.02, direct), relayed, answer(1.12, relayed)]
