@@ -187,6 +187,7 @@ class Analysis:
                 {
                     "frame": req.frame,
                     "time": req.time,
+                    "transaction_id": req.transaction_id,
                     "call_id": stream.call_id if stream else None,
                     "sender": sender,
                     "src": str(t.src),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
-from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions
+from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -263,7 +263,7 @@ def correlate(
     allocations, mappings = gather(records)
     relayed_by_leg = {(a.client, a.server): a.relayed for a in allocations if a.relayed is not None}
     effective = [(r, *effective_addresses(r, relayed_by_leg)) for r in records]
-    transactions = match_transactions(effective, end)
+    transactions = merge_views(match_transactions(effective, end))
     attach_icmp(transactions, icmp_errors or [])
 
     signaled = streams_from_signaling(signaling) if signaling else []

@@ -29,6 +29,7 @@ class Transaction:
     relayed: bool = False
     gave_up: bool = False  # set by close(): no answer by the end of the retransmission schedule
     icmp: list[IcmpError] = field(default_factory=list)  # errors quoting one of its requests
+    other_views: list[Transaction] = field(default_factory=list)  # the same check seen at other points
 
     @property
     def request(self) -> StunRecord:
@@ -72,6 +73,30 @@ class Transaction:
 
 def _signature(record: StunRecord) -> tuple[object, ...]:
     return (record.method, record.attributes, record.use_candidate, record.priority, record.username)
+
+
+def merge_views(transactions: list[Transaction]) -> list[Transaction]:
+    """One transaction per check when several vantage points saw it (e.g. before and after a NAT).
+
+    The same request (method, transaction id, USERNAME) seen on other addresses is another view of
+    it, not another check. The earliest view that got an answer is kept (a capture nearer the
+    sender sees it first); the others are kept as evidence in `other_views`.
+    """
+    groups: dict[tuple[str, str, bytes | None], list[Transaction]] = {}
+    for t in transactions:
+        groups.setdefault((t.request.method, t.request.transaction_id, t.request.username), []).append(t)
+    out = []
+    for t in transactions:
+        group = groups[(t.request.method, t.request.transaction_id, t.request.username)]
+        views = {(v.src, v.dst) for v in group}
+        if len(views) == 1:
+            out.append(t)
+            continue
+        primary = min(group, key=lambda v: (v.response is None, v.request.time))
+        if t is primary:
+            t.other_views = [v for v in group if v is not t]
+            out.append(t)
+    return out
 
 
 def attach_icmp(transactions: list[Transaction], errors: Iterable[IcmpError]) -> None:

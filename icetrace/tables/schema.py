@@ -79,6 +79,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "checks": {
         "frame": "int64",
         "time": "float64",
+        "transaction_id": "string",
         "call_id": "string",
         "sender": "string",
         "src": "string",

@@ -131,3 +131,21 @@ def test_every_copy_opens_in_tshark_with_the_same_packets(folder):
 
 def test_recordings_exist():
     assert {p.name for p in SCENARIOS} >= {"aioice-direct"}, CAPTURES
+
+
+@pytest.mark.parametrize("name", ["aioice-direct", "baresip-kamailio"])
+def test_two_vantage_points_merge_into_one_story(name):
+    folder = CAPTURES / "real" / name
+    truth = load_truth(folder)
+    merged_analysis = icetrace.analyze([folder / "left-lan.pcap", folder / "public.pcap"])
+    merged = merged_analysis.to_dict()
+    streams = [s for s in merged["streams"] if s["call_id"] or name.startswith("aioice")]
+    assert len(streams) == 1
+    got = streams[0]["components"][0]["selected"]
+    want = _expected_selected(truth, "left-lan")
+    assert {got["controlling"]["address"], got["controlled"]["address"]} == want
+    # each check counted once although both taps saw most of them (the public tap also saw checks
+    # that the left NAT dropped, which the left tap never could)
+    checks = merged_analysis.checks
+    assert len(checks) == checks.transaction_id.nunique()
+    assert len(checks) >= len(icetrace.analyze([folder / "left-lan.pcap"]).checks)
