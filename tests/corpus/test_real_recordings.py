@@ -101,17 +101,19 @@ def test_reconstruction_agrees_with_the_agents(folder, tap, fmt):
     component = stream["components"][0]
     # the role on the wire is the agents' own
     assert truth["agents"]["left"]["role"] == "controlling"
-    if tap == "left-lan":
-        left = truth["agents"]["left"]
-        agent = _component(left)
+    if tap in ("left-lan", "right-lan"):
+        me = truth["agents"][tap.split("-")[0]]
         succeeded = {
             frozenset((p["controlling"]["address"], p["controlled"]["address"]))
-            for p in component["pairs"]
+            for c in stream["components"]
+            for p in c["pairs"]
             if p["state"] == "succeeded"
         }
-        for entry in agent["checklist"]:
-            if entry["state"] == "succeeded":
-                assert frozenset((_base(left, entry["local"]), entry["remote"])) in succeeded, entry
+        for comp in me["streams"][0]["components"]:
+            for entry in comp["checklist"]:
+                if entry["state"] == "succeeded":
+                    key = frozenset((_base(me, entry["local"], comp["component"]), entry["remote"]))
+                    assert key in succeeded or frozenset((entry["local"], entry["remote"])) in succeeded, entry
 
 
 @pytest.mark.tshark
