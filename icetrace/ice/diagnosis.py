@@ -125,6 +125,27 @@ def _pair_text(p: Pair) -> str:
     )
 
 
+def _who_switched(rec: Reconstruction, pair: Pair) -> str:
+    """RFC 8445 §7.2.5.1: the agent that got the 487 switches role; say whether its later checks did."""
+    ends = {pair.controlling.address, pair.controlled.address}
+    for t in rec.transactions:
+        resp = t.response
+        if resp is None or resp.error_code != 487 or {t.src, t.dst} != ends:
+            continue
+        before = t.request.ice_role
+        later = [
+            u.request.ice_role
+            for u in rec.transactions
+            if u.src == t.src and u.request.time > resp.time and u.request.ice_role
+        ]
+        if later and later[-1] != before:
+            return f"the agent at {t.src} got the 487 (frame {resp.frame}) and switched from {before} to {later[-1]}."
+        if later:
+            return f"the agent at {t.src} got the 487 (frame {resp.frame}) but kept sending as {before}."
+        return f"the agent at {t.src} got the 487 (frame {resp.frame}); no later check shows its new role."
+    return "the agents resolved roles by tie-breaker."
+
+
 def _stream(rec: Reconstruction, stream: Stream) -> list[Verdict]:
     out: list[Verdict] = []
     call = stream.call_id
@@ -171,7 +192,7 @@ def _stream(rec: Reconstruction, stream: Stream) -> list[Verdict]:
                 Verdict(
                     "D12",
                     "warning",
-                    f"Role conflict (487) on {_pair_text(p)}; the agents resolved roles by tie-breaker.",
+                    f"Role conflict (487) on {_pair_text(p)}; {_who_switched(rec, p)}",
                     _frames(p.frames),
                     call,
                 )

@@ -120,6 +120,12 @@ def test_d11_d12_credentials_and_role_conflict():
     assert "D12" in codes([req2, answer(0.02, req2, "error", 487)])
     req3 = check(0, L_HOST, R_SRFLX, "e3")
     assert not {"D11", "D12"} & codes([req3, answer(0.02, req3)])
+    # who switched: the agent that got the 487 sends its next check as controlled
+    req4 = check(0, L_HOST, R_SRFLX, "e4")
+    again = check(0.1, L_HOST, R_SRFLX, "e5", controlling=False)
+    verdicts = icetrace.analyze([], records=[req4, answer(0.02, req4, "error", 487), again, answer(0.12, again)])
+    d12 = [v.message for v in verdicts.verdict_list if v.code == "D12"]
+    assert d12 and "switched from controlling to controlled" in d12[0]
 
 
 def test_d13_no_nomination_and_d25_media():
