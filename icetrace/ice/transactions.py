@@ -16,6 +16,7 @@ from icetrace.records.icmp_error import IcmpError
 from icetrace.records.stun_record import StunRecord
 
 TRANSACTION_TIMEOUT = 39.5  # seconds, RFC 5389 §7.2.1 with the default RTO and Rc
+FINAL_WAIT = 8.0  # seconds, RFC 5389 §7.2.1: Rm * RTO after the last transmission
 
 
 @dataclass
@@ -64,11 +65,15 @@ class Transaction:
     def close(self, capture_end: float) -> None:
         """Decide timeout vs unanswered once the capture's end is known.
 
-        Rc = 7 transmissions seen also counts as given up: the sender's schedule is spent.
+        Given up: the full RFC 5389 wait (39.5 s) passed, or Rc = 7 transmissions were sent, or
+        the sender fell silent for longer than the final wait (16 * RTO = 8 s with the default
+        RTO) while the capture went on: agents with shorter schedules (baresip: 4 sends, 100 ms
+        RTO) stop early, and the capture shows it.
         """
         if self.response is None:
             waited = capture_end - self.request.time
-            self.gave_up = waited >= TRANSACTION_TIMEOUT or len(self.requests) >= 7
+            silent = capture_end - self.requests[-1].time
+            self.gave_up = waited >= TRANSACTION_TIMEOUT or len(self.requests) >= 7 or silent >= FINAL_WAIT
 
 
 def _signature(record: StunRecord) -> tuple[object, ...]:
