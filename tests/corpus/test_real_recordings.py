@@ -96,6 +96,37 @@ def test_reconstruction_agrees_with_the_agents(folder, tap, fmt):
     component = stream["components"][0]
     # the role on the wire is the agents' own
     assert truth["agents"]["left"]["role"] == "controlling"
+    if tap == "public":
+        # on the public segment an agent's base appears as its server-reflexive address
+        succeeded = {
+            frozenset((p["controlling"]["address"], p["controlled"]["address"]))
+            for c in stream["components"]
+            for p in c["pairs"]
+            if p["state"] == "succeeded"
+        }
+        for name, other in (("left", "right"), ("right", "left")):
+            me = truth["agents"][name]
+            peer_saw_prflx = any(
+                c["type"] == "prflx"
+                for comp in truth["agents"][other]["streams"][0]["components"]
+                for c in comp["remote_candidates"]
+            )
+            if peer_saw_prflx:
+                continue  # behind a symmetric NAT its public mapping differs per destination: no srflx to map to
+            for comp in me["streams"][0]["components"]:
+                public_of = {
+                    c["related"]: c["address"]
+                    for c in comp["local_candidates"]
+                    if c["type"] == "srflx" and c["related"]
+                }
+                for entry in comp["checklist"]:
+                    local = public_of.get(entry["local"], entry["local"])
+                    if (
+                        entry["state"] == "succeeded"
+                        and entry["local_type"] != "relay"
+                        and entry["remote_type"] != "prflx"
+                    ):
+                        assert frozenset((local, entry["remote"])) in succeeded, (name, entry)
     if tap in ("left-lan", "right-lan"):
         me = truth["agents"][tap.split("-")[0]]
         succeeded = {
