@@ -64,6 +64,8 @@ def skim_pcap(
             if not chunk:
                 # a cut record at the end of the file: let the caller's reader report it
                 raise Truncated(file_offset, number + 1)
+            if len(buf) > 2 * WINDOW:
+                raise Truncated(file_offset, number + 1, "record length is implausible; stopping")
             carry = buf
             continue
         carry = buf[pos:]
@@ -93,10 +95,11 @@ def _python_walk(buf: bytes, length_at: Callable[[bytes, int], tuple[int, ...]])
 
 
 class Truncated(Exception):
-    def __init__(self, offset: int, frame: int) -> None:
-        super().__init__(offset, frame)
+    def __init__(self, offset: int, frame: int, message: str = "record cut short (file truncated)") -> None:
+        super().__init__(offset, frame, message)
         self.offset = offset
         self.frame = frame
+        self.message = message
 
 
 def _window(

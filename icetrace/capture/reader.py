@@ -112,7 +112,7 @@ class CaptureReader:
             try:
                 yield from skim_pcap(fh, endian, int(divisor), linktype, self.media_sink, self.progress)
             except Truncated as cut:
-                self._problem(cut.offset, cut.frame, "record cut short (file truncated)")
+                self._problem(cut.offset, cut.frame, cut.message)
             return
         rec = struct.Struct(endian + "IIII")
         offset = 24

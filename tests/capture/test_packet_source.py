@@ -187,3 +187,38 @@ def test_icmp_errors_are_evidence_not_messages(tmp_path):
     d8 = verdicts[verdicts.code == "D8"]
     assert "ICMP port unreachable from 198.51.100.2 (frame 2)" in d8.message.iloc[0]
     assert "2" in d8.frames.iloc[0].split(",")
+
+
+def _rtp_capture(tmp_path: Path, n: int = 50) -> Path:
+    rtp = [Ether() / udp(b"\x80\x00" + bytes(170), 6000, 7000) for _ in range(n)]
+    return write(tmp_path, [Ether() / udp(BINDING)] + rtp + [Ether() / udp(BINDING)])
+
+
+def test_python_record_walk_equals_the_c_one(tmp_path, monkeypatch):
+    from icetrace.capture import media_skip
+
+    path = _rtp_capture(tmp_path)
+    with_c = PacketSource([path])
+    first = (list(with_c), with_c.media_flows())
+    monkeypatch.setattr(media_skip, "_walk", None)
+    pure = PacketSource([path])
+    assert (list(pure), pure.media_flows()) == first
+    assert first[1][0].packets == 50
+
+
+def test_truncated_and_corrupt_pcap_on_the_fast_path(tmp_path):
+    path = _rtp_capture(tmp_path, 10)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(data[:-7])
+    source = PacketSource([cut])
+    packets = list(source)
+    assert [p.frame for p in packets] == [1]  # the last STUN frame was cut
+    assert "file truncated" in str(source.problems[0]) and "frame 12" in str(source.problems[0])
+    corrupt = bytearray(data)
+    corrupt[24 + 8 : 24 + 12] = (0x7FFFFFFF).to_bytes(4, "little")  # first record claims 2 GB
+    bad = tmp_path / "bad.pcap"
+    bad.write_bytes(bytes(corrupt))
+    source = PacketSource([bad])
+    assert list(source) == []
+    assert source.problems and "frame 1" in str(source.problems[0])
