@@ -52,9 +52,7 @@ def classify_payload(data: bytes) -> PayloadKind:
             length = (data[2] << 8) | data[3]
             if 4 + length <= n <= 4 + length + 3:
                 return PayloadKind.CHANNEL_DATA
-        return (
-            PayloadKind.OTHER
-        )  # SIP text starts here too (A-O); QUIC short headers are unknowable
+        return PayloadKind.OTHER  # SIP text starts here too (A-O); QUIC short headers are unknowable
     if 128 <= b0 <= 191:
         if n >= 8:
             pt = data[1]

@@ -13,7 +13,7 @@ import socket
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from dissectors.checks import (
     compute_fingerprint,
@@ -466,8 +466,7 @@ _REGISTRY_ROWS: tuple[tuple[int, str, str, str], ...] = (
 )
 
 REGISTRY: dict[int, AttributeSpec] = {
-    int(code): AttributeSpec(int(code), name, kind, spec)
-    for code, name, kind, spec in _REGISTRY_ROWS
+    int(code): AttributeSpec(int(code), name, kind, spec) for code, name, kind, spec in _REGISTRY_ROWS
 }
 
 # Codes whose meaning differs in the pre-5389 dialects (TURN-08, MS-TURN, RFC 3489).
@@ -478,10 +477,20 @@ _LEGACY_OVERRIDES: dict[int, AttributeSpec] = {
 }
 
 NAME_TO_CODE: dict[str, int] = {spec.name: code for code, spec in REGISTRY.items()}
-NAME_TO_CODE.update(
-    {spec.name: code for code, spec in _LEGACY_OVERRIDES.items() if spec.name not in NAME_TO_CODE}
-)
+NAME_TO_CODE.update({spec.name: code for code, spec in _LEGACY_OVERRIDES.items() if spec.name not in NAME_TO_CODE})
 NAME_TO_CODE["REMOTE-ADDRESS"] = 0x0012
+
+
+_LEGACY_DIALECTS = frozenset(("ms-turn", "rfc3489", "ms-ice"))
+_INTEGRITY, _INTEGRITY_SHA256, _FINGERPRINT, _DATA = 0x0008, 0x001C, 0x8028, 0x0013
+# code -> (name, decoder), precomputed per dialect family for the per-message loop
+_DECODERS: dict[int, tuple[str, Callable[[bytes, bytes], Any]]] = {
+    code: (spec.name, CODECS[spec.kind].decode) for code, spec in REGISTRY.items()
+}
+_LEGACY_DECODERS = {
+    **_DECODERS,
+    **{code: (spec.name, CODECS[spec.kind].decode) for code, spec in _LEGACY_OVERRIDES.items()},
+}
 
 
 def attribute_spec(code: int, dialect: str = "rfc5389") -> AttributeSpec:
@@ -503,8 +512,9 @@ def attribute_name(code: int, dialect: str = "rfc5389") -> str:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedAttribute:
+class DecodedAttribute(NamedTuple):
+    """One attribute; a NamedTuple because thousands are made per second on the capture path."""
+
     type: int
     name: str
     offset: int  # from the start of the message
@@ -513,7 +523,7 @@ class DecodedAttribute:
     value: Any  # typed per the registry; the raw bytes when the value was malformed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DecodedStun:
     dialect: str  # rfc5389 | rfc3489 | ms-turn | ms-ice | ms-ice2
     type: int
@@ -573,9 +583,7 @@ def compose_type(method: int, cls: int) -> int:
     )
 
 
-def _walk_attributes(
-    data: bytes, padded: bool, end: int
-) -> tuple[list[tuple[int, int, int]], str | None]:
+def _walk_attributes(data: bytes, padded: bool, end: int) -> tuple[list[tuple[int, int, int]], str | None]:
     """(type, offset, length) of each attribute, or the problem that stopped the walk."""
     out: list[tuple[int, int, int]] = []
     pos = HEADER_SIZE
@@ -618,11 +626,7 @@ def _detect_dialect(data: bytes, has_cookie: bool, walk: list[tuple[int, int, in
 
 def looks_like_stun_header(data: bytes) -> bool:
     """Top bits 00, and 20 + declared length fits the buffer exactly."""
-    return (
-        len(data) >= HEADER_SIZE
-        and data[0] < 0x40
-        and HEADER_SIZE + ((data[2] << 8) | data[3]) == len(data)
-    )
+    return len(data) >= HEADER_SIZE and data[0] < 0x40 and HEADER_SIZE + ((data[2] << 8) | data[3]) == len(data)
 
 
 def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None) -> DecodedStun:
@@ -649,9 +653,7 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
         anomalies.append(f"header: top bits of type 0x{msg_type:04x} are not 00")
     end = HEADER_SIZE + length
     if end > len(data):
-        anomalies.append(
-            f"header: length {length} overruns the {len(data) - HEADER_SIZE} bytes present"
-        )
+        anomalies.append(f"header: length {length} overruns the {len(data) - HEADER_SIZE} bytes present")
         end = len(data)
     elif end < len(data):
         anomalies.append(f"trailer: {len(data) - end} bytes after the message")
@@ -674,9 +676,7 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
     if has_cookie and length % 4 and padded:
         anomalies.append(f"header: length {length} is not a multiple of 4")
 
-    legacy_types = dialect in ("ms-turn", "rfc3489", "ms-ice") or (
-        not has_cookie and dialect == "ms-ice2"
-    )
+    legacy_types = dialect in ("ms-turn", "rfc3489", "ms-ice") or (not has_cookie and dialect == "ms-ice2")
     if legacy_types and msg_type in LEGACY_TYPES:
         method_name, cls_name = LEGACY_TYPES[msg_type]
         method, _ = _split_type(msg_type)
@@ -690,25 +690,29 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
     attributes: list[DecodedAttribute] = []
     nested: DecodedStun | None = None
     seen_integrity = False
+    decoders = _LEGACY_DECODERS if dialect in _LEGACY_DIALECTS else _DECODERS
+    last = len(walk) - 1
+    decode: Callable[[bytes, bytes], Any]
     for index, (atype, off, alen) in enumerate(walk):
-        spec = attribute_spec(atype, dialect)
+        entry = decoders.get(atype)
+        if entry is None:
+            name, decode = f"0x{atype:04X}", _decode_bytes
+        else:
+            name, decode = entry
         raw = data[off + 4 : off + 4 + alen]
-        if seen_integrity and atype not in (
-            AttributeType.FINGERPRINT,
-            AttributeType.MESSAGE_INTEGRITY_SHA256,
-        ):
-            anomalies.append(f"attribute/{spec.name}: follows MESSAGE-INTEGRITY")
-        if atype == AttributeType.MESSAGE_INTEGRITY:
+        if seen_integrity and atype != _FINGERPRINT and atype != _INTEGRITY_SHA256:
+            anomalies.append(f"attribute/{name}: follows MESSAGE-INTEGRITY")
+        if atype == _INTEGRITY:
             seen_integrity = True
-        if atype == AttributeType.FINGERPRINT and index != len(walk) - 1:
+        elif atype == _FINGERPRINT and index != last:
             anomalies.append("attribute/FINGERPRINT: not the last attribute")
         try:
-            value = CODECS[spec.kind].decode(raw, header)
+            value = decode(raw, header)
         except (ValueError, struct.error) as exc:
-            anomalies.append(f"attribute/{spec.name}: {exc}")
+            anomalies.append(f"attribute/{name}: {exc}")
             value = raw
-        attributes.append(DecodedAttribute(atype, spec.name, off, alen, raw, value))
-        if atype == AttributeType.DATA and nested is None and raw:
+        attributes.append(DecodedAttribute(atype, name, off, alen, raw, value))
+        if atype == _DATA and nested is None and raw:
             if depth >= MAX_DEPTH:
                 anomalies.append("attribute/DATA: nesting deeper than the limit, not decoded")
             elif looks_like_stun_header(raw):
@@ -827,9 +831,7 @@ class StunBuilder:
             msg += struct.pack("!HH", AttributeType.MESSAGE_INTEGRITY, size) + mac
         if self.fingerprint:
             struct.pack_into("!H", msg, 2, len(msg) - HEADER_SIZE + 8)
-            msg += struct.pack(
-                "!HHI", AttributeType.FINGERPRINT, 4, compute_fingerprint(bytes(msg))
-            )
+            msg += struct.pack("!HHI", AttributeType.FINGERPRINT, 4, compute_fingerprint(bytes(msg)))
         struct.pack_into("!H", msg, 2, len(msg) - HEADER_SIZE)
         return bytes(msg)
 

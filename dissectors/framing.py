@@ -29,11 +29,7 @@ def detect_tcp_framing(first: bytes) -> str | None:
     if len(first) >= 4 and first[0] in (2, 3) and first[1] == 0:
         # MS-TURN framing around a cookie-less (TURN-08) message: check the inner length
         inner = struct.unpack_from("!H", first, 2)[0]
-        if (
-            len(first) >= 8
-            and first[4] < 0x40
-            and 20 + struct.unpack_from("!H", first, 6)[0] == inner
-        ):
+        if len(first) >= 8 and first[4] < 0x40 and 20 + struct.unpack_from("!H", first, 6)[0] == inner:
             return "ms-turn-tcp"
     return None
 

@@ -264,9 +264,7 @@ class STUN(Packet):
         return cls
 
     def header_bytes(self) -> bytes:
-        return struct.pack("!HHI", self.type, self.length or 0, self.magic_cookie) + bytes(
-            self.transaction_id
-        )
+        return struct.pack("!HHI", self.type, self.length or 0, self.magic_cookie) + bytes(self.transaction_id)
 
     def post_build(self, p: bytes, pay: bytes) -> bytes:
         if self.length is None:
@@ -310,11 +308,7 @@ class STUN(Packet):
         if isinstance(err, tuple):
             text += f" error={err[0]}"
         for attr in d.attributes:
-            if (
-                isinstance(attr.value, tuple)
-                and len(attr.value) == 2
-                and isinstance(attr.value[0], str)
-            ):
+            if isinstance(attr.value, tuple) and len(attr.value) == 2 and isinstance(attr.value[0], str):
                 text += f" {attr.name}={attr.value[0]}:{attr.value[1]}"
         return text
 
