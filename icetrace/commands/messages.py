@@ -102,10 +102,13 @@ def iter_rows(paths: list[str], err: TextIO, engine: str = "native") -> Iterator
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is dict:
         return " ".join(f"{k}={v}" for k, v in value.items())
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
+    if kind is list:
+        return ",".join(map(str, value))
     return str(value)
 
 
