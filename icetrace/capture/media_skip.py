@@ -45,42 +45,53 @@ def skim_pcap(
     Damage (a cut record) ends the walk; the caller's slow reader reports it.
     """
     length_at = struct.Struct(endian + "I").unpack_from
-    carry = b""
     number = 0
     file_offset = 24
     u32 = np.dtype(endian + "u4")
+    # One buffer, refilled in place (readinto): the unfinished record of the last window
+    # moves to its front, the file's next bytes follow. No per-window copy of the data.
+    buffer = bytearray(2 * WINDOW)
+    view = memoryview(buffer)
+    kept = 0  # bytes of an unfinished record carried over at the front
     while True:
-        chunk = fh.read(WINDOW)
-        if not chunk and not carry:
+        if kept + WINDOW > len(buffer):
+            if kept > 2 * WINDOW:
+                raise Truncated(file_offset, number + 1, "record length is implausible; stopping")
+            buffer = bytearray(kept + WINDOW)
+            buffer[:kept] = view[:kept]
+            view = memoryview(buffer)
+        got = fh.readinto(view[kept : kept + WINDOW])  # type: ignore[attr-defined]
+        if not got and not kept:
             return
-        buf = carry + chunk
+        filled = kept + (got or 0)
+        window = view[:filled]
         if _walk is not None:
-            raw, pos = _walk.walk(buf, 0, endian == ">")
+            raw, pos = _walk.walk(window, 0, endian == ">")
             offsets = np.frombuffer(raw, dtype=np.int64)
         else:
-            offsets = np.asarray(_python_walk(buf, length_at), dtype=np.int64)
-            pos = int(offsets[-1]) + 16 + length_at(buf, int(offsets[-1]) + 8)[0] if len(offsets) else 0
+            offsets = np.asarray(_python_walk(window, length_at), dtype=np.int64)
+            pos = int(offsets[-1]) + 16 + length_at(window, int(offsets[-1]) + 8)[0] if len(offsets) else 0
         if not len(offsets):
-            if not chunk:
+            if not got:
                 # a cut record at the end of the file: let the caller's reader report it
                 raise Truncated(file_offset, number + 1)
-            if len(buf) > 2 * WINDOW:
-                raise Truncated(file_offset, number + 1, "record length is implausible; stopping")
-            carry = buf
+            kept = filled
             continue
-        carry = buf[pos:]
-        yield from _window(buf, offsets, number, endian, u32, divisor, linktype, sink)
+        yield from _window(window, offsets, number, endian, u32, divisor, linktype, sink)
         number += len(offsets)
         file_offset += pos
         if progress is not None:
             progress(file_offset, number)
-        if not chunk:
-            if carry:
+        rest = filled - pos
+        view[:rest] = view[pos:filled]
+        kept = rest
+        if not got:
+            if kept:
                 raise Truncated(file_offset, number + 1)
             return
 
 
-def _python_walk(buf: bytes, length_at: Callable[[bytes, int], tuple[int, ...]]) -> list[int]:
+def _python_walk(buf: memoryview, length_at: Callable[[memoryview, int], tuple[int, ...]]) -> list[int]:
     offsets: list[int] = []
     append = offsets.append
     pos = 0
@@ -103,7 +114,7 @@ class Truncated(Exception):
 
 
 def _window(
-    buf: bytes,
+    buf: memoryview,
     offsets: npt.NDArray[np.int64],
     first_number: int,
     endian: str,
@@ -156,7 +167,7 @@ def _window(
             first_number + i + 1,
             (int(sec[i]) * divisor + int(frac[i])) / divisor,
             linktype,
-            buf[start : start + int(incl[i])],
+            bytes(buf[start : start + int(incl[i])]),
             int(orig[i]),
         )
 
