@@ -123,7 +123,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for row in rows:
             relay = row["relay"]
             row["relay"] = f"{relay['via']} peer={relay['peer']}" if relay else ""
-            writer.writerow([_cell(row[c]) for c in COLUMNS])
+            row["addresses"] = _cell(row["addresses"])
+            row["attributes"] = ",".join(row["attributes"])
+            row["anomalies"] = ",".join(row["anomalies"])
+            writer.writerow(row.values())  # csv writes None as an empty cell
     else:
         out.write(f"{'frame':>7} {'time':>17} {'src':>22} {'dst':>22} {'tr':3} {'message':34} {'details'}\n")
         for row in rows:

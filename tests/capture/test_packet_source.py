@@ -222,3 +222,25 @@ def test_truncated_and_corrupt_pcap_on_the_fast_path(tmp_path):
     source = PacketSource([bad])
     assert list(source) == []
     assert source.problems and "frame 1" in str(source.problems[0])
+
+
+def test_csv_and_jsonl_agree():
+    import csv
+    import json
+
+    path = SHARED / "public" / "nfstream_nfstream" / "stun_facebook.pcapng"
+    as_csv, as_jsonl = io.StringIO(), io.StringIO()
+    assert main(["messages", "--format", "csv", str(path)], stdout=as_csv) == 0
+    assert main(["messages", "--format", "jsonl", str(path)], stdout=as_jsonl) == 0
+    rows = list(csv.DictReader(io.StringIO(as_csv.getvalue())))
+    records = [json.loads(line) for line in as_jsonl.getvalue().splitlines()]
+    assert len(rows) == len(records) > 0
+    for row, record in zip(rows, records):
+        assert (int(row["frame"]), row["method"], row["class"], row["transaction_id"]) == (
+            record["frame"],
+            record["method"],
+            record["class"],
+            record["transaction_id"],
+        )
+        assert row["attributes"] == ",".join(record["attributes"])
+        assert row["error_code"] == ("" if record["error_code"] is None else str(record["error_code"]))
