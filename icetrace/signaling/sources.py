@@ -103,10 +103,11 @@ def sip_from_text(text: str, name: str) -> Iterator[tuple[SourceRef, SipMessage 
 
 
 def _one_text_message(
-    lines: list[str], start: int, name: str, time: float | None
+    lines: list[str], start: int, name: str, time: float | None, first_line: str | None = None
 ) -> Iterator[tuple[SourceRef, SipMessage | None, str]]:
-    head: list[str] = []
-    index = start
+    """The message whose start line is lines[start] (or `first_line`, for a log's Start-Line:)."""
+    head: list[str] = [first_line if first_line is not None else lines[start].rstrip()]
+    index = start + 1
     while index < len(lines) and lines[index].strip():
         head.append(lines[index].rstrip())
         index += 1
@@ -146,8 +147,7 @@ def _uccapilog(lines: list[str], name: str) -> Iterator[tuple[SourceRef, SipMess
             continue
         if in_record and line.startswith("Start-Line:"):
             start_line = line.partition(":")[2].strip()
-            rewritten = [*lines[:number], start_line, *lines[number + 1 :]]
-            yield from _one_text_message(rewritten, number, name, time)
+            yield from _one_text_message(lines, number, name, time, first_line=start_line)
             in_record = False
 
 
