@@ -74,9 +74,13 @@ SCENARIOS = {
         "agent": "baresip",
         "timeout": 45,
     },
-    "baresip-relay-only": {"description": "As baresip-kamailio, but the NATs drop everything between the two public "
-                           "addresses: only the TURN relays can carry the checks and the media.", "agent": "baresip",
-                           "block_direct": True, "timeout": 45},
+    "baresip-relay-only": {
+        "description": "As baresip-kamailio, but the NATs drop everything between the two public "
+        "addresses: only the TURN relays can carry the checks and the media.",
+        "agent": "baresip",
+        "block_direct": True,
+        "timeout": 45,
+    },
     "aioice-failure": {
         "description": "No TURN, and the NATs drop everything between the two public addresses: "
         "every check fails and ICE gives up.",

@@ -1,11 +1,11 @@
-"""Vectorised skipping of RTP/RTCP/DTLS in pcap files, so the Python loop sees the rest only.
+"""Vectorised skipping of RTP/RTCP/DTLS in Ethernet pcaps, for when the C skimmer is not built.
 
-On a busy media capture ~97% of frames are media. Walking the record headers
-is cheap; deciding per frame in Python is not. Here the record offsets of a
-window are collected, the Ethernet/IPv4/UDP fields and the payload's first byte
-(RFC 7983) are gathered with numpy, and plain media frames are only counted per
-5-tuple. Everything else (TCP, IPv6, fragments, VLAN, STUN, SIP...) is handed back
-as ordinary Frames for the full decoder.
+On a busy media capture ~97% of frames are media. Deciding per frame in Python is
+slow; here the record offsets of a window are collected, the Ethernet/IPv4/UDP
+fields and the payload's first byte (RFC 7983) are gathered with numpy, and plain
+media frames are only counted per 5-tuple. Everything else (TCP, IPv6, fragments,
+VLAN, STUN, SIP...) is handed back as ordinary Frames for the full decoder.
+`fast_reader` (C) does the same for every link type and pcapng, several times faster.
 """
 
 from __future__ import annotations
@@ -17,19 +17,13 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-try:
-    from icetrace.capture import _walk  # type: ignore[attr-defined]
-except ImportError:  # not compiled: the Python walk below does the same, slower
-    _walk = None
-
 from icetrace.capture.reader import Frame
 
 WINDOW = 8 << 20  # bytes of file examined per vectorised pass
 KIND_NAMES = ("rtp", "rtcp", "dtls", "zrtp")
 
-# (src ip u32, sport, dst ip u32, dport, kind index, first frame, first time,
-#  last frame, last time, packets, bytes)
-MediaSink = Callable[[int, int, int, int, str, int, float, int, float, int, int], None]
+# (src packed, sport, dst packed, dport, kind, first frame, first time, last frame, last time, packets, bytes)
+MediaSink = Callable[[bytes, int, bytes, int, str, int, float, int, float, int, int], None]
 
 
 def skim_pcap(
@@ -65,12 +59,8 @@ def skim_pcap(
             return
         filled = kept + (got or 0)
         window = view[:filled]
-        if _walk is not None:
-            raw, pos = _walk.walk(window, 0, endian == ">")
-            offsets = np.frombuffer(raw, dtype=np.int64)
-        else:
-            offsets = np.asarray(_python_walk(window, length_at), dtype=np.int64)
-            pos = int(offsets[-1]) + 16 + length_at(window, int(offsets[-1]) + 8)[0] if len(offsets) else 0
+        offsets = np.asarray(_python_walk(window, length_at), dtype=np.int64)
+        pos = int(offsets[-1]) + 16 + length_at(window, int(offsets[-1]) + 8)[0] if len(offsets) else 0
         if not len(offsets):
             if not got:
                 # a cut record at the end of the file: let the caller's reader report it
@@ -197,9 +187,9 @@ def _window(
         s, d = group_hi[g] >> 32, group_hi[g] & 0xFFFFFFFF
         sp, dp, k = group_lo[g] >> 18, (group_lo[g] >> 2) & 0xFFFF, group_lo[g] & 3
         sink(
-            s,
+            struct.pack("!I", s),
             sp,
-            d,
+            struct.pack("!I", d),
             dp,
             KIND_NAMES[k],
             first_number + fi + 1,

@@ -7,7 +7,6 @@ followed only when their first bytes look like a STUN framing or SIP.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -189,6 +188,7 @@ class PacketSource:
                         if not chunks:
                             if state.buffered > 65536:
                                 tcp[key] = None  # no in-order start in sight: stop buffering
+                                reader.ignore_tcp(ip.src, sport, ip.dst, dport)
                             continue
                         first = chunks[0][0]
                         reverse = tcp.get((ip.dst, dport, ip.src, sport))
@@ -198,6 +198,7 @@ class PacketSource:
                             or (reverse is not None and reverse.follow)
                         ):
                             tcp[key] = None
+                            reader.ignore_tcp(ip.src, sport, ip.dst, dport)
                             continue
                         state.follow = True
                     for chunk, fno, ftime in chunks:
@@ -238,9 +239,9 @@ class PacketSource:
 
     def _media_sink(
         self,
-        src: int,
+        src: bytes,
         sport: int,
-        dst: int,
+        dst: bytes,
         dport: int,
         kind: str,
         first_frame: int,
@@ -251,7 +252,7 @@ class PacketSource:
         size: int,
     ) -> None:
         """Merge counts of media frames the vectorised skimmer never handed to the loop."""
-        key = (struct.pack("!I", src), sport, struct.pack("!I", dst), dport, "udp", kind)
+        key = (src, sport, dst, dport, "udp", kind)
         entry = self._media.get(key)
         if entry is None:
             self._media[key] = [first_frame, first_time, last_frame, last_time, packets, size]

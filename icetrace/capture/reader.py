@@ -70,9 +70,36 @@ class CaptureReader:
     problems: list[ReadProblem] = field(default_factory=list)
     format: str = ""
     bytes_read: int = 0
-    # When set, plain RTP/RTCP/DTLS frames of Ethernet pcaps are only counted (media_skip)
+    # When set, plain RTP/RTCP/DTLS/ZRTP frames are only counted, never built as Frames
+    # (fast_reader with the C skimmer for pcap and pcapng; media_skip's numpy pass without it)
     media_sink: Any = None
     progress: Any = None
+    _fast: Any = None
+
+    def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None:
+        """The caller no longer wants this TCP direction; the fast path may stop handing it back."""
+        if self._fast is not None:
+            self._fast.ignore_tcp(src, sport, dst, dport)
+
+    def _fast_body(self, fh: BinaryIO, fmt: str, **options: Any) -> Iterator[Frame] | None:
+        if self.media_sink is None:
+            return None
+        from icetrace.capture import fast_reader
+
+        if not fast_reader.available():
+            return None
+        body = fast_reader.FastBody(str(self.path), fh, fmt, self.media_sink, self.progress, **options)
+        self._fast = body
+        return self._follow(body)
+
+    def _follow(self, body: Any) -> Iterator[Frame]:
+        try:
+            for frame in body:
+                self.bytes_read = body.bytes_read
+                yield frame
+        finally:
+            self.bytes_read = body.bytes_read
+            self.problems.extend(body.problems)
 
     def __iter__(self) -> Iterator[Frame]:
         with _open(self.path) as fh:
@@ -106,6 +133,12 @@ class CaptureReader:
         nanos = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
         linktype = struct.unpack(endian + "I", header[20:24])[0] & 0x0FFFFFFF
         divisor = 1_000_000_000 if nanos else 1_000_000
+        fast = self._fast_body(
+            fh, "pcap", big_endian=endian == ">", linktype=linktype, divisor=divisor, start_offset=24
+        )
+        if fast is not None:
+            yield from fast
+            return
         if self.media_sink is not None and linktype == LINKTYPE_ETHERNET:
             from icetrace.capture.media_skip import Truncated, skim_pcap
 
@@ -141,6 +174,10 @@ class CaptureReader:
     # -- pcapng ---------------------------------------------------------------
 
     def _pcapng(self, fh: BinaryIO) -> Iterator[Frame]:
+        fast = self._fast_body(fh, "pcapng")
+        if fast is not None:
+            yield from fast
+            return
         endian = "<"
         interfaces: list[tuple[int, int, int]] = []  # (linktype, units per second, snaplen)
         offset = 0
@@ -176,43 +213,14 @@ class CaptureReader:
             content = body[:-4]
             if btype == 1:  # Interface Description Block
                 linktype, _, snaplen = struct.unpack_from(endian + "HHI", content)
-                interfaces.append((linktype, _if_tsresol(content[8:], endian), snaplen))
+                interfaces.append((linktype, if_tsresol(content[8:], endian), snaplen))
             elif btype in (6, 2, 3):
                 number += 1
-                frame = self._pcapng_packet(btype, content, endian, interfaces, number, offset)
+                frame = pcapng_packet(btype, content, endian, interfaces, number, offset, self.problems, str(self.path))
                 if frame is not None:
                     yield frame
             offset += blen
             self.bytes_read = offset
-
-    def _pcapng_packet(
-        self,
-        btype: int,
-        content: bytes,
-        endian: str,
-        interfaces: list[tuple[int, int, int]],
-        number: int,
-        offset: int,
-    ) -> Frame | None:
-        try:
-            if btype == 6:  # Enhanced Packet Block
-                iface, ts_hi, ts_lo, caplen, orig = struct.unpack_from(endian + "IIIII", content)
-                data = content[20 : 20 + caplen]
-            elif btype == 2:  # Packet Block (obsolete)
-                iface, _, ts_hi, ts_lo, caplen, orig = struct.unpack_from(endian + "HHIIII", content)
-                data = content[20 : 20 + caplen]
-            else:  # Simple Packet Block: interface 0, no timestamp
-                (orig,) = struct.unpack_from(endian + "I", content)
-                iface, ts_hi, ts_lo = 0, 0, 0
-                snaplen = interfaces[0][2] if interfaces else 0
-                caplen = min(orig, snaplen) if snaplen else orig
-                data = content[4 : 4 + caplen]
-            linktype, unit, _ = interfaces[iface]
-        except (struct.error, IndexError):
-            self._problem(offset, number, "packet block refers to an unknown interface or is cut short")
-            return None
-        # divide integers: ticks * 1e-6 would round differently from a pcap's sec + usec/1e6
-        return Frame(number, ((ts_hi << 32) | ts_lo) / unit, linktype, bytes(data), orig)
 
     # -- Network Monitor 2.x --------------------------------------------------
 
@@ -269,7 +277,7 @@ class CaptureReader:
             yield Frame(index, when, linktype, data, orig)
 
 
-def _if_tsresol(options: bytes, endian: str) -> int:
+def if_tsresol(options: bytes, endian: str) -> int:
     """Timestamp units per second from the if_tsresol option (default microseconds)."""
     pos = 0
     while pos + 4 <= len(options):
@@ -283,6 +291,38 @@ def _if_tsresol(options: bytes, endian: str) -> int:
             return int(10**value)
         pos += 4 + length + (-length % 4)
     return 1_000_000
+
+
+def pcapng_packet(
+    btype: int,
+    content: bytes,
+    endian: str,
+    interfaces: list[tuple[int, int, int]],
+    number: int,
+    offset: int,
+    problems: list[ReadProblem],
+    path: str,
+) -> Frame | None:
+    """One EPB, SPB or obsolete Packet Block (its content without the 8-byte header and trailer)."""
+    try:
+        if btype == 6:  # Enhanced Packet Block
+            iface, ts_hi, ts_lo, caplen, orig = struct.unpack_from(endian + "IIIII", content)
+            data = content[20 : 20 + caplen]
+        elif btype == 2:  # Packet Block (obsolete)
+            iface, _, ts_hi, ts_lo, caplen, orig = struct.unpack_from(endian + "HHIIII", content)
+            data = content[20 : 20 + caplen]
+        else:  # Simple Packet Block: interface 0, no timestamp
+            (orig,) = struct.unpack_from(endian + "I", content)
+            iface, ts_hi, ts_lo = 0, 0, 0
+            snaplen = interfaces[0][2] if interfaces else 0
+            caplen = min(orig, snaplen) if snaplen else orig
+            data = content[4 : 4 + caplen]
+        linktype, unit, _ = interfaces[iface]
+    except (struct.error, IndexError):
+        problems.append(ReadProblem(path, offset, number, "packet block refers to an unknown interface or cut short"))
+        return None
+    # divide integers: ticks * 1e-6 would round differently from a pcap's sec + usec/1e6
+    return Frame(number, ((ts_hi << 32) | ts_lo) / unit, linktype, bytes(data), orig)
 
 
 def _open(path: Path) -> BinaryIO:

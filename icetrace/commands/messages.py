@@ -112,7 +112,36 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+class _Batched:
+    """Collects lines and writes them in blocks: with PYTHONUNBUFFERED set, or a pipe
+    as stdout, one write per row would be one system call per row."""
+
+    def __init__(self, out: TextIO, lines: int = 1024) -> None:
+        self.out = out
+        self.lines = lines
+        self.pending: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.pending.append(text)
+        if len(self.pending) >= self.lines:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.out.write("".join(self.pending))
+            self.pending.clear()
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    batched = _Batched(out)
+    try:
+        _write_rows(args, batched, err)
+    finally:
+        batched.flush()
+    return 0
+
+
+def _write_rows(args: argparse.Namespace, out: Any, err: TextIO) -> None:
     rows = iter_rows(args.capture, err, args.engine)
     if args.format == "jsonl":
         for row in rows:
@@ -145,4 +174,3 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 f"{row['frame']:>7} {row['time']:>17.6f} {row['src']:>22} {row['dst']:>22} "
                 f"{row['transport']:3} {what:34} {' '.join(details)}\n"
             )
-    return 0

@@ -1,0 +1,202 @@
+"""pcap and pcapng bodies read through the C skimmer (`_walk.c`): media is only counted.
+
+The file is read into one buffer, 8 MB at a time, in place. The skimmer walks the
+records of each window, counts RTP/RTCP/DTLS/ZRTP datagrams per 5-tuple and kind,
+skips TCP directions the packet source gave up on, and returns the offsets of every
+other frame; only those become `Frame` objects. pcapng blocks other than plain
+Enhanced Packet Blocks (section and interface headers, statistics, damage) stop the
+walk and are read here, by the same rules and with the same warnings as the plain
+reader in `reader.py`.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+from icetrace.capture.reader import Frame, ReadProblem, if_tsresol, pcapng_packet
+
+Skimmer: Any
+try:
+    from icetrace.capture import _walk  # type: ignore[attr-defined,unused-ignore]
+
+    Skimmer = _walk.Skimmer
+except ImportError:  # not compiled: reader.py falls back to the numpy or the plain path
+    Skimmer = None
+
+WINDOW = 8 << 20
+_PCAP_MAX_RECORD = 262144 * 4
+_MAX_BLOCK = 1 << 26
+_SHB = b"\x0a\x0d\x0d\x0a"
+_STATUS_MORE, _STATUS_BLOCK, _STATUS_DAMAGE = 0, 1, 2
+
+# (src packed, sport, dst packed, dport, kind, first frame, first time, last frame, last time, packets, bytes)
+MediaSink = Callable[[bytes, int, bytes, int, str, int, float, int, float, int, int], None]
+
+
+def available() -> bool:
+    return Skimmer is not None
+
+
+class FastBody:
+    """Frames of one pcap or pcapng file body; `problems` and `bytes_read` as in CaptureReader."""
+
+    def __init__(
+        self,
+        path: str,
+        fh: BinaryIO,
+        fmt: str,
+        sink: MediaSink,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        big_endian: bool = False,
+        linktype: int = -1,
+        divisor: int = 1_000_000,
+        start_offset: int = 0,
+    ) -> None:
+        self.path = path
+        self.fh = fh
+        self.format = fmt
+        self.sink = sink
+        self.progress = progress
+        self.problems: list[ReadProblem] = []
+        self.bytes_read = start_offset
+        self._skimmer: Any = Skimmer(fmt, big_endian, linktype, divisor)
+        self._linktype = linktype
+        self._divisor = divisor
+        # pcapng state: byte order and interfaces of the current section
+        self._endian = ">" if big_endian else "<"
+        self._interfaces: list[tuple[int, int, int]] = []  # (linktype, units per second, snaplen)
+        # every interface of the file, in order: the skimmer numbers them file-wide
+        self._file_interfaces: list[tuple[int, int, int]] = []
+
+    def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None:
+        """From the next window on, frames of this TCP direction are not handed back."""
+        self._skimmer.ignore_tcp(src, sport, dst, dport)
+
+    def _problem(self, offset: int, frame: int, message: str) -> None:
+        self.problems.append(ReadProblem(self.path, offset, frame, message))
+
+    def __iter__(self) -> Iterator[Frame]:
+        try:
+            yield from self._windows()
+        finally:
+            self._report_media()
+
+    def _windows(self) -> Iterator[Frame]:
+        skimmer = self._skimmer
+        buffer = bytearray(2 * WINDOW)
+        view = memoryview(buffer)
+        carried = 0  # bytes of an unfinished record at the buffer's front
+        base = self.bytes_read  # file offset of buffer[0]
+        eof = False
+        while not eof:
+            if carried + WINDOW > len(buffer):
+                grown = bytearray(carried + WINDOW)
+                grown[:carried] = view[:carried]
+                buffer, view = grown, memoryview(grown)
+            got = self.fh.readinto(view[carried : carried + WINDOW])  # type: ignore[attr-defined]
+            eof = not got
+            filled = carried + (got or 0)
+            window = view[:filled]
+            pos = 0
+            while True:
+                raw, used, status = skimmer.walk(window[pos:])
+                if raw:
+                    yield from self._frames(window, pos, raw)
+                pos += used
+                self.bytes_read = base + pos
+                if status == _STATUS_MORE:
+                    break
+                if status == _STATUS_DAMAGE:
+                    incl = struct.unpack_from(self._endian + "I", window, pos + 8)[0]
+                    self._problem(base + pos, skimmer.number + 1, f"record length {incl} is implausible; stopping")
+                    return
+                step = self._block(window, pos, filled, base)
+                if step is None:
+                    return  # damage, reported
+                consumed, frame = step
+                if not consumed:
+                    break  # the block is not all in the buffer yet
+                if frame is not None:
+                    yield frame
+                pos += consumed
+                self.bytes_read = base + pos
+            if self.progress is not None:
+                self.progress(self.bytes_read, skimmer.number)
+            carried = filled - pos
+            view[:carried] = view[pos:filled]
+            base += pos
+            if eof and carried:
+                self._cut_short(view[:carried], base)
+
+    def _frames(self, window: memoryview, pos: int, raw: bytes) -> Iterator[Frame]:
+        fields = memoryview(raw).cast("Q").tolist()
+        fmt_pcap = self.format == "pcap"
+        linktype, unit = self._linktype, self._divisor
+        interfaces = self._file_interfaces
+        for i in range(0, len(fields), 6):
+            number, offset, caplen, orig, ticks, iface = fields[i : i + 6]
+            if not fmt_pcap:
+                linktype, unit, _ = interfaces[iface]
+            start = pos + offset
+            yield Frame(number, ticks / unit, linktype, bytes(window[start : start + caplen]), orig)
+
+    def _cut_short(self, rest: memoryview, offset: int) -> None:
+        number = self._skimmer.number + 1
+        if self.format == "pcap":
+            if len(rest) < 16:
+                self._problem(offset, number, "record header cut short (file truncated)")
+            else:
+                incl = struct.unpack_from(self._endian + "I", rest, 8)[0]
+                self._problem(offset, number, f"frame cut short: {len(rest) - 16} of {incl} bytes (file truncated)")
+        elif len(rest) < 8:
+            self._problem(offset, number, "block header cut short (file truncated)")
+        else:
+            self._problem(offset, number, "block cut short (file truncated)")
+
+    # -- pcapng blocks the skimmer leaves to Python ---------------------------
+
+    def _block(self, window: memoryview, pos: int, filled: int, base: int) -> tuple[int, Frame | None] | None:
+        """Read one block at `pos`: (bytes consumed, frame or None), 0 bytes to read more; None to stop."""
+        if pos + 12 > filled:
+            return 0, None
+        offset = base + pos
+        head = bytes(window[pos : pos + 12])
+        if head[:4] == _SHB:
+            self._endian = "<" if head[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
+        endian = self._endian
+        blen = struct.unpack_from(endian + "I", head, 4)[0]
+        if blen < 12 or blen % 4 or blen > _MAX_BLOCK:
+            self._problem(offset, self._skimmer.number + 1, f"corrupt block length {blen}; stopping")
+            return None
+        if pos + blen > filled:
+            return 0, None  # at the end of the file, _cut_short reports it
+        btype = struct.unpack_from(endian + "I", head)[0]
+        content = bytes(window[pos + 8 : pos + blen - 4])
+        frame = None
+        if head[:4] == _SHB:
+            self._skimmer.new_section(endian == ">")
+            self._interfaces = []
+        elif btype == 1:  # Interface Description Block
+            if len(content) < 8:
+                self._problem(offset, self._skimmer.number + 1, "interface block cut short")
+            else:
+                linktype, _, snaplen = struct.unpack_from(endian + "HHI", content)
+                self._interfaces.append((linktype, if_tsresol(content[8:], endian), snaplen))
+                self._file_interfaces.append(self._interfaces[-1])
+                self._skimmer.add_interface(linktype)
+        elif btype in (6, 2, 3):
+            number = self._skimmer.number + 1
+            self._skimmer.number = number
+            frame = pcapng_packet(btype, content, endian, self._interfaces, number, offset, self.problems, self.path)
+        return blen, frame
+
+    def _report_media(self) -> None:
+        if self.format == "pcap":
+            units = [self._divisor]
+        else:
+            units = [unit for _, unit, _ in self._file_interfaces]
+        for src, sport, dst, dport, kind, n1, t1, i1, n2, t2, i2, packets, size in self._skimmer.flows():
+            self.sink(src, sport, dst, dport, kind, n1, t1 / units[i1], n2, t2 / units[i2], packets, size)
