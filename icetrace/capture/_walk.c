@@ -73,11 +73,12 @@ static inline uint32_t rd32(const uint8_t *p, int big) {
 
 static inline uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
-static uint64_t hash_key(const uint8_t *key) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (int i = 0; i < KEY_SIZE; i++) {
-        h ^= key[i];
-        h *= 1099511628211ULL;
+static inline uint64_t hash_key(const uint8_t *key) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL, word;
+    for (int i = 0; i < KEY_SIZE; i += 8) {
+        memcpy(&word, key + i, 8);
+        h = (h ^ word) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 29;
     }
     return h;
 }
