@@ -586,26 +586,41 @@ def compose_type(method: int, cls: int) -> int:
 def _walk_attributes(data: bytes, padded: bool, end: int) -> tuple[list[tuple[int, int, int]], str | None]:
     """(type, offset, length) of each attribute, or the problem that stopped the walk."""
     out: list[tuple[int, int, int]] = []
+    append = out.append
     pos = HEADER_SIZE
     while pos < end:
         if pos + 4 > end:
             return out, f"attribute header at offset {pos} is cut short"
-        atype, alen = struct.unpack_from("!HH", data, pos)
+        atype = (data[pos] << 8) | data[pos + 1]
+        alen = (data[pos + 2] << 8) | data[pos + 3]
         if pos + 4 + alen > end:
             name = attribute_name(atype)
             return out, f"attribute/{name}: length {alen} at offset {pos} overruns the message"
-        out.append((atype, pos, alen))
+        append((atype, pos, alen))
         pos += 4 + alen
-        if padded:
-            pos += -alen % 4
+        if padded and alen & 3:
+            pos += 4 - (alen & 3)
     if pos > end:
         # the last attribute's padding runs past the end (lenient: keep it)
         return out, "last attribute's padding runs past the message end"
     return out, None
 
 
+# attribute types that decide the dialect by their mere presence
+_DIALECT_MARKERS = frozenset(
+    (
+        AttributeType.MAGIC_COOKIE,
+        AttributeType.MS_VERSION,
+        AttributeType.IMPLEMENTATION_VERSION,
+        AttributeType.CANDIDATE_IDENTIFIER,
+    )
+)
+
+
 def _detect_dialect(data: bytes, has_cookie: bool, walk: list[tuple[int, int, int]]) -> str:
     types = [t for t, _, _ in walk]
+    if has_cookie and _DIALECT_MARKERS.isdisjoint(types):
+        return "rfc5389"
     if types and types[0] == AttributeType.MAGIC_COOKIE:
         off = walk[0][1]
         if walk[0][2] == 4 and struct.unpack_from("!I", data, off + 4)[0] == MS_MAGIC_COOKIE_VALUE:
@@ -692,6 +707,7 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
     seen_integrity = False
     decoders = _LEGACY_DECODERS if dialect in _LEGACY_DIALECTS else _DECODERS
     last = len(walk) - 1
+    new_tuple = tuple.__new__  # DecodedAttribute(...) without the generated __new__'s Python frame
     decode: Callable[[bytes, bytes], Any]
     for index, (atype, off, alen) in enumerate(walk):
         entry = decoders.get(atype)
@@ -711,7 +727,7 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
         except (ValueError, struct.error) as exc:
             anomalies.append(f"attribute/{name}: {exc}")
             value = raw
-        attributes.append(DecodedAttribute(atype, name, off, alen, raw, value))
+        attributes.append(new_tuple(DecodedAttribute, (atype, name, off, alen, raw, value)))
         if atype == _DATA and nested is None and raw:
             if depth >= MAX_DEPTH:
                 anomalies.append("attribute/DATA: nesting deeper than the limit, not decoded")

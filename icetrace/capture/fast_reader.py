@@ -86,6 +86,12 @@ class FastBody:
 
     def _windows(self) -> Iterator[Frame]:
         skimmer = self._skimmer
+        # read the raw file, not through BufferedReader: its extra copy costs more than the walk
+        source: Any = self.fh
+        raw = getattr(self.fh, "raw", None)
+        if raw is not None and raw.seekable():
+            raw.seek(self.fh.tell())
+            source = raw
         buffer = bytearray(2 * WINDOW)
         view = memoryview(buffer)
         carried = 0  # bytes of an unfinished record at the buffer's front
@@ -96,7 +102,7 @@ class FastBody:
                 grown = bytearray(carried + WINDOW)
                 grown[:carried] = view[:carried]
                 buffer, view = grown, memoryview(grown)
-            got = self.fh.readinto(view[carried : carried + WINDOW])  # type: ignore[attr-defined]
+            got = source.readinto(view[carried : carried + WINDOW])
             eof = not got
             filled = carried + (got or 0)
             window = view[:filled]

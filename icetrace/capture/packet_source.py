@@ -48,6 +48,19 @@ for _b in range(256):
         _MEDIA_KIND[_b] = "zrtp"
 
 
+_ENDPOINTS: dict[tuple[bytes, int], Endpoint] = {}
+
+
+def endpoint_of(packed: bytes, port: int) -> Endpoint:
+    """Endpoint for a packed address and port; the same few recur in every packet, so they are kept."""
+    endpoint = _ENDPOINTS.get((packed, port))
+    if endpoint is None:
+        endpoint = Endpoint(address_text(packed), port)
+        if len(_ENDPOINTS) < 65536:
+            _ENDPOINTS[(packed, port)] = endpoint
+    return endpoint
+
+
 def looks_like_sip(payload: bytes) -> bool:
     return payload[:1].isalpha() and payload.startswith(_SIP_STARTS)
 
@@ -163,8 +176,8 @@ class PacketSource:
                     yield TransportPacket(
                         frame.number,
                         frame.time,
-                        Endpoint(address_text(ip.src), sport),
-                        Endpoint(address_text(ip.dst), dport),
+                        endpoint_of(ip.src, sport),
+                        endpoint_of(ip.dst, dport),
                         "udp",
                         payload,
                     )
@@ -205,8 +218,8 @@ class PacketSource:
                         yield TransportPacket(
                             fno,
                             ftime,
-                            Endpoint(address_text(ip.src), sport),
-                            Endpoint(address_text(ip.dst), dport),
+                            endpoint_of(ip.src, sport),
+                            endpoint_of(ip.dst, dport),
                             "tcp",
                             chunk,
                         )

@@ -38,9 +38,11 @@ _NETMON_MEDIA = {1: LINKTYPE_ETHERNET}
 _READ_CHUNK = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Frame:
-    """One captured frame: Wireshark's frame number, epoch time, link type, bytes."""
+    """One captured frame: Wireshark's frame number, epoch time, link type, bytes.
+
+    Read-only by convention; not frozen, because a frozen __init__ is slow per frame."""
 
     number: int
     time: float

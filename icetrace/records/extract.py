@@ -167,8 +167,13 @@ def frames_possible(state: _Stream) -> bool:
     return True
 
 
+_WRAPPING_METHODS = frozenset(("send", "data", "ms-send", "ms-data"))
+
+
 def _inner_of(packet: TransportPacket, msg: DecodedStun) -> tuple[RelayHop, bytes] | None:
     """A TURN-wrapped message: how it was wrapped, and its bytes."""
+    if msg.method_name not in _WRAPPING_METHODS:
+        return None
     data = msg.value("DATA")
     if not isinstance(data, bytes) or not data:
         return None
@@ -192,91 +197,77 @@ def _endpoint(value: object) -> Endpoint | None:
     return None
 
 
+# attribute name -> (record field, the value type the codec gives for a well-formed value)
+_RECORD_FIELDS: dict[str, tuple[str, type]] = {
+    "USERNAME": ("username", bytes),
+    "REALM": ("realm", str),
+    "NONCE": ("nonce", str),
+    "SOFTWARE": ("software", str),
+    "PRIORITY": ("priority", int),
+    "NOMINATION": ("nomination", int),
+    "CANDIDATE-IDENTIFIER": ("candidate_identifier", str),
+    "IMPLEMENTATION-VERSION": ("implementation_version", int),
+    "MS-VERSION": ("ms_version", int),
+    "LIFETIME": ("lifetime", int),
+    "CHANNEL-NUMBER": ("channel_number", int),
+    "REQUESTED-TRANSPORT": ("requested_transport", int),
+}
+_ROLES = {"ICE-CONTROLLING": "controlling", "ICE-CONTROLLED": "controlled"}
+_INTEGRITY_NAMES = frozenset(("MESSAGE-INTEGRITY", "MESSAGE-INTEGRITY-SHA256"))
+
+
 def build_record(packet: TransportPacket, msg: DecodedStun, relay: RelayHop | None = None) -> StunRecord:
-    """Flatten a decoded message into the record the correlator reads."""
+    """Flatten a decoded message into the record the correlator reads (runs once per message)."""
+    fields: dict[str, object] = {}
     addresses: dict[str, Endpoint] = {}
-    error_code = error_reason = None
-    username = realm = nonce = software = candidate_identifier = None
-    priority = tie_breaker = nomination = implementation_version = ms_version = None
-    lifetime = channel_number = requested_transport = None
-    ice_role = None
-    use_candidate = False
+    integrity = "absent"
     payload_length = 0
+    simple = _RECORD_FIELDS
     for attr in msg.attributes:
         name, value = attr.name, attr.value
         if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
-            addresses.setdefault(name, Endpoint(value[0], value[1]))
-        elif name == "ERROR-CODE" and isinstance(value, tuple):
-            error_code, error_reason = value
-        elif name == "USERNAME" and isinstance(value, bytes):
-            username = value
-        elif name == "REALM" and isinstance(value, str):
-            realm = value
-        elif name == "NONCE" and isinstance(value, str):
-            nonce = value
-        elif name == "SOFTWARE" and isinstance(value, str):
-            software = value
-        elif name == "PRIORITY" and isinstance(value, int):
-            priority = value
+            if name not in addresses:
+                addresses[name] = Endpoint(value[0], value[1])
+            continue
+        spec = simple.get(name)
+        if spec is not None:
+            if isinstance(value, spec[1]):
+                fields[spec[0]] = value
+        elif name == "ERROR-CODE":
+            if isinstance(value, tuple):
+                fields["error_code"], fields["error_reason"] = value
         elif name == "USE-CANDIDATE":
-            use_candidate = True
-        elif name in ("ICE-CONTROLLING", "ICE-CONTROLLED") and isinstance(value, int):
-            ice_role = "controlling" if name == "ICE-CONTROLLING" else "controlled"
-            tie_breaker = value
-        elif name == "NOMINATION" and isinstance(value, int):
-            nomination = value
-        elif name == "CANDIDATE-IDENTIFIER" and isinstance(value, str):
-            candidate_identifier = value
-        elif name == "IMPLEMENTATION-VERSION" and isinstance(value, int):
-            implementation_version = value
-        elif name == "MS-VERSION" and isinstance(value, int):
-            ms_version = value
-        elif name == "LIFETIME" and isinstance(value, int):
-            lifetime = value
-        elif name == "CHANNEL-NUMBER" and isinstance(value, int):
-            channel_number = value
-        elif name == "REQUESTED-TRANSPORT" and isinstance(value, int):
-            requested_transport = value
-        elif name == "DATA" and isinstance(value, bytes):
-            payload_length = len(value)
-    integrity = "unknown-key" if msg.get("MESSAGE-INTEGRITY") or msg.get("MESSAGE-INTEGRITY-SHA256") else "absent"
+            fields["use_candidate"] = True
+        elif name in _ROLES:
+            if isinstance(value, int):
+                fields["ice_role"] = _ROLES[name]
+                fields["tie_breaker"] = value
+        elif name == "DATA":
+            if isinstance(value, bytes):
+                payload_length = len(value)
+        elif name in _INTEGRITY_NAMES:
+            integrity = "unknown-key"
     return StunRecord(
-        frame=packet.frame,
-        time=packet.time,
-        src=packet.src,
-        dst=packet.dst,
-        transport=packet.transport,
-        kind="stun",
-        dialect=msg.dialect,
-        method=msg.method_name,
-        cls=msg.cls,
-        type=msg.type,
-        transaction_id=msg.transaction_id.hex(),
-        attributes=tuple(a.name for a in msg.attributes),
-        addresses=addresses,
-        error_code=error_code,
-        error_reason=error_reason,
-        username=username,
-        realm=realm,
-        nonce=nonce,
-        software=software,
-        priority=priority,
-        use_candidate=use_candidate,
-        ice_role=ice_role,
-        tie_breaker=tie_breaker,
-        nomination=nomination,
-        candidate_identifier=candidate_identifier,
-        implementation_version=implementation_version,
-        ms_version=ms_version,
-        lifetime=lifetime,
-        channel_number=channel_number,
-        requested_transport=requested_transport,
+        packet.frame,
+        packet.time,
+        packet.src,
+        packet.dst,
+        packet.transport,
+        "stun",
+        msg.dialect,
+        msg.method_name,
+        msg.cls,
+        msg.type,
+        msg.transaction_id.hex(),
+        tuple([a.name for a in msg.attributes]),
+        addresses,
         fingerprint=msg.fingerprint,
         integrity=integrity,
         relay=relay,
         payload_length=payload_length,
         anomalies=msg.anomalies,
         raw=msg.raw,
+        **fields,  # type: ignore[arg-type]
     )
 
 

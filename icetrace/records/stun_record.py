@@ -29,9 +29,12 @@ class RelayHop:
     channel: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StunRecord:
     """A decoded message with Wireshark's frame number; never raises on bad bytes.
+
+    Read-only by convention, not frozen: a frozen dataclass's __init__ costs 5x more,
+    and one record is built per message of a gigabyte capture.
 
     For a message found inside a Data/Send indication or ChannelData, `src`/`dst`
     are the addresses of the outer packet and `relay` says how it was wrapped.

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from icetrace.records.endpoint import Endpoint
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TransportPacket:
     """What the packet source hands on: a transport payload and where it came from.
+
+    Read-only by convention (not frozen: built once per interesting frame, and a
+    frozen dataclass's __init__ costs several times more).
 
     `frame` is Wireshark's 1-based frame number (for TCP, the frame holding the
     payload's last byte); `time` is epoch seconds as a float.
