@@ -1,8 +1,10 @@
 """Time icetrace's message extraction against tshark on the same capture, in the same run.
 
-Usage: python benchmarks/run.py [CAPTURE] [--size-mb 1000]
-Without CAPTURE, benchmarks/data/voip-<size>.pcap is generated first. Prints wall
-time, MB/s and peak RSS of each command (children measured with wait4).
+Usage: python benchmarks/run.py [CAPTURE] [--size-mb 1000] [--repeat 5] [--pcapng]
+Without CAPTURE, benchmarks/data/voip-<size>.pcap is generated first (--pcapng: and
+converted with editcap). Prints wall time, MB/s and peak RSS of each command
+(children measured with wait4). With --repeat N the commands run in N interleaved
+rounds, so a noisy machine slows them alike, and the minimum and median are shown.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +25,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("capture", nargs="?")
     parser.add_argument("--size-mb", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--pcapng", action="store_true", help="benchmark the pcapng copy of the generated capture")
     args = parser.parse_args()
     capture = Path(args.capture) if args.capture else HERE / "data" / f"voip-{args.size_mb}.pcap"
     if not capture.exists():
@@ -29,6 +34,11 @@ def main() -> None:
         subprocess.run(
             [sys.executable, str(HERE / "make_capture.py"), str(capture), "--size-mb", str(args.size_mb)], check=True
         )
+    if args.pcapng and not args.capture:
+        pcapng = capture.with_suffix(".pcapng")
+        if not pcapng.exists():
+            subprocess.run(["editcap", "-F", "pcapng", str(capture), str(pcapng)], check=True)
+        capture = pcapng
     size_mb = capture.stat().st_size / 1e6
     icetrace = f"{sys.executable} -m icetrace messages --format csv {capture} | wc -l"
     commands = {"icetrace messages": icetrace}
@@ -43,26 +53,42 @@ def main() -> None:
         f"# {capture.name}: {size_mb:.0f} MB; {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-    results = {}
-    for name, command in commands.items():
-        # each measurement runs in a fresh child so ru_maxrss is that command's own peak
-        code = (
-            "import resource, subprocess, sys, time; t=time.perf_counter(); "
-            "out=subprocess.run(['bash','-c',sys.argv[1]],capture_output=True,text=True).stdout; "
-            "e=time.perf_counter()-t; "
-            "print(e, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, out.strip())"
-        )
-        out = subprocess.run(
-            [sys.executable, "-c", code, command], capture_output=True, text=True, check=True
-        ).stdout.split()
-        elapsed, rss, lines = float(out[0]), float(out[1]), out[2] if len(out) > 2 else "?"
-        results[name] = elapsed
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    peaks: dict[str, float] = {}
+    lines: dict[str, str] = {}
+    for _ in range(args.repeat):
+        for name, command in commands.items():
+            elapsed, rss, out = measure(command)
+            times[name].append(elapsed)
+            peaks[name] = max(peaks.get(name, 0.0), rss)
+            lines[name] = out
+    for name in commands:
+        best, median = min(times[name]), statistics.median(times[name])
+        runs = " ".join(f"{t:.2f}" for t in times[name])
         print(
-            f"{name:28} {elapsed:7.2f} s  {size_mb / elapsed:8.1f} MB/s  peak RSS {rss:7.1f} MB  ({lines} output lines)"
+            f"{name:28} min {best:6.2f} s  median {median:6.2f} s  {size_mb / best:7.1f} MB/s  "
+            f"peak RSS {peaks[name]:6.1f} MB  ({lines[name]} output lines)  runs: {runs}"
         )
-    if "tshark -Y stun -T fields" in results:
-        ratio = results["tshark -Y stun -T fields"] / results["icetrace messages"]
-        print(f"icetrace is {ratio:.1f}x faster than tshark -Y stun")
+    if "tshark -Y stun -T fields" in times:
+        ratio = statistics.median(times["tshark -Y stun -T fields"]) / statistics.median(times["icetrace messages"])
+        print(f"icetrace is {ratio:.1f}x faster than tshark -Y stun (medians)")
+    if "tcpdump BPF | tshark" in times:
+        ratio = statistics.median(times["tcpdump BPF | tshark"]) / statistics.median(times["icetrace messages"])
+        print(f"icetrace takes {1 / ratio:.2f}x the time of tcpdump BPF + tshark (medians)")
+
+
+def measure(command: str) -> tuple[float, float, str]:
+    """Wall time, peak RSS (MB) and output of one command, run in a fresh child."""
+    # a fresh child per measurement, so ru_maxrss is that command's own peak
+    code = (
+        "import resource, subprocess, sys, time; t=time.perf_counter(); "
+        "out=subprocess.run(['bash','-c',sys.argv[1]],capture_output=True,text=True).stdout; "
+        "e=time.perf_counter()-t; "
+        "print(e, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, out.strip())"
+    )
+    out = subprocess.run([sys.executable, "-c", code, command], capture_output=True, text=True, check=True).stdout
+    fields = out.split()
+    return float(fields[0]), float(fields[1]), fields[2] if len(fields) > 2 else "?"
 
 
 if __name__ == "__main__":

@@ -313,6 +313,10 @@ static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
                 break;
             }
             if (pos + blen > n) break;
+            if (rd32(h + blen - 4, s->big) != blen) { /* the trailing length disagrees: damage */
+                status = STATUS_BLOCK;
+                break;
+            }
             uint32_t iface = rd32(h + 8, s->big), caplen = rd32(h + 20, s->big);
             if (iface >= (uint32_t)s->n_iface || iface >= MAX_INTERFACES || 28 + (uint64_t)caplen > blen - 4) {
                 status = STATUS_BLOCK;

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from icetrace.capture.reader import Frame, ReadProblem, if_tsresol, pcapng_packet
+from icetrace.capture.reader import Frame, ReadProblem, find_next_block, if_tsresol, pcapng_packet
 
 Skimmer: Any
 try:
@@ -30,6 +30,15 @@ _PCAP_MAX_RECORD = 262144 * 4
 _MAX_BLOCK = 1 << 26
 _SHB = b"\x0a\x0d\x0d\x0a"
 _STATUS_MORE, _STATUS_BLOCK, _STATUS_DAMAGE = 0, 1, 2
+
+
+class _Resync(Exception):
+    """A damaged pcapng block was skipped: reading resumes at this file offset."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
 
 # (src packed, sport, dst packed, dport, kind, first frame, first time, last frame, last time, packets, bytes)
 MediaSink = Callable[[bytes, int, bytes, int, str, int, float, int, float, int, int], None]
@@ -107,28 +116,34 @@ class FastBody:
             filled = carried + (got or 0)
             window = view[:filled]
             pos = 0
-            while True:
-                raw, used, status = skimmer.walk(window[pos:])
-                if raw:
-                    yield from self._frames(window, pos, raw)
-                pos += used
-                self.bytes_read = base + pos
-                if status == _STATUS_MORE:
-                    break
-                if status == _STATUS_DAMAGE:
-                    incl = struct.unpack_from(self._endian + "I", window, pos + 8)[0]
-                    self._problem(base + pos, skimmer.number + 1, f"record length {incl} is implausible; stopping")
-                    return
-                step = self._block(window, pos, filled, base)
-                if step is None:
-                    return  # damage, reported
-                consumed, frame = step
-                if not consumed:
-                    break  # the block is not all in the buffer yet
-                if frame is not None:
-                    yield frame
-                pos += consumed
-                self.bytes_read = base + pos
+            try:
+                while True:
+                    raw, used, status = skimmer.walk(window[pos:])
+                    if raw:
+                        yield from self._frames(window, pos, raw)
+                    pos += used
+                    self.bytes_read = base + pos
+                    if status == _STATUS_MORE:
+                        break
+                    if status == _STATUS_DAMAGE:
+                        incl = struct.unpack_from(self._endian + "I", window, pos + 8)[0]
+                        number = skimmer.number + 1
+                        self._problem(base + pos, number, f"record length {incl} is implausible; stopping")
+                        return
+                    step = self._block(window, pos, filled, base, source)
+                    if step is None:
+                        return  # damage, reported
+                    consumed, frame = step
+                    if not consumed:
+                        break  # the block is not all in the buffer yet
+                    if frame is not None:
+                        yield frame
+                    pos += consumed
+                    self.bytes_read = base + pos
+            except _Resync as resync:
+                source.seek(resync.offset)
+                base, carried, eof = resync.offset, 0, False
+                continue
             if self.progress is not None:
                 self.progress(self.bytes_read, skimmer.number)
             carried = filled - pos
@@ -164,8 +179,12 @@ class FastBody:
 
     # -- pcapng blocks the skimmer leaves to Python ---------------------------
 
-    def _block(self, window: memoryview, pos: int, filled: int, base: int) -> tuple[int, Frame | None] | None:
-        """Read one block at `pos`: (bytes consumed, frame or None), 0 bytes to read more; None to stop."""
+    def _block(
+        self, window: memoryview, pos: int, filled: int, base: int, source: Any
+    ) -> tuple[int, Frame | None] | None:
+        """Read one block at `pos`: (bytes consumed, frame or None), 0 bytes to read more; None to stop.
+
+        Raises _Resync after a damaged block when an intact one follows."""
         if pos + 12 > filled:
             return 0, None
         offset = base + pos
@@ -175,10 +194,13 @@ class FastBody:
         endian = self._endian
         blen = struct.unpack_from(endian + "I", head, 4)[0]
         if blen < 12 or blen % 4 or blen > _MAX_BLOCK:
-            self._problem(offset, self._skimmer.number + 1, f"corrupt block length {blen}; stopping")
+            self._resync(source, offset, f"corrupt block length {blen}")
             return None
         if pos + blen > filled:
             return 0, None  # at the end of the file, _cut_short reports it
+        if struct.unpack_from(endian + "I", window, pos + blen - 4)[0] != blen:
+            self._resync(source, offset, f"block length {blen} disagrees with its trailer")
+            return None
         btype = struct.unpack_from(endian + "I", head)[0]
         content = bytes(window[pos + 8 : pos + blen - 4])
         frame = None
@@ -198,6 +220,16 @@ class FastBody:
             self._skimmer.number = number
             frame = pcapng_packet(btype, content, endian, self._interfaces, number, offset, self.problems, self.path)
         return blen, frame
+
+    def _resync(self, source: Any, offset: int, what: str) -> None:
+        """Warn about a damaged block; raise _Resync if an intact block follows (else reading stops)."""
+        frame = self._skimmer.number + 1
+        resume = find_next_block(source, offset, self._endian)
+        if resume is None:
+            self._problem(offset, frame, f"{what}; no intact block follows, stopping")
+            return
+        self._problem(offset, frame, f"{what}; skipped {resume - offset} bytes to the next intact block")
+        raise _Resync(resume)
 
     def _report_media(self) -> None:
         if self.format == "pcap":

@@ -205,12 +205,21 @@ class CaptureReader:
             else:
                 blen = struct.unpack(endian + "I", bh[4:8])[0]
                 if blen < 12 or blen % 4 or blen > 1 << 26:
-                    self._problem(offset, number + 1, f"corrupt block length {blen}; stopping")
-                    break
+                    resume = self._resync(fh, offset, number + 1, endian, f"corrupt block length {blen}")
+                    if resume is None:
+                        break
+                    offset = resume
+                    continue
                 body = read(blen - 8)
             if len(body) < blen - 8:
                 self._problem(offset, number + 1, "block cut short (file truncated)")
                 break
+            if struct.unpack(endian + "I", body[-4:])[0] != blen:
+                resume = self._resync(fh, offset, number + 1, endian, f"block length {blen} disagrees with its trailer")
+                if resume is None:
+                    break
+                offset = resume
+                continue
             btype = struct.unpack(endian + "I", btype_raw)[0]
             content = body[:-4]
             if btype == 1:  # Interface Description Block
@@ -223,6 +232,16 @@ class CaptureReader:
                     yield frame
             offset += blen
             self.bytes_read = offset
+
+    def _resync(self, fh: BinaryIO, offset: int, frame: int, endian: str, what: str) -> int | None:
+        """After a damaged pcapng block: warn, and seek to the next intact block (None: none follows)."""
+        resume = find_next_block(fh, offset, endian)
+        if resume is None:
+            self._problem(offset, frame, f"{what}; no intact block follows, stopping")
+            return None
+        self._problem(offset, frame, f"{what}; skipped {resume - offset} bytes to the next intact block")
+        fh.seek(resume)
+        return resume
 
     # -- Network Monitor 2.x --------------------------------------------------
 
@@ -277,6 +296,40 @@ class CaptureReader:
                             when = (filetime - 116444736000000000) / 1e7
             self.bytes_read = frame_offset + 16 + incl
             yield Frame(index, when, linktype, data, orig)
+
+
+# pcapng block types a resynchronisation may land on
+_BLOCK_TYPES = frozenset((0x0A0D0D0A, 1, 2, 3, 4, 5, 6, 9, 10, 0x00000BAD, 0x40000BAD))
+_MAX_BLOCK = 1 << 26
+
+
+def find_next_block(fh: BinaryIO, damaged_at: int, endian: str) -> int | None:
+    """Offset of the next pcapng block whose type is known and whose leading and trailing
+    lengths agree (pcapng repeats the length at the end of each block so readers can
+    resynchronise), or None. Leaves the file position undefined."""
+    header = struct.Struct(endian + "II")
+    trailer = struct.Struct(endian + "I")
+    pos = damaged_at + 4
+    while True:
+        fh.seek(pos)
+        chunk = fh.read(1 << 20)
+        if len(chunk) < 12:
+            return None
+        for i in range(0, len(chunk) - 7, 4):
+            btype, blen = header.unpack_from(chunk, i)
+            if btype not in _BLOCK_TYPES or blen < 12 or blen % 4 or blen > _MAX_BLOCK:
+                continue
+            if i + blen <= len(chunk):
+                tail = chunk[i + blen - 4 : i + blen]
+            else:
+                fh.seek(pos + i + blen - 4)
+                tail = fh.read(4)
+            if len(tail) == 4 and trailer.unpack(tail)[0] == blen:
+                return pos + i
+        step = (len(chunk) - 8) & ~3
+        if step <= 0:
+            return None
+        pos += step
 
 
 def if_tsresol(options: bytes, endian: str) -> int:

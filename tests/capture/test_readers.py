@@ -117,9 +117,43 @@ def test_corrupt_pcapng_block_length(tmp_path):
     path.write_bytes(bytes(data))
     problems = []
     frames = list(read_frames(path, problems))
-    assert 0 < len(frames) < len(good)
-    assert "corrupt block length 7" in str(problems[0])
+    # pcapng repeats each block's length after it: reading resumes at the next intact block
+    assert len(frames) == len(good) - 1
+    assert [f.data for f in frames] == [f.data for f in good[:4] + good[5:]]
+    assert len(problems) == 1
+    assert "corrupt block length 7; skipped" in str(problems[0])
     assert f"offset {pos}" in str(problems[0])
+
+
+def test_pcapng_block_whose_trailer_disagrees_is_skipped(tmp_path):
+    src = SHARED / "public" / "ntop_nDPI" / "stun_zoom.pcapng"
+    data = bytearray(src.read_bytes())
+    good = list(read_frames(src))
+    pos = 0
+    for _ in range(8):  # the 9th block: a packet, its length field plausible but wrong (+8)
+        pos += struct.unpack_from("<I", data, pos + 4)[0]
+    length = struct.unpack_from("<I", data, pos + 4)[0]
+    data[pos + 4 : pos + 8] = struct.pack("<I", length + 8)
+    path = tmp_path / "bad.pcapng"
+    path.write_bytes(bytes(data))
+    problems = []
+    frames = list(read_frames(path, problems))
+    assert len(frames) == len(good) - 1
+    assert len(problems) == 1 and f"offset {pos}" in str(problems[0])
+    assert f"block length {length + 8} disagrees with its trailer; skipped" in str(problems[0])
+
+
+def test_pcapng_damage_with_nothing_intact_after_it(tmp_path):
+    src = SHARED / "public" / "ntop_nDPI" / "stun_zoom.pcapng"
+    data = bytearray(src.read_bytes())
+    last = len(data) - struct.unpack_from("<I", data, len(data) - 4)[0]
+    data[last + 4 : last + 8] = struct.pack("<I", 7)
+    path = tmp_path / "bad.pcapng"
+    path.write_bytes(bytes(data))
+    problems = []
+    frames = list(read_frames(path, problems))
+    assert len(frames) == len(list(read_frames(src))) - 1
+    assert "no intact block follows, stopping" in str(problems[0])
 
 
 def test_not_a_capture(tmp_path):
