@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 from icetrace.capture.reader import (
     LINKTYPE_ETHERNET,
+    LINKTYPE_IEEE802_11,
+    LINKTYPE_IEEE802_11_RADIOTAP,
     LINKTYPE_IPV4,
     LINKTYPE_IPV6,
     LINKTYPE_LINUX_SLL,
     LINKTYPE_LINUX_SLL2,
     LINKTYPE_LOOP,
+    LINKTYPE_NETMON_802_11,
     LINKTYPE_NULL,
     LINKTYPE_RAW,
     LINKTYPE_RAW_ALT12,
@@ -68,7 +71,43 @@ def ip_offset(linktype: int, data: bytes) -> int:
             return -1
         family = struct.unpack_from("<I" if linktype == LINKTYPE_NULL and data[0] else ">I", data)[0]
         return 4 if family in (2, 24, 28, 30) else -1
+    if linktype == LINKTYPE_IEEE802_11:
+        return _dot11_ip_offset(data, 0)
+    if linktype in (LINKTYPE_IEEE802_11_RADIOTAP, LINKTYPE_NETMON_802_11):
+        # radiotap: version, pad, length (LE) at 2; NetMon: version, length (LE) at 1
+        at = 2 if linktype == LINKTYPE_IEEE802_11_RADIOTAP else 1
+        if len(data) < at + 2:
+            return -1
+        return _dot11_ip_offset(data, data[at] | data[at + 1] << 8)
     return -1
+
+
+_SNAP = b"\xaa\xaa\x03"
+
+
+def _dot11_ip_offset(data: bytes, start: int) -> int:
+    """IP offset inside an 802.11 data frame (LLC/SNAP encapsulated), or -1.
+
+    Management/control frames, frames without a body and protected (encrypted) frames carry
+    no IP that can be read."""
+    if len(data) < start + 24:
+        return -1
+    control, flags = data[start], data[start + 1]
+    subtype = control >> 4
+    if (control >> 2) & 3 != 2 or subtype & 0x4 or flags & 0x40:
+        return -1
+    header = 24
+    if flags & 0x03 == 0x03:  # to and from the distribution system: a fourth address
+        header += 6
+    if subtype & 0x8:  # QoS data: QoS control, and an HT control field when the order bit is set
+        header += 2
+        if flags & 0x80:
+            header += 4
+    llc = start + header
+    if len(data) < llc + 8 or data[llc : llc + 3] != _SNAP:
+        return -1
+    ethertype = (data[llc + 6] << 8) | data[llc + 7]
+    return llc + 8 if ethertype in (0x0800, 0x86DD) else -1
 
 
 class IpDecoder:

@@ -30,10 +30,32 @@ LINKTYPE_LINUX_SLL = 113
 LINKTYPE_IPV4 = 228
 LINKTYPE_IPV6 = 229
 LINKTYPE_LINUX_SLL2 = 276
+LINKTYPE_IEEE802_11 = 105
+LINKTYPE_IEEE802_11_RADIOTAP = 127
 LINKTYPE_NETMON_UNSUPPORTED = -1  # a Network Monitor media type we cannot decode
+LINKTYPE_NETMON_802_11 = -2  # Network Monitor's own 802.11 radio header (no pcap link type exists)
 
-# Network Monitor media types ([MS-CAP]/Wireshark netmon.c) -> LINKTYPE
-_NETMON_MEDIA = {1: LINKTYPE_ETHERNET}
+# Network Monitor media types -> LINKTYPE (as Wireshark's wiretap/netmon.c reads them: 0 is
+# Ethernet in NetMon 3.4 VPN captures, 6 is 802.11 with NetMon's radio header, 7-9 carry raw
+# IP, and 0xE000 plus a pcap link type wraps that link type). Other types (0xFFE0 and up are
+# events, process and network information) are frames without packets.
+_NETMON_MEDIA = {
+    0: LINKTYPE_ETHERNET,
+    1: LINKTYPE_ETHERNET,
+    6: LINKTYPE_NETMON_802_11,
+    7: LINKTYPE_RAW,
+    8: LINKTYPE_RAW,
+    9: LINKTYPE_RAW,
+}
+_NETMON_PCAP_BASE = 0xE000
+
+
+def netmon_linktype(media: int) -> int:
+    """The link type of a Network Monitor media type."""
+    if media & 0xF000 == _NETMON_PCAP_BASE:
+        return media & 0x0FFF
+    return _NETMON_MEDIA.get(media, LINKTYPE_NETMON_UNSUPPORTED)
+
 
 _READ_CHUNK = 1 << 20
 
@@ -259,7 +281,7 @@ class CaptureReader:
         except (ValueError, OverflowError):
             start_us = 0
             self._problem(8, 0, "capture start time is invalid; times are relative")
-        default_link = _NETMON_MEDIA.get(network, LINKTYPE_NETMON_UNSUPPORTED)
+        default_link = netmon_linktype(network)
         trailer = 0
         if major == 2 and minor >= 1:
             trailer = 2
@@ -289,7 +311,7 @@ class CaptureReader:
                 tr = fh.read(trailer)
                 if len(tr) == trailer:
                     media = struct.unpack_from("<H", tr)[0]
-                    linktype = _NETMON_MEDIA.get(media, LINKTYPE_NETMON_UNSUPPORTED)
+                    linktype = netmon_linktype(media)
                     if trailer >= 15:
                         filetime = struct.unpack_from("<Q", tr, 6)[0]
                         if filetime:
