@@ -11,11 +11,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from dissectors.checks import (
+    FINGERPRINT_XOR,
     compute_fingerprint,
     compute_integrity,
     verify_fingerprint,
@@ -692,13 +694,7 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
         anomalies.append(f"header: length {length} is not a multiple of 4")
 
     legacy_types = dialect in ("ms-turn", "rfc3489", "ms-ice") or (not has_cookie and dialect == "ms-ice2")
-    if legacy_types and msg_type in LEGACY_TYPES:
-        method_name, cls_name = LEGACY_TYPES[msg_type]
-        method, _ = _split_type(msg_type)
-    else:
-        method, cls = _split_type(msg_type)
-        cls_name = CLASS_NAMES[cls]
-        method_name = METHOD_NAMES.get(method, f"0x{method:03x}")
+    method, method_name, cls_name = _type_names(msg_type, legacy_types)
     tid = data[8:20] if has_cookie else data[4:20]
 
     header = data[:HEADER_SIZE]
@@ -734,24 +730,50 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
             elif looks_like_stun_header(raw):
                 nested = decode_stun(raw, depth=depth + 1)
 
-    fingerprint = verify_fingerprint(data[:end]) if walk else "absent"
+    raw_message = data if end == len(data) else data[:end]
+    last_type, last_offset, last_length = walk[-1] if walk else (0, 0, 0)
+    if (
+        last_type == _FINGERPRINT
+        and last_length == 4
+        and last_offset + 8 == end
+        and (zlib.crc32(data[:last_offset]) ^ FINGERPRINT_XOR) == int.from_bytes(data[end - 4 : end], "big")
+    ):
+        fingerprint = "ok"  # the common case, checked without searching for the attribute
+    else:
+        fingerprint = verify_fingerprint(raw_message) if walk else "absent"
     if fingerprint == "bad":
         anomalies.append("attribute/FINGERPRINT: CRC does not match the message")
     return DecodedStun(
-        dialect=dialect,
-        type=msg_type,
-        method=method,
-        method_name=method_name,
-        cls=cls_name,
-        transaction_id=tid,
-        length=length,
-        attributes=tuple(attributes),
-        anomalies=tuple(anomalies),
-        fingerprint=fingerprint,
-        nested=nested,
-        raw=data[:end],
-        padded=padded,
+        dialect,
+        msg_type,
+        method,
+        method_name,
+        cls_name,
+        tid,
+        length,
+        tuple(attributes),
+        tuple(anomalies),
+        fingerprint,
+        nested,
+        raw_message,
+        padded,
     )
+
+
+_TYPE_NAMES: dict[tuple[int, bool], tuple[int, str, str]] = {}
+
+
+def _type_names(msg_type: int, legacy_types: bool) -> tuple[int, str, str]:
+    """(method, method name, class name) of a message type, remembered: few types recur."""
+    names = _TYPE_NAMES.get((msg_type, legacy_types))
+    if names is None:
+        method, cls = _split_type(msg_type)
+        if legacy_types and msg_type in LEGACY_TYPES:
+            names = (method, *LEGACY_TYPES[msg_type])
+        else:
+            names = (method, METHOD_NAMES.get(method, f"0x{method:03x}"), CLASS_NAMES[cls])
+        _TYPE_NAMES[(msg_type, legacy_types)] = names  # at most 2 x 65536 entries
+    return names
 
 
 def decode_channel_data(data: bytes, *, stream: bool = False) -> DecodedChannelData | None:

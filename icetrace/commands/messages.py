@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from icetrace.capture.packet_source import PacketSource
+from icetrace.commands import message_pipeline
 from icetrace.commands.progress import Progress
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.stun_record import StunRecord
@@ -43,6 +45,13 @@ def register(subparsers: Any) -> None:
         choices=("native", "tshark"),
         default="native",
         help="tshark: let tshark read the file (any format Wireshark reads)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="2 (default): read in one process, decode and format in a second one; 1: one process",
     )
     parser.set_defaults(run=run)
 
@@ -104,6 +113,7 @@ def csv_cells(record: StunRecord) -> tuple[Any, ...]:
 
 
 def iter_records(paths: list[str], err: TextIO, engine: str = "native") -> Iterator[StunRecord]:
+    """Every record of the captures, in capture order; warnings go to `err` at the end."""
     if engine == "tshark":
         from icetrace.capture.tshark_engine import converted
 
@@ -111,71 +121,90 @@ def iter_records(paths: list[str], err: TextIO, engine: str = "native") -> Itera
             with converted(path) as copy:
                 yield from iter_records([str(copy)], err)
         return
-    progress = Progress(err) if err.isatty() else None
-    source = PacketSource(paths, progress=progress.update if progress else None)
+    reading = _Reading(paths, err)
     extractor = RecordExtractor()
-    for packet in source:
+    for packet in reading.source:
         yield from extractor.feed(packet)
-    if progress:
-        progress.close()
-    for problem in source.problems:
-        err.write(f"icetrace: warning: {problem}\n")
+    reading.finish()
 
 
-class _Batched:
-    """Collects lines and writes them in blocks: with PYTHONUNBUFFERED set, or a pipe
-    as stdout, one write per row would be one system call per row."""
+class _Reading:
+    """The captures' packet source, with the progress line on a terminal and the warnings at the end."""
 
-    def __init__(self, out: TextIO, lines: int = 1024) -> None:
-        self.out = out
-        self.lines = lines
-        self.pending: list[str] = []
+    def __init__(self, paths: list[str], err: TextIO) -> None:
+        self.err = err
+        self.progress = Progress(err) if err.isatty() else None
+        self.source = PacketSource(paths, progress=self.progress.update if self.progress else None)
 
-    def write(self, text: str) -> None:
-        self.pending.append(text)
-        if len(self.pending) >= self.lines:
-            self.flush()
+    def finish(self) -> None:
+        if self.progress:
+            self.progress.close()
+        for problem in self.source.problems:
+            self.err.write(f"icetrace: warning: {problem}\n")
 
-    def flush(self) -> None:
-        if self.pending:
-            self.out.write("".join(self.pending))
-            self.pending.clear()
+
+class Formatter:
+    """Turns records into the text of one output format, a batch at a time."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self._buffer = io.StringIO()
+        self._csv = csv.writer(self._buffer, lineterminator="\n")
+
+    def header(self) -> str:
+        if self.fmt == "csv":
+            return ",".join(COLUMNS) + "\n"
+        if self.fmt == "table":
+            return f"{'frame':>7} {'time':>17} {'src':>22} {'dst':>22} {'tr':3} {'message':34} {'details'}\n"
+        return ""
+
+    def format(self, records: Iterable[StunRecord]) -> str:
+        if self.fmt == "jsonl":
+            return "".join([json.dumps(record_row(record)) + "\n" for record in records])
+        if self.fmt == "csv":
+            self._buffer.seek(0)
+            self._buffer.truncate()
+            self._csv.writerows(map(csv_cells, records))  # csv writes None as an empty cell
+            return self._buffer.getvalue()
+        return "".join(map(_table_line, records))
+
+
+def _table_line(record: StunRecord) -> str:
+    row = record_row(record)
+    what = row["kind"] if row["kind"] == "channeldata" else f"{row['method']} {row['class']}"
+    details = []
+    if row["error_code"] is not None:
+        details.append(f"error={row['error_code']}")
+    details += [f"{k}={v}" for k, v in row["addresses"].items()]
+    if row["relay"]:
+        details.append(f"via {row['relay']['via']} peer={row['relay']['peer']}")
+    if row["kind"] == "channeldata":
+        details.append(f"channel=0x{row['type']:04x}")
+    if row["fingerprint"] in ("bad", "ok-legacy"):
+        details.append(f"fingerprint={row['fingerprint']}")
+    return (
+        f"{row['frame']:>7} {row['time']:>17.6f} {row['src']:>22} {row['dst']:>22} "
+        f"{row['transport']:3} {what:34} {' '.join(details)}\n"
+    )
+
+
+_BATCH = 1024  # records per write: one system call per row is slow on a pipe or unbuffered stdout
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    batched = _Batched(out)
-    try:
-        _write_rows(args, batched, err)
-    finally:
-        batched.flush()
+    formatter = Formatter(args.format)
+    out.write(formatter.header())
+    if args.engine == "native" and args.jobs != 1 and message_pipeline.available():
+        reading = _Reading(args.capture, err)
+        for text in message_pipeline.texts(reading.source, formatter):
+            out.write(text)
+        reading.finish()
+        return 0
+    batch: list[StunRecord] = []
+    for record in iter_records(args.capture, err, args.engine):
+        batch.append(record)
+        if len(batch) >= _BATCH:
+            out.write(formatter.format(batch))
+            batch.clear()
+    out.write(formatter.format(batch))
     return 0
-
-
-def _write_rows(args: argparse.Namespace, out: Any, err: TextIO) -> None:
-    records = iter_records(args.capture, err, args.engine)
-    if args.format == "jsonl":
-        for record in records:
-            out.write(json.dumps(record_row(record)) + "\n")
-    elif args.format == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for record in records:
-            writer.writerow(csv_cells(record))  # csv writes None as an empty cell
-    else:
-        out.write(f"{'frame':>7} {'time':>17} {'src':>22} {'dst':>22} {'tr':3} {'message':34} {'details'}\n")
-        for row in map(record_row, records):
-            what = row["kind"] if row["kind"] == "channeldata" else f"{row['method']} {row['class']}"
-            details = []
-            if row["error_code"] is not None:
-                details.append(f"error={row['error_code']}")
-            details += [f"{k}={v}" for k, v in row["addresses"].items()]
-            if row["relay"]:
-                details.append(f"via {row['relay']['via']} peer={row['relay']['peer']}")
-            if row["kind"] == "channeldata":
-                details.append(f"channel=0x{row['type']:04x}")
-            if row["fingerprint"] in ("bad", "ok-legacy"):
-                details.append(f"fingerprint={row['fingerprint']}")
-            out.write(
-                f"{row['frame']:>7} {row['time']:>17.6f} {row['src']:>22} {row['dst']:>22} "
-                f"{row['transport']:3} {what:34} {' '.join(details)}\n"
-            )

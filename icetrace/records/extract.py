@@ -102,9 +102,14 @@ class RecordExtractor:
     # -- messages -------------------------------------------------------------
 
     def _stun(
-        self, packet: TransportPacket, payload: bytes, relay: RelayHop | None = None, depth: int = 0
+        self,
+        packet: TransportPacket,
+        payload: bytes,
+        relay: RelayHop | None = None,
+        depth: int = 0,
+        decoded: DecodedStun | None = None,
     ) -> Iterator[StunRecord]:
-        msg = decode_stun(payload, depth=depth)
+        msg = decoded if decoded is not None else decode_stun(payload, depth=depth)
         record = build_record(packet, msg, relay)
         yield record
         if relay is not None:
@@ -114,7 +119,9 @@ class RecordExtractor:
         if inner is not None and depth < 2:
             hop, data = inner
             if looks_like_stun_header(data):
-                yield from self._stun(packet, data, hop, depth + 1)
+                # the codec already decoded the DATA attribute's message
+                nested = msg.nested if msg.nested is not None and msg.nested.raw == data else None
+                yield from self._stun(packet, data, hop, depth + 1, nested)
 
     def _learn_channel(self, packet: TransportPacket, msg: DecodedStun) -> None:
         if msg.method_name == "channel-bind" and msg.cls == "request":
