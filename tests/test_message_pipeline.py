@@ -9,7 +9,9 @@ import pytest
 
 from icetrace.cli import main
 from icetrace.commands import message_pipeline
-from icetrace.commands.messages import Formatter
+from icetrace.commands.messages import Formatter, csv_line, record_row
+from icetrace.records.extract import iter_stun_records
+from icetrace.records.stun_record import RelayHop
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared" / "captures"
@@ -58,3 +60,33 @@ def test_a_failure_in_the_decoding_process_is_raised_here(monkeypatch):
     monkeypatch.setattr(Formatter, "format", broken)
     with pytest.raises(RuntimeError, match="decoding process failed(.|\\n)*formatter broke"):
         messages("--jobs", "2", str(CAPTURES[0]))
+
+
+def reference_csv_line(record) -> str:
+    """The documented row (record_row) written by csv.writer."""
+    import csv
+
+    row = record_row(record)
+    relay = row["relay"]
+    row["relay"] = f"{relay['via']} peer={relay['peer']}" if relay else ""
+    row["addresses"] = " ".join(f"{k}={v}" for k, v in row["addresses"].items())
+    row["attributes"] = ",".join(row["attributes"])
+    row["anomalies"] = ",".join(row["anomalies"])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(row.values())
+    return buffer.getvalue()
+
+
+def test_csv_lines_are_what_csv_writer_writes():
+    paths = sorted((ROOT / "captures").rglob("*.pcap")) + sorted((SHARED / "public").rglob("*.pcap*"))
+    count = 0
+    for path in paths:
+        for record in iter_stun_records(path):
+            assert csv_line(record) == reference_csv_line(record), (path, record.frame)
+            count += 1
+    assert count > 3000
+    # fields that need quoting: a delimiter and a quote in an anomaly, several attributes
+    record = next(iter_stun_records(CAPTURES[0]))
+    record.anomalies = ('attribute/X: "odd", really', "trailer: 3 bytes")
+    record.relay = RelayHop("data-indication", record.src, record.dst, None)
+    assert csv_line(record) == reference_csv_line(record)

@@ -1,6 +1,6 @@
 """pcap and pcapng bodies read through the C skimmer (`_walk.c`): media is only counted.
 
-The file is read into one buffer, 8 MB at a time, in place. The skimmer walks the
+The file is read into one buffer, 1 MB at a time, in place. The skimmer walks the
 records of each window, counts RTP/RTCP/DTLS/ZRTP datagrams per 5-tuple and kind,
 skips TCP directions the packet source gave up on, and returns the offsets of every
 other frame; only those become `Frame` objects. pcapng blocks other than plain
@@ -97,10 +97,10 @@ class FastBody:
         skimmer = self._skimmer
         # read the raw file, not through BufferedReader: its extra copy costs more than the walk
         source: Any = self.fh
-        raw = getattr(self.fh, "raw", None)
-        if raw is not None and raw.seekable():
-            raw.seek(self.fh.tell())
-            source = raw
+        unbuffered = getattr(self.fh, "raw", None)
+        if unbuffered is not None and unbuffered.seekable():
+            unbuffered.seek(self.fh.tell())
+            source = unbuffered
         buffer = bytearray(2 * WINDOW)
         view = memoryview(buffer)
         carried = 0  # bytes of an unfinished record at the buffer's front
