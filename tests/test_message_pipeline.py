@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,13 @@ def test_damaged_capture_warns_once_in_both_modes(tmp_path):
 
 @needs_fork
 def test_a_failure_in_the_decoding_process_is_raised_here(monkeypatch):
+    parent = os.getpid()
+    original = Formatter.format
+
     def broken(self, records):
-        raise ValueError("formatter broke")
+        if os.getpid() != parent:
+            raise ValueError("formatter broke")
+        return original(self, records)
 
     monkeypatch.setattr(Formatter, "format", broken)
     with pytest.raises(RuntimeError, match="decoding process failed(.|\\n)*formatter broke"):
