@@ -174,6 +174,8 @@ class FastBody:
                 self._problem(offset, number, f"frame cut short: {len(rest) - 16} of {incl} bytes (file truncated)")
         elif len(rest) < 8:
             self._problem(offset, number, "block header cut short (file truncated)")
+        elif rest[:4] == _SHB and len(rest) < 12:
+            self._problem(offset, number, "section header cut short")
         else:
             self._problem(offset, number, "block cut short (file truncated)")
 

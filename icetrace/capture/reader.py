@@ -215,24 +215,21 @@ class CaptureReader:
                 self._problem(offset, number + 1, "block header cut short (file truncated)")
                 break
             btype_raw = bh[:4]
+            bom = b""
             if btype_raw == b"\x0a\x0d\x0d\x0a":
                 bom = read(4)
                 if len(bom) < 4:
                     self._problem(offset, number + 1, "section header cut short")
                     break
                 endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
-                blen = struct.unpack(endian + "I", bh[4:8])[0]
-                body = bom + read(max(0, blen - 12))
-                interfaces = []
-            else:
-                blen = struct.unpack(endian + "I", bh[4:8])[0]
-                if blen < 12 or blen % 4 or blen > 1 << 26:
-                    resume = self._resync(fh, offset, number + 1, endian, f"corrupt block length {blen}")
-                    if resume is None:
-                        break
-                    offset = resume
-                    continue
-                body = read(blen - 8)
+            blen = struct.unpack(endian + "I", bh[4:8])[0]
+            if blen < 12 or blen % 4 or blen > 1 << 26:
+                resume = self._resync(fh, offset, number + 1, endian, f"corrupt block length {blen}")
+                if resume is None:
+                    break
+                offset = resume
+                continue
+            body = bom + read(blen - 8 - len(bom))
             if len(body) < blen - 8:
                 self._problem(offset, number + 1, "block cut short (file truncated)")
                 break
@@ -244,9 +241,14 @@ class CaptureReader:
                 continue
             btype = struct.unpack(endian + "I", btype_raw)[0]
             content = body[:-4]
-            if btype == 1:  # Interface Description Block
-                linktype, _, snaplen = struct.unpack_from(endian + "HHI", content)
-                interfaces.append((linktype, if_tsresol(content[8:], endian), snaplen))
+            if bom:
+                interfaces = []
+            elif btype == 1:  # Interface Description Block
+                if len(content) < 8:
+                    self._problem(offset, number + 1, "interface block cut short")
+                else:
+                    linktype, _, snaplen = struct.unpack_from(endian + "HHI", content)
+                    interfaces.append((linktype, if_tsresol(content[8:], endian), snaplen))
             elif btype in (6, 2, 3):
                 number += 1
                 frame = pcapng_packet(btype, content, endian, interfaces, number, offset, self.problems, str(self.path))
@@ -361,7 +363,7 @@ def if_tsresol(options: bytes, endian: str) -> int:
         code, length = struct.unpack_from(endian + "HH", options, pos)
         if code == 0:
             break
-        if code == 9 and length >= 1:
+        if code == 9 and length >= 1 and pos + 4 < len(options):
             value = options[pos + 4]
             if value & 0x80:
                 return int(2 ** (value & 0x7F))

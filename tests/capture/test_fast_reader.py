@@ -14,6 +14,8 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scapy.layers.inet import ICMP, IP, TCP, UDP, fragment
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrHopByHop
 from scapy.layers.l2 import ARP, CookedLinux, Dot1Q, Ether, Loopback
@@ -246,3 +248,40 @@ def test_damage_on_the_fast_path_matches_the_plain_path(tmp_path, monkeypatch, f
     plain(monkeypatch)
     for name in cuts:
         assert run(tmp_path / f"{name}.{fmt}") == results[name], name
+
+
+def record_offsets(data: bytes, fmt: str) -> list[int]:
+    """Where each pcap record or pcapng block starts (past the magic)."""
+    offsets, pos, endian = [], 24 if fmt == "pcap" else 0, "<"
+    while pos + 16 <= len(data):
+        offsets.append(pos)
+        if fmt == "pcap":
+            pos += 16 + struct.unpack_from("<I", data, pos + 8)[0]
+            continue
+        if data[pos : pos + 4] == b"\x0a\x0d\x0d\x0a":
+            endian = "<" if data[pos + 8 : pos + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+        pos += struct.unpack_from(endian + "I", data, pos + 4)[0]
+    return [o for o in offsets if o >= 4]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_damaged_files_read_alike_on_both_paths(tmp_path, monkeypatch, data):
+    """Random damage (bytes overwritten, the file cut) to a pcap or pcapng: the skimmer and the
+    plain reader agree on every packet, every media count and every warning, and neither raises."""
+    fmt = data.draw(st.sampled_from(["pcap", "pcapng"]))
+    good = bytearray(pcap_bytes(*frames_for("vlan")) if fmt == "pcap" else pcapng_bytes())
+    heads = record_offsets(bytes(good), fmt)
+    for _ in range(data.draw(st.integers(1, 4))):
+        if data.draw(st.booleans()):  # somewhere in a record header or block header
+            at = data.draw(st.sampled_from(heads)) + data.draw(st.sampled_from([0, 4, 8, 12, 20]))
+        else:  # anywhere but the magic: a file that still says what it is
+            at = data.draw(st.integers(4, len(good) - 4))
+        good[at : at + 4] = data.draw(st.binary(min_size=4, max_size=4))
+    cut = data.draw(st.integers(len(good) // 2, len(good)))
+    path = tmp_path / f"damaged.{fmt}"
+    path.write_bytes(bytes(good[:cut]))
+    fast = run(path)
+    with monkeypatch.context() as m:
+        m.setattr(packet_source, "CaptureReader", lambda p, media_sink=None, progress=None: CaptureReader(p))
+        assert run(path) == fast
