@@ -271,6 +271,8 @@ def correlate(
     for s in signaled:
         _infer_types(s.stream, allocations, mappings, server_ips)
     sessions = [_Session(s.stream, s) for s in signaled]
+    signaled_by_ufrag = _index_by_ufrag(sessions)
+    matching: dict[tuple[str, str, str], list[_Session]] = {}  # signaled sessions a USERNAME fits
     by_ufrags: dict[frozenset[str], _Session] = {}
     relayed_addresses = {a.relayed for a in allocations if a.relayed is not None}
     mapped_addresses = {m.mapped for m in mappings}
@@ -285,7 +287,14 @@ def correlate(
             checks.append((t, None, None, "?"))
             continue
         form, recv_key, send_key = parsed
-        session = _find_session(sessions, form, recv_key, send_key, t)
+        if form == "ms-icev6":
+            # ICEv6 names candidates, not agents, and candidates are learnt as checks go: search
+            session = _find_session(_matching(sessions, form, recv_key, send_key), t)
+        else:
+            key3 = (form, recv_key, send_key)
+            if key3 not in matching:
+                matching[key3] = _matching(signaled_by_ufrag.get(recv_key, []), form, recv_key, send_key)
+            session = _find_session(matching[key3], t)
         if session is None:
             key = frozenset((recv_key, send_key))
             session = by_ufrags.get(key)
@@ -332,15 +341,29 @@ def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[M
                 c.type = "host"
 
 
-def _find_session(sessions: list[_Session], form: str, recv_key: str, send_key: str, t: Transaction) -> _Session | None:
-    matches = [
-        s
-        for s in sessions
-        if s.signaled
-        and s.agent_by_key(recv_key, form)
-        and s.agent_by_key(send_key, form)
-        and s.agent_by_key(recv_key, form) is not s.agent_by_key(send_key, form)
-    ]
+def _index_by_ufrag(sessions: list[_Session]) -> dict[str, list[_Session]]:
+    """Signaled sessions by each agent's ufrag, in session order: a busy capture holds thousands
+    of calls, and searching them all for every check made correlation quadratic."""
+    index: dict[str, list[_Session]] = {}
+    for session in sessions:
+        for ufrag in {a.ufrag for a in session.agents() if a.ufrag}:
+            index.setdefault(ufrag, []).append(session)
+    return index
+
+
+def _matching(sessions: list[_Session], form: str, recv_key: str, send_key: str) -> list[_Session]:
+    """The signaled sessions with two different agents named by a check's USERNAME."""
+    out = []
+    for s in sessions:
+        if not s.signaled:
+            continue
+        receiver, sender = s.agent_by_key(recv_key, form), s.agent_by_key(send_key, form)
+        if receiver and sender and receiver is not sender:
+            out.append(s)
+    return out
+
+
+def _find_session(matches: list[_Session], t: Transaction) -> _Session | None:
     if len(matches) > 1:
         # shared ufrags across media lines: the one whose candidates hold these addresses
         for s in matches:
