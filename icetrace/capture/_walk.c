@@ -1,4 +1,4 @@
-/* The per-frame loop of capture reading, for pcap and pcapng bodies.
+/* The per-frame loop of capture reading, for pcap, pcapng and Network Monitor 2.x bodies.
  *
  * A gigabyte capture is a million frames, nearly all RTP. Deciding per frame in
  * Python costs seconds; here one C loop walks the records, follows the link and IP
@@ -20,6 +20,7 @@
 
 #define FORMAT_PCAP 0
 #define FORMAT_PCAPNG 1
+#define FORMAT_NETMON 2
 
 #define STATUS_MORE 0    /* the next record is not complete in the buffer */
 #define STATUS_BLOCK 1   /* pcapng: a block Python must read (not a plain EPB) */
@@ -27,7 +28,9 @@
 
 #define MAX_INTERFACES 4096
 #define PCAP_MAX_RECORD (262144 * 4)  /* same limit as the Python reader */
-#define KEPT_FIELDS 6  /* number, data offset, captured length, original length, ticks, interface */
+/* number, data offset, captured length, original length, ticks, interface (Network Monitor: the
+ * time base, 0 = microseconds since the capture started, 1 = UTC FILETIME), link type */
+#define KEPT_FIELDS 7
 
 enum { KIND_RTP, KIND_RTCP, KIND_DTLS, KIND_ZRTP };
 enum { FRAME_KEEP, FRAME_COUNTED, FRAME_SKIPPED };
@@ -56,6 +59,8 @@ typedef struct {
     int32_t *iface_link;
     Py_ssize_t n_iface;
     uint32_t iface_base; /* interfaces of earlier sections: reported ids are file-wide */
+    int netmon_trailer;  /* bytes after each Network Monitor frame: 0, 2, 6 or 15 */
+    int32_t *media_link; /* Network Monitor media type -> link type, 65536 entries */
     uint64_t number;
     uint64_t counted;
     uint64_t skipped;
@@ -245,7 +250,7 @@ static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, ui
 }
 
 static int kept_push(uint64_t **out, size_t *count, size_t *cap, uint64_t number, uint64_t offset, uint64_t caplen,
-                     uint64_t orig, uint64_t ticks, uint64_t iface) {
+                     uint64_t orig, uint64_t ticks, uint64_t iface, int linktype) {
     if (*count + KEPT_FIELDS > *cap) {
         size_t grown_cap = *cap ? *cap * 2 : 6 * 1024;
         uint64_t *grown = realloc(*out, grown_cap * sizeof(uint64_t));
@@ -260,6 +265,7 @@ static int kept_push(uint64_t **out, size_t *count, size_t *cap, uint64_t number
     o[3] = orig;
     o[4] = ticks;
     o[5] = iface;
+    o[6] = (uint64_t)(int64_t)linktype;
     *count += KEPT_FIELDS;
     return 0;
 }
@@ -293,7 +299,8 @@ static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
             int what = classify(s, h + 16, incl, s->pcap_linktype, number, ticks, 0, &error);
             if (error) break;
             if (what == FRAME_KEEP) {
-                if (kept_push(&out, &count, &cap, number, pos + 16, incl, rd32(h + 12, s->big), ticks, 0) < 0) {
+                if (kept_push(&out, &count, &cap, number, pos + 16, incl, rd32(h + 12, s->big), ticks, 0,
+                              s->pcap_linktype) < 0) {
                     error = 1;
                     break;
                 }
@@ -328,8 +335,8 @@ static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
             int what = classify(s, h + 28, caplen, s->iface_link[iface], number, ticks, file_iface, &error);
             if (error) break;
             if (what == FRAME_KEEP) {
-                if (kept_push(&out, &count, &cap, number, pos + 28, caplen, rd32(h + 24, s->big), ticks, file_iface) <
-                    0) {
+                if (kept_push(&out, &count, &cap, number, pos + 28, caplen, rd32(h + 24, s->big), ticks, file_iface,
+                              s->iface_link[iface]) < 0) {
                     error = 1;
                     break;
                 }
@@ -352,6 +359,101 @@ static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
                                      (Py_ssize_t)pos, status);
     free(out);
     return result;
+}
+
+static inline uint64_t rd64le(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+/* walk_netmon(buffer, base, frame_table, start) -> (kept, next index, status)
+ * Network Monitor frames sit where the frame table (uint32 LE offsets) says. Frames
+ * from `start` are taken while they lie whole in `buffer`, which holds the file from
+ * offset `base`; the first that does not stops the walk (Python moves the window). */
+static PyObject *Skimmer_walk_netmon(Skimmer *s, PyObject *args) {
+    Py_buffer view, table;
+    unsigned long long base;
+    Py_ssize_t start;
+    if (s->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "walk() is already running on this skimmer");
+        return NULL;
+    }
+    if (s->format != FORMAT_NETMON || !s->media_link) {
+        PyErr_SetString(PyExc_ValueError, "not a Network Monitor skimmer, or no media table");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "y*Ky*n", &view, &base, &table, &start)) return NULL;
+    s->busy = 1;
+    const uint8_t *p = (const uint8_t *)view.buf;
+    const uint8_t *t = (const uint8_t *)table.buf;
+    size_t n = (size_t)view.len, frames = (size_t)table.len / 4, i = start < 0 ? 0 : (size_t)start;
+    size_t count = 0, cap = 0, trailer = (size_t)s->netmon_trailer;
+    uint64_t *out = NULL;
+    int error = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (; i < frames; i++) {
+        uint64_t off = rd32(t + 4 * i, 0);
+        if (off < base || off - base + 16 > n) break;
+        size_t rel = (size_t)(off - base);
+        const uint8_t *h = p + rel;
+        uint32_t orig = rd32(h + 8, 0), incl = rd32(h + 12, 0);
+        if (rel + 16 + (uint64_t)incl + trailer > n) break;
+        int linktype = s->pcap_linktype;
+        uint64_t ticks = rd64le(h), timebase = 0;
+        if (trailer >= 2) linktype = s->media_link[h[16 + incl] | h[17 + incl] << 8];
+        if (trailer >= 15) {
+            uint64_t filetime = rd64le(h + 16 + incl + 6);
+            if (filetime) {
+                ticks = filetime;
+                timebase = 1;
+            }
+        }
+        uint64_t number = i + 1;
+        int what = classify(s, h + 16, incl, linktype, number, ticks, (uint32_t)timebase, &error);
+        if (error) break;
+        if (what == FRAME_KEEP) {
+            if (kept_push(&out, &count, &cap, number, rel + 16, incl, orig, ticks, timebase, linktype) < 0) {
+                error = 1;
+                break;
+            }
+        } else if (what == FRAME_COUNTED) {
+            s->counted++;
+        } else {
+            s->skipped++;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    s->busy = 0;
+    PyBuffer_Release(&view);
+    PyBuffer_Release(&table);
+    if (error) {
+        free(out);
+        return PyErr_NoMemory();
+    }
+    s->number = i;
+    PyObject *result =
+        Py_BuildValue("y#ni", (const char *)out, (Py_ssize_t)(count * sizeof(uint64_t)), (Py_ssize_t)i, STATUS_MORE);
+    free(out);
+    return result;
+}
+
+static PyObject *Skimmer_set_media_table(Skimmer *s, PyObject *args) {
+    Py_buffer table;
+    if (!PyArg_ParseTuple(args, "y*", &table)) return NULL;
+    if (table.len != 65536 * (Py_ssize_t)sizeof(int32_t)) {
+        PyBuffer_Release(&table);
+        PyErr_SetString(PyExc_ValueError, "the media table holds 65536 native int32 link types");
+        return NULL;
+    }
+    if (!s->media_link) s->media_link = PyMem_Malloc(65536 * sizeof(int32_t));
+    if (!s->media_link) {
+        PyBuffer_Release(&table);
+        return PyErr_NoMemory();
+    }
+    memcpy(s->media_link, table.buf, 65536 * sizeof(int32_t));
+    PyBuffer_Release(&table);
+    Py_RETURN_NONE;
 }
 
 #define REFUSE_WHILE_BUSY(s)                                                              \
@@ -453,19 +555,27 @@ static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
 }
 
 static int Skimmer_init(Skimmer *s, PyObject *args, PyObject *kwds) {
-    static char *keywords[] = {"format", "big_endian", "linktype", "divisor", NULL};
+    static char *keywords[] = {"format", "big_endian", "linktype", "divisor", "trailer", NULL};
     const char *format;
-    int big = 0, linktype = -1;
+    int big = 0, linktype = -1, trailer = 0;
     unsigned long long divisor = 1000000;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "sp|iK", keywords, &format, &big, &linktype, &divisor)) return -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "sp|iKi", keywords, &format, &big, &linktype, &divisor, &trailer))
+        return -1;
     if (strcmp(format, "pcap") == 0)
         s->format = FORMAT_PCAP;
     else if (strcmp(format, "pcapng") == 0)
         s->format = FORMAT_PCAPNG;
+    else if (strcmp(format, "netmon") == 0)
+        s->format = FORMAT_NETMON;
     else {
-        PyErr_SetString(PyExc_ValueError, "format must be 'pcap' or 'pcapng'");
+        PyErr_SetString(PyExc_ValueError, "format must be 'pcap', 'pcapng' or 'netmon'");
         return -1;
     }
+    if (trailer < 0 || trailer > 64) {
+        PyErr_SetString(PyExc_ValueError, "implausible trailer size");
+        return -1;
+    }
+    s->netmon_trailer = trailer;
     s->big = big;
     s->pcap_linktype = linktype;
     s->pcap_divisor = divisor;
@@ -483,6 +593,7 @@ static void Skimmer_dealloc(Skimmer *s) {
     free(s->flows);
     free(s->ignored);
     PyMem_Free(s->iface_link);
+    PyMem_Free(s->media_link);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -513,6 +624,10 @@ static PyGetSetDef Skimmer_getset[] = {
 
 static PyMethodDef Skimmer_methods[] = {
     {"walk", (PyCFunction)Skimmer_walk, METH_VARARGS, "walk(buffer) -> (kept, consumed, status)"},
+    {"walk_netmon", (PyCFunction)Skimmer_walk_netmon, METH_VARARGS,
+     "walk_netmon(buffer, base, frame_table, start) -> (kept, next index, status)"},
+    {"set_media_table", (PyCFunction)Skimmer_set_media_table, METH_VARARGS,
+     "Network Monitor: link type of each media type (65536 native int32)"},
     {"add_interface", (PyCFunction)Skimmer_add_interface, METH_VARARGS, "pcapng: the next interface's link type"},
     {"new_section", (PyCFunction)Skimmer_new_section, METH_VARARGS, "pcapng: a new section (byte order)"},
     {"ignore_tcp", (PyCFunction)Skimmer_ignore_tcp, METH_VARARGS, "skip a TCP direction from now on"},

@@ -11,11 +11,22 @@ reader in `reader.py`.
 
 from __future__ import annotations
 
+import array
+import functools
 import struct
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from icetrace.capture.reader import Frame, ReadProblem, find_next_block, if_tsresol, pcapng_packet
+from icetrace.capture.reader import (
+    Frame,
+    NetmonLayout,
+    ReadProblem,
+    find_next_block,
+    if_tsresol,
+    netmon_frame,
+    netmon_linktype,
+    pcapng_packet,
+)
 
 Skimmer: Any
 try:
@@ -30,6 +41,13 @@ _PCAP_MAX_RECORD = 262144 * 4
 _MAX_BLOCK = 1 << 26
 _SHB = b"\x0a\x0d\x0d\x0a"
 _STATUS_MORE, _STATUS_BLOCK, _STATUS_DAMAGE = 0, 1, 2
+_KEPT_FIELDS = 7  # per frame handed back: number, offset, length, original length, ticks, interface, link type
+
+
+@functools.cache
+def _media_table() -> bytes:
+    """Every Network Monitor media type's link type, for the skimmer (one mapping: reader.py's)."""
+    return array.array("i", [netmon_linktype(media) for media in range(65536)]).tobytes()
 
 
 class _Resync(Exception):
@@ -63,6 +81,7 @@ class FastBody:
         linktype: int = -1,
         divisor: int = 1_000_000,
         start_offset: int = 0,
+        netmon: NetmonLayout | None = None,
     ) -> None:
         self.path = path
         self.fh = fh
@@ -71,7 +90,12 @@ class FastBody:
         self.progress = progress
         self.problems: list[ReadProblem] = []
         self.bytes_read = start_offset
-        self._skimmer: Any = Skimmer(fmt, big_endian, linktype, divisor)
+        self._netmon = netmon
+        if netmon is not None:
+            self._skimmer: Any = Skimmer(fmt, False, netmon.default_link, 1, netmon.trailer)
+            self._skimmer.set_media_table(_media_table())
+        else:
+            self._skimmer = Skimmer(fmt, big_endian, linktype, divisor)
         self._linktype = linktype
         self._divisor = divisor
         # pcapng state: byte order and interfaces of the current section
@@ -89,18 +113,53 @@ class FastBody:
 
     def __iter__(self) -> Iterator[Frame]:
         try:
-            yield from self._windows()
+            yield from self._windows() if self._netmon is None else self._netmon_windows(self._netmon)
         finally:
             self._report_media()
 
-    def _windows(self) -> Iterator[Frame]:
-        skimmer = self._skimmer
-        # read the raw file, not through BufferedReader: its extra copy costs more than the walk
-        source: Any = self.fh
+    def _unbuffered(self) -> Any:
+        """The raw file under the BufferedReader (its extra copy costs more than the walk), if any."""
         unbuffered = getattr(self.fh, "raw", None)
         if unbuffered is not None and unbuffered.seekable():
             unbuffered.seek(self.fh.tell())
-            source = unbuffered
+            return unbuffered
+        return self.fh
+
+    def _netmon_windows(self, layout: NetmonLayout) -> Iterator[Frame]:
+        """Network Monitor: the window follows the frame table, which says where each frame is."""
+        skimmer = self._skimmer
+        source = self._unbuffered()
+        view = memoryview(bytearray(2 * WINDOW))
+        base, filled, index = -1, 0, 0
+        while index < layout.frames:
+            offset = layout.offset(index)
+            if base < 0 or offset < base or offset + 16 > base + filled:
+                source.seek(offset)
+                base, filled = offset, source.readinto(view) or 0
+            window = view[:filled]
+            raw, after, _ = skimmer.walk_netmon(window, base, layout.table, index)
+            if raw:
+                yield from self._frames(window, 0, raw)
+            if after > index:
+                index = after
+                self.bytes_read = base + filled
+                if self.progress is not None:
+                    self.progress(self.bytes_read, index)
+                continue
+            if base != offset:
+                base = -1  # the frame starts in this window but ends past it: move the window
+                continue
+            # a frame larger than the window, or cut short by the end of the file
+            frame = netmon_frame(source, layout, index, self.problems, self.path)
+            if frame is None:
+                return
+            yield frame
+            index += 1
+            skimmer.number = index
+
+    def _windows(self) -> Iterator[Frame]:
+        skimmer = self._skimmer
+        source = self._unbuffered()
         buffer = bytearray(2 * WINDOW)
         view = memoryview(buffer)
         carried = 0  # bytes of an unfinished record at the buffer's front
@@ -154,15 +213,23 @@ class FastBody:
 
     def _frames(self, window: memoryview, pos: int, raw: bytes) -> Iterator[Frame]:
         fields = memoryview(raw).cast("Q").tolist()
-        fmt_pcap = self.format == "pcap"
-        linktype, unit = self._linktype, self._divisor
+        fmt = self.format
+        unit = self._divisor
         interfaces = self._file_interfaces
-        for i in range(0, len(fields), 6):
-            number, offset, caplen, orig, ticks, iface = fields[i : i + 6]
-            if not fmt_pcap:
-                linktype, unit, _ = interfaces[iface]
+        netmon = self._netmon
+        for i in range(0, len(fields), _KEPT_FIELDS):
+            number, offset, caplen, orig, ticks, iface, linktype = fields[i : i + _KEPT_FIELDS]
             start = pos + offset
-            yield Frame(number, ticks / unit, linktype, bytes(window[start : start + caplen]), orig)
+            data = bytes(window[start : start + caplen])
+            if fmt == "pcap":
+                yield Frame(number, ticks / unit, linktype, data, orig)
+            elif fmt == "pcapng":
+                yield Frame(number, ticks / interfaces[iface][1], linktype, data, orig)
+            else:
+                assert netmon is not None
+                if linktype >= 1 << 63:  # a negative link type (no pcap equivalent), stored unsigned
+                    linktype -= 1 << 64
+                yield Frame(number, netmon.time(ticks, iface == 1), linktype, data, orig)
 
     def _cut_short(self, rest: memoryview, offset: int) -> None:
         number = self._skimmer.number + 1
@@ -234,6 +301,12 @@ class FastBody:
         raise _Resync(resume)
 
     def _report_media(self) -> None:
+        netmon = self._netmon
+        if netmon is not None:
+            for src, sport, dst, dport, kind, n1, t1, b1, n2, t2, b2, packets, size in self._skimmer.flows():
+                first, last = netmon.time(t1, b1 == 1), netmon.time(t2, b2 == 1)
+                self.sink(src, sport, dst, dport, kind, n1, first, n2, last, packets, size)
+            return
         if self.format == "pcap":
             units = [self._divisor]
         else:

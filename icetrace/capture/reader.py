@@ -270,8 +270,20 @@ class CaptureReader:
     # -- Network Monitor 2.x --------------------------------------------------
 
     def _netmon(self, fh: BinaryIO) -> Iterator[Frame]:
-        # The frame table sits at the end of the file, so this format needs seeking;
-        # frames are still read one at a time.
+        # The frame table sits at the end of the file, so this format needs seeking.
+        layout = self._netmon_layout(fh)
+        fast = self._fast_body(fh, "netmon", netmon=layout)
+        if fast is not None:
+            yield from fast
+            return
+        for index in range(layout.frames):
+            frame = netmon_frame(fh, layout, index, self.problems, str(self.path))
+            if frame is None:
+                break
+            self.bytes_read = layout.offset(index) + 16 + len(frame.data)
+            yield frame
+
+    def _netmon_layout(self, fh: BinaryIO) -> NetmonLayout:
         header = fh.read(128)
         if len(header) < 40:
             raise InputError(f"{self.path}: Network Monitor header is cut short")
@@ -283,7 +295,6 @@ class CaptureReader:
         except (ValueError, OverflowError):
             start_us = 0
             self._problem(8, 0, "capture start time is invalid; times are relative")
-        default_link = netmon_linktype(network)
         trailer = 0
         if major == 2 and minor >= 1:
             trailer = 2
@@ -295,31 +306,62 @@ class CaptureReader:
         table = fh.read(table_length)
         if len(table) < table_length:
             self._problem(table_offset, 1, "frame table cut short (file truncated)")
-        offsets = struct.unpack_from(f"<{len(table) // 4}I", table)
-        for index, frame_offset in enumerate(offsets, start=1):
-            fh.seek(frame_offset)
-            rh = fh.read(16)
-            if len(rh) < 16:
-                self._problem(frame_offset, index, "frame header cut short (file truncated)")
-                break
-            delta_us, orig, incl = struct.unpack("<QII", rh)
-            data = fh.read(incl)
-            if len(data) < incl:
-                self._problem(frame_offset, index, f"frame cut short: {len(data)} of {incl} bytes")
-                break
-            linktype = default_link
-            when = (start_us + delta_us) / 1_000_000
-            if trailer:
-                tr = fh.read(trailer)
-                if len(tr) == trailer:
-                    media = struct.unpack_from("<H", tr)[0]
-                    linktype = netmon_linktype(media)
-                    if trailer >= 15:
-                        filetime = struct.unpack_from("<Q", tr, 6)[0]
-                        if filetime:
-                            when = (filetime - 116444736000000000) / 1e7
-            self.bytes_read = frame_offset + 16 + incl
-            yield Frame(index, when, linktype, data, orig)
+        return NetmonLayout(start_us, netmon_linktype(network), trailer, table[: len(table) // 4 * 4])
+
+
+_FILETIME_UNIX_EPOCH = 116444736000000000  # 100 ns intervals from 1601-01-01 to 1970-01-01
+
+
+@dataclass(frozen=True)
+class NetmonLayout:
+    """What a Network Monitor 2.x header says about its frames."""
+
+    start_us: int  # capture start, microseconds since the Unix epoch
+    default_link: int
+    trailer: int  # bytes after each frame's data: 0 (2.0), 2 (2.1), 6 (2.2), 15 (2.3)
+    table: bytes  # the frame table: one little-endian uint32 file offset per frame
+
+    @property
+    def frames(self) -> int:
+        return len(self.table) // 4
+
+    def offset(self, index: int) -> int:
+        return int.from_bytes(self.table[4 * index : 4 * index + 4], "little")
+
+    def time(self, ticks: int, utc_filetime: bool) -> float:
+        """Epoch seconds of a frame: its UTC FILETIME (2.3) or its offset from the start."""
+        if utc_filetime:
+            return (ticks - _FILETIME_UNIX_EPOCH) / 1e7
+        return (self.start_us + ticks) / 1_000_000
+
+
+def netmon_frame(
+    fh: BinaryIO, layout: NetmonLayout, index: int, problems: list[ReadProblem], path: str
+) -> Frame | None:
+    """Frame `index` (0-based) read by seeking; None, with the damage recorded, when it is cut short."""
+    frame_offset = layout.offset(index)
+    fh.seek(frame_offset)
+    rh = fh.read(16)
+    if len(rh) < 16:
+        problems.append(ReadProblem(path, frame_offset, index + 1, "frame header cut short (file truncated)"))
+        return None
+    delta_us, orig, incl = struct.unpack("<QII", rh)
+    data = fh.read(incl)
+    if len(data) < incl:
+        problems.append(ReadProblem(path, frame_offset, index + 1, f"frame cut short: {len(data)} of {incl} bytes"))
+        return None
+    linktype = layout.default_link
+    when = layout.time(delta_us, False)
+    trailer = layout.trailer
+    if trailer:
+        tr = fh.read(trailer)
+        if len(tr) == trailer:
+            linktype = netmon_linktype(struct.unpack_from("<H", tr)[0])
+            if trailer >= 15:
+                filetime = struct.unpack_from("<Q", tr, 6)[0]
+                if filetime:
+                    when = layout.time(filetime, True)
+    return Frame(index + 1, when, linktype, data, orig)
 
 
 # pcapng block types a resynchronisation may land on

@@ -154,6 +154,34 @@ def pcapng_bytes() -> bytes:
     return b"".join(parts)
 
 
+def netmon_bytes(frames: list[bytes], minor: int, *, shuffled: bool = False, table_first: bool = False) -> bytes:
+    """A Network Monitor 2.x file as Network Monitor writes it: frames (with gaps between some),
+    per-frame media type and UTC time in the trailer (2.1+/2.3), the frame table at the end."""
+    trailer_size = {0: 0, 1: 2, 2: 6, 3: 15}[minor]
+    start = 128 + 4 * len(frames) if table_first else 128
+    body, table = b"", []
+    for i, frame in enumerate(frames):
+        if i % 7 == 3:
+            body += b"\xee" * 5  # a hole between frames, as some NetMon files have
+        table.append(start + len(body))
+        trailer = b""
+        if trailer_size:
+            trailer = struct.pack("<HI", 1, 0)[:trailer_size]
+        if trailer_size == 15:
+            filetime = 116444736000000000 + (1700000000 + i) * 10_000_000 if i % 2 else 0  # 0: use the delta
+            trailer = struct.pack("<HIQB", 1, 0, filetime, 0)
+        body += struct.pack("<QII", 1000 * i, len(frame), len(frame)) + frame + trailer
+    if shuffled:  # the table's order is the frames' numbering, whatever the file order
+        table = table[1::2] + table[0::2]
+    header = b"GMBU" + bytes([minor, 2]) + struct.pack("<H", 1) + struct.pack("<8H", 2026, 11, 0, 22, 12, 0, 0, 0)
+    packed_table = struct.pack(f"<{len(table)}I", *table)
+    if table_first:
+        header += struct.pack("<II", 128, 4 * len(table))
+        return header.ljust(128, b"\0") + packed_table + body
+    header += struct.pack("<II", 128 + len(body), 4 * len(table))
+    return header.ljust(128, b"\0") + body + packed_table
+
+
 def plain(monkeypatch):
     """The plain Python path: no skimmer, no numpy pass, every frame decoded in Python."""
     monkeypatch.setattr(
@@ -169,6 +197,8 @@ def run(path: Path):
 
 CASES = {
     **{f"pcap-{link}": (lambda link=link: pcap_bytes(*frames_for(link))) for link in LINKS},
+    **{f"netmon-2.{minor}": (lambda minor=minor: netmon_bytes(frames_for("vlan")[0], minor)) for minor in range(4)},
+    "netmon-shuffled": lambda: netmon_bytes(frames_for("ethernet")[0], 3, shuffled=True),
     "pcap-big-endian-nanoseconds": lambda: pcap_bytes(*frames_for("vlan"), big=True, nanos=True),
     "pcapng": pcapng_bytes,
 }
@@ -182,13 +212,25 @@ def test_skimmer_equals_the_python_path(tmp_path, monkeypatch, case):
     packets, flows, problems = fast
     assert not problems
     assert {f.kind for f in flows if f.packets >= 5} >= {"rtp", "rtcp", "dtls", "zrtp"}
-    assert any(p.payload == SIP for p in packets)  # reassembled from fragments
-    assert [p.transport for p in packets].count("tcp") == 2  # the STUN-over-TCP segments only
+    if case != "netmon-shuffled":  # (there the frames come in another order: equality below is the test)
+        assert any(p.payload == SIP for p in packets)  # reassembled from fragments
+        assert [p.transport for p in packets].count("tcp") == 2  # the STUN-over-TCP segments only
     with monkeypatch.context() as m:
         m.setattr(fast_reader, "Skimmer", None)
         assert run(path) == fast  # numpy pass (Ethernet pcap) or plain path
     plain(monkeypatch)
     assert run(path) == fast
+
+
+@pytest.mark.parametrize("case", ["pcap-vlan", "pcapng", "netmon-2.3", "netmon-shuffled"])
+def test_windows_smaller_than_frames_change_nothing(tmp_path, monkeypatch, case):
+    """Frames straddling windows or larger than one: the buffer grows (pcap, pcapng) or the
+    frame is read on its own (Network Monitor)."""
+    path = tmp_path / "t.cap"
+    path.write_bytes(CASES[case]())
+    expected = run(path)
+    monkeypatch.setattr(fast_reader, "WINDOW", 300)
+    assert run(path) == expected
 
 
 def test_skimmer_hands_back_only_what_python_needs(tmp_path):
@@ -215,6 +257,25 @@ def test_given_up_tcp_flows_are_skipped_in_c(tmp_path, monkeypatch):
     source = PacketSource([path])
     assert list(source) == []
     assert 0 < source.frames_read < 100  # the rest never reached Python
+
+
+def test_damaged_netmon_reads_alike_on_both_paths(tmp_path, monkeypatch):
+    good = netmon_bytes(frames_for("ethernet")[0], 3)
+    first = netmon_bytes(frames_for("ethernet")[0], 3, table_first=True)  # the last frame ends the file
+    last = struct.unpack_from("<I", first, 128 + 4 * (len(frames_for("ethernet")[0]) - 1))[0]
+    cuts = {
+        "table-cut": good[:-6],  # the frame table loses its last entries
+        "frame-cut": first[: last + 30],  # the last frame's bytes are missing
+        "header-cut": first[: last + 7],  # and here its header too
+    }
+    for name, data in cuts.items():
+        (tmp_path / f"{name}.cap").write_bytes(data)
+    results = {name: run(tmp_path / f"{name}.cap") for name in cuts}
+    for name, result in results.items():
+        assert len(result[2]) == 1, (name, result[2])
+    plain(monkeypatch)
+    for name in cuts:
+        assert run(tmp_path / f"{name}.cap") == results[name], name
 
 
 @pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
@@ -252,6 +313,10 @@ def test_damage_on_the_fast_path_matches_the_plain_path(tmp_path, monkeypatch, f
 
 def record_offsets(data: bytes, fmt: str) -> list[int]:
     """Where each pcap record or pcapng block starts (past the magic)."""
+    if fmt == "cap":  # the frame table's entries, and the frames they point to
+        table_at, table_length = struct.unpack_from("<II", data, 24)
+        frames = list(struct.unpack_from(f"<{table_length // 4}I", data, table_at))
+        return frames + list(range(table_at, table_at + table_length, 4)) + [24]
     offsets, pos, endian = [], 24 if fmt == "pcap" else 0, "<"
     while pos + 16 <= len(data):
         offsets.append(pos)
@@ -269,8 +334,11 @@ def record_offsets(data: bytes, fmt: str) -> list[int]:
 def test_damaged_files_read_alike_on_both_paths(tmp_path, monkeypatch, data):
     """Random damage (bytes overwritten, the file cut) to a pcap or pcapng: the skimmer and the
     plain reader agree on every packet, every media count and every warning, and neither raises."""
-    fmt = data.draw(st.sampled_from(["pcap", "pcapng"]))
-    good = bytearray(pcap_bytes(*frames_for("vlan")) if fmt == "pcap" else pcapng_bytes())
+    fmt = data.draw(st.sampled_from(["pcap", "pcapng", "cap"]))
+    if fmt == "cap":
+        good = bytearray(netmon_bytes(frames_for("vlan")[0], data.draw(st.integers(0, 3))))
+    else:
+        good = bytearray(pcap_bytes(*frames_for("vlan")) if fmt == "pcap" else pcapng_bytes())
     heads = record_offsets(bytes(good), fmt)
     for _ in range(data.draw(st.integers(1, 4))):
         if data.draw(st.booleans()):  # somewhere in a record header or block header
