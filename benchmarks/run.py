@@ -1,7 +1,7 @@
 """Time icetrace's message extraction against tshark on the same capture, in the same run.
 
-Usage: python benchmarks/run.py [CAPTURE] [--size-mb 1000] [--repeat 5] [--pcapng]
-Without CAPTURE, benchmarks/data/voip-<size>.pcap is generated first (--pcapng: and
+Usage: python benchmarks/run.py [CAPTURE] [--size-mb 1000] [--repeat 5] [--format pcapng|netmon2]
+Without CAPTURE, benchmarks/data/voip-<size>.pcap is generated first (--format: and
 converted with editcap). Prints wall time, MB/s and peak RSS of each command
 (children measured with wait4). With --repeat N the commands run in N interleaved
 rounds, so a noisy machine slows them alike, and the minimum and median are shown.
@@ -26,7 +26,9 @@ def main() -> None:
     parser.add_argument("capture", nargs="?")
     parser.add_argument("--size-mb", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--pcapng", action="store_true", help="benchmark the pcapng copy of the generated capture")
+    parser.add_argument(
+        "--format", choices=("pcap", "pcapng", "netmon2"), default="pcap", help="benchmark this copy of the capture"
+    )
     args = parser.parse_args()
     capture = Path(args.capture) if args.capture else HERE / "data" / f"voip-{args.size_mb}.pcap"
     if not capture.exists():
@@ -34,11 +36,11 @@ def main() -> None:
         subprocess.run(
             [sys.executable, str(HERE / "make_capture.py"), str(capture), "--size-mb", str(args.size_mb)], check=True
         )
-    if args.pcapng and not args.capture:
-        pcapng = capture.with_suffix(".pcapng")
-        if not pcapng.exists():
-            subprocess.run(["editcap", "-F", "pcapng", str(capture), str(pcapng)], check=True)
-        capture = pcapng
+    if args.format != "pcap" and not args.capture:
+        copy = capture.with_suffix({"pcapng": ".pcapng", "netmon2": ".cap"}[args.format])
+        if not copy.exists():
+            subprocess.run(["editcap", "-F", args.format, str(capture), str(copy)], check=True)
+        capture = copy
     size_mb = capture.stat().st_size / 1e6
     icetrace = f"{sys.executable} -m icetrace messages --format csv {capture} | wc -l"
     commands = {"icetrace messages": icetrace}
