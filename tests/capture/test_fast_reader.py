@@ -353,3 +353,19 @@ def test_damaged_files_read_alike_on_both_paths(tmp_path, monkeypatch, data):
     with monkeypatch.context() as m:
         m.setattr(packet_source, "CaptureReader", lambda p, media_sink=None, progress=None: CaptureReader(p))
         assert run(path) == fast
+
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "captures"
+REAL = sorted(
+    p
+    for root in (SHARED, Path(__file__).resolve().parents[2] / "captures")
+    for p in root.rglob("*")
+    if p.suffix in (".pcap", ".pcapng", ".cap") and p.is_file()
+)
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_skimmer_equals_the_python_path_on_real_captures(monkeypatch, path):
+    fast = run(path)
+    plain(monkeypatch)
+    assert run(path) == fast
