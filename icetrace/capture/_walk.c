@@ -45,10 +45,12 @@ typedef struct {
     int used;
 } Flow;
 
+/* Open addressing, linear probing, at most half full. It grows with the GIL released,
+ * so plain malloc/free. */
 typedef struct {
-    uint8_t key[KEY_SIZE];
-    int used;
-} Ignored;
+    Flow *slots;
+    size_t cap, used;
+} FlowTable;
 
 typedef struct {
     PyObject_HEAD
@@ -65,10 +67,8 @@ typedef struct {
     uint64_t counted;
     uint64_t skipped;
     int busy; /* walk() runs without the GIL: one caller at a time */
-    Flow *flows;
-    size_t flow_cap, flow_used;
-    Ignored *ignored;
-    size_t ignored_cap, ignored_used;
+    FlowTable flows;   /* media counted per 5-tuple and kind */
+    FlowTable ignored; /* TCP directions to skip (only the key is used) */
 } Skimmer;
 
 static inline uint32_t rd32(const uint8_t *p, int big) {
@@ -102,61 +102,65 @@ static void make_key(uint8_t *key, int version, int kind, uint16_t sport, uint16
     memcpy(key + 24, dst, alen);
 }
 
-/* Tables grow by doubling with the GIL released, so plain malloc/free. */
-static int flows_grow(Skimmer *s) {
-    size_t cap = s->flow_cap ? s->flow_cap * 2 : 1024;
-    Flow *table = calloc(cap, sizeof(Flow));
-    if (!table) return -1;
-    for (size_t i = 0; i < s->flow_cap; i++) {
-        if (!s->flows[i].used) continue;
-        size_t j = hash_key(s->flows[i].key) & (cap - 1);
-        while (table[j].used) j = (j + 1) & (cap - 1);
-        table[j] = s->flows[i];
+static int table_grow(FlowTable *t) {
+    size_t cap = t->cap ? t->cap * 2 : 256;
+    Flow *slots = calloc(cap, sizeof(Flow));
+    if (!slots) return -1;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].used) continue;
+        size_t j = hash_key(t->slots[i].key) & (cap - 1);
+        while (slots[j].used) j = (j + 1) & (cap - 1);
+        slots[j] = t->slots[i];
     }
-    free(s->flows);
-    s->flows = table;
-    s->flow_cap = cap;
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
     return 0;
+}
+
+/* The entry for `key`; with `insert`, a new zeroed one (marked used) when absent. NULL when
+ * absent and not inserting, or out of memory (then *error is set). */
+static Flow *table_find(FlowTable *t, const uint8_t *key, int insert, int *created, int *error) {
+    if (insert && (t->used + 1) * 2 > t->cap && table_grow(t) < 0) {
+        *error = 1;
+        return NULL;
+    }
+    if (!t->cap) return NULL;
+    size_t mask = t->cap - 1, j = hash_key(key) & mask;
+    while (t->slots[j].used) {
+        if (memcmp(t->slots[j].key, key, KEY_SIZE) == 0) return &t->slots[j];
+        j = (j + 1) & mask;
+    }
+    if (!insert) return NULL;
+    Flow *f = &t->slots[j];
+    memcpy(f->key, key, KEY_SIZE);
+    f->used = 1;
+    t->used++;
+    *created = 1;
+    return f;
 }
 
 static int count_media(Skimmer *s, const uint8_t *key, uint64_t number, uint64_t ticks, uint32_t iface,
                        uint64_t size) {
-    if ((s->flow_used + 1) * 2 > s->flow_cap && flows_grow(s) < 0) return -1;
-    size_t mask = s->flow_cap - 1;
-    size_t j = hash_key(key) & mask;
-    while (s->flows[j].used) {
-        Flow *f = &s->flows[j];
-        if (memcmp(f->key, key, KEY_SIZE) == 0) {
-            f->last_number = number;
-            f->last_ticks = ticks;
-            f->last_iface = iface;
-            f->packets++;
-            f->bytes += size;
-            return 0;
-        }
-        j = (j + 1) & mask;
+    int created = 0, error = 0;
+    Flow *f = table_find(&s->flows, key, 1, &created, &error);
+    if (!f) return -1;
+    if (created) {
+        f->first_number = number;
+        f->first_ticks = ticks;
+        f->first_iface = iface;
     }
-    Flow *f = &s->flows[j];
-    memcpy(f->key, key, KEY_SIZE);
-    f->used = 1;
-    f->first_number = f->last_number = number;
-    f->first_ticks = f->last_ticks = ticks;
-    f->first_iface = f->last_iface = iface;
-    f->packets = 1;
-    f->bytes = size;
-    s->flow_used++;
+    f->last_number = number;
+    f->last_ticks = ticks;
+    f->last_iface = iface;
+    f->packets++;
+    f->bytes += size;
     return 0;
 }
 
 static int is_ignored(Skimmer *s, const uint8_t *key) {
-    if (!s->ignored_used) return 0;
-    size_t mask = s->ignored_cap - 1;
-    size_t j = hash_key(key) & mask;
-    while (s->ignored[j].used) {
-        if (memcmp(s->ignored[j].key, key, KEY_SIZE) == 0) return 1;
-        j = (j + 1) & mask;
-    }
-    return 0;
+    int error = 0;
+    return s->ignored.used && table_find(&s->ignored, key, 0, NULL, &error) != NULL;
 }
 
 /* Offset of the IP header (the rules of network.ip_offset), or -1. */
@@ -249,16 +253,21 @@ static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, ui
     return FRAME_KEEP;
 }
 
-static int kept_push(uint64_t **out, size_t *count, size_t *cap, uint64_t number, uint64_t offset, uint64_t caplen,
-                     uint64_t orig, uint64_t ticks, uint64_t iface, int linktype) {
-    if (*count + KEPT_FIELDS > *cap) {
-        size_t grown_cap = *cap ? *cap * 2 : 6 * 1024;
-        uint64_t *grown = realloc(*out, grown_cap * sizeof(uint64_t));
+typedef struct {
+    uint64_t *fields; /* KEPT_FIELDS per frame handed back */
+    size_t count, cap;
+} Kept;
+
+static int kept_push(Kept *k, uint64_t number, uint64_t offset, uint64_t caplen, uint64_t orig, uint64_t ticks,
+                     uint64_t iface, int linktype) {
+    if (k->count + KEPT_FIELDS > k->cap) {
+        size_t grown_cap = k->cap ? k->cap * 2 : KEPT_FIELDS * 1024;
+        uint64_t *grown = realloc(k->fields, grown_cap * sizeof(uint64_t));
         if (!grown) return -1;
-        *out = grown;
-        *cap = grown_cap;
+        k->fields = grown;
+        k->cap = grown_cap;
     }
-    uint64_t *o = *out + *count;
+    uint64_t *o = k->fields + k->count;
     o[0] = number;
     o[1] = offset;
     o[2] = caplen;
@@ -266,8 +275,34 @@ static int kept_push(uint64_t **out, size_t *count, size_t *cap, uint64_t number
     o[4] = ticks;
     o[5] = iface;
     o[6] = (uint64_t)(int64_t)linktype;
-    *count += KEPT_FIELDS;
+    k->count += KEPT_FIELDS;
     return 0;
+}
+
+/* One frame: counted as media, skipped, or kept for Python. -1: out of memory. */
+static int take_frame(Skimmer *s, Kept *kept, const uint8_t *data, uint32_t caplen, uint32_t orig, int linktype,
+                      uint64_t number, uint64_t offset, uint64_t ticks, uint32_t iface) {
+    int error = 0;
+    int what = classify(s, data, caplen, linktype, number, ticks, iface, &error);
+    if (error) return -1;
+    if (what == FRAME_KEEP) return kept_push(kept, number, offset, caplen, orig, ticks, iface, linktype);
+    if (what == FRAME_COUNTED)
+        s->counted++;
+    else
+        s->skipped++;
+    return 0;
+}
+
+/* The result tuple of a walk: (kept fields as bytes, position, status); frees the kept array. */
+static PyObject *walk_result(Kept *kept, Py_ssize_t position, int status, int error) {
+    PyObject *result = NULL;
+    if (error)
+        PyErr_NoMemory();
+    else
+        result = Py_BuildValue("y#ni", (const char *)kept->fields, (Py_ssize_t)(kept->count * sizeof(uint64_t)),
+                               position, status);
+    free(kept->fields);
+    return result;
 }
 
 /* walk(buffer) -> (kept: bytes of uint64 sextuples, consumed: int, status: int) */
@@ -280,8 +315,8 @@ static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
     s->busy = 1;
     const uint8_t *p = (const uint8_t *)view.buf;
-    size_t n = (size_t)view.len, pos = 0, count = 0, cap = 0;
-    uint64_t *out = NULL;
+    size_t n = (size_t)view.len, pos = 0;
+    Kept kept = {NULL, 0, 0};
     int status = STATUS_MORE, error = 0;
     Py_BEGIN_ALLOW_THREADS
     if (s->format == FORMAT_PCAP) {
@@ -296,18 +331,10 @@ static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
             if (pos + 16 + incl > n) break;
             uint64_t number = ++s->number;
             uint64_t ticks = (uint64_t)rd32(h, s->big) * divisor + rd32(h + 4, s->big);
-            int what = classify(s, h + 16, incl, s->pcap_linktype, number, ticks, 0, &error);
-            if (error) break;
-            if (what == FRAME_KEEP) {
-                if (kept_push(&out, &count, &cap, number, pos + 16, incl, rd32(h + 12, s->big), ticks, 0,
-                              s->pcap_linktype) < 0) {
-                    error = 1;
-                    break;
-                }
-            } else if (what == FRAME_COUNTED) {
-                s->counted++;
-            } else {
-                s->skipped++;
+            if (take_frame(s, &kept, h + 16, incl, rd32(h + 12, s->big), s->pcap_linktype, number, pos + 16, ticks,
+                           0) < 0) {
+                error = 1;
+                break;
             }
             pos += 16 + incl;
         }
@@ -332,18 +359,10 @@ static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
             uint64_t number = ++s->number;
             uint64_t ticks = (uint64_t)rd32(h + 12, s->big) << 32 | rd32(h + 16, s->big);
             uint32_t file_iface = s->iface_base + iface;
-            int what = classify(s, h + 28, caplen, s->iface_link[iface], number, ticks, file_iface, &error);
-            if (error) break;
-            if (what == FRAME_KEEP) {
-                if (kept_push(&out, &count, &cap, number, pos + 28, caplen, rd32(h + 24, s->big), ticks, file_iface,
-                              s->iface_link[iface]) < 0) {
-                    error = 1;
-                    break;
-                }
-            } else if (what == FRAME_COUNTED) {
-                s->counted++;
-            } else {
-                s->skipped++;
+            if (take_frame(s, &kept, h + 28, caplen, rd32(h + 24, s->big), s->iface_link[iface], number, pos + 28,
+                           ticks, file_iface) < 0) {
+                error = 1;
+                break;
             }
             pos += blen;
         }
@@ -351,14 +370,7 @@ static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
     Py_END_ALLOW_THREADS
     s->busy = 0;
     PyBuffer_Release(&view);
-    if (error) {
-        free(out);
-        return PyErr_NoMemory();
-    }
-    PyObject *result = Py_BuildValue("y#ni", (const char *)out, (Py_ssize_t)(count * sizeof(uint64_t)),
-                                     (Py_ssize_t)pos, status);
-    free(out);
-    return result;
+    return walk_result(&kept, (Py_ssize_t)pos, status, error);
 }
 
 static inline uint64_t rd64le(const uint8_t *p) {
@@ -388,8 +400,8 @@ static PyObject *Skimmer_walk_netmon(Skimmer *s, PyObject *args) {
     const uint8_t *p = (const uint8_t *)view.buf;
     const uint8_t *t = (const uint8_t *)table.buf;
     size_t n = (size_t)view.len, frames = (size_t)table.len / 4, i = start < 0 ? 0 : (size_t)start;
-    size_t count = 0, cap = 0, trailer = (size_t)s->netmon_trailer;
-    uint64_t *out = NULL;
+    size_t trailer = (size_t)s->netmon_trailer;
+    Kept kept = {NULL, 0, 0};
     int error = 0;
     Py_BEGIN_ALLOW_THREADS
     for (; i < frames; i++) {
@@ -410,32 +422,17 @@ static PyObject *Skimmer_walk_netmon(Skimmer *s, PyObject *args) {
             }
         }
         uint64_t number = i + 1;
-        int what = classify(s, h + 16, incl, linktype, number, ticks, (uint32_t)timebase, &error);
-        if (error) break;
-        if (what == FRAME_KEEP) {
-            if (kept_push(&out, &count, &cap, number, rel + 16, incl, orig, ticks, timebase, linktype) < 0) {
-                error = 1;
-                break;
-            }
-        } else if (what == FRAME_COUNTED) {
-            s->counted++;
-        } else {
-            s->skipped++;
+        if (take_frame(s, &kept, h + 16, incl, orig, linktype, number, rel + 16, ticks, (uint32_t)timebase) < 0) {
+            error = 1;
+            break;
         }
     }
     Py_END_ALLOW_THREADS
     s->busy = 0;
     PyBuffer_Release(&view);
     PyBuffer_Release(&table);
-    if (error) {
-        free(out);
-        return PyErr_NoMemory();
-    }
     s->number = i;
-    PyObject *result =
-        Py_BuildValue("y#ni", (const char *)out, (Py_ssize_t)(count * sizeof(uint64_t)), (Py_ssize_t)i, STATUS_MORE);
-    free(out);
-    return result;
+    return walk_result(&kept, (Py_ssize_t)i, STATUS_MORE, error);
 }
 
 static PyObject *Skimmer_set_media_table(Skimmer *s, PyObject *args) {
@@ -491,30 +488,11 @@ static PyObject *Skimmer_ignore_tcp(Skimmer *s, PyObject *args) {
     if (ok) {
         uint8_t key[KEY_SIZE];
         make_key(key, src.len == 4 ? 4 : 6, 255, (uint16_t)sport, (uint16_t)dport, src.buf, dst.buf);
-        if ((s->ignored_used + 1) * 2 > s->ignored_cap) {
-            size_t cap = s->ignored_cap ? s->ignored_cap * 2 : 256;
-            Ignored *table = calloc(cap, sizeof(Ignored));
-            if (!table) {
-                PyBuffer_Release(&src);
-                PyBuffer_Release(&dst);
-                return PyErr_NoMemory();
-            }
-            for (size_t i = 0; i < s->ignored_cap; i++) {
-                if (!s->ignored[i].used) continue;
-                size_t j = hash_key(s->ignored[i].key) & (cap - 1);
-                while (table[j].used) j = (j + 1) & (cap - 1);
-                table[j] = s->ignored[i];
-            }
-            free(s->ignored);
-            s->ignored = table;
-            s->ignored_cap = cap;
-        }
-        size_t mask = s->ignored_cap - 1, j = hash_key(key) & mask;
-        while (s->ignored[j].used && memcmp(s->ignored[j].key, key, KEY_SIZE)) j = (j + 1) & mask;
-        if (!s->ignored[j].used) {
-            memcpy(s->ignored[j].key, key, KEY_SIZE);
-            s->ignored[j].used = 1;
-            s->ignored_used++;
+        int created = 0, error = 0;
+        if (!table_find(&s->ignored, key, 1, &created, &error)) {
+            PyBuffer_Release(&src);
+            PyBuffer_Release(&dst);
+            return PyErr_NoMemory();
         }
     }
     PyBuffer_Release(&src);
@@ -534,8 +512,8 @@ static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     REFUSE_WHILE_BUSY(s)
     PyObject *list = PyList_New(0);
     if (!list) return NULL;
-    for (size_t i = 0; i < s->flow_cap; i++) {
-        Flow *f = &s->flows[i];
+    for (size_t i = 0; i < s->flows.cap; i++) {
+        Flow *f = &s->flows.slots[i];
         if (!f->used) continue;
         Py_ssize_t alen = f->key[0] == 4 ? 4 : 16;
         PyObject *item = Py_BuildValue(
@@ -590,8 +568,8 @@ static int Skimmer_init(Skimmer *s, PyObject *args, PyObject *kwds) {
 }
 
 static void Skimmer_dealloc(Skimmer *s) {
-    free(s->flows);
-    free(s->ignored);
+    free(s->flows.slots);
+    free(s->ignored.slots);
     PyMem_Free(s->iface_link);
     PyMem_Free(s->media_link);
     Py_TYPE(s)->tp_free((PyObject *)s);
