@@ -96,3 +96,24 @@ def test_csv_lines_are_what_csv_writer_writes():
     record.anomalies = ('attribute/X: "odd", really', "trailer: 3 bytes")
     record.relay = RelayHop("data-indication", record.src, record.dst, None)
     assert csv_line(record) == reference_csv_line(record)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_progress_line_on_a_terminal_ends_with_the_totals(jobs):
+    from icetrace.capture.reader import read_frames
+
+    err = _Terminal()
+    assert main(["messages", "--jobs", jobs, str(CAPTURES[0])], stdout=io.StringIO(), stderr=err) == 0
+    frames = sum(1 for _ in read_frames(CAPTURES[0]))
+    last = err.getvalue().split("\r")[-1]
+    assert last.endswith("\n") and f"{frames:,} frames" in last
+    size_mb = CAPTURES[0].stat().st_size / 1e6
+    assert f"{size_mb:.1f} MB" in last
+    quiet = io.StringIO()  # not a terminal: nothing at all
+    assert main(["messages", "--jobs", jobs, str(CAPTURES[0])], stdout=io.StringIO(), stderr=quiet) == 0
+    assert quiet.getvalue() == ""
