@@ -194,9 +194,37 @@ static long ip_offset(const uint8_t *d, uint32_t len, int linktype) {
     }
 }
 
+#define MAX_TUNNELS 2 /* tunnels opened inside one another, as packet_source._untunnel */
+#define VXLAN_PORT 4789
+
+/* The frame inside GRE (IP, transparent Ethernet bridging, ERSPAN I-III): network.tunnel_inner. */
+static const uint8_t *gre_inner(const uint8_t *g, uint32_t glen, uint32_t *inner_len, int *inner_link) {
+    if (glen < 4) return NULL;
+    uint8_t flags = g[0];
+    if ((g[1] & 0x07) || (flags & 0x40)) return NULL;
+    uint32_t off = 4 + 4 * ((flags >> 7) + ((flags >> 5) & 1) + ((flags >> 4) & 1));
+    unsigned ethertype = be16(g + 2);
+    if (ethertype == 0x0800 || ethertype == 0x86DD) {
+        *inner_link = 101;
+    } else if (ethertype == 0x6558) {
+        *inner_link = 1;
+    } else if (ethertype == 0x88BE) {
+        off += (flags & 0x10) ? 8 : 0;
+        *inner_link = 1;
+    } else if (ethertype == 0x22EB && glen >= off + 12) {
+        off += (g[off + 11] & 0x01) ? 20 : 12;
+        *inner_link = 1;
+    } else {
+        return NULL;
+    }
+    if (off > glen) off = glen;
+    *inner_len = glen - off;
+    return g + off;
+}
+
 /* What to do with one frame: count it as media, skip it, or hand it to Python. */
 static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, uint64_t number, uint64_t ticks,
-                    uint32_t iface, int *error) {
+                    uint32_t iface, int *error, int depth) {
     long off = ip_offset(d, len, linktype);
     if (off < 0 || len < (uint32_t)off + 20) return FRAME_KEEP;
     const uint8_t *ip = d + off;
@@ -225,11 +253,22 @@ static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, ui
         return FRAME_KEEP;
     }
     uint8_t key[KEY_SIZE];
+    if (proto == 47) {
+        uint32_t inner_len;
+        int inner_link;
+        const uint8_t *inner = depth < MAX_TUNNELS && l4 <= end ? gre_inner(d + l4, end - l4, &inner_len, &inner_link)
+                                                                : NULL;
+        return inner ? classify(s, inner, inner_len, inner_link, number, ticks, iface, error, depth + 1) : FRAME_KEEP;
+    }
     if (proto == 17) {
         if (l4 + 8 >= end) return FRAME_KEEP; /* no payload: Python drops it */
         const uint8_t *payload = d + l4 + 8;
         uint32_t size = end - l4 - 8;
         uint8_t b0 = payload[0];
+        if (be16(d + l4 + 2) == VXLAN_PORT && size >= 22 && (b0 & 0x08)) { /* RFC 7348 */
+            if (depth >= MAX_TUNNELS) return FRAME_KEEP;
+            return classify(s, payload + 8, size - 8, 1, number, ticks, iface, error, depth + 1);
+        }
         int kind;
         if (b0 >= 128 && b0 <= 191)
             kind = (size > 1 && payload[1] >= 192 && payload[1] <= 223) ? KIND_RTCP : KIND_RTP;
@@ -283,7 +322,7 @@ static int kept_push(Kept *k, uint64_t number, uint64_t offset, uint64_t caplen,
 static int take_frame(Skimmer *s, Kept *kept, const uint8_t *data, uint32_t caplen, uint32_t orig, int linktype,
                       uint64_t number, uint64_t offset, uint64_t ticks, uint32_t iface) {
     int error = 0;
-    int what = classify(s, data, caplen, linktype, number, ticks, iface, &error);
+    int what = classify(s, data, caplen, linktype, number, ticks, iface, &error, 0);
     if (error) return -1;
     if (what == FRAME_KEEP) return kept_push(kept, number, offset, caplen, orig, ticks, iface, linktype);
     if (what == FRAME_COUNTED)

@@ -82,6 +82,38 @@ def ip_offset(linktype: int, data: bytes) -> int:
     return -1
 
 
+VXLAN_PORT = (4789).to_bytes(2, "big")  # RFC 7348
+
+
+def tunnel_inner(protocol: int, payload: bytes) -> tuple[bytes, int] | None:
+    """The frame inside GRE (RFC 2784/2890: IP, transparent Ethernet bridging, ERSPAN I-III) or
+    VXLAN, with its link type; None when `payload` is no tunnel we open.
+
+    Port mirroring across a network (ERSPAN, cloud traffic mirroring over VXLAN) delivers calls
+    this way; the C skimmer in _walk.c applies the same rules."""
+    if protocol == 17:
+        vxlan = payload[8:]
+        if payload[2:4] == VXLAN_PORT and len(vxlan) >= 22 and vxlan[0] & 0x08:
+            return vxlan[8:], LINKTYPE_ETHERNET
+        return None
+    if protocol != 47 or len(payload) < 4:
+        return None
+    flags, version = payload[0], payload[1] & 0x07
+    if version or flags & 0x40:  # GRE version 0, without source routing
+        return None
+    offset = 4 + 4 * ((flags >> 7) + ((flags >> 5) & 1) + ((flags >> 4) & 1))  # checksum, key, sequence
+    ethertype = (payload[2] << 8) | payload[3]
+    if ethertype in (0x0800, 0x86DD):
+        return payload[offset:], LINKTYPE_RAW
+    if ethertype == 0x6558:
+        return payload[offset:], LINKTYPE_ETHERNET
+    if ethertype == 0x88BE:  # ERSPAN: type I has no header of its own (no sequence number), type II 8 bytes
+        return payload[offset + (8 if flags & 0x10 else 0) :], LINKTYPE_ETHERNET
+    if ethertype == 0x22EB and len(payload) >= offset + 12:  # ERSPAN III: 12 bytes, 8 more with the O flag
+        return payload[offset + (20 if payload[offset + 11] & 0x01 else 12) :], LINKTYPE_ETHERNET
+    return None
+
+
 _SNAP = b"\xaa\xaa\x03"
 
 

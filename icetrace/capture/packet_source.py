@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from dissectors.framing import detect_tcp_framing
-from icetrace.capture.network import IpDecoder, address_text, ip_offset
+from icetrace.capture.network import VXLAN_PORT, IpDecoder, IpPacket, address_text, ip_offset, tunnel_inner
 from icetrace.capture.reader import CaptureReader, ReadProblem
 from icetrace.capture.tcp_stream import TcpDirection
 from icetrace.records.endpoint import Endpoint
@@ -59,6 +59,21 @@ def endpoint_of(packed: bytes, port: int) -> Endpoint:
         if len(_ENDPOINTS) < 65536:
             _ENDPOINTS[(packed, port)] = endpoint
     return endpoint
+
+
+def _untunnel(ipdec: IpDecoder, ip: IpPacket, time: float) -> IpPacket | None:
+    """The packet inside a tunnel (at most two levels), or the tunnel packet itself when it
+    carries nothing we can open."""
+    for _ in range(2):
+        inner = tunnel_inner(ip.protocol, ip.payload)
+        if inner is None:
+            return ip
+        data, linktype = inner
+        decoded = ipdec.decode(data, ip_offset(linktype, data), time)
+        if decoded is None:
+            return None
+        ip = decoded
+    return ip
 
 
 def looks_like_sip(payload: bytes) -> bool:
@@ -113,6 +128,13 @@ class PacketSource:
                     continue
                 proto = ip.protocol
                 p = ip.payload
+                if proto == 47 or (proto == 17 and p[2:4] == VXLAN_PORT):
+                    # a tunnel (GRE, ERSPAN, VXLAN: traffic mirrored from elsewhere): its inner packet counts
+                    ip = _untunnel(ipdec, ip, frame.time)
+                    if ip is None:
+                        continue
+                    proto = ip.protocol
+                    p = ip.payload
                 if proto == 1 or proto == 58:
                     self._icmp(ip.version, address_text(ip.src), p, frame.number, frame.time)
                     continue

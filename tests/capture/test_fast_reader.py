@@ -87,8 +87,8 @@ def ethernet(p):
 
 LINKS = {
     "ethernet": (ethernet, 1),
-    "vlan": (lambda p: Ether() / Dot1Q(vlan=7) / p, 1),
-    "qinq": (lambda p: Ether() / Dot1Q(vlan=7, type=0x8100) / Dot1Q(vlan=8) / p, 1),
+    "vlan": (lambda p: ethernet(Dot1Q(vlan=7) / p), 1),
+    "qinq": (lambda p: ethernet(Dot1Q(vlan=7, type=0x8100) / Dot1Q(vlan=8) / p), 1),
     "sll": (lambda p: CookedLinux(proto=0x86DD if p.version == 6 else 0x0800) / p, 113),
     "raw": (lambda p: p, 101),
     "null": (lambda p: Loopback(type=30 if p.version == 6 else 2) / p, 0),
@@ -102,7 +102,7 @@ def frames_for(link: str) -> tuple[list[bytes], int]:
     if linktype == 1:
         # Ethernet padding after a short IP datagram, and a frame that is not IP at all
         frames.append(bytes(ethernet(ip4(RTP[:12], 6000, 7000))) + b"\x00" * 20)
-        frames.append(bytes(Ether() / ARP()))
+        frames.append(bytes(ethernet(ARP())))
     return frames, linktype
 
 
