@@ -174,7 +174,20 @@ static long ip_offset(const uint8_t *d, uint32_t len, int linktype) {
             et = be16(d + off + 2);
             off += 4;
         }
-        return (et == 0x0800 || et == 0x86DD) ? (long)off : -1;
+        if (et == 0x0800 || et == 0x86DD) return (long)off;
+        if (et == 0x8864) { /* PPPoE session, then PPP's protocol: network._ip_after */
+            if (len < off + 8) return -1;
+            unsigned ppp = be16(d + off + 6);
+            return (ppp == 0x0021 || ppp == 0x0057) ? (long)off + 8 : -1;
+        }
+        if (et == 0x8847 || et == 0x8848) { /* MPLS: IP after the bottom of the label stack */
+            while (len >= off + 4) {
+                int bottom = d[off + 2] & 0x01;
+                off += 4;
+                if (bottom) return (len > off && (d[off] >> 4 == 4 || d[off] >> 4 == 6)) ? (long)off : -1;
+            }
+        }
+        return -1;
     }
     case 101: case 12: case 14: case 228: case 229:
         return 0;

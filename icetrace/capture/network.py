@@ -53,7 +53,9 @@ def ip_offset(linktype: int, data: bytes) -> int:
         while ethertype in _ETH_VLAN and len(data) >= offset + 4:
             ethertype = (data[offset + 2] << 8) | data[offset + 3]
             offset += 4
-        return offset if ethertype in (0x0800, 0x86DD) else -1
+        if ethertype in (0x0800, 0x86DD):
+            return offset
+        return _ip_after(data, ethertype, offset)
     if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_ALT12, LINKTYPE_RAW_ALT14, LINKTYPE_IPV4, LINKTYPE_IPV6):
         return 0
     if linktype == LINKTYPE_LINUX_SLL:
@@ -112,6 +114,22 @@ def tunnel_inner(protocol: int, payload: bytes) -> tuple[bytes, int] | None:
     if ethertype == 0x22EB and len(payload) >= offset + 12:  # ERSPAN III: 12 bytes, 8 more with the O flag
         return payload[offset + (20 if payload[offset + 11] & 0x01 else 12) :], LINKTYPE_ETHERNET
     return None
+
+
+def _ip_after(data: bytes, ethertype: int, offset: int) -> int:
+    """IP under PPPoE (RFC 2516 session: 6 bytes, then PPP's protocol 0x0021/0x0057) or under an
+    MPLS label stack (RFC 3032: IP after the bottom label, told by its version), or -1."""
+    if ethertype == 0x8864:
+        if len(data) >= offset + 8 and data[offset + 6 : offset + 8] in (b"\x00\x21", b"\x00\x57"):
+            return offset + 8
+        return -1
+    if ethertype in (0x8847, 0x8848):
+        while len(data) >= offset + 4:
+            bottom = data[offset + 2] & 0x01
+            offset += 4
+            if bottom:
+                return offset if len(data) > offset and data[offset] >> 4 in (4, 6) else -1
+    return -1
 
 
 _SNAP = b"\xaa\xaa\x03"

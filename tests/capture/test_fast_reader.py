@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scapy.contrib.mpls import MPLS
 from scapy.layers.inet import ICMP, IP, TCP, UDP, fragment
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrHopByHop
 from scapy.layers.l2 import ARP, CookedLinux, Dot1Q, Ether, Loopback
+from scapy.layers.ppp import PPP, PPPoE
 
 from dissectors.codec import encode_channel_data, encode_stun
 from dissectors.framing import frame_rfc4571
@@ -90,6 +92,8 @@ LINKS = {
     "vlan": (lambda p: ethernet(Dot1Q(vlan=7) / p), 1),
     "qinq": (lambda p: ethernet(Dot1Q(vlan=7, type=0x8100) / Dot1Q(vlan=8) / p), 1),
     "sll": (lambda p: CookedLinux(proto=0x86DD if p.version == 6 else 0x0800) / p, 113),
+    "pppoe": (lambda p: ethernet(PPPoE(sessionid=9) / PPP(proto=0x0057 if p.version == 6 else 0x0021) / p), 1),
+    "mpls": (lambda p: ethernet(MPLS(label=16, s=0) / MPLS(label=17, s=1) / p), 1),
     "raw": (lambda p: p, 101),
     "null": (lambda p: Loopback(type=30 if p.version == 6 else 2) / p, 0),
 }

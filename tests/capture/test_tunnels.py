@@ -1,5 +1,5 @@
-"""Calls seen through tunnels (GRE, ERSPAN II/III, VXLAN): the inner packets are the story,
-on the skimmer and the plain path alike, and tshark finds the same STUN frames."""
+"""Calls seen through tunnels (GRE, ERSPAN II/III, VXLAN) and under PPPoE or MPLS: the inner
+packets are the story, on the skimmer and the plain path alike, and tshark finds the same STUN frames."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III
+from scapy.contrib.mpls import MPLS
 from scapy.layers.inet import GRE, IP, UDP
 from scapy.layers.l2 import Ether
+from scapy.layers.ppp import PPP, PPPoE
 from scapy.layers.vxlan import VXLAN
 from scapy.utils import wrpcap
 
@@ -44,6 +46,8 @@ TUNNELS = {
     "erspan-iii": lambda p: outer(GRE(proto=0x22EB, seqnum_present=1) / ERSPAN_III(session_id=5) / ether() / p),
     "vxlan": lambda p: outer(UDP(sport=40000, dport=4789) / VXLAN(vni=42) / ether() / p),
     "vxlan-in-gre": lambda p: outer(GRE(proto=0x0800) / IP() / UDP(sport=1, dport=4789) / VXLAN(vni=1) / ether() / p),
+    "pppoe": lambda p: ether() / PPPoE(sessionid=3) / PPP(proto=0x0021) / p,
+    "mpls": lambda p: ether() / MPLS(label=100, s=1) / p,
 }
 
 
