@@ -362,8 +362,11 @@ def analyze(
             sip.messages.extend(sip_over_tls(capture, tls_keylog, rsa_key))
         build_model(sip.messages, model)
         problems += [str(p) for p in source.problems] + sip.problems
-        all_media.extend(source.media_flows())
+        flows = source.media_flows()
+        all_media.extend(flows)
         icmp.extend(source.icmp_errors)
+        # media is counted, not handed on: its last frame still says how long the capture ran
+        capture_end = max([capture_end, *(f.last_time for f in flows)])
     if logs:
         load_signaling(logs=logs, model=model)
     add_sdp_files(model, sdp)

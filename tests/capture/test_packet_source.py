@@ -239,3 +239,17 @@ def test_csv_and_jsonl_agree():
         )
         assert row["attributes"] == ",".join(record["attributes"])
         assert row["error_code"] == ("" if record["error_code"] is None else str(record["error_code"]))
+
+
+def test_media_after_the_last_check_tells_how_long_the_capture_ran(tmp_path):
+    """A check nobody answered, then 20 s of RTP (counted, never handed on): the capture ran long
+    enough for the check to have timed out, rather than to have been cut off by the capture's end."""
+    import icetrace
+
+    check = encode_stun(0x0001, TID, [("USERNAME", b"R:L"), ("PRIORITY", 1), ("ICE-CONTROLLING", 1)])
+    packets = [Ether() / udp(check)] + [Ether() / udp(b"\x80\x00" + bytes(170), 6000, 7000) for _ in range(20)]
+    path = write(tmp_path, packets)  # one packet a second
+    transactions = icetrace.analyze([path]).transactions
+    assert list(transactions.outcome) == ["timeout"]
+    short = write(tmp_path, packets[:3])
+    assert list(icetrace.analyze([short]).transactions.outcome) == ["unanswered"]
