@@ -1,10 +1,11 @@
 /* The per-frame loop of capture reading, for pcap, pcapng and Network Monitor 2.x bodies.
  *
  * A gigabyte capture is a million frames, nearly all RTP. Deciding per frame in
- * Python costs seconds; here one C loop walks the records, follows the link and IP
- * headers, and only counts (per 5-tuple and kind) the UDP datagrams that RFC 7983's
- * first byte marks as RTP/RTCP, DTLS or ZRTP, and skips the TCP flows Python has
- * decided not to follow. Every other frame is handed back to Python by offset, so the
+ * Python costs seconds; here one C loop walks the records (Network Monitor: where its
+ * frame table says), follows the link and IP headers (and GRE/ERSPAN/VXLAN tunnels),
+ * and only counts (per 5-tuple and kind) the UDP datagrams that RFC 7983's first byte
+ * marks as RTP/RTCP, DTLS or ZRTP, and skips the TCP flows Python has decided not to
+ * follow. Every other frame is handed back to Python by offset, so the
  * decisions that need state (STUN, ChannelData, SIP, TCP streams, fragments) stay in
  * one place: icetrace/capture/packet_source.py. The rules here mirror that module's
  * exactly; tests compare both paths frame by frame.
