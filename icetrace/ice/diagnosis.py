@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from icetrace.ice.client_report import client_reports
 from icetrace.ice.correlator import Reconstruction
 from icetrace.ice.correlator import private_address as _private
 from icetrace.ice.model import Pair, Stream, Verdict
@@ -18,7 +19,56 @@ def diagnose(rec: Reconstruction) -> list[Verdict]:
     verdicts += _servers(rec)
     for stream in rec.streams:
         verdicts += _stream(rec, stream)
+    verdicts += _client_said(rec)
     return verdicts
+
+
+def _client_said(rec: Reconstruction) -> list[Verdict]:
+    """The client's own diagnostics beside the packets' story, and D26 where the two disagree."""
+    out: list[Verdict] = []
+    for call in rec.signaling.calls if rec.signaling else []:
+        reports = client_reports(call.diagnostics)
+        if not reports:
+            continue
+        for report in reports:
+            out.append(Verdict("CLIENT-REPORT", "info", f"The client reported: {report.text()}.", [], call.call_id))
+        streams = [s for s in rec.streams if s.call_id == call.call_id]
+        flowing = [s for s in streams if s.outcome == "connected" and s.media_flows]
+        failed = [s for s in streams if s.outcome == "failed"]
+        for report in reports:
+            if report.says_connectivity_failed and flowing:
+                s = flowing[0]
+                out.append(
+                    Verdict(
+                        "D26",
+                        "warning",
+                        f'The client reported a connectivity failure ("{report.reason}", {report.message}), '
+                        f"but the packets show {s.media or 'media'} flowing after ICE connected "
+                        f"({sum(f.packets for f in s.media_flows)} packets).",
+                        _frames([f.first_frame for f in s.media_flows]),
+                        call.call_id,
+                    )
+                )
+            quiet = [m for m in report.media if m.ice_warn is not None and _zero(m.ice_warn)]
+            if quiet and failed:
+                out.append(
+                    Verdict(
+                        "D26",
+                        "warning",
+                        f"The client reported no ICE warnings ({quiet[0].text()}, {report.message}), "
+                        f"but every pair of {failed[0].media or 'the session'} failed in the packets.",
+                        [],
+                        call.call_id,
+                    )
+                )
+    return out
+
+
+def _zero(value: str) -> bool:
+    try:
+        return int(value, 0) == 0
+    except ValueError:
+        return False
 
 
 def _servers(rec: Reconstruction) -> list[Verdict]:
