@@ -16,7 +16,7 @@ SEED_CALL_ID = "a4c2e79c1f6d4b8f9d1e2c3b4a596877"
 CONNECTIVITY = (
     'ms-client-diagnostics: 23;reason="Call failed to establish due to a media connectivity failure when one '
     'endpoint is internal and the other is remote";CallerMediaDebug="audio:ICEWarn=0x80012b,'
-    'LocalSite=192.168.1.100:50036,LocalMR=198.51.100.20:57309,RemoteSite=10.0.0.20:6000,'
+    "LocalSite=192.168.1.100:50036,LocalMR=198.51.100.20:57309,RemoteSite=10.0.0.20:6000,"
     'RemoteMR=198.51.100.20:53000,PortRange=1025:65000 video:ICEWarn=0x0,LocalSite=192.168.1.100:50040"'
 )
 
@@ -51,7 +51,7 @@ def test_parse_media_debug_sections():
     assert "ICEWarn=0x80012b, LocalSite=192.168.1.100:50036, LocalMR=198.51.100.20:57309" in report.text()
     user = parse_diagnostic('BYE: ms-client-diagnostics: 51004;reason="Action initiated by user"')
     assert user is not None and not user.says_connectivity_failed and user.media == []
-    assert parse_diagnostic('BYE: reason: Q.850;cause=16') is None  # not a Microsoft diagnostics header
+    assert parse_diagnostic("BYE: reason: Q.850;cause=16") is None  # not a Microsoft diagnostics header
     assert parse_diagnostic("garbage") is None
 
 
