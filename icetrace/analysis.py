@@ -26,7 +26,7 @@ from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.schema import frame
 
-JSON_SCHEMA_VERSION = "1.0"
+JSON_SCHEMA_VERSION = "1.1"  # 1.1: streams carry "connectivity"
 
 
 @dataclass
@@ -304,6 +304,7 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
         "index": s.index,
         "media": s.media,
         "outcome": s.outcome,
+        "connectivity": s.connectivity or None,
         "nomination_style": s.nomination_style,
         "controlling": agent(s.controlling),
         "controlled": agent(s.controlled),

@@ -7,9 +7,13 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 import icetrace
 from icetrace.cli import main
 from icetrace.tables.schema import SCHEMAS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED = Path(__file__).resolve().parents[1] / "captures" / "lync" / "seed-call" / "capture.pcap"
 
@@ -18,7 +22,7 @@ def test_analyze_json_on_stdout_alone():
     out = io.StringIO()
     assert main(["analyze", str(SEED), "--json", "-"], stdout=out, stderr=io.StringIO()) == 0
     doc = json.loads(out.getvalue())  # nothing but JSON
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "1.1"
     stream = doc["streams"][0]
     assert stream["outcome"] == "connected"
     pair = stream["components"][0]["selected"]
@@ -73,3 +77,28 @@ def test_check_corpus_mode(tmp_path):
     assert main(["check", str(tmp_path)], stdout=out) == 1
     assert "/streams[0]/outcome: expected 'failed', got 'connected'" in out.getvalue()
     assert main(["check", str(tmp_path / "nope")], stdout=io.StringIO(), stderr=io.StringIO()) == 2
+
+
+def _truth_connectivity(truth: dict) -> str:
+    if truth["expected_outcome"] == "failed":
+        return "FAILED"
+    for agent in truth["agents"].values():
+        for stream in agent.get("streams", []):
+            for component in stream.get("components", []):
+                selected = component.get("selected")
+                if selected:
+                    types = (selected.get("local_type"), selected.get("remote_type"))
+                    return "RELAY" if "relay" in types else "DIRECT"
+    raise AssertionError("truth names no selected pair")
+
+
+@pytest.mark.parametrize(
+    "capture",
+    sorted(ROOT.glob("captures/real/*/left-lan.pcap")) + sorted(ROOT.glob("captures/lync/*/capture.pcap")),
+    ids=lambda p: p.parent.name,
+)
+def test_connectivity_matches_what_the_agents_selected(capture):
+    truth = json.loads((capture.parent / "truth.json").read_text())
+    doc = icetrace.analyze([capture]).to_dict()
+    decided = {s["connectivity"] for s in doc["streams"] if s["outcome"] != "unknown"}
+    assert decided == {_truth_connectivity(truth)}

@@ -114,6 +114,18 @@ class Stream:
     final_offer_ignored: bool = False  # the updated offer listed several remote candidates per component
     media_flows: list[MediaFlow] = field(default_factory=list)
 
+    @property
+    def connectivity(self) -> str:
+        """The packets' answer to MS-QoE's Ice connectivity (DIRECT, RELAY, FAILED), so it can be set
+        beside what a client reported to CQD/Call Analytics; "" when nothing was selected."""
+        if self.outcome == "failed":
+            return "FAILED"
+        for component in self.components:
+            if component.selected is not None:
+                types = (component.selected.controlling.type, component.selected.controlled.type)
+                return "RELAY" if "relay" in types else "DIRECT"
+        return ""
+
 
 @dataclass
 class Verdict:

@@ -46,7 +46,8 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
         )
     for s in analysis.streams:
         title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
-        out.write(f"\n{title}: outcome {s.outcome.upper()}, nomination {s.nomination_style}\n")
+        via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
+        out.write(f"\n{title}: outcome {s.outcome.upper()}{via}, nomination {s.nomination_style}\n")
         out.write("  candidates:\n")
         for line in _cand(s.controlling) + _cand(s.controlled):
             out.write(line + "\n")
