@@ -164,6 +164,24 @@ static int is_ignored(Skimmer *s, const uint8_t *key) {
     return s->ignored.used && table_find(&s->ignored, key, 0, NULL, &error) != NULL;
 }
 
+/* IP inside an 802.11 data frame (LLC/SNAP), as network._dot11_ip_offset, or -1. */
+static long dot11_ip_offset(const uint8_t *d, uint32_t len, uint32_t start) {
+    if ((uint64_t)start + 24 > len) return -1;
+    uint8_t control = d[start], flags = d[start + 1];
+    unsigned subtype = control >> 4;
+    if (((control >> 2) & 3) != 2 || (subtype & 0x4) || (flags & 0x40)) return -1;
+    uint32_t header = 24;
+    if ((flags & 0x03) == 0x03) header += 6;
+    if (subtype & 0x8) {
+        header += 2;
+        if (flags & 0x80) header += 4;
+    }
+    uint64_t llc = (uint64_t)start + header;
+    if (llc + 8 > len || d[llc] != 0xAA || d[llc + 1] != 0xAA || d[llc + 2] != 0x03) return -1;
+    unsigned ethertype = be16(d + llc + 6);
+    return (ethertype == 0x0800 || ethertype == 0x86DD) ? (long)(llc + 8) : -1;
+}
+
 /* Offset of the IP header (the rules of network.ip_offset), or -1. */
 static long ip_offset(const uint8_t *d, uint32_t len, int linktype) {
     switch (linktype) {
@@ -203,6 +221,12 @@ static long ip_offset(const uint8_t *d, uint32_t len, int linktype) {
         uint32_t family = (linktype == 0 && d[0]) ? rd32(d, 0) : rd32(d, 1);
         return (family == 2 || family == 24 || family == 28 || family == 30) ? 4 : -1;
     }
+    case 105: /* 802.11 */
+        return dot11_ip_offset(d, len, 0);
+    case 127: /* radiotap: header length (LE) at 2 */
+        return len < 4 ? -1 : dot11_ip_offset(d, len, (uint32_t)(d[2] | d[3] << 8));
+    case -2: /* Network Monitor's 802.11 radio header: its length (LE) at 1 */
+        return len < 3 ? -1 : dot11_ip_offset(d, len, (uint32_t)(d[1] | d[2] << 8));
     default:
         return -1;
     }

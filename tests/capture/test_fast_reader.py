@@ -17,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scapy.contrib.mpls import MPLS
+from scapy.layers.dot11 import Dot11, Dot11QoS, RadioTap
 from scapy.layers.inet import ICMP, IP, TCP, UDP, fragment
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrHopByHop
-from scapy.layers.l2 import ARP, CookedLinux, Dot1Q, Ether, Loopback
+from scapy.layers.l2 import ARP, LLC, SNAP, CookedLinux, Dot1Q, Ether, Loopback
 from scapy.layers.ppp import PPP, PPPoE
 
 from dissectors.codec import encode_channel_data, encode_stun
@@ -83,6 +84,12 @@ def mixed_ip_packets():
     return packets
 
 
+def dot11(p):
+    """A QoS data frame from the distribution system, LLC/SNAP encapsulated."""
+    snap = SNAP(code=0x86DD if p.version == 6 else 0x0800)
+    return Dot11(type=2, subtype=8, FCfield="from_DS", addr1="00:11:22:33:44:55") / Dot11QoS() / LLC() / snap / p
+
+
 def ethernet(p):
     return Ether(src="00:11:22:33:44:55", dst="66:77:88:99:aa:bb") / p
 
@@ -92,6 +99,8 @@ LINKS = {
     "vlan": (lambda p: ethernet(Dot1Q(vlan=7) / p), 1),
     "qinq": (lambda p: ethernet(Dot1Q(vlan=7, type=0x8100) / Dot1Q(vlan=8) / p), 1),
     "sll": (lambda p: CookedLinux(proto=0x86DD if p.version == 6 else 0x0800) / p, 113),
+    "802.11": (lambda p: dot11(p), 105),
+    "radiotap": (lambda p: RadioTap() / dot11(p), 127),
     "pppoe": (lambda p: ethernet(PPPoE(sessionid=9) / PPP(proto=0x0057 if p.version == 6 else 0x0021) / p), 1),
     "mpls": (lambda p: ethernet(MPLS(label=16, s=0) / MPLS(label=17, s=1) / p), 1),
     "raw": (lambda p: p, 101),
@@ -158,7 +167,9 @@ def pcapng_bytes() -> bytes:
     return b"".join(parts)
 
 
-def netmon_bytes(frames: list[bytes], minor: int, *, shuffled: bool = False, table_first: bool = False) -> bytes:
+def netmon_bytes(
+    frames: list[bytes], minor: int, *, shuffled: bool = False, table_first: bool = False, media: int = 1
+) -> bytes:
     """A Network Monitor 2.x file as Network Monitor writes it: frames (with gaps between some),
     per-frame media type and UTC time in the trailer (2.1+/2.3), the frame table at the end."""
     trailer_size = {0: 0, 1: 2, 2: 6, 3: 15}[minor]
@@ -170,10 +181,10 @@ def netmon_bytes(frames: list[bytes], minor: int, *, shuffled: bool = False, tab
         table.append(start + len(body))
         trailer = b""
         if trailer_size:
-            trailer = struct.pack("<HI", 1, 0)[:trailer_size]
+            trailer = struct.pack("<HI", media, 0)[:trailer_size]
         if trailer_size == 15:
             filetime = 116444736000000000 + (1700000000 + i) * 10_000_000 if i % 2 else 0  # 0: use the delta
-            trailer = struct.pack("<HIQB", 1, 0, filetime, 0)
+            trailer = struct.pack("<HIQB", media, 0, filetime, 0)
         body += struct.pack("<QII", 1000 * i, len(frame), len(frame)) + frame + trailer
     if shuffled:  # the table's order is the frames' numbering, whatever the file order
         table = table[1::2] + table[0::2]
@@ -203,6 +214,10 @@ CASES = {
     **{f"pcap-{link}": (lambda link=link: pcap_bytes(*frames_for(link))) for link in LINKS},
     **{f"netmon-2.{minor}": (lambda minor=minor: netmon_bytes(frames_for("vlan")[0], minor)) for minor in range(4)},
     "netmon-shuffled": lambda: netmon_bytes(frames_for("ethernet")[0], 3, shuffled=True),
+    # Wi-Fi in monitor mode: Network Monitor's own radio header (version 2, 32 bytes) before 802.11
+    "netmon-wifi": lambda: netmon_bytes(
+        [struct.pack("<BH", 2, 32).ljust(32, b"\0") + f for f in frames_for("802.11")[0]], 1, media=6
+    ),
     "pcap-big-endian-nanoseconds": lambda: pcap_bytes(*frames_for("vlan"), big=True, nanos=True),
     "pcapng": pcapng_bytes,
 }
@@ -247,6 +262,19 @@ def test_skimmer_hands_back_only_what_python_needs(tmp_path):
     assert reader._fast._skimmer.counted == 31
     assert len(numbers) == reader._fast._skimmer.number - 31
     assert numbers == sorted(numbers)
+
+
+@pytest.mark.parametrize(
+    "case, media",
+    # 5 rounds of the 6 media datagrams, and (Ethernet) the padded RTP frame
+    [("pcap-802.11", 30), ("pcap-radiotap", 30), ("netmon-wifi", 30), ("pcap-pppoe", 31), ("pcap-mpls", 31)],
+)
+def test_media_under_other_link_layers_is_counted_in_c(tmp_path, case, media):
+    path = tmp_path / "t.cap"
+    path.write_bytes(CASES[case]())
+    reader = CaptureReader(path, media_sink=lambda *flow: None)
+    list(reader)
+    assert reader._fast._skimmer.counted == media
 
 
 def test_given_up_tcp_flows_are_skipped_in_c(tmp_path, monkeypatch):
