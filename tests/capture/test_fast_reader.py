@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scapy.contrib.mpls import MPLS
 from scapy.layers.dot11 import Dot11, Dot11QoS, RadioTap
-from scapy.layers.inet import ICMP, IP, TCP, UDP, fragment
+from scapy.layers.inet import GRE, ICMP, IP, TCP, UDP, fragment
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrHopByHop
 from scapy.layers.l2 import ARP, LLC, SNAP, CookedLinux, Dot1Q, Ether, Loopback
 from scapy.layers.ppp import PPP, PPPoE
+from scapy.layers.vxlan import VXLAN
 
 from dissectors.codec import encode_channel_data, encode_stun
 from dissectors.framing import frame_rfc4571
@@ -70,6 +71,10 @@ def mixed_ip_packets():
     packets.append(ip4(b"\x7f" + bytes(30), 9000, 9001))  # neither media nor STUN
     packets += fragment(ip4(SIP, 5060, 5060), fragsize=256)
     packets.append(IP(src="198.51.100.2", dst="192.0.2.1") / ICMP(type=3, code=3) / bytes(ip4(BINDING))[:28])
+    # mirrored through tunnels: GRE carrying IP, VXLAN carrying Ethernet
+    packets.append(IP(src="192.0.2.100", dst="192.0.2.200") / GRE(proto=0x0800) / ip4(SUCCESS, 3478, 50002))
+    vxlan = UDP(sport=40000, dport=4789) / VXLAN(vni=7) / ethernet(ip4(BINDING, 50003))
+    packets.append(IP(src="192.0.2.100", dst="192.0.2.200") / vxlan)
     # a TCP flow carrying nothing of interest (given up on), and one carrying STUN (followed)
     seq = 1000
     for _ in range(6):
@@ -369,8 +374,10 @@ def test_damaged_files_read_alike_on_both_paths(tmp_path, monkeypatch, data):
     fmt = data.draw(st.sampled_from(["pcap", "pcapng", "cap"]))
     if fmt == "cap":
         good = bytearray(netmon_bytes(frames_for("vlan")[0], data.draw(st.integers(0, 3))))
+    elif fmt == "pcap":
+        good = bytearray(pcap_bytes(*frames_for(data.draw(st.sampled_from(sorted(LINKS))))))
     else:
-        good = bytearray(pcap_bytes(*frames_for("vlan")) if fmt == "pcap" else pcapng_bytes())
+        good = bytearray(pcapng_bytes())
     heads = record_offsets(bytes(good), fmt)
     for _ in range(data.draw(st.integers(1, 4))):
         if data.draw(st.booleans()):  # somewhere in a record header or block header
