@@ -378,13 +378,41 @@ def _learn_role(session: _Session, sender: Agent, receiver: Agent, req: StunReco
         return
     if sender.role != req.ice_role:
         # the wire wins over the signaling (ice-lite, or a 487 role switch)
+        switched = sender.role is not None and receiver.role is not None
         sender.role = req.ice_role
         receiver.role = "controlled" if req.ice_role == "controlling" else "controlling"
+        if switched:
+            _reorient_pairs(session)
     if req.tie_breaker is not None:
         sender.tie_breaker = req.tie_breaker
     stream = session.stream
     if sender.role == "controlling" and stream.controlling is not sender:
         stream.controlling, stream.controlled = sender, receiver
+
+
+def _reorient_pairs(session: _Session) -> None:
+    """After a role switch (RFC 8445 §7.2.5.1: the agent that got a 487 changes role and recomputes
+    pair priorities) the pairs checked so far are named the new way round, so the checks before
+    and after the switch land on one pair. Counters follow their agent."""
+    pairs: dict[tuple[Endpoint, Endpoint, str], Pair] = {}
+    for pair in session.pairs.values():
+        flipped_key = (pair.controlled.address, pair.controlling.address, pair.transport)
+        if flipped_key in session.pairs or flipped_key in pairs:
+            pairs[pair.key] = pair  # both orientations exist already: leave them as they are
+            continue
+        pair.controlling, pair.controlled = pair.controlled, pair.controlling
+        pair.checks_from_controlling, pair.checks_from_controlled = (
+            pair.checks_from_controlled,
+            pair.checks_from_controlling,
+        )
+        pair.succeeded_from_controlling, pair.succeeded_from_controlled = (
+            pair.succeeded_from_controlled,
+            pair.succeeded_from_controlling,
+        )
+        if pair.priority is not None:
+            pair.priority = pair_priority(pair.controlling.priority or 0, pair.controlled.priority or 0)
+        pairs[pair.key] = pair
+    session.pairs = pairs
 
 
 def _candidate(

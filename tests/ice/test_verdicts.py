@@ -156,3 +156,20 @@ def test_d14_relay_selected_although_direct_worked():
     assert "D14" in codes(records)
     direct_nominated = check(1, L_HOST, R_SRFLX, "d3", use_candidate=True)
     assert "D14" not in codes(alloc + [direct_nominated, answer(1.02, direct_nominated)])
+
+
+def test_a_role_switch_keeps_one_pair_per_candidate_pair():
+    """L checks as controlling and gets a 487; R, the controlling agent, checks back; L checks again
+    as controlled. Before and after the switch the checks land on one pair, named by the final roles."""
+    first = check(0, L_HOST, R_SRFLX, "r1")
+    theirs = check(0.05, R_SRFLX, L_HOST, "r2", username=b"L:R")
+    later = check(0.1, L_HOST, R_SRFLX, "r3", controlling=False)
+    records = [first, answer(0.02, first, "error", 487), theirs, answer(0.06, theirs), later, answer(0.12, later)]
+    doc = icetrace.analyze([], records=records).to_dict()
+    (stream,) = doc["streams"]
+    pairs = [p for c in stream["components"] for p in c["pairs"]]
+    assert len(pairs) == 1
+    (pair,) = pairs
+    assert (pair["controlling"]["address"], pair["controlled"]["address"]) == (str(R_SRFLX), str(L_HOST))
+    assert pair["requests_sent"] == 3 and pair["state"] == "succeeded"
+    assert stream["controlling"]["ufrag"] == "R"  # USERNAME is receiver:sender, so R's checks say "L:R"
