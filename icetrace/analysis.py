@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,6 +334,7 @@ def analyze(
     engine: str = "native",
     tls_keylog: str | Path | None = None,
     rsa_key: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Analysis:
     """Read the captures once (STUN records, SIP, media counts), add signaling, correlate, diagnose.
 
@@ -350,7 +351,7 @@ def analyze(
 
     for capture in captures:
         with _readable(capture, engine) as readable:
-            source = PacketSource([readable])
+            source = PacketSource([readable], progress=progress)
             extractor = RecordExtractor()
             sip = SipCollector(Path(capture).name)
             for packet in source:

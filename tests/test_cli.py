@@ -1,4 +1,5 @@
 import io
+from pathlib import Path
 
 from icetrace import __version__
 from icetrace.cli import main
@@ -34,3 +35,17 @@ def test_cli_start_up_does_not_load_pandas_or_matplotlib():
     code = "import sys, icetrace.cli; icetrace.cli.build_parser(); print(sorted({'pandas', 'matplotlib'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_analyze_shows_progress_on_a_terminal_only():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    capture = Path(__file__).resolve().parents[1] / "captures" / "lync" / "seed-call" / "capture.pcap"
+    err = Terminal()
+    assert main(["analyze", str(capture)], stdout=io.StringIO(), stderr=err) == 0
+    assert err.getvalue().endswith("\n") and " frames " in err.getvalue().split("\r")[-1]
+    quiet = io.StringIO()
+    assert main(["analyze", str(capture)], stdout=io.StringIO(), stderr=quiet) == 0
+    assert quiet.getvalue() == ""

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any, TextIO
 
+from icetrace.commands.progress import Progress
 from icetrace.errors import InputError
 
 
@@ -33,9 +34,20 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if not (args.capture or args.sdp or args.log):
         raise InputError("give at least one capture, --sdp or --log")
-    analysis = analyze(
-        args.capture, sdp=args.sdp, logs=args.log, engine=args.engine, tls_keylog=args.tls_keylog, rsa_key=args.rsa_key
-    )
+    progress = Progress(err) if err.isatty() else None  # a gigabyte capture takes seconds to read
+    try:
+        analysis = analyze(
+            args.capture,
+            sdp=args.sdp,
+            logs=args.log,
+            engine=args.engine,
+            tls_keylog=args.tls_keylog,
+            rsa_key=args.rsa_key,
+            progress=progress.update if progress else None,
+        )
+    finally:
+        if progress:
+            progress.close()
     if args.json == "-":
         json.dump(analysis.to_dict(), out, indent=2)
         out.write("\n")
