@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from icetrace.capture.reader import (
+    MAX_BLOCK,
     Frame,
     NetmonLayout,
     ReadProblem,
@@ -37,8 +38,6 @@ except ImportError:  # not compiled: reader.py falls back to the numpy or the pl
     Skimmer = None
 
 WINDOW = 1 << 20  # the window stays in L2 cache from read to walk: 8 MB windows walk 5x slower
-_PCAP_MAX_RECORD = 262144 * 4
-_MAX_BLOCK = 1 << 26
 _SHB = b"\x0a\x0d\x0d\x0a"
 _STATUS_MORE, _STATUS_BLOCK, _STATUS_DAMAGE = 0, 1, 2
 _KEPT_FIELDS = 7  # per frame handed back: number, offset, length, original length, ticks, interface, link type
@@ -262,7 +261,7 @@ class FastBody:
             self._endian = "<" if head[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
         endian = self._endian
         blen = struct.unpack_from(endian + "I", head, 4)[0]
-        if blen < 12 or blen % 4 or blen > _MAX_BLOCK:
+        if blen < 12 or blen % 4 or blen > MAX_BLOCK:
             self._resync(source, offset, f"corrupt block length {blen}")
             return None
         if pos + blen > filled:

@@ -223,7 +223,7 @@ class CaptureReader:
                     break
                 endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
             blen = struct.unpack(endian + "I", bh[4:8])[0]
-            if blen < 12 or blen % 4 or blen > 1 << 26:
+            if blen < 12 or blen % 4 or blen > MAX_BLOCK:
                 resume = self._resync(fh, offset, number + 1, endian, f"corrupt block length {blen}")
                 if resume is None:
                     break
@@ -366,7 +366,7 @@ def netmon_frame(
 
 # pcapng block types a resynchronisation may land on
 _BLOCK_TYPES = frozenset((0x0A0D0D0A, 1, 2, 3, 4, 5, 6, 9, 10, 0x00000BAD, 0x40000BAD))
-_MAX_BLOCK = 1 << 26
+MAX_BLOCK = 1 << 26  # bytes: a longer pcapng block length is damage
 
 
 def find_next_block(fh: BinaryIO, damaged_at: int, endian: str) -> int | None:
@@ -383,7 +383,7 @@ def find_next_block(fh: BinaryIO, damaged_at: int, endian: str) -> int | None:
             return None
         for i in range(0, len(chunk) - 7, 4):
             btype, blen = header.unpack_from(chunk, i)
-            if btype not in _BLOCK_TYPES or blen < 12 or blen % 4 or blen > _MAX_BLOCK:
+            if btype not in _BLOCK_TYPES or blen < 12 or blen % 4 or blen > MAX_BLOCK:
                 continue
             if i + blen <= len(chunk):
                 tail = chunk[i + blen - 4 : i + blen]

@@ -33,7 +33,8 @@ from icetrace.records.transport_packet import TransportPacket
 
 _PACKETS_PER_BATCH = 512
 _LOCAL_EVERY = 4  # this process decodes every 4th plain UDP STUN message: about its idle time
-_CHANNEL_BIND = 0x009
+_CHANNEL_BIND = 0x0009
+_CLASS_BITS = 0x0110
 _FAILED = "\0"  # first character of the child's report of an exception
 
 
@@ -47,9 +48,8 @@ def _stateless(packet: TransportPacket) -> bool:
     payload = packet.payload
     if packet.transport != "udp" or len(payload) < 20 or payload[0] >= 4:
         return False
-    msg_type = (payload[0] << 8) | payload[1]
-    method = (msg_type & 0x000F) | ((msg_type & 0x00E0) >> 1) | ((msg_type & 0x3E00) >> 2)
-    return method != _CHANNEL_BIND
+    # ChannelBind in any class: the type without its two class bits (RFC 5389 §6)
+    return ((payload[0] << 8) | payload[1]) & ~_CLASS_BITS != _CHANNEL_BIND
 
 
 def texts(source: PacketSource, formatter: Any) -> Iterator[str]:

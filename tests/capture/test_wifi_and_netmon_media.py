@@ -20,7 +20,6 @@ from icetrace.records.extract import iter_stun_records
 
 BINDING = encode_stun(0x0001, bytes(range(12)), [("PRIORITY", 1845494271), ("USERNAME", b"a:b")], fingerprint=True)
 DATAGRAM = IP(src="192.0.2.1", dst="198.51.100.2") / UDP(sport=50000, dport=3478) / BINDING
-needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 
 
 def wifi(qos: bool, flags: str = "to_DS") -> bytes:
