@@ -22,11 +22,11 @@ from icetrace.capture.reader import (
     Frame,
     NetmonLayout,
     ReadProblem,
-    find_next_block,
     if_tsresol,
     netmon_frame,
     netmon_linktype,
     pcapng_packet,
+    resync_after_damage,
 )
 
 Skimmer: Any
@@ -198,8 +198,7 @@ class FastBody:
                         yield frame
                     pos += consumed
                     self.bytes_read = base + pos
-            except _Resync as resync:
-                source.seek(resync.offset)
+            except _Resync as resync:  # the file is positioned at the intact block
                 base, carried, eof = resync.offset, 0, False
                 continue
             if self.progress is not None:
@@ -291,13 +290,11 @@ class FastBody:
 
     def _resync(self, source: Any, offset: int, what: str) -> None:
         """Warn about a damaged block; raise _Resync if an intact block follows (else reading stops)."""
-        frame = self._skimmer.number + 1
-        resume = find_next_block(source, offset, self._endian)
-        if resume is None:
-            self._problem(offset, frame, f"{what}; no intact block follows, stopping")
-            return
-        self._problem(offset, frame, f"{what}; skipped {resume - offset} bytes to the next intact block")
-        raise _Resync(resume)
+        resume = resync_after_damage(
+            source, offset, self._skimmer.number + 1, self._endian, what, self.problems, self.path
+        )
+        if resume is not None:
+            raise _Resync(resume)
 
     def _report_media(self) -> None:
         netmon = self._netmon

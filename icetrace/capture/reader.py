@@ -258,14 +258,7 @@ class CaptureReader:
             self.bytes_read = offset
 
     def _resync(self, fh: BinaryIO, offset: int, frame: int, endian: str, what: str) -> int | None:
-        """After a damaged pcapng block: warn, and seek to the next intact block (None: none follows)."""
-        resume = find_next_block(fh, offset, endian)
-        if resume is None:
-            self._problem(offset, frame, f"{what}; no intact block follows, stopping")
-            return None
-        self._problem(offset, frame, f"{what}; skipped {resume - offset} bytes to the next intact block")
-        fh.seek(resume)
-        return resume
+        return resync_after_damage(fh, offset, frame, endian, what, self.problems, str(self.path))
 
     # -- Network Monitor 2.x --------------------------------------------------
 
@@ -396,6 +389,22 @@ def find_next_block(fh: BinaryIO, damaged_at: int, endian: str) -> int | None:
         if step <= 0:
             return None
         pos += step
+
+
+def resync_after_damage(
+    fh: BinaryIO, offset: int, frame: int, endian: str, what: str, problems: list[ReadProblem], path: str
+) -> int | None:
+    """After a damaged pcapng block: one warning, and the offset of the next intact block, where
+    `fh` is left (None, and reading stops, when none follows)."""
+    resume = find_next_block(fh, offset, endian)
+    if resume is None:
+        problems.append(ReadProblem(path, offset, frame, f"{what}; no intact block follows, stopping"))
+        return None
+    problems.append(
+        ReadProblem(path, offset, frame, f"{what}; skipped {resume - offset} bytes to the next intact block")
+    )
+    fh.seek(resume)
+    return resume
 
 
 def if_tsresol(options: bytes, endian: str) -> int:
