@@ -104,7 +104,9 @@ def model_dict(model: SignalingModel) -> dict[str, Any]:
                     "bodies": bodies,
                 }
             )
-        calls.append({"call_id": call.call_id, "exchanges": exchanges, "diagnostics": call.diagnostics})
+        calls.append(
+            {"call_id": call.call_id, "exchanges": exchanges, "diagnostics": [str(d) for d in call.diagnostics]}
+        )
     return {
         "calls": calls,
         "relay_credentials": [

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from icetrace.signaling.sip import header_param
+from icetrace.signaling.model import DiagnosticHeader
 
 _MEDIA_DEBUG = re.compile(r'(Caller|Callee)MediaDebug="([^"]*)"', re.IGNORECASE)
 _MEDIA_SECTION = re.compile(r"(?:^|\s)([A-Za-z-]+):(\S+)")
@@ -60,23 +60,17 @@ class ClientReport:
         return f"{self.message} {self.header}: {said}" + "".join(f"; {m.text()}" for m in self.media)
 
 
-def parse_diagnostic(line: str) -> ClientReport | None:
-    """A signaling model's diagnostics line, `<message>: <header>: <value>[ [code ...]]`, or None."""
-    message, _, rest = line.partition(": ")
-    header, _, value = rest.partition(": ")
-    if not value or not header.lower().startswith(("ms-client-diagnostics", "ms-diagnostics")):
+def client_report(diagnostic: DiagnosticHeader) -> ClientReport | None:
+    """What a Microsoft diagnostics header says; None for other headers (Reason)."""
+    if not diagnostic.header.lower().startswith(("ms-client-diagnostics", "ms-diagnostics")):
         return None
-    value = value.split(" [code ", 1)[0]  # the model's own explanation, added after the value
-    code_text, _, params = value.partition(";")
-    code = int(code_text.strip()) if code_text.strip().isdigit() else None
-    reason = header_param(";" + params, "reason") if params else None
     media = []
-    for side, body in _MEDIA_DEBUG.findall(value):
+    for side, body in _MEDIA_DEBUG.findall(diagnostic.value):
         for name, section in _MEDIA_SECTION.findall(body):
             fields = dict(item.split("=", 1) for item in section.split(",") if "=" in item)
             media.append(MediaDebug(side.lower(), name, fields))
-    return ClientReport(message, header, code, reason, media)
+    return ClientReport(diagnostic.message, diagnostic.header, diagnostic.code, diagnostic.reason, media)
 
 
-def client_reports(diagnostics: list[str]) -> list[ClientReport]:
-    return [r for r in map(parse_diagnostic, diagnostics) if r is not None]
+def client_reports(diagnostics: list[DiagnosticHeader]) -> list[ClientReport]:
+    return [r for r in map(client_report, diagnostics) if r is not None]

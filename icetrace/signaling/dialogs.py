@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from icetrace.signaling.model import Call, SdpExchange, SignalingModel, SourceRef
+from icetrace.signaling.model import Call, DiagnosticHeader, SdpExchange, SignalingModel, SourceRef
 from icetrace.signaling.mras import parse_mras_response
 from icetrace.signaling.sdp import parse_sdp
 from icetrace.signaling.sip import SipMessage, header_param, split_body
@@ -60,7 +60,7 @@ def build_model(
         call.events.append((source, label))
         for name in DIAGNOSTIC_HEADERS:
             for value in message.all(name):
-                call.diagnostics.append(f"{label}: {name}: {value}{_explain(value)}")
+                call.diagnostics.append(DiagnosticHeader(label, name, value))
         if message.status == 200 and "msrtc-media-relay-auth" in message.content_type.lower():
             creds = parse_mras_response(message.body, source, model.problems)
             if creds is not None:
@@ -97,12 +97,3 @@ def build_model(
                 SdpExchange("answer", _agent_of_response(message), None, message.status, bodies, source)
             )
     return model
-
-
-def _explain(value: str) -> str:
-    """`52001;reason="..."` -> ` [code 52001: ...]`: the code and the reason the header carries."""
-    code, _, params = value.partition(";")
-    reason = header_param(";" + params, "reason") if params else None
-    if code.strip().isdigit():
-        return f" [code {code.strip()}" + (f": {reason}]" if reason else "]")
-    return ""

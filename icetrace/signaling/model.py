@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from icetrace.records.endpoint import Endpoint
+from icetrace.signaling.sip import header_param
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,32 @@ class SdpExchange:
     peer: str | None = None  # for requests: the agent addressed ("callee:<epid or To-tag>"), once known
 
 
+@dataclass(frozen=True, slots=True)
+class DiagnosticHeader:
+    """A diagnostics header (ms-diagnostics, ms-client-diagnostics, Reason) as a SIP message carried it."""
+
+    message: str  # the message, as Call.events names it: "BYE", "488 Not Acceptable Here (INVITE)"
+    header: str
+    value: str
+
+    @property
+    def code(self) -> int | None:
+        code = self.value.partition(";")[0].strip()
+        return int(code) if code.isdigit() else None
+
+    @property
+    def reason(self) -> str | None:
+        params = self.value.partition(";")[2]
+        return header_param(";" + params, "reason") if params else None
+
+    def __str__(self) -> str:
+        text = f"{self.message}: {self.header}: {self.value}"
+        if self.code is not None:
+            code = self.value.partition(";")[0].strip()
+            text += f" [code {code}" + (f": {self.reason}]" if self.reason else "]")
+        return text
+
+
 @dataclass(slots=True)
 class Call:
     """A SIP dialog set (one Call-ID), or one user-supplied offer/answer pair."""
@@ -121,7 +148,7 @@ class Call:
     call_id: str
     exchanges: list[SdpExchange] = field(default_factory=list)
     events: list[tuple[SourceRef, str]] = field(default_factory=list)  # "INVITE", "183", "BYE: ..."
-    diagnostics: list[str] = field(default_factory=list)  # ms-diagnostics / ms-client-diagnostics
+    diagnostics: list[DiagnosticHeader] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,19 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import icetrace
-from icetrace.ice.client_report import parse_diagnostic
+from icetrace.ice.client_report import client_report
+from icetrace.signaling.model import DiagnosticHeader
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "captures" / "lync" / "seed-call" / "capture.pcap"
 FAILED = ROOT / "captures" / "lync" / "failed-call" / "capture.pcap"
 SEED_CALL_ID = "a4c2e79c1f6d4b8f9d1e2c3b4a596877"
 
-CONNECTIVITY = (
-    'ms-client-diagnostics: 23;reason="Call failed to establish due to a media connectivity failure when one '
+CONNECTIVITY_VALUE = (
+    '23;reason="Call failed to establish due to a media connectivity failure when one '
     'endpoint is internal and the other is remote";CallerMediaDebug="audio:ICEWarn=0x80012b,'
     "LocalSite=192.168.1.100:50036,LocalMR=198.51.100.20:57309,RemoteSite=10.0.0.20:6000,"
     'RemoteMR=198.51.100.20:53000,PortRange=1025:65000 video:ICEWarn=0x0,LocalSite=192.168.1.100:50040"'
 )
+CONNECTIVITY = f"ms-client-diagnostics: {CONNECTIVITY_VALUE}"
 
 
 def bye_log(tmp_path: Path, call_id: str, diagnostics: str) -> Path:
@@ -39,7 +41,7 @@ def verdicts(analysis, code):
 
 
 def test_parse_media_debug_sections():
-    report = parse_diagnostic(f"BYE: {CONNECTIVITY}")
+    report = client_report(DiagnosticHeader("BYE", "ms-client-diagnostics", CONNECTIVITY_VALUE))
     assert report is not None
     assert (report.code, report.header) == (23, "ms-client-diagnostics")
     assert report.says_connectivity_failed
@@ -49,10 +51,11 @@ def test_parse_media_debug_sections():
     ]
     assert report.media[0].fields["LocalMR"] == "198.51.100.20:57309"
     assert "ICEWarn=0x80012b, LocalSite=192.168.1.100:50036, LocalMR=198.51.100.20:57309" in report.text()
-    user = parse_diagnostic('BYE: ms-client-diagnostics: 51004;reason="Action initiated by user"')
+    user = client_report(DiagnosticHeader("BYE", "ms-client-diagnostics", '51004;reason="Action initiated by user"'))
     assert user is not None and not user.says_connectivity_failed and user.media == []
-    assert parse_diagnostic("BYE: reason: Q.850;cause=16") is None  # not a Microsoft diagnostics header
-    assert parse_diagnostic("garbage") is None
+    assert client_report(DiagnosticHeader("BYE", "reason", "Q.850;cause=16")) is None  # not a Microsoft header
+    garbage = client_report(DiagnosticHeader("BYE", "ms-diagnostics", "garbage"))
+    assert garbage is not None and (garbage.code, garbage.reason, garbage.media) == (None, None, [])
 
 
 def test_the_report_shows_what_the_client_said():

@@ -91,7 +91,7 @@ def test_mpop_two_183s_final_offer_and_bye_diagnostics():
     ]
     final = call.exchanges[-1].bodies[0].media[0]
     assert [str(r.address) for r in final.remote_candidates] == ["198.51.100.21:53000", "198.51.100.21:53001"]
-    assert any("52001" in d and "Client side general processing error." in d for d in call.diagnostics)
+    assert any("52001" in str(d) and "Client side general processing error." in str(d) for d in call.diagnostics)
     assert [label for _, label in call.events][-1] == "BYE"
 
 
