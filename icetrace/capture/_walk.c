@@ -382,13 +382,17 @@ static PyObject *walk_result(Kept *kept, Py_ssize_t position, int status, int er
     return result;
 }
 
+/* The skimmer's tables are changed by walk() with the GIL released: nothing else may run meanwhile. */
+#define REFUSE_WHILE_BUSY(s)                                                              \
+    if ((s)->busy) {                                                                      \
+        PyErr_SetString(PyExc_RuntimeError, "the skimmer is walking in another thread");  \
+        return NULL;                                                                      \
+    }
+
 /* walk(buffer) -> (kept: bytes of uint64 sextuples, consumed: int, status: int) */
 static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
     Py_buffer view;
-    if (s->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "walk() is already running on this skimmer");
-        return NULL;
-    }
+    REFUSE_WHILE_BUSY(s)
     if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
     s->busy = 1;
     const uint8_t *p = (const uint8_t *)view.buf;
@@ -464,10 +468,7 @@ static PyObject *Skimmer_walk_netmon(Skimmer *s, PyObject *args) {
     Py_buffer view, table;
     unsigned long long base;
     Py_ssize_t start;
-    if (s->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "walk() is already running on this skimmer");
-        return NULL;
-    }
+    REFUSE_WHILE_BUSY(s)
     if (s->format != FORMAT_NETMON || !s->media_link) {
         PyErr_SetString(PyExc_ValueError, "not a Network Monitor skimmer, or no media table");
         return NULL;
@@ -529,12 +530,6 @@ static PyObject *Skimmer_set_media_table(Skimmer *s, PyObject *args) {
     PyBuffer_Release(&table);
     Py_RETURN_NONE;
 }
-
-#define REFUSE_WHILE_BUSY(s)                                                              \
-    if ((s)->busy) {                                                                      \
-        PyErr_SetString(PyExc_RuntimeError, "the skimmer is walking in another thread");  \
-        return NULL;                                                                      \
-    }
 
 static PyObject *Skimmer_add_interface(Skimmer *s, PyObject *args) {
     REFUSE_WHILE_BUSY(s)
