@@ -389,7 +389,7 @@ static PyObject *walk_result(Kept *kept, Py_ssize_t position, int status, int er
         return NULL;                                                                      \
     }
 
-/* walk(buffer) -> (kept: bytes of uint64 sextuples, consumed: int, status: int) */
+/* walk(buffer) -> (kept: bytes of KEPT_FIELDS uint64 per frame, consumed: int, status: int) */
 static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
     Py_buffer view;
     REFUSE_WHILE_BUSY(s)

@@ -1,4 +1,4 @@
-"""pcap and pcapng bodies read through the C skimmer (`_walk.c`): media is only counted.
+"""pcap, pcapng and Network Monitor bodies read through the C skimmer (`_walk.c`): media is only counted.
 
 The file is read into one buffer, 1 MB at a time, in place. The skimmer walks the
 records of each window, counts RTP/RTCP/DTLS/ZRTP datagrams per 5-tuple and kind,
@@ -6,7 +6,8 @@ skips TCP directions the packet source gave up on, and returns the offsets of ev
 other frame; only those become `Frame` objects. pcapng blocks other than plain
 Enhanced Packet Blocks (section and interface headers, statistics, damage) stop the
 walk and are read here, by the same rules and with the same warnings as the plain
-reader in `reader.py`.
+reader in `reader.py`. Network Monitor frames are found through the frame table, so
+there the window follows the table.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def available() -> bool:
 
 
 class FastBody:
-    """Frames of one pcap or pcapng file body; `problems` and `bytes_read` as in CaptureReader."""
+    """Frames of one pcap, pcapng or Network Monitor file body; `problems` and `bytes_read` as in CaptureReader."""
 
     def __init__(
         self,
