@@ -30,10 +30,13 @@ sys.path.insert(0, str(HERE))
 from baresip_truth import parse_baresip_log  # noqa: E402
 
 OUT = HERE.parent / "real"
-NAMESPACES = ("itpub", "itrl", "itrr", "itl", "itr")
+# Namespace names start with ICETRACE_LAB (default "it"), so two labs can run side by side.
+LAB = os.environ.get("ICETRACE_LAB", "it")
+PUB, ROUTER_L, ROUTER_R, HOST_L, HOST_R = (LAB + n for n in ("pub", "rl", "rr", "l", "r"))
+NAMESPACES = (PUB, ROUTER_L, ROUTER_R, HOST_L, HOST_R)
 TURN_USER, TURN_PASSWORD, REALM = "icetrace", "recorder", "icetrace.test"
-PUBLIC = {"itrl": "203.0.113.1", "itrr": "203.0.113.2"}
-LAN = {"itl": ("192.168.1.10", "192.168.1.1", "itrl"), "itr": ("192.168.2.10", "192.168.2.1", "itrr")}
+PUBLIC = {ROUTER_L: "203.0.113.1", ROUTER_R: "203.0.113.2"}
+LAN = {HOST_L: ("192.168.1.10", "192.168.1.1", ROUTER_L), HOST_R: ("192.168.2.10", "192.168.2.1", ROUTER_R)}
 SERVER = "203.0.113.254"
 PYTHON = os.environ.get("PYTHON", sys.executable)
 
@@ -113,14 +116,14 @@ def build(symmetric: bool, block_direct: bool, dmz_right: bool = False) -> None:
         Path(f"/etc/netns/{name}/resolv.conf").write_text("nameserver 127.0.0.1\n")
         ns(name, "ip", "link", "set", "lo", "up")
         ns(name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-    ns("itpub", "ip", "link", "add", "br0", "type", "bridge")
-    ns("itpub", "ip", "addr", "add", f"{SERVER}/24", "dev", "br0")
-    ns("itpub", "ip", "link", "set", "br0", "up")
+    ns(PUB, "ip", "link", "add", "br0", "type", "bridge")
+    ns(PUB, "ip", "addr", "add", f"{SERVER}/24", "dev", "br0")
+    ns(PUB, "ip", "link", "set", "br0", "up")
     for router, public in PUBLIC.items():
         sh("ip", "link", "add", f"{router}-wan", "type", "veth", "peer", "name", f"{router}-pub")
         sh("ip", "link", "set", f"{router}-wan", "netns", router)
-        sh("ip", "link", "set", f"{router}-pub", "netns", "itpub")
-        ns("itpub", "ip", "link", "set", f"{router}-pub", "master", "br0", "up")
+        sh("ip", "link", "set", f"{router}-pub", "netns", PUB)
+        ns(PUB, "ip", "link", "set", f"{router}-pub", "master", "br0", "up")
         ns(router, "ip", "link", "set", f"{router}-wan", "name", "wan")
         ns(router, "ip", "addr", "add", f"{public}/24", "dev", "wan")
         ns(router, "ip", "link", "set", "wan", "up")
@@ -136,13 +139,13 @@ def build(symmetric: bool, block_direct: bool, dmz_right: bool = False) -> None:
         ns(router, "ip", "link", "set", f"{host}-gw", "name", "lan")
         ns(router, "ip", "addr", "add", f"{gateway}/24", "dev", "lan")
         ns(router, "ip", "link", "set", "lan", "up")
-        random = " random" if symmetric and router == "itrl" else ""
+        random = " random" if symmetric and router == ROUTER_L else ""
         block = ""
         if block_direct:
             other = [p for r, p in PUBLIC.items() if r != router][0]
             block = f"ip daddr {other} drop\n ip saddr {other} drop\n"
         dmz = ""
-        if dmz_right and router == "itrr":
+        if dmz_right and router == ROUTER_R:
             dmz = f'chain prerouting {{ type nat hook prerouting priority -100; iifname "wan" udp dport 1024-65535 dnat to {address}; }}'
         rules = f"""
 table ip nat {{
@@ -204,7 +207,7 @@ module_app menu.so
 def _baresip_agents(work: Path, folder: Path, spec: dict) -> list[subprocess.Popen[bytes]]:
     """Two baresip user agents registered at kamailio; left calls right, right answers."""
     procs = []
-    for host, name in (("itr", "right"), ("itl", "left")):
+    for host, name in ((HOST_R, "right"), (HOST_L, "left")):
         home = work / name
         home.mkdir()
         (home / "config").write_text(BARESIP_CONFIG.format(work=work, name=name))
@@ -228,7 +231,7 @@ def record(name: str, spec: dict) -> None:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         build(spec.get("symmetric", False), spec.get("block_direct", False), spec.get("dmz_right", False))
-        taps = {"left-lan.pcap": ("itl", "eth0"), "right-lan.pcap": ("itr", "eth0"), "public.pcap": ("itpub", "br0")}
+        taps = {"left-lan.pcap": (HOST_L, "eth0"), "right-lan.pcap": (HOST_R, "eth0"), "public.pcap": (PUB, "br0")}
         for file, (space, dev) in taps.items():
             procs.append(
                 start(
@@ -246,7 +249,7 @@ def record(name: str, spec: dict) -> None:
             )
         procs.append(
             start(
-                "itpub",
+                PUB,
                 "turnserver",
                 "-n",
                 "--listening-ip",
@@ -276,16 +279,16 @@ def record(name: str, spec: dict) -> None:
         )
         if spec.get("agent") == "baresip":
             procs.append(
-                start("itpub", "kamailio", "-DD", "-E", "-f", str(HERE / "kamailio.cfg"), log=work / "kamailio.log")
+                start(PUB, "kamailio", "-DD", "-E", "-f", str(HERE / "kamailio.cfg"), log=work / "kamailio.log")
             )
         time.sleep(2.0)
         agents = []
         if spec.get("agent") == "baresip":
             agents = _baresip_agents(work, folder, spec)
         for host, role, peer in (
-            () if spec.get("agent") == "baresip" else (("itl", "controlling", "right"), ("itr", "controlled", "left"))
+            () if spec.get("agent") == "baresip" else ((HOST_L, "controlling", "right"), (HOST_R, "controlled", "left"))
         ):
-            me = "left" if host == "itl" else "right"
+            me = "left" if host == HOST_L else "right"
             router = LAN[host][2]
             args = [
                 PYTHON,
@@ -334,7 +337,7 @@ def record(name: str, spec: dict) -> None:
         if report.exists():
             reports[me] = json.loads(report.read_text())
         elif spec.get("agent") == "baresip" and (folder / f"{me}.log").exists():
-            host = "itl" if me == "left" else "itr"
+            host = HOST_L if me == "left" else HOST_R
             parsed = parse_baresip_log(folder / f"{me}.log", LAN[host][0], PUBLIC[LAN[host][2]])
             if parsed is not None:
                 reports[me] = parsed
