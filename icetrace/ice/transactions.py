@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from icetrace.ice.views import nearest_first
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.stun_record import StunRecord
@@ -84,8 +85,9 @@ def merge_views(transactions: list[Transaction]) -> list[Transaction]:
     """One transaction per check when several vantage points saw it (e.g. before and after a NAT).
 
     The same request (method, transaction id, USERNAME) seen on other addresses is another view of
-    it, not another check. The earliest view that got an answer is kept (a capture nearer the
-    sender sees it first); the others are kept as evidence in `other_views`.
+    it, not another check. The view nearest the sender that got an answer is kept, as what the
+    sender experienced (views.nearest_first: by side of the NATs, then time); the others are kept in
+    `other_views`, as evidence and for the NAT mappings they reveal.
     """
     groups: dict[tuple[str, str, bytes | None], list[Transaction]] = {}
     for t in transactions:
@@ -93,13 +95,13 @@ def merge_views(transactions: list[Transaction]) -> list[Transaction]:
     out = []
     for t in transactions:
         group = groups[(t.request.method, t.request.transaction_id, t.request.username)]
-        views = {(v.src, v.dst) for v in group}
-        if len(views) == 1:
+        if len({(v.src, v.dst) for v in group}) == 1:
             out.append(t)
             continue
-        primary = min(group, key=lambda v: (v.response is None, v.request.time))
+        chain = nearest_first(group)
+        primary = next((v for v in chain if v.response is not None), chain[0])
         if t is primary:
-            t.other_views = [v for v in group if v is not t]
+            t.other_views = [v for v in chain if v is not t]
             out.append(t)
     return out
 
