@@ -11,11 +11,13 @@ on the receiver's side, it is only the receiver's answering time, never a round 
 
 from __future__ import annotations
 
-from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from icetrace.ice.addresses import private_address
 from icetrace.ice.model import NatMapping
+from icetrace.records.endpoint import Endpoint
+from icetrace.records.stun_record import StunRecord
 
 if TYPE_CHECKING:  # transactions.py merges views with these rules
     from icetrace.ice.transactions import Transaction
@@ -24,19 +26,54 @@ SENDER, MIDDLE, RECEIVER = "sender", "middle", "receiver"
 _NEARNESS = {SENDER: 0, MIDDLE: 1, RECEIVER: 2}
 
 
+@dataclass
+class Leg:
+    """What one capture point saw of a check: its transmissions on one 5-tuple and the answers on
+    the reverse 5-tuple. One view can hold several legs: a relayed check's client-to-relay and
+    relay-to-peer legs share the check's effective addresses, and so do two taps' copies of it."""
+
+    requests: list[StunRecord]
+    responses: list[StunRecord]
+
+    @property
+    def side(self) -> str:
+        """Where the leg was seen, from its addresses on the wire (for a relayed check, the client
+        <-> TURN server leg): a private source sending to a public address is on the sender's LAN,
+        a public source reaching a private address on the receiver's. Anything else is MIDDLE:
+        both public (the public segment, or agents without a NAT) or both private (one LAN, where
+        each agent is on the capture's side)."""
+        r = self.requests[0]
+        src_private, dst_private = private_address(r.src.ip), private_address(r.dst.ip)
+        if src_private and not dst_private:
+            return SENDER
+        if dst_private and not src_private:
+            return RECEIVER
+        return MIDDLE
+
+    @property
+    def rtt_ms(self) -> float | None:
+        """From the last transmission before the first answer (as Transaction.rtt_ms)."""
+        if not self.responses:
+            return None
+        answer = self.responses[0].time
+        sent = [r.time for r in self.requests if r.time <= answer]
+        return (answer - sent[-1]) * 1000 if sent else None
+
+
+def legs(view: Transaction) -> list[Leg]:
+    out: dict[tuple[Endpoint, Endpoint], Leg] = {}
+    for r in view.requests:
+        out.setdefault((r.src, r.dst), Leg([], [])).requests.append(r)
+    for r in view.responses:
+        leg = out.get((r.dst, r.src))
+        if leg is not None:
+            leg.responses.append(r)
+    return list(out.values())
+
+
 def side(view: Transaction) -> str:
-    """Where a view was taken, from the addresses its first request had on the wire (for a relayed
-    check, the client <-> TURN server leg): a private source sending to a public address is on the
-    sender's LAN, a public source reaching a private address on the receiver's. Anything else is
-    MIDDLE: both public (the public segment, or agents without a NAT) or both private (one LAN,
-    where each agent is on the capture's side)."""
-    r = view.request
-    src_private, dst_private = private_address(r.src.ip), private_address(r.dst.ip)
-    if src_private and not dst_private:
-        return SENDER
-    if dst_private and not src_private:
-        return RECEIVER
-    return MIDDLE
+    """The side of a view: that of its leg nearest the sender."""
+    return min((leg.side for leg in legs(view)), key=_NEARNESS.__getitem__)
 
 
 def views(t: Transaction) -> list[Transaction]:
@@ -53,33 +90,32 @@ def ordered(t: Transaction) -> list[Transaction]:
     return nearest_first(views(t))
 
 
+def _all_legs(t: Transaction) -> list[Leg]:
+    return sorted(
+        (leg for v in views(t) for leg in legs(v)),
+        key=lambda leg: (_NEARNESS[leg.side], leg.requests[0].time, leg.requests[0].frame),
+    )
+
+
 def transmissions(t: Transaction) -> int:
-    """How many times the sender sent the request: the most any view saw on one leg (a relayed check's
-    two legs, or the same packet at two taps, are one transmission)."""
-    best = 0
-    for v in views(t):
-        legs = Counter((r.src, r.dst) for r in v.requests)
-        best = max(best, max(legs.values(), default=0))
-    return best
-
-
-def answer_of(t: Transaction) -> Transaction | None:
-    """The view nearest the sender that saw an answer: what the sender got."""
-    return next((v for v in ordered(t) if v.response is not None), None)
+    """How many times the sender sent the request: the most any leg saw (a relayed check's two legs,
+    or the same packet at two taps, are one transmission)."""
+    return max((len(leg.requests) for leg in _all_legs(t)), default=0)
 
 
 def round_trip_ms(t: Transaction) -> tuple[float | None, str | None]:
     """The round trip of the check as seen nearest its sender, and the side it was seen on; None
     when only the receiver's side saw the answer (that figure is `answer_ms`)."""
-    for v in ordered(t):
-        if side(v) != RECEIVER and v.rtt_ms is not None:
-            return v.rtt_ms, side(v)
+    for leg in _all_legs(t):
+        rtt = leg.rtt_ms
+        if leg.side != RECEIVER and rtt is not None:
+            return rtt, leg.side
     return None, None
 
 
 def answer_ms(t: Transaction) -> float | None:
     """The receiver's answering time (request in -> response out), seen on the receiver's side."""
-    times = [v.rtt_ms for v in views(t) if side(v) == RECEIVER and v.rtt_ms is not None]
+    times = [rtt for leg in _all_legs(t) if leg.side == RECEIVER and (rtt := leg.rtt_ms) is not None]
     return min(times) if times else None
 
 
