@@ -162,7 +162,8 @@ def test_two_lan_taps_tell_of_one_pair(order):
     assert close(pair["answer_ms_controlled"], s.ANSWER) and close(pair["answer_ms_controlling"], s.CALLER_ANSWER)
     # the caller's checks to the callee's host address: a pair of its own, never answered
     other = pairs[host]
-    assert (other["checks_by_controlling"], other["requests_by_controlling"], other["checks_by_controlled"]) == (1, 3, 0)
+    assert (other["checks_by_controlling"], other["requests_by_controlling"]) == (1, 3)
+    assert other["checks_by_controlled"] == 0
     assert other["state"] != "succeeded"
     assert {"inside": "10.20.0.10:59253", "outside": "203.0.113.20:59253"}.items() <= doc["nat_mappings"][0].items()
     assert len(doc["nat_mappings"]) == 1
@@ -191,4 +192,3 @@ def test_pair_columns_exist_even_without_pairs():
     for column in ("checks_by_controlling", "answers_to_controlled", "rtt_of", "answer_ms_controlling"):
         assert column in empty.pairs.columns
     assert "check_priority" in empty.candidates.columns and "answer_ms" in empty.checks.columns
-
