@@ -52,11 +52,11 @@ def _data(label: str, peer: tuple[str, int], inner: bytes) -> bytes:
     return encode_stun(0x0017, tid("data-" + label), [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
 
 
-def build() -> tuple[Capture, Capture]:
+def build(callee_clock: float = CALLEE_CLOCK) -> tuple[Capture, Capture]:
     caller, callee = Capture(), Capture()
 
     def at_callee(t: float, src: tuple[str, int], dst: tuple[str, int], payload: bytes) -> None:
-        callee.udp(t + CALLEE_CLOCK, src, dst, payload)
+        callee.udp(t + callee_clock, src, dst, payload)
 
     # the caller's allocation and the callee's STUN binding (its server-reflexive address)
     caller.udp(0.0, CALLER_LAN, TURN, encode_stun(0x0003, tid("alloc"), [("REQUESTED-TRANSPORT", 17)]))
@@ -214,8 +214,9 @@ def truth() -> dict:
     }
 
 
-def write(folder: Path = HERE / NAME) -> list[Path]:
-    caller, callee = build()
+def write(folder: Path = HERE / NAME, callee_clock: float = CALLEE_CLOCK) -> list[Path]:
+    """The two taps; `callee_clock` moves the callee's capture clock (the corpus copy: 1.5 s behind)."""
+    caller, callee = build(callee_clock)
     caller.write(folder, truth())
     wrpcap(str(folder / "callee-lan.pcap"), sorted(callee.packets, key=lambda p: float(p.time)))
     return [folder / "capture.pcap", folder / "callee-lan.pcap"]

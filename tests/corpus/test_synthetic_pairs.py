@@ -143,10 +143,15 @@ def test_a_candidate_learned_from_the_wire_is_not_server_reflexive():
 TAPS = SYNTHETIC / "two_nats_two_taps"
 
 
+@pytest.mark.parametrize("clock", ["callee 1.5 s behind", "same clock"])
 @pytest.mark.parametrize("order", [("capture.pcap", "callee-lan.pcap"), ("callee-lan.pcap", "capture.pcap")])
-def test_two_lan_taps_tell_of_one_pair(order):
+def test_two_lan_taps_tell_of_one_pair(order, clock, tmp_path):
     s = scenario("two_nats_two_taps")
-    analysis = icetrace.analyze([TAPS / f for f in order])
+    folder = TAPS
+    if clock == "same clock":
+        folder = tmp_path / "aligned"
+        s.write(folder, callee_clock=0.0)
+    analysis = icetrace.analyze([folder / f for f in order])
     doc = analysis.to_dict()
     pairs = {names(p): p for p in only_pairs(analysis)}
     works, host = ("203.0.113.254:49200", "203.0.113.20:59253"), ("203.0.113.254:49200", "10.20.0.10:59253")
