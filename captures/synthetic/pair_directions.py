@@ -30,20 +30,21 @@ REMOTE_PRIORITY = (126 << 24) + (65535 << 8) + 255  # RFC 8445 §5.1.2.1, host, 
 LOCAL_PRIORITY = (110 << 24) + (65535 << 8) + 255  # its check's PRIORITY: the prflx priority
 
 
-def build() -> Capture:
+def build(local: tuple[str, int] = LOCAL, local_public: tuple[str, int] = LOCAL_PUBLIC) -> Capture:
+    """The exchange as captured beside the local agent (at `local`, seen by the peer as `local_public`)."""
     cap = Capture()
 
     def remote_check(label: str, t: float, resend_after: float | None = None, nominate: bool = False) -> None:
         check = ice_check(label, REMOTE_UFRAG, LOCAL_UFRAG, LOCAL_PWD, REMOTE_PRIORITY, True, nominate)
         answer = ice_success(label, REMOTE, LOCAL_PWD)
         for start in (t,) if resend_after is None else (t, t + resend_after):
-            cap.udp(start, REMOTE, LOCAL, check)
-            cap.udp(start + ANSWER, LOCAL, REMOTE, answer)
+            cap.udp(start, REMOTE, local, check)
+            cap.udp(start + ANSWER, local, REMOTE, answer)
 
     def local_check(label: str, t: float, rtt: float) -> None:
         check = ice_check(label, LOCAL_UFRAG, REMOTE_UFRAG, REMOTE_PWD, LOCAL_PRIORITY, False)
-        cap.udp(t, LOCAL, REMOTE, check)
-        cap.udp(t + rtt, REMOTE, LOCAL, ice_success(label, LOCAL_PUBLIC, REMOTE_PWD))
+        cap.udp(t, local, REMOTE, check)
+        cap.udp(t + rtt, REMOTE, local, ice_success(label, local_public, REMOTE_PWD))
 
     remote_check("remote-1", 0.100)
     local_check("local-1", 0.150, ROUND_TRIPS[0])
@@ -51,18 +52,20 @@ def build() -> Capture:
     local_check("local-2", 0.650, ROUND_TRIPS[1])
     remote_check("remote-3", 1.000, nominate=True)
     for n in range(5):  # DTLS once the pair is nominated
-        cap.udp(1.1 + 0.02 * n, REMOTE, LOCAL, dtls_record(seq=n))
-        cap.udp(1.11 + 0.02 * n, LOCAL, REMOTE, dtls_record(seq=n))
+        cap.udp(1.1 + 0.02 * n, REMOTE, local, dtls_record(seq=n))
+        cap.udp(1.11 + 0.02 * n, local, REMOTE, dtls_record(seq=n))
     return cap
 
 
-def truth() -> dict:
+def truth(
+    local: tuple[str, int] = LOCAL, local_public: tuple[str, int] = LOCAL_PUBLIC, name: str = NAME, where: str = ""
+) -> dict:
     local_host = {
         "foundation": "1",
         "component": 1,
         "transport": "udp",
         "priority": (126 << 24) + (65535 << 8) + 255,
-        "address": "192.168.10.20:50000",
+        "address": f"{local[0]}:{local[1]}",
         "type": "host",
         "related": None,
     }
@@ -104,12 +107,12 @@ def truth() -> dict:
         }
 
     return {
-        "scenario": NAME,
+        "scenario": name,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
-        "vantage_points": {"capture.pcap": "the local (controlled) agent's LAN, inside its NAT"},
+        "vantage_points": {"capture.pcap": where or "the local (controlled) agent's LAN, inside its NAT"},
         "agents": {
-            "local": agent("controlled", LOCAL_UFRAG, LOCAL_PWD, LOCAL[0], LOCAL_PUBLIC[0], local_host, remote_host),
+            "local": agent("controlled", LOCAL_UFRAG, LOCAL_PWD, local[0], local_public[0], local_host, remote_host),
             "remote": agent("controlling", REMOTE_UFRAG, REMOTE_PWD, REMOTE[0], REMOTE[0], remote_host, local_host),
         },
     }

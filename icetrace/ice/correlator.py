@@ -16,7 +16,16 @@ from icetrace.ice.addresses import private_address as private_address  # re-expo
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, NatMapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
 from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views
-from icetrace.ice.views import SENDER, answer_ms, nat_mappings, ordered, round_trip_ms, transmissions
+from icetrace.ice.views import (
+    MIDDLE,
+    SENDER,
+    answer_ms,
+    capture_beside,
+    nat_mappings,
+    ordered,
+    round_trip_ms,
+    transmissions,
+)
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -319,6 +328,7 @@ def correlate(
         checks.append((t, session.stream, pair, sender.name))
 
     streams = []
+    _vantage_from_timing(checks)
     for session in sessions:
         _final_offer(session, relayed_addresses, mapped_addresses)
         _finish(session, media or [])
@@ -565,6 +575,37 @@ def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent) -> No
             pair.nominated_by = "nomination" if t.request.nomination is not None else "use-candidate"
             pair.nomination_frame = t.response.frame if t.response else None
     pair.outcomes.append(outcome)
+
+
+def _vantage_from_timing(checks: list[tuple[Transaction, Stream | None, Pair | None, str]]) -> None:
+    """Where both agents' round trips on a pair were seen between them (public addresses both ways: a
+    public tap, or agents without NAT), the addresses do not say whose side the capture is on; the
+    timing does when one direction comes back several times faster: those checks were answered at
+    the capture point, so their figure is the answering agent's, not a round trip."""
+    by_pair: dict[int, list[tuple[Transaction, str]]] = {}
+    pairs: dict[int, Pair] = {}
+    for t, stream, pair, sender in checks:
+        if pair is not None and stream is not None:
+            role = (
+                "controlling" if stream.controlling is not None and stream.controlling.name == sender else "controlled"
+            )
+            by_pair.setdefault(id(pair), []).append((t, role))
+            pairs[id(pair)] = pair
+    for key, pair in pairs.items():
+        a, b = pair.rtt_ms_controlling, pair.rtt_ms_controlled
+        if a is None or b is None or pair.rtt_side_controlling != MIDDLE or pair.rtt_side_controlled != MIDDLE:
+            continue
+        beside = capture_beside(a, b)
+        if beside is None:
+            continue
+        peer = "controlled" if beside == "controlling" else "controlling"  # its checks were answered here
+        for t, role in by_pair[key]:
+            t.beside_receiver = t.beside_receiver or role == peer
+        held = getattr(pair, f"answer_ms_{beside}")
+        fast = getattr(pair, f"rtt_ms_{peer}")
+        setattr(pair, f"answer_ms_{beside}", fast if held is None else min(held, fast))
+        setattr(pair, f"rtt_ms_{peer}", None)
+        setattr(pair, f"rtt_side_{peer}", None)
 
 
 def _add(pair: Pair, counter: str, n: int) -> None:

@@ -32,6 +32,9 @@ class Transaction:
     gave_up: bool = False  # set by close(): no answer by the end of the retransmission schedule
     icmp: list[IcmpError] = field(default_factory=list)  # errors quoting one of its requests
     other_views: list[Transaction] = field(default_factory=list)  # the same check seen at other points
+    # set when only the timing tells that the capture point is beside the receiver (its answer left
+    # at once): request -> response there is the receiver's answering time, not a round trip
+    beside_receiver: bool = False
 
     @property
     def request(self) -> StunRecord:

@@ -103,20 +103,38 @@ def transmissions(t: Transaction) -> int:
     return max((len(leg.requests) for leg in _all_legs(t)), default=0)
 
 
+def _side_in(t: Transaction, leg: Leg) -> str:
+    return RECEIVER if leg.side == MIDDLE and t.beside_receiver else leg.side
+
+
 def round_trip_ms(t: Transaction) -> tuple[float | None, str | None]:
     """The round trip of the check as seen nearest its sender, and the side it was seen on; None
     when only the receiver's side saw the answer (that figure is `answer_ms`)."""
     for leg in _all_legs(t):
         rtt = leg.rtt_ms
-        if leg.side != RECEIVER and rtt is not None:
+        if _side_in(t, leg) != RECEIVER and rtt is not None:
             return rtt, leg.side
     return None, None
 
 
 def answer_ms(t: Transaction) -> float | None:
     """The receiver's answering time (request in -> response out), seen on the receiver's side."""
-    times = [rtt for leg in _all_legs(t) if leg.side == RECEIVER and (rtt := leg.rtt_ms) is not None]
+    times = [rtt for leg in _all_legs(t) if _side_in(t, leg) == RECEIVER and (rtt := leg.rtt_ms) is not None]
     return min(times) if times else None
+
+
+ANSWERED_AT_ONCE = 4.0  # one direction's round trip this many times shorter: answered at the capture point
+
+
+def capture_beside(controlling_ms: float, controlled_ms: float) -> str | None:
+    """Which agent a capture point between the agents (addresses do not tell) sits beside, from the
+    timing of one pair's checks: there the peer's checks are answered at once, while the agent's own
+    travel the whole way; None when neither direction is clearly the faster."""
+    if controlling_ms * ANSWERED_AT_ONCE <= controlled_ms:
+        return "controlled"
+    if controlled_ms * ANSWERED_AT_ONCE <= controlling_ms:
+        return "controlling"
+    return None
 
 
 def nat_mappings(transactions: list[Transaction]) -> list[NatMapping]:

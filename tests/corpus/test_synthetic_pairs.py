@@ -17,7 +17,13 @@ from icetrace.report.text import write_report
 from tests.corpus.truth import CAPTURES, load_truth, schema_problems
 
 SYNTHETIC = CAPTURES / "synthetic"
-SCENARIOS = ["pair_directions", "component_priority", "learned_candidates", "two_nats_two_taps"]
+SCENARIOS = [
+    "pair_directions",
+    "pair_directions_public",
+    "component_priority",
+    "learned_candidates",
+    "two_nats_two_taps",
+]
 
 
 def scenario(name: str) -> ModuleType:
@@ -54,11 +60,17 @@ def close(value: float | None, seconds: float) -> bool:
 # -- each direction apart -----------------------------------------------------------------------------
 
 
-def test_each_agents_checks_answers_and_round_trip_apart():
+# the same exchange captured beside the local agent: behind its NAT (the addresses tell which side),
+# and on a host with a public address (only the timing tells)
+DIRECTIONS = {"pair_directions": "192.168.10.20:50000", "pair_directions_public": "198.51.100.10:50000"}
+
+
+@pytest.mark.parametrize("name", DIRECTIONS)
+def test_each_agents_checks_answers_and_round_trip_apart(name):
     s = scenario("pair_directions")
-    analysis = icetrace.analyze([SYNTHETIC / "pair_directions" / "capture.pcap"])
+    analysis = icetrace.analyze([SYNTHETIC / name / "capture.pcap"])
     (pair,) = only_pairs(analysis)
-    assert names(pair) == ("203.0.113.50:40000", "192.168.10.20:50000")
+    assert names(pair) == ("203.0.113.50:40000", DIRECTIONS[name])
     assert pair["state"] == "succeeded" and pair["nominated"]
     # the remote (controlling) agent: three checks, one retransmitted; the local agent: two
     assert (pair["checks_by_controlling"], pair["requests_by_controlling"], pair["answers_to_controlling"]) == (3, 4, 3)
@@ -71,15 +83,20 @@ def test_each_agents_checks_answers_and_round_trip_apart():
     assert close(pair["answer_ms_controlled"], s.ANSWER) and pair["answer_ms_controlling"] is None
 
 
-def test_checks_table_never_calls_an_answering_time_a_round_trip():
+@pytest.mark.parametrize("name", DIRECTIONS)
+def test_checks_tables_never_call_an_answering_time_a_round_trip(name):
     s = scenario("pair_directions")
-    checks = icetrace.analyze([SYNTHETIC / "pair_directions" / "capture.pcap"]).checks
+    analysis = icetrace.analyze([SYNTHETIC / name / "capture.pcap"])
+    checks = analysis.checks
     theirs = checks[checks.src == "203.0.113.50:40000"]
-    mine = checks[checks.src == "192.168.10.20:50000"]
+    mine = checks[checks.src == DIRECTIONS[name]]
     assert len(theirs) == 3 and theirs.rtt_ms.isna().all()
     assert all(close(v, s.ANSWER) for v in theirs.answer_ms)
     assert [round(v, 1) for v in mine.rtt_ms] == [round(t * 1000, 1) for t in s.ROUND_TRIPS]
     assert mine.answer_ms.isna().all()
+    transactions = analysis.transactions
+    answered_here = transactions[transactions.src == "203.0.113.50:40000"]
+    assert len(answered_here) == 3 and answered_here.rtt_ms.isna().all() and answered_here.answer_ms.notna().all()
 
 
 def test_report_shows_each_direction_and_whose_round_trip():
