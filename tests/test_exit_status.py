@@ -156,3 +156,19 @@ def test_a_multi_line_message_keeps_its_first_and_last_lines():
         text = describe(exc)
     assert text == "RuntimeError: the decoding process failed: ... KeyError: 'x'"  # raised in a test: no icetrace frame
     assert "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("no-such-dir/ladder.png", "cannot write: No such file or directory"),
+        ("ladder.xyz", "unknown image type .xyz; end the name with .png, .svg or .pdf"),
+        ("ladder", "no image type; end the name with .png, .svg or .pdf"),
+    ],
+)
+def test_plot_to_a_place_it_cannot_write_is_bad_input(tmp_path, name, message):
+    err = io.StringIO()
+    target = tmp_path / name
+    assert main(["plot", str(SEED), "--out", str(target)], stdout=io.StringIO(), stderr=err) == ExitStatus.BAD_INPUT
+    assert err.getvalue() == f"icetrace: {target}: {message}\n"
+    assert list(tmp_path.iterdir()) == []
