@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="icetrace",
         description="Reconstruct ICE negotiations (STUN/TURN/MS-TURN, SIP/SDP) from captures.",
+        epilog="exit status: 0 done, 1 `check` found a change, 2 unreadable input or bad arguments, "
+        "3 internal error (a bug in icetrace; --traceback shows where)",
     )
     parser.add_argument("--version", action="version", version=f"icetrace {__version__}")
     parser.add_argument("--traceback", action="store_true", help="also print the full traceback of an error")

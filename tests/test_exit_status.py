@@ -172,3 +172,11 @@ def test_plot_to_a_place_it_cannot_write_is_bad_input(tmp_path, name, message):
     assert main(["plot", str(SEED), "--out", str(target)], stdout=io.StringIO(), stderr=err) == ExitStatus.BAD_INPUT
     assert err.getvalue() == f"icetrace: {target}: {message}\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_help_states_every_exit_status():
+    out = io.StringIO()
+    assert main([], stdout=out) == ExitStatus.OK
+    text = " ".join(out.getvalue().split())
+    for status in ExitStatus:
+        assert f"{int(status)} " in text.split("exit status:", 1)[1]
