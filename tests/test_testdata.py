@@ -65,11 +65,16 @@ def test_a_suite_over_an_empty_folder_fails_instead_of_shrinking(pytester, tmp_p
 
         def test_named():
             testdata.require(Path({str(empty)!r}) / "gone.pcap")
+
+        @pytest.mark.parametrize("folder, tap", [testdata.missing("no views", arity=2)])
+        def test_views(folder, tap):
+            pass
         """
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=2)
+    result.assert_outcomes(passed=2, failed=3)
     result.stdout.fnmatch_lines(["*test_empty?MISSING:no **/* files in*", "*missing test data:*gone.pcap*"])
+    result.stdout.fnmatch_lines(["*test_views?MISSING:no views*"])
     assert "skipped" not in result.stdout.str()
 
 

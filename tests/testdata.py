@@ -67,9 +67,9 @@ def files(
     return sorted(found)
 
 
-def missing(what: str) -> Any:
-    """One parametrisation case that fails, saying what is missing."""
-    return pytest.param(Missing(what), id=f"MISSING:{what}")
+def missing(what: str, arity: int = 1) -> Any:
+    """One parametrisation case (of `arity` values) that fails, saying what is missing."""
+    return pytest.param(Missing(what), *[None] * (arity - 1), id=f"MISSING:{what}")
 
 
 def cases(folder: Path, pattern: str = "**/*", **select: Any) -> list[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from icetrace.records.endpoint import Endpoint
 from tests import testdata
@@ -16,6 +17,11 @@ CANDIDATE_KEYS = {"foundation", "component", "transport", "priority", "address",
 
 def scenario_dirs(group: str) -> list[Path]:
     return [p.parent for p in testdata.files(CAPTURES / group, "*/truth.json")]
+
+
+def scenario_cases(group: str) -> list[Any]:
+    """`scenario_dirs()` as parametrisation cases: none gives one failing case."""
+    return list(scenario_dirs(group)) or [testdata.missing(f"no */truth.json in captures/{group}")]
 
 
 def load_truth(folder: Path) -> dict:
