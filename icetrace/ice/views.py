@@ -61,13 +61,16 @@ class Leg:
 
 
 def legs(view: Transaction) -> list[Leg]:
+    """A view's legs; an answer on no leg's reverse 5-tuple (matched by the transaction's looser
+    rule) goes with the first leg, so an answered check is still timed."""
     out: dict[tuple[Endpoint, Endpoint], Leg] = {}
     for r in view.requests:
         out.setdefault((r.src, r.dst), Leg([], [])).requests.append(r)
+    first = next(iter(out.values()))
     for r in view.responses:
-        leg = out.get((r.dst, r.src))
-        if leg is not None:
-            leg.responses.append(r)
+        out.get((r.dst, r.src), first).responses.append(r)
+    for leg in out.values():
+        leg.responses.sort(key=lambda r: (r.time, r.frame))
     return list(out.values())
 
 

@@ -14,7 +14,9 @@ import pytest
 
 import icetrace
 from icetrace.analysis import Analysis
-from tests.corpus.truth import CAPTURES
+from icetrace.ice.addresses import private_address
+from icetrace.records.endpoint import Endpoint
+from tests.corpus.truth import CAPTURES, load_truth
 
 SCENARIOS = ["aioice-direct", "aioice-relay-only", "aioice-symmetric", "aioice-turn-tcp", "aioice-failure"]
 TAPS = ("left-lan", "public", "right-lan")  # nearest the controlling agent first
@@ -76,3 +78,21 @@ def test_taps_together_tell_one_story(name, taps):
         assert [chosen[k] for k in COUNTS] == [view[k] for k in COUNTS]
         assert chosen["requests_by_controlling"] >= view["requests_by_controlling"]
         assert chosen["requests_by_controlled"] >= view["requests_by_controlled"]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("taps", COMBINATIONS, ids="+".join)
+def test_nat_mappings_join_each_lan_to_its_public_side(name, taps):
+    mappings = {(m.inside, m.outside) for m in analysis(name, taps).reconstruction.nat_mappings}
+    for inside, outside in mappings:  # the routers here are the only NATs: LAN side in, public side out
+        assert private_address(inside.ip) and not private_address(outside.ip), (inside, outside)
+    truth = load_truth(CAPTURES / "real" / name)
+    for agent in ("left", "right"):
+        if f"{agent}-lan" not in taps or name != "aioice-direct":
+            continue
+        # the agents' own server-reflexive candidates are what their NATs made of their bases
+        (component,) = truth["agents"][agent]["streams"][0]["components"]
+        srflx = [c for c in component["local_candidates"] if c["type"] == "srflx"]
+        assert srflx
+        for c in srflx:
+            assert (Endpoint.parse(c["related"]), Endpoint.parse(c["address"])) in mappings
