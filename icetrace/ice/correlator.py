@@ -328,6 +328,8 @@ def correlate(
 
     streams = []
     _vantage_from_timing(checks)
+    found_mappings = nat_mappings(transactions)
+    _alias_across_nats(sessions, found_mappings)
     for session in sessions:
         _final_offer(session, relayed_addresses, mapped_addresses)
         _finish(session, media or [])
@@ -336,7 +338,7 @@ def correlate(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
     reconstruction.vantage = vantage_point(reconstruction)
-    reconstruction.nat_mappings = nat_mappings(transactions)
+    reconstruction.nat_mappings = found_mappings
     return reconstruction
 
 
@@ -605,6 +607,21 @@ def _vantage_from_timing(checks: list[tuple[Transaction, Stream | None, Pair | N
         setattr(pair, f"answer_ms_{beside}", fast if held is None else min(held, fast))
         setattr(pair, f"rtt_ms_{peer}", None)
         setattr(pair, f"rtt_side_{peer}", None)
+
+
+def _alias_across_nats(sessions: list[_Session], mappings: list[NatMapping]) -> None:
+    """A candidate used on a pair is also seen at its NAT's other side by captures there (its media
+    too): give the candidates of checked pairs the addresses the NAT mappings join them to."""
+    joined: dict[Endpoint, set[Endpoint]] = {}
+    for m in mappings:
+        joined.setdefault(m.inside, set()).add(m.outside)
+        joined.setdefault(m.outside, set()).add(m.inside)
+    if not joined:
+        return
+    for session in sessions:
+        for pair in session.pairs.values():
+            for c in (pair.controlling, pair.controlled):
+                c.nat_aliases |= joined.get(c.address, set())
 
 
 def _add(pair: Pair, counter: str, n: int) -> None:

@@ -30,13 +30,16 @@ class IceCandidate:
     # the PRIORITY its checks carried: RFC 8445 §7.2.5.3.1, the priority it would get as a
     # peer-reflexive candidate, not the candidate's own
     check_priority: int | None = None
+    # the same socket as other capture points saw it, across a NAT (from checks seen at two taps)
+    nat_aliases: set[Endpoint] = field(default_factory=set)
 
     @property
     def wire_addresses(self) -> set[Endpoint]:
-        """Where its packets can be seen: a server-reflexive candidate also sends from its base."""
+        """Where its packets can be seen: a server-reflexive candidate also sends from its base, and
+        a capture on the other side of a NAT sees the mapped address."""
         if self.type == "srflx" and self.related is not None:
-            return {self.address, self.related}
-        return {self.address}
+            return {self.address, self.related} | self.nat_aliases
+        return {self.address} | self.nat_aliases
 
 
 @dataclass

@@ -38,6 +38,10 @@ def pair_of_each_check(a: Analysis) -> dict[str, tuple[str, str]]:
     }
 
 
+def media_on_selected(a: Analysis) -> set[tuple[str, str]]:
+    return {(str(f.src), str(f.dst)) for s in a.streams for f in s.media_flows}
+
+
 def selected(a: Analysis) -> dict | None:
     doc = a.to_dict()
     return doc["streams"][0]["components"][0]["selected"] if doc["streams"] else None
@@ -57,6 +61,8 @@ def test_taps_together_tell_one_story(name, taps):
     assert set(checks.transaction_id) == set().union(*(set(a.checks.transaction_id) for a in alone.values()))
     assert len(merged.streams) <= 1
     assert "D9" not in {v.code for v in merged.verdict_list}  # no one-way phantom
+    # the selected pair's media as every tap saw it, on either side of the NATs
+    assert media_on_selected(merged) == set().union(*(media_on_selected(a) for a in alone.values()))
     # each check on the pair the tap nearest the controlling agent names
     named = pair_of_each_check(merged)
     for tid, pair in named.items():
