@@ -36,12 +36,12 @@ def test_truth_schema(folder):
 
 
 def _base(agent: dict, address: str, component: int = 1) -> str:
-    """A server-reflexive local candidate is sent from its base (RFC 8445 §6.1.2.4), which is
-    what a LAN-side capture shows; agents differ in which of the two they report (aioice the
-    base, baresip the mapped address)."""
+    """A server- or peer-reflexive local candidate is sent from its base (RFC 8445 §6.1.2.4,
+    §7.2.5.3.1), which is what a LAN-side capture shows; agents differ in which of the two they
+    report (aioice the base, baresip and libnice the mapped address)."""
     comp = next(c for c in agent["streams"][0]["components"] if c["component"] == component)
     for cand in comp["local_candidates"]:
-        if cand["address"] == address and cand["type"] == "srflx" and cand["related"]:
+        if cand["address"] == address and cand["type"] in ("srflx", "prflx") and cand["related"]:
             return cand["related"]
     return address
 
