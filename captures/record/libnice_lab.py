@@ -86,10 +86,12 @@ def _b64(text: str) -> str:
     return text.rstrip("=")
 
 
-def sdp_for(offer: dict, mode: str) -> str:
-    """The agent's signaling as one SDP body."""
+def sdp_for(offer: dict, mode: str, default_username: str | None = None) -> str:
+    """The agent's signaling as one SDP body; m=/c= name the host candidate, or in an updated
+    offer the selected local candidate (RFC 5245 §9.1.2.2)."""
     cands = offer["candidates"]
     default = next((c for c in cands if c["type"] == "host"), cands[0]) if cands else None
+    default = next((c for c in cands if c.get("username") == default_username), default)
     host, port = default["address"].rsplit(":", 1) if default else ("0.0.0.0", "9")
     lines = ["v=0", f"o=- 0 0 IN IP4 {host}", "s=-", f"c=IN IP4 {host}", "t=0 0"]
     if offer.get("lite"):
@@ -118,7 +120,7 @@ def after(work: Path, folder: Path, reports: dict) -> None:
             (folder / f"{name}.sdp").write_text(sdp_for(offer, mode))
             final = reports.get(name, {}).get("final_offer")
             if final is not None and name == "left":
-                body = sdp_for(offer, mode).replace(
+                body = sdp_for(offer, mode, final["local_candidate"]).replace(
                     "a=rtpmap", f"a=remote-candidate:{_b64(final['remote_candidate'])}\r\na=rtpmap"
                 )
                 (folder / f"{name}-final.sdp").write_text(body)

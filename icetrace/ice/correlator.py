@@ -344,7 +344,7 @@ def correlate(
 def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[Mapping], server_ips: set[str]) -> None:
     """ICEv6 candidates carry no typ: infer it from what the TURN/STUN servers handed out."""
     relayed = {a.relayed for a in allocations}
-    mapped = {m.mapped for m in mappings}
+    mapped = {m.mapped: m.base for m in mappings}
     for agent in (stream.controlling, stream.controlled):
         for c in agent.candidates if agent else []:
             if c.type != "unknown":
@@ -353,6 +353,8 @@ def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[M
                 c.type = "relay"
             elif c.address in mapped:
                 c.type = "srflx"
+                if c.related is None:
+                    c.related = mapped[c.address]  # the base the server saw it come from"
             elif _private(c.address.ip):
                 c.type = "host"
 
