@@ -17,14 +17,14 @@ if ((${#need[@]})); then
 fi
 # coturn's Debian service must not hold port 3478 outside the namespaces
 systemctl stop coturn 2>/dev/null || true
-python3 -m venv .venv-record
-.venv-record/bin/python -m pip install -q aioice
 # scenario names: libnice-* go to libnice_lab.py, the rest to netlab.py; none named = all of both
 netlab_names=() libnice_names=()
 for name in "$@"; do
     if [[ $name == libnice-* ]]; then libnice_names+=("$name"); else netlab_names+=("$name"); fi
 done
 if (($# == 0 || ${#netlab_names[@]})); then
+    python3 -m venv .venv-record
+    .venv-record/bin/python -m pip install -q aioice
     PYTHON="$PWD/.venv-record/bin/python" timeout 900 .venv-record/bin/python captures/record/netlab.py "${netlab_names[@]}"
 fi
 if (($# == 0 || ${#libnice_names[@]})); then
