@@ -74,7 +74,7 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
                 sel = comp.selected
                 out.write(
                     f"    selected: {sel.controlling.address} ({sel.controlling.type}) <-> "
-                    f"{sel.controlled.address} ({sel.controlled.type}) by {sel.nominated_by}\n"
+                    f"{sel.controlled.address} ({sel.controlled.type}) by {comp.selected_by or sel.nominated_by}\n"
                 )
             else:
                 out.write("    selected: none\n")
