@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from icetrace.ice.views import nearest_first
+from icetrace.ice.views import nearest_first, one_check
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.stun_record import StunRecord
@@ -88,25 +88,33 @@ def merge_views(transactions: list[Transaction]) -> list[Transaction]:
     """One transaction per check when several vantage points saw it (e.g. before and after a NAT).
 
     The same request (method, transaction id, USERNAME) seen on other addresses is another view of
-    it, not another check. The view nearest the sender that got an answer is kept, as what the
-    sender experienced (views.nearest_first: by side of the NATs, then time); the others are kept in
-    `other_views`, as evidence and for the NAT mappings they reveal.
+    it, not another check, when a NAT between the two explains the difference (views.one_check);
+    otherwise the agent sent the same transaction on another path (baresip 1.0 sends one check both
+    through its relay and directly) and each path is a check of its own. Of one check's views, the
+    one nearest the sender that got an answer is kept, as what the sender experienced
+    (views.nearest_first: by side of the NATs, then time); the others are kept in `other_views`, as
+    evidence and for the NAT mappings they reveal.
     """
     groups: dict[tuple[str, str, bytes | None], list[Transaction]] = {}
     for t in transactions:
         groups.setdefault((t.request.method, t.request.transaction_id, t.request.username), []).append(t)
-    out = []
-    for t in transactions:
-        group = groups[(t.request.method, t.request.transaction_id, t.request.username)]
+    keep: set[int] = set()
+    for group in groups.values():
         if len({(v.src, v.dst) for v in group}) == 1:
-            out.append(t)
+            keep.update(id(v) for v in group)
             continue
-        chain = nearest_first(group)
-        primary = next((v for v in chain if v.response is not None), chain[0])
-        if t is primary:
-            t.other_views = [v for v in chain if v is not t]
-            out.append(t)
-    return out
+        checks: list[list[Transaction]] = []
+        for view in nearest_first(group):
+            home = next((c for c in checks if all(one_check(other, view) for other in c)), None)
+            if home is None:
+                checks.append([view])
+            else:
+                home.append(view)
+        for chain in checks:
+            primary = next((v for v in chain if v.response is not None), chain[0])
+            primary.other_views = [v for v in chain if v is not primary]
+            keep.add(id(primary))
+    return [t for t in transactions if id(t) in keep]
 
 
 def attach_icmp(transactions: list[Transaction], errors: Iterable[IcmpError]) -> None:

@@ -93,6 +93,17 @@ def ordered(t: Transaction) -> list[Transaction]:
     return nearest_first(views(t))
 
 
+def one_check(a: Transaction, b: Transaction) -> bool:
+    """Whether two views of one transaction id can be one check across NATs: a NAT rewrites a
+    private source on the way out and rewrites the destination to a private address on the way in
+    (RFC 4787 §4), so the nearer view's source, if changed, is private, and the farther view's
+    destination, if changed, is private. Public-to-public translation is not told from a second path."""
+    near, far = nearest_first([a, b])
+    source_ok = near.src == far.src or private_address(near.src.ip)
+    destination_ok = near.dst == far.dst or private_address(far.dst.ip)
+    return source_ok and destination_ok
+
+
 def _all_legs(t: Transaction) -> list[Leg]:
     return sorted(
         (leg for v in views(t) for leg in legs(v)),
