@@ -26,7 +26,7 @@ from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.schema import frame
 
-JSON_SCHEMA_VERSION = "1.1"  # 1.1: streams carry "connectivity"
+JSON_SCHEMA_VERSION = "1.2"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"
 
 
 @dataclass
@@ -169,6 +169,7 @@ class Analysis:
                             "nominated": p.nominated,
                             "nominated_by": p.nominated_by,
                             "selected": comp.selected is p,
+                            "selected_because": p.selected_because if comp.selected is p else None,
                             "requests_sent": p.requests_sent,
                             "responses_received": p.responses_received,
                             "rtt_ms": p.rtt_ms,
@@ -277,6 +278,7 @@ def pair_dict(p: Pair) -> dict[str, Any]:
         "state": p.state,
         "nominated": p.nominated,
         "nominated_by": p.nominated_by,
+        "selected_because": p.selected_because,
         "requests_sent": p.requests_sent,
         "responses_received": p.responses_received,
         "rtt_ms": None if p.rtt_ms is None else round(p.rtt_ms, 3),

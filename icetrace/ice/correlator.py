@@ -11,7 +11,7 @@ import base64
 import binascii
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
@@ -19,7 +19,7 @@ from icetrace.ice.transactions import Transaction, attach_icmp, match_transactio
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
-from icetrace.records.stun_record import StunRecord
+from icetrace.records.stun_record import RelayHop, StunRecord
 from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, SignalingModel
 
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
@@ -129,6 +129,58 @@ def effective_addresses(
     peer = hop.peer or Endpoint("0.0.0.0", 0)
     outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and record.src == hop.client)
     return (relayed, peer, True) if outbound else (peer, relayed, True)
+
+
+_WRAPPERS = {
+    ("send", "indication"): ("send-indication", "XOR-PEER-ADDRESS", True),
+    ("data", "indication"): ("data-indication", "XOR-PEER-ADDRESS", False),
+    ("ms-send", "request"): ("ms-send-request", "DESTINATION-ADDRESS", True),
+    ("ms-data", "indication"): ("ms-data-indication", "REMOTE-ADDRESS", False),
+}
+
+
+def relayed_media(
+    records: list[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+) -> list[MediaFlow]:
+    """Data relayed through TURN that was not STUN, per direction between relayed address and peer.
+
+    ChannelData (RFC 8656 §12) and Send/Data indications (§11; MS-TURN Send request and Data
+    indication) that carried something other than a check are the call's media on a relayed pair.
+    The packet source only sees them on the client-to-relay leg; here they get the addresses
+    of the pair they belong to.
+    """
+    nested = {(r.frame, r.relay.via) for r in records if r.relay is not None and r.kind == "stun"}
+    flows: dict[tuple[Endpoint, Endpoint, str], list[float]] = {}
+    for r in records:
+        if r.payload_length <= 0:
+            continue
+        if r.kind == "channeldata":
+            if r.relay is None or (r.frame, r.relay.via) in nested:
+                continue
+            hop = r.relay
+            kind = "channeldata"
+        elif r.relay is None and (r.method, r.cls) in _WRAPPERS:
+            via, attribute, outbound = _WRAPPERS[(r.method, r.cls)]
+            if (r.frame, via) in nested:
+                continue
+            peer = r.addresses.get(attribute)
+            client, server = (r.src, r.dst) if outbound else (r.dst, r.src)
+            hop = RelayHop(via, client, server, peer)
+            kind = "turn-data"
+        else:
+            continue
+        src, dst, _ = effective_addresses(replace(r, relay=hop), relayed_by_leg)
+        entry = flows.get((src, dst, kind))
+        if entry is None:
+            flows[(src, dst, kind)] = [r.frame, r.time, r.frame, r.time, 1, r.payload_length]
+        else:
+            entry[2:4] = [r.frame, r.time]
+            entry[4] += 1
+            entry[5] += r.payload_length
+    return [
+        MediaFlow(src, dst, "udp", kind, int(v[0]), v[1], int(v[2]), v[3], int(v[4]), int(v[5]))
+        for (src, dst, kind), v in flows.items()
+    ]
 
 
 # -- signaling -> streams ---------------------------------------------------------
@@ -314,14 +366,18 @@ def correlate(
         checks.append((t, session.stream, pair, sender.name))
 
     streams = []
+    checks_by_pair = _checks_by_pair(checks)
+    carried = [*(media or []), *relayed_media(records, relayed_by_leg)]
+    ended_early: list[str] = []
     for session in sessions:
         _final_offer(session, relayed_addresses, mapped_addresses)
-        _finish(session, media or [])
+        _finish(session, carried, checks_by_pair)
+        ended_early += _ended_early(session.stream, checks_by_pair, end)
         streams.append(session.stream)
     reconstruction = Reconstruction(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
-    reconstruction.vantage = vantage_point(reconstruction)
+    reconstruction.vantage = vantage_point(reconstruction) + ended_early
     return reconstruction
 
 
@@ -614,6 +670,7 @@ def _nominate_final(
             priority = pair_priority(controlling.priority, controlled.priority)
         pair = Pair(controlling, controlled, transport, controlling.component or controlled.component, priority)
         session.pairs[key] = pair
+    pair.in_final_offer = True
     if not pair.nominated:
         pair.nominated = True
         pair.nominated_by = "final-offer"
@@ -641,7 +698,9 @@ def _equivalent_pair(
     return None
 
 
-def _finish(session: _Session, media: list[MediaFlow]) -> None:
+def _finish(
+    session: _Session, media: list[MediaFlow], checks_by_pair: dict[int, list[tuple[Transaction, str]]]
+) -> None:
     stream = session.stream
     for pair in session.pairs.values():
         outcomes = pair.outcomes
@@ -657,11 +716,13 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
     for pair in sorted(session.pairs.values(), key=lambda p: -(p.priority or 0)):
         by_component.setdefault(pair.component, Component(pair.component)).pairs.append(pair)
     stream.components = sorted(by_component.values(), key=lambda c: c.component or 0)
+    controlling = stream.controlling.name if stream.controlling else None
     for component in stream.components:
-        nominated = [p for p in component.pairs if p.nominated and p.state == "succeeded"]
-        if nominated:
-            # RFC 8445 §8.1.1: the highest-priority nominated pair is selected
-            component.selected = max(nominated, key=lambda p: (p.priority or -1, p.nomination_frame or 0))
+        evidence = [_Evidence.of(p, checks_by_pair.get(id(p), []), controlling, media) for p in component.pairs]
+        chosen = select(evidence)
+        if chosen is not None:
+            component.selected = chosen.pair
+            chosen.pair.selected_because = chosen.because
     if session.use_candidate_requests:
         style = "aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"
     elif any(p.nominated_by == "final-offer" for p in session.pairs.values()):
@@ -676,8 +737,158 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
         stream.outcome = "failed"
     else:
         stream.outcome = "unknown"
-    chosen = [c.selected for c in stream.components if c.selected]
-    stream.media_flows = [f for f in media if any(p.carries(f.src, f.dst) for p in chosen)]
+    chosen_pairs = [c.selected for c in stream.components if c.selected]
+    stream.media_flows = [f for f in media if any(p.carries(f.src, f.dst) for p in chosen_pairs)]
+
+
+# -- selection --------------------------------------------------------------------
+
+MEDIA_KINDS = frozenset(("rtp", "rtcp", "dtls", "zrtp", "data", "channeldata", "turn-data"))
+"""What proves a pair carried the call (RFC 7983 demultiplexing): SRTP/SRTCP and RTP/RTCP by their
+first byte, DTLS records (the DTLS-SRTP handshake, SCTP data channels over DTLS), ZRTP, other
+application data on an ICE 5-tuple, and ChannelData that did not carry STUN."""
+
+
+def _checks_by_pair(
+    checks: list[tuple[Transaction, Stream | None, Pair | None, str]],
+) -> dict[int, list[tuple[Transaction, str]]]:
+    out: dict[int, list[tuple[Transaction, str]]] = {}
+    for t, _stream, pair, sender in checks:
+        if pair is not None:
+            out.setdefault(id(pair), []).append((t, sender))
+    return out
+
+
+@dataclass
+class _Evidence:
+    """What the capture shows a pair was used for, in time: successes, nominations, media."""
+
+    pair: Pair
+    successes: list[float]  # times its checks (either agent's) succeeded
+    nominations: list[tuple[float, int]]  # (time the nominating check succeeded, NOMINATION value or -1)
+    controlling_successes: list[float]  # times the controlling agent's checks on it succeeded
+    media_last: float | None  # last media packet on it after its first success
+
+    @classmethod
+    def of(
+        cls, pair: Pair, checks: list[tuple[Transaction, str]], controlling: str | None, media: list[MediaFlow]
+    ) -> _Evidence:
+        successes: list[float] = []
+        nominations: list[tuple[float, int]] = []
+        from_controlling: list[float] = []
+        for t, sender in checks:
+            if t.outcome != "success" or t.response is None:
+                continue
+            when = t.response.time
+            successes.append(when)
+            req = t.request
+            if req.ice_role == "controlling" or (req.ice_role is None and sender == controlling):
+                from_controlling.append(when)
+                if req.use_candidate or req.nomination is not None:
+                    nominations.append((when, req.nomination if req.nomination is not None else -1))
+        first = min(successes) if successes else None
+        after = -1.0 if first is None and pair.in_final_offer else first
+        media_last = None
+        if after is not None:
+            times = [
+                f.last_time
+                for f in media
+                if f.kind in MEDIA_KINDS and f.last_time >= after and pair.carries(f.src, f.dst)
+            ]
+            media_last = max(times) if times else None
+        return cls(pair, sorted(successes), sorted(nominations), sorted(from_controlling), media_last)
+
+    @property
+    def kept_after_nomination(self) -> bool:
+        """The controlling agent checked it again after it was nominated: re-nominations (some agents
+        send USE-CANDIDATE on every check of the pair in use) or consent checks (RFC 7675)."""
+        if not self.nominations:
+            return False
+        nominated_at = self.nominations[0][0]
+        return any(t > nominated_at for t in self.controlling_successes)
+
+
+@dataclass
+class Selection:
+    pair: Pair
+    because: str
+
+
+def select(evidence: list[_Evidence]) -> Selection | None:
+    """The pair a component ended up using, by the strongest evidence the capture holds.
+
+    RFC 8445 §8.1.1 selects the highest-priority nominated pair. A capture shows more than the
+    nomination: in order, (1) a nominated pair that then carried media is the one in use;
+    (2) with renomination the highest NOMINATION value wins, and a nominated pair the controlling
+    agent kept checking after the other nominated pairs fell silent overrides those stale ones;
+    (3) the controlling agent's updated offer names the selection (RFC 5245 §9.1.2.2);
+    (4) otherwise the RFC rule. Without any nomination, (5) a succeeded pair that then carried
+    media is selected: the capture may have ended, or started, before the nomination.
+    """
+    nominated = [e for e in evidence if e.pair.nominated and e.pair.state == "succeeded"]
+    if nominated:
+        with_media = [e for e in nominated if e.media_last is not None]
+        if with_media:
+            best = max(with_media, key=lambda e: (e.media_last or 0.0, e.pair.priority or -1))
+            return Selection(best.pair, "nominated+media")
+        renominated = [e for e in nominated if any(value >= 0 for _, value in e.nominations)]
+        if renominated:
+            best = max(renominated, key=lambda e: max(value for _, value in e.nominations))
+            return Selection(best.pair, "nominated-latest")
+        kept = [e for e in nominated if e.kept_after_nomination]
+        if kept and len(nominated) > 1:
+            best = max(kept, key=lambda e: e.controlling_successes[-1])
+            others = [e for e in nominated if e is not best]
+            last_other = max((_last_activity(e) for e in others), default=None)
+            if last_other is None or best.controlling_successes[-1] > last_other:
+                return Selection(best.pair, "nominated-latest")
+        offered = [e for e in nominated if e.pair.in_final_offer]
+        if offered:
+            best = max(offered, key=_rfc_order)
+            return Selection(best.pair, "final-offer")
+        return Selection(max(nominated, key=_rfc_order).pair, "nominated")
+    carried = [e for e in evidence if e.pair.state == "succeeded" and e.media_last is not None]
+    if carried:
+        best = max(carried, key=lambda e: (e.media_last or 0.0, e.pair.priority or -1))
+        return Selection(best.pair, "media-only")
+    return None
+
+
+def _last_activity(e: _Evidence) -> float:
+    return e.successes[-1] if e.successes else -1.0
+
+
+def _rfc_order(e: _Evidence) -> tuple[int, int]:
+    return (e.pair.priority or -1, e.pair.nomination_frame or 0)
+
+
+NOMINATION_GRACE = 5.0
+"""Seconds after the last successful check within which a missing nomination may simply not have
+been captured yet: regular nomination follows the checks by a few Ta intervals or a few hundred
+milliseconds in the agents recorded so far (aioice, libnice, browsers); a habit, not a rule."""
+
+
+def _ended_early(stream: Stream, checks_by_pair: dict[int, list[tuple[Transaction, str]]], end: float) -> list[str]:
+    """A vantage note when the capture stops before a nomination could be seen."""
+    pairs = [p for c in stream.components for p in c.pairs]
+    if not pairs or any(p.nominated for p in pairs):
+        return []
+    succeeded = [
+        t.response.time
+        for p in pairs
+        for t, _ in checks_by_pair.get(id(p), [])
+        if t.outcome == "success" and t.response is not None
+    ]
+    if not succeeded:
+        return []
+    first, last = min(succeeded), max(succeeded)
+    if end - last > NOMINATION_GRACE:
+        return []
+    name = f"call {stream.call_id} stream {stream.index}" if stream.call_id else "the session"
+    return [
+        f"{name}: the capture ends {end - first:.1f} s after the first successful check "
+        f"({end - last:.1f} s after the last): a nomination sent later is not in it"
+    ]
 
 
 def vantage_point(rec: Reconstruction) -> list[str]:

@@ -69,6 +69,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "nominated": "bool",
         "nominated_by": "string",
         "selected": "bool",
+        "selected_because": "string",
         "requests_sent": "int64",
         "responses_received": "int64",
         "rtt_ms": "float64",
