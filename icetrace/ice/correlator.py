@@ -40,6 +40,7 @@ class Reconstruction:
     vantage: list[str] = field(default_factory=list)
     signaling: SignalingModel | None = None
     capture_end: float = 0.0
+    relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
 
 
 # -- usernames ------------------------------------------------------------------
@@ -367,7 +368,8 @@ def correlate(
 
     streams = []
     checks_by_pair = _checks_by_pair(checks)
-    carried = [*(media or []), *relayed_media(records, relayed_by_leg)]
+    through_relays = relayed_media(records, relayed_by_leg)
+    carried = [*(media or []), *through_relays]
     ended_early: list[str] = []
     for session in sessions:
         _final_offer(session, relayed_addresses, mapped_addresses)
@@ -377,6 +379,7 @@ def correlate(
     reconstruction = Reconstruction(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
+    reconstruction.relayed_media = through_relays
     reconstruction.vantage = vantage_point(reconstruction) + ended_early
     return reconstruction
 
@@ -884,6 +887,7 @@ def _ended_early(stream: Stream, checks_by_pair: dict[int, list[tuple[Transactio
     first, last = min(succeeded), max(succeeded)
     if end - last > NOMINATION_GRACE:
         return []
+    stream.ended_before_nomination = True
     name = f"call {stream.call_id} stream {stream.index}" if stream.call_id else "the session"
     return [
         f"{name}: the capture ends {end - first:.1f} s after the first successful check "

@@ -124,6 +124,7 @@ class Stream:
     outcome: str = "unknown"  # connected | failed | unknown
     nomination_style: str | None = None  # regular | aggressive | final-offer | none
     final_offer_ignored: bool = False  # the updated offer listed several remote candidates per component
+    ended_before_nomination: bool = False  # checks succeeded, no nomination, and the capture stopped soon after
     media_flows: list[MediaFlow] = field(default_factory=list)
 
     @property
