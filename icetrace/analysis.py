@@ -17,7 +17,9 @@ import pandas as pd
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import Reconstruction, correlate
 from icetrace.ice.diagnosis import diagnose
+from icetrace.ice.integrity import Integrity, transaction_key, verify
 from icetrace.ice.model import Pair, Stream, Verdict
+from icetrace.ice.transactions import Transaction
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -122,9 +124,17 @@ class Analysis:
                 "outcome": t.outcome,
                 "error_code": t.response.error_code if t.response else None,
                 "rtt_ms": t.rtt_ms,
+                **self._integrity(t),
             }
             for t in self.reconstruction.transactions
         ]
+
+    def _integrity(self, t: Transaction) -> dict[str, str | None]:
+        """MESSAGE-INTEGRITY of a request and its first response, verified where a key was known."""
+        found = self.reconstruction.integrity.get(transaction_key(t))
+        if found is None:
+            found = Integrity(verify(t.request, None), verify(t.response, None) if t.response else None)
+        return {"integrity": found.request, "response_integrity": found.response}
 
     def _candidates_rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -200,6 +210,7 @@ class Analysis:
                     "retransmissions": t.retransmissions,
                     "outcome": t.outcome,
                     "rtt_ms": t.rtt_ms,
+                    **self._integrity(t),
                 }
             )
         return rows

@@ -13,6 +13,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from icetrace.ice.integrity import Integrity, KeyContext, verify_checks, verify_turn
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
 from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views
@@ -41,6 +42,7 @@ class Reconstruction:
     signaling: SignalingModel | None = None
     capture_end: float = 0.0
     relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
+    integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)  # by transaction_key
 
 
 # -- usernames ------------------------------------------------------------------
@@ -380,8 +382,25 @@ def correlate(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
     reconstruction.relayed_media = through_relays
+    reconstruction.integrity = verify_turn(transactions, signaling.relay_credentials if signaling else [])
+    reconstruction.integrity.update(verify_checks(_key_contexts(checks)))
     reconstruction.vantage = vantage_point(reconstruction) + ended_early
     return reconstruction
+
+
+def _key_contexts(
+    checks: list[tuple[Transaction, Stream | None, Pair | None, str]],
+) -> Iterable[tuple[Transaction, Stream | None, str, KeyContext | None]]:
+    """Each check with what its MESSAGE-INTEGRITY key derives from: the agent receiving it."""
+    for t, stream, _pair, sender in checks:
+        parsed = split_username(t.request.username or b"")
+        agents = [a for a in (stream.controlling, stream.controlled) if a is not None] if stream else []
+        receivers = [a for a in agents if a.name != sender]
+        if parsed is None or sender == "?" or len(receivers) != 1:
+            yield t, stream, sender, None
+            continue
+        form, recv_key, _send_key = parsed
+        yield t, stream, sender, KeyContext(form, t.request.dialect, receivers[0], recv_key)
 
 
 def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[Mapping], server_ips: set[str]) -> None:

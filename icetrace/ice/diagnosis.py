@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from icetrace.ice.client_report import client_reports
 from icetrace.ice.correlator import Reconstruction
 from icetrace.ice.correlator import private_address as _private
+from icetrace.ice.integrity import transaction_key
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.verdict_rules import RULES, Finding, VerdictRule, rule
@@ -244,6 +245,40 @@ def _bad_credentials(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
                 "ICE credentials do not match the signaled ones.",
                 _frames(p.frames),
             )
+
+
+@rule(
+    "D11-INTEGRITY",
+    "error",
+    "a check's or its answer's MESSAGE-INTEGRITY does not verify with the signaled ice-pwd (credentials)",
+    "RFC 8445 §7.2.2, §7.3 (short-term credentials), RFC 8489 §14.5 (MESSAGE-INTEGRITY)",
+)
+def _integrity_fails(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    """Checks and answers are signed with the password of the agent receiving the check: a MAC that
+    fails with that agent's signaled password means the two agents hold different credentials."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for t, s, _pair, sender in rec.checks:
+        found = rec.integrity.get(transaction_key(t))
+        if s is not stream or found is None:
+            continue
+        receiver = next((a.name for a in (s.controlling, s.controlled) if a and a.name != sender), "?")
+        if found.request == "bad":
+            groups.setdefault(("request", sender, receiver), []).append(t.request.frame)
+        if found.response == "bad" and t.response is not None:
+            groups.setdefault(("response", sender, receiver), []).append(t.response.frame)
+    for (part, sender, receiver), frames in groups.items():
+        if part == "request":
+            text = (
+                f"{len(frames)} check(s) from {sender} to {receiver} carry a MESSAGE-INTEGRITY that does not "
+                f"verify with {receiver}'s signaled ice-pwd: {sender} signs with other credentials "
+                "(a stale or rewritten offer, or an ICE restart the signaling does not show)."
+            )
+        else:
+            text = (
+                f"{len(frames)} answer(s) from {receiver} to {sender}'s checks are not signed with "
+                f"{receiver}'s signaled ice-pwd: {receiver} answers with other credentials."
+            )
+        yield Finding(text, _frames(frames))
 
 
 @rule(

@@ -42,6 +42,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "outcome": "string",
         "error_code": "Int64",
         "rtt_ms": "float64",
+        "integrity": "string",
+        "response_integrity": "string",
     },
     "candidates": {
         "call_id": "string",
@@ -92,6 +94,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "retransmissions": "int64",
         "outcome": "string",
         "rtt_ms": "float64",
+        "integrity": "string",
+        "response_integrity": "string",
     },
     "media": {
         "src": "string",
