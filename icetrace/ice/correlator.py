@@ -371,7 +371,7 @@ def correlate(
     streams = []
     checks_by_pair = _checks_by_pair(checks)
     through_relays = relayed_media(records, relayed_by_leg)
-    carried = [*(media or []), *through_relays]
+    carried = MediaIndex([*(media or []), *through_relays])
     ended_early: list[str] = []
     for session in sessions:
         _final_offer(session, relayed_addresses, mapped_addresses)
@@ -720,9 +720,7 @@ def _equivalent_pair(
     return None
 
 
-def _finish(
-    session: _Session, media: list[MediaFlow], checks_by_pair: dict[int, list[tuple[Transaction, str]]]
-) -> None:
+def _finish(session: _Session, media: MediaIndex, checks_by_pair: dict[int, list[tuple[Transaction, str]]]) -> None:
     stream = session.stream
     for pair in session.pairs.values():
         outcomes = pair.outcomes
@@ -760,7 +758,8 @@ def _finish(
     else:
         stream.outcome = "unknown"
     chosen_pairs = [c.selected for c in stream.components if c.selected]
-    stream.media_flows = [f for f in media if any(p.carries(f.src, f.dst) for p in chosen_pairs)]
+    flows = {id(f): f for p in chosen_pairs for f in media.on(p)}
+    stream.media_flows = sorted(flows.values(), key=lambda f: (f.first_frame, str(f.src), f.kind))
 
 
 # -- selection --------------------------------------------------------------------
@@ -769,6 +768,20 @@ MEDIA_KINDS = frozenset(("rtp", "rtcp", "dtls", "zrtp", "data", "channeldata", "
 """What proves a pair carried the call (RFC 7983 demultiplexing): SRTP/SRTCP and RTP/RTCP by their
 first byte, DTLS records (the DTLS-SRTP handshake, SCTP data channels over DTLS), ZRTP, other
 application data on an ICE 5-tuple, and ChannelData that did not carry STUN."""
+
+
+class MediaIndex:
+    """Media flows by the addresses they leave from, so each pair finds its own without a scan."""
+
+    def __init__(self, flows: list[MediaFlow]) -> None:
+        self.by_src: dict[Endpoint, list[MediaFlow]] = {}
+        for f in flows:
+            self.by_src.setdefault(f.src, []).append(f)
+
+    def on(self, pair: Pair) -> list[MediaFlow]:
+        """Flows between the pair's two candidates, either way round (a srflx one also from its base)."""
+        ends = pair.controlling.wire_addresses | pair.controlled.wire_addresses
+        return [f for src in ends for f in self.by_src.get(src, ()) if pair.carries(f.src, f.dst)]
 
 
 def _checks_by_pair(
@@ -793,7 +806,7 @@ class _Evidence:
 
     @classmethod
     def of(
-        cls, pair: Pair, checks: list[tuple[Transaction, str]], controlling: str | None, media: list[MediaFlow]
+        cls, pair: Pair, checks: list[tuple[Transaction, str]], controlling: str | None, media: MediaIndex
     ) -> _Evidence:
         successes: list[float] = []
         nominations: list[tuple[float, int]] = []
@@ -812,11 +825,7 @@ class _Evidence:
         after = -1.0 if first is None and pair.in_final_offer else first
         media_last = None
         if after is not None:
-            times = [
-                f.last_time
-                for f in media
-                if f.kind in MEDIA_KINDS and f.last_time >= after and pair.carries(f.src, f.dst)
-            ]
+            times = [f.last_time for f in media.on(pair) if f.kind in MEDIA_KINDS and f.last_time >= after]
             media_last = max(times) if times else None
         return cls(pair, sorted(successes), sorted(nominations), sorted(from_controlling), media_last)
 
