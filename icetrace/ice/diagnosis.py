@@ -401,18 +401,24 @@ def _media_on_selected(rec: Reconstruction, stream: Stream) -> Iterator[Finding]
         sel = component.selected
         if sel is None:
             continue
-        if not any(sel.carries(f.src, f.dst) for f in stream.media_flows):
+        on_sel = [f for f in stream.media_flows if sel.carries(f.src, f.dst)]
+        if not on_sel:
             # a relayed pair's media is seen only where the TURN-wrapped data is: judge it when
             # the capture holds relayed data at all
             if (rec.media and not sel.relayed) or (sel.relayed and rec.relayed_media):
-                yield Finding(
-                    f"Pair {_pair_text(sel)} was selected but no RTP, RTCP, DTLS or other data was captured on it.",
-                    _frames(sel.frames),
-                )
-        elif len({(f.src, f.dst) for f in stream.media_flows}) == 1:
+                text = f"Pair {_pair_text(sel)} was selected but no RTP, RTCP, DTLS or other data was captured on it."
+                elsewhere = [
+                    p
+                    for p in component.pairs
+                    if p is not sel and any(p.carries(f.src, f.dst) for f in [*rec.media, *rec.relayed_media])
+                ]
+                if elsewhere:
+                    text += f" Media flowed on {_pair_text(elsewhere[0])} instead."
+                yield Finding(text, _frames(sel.frames))
+        elif len({(f.src, f.dst) for f in on_sel}) == 1:
             yield Finding(
                 f"Media on the selected pair {_pair_text(sel)} flows in one direction only.",
-                [stream.media_flows[0].first_frame],
+                [on_sel[0].first_frame],
             )
 
 

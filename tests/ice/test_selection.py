@@ -151,3 +151,17 @@ def test_channeldata_media_lands_on_its_relayed_pair():
     ]
     analysis = icetrace.analyze([], records=records + [req, resp, *wrappers])
     assert analysis.streams[0].components[0].selected is None
+
+
+def test_d25_names_the_pair_that_carried_the_media(tmp_path):
+    """A nomination that media never followed: the nominated pair stays selected (nothing outranks a
+    nomination but later nominations and media on a nominated pair), and D25 says where media went."""
+    records = checked(1.0, L_HOST, R_HOST, "d1", use_candidate=True) + checked(1.1, L_VPN, R_HOST, "d2")
+    media = [
+        MediaFlow(L_VPN, R_HOST, "udp", "rtp", 90, 1.3, 99, 4.0, 10, 1000),
+        MediaFlow(R_HOST, L_VPN, "udp", "rtp", 91, 1.3, 98, 4.0, 10, 1000),
+    ]
+    analysis = icetrace.analyze([], sdp=sdp_files(tmp_path), records=records, media=media)
+    (d25,) = [v.message for v in analysis.verdict_list if v.code == "D25"]
+    assert "was selected but no RTP" in d25 and f"Media flowed on {L_VPN} (host)" in d25
+    assert selected(records, tmp_path, media) == (L_HOST, "nominated")
