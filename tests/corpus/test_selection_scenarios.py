@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import icetrace
+from icetrace.records.endpoint import Endpoint
 from tests.corpus.truth import CAPTURES, load_truth, pair_addresses, schema_problems
 
 SYNTHETIC = CAPTURES / "synthetic"
@@ -97,3 +98,22 @@ def test_without_the_media_the_same_checks_leave_the_outcome_open(tmp_path):
     assert stream.outcome == "unknown" and all(c.selected is None for c in stream.components)
     assert "D13" not in {v.code for v in analysis.verdict_list}
     assert stream.ended_before_nomination
+
+
+@pytest.mark.parametrize("tap", ["left-lan", "right-lan", "public"])
+def test_baresip_rtcp_component_is_selected_by_its_media(tap):
+    """baresip 1.0 never nominated the RTCP component's pair on the wire, but RTCP flowed on the one
+    pair of component 2 whose checks succeeded; the right agent reports that pair as selected."""
+    folder = CAPTURES / "real" / "baresip-kamailio"
+    truth = load_truth(folder)
+    right = next(c for c in truth["agents"]["right"]["streams"][0]["components"] if c["component"] == 2)
+    doc = icetrace.analyze([folder / f"{tap}.pcap"]).to_dict()
+    (stream,) = [s for s in doc["streams"] if s["call_id"]]
+    comp = next(c for c in stream["components"] if c["component"] == 2)
+    sel = comp["selected"]
+    assert sel is not None and sel["selected_because"] == "media-only" and not sel["nominated"]
+    # the right agent's selected pair, as this tap sees its ports (a NAT keeps them here)
+    ports = {Endpoint.parse(a).port for a in pair_addresses(sel)}
+    assert ports == {Endpoint.parse(right["selected"]["local"]).port, Endpoint.parse(right["selected"]["remote"]).port}
+    kinds = {f["kind"] for f in stream["media_flows"]}
+    assert "rtcp" in kinds
