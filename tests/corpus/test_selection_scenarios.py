@@ -13,7 +13,7 @@ from icetrace.records.endpoint import Endpoint
 from tests.corpus.truth import CAPTURES, load_truth, pair_addresses, schema_problems
 
 SYNTHETIC = CAPTURES / "synthetic"
-NAMES = ["stale_nomination", "media_after_success"]
+NAMES = ["stale_nomination", "media_after_success", "relayed_media_after_success"]
 
 
 def _module(name: str):
@@ -84,6 +84,27 @@ def test_media_after_success_means_connected():
     # the capture ending 0.8 s after the success is a vantage note, not an error
     assert not [v for v in analysis.verdict_list if v.severity == "error"]
     assert any("ends 0.8 s after the first successful check" in n for n in doc["vantage"])
+
+
+def test_media_through_a_turn_channel_means_connected_on_the_relayed_pair():
+    folder = SYNTHETIC / "relayed_media_after_success"
+    truth = load_truth(folder)
+    analysis = icetrace.analyze([folder / "capture.pcap"])
+    doc = analysis.to_dict()
+    (stream,) = doc["streams"]
+    assert stream["outcome"] == truth["expected_outcome"] == "connected"
+    assert stream["connectivity"] == "RELAY"
+    want = truth["agents"]["left"]["streams"][0]["components"][0]["selected"]
+    sel = _selected_per_component(doc)[1]["selected"]
+    assert pair_addresses(sel) == {want["local"], want["remote"]}
+    assert sel["selected_because"] == "media-only"
+    # the media is given by the relayed pair's addresses, both ways, and only the data after the
+    # checks: the two ChannelData frames that carried checks and the two that carried answers are not media
+    flows = {(f["src"], f["dst"]): f["packets"] for f in stream["media_flows"]}
+    assert set(flows) == {(want["local"], want["remote"]), (want["remote"], want["local"])}
+    leg = analysis.media[analysis.media.kind == "channeldata"]
+    assert leg.packets.sum() == sum(flows.values()) + 4
+    assert not [v for v in analysis.verdict_list if v.severity == "error"]
 
 
 def test_without_the_media_the_same_checks_leave_the_outcome_open(tmp_path):
