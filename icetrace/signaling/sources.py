@@ -59,13 +59,6 @@ class SipCollector:
             self.problems.append(f"{ref}: {exc}")
 
 
-def sip_from_packets(packets: Iterable[TransportPacket], name: str) -> list[tuple[SourceRef, SipMessage]]:
-    collector = SipCollector(name)
-    for packet in packets:
-        collector.feed(packet)
-    return collector.messages
-
-
 def _read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8", errors="replace")
