@@ -109,6 +109,7 @@ class Component:
     component: int | None
     pairs: list[Pair] = field(default_factory=list)
     selected: Pair | None = None
+    selected_by: str | None = None  # the selected pair's nominated_by, or "media" (no nomination on the wire)
 
 
 @dataclass

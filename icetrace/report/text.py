@@ -64,7 +64,7 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
                 because = SELECTED_BECAUSE.get(sel.selected_because or "", "?")
                 out.write(
                     f"    selected: {sel.controlling.address} ({sel.controlling.type}) <-> "
-                    f"{sel.controlled.address} ({sel.controlled.type}): {because}\n"
+                    f"{sel.controlled.address} ({sel.controlled.type}) by {comp.selected_by or '?'}: {because}\n"
                 )
             else:
                 out.write("    selected: none\n")
