@@ -97,3 +97,27 @@ def test_a_dialect_without_a_key_derivation_stays_unverified():
     assert check_key(KeyContext("rfc", "rfc5389", agent, "rU")) == R_PWD.encode()
     assert "ms-icev6" not in CHECK_KEYS
     assert check_key(KeyContext("ms-icev6", "ms-ice", agent, "x" * 43)) is None
+
+
+def test_the_oc2007_derivation_plugs_into_the_hook(monkeypatch):
+    """[MS-ICE] checks name candidates, each with its own password (base64 in the SDP): a derivation
+    registered for the USERNAME form is all it takes to verify libnice's recorded OC2007 checks."""
+    from dissectors.checks import icev6_key
+    from icetrace.ice.correlator import _icev6_key
+    from icetrace.signaling.sdp import parse_sdp
+
+    folder = ROOT / "captures" / "real" / "libnice-oc2007"
+    sdp = [folder / "left.sdp", folder / "right.sdp"]
+    passwords = {
+        _icev6_key(c.username): c.password
+        for path in sdp
+        for m in parse_sdp(path.read_text()).media
+        for c in m.candidates
+        if c.username and c.password
+    }
+    assert len(passwords) == 4
+    before = icetrace.analyze([folder / "left-lan.pcap"], sdp=sdp).checks
+    assert set(before.integrity) == {"unverified"}
+    monkeypatch.setitem(CHECK_KEYS, "ms-icev6", lambda ctx: icev6_key(passwords.get(ctx.user_key, "")))
+    after = icetrace.analyze([folder / "left-lan.pcap"], sdp=sdp).checks
+    assert set(after.integrity) == {"ok"} and set(after.response_integrity.dropna()) == {"ok"}
