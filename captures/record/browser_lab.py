@@ -44,6 +44,16 @@ SCENARIOS = {
         "browsers": ("chromium", "chromium"),
         "policy": "relay",
     },
+    "chromium-late-direct": {
+        "description": "As chromium-direct, but the NATs drop everything between their public addresses "
+        "until both browsers report the call connected (over TURN); then the lab lifts the block, "
+        "Chromium's continuing checks succeed on the direct pair and it moves the call there. "
+        "Media and the data channel run 6 s.",
+        "browsers": ("chromium", "chromium"),
+        "policy": "all",
+        "hold_direct": True,
+        "seconds": 6,
+    },
     "firefox-chromium": {
         "description": "Headless Firefox ESR (left, offerer) calls headless Chromium (right), both behind "
         "endpoint-independent NATs, STUN and TURN on coturn, trickle ICE over plain HTTP.",
@@ -78,7 +88,7 @@ FIREFOX_PREFS = {
 }
 
 
-def _page_url(me: str, peer: str, policy: str, timeout: int) -> str:
+def _page_url(me: str, peer: str, policy: str, timeout: int, seconds: int = 3) -> str:
     query = {
         "name": me,
         "peer": peer,
@@ -87,7 +97,7 @@ def _page_url(me: str, peer: str, policy: str, timeout: int) -> str:
         "server": f"{netlab.SERVER}:3478",
         "user": netlab.TURN_USER,
         "pass": netlab.TURN_PASSWORD,
-        "seconds": "3",
+        "seconds": str(seconds),
         "timeout": str(timeout),
     }
     return f"{ORIGIN}/page?{urlencode(query)}"
@@ -127,6 +137,41 @@ def _version(browser: str) -> str:
     return netlab.sh(exe, "--version", check=False).stdout.strip()
 
 
+HOLD_TABLE = "icetrace_hold"
+
+
+def hold_direct(on: bool) -> None:
+    """Drop (or stop dropping) everything between the two NATs' public addresses, in a table of
+    its own so that lifting it leaves netlab's rules as they were."""
+    for router in netlab.PUBLIC:
+        other = next(p for r, p in netlab.PUBLIC.items() if r != router)
+        if not on:
+            netlab.ns(router, "nft", "delete", "table", "ip", HOLD_TABLE)
+            continue
+        with tempfile.NamedTemporaryFile("w", suffix=".nft", delete=False) as fh:
+            fh.write(
+                f"table ip {HOLD_TABLE} {{\n  chain forward {{ type filter hook forward priority -10;\n"
+                f"    ip daddr {other} drop; ip saddr {other} drop; }}\n}}\n"
+            )
+        netlab.ns(router, "nft", "-f", fh.name)
+        os.unlink(fh.name)
+
+
+def _wait_for_log(log: Path, lines: list[str], deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if all(line in text for line in lines):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def agent_truth(me: str, result: dict) -> dict:
+    """truth.json's entry for the left or right browser, from what its page posted."""
+    address, _, router = netlab.LAN[netlab.HOST_L if me == "left" else netlab.HOST_R]
+    return browser_truth(result, address, netlab.PUBLIC[router])
+
+
 def record(name: str, spec: dict, timeout: int = 25) -> None:
     folder = netlab.OUT / name
     shutil.rmtree(folder, ignore_errors=True)
@@ -136,6 +181,12 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
     browsers = []
     try:
         netlab.build(symmetric=False, block_direct=False)
+        # An address the public segment cannot reach (a peer's private host candidate) must vanish
+        # as it does on the Internet, not fail with ENETUNREACH: coturn stops relaying for an
+        # allocation after such a send error. On-link, the datagram dies unanswered after ARP.
+        netlab.ns(netlab.PUB, "ip", "route", "add", "default", "dev", "br0")
+        if spec.get("hold_direct"):
+            hold_direct(True)
         for tap, (space, dev) in TAPS.items():
             procs.append(
                 netlab.start(space, "tcpdump", "-i", dev, "-U", "-n", "-w", str(folder / f"{tap}.pcap"),
@@ -160,13 +211,20 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
             browser = spec["browsers"][0 if me == "left" else 1]
             home = work / f"{me}-home"
             home.mkdir()
-            cmd = browser_command(browser, work / f"{me}-profile", _page_url(me, peer, spec["policy"], timeout))
+            cmd = browser_command(
+                browser, work / f"{me}-profile", _page_url(me, peer, spec["policy"], timeout, spec.get("seconds", 3))
+            )
             browsers.append(
                 netlab.start(host, "env", f"HOME={home}", "timeout", str(timeout + 20), *cmd,
                              log=work / f"{me}.browser.log")
             )  # fmt: skip
             time.sleep(1.0)
         deadline = time.monotonic() + timeout + 20
+        if spec.get("hold_direct"):
+            signaling = folder / "signaling.log"
+            if _wait_for_log(signaling, ["left: connected true", "right: connected true"], deadline):
+                hold_direct(False)
+                print("direct path opened", flush=True)
         results = [work / "left.result.json", work / "right.result.json"]
         while time.monotonic() < deadline and not all(p.exists() for p in results):
             time.sleep(0.2)
@@ -180,17 +238,17 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
         if log.exists() and not (work / f"{me}.result.json").exists():  # the browser's own log, to see why
             print(f"--- {me} browser log (tail)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
     reports = {}
-    for me, host in (("left", netlab.HOST_L), ("right", netlab.HOST_R)):
+    for me in ("left", "right"):
         path = work / f"{me}.result.json"
         if not path.exists():
             continue
         result = json.loads(path.read_text())
-        (folder / f"{me}.getstats.json").write_text(json.dumps(result["stats"], indent=1) + "\n")
+        # the page's own report as posted (getStats, descriptions, states): truth.json is rebuilt from it
+        (folder / f"{me}.result.json").write_text(json.dumps(result, indent=1) + "\n")
         sdp = result.get("localDescription")
         if sdp:
             (folder / ("offer.sdp" if me == "left" else "answer.sdp")).write_text(sdp)
-        address, _, router = netlab.LAN[host]
-        reports[me] = browser_truth(result, address, netlab.PUBLIC[router])
+        reports[me] = agent_truth(me, result)
     shutil.rmtree(work, ignore_errors=True)
     connected = len(reports) == 2 and all(r["streams"][0]["components"][0]["selected"] for r in reports.values())
     truth = {

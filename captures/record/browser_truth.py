@@ -98,6 +98,7 @@ def browser_truth(result: dict, lan: str, public: str | None) -> dict:
             "requests_received": pair.get("requestsReceived"),
             "responses_sent": pair.get("responsesSent"),
             "current_rtt_ms": round(rtt * 1000, 3) if rtt is not None else None,
+            "total_rtt_ms": round(total * 1000, 3) if (total := pair.get("totalRoundTripTime")) is not None else None,
             "bytes_sent": pair.get("bytesSent"),
             "bytes_received": pair.get("bytesReceived"),
         }

@@ -9,6 +9,8 @@ icetrace is known to tell a different story.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from functools import cache
 
 import pytest
@@ -16,7 +18,7 @@ import pytest
 import icetrace
 from tests.corpus.truth import CAPTURES, load_truth
 
-BROWSER_SCENARIOS = ("chromium-direct", "chromium-relay", "firefox-chromium")
+BROWSER_SCENARIOS = ("chromium-direct", "chromium-relay", "chromium-late-direct", "firefox-chromium")
 LAN_TAPS = ("left-lan", "right-lan")
 
 
@@ -71,6 +73,30 @@ def _views(defects: dict[tuple[str, str], str] | None = None, agents_with_counte
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
             views.append(pytest.param(name, tap, marks=marks, id=f"{name}-{tap}"))
     return views
+
+
+def _browser_truth_module():
+    spec = importlib.util.spec_from_file_location("browser_truth", CAPTURES / "record" / "browser_truth.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", BROWSER_SCENARIOS)
+def test_truth_is_rebuilt_from_what_the_pages_posted(name):
+    """truth.json holds nothing but the browsers' own getStats() and descriptions, as converted by
+    captures/record/browser_truth.py; the posted reports are kept beside it."""
+    folder = _folder(name)
+    truth = load_truth(folder)
+    convert = _browser_truth_module().browser_truth
+    for me in ("left", "right"):
+        result = json.loads((folder / f"{me}.result.json").read_text())
+        agent = truth["agents"][me]
+        assert convert(result, agent["lan_address"], agent["public_address"]) == agent
+    for me, sdp in (("left", "offer.sdp"), ("right", "answer.sdp")):
+        posted = json.loads((folder / f"{me}.result.json").read_text())["localDescription"]
+        assert (folder / sdp).read_bytes() == posted.encode()
 
 
 @pytest.mark.parametrize("name", BROWSER_SCENARIOS)
@@ -169,9 +195,10 @@ RTT_MIXED = (
 @pytest.mark.parametrize(
     "name, tap",
     _views({
-        ("chromium-direct", "left-lan"): RTT_MIXED,
+        ("chromium-direct", "right-lan"): RTT_MIXED,
         ("chromium-relay", "left-lan"): RTT_MIXED,
         ("chromium-relay", "right-lan"): RTT_MIXED,
+        ("chromium-late-direct", "left-lan"): RTT_MIXED,
         ("firefox-chromium", "left-lan"): RTT_MIXED,
     }),
 )  # fmt: skip
@@ -241,7 +268,7 @@ def _wire_candidates(name: str, tap: str):
                 yield role, cand, own[cand["address"]]
 
 
-@pytest.mark.parametrize("name, tap", _views({("chromium-direct", "right-lan"): RELAY_AS_SRFLX}))
+@pytest.mark.parametrize("name, tap", _views({("chromium-late-direct", "left-lan"): RELAY_AS_SRFLX}))
 def test_candidates_learned_from_the_wire_keep_their_type(name, tap):
     """Without signaling, a candidate's type is unknown, prflx, or the browser's own."""
     for role, cand, mine in _wire_candidates(name, tap):
@@ -258,64 +285,55 @@ def test_candidates_learned_from_the_wire_carry_no_invented_priority(name, tap):
 
 
 MERGE_SPLITS = (
-    "two taps behind different NATs: the same pair appears once per tap's addresses (srflx->host beside "
-    "host->srflx), each with half of the checks"
+    "taps behind different NATs given together: a pair appears once per tap's addresses (srflx->host "
+    "beside host->srflx beside srflx->srflx), each copy with the checks one tap saw; a transaction seen "
+    "at two taps is not used to learn the NAT mapping between them"
+)
+TAP_SETS = (
+    ("left-lan",),
+    ("right-lan",),
+    ("public",),
+    ("left-lan", "right-lan"),
+    ("left-lan", "public"),
+    ("right-lan", "public"),
+    ("left-lan", "right-lan", "public"),
 )
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=MERGE_SPLITS)) if n != "chromium-relay" else n
-        for n in BROWSER_SCENARIOS
-    ],
-)
-def test_both_lan_taps_tell_one_story(name):
-    """Both browsers' LAN captures together: one pair per pair the browsers checked, each check
-    counted once, the selected pair as one of the two sides names it."""
+def _tap_views() -> list:
+    views = []
+    for name in BROWSER_SCENARIOS:
+        for taps in TAP_SETS:
+            split = len(taps) > 1 and name != "chromium-relay"  # relay only: every tap names the pair alike
+            marks = [pytest.mark.xfail(strict=True, reason=MERGE_SPLITS)] if split else []
+            views.append(pytest.param(name, taps, marks=marks, id=f"{name}-{'+'.join(taps)}"))
+    return views
+
+
+@pytest.mark.parametrize("name, taps", _tap_views())
+def test_one_pair_for_each_pair_the_browsers_checked(name, taps):
+    """Whichever taps are given, alone or together: one pair per candidate pair that either browser
+    reports succeeded, each check counted once, the selected pair as one of the taps names it."""
     truth = load_truth(_folder(name))
-    analysis = _analysis(name, LAN_TAPS, False)
-    stream = _connected_streams(analysis.to_dict())[0]
     left, right = truth["agents"]["left"], truth["agents"]["right"]
-    got = _addresses(stream["components"][0]["selected"])
-    views = [
-        {_base(left, _component(left)["selected"]["local"]), _component(left)["selected"]["remote"]},
-        {_base(right, _component(right)["selected"]["local"]), _component(right)["selected"]["remote"]},
-    ]
-    assert got in views
-    succeeded_by_left = [e for e in _component(left)["checklist"] if e["state"] == "succeeded"]
+    # Chromium and Firefox name a pair by their candidates' own addresses (srflx, not its base), so
+    # both browsers' reports of one pair have the same two addresses.
+    reported = {
+        frozenset((e["local"], e["remote"]))
+        for agent in (left, right)
+        for e in _component(agent)["checklist"]
+        if e["state"] == "succeeded"
+    }
+    analysis = _analysis(name, taps, False)
+    stream = _connected_streams(analysis.to_dict())[0]
     succeeded = [p for p in stream["components"][0]["pairs"] if p["state"] == "succeeded"]
-    assert len(succeeded) == len(succeeded_by_left)
+    assert len(succeeded) == len(reported)
     assert len(analysis.checks) == analysis.checks.transaction_id.nunique()
-
-
-SOCKET_SHARED_WITH_TURN = (
-    "left LAN tap + public tap: the relay->srflx pair gets 18 requests and 18 responses (the browsers "
-    "exchanged 3 checks each way on it) and is selected instead of the browser's srflx->srflx pair, with a "
-    "D14 warning that a relay was chosen over a succeeded direct pair; Chromium sends its TURN traffic and "
-    "its direct checks from one socket, so the NAT mapping 203.0.113.1 port is both the srflx candidate "
-    "and the allocation's mapped address"
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=SOCKET_SHARED_WITH_TURN))
-        if n == "chromium-direct"
-        else n
-        for n in BROWSER_SCENARIOS
-    ],
-)
-def test_lan_and_public_taps_tell_the_left_browsers_story(name):
-    """The left LAN tap with the public tap: the left browser's selected pair, as its LAN names it,
-    each check counted once, and no warning that the browser's own choice contradicts."""
-    truth = load_truth(_folder(name))
-    left = truth["agents"]["left"]
-    sel = _component(left)["selected"]
-    analysis = _analysis(name, ("left-lan", "public"), False)
-    result = analysis.to_dict()
-    stream = _connected_streams(result)[0]
-    assert _addresses(stream["components"][0]["selected"]) == {_base(left, sel["local"]), sel["remote"]}
-    assert len(analysis.checks) == analysis.checks.transaction_id.nunique()
-    assert "D14" not in {v["code"] for v in result["verdicts"]}
+    lsel, rsel = _component(left)["selected"], _component(right)["selected"]
+    named = [
+        {_base(left, lsel["local"]), lsel["remote"]},
+        {_base(right, rsel["local"]), rsel["remote"]},
+        {lsel["remote"], rsel["remote"]},  # the public segment: both NAT mappings
+        {lsel["local"], rsel["local"]},  # or both relayed addresses
+    ]
+    assert _addresses(stream["components"][0]["selected"]) in named
