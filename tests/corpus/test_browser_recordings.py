@@ -186,6 +186,38 @@ def test_counters_are_the_vantage_agents_own(name, tap):
     )
 
 
+def _chromium_views() -> list:
+    """(scenario, tap) for the LAN taps of Chromium agents (Firefox's pair stats lack the counters)."""
+    return [
+        pytest.param(name, tap, id=f"{name}-{tap}")
+        for name in BROWSER_SCENARIOS
+        for tap in LAN_TAPS
+        if "Chrome/" in load_truth(_folder(name))["agents"][tap.split("-")[0]]["software"]
+    ]
+
+
+@pytest.mark.parametrize("name, tap", _chromium_views())
+def test_each_checks_round_trip_is_the_one_the_browser_measured(name, tap):
+    """The transactions icetrace matched on the agent's own LAN are the browser's own: per pair that
+    succeeded, as many answered checks as Chromium's responsesReceived, and their round trips add
+    up to its totalRoundTripTime (Chromium keeps whole milliseconds: 1 ms per sample of slack)."""
+    truth = load_truth(_folder(name))
+    me = truth["agents"][tap.split("-")[0]]
+    checks = _analysis(name, (tap,), False).checks
+    answered = checks[(checks.sender == f"ufrag:{me['ice_ufrag']}") & checks.rtt_ms.notna()]
+    compared = 0
+    for entry in _component(me)["checklist"]:
+        if entry["state"] != "succeeded":
+            continue
+        own = answered[
+            (answered.src.astype(str) == _base(me, entry["local"])) & (answered.dst.astype(str) == entry["remote"])
+        ]
+        assert len(own) == entry["responses_received"], entry
+        assert abs(own.rtt_ms.sum() - entry["total_rtt_ms"]) <= len(own) * 1.0 + 0.5, entry
+        compared += 1
+    assert compared >= 1
+
+
 RTT_MIXED = (
     "rtt_ms is the minimum over both directions' transactions: the local agent's turnaround to the "
     "peer's checks is reported as the pair's round trip"
