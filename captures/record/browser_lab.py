@@ -54,10 +54,23 @@ SCENARIOS = {
         "hold_direct": True,
         "seconds": 6,
     },
+    "chromium-turn-tcp": {
+        "description": "As chromium-relay, with TURN over TCP to coturn (turn:...?transport=tcp): the "
+        "checks and the media travel in ChannelData framed on one TCP connection per browser.",
+        "browsers": ("chromium", "chromium"),
+        "policy": "relay",
+        "turn": "tcp",
+    },
     "firefox-chromium": {
         "description": "Headless Firefox ESR (left, offerer) calls headless Chromium (right), both behind "
         "endpoint-independent NATs, STUN and TURN on coturn, trickle ICE over plain HTTP.",
         "browsers": ("firefox", "chromium"),
+        "policy": "all",
+    },
+    "chromium-firefox": {
+        "description": "Headless Chromium (left, offerer) calls headless Firefox ESR (right), both behind "
+        "endpoint-independent NATs, STUN and TURN on coturn, trickle ICE over plain HTTP.",
+        "browsers": ("chromium", "firefox"),
         "policy": "all",
     },
 }
@@ -88,16 +101,17 @@ FIREFOX_PREFS = {
 }
 
 
-def _page_url(me: str, peer: str, policy: str, timeout: int, seconds: int = 3) -> str:
+def _page_url(me: str, peer: str, spec: dict, timeout: int) -> str:
     query = {
         "name": me,
         "peer": peer,
         "offer": "1" if me == "left" else "0",
-        "policy": policy,
+        "policy": spec["policy"],
+        "turn": spec.get("turn", "udp"),
         "server": f"{netlab.SERVER}:3478",
         "user": netlab.TURN_USER,
         "pass": netlab.TURN_PASSWORD,
-        "seconds": str(seconds),
+        "seconds": str(spec.get("seconds", 3)),
         "timeout": str(timeout),
     }
     return f"{ORIGIN}/page?{urlencode(query)}"
@@ -211,9 +225,7 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
             browser = spec["browsers"][0 if me == "left" else 1]
             home = work / f"{me}-home"
             home.mkdir()
-            cmd = browser_command(
-                browser, work / f"{me}-profile", _page_url(me, peer, spec["policy"], timeout, spec.get("seconds", 3))
-            )
+            cmd = browser_command(browser, work / f"{me}-profile", _page_url(me, peer, spec, timeout))
             browsers.append(
                 netlab.start(host, "env", f"HOME={home}", "timeout", str(timeout + 20), *cmd,
                              log=work / f"{me}.browser.log")

@@ -18,7 +18,14 @@ import pytest
 import icetrace
 from tests.corpus.truth import CAPTURES, load_truth
 
-BROWSER_SCENARIOS = ("chromium-direct", "chromium-relay", "chromium-late-direct", "firefox-chromium")
+BROWSER_SCENARIOS = (
+    "chromium-direct",
+    "chromium-relay",
+    "chromium-turn-tcp",
+    "chromium-late-direct",
+    "firefox-chromium",
+    "chromium-firefox",
+)
 LAN_TAPS = ("left-lan", "right-lan")
 
 
@@ -107,7 +114,7 @@ def test_truth_is_the_browsers_own_report(name):
         sel = _component(agent)["selected"]
         assert sel is not None and sel["state"] == "succeeded"
         assert _truth_selected_entry(agent)["nominated"]
-    relay_only = name == "chromium-relay"
+    relay_only = name in ("chromium-relay", "chromium-turn-tcp")
     for agent in truth["agents"].values():
         types = {c["type"] for c in _component(agent)["local_candidates"]}
         assert (types == {"relay"}) if relay_only else ({"host", "srflx", "relay"} <= types)
@@ -200,7 +207,9 @@ def _chromium_views() -> list:
 def test_each_checks_round_trip_is_the_one_the_browser_measured(name, tap):
     """The transactions icetrace matched on the agent's own LAN are the browser's own: per pair that
     succeeded, as many answered checks as Chromium's responsesReceived, and their round trips add
-    up to its totalRoundTripTime (Chromium keeps whole milliseconds: 1 ms per sample of slack)."""
+    up to its totalRoundTripTime. Chromium keeps whole milliseconds and takes its times in the
+    browser, not on the wire (its network thread can be late, most over TURN/TCP): 1 ms per sample
+    and 15 % of slack."""
     truth = load_truth(_folder(name))
     me = truth["agents"][tap.split("-")[0]]
     checks = _analysis(name, (tap,), False).checks
@@ -213,7 +222,8 @@ def test_each_checks_round_trip_is_the_one_the_browser_measured(name, tap):
             (answered.src.astype(str) == _base(me, entry["local"])) & (answered.dst.astype(str) == entry["remote"])
         ]
         assert len(own) == entry["responses_received"], entry
-        assert abs(own.rtt_ms.sum() - entry["total_rtt_ms"]) <= len(own) * 1.0 + 0.5, entry
+        slack = len(own) * 1.0 + 0.15 * entry["total_rtt_ms"] + 0.5
+        assert abs(own.rtt_ms.sum() - entry["total_rtt_ms"]) <= slack, entry
         compared += 1
     assert compared >= 1
 
@@ -231,7 +241,10 @@ RTT_MIXED = (
         ("chromium-relay", "left-lan"): RTT_MIXED,
         ("chromium-relay", "right-lan"): RTT_MIXED,
         ("chromium-late-direct", "left-lan"): RTT_MIXED,
+        ("chromium-turn-tcp", "left-lan"): RTT_MIXED,
+        ("chromium-turn-tcp", "right-lan"): RTT_MIXED,
         ("firefox-chromium", "left-lan"): RTT_MIXED,
+        ("chromium-firefox", "right-lan"): RTT_MIXED,
     }),
 )  # fmt: skip
 def test_rtt_is_the_round_trip_of_the_vantage_agents_checks(name, tap):
@@ -253,14 +266,14 @@ def test_rtt_is_the_round_trip_of_the_vantage_agents_checks(name, tap):
 
 
 CHANNELDATA_MEDIA = (
-    "media carried in ChannelData on the client-to-TURN-server leg (Chromium binds a channel) is not "
-    "attributed to the relayed pair: the stream lists no media"
+    "media carried in ChannelData on the client-to-TURN-server leg (Chromium binds a channel; over UDP "
+    "and framed on TURN/TCP) is not attributed to the relayed pair: the stream lists no media"
 )
 
 
 @pytest.mark.parametrize(
     "name, tap",
-    _views({("chromium-relay", t): CHANNELDATA_MEDIA for t in LAN_TAPS}),
+    _views({(n, t): CHANNELDATA_MEDIA for n in ("chromium-relay", "chromium-turn-tcp") for t in LAN_TAPS}),
 )
 def test_media_on_the_selected_pair(name, tap):
     """Each browser sent DTLS, then SRTP audio and the data channel (SCTP over DTLS), on its selected
@@ -336,7 +349,8 @@ def _tap_views() -> list:
     views = []
     for name in BROWSER_SCENARIOS:
         for taps in TAP_SETS:
-            split = len(taps) > 1 and name != "chromium-relay"  # relay only: every tap names the pair alike
+            # relay only: every tap names the pair by the two relayed addresses
+            split = len(taps) > 1 and name not in ("chromium-relay", "chromium-turn-tcp")
             marks = [pytest.mark.xfail(strict=True, reason=MERGE_SPLITS)] if split else []
             views.append(pytest.param(name, taps, marks=marks, id=f"{name}-{'+'.join(taps)}"))
     return views
