@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dissectors.checks import verify_fingerprint
 from dissectors.codec import decode_stun
-from icetrace.capture.packet_source import iter_transport_packets
+from icetrace.capture.packet_source import PacketSource
 from tests.corpus.truth import CAPTURES
 
 SEND, DATA = 0x0016, 0x0017
@@ -17,7 +17,7 @@ SEND, DATA = 0x0016, 0x0017
 
 def _indications():
     for folder in ("chromium-direct", "chromium-relay", "chromium-late-direct"):
-        for packet in iter_transport_packets(CAPTURES / "real" / folder / "left-lan.pcap"):
+        for packet in PacketSource([CAPTURES / "real" / folder / "left-lan.pcap"]):
             payload = packet.payload
             if len(payload) >= 20 and int.from_bytes(payload[:2], "big") in (SEND, DATA):
                 yield payload
