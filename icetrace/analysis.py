@@ -17,7 +17,9 @@ import pandas as pd
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import Reconstruction, correlate
 from icetrace.ice.diagnosis import diagnose
+from icetrace.ice.integrity import Integrity, transaction_key, verify
 from icetrace.ice.model import Pair, Stream, Verdict
+from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.icmp_error import IcmpError
@@ -27,7 +29,9 @@ from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.schema import frame
 
-JSON_SCHEMA_VERSION = "1.2"  # 1.1: streams carry "connectivity"; 1.2: per-direction pair counters
+JSON_SCHEMA_VERSION = (
+    "1.3"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures
+)
 
 
 @dataclass
@@ -124,9 +128,17 @@ class Analysis:
                 "error_code": t.response.error_code if t.response else None,
                 "rtt_ms": round_trip_ms(t)[0],
                 "answer_ms": answer_ms(t),
+                **self._integrity(t),
             }
             for t in self.reconstruction.transactions
         ]
+
+    def _integrity(self, t: Transaction) -> dict[str, str | None]:
+        """MESSAGE-INTEGRITY of a request and its first response, verified where a key was known."""
+        found = self.reconstruction.integrity.get(transaction_key(t))
+        if found is None:
+            found = Integrity(verify(t.request, None), verify(t.response, None) if t.response else None)
+        return {"integrity": found.request, "response_integrity": found.response}
 
     def _candidates_rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -172,6 +184,7 @@ class Analysis:
                             "nominated": p.nominated,
                             "nominated_by": p.nominated_by,
                             "selected": comp.selected is p,
+                            "selected_because": p.selected_because if comp.selected is p else None,
                             **_pair_counters(p),
                             "first_check": p.first_check,
                             "last_check": p.last_check,
@@ -201,6 +214,7 @@ class Analysis:
                     "outcome": t.outcome,
                     "rtt_ms": round_trip_ms(t)[0],
                     "answer_ms": answer_ms(t),
+                    **self._integrity(t),
                 }
             )
         return rows
@@ -283,6 +297,7 @@ def pair_dict(p: Pair) -> dict[str, Any]:
         "state": p.state,
         "nominated": p.nominated,
         "nominated_by": p.nominated_by,
+        "selected_because": p.selected_because,
         **{k: round(v, 3) if isinstance(v, float) else v for k, v in _pair_counters(p).items()},
         "first_frame": min(p.frames) if p.frames else None,
     }

@@ -32,6 +32,7 @@ class IceCandidate:
     check_priority: int | None = None
     # the same socket as other capture points saw it, across a NAT (from checks seen at two taps)
     nat_aliases: set[Endpoint] = field(default_factory=set)
+    password: str | None = None  # [MS-ICE] (OC 2007): each candidate signals its own password
 
     @property
     def wire_addresses(self) -> set[Endpoint]:
@@ -53,6 +54,16 @@ class Agent:
     candidates: list[IceCandidate] = field(default_factory=list)
 
 
+SELECTED_BECAUSE = {
+    "nominated+media": "nominated, and media flowed on it after its checks succeeded",
+    "nominated-latest": "nominated, and the controlling agent kept checking or re-nominating it after "
+    "the other nominated pairs fell silent (or it carries the highest NOMINATION value)",
+    "final-offer": "named by the controlling agent's updated offer (a=remote-candidates)",
+    "nominated": "the highest-priority nominated pair (RFC 8445 §8.1.1); nothing later tells the nominated pairs apart",
+    "media-only": "no nomination seen; its checks succeeded and media then flowed on it",
+}
+
+
 @dataclass
 class Pair:
     """One candidate pair, named by its controlling and controlled endpoints.
@@ -68,6 +79,8 @@ class Pair:
     state: str = "in-progress"  # succeeded | failed | in-progress
     nominated: bool = False
     nominated_by: str | None = None  # use-candidate | nomination | final-offer
+    in_final_offer: bool = False  # named by the controlling agent's updated offer
+    selected_because: str | None = None  # set on a component's selected pair: see SELECTED_BECAUSE
     # per direction: each agent's checks and what came back to it; a check seen at several capture
     # points counts once
     checks_from_controlling: int = 0  # transactions
@@ -174,6 +187,7 @@ class Stream:
     outcome: str = "unknown"  # connected | failed | unknown
     nomination_style: str | None = None  # regular | aggressive | final-offer | none
     final_offer_ignored: bool = False  # the updated offer listed several remote candidates per component
+    ended_before_nomination: bool = False  # checks succeeded, no nomination, and the capture stopped soon after
     media_flows: list[MediaFlow] = field(default_factory=list)
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from icetrace.analysis import Analysis
-from icetrace.ice.model import Agent, Pair
+from icetrace.ice.model import SELECTED_BECAUSE, Agent, Pair
 
 
 def _cand(agent: Agent | None) -> list[str]:
@@ -72,9 +72,10 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
                 out.write(_pair_line(p, p is comp.selected) + "\n")
             if comp.selected:
                 sel = comp.selected
+                because = SELECTED_BECAUSE.get(sel.selected_because or "", "?")
                 out.write(
                     f"    selected: {sel.controlling.address} ({sel.controlling.type}) <-> "
-                    f"{sel.controlled.address} ({sel.controlled.type}) by {comp.selected_by or sel.nominated_by}\n"
+                    f"{sel.controlled.address} ({sel.controlled.type}) by {comp.selected_by or '?'}: {because}\n"
                 )
             else:
                 out.write("    selected: none\n")

@@ -43,6 +43,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "error_code": "Int64",
         "rtt_ms": "float64",
         "answer_ms": "float64",
+        "integrity": "string",
+        "response_integrity": "string",
     },
     "candidates": {
         "call_id": "string",
@@ -71,6 +73,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "nominated": "bool",
         "nominated_by": "string",
         "selected": "bool",
+        "selected_because": "string",
         "checks_by_controlling": "int64",
         "checks_by_controlled": "int64",
         "requests_by_controlling": "int64",
@@ -105,6 +108,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "outcome": "string",
         "rtt_ms": "float64",
         "answer_ms": "float64",
+        "integrity": "string",
+        "response_integrity": "string",
     },
     "media": {
         "src": "string",
