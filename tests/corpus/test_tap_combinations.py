@@ -52,10 +52,11 @@ def pair_of_each_check(a: Analysis) -> dict[str, tuple[str, str]]:
 
 
 def on_selected(a: Analysis) -> dict[str, set[str]]:
-    """The transaction ids of the selected pairs' checks, by sender and by whether they were answered."""
+    """The transaction ids of the first component's selected pair's checks, by sender and by whether
+    they were answered."""
     out: dict[str, set[str]] = {"controlling": set(), "controlled": set(), "answered": set()}
     for t, stream, pair, sender in a.reconstruction.checks:
-        if stream is None or pair is None or not any(c.selected is pair for c in stream.components):
+        if stream is None or pair is None or stream.components[0].selected is not pair:
             continue
         role = "controlling" if stream.controlling is not None and stream.controlling.name == sender else "controlled"
         out[role].add(t.request.transaction_id)
