@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 _PRIVATE_NETWORKS = tuple(
     ipaddress.ip_network(n)
@@ -18,6 +19,7 @@ _PRIVATE_NETWORKS = tuple(
 )
 
 
+@lru_cache(maxsize=65536)  # asked for every leg of every check: a capture holds few addresses
 def private_address(ip: str) -> bool:
     """RFC 1918, RFC 6598 (CGN), link-local and ULA space; documentation ranges count as public."""
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from icetrace.ice.views import nearest_first, one_check
+from icetrace.ice.views import Leg, nearest_first, one_check
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.stun_record import StunRecord
@@ -35,6 +35,7 @@ class Transaction:
     # set when only the timing tells that the capture point is beside the receiver (its answer left
     # at once): request -> response there is the receiver's answering time, not a round trip
     beside_receiver: bool = False
+    legs: list[Leg] | None = field(default=None, repr=False, compare=False)  # views.legs, worked out once
 
     @property
     def request(self) -> StunRecord:

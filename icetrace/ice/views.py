@@ -12,6 +12,7 @@ on the receiver's side, it is only the receiver's answering time, never a round 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from icetrace.ice.addresses import private_address
@@ -35,7 +36,7 @@ class Leg:
     requests: list[StunRecord]
     responses: list[StunRecord]
 
-    @property
+    @cached_property
     def side(self) -> str:
         """Where the leg was seen, from its addresses on the wire (for a relayed check, the client
         <-> TURN server leg): a private source sending to a public address is on the sender's LAN,
@@ -62,7 +63,10 @@ class Leg:
 
 def legs(view: Transaction) -> list[Leg]:
     """A view's legs; an answer on no leg's reverse 5-tuple (matched by the transaction's looser
-    rule) goes with the first leg, so an answered check is still timed."""
+    rule) goes with the first leg, so an answered check is still timed. Worked out once per view:
+    views are asked after their transactions are complete."""
+    if view.legs is not None:
+        return view.legs
     out: dict[tuple[Endpoint, Endpoint], Leg] = {}
     for r in view.requests:
         out.setdefault((r.src, r.dst), Leg([], [])).requests.append(r)
@@ -71,7 +75,8 @@ def legs(view: Transaction) -> list[Leg]:
         out.get((r.dst, r.src), first).responses.append(r)
     for leg in out.values():
         leg.responses.sort(key=lambda r: (r.time, r.frame))
-    return list(out.values())
+    view.legs = list(out.values())
+    return view.legs
 
 
 def side(view: Transaction) -> str:
