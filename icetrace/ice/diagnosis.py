@@ -1,12 +1,22 @@
-"""Plain-words verdicts with evidence, from the failure catalogue (research §4, D1-D26)."""
+"""Plain-words verdicts with evidence, from the failure catalogue (research §4, D1-D26).
+
+Each verdict code is one rule registered in `icetrace.ice.verdict_rules`: a function that yields
+findings for the whole capture or for one stream. `diagnose` runs them in registration order
+(capture rules once; consecutive stream rules stream by stream).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from icetrace.ice.client_report import client_reports
 from icetrace.ice.correlator import Reconstruction
 from icetrace.ice.correlator import private_address as _private
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
+from icetrace.ice.verdict_rules import RULES, Finding, VerdictRule, rule
+
+TURN_METHODS = ("allocate", "refresh", "create-permission", "channel-bind")
 
 
 def _frames(*groups: list[int], limit: int = 12) -> list[int]:
@@ -16,163 +26,236 @@ def _frames(*groups: list[int], limit: int = 12) -> list[int]:
 
 def diagnose(rec: Reconstruction) -> list[Verdict]:
     verdicts: list[Verdict] = []
-    verdicts += _servers(rec)
-    for stream in rec.streams:
-        verdicts += _stream(rec, stream)
-    verdicts += _client_said(rec)
+    rules = list(RULES.values())
+    i = 0
+    while i < len(rules):
+        if rules[i].scope == "capture":
+            verdicts += _run(rules[i], rec, None)
+            i += 1
+            continue
+        j = i
+        while j < len(rules) and rules[j].scope == "stream":
+            j += 1
+        for stream in rec.streams:
+            for r in rules[i:j]:
+                verdicts += _run(r, rec, stream)
+        i = j
     return verdicts
 
 
-def _client_said(rec: Reconstruction) -> list[Verdict]:
-    """The client's own diagnostics beside the packets' story, and D26 where the two disagree."""
-    out: list[Verdict] = []
-    for call in rec.signaling.calls if rec.signaling else []:
-        reports = client_reports(call.diagnostics)
-        if not reports:
-            continue
-        for report in reports:
-            out.append(Verdict("CLIENT-REPORT", "info", f"The client reported: {report.text()}.", [], call.call_id))
-        streams = [s for s in rec.streams if s.call_id == call.call_id]
-        flowing = [s for s in streams if s.outcome == "connected" and s.media_flows]
-        failed = [s for s in streams if s.outcome == "failed"]
-        for report in reports:
-            if report.says_connectivity_failed and flowing:
-                s = flowing[0]
-                out.append(
-                    Verdict(
-                        "D26",
-                        "warning",
-                        f'The client reported a connectivity failure ("{report.reason}", {report.message}), '
-                        f"but the packets show {s.media or 'media'} flowing after ICE connected "
-                        f"({sum(f.packets for f in s.media_flows)} packets).",
-                        _frames([f.first_frame for f in s.media_flows]),
-                        call.call_id,
-                    )
-                )
-            quiet = [m for m in report.media if m.ice_warn is not None and _zero(m.ice_warn)]
-            if quiet and failed:
-                out.append(
-                    Verdict(
-                        "D26",
-                        "warning",
-                        f"The client reported no ICE warnings ({quiet[0].text()}, {report.message}), "
-                        f"but every pair of {failed[0].media or 'the session'} failed in the packets.",
-                        [],
-                        call.call_id,
-                    )
-                )
-    return out
+def _run(r: VerdictRule, rec: Reconstruction, stream: Stream | None) -> list[Verdict]:
+    found = r.check(rec) if stream is None else r.check(rec, stream)  # type: ignore[call-arg]
+    call = stream.call_id if stream is not None else None
+    return [Verdict(r.code, r.severity, f.message, f.frames, f.call_id or call) for f in found]
 
 
-def _zero(value: str) -> bool:
-    try:
-        return int(value, 0) == 0
-    except ValueError:
-        return False
+# -- STUN/TURN servers ---------------------------------------------------------------
 
 
-def _servers(rec: Reconstruction) -> list[Verdict]:
-    out: list[Verdict] = []
-    turn_methods = ("allocate", "refresh", "create-permission", "channel-bind")
-    server_tx = [
+def _server_transactions(rec: Reconstruction) -> list[Transaction]:
+    return [
         t
         for t in rec.transactions
         if t.request.relay is None
-        and ((t.request.method == "binding" and t.request.username is None) or t.request.method in turn_methods)
+        and ((t.request.method == "binding" and t.request.username is None) or t.request.method in TURN_METHODS)
     ]
-    # D1: requests to a STUN/TURN server retransmitted and never answered
+
+
+def _error_responses(rec: Reconstruction) -> Iterator[tuple[Transaction, int]]:
+    for t in _server_transactions(rec):
+        if t.response is not None and t.response.error_code is not None:
+            yield t, t.response.error_code
+
+
+@rule(
+    "D1",
+    "error",
+    "every request to a STUN/TURN server was retransmitted and never answered",
+    "RFC 8489 §6.2.1 (retransmissions), RFC 8445 §5.1.1.2",
+    scope="capture",
+)
+def _server_silent(rec: Reconstruction) -> Iterator[Finding]:
     by_server: dict[str, list[Transaction]] = {}
-    for t in server_tx:
+    for t in _server_transactions(rec):
         by_server.setdefault(str(t.dst), []).append(t)
     for server, txs in by_server.items():
         if all(t.response is None for t in txs) and any(t.outcome == "timeout" or t.retransmissions for t in txs):
-            frames = _frames([r.frame for t in txs for r in t.requests])
-            out.append(
-                Verdict(
-                    "D1",
-                    "error",
-                    f"STUN/TURN server {server} never answered {len(txs)} request(s) "
-                    f"({sum(len(t.requests) for t in txs)} transmissions): unreachable or blocked.",
-                    frames,
-                )
+            yield Finding(
+                f"STUN/TURN server {server} never answered {len(txs)} request(s) "
+                f"({sum(len(t.requests) for t in txs)} transmissions): unreachable or blocked.",
+                _frames([r.frame for t in txs for r in t.requests]),
             )
-    # D2: no server-reflexive address although the client is on a private address
+
+
+@rule(
+    "D2",
+    "warning",
+    "a private client address got no server-reflexive mapping",
+    "RFC 8445 §5.1.1.2 (server-reflexive candidates)",
+    scope="capture",
+)
+def _no_mapping(rec: Reconstruction) -> Iterator[Finding]:
+    server_tx = _server_transactions(rec)
     clients = {t.src for t in server_tx if _private(t.src.ip)}
     mapped_clients = {m.base for m in rec.mappings}
     for client in sorted(clients - mapped_clients, key=str):
         txs = [t for t in server_tx if t.src == client]
-        out.append(
-            Verdict(
-                "D2",
-                "warning",
-                f"{client} is a private address and got no server-reflexive mapping from any STUN/TURN server.",
-                _frames([t.request.frame for t in txs]),
-            )
+        yield Finding(
+            f"{client} is a private address and got no server-reflexive mapping from any STUN/TURN server.",
+            _frames([t.request.frame for t in txs]),
         )
-    # D4/D5/D6: TURN authentication and allocation errors
-    for t in server_tx:
+
+
+@rule(
+    "D4",
+    "error",
+    "an authenticated TURN request was refused with 401/431/436/441",
+    "RFC 5766 §15 (TURN error codes), RFC 8489 §9.2 (long-term credentials)",
+    scope="capture",
+)
+def _turn_auth_refused(rec: Reconstruction) -> Iterator[Finding]:
+    for t, code in _error_responses(rec):
+        if code in (401, 441, 436, 431) and t.request.integrity != "absent" and t.response is not None:
+            yield Finding(
+                f"TURN {t.request.method} from {t.src} was refused with {code} "
+                "even with credentials: wrong or expired TURN credentials.",
+                _frames([t.request.frame, t.response.frame]),
+            )
+
+
+@rule(
+    "D5",
+    "error",
+    "438 Stale Nonce not followed by a retry",
+    "RFC 8489 §9.2.5 (stale nonce)",
+    scope="capture",
+)
+def _stale_nonce(rec: Reconstruction) -> Iterator[Finding]:
+    server_tx = _server_transactions(rec)
+    for t, code in _error_responses(rec):
         resp = t.response
-        if resp is None or resp.error_code is None:
+        if code != 438 or resp is None:
             continue
-        code = resp.error_code
-        authenticated = t.request.integrity != "absent"
-        if code in (401, 441, 436, 431) and authenticated:
-            out.append(
-                Verdict(
-                    "D4",
-                    "error",
-                    f"TURN {t.request.method} from {t.src} was refused with {code} "
-                    "even with credentials: wrong or expired TURN credentials.",
-                    _frames([t.request.frame, resp.frame]),
-                )
+        retried = any(
+            u.request.time > resp.time and u.src == t.src and u.dst == t.dst and u.request.method == t.request.method
+            for u in server_tx
+        )
+        if not retried:
+            yield Finding(
+                f"{t.request.method} from {t.src} got 438 Stale Nonce and was not retried with the new nonce.",
+                _frames([t.request.frame, resp.frame]),
             )
-        elif code == 438:
-            retried = any(
-                u.request.time > resp.time
-                and u.src == t.src
-                and u.dst == t.dst
-                and u.request.method == t.request.method
-                for u in server_tx
+
+
+@rule(
+    "D6",
+    "error",
+    "437 Allocation Mismatch",
+    "RFC 5766 §6.2, §15 (437)",
+    scope="capture",
+)
+def _allocation_mismatch(rec: Reconstruction) -> Iterator[Finding]:
+    for t, code in _error_responses(rec):
+        if code == 437 and t.response is not None:
+            yield Finding(
+                f"{t.request.method} from {t.src} got 437 Allocation Mismatch: the "
+                "5-tuple already had (or no longer has) an allocation.",
+                _frames([t.response.frame]),
             )
-            if not retried:
-                out.append(
-                    Verdict(
-                        "D5",
-                        "error",
-                        f"{t.request.method} from {t.src} got 438 Stale Nonce and was not retried with the new nonce.",
-                        _frames([t.request.frame, resp.frame]),
-                    )
-                )
-        elif code == 437:
-            out.append(
-                Verdict(
-                    "D6",
-                    "error",
-                    f"{t.request.method} from {t.src} got 437 Allocation Mismatch: the "
-                    "5-tuple already had (or no longer has) an allocation.",
-                    _frames([resp.frame]),
-                )
-            )
-    # D19: relayed address handed out by the TURN server is private
+
+
+@rule(
+    "D19",
+    "error",
+    "a TURN server on a public address allocated a private relayed address",
+    "RFC 5766 §14.5 (XOR-RELAYED-ADDRESS), [MS-TURN] 2.2.2.1",
+    scope="capture",
+)
+def _private_relay(rec: Reconstruction) -> Iterator[Finding]:
     for alloc in rec.allocations:
         if alloc.relayed is not None and _private(alloc.relayed.ip) and not _private(alloc.server.ip):
-            out.append(
-                Verdict(
-                    "D19",
-                    "error",
-                    f"TURN server {alloc.server} allocated relayed address "
-                    f"{alloc.relayed}, a private address: its external address is misconfigured, peers "
-                    "cannot reach it.",
-                    [alloc.frame],
-                )
+            yield Finding(
+                f"TURN server {alloc.server} allocated relayed address "
+                f"{alloc.relayed}, a private address: its external address is misconfigured, peers "
+                "cannot reach it.",
+                [alloc.frame],
             )
-    return out
+
+
+# -- pairs -----------------------------------------------------------------------------
 
 
 def _pair_text(p: Pair) -> str:
     return (
         f"{p.controlling.address} ({p.controlling.type}) <-> {p.controlled.address} ({p.controlled.type}) {p.transport}"
     )
+
+
+def _pairs(stream: Stream) -> list[Pair]:
+    return [p for c in stream.components for p in c.pairs]
+
+
+@rule(
+    "D8",
+    "warning",
+    "a pair's checks all went unanswered",
+    "RFC 8445 §7.2.5.2 (check failures), §14.3 (RTO)",
+)
+def _unanswered_pair(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    for p in _pairs(stream):
+        checks = p.checks_from_controlling + p.checks_from_controlled
+        if p.state == "failed" and checks and not p.errors:
+            if p.checks_from_controlling and p.checks_from_controlled:
+                text = f"Checks on {_pair_text(p)} went unanswered in both directions: the path is filtered."
+            else:
+                text = f"Checks on {_pair_text(p)} were never answered (no check came back the other way either)."
+            if p.icmp:
+                text += f" The network said why: {p.icmp[0].text} (frame {p.icmp[0].frame})."
+            yield Finding(text, _frames(p.frames, [e.frame for e in p.icmp]))
+
+
+@rule(
+    "D9",
+    "warning",
+    "checks on a pair succeeded in one direction only",
+    "RFC 8445 §7.2.5.3 (a pair is valid once both directions work)",
+)
+def _one_way(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    for p in _pairs(stream):
+        if p.succeeded_from_controlling != p.succeeded_from_controlled and (
+            p.checks_from_controlling and p.checks_from_controlled
+        ):
+            works = "controlling -> controlled" if p.succeeded_from_controlling else "controlled -> controlling"
+            yield Finding(f"One-way connectivity on {_pair_text(p)}: only {works} checks succeeded.", _frames(p.frames))
+
+
+@rule(
+    "D11",
+    "error",
+    "checks answered with 400/401/431 (credentials)",
+    "RFC 8445 §7.3, RFC 8489 §9.1.3 (short-term credential checks)",
+)
+def _bad_credentials(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    for p in _pairs(stream):
+        bad_auth = [e for e in p.errors if e in (400, 401, 431)]
+        if bad_auth:
+            yield Finding(
+                f"Checks on {_pair_text(p)} were rejected with {bad_auth[0]}: "
+                "ICE credentials do not match the signaled ones.",
+                _frames(p.frames),
+            )
+
+
+@rule(
+    "D12",
+    "warning",
+    "487 role conflict",
+    "RFC 8445 §7.3.1.1, §7.2.5.1 (role conflict)",
+)
+def _role_conflict(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    for p in _pairs(stream):
+        if 487 in p.errors:
+            yield Finding(f"Role conflict (487) on {_pair_text(p)}; {_who_switched(rec, p)}", _frames(p.frames))
 
 
 def _who_switched(rec: Reconstruction, pair: Pair) -> str:
@@ -196,165 +279,185 @@ def _who_switched(rec: Reconstruction, pair: Pair) -> str:
     return "the agents resolved roles by tie-breaker."
 
 
-def _stream(rec: Reconstruction, stream: Stream) -> list[Verdict]:
-    out: list[Verdict] = []
-    call = stream.call_id
-    pairs = [p for c in stream.components for p in c.pairs]
-    for p in pairs:
-        checks = p.checks_from_controlling + p.checks_from_controlled
-        if p.state == "failed" and checks and not p.errors:
-            if p.checks_from_controlling and p.checks_from_controlled:
-                text = f"Checks on {_pair_text(p)} went unanswered in both directions: the path is filtered."
-            else:
-                text = f"Checks on {_pair_text(p)} were never answered (no check came back the other way either)."
-            if p.icmp:
-                text += f" The network said why: {p.icmp[0].text} (frame {p.icmp[0].frame})."
-            out.append(Verdict("D8", "warning", text, _frames(p.frames, [e.frame for e in p.icmp]), call))
-        if (
-            p.succeeded_from_controlling != p.succeeded_from_controlled
-            and checks
-            and (p.checks_from_controlling and p.checks_from_controlled)
-        ):
-            works = "controlling -> controlled" if p.succeeded_from_controlling else "controlled -> controlling"
-            out.append(
-                Verdict(
-                    "D9",
-                    "warning",
-                    f"One-way connectivity on {_pair_text(p)}: only {works} checks succeeded.",
-                    _frames(p.frames),
-                    call,
-                )
-            )
-        bad_auth = [e for e in p.errors if e in (400, 401, 431)]
-        if bad_auth:
-            out.append(
-                Verdict(
-                    "D11",
-                    "error",
-                    f"Checks on {_pair_text(p)} were rejected with {bad_auth[0]}: "
-                    "ICE credentials do not match the signaled ones.",
-                    _frames(p.frames),
-                    call,
-                )
-            )
-        if 487 in p.errors:
-            out.append(
-                Verdict(
-                    "D12",
-                    "warning",
-                    f"Role conflict (487) on {_pair_text(p)}; {_who_switched(rec, p)}",
-                    _frames(p.frames),
-                    call,
-                )
-            )
+@rule(
+    "D13",
+    "error",
+    "pairs succeeded but nothing was nominated",
+    "RFC 8445 §8.1.1 (nomination), RFC 5245 §9.1.2.2 (updated offer)",
+)
+def _not_nominated(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    pairs = _pairs(stream)
     valid = [p for p in pairs if p.state == "succeeded"]
-    nominated = [p for p in pairs if p.nominated]
-    if valid and not nominated:
-        out.append(
-            Verdict(
-                "D13",
-                "error",
-                f"{len(valid)} pair(s) succeeded but none was nominated: the controlling "
-                "agent never sent USE-CANDIDATE nor a final offer.",
-                _frames(*[p.frames for p in valid]),
-                call,
-            )
+    if valid and not any(p.nominated for p in pairs):
+        yield Finding(
+            f"{len(valid)} pair(s) succeeded but none was nominated: the controlling "
+            "agent never sent USE-CANDIDATE nor a final offer.",
+            _frames(*[p.frames for p in valid]),
         )
+
+
+@rule(
+    "SHOULD-HAVE-WON",
+    "info",
+    "a succeeded pair with a higher priority than the selected one",
+    "RFC 8445 §6.1.2.3 (pair priority), §8.1.1",
+)
+def _should_have_won(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    for component in stream.components:
+        sel = component.selected
+        if sel is None or sel.priority is None:
+            continue
+        for p in component.pairs:
+            if p is not sel and p.state == "succeeded" and p.priority is not None and p.priority > sel.priority:
+                yield Finding(
+                    f"Pair {_pair_text(p)} succeeded and has a higher priority than the selected {_pair_text(sel)}.",
+                    _frames(p.frames),
+                )
+
+
+@rule(
+    "D14",
+    "warning",
+    "a relay pair was selected although a direct pair succeeded",
+    "RFC 8445 §5.1.2.2 (type preferences: relayed lowest)",
+)
+def _relay_over_direct(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    for component in stream.components:
+        sel = component.selected
+        if sel is None or not sel.is_relay:
+            continue
+        direct = [p for p in component.pairs if p.state == "succeeded" and not p.is_relay]
+        if direct:
+            yield Finding(
+                f"Relay pair {_pair_text(sel)} was selected although direct pair {_pair_text(direct[0])} succeeded.",
+                _frames(sel.frames, direct[0].frames),
+            )
+
+
+@rule(
+    "D16",
+    "warning",
+    "all UDP pairs failed and a TCP relay pair was selected",
+    "RFC 6544 (ICE-TCP), RFC 6062 (TURN over TCP)",
+)
+def _tcp_fallback(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    for component in stream.components:
+        sel = component.selected
+        if sel is None or not sel.is_relay or sel.transport != "tcp":
+            continue
+        udp = [p for p in component.pairs if p.transport == "udp"]
+        if any(p.state == "failed" for p in udp) and not any(p.state == "succeeded" for p in udp):
+            yield Finding(f"All UDP pairs failed; media fell back to TCP relay {_pair_text(sel)}.", _frames(sel.frames))
+
+
+@rule(
+    "D25",
+    "warning",
+    "nothing captured on the selected pair, or media in one direction only",
+    "RFC 8445 §12 (media on the selected pair)",
+)
+def _media_on_selected(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
     for component in stream.components:
         sel = component.selected
         if sel is None:
             continue
-        better = [
-            p
-            for p in component.pairs
-            if p is not sel
-            and p.state == "succeeded"
-            and p.priority is not None
-            and sel.priority is not None
-            and p.priority > sel.priority
-        ]
-        for p in better:
-            out.append(
-                Verdict(
-                    "SHOULD-HAVE-WON",
-                    "info",
-                    f"Pair {_pair_text(p)} succeeded and has a higher priority than the selected {_pair_text(sel)}.",
-                    _frames(p.frames),
-                    call,
-                )
-            )
-        if sel.is_relay:
-            direct = [p for p in component.pairs if p.state == "succeeded" and not p.is_relay]
-            if direct:
-                out.append(
-                    Verdict(
-                        "D14",
-                        "warning",
-                        f"Relay pair {_pair_text(sel)} was selected although direct "
-                        f"pair {_pair_text(direct[0])} succeeded.",
-                        _frames(sel.frames, direct[0].frames),
-                        call,
-                    )
-                )
-            udp_failed = [p for p in component.pairs if p.transport == "udp" and p.state == "failed"]
-            if (
-                sel.transport == "tcp"
-                and udp_failed
-                and not any(p.transport == "udp" and p.state == "succeeded" for p in component.pairs)
-            ):
-                out.append(
-                    Verdict(
-                        "D16",
-                        "warning",
-                        f"All UDP pairs failed; media fell back to TCP relay {_pair_text(sel)}.",
-                        _frames(sel.frames),
-                        call,
-                    )
-                )
-        # D25: ICE done, media not flowing on the selected pair
         if not any(sel.carries(f.src, f.dst) for f in stream.media_flows):
             if rec.media and not sel.relayed:
-                out.append(
-                    Verdict(
-                        "D25",
-                        "warning",
-                        f"Pair {_pair_text(sel)} was selected but no RTP, RTCP, DTLS or other data was captured on it.",
-                        _frames(sel.frames),
-                        call,
-                    )
+                yield Finding(
+                    f"Pair {_pair_text(sel)} was selected but no RTP, RTCP, DTLS or other data was captured on it.",
+                    _frames(sel.frames),
                 )
-        else:
-            directions = {(f.src, f.dst) for f in stream.media_flows}
-            if len(directions) == 1:
-                out.append(
-                    Verdict(
-                        "D25",
-                        "warning",
-                        f"Media on the selected pair {_pair_text(sel)} flows in one direction only.",
-                        [stream.media_flows[0].first_frame],
-                        call,
-                    )
-                )
+        elif len({(f.src, f.dst) for f in stream.media_flows}) == 1:
+            yield Finding(
+                f"Media on the selected pair {_pair_text(sel)} flows in one direction only.",
+                [stream.media_flows[0].first_frame],
+            )
+
+
+@rule(
+    "SDP-REMOTE-CANDIDATES",
+    "info",
+    "the updated offer lists several remote candidates per component, so it is not read as a nomination",
+    "RFC 5245 §9.1.2.2, §15.2 (a=remote-candidates)",
+)
+def _remote_candidates_list(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
     if stream.final_offer_ignored:
-        out.append(
-            Verdict(
-                "SDP-REMOTE-CANDIDATES",
-                "info",
-                "The controlling agent's updated offer lists several "
-                "remote candidates per component (RFC 5245 §15.2 wants one): it was not used as a "
-                "nomination.",
-                [],
-                call,
-            )
+        yield Finding(
+            "The controlling agent's updated offer lists several "
+            "remote candidates per component (RFC 5245 §15.2 wants one): it was not used as a "
+            "nomination."
         )
+
+
+@rule(
+    "FAILED",
+    "error",
+    "every pair of a stream failed",
+    "RFC 8445 §8.1.2 (ICE state Failed)",
+)
+def _stream_failed(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
     if stream.outcome == "failed":
-        out.append(
-            Verdict(
-                "FAILED",
-                "error",
-                f"ICE failed for {stream.media or 'the session'}: every one of {len(pairs)} pair(s) failed.",
-                _frames(*[p.frames for p in pairs]),
-                call,
-            )
+        pairs = _pairs(stream)
+        yield Finding(
+            f"ICE failed for {stream.media or 'the session'}: every one of {len(pairs)} pair(s) failed.",
+            _frames(*[p.frames for p in pairs]),
         )
-    return out
+
+
+# -- what the client said ----------------------------------------------------------------
+
+
+@rule(
+    "CLIENT-REPORT",
+    "info",
+    "what the client said: diagnostics code and reason, and per media its ICEWarn value (shown as sent: no "
+    "citable table of its bits was found) and LocalSite/LocalMR/RemoteSite/RemoteMR",
+    "[MS-SIPRE] ms-client-diagnostics, ms-diagnostics",
+    scope="capture",
+)
+def _client_report(rec: Reconstruction) -> Iterator[Finding]:
+    for call in rec.signaling.calls if rec.signaling else []:
+        for report in client_reports(call.diagnostics):
+            yield Finding(f"The client reported: {report.text()}.", [], call.call_id)
+
+
+@rule(
+    "D26",
+    "warning",
+    "the client's own diagnostics disagree with the packets: its `ms-client-diagnostics` reason says media "
+    "connectivity failed while media flowed after ICE connected, or its `*MediaDebug` reports `ICEWarn=0x0` "
+    "for a stream whose every pair failed",
+    "[MS-SIPRE] ms-client-diagnostics; [MS-QoE] connectivity",
+    scope="capture",
+)
+def _client_disagrees(rec: Reconstruction) -> Iterator[Finding]:
+    for call in rec.signaling.calls if rec.signaling else []:
+        reports = client_reports(call.diagnostics)
+        streams = [s for s in rec.streams if s.call_id == call.call_id]
+        flowing = [s for s in streams if s.outcome == "connected" and s.media_flows]
+        failed = [s for s in streams if s.outcome == "failed"]
+        for report in reports:
+            if report.says_connectivity_failed and flowing:
+                s = flowing[0]
+                yield Finding(
+                    f'The client reported a connectivity failure ("{report.reason}", {report.message}), '
+                    f"but the packets show {s.media or 'media'} flowing after ICE connected "
+                    f"({sum(f.packets for f in s.media_flows)} packets).",
+                    _frames([f.first_frame for f in s.media_flows]),
+                    call.call_id,
+                )
+            quiet = [m for m in report.media if m.ice_warn is not None and _zero(m.ice_warn)]
+            if quiet and failed:
+                yield Finding(
+                    f"The client reported no ICE warnings ({quiet[0].text()}, {report.message}), "
+                    f"but every pair of {failed[0].media or 'the session'} failed in the packets.",
+                    [],
+                    call.call_id,
+                )
+
+
+def _zero(value: str) -> bool:
+    try:
+        return int(value, 0) == 0
+    except ValueError:
+        return False

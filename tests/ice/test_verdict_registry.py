@@ -1,0 +1,61 @@
+"""The verdict registry: one rule per code, documented, each rule reachable from diagnose()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import icetrace
+from icetrace.ice.diagnosis import diagnose
+from icetrace.ice.verdict_rules import RULES, Finding, rule, verdict_table
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "correlator.md"
+SEED = Path(__file__).resolve().parents[2] / "captures" / "lync"
+
+
+def test_docs_table_is_the_registry():
+    text = DOCS.read_text()
+    begin, end = "<!-- verdict-table:begin -->\n", "\n<!-- verdict-table:end -->"
+    documented = text[text.index(begin) + len(begin) : text.index(end)]
+    assert documented == verdict_table()
+
+
+def test_every_rule_says_what_it_means_and_what_it_rests_on():
+    assert len(RULES) >= 19
+    for code, r in RULES.items():
+        assert r.code == code
+        assert r.severity in ("error", "warning", "info")
+        assert r.meaning and r.reference
+        assert r.scope in ("capture", "stream")
+
+
+def test_a_code_cannot_have_two_rules():
+    with pytest.raises(ValueError, match="D8"):
+        rule("D8", "warning", "again", "nowhere")(lambda rec, stream: [])
+
+
+def test_verdicts_carry_the_rule_code_severity_and_stream_call():
+    a = icetrace.analyze([SEED / "failed-call" / "capture.pcap"])
+    codes = {v.code for v in a.verdict_list}
+    assert {"D8", "FAILED"} <= codes
+    for v in a.verdict_list:
+        assert v.severity == RULES[v.code].severity
+    failed = next(v for v in a.verdict_list if v.code == "FAILED")
+    stream = next(s for s in a.streams if s.outcome == "failed")
+    assert failed.call_id == stream.call_id
+    assert failed.frames
+
+
+def test_a_registered_rule_runs_per_stream(monkeypatch):
+    a = icetrace.analyze([SEED / "mpop" / "capture.pcap"])
+    seen = []
+
+    def probe(rec, stream):
+        seen.append(stream)
+        yield Finding(f"probe {stream.index}", [1])
+
+    monkeypatch.setitem(RULES, "PROBE", RULES["D8"].__class__("PROBE", "info", "probe", "none", "stream", probe))
+    verdicts = diagnose(a.reconstruction)
+    assert seen == a.streams
+    assert [v.message for v in verdicts if v.code == "PROBE"] == [f"probe {s.index}" for s in a.streams]
