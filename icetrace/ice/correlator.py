@@ -13,9 +13,11 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from icetrace.ice.directions import vantage_notes
+from icetrace.ice.far_ends import is_ice_check
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
-from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views
+from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views, orphan_responses
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -40,6 +42,7 @@ class Reconstruction:
     vantage: list[str] = field(default_factory=list)
     signaling: SignalingModel | None = None
     capture_end: float = 0.0
+    orphans: list[StunRecord] = field(default_factory=list)  # responses to requests not captured
 
 
 # -- usernames ------------------------------------------------------------------
@@ -95,7 +98,10 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
             else:
                 relayed = r.addresses.get("XOR-RELAYED-ADDRESS")
                 mapped = r.addresses.get("XOR-MAPPED-ADDRESS") or r.addresses.get("MAPPED-ADDRESS")
-            allocations.append(Allocation(r.dst, r.src, r.transport, relayed, mapped, r.lifetime, r.frame, r.dialect))
+            allocation = Allocation(r.dst, r.src, r.transport, relayed, mapped, r.lifetime, r.frame, r.dialect)
+            if any(_same_allocation(a, allocation) for a in allocations):
+                continue  # a retransmitted Allocate answered twice: one allocation
+            allocations.append(allocation)
             if mapped is not None:
                 mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
         elif r.method == "binding" and r.username is None:
@@ -107,6 +113,10 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
             if mapped is not None:
                 mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
     return allocations, mappings
+
+
+def _same_allocation(a: Allocation, b: Allocation) -> bool:
+    return (a.client, a.server, a.transport, a.relayed) == (b.client, b.server, b.transport, b.relayed)
 
 
 def effective_addresses(
@@ -280,7 +290,7 @@ def correlate(
 
     for t in transactions:
         req = t.request
-        if req.method != "binding" or req.username is None:
+        if req.username is None or not is_ice_check(req):
             continue
         parsed = split_username(req.username)
         if parsed is None:
@@ -321,7 +331,8 @@ def correlate(
     reconstruction = Reconstruction(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
-    reconstruction.vantage = vantage_point(reconstruction)
+    reconstruction.orphans = orphan_responses(records, transactions)
+    reconstruction.vantage = vantage_point(reconstruction) + vantage_notes(reconstruction)
     return reconstruction
 
 

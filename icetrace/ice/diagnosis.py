@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from icetrace.ice.client_report import client_reports
 from icetrace.ice.correlator import Reconstruction
 from icetrace.ice.correlator import private_address as _private
+from icetrace.ice.directions import lacking, missing_directions
+from icetrace.ice.far_ends import looks_like_server_request, peer_evidence
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.verdict_rules import RULES, Finding, VerdictRule, rule
-
-TURN_METHODS = ("allocate", "refresh", "create-permission", "channel-bind")
+from icetrace.records.endpoint import Endpoint
 
 
 def _frames(*groups: list[int], limit: int = 12) -> list[int]:
@@ -53,12 +54,9 @@ def _run(r: VerdictRule, rec: Reconstruction, stream: Stream | None) -> list[Ver
 
 
 def _server_transactions(rec: Reconstruction) -> list[Transaction]:
-    return [
-        t
-        for t in rec.transactions
-        if t.request.relay is None
-        and ((t.request.method == "binding" and t.request.username is None) or t.request.method in TURN_METHODS)
-    ]
+    """Requests to STUN/TURN servers: server-shaped requests whose destination is no peer."""
+    peers = peer_evidence(rec)
+    return [t for t in rec.transactions if looks_like_server_request(t) and t.dst not in peers]
 
 
 def _error_responses(rec: Reconstruction) -> Iterator[tuple[Transaction, int]]:
@@ -97,7 +95,8 @@ def _server_silent(rec: Reconstruction) -> Iterator[Finding]:
 def _no_mapping(rec: Reconstruction) -> Iterator[Finding]:
     server_tx = _server_transactions(rec)
     clients = {t.src for t in server_tx if _private(t.src.ip)}
-    mapped_clients = {m.base for m in rec.mappings}
+    # a non-standard answer may carry the mapping in a vendor attribute: NONSTANDARD-ANSWER says so
+    mapped_clients = {m.base for m in rec.mappings} | {t.src for t in server_tx if t.nonstandard}
     for client in sorted(clients - mapped_clients, key=str):
         txs = [t for t in server_tx if t.src == client]
         yield Finding(
@@ -182,6 +181,92 @@ def _private_relay(rec: Reconstruction) -> Iterator[Finding]:
             )
 
 
+@rule(
+    "NONSTANDARD-ANSWER",
+    "info",
+    "a request was answered from its destination with its transaction id, but by a message that is no "
+    "response of the request's method (a vendor dialect): counted as answered, not as a failure",
+    "RFC 8489 §6.3 (a response echoes the request's method and transaction id)",
+    scope="capture",
+)
+def _nonstandard_answers(rec: Reconstruction) -> Iterator[Finding]:
+    groups: dict[tuple[Endpoint, Endpoint, str, int], list[Transaction]] = {}
+    for t in rec.transactions:
+        if t.nonstandard and t.response is not None:
+            groups.setdefault((t.dst, t.src, t.request.method, t.response.type), []).append(t)
+    for (server, client, method, msg_type), txs in groups.items():
+        answer = txs[0].response
+        assert answer is not None
+        reading = f"{answer.method} {answer.cls}".strip() or "an unknown type"
+        attrs = ", ".join(dict.fromkeys(answer.attributes)) or "no attributes"
+        addresses = "; ".join(f"{name} {value}" for name, value in answer.addresses.items())
+        carried = f"It carries {attrs}" + (f" (addresses: {addresses})" if addresses else "") + "."
+        yield Finding(
+            f"{server} answered {len(txs)} {method} request(s) from {client} "
+            f"({sum(len(t.requests) for t in txs)} transmissions, {sum(len(t.responses) for t in txs)} answers) "
+            f"with message type 0x{msg_type:04x} (read as {reading}), not a {method} response: "
+            f"counted as answered. {carried}",
+            _frames([r.frame for t in txs for r in t.requests + t.responses]),
+        )
+
+
+PROBE_GAP = 5.0  # seconds of silence that end one series of probes (RFC 7675 consent pace is 4-6 s)
+
+
+@rule(
+    "PEER-PROBES",
+    "info",
+    "Binding requests that are no ICE checks went straight to a peer (not to a STUN/TURN server): each "
+    "series, how many were answered, and the evidence that the destination is a peer",
+    "RFC 8489 §3 (Binding is also a keepalive/probe between peers), RFC 8656 §9 (permissions name peers)",
+    scope="capture",
+)
+def _peer_probes(rec: Reconstruction) -> Iterator[Finding]:
+    peers = peer_evidence(rec)
+    flows: dict[tuple[Endpoint, Endpoint], list[Transaction]] = {}
+    for t in rec.transactions:
+        if looks_like_server_request(t) and t.request.method == "binding" and t.dst in peers:
+            flows.setdefault((t.src, t.dst), []).append(t)
+    start = rec.records[0].time if rec.records else 0.0
+    for (src, dst), txs in flows.items():
+        evidence = peers[dst]
+        seen = f" (frame {evidence.frame})" if evidence.frame else ""
+        for series in _series(txs):
+            answered = [t for t in series if t.response is not None]
+            sent = sum(len(t.requests) for t in series)
+            outcome = (
+                f"{len(answered)} answered" if answered else "none answered: the direct path to the peer stayed closed"
+            )
+            yield Finding(
+                f"Peer probes: {src} sent {len(series)} Binding request(s) ({sent} transmissions) straight to "
+                f"{dst} from {series[0].request.time - start:.1f} s to {series[-1].requests[-1].time - start:.1f} s; "
+                f"{outcome}. {dst} is a peer, not a STUN/TURN server: {evidence.reason}{seen}.",
+                _frames([r.frame for t in series for r in t.requests + t.responses]),
+            )
+
+
+def _series(txs: list[Transaction]) -> list[list[Transaction]]:
+    out: list[list[Transaction]] = []
+    for t in sorted(txs, key=lambda t: t.request.time):
+        if out and t.request.time - out[-1][-1].requests[-1].time <= PROBE_GAP:
+            out[-1].append(t)
+        else:
+            out.append([t])
+    return out
+
+
+@rule(
+    "ORPHAN-RESPONSES",
+    "info",
+    "responses whose requests the capture does not hold: which direction of which flow the capture lacks",
+    "RFC 8489 §6.3 (a response echoes its request's transaction id)",
+    scope="capture",
+)
+def _orphan_responses(rec: Reconstruction) -> Iterator[Finding]:
+    for flow in missing_directions(rec):
+        yield Finding(flow.text() + ".", _frames([r.frame for r in flow.responses]))
+
+
 # -- pairs -----------------------------------------------------------------------------
 
 
@@ -202,8 +287,12 @@ def _pairs(stream: Stream) -> list[Pair]:
     "RFC 8445 §7.2.5.2 (check failures), §14.3 (RTO)",
 )
 def _unanswered_pair(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    missing = lacking(rec)
     for p in _pairs(stream):
         checks = p.checks_from_controlling + p.checks_from_controlled
+        ends = (p.controlling.address, p.controlled.address)
+        if ends in missing or ends[::-1] in missing:
+            continue  # the answers would travel a direction the capture lacks: ORPHAN-RESPONSES says so
         if p.state == "failed" and checks and not p.errors:
             if p.checks_from_controlling and p.checks_from_controlled:
                 text = f"Checks on {_pair_text(p)} went unanswered in both directions: the path is filtered."
