@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from icetrace.ice.directions import vantage_notes
 from icetrace.ice.far_ends import is_ice_check
+from icetrace.ice.midcall import mark_mid_call
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
 from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views, orphan_responses
@@ -332,6 +333,7 @@ def correlate(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
     reconstruction.orphans = orphan_responses(records, transactions)
+    mark_mid_call(reconstruction)
     reconstruction.vantage = vantage_point(reconstruction) + vantage_notes(reconstruction)
     return reconstruction
 

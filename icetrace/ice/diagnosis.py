@@ -7,13 +7,15 @@ findings for the whole capture or for one stream. `diagnose` runs them in regist
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from icetrace.ice.client_report import client_reports
 from icetrace.ice.correlator import Reconstruction
 from icetrace.ice.correlator import private_address as _private
 from icetrace.ice.directions import lacking, missing_directions
 from icetrace.ice.far_ends import looks_like_server_request, peer_evidence
+from icetrace.ice.midcall import consent_summary
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.verdict_rules import RULES, Finding, VerdictRule, rule
@@ -321,38 +323,88 @@ def _one_way(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
 @rule(
     "D11",
     "error",
-    "checks answered with 400/401/431 (credentials)",
+    "an agent answered checks with 400/401/431: the checks' credentials are not the ones it expects; who sent "
+    "the errors to whom",
     "RFC 8445 §7.3, RFC 8489 §9.1.3 (short-term credential checks)",
 )
 def _bad_credentials(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
-    for p in _pairs(stream):
-        bad_auth = [e for e in p.errors if e in (400, 401, 431)]
-        if bad_auth:
-            yield Finding(
-                f"Checks on {_pair_text(p)} were rejected with {bad_auth[0]}: "
-                "ICE credentials do not match the signaled ones.",
-                _frames(p.frames),
-            )
+    for refusal in _refusals(rec, stream, lambda code: code in (400, 401, 431)):
+        yield Finding(
+            f"{refusal.text()}: the checks' USERNAME or MESSAGE-INTEGRITY do not match the credentials "
+            "the answering agent expects (stale or mismatched ICE ufrag/password).",
+            refusal.frames(),
+        )
 
 
 @rule(
     "D12",
     "warning",
-    "487 role conflict",
+    "an agent answered checks with 487: a role conflict; who sent it to whom and whether the other switched",
     "RFC 8445 §7.3.1.1, §7.2.5.1 (role conflict)",
 )
 def _role_conflict(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
-    for p in _pairs(stream):
-        if 487 in p.errors:
-            yield Finding(f"Role conflict (487) on {_pair_text(p)}; {_who_switched(rec, p)}", _frames(p.frames))
+    for refusal in _refusals(rec, stream, lambda code: code == 487):
+        yield Finding(f"Role conflict: {refusal.text()}; {_who_switched(rec, refusal)}", refusal.frames())
 
 
-def _who_switched(rec: Reconstruction, pair: Pair) -> str:
-    """RFC 8445 §7.2.5.1: the agent that got the 487 switches role; say whether its later checks did."""
-    ends = {pair.controlling.address, pair.controlled.address}
-    for t in rec.transactions:
+@rule(
+    "CHECK-ERROR",
+    "warning",
+    "an agent answered checks with another error response (500 Server Error and the like); who sent it to whom",
+    "RFC 8445 §7.2.5.2.4, §7.3.1 (an error response fails the pair); RFC 8489 §14.8 (error codes)",
+)
+def _check_error(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    for refusal in _refusals(rec, stream, lambda code: code not in (400, 401, 431, 487)):
+        yield Finding(f"{refusal.text()}: the pair fails for the checking agent.", refusal.frames())
+
+
+@dataclass
+class _Refusal:
+    """Error responses one agent sent to the other's checks, one error code, one direction."""
+
+    responder: str
+    sender: str
+    code: int
+    reason: str
+    transactions: list[Transaction] = field(default_factory=list)
+
+    def text(self) -> str:
+        first = self.transactions[0]
+        pairs = sorted({f"{t.src} -> {t.dst}" for t in self.transactions})
+        where = pairs[0] if len(pairs) == 1 else f"{len(pairs)} pairs, first {first.src} -> {first.dst}"
+        return (
+            f"{self.responder} answered {len(self.transactions)} check(s) from {self.sender} "
+            f"with {self.code}{' ' + self.reason if self.reason else ''} ({where})"
+        )
+
+    def frames(self) -> list[int]:
+        return _frames([f for t in self.transactions for f in (t.request.frame, t.response.frame if t.response else 0)])
+
+
+def _refusals(rec: Reconstruction, stream: Stream, wanted: Callable[[int], bool]) -> list[_Refusal]:
+    """Errors sent to checks of this stream, grouped by who sent them to whom and code (RFC 8445
+    §7.3.1.1: a 487 comes from the agent that keeps its role; 401 from the one that cannot verify)."""
+    out: dict[tuple[str, str, int], _Refusal] = {}
+    for t, s, _pair, sender in rec.checks:
         resp = t.response
-        if resp is None or resp.error_code != 487 or {t.src, t.dst} != ends:
+        if s is not stream or resp is None or resp.error_code is None or not wanted(resp.error_code):
+            continue
+        agents = [a for a in (stream.controlling, stream.controlled) if a is not None]
+        others = [a.name for a in agents if a.name != sender]
+        sender_name = f"{sender} at {t.src}" if sender != "?" else f"the agent at {t.src}"
+        responder = f"{others[0]} at {t.dst}" if sender != "?" and others else f"the agent at {t.dst}"
+        key = (responder, sender_name, resp.error_code)
+        if key not in out:
+            out[key] = _Refusal(responder, sender_name, resp.error_code, resp.error_reason or "")
+        out[key].transactions.append(t)
+    return list(out.values())
+
+
+def _who_switched(rec: Reconstruction, refusal: _Refusal) -> str:
+    """RFC 8445 §7.2.5.1: the agent that got the 487 switches role; say whether its later checks did."""
+    for t in refusal.transactions:
+        resp = t.response
+        if resp is None:
             continue
         before = t.request.ice_role
         later = [
@@ -377,12 +429,39 @@ def _who_switched(rec: Reconstruction, pair: Pair) -> str:
 def _not_nominated(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
     pairs = _pairs(stream)
     valid = [p for p in pairs if p.state == "succeeded"]
-    if valid and not any(p.nominated for p in pairs):
+    if valid and not any(p.nominated for p in pairs) and not stream.mid_call:
         yield Finding(
             f"{len(valid)} pair(s) succeeded but none was nominated: the controlling "
             "agent never sent USE-CANDIDATE nor a final offer.",
             _frames(*[p.frames for p in valid]),
         )
+
+
+@rule(
+    "MID-CALL",
+    "info",
+    "the capture starts after ICE completed (no gathering, no signaling, no nomination; consent checks and "
+    "media on one pair): the pair in use is taken as selected",
+    "RFC 7675 §5.1 (consent freshness on the selected pair), RFC 8445 §8 (nomination ends checking)",
+)
+def _mid_call(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    if not stream.mid_call:
+        return
+    count, gap = consent_summary(rec, stream)
+    pace = f", every {gap:.1f} s" if gap is not None else ""
+    chosen = [c.selected for c in stream.components if c.selected is not None]
+    packets = sum(f.packets for f in stream.media_flows)
+    media = (
+        f" and {packets} media packets from frame {min(f.first_frame for f in stream.media_flows)}"
+        if stream.media_flows
+        else ""
+    )
+    yield Finding(
+        "The capture starts after ICE completed: it holds no candidate gathering, no signaling and no "
+        f"nomination, only {count} consent check(s){pace} on {', '.join(_pair_text(p) for p in chosen)}{media}. "
+        "That pair is the one in use; how it was chosen is not in the capture.",
+        _frames(*[p.frames for p in chosen]),
+    )
 
 
 @rule(

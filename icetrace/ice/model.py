@@ -110,8 +110,9 @@ class Stream:
     controlled: Agent | None = None
     components: list[Component] = field(default_factory=list)
     outcome: str = "unknown"  # connected | failed | unknown
-    nomination_style: str | None = None  # regular | aggressive | final-offer | none
+    nomination_style: str | None = None  # regular | aggressive | final-offer | none | not-captured
     final_offer_ignored: bool = False  # the updated offer listed several remote candidates per component
+    mid_call: bool = False  # the capture joined after ICE completed: the pair in use is the selected one
     media_flows: list[MediaFlow] = field(default_factory=list)
 
     @property
