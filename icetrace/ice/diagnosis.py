@@ -20,6 +20,7 @@ from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.verdict_rules import RULES, Finding, VerdictRule, rule
 from icetrace.records.endpoint import Endpoint
+from icetrace.records.stun_record import StunRecord
 
 
 def _frames(*groups: list[int], limit: int = 12) -> list[int]:
@@ -355,7 +356,7 @@ def _role_conflict(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
 )
 def _check_error(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
     for refusal in _refusals(rec, stream, lambda code: code not in (400, 401, 431, 487)):
-        yield Finding(f"{refusal.text()}: the pair fails for the checking agent.", refusal.frames())
+        yield Finding(f"{refusal.text()}: an error response fails the check.", refusal.frames())
 
 
 @dataclass
@@ -367,18 +368,23 @@ class _Refusal:
     code: int
     reason: str
     transactions: list[Transaction] = field(default_factory=list)
+    responses: list[StunRecord] = field(default_factory=list)  # the error responses, one per transaction
 
     def text(self) -> str:
-        first = self.transactions[0]
-        pairs = sorted({f"{t.src} -> {t.dst}" for t in self.transactions})
-        where = pairs[0] if len(pairs) == 1 else f"{len(pairs)} pairs, first {first.src} -> {first.dst}"
+        flows = list(dict.fromkeys(f"{t.src} -> {t.dst}" for t in self.transactions))
+        where = flows[0] if len(flows) == 1 else f"{len(flows)} address pairs: " + ", ".join(flows[:3])
+        if len(flows) > 3:
+            where += ", ..."
+        also = sum(1 for t in self.transactions if any(r.cls == "success" for r in t.responses))
+        after = f"; {also} of them it also answered with success" if also else ""
         return (
             f"{self.responder} answered {len(self.transactions)} check(s) from {self.sender} "
-            f"with {self.code}{' ' + self.reason if self.reason else ''} ({where})"
+            f"with {self.code}{' ' + self.reason if self.reason else ''} ({where}{after})"
         )
 
     def frames(self) -> list[int]:
-        return _frames([f for t in self.transactions for f in (t.request.frame, t.response.frame if t.response else 0)])
+        requests = [t.request.frame for t in self.transactions]
+        return _frames([r.frame for r in self.responses], requests)
 
 
 def _refusals(rec: Reconstruction, stream: Stream, wanted: Callable[[int], bool]) -> list[_Refusal]:
@@ -386,26 +392,27 @@ def _refusals(rec: Reconstruction, stream: Stream, wanted: Callable[[int], bool]
     §7.3.1.1: a 487 comes from the agent that keeps its role; 401 from the one that cannot verify)."""
     out: dict[tuple[str, str, int], _Refusal] = {}
     for t, s, _pair, sender in rec.checks:
-        resp = t.response
-        if s is not stream or resp is None or resp.error_code is None or not wanted(resp.error_code):
+        if s is not stream:
             continue
-        agents = [a for a in (stream.controlling, stream.controlled) if a is not None]
-        others = [a.name for a in agents if a.name != sender]
-        sender_name = f"{sender} at {t.src}" if sender != "?" else f"the agent at {t.src}"
-        responder = f"{others[0]} at {t.dst}" if sender != "?" and others else f"the agent at {t.dst}"
-        key = (responder, sender_name, resp.error_code)
-        if key not in out:
-            out[key] = _Refusal(responder, sender_name, resp.error_code, resp.error_reason or "")
-        out[key].transactions.append(t)
+        # every error it sent counts, also one sent after a success to the same request
+        for resp in t.responses:
+            if resp.error_code is None or not wanted(resp.error_code):
+                continue
+            agents = [a for a in (stream.controlling, stream.controlled) if a is not None]
+            others = [a.name for a in agents if a.name != sender]
+            sender_name = sender if sender != "?" else f"the agent at {t.src}"
+            responder = others[0] if sender != "?" and others else f"the agent at {t.dst}"
+            key = (responder, sender_name, resp.error_code)
+            if key not in out:
+                out[key] = _Refusal(responder, sender_name, resp.error_code, resp.error_reason or "")
+            out[key].transactions.append(t)
+            out[key].responses.append(resp)
     return list(out.values())
 
 
 def _who_switched(rec: Reconstruction, refusal: _Refusal) -> str:
     """RFC 8445 §7.2.5.1: the agent that got the 487 switches role; say whether its later checks did."""
-    for t in refusal.transactions:
-        resp = t.response
-        if resp is None:
-            continue
+    for t, resp in zip(refusal.transactions, refusal.responses):
         before = t.request.ice_role
         later = [
             u.request.ice_role

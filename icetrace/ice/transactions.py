@@ -89,6 +89,18 @@ def _signature(record: StunRecord) -> tuple[object, ...]:
     return (record.method, record.attributes, record.use_candidate, record.priority, record.username)
 
 
+def _asked_again(t: Transaction, record: StunRecord) -> bool:
+    """The same request once more, after its answer had time to arrive: a new request with a reused
+    id, not a retransmission (RFC 8489 §6.2.1 retransmits only while no response came)."""
+    if record.time - t.request.time >= TRANSACTION_TIMEOUT:
+        return True
+    if t.response is None:
+        return False
+    answered = t.responses[-1].time
+    round_trip = (t.rtt_ms or 0.0) / 1000
+    return record.time > answered + round_trip
+
+
 def merge_views(transactions: list[Transaction]) -> list[Transaction]:
     """One transaction per check when several vantage points saw it (e.g. before and after a NAT).
 
@@ -188,7 +200,7 @@ def match_transactions(
                 ),
                 None,
             )
-            if same is not None and (same.response is None or record.time - same.request.time < TRANSACTION_TIMEOUT):
+            if same is not None and not _asked_again(same, record):
                 same.requests.append(record)
                 continue
             transaction = Transaction([record], src, dst, relayed=relayed)
