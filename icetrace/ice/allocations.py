@@ -27,6 +27,7 @@ class AllocationAttempt:
     requests: int = 0
     errors: list[str] = field(default_factory=list)  # "401 Unauthorized", in order
     successes: int = 0
+    signed: bool = False  # some request carried MESSAGE-INTEGRITY (long-term credentials)
     frame: int | None = None  # the success that gave the relayed address, else the first request
 
     def text(self) -> str:
@@ -36,10 +37,12 @@ class AllocationAttempt:
             return head + f"relayed {', '.join(str(r) for r in self.relayed)}{mapped} (frame {self.frame})"
         if self.successes:
             return head + f"no relayed address: the success response names none (frame {self.frame})"
+        if self.errors == [e for e in self.errors if e.startswith("401")] and self.errors and not self.signed:
+            # RFC 8489 §9.2.4: the first 401 is the challenge; the client never came back with credentials
+            return head + f"no relayed address: challenged with {self.errors[0]} and not retried (frame {self.frame})"
         if self.errors:
             last = self.errors[-1]
-            challenged = " after the 401 challenge" if len(self.errors) > 1 and self.errors[0].startswith("401") else ""
-            return head + f"no relayed address: refused with {last}{challenged} (frame {self.frame})"
+            return head + f"no relayed address: refused with {last} (frame {self.frame})"
         return head + f"no relayed address: {self.requests} request(s) never answered (frame {self.frame})"
 
 
@@ -54,6 +57,7 @@ def allocation_attempts(rec: Reconstruction) -> list[AllocationAttempt]:
         if attempt is None:
             attempt = out[key] = AllocationAttempt(t.src, t.dst, req.transport, frame=req.frame)
         attempt.requests += len(t.requests)
+        attempt.signed = attempt.signed or req.integrity != "absent"
         for resp in t.responses:
             if resp.cls == "success" and not t.nonstandard:
                 attempt.successes += 1

@@ -117,12 +117,16 @@ def _no_mapping(rec: Reconstruction) -> Iterator[Finding]:
 )
 def _turn_auth_refused(rec: Reconstruction) -> Iterator[Finding]:
     for t, code in _error_responses(rec):
-        if code in (401, 441, 436, 431) and t.request.integrity != "absent" and t.response is not None:
-            yield Finding(
-                f"TURN {t.request.method} from {t.src} was refused with {code} "
-                "even with credentials: wrong or expired TURN credentials.",
-                _frames([t.request.frame, t.response.frame]),
-            )
+        if code not in (401, 441, 436, 431) or t.request.integrity == "absent" or t.response is None:
+            continue
+        if code == 401 and t.request.nonce is None:
+            continue  # RFC 8489 §9.2.4: no NONCE yet, so this 401 is the challenge that hands one out
+        kind = "STUN" if t.request.method == "binding" else "TURN"
+        yield Finding(
+            f"{kind} {t.request.method} from {t.src} was refused with {code} "
+            f"even with credentials: wrong or expired {kind} credentials.",
+            _frames([t.request.frame, t.response.frame]),
+        )
 
 
 @rule(
