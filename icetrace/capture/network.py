@@ -166,7 +166,6 @@ class IpDecoder:
     def __init__(self) -> None:
         # (version, src, dst, id, protocol) -> (first seen time, {offset: bytes}, total or -1)
         self._pending: dict[tuple[int, bytes, bytes, int, int], list[object]] = {}
-        self.fragments_dropped = 0
 
     def decode(self, data: bytes, offset: int, time: float) -> IpPacket | None:
         if offset < 0 or len(data) < offset + 20:
@@ -276,7 +275,6 @@ class IpDecoder:
             first = entry[0]
             if force or (isinstance(first, float) and now - first > _FRAGMENT_TIMEOUT):
                 del self._pending[key]
-                self.fragments_dropped += 1
                 if force:
                     break
 

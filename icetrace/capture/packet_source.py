@@ -110,10 +110,6 @@ class PacketSource:
         self._stun_pairs: set[tuple[bytes, int, bytes, int]] = set()
         self.icmp_errors: list[IcmpError] = []
 
-    def mark_turn_path(self, a: tuple[bytes, int], b: tuple[bytes, int]) -> None:
-        self._stun_pairs.add((a[0], a[1], b[0], b[1]))
-        self._stun_pairs.add((b[0], b[1], a[0], a[1]))
-
     def __iter__(self) -> Iterator[TransportPacket]:
         for path in self.paths:
             yield from self._one(path)
@@ -355,8 +351,3 @@ class PacketSource:
         ]
         flows.sort(key=lambda f: f.first_frame)
         return flows
-
-
-def iter_transport_packets(path: str | Path, *, include_sip: bool = True) -> Iterator[TransportPacket]:
-    """TransportPackets of one capture (see PacketSource for the filtering rules)."""
-    yield from PacketSource([path], include_sip=include_sip)

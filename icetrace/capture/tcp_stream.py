@@ -18,7 +18,6 @@ class TcpDirection:
     next_seq: int | None = None
     pending: dict[int, tuple[bytes, int, float]] = field(default_factory=dict)  # seq -> (data, frame, time)
     buffered: int = 0
-    gaps_skipped: int = 0
     follow: bool | None = None  # None until the first payload shows what the flow carries
 
     def accept(self, seq: int, payload: bytes, syn: bool, frame: int, time: float) -> list[tuple[bytes, int, float]]:
@@ -75,5 +74,4 @@ class TcpDirection:
         base = self.next_seq
         first = min(self.pending, key=lambda s: (s - base) & 0xFFFFFFFF)
         self.next_seq = first
-        self.gaps_skipped += 1
         self._drain(out)

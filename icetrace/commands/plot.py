@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any, TextIO
+
+from icetrace.errors import InputError
 
 
 def register(subparsers: Any) -> None:
@@ -17,10 +20,20 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from matplotlib.backend_bases import FigureCanvasBase
+
     from icetrace.analysis import analyze
     from icetrace.plots.ladder import plot_ladder, plot_timeline
 
+    # checked before the analysis, which can take a while on a big capture
+    suffix = Path(args.out).suffix.lower().lstrip(".")
+    if suffix not in FigureCanvasBase.get_supported_filetypes():
+        kind = f"unknown image type .{suffix}" if suffix else "no image type"
+        raise InputError(f"{args.out}: {kind}; end the name with .png, .svg or .pdf")
     analysis = analyze(args.capture, sdp=args.sdp, logs=args.log)
-    path = (plot_ladder if args.kind == "ladder" else plot_timeline)(analysis, args.out)
+    try:
+        path = (plot_ladder if args.kind == "ladder" else plot_timeline)(analysis, args.out)
+    except OSError as exc:
+        raise InputError(f"{args.out}: cannot write: {exc.strerror or exc}") from None
     out.write(f"{path}\n")
     return 0

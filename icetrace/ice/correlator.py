@@ -26,7 +26,6 @@ from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, SignalingModel
 
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
-INBOUND_VIA = ("data-indication", "ms-data-indication")
 
 
 @dataclass

@@ -74,7 +74,6 @@ class MediaStream:
     mid: str | None = None
     label: str | None = None  # a=label (Lync "main-audio")
     rtcp: Endpoint | None = None  # a=rtcp in effect
-    rtcp_mux: bool = False
     ice_ufrag: str | None = None
     ice_pwd: str | None = None
     ice_lite: bool = False

@@ -16,10 +16,6 @@ from icetrace.signaling.candidate import (
 from icetrace.signaling.model import MediaStream, SessionDescription, SourceRef
 
 
-def looks_like_sdp(text: str) -> bool:
-    return text.lstrip().startswith("v=0") or "\nm=" in text or text.lstrip().startswith("a=candidate")
-
-
 def parse_sdp(text: str, source: SourceRef | None = None, *, first_line: int = 1) -> SessionDescription:
     """One SDP body. Session-level ICE attributes are inherited by every media section."""
     desc = SessionDescription(grammar="none", source=source)
@@ -117,8 +113,6 @@ def _media_attribute(
             stream.mid = value.strip()
         elif name == "label":
             stream.label = value.strip()
-        elif name == "rtcp-mux":
-            stream.rtcp_mux = True
         elif name == "rtcp":
             parts = value.split()
             if parts and parts[0].isdigit():

@@ -83,13 +83,6 @@ class SipCollector:
                 known[2].append(packet.frame)
 
 
-def sip_from_packets(packets: Iterable[TransportPacket], name: str) -> list[tuple[SourceRef, SipMessage]]:
-    collector = SipCollector(name)
-    for packet in packets:
-        collector.feed(packet)
-    return collector.messages
-
-
 def _read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8", errors="replace")
