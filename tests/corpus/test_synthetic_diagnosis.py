@@ -16,7 +16,7 @@ import pytest
 import icetrace
 from icetrace.capture.packet_source import PacketSource, looks_like_sip
 from icetrace.report.text import write_report
-from icetrace.signaling.sources import SipCollector, sip_from_packets
+from icetrace.signaling.sources import SipCollector
 from tests.corpus.truth import CAPTURES, load_truth, schema_problems
 
 SYNTHETIC = CAPTURES / "synthetic"
@@ -140,9 +140,10 @@ def test_ssdp_is_not_sip_and_a_broken_flow_is_one_problem_line():
     assert not any("HTTP/1.1" in p for p in a.problems)
     (line,) = [p for p in a.problems if "SIP" in p or "colon" in p]
     assert line.startswith(truth["problem_flows"][0]) and "3 messages" in line
-    packets = PacketSource([SYNTHETIC / "ssdp_not_sip" / "capture.pcap"])
-    sip = sip_from_packets(packets, "capture.pcap")
-    assert [m.summary() for _ref, m in sip] == ["REGISTER", "200 OK"][: truth["sip_messages"]]
+    collector = SipCollector("capture.pcap")
+    for packet in PacketSource([SYNTHETIC / "ssdp_not_sip" / "capture.pcap"]):
+        collector.feed(packet)
+    assert [m.summary() for _ref, m in collector.messages] == ["REGISTER", "200 OK"][: truth["sip_messages"]]
 
 
 def test_one_way_capture_names_the_missing_direction():
