@@ -706,6 +706,9 @@ def vantage_point(rec: Reconstruction) -> list[str]:
                 notes.append(f"{agent.name}: its private host address is on the wire: captured on its LAN side")
             elif srflx:
                 notes.append(f"{agent.name}: seen by its NAT-mapped address: captured outside its NAT")
-    if any(r.relay is not None for r in rec.records):
+    wrapped = [r for r in rec.records if r.relay is not None]
+    if any(r.kind == "stun" for r in wrapped):
         notes.append("TURN-wrapped checks present: the capture includes a client-to-relay leg")
+    elif wrapped:
+        notes.append("TURN ChannelData present: the capture includes a client-to-relay leg")
     return list(dict.fromkeys(notes))

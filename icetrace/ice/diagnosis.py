@@ -79,11 +79,19 @@ def _server_silent(rec: Reconstruction) -> Iterator[Finding]:
     by_server: dict[str, list[Transaction]] = {}
     for t in _server_transactions(rec):
         by_server.setdefault(str(t.dst), []).append(t)
+    received = {r.dst for r in rec.records if r.relay is None} | {f.dst for f in rec.media}
     for server, txs in by_server.items():
         if all(t.response is None for t in txs) and any(t.outcome == "timeout" or t.retransmissions for t in txs):
+            deaf = sorted({str(t.src) for t in txs if t.src not in received})
+            caveat = (
+                f" The capture holds nothing addressed to {', '.join(deaf)} at all: if it was taken on one "
+                "direction of the link, the answers are not in it."
+                if deaf
+                else ""
+            )
             yield Finding(
                 f"STUN/TURN server {server} never answered {len(txs)} request(s) "
-                f"({sum(len(t.requests) for t in txs)} transmissions): unreachable or blocked.",
+                f"({sum(len(t.requests) for t in txs)} transmissions): unreachable or blocked.{caveat}",
                 _frames([r.frame for t in txs for r in t.requests]),
             )
 

@@ -7,7 +7,7 @@ call runs through a relay. So the destination is judged by evidence, not by the 
 an address is a peer when it is the peer of a TURN permission, channel or Send/Data indication,
 when it sent STUN requests of its own (servers answer, they never ask), when it is a candidate of
 an ICE session, when media flowed between it and the client outside any relay, or when the
-request itself carries ICE attributes.
+request itself carries ICE attributes or a MESSAGE-INTEGRITY no server could check.
 """
 
 from __future__ import annotations
@@ -106,7 +106,20 @@ def peer_evidence(rec: Reconstruction) -> dict[Endpoint, PeerEvidence]:
             add(dst, "media flowed directly between it and the client", media[dst])
         elif carries_ice_attributes(t.request):
             add(dst, "the requests carry ICE attributes (PRIORITY, role, USE-CANDIDATE)", t.request.frame)
+        elif signed_for_a_peer(t.request):
+            add(
+                dst,
+                "its requests carry MESSAGE-INTEGRITY without USERNAME, which no STUN/TURN server can check "
+                "(RFC 8489 §9): a key shared with the peer",
+                t.request.frame,
+            )
     return out
+
+
+def signed_for_a_peer(record: StunRecord) -> bool:
+    """MESSAGE-INTEGRITY without USERNAME or USERHASH: both credential mechanisms name the key's
+    owner (RFC 8489 §9.1.2, §9.2.3), so only a peer holding the key out of band can verify it."""
+    return record.integrity != "absent" and record.username is None and "USERHASH" not in record.attributes
 
 
 def turn_servers(records: Iterable[StunRecord]) -> set[Endpoint]:

@@ -93,6 +93,7 @@ def test_peer_probes_are_told_per_series_and_not_as_an_unreachable_server():
         assert "none answered" in text and "permission" in text
     assert not any("unreachable" in v.message for v in a.verdict_list)
     assert a.streams == []
+    assert "TURN ChannelData present: the capture includes a client-to-relay leg" in a.reconstruction.vantage
 
 
 def test_allocations_listed_once_each_with_relayed_address_or_why_none():

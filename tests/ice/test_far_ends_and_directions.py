@@ -94,3 +94,22 @@ def test_a_repeat_before_the_answer_could_arrive_is_a_retransmission():
     flat = [(r, r.src, r.dst, False) for r in (req, resp, crossing, again)]
     txs = match_transactions(flat, 50.0)
     assert [len(t.requests) for t in txs] == [2, 1]
+
+
+def test_integrity_without_username_is_for_a_peer():
+    """RFC 8489 §9: a server needs USERNAME (or USERHASH) to find the key; a MESSAGE-INTEGRITY-only
+    Binding is checked by a peer sharing the key (a messenger's probes)."""
+    signed = retransmitted(CLIENT, PEER, "mi", integrity="unknown-key")
+    (probe,) = [v for v in _verdicts(signed) if v.code == "PEER-PROBES"]
+    assert "MESSAGE-INTEGRITY without USERNAME" in probe.message
+    plain = retransmitted(CLIENT, SERVER, "plain")
+    assert "D1" in {v.code for v in _verdicts(plain)}
+
+
+def test_d1_says_when_nothing_came_back_to_the_client_at_all():
+    silent = retransmitted(CLIENT, SERVER, "deaf")
+    (d1,) = [v for v in _verdicts(silent) if v.code == "D1"]
+    assert f"nothing addressed to {CLIENT}" in d1.message
+    other = MediaFlow(PEER, CLIENT, "udp", "rtp", 100, 1.0, 120, 2.0, 20, 3440)
+    (d1,) = [v for v in _verdicts(silent, [other]) if v.code == "D1"]
+    assert "nothing addressed" not in d1.message
