@@ -40,7 +40,9 @@ def build() -> tuple[Capture, dict]:
         t + 0.1,
         SERVER,
         CLIENT,
-        encode_stun(0x0113, tid("ow-alloc-0"), [("ERROR-CODE", (401, "Unauthorized")), ("REALM", REALM), ("NONCE", NONCE)]),
+        encode_stun(
+            0x0113, tid("ow-alloc-0"), [("ERROR-CODE", (401, "Unauthorized")), ("REALM", REALM), ("NONCE", NONCE)]
+        ),
     )
     cap.udp(
         t + 0.2,
@@ -58,11 +60,18 @@ def build() -> tuple[Capture, dict]:
     sent = 4
     n = 0
     while sent < RESPONSES - 2:
-        cap.udp(2.0 + 2.0 * n, SERVER, CLIENT, encode_stun(0x0101, tid(f"ow-keep-{n}"), [("XOR-MAPPED-ADDRESS", CLIENT)]))
+        cap.udp(
+            2.0 + 2.0 * n, SERVER, CLIENT, encode_stun(0x0101, tid(f"ow-keep-{n}"), [("XOR-MAPPED-ADDRESS", CLIENT)])
+        )
         sent += 1
         n += 1
     for m in range(2):
-        cap.udp(40.0 + m * 20, SERVER, CLIENT, encode_stun(0x0104, tid(f"ow-refresh-{m}"), [("LIFETIME", 600)], integrity_key=key))
+        cap.udp(
+            40.0 + m * 20,
+            SERVER,
+            CLIENT,
+            encode_stun(0x0104, tid(f"ow-refresh-{m}"), [("LIFETIME", 600)], integrity_key=key),
+        )
         sent += 1
     truth = {
         "scenario": NAME,

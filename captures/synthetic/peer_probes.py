@@ -52,7 +52,9 @@ def build() -> tuple[Capture, dict]:
         0.021,
         TURN2,
         CLIENT,
-        encode_stun(0x0113, tid("alloc2-0"), [("ERROR-CODE", (401, "Unauthorized")), ("REALM", REALM), ("NONCE", NONCE)]),
+        encode_stun(
+            0x0113, tid("alloc2-0"), [("ERROR-CODE", (401, "Unauthorized")), ("REALM", REALM), ("NONCE", NONCE)]
+        ),
     )
     # first TURN server: challenge, then an authenticated Allocate retransmitted and answered twice
     cap.udp(0.0, CLIENT, TURN, encode_stun(0x0003, tid("alloc-0"), [("REQUESTED-TRANSPORT", 17)]))
@@ -60,7 +62,9 @@ def build() -> tuple[Capture, dict]:
         0.020,
         TURN,
         CLIENT,
-        encode_stun(0x0113, tid("alloc-0"), [("ERROR-CODE", (401, "Unauthorized")), ("REALM", REALM), ("NONCE", NONCE)]),
+        encode_stun(
+            0x0113, tid("alloc-0"), [("ERROR-CODE", (401, "Unauthorized")), ("REALM", REALM), ("NONCE", NONCE)]
+        ),
     )
     key = long_term_key(USER, REALM, PASSWORD)
     signed = [("USERNAME", USER.encode()), ("REALM", REALM), ("NONCE", NONCE)]
@@ -91,7 +95,9 @@ def build() -> tuple[Capture, dict]:
         cap.udp(2.0 + offset, CLIENT, PEER, probe)
     # second series, later, to another port of the peer: one new probe a second, no answer
     for n in range(3):
-        cap.udp(11.0 + n, CLIENT, PEER_OTHER_PORT, encode_stun(0x0001, tid(f"probe-2-{n}"), [], integrity_key=PROBE_KEY))
+        cap.udp(
+            11.0 + n, CLIENT, PEER_OTHER_PORT, encode_stun(0x0001, tid(f"probe-2-{n}"), [], integrity_key=PROBE_KEY)
+        )
     truth = {
         "scenario": NAME,
         "description": (

@@ -43,10 +43,7 @@ def _notify(n: int) -> bytes:
     ).encode()
 
 
-_SEARCH = (
-    b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 2\r\n"
-    b"ST: ssdp:all\r\n\r\n"
-)
+_SEARCH = b'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 2\r\nST: ssdp:all\r\n\r\n'
 
 
 def _register(source: tuple[str, int], cseq: int, broken: bool = False) -> bytes:
