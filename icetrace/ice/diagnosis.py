@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from icetrace.ice.client_report import client_reports
 from icetrace.ice.correlator import Reconstruction
@@ -22,13 +23,37 @@ from icetrace.ice.verdict_rules import RULES, Finding, VerdictRule, rule
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import StunRecord
 
+T = TypeVar("T")
+
 
 def _frames(*groups: list[int], limit: int = 12) -> list[int]:
     out = sorted({f for g in groups for f in g if f})
     return out[:limit]
 
 
+_CACHE: dict[str, tuple[Reconstruction, Any]] = {}
+
+
+def _cached(rec: Reconstruction, compute: Callable[[Reconstruction], T]) -> T:
+    """What several rules (or one rule per stream) derive from the whole capture, computed once per
+    diagnosis: per-stream rules over a busy capture's thousands of streams stay linear."""
+    key = compute.__qualname__
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is rec:
+        return cast(T, hit[1])
+    value = compute(rec)
+    _CACHE[key] = (rec, value)
+    return value
+
+
 def diagnose(rec: Reconstruction) -> list[Verdict]:
+    try:
+        return _diagnose(rec)
+    finally:
+        _CACHE.clear()
+
+
+def _diagnose(rec: Reconstruction) -> list[Verdict]:
     verdicts: list[Verdict] = []
     rules = list(RULES.values())
     i = 0
@@ -58,7 +83,7 @@ def _run(r: VerdictRule, rec: Reconstruction, stream: Stream | None) -> list[Ver
 
 def _server_transactions(rec: Reconstruction) -> list[Transaction]:
     """Requests to STUN/TURN servers: server-shaped requests whose destination is no peer."""
-    peers = peer_evidence(rec)
+    peers = _cached(rec, peer_evidence)
     return [t for t in rec.transactions if looks_like_server_request(t) and t.dst not in peers]
 
 
@@ -237,7 +262,7 @@ PROBE_GAP = 5.0  # seconds of silence that end one series of probes (RFC 7675 co
     scope="capture",
 )
 def _peer_probes(rec: Reconstruction) -> Iterator[Finding]:
-    peers = peer_evidence(rec)
+    peers = _cached(rec, peer_evidence)
     flows: dict[tuple[Endpoint, Endpoint], list[Transaction]] = {}
     for t in rec.transactions:
         if looks_like_server_request(t) and t.request.method == "binding" and t.dst in peers:
@@ -278,7 +303,7 @@ def _series(txs: list[Transaction]) -> list[list[Transaction]]:
     scope="capture",
 )
 def _orphan_responses(rec: Reconstruction) -> Iterator[Finding]:
-    for flow in missing_directions(rec):
+    for flow in _cached(rec, missing_directions):
         yield Finding(flow.text() + ".", _frames([r.frame for r in flow.responses]))
 
 
@@ -302,7 +327,7 @@ def _pairs(stream: Stream) -> list[Pair]:
     "RFC 8445 §7.2.5.2 (check failures), §14.3 (RTO)",
 )
 def _unanswered_pair(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
-    missing = lacking(rec)
+    missing = _cached(rec, lacking)
     for p in _pairs(stream):
         checks = p.checks_from_controlling + p.checks_from_controlled
         ends = (p.controlling.address, p.controlled.address)
@@ -399,13 +424,20 @@ class _Refusal:
         return _frames([r.frame for r in self.responses], requests)
 
 
+def _errors_by_stream(rec: Reconstruction) -> dict[int, list[tuple[Transaction, str]]]:
+    """Checks that got an error response, by the id of their stream."""
+    out: dict[int, list[tuple[Transaction, str]]] = {}
+    for t, stream, _pair, sender in rec.checks:
+        if stream is not None and any(r.error_code is not None for r in t.responses):
+            out.setdefault(id(stream), []).append((t, sender))
+    return out
+
+
 def _refusals(rec: Reconstruction, stream: Stream, wanted: Callable[[int], bool]) -> list[_Refusal]:
     """Errors sent to checks of this stream, grouped by who sent them to whom and code (RFC 8445
     §7.3.1.1: a 487 comes from the agent that keeps its role; 401 from the one that cannot verify)."""
     out: dict[tuple[str, str, int], _Refusal] = {}
-    for t, s, _pair, sender in rec.checks:
-        if s is not stream:
-            continue
+    for t, sender in _cached(rec, _errors_by_stream).get(id(stream), []):
         # every error it sent counts, also one sent after a success to the same request
         for resp in t.responses:
             if resp.error_code is None or not wanted(resp.error_code):
