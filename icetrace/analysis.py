@@ -314,6 +314,7 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
                 "component": c.component,
                 "pairs": [pair_dict(p) for p in c.pairs],
                 "selected": pair_dict(c.selected) if c.selected else None,
+                "selected_by": c.selected_by,
             }
             for c in s.components
         ],

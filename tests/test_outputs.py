@@ -5,17 +5,15 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 import icetrace
 from icetrace.cli import main
 from icetrace.tables.schema import SCHEMAS
+from tests import testdata
 
-ROOT = Path(__file__).resolve().parents[1]
-
-SEED = Path(__file__).resolve().parents[1] / "captures" / "lync" / "seed-call" / "capture.pcap"
+SEED = testdata.SEED_CALL
 
 
 def test_analyze_json_on_stdout_alone():
@@ -94,7 +92,8 @@ def _truth_connectivity(truth: dict) -> str:
 
 @pytest.mark.parametrize(
     "capture",
-    sorted(ROOT.glob("captures/real/*/left-lan.pcap")) + sorted(ROOT.glob("captures/lync/*/capture.pcap")),
+    testdata.cases(testdata.CAPTURES, "real/*/left-lan.pcap")
+    + testdata.cases(testdata.CAPTURES, "lync/*/capture.pcap"),
     ids=lambda p: p.parent.name,
 )
 def test_connectivity_matches_what_the_agents_selected(capture):

@@ -71,6 +71,15 @@ def split_username(raw: bytes) -> tuple[str, str, str] | None:
     return None
 
 
+def icev6_component(raw: bytes) -> int | None:
+    """The component an [MS-ICE] USERNAME names (recv(32) ":" comp ":" send(32) ":" comp)."""
+    text = raw.rstrip(b"\x00")
+    if split_username(raw) is None or len(text) < 67 or text[32:33] != b":":
+        return None
+    comp = text[33:].partition(b":")[0]
+    return int(comp) if comp.isdigit() else None
+
+
 def _icev6_key(username: str | None) -> str | None:
     if not username:
         return None
@@ -246,11 +255,14 @@ class _Session:
         self.pairs: dict[tuple[Endpoint, Endpoint, str], Pair] = {}
         self.use_candidate_requests = 0
         self.controlling_requests = 0
+        self.icev6_agents: dict[str, Agent] = {}  # [MS-ICE] candidate username -> its agent
 
     def agents(self) -> list[Agent]:
         return [a for a in (self.stream.controlling, self.stream.controlled) if a is not None]
 
     def agent_by_key(self, key: str, form: str) -> Agent | None:
+        if form == "ms-icev6" and key in self.icev6_agents:
+            return self.icev6_agents[key]
         for agent in self.agents():
             if form == "ms-icev6":
                 if any(c.foundation == key for c in agent.candidates):
@@ -287,6 +299,8 @@ def correlate(
     relayed_addresses = {a.relayed for a in allocations if a.relayed is not None}
     mapped_addresses = {m.mapped for m in mappings}
     checks: list[tuple[Transaction, Stream | None, Pair | None, str]] = []
+    icev6_sides = _icev6_sides(transactions)
+    icev6_sessions: dict[int, _Session] = {}
 
     for t in transactions:
         req = t.request
@@ -300,6 +314,8 @@ def correlate(
         if form == "ms-icev6":
             # ICEv6 names candidates, not agents, and candidates are learnt as checks go: search
             session = _find_session(_matching(sessions, form, recv_key, send_key), t)
+            if session is None and send_key in icev6_sides.side:
+                session = _icev6_session(sessions, icev6_sessions, icev6_sides, send_key)
         else:
             key3 = (form, recv_key, send_key)
             if key3 not in matching:
@@ -320,7 +336,7 @@ def correlate(
             continue
         _learn_role(session, sender, receiver, req)
         pair = _pair_for(session, t, sender, receiver, relayed_addresses, mapped_addresses)
-        _account(session, pair, t, sender)
+        _account(session, pair, t, sender, receiver)
         checks.append((t, session.stream, pair, sender.name))
 
     streams = []
@@ -340,7 +356,7 @@ def correlate(
 def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[Mapping], server_ips: set[str]) -> None:
     """ICEv6 candidates carry no typ: infer it from what the TURN/STUN servers handed out."""
     relayed = {a.relayed for a in allocations}
-    mapped = {m.mapped for m in mappings}
+    mapped = {m.mapped: m.base for m in mappings}
     for agent in (stream.controlling, stream.controlled):
         for c in agent.candidates if agent else []:
             if c.type != "unknown":
@@ -349,6 +365,8 @@ def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[M
                 c.type = "relay"
             elif c.address in mapped:
                 c.type = "srflx"
+                if c.related is None:
+                    c.related = mapped[c.address]  # the base the server saw it come from"
             elif _private(c.address.ip):
                 c.type = "host"
 
@@ -383,6 +401,125 @@ def _find_session(matches: list[_Session], t: Transaction) -> _Session | None:
             if t.src in addresses or t.dst in addresses:
                 return s
     return matches[0] if matches else None
+
+
+@dataclass
+class _Icev6Calls:
+    """[MS-ICE] candidate usernames grouped into calls, and each call's keys into its two agents."""
+
+    side: dict[str, tuple[int, int]]  # key -> (call, side)
+    members: dict[int, dict[int, list[str]]]  # call -> side -> keys, in order of appearance
+
+
+def _icev6_sides(transactions: list[Transaction]) -> _Icev6Calls:
+    """Group [MS-ICE] per-candidate credentials into agents and calls from the checks alone.
+
+    A check's USERNAME names one candidate of each agent, so its two keys are on opposite sides.
+    Keys used from, or checked at, one transport address belong to the agent owning that
+    socket (a server-reflexive candidate is checked from its base: libnice in OC2007 mode sends
+    checks for its host and srflx candidates from one socket). Every agent a side checked or was
+    checked by is that side's single peer.
+    """
+    parent: dict[object, object] = {}
+
+    def find(x: object) -> object:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: object, b: object) -> bool:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            return False
+        parent[rb] = ra
+        return True
+
+    checks: list[tuple[str, str]] = []
+    for t in transactions:
+        req = t.request
+        if req.method != "binding" or req.username is None:
+            continue
+        parsed = split_username(req.username)
+        if parsed is None or parsed[0] != "ms-icev6":
+            continue
+        _, recv, send = parsed
+        union(("at", t.src), ("key", send))
+        union(("at", t.dst), ("key", recv))
+        checks.append((send, recv))
+    changed = True
+    while changed:
+        changed = False
+        peer_of: dict[object, object] = {}
+        for send, recv in checks:
+            for me, other in ((send, recv), (recv, send)):
+                known = peer_of.setdefault(find(("key", me)), ("key", other))
+                changed = union(known, ("key", other)) or changed
+    agent_of = {key: find(("key", key)) for pair in checks for key in pair}
+    for send, recv in checks:  # a call: two agents joined by checks (a second forest, over agents)
+        union(("call", agent_of[send]), ("call", agent_of[recv]))
+    numbers: dict[object, int] = {}
+    out = _Icev6Calls({}, {})
+    for send, recv in checks:
+        for key in (send, recv):
+            if key in out.side:
+                continue
+            number = numbers.setdefault(find(("call", agent_of[key])), len(numbers))
+            sides = out.members.setdefault(number, {})
+            side = next((i for i, keys in sides.items() if agent_of[keys[0]] == agent_of[key]), len(sides))
+            sides.setdefault(side, []).append(key)
+            out.side[key] = (number, side)
+    return out
+
+
+def _icev6_session(
+    sessions: list[_Session], by_call: dict[int, _Session], calls: _Icev6Calls, sender_key: str
+) -> _Session:
+    """The session of an [MS-ICE] call: the signaled one that knows any of its candidates, or one
+    built from the wire with an agent per side (no roles: [MS-ICE] checks carry none)."""
+    call, sender_side = calls.side[sender_key]
+    if call in by_call:
+        return by_call[call]
+    members = calls.members[call]
+    session: _Session | None = None
+    agents: dict[int, Agent] = {}
+    for candidate in sessions:
+        if candidate.signaled is None:
+            continue
+        for side, keys in members.items():
+            for agent in candidate.agents():
+                if any(c.foundation in keys for c in agent.candidates):
+                    agents[side] = agent
+        if agents:
+            session = candidate
+            others = [a for a in candidate.agents() if a not in agents.values()]
+            for side in members:
+                if side not in agents and others:
+                    agents[side] = others.pop(0)
+            break
+        agents = {}
+    if session is None:
+        order = [sender_side] + [side for side in members if side != sender_side]
+        agents = {side: Agent(f"icev6:{members[side][0]}") for side in order}
+        first, second = (agents[side] for side in order[:2]) if len(order) > 1 else (agents[order[0]], None)
+        session = _Session(Stream(None, None, None, first, second), None)
+        sessions.append(session)
+    for side, keys in members.items():
+        if side in agents:
+            for key in keys:
+                session.icev6_agents[key] = agents[side]
+    by_call[call] = session
+    return session
+
+
+def _sender_controls(session: _Session, sender: Agent, receiver: Agent) -> bool:
+    """Whether a check went from the controlling side. With no role known for either agent
+    ([MS-ICE] checks carry no ICE-CONTROLLING/CONTROLLED) the stream's first agent is taken as
+    the controlling side, so checks both ways on one path land on one pair."""
+    if sender.role is None and receiver.role is None:
+        return sender is session.stream.controlling
+    return sender.role != "controlled"
 
 
 def _learn_role(session: _Session, sender: Agent, receiver: Agent, req: StunRecord) -> None:
@@ -507,7 +644,7 @@ def _pair_for(
 ) -> Pair:
     req = t.request
     transport = "udp" if t.relayed else req.transport
-    sender_is_controlling = sender.role != "controlled"
+    sender_is_controlling = _sender_controls(session, sender, receiver)
     local = _candidate(sender, t.src, transport, req.priority, req.frame, relayed_addresses, mapped_addresses)
     remote = _candidate(receiver, t.dst, transport, None, req.frame, relayed_addresses, mapped_addresses)
     controlling, controlled = (local, remote) if sender_is_controlling else (remote, local)
@@ -515,6 +652,8 @@ def _pair_for(
     pair = session.pairs.get(key)
     if pair is None:
         component = controlling.component or controlled.component or component_from_priority(req.priority or 0)
+        if component is None and req.username is not None:
+            component = icev6_component(req.username)
         priority = None
         # only signaled priorities: a check's PRIORITY is what a prflx candidate would get
         if controlling.origin == controlled.origin == "sdp":
@@ -524,8 +663,8 @@ def _pair_for(
     return pair
 
 
-def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent) -> None:
-    from_controlling = sender.role != "controlled"
+def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent, receiver: Agent) -> None:
+    from_controlling = _sender_controls(session, sender, receiver)
     pair.requests_sent += len(t.requests)
     pair.responses_received += len(t.responses)
     pair.frames.extend(r.frame for r in t.requests + t.responses)
@@ -674,6 +813,7 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
         if nominated:
             # RFC 8445 §8.1.1: the highest-priority nominated pair is selected
             component.selected = max(nominated, key=lambda p: (p.priority or -1, p.nomination_frame or 0))
+            component.selected_by = component.selected.nominated_by
     if session.use_candidate_requests:
         style = "aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"
     elif any(p.nominated_by == "final-offer" for p in session.pairs.values()):
@@ -681,6 +821,8 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
     else:
         style = "none"
     stream.nomination_style = style
+    if style == "none":
+        _select_by_media(stream, media)
     pairs = list(session.pairs.values())
     if stream.components and all(c.selected is not None for c in stream.components if c.component in (1, None)):
         stream.outcome = "connected" if any(c.selected for c in stream.components) else "unknown"
@@ -690,6 +832,28 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
         stream.outcome = "unknown"
     chosen = [c.selected for c in stream.components if c.selected]
     stream.media_flows = [f for f in media if any(p.carries(f.src, f.dst) for p in chosen)]
+
+
+def _select_by_media(stream: Stream, media: list[MediaFlow]) -> None:
+    """With no nomination on the wire, the succeeded pair that media then ran on is the selected one.
+
+    [MS-ICE] (OC 2007) checks carry no USE-CANDIDATE: the choice travels in the final offer's
+    a=remote-candidate, which a capture of encrypted SIP does not show. Media sent after a pair's
+    first success is the evidence left; the pair carrying the most of it wins.
+    """
+    for component in stream.components:
+        if component.selected is not None:
+            continue
+        best: tuple[int, Pair] | None = None
+        for pair in component.pairs:
+            if pair.state != "succeeded" or pair.first_check is None:
+                continue
+            packets = sum(f.packets for f in media if f.last_time >= pair.first_check and pair.carries(f.src, f.dst))
+            if packets and (best is None or packets > best[0]):
+                best = (packets, pair)
+        if best is not None:
+            component.selected = best[1]
+            component.selected_by = "media"
 
 
 def vantage_point(rec: Reconstruction) -> list[str]:

@@ -34,6 +34,7 @@ def mark_mid_call(rec: Reconstruction) -> None:
             pair = chosen.get(component.component)
             if pair is not None:
                 component.selected = pair
+                component.selected_by = "in-use"
         stream.nomination_style = "not-captured"
         stream.outcome = "connected"
         pairs = list(chosen.values())
@@ -60,7 +61,7 @@ def _pairs_in_use(seen: _Seen, stream: Stream) -> dict[int | None, Pair]:
     if stream.call_id is not None or not stream.components:
         return {}  # signaled: the call's start is in the capture (or its log)
     pairs = [p for c in stream.components for p in c.pairs]
-    if any(p.nominated for p in pairs) or any(c.selected for c in stream.components):
+    if any(p.nominated for p in pairs):
         return {}
     mine = _addresses(stream)
     if mine & (seen.relayed | seen.asked_servers):

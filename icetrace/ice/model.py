@@ -97,6 +97,9 @@ class Component:
     component: int | None
     pairs: list[Pair] = field(default_factory=list)
     selected: Pair | None = None
+    selected_by: str | None = (
+        None  # the selected pair's nominated_by, "media" (no nomination on the wire) or "in-use" (mid-call)
+    )
 
 
 @dataclass

@@ -64,7 +64,9 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
                 out.write(_pair_line(p, p is comp.selected) + "\n")
             if comp.selected:
                 sel = comp.selected
-                how = sel.nominated_by or ("the pair in use (consent checks, media)" if s.mid_call else "unknown")
+                how = comp.selected_by or sel.nominated_by
+                if how == "in-use":
+                    how = "the pair in use (consent checks, media; the capture joined after ICE completed)"
                 out.write(
                     f"    selected: {sel.controlling.address} ({sel.controlling.type}) <-> "
                     f"{sel.controlled.address} ({sel.controlled.type}) by {how}\n"

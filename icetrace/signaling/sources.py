@@ -200,7 +200,11 @@ def load_signaling(
 
 
 def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
-    """--sdp files, offer first: SDP bodies, SIP messages or bare a= lines."""
+    """--sdp files, offer first: SDP bodies, SIP messages or bare a= lines.
+
+    A file after the answer that names remote candidates is the offerer's updated offer: only the
+    controlling agent sends a=remote-candidates (RFC 5245 §9.1.2.2) or, in OC 2007, a=remote-candidate.
+    """
     paths = list(paths)
     if not paths:
         return
@@ -215,8 +219,9 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
                 continue
         desc = parse_sdp(text, SourceRef("file", path.name, 1))
         model.problems.extend(f"{path.name}: {p}" for p in desc.problems)
-        role = "offer" if index == 0 else "answer"
-        agent = "caller" if index == 0 else f"callee:{path.name}"
+        final = index >= 2 and any(m.remote_candidates for m in desc.media)
+        role = "offer" if index == 0 else "final-offer" if final else "answer"
+        agent = "caller" if index == 0 or final else f"callee:{path.name}"
         call.exchanges.append(SdpExchange(role, agent, None, None, [desc], SourceRef("file", path.name, 1)))
     if call.exchanges:
         model.calls.append(call)

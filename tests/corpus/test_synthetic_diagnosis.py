@@ -164,6 +164,7 @@ def test_mid_call_capture_tells_the_pair_in_use():
     assert stream.mid_call and stream.outcome == "connected" and stream.nomination_style == "not-captured"
     want = truth["agents"]["left"]["streams"][0]["components"][0]["selected"]
     (selected,) = [c.selected for c in stream.components if c.selected]
+    assert [c.selected_by for c in stream.components if c.selected] == ["in-use"]
     assert {str(selected.controlling.address), str(selected.controlled.address)} == {want["local"], want["remote"]}
     assert len(stream.media_flows) == 2
     (text,) = _messages(a, "MID-CALL")
