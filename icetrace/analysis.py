@@ -17,7 +17,9 @@ import pandas as pd
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import Reconstruction, correlate
 from icetrace.ice.diagnosis import diagnose
+from icetrace.ice.integrity import Integrity, transaction_key, verify
 from icetrace.ice.model import Pair, Stream, Verdict
+from icetrace.ice.transactions import Transaction
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -26,7 +28,7 @@ from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.schema import frame
 
-JSON_SCHEMA_VERSION = "1.1"  # 1.1: streams carry "connectivity"
+JSON_SCHEMA_VERSION = "1.2"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"
 
 
 @dataclass
@@ -123,9 +125,17 @@ class Analysis:
                 "outcome": t.outcome,
                 "error_code": t.response.error_code if t.response else None,
                 "rtt_ms": t.rtt_ms,
+                **self._integrity(t),
             }
             for t in self.reconstruction.transactions
         ]
+
+    def _integrity(self, t: Transaction) -> dict[str, str | None]:
+        """MESSAGE-INTEGRITY of a request and its first response, verified where a key was known."""
+        found = self.reconstruction.integrity.get(transaction_key(t))
+        if found is None:
+            found = Integrity(verify(t.request, None), verify(t.response, None) if t.response else None)
+        return {"integrity": found.request, "response_integrity": found.response}
 
     def _candidates_rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -170,6 +180,7 @@ class Analysis:
                             "nominated": p.nominated,
                             "nominated_by": p.nominated_by,
                             "selected": comp.selected is p,
+                            "selected_because": p.selected_because if comp.selected is p else None,
                             "requests_sent": p.requests_sent,
                             "responses_received": p.responses_received,
                             "rtt_ms": p.rtt_ms,
@@ -200,6 +211,7 @@ class Analysis:
                     "retransmissions": t.retransmissions,
                     "outcome": t.outcome,
                     "rtt_ms": t.rtt_ms,
+                    **self._integrity(t),
                 }
             )
         return rows
@@ -278,6 +290,7 @@ def pair_dict(p: Pair) -> dict[str, Any]:
         "state": p.state,
         "nominated": p.nominated,
         "nominated_by": p.nominated_by,
+        "selected_because": p.selected_because,
         "requests_sent": p.requests_sent,
         "responses_received": p.responses_received,
         "rtt_ms": None if p.rtt_ms is None else round(p.rtt_ms, 3),

@@ -20,10 +20,12 @@ def test_analyze_json_on_stdout_alone():
     out = io.StringIO()
     assert main(["analyze", str(SEED), "--json", "-"], stdout=out, stderr=io.StringIO()) == 0
     doc = json.loads(out.getvalue())  # nothing but JSON
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == "1.2"
     stream = doc["streams"][0]
     assert stream["outcome"] == "connected"
     pair = stream["components"][0]["selected"]
+    assert pair["selected_because"] == "nominated+media"  # USE-CANDIDATE, then 40 s of RTP on it
+    assert all(p["selected_because"] is None for p in stream["components"][0]["pairs"] if p != pair)
     assert set(pair) >= {
         "controlling",
         "controlled",

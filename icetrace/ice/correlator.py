@@ -11,10 +11,11 @@ import base64
 import binascii
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from icetrace.ice.directions import vantage_notes
 from icetrace.ice.far_ends import is_ice_check
+from icetrace.ice.integrity import Integrity, KeyContext, verify_checks, verify_turn
 from icetrace.ice.midcall import mark_mid_call
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
@@ -22,7 +23,7 @@ from icetrace.ice.transactions import Transaction, attach_icmp, match_transactio
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
-from icetrace.records.stun_record import StunRecord
+from icetrace.records.stun_record import RelayHop, StunRecord
 from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, SignalingModel
 
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
@@ -43,6 +44,8 @@ class Reconstruction:
     signaling: SignalingModel | None = None
     capture_end: float = 0.0
     orphans: list[StunRecord] = field(default_factory=list)  # responses to requests not captured
+    relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
+    integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)  # by transaction_key
 
 
 # -- usernames ------------------------------------------------------------------
@@ -148,6 +151,58 @@ def effective_addresses(
     peer = hop.peer or Endpoint("0.0.0.0", 0)
     outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and record.src == hop.client)
     return (relayed, peer, True) if outbound else (peer, relayed, True)
+
+
+_WRAPPERS = {
+    ("send", "indication"): ("send-indication", "XOR-PEER-ADDRESS", True),
+    ("data", "indication"): ("data-indication", "XOR-PEER-ADDRESS", False),
+    ("ms-send", "request"): ("ms-send-request", "DESTINATION-ADDRESS", True),
+    ("ms-data", "indication"): ("ms-data-indication", "REMOTE-ADDRESS", False),
+}
+
+
+def relayed_media(
+    records: list[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+) -> list[MediaFlow]:
+    """Data relayed through TURN that was not STUN, per direction between relayed address and peer.
+
+    ChannelData (RFC 8656 §12) and Send/Data indications (§11; MS-TURN Send request and Data
+    indication) that carried something other than a check are the call's media on a relayed pair.
+    The packet source only sees them on the client-to-relay leg; here they get the addresses
+    of the pair they belong to.
+    """
+    nested = {(r.frame, r.relay.via) for r in records if r.relay is not None and r.kind == "stun"}
+    flows: dict[tuple[Endpoint, Endpoint, str], list[float]] = {}
+    for r in records:
+        if r.payload_length <= 0:
+            continue
+        if r.kind == "channeldata":
+            if r.relay is None or (r.frame, r.relay.via) in nested:
+                continue
+            hop = r.relay
+            kind = "channeldata"
+        elif r.relay is None and (r.method, r.cls) in _WRAPPERS:
+            via, attribute, outbound = _WRAPPERS[(r.method, r.cls)]
+            if (r.frame, via) in nested:
+                continue
+            peer = r.addresses.get(attribute)
+            client, server = (r.src, r.dst) if outbound else (r.dst, r.src)
+            hop = RelayHop(via, client, server, peer)
+            kind = "turn-data"
+        else:
+            continue
+        src, dst, _ = effective_addresses(replace(r, relay=hop), relayed_by_leg)
+        entry = flows.get((src, dst, kind))
+        if entry is None:
+            flows[(src, dst, kind)] = [r.frame, r.time, r.frame, r.time, 1, r.payload_length]
+        else:
+            entry[2:4] = [r.frame, r.time]
+            entry[4] += 1
+            entry[5] += r.payload_length
+    return [
+        MediaFlow(src, dst, "udp", kind, int(v[0]), v[1], int(v[2]), v[3], int(v[4]), int(v[5]))
+        for (src, dst, kind), v in flows.items()
+    ]
 
 
 # -- signaling -> streams ---------------------------------------------------------
@@ -340,17 +395,40 @@ def correlate(
         checks.append((t, session.stream, pair, sender.name))
 
     streams = []
+    checks_by_pair = _checks_by_pair(checks)
+    through_relays = relayed_media(records, relayed_by_leg)
+    carried = MediaIndex([*(media or []), *through_relays])
+    ended_early: list[str] = []
     for session in sessions:
         _final_offer(session, relayed_addresses, mapped_addresses)
-        _finish(session, media or [])
+        _finish(session, carried, checks_by_pair)
+        ended_early += _ended_early(session.stream, checks_by_pair, end)
         streams.append(session.stream)
     reconstruction = Reconstruction(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
+    reconstruction.relayed_media = through_relays
+    reconstruction.integrity = verify_turn(transactions, signaling.relay_credentials if signaling else [])
+    reconstruction.integrity.update(verify_checks(_key_contexts(checks)))
     reconstruction.orphans = orphan_responses(records, transactions)
     mark_mid_call(reconstruction)
-    reconstruction.vantage = vantage_point(reconstruction) + vantage_notes(reconstruction)
+    reconstruction.vantage = vantage_point(reconstruction) + ended_early + vantage_notes(reconstruction)
     return reconstruction
+
+
+def _key_contexts(
+    checks: list[tuple[Transaction, Stream | None, Pair | None, str]],
+) -> Iterable[tuple[Transaction, Stream | None, str, KeyContext | None]]:
+    """Each check with what its MESSAGE-INTEGRITY key derives from: the agent receiving it."""
+    for t, stream, _pair, sender in checks:
+        parsed = split_username(t.request.username or b"")
+        agents = [a for a in (stream.controlling, stream.controlled) if a is not None] if stream else []
+        receivers = [a for a in agents if a.name != sender]
+        if parsed is None or sender == "?" or len(receivers) != 1:
+            yield t, stream, sender, None
+            continue
+        form, recv_key, _send_key = parsed
+        yield t, stream, sender, KeyContext(form, t.request.dialect, receivers[0], recv_key)
 
 
 def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[Mapping], server_ips: set[str]) -> None:
@@ -765,6 +843,7 @@ def _nominate_final(
             priority = pair_priority(controlling.priority, controlled.priority)
         pair = Pair(controlling, controlled, transport, controlling.component or controlled.component, priority)
         session.pairs[key] = pair
+    pair.in_final_offer = True
     if not pair.nominated:
         pair.nominated = True
         pair.nominated_by = "final-offer"
@@ -792,7 +871,7 @@ def _equivalent_pair(
     return None
 
 
-def _finish(session: _Session, media: list[MediaFlow]) -> None:
+def _finish(session: _Session, media: MediaIndex, checks_by_pair: dict[int, list[tuple[Transaction, str]]]) -> None:
     stream = session.stream
     for pair in session.pairs.values():
         outcomes = pair.outcomes
@@ -808,12 +887,14 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
     for pair in sorted(session.pairs.values(), key=lambda p: -(p.priority or 0)):
         by_component.setdefault(pair.component, Component(pair.component)).pairs.append(pair)
     stream.components = sorted(by_component.values(), key=lambda c: c.component or 0)
+    controlling = stream.controlling.name if stream.controlling else None
     for component in stream.components:
-        nominated = [p for p in component.pairs if p.nominated and p.state == "succeeded"]
-        if nominated:
-            # RFC 8445 §8.1.1: the highest-priority nominated pair is selected
-            component.selected = max(nominated, key=lambda p: (p.priority or -1, p.nomination_frame or 0))
-            component.selected_by = component.selected.nominated_by
+        evidence = [_Evidence.of(p, checks_by_pair.get(id(p), []), controlling, media) for p in component.pairs]
+        chosen = select(evidence)
+        if chosen is not None:
+            component.selected = chosen.pair
+            chosen.pair.selected_because = chosen.because
+            component.selected_by = "media" if chosen.because == "media-only" else chosen.pair.nominated_by
     if session.use_candidate_requests:
         style = "aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"
     elif any(p.nominated_by == "final-offer" for p in session.pairs.values()):
@@ -821,8 +902,6 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
     else:
         style = "none"
     stream.nomination_style = style
-    if style == "none":
-        _select_by_media(stream, media)
     pairs = list(session.pairs.values())
     if stream.components and all(c.selected is not None for c in stream.components if c.component in (1, None)):
         stream.outcome = "connected" if any(c.selected for c in stream.components) else "unknown"
@@ -830,30 +909,171 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
         stream.outcome = "failed"
     else:
         stream.outcome = "unknown"
-    chosen = [c.selected for c in stream.components if c.selected]
-    stream.media_flows = [f for f in media if any(p.carries(f.src, f.dst) for p in chosen)]
+    chosen_pairs = [c.selected for c in stream.components if c.selected]
+    flows = {id(f): f for p in chosen_pairs for f in media.on(p)}
+    stream.media_flows = sorted(flows.values(), key=lambda f: (f.first_frame, str(f.src), f.kind))
 
 
-def _select_by_media(stream: Stream, media: list[MediaFlow]) -> None:
-    """With no nomination on the wire, the succeeded pair that media then ran on is the selected one.
+# -- selection --------------------------------------------------------------------
 
-    [MS-ICE] (OC 2007) checks carry no USE-CANDIDATE: the choice travels in the final offer's
-    a=remote-candidate, which a capture of encrypted SIP does not show. Media sent after a pair's
-    first success is the evidence left; the pair carrying the most of it wins.
-    """
-    for component in stream.components:
-        if component.selected is not None:
-            continue
-        best: tuple[int, Pair] | None = None
-        for pair in component.pairs:
-            if pair.state != "succeeded" or pair.first_check is None:
+MEDIA_KINDS = frozenset(("rtp", "rtcp", "dtls", "zrtp", "data", "channeldata", "turn-data"))
+"""What proves a pair carried the call (RFC 7983 demultiplexing): SRTP/SRTCP and RTP/RTCP by their
+first byte, DTLS records (the DTLS-SRTP handshake, SCTP data channels over DTLS), ZRTP, other
+application data on an ICE 5-tuple, and ChannelData that did not carry STUN."""
+
+
+class MediaIndex:
+    """Media flows by the addresses they leave from, so each pair finds its own without a scan."""
+
+    def __init__(self, flows: list[MediaFlow]) -> None:
+        self.by_src: dict[Endpoint, list[MediaFlow]] = {}
+        for f in flows:
+            self.by_src.setdefault(f.src, []).append(f)
+
+    def on(self, pair: Pair) -> list[MediaFlow]:
+        """Flows between the pair's two candidates, either way round (a srflx one also from its base)."""
+        ends = pair.controlling.wire_addresses | pair.controlled.wire_addresses
+        return [f for src in ends for f in self.by_src.get(src, ()) if pair.carries(f.src, f.dst)]
+
+
+def _checks_by_pair(
+    checks: list[tuple[Transaction, Stream | None, Pair | None, str]],
+) -> dict[int, list[tuple[Transaction, str]]]:
+    out: dict[int, list[tuple[Transaction, str]]] = {}
+    for t, _stream, pair, sender in checks:
+        if pair is not None:
+            out.setdefault(id(pair), []).append((t, sender))
+    return out
+
+
+@dataclass
+class _Evidence:
+    """What the capture shows a pair was used for, in time: successes, nominations, media."""
+
+    pair: Pair
+    successes: list[float]  # times its checks (either agent's) succeeded
+    nominations: list[tuple[float, int]]  # (time the nominating check succeeded, NOMINATION value or -1)
+    controlling_successes: list[float]  # times the controlling agent's checks on it succeeded
+    media_last: float | None  # last media packet on it after its first success
+
+    @classmethod
+    def of(
+        cls, pair: Pair, checks: list[tuple[Transaction, str]], controlling: str | None, media: MediaIndex
+    ) -> _Evidence:
+        successes: list[float] = []
+        nominations: list[tuple[float, int]] = []
+        from_controlling: list[float] = []
+        for t, sender in checks:
+            if t.outcome != "success" or t.response is None:
                 continue
-            packets = sum(f.packets for f in media if f.last_time >= pair.first_check and pair.carries(f.src, f.dst))
-            if packets and (best is None or packets > best[0]):
-                best = (packets, pair)
-        if best is not None:
-            component.selected = best[1]
-            component.selected_by = "media"
+            when = t.response.time
+            successes.append(when)
+            req = t.request
+            if req.ice_role == "controlling" or (req.ice_role is None and sender == controlling):
+                from_controlling.append(when)
+                if req.use_candidate or req.nomination is not None:
+                    nominations.append((when, req.nomination if req.nomination is not None else -1))
+        first = min(successes) if successes else None
+        after = -1.0 if first is None and pair.in_final_offer else first
+        media_last = None
+        if after is not None:
+            times = [f.last_time for f in media.on(pair) if f.kind in MEDIA_KINDS and f.last_time >= after]
+            media_last = max(times) if times else None
+        return cls(pair, sorted(successes), sorted(nominations), sorted(from_controlling), media_last)
+
+    @property
+    def kept_after_nomination(self) -> bool:
+        """The controlling agent checked it again after it was nominated: re-nominations (some agents
+        send USE-CANDIDATE on every check of the pair in use) or consent checks (RFC 7675)."""
+        if not self.nominations:
+            return False
+        nominated_at = self.nominations[0][0]
+        return any(t > nominated_at for t in self.controlling_successes)
+
+
+@dataclass
+class Selection:
+    pair: Pair
+    because: str
+
+
+def select(evidence: list[_Evidence]) -> Selection | None:
+    """The pair a component ended up using, by the strongest evidence the capture holds.
+
+    RFC 8445 §8.1.1 selects the highest-priority nominated pair. A capture shows more than the
+    nomination: in order, (1) a nominated pair that then carried media is the one in use;
+    (2) with renomination the highest NOMINATION value wins, and a nominated pair the controlling
+    agent kept checking after the other nominated pairs fell silent overrides those stale ones;
+    (3) the controlling agent's updated offer names the selection (RFC 5245 §9.1.2.2);
+    (4) otherwise the RFC rule. Without any nomination, (5) a succeeded pair that then carried
+    media is selected: the capture may have ended, or started, before the nomination.
+    """
+    nominated = [e for e in evidence if e.pair.nominated and e.pair.state == "succeeded"]
+    if nominated:
+        with_media = [e for e in nominated if e.media_last is not None]
+        if with_media:
+            best = max(with_media, key=lambda e: (e.media_last or 0.0, e.pair.priority or -1))
+            return Selection(best.pair, "nominated+media")
+        renominated = [e for e in nominated if any(value >= 0 for _, value in e.nominations)]
+        if renominated:
+            best = max(renominated, key=lambda e: max(value for _, value in e.nominations))
+            return Selection(best.pair, "nominated-latest")
+        kept = [e for e in nominated if e.kept_after_nomination]
+        if kept and len(nominated) > 1:
+            best = max(kept, key=lambda e: e.controlling_successes[-1])
+            others = [e for e in nominated if e is not best]
+            last_other = max((_last_activity(e) for e in others), default=None)
+            if last_other is None or best.controlling_successes[-1] > last_other:
+                return Selection(best.pair, "nominated-latest")
+        offered = [e for e in nominated if e.pair.in_final_offer]
+        if offered:
+            best = max(offered, key=_rfc_order)
+            return Selection(best.pair, "final-offer")
+        return Selection(max(nominated, key=_rfc_order).pair, "nominated")
+    carried = [e for e in evidence if e.pair.state == "succeeded" and e.media_last is not None]
+    if carried:
+        best = max(carried, key=lambda e: (e.media_last or 0.0, e.pair.priority or -1))
+        return Selection(best.pair, "media-only")
+    return None
+
+
+def _last_activity(e: _Evidence) -> float:
+    return e.successes[-1] if e.successes else -1.0
+
+
+def _rfc_order(e: _Evidence) -> tuple[int, int]:
+    return (e.pair.priority or -1, e.pair.nomination_frame or 0)
+
+
+NOMINATION_GRACE = 10.0
+"""Seconds after the last successful check within which a missing nomination may simply not have
+been captured yet. RFC 8445 §8.1.1 leaves the moment to the controlling agent; in this corpus aioice
+nominates at once, the Lync scenarios within 2 s, and baresip 1.0 9.4 s after its first valid pair:
+an agent's habit, so the margin is wider than the slowest seen."""
+
+
+def _ended_early(stream: Stream, checks_by_pair: dict[int, list[tuple[Transaction, str]]], end: float) -> list[str]:
+    """A vantage note when the capture stops before a nomination could be seen."""
+    pairs = [p for c in stream.components for p in c.pairs]
+    if not pairs or any(p.nominated for p in pairs):
+        return []
+    succeeded = [
+        t.response.time
+        for p in pairs
+        for t, _ in checks_by_pair.get(id(p), [])
+        if t.outcome == "success" and t.response is not None
+    ]
+    if not succeeded:
+        return []
+    first, last = min(succeeded), max(succeeded)
+    if end - last > NOMINATION_GRACE:
+        return []
+    stream.ended_before_nomination = True
+    name = f"call {stream.call_id} stream {stream.index}" if stream.call_id else "the session"
+    return [
+        f"{name}: the capture ends {end - first:.1f} s after the first successful check "
+        f"({end - last:.1f} s after the last): a nomination sent later is not in it"
+    ]
 
 
 def vantage_point(rec: Reconstruction) -> list[str]:

@@ -16,6 +16,7 @@ from icetrace.ice.correlator import Reconstruction
 from icetrace.ice.correlator import private_address as _private
 from icetrace.ice.directions import lacking, missing_directions
 from icetrace.ice.far_ends import looks_like_server_request, peer_evidence
+from icetrace.ice.integrity import transaction_key
 from icetrace.ice.midcall import consent_summary
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
@@ -375,6 +376,40 @@ def _bad_credentials(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
 
 
 @rule(
+    "D11-INTEGRITY",
+    "error",
+    "a check's or its answer's MESSAGE-INTEGRITY does not verify with the signaled ice-pwd (credentials)",
+    "RFC 8445 §7.2.2, §7.3 (short-term credentials), RFC 8489 §14.5 (MESSAGE-INTEGRITY)",
+)
+def _integrity_fails(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    """Checks and answers are signed with the password of the agent receiving the check: a MAC that
+    fails with that agent's signaled password means the two agents hold different credentials."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for t, s, _pair, sender in rec.checks:
+        found = rec.integrity.get(transaction_key(t))
+        if s is not stream or found is None:
+            continue
+        receiver = next((a.name for a in (s.controlling, s.controlled) if a and a.name != sender), "?")
+        if found.request == "bad":
+            groups.setdefault(("request", sender, receiver), []).append(t.request.frame)
+        if found.response == "bad" and t.response is not None:
+            groups.setdefault(("response", sender, receiver), []).append(t.response.frame)
+    for (part, sender, receiver), frames in groups.items():
+        if part == "request":
+            text = (
+                f"{len(frames)} check(s) from {sender} to {receiver} carry a MESSAGE-INTEGRITY that does not "
+                f"verify with {receiver}'s signaled ice-pwd: {sender} signs with other credentials "
+                "(a stale or rewritten offer, or an ICE restart the signaling does not show)."
+            )
+        else:
+            text = (
+                f"{len(frames)} answer(s) from {receiver} to {sender}'s checks are not signed with "
+                f"{receiver}'s signaled ice-pwd: {receiver} answers with other credentials."
+            )
+        yield Finding(text, _frames(frames))
+
+
+@rule(
     "D12",
     "warning",
     "an agent answered checks with 487: a role conflict; who sent it to whom and whether the other switched",
@@ -474,13 +509,24 @@ def _who_switched(rec: Reconstruction, refusal: _Refusal) -> str:
 @rule(
     "D13",
     "error",
-    "pairs succeeded but nothing was nominated",
+    "pairs succeeded but nothing was nominated, no media followed, and the capture went on long enough "
+    "for a nomination to show",
     "RFC 8445 §8.1.1 (nomination), RFC 5245 §9.1.2.2 (updated offer)",
 )
 def _not_nominated(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
+    """Media after a success proves the agents connected (the selection says "media-only"), and a
+    capture that stops soon after the checks succeeded may simply miss the nomination: the vantage
+    notes say so. Neither is an error."""
     pairs = _pairs(stream)
     valid = [p for p in pairs if p.state == "succeeded"]
-    if valid and not any(p.nominated for p in pairs) and not stream.mid_call:
+    by_media = any(c.selected is not None and c.selected.selected_because == "media-only" for c in stream.components)
+    if (
+        valid
+        and not any(p.nominated for p in pairs)
+        and not by_media
+        and not stream.ended_before_nomination
+        and not stream.mid_call
+    ):
         yield Finding(
             f"{len(valid)} pair(s) succeeded but none was nominated: the controlling "
             "agent never sent USE-CANDIDATE nor a final offer.",
@@ -580,16 +626,24 @@ def _media_on_selected(rec: Reconstruction, stream: Stream) -> Iterator[Finding]
         sel = component.selected
         if sel is None:
             continue
-        if not any(sel.carries(f.src, f.dst) for f in stream.media_flows):
-            if rec.media and not sel.relayed:
-                yield Finding(
-                    f"Pair {_pair_text(sel)} was selected but no RTP, RTCP, DTLS or other data was captured on it.",
-                    _frames(sel.frames),
-                )
-        elif len({(f.src, f.dst) for f in stream.media_flows}) == 1:
+        on_sel = [f for f in stream.media_flows if sel.carries(f.src, f.dst)]
+        if not on_sel:
+            # a relayed pair's media is seen only where the TURN-wrapped data is: judge it when
+            # the capture holds relayed data at all
+            if (rec.media and not sel.relayed) or (sel.relayed and rec.relayed_media):
+                text = f"Pair {_pair_text(sel)} was selected but no RTP, RTCP, DTLS or other data was captured on it."
+                elsewhere = [
+                    p
+                    for p in component.pairs
+                    if p is not sel and any(p.carries(f.src, f.dst) for f in [*rec.media, *rec.relayed_media])
+                ]
+                if elsewhere:
+                    text += f" Media flowed on {_pair_text(elsewhere[0])} instead."
+                yield Finding(text, _frames(sel.frames))
+        elif len({(f.src, f.dst) for f in on_sel}) == 1:
             yield Finding(
                 f"Media on the selected pair {_pair_text(sel)} flows in one direction only.",
-                [stream.media_flows[0].first_frame],
+                [on_sel[0].first_frame],
             )
 
 

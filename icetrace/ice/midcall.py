@@ -3,7 +3,8 @@
 Once an agent has selected a pair it keeps checking only that pair, about every 5 s (consent
 freshness, RFC 7675 §5.1: 4-6 s), and media flows on it. A capture started then holds no
 gathering, no signaling and no nomination: a pair checked alone on a component, with media on it
-from the capture's first moments or checks at the consent pace, is the pair in use. Calling that
+flowing before its first check (a capture from the call's start shows checks before media) or
+checks at the consent pace, is the pair in use. Calling that
 "nothing was nominated" (D13) would blame the agents for what the capture missed.
 """
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from icetrace.ice.correlator import Reconstruction
 
 CONSENT_MIN_INTERVAL = 4.0  # seconds, RFC 7675 §5.1 (5 s, randomized by 0.8-1.2)
-MEDIA_LEAD = 1.0  # media this soon after (or before) the first check: the call was already up
 
 
 def mark_mid_call(rec: Reconstruction) -> None:
@@ -35,6 +35,7 @@ def mark_mid_call(rec: Reconstruction) -> None:
             if pair is not None:
                 component.selected = pair
                 component.selected_by = "in-use"
+                pair.selected_because = "in-use"
         stream.nomination_style = "not-captured"
         stream.outcome = "connected"
         pairs = list(chosen.values())
@@ -86,7 +87,7 @@ def _addresses(stream: Stream) -> set[Endpoint]:
 def _media_from_start(rec: Reconstruction, pair: Pair, times: dict[str, list[float]]) -> bool:
     first_check = min((t for ts in times.values() for t in ts), default=None)
     flows = [f for f in rec.media if pair.carries(f.src, f.dst)]
-    return first_check is not None and any(f.first_time <= first_check + MEDIA_LEAD for f in flows)
+    return first_check is not None and any(f.first_time < first_check for f in flows)
 
 
 def _consent_pace(times: dict[str, list[float]]) -> bool:

@@ -47,6 +47,17 @@ class Agent:
     candidates: list[IceCandidate] = field(default_factory=list)
 
 
+SELECTED_BECAUSE = {
+    "nominated+media": "nominated, and media flowed on it after its checks succeeded",
+    "nominated-latest": "nominated, and the controlling agent kept checking or re-nominating it after "
+    "the other nominated pairs fell silent (or it carries the highest NOMINATION value)",
+    "final-offer": "named by the controlling agent's updated offer (a=remote-candidates)",
+    "nominated": "the highest-priority nominated pair (RFC 8445 §8.1.1); nothing later tells the nominated pairs apart",
+    "media-only": "no nomination seen; its checks succeeded and media then flowed on it",
+    "in-use": "the capture joined after ICE completed: the only pair checked (consent checks) and carrying media",
+}
+
+
 @dataclass
 class Pair:
     """One candidate pair, named by its controlling and controlled endpoints.
@@ -62,6 +73,8 @@ class Pair:
     state: str = "in-progress"  # succeeded | failed | in-progress
     nominated: bool = False
     nominated_by: str | None = None  # use-candidate | nomination | final-offer
+    in_final_offer: bool = False  # named by the controlling agent's updated offer
+    selected_because: str | None = None  # set on a component's selected pair: see SELECTED_BECAUSE
     requests_sent: int = 0  # requests including retransmissions, both directions
     responses_received: int = 0  # success and error responses, both directions
     checks_from_controlling: int = 0  # transactions
@@ -116,6 +129,7 @@ class Stream:
     nomination_style: str | None = None  # regular | aggressive | final-offer | none | not-captured
     final_offer_ignored: bool = False  # the updated offer listed several remote candidates per component
     mid_call: bool = False  # the capture joined after ICE completed: the pair in use is the selected one
+    ended_before_nomination: bool = False  # checks succeeded, no nomination, and the capture stopped soon after
     media_flows: list[MediaFlow] = field(default_factory=list)
 
     @property

@@ -6,7 +6,7 @@ from typing import TextIO
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
-from icetrace.ice.model import Agent, Pair
+from icetrace.ice.model import SELECTED_BECAUSE, Agent, Pair
 
 
 def _cand(agent: Agent | None) -> list[str]:
@@ -64,12 +64,10 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
                 out.write(_pair_line(p, p is comp.selected) + "\n")
             if comp.selected:
                 sel = comp.selected
-                how = comp.selected_by or sel.nominated_by
-                if how == "in-use":
-                    how = "the pair in use (consent checks, media; the capture joined after ICE completed)"
+                because = SELECTED_BECAUSE.get(sel.selected_because or "", "?")
                 out.write(
                     f"    selected: {sel.controlling.address} ({sel.controlling.type}) <-> "
-                    f"{sel.controlled.address} ({sel.controlled.type}) by {how}\n"
+                    f"{sel.controlled.address} ({sel.controlled.type}) by {comp.selected_by or '?'}: {because}\n"
                 )
             else:
                 out.write("    selected: none\n")

@@ -42,6 +42,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "outcome": "string",
         "error_code": "Int64",
         "rtt_ms": "float64",
+        "integrity": "string",
+        "response_integrity": "string",
     },
     "candidates": {
         "call_id": "string",
@@ -69,6 +71,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "nominated": "bool",
         "nominated_by": "string",
         "selected": "bool",
+        "selected_because": "string",
         "requests_sent": "int64",
         "responses_received": "int64",
         "rtt_ms": "float64",
@@ -91,6 +94,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "retransmissions": "int64",
         "outcome": "string",
         "rtt_ms": "float64",
+        "integrity": "string",
+        "response_integrity": "string",
     },
     "media": {
         "src": "string",

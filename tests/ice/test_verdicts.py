@@ -136,7 +136,12 @@ def test_d11_d12_credentials_and_role_conflict():
 
 def test_d13_no_nomination_and_d25_media():
     req = check(0, L_HOST, R_SRFLX, "n1")
-    assert "D13" in codes([req, answer(0.02, req)])
+    later = msg(20, CLIENT, SERVER, "binding", "request", "n1-later")  # the capture goes on for 20 s
+    assert "D13" in codes([req, answer(0.02, req), later])
+    # the capture stops right after the success: a vantage note, not an error
+    ended = icetrace.analyze([], records=[req, answer(0.02, req)])
+    assert "D13" not in {v.code for v in ended.verdict_list}
+    assert any("a nomination sent later is not in it" in note for note in ended.reconstruction.vantage)
     nominated = check(0, L_HOST, R_SRFLX, "n2", use_candidate=True)
     records = [nominated, answer(0.02, nominated)]
     assert "D13" not in codes(records)
