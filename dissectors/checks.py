@@ -71,13 +71,12 @@ def verify_fingerprint(msg: bytes) -> str:
     try:
         if len(msg) < HEADER_SIZE + 8:
             return "absent"
-        pos = len(msg) - 8
-        atype, alen = struct.unpack_from("!HH", msg, pos)
-        if atype != _FINGERPRINT or alen != 4:
-            pos_found = _find_attribute(msg, _FINGERPRINT)
-            if pos_found is None or pos_found + 8 > len(msg):
-                return "absent"
-            pos = pos_found
+        # found by walking the attributes: the last 8 bytes can be the FINGERPRINT of a message
+        # carried in DATA (a check in a Send or Data indication), not one of this message
+        pos_found = _find_attribute(msg, _FINGERPRINT)
+        if pos_found is None or pos_found + 8 > len(msg):
+            return "absent"
+        pos = pos_found
         value = struct.unpack_from("!I", msg, pos + 4)[0]
         covered = msg[:pos]
         if compute_fingerprint(covered) == value:
