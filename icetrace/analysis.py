@@ -421,11 +421,11 @@ def _dedupe(per_capture: list[list[StunRecord]]) -> list[StunRecord]:
     for records in per_capture:
         mine: set[tuple[object, ...]] = set()
         for r in records:
-            key = (r.transaction_id, r.type, r.src, r.dst, round(r.time, 3), r.raw) if r.kind == "stun" else None
-            if key is not None:
-                if key in seen:
-                    continue
-                mine.add(key)
+            # ChannelData has no transaction id: its channel, addresses, time and size name it
+            key = (r.kind, r.transaction_id, r.type, r.src, r.dst, round(r.time, 3), r.raw, r.payload_length)
+            if key in seen:
+                continue
+            mine.add(key)
             out.append(r)
         seen |= mine
     return out

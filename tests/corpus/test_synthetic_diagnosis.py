@@ -124,6 +124,18 @@ def test_report_counts_the_messages_that_the_messages_command_lists():
         assert f"  {len(listed)} STUN/TURN messages," in _report(icetrace.analyze([path]))
 
 
+def test_the_same_capture_given_twice_is_counted_as_listed_and_analysed_once(tmp_path):
+    path = SYNTHETIC / "peer_probes" / "capture.pcap"
+    copy = tmp_path / "copy.pcap"
+    copy.write_bytes(path.read_bytes())
+    once = icetrace.analyze([path])
+    twice = icetrace.analyze([path, copy])
+    assert len(twice.reconstruction.records) == len(once.reconstruction.records)
+    assert twice.duplicate_messages == len(once.reconstruction.records)
+    n = len(once.reconstruction.records)
+    assert f"  {2 * n} STUN/TURN messages ({n} also seen by another capture, counted once)," in _report(twice)
+
+
 def test_long_term_credential_binding_is_no_ice_session():
     truth = load_truth(SYNTHETIC / "long_term_binding")
     a = _analyze("long_term_binding")
@@ -167,6 +179,7 @@ def test_mid_call_capture_tells_the_pair_in_use():
     assert [c.selected_by for c in stream.components if c.selected] == ["in-use"]
     assert {str(selected.controlling.address), str(selected.controlled.address)} == {want["local"], want["remote"]}
     assert len(stream.media_flows) == 2
+    assert "by in-use: the capture joined after ICE completed" in _report(a)
     (text,) = _messages(a, "MID-CALL")
     assert "8 consent check(s)" in text and "no signaling" in text
     (orphan,) = _messages(a, "ORPHAN-RESPONSES")
