@@ -1,5 +1,6 @@
-"""Synthetic scenarios of captures whose story icetrace used to get wrong: servers vs peers,
-non-standard answers, one-way and mid-call captures, SSDP beside SIP, errors agents send.
+"""Synthetic scenarios of captures whose story depends on what the capture holds and who is at the
+far end: servers vs peers, non-standard answers, one-way and mid-call captures, SSDP beside SIP,
+errors agents send.
 
 Each scenario module in captures/synthetic/ is regenerated and compared byte for byte; then the
 analysis of the committed capture is held to the story its packets tell (its truth.json).

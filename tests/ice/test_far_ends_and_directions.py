@@ -81,7 +81,7 @@ def test_orphans_and_a_one_way_ice_capture_is_not_d8():
     codes = {v.code for v in a.verdict_list}
     assert "D8" not in codes and "ORPHAN-RESPONSES" in codes
     assert any(f"{CLIENT} -> {PEER} is missing" in n for n in a.reconstruction.vantage)
-    # with the other direction captured (A's check itself), the answers are no longer orphans
+    # with the other direction captured (A's check itself), the answers are not orphans
     whole = icetrace.analyze([], records=records + [a_check])
     assert "ORPHAN-RESPONSES" not in {v.code for v in whole.verdict_list}
 
