@@ -100,6 +100,7 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
     """Allocations (relayed addresses) and NAT mappings seen by STUN/TURN servers."""
     allocations: list[Allocation] = []
     mappings: list[Mapping] = []
+    allocated: set[tuple[Endpoint, Endpoint, str, Endpoint | None]] = set()
     for r in records:
         if r.kind != "stun" or r.relay is not None or r.cls != "success":
             continue
@@ -110,10 +111,11 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
             else:
                 relayed = r.addresses.get("XOR-RELAYED-ADDRESS")
                 mapped = r.addresses.get("XOR-MAPPED-ADDRESS") or r.addresses.get("MAPPED-ADDRESS")
-            allocation = Allocation(r.dst, r.src, r.transport, relayed, mapped, r.lifetime, r.frame, r.dialect)
-            if any(_same_allocation(a, allocation) for a in allocations):
+            key = (r.dst, r.src, r.transport, relayed)
+            if key in allocated:
                 continue  # a retransmitted Allocate answered twice: one allocation
-            allocations.append(allocation)
+            allocated.add(key)
+            allocations.append(Allocation(r.dst, r.src, r.transport, relayed, mapped, r.lifetime, r.frame, r.dialect))
             if mapped is not None:
                 mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
         elif r.method == "binding" and r.username is None:
@@ -125,10 +127,6 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
             if mapped is not None:
                 mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
     return allocations, mappings
-
-
-def _same_allocation(a: Allocation, b: Allocation) -> bool:
-    return (a.client, a.server, a.transport, a.relayed) == (b.client, b.server, b.transport, b.relayed)
 
 
 def effective_addresses(
