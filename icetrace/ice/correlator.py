@@ -240,6 +240,7 @@ def _candidates(agent: str, media: Iterable[MediaStream]) -> list[IceCandidate]:
                     c.foundation if c.grammar != "ms-icev6" else _icev6_key(c.username),
                     "sdp",
                     c.related,
+                    password=c.password if c.grammar == "ms-icev6" else None,
                 )
             )
     return out

@@ -27,6 +27,7 @@ class IceCandidate:
     origin: str = "sdp"  # sdp | learned (prflx from a check) | wire (seen, never signaled)
     related: Endpoint | None = None
     frame: int | None = None  # where a learned candidate was first seen
+    password: str | None = None  # [MS-ICE] (OC 2007): each candidate signals its own password
 
     @property
     def wire_addresses(self) -> set[Endpoint]:
