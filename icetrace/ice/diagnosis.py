@@ -88,6 +88,12 @@ def _server_transactions(rec: Reconstruction) -> list[Transaction]:
     return [t for t in rec.transactions if looks_like_server_request(t) and t.dst not in peers]
 
 
+def _addressed(rec: Reconstruction) -> set[str]:
+    """Every host the capture holds a packet to (STUN outside relays, or media): a capture of one
+    direction of a link holds nothing to the hosts on the other side."""
+    return {r.dst.ip for r in rec.records if r.relay is None} | {f.dst.ip for f in rec.media}
+
+
 def _error_responses(rec: Reconstruction) -> Iterator[tuple[Transaction, int]]:
     for t in _server_transactions(rec):
         if t.response is not None and t.response.error_code is not None:
@@ -105,10 +111,10 @@ def _server_silent(rec: Reconstruction) -> Iterator[Finding]:
     by_server: dict[str, list[Transaction]] = {}
     for t in _server_transactions(rec):
         by_server.setdefault(str(t.dst), []).append(t)
-    received = {r.dst for r in rec.records if r.relay is None} | {f.dst for f in rec.media}
+    received = _cached(rec, _addressed)
     for server, txs in by_server.items():
         if all(t.response is None for t in txs) and any(t.outcome == "timeout" or t.retransmissions for t in txs):
-            deaf = sorted({str(t.src) for t in txs if t.src not in received})
+            deaf = sorted({t.src.ip for t in txs if t.src.ip not in received})
             caveat = (
                 f" The capture holds nothing addressed to {', '.join(deaf)} at all: if it was taken on one "
                 "direction of the link, the answers are not in it."
@@ -339,6 +345,12 @@ def _unanswered_pair(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
                 text = f"Checks on {_pair_text(p)} went unanswered in both directions: the path is filtered."
             else:
                 text = f"Checks on {_pair_text(p)} were never answered (no check came back the other way either)."
+                sender = p.controlling if p.checks_from_controlling else p.controlled
+                if not p.relayed and not {a.ip for a in sender.wire_addresses} & _cached(rec, _addressed):
+                    text += (
+                        f" The capture holds nothing addressed to {sender.address.ip} at all: if it was taken on one "
+                        "direction of the link, the answers are not in it."
+                    )
             if p.icmp:
                 text += f" The network said why: {p.icmp[0].text} (frame {p.icmp[0].frame})."
             yield Finding(text, _frames(p.frames, [e.frame for e in p.icmp]))

@@ -109,7 +109,16 @@ def test_integrity_without_username_is_for_a_peer():
 def test_d1_says_when_nothing_came_back_to_the_client_at_all():
     silent = retransmitted(CLIENT, SERVER, "deaf")
     (d1,) = [v for v in _verdicts(silent) if v.code == "D1"]
-    assert f"nothing addressed to {CLIENT}" in d1.message
+    assert f"nothing addressed to {CLIENT.ip}" in d1.message
     other = MediaFlow(PEER, CLIENT, "udp", "rtp", 100, 1.0, 120, 2.0, 20, 3440)
     (d1,) = [v for v in _verdicts(silent, [other]) if v.code == "D1"]
     assert "nothing addressed" not in d1.message
+
+
+def test_d8_says_when_nothing_came_back_to_the_checking_agent_at_all():
+    checks = [check(t, CLIENT, PEER, "u") for t in (0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5)]
+    (d8,) = [v for v in _verdicts(checks) if v.code == "D8"]
+    assert f"nothing addressed to {CLIENT.ip}" in d8.message
+    back = MediaFlow(Endpoint("198.51.100.7", 9), CLIENT, "udp", "rtp", 100, 1.0, 120, 2.0, 20, 3440)
+    (d8,) = [v for v in _verdicts(checks, [back]) if v.code == "D8"]
+    assert "nothing addressed" not in d8.message
