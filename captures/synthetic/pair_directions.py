@@ -2,11 +2,11 @@
 
 The local agent (controlled, 192.168.10.20:50000 behind a NAT that presents it as
 198.51.100.10:50000) is where the capture was taken; the remote agent (controlling) has the public
-address 203.0.113.50:40000. The remote agent sends three checks (the second retransmitted after its
-answer was lost beyond the tap, the third with USE-CANDIDATE), each answered by the local agent
-0.26 ms after it arrived; the local agent sends two checks, which come back after 7.2 and 6.3 ms.
-The pair's round trip is the local agent's 6.3 ms, not the local agent's 0.26 ms answering time,
-and each agent's checks are counted under it: three (four transmissions) and two.
+address 203.0.113.50:40000. The remote agent sends three checks (the third with USE-CANDIDATE), each
+answered by the local agent 0.26 ms after it arrived; the local agent sends two checks (the first
+sent twice: its first transmission got no answer), which come back 7.2 and 6.3 ms after their last
+transmission. The pair's round trip is the local agent's 6.3 ms, not its 0.26 ms answering time,
+and each agent's checks are counted under it: three, and two (three transmissions).
 """
 
 from __future__ import annotations
@@ -34,22 +34,23 @@ def build(local: tuple[str, int] = LOCAL, local_public: tuple[str, int] = LOCAL_
     """The exchange as captured beside the local agent (at `local`, seen by the peer as `local_public`)."""
     cap = Capture()
 
-    def remote_check(label: str, t: float, resend_after: float | None = None, nominate: bool = False) -> None:
+    def remote_check(label: str, t: float, nominate: bool = False) -> None:
         check = ice_check(label, REMOTE_UFRAG, LOCAL_UFRAG, LOCAL_PWD, REMOTE_PRIORITY, True, nominate)
-        answer = ice_success(label, REMOTE, LOCAL_PWD)
-        for start in (t,) if resend_after is None else (t, t + resend_after):
-            cap.udp(start, REMOTE, local, check)
-            cap.udp(start + ANSWER, local, REMOTE, answer)
+        cap.udp(t, REMOTE, local, check)
+        cap.udp(t + ANSWER, local, REMOTE, ice_success(label, REMOTE, LOCAL_PWD))
 
-    def local_check(label: str, t: float, rtt: float) -> None:
+    def local_check(label: str, t: float, rtt: float, resend_after: float | None = None) -> None:
         check = ice_check(label, LOCAL_UFRAG, REMOTE_UFRAG, REMOTE_PWD, LOCAL_PRIORITY, False)
         cap.udp(t, local, REMOTE, check)
+        if resend_after is not None:  # the first transmission got no answer (RFC 5389 §7.2.1)
+            t += resend_after
+            cap.udp(t, local, REMOTE, check)
         cap.udp(t + rtt, REMOTE, local, ice_success(label, local_public, REMOTE_PWD))
 
     remote_check("remote-1", 0.100)
-    local_check("local-1", 0.150, ROUND_TRIPS[0])
-    remote_check("remote-2", 0.300, resend_after=0.5)  # its answer was lost beyond the tap
-    local_check("local-2", 0.650, ROUND_TRIPS[1])
+    local_check("local-1", 0.150, ROUND_TRIPS[0], resend_after=0.5)  # lost beyond the tap, sent again
+    remote_check("remote-2", 0.300)
+    local_check("local-2", 0.850, ROUND_TRIPS[1])
     remote_check("remote-3", 1.000, nominate=True)
     for n in range(5):  # DTLS once the pair is nominated
         cap.udp(1.1 + 0.02 * n, REMOTE, local, dtls_record(seq=n))

@@ -13,10 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from icetrace.ice.addresses import private_address as private_address  # re-exported
+from icetrace.ice.directions import vantage_notes
+from icetrace.ice.far_ends import is_ice_check
 from icetrace.ice.integrity import Integrity, KeyContext, verify_checks, verify_turn
+from icetrace.ice.midcall import mark_mid_call
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, NatMapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
-from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views
+from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views, orphan_responses
 from icetrace.ice.views import (
     MIDDLE,
     SENDER,
@@ -51,6 +54,7 @@ class Reconstruction:
     signaling: SignalingModel | None = None
     capture_end: float = 0.0
     nat_mappings: list[NatMapping] = field(default_factory=list)  # revealed by checks seen at two taps
+    orphans: list[StunRecord] = field(default_factory=list)  # responses to requests not captured
     relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
     integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)  # by transaction_key
 
@@ -109,7 +113,8 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
     mappings: list[Mapping] = []
     # a connectivity check's answer reflects the peer's view (a peer-reflexive address, RFC 8445
     # §7.2.5.3.1), not a STUN server's: responses carry no USERNAME, so tell them by their request
-    checks = {r.transaction_id for r in records if r.method == "binding" and r.cls == "request" and r.username}
+    checks = {r.transaction_id for r in records if is_ice_check(r)}
+    allocated: set[tuple[Endpoint, Endpoint, str, Endpoint | None]] = set()
     for r in records:
         if r.kind != "stun" or r.relay is not None or r.cls != "success":
             continue
@@ -120,6 +125,10 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
             else:
                 relayed = r.addresses.get("XOR-RELAYED-ADDRESS")
                 mapped = r.addresses.get("XOR-MAPPED-ADDRESS") or r.addresses.get("MAPPED-ADDRESS")
+            key = (r.dst, r.src, r.transport, relayed)
+            if key in allocated:
+                continue  # a retransmitted Allocate answered twice: one allocation
+            allocated.add(key)
             allocations.append(Allocation(r.dst, r.src, r.transport, relayed, mapped, r.lifetime, r.frame, r.dialect))
             if mapped is not None:
                 mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
@@ -363,7 +372,7 @@ def correlate(
 
     for t in transactions:
         req = t.request
-        if req.method != "binding" or req.username is None:
+        if req.username is None or not is_ice_check(req):
             continue
         parsed = split_username(req.username)
         if parsed is None:
@@ -417,8 +426,10 @@ def correlate(
     reconstruction.relayed_media = through_relays
     reconstruction.integrity = verify_turn(transactions, signaling.relay_credentials if signaling else [])
     reconstruction.integrity.update(verify_checks(_key_contexts(checks)))
-    reconstruction.vantage = vantage_point(reconstruction) + ended_early
     reconstruction.nat_mappings = found_mappings
+    reconstruction.orphans = orphan_responses(records, transactions)
+    mark_mid_call(reconstruction)
+    reconstruction.vantage = vantage_point(reconstruction) + ended_early + vantage_notes(reconstruction)
     return reconstruction
 
 
@@ -1162,6 +1173,9 @@ def vantage_point(rec: Reconstruction) -> list[str]:
                 notes.append(f"{agent.name}: its private host address is on the wire: captured on its LAN side")
             elif srflx:
                 notes.append(f"{agent.name}: seen by its NAT-mapped address: captured outside its NAT")
-    if any(r.relay is not None for r in rec.records):
+    wrapped = [r for r in rec.records if r.relay is not None]
+    if any(r.kind == "stun" for r in wrapped):
         notes.append("TURN-wrapped checks present: the capture includes a client-to-relay leg")
+    elif wrapped:
+        notes.append("TURN ChannelData present: the capture includes a client-to-relay leg")
     return list(dict.fromkeys(notes))
