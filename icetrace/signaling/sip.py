@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from icetrace.protocol_number import ascii_number
+
 COMPACT_FORMS = {
     "i": "call-id",
     "m": "contact",
@@ -29,7 +31,7 @@ COMPACT_FORMS = {
     "j": "reject-contact",
     "d": "request-disposition",
 }
-_STATUS_LINE = re.compile(r"^SIP/2\.0\s+(\d{3})(?:\s+(.*))?$")
+_STATUS_LINE = re.compile(r"^SIP/2\.0\s+([0-9]{3})(?:\s+(.*))?$")
 _REQUEST_LINE = re.compile(r"^([A-Za-z]+)\s+(\S+)\s+SIP/2\.0$")
 
 
@@ -66,8 +68,9 @@ class SipMessage:
     @property
     def cseq(self) -> tuple[int, str]:
         parts = (self.header("cseq") or "").split()
-        if len(parts) >= 2 and parts[0].isdigit():
-            return int(parts[0]), parts[1].upper()
+        number = ascii_number(parts[0], 10) if len(parts) >= 2 else None
+        if number is not None:  # RFC 3261 §8.1.1.5: less than 2**31
+            return number, parts[1].upper()
         return 0, ""
 
     @property
@@ -113,10 +116,15 @@ def parse_sip(data: bytes) -> SipMessage:
         key = name.strip().lower()
         headers.append((COMPACT_FORMS.get(key, key), value.strip()))
     message = SipMessage(method, uri, status, reason, headers, body)
-    length = message.header("content-length")
-    if length is not None and length.strip().isdigit():
-        message.body = body[: int(length.strip())]
+    length = content_length(message.header("content-length"))
+    if length is not None:
+        message.body = body[:length]
     return message
+
+
+def content_length(value: str | None) -> int | None:
+    """A Content-Length value (RFC 3261 §20.14: 1*DIGIT), None when absent or not ASCII digits."""
+    return None if value is None else ascii_number(value.strip())
 
 
 def message_length(buf: bytes) -> int | None:
@@ -133,8 +141,7 @@ def message_length(buf: bytes) -> int | None:
     for line in head.splitlines()[1:]:
         name, _, value = line.partition(":")
         if name.strip().lower() in ("content-length", "l"):
-            value = value.strip()
-            length = int(value) if value.isdigit() else 0
+            length = content_length(value) or 0
             break
     total = end + sep + length
     return total if total <= len(buf) else None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from icetrace.capture.packet_source import looks_like_sip
 from icetrace.errors import InputError
+from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.signaling.dialogs import build_model
@@ -21,8 +22,8 @@ from icetrace.signaling.model import Call, SdpExchange, SignalingModel, SourceRe
 from icetrace.signaling.sdp import parse_sdp
 from icetrace.signaling.sip import SipMessage, SipStreamSplitter, SipSyntaxError, parse_sip
 
-_START_LINE = re.compile(r"^(?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 \d{3}(?: .*)?)\s*$")
-_LOG_TIME = re.compile(r"(\d{2})/(\d{2})/(\d{4})[-|](\d{2}):(\d{2}):(\d{2})\.(\d{3})")
+_START_LINE = re.compile(r"^(?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 [0-9]{3}(?: .*)?)\s*$")
+_LOG_TIME = re.compile(r"(\d{2})/(\d{2})/(\d{4})[-|](\d{2}):(\d{2}):(\d{2})\.(\d{3})", re.ASCII)
 
 
 class SipCollector:
@@ -114,8 +115,8 @@ def _one_text_message(
     length = 0
     for line in head[1:]:
         key, _, value = line.partition(":")
-        if key.strip().lower() in ("content-length", "l") and value.strip().isdigit():
-            length = int(value.strip())
+        if key.strip().lower() in ("content-length", "l"):
+            length = ascii_number(value.strip()) or 0
     body_lines: list[str] = []
     size = 0
     index += 1
