@@ -151,9 +151,8 @@ class FastBody:
                 continue
             # a frame larger than the window, or cut short by the end of the file
             frame = netmon_frame(source, layout, index, self.problems, self.path)
-            if frame is None:
-                return
-            yield frame
+            if frame is not None:  # a damaged frame is skipped, as in reader.py
+                yield frame
             index += 1
             skimmer.number = index
 

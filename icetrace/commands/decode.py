@@ -63,9 +63,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from dissectors.stun import STUN
 
         try:
-            shown = STUN(data).show(dump=True)
+            dump = STUN(data).show(dump=True)
         except (struct.error, ValueError, IndexError) as exc:
             # Scapy's fields unpack without a length check: a message shorter than its header stops them
             raise InputError(f"Scapy cannot dissect this {len(data)}-byte message as STUN: {exc}") from None
-        out.write(f"{shown}\n")
+        out.write(f"{dump}\n")
     return 0
