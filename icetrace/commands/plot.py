@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any, TextIO
+
+from icetrace.errors import InputError, OutputError
+
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +25,23 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from icetrace.analysis import analyze
     from icetrace.plots.ladder import plot_ladder, plot_timeline
 
+    target = image_path(args.out)  # before the analysis, which may take a while
     analysis = analyze(args.capture, sdp=args.sdp, logs=args.log)
-    path = (plot_ladder if args.kind == "ladder" else plot_timeline)(analysis, args.out)
+    try:
+        path = (plot_ladder if args.kind == "ladder" else plot_timeline)(analysis, target)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
     out.write(f"{path}\n")
     return 0
+
+
+def image_path(name: str) -> Path:
+    """The --out file, refused when matplotlib would fail on it or silently write elsewhere (DIR.png)."""
+    path = Path(name)
+    if path.is_dir():
+        raise InputError(f"--out {name}: is a directory; give a file name such as {path / 'ladder.png'}")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InputError(f"--out {name}: the file name must end in .png, .svg or .pdf")
+    if not path.parent.is_dir():
+        raise InputError(f"--out {name}: no such directory: {path.parent}")
+    return path

@@ -67,11 +67,21 @@ def sip_from_packets(packets: Iterable[TransportPacket], name: str) -> list[tupl
     return collector.messages
 
 
-def _read_text(path: Path) -> str:
+# Text inputs are read whole, so their size is bounded: an SDP body or one SIP message is a few KB
+# and a client log of one call far below the log bound. Larger input (or /dev/zero) is refused.
+MAX_SDP_FILE = 1 << 20
+MAX_LOG_FILE = 256 << 20
+
+
+def _read_text(path: Path, limit: int, what: str) -> str:
     try:
-        return path.read_bytes().decode("utf-8", errors="replace")
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than {limit >> 20} MB, the most a {what} may hold")
+    return data.decode("utf-8", errors="replace")
 
 
 def _log_time(line: str) -> float | None:
@@ -173,7 +183,7 @@ def load_signaling(
         model.problems.extend(str(p) for p in source.problems)
     for log in logs:
         path = Path(log)
-        for ref, message, problem in sip_from_text(_read_text(path), path.name):
+        for ref, message, problem in sip_from_text(_read_text(path, MAX_LOG_FILE, "log"), path.name):
             if message is None:
                 model.problems.append(f"{ref}: {problem}")
             else:
@@ -191,7 +201,9 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
     call = Call("sdp-files")
     for index, item in enumerate(paths):
         path = Path(item)
-        text = _read_text(path)
+        text = _read_text(path, MAX_SDP_FILE, "SDP or SIP file")
+        if not text.strip():
+            raise InputError(f"{path}: empty; not an SDP body, SIP message or a= lines")
         if _START_LINE.match(text.lstrip().split("\n", 1)[0].strip()):
             sip = [(r, m) for r, m, _ in sip_from_text(text, path.name) if m is not None]
             if sip:
