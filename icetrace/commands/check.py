@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,7 +21,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from icetrace.analysis import analyze
-    from icetrace.report.golden import differences, summary
+    from icetrace.report.golden import differences, load_golden, summary, write_golden
 
     captures: list[Path] = []
     for name in args.directory:
@@ -37,14 +36,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         golden = capture.with_name(capture.name + ".expected.json")
         current = summary(analyze([capture]))
         if args.update:
-            golden.write_text(json.dumps(current, indent=2) + "\n")
+            write_golden(golden, current)
             out.write(f"updated {golden}\n")
             continue
         if not golden.exists():
             missing += 1
             out.write(f"NEW      {capture} (no {golden.name}; run with --update)\n")
             continue
-        diffs = differences(json.loads(golden.read_text()), current)
+        diffs = differences(load_golden(golden), current)
         if diffs:
             changed += 1
             out.write(f"CHANGED  {capture}\n")
