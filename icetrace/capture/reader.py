@@ -75,14 +75,17 @@ class ReadProblem:
     """Damage found while reading; analysis of the other frames goes on."""
 
     path: str
-    offset: int
+    offset: int  # in the file; -1 when the damage is not in the file's structure
     frame: int  # the frame number at which the damage starts; 0 when the damage is below the frames (gzip)
     message: str
 
     def __str__(self) -> str:
-        if not self.frame:
-            return f"{self.path}: offset {self.offset}: {self.message}"
-        return f"{self.path}: offset {self.offset}, frame {self.frame}: {self.message}"
+        # no offset: damage seen above the file's records (a TCP stream's lost bytes);
+        # no frame: damage below them (a gzip stream's)
+        where = ", ".join(
+            ([f"offset {self.offset}"] if self.offset >= 0 else []) + ([f"frame {self.frame}"] if self.frame else [])
+        )
+        return f"{self.path}: {where}: {self.message}" if where else f"{self.path}: {self.message}"
 
 
 @dataclass

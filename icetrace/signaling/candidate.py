@@ -15,6 +15,10 @@ from icetrace.records.endpoint import Endpoint
 from icetrace.signaling.model import Candidate, RemoteCandidate, SourceRef
 
 CANDIDATE_TYPES = ("host", "srflx", "prflx", "relay")
+# Longest candidate line read. A real one is under 300 characters (a 255-character FQDN
+# included); a longer one is refused before it is split into tokens, which would cost
+# memory many times its length.
+MAX_CANDIDATE_LINE = 2048
 _ICE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 
 
@@ -54,6 +58,8 @@ def _component(text: str) -> int:
 
 def parse_candidate_line(line: str, source: SourceRef | None = None) -> Candidate:
     """Parse one candidate line in any of the three grammars."""
+    if len(line) > MAX_CANDIDATE_LINE:
+        raise CandidateSyntaxError(f"line of {len(line)} characters, longer than {MAX_CANDIDATE_LINE}")
     text = _strip_prefix(line, "candidate")
     tokens = text.split()
     if len(tokens) < 6:
@@ -160,6 +166,8 @@ def _parse_icev6(text: str, tokens: list[str], source: SourceRef | None) -> Cand
 
 def parse_remote_candidates(value: str) -> list[RemoteCandidate]:
     """RFC 5245 §15.2 a=remote-candidates: `component address port` triples."""
+    if len(value) > MAX_CANDIDATE_LINE:
+        raise CandidateSyntaxError(f"line of {len(value)} characters, longer than {MAX_CANDIDATE_LINE}")
     tokens = _strip_prefix(value, "remote-candidates").split()
     if not tokens or len(tokens) % 3:
         raise CandidateSyntaxError("remote-candidates needs component/address/port triples")

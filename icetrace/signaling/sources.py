@@ -98,7 +98,10 @@ def _log_time(line: str) -> float | None:
 
 
 def sip_from_text(text: str, name: str) -> Iterator[tuple[SourceRef, SipMessage | None, str]]:
-    """Messages in a log or text export: (where, message or None, problem)."""
+    """Messages in a log or text export: (where, message or None, problem).
+
+    One pass: a message's head ends at a blank line or at the next start line, its body at its
+    Content-Length or the next start line, and the scan goes on after it (linear in the lines)."""
     lines = text.replace("\r\n", "\n").split("\n")
     if "$$begin_record" in text:
         yield from _uccapilog(lines, name)
@@ -108,18 +111,23 @@ def sip_from_text(text: str, name: str) -> Iterator[tuple[SourceRef, SipMessage 
         if not _START_LINE.match(lines[index].strip()):
             index += 1
             continue
-        start = index
-        yield from _one_text_message(lines, start, name, None)
-        index = start + 1
+        item, index = _one_text_message(lines, index, name, None)
+        yield item
+
+
+def _ends_head(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or bool(_START_LINE.match(stripped)) or stripped.startswith("$$")
 
 
 def _one_text_message(
     lines: list[str], start: int, name: str, time: float | None, first_line: str | None = None
-) -> Iterator[tuple[SourceRef, SipMessage | None, str]]:
-    """The message whose start line is lines[start] (or `first_line`, for a log's Start-Line:)."""
+) -> tuple[tuple[SourceRef, SipMessage | None, str], int]:
+    """The message whose start line is lines[start] (or `first_line`, for a log's Start-Line:),
+    and the index of the first line after it."""
     head: list[str] = [first_line if first_line is not None else lines[start].rstrip()]
     index = start + 1
-    while index < len(lines) and lines[index].strip():
+    while index < len(lines) and not _ends_head(lines[index]):
         head.append(lines[index].rstrip())
         index += 1
     length = 0
@@ -129,37 +137,46 @@ def _one_text_message(
             length = ascii_number(value.strip()) or 0
     body_lines: list[str] = []
     size = 0
-    index += 1
-    while index < len(lines) and size < length and lines[index].strip() != "$$end_record":
-        body_lines.append(lines[index])
-        size += len(lines[index].encode()) + 2
-        index += 1
+    if index < len(lines) and not lines[index].strip():
+        index += 1  # the blank line between head and body
+        while (
+            index < len(lines)
+            and size < length
+            and lines[index].strip() != "$$end_record"
+            and not _START_LINE.match(lines[index].strip())
+        ):
+            body_lines.append(lines[index])
+            size += len(lines[index].encode()) + 2
+            index += 1
     data = ("\r\n".join(head) + "\r\n\r\n" + "\r\n".join(body_lines) + ("\r\n" if body_lines else "")).encode()
     ref = SourceRef("log", name, start + 1, time)
     try:
         message = parse_sip(data)
         # text exports lose the exact CRLF count: trust the body we found
         message.body = ("\r\n".join(body_lines) + ("\r\n" if body_lines else "")).encode()
-        yield ref, message, ""
+        return (ref, message, ""), index
     except SipSyntaxError as exc:
-        yield ref, None, str(exc)
+        return (ref, None, str(exc)), index
 
 
 def _uccapilog(lines: list[str], name: str) -> Iterator[tuple[SourceRef, SipMessage | None, str]]:
     time: float | None = None
     in_record = False
-    for number, line in enumerate(lines):
+    number = 0
+    while number < len(lines):
+        line = lines[number]
         if "$$begin_record" in line:
             in_record = True
             time = _log_time(line)
-            continue
-        if "$$end_record" in line:
+        elif "$$end_record" in line:
             in_record = False
-            continue
-        if in_record and line.startswith("Start-Line:"):
+        elif in_record and line.startswith("Start-Line:"):
             start_line = line.partition(":")[2].strip()
-            yield from _one_text_message(lines, number, name, time, first_line=start_line)
+            item, number = _one_text_message(lines, number, name, time, first_line=start_line)
+            yield item
             in_record = False
+            continue
+        number += 1
 
 
 def load_signaling(
