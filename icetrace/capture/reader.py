@@ -177,17 +177,21 @@ class CaptureReader:
         if fast is not None:
             yield from fast
             return
+        offset, number = 24, 0
         if self.media_sink is not None and linktype == LINKTYPE_ETHERNET:
             from icetrace.capture.media_skip import Truncated, skim_pcap
 
             try:
                 yield from skim_pcap(fh, endian, int(divisor), linktype, self.media_sink, self.progress)
+                return
             except Truncated as cut:
-                self._problem(cut.offset, cut.frame, cut.message)
-            return
+                if not cut.implausible:
+                    self._problem(cut.offset, cut.frame, cut.message)
+                    return
+                # resynchronise as below; the records after the damage are read here
+                fh.seek(cut.offset)
+                offset, number = cut.offset, cut.frame - 1
         rec = struct.Struct(endian + "IIII")
-        offset = 24
-        number = 0
         read = fh.read
         while True:
             rh = read(16)
@@ -198,9 +202,13 @@ class CaptureReader:
                 self._problem(offset, number, "record header cut short (file truncated)")
                 break
             sec, frac, incl, orig = rec.unpack(rh)
-            if incl > 262144 * 4:
-                self._problem(offset, number, f"record length {incl} is implausible; stopping")
-                break
+            if incl > MAX_PCAP_RECORD:
+                what = f"record length {incl} is implausible"
+                resume = pcap_resync(fh, offset, number, endian, divisor, what, self.problems, str(self.path))
+                if resume is None:
+                    break
+                offset, number = resume, number - 1  # the damaged header is no frame
+                continue
             data = read(incl)
             if len(data) < incl:
                 self._problem(offset, number, f"frame cut short: {len(data)} of {incl} bytes (file truncated)")
@@ -431,6 +439,85 @@ def resync_after_damage(
         return None
     problems.append(
         ReadProblem(path, offset, frame, f"{what}; skipped {resume - offset} bytes to the next intact block")
+    )
+    fh.seek(resume)
+    return resume
+
+
+MAX_PCAP_RECORD = 262144 * 4  # bytes: a longer pcap record length is damage (_walk.c agrees)
+_RESYNC_WINDOW = 1 << 20
+_DAY = 86400
+
+
+def _u32_at_every_byte(chunk: bytes, endian: str) -> Any:
+    """The uint32 starting at each byte offset of `chunk` (numpy, so a scan costs no Python per byte)."""
+    import numpy as np
+
+    a = np.frombuffer(chunk, np.uint8).astype(np.int64)
+    if endian == "<":
+        return a[:-3] | a[1:-2] << 8 | a[2:-1] << 16 | a[3:] << 24
+    return a[:-3] << 24 | a[1:-2] << 16 | a[2:-1] << 8 | a[3:]
+
+
+def find_next_record(fh: BinaryIO, damaged_at: int, endian: str, divisor: int) -> int | None:
+    """Offset of the next plausible pcap record after a damaged one, or None.
+
+    Plausible: captured length within bounds and at most the original length, the fraction
+    of a second below one second, and the record it leads to is plausible too (within a day
+    of it) or the file ends exactly there. Leaves the file position undefined."""
+    rec = struct.Struct(endian + "IIII")
+    size = fh.seek(0, io.SEEK_END)
+    pos = damaged_at + 1
+    while pos + 16 <= size:
+        fh.seek(pos)
+        chunk = fh.read(_RESYNC_WINDOW + 15)
+        if len(chunk) < 16:
+            return None
+        v = _u32_at_every_byte(chunk, endian)
+        m = len(chunk) - 15  # offsets whose whole header is in the chunk
+        sec, frac, incl, orig = v[:m], v[4 : m + 4], v[8 : m + 8], v[12 : m + 12]
+        plausible = (incl <= MAX_PCAP_RECORD) & (incl <= orig) & (orig <= MAX_PCAP_RECORD) & (frac < divisor)
+        for i in map(int, plausible.nonzero()[0].tolist()):
+            after = pos + i + 16 + int(incl[i])
+            if after == size:
+                return pos + i
+            if after + 16 > size:
+                continue
+            if after + 16 <= pos + len(chunk):
+                following = rec.unpack_from(chunk, after - pos)
+            else:
+                fh.seek(after)
+                following = rec.unpack(fh.read(16))
+            sec2, frac2, incl2, orig2 = following
+            if (
+                incl2 <= orig2 <= MAX_PCAP_RECORD
+                and incl2 <= MAX_PCAP_RECORD
+                and frac2 < divisor
+                and abs(sec2 - int(sec[i])) <= _DAY
+            ):
+                return pos + i
+        pos += m
+    return None
+
+
+def pcap_resync(
+    fh: BinaryIO,
+    offset: int,
+    frame: int,
+    endian: str,
+    divisor: int,
+    what: str,
+    problems: list[ReadProblem],
+    path: str,
+) -> int | None:
+    """After a damaged pcap record: one warning, and the offset of the next plausible record, where
+    `fh` is left (None, and reading stops, when none follows)."""
+    resume = find_next_record(fh, offset, endian, divisor)
+    if resume is None:
+        problems.append(ReadProblem(path, offset, frame, f"{what}; no plausible record follows, stopping"))
+        return None
+    problems.append(
+        ReadProblem(path, offset, frame, f"{what}; skipped {resume - offset} bytes to the next plausible record")
     )
     fh.seek(resume)
     return resume

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from dissectors.classify import PayloadKind, classify_payload
 from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, looks_like_stun_header
-from dissectors.framing import detect_tcp_framing, split_msturn_tcp, split_rfc4571, split_stun_stream
+from dissectors.framing import (
+    RESYNC_KEEP,
+    detect_tcp_framing,
+    resync_offset,
+    split_msturn_tcp,
+    split_rfc4571,
+    split_stun_stream,
+)
 from icetrace.capture.packet_source import PacketSource
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import RelayHop, StunRecord
@@ -28,6 +35,7 @@ class _Stream:
     framing: str | None = None
     buffer: bytearray = field(default_factory=bytearray)
     dead: bool = False
+    resync: bool = False  # bytes were lost: skip to the next plausible frame start
 
 
 class RecordExtractor:
@@ -72,7 +80,17 @@ class RecordExtractor:
             if rest:
                 yield from self._stream(TransportPacket(packet.frame, packet.time, packet.src, packet.dst, "tcp", rest))
             return
+        if packet.gap_before:
+            state.buffer.clear()  # the message the gap cut is lost
+            state.resync = True
         state.buffer += packet.payload
+        if state.resync:
+            start = resync_offset(state.buffer, state.framing)
+            if start is None:
+                del state.buffer[:-RESYNC_KEEP]
+                return
+            del state.buffer[:start]
+            state.resync = False
         buf = bytes(state.buffer)
         if state.framing == "rfc4571":
             frames, used = split_rfc4571(buf)

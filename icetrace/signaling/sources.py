@@ -23,6 +23,8 @@ from icetrace.signaling.sdp import parse_sdp
 from icetrace.signaling.sip import SipMessage, SipStreamSplitter, SipSyntaxError, parse_sip
 
 _START_LINE = re.compile(r"^(?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 [0-9]{3}(?: .*)?)\s*$")
+# a start line at the beginning of a line of a TCP stream, for resynchronising after lost bytes
+_START_IN_STREAM = re.compile(rb"(?:^|\n)((?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 [0-9]{3}[^\r\n]*)\r?\n)")
 _LOG_TIME = re.compile(r"(\d{2})/(\d{2})/(\d{4})[-|](\d{2}):(\d{2}):(\d{2})\.(\d{3})", re.ASCII)
 
 
@@ -34,6 +36,7 @@ class SipCollector:
         self.messages: list[tuple[SourceRef, SipMessage]] = []
         self.problems: list[str] = []
         self._streams: dict[tuple[Endpoint, Endpoint], SipStreamSplitter | None] = {}
+        self._resync: set[tuple[Endpoint, Endpoint]] = set()  # directions waiting for a start line after a gap
 
     def feed(self, packet: TransportPacket) -> None:
         ref = SourceRef("frame", self.name, packet.frame, packet.time)
@@ -50,7 +53,17 @@ class SipCollector:
                 self._streams[key] = None
                 return
             splitter = self._streams[key] = SipStreamSplitter()
-        for message in splitter.feed(packet.payload):
+        payload = packet.payload
+        if packet.gap_before or key in self._resync:
+            # bytes were lost: the message they cut is gone; read on from the next start line
+            splitter.buffer.clear()
+            start = _START_IN_STREAM.search(payload)
+            if start is None:
+                self._resync.add(key)
+                return
+            self._resync.discard(key)
+            payload = payload[start.start(1) :]
+        for message in splitter.feed(payload):
             self._parse(message, ref)
 
     def _parse(self, data: bytes, ref: SourceRef) -> None:
