@@ -87,6 +87,23 @@ def split_msturn_tcp(buf: bytes) -> tuple[list[tuple[int, bytes]], int]:
     return frames, pos
 
 
+def next_frame_size(buf: bytes | bytearray, framing: str) -> int:
+    """Bytes the frame at the front of `buf` takes, from its header (0 while the header is cut
+    or is no frame header): until that many are buffered, splitting again finds nothing."""
+    if framing == "rfc4571":
+        return 2 + ((buf[0] << 8) | buf[1]) if len(buf) >= 2 else 0
+    if len(buf) < 4:
+        return 0
+    length = (buf[2] << 8) | buf[3]
+    if framing == "ms-turn-tcp":
+        return 4 + length if buf[0] in (2, 3) else 0
+    if buf[0] < 0x40:
+        return 20 + length
+    if buf[0] <= 0x7F or (buf[0] == 0xFF and buf[1] == 0x10):
+        return 4 + length + (-(4 + length) % 4)
+    return 0
+
+
 RESYNC_KEEP = 11  # bytes kept while resynchronising: a frame header split across segments
 
 

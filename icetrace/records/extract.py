@@ -16,6 +16,7 @@ from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, look
 from dissectors.framing import (
     RESYNC_KEEP,
     detect_tcp_framing,
+    next_frame_size,
     resync_offset,
     split_msturn_tcp,
     split_rfc4571,
@@ -36,6 +37,7 @@ class _Stream:
     buffer: bytearray = field(default_factory=bytearray)
     dead: bool = False
     resync: bool = False  # bytes were lost: skip to the next plausible frame start
+    need: int = 0  # bytes the frame at the buffer's front takes: a message in many segments is split once
 
 
 class RecordExtractor:
@@ -83,6 +85,7 @@ class RecordExtractor:
         if packet.gap_before:
             state.buffer.clear()  # the message the gap cut is lost
             state.resync = True
+            state.need = 0
         state.buffer += packet.payload
         if state.resync:
             start = resync_offset(state.buffer, state.framing)
@@ -91,6 +94,9 @@ class RecordExtractor:
                 return
             del state.buffer[:start]
             state.resync = False
+            state.need = 0
+        if len(state.buffer) < state.need:
+            return
         buf = bytes(state.buffer)
         if state.framing == "rfc4571":
             frames, used = split_rfc4571(buf)
@@ -116,6 +122,7 @@ class RecordExtractor:
             used == 0 and len(state.buffer) >= 4 and not frames_possible(state)
         ):
             state.buffer.clear()
+        state.need = next_frame_size(state.buffer, state.framing)
 
     # -- messages -------------------------------------------------------------
 

@@ -56,7 +56,7 @@ class SipCollector:
         payload = packet.payload
         if packet.gap_before or key in self._resync:
             # bytes were lost: the message they cut is gone; read on from the next start line
-            splitter.buffer.clear()
+            splitter.clear()
             start = _START_IN_STREAM.search(payload)
             if start is None:
                 self._resync.add(key)

@@ -121,7 +121,7 @@ def test_text_log_of_start_lines_without_blank_lines():
         assert len(messages) == text.count("\n") + 1
         assert all(m is not None and m.method == "OPTIONS" for _, m, _ in messages)
 
-    _assert_linear(make, run, 400)
+    _assert_linear(make, run, 2000)
 
 
 def test_messages_without_blank_lines_between_them_are_each_read():
@@ -142,3 +142,72 @@ def test_a_huge_candidate_line_is_refused_without_splitting_it(size):
     assert desc.media[0].candidates == []
     assert any(f"longer than {MAX_CANDIDATE_LINE}" in p for p in desc.problems)
     assert peak < 8 * size  # the line and a few copies of it; its tokens would need ~35x
+
+
+def test_a_stun_message_over_tcp_in_one_byte_segments():
+    from dissectors.codec import encode_stun
+    from icetrace.records.endpoint import Endpoint
+    from icetrace.records.extract import RecordExtractor
+    from icetrace.records.transport_packet import TransportPacket
+
+    a, b = Endpoint("192.0.2.1", 50000), Endpoint("198.51.100.2", 443)
+
+    def make(n: int) -> list[TransportPacket]:
+        message = encode_stun(0x0016, bytes(12), [("DATA", bytes(4 * n))])
+        # the header whole (the framing is told from it), then a byte per segment
+        first = TransportPacket(0, 0.0, a, b, "tcp", message[:20])
+        return [first] + [TransportPacket(i, 0.0, a, b, "tcp", message[i : i + 1]) for i in range(20, len(message))]
+
+    def run(packets: list[TransportPacket]) -> None:
+        extractor = RecordExtractor()
+        records = [r for p in packets for r in extractor.feed(p)]
+        assert len(records) == 1 and records[0].frame == packets[-1].frame
+
+    _assert_linear(make, run, 1500)  # 60 KB at 10x: near the largest STUN message
+
+
+def test_a_sip_message_over_tcp_in_one_byte_segments():
+    from icetrace.signaling.sip import SipStreamSplitter
+
+    def make(n: int) -> bytes:
+        body = b"a=x\r\n" * n
+        return b"MESSAGE sip:a@b SIP/2.0\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+
+    def run(stream: bytes) -> None:
+        splitter = SipStreamSplitter()
+        out = [m for i in range(len(stream)) for m in splitter.feed(stream[i : i + 1])]
+        assert out == [stream]
+
+    _assert_linear(make, run, 2000)
+
+
+def test_a_message_in_many_segments_is_split_once(monkeypatch):
+    """Copying and splitting the whole buffer per segment grows as segments x size; splitting waits
+    until the size the header announced is buffered."""
+    from dissectors.codec import encode_stun
+    from icetrace.records import extract
+    from icetrace.records.endpoint import Endpoint
+    from icetrace.records.transport_packet import TransportPacket
+
+    calls = []
+    real = extract.split_stun_stream
+    monkeypatch.setattr(extract, "split_stun_stream", lambda buf: calls.append(len(buf)) or real(buf))
+    a, b = Endpoint("192.0.2.1", 50000), Endpoint("198.51.100.2", 443)
+    message = encode_stun(0x0016, bytes(12), [("DATA", bytes(4000))])
+    extractor = extract.RecordExtractor()
+    packets = [TransportPacket(0, 0.0, a, b, "tcp", message[:20])]
+    packets += [TransportPacket(i, 0.0, a, b, "tcp", message[i : i + 10]) for i in range(20, len(message), 10)]
+    records = [r for p in packets for r in extractor.feed(p)]
+    assert len(records) == 1
+    assert len(calls) == 2  # the header, then the whole message
+
+
+def test_a_sip_head_is_searched_once_per_byte():
+    from icetrace.signaling.sip import SipStreamSplitter
+
+    head = b"MESSAGE sip:a@b SIP/2.0\r\n" + b"X-Pad: y\r\n" * 3000
+    splitter = SipStreamSplitter()
+    for i in range(0, len(head), 7):
+        assert splitter.feed(head[i : i + 7]) == []
+        assert splitter._scanned == len(splitter.buffer)  # nothing before this point is searched again
+    assert splitter.feed(b"Content-Length: 2\r\n\r\nok") == [head + b"Content-Length: 2\r\n\r\nok"]
