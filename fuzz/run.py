@@ -1,8 +1,10 @@
 """The long fuzz run, outside CI: `python -m fuzz.run [--examples N] [TARGET...]`.
 
 Runs each target of fuzz/targets.py under hypothesis for N examples (no example database,
-so every run explores afresh) and prints a Markdown row per target: executions, seconds,
-crashes. A crash prints hypothesis's minimal failing input; make it a regression test.
+so every run explores afresh) under a 1 GB address-space cap (so a length that makes the
+reader allocate gigabytes is a MemoryError, a crash) and prints a Markdown row per target:
+executions, seconds, crashes. A crash prints hypothesis's minimal failing input; make it a
+regression test.
 """
 
 from __future__ import annotations
@@ -48,8 +50,13 @@ def fuzz(target: Target, examples: int) -> tuple[int, float, str | None]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--examples", type=int, default=100_000)
+    parser.add_argument("--memory", type=int, default=1024, help="address-space cap in MB: a blow-up is a crash")
     parser.add_argument("target", nargs="*", default=sorted(TARGETS))
     args = parser.parse_args()
+    import resource
+
+    cap = args.memory << 20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     crashed = 0
     sys.stdout.write("| target | executions | seconds | crashes |\n|---|---:|---:|---:|\n")
     for name in args.target:

@@ -191,9 +191,27 @@ def mutate(seed: bytes, edits: list[tuple[int, int, bytes]], cut: int | None) ->
     return bytes(data if cut is None else data[: cut % (len(data) + 1)])
 
 
+# Byte strings that have broken parsers before, spliced in like a fuzzer's dictionary: Unicode
+# and Latin-1 superscript digits, a number past Python's int-string limit, extreme lengths.
+TOKENS = (
+    "\u00b2".encode(),
+    b"\xb2",
+    "\u0663".encode(),
+    b"9" * 5000,
+    b"\xff\xff\xff\xff",
+    b"\xff\xff\xff\x7f",
+    b"\x00\x00\x00\x00",
+    b"\r\n\r\n",
+    b"[" * 2000,
+    b"Content-Length: ",
+    b"\x21\x12\xa4\x42",
+)
+
+
 def inputs(target: Target) -> st.SearchStrategy[bytes]:
     """Mutated seeds mostly, raw bytes sometimes."""
-    edits = st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 8), st.binary(max_size=8)), max_size=6)
+    new = st.binary(max_size=8) | st.sampled_from(TOKENS)
+    edits = st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 8), new), max_size=6)
     cut = st.none() | st.integers(0, 1 << 16)
     return st.one_of(st.builds(mutate, st.sampled_from(target.seeds), edits, cut), st.binary(max_size=512))
 

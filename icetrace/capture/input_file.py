@@ -101,7 +101,7 @@ def _spooled(fh: io.RawIOBase, path: Path) -> io.RawIOBase:
         shutil.copyfileobj(fh, spool, READ_CHUNK)
     except OSError as exc:
         spool.close()
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise InputError(f"{path}: cannot copy the pipe to a temporary file: {exc.strerror or exc}") from None
     finally:
         fh.close()
     spool.seek(0)
