@@ -147,3 +147,23 @@ def test_sip_over_tcp_resynchronises_after_a_lost_segment(tmp_path):
         f"call-{i}" for i in range(10) if starts[i] + len(options(i)) <= gone.start or starts[i] >= gone.stop
     )
     assert found == expected and len(expected) >= 8
+
+
+def test_fragments_pushed_out_by_the_bound_are_reported(tmp_path):
+    from icetrace.capture.network import MAX_PENDING_DATAGRAMS
+    from icetrace.capture.packet_source import PacketSource
+
+    extra = 5
+    first = bytes(ethernet(IP(src="192.0.2.1", dst="198.51.100.2", flags="MF", proto=17) / bytes(8)))
+    # the same first fragment under distinct IP ids (bytes 18-19: Ethernet 14 + IP 4)
+    frames = [first[:18] + struct.pack("!H", i) + first[20:] for i in range(MAX_PENDING_DATAGRAMS + extra)]
+    path = tmp_path / "fragments.pcap"
+    # all within one second, so none times out: only the bound drops them
+    records = b"".join(struct.pack("<IIII", 1700000000, i, len(f), len(f)) + f for i, f in enumerate(frames))
+    path.write_bytes(pcap_bytes([], 1) + records)
+    source = PacketSource([path])
+    assert list(source) == []
+    assert [str(p).split(": ", 1)[1] for p in source.problems] == [
+        f"{extra} fragmented IP datagrams never completed: dropped after 30 s, or when 4096 datagrams or 64 MB"
+        " were waiting for fragments"
+    ]
