@@ -16,6 +16,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--sdp", action="append", default=[], help="SDP or SIP file (repeatable, offer first)")
     parser.add_argument("--log", action="append", default=[], help="client log with SIP (.uccapilog, text)")
     parser.add_argument("--json", metavar="OUT", help="write the JSON result to OUT, or to stdout with '-'")
+    parser.add_argument("--html", metavar="FILE", help="also write the report as one self-contained HTML page")
     parser.add_argument(
         "--engine",
         choices=("native", "tshark"),
@@ -58,5 +59,17 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 json.dump(analysis.to_dict(), fh, indent=2)
         except OSError as exc:
             raise InputError(f"{args.json}: cannot write: {exc.strerror}") from None
+    if args.html:
+        _write_html(analysis, args.html)
     write_report(analysis, out)
     return 0
+
+
+def _write_html(analysis: Any, path: str) -> None:
+    from icetrace.report.html import write_html
+
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            write_html(analysis, fh)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None

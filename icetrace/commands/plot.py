@@ -23,7 +23,6 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from matplotlib.backend_bases import FigureCanvasBase
 
     from icetrace.analysis import analyze
-    from icetrace.plots.ladder import plot_ladder, plot_timeline
 
     # checked before the analysis, which can take a while on a big capture
     suffix = Path(args.out).suffix.lower().lstrip(".")
@@ -31,9 +30,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         kind = f"unknown image type .{suffix}" if suffix else "no image type"
         raise InputError(f"{args.out}: {kind}; end the name with .png, .svg or .pdf")
     analysis = analyze(args.capture, sdp=args.sdp, logs=args.log)
+    figure = analysis.plot_ladder() if args.kind == "ladder" else analysis.plot_timeline()
     try:
-        path = (plot_ladder if args.kind == "ladder" else plot_timeline)(analysis, args.out)
+        figure.savefig(args.out, dpi=110)
     except OSError as exc:
         raise InputError(f"{args.out}: cannot write: {exc.strerror or exc}") from None
-    out.write(f"{path}\n")
+    out.write(f"{args.out}\n")
     return 0
