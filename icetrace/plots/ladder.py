@@ -65,12 +65,14 @@ def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
     }
     by_key: dict[tuple[str, ...], Arrow] = {}
     messages = analysis.messages
-    carried = set(messages.loc[messages["kind"].eq("stun") & messages["relay_via"].notna(), "frame"].tolist())
+    inner = messages["kind"].eq("stun") & messages["relay_via"].notna() & ~messages["method"].isin(WRAPPING_METHODS)
+    carried = set(messages.loc[inner, "frame"].tolist())
     for row in messages.to_dict("records"):
         kind = str(row.get("kind") or "")
-        wrapper = kind == "channeldata" or str(row.get("method")) in WRAPPING_METHODS
-        if wrapper and row["frame"] in carried and not _present(row.get("relay_via")):
-            continue  # drawn as the message it carries
+        if kind != "stun":
+            continue  # ChannelData that carries no STUN is data: drawn with the media flows
+        if str(row.get("method")) in WRAPPING_METHODS and row["frame"] in carried:
+            continue  # a Send/Data wrapper: drawn as the message it carries
         text, colour = _message_text(row)
         key = (str(row["src"]), str(row["dst"]), text)
         _add(by_key, key, row, text, colour, frozenset((key[0], key[1])) in selected)
@@ -202,8 +204,8 @@ def ladder_figure(analysis: Analysis, story: Story | None = None, *, max_arrows:
     ax.set_xlim(-0.5, max(len(cols) - 0.5, 0.5))
     ax.axis("off")
     fig.suptitle(
-        "STUN/TURN ladder: blue requests, green success, red errors, teal media; "
-        "repeats collapsed (×count over span); bold: selected pair",
+        "STUN/TURN ladder, repeats collapsed (×count over span)\n"
+        "blue requests, green success, red errors, grey indications, teal media; bold: selected pair",
         fontsize=9,
     )
     if not drawn:

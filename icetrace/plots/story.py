@@ -285,16 +285,18 @@ def sip_events(analysis: Analysis) -> list[SipEvent]:
     return sorted(out, key=lambda e: e.time)
 
 
+CALL_METHODS = frozenset(("INVITE", "BYE", "CANCEL", "UPDATE"))
+
+
 def _sip_label(text: str) -> str | None:
-    """'INVITE', '183', '200 (BYE)'; None for the ones that only add noise (ACK, 100, MRAS SERVICE)."""
+    """'INVITE', '183', '200 (BYE)', '486'; None for what is not about this call's media (REGISTER,
+    OPTIONS, MRAS SERVICE, ACK, 100 Trying)."""
     head, _, method = text.partition(" (")
     head = head.split(":", 1)[0].strip()
     method = method.rstrip(")")
-    if head in ("ACK", "SERVICE") or method == "SERVICE":
-        return None
     code = head[:3]
     if code.isdigit():
-        if code == "100":
+        if code == "100" or (method and method not in CALL_METHODS):
             return None
         return code if method in ("", "INVITE") else f"{code} ({method})"
-    return head
+    return head if head in CALL_METHODS else None

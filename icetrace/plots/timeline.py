@@ -39,10 +39,10 @@ def timeline_figure(analysis: Analysis, story: Story | None = None) -> Figure:
     story = story or build(analysis)
     rows = _rows(story.lanes)
     g_rows = len(story.gathering)
-    height = 1.9 + LANE_INCH * max(len(rows), 1) + (LANE_INCH * g_rows + 0.5 if g_rows else 0)
+    height = 1.9 + LANE_INCH * max(len(rows), 4) + (LANE_INCH * g_rows + 0.5 if g_rows else 0)
     fig = Figure(figsize=(12, height), layout="constrained")
     if g_rows:
-        gax, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [g_rows + 1.2, max(len(rows), 1)]})
+        gax, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [g_rows, max(len(rows), 1)]})
         _draw_gathering(gax, story)
     else:
         gax, ax = None, fig.subplots()
@@ -81,7 +81,8 @@ def _merged_sip_labels(story: Story, within: float) -> list[tuple[float, str]]:
     for event in story.sip:
         x = event.time - story.t0
         if merged and x - merged[-1][0] < within:
-            merged[-1][1].append(event.label)
+            if event.label not in merged[-1][1]:
+                merged[-1][1].append(event.label)
         else:
             merged.append((x, [event.label]))
     return [(x, ", ".join(texts)) for x, texts in merged]
@@ -157,10 +158,10 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story) -> None:
             tick.set_fontsize(8)
         elif row.selected:
             tick.set_fontweight("bold")
-    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     ax.grid(axis="x", color="0.9", lw=0.6)
     ax.set_axisbelow(True)
-    ax.set_ylabel("candidate pairs (controlling → controlled)", fontsize=8)
+    ax.set_ylabel("pairs: controlling → controlled", fontsize=8)
     if not rows:
         ax.text(0.5, 0.5, "no candidate pairs", transform=ax.transAxes, ha="center", color="0.4")
 
@@ -183,25 +184,39 @@ def _scatter(ax: Any, kind: str, xy: list[tuple[float, float]]) -> None:
     )
 
 
-GATHER_MARKS = {"success": ("o", "tab:green"), "error": ("X", "tab:red")}
+GATHER_COLOURS = {"success": "tab:green", "error": "tab:red"}
+# marker by method, colour by outcome; unknown methods get "P"
+GATHER_SHAPES = {"allocate": "s", "binding": "o", "refresh": "D", "channel-bind": "v", "create-permission": "^"}
 
 
 def _draw_gathering(ax: Any, story: Story) -> None:
     lanes: list[GatheringLane] = story.gathering
     for y, lane in enumerate(lanes):
-        firsts: dict[str, tuple[float, int, list[int]]] = {}
+        counts: dict[str, tuple[int, list[int]]] = {}
         for e in lane.events:
-            marker, colour = GATHER_MARKS.get(e.outcome, ("s", "0.5"))
-            ax.plot(e.time - story.t0, y, marker=marker, color=colour, ms=5, ls="none", gid="gathering")
-            x, count, codes = firsts.get(e.method, (e.time - story.t0, 0, []))
-            firsts[e.method] = (x, count + 1, codes + ([e.error_code] if e.error_code else []))
-        for method, (x, count, codes) in firsts.items():
+            colour = GATHER_COLOURS.get(e.outcome, "0.5")
+            marker = GATHER_SHAPES.get(e.method, "P")
+            ax.plot(e.time - story.t0, y, marker=marker, color=colour, ms=5, ls="none", alpha=0.85, gid="gathering")
+            count, codes = counts.get(e.method, (0, []))
+            counts[e.method] = (count + 1, codes + ([e.error_code] if e.error_code else []))
+        parts = []
+        for method, (count, codes) in counts.items():
             text = method + (f" ×{count}" if count > 1 else "")
             if codes:
                 text += " (" + ", ".join(str(c) for c in sorted(set(codes))) + ")"
-            ax.annotate(text, (x, y), xytext=(0, 5), textcoords="offset points", fontsize=6, gid="gathering-label")
+            parts.append(text)
+        ax.annotate(
+            ", ".join(parts),
+            (1.0, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=6,
+            gid="gathering-label",
+        )
     ax.set_yticks(range(len(lanes)), [lane.label for lane in lanes], fontsize=7)
-    ax.set_ylim(len(lanes) - 0.3, -0.9)
+    ax.set_ylim(len(lanes) - 0.5, -0.5)
     ax.set_ylabel("gathering", fontsize=8)
     ax.grid(axis="x", color="0.9", lw=0.6)
 
@@ -216,6 +231,11 @@ def _legend(story: Story) -> list[Any]:
                 Line2D([], [], ls="none", marker=marker, markerfacecolor=face, markeredgecolor=colour, label=text)
             )
     handles.append(Line2D([], [], ls="none", label="(upper half: sent by controlling, lower: controlled)"))
+    methods = {e.method for g in story.gathering for e in g.events}
+    for method in sorted(methods):
+        handles.append(
+            Line2D([], [], ls="none", marker=GATHER_SHAPES.get(method, "P"), color="0.3", label=f"{method} (gathering)")
+        )
     if any(lane.media for lane in story.lanes):
         handles.append(Patch(color=MEDIA_COLOUR, alpha=0.22, label="media (packets both ways)"))
     if story.sip:
