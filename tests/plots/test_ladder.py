@@ -32,7 +32,9 @@ def test_columns_are_addresses_named_by_role():
     assert "callee relay\n198.51.100.20:53000" in columns and "callee host\n10.0.0.20:6000" in columns
     # caller side left of the relay, callee side right of it
     edge = columns.index("edge relay\n198.51.100.20:3478")
-    assert all(c.startswith("caller") for c in columns[:edge]) and all(c.startswith("callee") for c in columns[edge + 1 :])
+    assert all(c.startswith("caller") for c in columns[:edge]) and all(
+        c.startswith("callee") for c in columns[edge + 1 :]
+    )
     assert outside_canvas(fig) == []
 
 

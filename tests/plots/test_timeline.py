@@ -50,9 +50,7 @@ def test_one_lane_per_pair_in_priority_order_and_nothing_cut_off(get):
     assert lanes == _pair_labels(analysis)
     assert outside_canvas(fig) == []
     # readable: no two lane labels overlap
-    boxes = sorted(
-        (t.get_window_extent() for t in fig.axes[-1].get_yticklabels() if t.get_text()), key=lambda b: b.y0
-    )
+    boxes = sorted((t.get_window_extent() for t in fig.axes[-1].get_yticklabels() if t.get_text()), key=lambda b: b.y0)
     assert all(lower.y1 <= upper.y0 + 0.5 for lower, upper in zip(boxes, boxes[1:]))
 
 
