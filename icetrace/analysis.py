@@ -42,6 +42,7 @@ class Analysis:
     verdict_list: list[Verdict]
     problems: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    duplicate_messages: int = 0  # records another capture of the same traffic also held, kept once
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
@@ -373,6 +374,7 @@ def analyze(
     transaction, type and time) is kept once.
     """
     all_records: list[StunRecord] = list(records or [])
+    per_capture: list[list[StunRecord]] = [all_records]
     all_media: list[MediaFlow] = list(media or [])
     icmp: list[IcmpError] = []
     problems: list[str] = []
@@ -385,9 +387,11 @@ def analyze(
             source = PacketSource([readable], progress=progress)
             extractor = RecordExtractor()
             sip = SipCollector(Path(capture).name)
+            these: list[StunRecord] = []
+            per_capture.append(these)
             for packet in source:
                 capture_end = max(capture_end, packet.time)
-                all_records.extend(extractor.feed(packet))
+                these.extend(extractor.feed(packet))
                 sip.feed(packet)
         if tls_keylog is not None or rsa_key is not None:
             from icetrace.capture.tshark_engine import sip_over_tls
@@ -404,11 +408,12 @@ def analyze(
         load_signaling(logs=logs, model=model)
     add_sdp_files(model, sdp)
     problems += model.problems
-    all_records = _dedupe(all_records)
+    all_records = _dedupe(per_capture)
+    copies = sum(len(r) for r in per_capture) - len(all_records)
     if all_records:
         capture_end = max(capture_end, max(r.time for r in all_records))
     rec = correlate(all_records, model, all_media, capture_end or None, icmp)
-    return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]])
+    return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]], copies)
 
 
 @contextmanager
@@ -423,14 +428,21 @@ def _readable(capture: str | Path, engine: str) -> Iterator[str | Path]:
         yield capture
 
 
-def _dedupe(records: list[StunRecord]) -> list[StunRecord]:
+def _dedupe(per_capture: list[list[StunRecord]]) -> list[StunRecord]:
+    """Every record, less those another capture already holds (the same call tapped twice).
+
+    Within one capture identical messages stay: an agent may send one message several times in
+    one TCP segment, and `icetrace messages` lists each."""
     seen: set[tuple[object, ...]] = set()
     out = []
-    for r in records:
-        key = (r.transaction_id, r.type, r.src, r.dst, round(r.time, 3), r.raw) if r.kind == "stun" else None
-        if key is not None:
+    for records in per_capture:
+        mine: set[tuple[object, ...]] = set()
+        for r in records:
+            # ChannelData has no transaction id: its channel, addresses, time and size name it
+            key = (r.kind, r.transaction_id, r.type, r.src, r.dst, round(r.time, 3), r.raw, r.payload_length)
             if key in seen:
                 continue
-            seen.add(key)
-        out.append(r)
+            mine.add(key)
+            out.append(r)
+        seen |= mine
     return out

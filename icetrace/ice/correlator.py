@@ -13,10 +13,13 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from icetrace.ice.directions import vantage_notes
+from icetrace.ice.far_ends import is_ice_check
 from icetrace.ice.integrity import Integrity, KeyContext, verify_checks, verify_turn
+from icetrace.ice.midcall import mark_mid_call
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
-from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views
+from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views, orphan_responses
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -40,6 +43,7 @@ class Reconstruction:
     vantage: list[str] = field(default_factory=list)
     signaling: SignalingModel | None = None
     capture_end: float = 0.0
+    orphans: list[StunRecord] = field(default_factory=list)  # responses to requests not captured
     relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
     integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)  # by transaction_key
 
@@ -96,6 +100,7 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
     """Allocations (relayed addresses) and NAT mappings seen by STUN/TURN servers."""
     allocations: list[Allocation] = []
     mappings: list[Mapping] = []
+    allocated: set[tuple[Endpoint, Endpoint, str, Endpoint | None]] = set()
     for r in records:
         if r.kind != "stun" or r.relay is not None or r.cls != "success":
             continue
@@ -106,6 +111,10 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
             else:
                 relayed = r.addresses.get("XOR-RELAYED-ADDRESS")
                 mapped = r.addresses.get("XOR-MAPPED-ADDRESS") or r.addresses.get("MAPPED-ADDRESS")
+            key = (r.dst, r.src, r.transport, relayed)
+            if key in allocated:
+                continue  # a retransmitted Allocate answered twice: one allocation
+            allocated.add(key)
             allocations.append(Allocation(r.dst, r.src, r.transport, relayed, mapped, r.lifetime, r.frame, r.dialect))
             if mapped is not None:
                 mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
@@ -231,6 +240,7 @@ def _candidates(agent: str, media: Iterable[MediaStream]) -> list[IceCandidate]:
                     c.foundation if c.grammar != "ms-icev6" else _icev6_key(c.username),
                     "sdp",
                     c.related,
+                    password=c.password if c.grammar == "ms-icev6" else None,
                 )
             )
     return out
@@ -348,7 +358,7 @@ def correlate(
 
     for t in transactions:
         req = t.request
-        if req.method != "binding" or req.username is None:
+        if req.username is None or not is_ice_check(req):
             continue
         parsed = split_username(req.username)
         if parsed is None:
@@ -399,7 +409,9 @@ def correlate(
     reconstruction.relayed_media = through_relays
     reconstruction.integrity = verify_turn(transactions, signaling.relay_credentials if signaling else [])
     reconstruction.integrity.update(verify_checks(_key_contexts(checks)))
-    reconstruction.vantage = vantage_point(reconstruction) + ended_early
+    reconstruction.orphans = orphan_responses(records, transactions)
+    mark_mid_call(reconstruction)
+    reconstruction.vantage = vantage_point(reconstruction) + ended_early + vantage_notes(reconstruction)
     return reconstruction
 
 
@@ -1077,6 +1089,9 @@ def vantage_point(rec: Reconstruction) -> list[str]:
                 notes.append(f"{agent.name}: its private host address is on the wire: captured on its LAN side")
             elif srflx:
                 notes.append(f"{agent.name}: seen by its NAT-mapped address: captured outside its NAT")
-    if any(r.relay is not None for r in rec.records):
+    wrapped = [r for r in rec.records if r.relay is not None]
+    if any(r.kind == "stun" for r in wrapped):
         notes.append("TURN-wrapped checks present: the capture includes a client-to-relay leg")
+    elif wrapped:
+        notes.append("TURN ChannelData present: the capture includes a client-to-relay leg")
     return list(dict.fromkeys(notes))

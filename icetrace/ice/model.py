@@ -27,6 +27,7 @@ class IceCandidate:
     origin: str = "sdp"  # sdp | learned (prflx from a check) | wire (seen, never signaled)
     related: Endpoint | None = None
     frame: int | None = None  # where a learned candidate was first seen
+    password: str | None = None  # [MS-ICE] (OC 2007): each candidate signals its own password
 
     @property
     def wire_addresses(self) -> set[Endpoint]:
@@ -54,6 +55,7 @@ SELECTED_BECAUSE = {
     "final-offer": "named by the controlling agent's updated offer (a=remote-candidates)",
     "nominated": "the highest-priority nominated pair (RFC 8445 §8.1.1); nothing later tells the nominated pairs apart",
     "media-only": "no nomination seen; its checks succeeded and media then flowed on it",
+    "in-use": "the capture joined after ICE completed: the only pair checked (consent checks) and carrying media",
 }
 
 
@@ -109,7 +111,9 @@ class Component:
     component: int | None
     pairs: list[Pair] = field(default_factory=list)
     selected: Pair | None = None
-    selected_by: str | None = None  # the selected pair's nominated_by, or "media" (no nomination on the wire)
+    selected_by: str | None = (
+        None  # the selected pair's nominated_by, "media" (no nomination on the wire) or "in-use" (mid-call)
+    )
 
 
 @dataclass
@@ -123,8 +127,9 @@ class Stream:
     controlled: Agent | None = None
     components: list[Component] = field(default_factory=list)
     outcome: str = "unknown"  # connected | failed | unknown
-    nomination_style: str | None = None  # regular | aggressive | final-offer | none
+    nomination_style: str | None = None  # regular | aggressive | final-offer | none | not-captured
     final_offer_ignored: bool = False  # the updated offer listed several remote candidates per component
+    mid_call: bool = False  # the capture joined after ICE completed: the pair in use is the selected one
     ended_before_nomination: bool = False  # checks succeeded, no nomination, and the capture stopped soon after
     media_flows: list[MediaFlow] = field(default_factory=list)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from icetrace.analysis import Analysis
+from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Pair
 
 
@@ -33,17 +34,19 @@ def _pair_line(p: Pair, selected: bool) -> str:
 def write_report(analysis: Analysis, out: TextIO) -> None:
     rec = analysis.reconstruction
     out.write(f"icetrace report: {', '.join(analysis.sources) or 'records'}\n")
+    attempts = allocation_attempts(rec)
+    copies = analysis.duplicate_messages
+    # the count `icetrace messages` lists: copies another capture also held are in it
     out.write(
-        f"  {len(rec.records)} STUN/TURN messages, {len(rec.transactions)} transactions, "
-        f"{len(rec.allocations)} TURN allocations, {len(analysis.streams)} ICE session(s)\n"
+        f"  {len(rec.records) + copies} STUN/TURN messages"
+        + (f" ({copies} also seen by another capture, counted once)" if copies else "")
+        + f", {len(rec.transactions)} transactions, "
+        f"{len(attempts)} TURN allocation(s), {len(analysis.streams)} ICE session(s)\n"
     )
     for note in rec.vantage:
         out.write(f"  vantage: {note}\n")
-    for a in rec.allocations:
-        out.write(
-            f"  allocation {a.client} -> {a.server} ({a.transport}): relayed {a.relayed}, "
-            f"mapped {a.mapped} (frame {a.frame})\n"
-        )
+    for attempt in attempts:
+        out.write(f"  {attempt.text()}\n")
     for s in analysis.streams:
         title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""

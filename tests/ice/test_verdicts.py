@@ -52,8 +52,8 @@ def test_d2_no_mapping_for_private_client():
     assert "D2" not in codes([req, ok])
 
 
-def allocate(tid, code, integrity):
-    req = msg(0, CLIENT, SERVER, "allocate", "request", tid, integrity=integrity)
+def allocate(tid, code, integrity, nonce="6e6f6e6365"):
+    req = msg(0, CLIENT, SERVER, "allocate", "request", tid, integrity=integrity, nonce=nonce)
     resp = msg(0.05, SERVER, CLIENT, "allocate", "error", tid, error_code=code)
     return [req, resp]
 
@@ -69,6 +69,12 @@ def allocate(tid, code, integrity):
 )
 def test_turn_errors(code, integrity, verdict, expected):
     assert (verdict in codes(allocate(f"a{code}{integrity}", code, integrity))) is expected
+
+
+def test_d4_not_raised_for_the_challenge_of_a_signed_request_without_nonce():
+    """RFC 8489 §9.2.4: a request without NONCE is challenged with 401 (and the NONCE to use)."""
+    assert "D4" not in codes(allocate("a401-first", 401, "unknown-key", nonce=None))
+    assert "D4" in codes(allocate("a441-first", 441, "unknown-key", nonce=None))
 
 
 def test_d5_not_raised_when_retried():
