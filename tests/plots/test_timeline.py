@@ -130,5 +130,9 @@ def test_many_pairs_analysis_tells_the_packets_story():
         assert pair_addresses(comp["selected"]) == {want["selected"]["local"], want["selected"]["remote"]}
         assert comp["selected"]["nominated_by"] == "use-candidate"
     codes = [v["code"] for v in doc["verdicts"]]
-    assert codes.count("D12") == 2  # the 487 Role Conflict, once per component
+    # the 487 Role Conflict, one per component, each named by its check's frame
+    errors = many().checks[many().checks.outcome == "error"]
+    assert len(errors) == 2
+    role_conflict = {f for v in doc["verdicts"] if v["code"] == "D12" for f in v["frames"]}
+    assert set(errors.frame) <= role_conflict
     assert any(code.startswith("D11") for code in codes)  # the answer signed with the wrong password
