@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from icetrace.analysis import Analysis
+from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
 from icetrace.plots.story import build
 
@@ -109,8 +110,8 @@ def _summary(analysis: Analysis, out: TextIO) -> None:
     rec = analysis.reconstruction
     out.write('<h2 id="summary">Summary</h2>\n<ul>\n')
     out.write(
-        f"<li>{len(rec.records)} STUN/TURN messages, {len(rec.transactions)} transactions, "
-        f"{len(rec.allocations)} TURN allocations, {len(analysis.streams)} ICE session(s)</li>\n"
+        f"<li>{len(analysis.messages)} STUN/TURN messages, {len(rec.transactions)} transactions, "
+        f"{len(allocation_attempts(rec))} TURN allocation(s), {len(analysis.streams)} ICE session(s)</li>\n"
     )
     for s in analysis.streams:
         name = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
@@ -121,11 +122,8 @@ def _summary(analysis: Analysis, out: TextIO) -> None:
         )
     for note in rec.vantage:
         out.write(f"<li>vantage: {escape(note)}</li>\n")
-    for a in rec.allocations:
-        out.write(
-            f"<li>allocation {escape(str(a.client))} → {escape(str(a.server))} ({escape(a.transport)}): "
-            f"relayed {escape(str(a.relayed))}, mapped {escape(str(a.mapped))} (frame {a.frame})</li>\n"
-        )
+    for attempt in allocation_attempts(rec):
+        out.write(f"<li>{escape(attempt.text())}</li>\n")
     for problem in analysis.problems[:50]:
         out.write(f"<li>input problem: {escape(problem)}</li>\n")
     out.write("</ul>\n")

@@ -7,6 +7,7 @@ from typing import TextIO
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Pair
+from icetrace.report.colour import Painter, wanted
 
 
 def _cand(agent: Agent | None) -> list[str]:
@@ -20,18 +21,21 @@ def _cand(agent: Agent | None) -> list[str]:
     return lines
 
 
-def _pair_line(p: Pair, selected: bool) -> str:
-    mark = "*" if selected else ("N" if p.nominated else " ")
+def _pair_line(p: Pair, selected: bool, paint: Painter | None = None) -> str:
+    paint = paint or Painter(False)
+    mark = paint.paint("*", "bold") if selected else ("N" if p.nominated else " ")
     rtt = "" if p.rtt_ms is None else f"{p.rtt_ms:.1f}"
     prio = "" if p.priority is None else str(p.priority)
     return (
         f"    {mark} {str(p.controlling.address):>24} {p.controlling.type:6} -> {str(p.controlled.address):>24} "
-        f"{p.controlled.type:6} {p.transport:3} {p.state:11} {p.requests_sent:>4} {p.responses_received:>4} "
-        f"{rtt:>8} {prio:>20}"
+        f"{p.controlled.type:6} {p.transport:3} {paint.state(f'{p.state:11}', p.state)} {p.requests_sent:>4} "
+        f"{p.responses_received:>4} {rtt:>8} {prio:>20}"
     )
 
 
-def write_report(analysis: Analysis, out: TextIO) -> None:
+def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) -> None:
+    """`colour`: None decides by `out` (a terminal, and NO_COLOR unset)."""
+    paint = Painter(wanted(out) if colour is None else colour)
     rec = analysis.reconstruction
     out.write(f"icetrace report: {', '.join(analysis.sources) or 'records'}\n")
     attempts = allocation_attempts(rec)
@@ -50,7 +54,8 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
     for s in analysis.streams:
         title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
-        out.write(f"\n{title}: outcome {s.outcome.upper()}{via}, nomination {s.nomination_style}\n")
+        outcome = paint.outcome(s.outcome.upper())
+        out.write(f"\n{title}: outcome {outcome}{via}, nomination {s.nomination_style}\n")
         out.write("  candidates:\n")
         for line in _cand(s.controlling) + _cand(s.controlled):
             out.write(line + "\n")
@@ -61,7 +66,7 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
                 f"{'req':>4} {'resp':>4} {'rtt ms':>8} {'priority':>20}\n"
             )
             for p in comp.pairs:
-                out.write(_pair_line(p, p is comp.selected) + "\n")
+                out.write(_pair_line(p, p is comp.selected, paint) + "\n")
             if comp.selected:
                 sel = comp.selected
                 because = SELECTED_BECAUSE.get(sel.selected_because or "", "?")
@@ -76,6 +81,7 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
     out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
     for v in analysis.verdict_list:
         frames = ", ".join(str(f) for f in v.frames[:8])
-        out.write(f"  [{v.code}] {v.severity}: {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
+        head = paint.severity(f"[{v.code}] {v.severity}:", v.severity)
+        out.write(f"  {head} {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
     for problem in analysis.problems[:20]:
         out.write(f"  input problem: {problem}\n")
