@@ -9,7 +9,7 @@ outcome; the selected pairs' arrows are bold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ COLOURS = {
     "indication": "0.45",
     "media": "tab:cyan",
 }
+NO_ANSWER = " (no answer)"  # on a request's text: its transaction timed out or the capture ended first
 ROLE_ORDER = ("caller", "STUN server", "relay server", "edge relay", "callee")
 
 
@@ -43,15 +44,19 @@ class Arrow:
     count: int = 1
     bold: bool = False
     unit: str = "×"
-    frames: list[int] = field(default_factory=list)
 
     @property
     def label(self) -> str:
+        """'binding request ×7 over 31.50 s, no answer  f15…'"""
+        text = self.text.removesuffix(NO_ANSWER)
+        span = f"over {self.last - self.first:.2f} s"
         if self.unit == "pkts":
-            return f"{self.text} {self.count} pkts over {self.last - self.first:.2f} s  f{self.frame}…"
-        if self.count == 1:
-            return f"{self.text}  f{self.frame}"
-        return f"{self.text} ×{self.count} over {self.last - self.first:.2f} s  f{self.frame}…"
+            body = f"{text} {self.count} pkts {span}"
+        else:
+            body = text if self.count == 1 else f"{text} ×{self.count} {span}"
+        if self.text.endswith(NO_ANSWER):
+            body += ", no answer"
+        return f"{body}  f{self.frame}" + ("…" if self.count > 1 else "")
 
 
 def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
@@ -65,6 +70,8 @@ def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
     }
     by_key: dict[tuple[str, ...], Arrow] = {}
     messages = analysis.messages
+    t = analysis.transactions
+    unanswered = dict(zip(t["transaction_id"].astype(str), ~t["outcome"].isin(("success", "error")), strict=True))
     inner = messages["kind"].eq("stun") & messages["relay_via"].notna() & ~messages["method"].isin(WRAPPING_METHODS)
     carried = set(messages.loc[inner, "frame"].tolist())
     for row in messages.to_dict("records"):
@@ -74,6 +81,8 @@ def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
         if str(row.get("method")) in WRAPPING_METHODS and row["frame"] in carried:
             continue  # a Send/Data wrapper: drawn as the message it carries
         text, colour = _message_text(row)
+        if row.get("class") == "request" and unanswered.get(str(row.get("transaction_id"))):
+            text += NO_ANSWER
         key = (str(row["src"]), str(row["dst"]), text)
         _add(by_key, key, row, text, colour, frozenset((key[0], key[1])) in selected)
     rec = analysis.reconstruction
@@ -172,6 +181,7 @@ def ladder_figure(analysis: Analysis, story: Story | None = None, *, max_arrows:
                 "arrowstyle": "-|>",
                 "color": arrow.colour,
                 "lw": 2.4 if arrow.bold else 1.0,
+                "linestyle": "--" if arrow.text.endswith(NO_ANSWER) else "-",
                 "shrinkA": 0,
                 "shrinkB": 0,
             },

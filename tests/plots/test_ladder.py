@@ -47,7 +47,8 @@ def test_retransmissions_collapse_into_one_arrow_with_count_and_span():
     (timed_out,) = t[(t.first_frame == 15)].itertuples()
     frames = analysis.messages[analysis.messages.transaction_id == timed_out.transaction_id]
     span = frames.time.max() - frames.time.min()
-    assert f"binding request ×{timed_out.requests} over {span:.2f} s  f15…" in labels and timed_out.requests == 7
+    assert timed_out.requests == 7 and timed_out.outcome == "timeout"
+    assert f"binding request ×{timed_out.requests} over {span:.2f} s, no answer  f15…" in labels
     # relayed checks are drawn on the wire, inside their MS-TURN wrapper, and the wrapper is not drawn twice
     assert "binding request (in ms-send-request)  f29" in labels
     assert not any(label.startswith("ms-send request") for label in labels)
