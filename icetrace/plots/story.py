@@ -119,7 +119,9 @@ def _agent_short(name: str | None) -> str:
     if not name:
         return "?"
     head = name.split(":", 1)[0]
-    return head if head in ("caller", "callee") else name
+    if head in ("caller", "callee"):
+        return head
+    return name if len(name) <= 16 else name[:14] + "…"  # [MS-ICE] agents are named by 44-character keys
 
 
 def build(analysis: Analysis) -> Story:
@@ -230,6 +232,9 @@ def address_roles(analysis: Analysis) -> dict[str, str]:
                     owner.setdefault(str(c.related), who)
     for a in rec.allocations:
         client = owner.get(str(a.client))
+        if client is None and a.relayed is not None and str(a.relayed) in owner:
+            client = owner[str(a.relayed)]  # only its relayed candidate was signaled or checked
+            roles.setdefault(str(a.client), f"{client} TURN client")
         server = "edge relay" if a.dialect == "ms-turn" else "relay server"
         roles.setdefault(str(a.server), server)
         if client:
