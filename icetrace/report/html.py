@@ -66,8 +66,14 @@ def write_html(analysis: Analysis, out: TextIO) -> None:
     title = "icetrace: " + (", ".join(analysis.sources) or "records")
     out.write(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>\n')
     out.write(f"<style>{CSS}</style></head><body>\n<h1>{escape(title)}</h1>\n")
+    out.write(
+        '<nav><a href="#summary">summary</a> · <a href="#verdicts">verdicts</a> · '
+        '<a href="#streams">candidates and pairs</a> · <a href="#timeline">timeline</a> · '
+        '<a href="#ladder">ladder</a> · <a href="#messages-heading">messages</a></nav>\n'
+    )
     _summary(analysis, out)
     _verdicts(analysis, out)
+    out.write('<div id="streams"></div>\n')
     for s in analysis.streams:
         _stream(s, out)
     out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
@@ -136,7 +142,8 @@ def _verdicts(analysis: Analysis, out: TextIO) -> None:
         return
     out.write('<table id="verdict-table"><thead><tr><th>code</th><th>severity</th><th>message</th>')
     out.write("<th>frames</th></tr></thead><tbody>\n")
-    for v in analysis.verdict_list:
+    order = {"error": 0, "warning": 1, "info": 2}  # the worst first; the analysis order within a severity
+    for v in sorted(analysis.verdict_list, key=lambda v: order.get(v.severity, 3)):
         frames = ", ".join(str(f) for f in v.frames)
         out.write(
             f'<tr class="verdict">{_cell(v.code)}{_cell(v.severity, "sev-" + v.severity)}{_cell(v.message)}'
