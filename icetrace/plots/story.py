@@ -57,7 +57,7 @@ class Lane:
 
     @property
     def group(self) -> str:
-        return f"{self.stream}, component {self.component if self.component is not None else '?'}"
+        return self.stream if self.component is None else f"{self.stream}, component {self.component}"
 
     @property
     def first_rtt_ms(self) -> float | None:
@@ -129,8 +129,9 @@ def build(analysis: Analysis) -> Story:
     checks = analysis.checks
     lanes: dict[int, Lane] = {}
     ordered: list[Lane] = []
+    names = _stream_names(analysis)
     for s in analysis.streams:
-        stream = f"stream {s.index} {s.media or ''}".strip() if s.call_id else "session (no signaling)"
+        stream = names[id(s)]
         for comp in s.components:
             pairs = sorted(comp.pairs, key=lambda p: -(p.priority or 0))
             for p in pairs:
@@ -147,17 +148,23 @@ def build(analysis: Analysis) -> Story:
                 lanes[id(p)] = lane
                 ordered.append(lane)
     check_ids: set[int] = set()
+    unmatched: dict[tuple[str, str], Lane] = {}
     rows = checks.to_dict("records") if len(checks) == len(rec.checks) else [{} for _ in rec.checks]
-    for (t, _stream, pair, sender), row in zip(rec.checks, rows, strict=True):
+    for (t, _stream, pair, _sender), row in zip(rec.checks, rows, strict=True):
         check_ids.add(id(t))
         found = lanes.get(id(pair)) if pair is not None else None
         if found is None or pair is None:
+            _unmatched(unmatched, t, row)
             continue
-        found.events.extend(_check_events(t, row, pair, sender))
+        from_controlling = t.src in pair.controlling.wire_addresses or (
+            t.src not in pair.controlled.wire_addresses and _value(row, "ice_role", "") == "controlling"
+        )
+        found.events.extend(_check_events(t, row, from_controlling))
     for s in analysis.streams:
         for comp in s.components:
             for p in comp.pairs:
                 lanes[id(p)].media = _media_band(p, [*rec.media, *rec.relayed_media])
+    ordered += unmatched.values()
     for lane in ordered:
         lane.events.sort(key=lambda e: e.time)
     roles = address_roles(analysis)
@@ -175,11 +182,38 @@ def _value(row: dict[Any, Any], name: str, default: Any) -> Any:
     return default if value is None or bool(pd.isna(value)) else value
 
 
-def _check_events(t: Any, row: dict[Any, Any], pair: Pair, sender: str) -> list[CheckEvent]:
+def _stream_names(analysis: Analysis) -> dict[int, str]:
+    """'stream 0 audio'; with the answering agent when several answered one offer (forking, MPOP),
+    with the call when the capture holds several calls."""
+    streams = analysis.streams
+    calls = {s.call_id for s in streams if s.call_id}
+    names = {}
+    for s in streams:
+        if not s.call_id:
+            names[id(s)] = "session (no signaling)"
+            continue
+        name = f"stream {s.index} {s.media or ''}".strip()
+        twins = [o for o in streams if o.call_id == s.call_id and o.index == s.index]
+        if len(twins) > 1 and s.controlled is not None:
+            name += f" with {s.controlled.name}"
+        if len(calls) > 1:
+            name = f"call {s.call_id[:16]} {name}"
+        names[id(s)] = name
+    return names
+
+
+def _unmatched(lanes: dict[tuple[str, str], Lane], t: Any, row: dict[Any, Any]) -> None:
+    """A check the correlator could not put on a pair still gets a lane, by its addresses."""
+    key = tuple(sorted((str(t.src), str(t.dst))))
+    if key not in lanes:
+        label = f"{key[0]} → {key[1]}"
+        lanes[key] = Lane("checks on no known pair", None, label, None, "unmatched", False, False, bool(t.relayed))
+    from_controlling = _value(row, "ice_role", "") == "controlling"
+    lanes[key].events.extend(_check_events(t, row, from_controlling))
+
+
+def _check_events(t: Any, row: dict[Any, Any], from_controlling: bool) -> list[CheckEvent]:
     """A check's request, its retransmissions and what ended it, as lane marks."""
-    from_controlling = t.src in pair.controlling.wire_addresses or (
-        t.src not in pair.controlled.wire_addresses and _value(row, "ice_role", "") == "controlling"
-    )
     requests = t.requests
     first = requests[0]
     kind = "nominating" if first.use_candidate else "request"

@@ -59,7 +59,7 @@ def test_every_check_is_a_marker(get):
     analysis = get()
     fig = analysis.plot_timeline()
     drawn_texts(fig)
-    checks = analysis.checks[analysis.checks.call_id.notna()]
+    checks = analysis.checks
     assert marker_count(fig, "check-retransmission") == int(checks.retransmissions.sum())
     assert marker_count(fig, "check-nominating") == int(checks.use_candidate.sum())
     assert marker_count(fig, "check-request") == int((~checks.use_candidate).sum())
@@ -136,3 +136,29 @@ def test_many_pairs_analysis_tells_the_packets_story():
     role_conflict = {f for v in doc["verdicts"] if v["code"] == "D12" for f in v["frames"]}
     assert set(errors.frame) <= role_conflict
     assert any(code.startswith("D11") for code in codes)  # the answer signed with the wrong password
+
+
+def test_checks_on_no_known_pair_get_a_lane_of_their_own(tmp_path):
+    """A check whose USERNAME names no agent (no colon) is still drawn, by its addresses."""
+    sys.path.insert(0, str(MANY.parent))
+    from builder import Capture, tid
+
+    from dissectors.codec import encode_stun
+
+    check = encode_stun(
+        0x0001,
+        tid("odd"),
+        [("USERNAME", b"nocolonhere"), ("PRIORITY", 1862270975), ("ICE-CONTROLLING", 1)],
+        integrity_key=b"whatever",
+        fingerprint=True,
+    )
+    cap = Capture()
+    for t in (0.0, 0.5):
+        cap.udp(t, ("192.168.1.1", 1000), ("192.168.1.2", 2000), check)
+    path = cap.write(tmp_path, {})
+    analysis = icetrace.analyze([path])
+    assert len(analysis.checks) == 1 and analysis.pairs.empty
+    fig = analysis.plot_timeline()
+    labels = _lane_labels(fig)
+    assert labels == ["checks on no known pair", "192.168.1.1:1000 → 192.168.1.2:2000"]
+    assert marker_count(fig, "check-request") == 1 and marker_count(fig, "check-retransmission") == 1
