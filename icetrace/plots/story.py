@@ -204,7 +204,8 @@ def _stream_names(analysis: Analysis) -> dict[int, str]:
 
 def _unmatched(lanes: dict[tuple[str, str], Lane], t: Any, row: dict[Any, Any]) -> None:
     """A check the correlator could not put on a pair still gets a lane, by its addresses."""
-    key = tuple(sorted((str(t.src), str(t.dst))))
+    low, high = sorted((str(t.src), str(t.dst)))
+    key = (low, high)
     if key not in lanes:
         label = f"{key[0]} → {key[1]}"
         lanes[key] = Lane("checks on no known pair", None, label, None, "unmatched", False, False, bool(t.relayed))
