@@ -210,7 +210,20 @@ def _stream(s: Stream, out: TextIO) -> None:
         out.write("</ul>\n")
 
 
-MESSAGE_COLUMNS = ("frame", "time", "src", "dst", "kind", "method", "class", "error_code", "use_candidate", "relay_via")
+MESSAGE_COLUMNS = (
+    "frame",
+    "time",
+    "src",
+    "dst",
+    "kind",
+    "method",
+    "class",
+    "error_code",
+    "use_candidate",
+    "relay_via",
+    "relay_peer",
+    "anomalies",
+)
 
 
 def _messages(analysis: Analysis, out: TextIO) -> None:
