@@ -40,7 +40,9 @@ def timeline_figure(analysis: Analysis, story: Story | None = None) -> Figure:
     rows = _rows(story.lanes)
     g_rows = len(story.gathering)
     height = 1.9 + LANE_INCH * max(len(rows), 4) + (LANE_INCH * g_rows + 0.5 if g_rows else 0)
-    fig = Figure(figsize=(12, height), layout="constrained")
+    # wide enough that the plot keeps most of the width beside the longest label (IPv6 pairs are long)
+    longest = max([len(lane.label) for lane in story.lanes] + [len(g.label) for g in story.gathering] + [0])
+    fig = Figure(figsize=(max(12.0, 0.06 * longest + 8.0), height), layout="constrained")
     if g_rows:
         gax, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [g_rows, max(len(rows), 1)]})
         _draw_gathering(gax, story)
