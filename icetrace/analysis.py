@@ -20,6 +20,7 @@ from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.integrity import Integrity, transaction_key, verify
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
+from icetrace.ice.views import answer_ms, round_trip_ms
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -31,7 +32,9 @@ from icetrace.tables.schema import frame
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-JSON_SCHEMA_VERSION = "1.2"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"
+JSON_SCHEMA_VERSION = (
+    "1.3"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures
+)
 
 
 @dataclass
@@ -127,7 +130,8 @@ class Analysis:
                 "response_frame": t.response.frame if t.response else None,
                 "outcome": t.outcome,
                 "error_code": t.response.error_code if t.response else None,
-                "rtt_ms": t.rtt_ms,
+                "rtt_ms": round_trip_ms(t)[0],
+                "answer_ms": answer_ms(t),
                 **self._integrity(t),
             }
             for t in self.reconstruction.transactions
@@ -157,6 +161,7 @@ class Analysis:
                             "type": c.type,
                             "address": str(c.address),
                             "priority": c.priority,
+                            "check_priority": c.check_priority,
                             "origin": c.origin,
                             "related": str(c.related) if c.related else None,
                         }
@@ -184,9 +189,7 @@ class Analysis:
                             "nominated_by": p.nominated_by,
                             "selected": comp.selected is p,
                             "selected_because": p.selected_because if comp.selected is p else None,
-                            "requests_sent": p.requests_sent,
-                            "responses_received": p.responses_received,
-                            "rtt_ms": p.rtt_ms,
+                            **_pair_counters(p),
                             "first_check": p.first_check,
                             "last_check": p.last_check,
                             "relayed": p.relayed,
@@ -213,7 +216,8 @@ class Analysis:
                     "priority": req.priority,
                     "retransmissions": t.retransmissions,
                     "outcome": t.outcome,
-                    "rtt_ms": t.rtt_ms,
+                    "rtt_ms": round_trip_ms(t)[0],
+                    "answer_ms": answer_ms(t),
                     **self._integrity(t),
                 }
             )
@@ -273,6 +277,10 @@ class Analysis:
             "sources": self.sources,
             "vantage": self.reconstruction.vantage,
             "streams": [_stream_dict(s) for s in self.streams],
+            "nat_mappings": [
+                {"inside": str(m.inside), "outside": str(m.outside), "frames": m.frames}
+                for m in self.reconstruction.nat_mappings
+            ],
             "allocations": [
                 {
                     "client": str(a.client),
@@ -308,10 +316,29 @@ def pair_dict(p: Pair) -> dict[str, Any]:
         "nominated": p.nominated,
         "nominated_by": p.nominated_by,
         "selected_because": p.selected_because,
-        "requests_sent": p.requests_sent,
-        "responses_received": p.responses_received,
-        "rtt_ms": None if p.rtt_ms is None else round(p.rtt_ms, 3),
+        **{k: round(v, 3) if isinstance(v, float) else v for k, v in _pair_counters(p).items()},
         "first_frame": min(p.frames) if p.frames else None,
+    }
+
+
+def _pair_counters(p: Pair) -> dict[str, Any]:
+    """Each agent's checks and what came back to it, and the round trips; `rtt_ms` is that of the
+    checks leaving the capture's side (`rtt_of`), an `answer_ms` an agent's answering time."""
+    return {
+        "checks_by_controlling": p.checks_from_controlling,
+        "checks_by_controlled": p.checks_from_controlled,
+        "requests_by_controlling": p.requests_by_controlling,
+        "requests_by_controlled": p.requests_by_controlled,
+        "answers_to_controlling": p.answers_to_controlling,
+        "answers_to_controlled": p.answers_to_controlled,
+        "errors_to_controlling": p.errors_to_controlling,
+        "errors_to_controlled": p.errors_to_controlled,
+        "rtt_ms": p.rtt_ms,
+        "rtt_of": p.rtt_of,
+        "rtt_ms_controlling": p.rtt_ms_controlling,
+        "rtt_ms_controlled": p.rtt_ms_controlled,
+        "answer_ms_controlling": p.answer_ms_controlling,
+        "answer_ms_controlled": p.answer_ms_controlled,
     }
 
 
@@ -325,7 +352,13 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
             "role": a.role,
             "ice_lite": a.ice_lite,
             "candidates": [
-                {**_endpoint_dict(c), "component": c.component, "priority": c.priority, "origin": c.origin}
+                {
+                    **_endpoint_dict(c),
+                    "component": c.component,
+                    "priority": c.priority,
+                    "check_priority": c.check_priority,
+                    "origin": c.origin,
+                }
                 for c in a.candidates
             ],
         }

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from icetrace.ice.views import Leg, nearest_first, one_check
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.stun_record import StunRecord
@@ -38,6 +39,10 @@ class Transaction:
     icmp: list[IcmpError] = field(default_factory=list)  # errors quoting one of its requests
     nonstandard: bool = False  # answered by a message that is no response of the request's method
     other_views: list[Transaction] = field(default_factory=list)  # the same check seen at other points
+    # set when only the timing tells that the capture point is beside the receiver (its answer left
+    # at once): request -> response there is the receiver's answering time, not a round trip
+    beside_receiver: bool = False
+    legs: list[Leg] | None = field(default=None, repr=False, compare=False)  # views.legs, worked out once
 
     @property
     def request(self) -> StunRecord:
@@ -105,8 +110,12 @@ def merge_views(transactions: list[Transaction]) -> list[Transaction]:
     """One transaction per check when several vantage points saw it (e.g. before and after a NAT).
 
     The same request (method, transaction id, USERNAME) seen on other addresses is another view of
-    it, not another check. The earliest view that got an answer is kept (a capture nearer the
-    sender sees it first); the others are kept as evidence in `other_views`.
+    it, not another check, when a NAT between the two explains the difference (views.one_check);
+    otherwise the agent sent the same transaction on another path (baresip 1.0 sends one check both
+    through its relay and directly) and each path is a check of its own. Of one check's views, the
+    one nearest the sender that got an answer is kept, as what the sender experienced
+    (views.nearest_first: by side of the NATs, then time); the others are kept in `other_views`, as
+    evidence and for the NAT mappings they reveal.
     """
     by_request: dict[tuple[str, str, bytes | None], list[Transaction]] = {}
     for t in transactions:
@@ -114,22 +123,24 @@ def merge_views(transactions: list[Transaction]) -> list[Transaction]:
     # A check's USERNAME names its receiver, so its views with other destinations are that agent
     # behind a NAT. A request without one names nobody: one socket sending one id to several
     # destinations (a client asking three STUN servers with one id) sent several requests.
-    of: dict[int, list[Transaction]] = {}
+    keep: set[int] = set()
     for key, group in by_request.items():
         for part in _split_by_destination(group) if key[2] is None else [group]:
-            of.update((id(t), part) for t in part)
-    out = []
-    for t in transactions:
-        group = of[id(t)]
-        views = {(v.src, v.dst) for v in group}
-        if len(views) == 1:
-            out.append(t)
-            continue
-        primary = min(group, key=lambda v: (v.response is None, v.request.time))
-        if t is primary:
-            t.other_views = [v for v in group if v is not t]
-            out.append(t)
-    return out
+            if len({(v.src, v.dst) for v in part}) == 1:
+                keep.update(id(v) for v in part)
+                continue
+            checks: list[list[Transaction]] = []
+            for view in nearest_first(part):
+                home = next((c for c in checks if all(one_check(other, view) for other in c)), None)
+                if home is None:
+                    checks.append([view])
+                else:
+                    home.append(view)
+            for chain in checks:
+                primary = next((v for v in chain if v.response is not None), chain[0])
+                primary.other_views = [v for v in chain if v is not primary]
+                keep.add(id(primary))
+    return [t for t in transactions if id(t) in keep]
 
 
 def _split_by_destination(group: list[Transaction]) -> list[list[Transaction]]:

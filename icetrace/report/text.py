@@ -17,19 +17,29 @@ def _cand(agent: Agent | None) -> list[str]:
     for c in sorted(agent.candidates, key=lambda c: (c.component or 0, -(c.priority or 0))):
         prio = "" if c.priority is None else str(c.priority)
         origin = "" if c.origin == "sdp" else f" [{c.origin}]"
+        if c.check_priority is not None and c.priority is None:
+            origin += f" checks carried PRIORITY {c.check_priority}"
         lines.append(f"      {c.component or '-'} {c.transport:3} {c.type:7} {str(c.address):>28} {prio:>11}{origin}")
     return lines
+
+
+def _direction(checks: int, answers: int, requests: int) -> str:
+    """An agent's checks on a pair: answered/checks, and transmissions when it retransmitted."""
+    text = f"{answers}/{checks}"
+    return text + (f"+{requests - checks}" if requests > checks else "")
 
 
 def _pair_line(p: Pair, selected: bool, paint: Painter | None = None) -> str:
     paint = paint or Painter(False)
     mark = paint.paint("*", "bold") if selected else ("N" if p.nominated else " ")
-    rtt = "" if p.rtt_ms is None else f"{p.rtt_ms:.1f}"
+    rtt = "" if p.rtt_ms is None else f"{p.rtt_ms:.1f} {'ctl' if p.rtt_of == 'controlling' else 'ctd'}"
     prio = "" if p.priority is None else str(p.priority)
+    ctl = _direction(p.checks_from_controlling, p.answers_to_controlling, p.requests_by_controlling)
+    ctd = _direction(p.checks_from_controlled, p.answers_to_controlled, p.requests_by_controlled)
     return (
-        f"    {mark} {str(p.controlling.address):>24} {p.controlling.type:6} -> {str(p.controlled.address):>24} "
-        f"{p.controlled.type:6} {p.transport:3} {paint.state(f'{p.state:11}', p.state)} {p.requests_sent:>4} "
-        f"{p.responses_received:>4} {rtt:>8} {prio:>20}"
+        f"    {mark} {str(p.controlling.address):>24} {p.controlling.type:7} -> {str(p.controlled.address):>24} "
+        f"{p.controlled.type:7} {p.transport:3} {paint.state(f'{p.state:11}', p.state)} {ctl:>8} {ctd:>8} "
+        f"{rtt:>10} {prio:>20}"
     )
 
 
@@ -51,6 +61,8 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         out.write(f"  vantage: {note}\n")
     for attempt in attempts:
         out.write(f"  {attempt.text()}\n")
+    for m in rec.nat_mappings:
+        out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
     for s in analysis.streams:
         title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
@@ -62,8 +74,8 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         for comp in s.components:
             out.write(f"  component {comp.component}: pairs by priority (* selected, N nominated)\n")
             out.write(
-                f"      {'controlling':>24} {'':6}    {'controlled':>24} {'':6} {'tr':3} {'state':11} "
-                f"{'req':>4} {'resp':>4} {'rtt ms':>8} {'priority':>20}\n"
+                f"      {'controlling':>24} {'':7}    {'controlled':>24} {'':7} {'tr':3} {'state':11} "
+                f"{'ctl chk':>8} {'ctd chk':>8} {'rtt ms':>10} {'priority':>20}\n"
             )
             for p in comp.pairs:
                 out.write(_pair_line(p, p is comp.selected, paint) + "\n")
@@ -83,5 +95,10 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         frames = ", ".join(str(f) for f in v.frames[:8])
         head = paint.severity(f"[{v.code}] {v.severity}:", v.severity)
         out.write(f"  {head} {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
+    if any(c.pairs for s in analysis.streams for c in s.components):
+        out.write(
+            "\nchk: answered/checks sent by the controlling (ctl) and controlled (ctd) agent, +retransmissions;"
+            " rtt: round trip of the checks leaving the capture's side, and whose\n"
+        )
     for problem in analysis.problems[:20]:
         out.write(f"  input problem: {problem}\n")

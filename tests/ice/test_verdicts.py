@@ -182,5 +182,6 @@ def test_a_role_switch_keeps_one_pair_per_candidate_pair():
     assert len(pairs) == 1
     (pair,) = pairs
     assert (pair["controlling"]["address"], pair["controlled"]["address"]) == (str(R_SRFLX), str(L_HOST))
-    assert pair["requests_sent"] == 3 and pair["state"] == "succeeded"
+    # each agent's checks stay with it: L's two (one before, one after the switch), R's one
+    assert (pair["checks_by_controlled"], pair["checks_by_controlling"]) == (2, 1) and pair["state"] == "succeeded"
     assert stream["controlling"]["ufrag"] == "R"  # USERNAME is receiver:sender, so R's checks say "L:R"
