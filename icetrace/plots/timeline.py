@@ -163,7 +163,8 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story) -> None:
     ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     ax.grid(axis="x", color="0.9", lw=0.6)
     ax.set_axisbelow(True)
-    ax.set_ylabel("pairs: controlling → controlled", fontsize=8)
+    if rows:
+        ax.set_ylabel("pairs: controlling → controlled", fontsize=8)
     if not rows:
         ax.text(0.5, 0.5, "no candidate pairs", transform=ax.transAxes, ha="center", color="0.4")
 
