@@ -49,6 +49,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         if progress:
             progress.close()
+    if args.html:
+        _write_html(analysis, args.html)
     if args.json == "-":
         json.dump(analysis.to_dict(), out, indent=2)
         out.write("\n")
@@ -59,8 +61,6 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 json.dump(analysis.to_dict(), fh, indent=2)
         except OSError as exc:
             raise InputError(f"{args.json}: cannot write: {exc.strerror}") from None
-    if args.html:
-        _write_html(analysis, args.html)
     write_report(analysis, out)
     return 0
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -112,6 +113,11 @@ def test_cli_writes_the_page_beside_the_text_report(tmp_path):
     assert main(["analyze", str(testdata.SEED_CALL), "--html", str(target)], stdout=out, stderr=io.StringIO()) == 0
     assert "outcome CONNECTED" in out.getvalue()
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # with the JSON on stdout, the page is still written and stdout stays pure JSON
+    json_out, second = io.StringIO(), tmp_path / "second.html"
+    args = ["analyze", str(testdata.SEED_CALL), "--json", "-", "--html", str(second)]
+    assert main(args, stdout=json_out, stderr=io.StringIO()) == 0
+    assert json.loads(json_out.getvalue())["streams"] and second.read_text(encoding="utf-8").endswith("</html>\n")
     err = io.StringIO()
     bad = tmp_path / "missing-dir" / "report.html"
     assert main(["analyze", str(testdata.SEED_CALL), "--html", str(bad)], stdout=io.StringIO(), stderr=err) == 2
