@@ -23,6 +23,11 @@ def seed() -> Analysis:
 
 
 @cache
+def three() -> Analysis:
+    return icetrace.analyze([testdata.CAPTURES / "real" / "chromium-direct" / "public.pcap"])
+
+
+@cache
 def many() -> Analysis:
     return icetrace.analyze([MANY / "capture.pcap"])
 
@@ -42,11 +47,12 @@ def _pair_labels(analysis: Analysis) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("get", [seed, many], ids=["seed-8-pairs", "synthetic-60-pairs"])
+@pytest.mark.parametrize("get", [three, seed, many], ids=["chromium-3-pairs", "seed-8-pairs", "synthetic-60-pairs"])
 def test_one_lane_per_pair_in_priority_order_and_nothing_cut_off(get):
     analysis = get()
     fig = analysis.plot_timeline()
     lanes = [label for label in _lane_labels(fig) if "→" in label]
+    assert len(lanes) == len(analysis.pairs) in (3, 8, 60)
     assert lanes == _pair_labels(analysis)
     assert outside_canvas(fig) == []
     # readable: no two lane labels overlap
@@ -54,7 +60,7 @@ def test_one_lane_per_pair_in_priority_order_and_nothing_cut_off(get):
     assert all(lower.y1 <= upper.y0 + 0.5 for lower, upper in zip(boxes, boxes[1:]))
 
 
-@pytest.mark.parametrize("get", [seed, many], ids=["seed-8-pairs", "synthetic-60-pairs"])
+@pytest.mark.parametrize("get", [three, seed, many], ids=["chromium-3-pairs", "seed-8-pairs", "synthetic-60-pairs"])
 def test_every_check_is_a_marker(get):
     analysis = get()
     fig = analysis.plot_timeline()
