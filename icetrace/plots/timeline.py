@@ -134,6 +134,8 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story) -> None:
                 va="center",
                 fontsize=6.5,
                 color="navy",
+                zorder=4,  # above the check markers, on a light box so both stay readable
+                bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 0.6},
                 gid="media-label",
             )
         for e in row.events:
