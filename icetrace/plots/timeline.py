@@ -239,7 +239,15 @@ def _legend(story: Story) -> list[Any]:
     methods = {e.method for g in story.gathering for e in g.events}
     for method in sorted(methods):
         handles.append(
-            Line2D([], [], ls="none", marker=GATHER_SHAPES.get(method, "P"), color="0.3", label=f"{method} (gathering)")
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker=GATHER_SHAPES.get(method, "P"),
+                markerfacecolor="none",
+                markeredgecolor="0.3",
+                label=f"{method} (gathering; colour: outcome)",
+            )
         )
     if any(lane.media for lane in story.lanes):
         handles.append(Patch(color=MEDIA_COLOUR, alpha=0.22, label="media (packets both ways)"))
