@@ -78,3 +78,14 @@ def test_long_ladders_say_what_they_left_out():
     fig = ladder_figure(analysis, max_arrows=10)
     assert len(_by_gid(fig, "arrow")) == 10
     assert f"… {full - 10} more arrows not drawn" in text_of(fig)
+
+
+def test_selected_pairs_are_bold():
+    analysis = seed()
+    fig = analysis.plot_ladder()
+    labels = [a for a in fig.findobj(lambda a: a.get_gid() == "arrow-label")]
+    bold = {t.get_text() for t in labels if t.get_fontweight() == "bold"}
+    nominating = analysis.checks[analysis.checks.use_candidate]
+    assert {f"binding request USE-CANDIDATE  f{f}" for f in nominating.frame} <= bold and len(nominating) == 2
+    assert sum(text.startswith(("rtp ", "rtcp ")) for text in bold) == 4  # media both ways, both components
+    assert not any("no answer" in text for text in bold)  # the host pairs that timed out were not selected
