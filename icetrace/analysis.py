@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,9 @@ from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.schema import frame
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 JSON_SCHEMA_VERSION = (
     "1.3"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures
@@ -250,6 +253,20 @@ class Analysis:
             }
             for v in self.verdict_list
         ]
+
+    # -- pictures -----------------------------------------------------------
+
+    def plot_timeline(self) -> Figure:
+        """One lane per candidate pair with its checks, media and the SIP events (matplotlib Figure)."""
+        from icetrace.plots.timeline import timeline_figure
+
+        return timeline_figure(self)
+
+    def plot_ladder(self) -> Figure:
+        """The STUN/TURN call flow between transport addresses named by role (matplotlib Figure)."""
+        from icetrace.plots.ladder import ladder_figure
+
+        return ladder_figure(self)
 
     # -- JSON ---------------------------------------------------------------
 
