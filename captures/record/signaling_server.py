@@ -7,6 +7,7 @@ GET /page?...       the call page (webrtc_page.html; its query tells it who it i
 POST /send?from=&to=&kind=   append a message (offer, answer, candidate) to the peer's mailbox
 GET /poll?name=&since=N      messages N.. of that mailbox, held up to 5 s while there are none
 POST /result?name=  the page's getStats() and descriptions, written to WORK/<name>.result.json
+POST /dump?name=    the page's webrtc-internals-style dump, written to WORK/<name>.webrtc-internals.json
 POST /log?name=     a line of the page's log, printed (the lab keeps stdout)
 Nothing is encrypted, so a capture of the public segment holds the whole exchange.
 """
@@ -71,6 +72,9 @@ def handler(boxes: Mailboxes, work: Path) -> type[BaseHTTPRequestHandler]:
             elif url.path == "/result":
                 (work / f"{query['name']}.result.json").write_bytes(body)
                 print(f"{query['name']}: result", flush=True)
+            elif url.path == "/dump":
+                (work / f"{query['name']}.webrtc-internals.json").write_bytes(body)
+                print(f"{query['name']}: dump", flush=True)
             elif url.path == "/log":
                 print(f"{query['name']}: {body.decode(errors='replace')}", flush=True)
             else:

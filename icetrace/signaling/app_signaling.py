@@ -76,7 +76,7 @@ class AppSignalingCollector:
         if ws is not None:
             messages, problems = ws.feed(packet.payload)
             self.problems += [f"{ref}: {p}" for p in problems]
-            for opcode, data in messages:
+            for _opcode, data in messages:
                 self._message(data.decode("utf-8", errors="replace"), ref, conn, packet.src)
             return
         reader = conn.http.get(key)
@@ -156,6 +156,7 @@ class _Described:
     authors: set[str] = field(default_factory=set)
     readers: set[str] = field(default_factory=set)
     answered: bool = False
+    elsewhere: bool = False  # already in the model from another source: no call of its own
     events: list[tuple[SourceRef, str]] = field(default_factory=list)
 
     @property
@@ -194,7 +195,7 @@ def build_app_model(signals: list[AppSignal], model: SignalingModel) -> Signalin
     for item in waiting:
         assert isinstance(item.signal, TrickledCandidate)
         _trickle(item, item.signal, described, model, final=True)
-    for answer in (d for d in described if d.role == "answer"):
+    for answer in (d for d in described if d.role == "answer" and not d.elsewhere):
         offer = _offer_for(answer, described)
         if offer is None:
             model.problems.append(f"{answer.ref}: an answer (ufrag {answer.ufrag}) with no offer seen before it")
@@ -204,8 +205,11 @@ def build_app_model(signals: list[AppSignal], model: SignalingModel) -> Signalin
         call.exchanges.append(SdpExchange("answer", f"callee:{answer.ufrag}", None, None, [answer.desc], answer.ref))
         call.events += answer.events
         call.events.sort(key=lambda e: (e[0].time or 0.0, e[0].position))
-    for offer in (d for d in described if d.role == "offer"):
+    for offer in (d for d in described if d.role == "offer" and not d.elsewhere):
         _call_of(offer, model)
+    for d in described:
+        if any(c.grammar for m in d.desc.media for c in m.candidates) and d.desc.grammar == "none":
+            d.desc.grammar = "rfc5245"  # candidates trickled after the description was read
     return model
 
 
@@ -220,7 +224,10 @@ def _call_of(offer: _Described, model: SignalingModel) -> Call:
 
 
 def _offer_for(answer: _Described, described: list[_Described]) -> _Described | None:
-    offers = [d for d in described if d.role == "offer" and d.order < answer.order]
+    # one agent's own record (a getStats export) may list its answer before the offer it answered
+    offers = [d for d in described if d.role == "offer" and d.order < answer.order] or [
+        d for d in described if d.role == "offer"
+    ]
     for wanted in (lambda o: not o.answered and o.mids == answer.mids, lambda o: not o.answered, lambda o: True):
         found = [o for o in offers if wanted(o)]
         if found:
@@ -236,7 +243,13 @@ def _describe(item: AppSignal, signal: Description, described: list[_Described],
     desc = parse_sdp(signal.sdp, item.ref)
     model.problems.extend(f"{item.ref}: {p}" for p in desc.problems)
     same = next((d for d in described if (d.ufrag, d.fingerprint) == (ufrag, fingerprint)), None)
-    if same is None:
+    known = _known_description(model, ufrag, fingerprint) if same is None else None
+    if known is not None:
+        # read before from another source (the capture, when a dump is given too): candidates join it
+        _merge(known, desc)
+        same = _Described(ufrag, fingerprint, _role(signal), known, item.ref, len(described), elsewhere=True)
+        described.append(same)
+    elif same is None:
         role = _role(signal)
         same = _Described(ufrag, fingerprint, role, desc, item.ref, len(described))
         same.events.append((item.ref, f"{role} (ufrag {ufrag})"))
@@ -312,21 +325,28 @@ def _identity(desc: SessionDescription) -> tuple[str | None, str | None]:
     return ufrag, fingerprint
 
 
-def merge_known_description(model: SignalingModel, desc: SessionDescription, text: str) -> bool:
-    """Add a description's candidates to the same description (ufrag and fingerprint) already in the
-    model; False when the model holds no such description."""
-    ufrag, fingerprint = _first_attribute(text, "ice-ufrag"), _first_attribute(text, "fingerprint")
+def _known_description(model: SignalingModel, ufrag: str | None, fingerprint: str | None) -> SessionDescription | None:
     if ufrag is None:
-        return False
+        return None
     for call in model.calls:
         for exchange in call.exchanges:
             for body in exchange.bodies:
                 known_ufrag, known_fingerprint = _identity(body)
-                if known_ufrag != ufrag or (fingerprint and known_fingerprint and known_fingerprint != fingerprint):
-                    continue
-                _merge(body, desc)
-                return True
-    return False
+                if known_ufrag == ufrag and not (
+                    fingerprint and known_fingerprint and known_fingerprint != fingerprint
+                ):
+                    return body
+    return None
+
+
+def merge_known_description(model: SignalingModel, desc: SessionDescription, text: str) -> bool:
+    """Add a description's candidates to the same description (ufrag and fingerprint) already in the
+    model; False when the model holds no such description."""
+    known = _known_description(model, _first_attribute(text, "ice-ufrag"), _first_attribute(text, "fingerprint"))
+    if known is None:
+        return False
+    _merge(known, desc)
+    return True
 
 
 def _merge(old_desc: SessionDescription, new_desc: SessionDescription) -> None:
