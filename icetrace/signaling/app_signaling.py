@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from icetrace.capture.packet_source import looks_like_sip
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.signaling.app_payload import Description, Signal, TrickledCandidate, signals_in
@@ -27,9 +28,6 @@ from icetrace.signaling.model import Call, SdpExchange, SessionDescription, Sign
 from icetrace.signaling.sdp import parse_sdp
 from icetrace.signaling.sip import SipMessage, SipSyntaxError, parse_sip
 from icetrace.signaling.websocket import WebSocketReader
-
-_SIP_START = ("SIP/2.0 ", "INVITE ", "ACK ", "BYE ", "CANCEL ", "OPTIONS ", "REGISTER ", "PRACK ", "UPDATE ")
-_SIP_START += ("INFO ", "SUBSCRIBE ", "NOTIFY ", "REFER ", "MESSAGE ", "PUBLISH ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +129,7 @@ class AppSignalingCollector:
     def _message(self, text: str, ref: SourceRef, conn: _Connection, sender: Endpoint) -> None:
         client = conn.client or sender
         upstream = sender == client
-        if text.startswith(_SIP_START):
+        if looks_like_sip(text[:16].encode()):
             try:
                 self.sip_messages.append((ref, parse_sip(text.encode())))
             except SipSyntaxError as exc:

@@ -113,9 +113,8 @@ class WebSocketReader:
             self.size += len(payload)
         if fin:
             if not self.oversized:
-                message = b"".join(self.parts)
-                if self.compressed:
-                    message = self._inflate(message, problems)
+                joined = b"".join(self.parts)
+                message = self._inflate(joined, problems) if self.compressed else joined
                 if message is not None:
                     out.append((self.opcode, message))
             self.parts.clear()
