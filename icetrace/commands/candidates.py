@@ -22,13 +22,15 @@ CAPTURE_MAGICS = (
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("candidates", help="show the candidates each side signaled")
-    parser.add_argument("source", nargs="+", help="capture, client log (.uccapilog, text), SIP or SDP file")
+    parser.add_argument(
+        "source", nargs="+", help="capture, client log (.uccapilog, text, webrtc-internals dump), SIP or SDP file"
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.set_defaults(run=run)
 
 
 def classify_sources(paths: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """(captures, logs, sdp files) told apart by content, not by name."""
+    """(captures, logs, sdp files) told apart by content, not by name; JSON (a browser's dump) is a log."""
     captures, logs, sdps = [], [], []
     for name in paths:
         try:
@@ -39,7 +41,7 @@ def classify_sources(paths: list[str]) -> tuple[list[str], list[str], list[str]]
             continue
         if head[:4] in CAPTURE_MAGICS or head[:2] == b"\x1f\x8b":
             captures.append(name)
-        elif b"$$begin_record" in head or b"SIP/2.0" in head:
+        elif b"$$begin_record" in head or b"SIP/2.0" in head or head.lstrip()[:1] in (b"{", b"["):
             logs.append(name)
         else:
             sdps.append(name)
