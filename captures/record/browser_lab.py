@@ -37,6 +37,14 @@ SCENARIOS = {
         "browsers": ("chromium", "chromium"),
         "policy": "all",
     },
+    "chromium-websocket": {
+        "description": "As chromium-direct, with offer, answer and trickled candidates over one WebSocket per "
+        "page to the signaling server (Chromium's frames masked and permessage-deflate compressed, the server's "
+        "plain); the pages' reports and dumps still go over HTTP.",
+        "browsers": ("chromium", "chromium"),
+        "policy": "all",
+        "signal": "ws",
+    },
     "chromium-direct": {
         "description": "Headless Chromium calls headless Chromium (audio from the fake capture device and a "
         "data channel, bundled, rtcp-mux), both behind endpoint-independent NATs, STUN and TURN on coturn, "
@@ -119,6 +127,7 @@ def _page_url(me: str, peer: str, spec: dict, timeout: int) -> str:
         "pass": netlab.TURN_PASSWORD,
         "seconds": str(spec.get("seconds", 3)),
         "timeout": str(timeout),
+        "signal": spec.get("signal", "http"),
     }
     return f"{ORIGIN}/page?{urlencode(query)}"
 
@@ -265,7 +274,9 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
         (folder / f"{me}.result.json").write_text(json.dumps(result, indent=1) + "\n")
         dump = work / f"{me}.webrtc-internals.json"
         if dump.exists():
-            (folder / f"{me}.webrtc-internals.json").write_text(json.dumps(json.loads(dump.read_text()), indent=1) + "\n")
+            (folder / f"{me}.webrtc-internals.json").write_text(
+                json.dumps(json.loads(dump.read_text()), indent=1) + "\n"
+            )
         sdp = result.get("localDescription")
         if sdp:
             (folder / ("offer.sdp" if me == "left" else "answer.sdp")).write_text(sdp)

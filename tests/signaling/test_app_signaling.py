@@ -40,7 +40,9 @@ def _stream_candidates(model: SignalingModel) -> dict[str, set[tuple[str, str]]]
     return out
 
 
-@pytest.mark.parametrize("name", ["chromium-direct", "chromium-relay", "firefox-chromium", "chromium-firefox"])
+@pytest.mark.parametrize(
+    "name", ["chromium-direct", "chromium-relay", "firefox-chromium", "chromium-firefox", "chromium-websocket"]
+)
 def test_http_signaling_gives_both_sides_candidates_and_credentials(name):
     """The public tap holds the JSON the pages posted and polled: the browsers' own candidates and
     credentials come out with no --sdp (each page's getStats() lists what it gathered)."""
@@ -61,7 +63,7 @@ def test_http_signaling_gives_both_sides_candidates_and_credentials(name):
         assert gathered <= got[role], (role, gathered - got[role])
 
 
-@pytest.mark.parametrize("name", ["chromium-direct", "chromium-late-direct", "chromium-relay"])
+@pytest.mark.parametrize("name", ["chromium-direct", "chromium-late-direct", "chromium-relay", "chromium-websocket"])
 def test_analyze_with_capture_signaling_selects_the_browsers_pair(name):
     folder = REAL / name
     truth = load_truth(folder)
@@ -72,6 +74,26 @@ def test_analyze_with_capture_signaling_selects_the_browsers_pair(name):
     want = truth["agents"]["left"]["streams"][0]["components"][0]["selected"]
     assert {sel["controlling"]["address"], sel["controlled"]["address"]} == {want["local"], want["remote"]}
     assert stream["controlling"]["role"] == "controlling"
+
+
+def test_real_websocket_frames_masked_and_deflated_are_read():
+    """Chromium's WebSocket frames are masked and permessage-deflate compressed (the lab's server
+    accepts the extension): every candidate a page sent upstream is read from them."""
+    from icetrace.capture.packet_source import PacketSource
+    from icetrace.signaling.app_payload import TrickledCandidate
+
+    folder = REAL / "chromium-websocket"
+    collector = AppSignalingCollector("public.pcap")
+    for packet in PacketSource([folder / "public.pcap"]):
+        collector.feed(packet)
+    collector.finish()
+    assert not collector.problems
+    sent = [s for s in collector.signals if s.upstream and isinstance(s.signal, TrickledCandidate)]
+    log = (folder / "signaling.log").read_text()
+    assert len(sent) == log.count("candidate (websocket)") > 0
+    # and the server's plain frames carry the same candidates to the peer
+    received = {s.signal.line for s in collector.signals if not s.upstream and isinstance(s.signal, TrickledCandidate)}
+    assert {s.signal.line for s in sent} == received
 
 
 def test_trickled_candidates_keep_the_time_they_crossed_the_wire():
