@@ -139,7 +139,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for call in model.calls:
         out.write(f"Call {call.call_id}\n")
         for ex in call.exchanges:
-            sip = ex.sip_method or (str(ex.sip_status) if ex.sip_status else "file")
+            where = {"frame": "capture", "log": "log"}.get(ex.source.kind, "file") if ex.source else "file"
+            sip = ex.sip_method or (str(ex.sip_status) if ex.sip_status else where)
             out.write(f"  {ex.role} by {ex.agent} ({sip}, {ex.source})\n")
             for body in ex.bodies:
                 tag = " [ms-proxy-2007fallback]" if body.fallback else ""

@@ -1,6 +1,6 @@
 """A browser's own record of a call, given with --log: a chrome://webrtc-internals dump or a getStats() export.
 
-The dump (docs/webrtc-dumps.md) holds per peer connection an `updateLog` of API calls and events
+The dump (docs/webrtc-signaling.md) holds per peer connection an `updateLog` of API calls and events
 (setLocalDescription/setRemoteDescription with "type: offer, sdp: …", icecandidate and
 addIceCandidate with "sdpMid: …, sdpMLineIndex: …, candidate: …") and a `stats` section of time
 series keyed "<stats id>-<attribute>". A getStats() export is the report's objects as a JSON list
@@ -128,7 +128,8 @@ def _update_log(
                         _AGENT,
                         upstream,
                         TrickledCandidate(
-                            match.group("line").strip(),
+                            # a candidate line has no ", ": anything after one (", url: stun:…") is the log's
+                            match.group("line").split("\n")[0].split(", ")[0].strip(),
                             mid.strip() if mid else None,
                             int(index) if index else None,
                             None,

@@ -317,3 +317,50 @@ def test_a_dump_that_does_not_parse_is_one_problem(tmp_path):
     bad.write_text('{"PeerConnections": {"1": ')
     model = load_signaling(logs=[bad])
     assert len(model.problems) == 1 and "JSON does not parse" in model.problems[0]
+
+
+def test_dump_event_text_around_a_candidate_is_not_part_of_it(tmp_path):
+    """Entries as the webrtc-internals page words them: text after the candidate line (", url: …")
+    and a date text for a time are tolerated."""
+    offer = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:dmpA\r\na=ice-pwd:dumppassworddumppassword\r\n"
+    offer += "a=setup:actpass\r\na=mid:0\r\n"
+    answer = offer.replace("dmpA", "dmpB").replace("actpass", "active")
+    line = "candidate:1 1 udp 2122260223 10.0.0.1 5000 typ host generation 0"
+    dump = {
+        "PeerConnections": {
+            "7-1": {
+                "updateLog": [
+                    {
+                        "time": "1/12/2026, 7:01:00 AM",
+                        "type": "setLocalDescription",
+                        "value": f"type: offer, sdp: {offer}",
+                    },
+                    {
+                        "time": "x",
+                        "type": "icecandidate",
+                        "value": f"sdpMid: 0, sdpMLineIndex: 0, candidate: {line}, url: stun:s:3478",
+                    },
+                    {"time": "x", "type": "setRemoteDescription", "value": f"type: answer, sdp: {answer}"},
+                ],
+                "stats": {},
+            }
+        }
+    }
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(dump))
+    model = load_signaling(logs=[path])
+    assert not model.problems
+    (call,) = model.calls
+    offer_media = call.exchanges[0].bodies[0].media[0]
+    (cand,) = offer_media.candidates
+    assert str(cand.address) == "10.0.0.1:5000" and cand.extensions == (("generation", "0"),)
+    assert call.exchanges[1].agent == "callee:dmpB"
+
+
+def test_a_response_without_length_runs_to_the_end_of_the_connection():
+    collector = AppSignalingCollector("t")
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n"
+    body = _good_offer()
+    _feed(collector, [(True, b"GET /offer HTTP/1.1\r\n\r\n"), (False, head + body[:30]), (False, body[30:])])
+    assert not collector.problems
+    assert _offers(collector) == ["webrtc:good"]
