@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import sys
 
@@ -11,6 +12,7 @@ import pytest
 import icetrace
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
+from icetrace.report.text import write_report
 from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import load_signaling
@@ -364,3 +366,20 @@ def test_a_response_without_length_runs_to_the_end_of_the_connection():
     _feed(collector, [(True, b"GET /offer HTTP/1.1\r\n\r\n"), (False, head + body[:30]), (False, body[30:])])
     assert not collector.problems
     assert _offers(collector) == ["webrtc:good"]
+
+
+@pytest.mark.parametrize("name", ["chromium-relay", "chromium-websocket"])
+def test_a_real_check_sent_before_its_candidate_was_trickled_is_marked(name):
+    """In these recordings the callee checks from its relayed candidate a few ms before its own
+    page has posted that candidate: until it arrives, the caller can only know it as peer-reflexive."""
+    analysis = icetrace.analyze([REAL / name / "public.pcap"])
+    (stream,) = analysis.reconstruction.streams
+    late = [p for c in stream.components for p in c.pairs if p.prflx_until is not None]
+    assert late
+    for pair in late:
+        assert pair.first_check is not None and pair.first_check < pair.prflx_until
+        signaled = [c.signaled_at for c in (pair.controlling, pair.controlled) if c.signaled_at is not None]
+        assert pair.prflx_until == max(signaled)
+    out = io.StringIO()
+    write_report(analysis, out)
+    assert "before its candidate was trickled (peer-reflexive until then, RFC 8838)" in out.getvalue()
