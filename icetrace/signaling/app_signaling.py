@@ -16,6 +16,7 @@ A trickled candidate keeps the frame and time it crossed the wire (RFC 8838).
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 from icetrace.capture.packet_source import looks_like_sip
@@ -23,7 +24,7 @@ from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.signaling.app_payload import Description, Signal, TrickledCandidate, signals_in
 from icetrace.signaling.candidate import CandidateSyntaxError, parse_candidate_line
-from icetrace.signaling.http_stream import HttpMessage, HttpReader, looks_like_http
+from icetrace.signaling.http_stream import MAX_BODY, HttpMessage, HttpReader, looks_like_http
 from icetrace.signaling.model import Call, SdpExchange, SessionDescription, SignalingModel, SourceRef
 from icetrace.signaling.sdp import parse_sdp
 from icetrace.signaling.sip import SipMessage, SipSyntaxError, parse_sip
@@ -105,9 +106,29 @@ class AppSignalingCollector:
         if message.body:
             kind = message.header("content-type").lower()
             if not any(k in kind for k in ("image/", "audio/", "video/", "font/", "javascript", "css")):
-                self._message(message.body.decode("utf-8", errors="replace"), ref, conn, src)
+                body = self._decoded(message, ref)
+                if body is not None:
+                    self._message(body.decode("utf-8", errors="replace"), ref, conn, src)
         if message.status == 101 and message.upgrades_to_websocket:
             self._to_websocket(message, conn, src, dst)
+
+    def _decoded(self, message: HttpMessage, ref: SourceRef) -> bytes | None:
+        """The body with its gzip or deflate content coding undone (RFC 9110 §8.4.1), bounded."""
+        coding = message.header("content-encoding").lower().strip()
+        if coding in ("", "identity"):
+            return message.body
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            return None  # br, zstd: not read
+        inflater = zlib.decompressobj(47)  # 32 + 15: gzip or zlib header, detected
+        try:
+            data = inflater.decompress(message.body, MAX_BODY)
+        except zlib.error as exc:
+            self.problems.append(f"{ref}: HTTP body with {coding} coding does not inflate: {exc}")
+            return None
+        if inflater.unconsumed_tail:
+            self.problems.append(f"{ref}: HTTP body inflates to over {MAX_BODY} bytes: skipped")
+            return None
+        return data
 
     def _to_websocket(self, response: HttpMessage, conn: _Connection, server: Endpoint, client: Endpoint) -> None:
         """RFC 6455 §4.2.2: after 101 both directions carry frames (RFC 7692 for permessage-deflate)."""

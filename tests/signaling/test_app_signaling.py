@@ -383,3 +383,24 @@ def test_a_real_check_sent_before_its_candidate_was_trickled_is_marked(name):
     out = io.StringIO()
     write_report(analysis, out)
     assert "before its candidate was trickled (peer-reflexive until then, RFC 8838)" in out.getvalue()
+
+
+def test_gzip_coded_bodies_are_inflated_and_a_zip_bomb_is_bounded():
+    import gzip
+
+    collector = AppSignalingCollector("t")
+    packed = gzip.compress(_good_offer())
+    head = f"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {len(packed)}\r\n\r\n".encode()
+    bomb = gzip.compress(b"[" + b" " * (50 << 20))
+    bomb_head = f"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {len(bomb)}\r\n\r\n".encode()
+    _feed(
+        collector,
+        [
+            (True, b"GET /a HTTP/1.1\r\n\r\n"),
+            (False, bomb_head + bomb),
+            (True, b"GET /b HTTP/1.1\r\n\r\n"),
+            (False, head + packed),
+        ],
+    )
+    assert len([p for p in collector.problems if "inflates to over" in p]) == 1
+    assert _offers(collector) == ["webrtc:good"]
