@@ -101,6 +101,8 @@ class AppSignalingCollector:
     def _http(self, message: HttpMessage, ref: SourceRef, conn: _Connection, src: Endpoint, dst: Endpoint) -> None:
         if message.is_request:
             conn.client = src
+            answer = conn.http.setdefault((dst, src), HttpReader())
+            answer.last_request_method = message.start_line.split(" ", 1)[0]
         elif conn.client is None:
             conn.client = dst
         if message.body:

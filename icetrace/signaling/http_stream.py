@@ -59,7 +59,7 @@ class HttpReader:
     kept: int = 0
     parts: list[bytes] = field(default_factory=list)
     broken: bool = False
-    last_request_method: str = ""  # of the other direction, for HEAD responses (set by the caller)
+    last_request_method: str = ""  # the latest request the other direction carried (a HEAD's answer has no body)
 
     def feed(self, data: bytes, frame: int, time: float) -> tuple[list[HttpMessage], list[str]]:
         out: list[HttpMessage] = []
@@ -122,9 +122,7 @@ class HttpReader:
         self.parts.clear()
         self.chunked = self.until_close = False
         status = message.status
-        if message.is_request:
-            self.last_request_method = message.start_line.split(" ", 1)[0]
-        if status is not None and (status < 200 or status in (204, 304)):
+        if status is not None and (status < 200 or status in (204, 304) or self.last_request_method == "HEAD"):
             self._done(out, frame, time)
             return status != 101  # after 101 the bytes are the new protocol's
         if "chunked" in message.header("transfer-encoding").lower():

@@ -404,3 +404,20 @@ def test_gzip_coded_bodies_are_inflated_and_a_zip_bomb_is_bounded():
     )
     assert len([p for p in collector.problems if "inflates to over" in p]) == 1
     assert _offers(collector) == ["webrtc:good"]
+
+
+def test_the_answer_to_head_has_no_body_and_the_next_response_is_read():
+    collector = AppSignalingCollector("t")
+    body = _good_offer()
+    head_answer = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n"
+    answer = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+    _feed(
+        collector,
+        [
+            (True, b"HEAD /a HTTP/1.1\r\n\r\n"),
+            (False, head_answer),
+            (True, b"GET /b HTTP/1.1\r\n\r\n"),
+            (False, answer),
+        ],
+    )
+    assert _offers(collector) == ["webrtc:good"]
