@@ -25,6 +25,7 @@ from icetrace.records.extract import RecordExtractor
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
+from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.schema import frame
@@ -400,11 +401,13 @@ def analyze(
     tls_keylog: str | Path | None = None,
     rsa_key: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    app_signaling: bool = True,
 ) -> Analysis:
     """Read the captures once (STUN records, SIP, media counts), add signaling, correlate, diagnose.
 
     Several captures of one call may be given; the same message seen twice (same
-    transaction, type and time) is kept once.
+    transaction, type and time) is kept once. `app_signaling=False` leaves the HTTP/WebSocket
+    signaling in the captures unread (the story the checks alone tell).
     """
     all_records: list[StunRecord] = list(records or [])
     per_capture: list[list[StunRecord]] = [all_records]
@@ -420,18 +423,26 @@ def analyze(
             source = PacketSource([readable], progress=progress)
             extractor = RecordExtractor()
             sip = SipCollector(Path(capture).name)
+            app = AppSignalingCollector(Path(capture).name)
             these: list[StunRecord] = []
             per_capture.append(these)
             for packet in source:
                 capture_end = max(capture_end, packet.time)
                 these.extend(extractor.feed(packet))
                 sip.feed(packet)
+                if app_signaling:
+                    app.feed(packet)
+            app.finish()
         if tls_keylog is not None or rsa_key is not None:
-            from icetrace.capture.tshark_engine import sip_over_tls
+            from icetrace.signaling.sources import decrypted_signaling
 
-            sip.messages.extend(sip_over_tls(capture, tls_keylog, rsa_key))
-        build_model(sip.messages, model)
-        problems += [str(p) for p in source.problems] + sip.problems
+            tls = decrypted_signaling(capture, tls_keylog, rsa_key)
+            sip.messages.extend(tls.sip_messages)
+            app.signals.extend(tls.signals)
+            problems += tls.problems
+        build_model(sip.messages + app.sip_messages, model)
+        build_app_model(app.signals, model)
+        problems += [str(p) for p in source.problems] + sip.problems + app.problems
         flows = source.media_flows()
         all_media.extend(flows)
         icmp.extend(source.icmp_errors)

@@ -15,7 +15,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("analyze", help="reconstruct the ICE negotiation and diagnose it")
     parser.add_argument("capture", nargs="*", help="pcap, pcapng or Network Monitor captures of one call")
     parser.add_argument("--sdp", action="append", default=[], help="SDP or SIP file (repeatable, offer first)")
-    parser.add_argument("--log", action="append", default=[], help="client log with SIP (.uccapilog, text)")
+    parser.add_argument(
+        "--log",
+        action="append",
+        default=[],
+        help="client log: SIP (.uccapilog, text), or a webrtc-internals dump or getStats() export (JSON)",
+    )
     parser.add_argument("--json", metavar="OUT", help="write the JSON result to OUT, or to stdout with '-'")
     parser.add_argument("--html", metavar="FILE", help="also write the report as one self-contained HTML page")
     parser.add_argument(

@@ -79,6 +79,11 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
             )
             for p in comp.pairs:
                 out.write(_pair_line(p, p is comp.selected, paint) + "\n")
+                if p.prflx_until is not None and p.first_check is not None:
+                    out.write(
+                        f"        checked {p.prflx_until - p.first_check:.3f} s before its candidate was trickled "
+                        "(peer-reflexive until then, RFC 8838)\n"
+                    )
             if comp.selected:
                 sel = comp.selected
                 because = SELECTED_BECAUSE.get(sel.selected_because or "", "?")
