@@ -21,7 +21,7 @@ from icetrace.ice.integrity import Integrity, transaction_key, verify
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
-from icetrace.records.extract import RecordExtractor
+from icetrace.records.extract import RecordExtractor, iter_stun_records
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
@@ -434,9 +434,10 @@ def analyze(
                     app.feed(packet)
             app.finish()
         if tls_keylog is not None or rsa_key is not None:
+            from icetrace.capture.tshark_engine import tls_plaintext
             from icetrace.signaling.sources import decrypted_signaling
 
-            tls = decrypted_signaling(capture, tls_keylog, rsa_key)
+            tls = decrypted_signaling(Path(capture).name, tls_plaintext(capture, tls_keylog, rsa_key))
             sip.messages.extend(tls.sip_messages)
             app.signals.extend(tls.signals)
             problems += tls.problems
@@ -458,6 +459,11 @@ def analyze(
         capture_end = max(capture_end, max(r.time for r in all_records))
     rec = correlate(all_records, model, all_media, capture_end or None, icmp)
     return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]], copies)
+
+
+def capture_records(capture: str | Path) -> Iterator[StunRecord]:
+    """Every STUN/TURN message and ChannelData frame of one capture file."""
+    return iter_stun_records(PacketSource([capture]))
 
 
 @contextmanager

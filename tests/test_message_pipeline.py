@@ -7,10 +7,10 @@ import os
 
 import pytest
 
+from icetrace.analysis import capture_records
 from icetrace.cli import main
 from icetrace.commands import message_pipeline
 from icetrace.commands.messages import Formatter, csv_line, record_row
-from icetrace.records.extract import iter_stun_records
 from icetrace.records.stun_record import RelayHop
 from tests import testdata
 
@@ -87,12 +87,12 @@ def test_csv_lines_are_what_csv_writer_writes():
     paths += testdata.require_files(testdata.PUBLIC, "**/*.pcap*")
     count = 0
     for path in paths:
-        for record in iter_stun_records(path):
+        for record in capture_records(path):
             assert csv_line(record) == reference_csv_line(record), (path, record.frame)
             count += 1
     assert count > 3000
     # fields that need quoting: a delimiter and a quote in an anomaly, several attributes
-    record = next(iter_stun_records(CAPTURES[0]))
+    record = next(capture_records(CAPTURES[0]))
     record.anomalies = ('attribute/X: "odd", really', "trailer: 3 bytes")
     record.relay = RelayHop("data-indication", record.src, record.dst, None)
     assert csv_line(record) == reference_csv_line(record)

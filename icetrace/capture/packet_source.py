@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from dissectors.framing import detect_tcp_framing
+from dissectors.start_line import looks_like_http, looks_like_sip
 from icetrace.capture.network import (
     FRAGMENT_TIMEOUT,
     MAX_PENDING_BYTES,
@@ -30,25 +31,6 @@ from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.transport_packet import TransportPacket
 
-_SIP_STARTS = (
-    b"SIP/2.0 ",
-    b"INVITE ",
-    b"ACK ",
-    b"BYE ",
-    b"CANCEL ",
-    b"OPTIONS ",
-    b"REGISTER ",
-    b"PRACK ",
-    b"UPDATE ",
-    b"INFO ",
-    b"SUBSCRIBE ",
-    b"NOTIFY ",
-    b"REFER ",
-    b"MESSAGE ",
-    b"SERVICE ",
-    b"PUBLISH ",
-    b"BENOTIFY ",
-)
 _MEDIA_KIND = {}
 for _b in range(256):
     if 128 <= _b <= 191:
@@ -85,33 +67,6 @@ def _untunnel(ipdec: IpDecoder, ip: IpPacket, time: float) -> IpPacket | None:
             return None
         ip = decoded
     return ip
-
-
-def looks_like_sip(payload: bytes) -> bool:
-    """A SIP method or status line (RFC 3261 §7.1). HTTP-over-UDP shares SIP's methods (SSDP's
-    `NOTIFY * HTTP/1.1`, RFC 9110 / UPnP), so a complete first line must name SIP/2.0; a TCP
-    segment that ends before its first line does is given the benefit of the doubt."""
-    if not (payload[:1].isalpha() and payload.startswith(_SIP_STARTS)):
-        return False
-    if payload.startswith(b"SIP/2.0 "):
-        return True
-    end = payload.find(b"\n", 0, 2048)
-    if end < 0:
-        return True
-    return payload[:end].rstrip(b"\r").rstrip(b" \t").endswith(b" SIP/2.0")
-
-
-_HTTP_METHODS = (b"GET ", b"POST ", b"PUT ", b"PATCH ", b"DELETE ", b"OPTIONS ", b"HEAD ")
-
-
-def looks_like_http(first: bytes) -> bool:
-    """An HTTP/1.x request line or status line: where an app's signaling may travel."""
-    if first.startswith(b"HTTP/1."):
-        return True
-    if first.startswith(_HTTP_METHODS):
-        line = first.split(b"\r\n", 1)[0]
-        return line.endswith((b" HTTP/1.1", b" HTTP/1.0"))
-    return False
 
 
 class PacketSource:

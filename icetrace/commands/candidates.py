@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import stat
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from icetrace.errors import InputError
@@ -140,9 +141,11 @@ def model_dict(model: SignalingModel) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     captures, logs, sdps = classify_sources(args.source)
+    from icetrace.capture.packet_source import PacketSource
     from icetrace.signaling.sources import load_signaling
 
-    model = load_signaling(captures=captures, sdp_files=sdps, logs=logs)
+    packets = [(Path(c).name, PacketSource([c])) for c in captures]
+    model = load_signaling(captures=packets, sdp_files=sdps, logs=logs)
     for problem in model.problems:
         err.write(f"icetrace: warning: {problem}\n")
     if args.format == "json":

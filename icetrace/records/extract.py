@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from dissectors.classify import PayloadKind, classify_payload
 from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, looks_like_stun_header
@@ -22,7 +21,6 @@ from dissectors.framing import (
     split_rfc4571,
     split_stun_stream,
 )
-from icetrace.capture.packet_source import PacketSource
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import RelayHop, StunRecord
 from icetrace.records.transport_packet import TransportPacket
@@ -303,10 +301,8 @@ def build_record(packet: TransportPacket, msg: DecodedStun, relay: RelayHop | No
     )
 
 
-def iter_stun_records(source: str | Path | Iterable[TransportPacket]) -> Iterator[StunRecord]:
-    """Every STUN/TURN message and ChannelData frame of a capture (or of given packets)."""
-    packets: Iterable[TransportPacket]
-    packets = PacketSource([source]) if isinstance(source, (str, Path)) else source
+def iter_stun_records(packets: Iterable[TransportPacket]) -> Iterator[StunRecord]:
+    """Every STUN/TURN message and ChannelData frame of the packets given."""
     extractor = RecordExtractor()
     for packet in packets:
         yield from extractor.feed(packet)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 
-from icetrace.capture.packet_source import looks_like_sip
+from dissectors.start_line import looks_like_sip
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.signaling.app_payload import Description, Signal, TrickledCandidate, signals_in

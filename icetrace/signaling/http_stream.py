@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from icetrace.capture.packet_source import looks_like_http
+from dissectors.start_line import looks_like_http
 
 __all__ = ["MAX_BODY", "HttpMessage", "HttpReader", "looks_like_http"]
 

@@ -9,11 +9,12 @@ with --sdp may be a bare SDP body, a SIP message, or just a= lines.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from icetrace.capture.packet_source import looks_like_sip
+from dissectors.start_line import looks_like_sip
 from icetrace.errors import InputError
 from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
@@ -212,22 +213,29 @@ def _uccapilog(lines: list[str], name: str) -> Iterator[tuple[SourceRef, SipMess
         number += 1
 
 
+class CapturePackets(Protocol):
+    """What signaling needs of a capture: its packets, then what went wrong reading them."""
+
+    def __iter__(self) -> Iterator[TransportPacket]: ...
+
+    @property
+    def problems(self) -> Sequence[object]: ...
+
+
 def load_signaling(
-    captures: Iterable[str | Path] = (),
+    captures: Iterable[tuple[str, CapturePackets]] = (),
     sdp_files: Iterable[str | Path] = (),
     logs: Iterable[str | Path] = (),
     model: SignalingModel | None = None,
 ) -> SignalingModel:
-    """One signaling model from every source given; problems are kept, never raised."""
-    from icetrace.capture.packet_source import PacketSource
-
+    """One signaling model from every source given (captures as (name, packets)); problems are
+    kept, never raised."""
     model = model or SignalingModel()
     messages: list[tuple[SourceRef, SipMessage]] = []
     signals: list[AppSignal] = []
-    for capture in captures:
-        collector = SipCollector(Path(capture).name)
-        app = AppSignalingCollector(Path(capture).name)
-        source = PacketSource([capture])
+    for name, source in captures:
+        collector = SipCollector(name)
+        app = AppSignalingCollector(name)
         for packet in source:
             collector.feed(packet)
             app.feed(packet)
@@ -292,16 +300,14 @@ class DecryptedSignaling:
     problems: list[str] = field(default_factory=list)
 
 
-def decrypted_signaling(
-    capture: str | Path, keylog: str | Path | None, rsa_key: str | Path | None
-) -> DecryptedSignaling:
-    """SIP, HTTP and WebSocket signaling inside the TLS streams tshark can decrypt: each stream's
-    plaintext goes through the same readers as plain TCP (a stream is named by its first frame)."""
-    from icetrace.capture.tshark_engine import tls_plaintext
+TlsStream = tuple[str, int, float, list[tuple[bool, bytes]]]
 
-    name = Path(capture).name
+
+def decrypted_signaling(name: str, streams: Iterable[TlsStream]) -> DecryptedSignaling:
+    """SIP, HTTP and WebSocket signaling inside decrypted TLS streams (stream, first frame, time,
+    [(reverse, bytes)]): each stream's plaintext goes through the same readers as plain TCP."""
     out = DecryptedSignaling()
-    for stream, frame, time, chunks in tls_plaintext(capture, keylog, rsa_key):
+    for stream, frame, time, chunks in streams:
         client, server = Endpoint(f"tls-stream-{stream}-client", 1), Endpoint(f"tls-stream-{stream}-server", 2)
         sip = SipCollector(name)
         app = AppSignalingCollector(name)

@@ -15,9 +15,9 @@ from scapy.utils import wrpcap
 
 from dissectors.codec import encode_channel_data, encode_stun
 from dissectors.framing import frame_rfc4571
+from icetrace.analysis import capture_records
 from icetrace.capture.packet_source import PacketSource
 from icetrace.cli import main
-from icetrace.records.extract import iter_stun_records
 from tests import testdata
 
 TID = bytes(range(12))
@@ -49,7 +49,7 @@ def write(tmp_path: Path, packets, linktype: int | None = None) -> Path:
 )
 def test_link_types(tmp_path, make, linktype):
     path = write(tmp_path, [make(udp(BINDING))], linktype)
-    records = list(iter_stun_records(path))
+    records = list(capture_records(path))
     assert [(r.method, r.cls, r.priority) for r in records] == [("binding", "request", 1845494271)]
     assert str(records[0].src) == "192.0.2.1:50000"
 
@@ -60,7 +60,7 @@ def test_sll2(tmp_path):
     from scapy.packet import Raw
 
     path = write(tmp_path, [Raw(raw)], 276)
-    assert len(list(iter_stun_records(path))) == 1
+    assert len(list(capture_records(path))) == 1
 
 
 def test_ipv6_with_extension_header_and_fragments(tmp_path):
@@ -77,7 +77,7 @@ def test_ipv6_with_extension_header_and_fragments(tmp_path):
     frags = fragment6(base, 600)
     assert len(frags) > 2
     path = write(tmp_path, [Ether() / f for f in reversed(frags)])  # out of order too
-    records = list(iter_stun_records(path))
+    records = list(capture_records(path))
     assert len(records) == 1
     assert records[0].software == "x" * 1800
     assert records[0].frame == len(frags)  # the frame that completed the datagram
@@ -88,7 +88,7 @@ def test_ipv4_fragmented_udp(tmp_path):
     big = encode_stun(0x0001, TID, [("SOFTWARE", "y" * 3000)])
     frags = fragment(udp(big), fragsize=1000)
     path = write(tmp_path, [Ether() / f for f in frags])
-    records = list(iter_stun_records(path))
+    records = list(capture_records(path))
     assert len(records) == 1 and records[0].software == "y" * 3000
 
 
@@ -111,7 +111,7 @@ def test_tcp_out_of_order_and_retransmitted(tmp_path):
     segs = tcp_segments(stream, [30, 30, len(stream) - 60])
     order = [segs[0], segs[2], segs[1], segs[1], segs[3], segs[3]]  # reordered + duplicates
     path = write(tmp_path, [Ether() / s for s in order])
-    records = list(iter_stun_records(path))
+    records = list(capture_records(path))
     assert [r.kind for r in records] == ["stun", "channeldata", "stun"]
     assert all(r.transport == "tcp" for r in records)
 
@@ -120,7 +120,7 @@ def test_rfc4571_framed_checks(tmp_path):
     stream = frame_rfc4571(BINDING) + frame_rfc4571(b"\x80" * 40) + frame_rfc4571(BINDING)
     segs = tcp_segments(stream, [len(stream)])
     path = write(tmp_path, [Ether() / s for s in segs])
-    assert [r.method for r in iter_stun_records(path)] == ["binding", "binding"]
+    assert [r.method for r in capture_records(path)] == ["binding", "binding"]
 
 
 def test_rtp_is_counted_not_decoded(tmp_path):
@@ -135,12 +135,12 @@ def test_rtp_is_counted_not_decoded(tmp_path):
 def test_channel_data_needs_a_stun_5_tuple(tmp_path):
     cd = encode_channel_data(0x4001, b"\x80" * 20)
     path = write(tmp_path, [Ether() / udp(cd), Ether() / udp(BINDING), Ether() / udp(cd)])
-    assert [r.frame for r in iter_stun_records(path)] == [1 + 1, 3]
+    assert [r.frame for r in capture_records(path)] == [1 + 1, 3]
 
 
 def test_tcp_multiple_messages_in_one_segment_public_capture():
     path = testdata.require(testdata.PUBLIC / "ntop_nDPI" / "stun_tcp_multiple_msgs_same_pkt.pcap")
-    records = list(iter_stun_records(path))
+    records = list(capture_records(path))
     assert len(records) == 6
     assert {r.method for r in records} == {"allocate"}
     assert len({r.frame for r in records}) < len(records)  # several in one frame
@@ -178,7 +178,7 @@ def test_icmp_errors_are_evidence_not_messages(tmp_path):
     request = IP(src="192.0.2.1", dst="198.51.100.2") / UDP(sport=50000, dport=3478) / check
     unreachable = IP(src="198.51.100.2", dst="192.0.2.1") / ICMP(type=3, code=3) / bytes(request)[:28]
     path = write(tmp_path, [Ether() / request, Ether() / unreachable])
-    assert [r.frame for r in iter_stun_records(path)] == [1]  # the quoted check is not a second message
+    assert [r.frame for r in capture_records(path)] == [1]  # the quoted check is not a second message
     source = PacketSource([path])
     list(source)
     (error,) = source.icmp_errors

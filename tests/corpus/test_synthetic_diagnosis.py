@@ -15,7 +15,8 @@ import sys
 import pytest
 
 import icetrace
-from icetrace.capture.packet_source import PacketSource, looks_like_sip
+from dissectors.start_line import looks_like_sip
+from icetrace.capture.packet_source import PacketSource
 from icetrace.report.text import write_report
 from icetrace.signaling.sources import SipCollector
 from tests.corpus.truth import CAPTURES, load_truth, schema_problems

@@ -18,7 +18,7 @@ from dissectors.checks import (
     verify_legacy_integrity,
 )
 from dissectors.codec import decode_stun
-from icetrace.records.extract import iter_stun_records
+from icetrace.analysis import capture_records
 from tests.corpus.truth import CAPTURES, load_truth
 
 OC2007 = CAPTURES / "real" / "libnice-oc2007"
@@ -27,7 +27,7 @@ COOKIE = bytes.fromhex("2112a442")
 
 
 def _records(folder, tap="left-lan"):
-    return list(iter_stun_records(folder / f"{tap}.pcap"))
+    return list(capture_records(folder / f"{tap}.pcap"))
 
 
 def _checks(folder, tap="left-lan"):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from dissectors.stun import STUN
-from icetrace.records.extract import iter_stun_records
+from icetrace.analysis import capture_records
 from tests.dissectors.tshark_view import public_captures
 
 
 @pytest.mark.parametrize("path", public_captures(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_message(path):
-    records = [r for r in iter_stun_records(path) if r.kind == "stun" and r.raw]
+    records = [r for r in capture_records(path) if r.kind == "stun" and r.raw]
     for record in records:
         pkt = STUN(record.raw)
         where = f"{path.name} frame {record.frame}"

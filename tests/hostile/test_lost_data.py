@@ -10,8 +10,8 @@ from scapy.layers.inet import IP, TCP
 
 from dissectors.codec import encode_stun
 from dissectors.framing import frame_msturn_tcp, frame_rfc4571, resync_offset
+from icetrace.analysis import capture_records
 from icetrace.capture import fast_reader
-from icetrace.records.extract import iter_stun_records
 from tests.capture.test_fast_reader import BINDING, ethernet, frames_for, ip4, pcap_bytes, plain, run
 
 FRAMINGS = {
@@ -62,7 +62,7 @@ def test_stun_over_tcp_resynchronises_after_a_lost_segment(tmp_path, monkeypatch
     assert len(expected) >= len(framed) - 3
     path = tmp_path / "lost.pcap"
     path.write_bytes(_capture(segments, lost))
-    records = list(iter_stun_records(path))
+    records = list(capture_records(path))
     assert sorted(r.transaction_id for r in records) == sorted(t.hex() for t in expected)
     packets, flows, problems = run(path)
     assert len(problems) == 1 and f"{len(gone)} bytes never captured" in problems[0]

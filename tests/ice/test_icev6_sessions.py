@@ -9,9 +9,9 @@ import base64
 import pytest
 
 import icetrace
+from icetrace.analysis import capture_records
 from icetrace.ice.correlator import _icev6_sides, icev6_component, split_username
 from icetrace.ice.transactions import match_transactions
-from icetrace.records.extract import iter_stun_records
 from tests.corpus.truth import CAPTURES, load_truth
 
 FOLDER = CAPTURES / "real" / "libnice-oc2007"
@@ -87,7 +87,7 @@ def test_two_taps_of_one_call_are_one_session():
 
 def test_candidate_keys_group_into_the_two_agents():
     truth = load_truth(FOLDER)["agents"]
-    records = list(iter_stun_records(FOLDER / "public.pcap"))
+    records = list(capture_records(FOLDER / "public.pcap"))
     transactions = match_transactions([(r, r.src, r.dst, False) for r in records], records[-1].time)
     calls = _icev6_sides(transactions)
     assert set(calls.members) == {0}
@@ -100,7 +100,7 @@ def test_candidate_keys_group_into_the_two_agents():
 
 
 def test_icev6_username_parts():
-    check = next(r for r in iter_stun_records(FOLDER / "left-lan.pcap") if r.username is not None)
+    check = next(r for r in capture_records(FOLDER / "left-lan.pcap") if r.username is not None)
     form, recv, send = split_username(check.username)
     assert form == "ms-icev6" and recv != send and len(base64.b64decode(recv + "=")) == 32
     assert icev6_component(check.username) == 1

@@ -6,10 +6,12 @@ import importlib.util
 import io
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
 import icetrace
+from icetrace.capture.packet_source import PacketSource
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.report.text import write_report
@@ -49,7 +51,7 @@ def test_http_signaling_gives_both_sides_candidates_and_credentials(name):
     """The public tap holds the JSON the pages posted and polled: the browsers' own candidates and
     credentials come out with no --sdp (each page's getStats() lists what it gathered)."""
     folder = REAL / name
-    model = load_signaling(captures=[folder / "public.pcap"])
+    model = load_signaling(captures=[(Path(folder / "public.pcap").name, PacketSource([folder / "public.pcap"]))])
     got = _stream_candidates(model)
     for role, me in (("offer", "left"), ("answer", "right")):
         result = json.loads((folder / f"{me}.result.json").read_text())
@@ -100,7 +102,7 @@ def test_real_websocket_frames_masked_and_deflated_are_read():
 
 def test_trickled_candidates_keep_the_time_they_crossed_the_wire():
     folder = REAL / "chromium-direct"
-    model = load_signaling(captures=[folder / "public.pcap"])
+    model = load_signaling(captures=[(Path(folder / "public.pcap").name, PacketSource([folder / "public.pcap"]))])
     (call,) = model.calls
     offer = call.exchanges[0]
     assert offer.source is not None and offer.source.time is not None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from scapy.layers.inet import IP, TCP, UDP, fragment
 from scapy.layers.l2 import Ether
 from scapy.utils import wrpcap
 
+from icetrace.capture.packet_source import PacketSource
 from icetrace.cli import main
 from icetrace.signaling.dialogs import build_model
 from icetrace.signaling.model import SourceRef
@@ -136,7 +138,7 @@ def test_fragmented_udp_invite_and_tcp_split_from_captures(tmp_path):
         p.time = 1700000000 + i
     path = tmp_path / "call.pcap"
     wrpcap(str(path), packets)
-    model = load_signaling(captures=[path])
+    model = load_signaling(captures=[(Path(path).name, PacketSource([path]))])
     call = model.calls[0]
     assert [(e.role, e.agent, e.source.position) for e in call.exchanges] == [
         ("offer", "caller", len(frags)),
@@ -215,7 +217,7 @@ def test_real_baresip_call_through_kamailio():
 
     folder = testdata.CAPTURES / "real" / "baresip-kamailio"
     truth = json.loads((folder / "truth.json").read_text())
-    model = load_signaling(captures=[folder / "left-lan.pcap"])
+    model = load_signaling(captures=[(Path(folder / "left-lan.pcap").name, PacketSource([folder / "left-lan.pcap"]))])
     calls = [c for c in model.calls if c.exchanges]
     assert len(calls) == 1
     roles = [(e.role, e.agent.split(":")[0]) for e in calls[0].exchanges]
