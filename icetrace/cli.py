@@ -15,7 +15,7 @@ from icetrace.errors import IcetraceError
 from icetrace.exit_status import ExitStatus
 
 # Subcommand modules under icetrace.commands, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("analyze", "messages", "candidates", "plot", "check", "decode")
+COMMAND_MODULES: tuple[str, ...] = ("analyze", "messages", "candidates", "plot", "annotate", "check", "decode")
 
 
 def build_parser() -> argparse.ArgumentParser:
