@@ -338,7 +338,7 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
 
 
 def analyze(
-    captures: Sequence[str | Path] = (),
+    captures: Sequence[str | Path | Any] = (),
     sdp: Sequence[str | Path] = (),
     logs: Sequence[str | Path] = (),
     *,
@@ -349,11 +349,15 @@ def analyze(
     tls_keylog: str | Path | None = None,
     rsa_key: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    display_filter: str | None = None,
 ) -> Analysis:
     """Read the captures once (STUN records, SIP, media counts), add signaling, correlate, diagnose.
 
     Several captures of one call may be given; the same message seen twice (same
-    transaction, type and time) is kept once.
+    transaction, type and time) is kept once. A capture may be a pyshark FileCapture: its
+    display filter, decode-as and preferences choose the frames (a TLS key log among its
+    preferences decrypts SIP). `display_filter` (Wireshark syntax) narrows every capture;
+    frame numbers stay the original file's.
     """
     all_records: list[StunRecord] = list(records or [])
     all_media: list[MediaFlow] = list(media or [])
@@ -361,21 +365,28 @@ def analyze(
     problems: list[str] = []
     model = signaling or SignalingModel()
     capture_end = 0.0
+    from icetrace.capture import pyshark_input
     from icetrace.signaling.dialogs import build_model
 
+    sources = []
     for capture in captures:
-        with _readable(capture, engine) as readable:
+        path = pyshark_input.capture_path(capture)
+        sources.append(str(path) if pyshark_input.is_pyshark_capture(capture) else str(capture))
+        arguments = pyshark_input.tshark_arguments(capture) if pyshark_input.is_pyshark_capture(capture) else []
+        arguments = pyshark_input.with_filter(arguments, display_filter)
+        keylog = tls_keylog if tls_keylog is not None else pyshark_input.tls_keylog(arguments)
+        with _readable(path, engine) as whole, pyshark_input.readable(whole, arguments) as readable:
             source = PacketSource([readable], progress=progress)
             extractor = RecordExtractor()
-            sip = SipCollector(Path(capture).name)
+            sip = SipCollector(path.name)
             for packet in source:
                 capture_end = max(capture_end, packet.time)
                 all_records.extend(extractor.feed(packet))
                 sip.feed(packet)
-        if tls_keylog is not None or rsa_key is not None:
+        if keylog is not None or rsa_key is not None:
             from icetrace.capture.tshark_engine import sip_over_tls
 
-            sip.messages.extend(sip_over_tls(capture, tls_keylog, rsa_key))
+            sip.messages.extend(sip_over_tls(path, keylog, rsa_key))
         build_model(sip.messages, model)
         problems += [str(p) for p in source.problems] + sip.problems
         flows = source.media_flows()
@@ -391,7 +402,7 @@ def analyze(
     if all_records:
         capture_end = max(capture_end, max(r.time for r in all_records))
     rec = correlate(all_records, model, all_media, capture_end or None, icmp)
-    return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]])
+    return Analysis(rec, diagnose(rec), problems, [*sources, *(str(p) for p in [*sdp, *logs])])
 
 
 @contextmanager

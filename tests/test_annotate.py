@@ -211,3 +211,17 @@ def test_output_may_not_overwrite_the_capture(tmp_path):
     assert main(["annotate", str(copy), "-o", str(copy)], stderr=err) == 2
     assert "overwrite" in err.getvalue()
     assert copy.read_bytes() == (SEED / "capture.pcap").read_bytes()
+
+
+@pytest.mark.tshark
+@needs_tshark
+@pytest.mark.parametrize("name", ["capture.pcap", "capture.pcapng", "capture.cap"])
+def test_frames_outside_keep_lose_their_bytes_but_not_their_number(tmp_path, name):
+    source = SEED / name
+    out = tmp_path / "kept.pcapng"
+    write_annotated(source, out, {}, keep={15, 16})
+    ours, theirs = frames(out), frames(source)
+    assert [f[:2] for f in ours] == [f[:2] for f in theirs]
+    assert [f[2] for f in ours if f[2]] == [theirs[14][2], theirs[15][2]]
+    assert [r[1] for r in frame_times(out)] == [r[1] for r in frame_times(source)]
+    assert [r[0] for r in tshark(out, "-Y", "stun", "-T", "fields", "-e", "frame.number")] == ["15", "16"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -82,18 +82,21 @@ def _idb(endian: str, linktype: int, snaplen: int, tsresol: int, name: str | Non
     return _block(endian, 1, struct.pack(endian + "HHI", linktype, 0, snaplen) + _options(endian, options))
 
 
-def write_annotated(source: str | Path, out: str | Path, comments: Comments) -> list[ReadProblem]:
+def write_annotated(
+    source: str | Path, out: str | Path, comments: Comments, keep: Container[int] | None = None
+) -> list[ReadProblem]:
     """Write `source` to `out` as pcapng, with `comments[frame]` added to each frame; returns
-    the damage skipped while copying."""
+    the damage skipped while copying. Frames not in `keep` (when given) stay, numbered and
+    timed, with no bytes captured: a display-filtered copy whose frame numbers are the original's."""
     problems: list[ReadProblem] = []
     with _open(Path(source)) as fh:
         magic = cast(io.BufferedReader, fh).peek(4)[:4]
         if magic in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
-            blocks = _from_pcap(fh, comments, problems, str(source))
+            blocks = _from_pcap(fh, comments, problems, str(source), keep)
         elif magic == b"\x0a\x0d\x0d\x0a":
-            blocks = _from_pcapng(fh, comments, problems, str(source))
+            blocks = _from_pcapng(fh, comments, problems, str(source), keep)
         elif magic == b"GMBU":
-            blocks = _from_netmon(fh, comments, problems, str(source))
+            blocks = _from_netmon(fh, comments, problems, str(source), keep)
         else:
             raise InputError(f"{source}: not a capture file icetrace can copy (pcap, pcapng or Network Monitor 2.x)")
         try:
@@ -105,10 +108,16 @@ def write_annotated(source: str | Path, out: str | Path, comments: Comments) -> 
     return problems
 
 
+def _blank(keep: Container[int] | None, number: int) -> bool:
+    return keep is not None and number not in keep
+
+
 # -- pcap -----------------------------------------------------------------------
 
 
-def _from_pcap(fh: BinaryIO, comments: Comments, problems: list[ReadProblem], path: str) -> Iterator[bytes]:
+def _from_pcap(
+    fh: BinaryIO, comments: Comments, problems: list[ReadProblem], path: str, keep: Container[int] | None
+) -> Iterator[bytes]:
     header = fh.read(24)
     if len(header) < 24:
         raise InputError(f"{path}: pcap header is cut short ({len(header)} of 24 bytes)")
@@ -135,6 +144,8 @@ def _from_pcap(fh: BinaryIO, comments: Comments, problems: list[ReadProblem], pa
             problems.append(ReadProblem(path, offset, number, "frame cut short or implausible; stopping"))
             return
         offset += 16 + incl
+        if _blank(keep, number):
+            data = b""
         yield _epb("<", 0, sec * divisor + frac, data, orig, _comment_options("<", comments.get(number, ())))
 
 
@@ -160,11 +171,23 @@ def _with_comments(endian: str, btype: int, content: bytes, notes: Sequence[str]
         kept.append(existing[pos : pos + 4 + length + (-length % 4)])
         pos += 4 + length + (-length % 4)
     options = b"".join(kept) + b"".join(_option(endian, c, v) for c, v in _comment_options(endian, notes))
-    body = content[:fixed] + options + struct.pack(endian + "HH", OPT_ENDOFOPT, 0)
+    body = content[:fixed] + (options + struct.pack(endian + "HH", OPT_ENDOFOPT, 0) if options else b"")
     return _block(endian, btype, body)
 
 
-def _from_pcapng(fh: BinaryIO, comments: Comments, problems: list[ReadProblem], path: str) -> Iterator[bytes]:
+def _blanked(endian: str, btype: int, content: bytes) -> bytes:
+    """A packet block's content with its captured bytes dropped (lengths and options kept)."""
+    if btype == 3:
+        return content[:4]
+    caplen = struct.unpack_from(endian + "I", content, 12)[0]
+    head = bytearray(content[:20])
+    struct.pack_into(endian + "I", head, 12, 0)
+    return bytes(head) + content[20 + caplen + (-caplen % 4) :]
+
+
+def _from_pcapng(
+    fh: BinaryIO, comments: Comments, problems: list[ReadProblem], path: str, keep: Container[int] | None
+) -> Iterator[bytes]:
     endian = "<"
     snaplens: list[int] = []
     offset = 0
@@ -205,9 +228,11 @@ def _from_pcapng(fh: BinaryIO, comments: Comments, problems: list[ReadProblem], 
             snaplens.append(struct.unpack_from(endian + "I", body, 4)[0])
         elif btype in (6, 2, 3):
             number += 1
-            notes = comments.get(number)
-            if notes and len(body) >= 24 - 4 * (btype == 3):
-                block = _with_comments(endian, btype, body[:-4], notes, snaplens[0] if snaplens else 0)
+            notes = comments.get(number, ())
+            if (notes or _blank(keep, number)) and len(body) >= 24 - 4 * (btype == 3):
+                snaplen = snaplens[0] if snaplens else 0
+                content = _blanked(endian, btype, body[:-4]) if _blank(keep, number) else body[:-4]
+                block = _with_comments(endian, btype, content, notes, snaplen)
         offset += blen
         yield block
 
@@ -215,7 +240,9 @@ def _from_pcapng(fh: BinaryIO, comments: Comments, problems: list[ReadProblem], 
 # -- Network Monitor 2.x --------------------------------------------------------
 
 
-def _from_netmon(fh: BinaryIO, comments: Comments, problems: list[ReadProblem], path: str) -> Iterator[bytes]:
+def _from_netmon(
+    fh: BinaryIO, comments: Comments, problems: list[ReadProblem], path: str, keep: Container[int] | None
+) -> Iterator[bytes]:
     """One pcapng interface per link type the frames use, times in 100 ns units (2.3 files stamp
     each frame with a FILETIME, older ones with microseconds since the capture start)."""
     from icetrace.capture.reader import CaptureReader
@@ -261,4 +288,6 @@ def _from_netmon(fh: BinaryIO, comments: Comments, problems: list[ReadProblem], 
             interfaces[key] = len(interfaces)
             yield _idb("<", linktype, 0, 7, name)
         options = _comment_options("<", comments.get(index + 1, ()))
+        if _blank(keep, index + 1):
+            data = b""
         yield _epb("<", interfaces[key], max(0, ticks), data, orig, options)
