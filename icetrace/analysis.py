@@ -20,6 +20,7 @@ from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.integrity import Integrity, transaction_key, verify
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
+from icetrace.ice.views import answer_ms, round_trip_ms
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -28,7 +29,9 @@ from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.schema import frame
 
-JSON_SCHEMA_VERSION = "1.2"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"
+JSON_SCHEMA_VERSION = (
+    "1.3"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures
+)
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Analysis:
     verdict_list: list[Verdict]
     problems: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    duplicate_messages: int = 0  # records another capture of the same traffic also held, kept once
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
@@ -123,7 +127,8 @@ class Analysis:
                 "response_frame": t.response.frame if t.response else None,
                 "outcome": t.outcome,
                 "error_code": t.response.error_code if t.response else None,
-                "rtt_ms": t.rtt_ms,
+                "rtt_ms": round_trip_ms(t)[0],
+                "answer_ms": answer_ms(t),
                 **self._integrity(t),
             }
             for t in self.reconstruction.transactions
@@ -153,6 +158,7 @@ class Analysis:
                             "type": c.type,
                             "address": str(c.address),
                             "priority": c.priority,
+                            "check_priority": c.check_priority,
                             "origin": c.origin,
                             "related": str(c.related) if c.related else None,
                         }
@@ -180,9 +186,7 @@ class Analysis:
                             "nominated_by": p.nominated_by,
                             "selected": comp.selected is p,
                             "selected_because": p.selected_because if comp.selected is p else None,
-                            "requests_sent": p.requests_sent,
-                            "responses_received": p.responses_received,
-                            "rtt_ms": p.rtt_ms,
+                            **_pair_counters(p),
                             "first_check": p.first_check,
                             "last_check": p.last_check,
                             "relayed": p.relayed,
@@ -209,7 +213,8 @@ class Analysis:
                     "priority": req.priority,
                     "retransmissions": t.retransmissions,
                     "outcome": t.outcome,
-                    "rtt_ms": t.rtt_ms,
+                    "rtt_ms": round_trip_ms(t)[0],
+                    "answer_ms": answer_ms(t),
                     **self._integrity(t),
                 }
             )
@@ -255,6 +260,10 @@ class Analysis:
             "sources": self.sources,
             "vantage": self.reconstruction.vantage,
             "streams": [_stream_dict(s) for s in self.streams],
+            "nat_mappings": [
+                {"inside": str(m.inside), "outside": str(m.outside), "frames": m.frames}
+                for m in self.reconstruction.nat_mappings
+            ],
             "allocations": [
                 {
                     "client": str(a.client),
@@ -290,10 +299,29 @@ def pair_dict(p: Pair) -> dict[str, Any]:
         "nominated": p.nominated,
         "nominated_by": p.nominated_by,
         "selected_because": p.selected_because,
-        "requests_sent": p.requests_sent,
-        "responses_received": p.responses_received,
-        "rtt_ms": None if p.rtt_ms is None else round(p.rtt_ms, 3),
+        **{k: round(v, 3) if isinstance(v, float) else v for k, v in _pair_counters(p).items()},
         "first_frame": min(p.frames) if p.frames else None,
+    }
+
+
+def _pair_counters(p: Pair) -> dict[str, Any]:
+    """Each agent's checks and what came back to it, and the round trips; `rtt_ms` is that of the
+    checks leaving the capture's side (`rtt_of`), an `answer_ms` an agent's answering time."""
+    return {
+        "checks_by_controlling": p.checks_from_controlling,
+        "checks_by_controlled": p.checks_from_controlled,
+        "requests_by_controlling": p.requests_by_controlling,
+        "requests_by_controlled": p.requests_by_controlled,
+        "answers_to_controlling": p.answers_to_controlling,
+        "answers_to_controlled": p.answers_to_controlled,
+        "errors_to_controlling": p.errors_to_controlling,
+        "errors_to_controlled": p.errors_to_controlled,
+        "rtt_ms": p.rtt_ms,
+        "rtt_of": p.rtt_of,
+        "rtt_ms_controlling": p.rtt_ms_controlling,
+        "rtt_ms_controlled": p.rtt_ms_controlled,
+        "answer_ms_controlling": p.answer_ms_controlling,
+        "answer_ms_controlled": p.answer_ms_controlled,
     }
 
 
@@ -307,7 +335,13 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
             "role": a.role,
             "ice_lite": a.ice_lite,
             "candidates": [
-                {**_endpoint_dict(c), "component": c.component, "priority": c.priority, "origin": c.origin}
+                {
+                    **_endpoint_dict(c),
+                    "component": c.component,
+                    "priority": c.priority,
+                    "check_priority": c.check_priority,
+                    "origin": c.origin,
+                }
                 for c in a.candidates
             ],
         }
@@ -360,6 +394,7 @@ def analyze(
     frame numbers stay the original file's.
     """
     all_records: list[StunRecord] = list(records or [])
+    per_capture: list[list[StunRecord]] = [all_records]
     all_media: list[MediaFlow] = list(media or [])
     icmp: list[IcmpError] = []
     problems: list[str] = []
@@ -379,9 +414,11 @@ def analyze(
             source = PacketSource([readable], progress=progress)
             extractor = RecordExtractor()
             sip = SipCollector(path.name)
+            these: list[StunRecord] = []
+            per_capture.append(these)
             for packet in source:
                 capture_end = max(capture_end, packet.time)
-                all_records.extend(extractor.feed(packet))
+                these.extend(extractor.feed(packet))
                 sip.feed(packet)
         if keylog is not None or rsa_key is not None:
             from icetrace.capture.tshark_engine import sip_over_tls
@@ -398,11 +435,12 @@ def analyze(
         load_signaling(logs=logs, model=model)
     add_sdp_files(model, sdp)
     problems += model.problems
-    all_records = _dedupe(all_records)
+    all_records = _dedupe(per_capture)
+    copies = sum(len(r) for r in per_capture) - len(all_records)
     if all_records:
         capture_end = max(capture_end, max(r.time for r in all_records))
     rec = correlate(all_records, model, all_media, capture_end or None, icmp)
-    return Analysis(rec, diagnose(rec), problems, [*sources, *(str(p) for p in [*sdp, *logs])])
+    return Analysis(rec, diagnose(rec), problems, [*sources, *(str(p) for p in [*sdp, *logs])], copies)
 
 
 @contextmanager
@@ -417,14 +455,21 @@ def _readable(capture: str | Path, engine: str) -> Iterator[str | Path]:
         yield capture
 
 
-def _dedupe(records: list[StunRecord]) -> list[StunRecord]:
+def _dedupe(per_capture: list[list[StunRecord]]) -> list[StunRecord]:
+    """Every record, less those another capture already holds (the same call tapped twice).
+
+    Within one capture identical messages stay: an agent may send one message several times in
+    one TCP segment, and `icetrace messages` lists each."""
     seen: set[tuple[object, ...]] = set()
     out = []
-    for r in records:
-        key = (r.transaction_id, r.type, r.src, r.dst, round(r.time, 3), r.raw) if r.kind == "stun" else None
-        if key is not None:
+    for records in per_capture:
+        mine: set[tuple[object, ...]] = set()
+        for r in records:
+            # ChannelData has no transaction id: its channel, addresses, time and size name it
+            key = (r.kind, r.transaction_id, r.type, r.src, r.dst, round(r.time, 3), r.raw, r.payload_length)
             if key in seen:
                 continue
-            seen.add(key)
-        out.append(r)
+            mine.add(key)
+            out.append(r)
+        seen |= mine
     return out

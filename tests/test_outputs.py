@@ -20,7 +20,7 @@ def test_analyze_json_on_stdout_alone():
     out = io.StringIO()
     assert main(["analyze", str(SEED), "--json", "-"], stdout=out, stderr=io.StringIO()) == 0
     doc = json.loads(out.getvalue())  # nothing but JSON
-    assert doc["schema_version"] == "1.2"
+    assert doc["schema_version"] == "1.3"
     stream = doc["streams"][0]
     assert stream["outcome"] == "connected"
     pair = stream["components"][0]["selected"]
@@ -31,9 +31,10 @@ def test_analyze_json_on_stdout_alone():
         "controlled",
         "state",
         "nominated",
-        "requests_sent",
-        "responses_received",
+        "checks_by_controlling",
+        "answers_to_controlling",
         "rtt_ms",
+        "rtt_of",
     }
     assert pair["controlling"]["address"] == "192.168.1.100:50036" and pair["controlled"]["type"] == "relay"
 

@@ -77,7 +77,17 @@ def _untunnel(ipdec: IpDecoder, ip: IpPacket, time: float) -> IpPacket | None:
 
 
 def looks_like_sip(payload: bytes) -> bool:
-    return payload[:1].isalpha() and payload.startswith(_SIP_STARTS)
+    """A SIP method or status line (RFC 3261 §7.1). HTTP-over-UDP shares SIP's methods (SSDP's
+    `NOTIFY * HTTP/1.1`, RFC 9110 / UPnP), so a complete first line must name SIP/2.0; a TCP
+    segment that ends before its first line does is given the benefit of the doubt."""
+    if not (payload[:1].isalpha() and payload.startswith(_SIP_STARTS)):
+        return False
+    if payload.startswith(b"SIP/2.0 "):
+        return True
+    end = payload.find(b"\n", 0, 2048)
+    if end < 0:
+        return True
+    return payload[:end].rstrip(b"\r").rstrip(b" \t").endswith(b" SIP/2.0")
 
 
 class PacketSource:

@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from icetrace.ice.addresses import private_address as private_address  # re-exported
+from icetrace.ice.directions import vantage_notes
+from icetrace.ice.far_ends import is_ice_check
 from icetrace.ice.integrity import Integrity, KeyContext, verify_checks, verify_turn
-from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
+from icetrace.ice.midcall import mark_mid_call
+from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, NatMapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
-from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views
+from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views, orphan_responses
+from icetrace.ice.views import (
+    MIDDLE,
+    SENDER,
+    answer_ms,
+    capture_beside,
+    nat_mappings,
+    ordered,
+    round_trip_ms,
+    transmissions,
+)
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -40,6 +53,8 @@ class Reconstruction:
     vantage: list[str] = field(default_factory=list)
     signaling: SignalingModel | None = None
     capture_end: float = 0.0
+    nat_mappings: list[NatMapping] = field(default_factory=list)  # revealed by checks seen at two taps
+    orphans: list[StunRecord] = field(default_factory=list)  # responses to requests not captured
     relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
     integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)  # by transaction_key
 
@@ -96,6 +111,10 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
     """Allocations (relayed addresses) and NAT mappings seen by STUN/TURN servers."""
     allocations: list[Allocation] = []
     mappings: list[Mapping] = []
+    # a connectivity check's answer reflects the peer's view (a peer-reflexive address, RFC 8445
+    # §7.2.5.3.1), not a STUN server's: responses carry no USERNAME, so tell them by their request
+    checks = {r.transaction_id for r in records if is_ice_check(r)}
+    allocated: set[tuple[Endpoint, Endpoint, str, Endpoint | None]] = set()
     for r in records:
         if r.kind != "stun" or r.relay is not None or r.cls != "success":
             continue
@@ -106,10 +125,14 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
             else:
                 relayed = r.addresses.get("XOR-RELAYED-ADDRESS")
                 mapped = r.addresses.get("XOR-MAPPED-ADDRESS") or r.addresses.get("MAPPED-ADDRESS")
+            key = (r.dst, r.src, r.transport, relayed)
+            if key in allocated:
+                continue  # a retransmitted Allocate answered twice: one allocation
+            allocated.add(key)
             allocations.append(Allocation(r.dst, r.src, r.transport, relayed, mapped, r.lifetime, r.frame, r.dialect))
             if mapped is not None:
                 mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
-        elif r.method == "binding" and r.username is None:
+        elif r.method == "binding" and r.username is None and r.transaction_id not in checks:
             mapped = (
                 r.addresses.get("XOR-MAPPED-ADDRESS")
                 or r.addresses.get("MS-XOR-MAPPED-ADDRESS")
@@ -231,6 +254,7 @@ def _candidates(agent: str, media: Iterable[MediaStream]) -> list[IceCandidate]:
                     c.foundation if c.grammar != "ms-icev6" else _icev6_key(c.username),
                     "sdp",
                     c.related,
+                    password=c.password if c.grammar == "ms-icev6" else None,
                 )
             )
     return out
@@ -348,7 +372,7 @@ def correlate(
 
     for t in transactions:
         req = t.request
-        if req.method != "binding" or req.username is None:
+        if req.username is None or not is_ice_check(req):
             continue
         parsed = split_username(req.username)
         if parsed is None:
@@ -384,6 +408,9 @@ def correlate(
         checks.append((t, session.stream, pair, sender.name))
 
     streams = []
+    _vantage_from_timing(checks)
+    found_mappings = nat_mappings(transactions)
+    _alias_across_nats(sessions, found_mappings)
     checks_by_pair = _checks_by_pair(checks)
     through_relays = relayed_media(records, relayed_by_leg)
     carried = MediaIndex([*(media or []), *through_relays])
@@ -399,7 +426,10 @@ def correlate(
     reconstruction.relayed_media = through_relays
     reconstruction.integrity = verify_turn(transactions, signaling.relay_credentials if signaling else [])
     reconstruction.integrity.update(verify_checks(_key_contexts(checks)))
-    reconstruction.vantage = vantage_point(reconstruction) + ended_early
+    reconstruction.nat_mappings = found_mappings
+    reconstruction.orphans = orphan_responses(records, transactions)
+    mark_mid_call(reconstruction)
+    reconstruction.vantage = vantage_point(reconstruction) + ended_early + vantage_notes(reconstruction)
     return reconstruction
 
 
@@ -614,15 +644,7 @@ def _reorient_pairs(session: _Session) -> None:
         if flipped_key in session.pairs or flipped_key in pairs:
             pairs[pair.key] = pair  # both orientations exist already: leave them as they are
             continue
-        pair.controlling, pair.controlled = pair.controlled, pair.controlling
-        pair.checks_from_controlling, pair.checks_from_controlled = (
-            pair.checks_from_controlled,
-            pair.checks_from_controlling,
-        )
-        pair.succeeded_from_controlling, pair.succeeded_from_controlled = (
-            pair.succeeded_from_controlled,
-            pair.succeeded_from_controlling,
-        )
+        pair.swap_sides()
         if pair.priority is not None:
             pair.priority = pair_priority(pair.controlling.priority or 0, pair.controlled.priority or 0)
         pairs[pair.key] = pair
@@ -637,63 +659,63 @@ def _candidate(
     frame: int,
     relayed_addresses: set[Endpoint],
     mapped_addresses: set[Endpoint],
+    component: int | None = None,
 ) -> IceCandidate:
-    for c in agent.candidates:
-        if c.address == address and c.transport == transport:
-            return c
-    for c in agent.candidates:
-        if c.address == address:
-            return c
-    for c in agent.candidates:
-        # RFC 8445 §6.1.2.4: a server-reflexive candidate is checked from its base
-        if c.type == "srflx" and c.related == address and c.transport == transport:
-            return c
+    """The agent's candidate at `address` (a server-reflexive one is checked from its base, RFC 8445
+    §6.1.2.4), or a new one learned from the wire. `priority_hint` is the PRIORITY of a check sent
+    from it: it says the component (RFC 8445 §5.1.2.1) but is not the candidate's own priority."""
+    wanted = component_from_priority(priority_hint) if priority_hint else component
+    found = _known_candidate(agent, address, transport, wanted)
+    if found is not None:
+        if found.component is None and wanted is not None:
+            found.component = wanted
+        if found.check_priority is None and priority_hint:
+            found.check_priority = priority_hint
+        return found
     signaled = any(c.origin == "sdp" for c in agent.candidates)
     if address in relayed_addresses or address.port == 0:
         ctype = "relay"
     elif address in mapped_addresses:
-        ctype = "srflx"
+        ctype = "srflx"  # a STUN/TURN server reported this very address as a mapping
     elif signaled:
         ctype = "prflx"  # RFC 8445 §7.2.5.3.1 / §7.3.1.3: not signaled, learned from a check
     else:
+        # nothing signaled: a private address is taken as the agent's host; a public one may be a
+        # host, a server-reflexive or a peer-reflexive candidate, and the wire cannot tell which
         ctype = "host" if _private(address.ip) else "unknown"
     learned = IceCandidate(
         agent.name,
         address,
         transport,
         ctype,
-        priority_hint,
-        component_from_priority(priority_hint) if priority_hint else None,
+        None,
+        wanted,
         None,
         "learned" if signaled else "wire",
         None,
         frame,
+        check_priority=priority_hint or None,
     )
     agent.candidates.append(learned)
     return learned
 
 
-_PRIVATE_NETWORKS = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "100.64.0.0/10",
-        "169.254.0.0/16",
-        "fc00::/7",
-        "fe80::/10",
-    )
-)
-
-
-def private_address(ip: str) -> bool:
-    """RFC 1918, RFC 6598 (CGN), link-local and ULA space; documentation ranges count as public."""
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return any(addr in net for net in _PRIVATE_NETWORKS if net.version == addr.version)
+def _known_candidate(agent: Agent, address: Endpoint, transport: str, component: int | None) -> IceCandidate | None:
+    """Same address before a srflx candidate's base, same transport first, the wanted component as
+    the last tie-break (an agent may put both components on one address)."""
+    best: IceCandidate | None = None
+    best_rank: tuple[bool, bool, bool] | None = None
+    for c in agent.candidates:
+        if c.address != address and not (c.type == "srflx" and c.related == address and c.transport == transport):
+            continue
+        rank = (
+            c.address != address,
+            c.transport != transport,
+            component is not None and c.component is not None and c.component != component,
+        )
+        if best_rank is None or rank < best_rank:
+            best, best_rank = c, rank
+    return best
 
 
 _private = private_address
@@ -707,48 +729,72 @@ def _pair_for(
     relayed_addresses: set[Endpoint],
     mapped_addresses: set[Endpoint],
 ) -> Pair:
+    """The pair a check belongs to, named as the controlling agent sees it: its own address (before
+    its NAT) and the address it sends to (before the peer's NAT rewrites it). Of several views of
+    the check, the one nearest the controlling agent gives the names, so both agents' checks on
+    one pair land on one row whichever capture points saw them."""
     req = t.request
-    transport = "udp" if t.relayed else req.transport
     sender_is_controlling = _sender_controls(session, sender, receiver)
-    local = _candidate(sender, t.src, transport, req.priority, req.frame, relayed_addresses, mapped_addresses)
-    remote = _candidate(receiver, t.dst, transport, None, req.frame, relayed_addresses, mapped_addresses)
+    chain = ordered(t)
+    view = chain[0] if sender_is_controlling else chain[-1]
+    transport = "udp" if view.relayed else req.transport
+    local = _candidate(sender, view.src, transport, req.priority, req.frame, relayed_addresses, mapped_addresses)
+    # the component the sender signaled for its candidate; else the one its check's PRIORITY encodes
+    # (RFC 8445 §5.1.2.1: low byte 256 - component id), read the same way on both agents' checks;
+    # else the one an [MS-ICE] binary USERNAME names
+    encoded = component_from_priority(req.priority) if req.priority else None
+    component = local.component if local.origin == "sdp" and local.component else encoded or local.component
+    remote = _candidate(receiver, view.dst, transport, None, req.frame, relayed_addresses, mapped_addresses, component)
+    component = component or remote.component
+    if component is None and req.username is not None:
+        component = icev6_component(req.username)
     controlling, controlled = (local, remote) if sender_is_controlling else (remote, local)
     key = (controlling.address, controlled.address, transport)
     pair = session.pairs.get(key)
     if pair is None:
-        component = controlling.component or controlled.component or component_from_priority(req.priority or 0)
-        if component is None and req.username is not None:
-            component = icev6_component(req.username)
         priority = None
         # only signaled priorities: a check's PRIORITY is what a prflx candidate would get
         if controlling.origin == controlled.origin == "sdp":
             priority = pair_priority(controlling.priority or 0, controlled.priority or 0)
-        pair = Pair(controlling, controlled, transport, component, priority, relayed=t.relayed)
+        pair = Pair(controlling, controlled, transport, component, priority, relayed=view.relayed)
         session.pairs[key] = pair
+    elif pair.component is None:
+        pair.component = component
     return pair
 
 
 def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent, receiver: Agent) -> None:
+    """Add one check to its pair, counted once however many capture points saw it, under the agent
+    that sent it."""
     from_controlling = _sender_controls(session, sender, receiver)
-    pair.requests_sent += len(t.requests)
-    pair.responses_received += len(t.responses)
+    me = "controlling" if from_controlling else "controlled"
+    peer = "controlled" if from_controlling else "controlling"
     pair.frames.extend(r.frame for r in t.requests + t.responses)
     first, last = t.request.time, (t.response or t.requests[-1]).time
     pair.first_check = first if pair.first_check is None else min(pair.first_check, first)
     pair.last_check = last if pair.last_check is None else max(pair.last_check, last)
+    _add(pair, f"checks_from_{me}", 1)
+    _add(pair, f"requests_by_{me}", transmissions(t))
     if from_controlling:
-        pair.checks_from_controlling += 1
         session.controlling_requests += 1
-    else:
-        pair.checks_from_controlled += 1
+    if t.response is not None:
+        _add(pair, f"answers_to_{me}", 1)
+        if t.response.cls == "error":
+            _add(pair, f"errors_to_{me}", 1)
+    rtt, where = round_trip_ms(t)
+    if rtt is not None and where is not None:
+        # a figure from the sender's own side beats one from between the agents
+        held, held_side = getattr(pair, f"rtt_ms_{me}"), getattr(pair, f"rtt_side_{me}")
+        if held is None or (where == SENDER and held_side != SENDER) or (where == held_side and rtt < held):
+            setattr(pair, f"rtt_ms_{me}", rtt)
+            setattr(pair, f"rtt_side_{me}", where)
+    answered_in = answer_ms(t)
+    if answered_in is not None:
+        held = getattr(pair, f"answer_ms_{peer}")
+        setattr(pair, f"answer_ms_{peer}", answered_in if held is None else min(held, answered_in))
     outcome = t.outcome
     if outcome == "success":
-        if from_controlling:
-            pair.succeeded_from_controlling = True
-        else:
-            pair.succeeded_from_controlled = True
-        if t.rtt_ms is not None:
-            pair.rtt_ms = t.rtt_ms if pair.rtt_ms is None else min(pair.rtt_ms, t.rtt_ms)
+        setattr(pair, f"succeeded_from_{me}", True)
     elif outcome == "error" and t.response is not None and t.response.error_code is not None:
         pair.errors.append(t.response.error_code)
     pair.icmp.extend(t.icmp)
@@ -761,6 +807,56 @@ def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent, recei
             pair.nominated_by = "nomination" if t.request.nomination is not None else "use-candidate"
             pair.nomination_frame = t.response.frame if t.response else None
     pair.outcomes.append(outcome)
+
+
+def _vantage_from_timing(checks: list[tuple[Transaction, Stream | None, Pair | None, str]]) -> None:
+    """Where both agents' round trips on a pair were seen between them (public addresses both ways: a
+    public tap, or agents without NAT), the addresses do not say whose side the capture is on; the
+    timing does when one direction comes back several times faster: those checks were answered at
+    the capture point, so their figure is the answering agent's, not a round trip."""
+    by_pair: dict[int, list[tuple[Transaction, str]]] = {}
+    pairs: dict[int, Pair] = {}
+    for t, stream, pair, sender in checks:
+        if pair is not None and stream is not None:
+            role = (
+                "controlling" if stream.controlling is not None and stream.controlling.name == sender else "controlled"
+            )
+            by_pair.setdefault(id(pair), []).append((t, role))
+            pairs[id(pair)] = pair
+    for key, pair in pairs.items():
+        a, b = pair.rtt_ms_controlling, pair.rtt_ms_controlled
+        if a is None or b is None or pair.rtt_side_controlling != MIDDLE or pair.rtt_side_controlled != MIDDLE:
+            continue
+        beside = capture_beside(a, b)
+        if beside is None:
+            continue
+        peer = "controlled" if beside == "controlling" else "controlling"  # its checks were answered here
+        for t, role in by_pair[key]:
+            t.beside_receiver = t.beside_receiver or role == peer
+        held = getattr(pair, f"answer_ms_{beside}")
+        fast = getattr(pair, f"rtt_ms_{peer}")
+        setattr(pair, f"answer_ms_{beside}", fast if held is None else min(held, fast))
+        setattr(pair, f"rtt_ms_{peer}", None)
+        setattr(pair, f"rtt_side_{peer}", None)
+
+
+def _alias_across_nats(sessions: list[_Session], mappings: list[NatMapping]) -> None:
+    """A candidate used on a pair is also seen at its NAT's other side by captures there (its media
+    too): give the candidates of checked pairs the addresses the NAT mappings join them to."""
+    joined: dict[Endpoint, set[Endpoint]] = {}
+    for m in mappings:
+        joined.setdefault(m.inside, set()).add(m.outside)
+        joined.setdefault(m.outside, set()).add(m.inside)
+    if not joined:
+        return
+    for session in sessions:
+        for pair in session.pairs.values():
+            for c in (pair.controlling, pair.controlled):
+                c.nat_aliases |= joined.get(c.address, set())
+
+
+def _add(pair: Pair, counter: str, n: int) -> None:
+    setattr(pair, counter, getattr(pair, counter) + n)
 
 
 def _final_offer(session: _Session, relayed: set[Endpoint], mapped: set[Endpoint]) -> None:
@@ -1077,6 +1173,9 @@ def vantage_point(rec: Reconstruction) -> list[str]:
                 notes.append(f"{agent.name}: its private host address is on the wire: captured on its LAN side")
             elif srflx:
                 notes.append(f"{agent.name}: seen by its NAT-mapped address: captured outside its NAT")
-    if any(r.relay is not None for r in rec.records):
+    wrapped = [r for r in rec.records if r.relay is not None]
+    if any(r.kind == "stun" for r in wrapped):
         notes.append("TURN-wrapped checks present: the capture includes a client-to-relay leg")
+    elif wrapped:
+        notes.append("TURN ChannelData present: the capture includes a client-to-relay leg")
     return list(dict.fromkeys(notes))

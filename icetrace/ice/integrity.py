@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from dissectors.checks import long_term_key, short_term_key, verify_integrity
+from dissectors.checks import icev6_key, long_term_key, short_term_key, verify_integrity
 from icetrace.ice.model import Agent, Stream
 from icetrace.ice.transactions import Transaction
 from icetrace.records.stun_record import StunRecord
@@ -41,9 +41,21 @@ def _signaled_password(ctx: KeyContext) -> bytes | None:
     return short_term_key(ctx.agent.pwd) if ctx.agent.pwd else None
 
 
-CHECK_KEYS: dict[str, KeyDerivation] = {"rfc": _signaled_password, "ms-ice2": _signaled_password}
-"""Key derivation per USERNAME form. A form missing here (the OC 2007 per-candidate passwords of
-[MS-ICE] binary usernames, for one) leaves its checks `unverified` until a derivation is added."""
+def _candidate_password(ctx: KeyContext) -> bytes | None:
+    """[MS-ICE] (OC 2007): the USERNAME names the receiving candidate, whose own password (base64 in
+    the SDP) is the key; checked against libnice's OC2007 mode, the one legacy agent recorded here."""
+    for c in ctx.agent.candidates:
+        if c.foundation == ctx.user_key and c.password:
+            return icev6_key(c.password)
+    return None
+
+
+CHECK_KEYS: dict[str, KeyDerivation] = {
+    "rfc": _signaled_password,
+    "ms-ice2": _signaled_password,
+    "ms-icev6": _candidate_password,
+}
+"""Key derivation per USERNAME form; a form missing here leaves its checks `unverified`."""
 
 
 def check_key(ctx: KeyContext) -> bytes | None:

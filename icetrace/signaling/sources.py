@@ -26,19 +26,38 @@ _LOG_TIME = re.compile(r"(\d{2})/(\d{2})/(\d{4})[-|](\d{2}):(\d{2}):(\d{2})\.(\d
 
 
 class SipCollector:
-    """Feed TransportPackets; collects SIP messages from UDP datagrams and TCP streams."""
+    """Feed TransportPackets; collects SIP messages from UDP datagrams and TCP streams.
+
+    Messages that fail to parse are problems of their flow: a flow repeating one mistake gives
+    one line with a count, not one line per datagram.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.messages: list[tuple[SourceRef, SipMessage]] = []
-        self.problems: list[str] = []
         self._streams: dict[tuple[Endpoint, Endpoint], SipStreamSplitter | None] = {}
+        # (transport, src, dst) -> (first ref, first error, frames)
+        self._flow_problems: dict[tuple[str, Endpoint, Endpoint], tuple[SourceRef, str, list[int]]] = {}
+
+    @property
+    def problems(self) -> list[str]:
+        out = []
+        for (transport, src, dst), (ref, error, frames) in self._flow_problems.items():
+            if len(frames) == 1:
+                out.append(f"{ref}: {error}")
+            else:
+                shown = ", ".join(str(f) for f in frames[:5]) + (", ..." if len(frames) > 5 else "")
+                out.append(
+                    f"{transport} {src} -> {dst}: {len(frames)} messages are not SIP "
+                    f"(frames {shown}); first, {ref}: {error}"
+                )
+        return out
 
     def feed(self, packet: TransportPacket) -> None:
         ref = SourceRef("frame", self.name, packet.frame, packet.time)
         if packet.transport == "udp":
             if looks_like_sip(packet.payload):
-                self._parse(packet.payload, ref)
+                self._parse(packet.payload, ref, packet)
             return
         key = (packet.src, packet.dst)
         splitter = self._streams.get(key, ...)
@@ -50,13 +69,18 @@ class SipCollector:
                 return
             splitter = self._streams[key] = SipStreamSplitter()
         for message in splitter.feed(packet.payload):
-            self._parse(message, ref)
+            self._parse(message, ref, packet)
 
-    def _parse(self, data: bytes, ref: SourceRef) -> None:
+    def _parse(self, data: bytes, ref: SourceRef, packet: TransportPacket) -> None:
         try:
             self.messages.append((ref, parse_sip(data)))
         except SipSyntaxError as exc:
-            self.problems.append(f"{ref}: {exc}")
+            flow = (packet.transport, packet.src, packet.dst)
+            known = self._flow_problems.get(flow)
+            if known is None:
+                self._flow_problems[flow] = (ref, str(exc), [packet.frame])
+            else:
+                known[2].append(packet.frame)
 
 
 def _read_text(path: Path) -> str:

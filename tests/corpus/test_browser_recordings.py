@@ -171,27 +171,22 @@ def test_a_bundled_call_is_one_ice_session(name):
     assert [s["outcome"] for s in analysis["streams"]] == ["connected"]
 
 
-COUNTERS_MIXED = (
-    "requests_sent/responses_received of a pair count both agents' checks (docs/json-schema.md says "
-    "'in both directions'), not those of the agent on the capture's side"
-)
-
-
-@pytest.mark.parametrize(
-    "name, tap",
-    _views({(n, t): COUNTERS_MIXED for n in BROWSER_SCENARIOS for t in LAN_TAPS}, agents_with_counters=True),
-)
+@pytest.mark.parametrize("name, tap", _views(agents_with_counters=True))
 def test_counters_are_the_vantage_agents_own(name, tap):
-    """On an agent's own LAN the selected pair's counters are that agent's: Chromium's requestsSent
-    and responsesReceived. The page closes the connection right after getStats(), so the capture
-    holds no check the browser had not counted."""
+    """On an agent's own LAN the selected pair's counters for that agent are its own: Chromium's
+    requestsSent (checks, not counting retransmissions) and responsesReceived. The page closes the
+    connection right after getStats(), so the capture holds no check the browser had not counted."""
     truth = load_truth(_folder(name))
-    entry = _truth_selected_entry(truth["agents"][tap.split("-")[0]])
-    selected = _connected_streams(_analysis(name, (tap,), False).to_dict())[0]["components"][0]["selected"]
-    assert (selected["requests_sent"], selected["responses_received"]) == (
+    me = truth["agents"][tap.split("-")[0]]
+    entry = _truth_selected_entry(me)
+    stream = _connected_streams(_analysis(name, (tap,), False).to_dict())[0]
+    role = "controlling" if stream["controlling"]["name"] == f"ufrag:{me['ice_ufrag']}" else "controlled"
+    selected = stream["components"][0]["selected"]
+    assert (selected[f"checks_by_{role}"], selected[f"answers_to_{role}"]) == (
         entry["requests_sent"],
         entry["responses_received"],
     )
+    assert selected["rtt_of"] == role  # its checks leave from the capture's side
 
 
 def _chromium_views() -> list:
@@ -229,25 +224,7 @@ def test_each_checks_round_trip_is_the_one_the_browser_measured(name, tap):
     assert compared >= 1
 
 
-RTT_MIXED = (
-    "rtt_ms is the minimum over both directions' transactions: the local agent's turnaround to the "
-    "peer's checks is reported as the pair's round trip"
-)
-
-
-@pytest.mark.parametrize(
-    "name, tap",
-    _views({
-        ("chromium-direct", "right-lan"): RTT_MIXED,
-        ("chromium-relay", "left-lan"): RTT_MIXED,
-        ("chromium-relay", "right-lan"): RTT_MIXED,
-        ("chromium-late-direct", "left-lan"): RTT_MIXED,
-        ("chromium-turn-tcp", "left-lan"): RTT_MIXED,
-        ("chromium-turn-tcp", "right-lan"): RTT_MIXED,
-        ("firefox-chromium", "left-lan"): RTT_MIXED,
-        ("chromium-firefox", "right-lan"): RTT_MIXED,
-    }),
-)  # fmt: skip
+@pytest.mark.parametrize("name, tap", _views())
 def test_rtt_is_the_round_trip_of_the_vantage_agents_checks(name, tap):
     """rtt_ms of the selected pair lies within the round trips of the checks the capture's own
     agent sent on that pair (told by its ufrag from the truth), never below the fastest of them."""
@@ -291,18 +268,6 @@ def test_media_on_the_selected_pair(name, tap):
         assert {"dtls", "rtp"} <= kinds
 
 
-PRIORITY_FROM_CHECK = (
-    "a candidate learned from the wire is shown with the PRIORITY of a check sent from it "
-    "(the prflx priority the check carries), not its own priority"
-)
-RELAY_AS_SRFLX = (
-    "the peer's relayed address is labelled srflx: correlator.gather takes every Binding success without "
-    "USERNAME for a STUN server's answer, and ICE check responses never carry USERNAME, so this browser's "
-    "answer to the peer's relayed check (XOR-MAPPED-ADDRESS = the peer's relayed address) becomes a "
-    "server-reflexive mapping; learned from a check it is prflx or unknown (RFC 8445 §7.2.5.3.1)"
-)
-
-
 def _wire_candidates(name: str, tap: str):
     """(role, what icetrace lists, what the browser itself listed) for every candidate both know."""
     truth = load_truth(_folder(name))
@@ -314,27 +279,20 @@ def _wire_candidates(name: str, tap: str):
                 yield role, cand, own[cand["address"]]
 
 
-@pytest.mark.parametrize("name, tap", _views({("chromium-late-direct", "left-lan"): RELAY_AS_SRFLX}))
+@pytest.mark.parametrize("name, tap", _views())
 def test_candidates_learned_from_the_wire_keep_their_type(name, tap):
     """Without signaling, a candidate's type is unknown, prflx, or the browser's own."""
     for role, cand, mine in _wire_candidates(name, tap):
         assert cand["type"] in ("unknown", "prflx", mine["type"]), (role, cand)
 
 
-@pytest.mark.parametrize(
-    "name, tap", _views({(n, t): PRIORITY_FROM_CHECK for n in BROWSER_SCENARIOS for t in LAN_TAPS})
-)
+@pytest.mark.parametrize("name, tap", _views())
 def test_candidates_learned_from_the_wire_carry_no_invented_priority(name, tap):
     """Without signaling, a candidate's priority is unknown or the browser's own."""
     for role, cand, mine in _wire_candidates(name, tap):
         assert cand["priority"] in (None, mine["priority"]), (role, cand, mine["priority"])
 
 
-MERGE_SPLITS = (
-    "taps behind different NATs given together: a pair appears once per tap's addresses (srflx->host "
-    "beside host->srflx beside srflx->srflx), each copy with the checks one tap saw; a transaction seen "
-    "at two taps is not used to learn the NAT mapping between them"
-)
 TAP_SETS = (
     ("left-lan",),
     ("right-lan",),
@@ -347,14 +305,7 @@ TAP_SETS = (
 
 
 def _tap_views() -> list:
-    views = []
-    for name in BROWSER_SCENARIOS:
-        for taps in TAP_SETS:
-            # relay only: every tap names the pair by the two relayed addresses
-            split = len(taps) > 1 and name not in ("chromium-relay", "chromium-turn-tcp")
-            marks = [pytest.mark.xfail(strict=True, reason=MERGE_SPLITS)] if split else []
-            views.append(pytest.param(name, taps, marks=marks, id=f"{name}-{'+'.join(taps)}"))
-    return views
+    return [pytest.param(name, taps, id=f"{name}-{'+'.join(taps)}") for name in BROWSER_SCENARIOS for taps in TAP_SETS]
 
 
 @pytest.mark.parametrize("name, taps", _tap_views())

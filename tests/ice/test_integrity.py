@@ -92,32 +92,34 @@ def test_turn_long_term_credentials_from_mras():
     assert set(unknown.integrity) == {"unverified"}
 
 
-def test_a_dialect_without_a_key_derivation_stays_unverified():
+def test_a_form_without_a_key_derivation_stays_unverified(monkeypatch):
     agent = Agent("callee", "rU", R_PWD)
     assert check_key(KeyContext("rfc", "rfc5389", agent, "rU")) == R_PWD.encode()
-    assert "ms-icev6" not in CHECK_KEYS
+    monkeypatch.delitem(CHECK_KEYS, "ms-icev6")
     assert check_key(KeyContext("ms-icev6", "ms-ice", agent, "x" * 43)) is None
 
 
-def test_the_oc2007_derivation_plugs_into_the_hook(monkeypatch):
-    """[MS-ICE] checks name candidates, each with its own password (base64 in the SDP): a derivation
-    registered for the USERNAME form is all it takes to verify libnice's recorded OC2007 checks."""
-    from dissectors.checks import icev6_key
-    from icetrace.ice.correlator import _icev6_key
-    from icetrace.signaling.sdp import parse_sdp
-
+def test_oc2007_checks_are_keyed_with_the_receiving_candidates_password(tmp_path):
+    """[MS-ICE] checks name candidates, each with its own password (base64 in the SDP): libnice's
+    recorded OC2007 checks and answers verify with the signaled passwords, and fail with a wrong one."""
     folder = ROOT / "captures" / "real" / "libnice-oc2007"
     sdp = [folder / "left.sdp", folder / "right.sdp"]
-    passwords = {
-        _icev6_key(c.username): c.password
-        for path in sdp
-        for m in parse_sdp(path.read_text()).media
-        for c in m.candidates
-        if c.username and c.password
-    }
-    assert len(passwords) == 4
-    before = icetrace.analyze([folder / "left-lan.pcap"], sdp=sdp).checks
-    assert set(before.integrity) == {"unverified"}
-    monkeypatch.setitem(CHECK_KEYS, "ms-icev6", lambda ctx: icev6_key(passwords.get(ctx.user_key, "")))
-    after = icetrace.analyze([folder / "left-lan.pcap"], sdp=sdp).checks
-    assert set(after.integrity) == {"ok"} and set(after.response_integrity.dropna()) == {"ok"}
+    without = icetrace.analyze([folder / "left-lan.pcap"]).checks
+    assert set(without.integrity) == {"unverified"}
+    checks = icetrace.analyze([folder / "left-lan.pcap"], sdp=sdp).checks
+    assert len(checks) >= 4
+    assert set(checks.integrity) == {"ok"} and set(checks.response_integrity.dropna()) == {"ok"}
+
+    # the right agent's candidates signaled with another password: checks sent to them now fail
+    text = (folder / "right.sdp").read_text()
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("a=candidate:"):
+            parts = line.split(" ")
+            parts[2] = "AAAAAAAAAAAAAAAAAAAAAA"  # [MS-ICE] candidate line: username, component, password
+            line = " ".join(parts)
+        lines.append(line)
+    wrong = tmp_path / "right.sdp"
+    wrong.write_text("\r\n".join(lines) + "\r\n")
+    tampered = icetrace.analyze([folder / "left-lan.pcap"], sdp=[folder / "left.sdp", wrong]).checks
+    assert "bad" in set(tampered.integrity) | set(tampered.response_integrity.dropna())
