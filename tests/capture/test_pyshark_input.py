@@ -65,7 +65,10 @@ def test_path_and_display_filter_match_the_file_capture():
     by_path = icetrace.analyze([SEED], display_filter="stun.type == 0x0001").to_dict()
     assert through_pyshark == by_path
     assert by_path["streams"] and all(
-        p["answers_to_controlling"] == p["answers_to_controlled"] == 0 for s in by_path["streams"] for c in s["components"] for p in c["pairs"]
+        p["answers_to_controlling"] == p["answers_to_controlled"] == 0
+        for s in by_path["streams"]
+        for c in s["components"]
+        for p in c["pairs"]
     )
 
 
