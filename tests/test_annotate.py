@@ -225,3 +225,23 @@ def test_frames_outside_keep_lose_their_bytes_but_not_their_number(tmp_path, nam
     assert [f[2] for f in ours if f[2]] == [theirs[14][2], theirs[15][2]]
     assert [r[1] for r in frame_times(out)] == [r[1] for r in frame_times(source)]
     assert [r[0] for r in tshark(out, "-Y", "stun", "-T", "fields", "-e", "frame.number")] == ["15", "16"]
+
+
+@pytest.mark.tshark
+@needs_tshark
+def test_gzip_input_and_the_tshark_engine_give_the_same_comments(tmp_path):
+    import gzip
+
+    packed = tmp_path / "capture.pcapng.gz"
+    packed.write_bytes(gzip.compress((SEED / "capture.pcapng").read_bytes()))
+    native, through_tshark = tmp_path / "native.pcapng", tmp_path / "tshark.pcapng"
+    assert main(["annotate", str(packed), "-o", str(native)], stdout=io.StringIO()) == 0
+    assert (
+        main(
+            ["annotate", "--engine", "tshark", str(SEED / "capture.pcap"), "-o", str(through_tshark)],
+            stdout=io.StringIO(),
+        )
+        == 0
+    )
+    assert comments(native) and comments(native) == comments(through_tshark)
+    assert frame_times(native) == frame_times(SEED / "capture.pcap")
