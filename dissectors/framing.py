@@ -87,6 +87,56 @@ def split_msturn_tcp(buf: bytes) -> tuple[list[tuple[int, bytes]], int]:
     return frames, pos
 
 
+def next_frame_size(buf: bytes | bytearray, framing: str) -> int:
+    """Bytes the frame at the front of `buf` takes, from its header (0 while the header is cut
+    or is no frame header): until that many are buffered, splitting again finds nothing."""
+    if framing == "rfc4571":
+        return 2 + ((buf[0] << 8) | buf[1]) if len(buf) >= 2 else 0
+    if len(buf) < 4:
+        return 0
+    length = (buf[2] << 8) | buf[3]
+    if framing == "ms-turn-tcp":
+        return 4 + length if buf[0] in (2, 3) else 0
+    if buf[0] < 0x40:
+        return 20 + length
+    if buf[0] <= 0x7F or (buf[0] == 0xFF and buf[1] == 0x10):
+        return 4 + length + (-(4 + length) % 4)
+    return 0
+
+
+RESYNC_KEEP = 11  # bytes kept while resynchronising: a frame header split across segments
+
+
+def resync_offset(buf: bytes | bytearray, framing: str) -> int | None:
+    """After bytes lost from a stream, where the first plausible frame starts in `buf`, or None.
+
+    Plausible: a STUN header with the magic cookie and a length that is a multiple of 4, inside
+    the framing's header when it has one (RFC 4571 length, [MS-TURN] 2.1.4 type 2 and length)
+    whose length agrees with the message. Cookie-less (TURN-08) messages under the MS-TURN
+    framing are recognised by the two lengths agreeing. ChannelData carries nothing to check,
+    so a stream resynchronises on the next STUN message."""
+    n = len(buf)
+    if framing == "ms-turn-tcp":
+        pos = buf.find(b"\x02\x00")
+        while 0 <= pos and pos + 8 <= n:
+            outer = (buf[pos + 2] << 8) | buf[pos + 3]
+            inner = (buf[pos + 6] << 8) | buf[pos + 7]
+            if buf[pos + 4] < 0x40 and inner % 4 == 0 and outer == 20 + inner:
+                return pos
+            pos = buf.find(b"\x02\x00", pos + 1)
+        return None
+    header = 2 if framing == "rfc4571" else 0
+    pos = buf.find(_COOKIE)
+    while pos >= 0:
+        start = pos - 4 - header
+        if start >= 0 and buf[start + header] < 0x40:
+            length = (buf[start + header + 2] << 8) | buf[start + header + 3]
+            if length % 4 == 0 and (not header or (buf[start] << 8) | buf[start + 1] == 20 + length):
+                return start
+        pos = buf.find(_COOKIE, pos + 1)
+    return None
+
+
 def frame_msturn_tcp(kind: int, payload: bytes) -> bytes:
     """Wrap one message in the MS-TURN TCP framing header."""
     return struct.pack("!BBH", kind, 0, len(payload)) + payload

@@ -13,6 +13,7 @@ from icetrace import __version__
 from icetrace.crash import crash_line
 from icetrace.errors import IcetraceError
 from icetrace.exit_status import ExitStatus
+from icetrace.output import GuardedOutput
 
 # Subcommand modules under icetrace.commands, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = ("analyze", "messages", "candidates", "plot", "annotate", "check", "decode")
@@ -39,18 +40,20 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    out = stdout if stdout is not None else sys.stdout
+    out = GuardedOutput(stdout if stdout is not None else sys.stdout)
     err = stderr if stderr is not None else sys.stderr
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help/--version
         return int(exc.code or 0)
-    if args.command is None:
-        parser.print_help(out)
-        return ExitStatus.OK
     try:
+        if args.command is None:
+            parser.print_help(out)
+            out.flush()
+            return ExitStatus.OK
         status: int = args.run(args, out, err)
+        out.flush()
         return status
     except IcetraceError as exc:
         if args.traceback:

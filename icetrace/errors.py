@@ -7,3 +7,7 @@ class IcetraceError(Exception):
 
 class InputError(IcetraceError):
     """An input (capture, log, SDP file) cannot be read at all; names the file and the place."""
+
+
+class OutputError(IcetraceError):
+    """The output cannot be written (disk full, read-only, I/O error); names what was being written."""

@@ -146,7 +146,7 @@ def test_check_reports_unreadable_captures_and_golden_files_as_bad_input(tmp_pat
     (tmp_path / "a.pcap.expected.json").write_text('{"streams": [')
     out = io.StringIO()
     assert main(["check", str(tmp_path)], stdout=out, stderr=io.StringIO()) == ExitStatus.BAD_INPUT
-    assert "not a golden file" in out.getvalue()
+    assert "golden file is not JSON" in out.getvalue()
 
 
 def test_a_multi_line_message_keeps_its_first_and_last_lines():
@@ -161,16 +161,17 @@ def test_a_multi_line_message_keeps_its_first_and_last_lines():
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("no-such-dir/ladder.png", "cannot write: No such file or directory"),
-        ("ladder.xyz", "unknown image type .xyz; end the name with .png, .svg or .pdf"),
-        ("ladder", "no image type; end the name with .png, .svg or .pdf"),
+        ("no-such-dir/ladder.png", "no such directory"),
+        ("ladder.xyz", "must end in .png, .svg or .pdf"),
+        ("ladder", "must end in .png, .svg or .pdf"),
     ],
 )
 def test_plot_to_a_place_it_cannot_write_is_bad_input(tmp_path, name, message):
     err = io.StringIO()
     target = tmp_path / name
     assert main(["plot", str(SEED), "--out", str(target)], stdout=io.StringIO(), stderr=err) == ExitStatus.BAD_INPUT
-    assert err.getvalue() == f"icetrace: {target}: {message}\n"
+    text = err.getvalue()
+    assert text.startswith(f"icetrace: --out {target}: ") and message in text and text.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
 
 

@@ -26,6 +26,7 @@ from icetrace.capture.reader import (
     if_tsresol,
     netmon_frame,
     netmon_linktype,
+    pcap_resync,
     pcapng_packet,
     resync_after_damage,
 )
@@ -51,7 +52,7 @@ def _media_table() -> bytes:
 
 
 class _Resync(Exception):
-    """A damaged pcapng block was skipped: reading resumes at this file offset."""
+    """A damaged pcap record or pcapng block was skipped: reading resumes at this file offset."""
 
     def __init__(self, offset: int) -> None:
         super().__init__(offset)
@@ -150,9 +151,8 @@ class FastBody:
                 continue
             # a frame larger than the window, or cut short by the end of the file
             frame = netmon_frame(source, layout, index, self.problems, self.path)
-            if frame is None:
-                return
-            yield frame
+            if frame is not None:  # a damaged frame is skipped, as in reader.py
+                yield frame
             index += 1
             skimmer.number = index
 
@@ -185,9 +185,14 @@ class FastBody:
                         break
                     if status == _STATUS_DAMAGE:
                         incl = struct.unpack_from(self._endian + "I", window, pos + 8)[0]
+                        what = f"record length {incl} is implausible"
                         number = skimmer.number + 1
-                        self._problem(base + pos, number, f"record length {incl} is implausible; stopping")
-                        return
+                        resume = pcap_resync(
+                            source, base + pos, number, self._endian, self._divisor, what, self.problems, self.path
+                        )
+                        if resume is None:
+                            return
+                        raise _Resync(resume)
                     step = self._block(window, pos, filled, base, source)
                     if step is None:
                         return  # damage, reported

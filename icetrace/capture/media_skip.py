@@ -17,6 +17,7 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from icetrace.capture.reader import MAX_PCAP_RECORD as MAX_RECORD
 from icetrace.capture.reader import Frame
 
 WINDOW = 8 << 20  # bytes of file examined per vectorised pass
@@ -50,7 +51,7 @@ def skim_pcap(
     while True:
         if kept + WINDOW > len(buffer):
             if kept > 2 * WINDOW:
-                raise Truncated(file_offset, number + 1, "record length is implausible; stopping")
+                raise Truncated(file_offset, number + 1, "record length is implausible", implausible=True)
             buffer = bytearray(kept + WINDOW)
             buffer[:kept] = view[:kept]
             view = memoryview(buffer)
@@ -64,7 +65,7 @@ def skim_pcap(
         if not len(offsets):
             if not got:
                 # a cut record at the end of the file: let the caller's reader report it
-                raise Truncated(file_offset, number + 1)
+                raise _cut(window, length_at, file_offset, number + 1)
             kept = filled
             continue
         yield from _window(window, offsets, number, endian, u32, divisor, linktype, sink)
@@ -77,8 +78,17 @@ def skim_pcap(
         kept = rest
         if not got:
             if kept:
-                raise Truncated(file_offset, number + 1)
+                raise _cut(view[:kept], length_at, file_offset, number + 1)
             return
+
+
+def _cut(
+    rest: memoryview, length_at: Callable[[memoryview, int], tuple[int, ...]], offset: int, frame: int
+) -> Truncated:
+    """The file ends inside this record: cut short, or (a length no record has) damaged."""
+    if len(rest) >= 16 and length_at(rest, 8)[0] > MAX_RECORD:
+        return Truncated(offset, frame, "record length is implausible", implausible=True)
+    return Truncated(offset, frame)
 
 
 def _python_walk(buf: memoryview, length_at: Callable[[memoryview, int], tuple[int, ...]]) -> list[int]:
@@ -96,11 +106,14 @@ def _python_walk(buf: memoryview, length_at: Callable[[memoryview, int], tuple[i
 
 
 class Truncated(Exception):
-    def __init__(self, offset: int, frame: int, message: str = "record cut short (file truncated)") -> None:
+    def __init__(
+        self, offset: int, frame: int, message: str = "record cut short (file truncated)", implausible: bool = False
+    ) -> None:
         super().__init__(offset, frame, message)
         self.offset = offset
         self.frame = frame
         self.message = message
+        self.implausible = implausible  # a damaged length, not the end of the file: the caller resynchronises
 
 
 def _window(

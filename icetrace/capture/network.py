@@ -28,8 +28,11 @@ from icetrace.capture.reader import (
 
 _ETH_VLAN = (0x8100, 0x88A8, 0x9100)
 _IPV6_EXTENSIONS = (0, 43, 60, 135, 139, 140)  # hop-by-hop, routing, dest opts, mobility, HIP, shim6
-_FRAGMENT_TIMEOUT = 30.0  # seconds a partial datagram waits for its other fragments
-_MAX_PENDING_DATAGRAMS = 4096
+FRAGMENT_TIMEOUT = 30.0  # seconds a partial datagram waits for its other fragments
+# Bounds on reassembly, per capture: datagrams waiting for fragments, and their bytes. When one is
+# hit the oldest waiting datagram is dropped (and counted in fragments_dropped).
+MAX_PENDING_DATAGRAMS = 4096
+MAX_PENDING_BYTES = 64 << 20
 
 
 @dataclass(slots=True)
@@ -164,8 +167,10 @@ class IpDecoder:
     """Turns frames into IP datagrams, reassembling IPv4 and IPv6 fragments."""
 
     def __init__(self) -> None:
-        # (version, src, dst, id, protocol) -> (first seen time, {offset: bytes}, total or -1)
-        self._pending: dict[tuple[int, bytes, bytes, int, int], list[object]] = {}
+        # (version, src, dst, id, protocol) -> the datagram's fragments so far, in first-seen order
+        self._pending: dict[tuple[int, bytes, bytes, int, int], _Datagram] = {}
+        self._pending_bytes = 0
+        self.fragments_dropped = 0  # datagrams given up: timed out, or pushed out by the bounds
 
     def decode(self, data: bytes, offset: int, time: float) -> IpPacket | None:
         if offset < 0 or len(data) < offset + 20:
@@ -240,43 +245,79 @@ class IpDecoder:
         payload: bytes,
         time: float,
     ) -> bytes | None:
-        entry = self._pending.get(key)
-        if entry is None:
-            if len(self._pending) >= _MAX_PENDING_DATAGRAMS:
-                self._expire(time, force=True)
-            entry = [time, {}, -1]
-            self._pending[key] = entry
-        pieces: dict[int, bytes] = entry[1]  # type: ignore[assignment]
-        pieces[offset] = payload
-        if not more:
-            entry[2] = offset + len(payload)
-        total = entry[2]
-        if not isinstance(total, int) or total < 0:
-            return None
-        # complete when the pieces cover [0, total) without a gap
-        covered = 0
-        for start in sorted(pieces):
-            if start > covered:
-                return None
-            covered = max(covered, start + len(pieces[start]))
-        if covered < total:
-            return None
-        buf = bytearray(total)
-        for start in sorted(pieces):
-            piece = pieces[start][: max(0, total - start)]
-            buf[start : start + len(piece)] = piece
-        del self._pending[key]
-        if len(self._pending) > 64:
+        pending = self._pending
+        if len(pending) > 64:
             self._expire(time)
+        entry = pending.get(key)
+        if entry is None:
+            if len(pending) >= MAX_PENDING_DATAGRAMS or self._pending_bytes > MAX_PENDING_BYTES:
+                self._drop(next(iter(pending)))  # the oldest: dicts keep first-seen order
+            entry = pending[key] = _Datagram(time)
+        old = entry.pieces.get(offset)
+        if old is not None:
+            self._pending_bytes -= len(old)
+        entry.pieces[offset] = payload
+        self._pending_bytes += len(payload)
+        entry.cover(offset, len(payload))
+        if not more:
+            entry.set_total(offset + len(payload))
+        if not entry.complete():
+            return None
+        total = entry.total
+        buf = bytearray(total)
+        for start in sorted(entry.pieces):
+            piece = entry.pieces[start][: max(0, total - start)]
+            buf[start : start + len(piece)] = piece
+        self._drop(key, completed=True)
         return bytes(buf)
 
-    def _expire(self, now: float, force: bool = False) -> None:
-        for key, entry in list(self._pending.items()):
-            first = entry[0]
-            if force or (isinstance(first, float) and now - first > _FRAGMENT_TIMEOUT):
-                del self._pending[key]
-                if force:
-                    break
+    def _drop(self, key: tuple[int, bytes, bytes, int, int], completed: bool = False) -> None:
+        entry = self._pending.pop(key)
+        self._pending_bytes -= sum(len(piece) for piece in entry.pieces.values())
+        if not completed:
+            self.fragments_dropped += 1
+
+    def _expire(self, now: float) -> None:
+        """Drop datagrams waiting longer than the timeout: only the oldest are looked at."""
+        pending = self._pending
+        while pending:
+            key = next(iter(pending))
+            if now - pending[key].first <= FRAGMENT_TIMEOUT:
+                return
+            self._drop(key)
+
+
+class _Datagram:
+    """The fragments of one datagram so far, and which 8-byte blocks they cover (counted as they come,
+    so each fragment costs its own length, not a re-sort of every piece)."""
+
+    __slots__ = ("first", "pieces", "blocks", "covered", "total")
+
+    def __init__(self, first: float) -> None:
+        self.first = first
+        self.pieces: dict[int, bytes] = {}
+        self.blocks = bytearray()  # 1 per 8-byte block of the datagram seen
+        self.covered = 0  # blocks set below the end (all of them while the end is unknown)
+        self.total = -1  # the datagram's length, once its last fragment came
+
+    def cover(self, offset: int, length: int) -> None:
+        first, end = offset // 8, -(-(offset + length) // 8)
+        if self.total >= 0:
+            end = min(end, -(-self.total // 8))
+        if end > len(self.blocks):
+            self.blocks.extend(bytes(end - len(self.blocks)))
+        if first < end:
+            before = self.blocks.count(1, first, end)
+            self.blocks[first:end] = b"\x01" * (end - first)
+            self.covered += (end - first) - before
+
+    def set_total(self, total: int) -> None:
+        if total != self.total:
+            self.total = total
+            self.covered = self.blocks.count(1, 0, -(-total // 8))  # once per last fragment
+
+    def complete(self) -> bool:
+        return self.total >= 0 and self.covered >= -(-self.total // 8)
 
 
 _ADDRESS_TEXT: dict[bytes, str] = {}

@@ -11,7 +11,17 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from dissectors.framing import detect_tcp_framing
-from icetrace.capture.network import VXLAN_PORT, IpDecoder, IpPacket, address_text, ip_offset, tunnel_inner
+from icetrace.capture.network import (
+    FRAGMENT_TIMEOUT,
+    MAX_PENDING_BYTES,
+    MAX_PENDING_DATAGRAMS,
+    VXLAN_PORT,
+    IpDecoder,
+    IpPacket,
+    address_text,
+    ip_offset,
+    tunnel_inner,
+)
 from icetrace.capture.reader import CaptureReader, ReadProblem
 from icetrace.capture.tcp_stream import TcpDirection
 from icetrace.records.endpoint import Endpoint
@@ -242,8 +252,8 @@ class PacketSource:
                             reader.ignore_tcp(ip.src, sport, ip.dst, dport)
                             continue
                         state.follow = True
-                    for chunk, fno, ftime in chunks:
-                        yield TransportPacket(
+                    for chunk, fno, ftime, gap in chunks:
+                        packet = TransportPacket(
                             fno,
                             ftime,
                             endpoint_of(ip.src, sport),
@@ -251,9 +261,34 @@ class PacketSource:
                             "tcp",
                             chunk,
                         )
+                        if gap:
+                            packet.gap_before = gap
+                            self._gap(path, packet)
+                        yield packet
+            if ipdec.fragments_dropped:
+                what = (
+                    f"{ipdec.fragments_dropped} fragmented IP datagrams never completed: dropped after"
+                    f" {FRAGMENT_TIMEOUT:g} s, or when {MAX_PENDING_DATAGRAMS} datagrams or"
+                    f" {MAX_PENDING_BYTES >> 20} MB were waiting for fragments"
+                )
+                self.problems.append(ReadProblem(str(path), -1, 0, what))
+            # the end of the capture: data still waiting behind a gap that never filled
+            for (src, sport, dst, dport), state in tcp.items():
+                if state is None or not state.follow or not state.pending:
+                    continue
+                for chunk, fno, ftime, gap in state.flush():
+                    packet = TransportPacket(fno, ftime, endpoint_of(src, sport), endpoint_of(dst, dport), "tcp", chunk)
+                    if gap:
+                        packet.gap_before = gap
+                        self._gap(path, packet)
+                    yield packet
         finally:
             self.problems.extend(reader.problems)
             self.formats[str(path)] = reader.format
+
+    def _gap(self, path: Path, packet: TransportPacket) -> None:
+        what = f"TCP {packet.src} -> {packet.dst}: {packet.gap_before} bytes never captured before this frame's data"
+        self.problems.append(ReadProblem(str(path), -1, packet.frame, what))
 
     @staticmethod
     def _count(

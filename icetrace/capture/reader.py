@@ -9,7 +9,6 @@ and records one `ReadProblem` naming the file, byte offset and frame.
 from __future__ import annotations
 
 import calendar
-import gzip
 import io
 import struct
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from icetrace.capture.input_file import open_capture
 from icetrace.errors import InputError
 
 # Link-layer types (tcpdump.org LINKTYPE_*), as the link decoder understands them.
@@ -57,9 +57,6 @@ def netmon_linktype(media: int) -> int:
     return _NETMON_MEDIA.get(media, LINKTYPE_NETMON_UNSUPPORTED)
 
 
-_READ_CHUNK = 1 << 20
-
-
 @dataclass(slots=True)
 class Frame:
     """One captured frame: Wireshark's frame number, epoch time, link type, bytes.
@@ -78,12 +75,17 @@ class ReadProblem:
     """Damage found while reading; analysis of the other frames goes on."""
 
     path: str
-    offset: int
-    frame: int  # the frame number at which the damage starts
+    offset: int  # in the file; -1 when the damage is not in the file's structure
+    frame: int  # the frame number at which the damage starts; 0 when the damage is below the frames (gzip)
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: offset {self.offset}, frame {self.frame}: {self.message}"
+        # no offset: damage seen above the file's records (a TCP stream's lost bytes);
+        # no frame: damage below them (a gzip stream's)
+        where = ", ".join(
+            ([f"offset {self.offset}"] if self.offset >= 0 else []) + ([f"frame {self.frame}"] if self.frame else [])
+        )
+        return f"{self.path}: {where}: {self.message}" if where else f"{self.path}: {self.message}"
 
 
 @dataclass
@@ -126,22 +128,34 @@ class CaptureReader:
             self.problems.extend(body.problems)
 
     def __iter__(self) -> Iterator[Frame]:
-        with _open(self.path) as fh:
-            head = cast(io.BufferedReader, fh).peek(64)[:64]
-            magic = head[:4]
-            if magic in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
-                self.format = "pcap"
-                yield from self._pcap(fh)
-            elif magic == b"\x0a\x0d\x0d\x0a":
-                self.format = "pcapng"
-                yield from self._pcapng(fh)
-            elif magic == b"GMBU":
-                self.format = "netmon2"
-                yield from self._netmon(fh)
-            elif magic == b"RTSS":
-                raise InputError(f"{self.path}: Network Monitor 1.x captures are not supported")
-            else:
-                raise InputError(f"{self.path}: not a capture file (pcap, pcapng or Network Monitor)")
+        fh, gz = open_capture(self.path)
+        try:
+            with fh:
+                yield from self._body(fh)
+        except OSError as exc:  # EIO and the like: the medium, not the format
+            raise InputError(f"{self.path}: read error after {self.bytes_read} bytes: {exc.strerror or exc}") from None
+        finally:
+            if gz is not None and gz.damage is not None:
+                self._problem(gz.damage_offset, 0, gz.damage)  # an offset in the decompressed bytes
+
+    def _body(self, fh: BinaryIO) -> Iterator[Frame]:
+        head = cast(io.BufferedReader, fh).peek(64)[:64]
+        magic = head[:4]
+        if magic in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
+            self.format = "pcap"
+            yield from self._pcap(fh)
+        elif magic == b"\x0a\x0d\x0d\x0a":
+            self.format = "pcapng"
+            yield from self._pcapng(fh)
+        elif magic == b"GMBU":
+            self.format = "netmon2"
+            yield from self._netmon(fh)
+        elif magic == b"RTSS":
+            raise InputError(f"{self.path}: Network Monitor 1.x captures are not supported")
+        elif not head:
+            raise InputError(f"{self.path}: empty file, not a capture")
+        else:
+            raise InputError(f"{self.path}: not a capture file (pcap, pcapng or Network Monitor)")
 
     def _problem(self, offset: int, frame: int, message: str) -> None:
         self.problems.append(ReadProblem(str(self.path), offset, frame, message))
@@ -163,17 +177,21 @@ class CaptureReader:
         if fast is not None:
             yield from fast
             return
+        offset, number = 24, 0
         if self.media_sink is not None and linktype == LINKTYPE_ETHERNET:
             from icetrace.capture.media_skip import Truncated, skim_pcap
 
             try:
                 yield from skim_pcap(fh, endian, int(divisor), linktype, self.media_sink, self.progress)
+                return
             except Truncated as cut:
-                self._problem(cut.offset, cut.frame, cut.message)
-            return
+                if not cut.implausible:
+                    self._problem(cut.offset, cut.frame, cut.message)
+                    return
+                # resynchronise as below; the records after the damage are read here
+                fh.seek(cut.offset)
+                offset, number = cut.offset, cut.frame - 1
         rec = struct.Struct(endian + "IIII")
-        offset = 24
-        number = 0
         read = fh.read
         while True:
             rh = read(16)
@@ -184,9 +202,13 @@ class CaptureReader:
                 self._problem(offset, number, "record header cut short (file truncated)")
                 break
             sec, frac, incl, orig = rec.unpack(rh)
-            if incl > 262144 * 4:
-                self._problem(offset, number, f"record length {incl} is implausible; stopping")
-                break
+            if incl > MAX_PCAP_RECORD:
+                what = f"record length {incl} is implausible"
+                resume = pcap_resync(fh, offset, number, endian, divisor, what, self.problems, str(self.path))
+                if resume is None:
+                    break
+                offset, number = resume, number - 1  # the damaged header is no frame
+                continue
             data = read(incl)
             if len(data) < incl:
                 self._problem(offset, number, f"frame cut short: {len(data)} of {incl} bytes (file truncated)")
@@ -272,7 +294,7 @@ class CaptureReader:
         for index in range(layout.frames):
             frame = netmon_frame(fh, layout, index, self.problems, str(self.path))
             if frame is None:
-                break
+                continue  # the table gives each frame's offset: a damaged one does not hide the rest
             self.bytes_read = layout.offset(index) + 16 + len(frame.data)
             yield frame
 
@@ -295,11 +317,17 @@ class CaptureReader:
             trailer = 6
         if major == 2 and minor >= 3:
             trailer = 15
-        fh.seek(table_offset)
-        table = fh.read(table_length)
-        if len(table) < table_length:
+        # lengths are checked against the file before anything is read: a hostile header may claim gigabytes
+        size = fh.seek(0, io.SEEK_END)
+        if table_offset > size:
+            self._problem(24, 1, f"frame table offset {table_offset} is past the end of the file ({size} bytes)")
+            table_length = 0
+        elif table_length > size - table_offset:
             self._problem(table_offset, 1, "frame table cut short (file truncated)")
-        return NetmonLayout(start_us, netmon_linktype(network), trailer, table[: len(table) // 4 * 4])
+            table_length = size - table_offset
+        fh.seek(table_offset)
+        table = fh.read(table_length) if table_length else b""
+        return NetmonLayout(start_us, netmon_linktype(network), trailer, table[: len(table) // 4 * 4], size)
 
 
 _FILETIME_UNIX_EPOCH = 116444736000000000  # 100 ns intervals from 1601-01-01 to 1970-01-01
@@ -313,6 +341,7 @@ class NetmonLayout:
     default_link: int
     trailer: int  # bytes after each frame's data: 0 (2.0), 2 (2.1), 6 (2.2), 15 (2.3)
     table: bytes  # the frame table: one little-endian uint32 file offset per frame
+    file_size: int  # bytes (decompressed): no frame may claim more
 
     @property
     def frames(self) -> int:
@@ -333,12 +362,20 @@ def netmon_frame(
 ) -> Frame | None:
     """Frame `index` (0-based) read by seeking; None, with the damage recorded, when it is cut short."""
     frame_offset = layout.offset(index)
+    if frame_offset + 16 > layout.file_size:
+        what = f"frame table entry points past the end of the file ({layout.file_size} bytes); skipped"
+        problems.append(ReadProblem(path, frame_offset, index + 1, what))
+        return None
     fh.seek(frame_offset)
     rh = fh.read(16)
     if len(rh) < 16:
         problems.append(ReadProblem(path, frame_offset, index + 1, "frame header cut short (file truncated)"))
         return None
     delta_us, orig, incl = struct.unpack("<QII", rh)
+    if incl > layout.file_size - frame_offset - 16:
+        what = f"frame length {incl} runs past the end of the file; skipped"
+        problems.append(ReadProblem(path, frame_offset, index + 1, what))
+        return None
     data = fh.read(incl)
     if len(data) < incl:
         problems.append(ReadProblem(path, frame_offset, index + 1, f"frame cut short: {len(data)} of {incl} bytes"))
@@ -407,6 +444,85 @@ def resync_after_damage(
     return resume
 
 
+MAX_PCAP_RECORD = 262144 * 4  # bytes: a longer pcap record length is damage (_walk.c agrees)
+_RESYNC_WINDOW = 1 << 20
+_DAY = 86400
+
+
+def _u32_at_every_byte(chunk: bytes, endian: str) -> Any:
+    """The uint32 starting at each byte offset of `chunk` (numpy, so a scan costs no Python per byte)."""
+    import numpy as np
+
+    a = np.frombuffer(chunk, np.uint8).astype(np.int64)
+    if endian == "<":
+        return a[:-3] | a[1:-2] << 8 | a[2:-1] << 16 | a[3:] << 24
+    return a[:-3] << 24 | a[1:-2] << 16 | a[2:-1] << 8 | a[3:]
+
+
+def find_next_record(fh: BinaryIO, damaged_at: int, endian: str, divisor: int) -> int | None:
+    """Offset of the next plausible pcap record after a damaged one, or None.
+
+    Plausible: captured length within bounds and at most the original length, the fraction
+    of a second below one second, and the record it leads to is plausible too (within a day
+    of it) or the file ends exactly there. Leaves the file position undefined."""
+    rec = struct.Struct(endian + "IIII")
+    size = fh.seek(0, io.SEEK_END)
+    pos = damaged_at + 1
+    while pos + 16 <= size:
+        fh.seek(pos)
+        chunk = fh.read(_RESYNC_WINDOW + 15)
+        if len(chunk) < 16:
+            return None
+        v = _u32_at_every_byte(chunk, endian)
+        m = len(chunk) - 15  # offsets whose whole header is in the chunk
+        sec, frac, incl, orig = v[:m], v[4 : m + 4], v[8 : m + 8], v[12 : m + 12]
+        plausible = (incl <= MAX_PCAP_RECORD) & (incl <= orig) & (orig <= MAX_PCAP_RECORD) & (frac < divisor)
+        for i in map(int, plausible.nonzero()[0].tolist()):
+            after = pos + i + 16 + int(incl[i])
+            if after == size:
+                return pos + i
+            if after + 16 > size:
+                continue
+            if after + 16 <= pos + len(chunk):
+                following = rec.unpack_from(chunk, after - pos)
+            else:
+                fh.seek(after)
+                following = rec.unpack(fh.read(16))
+            sec2, frac2, incl2, orig2 = following
+            if (
+                incl2 <= orig2 <= MAX_PCAP_RECORD
+                and incl2 <= MAX_PCAP_RECORD
+                and frac2 < divisor
+                and abs(sec2 - int(sec[i])) <= _DAY
+            ):
+                return pos + i
+        pos += m
+    return None
+
+
+def pcap_resync(
+    fh: BinaryIO,
+    offset: int,
+    frame: int,
+    endian: str,
+    divisor: int,
+    what: str,
+    problems: list[ReadProblem],
+    path: str,
+) -> int | None:
+    """After a damaged pcap record: one warning, and the offset of the next plausible record, where
+    `fh` is left (None, and reading stops, when none follows)."""
+    resume = find_next_record(fh, offset, endian, divisor)
+    if resume is None:
+        problems.append(ReadProblem(path, offset, frame, f"{what}; no plausible record follows, stopping"))
+        return None
+    problems.append(
+        ReadProblem(path, offset, frame, f"{what}; skipped {resume - offset} bytes to the next plausible record")
+    )
+    fh.seek(resume)
+    return resume
+
+
 def if_tsresol(options: bytes, endian: str) -> int:
     """Timestamp units per second from the if_tsresol option (default microseconds)."""
     pos = 0
@@ -453,18 +569,6 @@ def pcapng_packet(
         return None
     # divide integers: ticks * 1e-6 would round differently from a pcap's sec + usec/1e6
     return Frame(number, ((ts_hi << 32) | ts_lo) / unit, linktype, bytes(data), orig)
-
-
-def _open(path: Path) -> BinaryIO:
-    """Open a capture, transparently gunzipping it (Wireshark reads .gz captures too)."""
-    try:
-        fh = open(path, "rb", buffering=_READ_CHUNK)  # noqa: SIM115 - closed by the caller
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open: {exc.strerror}") from None
-    if cast(io.BufferedReader, fh).peek(2)[:2] == b"\x1f\x8b":
-        fh.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return fh
 
 
 def read_frames(path: str | Path, problems: list[ReadProblem] | None = None) -> Iterator[Frame]:

@@ -1,14 +1,26 @@
 """TCP reassembly per direction: in-order bytes out, retransmissions and overlaps trimmed.
 
-Out-of-order segments wait (bounded) until the gap fills; a gap that never fills
-is skipped once too much is buffered, so one lost segment cannot stall a flow.
+Out-of-order segments wait in a heap ordered by their (unwrapped) sequence number, so each
+segment is stored and released once, whatever order it came in: linear in the segments. A gap
+waits for its retransmission while it is younger than `GAP_WAIT` seconds of capture and the data
+behind it is under `MAX_BUFFERED` bytes; then, or at the end of the capture (`flush`), it is
+skipped. The chunk after a skipped gap says how many bytes are missing before it, so the framing
+above can resynchronise: one lost segment costs the message it cut, not the rest of the flow.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
-_MAX_BUFFERED = 1 << 20  # bytes of out-of-order data kept per direction
+MAX_BUFFERED = 1 << 20  # bytes of out-of-order data kept per direction
+# seconds of capture a gap may hold data back: a retransmission comes after one retransmission
+# timeout (RFC 6298: 1 s at first, doubling), so this allows one backed-off retry
+GAP_WAIT = 3.0
+_HALF = 0x80000000
+_MASK = 0xFFFFFFFF
+
+Chunk = tuple[bytes, int, float, int]  # (bytes, frame, time, bytes missing just before them)
 
 
 @dataclass(slots=True)
@@ -16,62 +28,82 @@ class TcpDirection:
     """One direction of one connection."""
 
     next_seq: int | None = None
-    pending: dict[int, tuple[bytes, int, float]] = field(default_factory=dict)  # seq -> (data, frame, time)
+    # (unwrapped seq, arrival order, data, frame, time): the arrival order breaks ties without comparing bytes
+    pending: list[tuple[int, int, bytes, int, float]] = field(default_factory=list)
     buffered: int = 0
+    gaps_skipped: int = 0
     follow: bool | None = None  # None until the first payload shows what the flow carries
+    _unwrapped: int = 0  # next_seq counted from the first byte, without wrapping
+    _arrivals: int = 0
+    _starts: set[int] = field(default_factory=set)
+    _gap_since: float | None = None  # capture time since which the current gap holds data back
 
-    def accept(self, seq: int, payload: bytes, syn: bool, frame: int, time: float) -> list[tuple[bytes, int, float]]:
-        """Feed one segment; returns the in-order chunks it releases as (bytes, frame, time)."""
+    def accept(self, seq: int, payload: bytes, syn: bool, frame: int, time: float) -> list[Chunk]:
+        """Feed one segment; returns the in-order chunks it releases."""
         if syn:
-            self.next_seq = (seq + 1) & 0xFFFFFFFF
+            self.next_seq = (seq + 1) & _MASK
             if not payload:
                 return []
-            seq = (seq + 1) & 0xFFFFFFFF
+            seq = (seq + 1) & _MASK
         if not payload:
             return []
         if self.next_seq is None:
             self.next_seq = seq  # capture started mid-connection
-        out: list[tuple[bytes, int, float]] = []
-        delta = (seq - self.next_seq) & 0xFFFFFFFF
-        if delta >= 0x80000000:  # starts before next_seq: retransmission or overlap
-            behind = (self.next_seq - seq) & 0xFFFFFFFF
+        out: list[Chunk] = []
+        delta = (seq - self.next_seq) & _MASK
+        if delta >= _HALF:  # starts before next_seq: retransmission or overlap
+            behind = (self.next_seq - seq) & _MASK
             if behind >= len(payload):
                 return []
             payload = payload[behind:]
             delta = 0
         if delta == 0:
-            out.append((payload, frame, time))
-            self.next_seq = (self.next_seq + len(payload)) & 0xFFFFFFFF
-            self._drain(out)
-        else:
-            if seq not in self.pending:
-                self.pending[seq] = (payload, frame, time)
-                self.buffered += len(payload)
-            if self.buffered > _MAX_BUFFERED:
-                self._skip_gap(out)
+            self._release(payload, frame, time, 0, out)
+            self._drain(out, time)
+            return out
+        start = self._unwrapped + delta
+        if start not in self._starts:
+            self._starts.add(start)
+            self._arrivals += 1
+            heapq.heappush(self.pending, (start, self._arrivals, payload, frame, time))
+            self.buffered += len(payload)
+            if self._gap_since is None:
+                self._gap_since = time
+        if self.buffered > MAX_BUFFERED or (self._gap_since is not None and time - self._gap_since > GAP_WAIT):
+            self._skip_gap(out, time)
         return out
 
-    def _drain(self, out: list[tuple[bytes, int, float]]) -> None:
-        while self.pending and self.next_seq is not None:
-            progressed = False
-            for seq in list(self.pending):
-                behind = (self.next_seq - seq) & 0xFFFFFFFF
-                data, frame, time = self.pending[seq]
-                if behind < 0x80000000:  # seq <= next_seq
-                    del self.pending[seq]
-                    self.buffered -= len(data)
-                    if behind < len(data):
-                        chunk = data[behind:]
-                        out.append((chunk, frame, time))
-                        self.next_seq = (self.next_seq + len(chunk)) & 0xFFFFFFFF
-                    progressed = True
-            if not progressed:
-                break
+    def flush(self) -> list[Chunk]:
+        """At the end of the capture: every segment still waiting, its gaps skipped."""
+        out: list[Chunk] = []
+        while self.pending:
+            self._skip_gap(out, None)
+        return out
 
-    def _skip_gap(self, out: list[tuple[bytes, int, float]]) -> None:
+    def _release(self, data: bytes, frame: int, time: float, gap: int, out: list[Chunk]) -> None:
+        out.append((data, frame, time, gap))
+        self.next_seq = ((self.next_seq or 0) + len(data)) & _MASK
+        self._unwrapped += len(data)
+
+    def _drain(self, out: list[Chunk], now: float | None, gap: int = 0) -> None:
+        pending = self.pending
+        while pending and pending[0][0] <= self._unwrapped:
+            start, _, data, frame, time = heapq.heappop(pending)
+            self._starts.discard(start)
+            self.buffered -= len(data)
+            behind = self._unwrapped - start
+            if behind < len(data):
+                self._release(data[behind:], frame, time, gap, out)
+                gap = 0
+        # a gap further on starts holding data back now
+        self._gap_since = now if pending else None
+
+    def _skip_gap(self, out: list[Chunk], now: float | None) -> None:
         if not self.pending or self.next_seq is None:
             return
-        base = self.next_seq
-        first = min(self.pending, key=lambda s: (s - base) & 0xFFFFFFFF)
-        self.next_seq = first
-        self._drain(out)
+        first = self.pending[0][0]
+        missing = first - self._unwrapped
+        self.next_seq = (self.next_seq + missing) & _MASK
+        self._unwrapped = first
+        self.gaps_skipped += 1
+        self._drain(out, now, missing)

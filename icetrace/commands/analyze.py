@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any, TextIO
 
 from icetrace.commands.progress import Progress
@@ -34,6 +35,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if not (args.capture or args.sdp or args.log):
         raise InputError("give at least one capture, --sdp or --log")
+    if args.json == "":
+        raise InputError("--json needs a file name, or '-' for standard output")
+    for option, name in (("--tls-keylog", args.tls_keylog), ("--rsa-key", args.rsa_key)):
+        if name is not None and (not os.path.exists(name) or os.path.isdir(name)):
+            raise InputError(f"{option} {name}: no such file")
     progress = Progress(err) if err.isatty() else None  # a gigabyte capture takes seconds to read
     try:
         analysis = analyze(

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 from typing import TYPE_CHECKING, Any, TextIO
+
+from icetrace.errors import InputError
 
 if TYPE_CHECKING:  # imported when the command runs: every other command starts faster without them
     from icetrace.signaling.model import Candidate, SignalingModel
@@ -31,6 +35,9 @@ def classify_sources(paths: list[str]) -> tuple[list[str], list[str], list[str]]
     """(captures, logs, sdp files) told apart by content, not by name."""
     captures, logs, sdps = [], [], []
     for name in paths:
+        if _is_pipe(name):
+            # telling the kind would consume the pipe's first bytes, and a pipe cannot be read twice
+            raise InputError(f"{name}: a pipe; candidates reads each source twice, give a file")
         try:
             with open(name, "rb") as fh:
                 head = fh.read(4096)
@@ -44,6 +51,14 @@ def classify_sources(paths: list[str]) -> tuple[list[str], list[str], list[str]]
         else:
             sdps.append(name)
     return captures, logs, sdps
+
+
+def _is_pipe(name: str) -> bool:
+    try:
+        mode = os.stat(name).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def candidate_dict(c: Candidate) -> dict[str, Any]:

@@ -9,7 +9,6 @@ crashes the analysis is reported as an ERROR and the others still run; the worst
 from __future__ import annotations
 
 import argparse
-import json
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,7 +29,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from icetrace.analysis import analyze
-    from icetrace.report.golden import differences, summary
+    from icetrace.report.golden import differences, load_golden, summary, write_golden
 
     captures: list[Path] = []
     for name in args.directory:
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         golden = capture.with_name(capture.name + ".expected.json")
         try:
             current = summary(analyze([capture]))
-            expected = None if args.update or not golden.exists() else _read_golden(golden)
+            expected = None if args.update or not golden.exists() else load_golden(golden)
         except IcetraceError as exc:  # this capture cannot be read; the others still can
             unreadable += 1
             out.write(f"ERROR    {capture}\n    {exc}\n")
@@ -58,7 +57,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(crash_line(exc, str(capture)) + "\n")
             continue
         if args.update:
-            golden.write_text(json.dumps(current, indent=2) + "\n")
+            write_golden(golden, current)
             out.write(f"updated {golden}\n")
             continue
         if expected is None:
@@ -82,10 +81,3 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if unreadable:
         return ExitStatus.BAD_INPUT
     return ExitStatus.REGRESSION if changed else ExitStatus.OK
-
-
-def _read_golden(golden: Path) -> Any:
-    try:
-        return json.loads(golden.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{golden}: not a golden file ({exc})") from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import struct
 from typing import Any, TextIO
 
 from dissectors.checks import short_term_key, verify_integrity
@@ -22,6 +23,8 @@ def register(subparsers: Any) -> None:
 
 def parse_bytes(text: str) -> bytes:
     compact = "".join(text.split()).removeprefix("0x")
+    if not compact:
+        raise InputError("message is empty: give its bytes as hex or base64")
     try:
         return bytes.fromhex(compact)
     except ValueError:
@@ -59,5 +62,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.scapy:
         from dissectors.stun import STUN
 
-        out.write(f"{STUN(data).show(dump=True)}\n")
+        try:
+            dump = STUN(data).show(dump=True)
+        except (struct.error, ValueError, IndexError) as exc:
+            # Scapy's fields unpack without a length check: a message shorter than its header stops them
+            raise InputError(f"Scapy cannot dissect this {len(data)}-byte message as STUN: {exc}") from None
+        out.write(f"{dump}\n")
     return 0

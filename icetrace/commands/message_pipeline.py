@@ -79,7 +79,9 @@ def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
                     order.append(formatter.format(list(local.feed(p))))
                     continue
             order.append(None)
-            batch.append((p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload))
+            batch.append(
+                (p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload, p.gap_before)
+            )
             if len(batch) >= _PACKETS_PER_BATCH:
                 packets_out.send(batch)
                 batch = []
@@ -161,7 +163,7 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
             if batch is None:
                 break
             texts: list[str] = []
-            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload in batch:
+            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap in batch:
                 src = endpoints.get((src_ip, src_port))
                 if src is None:
                     src = endpoints[(src_ip, src_port)] = Endpoint(src_ip, src_port)
@@ -169,7 +171,7 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
                 if dst is None:
                     dst = endpoints[(dst_ip, dst_port)] = Endpoint(dst_ip, dst_port)
                 records: list[StunRecord] = list(
-                    extractor.feed(TransportPacket(frame, time, src, dst, transport, payload))
+                    extractor.feed(TransportPacket(frame, time, src, dst, transport, payload, gap))
                 )
                 texts.append(formatter.format(records) if records else "")
             text_out.send(texts)

@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from icetrace.errors import InputError
+from icetrace.errors import InputError, OutputError
+
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def register(subparsers: Any) -> None:
@@ -20,20 +22,26 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from matplotlib.backend_bases import FigureCanvasBase
-
     from icetrace.analysis import analyze
     from icetrace.plots.ladder import plot_ladder, plot_timeline
 
-    # checked before the analysis, which can take a while on a big capture
-    suffix = Path(args.out).suffix.lower().lstrip(".")
-    if suffix not in FigureCanvasBase.get_supported_filetypes():
-        kind = f"unknown image type .{suffix}" if suffix else "no image type"
-        raise InputError(f"{args.out}: {kind}; end the name with .png, .svg or .pdf")
+    target = image_path(args.out)  # before the analysis, which may take a while
     analysis = analyze(args.capture, sdp=args.sdp, logs=args.log)
     try:
-        path = (plot_ladder if args.kind == "ladder" else plot_timeline)(analysis, args.out)
+        path = (plot_ladder if args.kind == "ladder" else plot_timeline)(analysis, target)
     except OSError as exc:
-        raise InputError(f"{args.out}: cannot write: {exc.strerror or exc}") from None
+        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
     out.write(f"{path}\n")
     return 0
+
+
+def image_path(name: str) -> Path:
+    """The --out file, refused when matplotlib would fail on it or silently write elsewhere (DIR.png)."""
+    path = Path(name)
+    if path.is_dir():
+        raise InputError(f"--out {name}: is a directory; give a file name such as {path / 'ladder.png'}")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InputError(f"--out {name}: the file name must end in .png, .svg or .pdf")
+    if not path.parent.is_dir():
+        raise InputError(f"--out {name}: no such directory: {path.parent}")
+    return path

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from icetrace.protocol_number import ascii_number
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Endpoint:
@@ -24,6 +26,7 @@ class Endpoint:
             host, sep, port = text[1:].partition("]:")
         else:
             host, sep, port = text.rpartition(":")
-        if not sep or not host or not port.isdigit() or int(port) > 65535:
-            raise ValueError(f"not an IP:PORT transport address: {text!r}")
-        return cls(host, int(port))
+        number = ascii_number(port, 5)
+        if not sep or not host or number is None or number > 65535:
+            raise ValueError(f"not an IP:PORT transport address: {text[:80]!r}")
+        return cls(host, number)

@@ -13,7 +13,15 @@ from pathlib import Path
 
 from dissectors.classify import PayloadKind, classify_payload
 from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, looks_like_stun_header
-from dissectors.framing import detect_tcp_framing, split_msturn_tcp, split_rfc4571, split_stun_stream
+from dissectors.framing import (
+    RESYNC_KEEP,
+    detect_tcp_framing,
+    next_frame_size,
+    resync_offset,
+    split_msturn_tcp,
+    split_rfc4571,
+    split_stun_stream,
+)
 from icetrace.capture.packet_source import PacketSource
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import RelayHop, StunRecord
@@ -28,6 +36,8 @@ class _Stream:
     framing: str | None = None
     buffer: bytearray = field(default_factory=bytearray)
     dead: bool = False
+    resync: bool = False  # bytes were lost: skip to the next plausible frame start
+    need: int = 0  # bytes the frame at the buffer's front takes: a message in many segments is split once
 
 
 class RecordExtractor:
@@ -72,7 +82,21 @@ class RecordExtractor:
             if rest:
                 yield from self._stream(TransportPacket(packet.frame, packet.time, packet.src, packet.dst, "tcp", rest))
             return
+        if packet.gap_before:
+            state.buffer.clear()  # the message the gap cut is lost
+            state.resync = True
+            state.need = 0
         state.buffer += packet.payload
+        if state.resync:
+            start = resync_offset(state.buffer, state.framing)
+            if start is None:
+                del state.buffer[:-RESYNC_KEEP]
+                return
+            del state.buffer[:start]
+            state.resync = False
+            state.need = 0
+        if len(state.buffer) < state.need:
+            return
         buf = bytes(state.buffer)
         if state.framing == "rfc4571":
             frames, used = split_rfc4571(buf)
@@ -98,6 +122,7 @@ class RecordExtractor:
             used == 0 and len(state.buffer) >= 4 and not frames_possible(state)
         ):
             state.buffer.clear()
+        state.need = next_frame_size(state.buffer, state.framing)
 
     # -- messages -------------------------------------------------------------
 

@@ -24,3 +24,4 @@ class TransportPacket:
     dst: Endpoint
     transport: str  # "udp" | "tcp"
     payload: bytes
+    gap_before: int = 0  # TCP: bytes lost (never captured) just before this payload; framing resynchronises

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import ipaddress
 
+from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
 from icetrace.signaling.model import Candidate, RemoteCandidate, SourceRef
 
 CANDIDATE_TYPES = ("host", "srflx", "prflx", "relay")
+# Longest candidate line read. A real one is under 300 characters (a 255-character FQDN
+# included); a longer one is refused before it is split into tokens, which would cost
+# memory many times its length.
+MAX_CANDIDATE_LINE = 2048
 _ICE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 
 
@@ -31,8 +36,9 @@ def _strip_prefix(line: str, name: str) -> str:
 
 
 def _address(host: str, port_text: str, what: str) -> Endpoint:
-    if not port_text.isdigit() or int(port_text) > 65535:
-        raise CandidateSyntaxError(f"{what} port {port_text!r} is not a number 0-65535")
+    port = ascii_number(port_text, 5)
+    if port is None or port > 65535:
+        raise CandidateSyntaxError(f"{what} port {port_text[:40]!r} is not a number 0-65535")
     try:
         ip = ipaddress.ip_address(host)
         host = str(ip)
@@ -40,11 +46,20 @@ def _address(host: str, port_text: str, what: str) -> Endpoint:
         # RFC 8839 allows FQDNs and mDNS names (".local"); keep them as written
         if not host or any(c.isspace() for c in host):
             raise CandidateSyntaxError(f"{what} address {host!r} is not an address") from None
-    return Endpoint(host, int(port_text))
+    return Endpoint(host, port)
+
+
+def _component(text: str) -> int:
+    number = ascii_number(text, 3)
+    if number is None or not 1 <= number <= 256:
+        raise CandidateSyntaxError(f"component {text[:40]!r} is not a number 1-256")
+    return number
 
 
 def parse_candidate_line(line: str, source: SourceRef | None = None) -> Candidate:
     """Parse one candidate line in any of the three grammars."""
+    if len(line) > MAX_CANDIDATE_LINE:
+        raise CandidateSyntaxError(f"line of {len(line)} characters, longer than {MAX_CANDIDATE_LINE}")
     text = _strip_prefix(line, "candidate")
     tokens = text.split()
     if len(tokens) < 6:
@@ -60,10 +75,10 @@ def _parse_ice19(text: str, tokens: list[str], source: SourceRef | None) -> Cand
     foundation, component, transport, priority, host, port = tokens[:6]
     if not foundation or len(foundation) > 32 or not set(foundation) <= _ICE_CHARS:
         raise CandidateSyntaxError(f"foundation {foundation!r} is not 1-32 ice-chars")
-    if not component.isdigit() or not 1 <= int(component) <= 256:
-        raise CandidateSyntaxError(f"component {component!r} is not a number 1-256")
-    if not priority.isdigit() or int(priority) > 0xFFFFFFFF:
-        raise CandidateSyntaxError(f"priority {priority!r} is not a 32-bit number")
+    component_number = _component(component)
+    priority_number = ascii_number(priority, 10)
+    if priority_number is None or priority_number > 0xFFFFFFFF:
+        raise CandidateSyntaxError(f"priority {priority[:40]!r} is not a 32-bit number")
     grammar = "rfc5245"
     tcptype = None
     transport_upper = transport.upper()
@@ -105,9 +120,9 @@ def _parse_ice19(text: str, tokens: list[str], source: SourceRef | None) -> Cand
         related = _address(rel_addr, rel_port, "related")
     return Candidate(
         foundation=foundation,
-        component=int(component),
+        component=component_number,
         transport=proto,
-        priority=int(priority),
+        priority=priority_number,
         address=address,
         type=ctype,
         grammar=grammar,
@@ -124,8 +139,7 @@ def _parse_icev6(text: str, tokens: list[str], source: SourceRef | None) -> Cand
     if len(tokens) != 7:
         raise CandidateSyntaxError(f"ICEv6 candidate has {len(tokens)} fields, expected 7")
     username, component, password, transport, qvalue, host, port = tokens
-    if not component.isdigit() or not 1 <= int(component) <= 256:
-        raise CandidateSyntaxError(f"component {component!r} is not a number 1-256")
+    component_number = _component(component)
     if transport.upper() not in ("UDP", "TCP"):
         raise CandidateSyntaxError(f"ICEv6 transport {transport!r} is not UDP or TCP")
     try:
@@ -136,7 +150,7 @@ def _parse_icev6(text: str, tokens: list[str], source: SourceRef | None) -> Cand
         raise CandidateSyntaxError(f"ICEv6 q-value {qvalue} is outside 0.0-1.0")
     return Candidate(
         foundation=username,
-        component=int(component),
+        component=component_number,
         transport=transport.lower(),
         priority=round(weight * 1000),
         address=_address(host, port, "connection"),
@@ -152,14 +166,17 @@ def _parse_icev6(text: str, tokens: list[str], source: SourceRef | None) -> Cand
 
 def parse_remote_candidates(value: str) -> list[RemoteCandidate]:
     """RFC 5245 §15.2 a=remote-candidates: `component address port` triples."""
+    if len(value) > MAX_CANDIDATE_LINE:
+        raise CandidateSyntaxError(f"line of {len(value)} characters, longer than {MAX_CANDIDATE_LINE}")
     tokens = _strip_prefix(value, "remote-candidates").split()
     if not tokens or len(tokens) % 3:
         raise CandidateSyntaxError("remote-candidates needs component/address/port triples")
     out = []
     for component, host, port in zip(tokens[0::3], tokens[1::3], tokens[2::3]):
-        if not component.isdigit():
-            raise CandidateSyntaxError(f"remote-candidates component {component!r} is not a number")
-        out.append(RemoteCandidate(int(component), _address(host, port, "remote-candidates")))
+        number = ascii_number(component, 3)
+        if number is None:
+            raise CandidateSyntaxError(f"remote-candidates component {component[:40]!r} is not a number")
+        out.append(RemoteCandidate(number, _address(host, port, "remote-candidates")))
     return out
 
 

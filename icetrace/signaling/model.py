@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
 from icetrace.signaling.sip import header_param
 
@@ -124,8 +125,7 @@ class DiagnosticHeader:
 
     @property
     def code(self) -> int | None:
-        code = self.value.partition(";")[0].strip()
-        return int(code) if code.isdigit() else None
+        return ascii_number(self.value.partition(";")[0].strip())
 
     @property
     def reason(self) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from icetrace.protocol_number import ascii_number
 from icetrace.signaling.model import RelayCredentials, SourceRef
 
 
@@ -33,8 +34,8 @@ def parse_mras_response(body: bytes, source: SourceRef | None, problems: list[st
             username = text
         elif name == "password":
             password = text
-        elif name == "duration" and text.isdigit():
-            duration = int(text)
+        elif name == "duration" and ascii_number(text) is not None:
+            duration = ascii_number(text)
         elif name == "mediaRelay":
             location = host = ""
             ports: list[tuple[int, str]] = []
@@ -45,10 +46,10 @@ def parse_mras_response(body: bytes, source: SourceRef | None, problems: list[st
                     location = ctext
                 elif cname in ("hostName", "directIPAddress") and not host:
                     host = ctext
-                elif cname == "udpPort" and ctext.isdigit():
-                    ports.append((int(ctext), "udp"))
-                elif cname == "tcpPort" and ctext.isdigit():
-                    ports.append((int(ctext), "tcp"))
+                elif cname in ("udpPort", "tcpPort"):
+                    port = ascii_number(ctext, 5)
+                    if port is not None and port <= 65535:
+                        ports.append((port, "udp" if cname == "udpPort" else "tcp"))
             relays.extend((location, host, port, transport) for port, transport in ports)
     if not username:
         problems.append(f"{source}: MRAS response has no credentials")

@@ -6,6 +6,7 @@ number and skipped; everything else in the body is still used.
 
 from __future__ import annotations
 
+from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
 from icetrace.signaling.candidate import (
     CandidateSyntaxError,
@@ -46,14 +47,15 @@ def parse_sdp(text: str, source: SourceRef | None = None, *, first_line: int = 1
                 current.connection = address
         elif kind == "m":
             parts = value.split()
-            if len(parts) < 3 or not parts[1].split("/")[0].isdigit():
-                desc.problems.append(f"line {number}: bad m= line: {value!r}")
+            port = ascii_number(parts[1].split("/")[0], 5) if len(parts) >= 3 else None
+            if port is None or port > 65535:
+                desc.problems.append(f"line {number}: bad m= line: {value[:80]!r}")
                 current = MediaStream(index=len(desc.media), media=parts[0] if parts else "?", port=0, protocol="")
             else:
                 current = MediaStream(
                     index=len(desc.media),
                     media=parts[0],
-                    port=int(parts[1].split("/")[0]),
+                    port=port,
                     protocol=parts[2],
                     connection=session_connection,
                 )
@@ -115,8 +117,10 @@ def _media_attribute(
             stream.label = value.strip()
         elif name == "rtcp":
             parts = value.split()
-            if parts and parts[0].isdigit():
-                host = parts[3] if len(parts) >= 4 else (stream.connection or "")
-                stream.rtcp = Endpoint(host, int(parts[0]))
+            port = ascii_number(parts[0], 5) if parts else None
+            if port is None or port > 65535:
+                raise CandidateSyntaxError(f"port {value[:40]!r} is not a number 0-65535")
+            host = parts[3] if len(parts) >= 4 else (stream.connection or "")
+            stream.rtcp = Endpoint(host, port)
     except CandidateSyntaxError as exc:
         desc.problems.append(f"line {number}: bad a={name}: {exc}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from icetrace.protocol_number import ascii_number
+
 COMPACT_FORMS = {
     "i": "call-id",
     "m": "contact",
@@ -29,7 +31,7 @@ COMPACT_FORMS = {
     "j": "reject-contact",
     "d": "request-disposition",
 }
-_STATUS_LINE = re.compile(r"^SIP/2\.0\s+(\d{3})(?:\s+(.*))?$")
+_STATUS_LINE = re.compile(r"^SIP/2\.0\s+([0-9]{3})(?:\s+(.*))?$")
 _REQUEST_LINE = re.compile(r"^([A-Za-z]+)\s+(\S+)\s+SIP/2\.0$")
 
 
@@ -66,8 +68,9 @@ class SipMessage:
     @property
     def cseq(self) -> tuple[int, str]:
         parts = (self.header("cseq") or "").split()
-        if len(parts) >= 2 and parts[0].isdigit():
-            return int(parts[0]), parts[1].upper()
+        number = ascii_number(parts[0], 10) if len(parts) >= 2 else None
+        if number is not None:  # RFC 3261 §8.1.1.5: less than 2**31
+            return number, parts[1].upper()
         return 0, ""
 
     @property
@@ -113,10 +116,23 @@ def parse_sip(data: bytes) -> SipMessage:
         key = name.strip().lower()
         headers.append((COMPACT_FORMS.get(key, key), value.strip()))
     message = SipMessage(method, uri, status, reason, headers, body)
-    length = message.header("content-length")
-    if length is not None and length.strip().isdigit():
-        message.body = body[: int(length.strip())]
+    length = content_length(message.header("content-length"))
+    if length is not None:
+        message.body = body[:length]
     return message
+
+
+def content_length(value: str | None) -> int | None:
+    """A Content-Length value (RFC 3261 §20.14: 1*DIGIT), None when absent or not ASCII digits."""
+    return None if value is None else ascii_number(value.strip())
+
+
+def _body_length(head: bytes) -> int:
+    for line in head.decode("latin-1").splitlines()[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() in ("content-length", "l"):
+            return content_length(value) or 0
+    return 0
 
 
 def message_length(buf: bytes) -> int | None:
@@ -128,38 +144,56 @@ def message_length(buf: bytes) -> int | None:
         sep = 2
         if end < 0:
             return None
-    head = buf[:end].decode("latin-1")
-    length = 0
-    for line in head.splitlines()[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() in ("content-length", "l"):
-            value = value.strip()
-            length = int(value) if value.isdigit() else 0
-            break
-    total = end + sep + length
+    total = end + sep + _body_length(buf[:end])
     return total if total <= len(buf) else None
 
 
+MAX_SIP_STREAM_BUFFER = 1 << 20  # bytes of one unfinished message kept per direction
+
+
 class SipStreamSplitter:
-    """Cut a TCP byte stream into SIP messages (RFC 3261 §18.3: Content-Length frames them)."""
+    """Cut a TCP byte stream into SIP messages (RFC 3261 §18.3: Content-Length frames them).
+
+    Each byte is searched once for the end of the head and the message's size is known from
+    then on, so a message arriving in many small segments costs its length, not its length
+    times its segments. A message longer than MAX_SIP_STREAM_BUFFER is dropped."""
 
     def __init__(self) -> None:
         self.buffer = bytearray()
+        self._scanned = 0  # bytes of the buffer searched for the end of the head
+        self._total: int | None = None  # size of the message at the buffer's front, once its head is whole
 
     def feed(self, chunk: bytes) -> list[bytes]:
         self.buffer += chunk
         out: list[bytes] = []
         while True:
-            # skip keep-alive CRLFs between messages (RFC 5626 §4.4.1)
-            while self.buffer[:2] == b"\r\n":
-                del self.buffer[:2]
-            size = message_length(bytes(self.buffer))
-            if size is None:
-                if len(self.buffer) > 1 << 20:
-                    self.buffer.clear()  # not SIP after all, or a lost segment: resynchronise
+            if self._total is None:
+                # skip keep-alive CRLFs between messages (RFC 5626 §4.4.1)
+                while self.buffer[:2] == b"\r\n":
+                    del self.buffer[:2]
+                    self._scanned = 0
+                self._total = self._head_total()
+            if self._total is None or len(self.buffer) < self._total:
+                if len(self.buffer) > MAX_SIP_STREAM_BUFFER:
+                    self.clear()  # not SIP after all, or a lost segment: resynchronise
                 return out
-            out.append(bytes(self.buffer[:size]))
-            del self.buffer[:size]
+            out.append(bytes(self.buffer[: self._total]))
+            del self.buffer[: self._total]
+            self._total, self._scanned = None, 0
+
+    def clear(self) -> None:
+        self.buffer.clear()
+        self._total, self._scanned = None, 0
+
+    def _head_total(self) -> int | None:
+        buf = self.buffer
+        end, sep = buf.find(b"\r\n\r\n", max(0, self._scanned - 3)), 4
+        if end < 0:
+            end, sep = buf.find(b"\n\n", max(0, self._scanned - 1)), 2
+        if end < 0:
+            self._scanned = len(buf)
+            return None
+        return end + sep + _body_length(bytes(buf[:end]))
 
 
 def _param(header: str, name: str) -> str | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from icetrace.capture.packet_source import looks_like_sip
 from icetrace.errors import InputError
+from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.signaling.dialogs import build_model
@@ -21,8 +22,10 @@ from icetrace.signaling.model import Call, SdpExchange, SignalingModel, SourceRe
 from icetrace.signaling.sdp import parse_sdp
 from icetrace.signaling.sip import SipMessage, SipStreamSplitter, SipSyntaxError, parse_sip
 
-_START_LINE = re.compile(r"^(?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 \d{3}(?: .*)?)\s*$")
-_LOG_TIME = re.compile(r"(\d{2})/(\d{2})/(\d{4})[-|](\d{2}):(\d{2}):(\d{2})\.(\d{3})")
+_START_LINE = re.compile(r"^(?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 [0-9]{3}(?: .*)?)\s*$")
+# a start line at the beginning of a line of a TCP stream, for resynchronising after lost bytes
+_START_IN_STREAM = re.compile(rb"(?:^|\n)((?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 [0-9]{3}[^\r\n]*)\r?\n)")
+_LOG_TIME = re.compile(r"(\d{2})/(\d{2})/(\d{4})[-|](\d{2}):(\d{2}):(\d{2})\.(\d{3})", re.ASCII)
 
 
 class SipCollector:
@@ -36,6 +39,7 @@ class SipCollector:
         self.name = name
         self.messages: list[tuple[SourceRef, SipMessage]] = []
         self._streams: dict[tuple[Endpoint, Endpoint], SipStreamSplitter | None] = {}
+        self._resync: set[tuple[Endpoint, Endpoint]] = set()  # directions waiting for a start line after a gap
         # (transport, src, dst) -> (first ref, first error, frames)
         self._flow_problems: dict[tuple[str, Endpoint, Endpoint], tuple[SourceRef, str, list[int]]] = {}
 
@@ -68,7 +72,17 @@ class SipCollector:
                 self._streams[key] = None
                 return
             splitter = self._streams[key] = SipStreamSplitter()
-        for message in splitter.feed(packet.payload):
+        payload = packet.payload
+        if packet.gap_before or key in self._resync:
+            # bytes were lost: the message they cut is gone; read on from the next start line
+            splitter.clear()
+            start = _START_IN_STREAM.search(payload)
+            if start is None:
+                self._resync.add(key)
+                return
+            self._resync.discard(key)
+            payload = payload[start.start(1) :]
+        for message in splitter.feed(payload):
             self._parse(message, ref, packet)
 
     def _parse(self, data: bytes, ref: SourceRef, packet: TransportPacket) -> None:
@@ -83,11 +97,21 @@ class SipCollector:
                 known[2].append(packet.frame)
 
 
-def _read_text(path: Path) -> str:
+# Text inputs are read whole, so their size is bounded: an SDP body or one SIP message is a few KB
+# and a client log of one call far below the log bound. Larger input (or /dev/zero) is refused.
+MAX_SDP_FILE = 1 << 20
+MAX_LOG_FILE = 256 << 20
+
+
+def _read_text(path: Path, limit: int, what: str) -> str:
     try:
-        return path.read_bytes().decode("utf-8", errors="replace")
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than {limit >> 20} MB, the most a {what} may hold")
+    return data.decode("utf-8", errors="replace")
 
 
 def _log_time(line: str) -> float | None:
@@ -104,7 +128,10 @@ def _log_time(line: str) -> float | None:
 
 
 def sip_from_text(text: str, name: str) -> Iterator[tuple[SourceRef, SipMessage | None, str]]:
-    """Messages in a log or text export: (where, message or None, problem)."""
+    """Messages in a log or text export: (where, message or None, problem).
+
+    One pass: a message's head ends at a blank line or at the next start line, its body at its
+    Content-Length or the next start line, and the scan goes on after it (linear in the lines)."""
     lines = text.replace("\r\n", "\n").split("\n")
     if "$$begin_record" in text:
         yield from _uccapilog(lines, name)
@@ -114,58 +141,72 @@ def sip_from_text(text: str, name: str) -> Iterator[tuple[SourceRef, SipMessage 
         if not _START_LINE.match(lines[index].strip()):
             index += 1
             continue
-        start = index
-        yield from _one_text_message(lines, start, name, None)
-        index = start + 1
+        item, index = _one_text_message(lines, index, name, None)
+        yield item
+
+
+def _ends_head(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or bool(_START_LINE.match(stripped)) or stripped.startswith("$$")
 
 
 def _one_text_message(
     lines: list[str], start: int, name: str, time: float | None, first_line: str | None = None
-) -> Iterator[tuple[SourceRef, SipMessage | None, str]]:
-    """The message whose start line is lines[start] (or `first_line`, for a log's Start-Line:)."""
+) -> tuple[tuple[SourceRef, SipMessage | None, str], int]:
+    """The message whose start line is lines[start] (or `first_line`, for a log's Start-Line:),
+    and the index of the first line after it."""
     head: list[str] = [first_line if first_line is not None else lines[start].rstrip()]
     index = start + 1
-    while index < len(lines) and lines[index].strip():
+    while index < len(lines) and not _ends_head(lines[index]):
         head.append(lines[index].rstrip())
         index += 1
     length = 0
     for line in head[1:]:
         key, _, value = line.partition(":")
-        if key.strip().lower() in ("content-length", "l") and value.strip().isdigit():
-            length = int(value.strip())
+        if key.strip().lower() in ("content-length", "l"):
+            length = ascii_number(value.strip()) or 0
     body_lines: list[str] = []
     size = 0
-    index += 1
-    while index < len(lines) and size < length and lines[index].strip() != "$$end_record":
-        body_lines.append(lines[index])
-        size += len(lines[index].encode()) + 2
-        index += 1
+    if index < len(lines) and not lines[index].strip():
+        index += 1  # the blank line between head and body
+        while (
+            index < len(lines)
+            and size < length
+            and lines[index].strip() != "$$end_record"
+            and not _START_LINE.match(lines[index].strip())
+        ):
+            body_lines.append(lines[index])
+            size += len(lines[index].encode()) + 2
+            index += 1
     data = ("\r\n".join(head) + "\r\n\r\n" + "\r\n".join(body_lines) + ("\r\n" if body_lines else "")).encode()
     ref = SourceRef("log", name, start + 1, time)
     try:
         message = parse_sip(data)
         # text exports lose the exact CRLF count: trust the body we found
         message.body = ("\r\n".join(body_lines) + ("\r\n" if body_lines else "")).encode()
-        yield ref, message, ""
+        return (ref, message, ""), index
     except SipSyntaxError as exc:
-        yield ref, None, str(exc)
+        return (ref, None, str(exc)), index
 
 
 def _uccapilog(lines: list[str], name: str) -> Iterator[tuple[SourceRef, SipMessage | None, str]]:
     time: float | None = None
     in_record = False
-    for number, line in enumerate(lines):
+    number = 0
+    while number < len(lines):
+        line = lines[number]
         if "$$begin_record" in line:
             in_record = True
             time = _log_time(line)
-            continue
-        if "$$end_record" in line:
+        elif "$$end_record" in line:
             in_record = False
-            continue
-        if in_record and line.startswith("Start-Line:"):
+        elif in_record and line.startswith("Start-Line:"):
             start_line = line.partition(":")[2].strip()
-            yield from _one_text_message(lines, number, name, time, first_line=start_line)
+            item, number = _one_text_message(lines, number, name, time, first_line=start_line)
+            yield item
             in_record = False
+            continue
+        number += 1
 
 
 def load_signaling(
@@ -189,7 +230,7 @@ def load_signaling(
         model.problems.extend(str(p) for p in source.problems)
     for log in logs:
         path = Path(log)
-        for ref, message, problem in sip_from_text(_read_text(path), path.name):
+        for ref, message, problem in sip_from_text(_read_text(path, MAX_LOG_FILE, "log"), path.name):
             if message is None:
                 model.problems.append(f"{ref}: {problem}")
             else:
@@ -211,7 +252,9 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
     call = Call("sdp-files")
     for index, item in enumerate(paths):
         path = Path(item)
-        text = _read_text(path)
+        text = _read_text(path, MAX_SDP_FILE, "SDP or SIP file")
+        if not text.strip():
+            raise InputError(f"{path}: empty; not an SDP body, SIP message or a= lines")
         if _START_LINE.match(text.lstrip().split("\n", 1)[0].strip()):
             sip = [(r, m) for r, m, _ in sip_from_text(text, path.name) if m is not None]
             if sip:

@@ -1,0 +1,227 @@
+"""One fuzz target per entry point that takes untrusted bytes, with seed inputs to mutate.
+
+A target takes bytes and returns normally, or raises one of the errors its entry point
+documents for whole-input problems (`allowed`). Anything else is a crash. The seeds are small
+valid inputs, so that mutations reach past the first length check.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+from dissectors.codec import decode_channel_data, decode_stun, encode_stun
+from dissectors.framing import (
+    detect_tcp_framing,
+    frame_msturn_tcp,
+    frame_rfc4571,
+    resync_offset,
+    split_msturn_tcp,
+    split_rfc4571,
+    split_stun_stream,
+)
+from icetrace.capture.packet_source import PacketSource
+from icetrace.errors import InputError
+from icetrace.records.extract import RecordExtractor
+from icetrace.report.golden import load_golden
+from icetrace.signaling.candidate import CandidateSyntaxError, parse_candidate_line, parse_remote_candidates
+from icetrace.signaling.mras import parse_mras_response
+from icetrace.signaling.sdp import parse_sdp
+from icetrace.signaling.sip import SipStreamSplitter, SipSyntaxError, parse_sip, split_body
+from icetrace.signaling.sources import sip_from_text
+
+_SCRATCH = Path(tempfile.mkdtemp(prefix="icetrace-fuzz-"))
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    run: Callable[[bytes], object]
+    seeds: tuple[bytes, ...]
+    allowed: tuple[type[BaseException], ...] = ()
+
+
+def _stun_seeds() -> tuple[bytes, ...]:
+    tid = bytes(range(12))
+    return (
+        encode_stun(
+            0x0001, tid, [("PRIORITY", 1845494271), ("USERNAME", b"a:b")], integrity_key=b"k", fingerprint=True
+        ),
+        encode_stun(0x0101, tid, [("XOR-MAPPED-ADDRESS", ("203.0.113.7", 40000))], fingerprint=True),
+        encode_stun(0x0016, tid, [("XOR-PEER-ADDRESS", ("198.51.100.1", 5000)), ("DATA", b"\x00\x01" + bytes(18))]),
+        b"\x40\x00\x00\x08" + bytes(8),
+    )
+
+
+def _codec(data: bytes) -> None:
+    decode_stun(data)
+    decode_channel_data(data)
+    decode_channel_data(data, stream=True)
+
+
+def _framings(data: bytes) -> None:
+    detect_tcp_framing(data)
+    split_stun_stream(data)
+    split_rfc4571(data)
+    split_msturn_tcp(data)
+    for framing in ("stun", "rfc4571", "ms-turn-tcp"):
+        resync_offset(data, framing)
+
+
+def _capture_file(data: bytes, suffix: str) -> None:
+    path = _SCRATCH / f"input{suffix}"
+    path.write_bytes(data)
+    source = PacketSource([path])
+    extractor = RecordExtractor()
+    for packet in source:
+        for _ in extractor.feed(packet):
+            pass
+    source.media_flows()
+
+
+def _capture_seeds() -> tuple[bytes, ...]:
+    from tests.capture.test_fast_reader import frames_for, netmon_bytes, pcap_bytes, pcapng_bytes
+
+    frames, linktype = frames_for("ethernet")
+    small = frames[:12]
+    return (pcap_bytes(small, linktype), pcapng_bytes()[:3000], netmon_bytes(small, 3), netmon_bytes(small, 1))
+
+
+def _gzip_seeds() -> tuple[bytes, ...]:
+    return tuple(gzip.compress(seed) for seed in _capture_seeds()[:3])
+
+
+_SDP = (
+    b"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\na=ice-ufrag:abcd\r\n"
+    b"a=ice-pwd:0123456789012345678901\r\nm=audio 5000 RTP/AVP 0\r\na=rtcp:5001\r\n"
+    b"a=candidate:1 1 UDP 2130706431 10.0.0.1 5000 typ host\r\n"
+    b"a=candidate:2 1 TCP-PASS 174455807 10.0.0.1 443 typ relay raddr 10.0.0.1 rport 5000\r\n"
+    b"a=candidate:user 1 pwd UDP 0.9 10.0.0.1 5002\r\na=remote-candidates:1 10.0.0.2 6000\r\n"
+)
+_SIP = (
+    b"INVITE sip:b@example.org SIP/2.0\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nl: 0\r\n"
+    b"Content-Type: multipart/alternative; boundary=XX\r\nContent-Length: 40\r\n\r\n--XX\r\n"
+    b"Content-Type: application/sdp\r\n\r\nv=0\r\n--XX--\r\n"
+)
+
+
+def _signaling(data: bytes) -> None:
+    text = data.decode("utf-8", errors="replace")
+    parse_sdp(text)
+    for line in text.splitlines():
+        for parse in (parse_candidate_line, parse_remote_candidates):
+            try:
+                parse(line)
+            except CandidateSyntaxError:
+                pass
+    try:
+        split_body(parse_sip(data))
+    except SipSyntaxError:
+        pass
+    splitter = SipStreamSplitter()
+    for i in range(0, len(data), 97):
+        splitter.feed(data[i : i + 97])
+
+
+def _text_log(data: bytes) -> None:
+    for _ in sip_from_text(data.decode("utf-8", errors="replace"), "log"):
+        pass
+
+
+_MRAS = (
+    b"<credentialsResponse><credentials><username>u</username><password>p</password>"
+    b"<duration>480</duration></credentials><mediaRelayList><mediaRelay><location>internet</location>"
+    b"<hostName>relay.example.org</hostName><udpPort>3478</udpPort><tcpPort>443</tcpPort></mediaRelay>"
+    b"</mediaRelayList></credentialsResponse>"
+)
+
+
+def _mras(data: bytes) -> None:
+    parse_mras_response(data, None, [])
+
+
+def _golden(data: bytes) -> None:
+    path = _SCRATCH / "golden.expected.json"
+    path.write_bytes(data)
+    load_golden(path)
+
+
+_GOLDEN = json.dumps(
+    {"streams": [{"call_id": "c", "index": 0, "outcome": "connected", "components": []}], "verdicts": ["X"]}
+).encode()
+
+TARGETS = {
+    t.name: t
+    for t in (
+        Target("stun-codec", _codec, _stun_seeds()),
+        Target(
+            "tcp-framings",
+            _framings,
+            tuple(
+                b"".join(frame(m) for m in _stun_seeds())
+                for frame in (lambda m: m, frame_rfc4571, lambda m: frame_msturn_tcp(2, m))
+            ),
+        ),
+        Target("pcap", lambda data: _capture_file(data, ".pcap"), _capture_seeds()[:1], (InputError,)),
+        Target("pcapng", lambda data: _capture_file(data, ".pcapng"), _capture_seeds()[1:2], (InputError,)),
+        Target("netmon", lambda data: _capture_file(data, ".cap"), _capture_seeds()[2:], (InputError,)),
+        Target("gzip", lambda data: _capture_file(data, ".gz"), _gzip_seeds(), (InputError,)),
+        Target("sip-sdp-candidates", _signaling, (_SDP, _SIP)),
+        Target(
+            "text-log", _text_log, (_SIP + b"\r\n" + _SIP, b"$$begin_record\nStart-Line: " + _SIP + b"$$end_record\n")
+        ),
+        Target("mras-xml", _mras, (_MRAS,)),
+        Target("golden-file", _golden, (_GOLDEN,), (InputError,)),
+    )
+}
+
+
+def mutate(seed: bytes, edits: list[tuple[int, int, bytes]], cut: int | None) -> bytes:
+    """The seed with byte ranges replaced (position, length replaced, new bytes), then cut."""
+    data = bytearray(seed)
+    for position, length, new in edits:
+        at = position % (len(data) + 1)
+        data[at : at + length] = new
+    return bytes(data if cut is None else data[: cut % (len(data) + 1)])
+
+
+# Byte strings that have broken parsers before, spliced in like a fuzzer's dictionary: Unicode
+# and Latin-1 superscript digits, a number past Python's int-string limit, extreme lengths.
+TOKENS = (
+    "\u00b2".encode(),
+    b"\xb2",
+    "\u0663".encode(),
+    b"9" * 5000,
+    b"\xff\xff\xff\xff",
+    b"\xff\xff\xff\x7f",
+    b"\x00\x00\x00\x00",
+    b"\r\n\r\n",
+    b"[" * 2000,
+    b"Content-Length: ",
+    b"\x21\x12\xa4\x42",
+)
+
+
+def inputs(target: Target) -> st.SearchStrategy[bytes]:
+    """Mutated seeds mostly, raw bytes sometimes."""
+    new = st.binary(max_size=8) | st.sampled_from(TOKENS)
+    edits = st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 8), new), max_size=6)
+    cut = st.none() | st.integers(0, 1 << 16)
+    return st.one_of(st.builds(mutate, st.sampled_from(target.seeds), edits, cut), st.binary(max_size=512))
+
+
+def check(target: Target, data: bytes) -> None:
+    """Run one input; a crash is any exception but the target's allowed ones."""
+    try:
+        target.run(data)
+    except target.allowed:
+        pass
+
+
+__all__ = ["TARGETS", "Target", "check", "inputs", "mutate"]

@@ -1,0 +1,213 @@
+"""Inputs whose cost grew faster than their size: 10x the input must cost at most about 10x.
+
+Each case is timed at n and 10n (CPU time, best of five runs, so a busy machine only adds noise upward
+to both); a quadratic cost shows a ratio near 100, a linear one near 10. The bound allows 35.
+"""
+
+from __future__ import annotations
+
+import gc
+import struct
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import pytest
+
+from icetrace.capture.network import MAX_PENDING_DATAGRAMS, IpDecoder
+from icetrace.capture.tcp_stream import TcpDirection
+from icetrace.signaling.candidate import MAX_CANDIDATE_LINE
+from icetrace.signaling.sdp import parse_sdp
+from icetrace.signaling.sources import sip_from_text
+
+RATIO = 35
+
+
+def _cost(make: Callable[[int], object], run: Callable[[object], object], n: int) -> float:
+    best = float("inf")
+    for _ in range(5):
+        data = make(n)
+        gc.disable()  # a collection's cost grows with everything alive, not with this input
+        try:
+            start = time.process_time()
+            run(data)
+            best = min(best, time.process_time() - start)
+        finally:
+            gc.enable()
+    return best
+
+
+def _assert_linear(make: Callable[[int], object], run: Callable[[object], object], n: int) -> None:
+    small, large = _cost(make, run, n), _cost(make, run, 10 * n)
+    assert large <= RATIO * small, f"10x input cost {large / small:.0f}x ({small:.4f} s -> {large:.4f} s)"
+
+
+def _ipv4_fragment(ident: int, offset: int, more: bool, payload: bytes) -> bytes:
+    flags = (0x2000 if more else 0) | (offset // 8)
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, flags, 64, 17, 0, bytes(4), bytes(4))
+    return header + payload
+
+
+def test_never_completed_first_fragments():
+    """Distinct IDs, each a first fragment only: past the pending bound each evicts the oldest in O(1)."""
+
+    def make(n: int) -> list[bytes]:
+        return [_ipv4_fragment(i & 0xFFFF, 0, True, bytes([i & 0xFF]) * 8) for i in range(n)]
+
+    def run(frames: list[bytes]) -> None:
+        decoder = IpDecoder()
+        for i, frame in enumerate(frames):
+            # IDs repeat every 65,536: vary the source too, so every datagram is distinct
+            frame = frame[:12] + struct.pack("!I", i) + frame[16:]
+            assert decoder.decode(frame, 0, 1.0) is None
+        assert decoder.fragments_dropped == max(0, len(frames) - MAX_PENDING_DATAGRAMS)
+
+    _assert_linear(make, run, 5000)
+
+
+def test_one_datagram_in_eight_byte_fragments_last_first():
+    def make(n: int) -> list[bytes]:
+        data = bytes(range(256)) * (8 * n // 256 + 1)
+        return [_ipv4_fragment(7, 8 * i, i < n - 1, data[8 * i : 8 * i + 8]) for i in reversed(range(n))]
+
+    def run(frames: list[bytes]) -> None:
+        decoder = IpDecoder()
+        results = [decoder.decode(frame, 0, 1.0) for frame in frames]
+        whole = results[-1]
+        assert whole is not None and len(whole.payload) == 8 * len(frames)
+        assert all(r is None for r in results[:-1])
+
+    _assert_linear(make, run, 800)  # 8,000 fragments is near the 8,191 an IPv4 datagram allows
+
+
+def test_datagram_with_overlapping_fragments_completes_once_covered():
+    decoder = IpDecoder()
+    assert decoder.decode(_ipv4_fragment(9, 0, True, b"a" * 16), 0, 1.0) is None
+    assert decoder.decode(_ipv4_fragment(9, 8, True, b"b" * 16), 0, 1.0) is None  # overlaps the first
+    assert decoder.decode(_ipv4_fragment(9, 40, False, b"d" * 5), 0, 1.0) is None  # a gap at 24-40 remains
+    whole = decoder.decode(_ipv4_fragment(9, 24, True, b"c" * 16), 0, 1.0)
+    assert whole is not None and whole.payload == b"a" * 8 + b"b" * 16 + b"c" * 16 + b"d" * 5
+
+
+def test_tcp_segments_in_descending_order_then_the_gap_filler():
+    def make(n: int) -> list[tuple[int, bytes]]:
+        return [(1001 + i, bytes([i & 0xFF])) for i in reversed(range(1, n))] + [(1001, b"\x00")]
+
+    def run(segments: list[tuple[int, bytes]]) -> None:
+        direction = TcpDirection(next_seq=1001)
+        out = []
+        for seq, data in segments:
+            out += direction.accept(seq, data, False, 1, 0.0)
+        assert b"".join(chunk[0] for chunk in out) == bytes(i & 0xFF for i in range(len(segments)))
+        assert not direction.pending and direction.buffered == 0
+
+    _assert_linear(make, run, 5000)
+
+
+def test_tcp_sequence_numbers_wrap_while_segments_wait():
+    direction = TcpDirection(next_seq=0xFFFFFFF0)
+    assert direction.accept(0x00000004, b"tail", False, 2, 0.0) == []
+    out = direction.accept(0xFFFFFFF0, b"x" * 20, False, 1, 0.0)
+    assert [c[0] for c in out] == [b"x" * 20, b"tail"]
+    assert direction.next_seq == 8
+
+
+def test_text_log_of_start_lines_without_blank_lines():
+    def make(n: int) -> str:
+        return "\n".join(f"OPTIONS sip:u{i}@example.org SIP/2.0" for i in range(n))
+
+    def run(text: str) -> None:
+        messages = list(sip_from_text(text, "log"))
+        assert len(messages) == text.count("\n") + 1
+        assert all(m is not None and m.method == "OPTIONS" for _, m, _ in messages)
+
+    _assert_linear(make, run, 2000)
+
+
+def test_messages_without_blank_lines_between_them_are_each_read():
+    text = "INVITE sip:a@b SIP/2.0\nCall-ID: 1\nSIP/2.0 200 OK\nCall-ID: 1\n\nBYE sip:a@b SIP/2.0\nCall-ID: 1\n"
+    found = [(m.method or m.status, m.call_id) for _, m, _ in sip_from_text(text, "log") if m is not None]
+    assert found == [("INVITE", "1"), (200, "1"), ("BYE", "1")]
+
+
+@pytest.mark.parametrize("size", [1 << 20, 10 << 20])
+def test_a_huge_candidate_line_is_refused_without_splitting_it(size):
+    text = "v=0\nm=audio 5000 RTP/AVP 0\na=candidate:" + "1 " * (size // 2) + "\n"
+    tracemalloc.start()
+    try:
+        desc = parse_sdp(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert desc.media[0].candidates == []
+    assert any(f"longer than {MAX_CANDIDATE_LINE}" in p for p in desc.problems)
+    assert peak < 8 * size  # the line and a few copies of it; its tokens would need ~35x
+
+
+def test_a_stun_message_over_tcp_in_one_byte_segments():
+    from dissectors.codec import encode_stun
+    from icetrace.records.endpoint import Endpoint
+    from icetrace.records.extract import RecordExtractor
+    from icetrace.records.transport_packet import TransportPacket
+
+    a, b = Endpoint("192.0.2.1", 50000), Endpoint("198.51.100.2", 443)
+
+    def make(n: int) -> list[TransportPacket]:
+        message = encode_stun(0x0016, bytes(12), [("DATA", bytes(4 * n))])
+        # the header whole (the framing is told from it), then a byte per segment
+        first = TransportPacket(0, 0.0, a, b, "tcp", message[:20])
+        return [first] + [TransportPacket(i, 0.0, a, b, "tcp", message[i : i + 1]) for i in range(20, len(message))]
+
+    def run(packets: list[TransportPacket]) -> None:
+        extractor = RecordExtractor()
+        records = [r for p in packets for r in extractor.feed(p)]
+        assert len(records) == 1 and records[0].frame == packets[-1].frame
+
+    _assert_linear(make, run, 1500)  # 60 KB at 10x: near the largest STUN message
+
+
+def test_a_sip_message_over_tcp_in_one_byte_segments():
+    from icetrace.signaling.sip import SipStreamSplitter
+
+    def make(n: int) -> bytes:
+        body = b"a=x\r\n" * n
+        return b"MESSAGE sip:a@b SIP/2.0\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+
+    def run(stream: bytes) -> None:
+        splitter = SipStreamSplitter()
+        out = [m for i in range(len(stream)) for m in splitter.feed(stream[i : i + 1])]
+        assert out == [stream]
+
+    _assert_linear(make, run, 2000)
+
+
+def test_a_message_in_many_segments_is_split_once(monkeypatch):
+    """Copying and splitting the whole buffer per segment grows as segments x size; splitting waits
+    until the size the header announced is buffered."""
+    from dissectors.codec import encode_stun
+    from icetrace.records import extract
+    from icetrace.records.endpoint import Endpoint
+    from icetrace.records.transport_packet import TransportPacket
+
+    calls = []
+    real = extract.split_stun_stream
+    monkeypatch.setattr(extract, "split_stun_stream", lambda buf: calls.append(len(buf)) or real(buf))
+    a, b = Endpoint("192.0.2.1", 50000), Endpoint("198.51.100.2", 443)
+    message = encode_stun(0x0016, bytes(12), [("DATA", bytes(4000))])
+    extractor = extract.RecordExtractor()
+    packets = [TransportPacket(0, 0.0, a, b, "tcp", message[:20])]
+    packets += [TransportPacket(i, 0.0, a, b, "tcp", message[i : i + 10]) for i in range(20, len(message), 10)]
+    records = [r for p in packets for r in extractor.feed(p)]
+    assert len(records) == 1
+    assert len(calls) == 2  # the header, then the whole message
+
+
+def test_a_sip_head_is_searched_once_per_byte():
+    from icetrace.signaling.sip import SipStreamSplitter
+
+    head = b"MESSAGE sip:a@b SIP/2.0\r\n" + b"X-Pad: y\r\n" * 3000
+    splitter = SipStreamSplitter()
+    for i in range(0, len(head), 7):
+        assert splitter.feed(head[i : i + 7]) == []
+        assert splitter._scanned == len(splitter.buffer)  # nothing before this point is searched again
+    assert splitter.feed(b"Content-Length: 2\r\n\r\nok") == [head + b"Content-Length: 2\r\n\r\nok"]
