@@ -245,3 +245,44 @@ def test_gzip_input_and_the_tshark_engine_give_the_same_comments(tmp_path):
     )
     assert comments(native) and comments(native) == comments(through_tshark)
     assert frame_times(native) == frame_times(SEED / "capture.pcap")
+
+
+def test_damage_is_skipped_as_the_reader_skips_it(tmp_path):
+    """A pcap record with an implausible length: the reader resynchronises on the next plausible
+    record, and the copy keeps the reader's frame numbers after it."""
+    raw = bytearray((SEED / "capture.pcap").read_bytes())
+    source = tmp_path / "damaged.pcap"
+    # frame 3's record header starts after the file header and two records
+    offset = 24
+    for _ in range(2):
+        offset += 16 + struct.unpack_from("<I", raw, offset + 8)[0]
+    struct.pack_into("<I", raw, offset + 8, 0x7FFFFFFF)
+    source.write_bytes(bytes(raw))
+    out = tmp_path / "annotated.pcapng"
+    problems = write_annotated(source, out, {5: ["five"]})
+    assert problems and "implausible" in problems[0].message
+    assert frames(out) == frames(source)
+    assert [f[0] for f in frames(out)][:4] == [1, 2, 3, 4]
+    clean: list = []
+    list(read_frames(out, clean))
+    assert clean == []  # the copy itself is undamaged
+
+
+@pytest.mark.tshark
+@needs_tshark
+def test_a_damaged_network_monitor_frame_keeps_its_number(tmp_path):
+    from scapy.layers.l2 import Ether
+
+    packet = bytes(Ether() / DATAGRAM)
+    raw = bytearray(netmon([(1, packet), (1, packet), (1, packet)]))
+    table = len(raw) - 12
+    struct.pack_into("<I", raw, table + 4, len(raw) + 1000)  # frame 2's table entry points past the end
+    source = tmp_path / "damaged.cap"
+    source.write_bytes(bytes(raw))
+    out = tmp_path / "annotated.pcapng"
+    problems = write_annotated(source, out, {3: ["three"]})
+    assert [p.frame for p in problems] == [2]
+    assert [f.number for f in read_frames(source)] == [1, 3]
+    notes = comments(out)
+    assert notes[3] == ["three"] and "damaged" in notes[2][0]
+    assert [f[2] for f in frames(out)] == [packet, b"", packet]

@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from icetrace import __version__
+from icetrace.capture.input_file import open_capture
 from icetrace.capture.reader import (
     _FILETIME_UNIX_EPOCH,
     LINKTYPE_IEEE802_11,
     LINKTYPE_NETMON_802_11,
     LINKTYPE_NETMON_UNSUPPORTED,
     MAX_BLOCK,
+    MAX_PCAP_RECORD,
     ReadProblem,
-    _open,
     netmon_linktype,
+    pcap_resync,
     resync_after_damage,
 )
 from icetrace.errors import InputError
@@ -89,7 +91,8 @@ def write_annotated(
     the damage skipped while copying. Frames not in `keep` (when given) stay, numbered and
     timed, with no bytes captured: a display-filtered copy whose frame numbers are the original's."""
     problems: list[ReadProblem] = []
-    with _open(Path(source)) as fh:
+    fh, _gz = open_capture(Path(source))
+    with fh:
         magic = cast(io.BufferedReader, fh).peek(4)[:4]
         if magic in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
             blocks = _from_pcap(fh, comments, problems, str(source), keep)
@@ -139,9 +142,17 @@ def _from_pcap(
             problems.append(ReadProblem(path, offset, number, "record header cut short (file truncated)"))
             return
         sec, frac, incl, orig = rec.unpack(rh)
-        data = fh.read(incl) if incl <= 262144 * 4 else b""
-        if len(data) < incl or not incl <= 262144 * 4:
-            problems.append(ReadProblem(path, offset, number, "frame cut short or implausible; stopping"))
+        if incl > MAX_PCAP_RECORD:  # skipped to the next plausible record, as the reader does
+            resume = pcap_resync(
+                fh, offset, number, endian, divisor, f"record length {incl} is implausible", problems, path
+            )
+            if resume is None:
+                return
+            offset, number = resume, number - 1
+            continue
+        data = fh.read(incl)
+        if len(data) < incl:
+            problems.append(ReadProblem(path, offset, number, "frame cut short (file truncated)"))
             return
         offset += 16 + incl
         if _blank(keep, number):
@@ -252,19 +263,22 @@ def _from_netmon(
     interfaces: dict[int, int] = {}
     for index in range(layout.frames):
         frame_offset = layout.offset(index)
-        fh.seek(frame_offset)
-        rh = fh.read(16)
-        if len(rh) < 16:
-            problems.append(ReadProblem(path, frame_offset, index + 1, "frame header cut short (file truncated)"))
-            return
-        delta_us, orig, incl = struct.unpack("<QII", rh)
-        data = fh.read(incl)
-        if len(data) < incl:
-            problems.append(ReadProblem(path, frame_offset, index + 1, f"frame cut short: {len(data)} of {incl} bytes"))
-            return
+        rh = b""
+        if frame_offset + 16 <= layout.file_size:
+            fh.seek(frame_offset)
+            rh = fh.read(16)
+        delta_us, orig, incl = struct.unpack("<QII", rh) if len(rh) == 16 else (0, 0, -1)
+        data = fh.read(incl) if 0 <= incl <= layout.file_size - frame_offset - 16 else b""
+        notes = list(comments.get(index + 1, ()))
         media = None
         ticks = (layout.start_us + delta_us) * 10
-        if layout.trailer:
+        if len(data) != incl:
+            # the reader skips a damaged frame and reads on (the table gives every frame's offset);
+            # the copy keeps its number with an empty frame that says so
+            problems.append(ReadProblem(path, frame_offset, index + 1, "damaged frame left empty"))
+            notes.insert(0, "icetrace: damaged Network Monitor frame (cut short or pointing past the end)")
+            data, orig = b"", 0
+        elif layout.trailer:
             tr = fh.read(layout.trailer)
             if len(tr) == layout.trailer:
                 media = struct.unpack_from("<H", tr)[0]
@@ -287,7 +301,6 @@ def _from_netmon(
         if key not in interfaces:
             interfaces[key] = len(interfaces)
             yield _idb("<", linktype, 0, 7, name)
-        options = _comment_options("<", comments.get(index + 1, ()))
         if _blank(keep, index + 1):
             data = b""
-        yield _epb("<", interfaces[key], max(0, ticks), data, orig, options)
+        yield _epb("<", interfaces[key], max(0, ticks), data, orig, _comment_options("<", notes))
