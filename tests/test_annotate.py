@@ -286,3 +286,14 @@ def test_a_damaged_network_monitor_frame_keeps_its_number(tmp_path):
     notes = comments(out)
     assert notes[3] == ["three"] and "damaged" in notes[2][0]
     assert [f[2] for f in frames(out)] == [packet, b"", packet]
+
+
+def test_a_pipe_is_refused_rather_than_read_twice(tmp_path):
+    import os
+
+    fifo = tmp_path / "capture.pipe"
+    os.mkfifo(fifo)
+    err = io.StringIO()
+    assert main(["annotate", str(fifo), "-o", str(tmp_path / "out.pcapng")], stderr=err) == 2
+    assert "not a regular file" in err.getvalue()
+    assert not (tmp_path / "out.pcapng").exists()

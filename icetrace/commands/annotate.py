@@ -33,6 +33,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from icetrace.capture.pcapng_writer import write_annotated
     from icetrace.report.annotate import frame_notes
 
+    if Path(args.capture).exists() and not Path(args.capture).is_file():
+        # read twice (analysis, then the copy): a pipe would be empty, or block, the second time
+        raise InputError(f"{args.capture}: not a regular file; annotate reads the capture twice")
     if Path(args.out).resolve() == Path(args.capture).resolve():
         raise InputError(f"{args.out}: the output would overwrite the capture")
     with ExitStack() as stack:
