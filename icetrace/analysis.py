@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -25,9 +25,13 @@ from icetrace.records.extract import RecordExtractor
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
+from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.schema import frame
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 JSON_SCHEMA_VERSION = (
     "1.3"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures
@@ -251,6 +255,20 @@ class Analysis:
             for v in self.verdict_list
         ]
 
+    # -- pictures -----------------------------------------------------------
+
+    def plot_timeline(self) -> Figure:
+        """One lane per candidate pair with its checks, media and the SIP events (matplotlib Figure)."""
+        from icetrace.plots.timeline import timeline_figure
+
+        return timeline_figure(self)
+
+    def plot_ladder(self) -> Figure:
+        """The STUN/TURN call flow between transport addresses named by role (matplotlib Figure)."""
+        from icetrace.plots.ladder import ladder_figure
+
+        return ladder_figure(self)
+
     # -- JSON ---------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -383,15 +401,17 @@ def analyze(
     tls_keylog: str | Path | None = None,
     rsa_key: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    app_signaling: bool = True,
     display_filter: str | None = None,
 ) -> Analysis:
     """Read the captures once (STUN records, SIP, media counts), add signaling, correlate, diagnose.
 
     Several captures of one call may be given; the same message seen twice (same
-    transaction, type and time) is kept once. A capture may be a pyshark FileCapture: its
-    display filter, decode-as and preferences choose the frames (a TLS key log among its
-    preferences decrypts SIP). `display_filter` (Wireshark syntax) narrows every capture;
-    frame numbers stay the original file's.
+    transaction, type and time) is kept once. `app_signaling=False` leaves the HTTP/WebSocket
+    signaling in the captures unread (the story the checks alone tell). A capture may be a
+    pyshark FileCapture: its display filter, decode-as and preferences choose the frames (a TLS
+    key log among its preferences decrypts SIP). `display_filter` (Wireshark syntax) narrows
+    every capture; frame numbers stay the original file's.
     """
     all_records: list[StunRecord] = list(records or [])
     per_capture: list[list[StunRecord]] = [all_records]
@@ -414,18 +434,26 @@ def analyze(
             source = PacketSource([readable], progress=progress)
             extractor = RecordExtractor()
             sip = SipCollector(path.name)
+            app = AppSignalingCollector(path.name)
             these: list[StunRecord] = []
             per_capture.append(these)
             for packet in source:
                 capture_end = max(capture_end, packet.time)
                 these.extend(extractor.feed(packet))
                 sip.feed(packet)
+                if app_signaling:
+                    app.feed(packet)
+            app.finish()
         if keylog is not None or rsa_key is not None:
-            from icetrace.capture.tshark_engine import sip_over_tls
+            from icetrace.signaling.sources import decrypted_signaling
 
-            sip.messages.extend(sip_over_tls(path, keylog, rsa_key))
-        build_model(sip.messages, model)
-        problems += [str(p) for p in source.problems] + sip.problems
+            tls = decrypted_signaling(path, keylog, rsa_key)
+            sip.messages.extend(tls.sip_messages)
+            app.signals.extend(tls.signals)
+            problems += tls.problems
+        build_model(sip.messages + app.sip_messages, model)
+        build_app_model(app.signals, model)
+        problems += [str(p) for p in source.problems] + sip.problems + app.problems
         flows = source.media_flows()
         all_media.extend(flows)
         icmp.extend(source.icmp_errors)

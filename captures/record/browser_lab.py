@@ -31,6 +31,20 @@ ORIGIN = f"http://{SIGNALING}"
 TAPS = {"left-lan": (netlab.HOST_L, "eth0"), "right-lan": (netlab.HOST_R, "eth0"), "public": (netlab.PUB, "br0")}
 
 SCENARIOS = {
+    "chromium-dump": {
+        "description": "As chromium-direct, and each page also saves a webrtc-internals-style dump it assembles "
+        "from its own API calls, events and final getStats() (left.webrtc-internals.json, right.…).",
+        "browsers": ("chromium", "chromium"),
+        "policy": "all",
+    },
+    "chromium-websocket": {
+        "description": "As chromium-direct, with offer, answer and trickled candidates over one WebSocket per "
+        "page to the signaling server (Chromium's frames masked and permessage-deflate compressed, the server's "
+        "plain); the pages' reports and dumps still go over HTTP.",
+        "browsers": ("chromium", "chromium"),
+        "policy": "all",
+        "signal": "ws",
+    },
     "chromium-direct": {
         "description": "Headless Chromium calls headless Chromium (audio from the fake capture device and a "
         "data channel, bundled, rtcp-mux), both behind endpoint-independent NATs, STUN and TURN on coturn, "
@@ -113,6 +127,7 @@ def _page_url(me: str, peer: str, spec: dict, timeout: int) -> str:
         "pass": netlab.TURN_PASSWORD,
         "seconds": str(spec.get("seconds", 3)),
         "timeout": str(timeout),
+        "signal": spec.get("signal", "http"),
     }
     return f"{ORIGIN}/page?{urlencode(query)}"
 
@@ -237,7 +252,7 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
             if _wait_for_log(signaling, ["left: connected true", "right: connected true"], deadline):
                 hold_direct(False)
                 print("direct path opened", flush=True)
-        results = [work / "left.result.json", work / "right.result.json"]
+        results = [work / f"{me}.{kind}.json" for me in ("left", "right") for kind in ("result", "webrtc-internals")]
         while time.monotonic() < deadline and not all(p.exists() for p in results):
             time.sleep(0.2)
         time.sleep(0.5)
@@ -257,6 +272,11 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
         result = json.loads(path.read_text())
         # the page's own report as posted (getStats, descriptions, states): truth.json is rebuilt from it
         (folder / f"{me}.result.json").write_text(json.dumps(result, indent=1) + "\n")
+        dump = work / f"{me}.webrtc-internals.json"
+        if dump.exists():
+            (folder / f"{me}.webrtc-internals.json").write_text(
+                json.dumps(json.loads(dump.read_text()), indent=1) + "\n"
+            )
         sdp = result.get("localDescription")
         if sdp:
             (folder / ("offer.sdp" if me == "left" else "answer.sdp")).write_text(sdp)

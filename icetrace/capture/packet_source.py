@@ -2,7 +2,8 @@
 
 RTP, RTCP and DTLS are recognised from one byte (RFC 7983) and only counted per
 5-tuple (for the media table); nothing else about them is built. TCP flows are
-followed only when their first bytes look like a STUN framing or SIP.
+followed only when their first bytes look like a STUN framing, SIP or HTTP (application
+signaling: HTTP bodies and WebSocket messages).
 """
 
 from __future__ import annotations
@@ -98,6 +99,19 @@ def looks_like_sip(payload: bytes) -> bool:
     if end < 0:
         return True
     return payload[:end].rstrip(b"\r").rstrip(b" \t").endswith(b" SIP/2.0")
+
+
+_HTTP_METHODS = (b"GET ", b"POST ", b"PUT ", b"PATCH ", b"DELETE ", b"OPTIONS ", b"HEAD ")
+
+
+def looks_like_http(first: bytes) -> bool:
+    """An HTTP/1.x request line or status line: where an app's signaling may travel."""
+    if first.startswith(b"HTTP/1."):
+        return True
+    if first.startswith(_HTTP_METHODS):
+        line = first.split(b"\r\n", 1)[0]
+        return line.endswith((b" HTTP/1.1", b" HTTP/1.0"))
+    return False
 
 
 class PacketSource:
@@ -245,7 +259,7 @@ class PacketSource:
                         reverse = tcp.get((ip.dst, dport, ip.src, sport))
                         if not (
                             detect_tcp_framing(first)
-                            or (include_sip and looks_like_sip(first))
+                            or (include_sip and (looks_like_sip(first) or looks_like_http(first)))
                             or (reverse is not None and reverse.follow)
                         ):
                             tcp[key] = None

@@ -254,6 +254,7 @@ def _candidates(agent: str, media: Iterable[MediaStream]) -> list[IceCandidate]:
                     c.foundation if c.grammar != "ms-icev6" else _icev6_key(c.username),
                     "sdp",
                     c.related,
+                    signaled_at=c.source.time if c.source else None,
                     password=c.password if c.grammar == "ms-icev6" else None,
                 )
             )
@@ -286,6 +287,8 @@ def _call_streams(call: Call) -> list[_SignaledStream]:
         for index in range(count):
             caller_media = [b[index] for b in caller_bodies if index < len(b)]
             callee_media = [b[index] for b in callee_bodies if index < len(b)]
+            if (callee_media or caller_media)[0].bundled_with is not None:
+                continue  # RFC 8843: a bundled m-line shares its tag's ICE session
             final_media = None
             for e in final:
                 body = _body_for(e, want_v6)
@@ -760,6 +763,10 @@ def _pair_for(
         session.pairs[key] = pair
     elif pair.component is None:
         pair.component = component
+    # RFC 8838: checked before a trickled candidate arrived, the pair stood on a peer-reflexive one
+    late = [c.signaled_at for c in (local, remote) if c.signaled_at is not None and c.signaled_at > req.time]
+    if late:
+        pair.prflx_until = max([*late, pair.prflx_until or 0.0])
     return pair
 
 

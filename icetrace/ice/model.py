@@ -27,6 +27,7 @@ class IceCandidate:
     origin: str = "sdp"  # sdp | learned (prflx from a check) | wire (seen, never signaled)
     related: Endpoint | None = None
     frame: int | None = None  # where a learned candidate was first seen
+    signaled_at: float | None = None  # when its signaling crossed the wire (a trickled one arrives late)
     # the PRIORITY its checks carried: RFC 8445 §7.2.5.3.1, the priority it would get as a
     # peer-reflexive candidate, not the candidate's own
     check_priority: int | None = None
@@ -111,6 +112,7 @@ class Pair:
     nomination_frame: int | None = None
     outcomes: list[str] = field(default_factory=list)  # one per check transaction
     icmp: list[IcmpError] = field(default_factory=list)  # ICMP errors quoting its checks
+    prflx_until: float | None = None  # checked before a trickled candidate of it was signaled: prflx until then
 
     @property
     def key(self) -> tuple[Endpoint, Endpoint, str]:

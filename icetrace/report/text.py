@@ -7,6 +7,7 @@ from typing import TextIO
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Pair
+from icetrace.report.colour import Painter, wanted
 
 
 def _cand(agent: Agent | None) -> list[str]:
@@ -28,19 +29,23 @@ def _direction(checks: int, answers: int, requests: int) -> str:
     return text + (f"+{requests - checks}" if requests > checks else "")
 
 
-def _pair_line(p: Pair, selected: bool) -> str:
-    mark = "*" if selected else ("N" if p.nominated else " ")
+def _pair_line(p: Pair, selected: bool, paint: Painter | None = None) -> str:
+    paint = paint or Painter(False)
+    mark = paint.paint("*", "bold") if selected else ("N" if p.nominated else " ")
     rtt = "" if p.rtt_ms is None else f"{p.rtt_ms:.1f} {'ctl' if p.rtt_of == 'controlling' else 'ctd'}"
     prio = "" if p.priority is None else str(p.priority)
     ctl = _direction(p.checks_from_controlling, p.answers_to_controlling, p.requests_by_controlling)
     ctd = _direction(p.checks_from_controlled, p.answers_to_controlled, p.requests_by_controlled)
     return (
         f"    {mark} {str(p.controlling.address):>24} {p.controlling.type:7} -> {str(p.controlled.address):>24} "
-        f"{p.controlled.type:7} {p.transport:3} {p.state:11} {ctl:>8} {ctd:>8} {rtt:>10} {prio:>20}"
+        f"{p.controlled.type:7} {p.transport:3} {paint.state(f'{p.state:11}', p.state)} {ctl:>8} {ctd:>8} "
+        f"{rtt:>10} {prio:>20}"
     )
 
 
-def write_report(analysis: Analysis, out: TextIO) -> None:
+def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) -> None:
+    """`colour`: None decides by `out` (a terminal, and NO_COLOR unset)."""
+    paint = Painter(wanted(out) if colour is None else colour)
     rec = analysis.reconstruction
     out.write(f"icetrace report: {', '.join(analysis.sources) or 'records'}\n")
     attempts = allocation_attempts(rec)
@@ -61,7 +66,8 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
     for s in analysis.streams:
         title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
-        out.write(f"\n{title}: outcome {s.outcome.upper()}{via}, nomination {s.nomination_style}\n")
+        outcome = paint.outcome(s.outcome.upper())
+        out.write(f"\n{title}: outcome {outcome}{via}, nomination {s.nomination_style}\n")
         out.write("  candidates:\n")
         for line in _cand(s.controlling) + _cand(s.controlled):
             out.write(line + "\n")
@@ -72,7 +78,12 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
                 f"{'ctl chk':>8} {'ctd chk':>8} {'rtt ms':>10} {'priority':>20}\n"
             )
             for p in comp.pairs:
-                out.write(_pair_line(p, p is comp.selected) + "\n")
+                out.write(_pair_line(p, p is comp.selected, paint) + "\n")
+                if p.prflx_until is not None and p.first_check is not None:
+                    out.write(
+                        f"        checked {p.prflx_until - p.first_check:.3f} s before its candidate was trickled "
+                        "(peer-reflexive until then, RFC 8838)\n"
+                    )
             if comp.selected:
                 sel = comp.selected
                 because = SELECTED_BECAUSE.get(sel.selected_because or "", "?")
@@ -87,7 +98,8 @@ def write_report(analysis: Analysis, out: TextIO) -> None:
     out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
     for v in analysis.verdict_list:
         frames = ", ".join(str(f) for f in v.frames[:8])
-        out.write(f"  [{v.code}] {v.severity}: {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
+        head = paint.severity(f"[{v.code}] {v.severity}:", v.severity)
+        out.write(f"  {head} {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
     if any(c.pairs for s in analysis.streams for c in s.components):
         out.write(
             "\nchk: answered/checks sent by the controlling (ctl) and controlled (ctd) agent, +retransmissions;"

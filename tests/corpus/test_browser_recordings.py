@@ -38,7 +38,7 @@ def _folder(name: str):
 def _analysis(name: str, taps: tuple[str, ...], signaled: bool):
     folder = _folder(name)
     sdp = [folder / "offer.sdp", folder / "answer.sdp"] if signaled else []
-    return icetrace.analyze([folder / f"{t}.pcap" for t in taps], sdp=sdp)
+    return icetrace.analyze([folder / f"{t}.pcap" for t in taps], sdp=sdp, app_signaling=signaled)
 
 
 def _component(agent: dict) -> dict:
@@ -160,11 +160,6 @@ def test_selected_pair_with_signaling(name, tap):
         assert _addresses(got) == {_base(me, sel["local"]), sel["remote"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUNDLE (RFC 9143) is not understood: the bundled m=application line (port 9 or bundle-only, "
-    "same ufrag as the audio line) becomes a second ICE stream with outcome unknown and no pairs",
-)
 @pytest.mark.parametrize("name", BROWSER_SCENARIOS)
 def test_a_bundled_call_is_one_ice_session(name):
     analysis = _analysis(name, ("left-lan",), True).to_dict()
