@@ -31,7 +31,11 @@ def is_pyshark_capture(value: object) -> bool:
 
 def capture_path(value: Any) -> Path:
     """The file a capture argument names: a path, or a pyshark FileCapture's input file."""
-    return Path(value.input_filepath) if is_pyshark_capture(value) else Path(value)
+    if is_pyshark_capture(value):
+        return Path(value.input_filepath)
+    if type(value).__module__.startswith("pyshark."):
+        raise InputError(f"{type(value).__name__}: only a pyshark FileCapture (a capture file) can be analysed")
+    return Path(value)
 
 
 def tshark_arguments(capture: Any) -> list[str]:

@@ -98,3 +98,11 @@ def test_tshark_field_listing_equals_pyshark_iteration():
     finally:
         capture.close()
     assert iterated and sorted(listed) == iterated
+
+
+def test_a_live_capture_is_refused_by_name():
+    from icetrace.errors import InputError
+
+    live = pyshark.LiveCapture(interface="lo")
+    with pytest.raises(InputError, match="only a pyshark FileCapture"):
+        icetrace.analyze([live])
