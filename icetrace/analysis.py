@@ -28,7 +28,7 @@ from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
-from icetrace.tables.schema import frame
+from icetrace.tables.schema import dataframe
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -55,7 +55,7 @@ class Analysis:
 
     def _table(self, name: str) -> pd.DataFrame:
         if name not in self._cache:
-            self._cache[name] = frame(name, getattr(self, f"_{name}_rows")())
+            self._cache[name] = dataframe(name, getattr(self, f"_{name}_rows")())
         return self._cache[name]
 
     @property
@@ -200,7 +200,8 @@ class Analysis:
 
     def _checks_rows(self) -> list[dict[str, Any]]:
         rows = []
-        for t, stream, _pair, sender in self.reconstruction.checks:
+        for check in self.reconstruction.checks:
+            t, stream, sender = check.transaction, check.stream, check.sender
             req = t.request
             rows.append(
                 {

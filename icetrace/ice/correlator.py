@@ -39,6 +39,20 @@ from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, 
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
 
 
+@dataclass(frozen=True, kw_only=True)
+class Check:
+    """An ICE connectivity check: its transaction, the stream and pair it belongs to when known,
+    and the name of the agent that sent it (None when the USERNAME names no agent we know)."""
+
+    transaction: Transaction
+    stream: Stream | None
+    pair: Pair | None
+    sender: str | None
+
+
+ChecksByPair = dict[int, list[tuple[Transaction, str | None]]]  # by id(pair): (check, sender)
+
+
 @dataclass
 class Reconstruction:
     """Everything the correlator worked out, for tables, report and diagnosis."""
@@ -48,7 +62,7 @@ class Reconstruction:
     allocations: list[Allocation]
     mappings: list[Mapping]
     streams: list[Stream]
-    checks: list[tuple[Transaction, Stream | None, Pair | None, str]]  # (transaction, stream, pair, sender)
+    checks: list[Check]
     media: list[MediaFlow]
     vantage: list[str] = field(default_factory=list)
     signaling: SignalingModel | None = None
@@ -369,7 +383,7 @@ def correlate(
     by_ufrags: dict[frozenset[str], _Session] = {}
     relayed_addresses = {a.relayed for a in allocations if a.relayed is not None}
     mapped_addresses = {m.mapped for m in mappings}
-    checks: list[tuple[Transaction, Stream | None, Pair | None, str]] = []
+    checks: list[Check] = []
     icev6_sides = _icev6_sides(transactions)
     icev6_sessions: dict[int, _Session] = {}
 
@@ -379,7 +393,7 @@ def correlate(
             continue
         parsed = split_username(req.username)
         if parsed is None:
-            checks.append((t, None, None, "?"))
+            checks.append(Check(transaction=t, stream=None, pair=None, sender=None))
             continue
         form, recv_key, send_key = parsed
         if form == "ms-icev6":
@@ -403,12 +417,12 @@ def correlate(
         sender = session.agent_by_key(send_key, form)
         receiver = session.agent_by_key(recv_key, form)
         if sender is None or receiver is None:
-            checks.append((t, session.stream, None, "?"))
+            checks.append(Check(transaction=t, stream=session.stream, pair=None, sender=None))
             continue
         _learn_role(session, sender, receiver, req)
         pair = _pair_for(session, t, sender, receiver, relayed_addresses, mapped_addresses)
         _account(session, pair, t, sender, receiver)
-        checks.append((t, session.stream, pair, sender.name))
+        checks.append(Check(transaction=t, stream=session.stream, pair=pair, sender=sender.name))
 
     streams = []
     _vantage_from_timing(checks)
@@ -437,18 +451,19 @@ def correlate(
 
 
 def _key_contexts(
-    checks: list[tuple[Transaction, Stream | None, Pair | None, str]],
-) -> Iterable[tuple[Transaction, Stream | None, str, KeyContext | None]]:
+    checks: list[Check],
+) -> Iterable[tuple[Transaction, KeyContext | None]]:
     """Each check with what its MESSAGE-INTEGRITY key derives from: the agent receiving it."""
-    for t, stream, _pair, sender in checks:
+    for check in checks:
+        t, stream, sender = check.transaction, check.stream, check.sender
         parsed = split_username(t.request.username or b"")
         agents = [a for a in (stream.controlling, stream.controlled) if a is not None] if stream else []
         receivers = [a for a in agents if a.name != sender]
-        if parsed is None or sender == "?" or len(receivers) != 1:
-            yield t, stream, sender, None
+        if parsed is None or sender is None or len(receivers) != 1:
+            yield t, None
             continue
         form, recv_key, _send_key = parsed
-        yield t, stream, sender, KeyContext(form, t.request.dialect, receivers[0], recv_key)
+        yield t, KeyContext(form, t.request.dialect, receivers[0], recv_key)
 
 
 def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[Mapping], server_ips: set[str]) -> None:
@@ -816,14 +831,15 @@ def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent, recei
     pair.outcomes.append(outcome)
 
 
-def _vantage_from_timing(checks: list[tuple[Transaction, Stream | None, Pair | None, str]]) -> None:
+def _vantage_from_timing(checks: list[Check]) -> None:
     """Where both agents' round trips on a pair were seen between them (public addresses both ways: a
     public tap, or agents without NAT), the addresses do not say whose side the capture is on; the
     timing does when one direction comes back several times faster: those checks were answered at
     the capture point, so their figure is the answering agent's, not a round trip."""
     by_pair: dict[int, list[tuple[Transaction, str]]] = {}
     pairs: dict[int, Pair] = {}
-    for t, stream, pair, sender in checks:
+    for check in checks:
+        t, stream, pair, sender = check.transaction, check.stream, check.pair, check.sender
         if pair is not None and stream is not None:
             role = (
                 "controlling" if stream.controlling is not None and stream.controlling.name == sender else "controlled"
@@ -961,7 +977,7 @@ def _equivalent_pair(
     return None
 
 
-def _finish(session: _Session, media: MediaIndex, checks_by_pair: dict[int, list[tuple[Transaction, str]]]) -> None:
+def _finish(session: _Session, media: MediaIndex, checks_by_pair: ChecksByPair) -> None:
     stream = session.stream
     for pair in session.pairs.values():
         outcomes = pair.outcomes
@@ -1027,12 +1043,12 @@ class MediaIndex:
 
 
 def _checks_by_pair(
-    checks: list[tuple[Transaction, Stream | None, Pair | None, str]],
-) -> dict[int, list[tuple[Transaction, str]]]:
-    out: dict[int, list[tuple[Transaction, str]]] = {}
-    for t, _stream, pair, sender in checks:
-        if pair is not None:
-            out.setdefault(id(pair), []).append((t, sender))
+    checks: list[Check],
+) -> ChecksByPair:
+    out: ChecksByPair = {}
+    for check in checks:
+        if check.pair is not None:
+            out.setdefault(id(check.pair), []).append((check.transaction, check.sender))
     return out
 
 
@@ -1048,7 +1064,7 @@ class _Evidence:
 
     @classmethod
     def of(
-        cls, pair: Pair, checks: list[tuple[Transaction, str]], controlling: str | None, media: MediaIndex
+        cls, pair: Pair, checks: list[tuple[Transaction, str | None]], controlling: str | None, media: MediaIndex
     ) -> _Evidence:
         successes: list[float] = []
         nominations: list[tuple[float, int]] = []
@@ -1142,7 +1158,7 @@ nominates at once, the Lync scenarios within 2 s, and baresip 1.0 9.4 s after it
 an agent's habit, so the margin is wider than the slowest seen."""
 
 
-def _ended_early(stream: Stream, checks_by_pair: dict[int, list[tuple[Transaction, str]]], end: float) -> list[str]:
+def _ended_early(stream: Stream, checks_by_pair: ChecksByPair, end: float) -> list[str]:
     """A vantage note when the capture stops before a nomination could be seen."""
     pairs = [p for c in stream.components for p in c.pairs]
     if not pairs or any(p.nominated for p in pairs):

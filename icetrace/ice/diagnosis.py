@@ -397,8 +397,9 @@ def _bad_credentials(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
 def _integrity_fails(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
     """Checks and answers are signed with the password of the agent receiving the check: a MAC that
     fails with that agent's signaled password means the two agents hold different credentials."""
-    groups: dict[tuple[str, str, str], list[int]] = {}
-    for t, s, _pair, sender in rec.checks:
+    groups: dict[tuple[str, str | None, str], list[int]] = {}
+    for check in rec.checks:
+        t, s, sender = check.transaction, check.stream, check.sender
         found = rec.integrity.get(transaction_key(t))
         if s is not stream or found is None:
             continue
@@ -472,12 +473,13 @@ class _Refusal:
         return _frames([r.frame for r in self.responses], requests)
 
 
-def _errors_by_stream(rec: Reconstruction) -> dict[int, list[tuple[Transaction, str]]]:
+def _errors_by_stream(rec: Reconstruction) -> dict[int, list[tuple[Transaction, str | None]]]:
     """Checks that got an error response, by the id of their stream."""
-    out: dict[int, list[tuple[Transaction, str]]] = {}
-    for t, stream, _pair, sender in rec.checks:
+    out: dict[int, list[tuple[Transaction, str | None]]] = {}
+    for check in rec.checks:
+        t, stream = check.transaction, check.stream
         if stream is not None and any(r.error_code is not None for r in t.responses):
-            out.setdefault(id(stream), []).append((t, sender))
+            out.setdefault(id(stream), []).append((t, check.sender))
     return out
 
 
@@ -492,8 +494,8 @@ def _refusals(rec: Reconstruction, stream: Stream, wanted: Callable[[int], bool]
                 continue
             agents = [a for a in (stream.controlling, stream.controlled) if a is not None]
             others = [a.name for a in agents if a.name != sender]
-            sender_name = sender if sender != "?" else f"the agent at {t.src}"
-            responder = others[0] if sender != "?" and others else f"the agent at {t.dst}"
+            sender_name = sender if sender is not None else f"the agent at {t.src}"
+            responder = others[0] if sender is not None and others else f"the agent at {t.dst}"
             key = (responder, sender_name, resp.error_code)
             if key not in out:
                 out[key] = _Refusal(responder, sender_name, resp.error_code, resp.error_reason or "")

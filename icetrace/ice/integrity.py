@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from dissectors.checks import icev6_key, long_term_key, short_term_key, verify_integrity
-from icetrace.ice.model import Agent, Stream
+from icetrace.ice.model import Agent
 from icetrace.ice.transactions import Transaction
 from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.model import RelayCredentials
@@ -84,11 +84,11 @@ def transaction_key(t: Transaction) -> tuple[str, int]:
 
 
 def verify_checks(
-    checks: Iterable[tuple[Transaction, Stream | None, str, KeyContext | None]],
+    checks: Iterable[tuple[Transaction, KeyContext | None]],
 ) -> dict[tuple[str, int], Integrity]:
     """Each check (with the key context of its receiver, when the session is known)."""
     out: dict[tuple[str, int], Integrity] = {}
-    for t, _stream, _sender, ctx in checks:
+    for t, ctx in checks:
         key = check_key(ctx) if ctx is not None else None
         response = verify(t.response, key) if t.response is not None else None
         out[transaction_key(t)] = Integrity(verify(t.request, key), response)

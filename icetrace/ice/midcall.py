@@ -49,12 +49,13 @@ class _Seen:
         self.rec = rec
         self.asked_servers = {t.src for t in rec.transactions if looks_like_server_request(t)}
         self.relayed = {a.relayed for a in rec.allocations if a.relayed is not None}
-        self.checks: dict[int, dict[str, list[float]]] = {}
-        for t, _stream, pair, sender in rec.checks:
+        self.checks: dict[int, dict[str | None, list[float]]] = {}
+        for check in rec.checks:
+            t, pair, sender = check.transaction, check.pair, check.sender
             if pair is not None:
                 self.checks.setdefault(id(pair), {}).setdefault(sender, []).append(t.request.time)
 
-    def check_times(self, pair: Pair) -> dict[str, list[float]]:
+    def check_times(self, pair: Pair) -> dict[str | None, list[float]]:
         return self.checks.get(id(pair), {})
 
 
@@ -84,13 +85,13 @@ def _addresses(stream: Stream) -> set[Endpoint]:
     return {address for agent in agents for c in agent.candidates for address in c.wire_addresses}
 
 
-def _media_from_start(rec: Reconstruction, pair: Pair, times: dict[str, list[float]]) -> bool:
+def _media_from_start(rec: Reconstruction, pair: Pair, times: dict[str | None, list[float]]) -> bool:
     first_check = min((t for ts in times.values() for t in ts), default=None)
     flows = [f for f in rec.media if pair.carries(f.src, f.dst)]
     return first_check is not None and any(f.first_time < first_check for f in flows)
 
 
-def _consent_pace(times: dict[str, list[float]]) -> bool:
+def _consent_pace(times: dict[str | None, list[float]]) -> bool:
     """An agent's successive checks on the pair at least 4 s apart: consent, not connectivity checks."""
     for sent in times.values():
         ordered = sorted(sent)
@@ -102,8 +103,9 @@ def _consent_pace(times: dict[str, list[float]]) -> bool:
 def consent_summary(rec: Reconstruction, stream: Stream) -> tuple[int, float | None]:
     """How many checks the stream's selected pairs carried, and their median spacing per agent."""
     selected = {id(c.selected) for c in stream.components if c.selected is not None}
-    by_sender: dict[tuple[int, str], list[float]] = {}
-    for t, _stream, pair, sender in rec.checks:
+    by_sender: dict[tuple[int, str | None], list[float]] = {}
+    for check in rec.checks:
+        t, pair, sender = check.transaction, check.pair, check.sender
         if pair is not None and id(pair) in selected:
             by_sender.setdefault((id(pair), sender), []).append(t.request.time)
     gaps: list[float] = []

@@ -150,7 +150,8 @@ def build(analysis: Analysis) -> Story:
     check_ids: set[int] = set()
     unmatched: dict[tuple[str, str], Lane] = {}
     rows = checks.to_dict("records") if len(checks) == len(rec.checks) else [{} for _ in rec.checks]
-    for (t, _stream, pair, _sender), row in zip(rec.checks, rows, strict=True):
+    for check, row in zip(rec.checks, rows, strict=True):
+        t, pair = check.transaction, check.pair
         check_ids.add(id(t))
         found = lanes.get(id(pair)) if pair is not None else None
         if found is None or pair is None:

@@ -23,7 +23,7 @@ def pair_label(p: Pair) -> str:
     return f"{_side(p.controlling)} → {_side(p.controlled)} {p.transport}"
 
 
-def _direction(stream: Stream | None, sender: str) -> str:
+def _direction(stream: Stream | None, sender: str | None) -> str:
     if stream is not None and stream.controlling is not None and sender == stream.controlling.name:
         return "c→d"
     if stream is not None and stream.controlled is not None and sender == stream.controlled.name:
@@ -51,7 +51,8 @@ def frame_notes(analysis: Analysis) -> dict[int, list[str]]:
             notes[frame].append(text)
 
     check_ids = set()
-    for t, stream, pair, sender in rec.checks:
+    for check in rec.checks:
+        t, stream, pair, sender = check.transaction, check.stream, check.pair, check.sender
         check_ids.add(id(t))
         what = f"pair {pair_label(pair)}" if pair is not None else f"{t.src} → {t.dst} (no pair)"
         how = " relayed" if t.relayed else ""

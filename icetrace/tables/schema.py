@@ -128,7 +128,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
 }
 
 
-def frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+def dataframe(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     """A DataFrame with the named schema's columns in order and dtypes, even when empty."""
     schema = SCHEMAS[name]
     df = pd.DataFrame(rows, columns=list(schema))

@@ -100,8 +100,9 @@ def test_component_two_checks_land_on_component_two():
         assert str(pair.controlled.address) == f"{remote[0]}:{remote[1]}"
         assert by_component[component].selected is pair
         assert (pair.checks_from_controlling, pair.checks_from_controlled) == (2, 1)
-    for t, _stream, pair, _sender in analysis.reconstruction.checks:
-        assert pair is not None and component_from_priority(t.request.priority) == pair.component
+    for check in analysis.reconstruction.checks:
+        assert check.pair is not None
+        assert component_from_priority(check.transaction.request.priority) == check.pair.component
 
 
 # -- learned candidates -----------------------------------------------------------------------------------

@@ -45,9 +45,9 @@ def pair_of_each_check(a: Analysis) -> dict[str, tuple[str, str]]:
     """Transaction id -> the pair its check landed on, for ids sent once (not on two paths)."""
     counts = a.checks.transaction_id.value_counts()
     return {
-        t.request.transaction_id: (str(pair.controlling.address), str(pair.controlled.address))
-        for t, _stream, pair, _sender in a.reconstruction.checks
-        if pair is not None and counts[t.request.transaction_id] == 1
+        c.transaction.request.transaction_id: (str(c.pair.controlling.address), str(c.pair.controlled.address))
+        for c in a.reconstruction.checks
+        if c.pair is not None and counts[c.transaction.request.transaction_id] == 1
     }
 
 
@@ -55,7 +55,8 @@ def on_selected(a: Analysis) -> dict[str, set[str]]:
     """The transaction ids of the first component's selected pair's checks, by sender and by whether
     they were answered."""
     out: dict[str, set[str]] = {"controlling": set(), "controlled": set(), "answered": set()}
-    for t, stream, pair, sender in a.reconstruction.checks:
+    for check in a.reconstruction.checks:
+        t, stream, pair, sender = check.transaction, check.stream, check.pair, check.sender
         if stream is None or pair is None or stream.components[0].selected is not pair:
             continue
         role = "controlling" if stream.controlling is not None and stream.controlling.name == sender else "controlled"
@@ -144,7 +145,9 @@ def test_one_transaction_sent_on_two_paths_is_two_checks():
     reused = [tid for tid, n in counts.items() if n > 1]
     assert reused
     for tid in reused:
-        checks = [(t, pair) for t, _s, pair, _sender in a.reconstruction.checks if t.request.transaction_id == tid]
+        checks = [
+            (c.transaction, c.pair) for c in a.reconstruction.checks if c.transaction.request.transaction_id == tid
+        ]
         assert len({id(pair) for _t, pair in checks}) == len(checks)
         assert {t.relayed for t, _pair in checks} == {True, False}
         assert all(not t.other_views for t, _pair in checks)

@@ -58,7 +58,7 @@ def test_one_session_per_call_without_signaling_and_selection_from_media(tap):
     assert stream["outcome"] == "connected"
     assert not any(p["nominated"] for p in component["pairs"])
     # every check found both its agents and a pair
-    assert all(pair is not None and sender != "?" for _, _, pair, sender in result.reconstruction.checks)
+    assert all(c.pair is not None and c.sender is not None for c in result.reconstruction.checks)
 
 
 @pytest.mark.parametrize("tap", TAPS)
@@ -76,7 +76,7 @@ def test_signaled_agents_own_the_checks():
     got, component, stream = _selected(result)
     assert got == _expected("left-lan")
     assert component["selected_by"] == "media"
-    senders = {sender for _, _, _, sender in result.reconstruction.checks}
+    senders = {c.sender for c in result.reconstruction.checks}
     assert senders == {"caller", "callee:right.sdp"}
 
 
