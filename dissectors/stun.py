@@ -25,7 +25,7 @@ from scapy.fields import (
     XStrFixedLenField,
 )
 from scapy.layers.inet import TCP, UDP
-from scapy.packet import Packet, Raw, bind_layers
+from scapy.packet import Packet, Raw, bind_layers, bind_top_down
 
 from dissectors import codec
 from dissectors.checks import compute_fingerprint, compute_integrity, verify_fingerprint
@@ -374,3 +374,7 @@ for _port in (3478, 3479):
     bind_layers(UDP, STUN, sport=_port)
     bind_layers(TCP, STUN, dport=_port)
     bind_layers(TCP, STUN, sport=_port)
+# Building `UDP()/STUN()` or `TCP()/STUN()`: the STUN port both ways (RFC 8489 §18.6), set last so
+# it wins over the one-sided bindings above (whose defaults would give 3479 -> 53).
+bind_top_down(UDP, STUN, sport=3478, dport=3478)
+bind_top_down(TCP, STUN, sport=3478, dport=3478)

@@ -71,7 +71,7 @@ class StunRecord:
     channel_number: int | None = None
     requested_transport: int | None = None  # IP protocol number
     fingerprint: str = "absent"  # "ok" | "ok-legacy" | "bad" | "absent"
-    integrity: str = "absent"  # "absent" | "unknown-key" | "ok" | "bad"
+    integrity: str = "absent"  # "absent" | "unknown-key" (present; ice/integrity.py verifies it once keys are known)
     relay: RelayHop | None = None
     payload_length: int = 0  # DATA attribute / ChannelData payload bytes
     anomalies: tuple[str, ...] = ()  # "attribute/XOR-MAPPED-ADDRESS: value is 6 bytes, expected 8"

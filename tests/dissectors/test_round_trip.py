@@ -208,3 +208,13 @@ def test_fast_path_modules_do_not_import_scapy():
     code = "import sys, dissectors.codec, dissectors.classify, dissectors.framing; print('scapy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("transport", ["UDP", "TCP"])
+def test_stun_built_over_a_transport_uses_the_stun_port_both_ways(transport):
+    from scapy.layers import inet
+
+    layer = getattr(inet, transport)
+    built = inet.IP(bytes(inet.IP() / layer() / STUN()))
+    assert (built[layer].sport, built[layer].dport) == (3478, 3478)
+    assert built.haslayer(STUN)
