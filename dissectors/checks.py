@@ -13,6 +13,9 @@ import hashlib
 import hmac
 import struct
 import zlib
+from typing import Literal
+
+FingerprintResult = Literal["ok", "ok-legacy", "bad", "absent"]
 
 HEADER_SIZE = 20
 FINGERPRINT_XOR = 0x5354554E
@@ -66,7 +69,7 @@ def _find_attribute(msg: bytes, wanted: int) -> int | None:
     return None
 
 
-def verify_fingerprint(msg: bytes) -> str:
+def verify_fingerprint(msg: bytes) -> FingerprintResult:
     """'ok', 'ok-legacy' (MS WLM2009 CRC), 'bad', or 'absent'."""
     try:
         if len(msg) < HEADER_SIZE + 8:

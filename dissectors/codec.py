@@ -14,10 +14,11 @@ import struct
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from dissectors.checks import (
     FINGERPRINT_XOR,
+    FingerprintResult,
     compute_fingerprint,
     compute_integrity,
     verify_fingerprint,
@@ -25,12 +26,14 @@ from dissectors.checks import (
 from dissectors.constants import (
     CLASS_NAMES,
     HEADER_SIZE,
+    LEGACY_DIALECTS,
     LEGACY_TYPES,
     MAGIC_COOKIE_BYTES,
     METHOD_NAMES,
     MS_MAGIC_COOKIE_VALUE,
     MS_MULTIPLEXED_CHANNEL,
     AttributeType,
+    Dialect,
 )
 
 MAX_DEPTH = 3  # DATA inside DATA inside DATA: deeper nesting is an attack, not TURN
@@ -483,7 +486,6 @@ NAME_TO_CODE.update({spec.name: code for code, spec in _LEGACY_OVERRIDES.items()
 NAME_TO_CODE["REMOTE-ADDRESS"] = 0x0012
 
 
-_LEGACY_DIALECTS = frozenset(("ms-turn", "rfc3489", "ms-ice"))
 _INTEGRITY, _INTEGRITY_SHA256, _FINGERPRINT, _DATA = 0x0008, 0x001C, 0x8028, 0x0013
 # code -> (name, decoder), precomputed per dialect family for the per-message loop
 _DECODERS: dict[int, tuple[str, Callable[[bytes, bytes], Any]]] = {
@@ -497,7 +499,7 @@ _LEGACY_DECODERS = {
 
 def attribute_spec(code: int, dialect: str = "rfc5389") -> AttributeSpec:
     """The registry row for `code` as `dialect` reads it; unknown codes get a raw row."""
-    if dialect in ("ms-turn", "rfc3489", "ms-ice") and code in _LEGACY_OVERRIDES:
+    if dialect in LEGACY_DIALECTS and code in _LEGACY_OVERRIDES:
         return _LEGACY_OVERRIDES[code]
     spec = REGISTRY.get(code)
     if spec is None:
@@ -527,7 +529,7 @@ class DecodedAttribute(NamedTuple):
 
 @dataclass(slots=True)
 class DecodedStun:
-    dialect: str  # rfc5389 | rfc3489 | ms-turn | ms-ice | ms-ice2
+    dialect: Dialect | Literal[""]  # "" when too short to have a header
     type: int
     method: int
     method_name: str
@@ -536,7 +538,7 @@ class DecodedStun:
     length: int
     attributes: tuple[DecodedAttribute, ...]
     anomalies: tuple[str, ...]
-    fingerprint: str
+    fingerprint: FingerprintResult
     nested: DecodedStun | None
     raw: bytes
     padded: bool = True
@@ -615,7 +617,7 @@ _DIALECT_MARKERS = frozenset(
 )
 
 
-def _detect_dialect(data: bytes, has_cookie: bool, walk: list[tuple[int, int, int]]) -> str:
+def _detect_dialect(data: bytes, has_cookie: bool, walk: list[tuple[int, int, int]]) -> Dialect:
     types = [t for t, _, _ in walk]
     if has_cookie and _DIALECT_MARKERS.isdisjoint(types):
         return "rfc5389"
@@ -642,7 +644,7 @@ def looks_like_stun_header(data: bytes) -> bool:
     return len(data) >= HEADER_SIZE and data[0] < 0x40 and HEADER_SIZE + ((data[2] << 8) | data[3]) == len(data)
 
 
-def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None) -> DecodedStun:
+def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: Dialect | None = None) -> DecodedStun:
     """Decode one STUN-family message; never raises, problems go to `anomalies`."""
     data = bytes(data)
     anomalies: list[str] = []
@@ -689,7 +691,7 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
     if has_cookie and length % 4 and padded:
         anomalies.append(f"header: length {length} is not a multiple of 4")
 
-    legacy_types = dialect in ("ms-turn", "rfc3489", "ms-ice") or (not has_cookie and dialect == "ms-ice2")
+    legacy_types = dialect in LEGACY_DIALECTS or (not has_cookie and dialect == "ms-ice2")
     method, method_name, cls_name = _type_names(msg_type, legacy_types)
     tid = data[8:20] if has_cookie else data[4:20]
 
@@ -697,7 +699,7 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
     attributes: list[DecodedAttribute] = []
     nested: DecodedStun | None = None
     seen_integrity = False
-    decoders = _LEGACY_DECODERS if dialect in _LEGACY_DIALECTS else _DECODERS
+    decoders = _LEGACY_DECODERS if dialect in LEGACY_DIALECTS else _DECODERS
     last = len(walk) - 1
     new_tuple = tuple.__new__  # DecodedAttribute(...) without the generated __new__'s Python frame
     decode: Callable[[bytes, bytes], Any]
@@ -734,7 +736,7 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: str | None = None)
         and last_offset + 8 == end
         and (zlib.crc32(data[:last_offset]) ^ FINGERPRINT_XOR) == int.from_bytes(data[end - 4 : end], "big")
     ):
-        fingerprint = "ok"  # the common case, checked without searching for the attribute
+        fingerprint: FingerprintResult = "ok"  # the common case, checked without searching for the attribute
     else:
         fingerprint = verify_fingerprint(raw_message) if walk else "absent"
     if fingerprint == "bad":
@@ -884,7 +886,7 @@ class StunBuilder:
 
 def code_for(name: str, dialect: str = "rfc5389") -> int:
     """Attribute code for a registry name, honouring the legacy dialects' names."""
-    if dialect in ("ms-turn", "rfc3489", "ms-ice"):
+    if dialect in LEGACY_DIALECTS:
         for code, spec in _LEGACY_OVERRIDES.items():
             if spec.name == name:
                 return code

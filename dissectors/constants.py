@@ -7,6 +7,12 @@ Specs: RFC 3489, 5389, 8489 (STUN); 5766, 8656, 6062, 6156 (TURN); 5245, 8445
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Literal
+
+# How a message reads its attributes: RFC 5389/8489, the pre-5389 family (RFC 3489, TURN-08 and
+# MS-TURN, which share the 0x0012/0x0014/0x0015 meanings), [MS-ICE] binary usernames, MS-ICE2.
+Dialect = Literal["rfc5389", "rfc3489", "ms-turn", "ms-ice", "ms-ice2"]
+LEGACY_DIALECTS: frozenset[Dialect] = frozenset(("ms-turn", "rfc3489", "ms-ice"))
 
 MAGIC_COOKIE = 0x2112A442
 MAGIC_COOKIE_BYTES = b"\x21\x12\xa4\x42"

@@ -34,6 +34,7 @@ from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import RelayHop, StunRecord
+from icetrace.records.vocabulary import NominationStyle, SelectedBecause
 from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, SignalingModel
 
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
@@ -1001,6 +1002,7 @@ def _finish(session: _Session, media: MediaIndex, checks_by_pair: ChecksByPair) 
             component.selected = chosen.pair
             chosen.pair.selected_because = chosen.because
             component.selected_by = "media" if chosen.because == "media-only" else chosen.pair.nominated_by
+    style: NominationStyle
     if session.use_candidate_requests:
         style = "aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"
     elif any(p.nominated_by == "final-offer" for p in session.pairs.values()):
@@ -1100,7 +1102,7 @@ class _Evidence:
 @dataclass
 class Selection:
     pair: Pair
-    because: str
+    because: SelectedBecause
 
 
 def select(evidence: list[_Evidence]) -> Selection | None:

@@ -11,6 +11,19 @@ from dataclasses import dataclass, field
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
+from icetrace.records.vocabulary import (
+    Connectivity,
+    NominatedBy,
+    NominationStyle,
+    PairState,
+    Role,
+    RttSide,
+    SelectedBecause,
+    SelectedBy,
+    Severity,
+    StreamOutcome,
+    TransactionOutcome,
+)
 
 
 @dataclass
@@ -49,13 +62,13 @@ class Agent:
     name: str  # "caller", "callee:<tag>", or "ufrag:<ufrag>" without signaling
     ufrag: str | None = None
     pwd: str | None = None
-    role: str | None = None  # controlling | controlled
+    role: Role | None = None
     tie_breaker: int | None = None
     ice_lite: bool = False
     candidates: list[IceCandidate] = field(default_factory=list)
 
 
-SELECTED_BECAUSE = {
+SELECTED_BECAUSE: dict[SelectedBecause, str] = {
     "nominated+media": "nominated, and media flowed on it after its checks succeeded",
     "nominated-latest": "nominated, and the controlling agent kept checking or re-nominating it after "
     "the other nominated pairs fell silent (or it carries the highest NOMINATION value)",
@@ -78,11 +91,11 @@ class Pair:
     transport: str
     component: int | None
     priority: int | None
-    state: str = "in-progress"  # succeeded | failed | in-progress
+    state: PairState = "in-progress"
     nominated: bool = False
-    nominated_by: str | None = None  # use-candidate | nomination | final-offer
+    nominated_by: NominatedBy | None = None
     in_final_offer: bool = False  # named by the controlling agent's updated offer
-    selected_because: str | None = None  # set on a component's selected pair: see SELECTED_BECAUSE
+    selected_because: SelectedBecause | None = None  # set on a component's selected pair
     # per direction: each agent's checks and what came back to it; a check seen at several capture
     # points counts once
     checks_from_controlling: int = 0  # transactions
@@ -99,8 +112,8 @@ class Pair:
     # between the agents ("middle"); never from the peer's side, where it is the peer's answering time
     rtt_ms_controlling: float | None = None
     rtt_ms_controlled: float | None = None
-    rtt_side_controlling: str | None = None  # sender | middle
-    rtt_side_controlled: str | None = None
+    rtt_side_controlling: RttSide | None = None
+    rtt_side_controlled: RttSide | None = None
     # each agent's answering time to the peer's checks (request in -> response out), seen on its side
     answer_ms_controlling: float | None = None
     answer_ms_controlled: float | None = None
@@ -110,7 +123,7 @@ class Pair:
     relayed: bool = False
     frames: list[int] = field(default_factory=list)
     nomination_frame: int | None = None
-    outcomes: list[str] = field(default_factory=list)  # one per check transaction
+    outcomes: list[TransactionOutcome] = field(default_factory=list)  # one per check transaction
     icmp: list[IcmpError] = field(default_factory=list)  # ICMP errors quoting its checks
     prflx_until: float | None = None  # checked before a trickled candidate of it was signaled: prflx until then
 
@@ -119,7 +132,7 @@ class Pair:
         return (self.controlling.address, self.controlled.address, self.transport)
 
     @property
-    def rtt_of(self) -> str | None:
+    def rtt_of(self) -> Role | None:
         """Whose checks `rtt_ms` times: those that leave the capture's side (seen there from the
         sender's side of its NAT); when both agents are on the capture's side (two taps) or neither
         is (a public tap), the controlling agent's."""
@@ -174,9 +187,8 @@ class Component:
     component: int | None
     pairs: list[Pair] = field(default_factory=list)
     selected: Pair | None = None
-    selected_by: str | None = (
-        None  # the selected pair's nominated_by, "media" (no nomination on the wire) or "in-use" (mid-call)
-    )
+    # the selected pair's nominated_by, "media" (no nomination on the wire) or "in-use" (mid-call)
+    selected_by: SelectedBy | None = None
 
 
 @dataclass
@@ -189,15 +201,15 @@ class Stream:
     controlling: Agent | None = None
     controlled: Agent | None = None
     components: list[Component] = field(default_factory=list)
-    outcome: str = "unknown"  # connected | failed | unknown
-    nomination_style: str | None = None  # regular | aggressive | final-offer | none | not-captured
+    outcome: StreamOutcome = "unknown"
+    nomination_style: NominationStyle | None = None
     final_offer_ignored: bool = False  # the updated offer listed several remote candidates per component
     mid_call: bool = False  # the capture joined after ICE completed: the pair in use is the selected one
     ended_before_nomination: bool = False  # checks succeeded, no nomination, and the capture stopped soon after
     media_flows: list[MediaFlow] = field(default_factory=list)
 
     @property
-    def connectivity(self) -> str:
+    def connectivity(self) -> Connectivity:
         """The packets' answer to MS-QoE's Ice connectivity (DIRECT, RELAY, FAILED), so it can be set
         beside what a client reported to CQD/Call Analytics; "" when nothing was selected."""
         if self.outcome == "failed":
@@ -212,7 +224,7 @@ class Stream:
 @dataclass
 class Verdict:
     code: str  # D1, D2, ... from the failure catalogue; INFO-* for plain observations
-    severity: str  # error | warning | info
+    severity: Severity
     message: str
     frames: list[int] = field(default_factory=list)
     call_id: str | None = None

@@ -21,6 +21,7 @@ from icetrace.ice.views import Leg, nearest_first, one_check
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.stun_record import StunRecord
+from icetrace.records.vocabulary import TransactionOutcome
 
 TRANSACTION_TIMEOUT = 39.5  # seconds, RFC 5389 §7.2.1 with the default RTO and Rc
 FINAL_WAIT = 8.0  # seconds, RFC 5389 §7.2.1: Rm * RTO after the last transmission
@@ -53,7 +54,7 @@ class Transaction:
         return self.responses[0] if self.responses else None
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> TransactionOutcome:
         """'success', 'error', 'nonstandard' (answered by another message type), 'icmp-error' (the
         network refused it), 'timeout' (schedule ran out) or 'unanswered' (capture ended first)."""
         if self.response is not None:

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from icetrace.records.vocabulary import Severity
+
 if TYPE_CHECKING:
     from icetrace.ice.correlator import Reconstruction
     from icetrace.ice.model import Stream
 
-Severity = Literal["error", "warning", "info"]
 Scope = Literal["capture", "stream"]
 
 

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from icetrace.analysis import Analysis
 from icetrace.plots.story import WRAPPING_METHODS, Story, build
+from icetrace.records.vocabulary import TransactionOutcome
 
 COLOURS = {
     "request": "tab:blue",
@@ -26,7 +27,16 @@ COLOURS = {
     "indication": "0.45",
     "media": "tab:cyan",
 }
-NO_ANSWER = " (no answer)"  # on a request's text: its transaction timed out or the capture ended first
+NO_ANSWER = " (no answer)"  # on a request's text: no STUN message came back (see ANSWERED)
+# each transaction outcome: whether a message came back (an ICMP error is the network's, not an answer)
+ANSWERED: dict[TransactionOutcome, bool] = {
+    "success": True,
+    "error": True,
+    "nonstandard": True,
+    "icmp-error": False,
+    "timeout": False,
+    "unanswered": False,
+}
 ROLE_ORDER = ("caller", "STUN server", "relay server", "edge relay", "callee")
 
 
@@ -71,7 +81,8 @@ def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
     by_key: dict[tuple[str, ...], Arrow] = {}
     messages = analysis.messages
     t = analysis.transactions
-    unanswered = dict(zip(t["transaction_id"].astype(str), ~t["outcome"].isin(("success", "error")), strict=True))
+    answered = [o for o, yes in ANSWERED.items() if yes]
+    unanswered = dict(zip(t["transaction_id"].astype(str), ~t["outcome"].isin(answered), strict=True))
     inner = messages["kind"].eq("stun") & messages["relay_via"].notna() & ~messages["method"].isin(WRAPPING_METHODS)
     carried = set(messages.loc[inner, "frame"].tolist())
     for row in messages.to_dict("records"):

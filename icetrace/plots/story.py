@@ -15,6 +15,7 @@ import pandas as pd
 
 from icetrace.analysis import Analysis
 from icetrace.ice.model import Pair
+from icetrace.records.vocabulary import TransactionOutcome
 
 # TURN methods that only carry another message or data: drawn with what they carry, not as gathering
 WRAPPING_METHODS = frozenset(("send", "data", "ms-send", "ms-data"))
@@ -25,7 +26,7 @@ class CheckEvent:
     """One mark on a pair's lane."""
 
     time: float
-    kind: str  # request | nominating | retransmission | success | error | timeout | unanswered | icmp-error
+    kind: str  # request | nominating | retransmission | integrity-failure, or the TransactionOutcome ending a check
     # | integrity-failure
     frame: int
     from_controlling: bool
@@ -68,7 +69,7 @@ class Lane:
 class GatheringEvent:
     time: float
     method: str
-    outcome: str  # success | error | timeout | unanswered | icmp-error
+    outcome: TransactionOutcome
     frame: int
     error_code: int | None = None
 

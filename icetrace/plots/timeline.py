@@ -25,6 +25,7 @@ MARKS: dict[str, tuple[str, str, str]] = {
     "retransmission": ("|", "tab:orange", "retransmission"),
     "success": ("o", "tab:green", "success response"),
     "error": ("X", "tab:red", "error response"),
+    "nonstandard": ("P", "tab:olive", "answered by another message type"),
     "timeout": ("s", "0.35", "timed out"),
     "unanswered": ("s", "0.7", "unanswered (capture ended)"),
     "icmp-error": ("X", "tab:purple", "ICMP error"),

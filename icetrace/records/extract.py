@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 from dissectors.classify import PayloadKind, classify_payload
 from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, looks_like_stun_header
@@ -24,6 +25,7 @@ from dissectors.framing import (
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import RelayHop, StunRecord
 from icetrace.records.transport_packet import TransportPacket
+from icetrace.records.vocabulary import IntegrityPresence, MessageClass
 
 _MAX_STREAM_BUFFER = 1 << 18
 _ADDRESS_KINDS = ("address", "xor-address")
@@ -250,7 +252,7 @@ def build_record(packet: TransportPacket, msg: DecodedStun, relay: RelayHop | No
     """Flatten a decoded message into the record the correlator reads (runs once per message)."""
     fields: dict[str, object] = {}
     addresses: dict[str, Endpoint] = {}
-    integrity = "absent"
+    integrity: IntegrityPresence = "absent"
     payload_length = 0
     simple = _RECORD_FIELDS
     for attr in msg.attributes:
@@ -286,7 +288,7 @@ def build_record(packet: TransportPacket, msg: DecodedStun, relay: RelayHop | No
         "stun",
         msg.dialect,
         msg.method_name,
-        msg.cls,
+        cast("MessageClass", msg.cls),  # the codec names classes by CLASS_NAMES and LEGACY_TYPES
         msg.type,
         msg.transaction_id.hex(),
         tuple([a.name for a in msg.attributes]),

@@ -7,8 +7,17 @@ dissectors' codecs, never a Scapy packet per message) and the correlator.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from icetrace.records.endpoint import Endpoint
+from icetrace.records.vocabulary import (
+    FingerprintResult,
+    IntegrityPresence,
+    MessageClass,
+    MessageKind,
+    RecordDialect,
+    Role,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +54,10 @@ class StunRecord:
     src: Endpoint
     dst: Endpoint
     transport: str  # "udp" | "tcp"
-    kind: str  # "stun" | "channeldata"
-    dialect: str  # "rfc5389" | "rfc3489" | "ms-turn" | "ms-ice" | "ms-ice2" | "" for channeldata
+    kind: MessageKind
+    dialect: RecordDialect  # "" for channeldata
     method: str  # "binding", "allocate", ... ; "" for channeldata
-    cls: str  # "request" | "indication" | "success" | "error" | ""
+    cls: MessageClass | Literal[""]  # "" for channeldata
     type: int  # the 16-bit message type (ChannelData: the channel number)
     transaction_id: str  # hex; 32 digits for classic/MS 128-bit ids, 24 otherwise
     attributes: tuple[str, ...] = ()  # attribute names in wire order (unknown: "0xABCD")
@@ -61,7 +70,7 @@ class StunRecord:
     software: str | None = None
     priority: int | None = None
     use_candidate: bool = False
-    ice_role: str | None = None  # "controlling" | "controlled"
+    ice_role: Role | None = None
     tie_breaker: int | None = None
     nomination: int | None = None
     candidate_identifier: str | None = None  # MS-ICE2 foundation, NULs stripped
@@ -70,8 +79,8 @@ class StunRecord:
     lifetime: int | None = None
     channel_number: int | None = None
     requested_transport: int | None = None  # IP protocol number
-    fingerprint: str = "absent"  # "ok" | "ok-legacy" | "bad" | "absent"
-    integrity: str = "absent"  # "absent" | "unknown-key" (present; ice/integrity.py verifies it once keys are known)
+    fingerprint: FingerprintResult = "absent"
+    integrity: IntegrityPresence = "absent"  # present or not; ice/integrity.py verifies it once keys are known
     relay: RelayHop | None = None
     payload_length: int = 0  # DATA attribute / ChannelData payload bytes
     anomalies: tuple[str, ...] = ()  # "attribute/XOR-MAPPED-ADDRESS: value is 6 bytes, expected 8"

@@ -196,7 +196,7 @@ def _stream(s: Stream, out: TextIO) -> None:
             )
         out.write("</tbody></table>\n")
         if comp.selected is not None:
-            because = SELECTED_BECAUSE.get(comp.selected.selected_because or "", "")
+            because = SELECTED_BECAUSE[comp.selected.selected_because] if comp.selected.selected_because else ""
             out.write(f"<p>selected by {escape(str(comp.selected_by))}: {escape(because)}</p>\n")
         else:
             out.write("<p>selected: none</p>\n")

@@ -86,7 +86,7 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
                     )
             if comp.selected:
                 sel = comp.selected
-                because = SELECTED_BECAUSE.get(sel.selected_because or "", "?")
+                because = SELECTED_BECAUSE[sel.selected_because] if sel.selected_because else "?"
                 out.write(
                     f"    selected: {sel.controlling.address} ({sel.controlling.type}) <-> "
                     f"{sel.controlled.address} ({sel.controlled.type}) by {comp.selected_by or '?'}: {because}\n"

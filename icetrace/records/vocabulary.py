@@ -1,0 +1,63 @@
+"""The closed vocabulary of icetrace's values: every word a record, a model object, a table
+column or a JSON field may hold where the set of words is fixed. mypy holds the code to it; the
+plots' legends and the docs are tested against it (`typing.get_args(Outcome)` lists the words)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from dissectors.checks import FingerprintResult
+from dissectors.constants import Dialect
+
+MessageKind = Literal["stun", "channeldata"]
+RecordDialect = Dialect | Literal[""]  # "" for ChannelData, which has no STUN header
+MessageClass = Literal["request", "success", "error", "indication"]
+IntegrityPresence = Literal["absent", "unknown-key"]  # as extracted: present or not, never verified
+IntegrityResult = Literal["ok", "bad", "unverified", "absent"]  # once ice/integrity.py knew the key
+
+# a transaction: answered, answered by another message type, refused by the network (ICMP), given
+# up by its sender's schedule, or still open when the capture ended
+TransactionOutcome = Literal["success", "error", "nonstandard", "icmp-error", "timeout", "unanswered"]
+
+Role = Literal["controlling", "controlled"]
+PairState = Literal["succeeded", "failed", "in-progress"]
+NominatedBy = Literal["use-candidate", "nomination", "final-offer"]
+SelectedBy = NominatedBy | Literal["media", "in-use"]
+SelectedBecause = Literal["nominated+media", "nominated-latest", "final-offer", "nominated", "media-only", "in-use"]
+RttSide = Literal["sender", "middle"]
+
+StreamOutcome = Literal["connected", "failed", "unknown"]
+NominationStyle = Literal["regular", "aggressive", "final-offer", "none", "not-captured"]
+Connectivity = Literal["DIRECT", "RELAY", "FAILED", ""]  # MS-QoE's Ice connectivity; "" when nothing was selected
+Severity = Literal["error", "warning", "info"]
+
+
+def words(vocabulary: object) -> tuple[str, ...]:
+    """The words of a Literal type (of a union of them too), in declaration order."""
+    out: list[str] = []
+    for arg in get_args(vocabulary):
+        out.extend(words(arg) if get_args(arg) else [arg])
+    return tuple(out)
+
+
+__all__ = [
+    "Connectivity",
+    "Dialect",
+    "FingerprintResult",
+    "IntegrityPresence",
+    "IntegrityResult",
+    "MessageClass",
+    "MessageKind",
+    "NominatedBy",
+    "NominationStyle",
+    "PairState",
+    "RecordDialect",
+    "Role",
+    "RttSide",
+    "SelectedBecause",
+    "SelectedBy",
+    "Severity",
+    "StreamOutcome",
+    "TransactionOutcome",
+    "words",
+]
