@@ -211,3 +211,16 @@ def test_a_sip_head_is_searched_once_per_byte():
         assert splitter.feed(head[i : i + 7]) == []
         assert splitter._scanned == len(splitter.buffer)  # nothing before this point is searched again
     assert splitter.feed(b"Content-Length: 2\r\n\r\nok") == [head + b"Content-Length: 2\r\n\r\nok"]
+
+
+def test_a_sip_header_folded_over_many_lines():
+    from icetrace.signaling.sip import parse_sip
+
+    def make(n: int) -> bytes:
+        return b"OPTIONS sip:a@b SIP/2.0\r\nSubject: s\r\n" + b" x\r\n" * n + b"Call-ID: c\r\n\r\n"
+
+    def run(data: bytes) -> None:
+        message = parse_sip(data)
+        assert message.call_id == "c" and message.header("subject") == "s" + " x" * data.count(b" x\r\n")
+
+    _assert_linear(make, run, 20000)
