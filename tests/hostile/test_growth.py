@@ -224,3 +224,15 @@ def test_a_sip_header_folded_over_many_lines():
         assert message.call_id == "c" and message.header("subject") == "s" + " x" * data.count(b" x\r\n")
 
     _assert_linear(make, run, 20000)
+
+
+def test_sdp_with_many_media_sections_and_session_attributes():
+    def make(n: int) -> str:
+        session = "".join(f"a=x-{i}:y\r\n" for i in range(n)) + "a=ice-ufrag:abcd\r\n"
+        return "v=0\r\n" + session + "m=audio 5000 RTP/AVP 0\r\n" * n
+
+    def run(text: str) -> None:
+        desc = parse_sdp(text)
+        assert len(desc.media) == text.count("m=audio") and desc.media[-1].ice_ufrag == "abcd"
+
+    _assert_linear(make, run, 300)
