@@ -236,3 +236,32 @@ def test_sdp_with_many_media_sections_and_session_attributes():
         assert len(desc.media) == text.count("m=audio") and desc.media[-1].ice_ufrag == "abcd"
 
     _assert_linear(make, run, 300)
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_many_damaged_records_close_together(tmp_path, fmt):
+    """Each damaged record costs its distance to the next intact one, not a whole read window."""
+    from icetrace.capture.reader import read_frames
+    from tests.capture.test_fast_reader import epb, idb, shb
+
+    frame = bytes(range(14)) + b"\x45" + bytes(range(100, 140))
+
+    def make(n: int) -> bytes:
+        if fmt == "pcap":
+            good = struct.pack("<IIII", 1700000000, 0, len(frame), len(frame)) + frame
+            bad = struct.pack("<IIII", 1700000000, 0, 0x7FFFFFF0, 0x7FFFFFF0)
+            # two intact records after each damaged one: the resynchronisation checks a record by the next
+            return struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + (bad + good + good) * n
+        good = epb("<", 0, 0, frame)
+        bad = b"\x06\x00\x00\x00\x07\x00\x00\x00"  # a block length that is no multiple of 4
+        return shb("<") + idb("<", 1) + (bad + good) * n
+
+    def run(data: bytes) -> None:
+        path = tmp_path / f"many.{fmt}"
+        path.write_bytes(data)
+        problems: list = []
+        frames = list(read_frames(path, problems))
+        assert len(frames) == data.count(frame)
+        assert len(problems) == data.count(frame) // (2 if fmt == "pcap" else 1)
+
+    _assert_linear(make, run, 200)
