@@ -7,6 +7,8 @@ MS-ICE2 agents used for FINGERPRINT (reference §3.3).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import struct
@@ -69,13 +71,12 @@ def verify_fingerprint(msg: bytes) -> str:
     try:
         if len(msg) < HEADER_SIZE + 8:
             return "absent"
-        pos = len(msg) - 8
-        atype, alen = struct.unpack_from("!HH", msg, pos)
-        if atype != _FINGERPRINT or alen != 4:
-            pos_found = _find_attribute(msg, _FINGERPRINT)
-            if pos_found is None or pos_found + 8 > len(msg):
-                return "absent"
-            pos = pos_found
+        # found by walking the attributes: the last 8 bytes can be the FINGERPRINT of a message
+        # carried in DATA (a check in a Send or Data indication), not one of this message
+        pos_found = _find_attribute(msg, _FINGERPRINT)
+        if pos_found is None or pos_found + 8 > len(msg):
+            return "absent"
+        pos = pos_found
         value = struct.unpack_from("!I", msg, pos + 4)[0]
         covered = msg[:pos]
         if compute_fingerprint(covered) == value:
@@ -135,5 +136,37 @@ def verify_integrity(msg: bytes, key: bytes | None) -> str:
                 return "ok"
             return "bad"
         return "absent"
+    except (struct.error, ValueError):
+        return "bad"
+
+
+def icev6_key(password: str) -> bytes | None:
+    """[MS-ICE] (OC 2007) short-term key: the candidate's password base64-decoded (libnice's OC2007
+    mode does the same); SDP writers drop the '=' padding, so it is restored first."""
+    text = password.strip()
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def verify_legacy_integrity(msg: bytes, key: bytes | None) -> str:
+    """RFC 3489 / [MS-ICE] MESSAGE-INTEGRITY only: HMAC-SHA1 over the header as sent and every
+    attribute before it, zero-padded to a multiple of 64 bytes. 'ok', 'bad', 'unknown-key' or 'absent'.
+
+    Unlike verify_integrity this does not accept the RFC 5389 form, so it tells which one an agent used.
+    """
+    try:
+        pos = _find_attribute(msg, _INTEGRITY)
+        if pos is None:
+            return "absent"
+        if key is None:
+            return "unknown-key"
+        alen = struct.unpack_from("!H", msg, pos + 2)[0]
+        mac = msg[pos + 4 : pos + 4 + alen]
+        if alen != 20 or len(mac) != 20:
+            return "bad"
+        expect = compute_integrity(msg[:pos], key, legacy=True)
+        return "ok" if hmac.compare_digest(expect, mac) else "bad"
     except (struct.error, ValueError):
         return "bad"

@@ -552,10 +552,6 @@ class DecodedStun:
         attr = self.get(key)
         return default if attr is None else attr.value
 
-    @property
-    def transaction_hex(self) -> str:
-        return self.transaction_id.hex()
-
 
 @dataclass(frozen=True, slots=True)
 class DecodedChannelData:

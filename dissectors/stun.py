@@ -312,18 +312,6 @@ class STUN(Packet):
                 text += f" {attr.name}={attr.value[0]}:{attr.value[1]}"
         return text
 
-    @classmethod
-    def build_message(
-        cls,
-        msg_type: int,
-        transaction_id: bytes,
-        attributes: list[tuple[str | int, Any]] | None = None,
-        **options: Any,
-    ) -> STUN:
-        """Build with lengths, padding, MESSAGE-INTEGRITY and FINGERPRINT computed (codec.StunBuilder)."""
-        raw = codec.encode_stun(msg_type, transaction_id, attributes or (), **options)
-        return STUN(raw)
-
 
 class TURNChannelData(Packet):
     """RFC 8656 12.4 ChannelData (0x4000-0x4FFF) and [MS-TURN] multiplexed 0xFF10."""

@@ -10,23 +10,32 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import Reconstruction, correlate
 from icetrace.ice.diagnosis import diagnose
+from icetrace.ice.integrity import Integrity, transaction_key, verify
 from icetrace.ice.model import Pair, Stream, Verdict
+from icetrace.ice.transactions import Transaction
+from icetrace.ice.views import answer_ms, round_trip_ms
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
+from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.schema import frame
 
-JSON_SCHEMA_VERSION = "1.1"  # 1.1: streams carry "connectivity"
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+JSON_SCHEMA_VERSION = (
+    "1.3"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures
+)
 
 
 @dataclass
@@ -37,6 +46,7 @@ class Analysis:
     verdict_list: list[Verdict]
     problems: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    duplicate_messages: int = 0  # records another capture of the same traffic also held, kept once
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
@@ -121,10 +131,19 @@ class Analysis:
                 "response_frame": t.response.frame if t.response else None,
                 "outcome": t.outcome,
                 "error_code": t.response.error_code if t.response else None,
-                "rtt_ms": t.rtt_ms,
+                "rtt_ms": round_trip_ms(t)[0],
+                "answer_ms": answer_ms(t),
+                **self._integrity(t),
             }
             for t in self.reconstruction.transactions
         ]
+
+    def _integrity(self, t: Transaction) -> dict[str, str | None]:
+        """MESSAGE-INTEGRITY of a request and its first response, verified where a key was known."""
+        found = self.reconstruction.integrity.get(transaction_key(t))
+        if found is None:
+            found = Integrity(verify(t.request, None), verify(t.response, None) if t.response else None)
+        return {"integrity": found.request, "response_integrity": found.response}
 
     def _candidates_rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -143,6 +162,7 @@ class Analysis:
                             "type": c.type,
                             "address": str(c.address),
                             "priority": c.priority,
+                            "check_priority": c.check_priority,
                             "origin": c.origin,
                             "related": str(c.related) if c.related else None,
                         }
@@ -169,9 +189,8 @@ class Analysis:
                             "nominated": p.nominated,
                             "nominated_by": p.nominated_by,
                             "selected": comp.selected is p,
-                            "requests_sent": p.requests_sent,
-                            "responses_received": p.responses_received,
-                            "rtt_ms": p.rtt_ms,
+                            "selected_because": p.selected_because if comp.selected is p else None,
+                            **_pair_counters(p),
                             "first_check": p.first_check,
                             "last_check": p.last_check,
                             "relayed": p.relayed,
@@ -198,7 +217,9 @@ class Analysis:
                     "priority": req.priority,
                     "retransmissions": t.retransmissions,
                     "outcome": t.outcome,
-                    "rtt_ms": t.rtt_ms,
+                    "rtt_ms": round_trip_ms(t)[0],
+                    "answer_ms": answer_ms(t),
+                    **self._integrity(t),
                 }
             )
         return rows
@@ -234,6 +255,20 @@ class Analysis:
             for v in self.verdict_list
         ]
 
+    # -- pictures -----------------------------------------------------------
+
+    def plot_timeline(self) -> Figure:
+        """One lane per candidate pair with its checks, media and the SIP events (matplotlib Figure)."""
+        from icetrace.plots.timeline import timeline_figure
+
+        return timeline_figure(self)
+
+    def plot_ladder(self) -> Figure:
+        """The STUN/TURN call flow between transport addresses named by role (matplotlib Figure)."""
+        from icetrace.plots.ladder import ladder_figure
+
+        return ladder_figure(self)
+
     # -- JSON ---------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -243,6 +278,10 @@ class Analysis:
             "sources": self.sources,
             "vantage": self.reconstruction.vantage,
             "streams": [_stream_dict(s) for s in self.streams],
+            "nat_mappings": [
+                {"inside": str(m.inside), "outside": str(m.outside), "frames": m.frames}
+                for m in self.reconstruction.nat_mappings
+            ],
             "allocations": [
                 {
                     "client": str(a.client),
@@ -277,10 +316,30 @@ def pair_dict(p: Pair) -> dict[str, Any]:
         "state": p.state,
         "nominated": p.nominated,
         "nominated_by": p.nominated_by,
-        "requests_sent": p.requests_sent,
-        "responses_received": p.responses_received,
-        "rtt_ms": None if p.rtt_ms is None else round(p.rtt_ms, 3),
+        "selected_because": p.selected_because,
+        **{k: round(v, 3) if isinstance(v, float) else v for k, v in _pair_counters(p).items()},
         "first_frame": min(p.frames) if p.frames else None,
+    }
+
+
+def _pair_counters(p: Pair) -> dict[str, Any]:
+    """Each agent's checks and what came back to it, and the round trips; `rtt_ms` is that of the
+    checks leaving the capture's side (`rtt_of`), an `answer_ms` an agent's answering time."""
+    return {
+        "checks_by_controlling": p.checks_from_controlling,
+        "checks_by_controlled": p.checks_from_controlled,
+        "requests_by_controlling": p.requests_by_controlling,
+        "requests_by_controlled": p.requests_by_controlled,
+        "answers_to_controlling": p.answers_to_controlling,
+        "answers_to_controlled": p.answers_to_controlled,
+        "errors_to_controlling": p.errors_to_controlling,
+        "errors_to_controlled": p.errors_to_controlled,
+        "rtt_ms": p.rtt_ms,
+        "rtt_of": p.rtt_of,
+        "rtt_ms_controlling": p.rtt_ms_controlling,
+        "rtt_ms_controlled": p.rtt_ms_controlled,
+        "answer_ms_controlling": p.answer_ms_controlling,
+        "answer_ms_controlled": p.answer_ms_controlled,
     }
 
 
@@ -294,7 +353,13 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
             "role": a.role,
             "ice_lite": a.ice_lite,
             "candidates": [
-                {**_endpoint_dict(c), "component": c.component, "priority": c.priority, "origin": c.origin}
+                {
+                    **_endpoint_dict(c),
+                    "component": c.component,
+                    "priority": c.priority,
+                    "check_priority": c.check_priority,
+                    "origin": c.origin,
+                }
                 for c in a.candidates
             ],
         }
@@ -313,6 +378,7 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
                 "component": c.component,
                 "pairs": [pair_dict(p) for p in c.pairs],
                 "selected": pair_dict(c.selected) if c.selected else None,
+                "selected_by": c.selected_by,
             }
             for c in s.components
         ],
@@ -335,13 +401,16 @@ def analyze(
     tls_keylog: str | Path | None = None,
     rsa_key: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    app_signaling: bool = True,
 ) -> Analysis:
     """Read the captures once (STUN records, SIP, media counts), add signaling, correlate, diagnose.
 
     Several captures of one call may be given; the same message seen twice (same
-    transaction, type and time) is kept once.
+    transaction, type and time) is kept once. `app_signaling=False` leaves the HTTP/WebSocket
+    signaling in the captures unread (the story the checks alone tell).
     """
     all_records: list[StunRecord] = list(records or [])
+    per_capture: list[list[StunRecord]] = [all_records]
     all_media: list[MediaFlow] = list(media or [])
     icmp: list[IcmpError] = []
     problems: list[str] = []
@@ -354,16 +423,26 @@ def analyze(
             source = PacketSource([readable], progress=progress)
             extractor = RecordExtractor()
             sip = SipCollector(Path(capture).name)
+            app = AppSignalingCollector(Path(capture).name)
+            these: list[StunRecord] = []
+            per_capture.append(these)
             for packet in source:
                 capture_end = max(capture_end, packet.time)
-                all_records.extend(extractor.feed(packet))
+                these.extend(extractor.feed(packet))
                 sip.feed(packet)
+                if app_signaling:
+                    app.feed(packet)
+            app.finish()
         if tls_keylog is not None or rsa_key is not None:
-            from icetrace.capture.tshark_engine import sip_over_tls
+            from icetrace.signaling.sources import decrypted_signaling
 
-            sip.messages.extend(sip_over_tls(capture, tls_keylog, rsa_key))
-        build_model(sip.messages, model)
-        problems += [str(p) for p in source.problems] + sip.problems
+            tls = decrypted_signaling(capture, tls_keylog, rsa_key)
+            sip.messages.extend(tls.sip_messages)
+            app.signals.extend(tls.signals)
+            problems += tls.problems
+        build_model(sip.messages + app.sip_messages, model)
+        build_app_model(app.signals, model)
+        problems += [str(p) for p in source.problems] + sip.problems + app.problems
         flows = source.media_flows()
         all_media.extend(flows)
         icmp.extend(source.icmp_errors)
@@ -373,11 +452,12 @@ def analyze(
         load_signaling(logs=logs, model=model)
     add_sdp_files(model, sdp)
     problems += model.problems
-    all_records = _dedupe(all_records)
+    all_records = _dedupe(per_capture)
+    copies = sum(len(r) for r in per_capture) - len(all_records)
     if all_records:
         capture_end = max(capture_end, max(r.time for r in all_records))
     rec = correlate(all_records, model, all_media, capture_end or None, icmp)
-    return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]])
+    return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]], copies)
 
 
 @contextmanager
@@ -392,14 +472,21 @@ def _readable(capture: str | Path, engine: str) -> Iterator[str | Path]:
         yield capture
 
 
-def _dedupe(records: list[StunRecord]) -> list[StunRecord]:
+def _dedupe(per_capture: list[list[StunRecord]]) -> list[StunRecord]:
+    """Every record, less those another capture already holds (the same call tapped twice).
+
+    Within one capture identical messages stay: an agent may send one message several times in
+    one TCP segment, and `icetrace messages` lists each."""
     seen: set[tuple[object, ...]] = set()
     out = []
-    for r in records:
-        key = (r.transaction_id, r.type, r.src, r.dst, round(r.time, 3), r.raw) if r.kind == "stun" else None
-        if key is not None:
+    for records in per_capture:
+        mine: set[tuple[object, ...]] = set()
+        for r in records:
+            # ChannelData has no transaction id: its channel, addresses, time and size name it
+            key = (r.kind, r.transaction_id, r.type, r.src, r.dst, round(r.time, 3), r.raw, r.payload_length)
             if key in seen:
                 continue
-            seen.add(key)
-        out.append(r)
+            mine.add(key)
+            out.append(r)
+        seen |= mine
     return out

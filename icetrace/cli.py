@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import TextIO
 
 from icetrace import __version__
+from icetrace.crash import crash_line
 from icetrace.errors import IcetraceError
 from icetrace.exit_status import ExitStatus
 from icetrace.output import GuardedOutput
@@ -21,9 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="icetrace",
         description="Reconstruct ICE negotiations (STUN/TURN/MS-TURN, SIP/SDP) from captures.",
+        epilog="exit status: 0 done, 1 `check` found a change, 2 unreadable input or bad arguments, "
+        "3 internal error (a bug in icetrace; --traceback shows where)",
     )
     parser.add_argument("--version", action="version", version=f"icetrace {__version__}")
-    parser.add_argument("--traceback", action="store_true", help="re-raise errors (debugging)")
+    parser.add_argument("--traceback", action="store_true", help="also print the full traceback of an error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"icetrace.commands.{name}")
@@ -53,8 +57,13 @@ def main(
         return status
     except IcetraceError as exc:
         if args.traceback:
-            raise
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=err)
         err.write(f"icetrace: {exc}\n")
         return ExitStatus.BAD_INPUT
     except BrokenPipeError:
         return ExitStatus.OK
+    except Exception as exc:  # a bug in icetrace: its own status, so it never reads as a finding
+        if args.traceback:
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=err)
+        err.write(crash_line(exc) + "\n")
+        return ExitStatus.INTERNAL

@@ -1,9 +1,9 @@
 import io
-from pathlib import Path
 
 from icetrace import __version__
 from icetrace.cli import main
 from icetrace.records.endpoint import Endpoint
+from tests import testdata
 
 
 def test_version_prints_and_exits_zero(capsys):
@@ -42,7 +42,7 @@ def test_analyze_shows_progress_on_a_terminal_only():
         def isatty(self) -> bool:
             return True
 
-    capture = Path(__file__).resolve().parents[1] / "captures" / "lync" / "seed-call" / "capture.pcap"
+    capture = testdata.require(testdata.SEED_CALL)
     err = Terminal()
     assert main(["analyze", str(capture)], stdout=io.StringIO(), stderr=err) == 0
     assert err.getvalue().endswith("\n") and " frames " in err.getvalue().split("\r")[-1]

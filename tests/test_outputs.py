@@ -5,35 +5,36 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 import icetrace
 from icetrace.cli import main
 from icetrace.tables.schema import SCHEMAS
+from tests import testdata
 
-ROOT = Path(__file__).resolve().parents[1]
-
-SEED = Path(__file__).resolve().parents[1] / "captures" / "lync" / "seed-call" / "capture.pcap"
+SEED = testdata.SEED_CALL
 
 
 def test_analyze_json_on_stdout_alone():
     out = io.StringIO()
     assert main(["analyze", str(SEED), "--json", "-"], stdout=out, stderr=io.StringIO()) == 0
     doc = json.loads(out.getvalue())  # nothing but JSON
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == "1.3"
     stream = doc["streams"][0]
     assert stream["outcome"] == "connected"
     pair = stream["components"][0]["selected"]
+    assert pair["selected_because"] == "nominated+media"  # USE-CANDIDATE, then 40 s of RTP on it
+    assert all(p["selected_because"] is None for p in stream["components"][0]["pairs"] if p != pair)
     assert set(pair) >= {
         "controlling",
         "controlled",
         "state",
         "nominated",
-        "requests_sent",
-        "responses_received",
+        "checks_by_controlling",
+        "answers_to_controlling",
         "rtt_ms",
+        "rtt_of",
     }
     assert pair["controlling"]["address"] == "192.168.1.100:50036" and pair["controlled"]["type"] == "relay"
 
@@ -94,7 +95,8 @@ def _truth_connectivity(truth: dict) -> str:
 
 @pytest.mark.parametrize(
     "capture",
-    sorted(ROOT.glob("captures/real/*/left-lan.pcap")) + sorted(ROOT.glob("captures/lync/*/capture.pcap")),
+    testdata.cases(testdata.CAPTURES, "real/*/left-lan.pcap")
+    + testdata.cases(testdata.CAPTURES, "lync/*/capture.pcap"),
     ids=lambda p: p.parent.name,
 )
 def test_connectivity_matches_what_the_agents_selected(capture):

@@ -396,6 +396,9 @@ def check_response(label: str, mapped: tuple[str, int], pwd: str) -> bytes:
     )
 
 
+# RFC 8445 §5.1.2.1: prflx type preference 110, local preference 65535, then 256 - component
+PRFLX_PRIORITY_BASE = (110 << 24) + (65535 << 8) + 256
+
 RETRANSMIT = (0.0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5)  # RFC 5389 7.2.1 schedule
 
 
@@ -533,17 +536,20 @@ def _ice19_checks(
     unanswered(cap, t, host, bob_host, check(f"direct-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 2130706432 - comp, True))
     entries = [_entry(host, "host", bob_host, "host", "failed")]
     # 2. UDP from Alice's host to Bob's relay (Bob's Edge relays it to him)
-    req = check(f"h2r-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 1862270975 - comp, True)
+    req = check(f"h2r-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, PRFLX_PRIORITY_BASE - comp, True)
     if answered:
         cap.udp(t + 0.05, *host, *bob_relay, req)
         cap.udp(t + 0.11, *bob_relay, *host, check_response(f"h2r-{tag}", (ALICE_PUBLIC, p.host), BOB_PWD))
         # 3. Bob's check from his relay to Alice's NAT mapping; her NAT delivers it to the socket behind it
-        bob_req = check(f"r2s-{tag}", bob_ufrag, ALICE_UFRAG, ALICE_PWD, 1862270975 - comp, False)
+        bob_req = check(f"r2s-{tag}", bob_ufrag, ALICE_UFRAG, ALICE_PWD, PRFLX_PRIORITY_BASE - comp, False)
         cap.udp(t + 0.2, *bob_relay, *turn, bob_req)
         cap.udp(t + 0.201, *turn, *bob_relay, check_response(f"r2s-{tag}", bob_relay, ALICE_PWD))
         # triggered check on the same pair (RFC 8445 7.3.1.4)
         cap.udp(
-            t + 0.202, *turn, *bob_relay, check(f"trig-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 1862270975 - comp, True)
+            t + 0.202,
+            *turn,
+            *bob_relay,
+            check(f"trig-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, PRFLX_PRIORITY_BASE - comp, True),
         )
         cap.udp(t + 0.26, *bob_relay, *turn, check_response(f"trig-{tag}", (ALICE_PUBLIC, p.turn), BOB_PWD))
         entries.append(_entry(host, "host", bob_relay, "relay", "succeeded", nominate))
@@ -569,7 +575,7 @@ def _ice19_checks(
             t + 2.0,
             *host,
             *bob_relay,
-            check(f"nom-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, 1862270975 - comp, True, use_candidate=True),
+            check(f"nom-{tag}", ALICE_UFRAG, bob_ufrag, BOB_PWD, PRFLX_PRIORITY_BASE - comp, True, use_candidate=True),
         )
         cap.udp(t + 2.06, *bob_relay, *host, check_response(f"nom-{tag}", (ALICE_PUBLIC, p.host), BOB_PWD))
     return entries

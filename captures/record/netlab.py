@@ -285,8 +285,12 @@ def record(name: str, spec: dict) -> None:
         agents = []
         if spec.get("agent") == "baresip":
             agents = _baresip_agents(work, folder, spec)
+        elif "launch" in spec:  # agents launched by another module (libnice_lab.py)
+            agents = spec["launch"](work, folder, spec)
         for host, role, peer in (
-            () if spec.get("agent") == "baresip" else ((HOST_L, "controlling", "right"), (HOST_R, "controlled", "left"))
+            ()
+            if spec.get("agent") == "baresip" or "launch" in spec
+            else ((HOST_L, "controlling", "right"), (HOST_R, "controlled", "left"))
         ):
             me = "left" if host == HOST_L else "right"
             router = LAN[host][2]
@@ -341,6 +345,8 @@ def record(name: str, spec: dict) -> None:
             parsed = parse_baresip_log(folder / f"{me}.log", LAN[host][0], PUBLIC[LAN[host][2]])
             if parsed is not None:
                 reports[me] = parsed
+    if "after" in spec:  # the launching module keeps what its agents signaled
+        spec["after"](work, folder, reports)
     shutil.rmtree(work, ignore_errors=True)
     connected = bool(reports) and all(r["streams"][0]["components"][0]["selected"] for r in reports.values())
     truth = {

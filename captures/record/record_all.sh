@@ -9,12 +9,24 @@ need=()
 for tool in turnserver:coturn tcpdump:tcpdump nft:nftables editcap:wireshark-common ip:iproute2; do
     command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
 done
+# libnice runs under the system Python through PyGObject (libnice_lab.py)
+dpkg -s gir1.2-nice-0.1 python3-gi >/dev/null 2>&1 || need+=(gir1.2-nice-0.1 python3-gi)
 if ((${#need[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # coturn's Debian service must not hold port 3478 outside the namespaces
 systemctl stop coturn 2>/dev/null || true
-python3 -m venv .venv-record
-.venv-record/bin/python -m pip install -q aioice
-PYTHON="$PWD/.venv-record/bin/python" timeout 900 .venv-record/bin/python captures/record/netlab.py "$@"
+# scenario names: libnice-* go to libnice_lab.py, the rest to netlab.py; none named = all of both
+netlab_names=() libnice_names=()
+for name in "$@"; do
+    if [[ $name == libnice-* ]]; then libnice_names+=("$name"); else netlab_names+=("$name"); fi
+done
+if (($# == 0 || ${#netlab_names[@]})); then
+    python3 -m venv .venv-record
+    .venv-record/bin/python -m pip install -q aioice
+    PYTHON="$PWD/.venv-record/bin/python" timeout 900 .venv-record/bin/python captures/record/netlab.py "${netlab_names[@]}"
+fi
+if (($# == 0 || ${#libnice_names[@]})); then
+    timeout 600 /usr/bin/python3 captures/record/libnice_lab.py "${libnice_names[@]}"
+fi

@@ -97,7 +97,6 @@ class FastBody:
             self._skimmer.set_media_table(_media_table())
         else:
             self._skimmer = Skimmer(fmt, big_endian, linktype, divisor)
-        self._linktype = linktype
         self._divisor = divisor
         # pcapng state: byte order and interfaces of the current section
         self._endian = ">" if big_endian else "<"

@@ -2,7 +2,8 @@
 
 RTP, RTCP and DTLS are recognised from one byte (RFC 7983) and only counted per
 5-tuple (for the media table); nothing else about them is built. TCP flows are
-followed only when their first bytes look like a STUN framing or SIP.
+followed only when their first bytes look like a STUN framing, SIP or HTTP (application
+signaling: HTTP bodies and WebSocket messages).
 """
 
 from __future__ import annotations
@@ -87,7 +88,30 @@ def _untunnel(ipdec: IpDecoder, ip: IpPacket, time: float) -> IpPacket | None:
 
 
 def looks_like_sip(payload: bytes) -> bool:
-    return payload[:1].isalpha() and payload.startswith(_SIP_STARTS)
+    """A SIP method or status line (RFC 3261 §7.1). HTTP-over-UDP shares SIP's methods (SSDP's
+    `NOTIFY * HTTP/1.1`, RFC 9110 / UPnP), so a complete first line must name SIP/2.0; a TCP
+    segment that ends before its first line does is given the benefit of the doubt."""
+    if not (payload[:1].isalpha() and payload.startswith(_SIP_STARTS)):
+        return False
+    if payload.startswith(b"SIP/2.0 "):
+        return True
+    end = payload.find(b"\n", 0, 2048)
+    if end < 0:
+        return True
+    return payload[:end].rstrip(b"\r").rstrip(b" \t").endswith(b" SIP/2.0")
+
+
+_HTTP_METHODS = (b"GET ", b"POST ", b"PUT ", b"PATCH ", b"DELETE ", b"OPTIONS ", b"HEAD ")
+
+
+def looks_like_http(first: bytes) -> bool:
+    """An HTTP/1.x request line or status line: where an app's signaling may travel."""
+    if first.startswith(b"HTTP/1."):
+        return True
+    if first.startswith(_HTTP_METHODS):
+        line = first.split(b"\r\n", 1)[0]
+        return line.endswith((b" HTTP/1.1", b" HTTP/1.0"))
+    return False
 
 
 class PacketSource:
@@ -109,10 +133,6 @@ class PacketSource:
         self._media: dict[tuple[bytes, int, bytes, int, str, str], list[int | float]] = {}
         self._stun_pairs: set[tuple[bytes, int, bytes, int]] = set()
         self.icmp_errors: list[IcmpError] = []
-
-    def mark_turn_path(self, a: tuple[bytes, int], b: tuple[bytes, int]) -> None:
-        self._stun_pairs.add((a[0], a[1], b[0], b[1]))
-        self._stun_pairs.add((b[0], b[1], a[0], a[1]))
 
     def __iter__(self) -> Iterator[TransportPacket]:
         for path in self.paths:
@@ -239,7 +259,7 @@ class PacketSource:
                         reverse = tcp.get((ip.dst, dport, ip.src, sport))
                         if not (
                             detect_tcp_framing(first)
-                            or (include_sip and looks_like_sip(first))
+                            or (include_sip and (looks_like_sip(first) or looks_like_http(first)))
                             or (reverse is not None and reverse.follow)
                         ):
                             tcp[key] = None
@@ -380,8 +400,3 @@ class PacketSource:
         ]
         flows.sort(key=lambda f: f.first_frame)
         return flows
-
-
-def iter_transport_packets(path: str | Path, *, include_sip: bool = True) -> Iterator[TransportPacket]:
-    """TransportPackets of one capture (see PacketSource for the filtering rules)."""
-    yield from PacketSource([path], include_sip=include_sip)

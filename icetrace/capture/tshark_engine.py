@@ -3,7 +3,8 @@
 `tshark -r IN -w OUT -F pcapng` rewrites any format Wireshark reads (snoop, ERF, nettl,
 ...) as pcapng with the same frames in the same order, so frame numbers stay Wireshark's;
 the native pipeline then reads that. For SIP over TLS, tshark decrypts with the user's key
-log (or RSA key) and `-z follow,tls,raw` gives each stream's plaintext per direction.
+log (or RSA key) and `-z follow,tls,raw` gives each stream's plaintext per direction; the signaling
+readers take it from there as they take plain TCP.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from icetrace.errors import InputError
-from icetrace.signaling.model import SourceRef
-from icetrace.signaling.sip import SipMessage, SipStreamSplitter, SipSyntaxError, parse_sip
 
 TIMEOUT = 600
 
@@ -55,10 +54,10 @@ def _tls_options(keylog: str | Path | None, rsa_key: str | Path | None) -> list[
     return options
 
 
-def sip_over_tls(
+def tls_plaintext(
     path: str | Path, keylog: str | Path | None = None, rsa_key: str | Path | None = None
-) -> list[tuple[SourceRef, SipMessage]]:
-    """SIP messages from every decryptable TLS stream of a capture."""
+) -> list[tuple[str, int, float, list[tuple[bool, bytes]]]]:
+    """Every decryptable TLS stream of a capture: (stream, first frame, its time, [(from server?, bytes)])."""
     tshark = _tshark()
     options = _tls_options(keylog, rsa_key)
     listing = subprocess.run(
@@ -88,7 +87,7 @@ def sip_over_tls(
         parts = line.split("\t")
         if len(parts) == 3 and parts[0] and parts[0] not in first:
             first[parts[0]] = (int(parts[1]), float(parts[2]))
-    messages: list[tuple[SourceRef, SipMessage]] = []
+    streams = []
     for stream, (frame, time) in first.items():
         follow = subprocess.run(
             [tshark, "-n", *options, "-r", str(path), "-q", "-z", f"follow,tls,raw,{stream}"],
@@ -96,16 +95,12 @@ def sip_over_tls(
             text=True,
             timeout=TIMEOUT,
         )
-        splitters = {False: SipStreamSplitter(), True: SipStreamSplitter()}
+        chunks: list[tuple[bool, bytes]] = []
         for line in follow.stdout.splitlines():
             reverse = line.startswith("\t")
             text = line.strip()
             if not text or not all(c in "0123456789abcdef" for c in text) or len(text) % 2:
                 continue
-            for data in splitters[reverse].feed(bytes.fromhex(text)):
-                ref = SourceRef("frame", Path(path).name, frame, time)
-                try:
-                    messages.append((ref, parse_sip(data)))
-                except SipSyntaxError:
-                    continue
-    return messages
+            chunks.append((reverse, bytes.fromhex(text)))
+        streams.append((stream, frame, time, chunks))
+    return streams

@@ -15,8 +15,14 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("analyze", help="reconstruct the ICE negotiation and diagnose it")
     parser.add_argument("capture", nargs="*", help="pcap, pcapng or Network Monitor captures of one call")
     parser.add_argument("--sdp", action="append", default=[], help="SDP or SIP file (repeatable, offer first)")
-    parser.add_argument("--log", action="append", default=[], help="client log with SIP (.uccapilog, text)")
+    parser.add_argument(
+        "--log",
+        action="append",
+        default=[],
+        help="client log: SIP (.uccapilog, text), or a webrtc-internals dump or getStats() export (JSON)",
+    )
     parser.add_argument("--json", metavar="OUT", help="write the JSON result to OUT, or to stdout with '-'")
+    parser.add_argument("--html", metavar="FILE", help="also write the report as one self-contained HTML page")
     parser.add_argument(
         "--engine",
         choices=("native", "tshark"),
@@ -54,6 +60,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         if progress:
             progress.close()
+    if args.html:
+        _write_html(analysis, args.html)
     if args.json == "-":
         json.dump(analysis.to_dict(), out, indent=2)
         out.write("\n")
@@ -66,3 +74,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise InputError(f"{args.json}: cannot write: {exc.strerror}") from None
     write_report(analysis, out)
     return 0
+
+
+def _write_html(analysis: Any, path: str) -> None:
+    from icetrace.report.html import write_html
+
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            write_html(analysis, fh)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None

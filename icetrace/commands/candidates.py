@@ -26,13 +26,15 @@ CAPTURE_MAGICS = (
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("candidates", help="show the candidates each side signaled")
-    parser.add_argument("source", nargs="+", help="capture, client log (.uccapilog, text), SIP or SDP file")
+    parser.add_argument(
+        "source", nargs="+", help="capture, client log (.uccapilog, text, webrtc-internals dump), SIP or SDP file"
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.set_defaults(run=run)
 
 
 def classify_sources(paths: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """(captures, logs, sdp files) told apart by content, not by name."""
+    """(captures, logs, sdp files) told apart by content, not by name; JSON (a browser's dump) is a log."""
     captures, logs, sdps = [], [], []
     for name in paths:
         if _is_pipe(name):
@@ -46,7 +48,7 @@ def classify_sources(paths: list[str]) -> tuple[list[str], list[str], list[str]]
             continue
         if head[:4] in CAPTURE_MAGICS or head[:2] == b"\x1f\x8b":
             captures.append(name)
-        elif b"$$begin_record" in head or b"SIP/2.0" in head:
+        elif b"$$begin_record" in head or b"SIP/2.0" in head or head.lstrip()[:1] in (b"{", b"["):
             logs.append(name)
         else:
             sdps.append(name)
@@ -152,7 +154,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for call in model.calls:
         out.write(f"Call {call.call_id}\n")
         for ex in call.exchanges:
-            sip = ex.sip_method or (str(ex.sip_status) if ex.sip_status else "file")
+            where = {"frame": "capture", "log": "log"}.get(ex.source.kind, "file") if ex.source else "file"
+            sip = ex.sip_method or (str(ex.sip_status) if ex.sip_status else where)
             out.write(f"  {ex.role} by {ex.agent} ({sip}, {ex.source})\n")
             for body in ex.bodies:
                 tag = " [ms-proxy-2007fallback]" if body.fallback else ""

@@ -23,15 +23,15 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from icetrace.analysis import analyze
-    from icetrace.plots.ladder import plot_ladder, plot_timeline
 
     target = image_path(args.out)  # before the analysis, which may take a while
     analysis = analyze(args.capture, sdp=args.sdp, logs=args.log)
+    figure = analysis.plot_ladder() if args.kind == "ladder" else analysis.plot_timeline()
     try:
-        path = (plot_ladder if args.kind == "ladder" else plot_timeline)(analysis, target)
+        figure.savefig(target, dpi=110)
     except OSError as exc:
         raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
-    out.write(f"{path}\n")
+    out.write(f"{target}\n")
     return 0
 
 

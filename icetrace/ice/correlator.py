@@ -9,21 +9,34 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, Pair, Stream
+from icetrace.ice.addresses import private_address as private_address  # re-exported
+from icetrace.ice.directions import vantage_notes
+from icetrace.ice.far_ends import is_ice_check
+from icetrace.ice.integrity import Integrity, KeyContext, verify_checks, verify_turn
+from icetrace.ice.midcall import mark_mid_call
+from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, NatMapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
-from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views
+from icetrace.ice.transactions import Transaction, attach_icmp, match_transactions, merge_views, orphan_responses
+from icetrace.ice.views import (
+    MIDDLE,
+    SENDER,
+    answer_ms,
+    capture_beside,
+    nat_mappings,
+    ordered,
+    round_trip_ms,
+    transmissions,
+)
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
-from icetrace.records.stun_record import StunRecord
+from icetrace.records.stun_record import RelayHop, StunRecord
 from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, SignalingModel
 
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
-INBOUND_VIA = ("data-indication", "ms-data-indication")
 
 
 @dataclass
@@ -40,6 +53,10 @@ class Reconstruction:
     vantage: list[str] = field(default_factory=list)
     signaling: SignalingModel | None = None
     capture_end: float = 0.0
+    nat_mappings: list[NatMapping] = field(default_factory=list)  # revealed by checks seen at two taps
+    orphans: list[StunRecord] = field(default_factory=list)  # responses to requests not captured
+    relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
+    integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)  # by transaction_key
 
 
 # -- usernames ------------------------------------------------------------------
@@ -68,6 +85,15 @@ def split_username(raw: bytes) -> tuple[str, str, str] | None:
     return None
 
 
+def icev6_component(raw: bytes) -> int | None:
+    """The component an [MS-ICE] USERNAME names (recv(32) ":" comp ":" send(32) ":" comp)."""
+    text = raw.rstrip(b"\x00")
+    if split_username(raw) is None or len(text) < 67 or text[32:33] != b":":
+        return None
+    comp = text[33:].partition(b":")[0]
+    return int(comp) if comp.isdigit() else None
+
+
 def _icev6_key(username: str | None) -> str | None:
     if not username:
         return None
@@ -85,6 +111,10 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
     """Allocations (relayed addresses) and NAT mappings seen by STUN/TURN servers."""
     allocations: list[Allocation] = []
     mappings: list[Mapping] = []
+    # a connectivity check's answer reflects the peer's view (a peer-reflexive address, RFC 8445
+    # §7.2.5.3.1), not a STUN server's: responses carry no USERNAME, so tell them by their request
+    checks = {r.transaction_id for r in records if is_ice_check(r)}
+    allocated: set[tuple[Endpoint, Endpoint, str, Endpoint | None]] = set()
     for r in records:
         if r.kind != "stun" or r.relay is not None or r.cls != "success":
             continue
@@ -95,10 +125,14 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
             else:
                 relayed = r.addresses.get("XOR-RELAYED-ADDRESS")
                 mapped = r.addresses.get("XOR-MAPPED-ADDRESS") or r.addresses.get("MAPPED-ADDRESS")
+            key = (r.dst, r.src, r.transport, relayed)
+            if key in allocated:
+                continue  # a retransmitted Allocate answered twice: one allocation
+            allocated.add(key)
             allocations.append(Allocation(r.dst, r.src, r.transport, relayed, mapped, r.lifetime, r.frame, r.dialect))
             if mapped is not None:
                 mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
-        elif r.method == "binding" and r.username is None:
+        elif r.method == "binding" and r.username is None and r.transaction_id not in checks:
             mapped = (
                 r.addresses.get("XOR-MAPPED-ADDRESS")
                 or r.addresses.get("MS-XOR-MAPPED-ADDRESS")
@@ -129,6 +163,58 @@ def effective_addresses(
     peer = hop.peer or Endpoint("0.0.0.0", 0)
     outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and record.src == hop.client)
     return (relayed, peer, True) if outbound else (peer, relayed, True)
+
+
+_WRAPPERS = {
+    ("send", "indication"): ("send-indication", "XOR-PEER-ADDRESS", True),
+    ("data", "indication"): ("data-indication", "XOR-PEER-ADDRESS", False),
+    ("ms-send", "request"): ("ms-send-request", "DESTINATION-ADDRESS", True),
+    ("ms-data", "indication"): ("ms-data-indication", "REMOTE-ADDRESS", False),
+}
+
+
+def relayed_media(
+    records: list[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+) -> list[MediaFlow]:
+    """Data relayed through TURN that was not STUN, per direction between relayed address and peer.
+
+    ChannelData (RFC 8656 §12) and Send/Data indications (§11; MS-TURN Send request and Data
+    indication) that carried something other than a check are the call's media on a relayed pair.
+    The packet source only sees them on the client-to-relay leg; here they get the addresses
+    of the pair they belong to.
+    """
+    nested = {(r.frame, r.relay.via) for r in records if r.relay is not None and r.kind == "stun"}
+    flows: dict[tuple[Endpoint, Endpoint, str], list[float]] = {}
+    for r in records:
+        if r.payload_length <= 0:
+            continue
+        if r.kind == "channeldata":
+            if r.relay is None or (r.frame, r.relay.via) in nested:
+                continue
+            hop = r.relay
+            kind = "channeldata"
+        elif r.relay is None and (r.method, r.cls) in _WRAPPERS:
+            via, attribute, outbound = _WRAPPERS[(r.method, r.cls)]
+            if (r.frame, via) in nested:
+                continue
+            peer = r.addresses.get(attribute)
+            client, server = (r.src, r.dst) if outbound else (r.dst, r.src)
+            hop = RelayHop(via, client, server, peer)
+            kind = "turn-data"
+        else:
+            continue
+        src, dst, _ = effective_addresses(replace(r, relay=hop), relayed_by_leg)
+        entry = flows.get((src, dst, kind))
+        if entry is None:
+            flows[(src, dst, kind)] = [r.frame, r.time, r.frame, r.time, 1, r.payload_length]
+        else:
+            entry[2:4] = [r.frame, r.time]
+            entry[4] += 1
+            entry[5] += r.payload_length
+    return [
+        MediaFlow(src, dst, "udp", kind, int(v[0]), v[1], int(v[2]), v[3], int(v[4]), int(v[5]))
+        for (src, dst, kind), v in flows.items()
+    ]
 
 
 # -- signaling -> streams ---------------------------------------------------------
@@ -168,6 +254,8 @@ def _candidates(agent: str, media: Iterable[MediaStream]) -> list[IceCandidate]:
                     c.foundation if c.grammar != "ms-icev6" else _icev6_key(c.username),
                     "sdp",
                     c.related,
+                    signaled_at=c.source.time if c.source else None,
+                    password=c.password if c.grammar == "ms-icev6" else None,
                 )
             )
     return out
@@ -199,6 +287,8 @@ def _call_streams(call: Call) -> list[_SignaledStream]:
         for index in range(count):
             caller_media = [b[index] for b in caller_bodies if index < len(b)]
             callee_media = [b[index] for b in callee_bodies if index < len(b)]
+            if (callee_media or caller_media)[0].bundled_with is not None:
+                continue  # RFC 8843: a bundled m-line shares its tag's ICE session
             final_media = None
             for e in final:
                 body = _body_for(e, want_v6)
@@ -236,11 +326,14 @@ class _Session:
         self.pairs: dict[tuple[Endpoint, Endpoint, str], Pair] = {}
         self.use_candidate_requests = 0
         self.controlling_requests = 0
+        self.icev6_agents: dict[str, Agent] = {}  # [MS-ICE] candidate username -> its agent
 
     def agents(self) -> list[Agent]:
         return [a for a in (self.stream.controlling, self.stream.controlled) if a is not None]
 
     def agent_by_key(self, key: str, form: str) -> Agent | None:
+        if form == "ms-icev6" and key in self.icev6_agents:
+            return self.icev6_agents[key]
         for agent in self.agents():
             if form == "ms-icev6":
                 if any(c.foundation == key for c in agent.candidates):
@@ -277,10 +370,12 @@ def correlate(
     relayed_addresses = {a.relayed for a in allocations if a.relayed is not None}
     mapped_addresses = {m.mapped for m in mappings}
     checks: list[tuple[Transaction, Stream | None, Pair | None, str]] = []
+    icev6_sides = _icev6_sides(transactions)
+    icev6_sessions: dict[int, _Session] = {}
 
     for t in transactions:
         req = t.request
-        if req.method != "binding" or req.username is None:
+        if req.username is None or not is_ice_check(req):
             continue
         parsed = split_username(req.username)
         if parsed is None:
@@ -290,6 +385,8 @@ def correlate(
         if form == "ms-icev6":
             # ICEv6 names candidates, not agents, and candidates are learnt as checks go: search
             session = _find_session(_matching(sessions, form, recv_key, send_key), t)
+            if session is None and send_key in icev6_sides.side:
+                session = _icev6_session(sessions, icev6_sessions, icev6_sides, send_key)
         else:
             key3 = (form, recv_key, send_key)
             if key3 not in matching:
@@ -310,25 +407,54 @@ def correlate(
             continue
         _learn_role(session, sender, receiver, req)
         pair = _pair_for(session, t, sender, receiver, relayed_addresses, mapped_addresses)
-        _account(session, pair, t, sender)
+        _account(session, pair, t, sender, receiver)
         checks.append((t, session.stream, pair, sender.name))
 
     streams = []
+    _vantage_from_timing(checks)
+    found_mappings = nat_mappings(transactions)
+    _alias_across_nats(sessions, found_mappings)
+    checks_by_pair = _checks_by_pair(checks)
+    through_relays = relayed_media(records, relayed_by_leg)
+    carried = MediaIndex([*(media or []), *through_relays])
+    ended_early: list[str] = []
     for session in sessions:
         _final_offer(session, relayed_addresses, mapped_addresses)
-        _finish(session, media or [])
+        _finish(session, carried, checks_by_pair)
+        ended_early += _ended_early(session.stream, checks_by_pair, end)
         streams.append(session.stream)
     reconstruction = Reconstruction(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
-    reconstruction.vantage = vantage_point(reconstruction)
+    reconstruction.relayed_media = through_relays
+    reconstruction.integrity = verify_turn(transactions, signaling.relay_credentials if signaling else [])
+    reconstruction.integrity.update(verify_checks(_key_contexts(checks)))
+    reconstruction.nat_mappings = found_mappings
+    reconstruction.orphans = orphan_responses(records, transactions)
+    mark_mid_call(reconstruction)
+    reconstruction.vantage = vantage_point(reconstruction) + ended_early + vantage_notes(reconstruction)
     return reconstruction
+
+
+def _key_contexts(
+    checks: list[tuple[Transaction, Stream | None, Pair | None, str]],
+) -> Iterable[tuple[Transaction, Stream | None, str, KeyContext | None]]:
+    """Each check with what its MESSAGE-INTEGRITY key derives from: the agent receiving it."""
+    for t, stream, _pair, sender in checks:
+        parsed = split_username(t.request.username or b"")
+        agents = [a for a in (stream.controlling, stream.controlled) if a is not None] if stream else []
+        receivers = [a for a in agents if a.name != sender]
+        if parsed is None or sender == "?" or len(receivers) != 1:
+            yield t, stream, sender, None
+            continue
+        form, recv_key, _send_key = parsed
+        yield t, stream, sender, KeyContext(form, t.request.dialect, receivers[0], recv_key)
 
 
 def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[Mapping], server_ips: set[str]) -> None:
     """ICEv6 candidates carry no typ: infer it from what the TURN/STUN servers handed out."""
     relayed = {a.relayed for a in allocations}
-    mapped = {m.mapped for m in mappings}
+    mapped = {m.mapped: m.base for m in mappings}
     for agent in (stream.controlling, stream.controlled):
         for c in agent.candidates if agent else []:
             if c.type != "unknown":
@@ -337,6 +463,8 @@ def _infer_types(stream: Stream, allocations: list[Allocation], mappings: list[M
                 c.type = "relay"
             elif c.address in mapped:
                 c.type = "srflx"
+                if c.related is None:
+                    c.related = mapped[c.address]  # the base the server saw it come from"
             elif _private(c.address.ip):
                 c.type = "host"
 
@@ -373,6 +501,125 @@ def _find_session(matches: list[_Session], t: Transaction) -> _Session | None:
     return matches[0] if matches else None
 
 
+@dataclass
+class _Icev6Calls:
+    """[MS-ICE] candidate usernames grouped into calls, and each call's keys into its two agents."""
+
+    side: dict[str, tuple[int, int]]  # key -> (call, side)
+    members: dict[int, dict[int, list[str]]]  # call -> side -> keys, in order of appearance
+
+
+def _icev6_sides(transactions: list[Transaction]) -> _Icev6Calls:
+    """Group [MS-ICE] per-candidate credentials into agents and calls from the checks alone.
+
+    A check's USERNAME names one candidate of each agent, so its two keys are on opposite sides.
+    Keys used from, or checked at, one transport address belong to the agent owning that
+    socket (a server-reflexive candidate is checked from its base: libnice in OC2007 mode sends
+    checks for its host and srflx candidates from one socket). Every agent a side checked or was
+    checked by is that side's single peer.
+    """
+    parent: dict[object, object] = {}
+
+    def find(x: object) -> object:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: object, b: object) -> bool:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            return False
+        parent[rb] = ra
+        return True
+
+    checks: list[tuple[str, str]] = []
+    for t in transactions:
+        req = t.request
+        if req.method != "binding" or req.username is None:
+            continue
+        parsed = split_username(req.username)
+        if parsed is None or parsed[0] != "ms-icev6":
+            continue
+        _, recv, send = parsed
+        union(("at", t.src), ("key", send))
+        union(("at", t.dst), ("key", recv))
+        checks.append((send, recv))
+    changed = True
+    while changed:
+        changed = False
+        peer_of: dict[object, object] = {}
+        for send, recv in checks:
+            for me, other in ((send, recv), (recv, send)):
+                known = peer_of.setdefault(find(("key", me)), ("key", other))
+                changed = union(known, ("key", other)) or changed
+    agent_of = {key: find(("key", key)) for pair in checks for key in pair}
+    for send, recv in checks:  # a call: two agents joined by checks (a second forest, over agents)
+        union(("call", agent_of[send]), ("call", agent_of[recv]))
+    numbers: dict[object, int] = {}
+    out = _Icev6Calls({}, {})
+    for send, recv in checks:
+        for key in (send, recv):
+            if key in out.side:
+                continue
+            number = numbers.setdefault(find(("call", agent_of[key])), len(numbers))
+            sides = out.members.setdefault(number, {})
+            side = next((i for i, keys in sides.items() if agent_of[keys[0]] == agent_of[key]), len(sides))
+            sides.setdefault(side, []).append(key)
+            out.side[key] = (number, side)
+    return out
+
+
+def _icev6_session(
+    sessions: list[_Session], by_call: dict[int, _Session], calls: _Icev6Calls, sender_key: str
+) -> _Session:
+    """The session of an [MS-ICE] call: the signaled one that knows any of its candidates, or one
+    built from the wire with an agent per side (no roles: [MS-ICE] checks carry none)."""
+    call, sender_side = calls.side[sender_key]
+    if call in by_call:
+        return by_call[call]
+    members = calls.members[call]
+    session: _Session | None = None
+    agents: dict[int, Agent] = {}
+    for candidate in sessions:
+        if candidate.signaled is None:
+            continue
+        for side, keys in members.items():
+            for agent in candidate.agents():
+                if any(c.foundation in keys for c in agent.candidates):
+                    agents[side] = agent
+        if agents:
+            session = candidate
+            others = [a for a in candidate.agents() if a not in agents.values()]
+            for side in members:
+                if side not in agents and others:
+                    agents[side] = others.pop(0)
+            break
+        agents = {}
+    if session is None:
+        order = [sender_side] + [side for side in members if side != sender_side]
+        agents = {side: Agent(f"icev6:{members[side][0]}") for side in order}
+        first, second = (agents[side] for side in order[:2]) if len(order) > 1 else (agents[order[0]], None)
+        session = _Session(Stream(None, None, None, first, second), None)
+        sessions.append(session)
+    for side, keys in members.items():
+        if side in agents:
+            for key in keys:
+                session.icev6_agents[key] = agents[side]
+    by_call[call] = session
+    return session
+
+
+def _sender_controls(session: _Session, sender: Agent, receiver: Agent) -> bool:
+    """Whether a check went from the controlling side. With no role known for either agent
+    ([MS-ICE] checks carry no ICE-CONTROLLING/CONTROLLED) the stream's first agent is taken as
+    the controlling side, so checks both ways on one path land on one pair."""
+    if sender.role is None and receiver.role is None:
+        return sender is session.stream.controlling
+    return sender.role != "controlled"
+
+
 def _learn_role(session: _Session, sender: Agent, receiver: Agent, req: StunRecord) -> None:
     if req.ice_role is None:
         return
@@ -400,15 +647,7 @@ def _reorient_pairs(session: _Session) -> None:
         if flipped_key in session.pairs or flipped_key in pairs:
             pairs[pair.key] = pair  # both orientations exist already: leave them as they are
             continue
-        pair.controlling, pair.controlled = pair.controlled, pair.controlling
-        pair.checks_from_controlling, pair.checks_from_controlled = (
-            pair.checks_from_controlled,
-            pair.checks_from_controlling,
-        )
-        pair.succeeded_from_controlling, pair.succeeded_from_controlled = (
-            pair.succeeded_from_controlled,
-            pair.succeeded_from_controlling,
-        )
+        pair.swap_sides()
         if pair.priority is not None:
             pair.priority = pair_priority(pair.controlling.priority or 0, pair.controlled.priority or 0)
         pairs[pair.key] = pair
@@ -423,63 +662,63 @@ def _candidate(
     frame: int,
     relayed_addresses: set[Endpoint],
     mapped_addresses: set[Endpoint],
+    component: int | None = None,
 ) -> IceCandidate:
-    for c in agent.candidates:
-        if c.address == address and c.transport == transport:
-            return c
-    for c in agent.candidates:
-        if c.address == address:
-            return c
-    for c in agent.candidates:
-        # RFC 8445 §6.1.2.4: a server-reflexive candidate is checked from its base
-        if c.type == "srflx" and c.related == address and c.transport == transport:
-            return c
+    """The agent's candidate at `address` (a server-reflexive one is checked from its base, RFC 8445
+    §6.1.2.4), or a new one learned from the wire. `priority_hint` is the PRIORITY of a check sent
+    from it: it says the component (RFC 8445 §5.1.2.1) but is not the candidate's own priority."""
+    wanted = component_from_priority(priority_hint) if priority_hint else component
+    found = _known_candidate(agent, address, transport, wanted)
+    if found is not None:
+        if found.component is None and wanted is not None:
+            found.component = wanted
+        if found.check_priority is None and priority_hint:
+            found.check_priority = priority_hint
+        return found
     signaled = any(c.origin == "sdp" for c in agent.candidates)
     if address in relayed_addresses or address.port == 0:
         ctype = "relay"
     elif address in mapped_addresses:
-        ctype = "srflx"
+        ctype = "srflx"  # a STUN/TURN server reported this very address as a mapping
     elif signaled:
         ctype = "prflx"  # RFC 8445 §7.2.5.3.1 / §7.3.1.3: not signaled, learned from a check
     else:
+        # nothing signaled: a private address is taken as the agent's host; a public one may be a
+        # host, a server-reflexive or a peer-reflexive candidate, and the wire cannot tell which
         ctype = "host" if _private(address.ip) else "unknown"
     learned = IceCandidate(
         agent.name,
         address,
         transport,
         ctype,
-        priority_hint,
-        component_from_priority(priority_hint) if priority_hint else None,
+        None,
+        wanted,
         None,
         "learned" if signaled else "wire",
         None,
         frame,
+        check_priority=priority_hint or None,
     )
     agent.candidates.append(learned)
     return learned
 
 
-_PRIVATE_NETWORKS = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "100.64.0.0/10",
-        "169.254.0.0/16",
-        "fc00::/7",
-        "fe80::/10",
-    )
-)
-
-
-def private_address(ip: str) -> bool:
-    """RFC 1918, RFC 6598 (CGN), link-local and ULA space; documentation ranges count as public."""
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return any(addr in net for net in _PRIVATE_NETWORKS if net.version == addr.version)
+def _known_candidate(agent: Agent, address: Endpoint, transport: str, component: int | None) -> IceCandidate | None:
+    """Same address before a srflx candidate's base, same transport first, the wanted component as
+    the last tie-break (an agent may put both components on one address)."""
+    best: IceCandidate | None = None
+    best_rank: tuple[bool, bool, bool] | None = None
+    for c in agent.candidates:
+        if c.address != address and not (c.type == "srflx" and c.related == address and c.transport == transport):
+            continue
+        rank = (
+            c.address != address,
+            c.transport != transport,
+            component is not None and c.component is not None and c.component != component,
+        )
+        if best_rank is None or rank < best_rank:
+            best, best_rank = c, rank
+    return best
 
 
 _private = private_address
@@ -493,46 +732,76 @@ def _pair_for(
     relayed_addresses: set[Endpoint],
     mapped_addresses: set[Endpoint],
 ) -> Pair:
+    """The pair a check belongs to, named as the controlling agent sees it: its own address (before
+    its NAT) and the address it sends to (before the peer's NAT rewrites it). Of several views of
+    the check, the one nearest the controlling agent gives the names, so both agents' checks on
+    one pair land on one row whichever capture points saw them."""
     req = t.request
-    transport = "udp" if t.relayed else req.transport
-    sender_is_controlling = sender.role != "controlled"
-    local = _candidate(sender, t.src, transport, req.priority, req.frame, relayed_addresses, mapped_addresses)
-    remote = _candidate(receiver, t.dst, transport, None, req.frame, relayed_addresses, mapped_addresses)
+    sender_is_controlling = _sender_controls(session, sender, receiver)
+    chain = ordered(t)
+    view = chain[0] if sender_is_controlling else chain[-1]
+    transport = "udp" if view.relayed else req.transport
+    local = _candidate(sender, view.src, transport, req.priority, req.frame, relayed_addresses, mapped_addresses)
+    # the component the sender signaled for its candidate; else the one its check's PRIORITY encodes
+    # (RFC 8445 §5.1.2.1: low byte 256 - component id), read the same way on both agents' checks;
+    # else the one an [MS-ICE] binary USERNAME names
+    encoded = component_from_priority(req.priority) if req.priority else None
+    component = local.component if local.origin == "sdp" and local.component else encoded or local.component
+    remote = _candidate(receiver, view.dst, transport, None, req.frame, relayed_addresses, mapped_addresses, component)
+    component = component or remote.component
+    if component is None and req.username is not None:
+        component = icev6_component(req.username)
     controlling, controlled = (local, remote) if sender_is_controlling else (remote, local)
     key = (controlling.address, controlled.address, transport)
     pair = session.pairs.get(key)
     if pair is None:
-        component = controlling.component or controlled.component or component_from_priority(req.priority or 0)
         priority = None
         # only signaled priorities: a check's PRIORITY is what a prflx candidate would get
         if controlling.origin == controlled.origin == "sdp":
             priority = pair_priority(controlling.priority or 0, controlled.priority or 0)
-        pair = Pair(controlling, controlled, transport, component, priority, relayed=t.relayed)
+        pair = Pair(controlling, controlled, transport, component, priority, relayed=view.relayed)
         session.pairs[key] = pair
+    elif pair.component is None:
+        pair.component = component
+    # RFC 8838: checked before a trickled candidate arrived, the pair stood on a peer-reflexive one
+    late = [c.signaled_at for c in (local, remote) if c.signaled_at is not None and c.signaled_at > req.time]
+    if late:
+        pair.prflx_until = max([*late, pair.prflx_until or 0.0])
     return pair
 
 
-def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent) -> None:
-    from_controlling = sender.role != "controlled"
-    pair.requests_sent += len(t.requests)
-    pair.responses_received += len(t.responses)
+def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent, receiver: Agent) -> None:
+    """Add one check to its pair, counted once however many capture points saw it, under the agent
+    that sent it."""
+    from_controlling = _sender_controls(session, sender, receiver)
+    me = "controlling" if from_controlling else "controlled"
+    peer = "controlled" if from_controlling else "controlling"
     pair.frames.extend(r.frame for r in t.requests + t.responses)
     first, last = t.request.time, (t.response or t.requests[-1]).time
     pair.first_check = first if pair.first_check is None else min(pair.first_check, first)
     pair.last_check = last if pair.last_check is None else max(pair.last_check, last)
+    _add(pair, f"checks_from_{me}", 1)
+    _add(pair, f"requests_by_{me}", transmissions(t))
     if from_controlling:
-        pair.checks_from_controlling += 1
         session.controlling_requests += 1
-    else:
-        pair.checks_from_controlled += 1
+    if t.response is not None:
+        _add(pair, f"answers_to_{me}", 1)
+        if t.response.cls == "error":
+            _add(pair, f"errors_to_{me}", 1)
+    rtt, where = round_trip_ms(t)
+    if rtt is not None and where is not None:
+        # a figure from the sender's own side beats one from between the agents
+        held, held_side = getattr(pair, f"rtt_ms_{me}"), getattr(pair, f"rtt_side_{me}")
+        if held is None or (where == SENDER and held_side != SENDER) or (where == held_side and rtt < held):
+            setattr(pair, f"rtt_ms_{me}", rtt)
+            setattr(pair, f"rtt_side_{me}", where)
+    answered_in = answer_ms(t)
+    if answered_in is not None:
+        held = getattr(pair, f"answer_ms_{peer}")
+        setattr(pair, f"answer_ms_{peer}", answered_in if held is None else min(held, answered_in))
     outcome = t.outcome
     if outcome == "success":
-        if from_controlling:
-            pair.succeeded_from_controlling = True
-        else:
-            pair.succeeded_from_controlled = True
-        if t.rtt_ms is not None:
-            pair.rtt_ms = t.rtt_ms if pair.rtt_ms is None else min(pair.rtt_ms, t.rtt_ms)
+        setattr(pair, f"succeeded_from_{me}", True)
     elif outcome == "error" and t.response is not None and t.response.error_code is not None:
         pair.errors.append(t.response.error_code)
     pair.icmp.extend(t.icmp)
@@ -545,6 +814,56 @@ def _account(session: _Session, pair: Pair, t: Transaction, sender: Agent) -> No
             pair.nominated_by = "nomination" if t.request.nomination is not None else "use-candidate"
             pair.nomination_frame = t.response.frame if t.response else None
     pair.outcomes.append(outcome)
+
+
+def _vantage_from_timing(checks: list[tuple[Transaction, Stream | None, Pair | None, str]]) -> None:
+    """Where both agents' round trips on a pair were seen between them (public addresses both ways: a
+    public tap, or agents without NAT), the addresses do not say whose side the capture is on; the
+    timing does when one direction comes back several times faster: those checks were answered at
+    the capture point, so their figure is the answering agent's, not a round trip."""
+    by_pair: dict[int, list[tuple[Transaction, str]]] = {}
+    pairs: dict[int, Pair] = {}
+    for t, stream, pair, sender in checks:
+        if pair is not None and stream is not None:
+            role = (
+                "controlling" if stream.controlling is not None and stream.controlling.name == sender else "controlled"
+            )
+            by_pair.setdefault(id(pair), []).append((t, role))
+            pairs[id(pair)] = pair
+    for key, pair in pairs.items():
+        a, b = pair.rtt_ms_controlling, pair.rtt_ms_controlled
+        if a is None or b is None or pair.rtt_side_controlling != MIDDLE or pair.rtt_side_controlled != MIDDLE:
+            continue
+        beside = capture_beside(a, b)
+        if beside is None:
+            continue
+        peer = "controlled" if beside == "controlling" else "controlling"  # its checks were answered here
+        for t, role in by_pair[key]:
+            t.beside_receiver = t.beside_receiver or role == peer
+        held = getattr(pair, f"answer_ms_{beside}")
+        fast = getattr(pair, f"rtt_ms_{peer}")
+        setattr(pair, f"answer_ms_{beside}", fast if held is None else min(held, fast))
+        setattr(pair, f"rtt_ms_{peer}", None)
+        setattr(pair, f"rtt_side_{peer}", None)
+
+
+def _alias_across_nats(sessions: list[_Session], mappings: list[NatMapping]) -> None:
+    """A candidate used on a pair is also seen at its NAT's other side by captures there (its media
+    too): give the candidates of checked pairs the addresses the NAT mappings join them to."""
+    joined: dict[Endpoint, set[Endpoint]] = {}
+    for m in mappings:
+        joined.setdefault(m.inside, set()).add(m.outside)
+        joined.setdefault(m.outside, set()).add(m.inside)
+    if not joined:
+        return
+    for session in sessions:
+        for pair in session.pairs.values():
+            for c in (pair.controlling, pair.controlled):
+                c.nat_aliases |= joined.get(c.address, set())
+
+
+def _add(pair: Pair, counter: str, n: int) -> None:
+    setattr(pair, counter, getattr(pair, counter) + n)
 
 
 def _final_offer(session: _Session, relayed: set[Endpoint], mapped: set[Endpoint]) -> None:
@@ -614,6 +933,7 @@ def _nominate_final(
             priority = pair_priority(controlling.priority, controlled.priority)
         pair = Pair(controlling, controlled, transport, controlling.component or controlled.component, priority)
         session.pairs[key] = pair
+    pair.in_final_offer = True
     if not pair.nominated:
         pair.nominated = True
         pair.nominated_by = "final-offer"
@@ -641,7 +961,7 @@ def _equivalent_pair(
     return None
 
 
-def _finish(session: _Session, media: list[MediaFlow]) -> None:
+def _finish(session: _Session, media: MediaIndex, checks_by_pair: dict[int, list[tuple[Transaction, str]]]) -> None:
     stream = session.stream
     for pair in session.pairs.values():
         outcomes = pair.outcomes
@@ -657,11 +977,14 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
     for pair in sorted(session.pairs.values(), key=lambda p: -(p.priority or 0)):
         by_component.setdefault(pair.component, Component(pair.component)).pairs.append(pair)
     stream.components = sorted(by_component.values(), key=lambda c: c.component or 0)
+    controlling = stream.controlling.name if stream.controlling else None
     for component in stream.components:
-        nominated = [p for p in component.pairs if p.nominated and p.state == "succeeded"]
-        if nominated:
-            # RFC 8445 §8.1.1: the highest-priority nominated pair is selected
-            component.selected = max(nominated, key=lambda p: (p.priority or -1, p.nomination_frame or 0))
+        evidence = [_Evidence.of(p, checks_by_pair.get(id(p), []), controlling, media) for p in component.pairs]
+        chosen = select(evidence)
+        if chosen is not None:
+            component.selected = chosen.pair
+            chosen.pair.selected_because = chosen.because
+            component.selected_by = "media" if chosen.because == "media-only" else chosen.pair.nominated_by
     if session.use_candidate_requests:
         style = "aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"
     elif any(p.nominated_by == "final-offer" for p in session.pairs.values()):
@@ -676,8 +999,171 @@ def _finish(session: _Session, media: list[MediaFlow]) -> None:
         stream.outcome = "failed"
     else:
         stream.outcome = "unknown"
-    chosen = [c.selected for c in stream.components if c.selected]
-    stream.media_flows = [f for f in media if any(p.carries(f.src, f.dst) for p in chosen)]
+    chosen_pairs = [c.selected for c in stream.components if c.selected]
+    flows = {id(f): f for p in chosen_pairs for f in media.on(p)}
+    stream.media_flows = sorted(flows.values(), key=lambda f: (f.first_frame, str(f.src), f.kind))
+
+
+# -- selection --------------------------------------------------------------------
+
+MEDIA_KINDS = frozenset(("rtp", "rtcp", "dtls", "zrtp", "data", "channeldata", "turn-data"))
+"""What proves a pair carried the call (RFC 7983 demultiplexing): SRTP/SRTCP and RTP/RTCP by their
+first byte, DTLS records (the DTLS-SRTP handshake, SCTP data channels over DTLS), ZRTP, other
+application data on an ICE 5-tuple, and ChannelData that did not carry STUN."""
+
+
+class MediaIndex:
+    """Media flows by the addresses they leave from, so each pair finds its own without a scan."""
+
+    def __init__(self, flows: list[MediaFlow]) -> None:
+        self.by_src: dict[Endpoint, list[MediaFlow]] = {}
+        for f in flows:
+            self.by_src.setdefault(f.src, []).append(f)
+
+    def on(self, pair: Pair) -> list[MediaFlow]:
+        """Flows between the pair's two candidates, either way round (a srflx one also from its base)."""
+        ends = pair.controlling.wire_addresses | pair.controlled.wire_addresses
+        return [f for src in ends for f in self.by_src.get(src, ()) if pair.carries(f.src, f.dst)]
+
+
+def _checks_by_pair(
+    checks: list[tuple[Transaction, Stream | None, Pair | None, str]],
+) -> dict[int, list[tuple[Transaction, str]]]:
+    out: dict[int, list[tuple[Transaction, str]]] = {}
+    for t, _stream, pair, sender in checks:
+        if pair is not None:
+            out.setdefault(id(pair), []).append((t, sender))
+    return out
+
+
+@dataclass
+class _Evidence:
+    """What the capture shows a pair was used for, in time: successes, nominations, media."""
+
+    pair: Pair
+    successes: list[float]  # times its checks (either agent's) succeeded
+    nominations: list[tuple[float, int]]  # (time the nominating check succeeded, NOMINATION value or -1)
+    controlling_successes: list[float]  # times the controlling agent's checks on it succeeded
+    media_last: float | None  # last media packet on it after its first success
+
+    @classmethod
+    def of(
+        cls, pair: Pair, checks: list[tuple[Transaction, str]], controlling: str | None, media: MediaIndex
+    ) -> _Evidence:
+        successes: list[float] = []
+        nominations: list[tuple[float, int]] = []
+        from_controlling: list[float] = []
+        for t, sender in checks:
+            if t.outcome != "success" or t.response is None:
+                continue
+            when = t.response.time
+            successes.append(when)
+            req = t.request
+            if req.ice_role == "controlling" or (req.ice_role is None and sender == controlling):
+                from_controlling.append(when)
+                if req.use_candidate or req.nomination is not None:
+                    nominations.append((when, req.nomination if req.nomination is not None else -1))
+        first = min(successes) if successes else None
+        after = -1.0 if first is None and pair.in_final_offer else first
+        media_last = None
+        if after is not None:
+            times = [f.last_time for f in media.on(pair) if f.kind in MEDIA_KINDS and f.last_time >= after]
+            media_last = max(times) if times else None
+        return cls(pair, sorted(successes), sorted(nominations), sorted(from_controlling), media_last)
+
+    @property
+    def kept_after_nomination(self) -> bool:
+        """The controlling agent checked it again after it was nominated: re-nominations (some agents
+        send USE-CANDIDATE on every check of the pair in use) or consent checks (RFC 7675)."""
+        if not self.nominations:
+            return False
+        nominated_at = self.nominations[0][0]
+        return any(t > nominated_at for t in self.controlling_successes)
+
+
+@dataclass
+class Selection:
+    pair: Pair
+    because: str
+
+
+def select(evidence: list[_Evidence]) -> Selection | None:
+    """The pair a component ended up using, by the strongest evidence the capture holds.
+
+    RFC 8445 §8.1.1 selects the highest-priority nominated pair. A capture shows more than the
+    nomination: in order, (1) a nominated pair that then carried media is the one in use;
+    (2) with renomination the highest NOMINATION value wins, and a nominated pair the controlling
+    agent kept checking after the other nominated pairs fell silent overrides those stale ones;
+    (3) the controlling agent's updated offer names the selection (RFC 5245 §9.1.2.2);
+    (4) otherwise the RFC rule. Without any nomination, (5) a succeeded pair that then carried
+    media is selected: the capture may have ended, or started, before the nomination.
+    """
+    nominated = [e for e in evidence if e.pair.nominated and e.pair.state == "succeeded"]
+    if nominated:
+        with_media = [e for e in nominated if e.media_last is not None]
+        if with_media:
+            best = max(with_media, key=lambda e: (e.media_last or 0.0, e.pair.priority or -1))
+            return Selection(best.pair, "nominated+media")
+        renominated = [e for e in nominated if any(value >= 0 for _, value in e.nominations)]
+        if renominated:
+            best = max(renominated, key=lambda e: max(value for _, value in e.nominations))
+            return Selection(best.pair, "nominated-latest")
+        kept = [e for e in nominated if e.kept_after_nomination]
+        if kept and len(nominated) > 1:
+            best = max(kept, key=lambda e: e.controlling_successes[-1])
+            others = [e for e in nominated if e is not best]
+            last_other = max((_last_activity(e) for e in others), default=None)
+            if last_other is None or best.controlling_successes[-1] > last_other:
+                return Selection(best.pair, "nominated-latest")
+        offered = [e for e in nominated if e.pair.in_final_offer]
+        if offered:
+            best = max(offered, key=_rfc_order)
+            return Selection(best.pair, "final-offer")
+        return Selection(max(nominated, key=_rfc_order).pair, "nominated")
+    carried = [e for e in evidence if e.pair.state == "succeeded" and e.media_last is not None]
+    if carried:
+        best = max(carried, key=lambda e: (e.media_last or 0.0, e.pair.priority or -1))
+        return Selection(best.pair, "media-only")
+    return None
+
+
+def _last_activity(e: _Evidence) -> float:
+    return e.successes[-1] if e.successes else -1.0
+
+
+def _rfc_order(e: _Evidence) -> tuple[int, int]:
+    return (e.pair.priority or -1, e.pair.nomination_frame or 0)
+
+
+NOMINATION_GRACE = 10.0
+"""Seconds after the last successful check within which a missing nomination may simply not have
+been captured yet. RFC 8445 §8.1.1 leaves the moment to the controlling agent; in this corpus aioice
+nominates at once, the Lync scenarios within 2 s, and baresip 1.0 9.4 s after its first valid pair:
+an agent's habit, so the margin is wider than the slowest seen."""
+
+
+def _ended_early(stream: Stream, checks_by_pair: dict[int, list[tuple[Transaction, str]]], end: float) -> list[str]:
+    """A vantage note when the capture stops before a nomination could be seen."""
+    pairs = [p for c in stream.components for p in c.pairs]
+    if not pairs or any(p.nominated for p in pairs):
+        return []
+    succeeded = [
+        t.response.time
+        for p in pairs
+        for t, _ in checks_by_pair.get(id(p), [])
+        if t.outcome == "success" and t.response is not None
+    ]
+    if not succeeded:
+        return []
+    first, last = min(succeeded), max(succeeded)
+    if end - last > NOMINATION_GRACE:
+        return []
+    stream.ended_before_nomination = True
+    name = f"call {stream.call_id} stream {stream.index}" if stream.call_id else "the session"
+    return [
+        f"{name}: the capture ends {end - first:.1f} s after the first successful check "
+        f"({end - last:.1f} s after the last): a nomination sent later is not in it"
+    ]
 
 
 def vantage_point(rec: Reconstruction) -> list[str]:
@@ -694,6 +1180,9 @@ def vantage_point(rec: Reconstruction) -> list[str]:
                 notes.append(f"{agent.name}: its private host address is on the wire: captured on its LAN side")
             elif srflx:
                 notes.append(f"{agent.name}: seen by its NAT-mapped address: captured outside its NAT")
-    if any(r.relay is not None for r in rec.records):
+    wrapped = [r for r in rec.records if r.relay is not None]
+    if any(r.kind == "stun" for r in wrapped):
         notes.append("TURN-wrapped checks present: the capture includes a client-to-relay leg")
+    elif wrapped:
+        notes.append("TURN ChannelData present: the capture includes a client-to-relay leg")
     return list(dict.fromkeys(notes))

@@ -21,19 +21,27 @@ class IceCandidate:
     address: Endpoint
     transport: str
     type: str  # host | srflx | prflx | relay | unknown
-    priority: int | None = None
+    priority: int | None = None  # as signaled; None for a candidate learned from the wire
     component: int | None = None
     foundation: str | None = None
     origin: str = "sdp"  # sdp | learned (prflx from a check) | wire (seen, never signaled)
     related: Endpoint | None = None
     frame: int | None = None  # where a learned candidate was first seen
+    signaled_at: float | None = None  # when its signaling crossed the wire (a trickled one arrives late)
+    # the PRIORITY its checks carried: RFC 8445 §7.2.5.3.1, the priority it would get as a
+    # peer-reflexive candidate, not the candidate's own
+    check_priority: int | None = None
+    # the same socket as other capture points saw it, across a NAT (from checks seen at two taps)
+    nat_aliases: set[Endpoint] = field(default_factory=set)
+    password: str | None = None  # [MS-ICE] (OC 2007): each candidate signals its own password
 
     @property
     def wire_addresses(self) -> set[Endpoint]:
-        """Where its packets can be seen: a server-reflexive candidate also sends from its base."""
+        """Where its packets can be seen: a server-reflexive candidate also sends from its base, and
+        a capture on the other side of a NAT sees the mapped address."""
         if self.type == "srflx" and self.related is not None:
-            return {self.address, self.related}
-        return {self.address}
+            return {self.address, self.related} | self.nat_aliases
+        return {self.address} | self.nat_aliases
 
 
 @dataclass
@@ -45,6 +53,17 @@ class Agent:
     tie_breaker: int | None = None
     ice_lite: bool = False
     candidates: list[IceCandidate] = field(default_factory=list)
+
+
+SELECTED_BECAUSE = {
+    "nominated+media": "nominated, and media flowed on it after its checks succeeded",
+    "nominated-latest": "nominated, and the controlling agent kept checking or re-nominating it after "
+    "the other nominated pairs fell silent (or it carries the highest NOMINATION value)",
+    "final-offer": "named by the controlling agent's updated offer (a=remote-candidates)",
+    "nominated": "the highest-priority nominated pair (RFC 8445 §8.1.1); nothing later tells the nominated pairs apart",
+    "media-only": "no nomination seen; its checks succeeded and media then flowed on it",
+    "in-use": "the capture joined after ICE completed: the only pair checked (consent checks) and carrying media",
+}
 
 
 @dataclass
@@ -62,25 +81,71 @@ class Pair:
     state: str = "in-progress"  # succeeded | failed | in-progress
     nominated: bool = False
     nominated_by: str | None = None  # use-candidate | nomination | final-offer
-    requests_sent: int = 0  # requests including retransmissions, both directions
-    responses_received: int = 0  # success and error responses, both directions
+    in_final_offer: bool = False  # named by the controlling agent's updated offer
+    selected_because: str | None = None  # set on a component's selected pair: see SELECTED_BECAUSE
+    # per direction: each agent's checks and what came back to it; a check seen at several capture
+    # points counts once
     checks_from_controlling: int = 0  # transactions
     checks_from_controlled: int = 0
+    requests_by_controlling: int = 0  # transmissions, retransmissions included
+    requests_by_controlled: int = 0
+    answers_to_controlling: int = 0  # its checks that got a response (success or error)
+    answers_to_controlled: int = 0
+    errors_to_controlling: int = 0  # its checks answered with an error response
+    errors_to_controlled: int = 0
     succeeded_from_controlling: bool = False
     succeeded_from_controlled: bool = False
+    # the shortest round trip of each agent's checks, seen on its side of the NATs ("sender") or
+    # between the agents ("middle"); never from the peer's side, where it is the peer's answering time
+    rtt_ms_controlling: float | None = None
+    rtt_ms_controlled: float | None = None
+    rtt_side_controlling: str | None = None  # sender | middle
+    rtt_side_controlled: str | None = None
+    # each agent's answering time to the peer's checks (request in -> response out), seen on its side
+    answer_ms_controlling: float | None = None
+    answer_ms_controlled: float | None = None
     errors: list[int] = field(default_factory=list)
     first_check: float | None = None
     last_check: float | None = None
-    rtt_ms: float | None = None
     relayed: bool = False
     frames: list[int] = field(default_factory=list)
     nomination_frame: int | None = None
     outcomes: list[str] = field(default_factory=list)  # one per check transaction
     icmp: list[IcmpError] = field(default_factory=list)  # ICMP errors quoting its checks
+    prflx_until: float | None = None  # checked before a trickled candidate of it was signaled: prflx until then
 
     @property
     def key(self) -> tuple[Endpoint, Endpoint, str]:
         return (self.controlling.address, self.controlled.address, self.transport)
+
+    @property
+    def rtt_of(self) -> str | None:
+        """Whose checks `rtt_ms` times: those that leave the capture's side (seen there from the
+        sender's side of its NAT); when both agents are on the capture's side (two taps) or neither
+        is (a public tap), the controlling agent's."""
+        sides = {"controlling": self.rtt_side_controlling, "controlled": self.rtt_side_controlled}
+        for wanted in ("sender", "middle"):
+            for agent in ("controlling", "controlled"):
+                if sides[agent] == wanted:
+                    return agent
+        return None
+
+    @property
+    def rtt_ms(self) -> float | None:
+        """The round trip of the checks that leave the capture's vantage side (see `rtt_of`)."""
+        of = self.rtt_of
+        if of is None:
+            return None
+        return self.rtt_ms_controlling if of == "controlling" else self.rtt_ms_controlled
+
+    def swap_sides(self) -> None:
+        """After a role switch: the candidates and each agent's figures change places together."""
+        self.controlling, self.controlled = self.controlled, self.controlling
+        for name in _PER_AGENT:
+            a, b = f"{name}_controlling", f"{name}_controlled"
+            first, second = getattr(self, a), getattr(self, b)
+            setattr(self, a, second)
+            setattr(self, b, first)
 
     def carries(self, src: Endpoint, dst: Endpoint) -> bool:
         """Whether a packet from src to dst (either way round) belongs to this pair."""
@@ -92,11 +157,26 @@ class Pair:
         return "relay" in (self.controlling.type, self.controlled.type) or self.relayed
 
 
+_PER_AGENT = (
+    "checks_from",
+    "requests_by",
+    "answers_to",
+    "errors_to",
+    "succeeded_from",
+    "rtt_ms",
+    "rtt_side",
+    "answer_ms",
+)
+
+
 @dataclass
 class Component:
     component: int | None
     pairs: list[Pair] = field(default_factory=list)
     selected: Pair | None = None
+    selected_by: str | None = (
+        None  # the selected pair's nominated_by, "media" (no nomination on the wire) or "in-use" (mid-call)
+    )
 
 
 @dataclass
@@ -110,8 +190,10 @@ class Stream:
     controlled: Agent | None = None
     components: list[Component] = field(default_factory=list)
     outcome: str = "unknown"  # connected | failed | unknown
-    nomination_style: str | None = None  # regular | aggressive | final-offer | none
+    nomination_style: str | None = None  # regular | aggressive | final-offer | none | not-captured
     final_offer_ignored: bool = False  # the updated offer listed several remote candidates per component
+    mid_call: bool = False  # the capture joined after ICE completed: the pair in use is the selected one
+    ended_before_nomination: bool = False  # checks succeeded, no nomination, and the capture stopped soon after
     media_flows: list[MediaFlow] = field(default_factory=list)
 
     @property
@@ -156,3 +238,13 @@ class Mapping:
     mapped: Endpoint
     server: Endpoint
     frame: int
+
+
+@dataclass
+class NatMapping:
+    """A NAT mapping that one check seen at two capture points reveals: the address on the inside
+    (nearer the agent) and the one it has outside."""
+
+    inside: Endpoint
+    outside: Endpoint
+    frames: list[int] = field(default_factory=list)  # the nearer views' request frames

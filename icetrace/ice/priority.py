@@ -1,13 +1,6 @@
-"""ICE priority formulas (RFC 8445 §5.1.2.1 and §6.1.2.3)."""
+"""ICE priority formulas: the pair priority (RFC 8445 §6.1.2.3), the component in a candidate's (§5.1.2.1)."""
 
 from __future__ import annotations
-
-TYPE_PREFERENCE = {"host": 126, "prflx": 110, "srflx": 100, "relay": 0}
-
-
-def candidate_priority(type_preference: int, local_preference: int, component: int) -> int:
-    """RFC 8445 §5.1.2.1: 2^24*type_pref + 2^8*local_pref + (256 - component_id)."""
-    return (type_preference << 24) + (local_preference << 8) + (256 - component)
 
 
 def pair_priority(controlling: int, controlled: int) -> int:

@@ -1,99 +1,229 @@
-"""Check ladder (sngrep-style call flow): one column per transport address, one arrow per check.
+"""The ladder (a call-flow diagram, as sngrep and Wireshark's flow graph draw SIP, with STUN/TURN
+understood): one column per transport address named by its role, arrows in time order.
 
-Columns are the addresses the checks ran between; arrows are coloured by outcome and the
-selected pairs are drawn bold. matplotlib is imported here only, never by the CLI's other paths.
+Repetition is collapsed: every message of one kind between the same two addresses (a request and
+its retransmissions, the consent checks on the selected pair, a media flow) is one arrow placed at
+its first occurrence, labelled with its count, its time span and its first frame. Colours say the
+outcome; the selected pairs' arrows are bold.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
 
 from icetrace.analysis import Analysis
+from icetrace.plots.story import WRAPPING_METHODS, Story, build
 
-COLOURS = {"success": "tab:green", "error": "tab:red", "timeout": "tab:gray", "unanswered": "tab:orange"}
+COLOURS = {
+    "request": "tab:blue",
+    "success": "tab:green",
+    "error": "tab:red",
+    "indication": "0.45",
+    "media": "tab:cyan",
+}
+NO_ANSWER = " (no answer)"  # on a request's text: its transaction timed out or the capture ended first
+ROLE_ORDER = ("caller", "STUN server", "relay server", "edge relay", "callee")
 
 
-def plot_ladder(analysis: Analysis, path: str | Path, *, max_checks: int = 200) -> Path:
-    """Write the ladder of every ICE check (first `max_checks`) to `path` (PNG, SVG or PDF by suffix)."""
-    import matplotlib
+@dataclass
+class Arrow:
+    """One drawn arrow: a message kind between two addresses, however often it was sent."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    src: str
+    dst: str
+    text: str
+    colour: str
+    first: float
+    last: float
+    frame: int
+    count: int = 1
+    bold: bool = False
+    unit: str = "×"
 
-    checks = analysis.checks.head(max_checks)
-    columns = list(dict.fromkeys([*checks.src.tolist(), *checks.dst.tolist()]))
-    x = {addr: i for i, addr in enumerate(columns)}
+    @property
+    def label(self) -> str:
+        """'binding request ×7 over 31.50 s, no answer  f15…'"""
+        text = self.text.removesuffix(NO_ANSWER)
+        span = f"over {self.last - self.first:.2f} s"
+        if self.unit == "pkts":
+            body = f"{text} {self.count} pkts {span}"
+        else:
+            body = text if self.count == 1 else f"{text} ×{self.count} {span}"
+        if self.text.endswith(NO_ANSWER):
+            body += ", no answer"
+        return f"{body}  f{self.frame}" + ("…" if self.count > 1 else "")
+
+
+def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
+    """The collapsed arrows of every STUN/TURN message and media flow, in order of first appearance."""
     selected = {
-        frozenset((str(c.selected.controlling.address), str(c.selected.controlled.address)))
+        frozenset(wire)
         for s in analysis.streams
         for c in s.components
-        if c.selected
+        if c.selected is not None
+        for wire in _wire_pairs(c.selected)
     }
-    height = max(4.0, 0.18 * len(checks) + 2)
-    fig, ax = plt.subplots(figsize=(max(6.0, 2.2 * len(columns)), height))
-    t0 = float(checks.time.min()) if len(checks) else 0.0
-    for i, addr in enumerate(columns):
-        ax.axvline(i, color="0.8", lw=1, zorder=0)
-        ax.text(i, -0.6, addr, ha="center", va="bottom", fontsize=8, rotation=0)
-    for row, check in enumerate(checks.itertuples()):
-        y = row
-        a, b = x[check.src], x[check.dst]
-        bold = frozenset((check.src, check.dst)) in selected
-        colour = COLOURS.get(check.outcome, "black")
-        ax.annotate(
-            "", xy=(b, y), xytext=(a, y), arrowprops={"arrowstyle": "->", "color": colour, "lw": 2.4 if bold else 1.0}
+    by_key: dict[tuple[str, ...], Arrow] = {}
+    messages = analysis.messages
+    t = analysis.transactions
+    unanswered = dict(zip(t["transaction_id"].astype(str), ~t["outcome"].isin(("success", "error")), strict=True))
+    inner = messages["kind"].eq("stun") & messages["relay_via"].notna() & ~messages["method"].isin(WRAPPING_METHODS)
+    carried = set(messages.loc[inner, "frame"].tolist())
+    for row in messages.to_dict("records"):
+        kind = str(row.get("kind") or "")
+        if kind != "stun":
+            continue  # ChannelData that carries no STUN is data: drawn with the media flows
+        if str(row.get("method")) in WRAPPING_METHODS and row["frame"] in carried:
+            continue  # a Send/Data wrapper: drawn as the message it carries
+        text, colour = _message_text(row)
+        if row.get("class") == "request" and unanswered.get(str(row.get("transaction_id"))):
+            text += NO_ANSWER
+        key = (str(row["src"]), str(row["dst"]), text)
+        _add(by_key, key, row, text, colour, frozenset((key[0], key[1])) in selected)
+    rec = analysis.reconstruction
+    for f in rec.media:
+        key = (str(f.src), str(f.dst), f"media {f.kind}")
+        arrow = Arrow(
+            key[0], key[1], f"{f.kind}", COLOURS["media"], f.first_time, f.last_time, f.first_frame, f.packets
         )
-        label = f"{check.time - t0:7.3f}s f{check.frame}" + (" UC" if check.use_candidate else "")
-        ax.text(min(a, b) + abs(b - a) / 2, y - 0.15, label, ha="center", fontsize=6, color=colour)
-    ax.set_ylim(len(checks) + 0.5, -1.2)
-    ax.set_xlim(-0.6, max(len(columns) - 0.4, 0.6))
+        arrow.unit, arrow.bold = "pkts", frozenset((key[0], key[1])) in selected
+        by_key[key] = arrow
+    return sorted(by_key.values(), key=lambda a: (a.first, a.frame))
+
+
+def _wire_pairs(p: Any) -> list[tuple[str, str]]:
+    return [(str(a), str(b)) for a in p.controlling.wire_addresses for b in p.controlled.wire_addresses]
+
+
+def _add(
+    by_key: dict[tuple[str, ...], Arrow], key: tuple[str, ...], row: dict[Any, Any], text: str, colour: str, bold: bool
+) -> None:
+    time, frame = float(row["time"]), int(row["frame"])
+    if key in by_key:
+        arrow = by_key[key]
+        arrow.count += 1
+        arrow.last = max(arrow.last, time)
+    else:
+        by_key[key] = Arrow(key[0], key[1], text, colour, time, time, frame, bold=bold)
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not bool(pd.isna(value))
+
+
+def _message_text(row: dict[Any, Any]) -> tuple[str, str]:
+    """'Binding request UC', 'Allocate error 401', 'ChannelData' and a colour for its class."""
+    if str(row.get("kind")) != "stun":
+        return "ChannelData", COLOURS["media"]
+    method = str(row.get("method") or "?")
+    cls = str(row.get("class") or "")
+    text = f"{method} {cls}".strip()
+    if cls == "error" and _present(row.get("error_code")):
+        text += f" {int(row['error_code'])}"
+    if row.get("use_candidate") is True:
+        text += " USE-CANDIDATE"
+    if _present(row.get("relay_via")):
+        text += f" (in {row['relay_via']})"
+    colour = {"request": "request", "success": "success", "error": "error"}.get(cls, "indication")
+    return text, COLOURS[colour]
+
+
+def columns(addresses: list[str], roles: dict[str, str]) -> list[str]:
+    """Caller side on the left, servers in the middle, callee side on the right, the rest after."""
+
+    def rank(addr: str) -> tuple[int, str]:
+        role = roles.get(addr, "")
+        for i, head in enumerate(ROLE_ORDER):
+            if role.startswith(head):
+                return i, role
+        return len(ROLE_ORDER), role
+
+    first_seen = {a: i for i, a in enumerate(addresses)}
+    return sorted(addresses, key=lambda a: (*rank(a), first_seen[a]))
+
+
+def ladder_figure(analysis: Analysis, story: Story | None = None, *, max_arrows: int = 160) -> Figure:
+    story = story or build(analysis)
+    drawn = arrows(analysis, story)
+    hidden = max(0, len(drawn) - max_arrows)
+    drawn = drawn[:max_arrows]
+    cols = columns(list(dict.fromkeys(a for arrow in drawn for a in (arrow.src, arrow.dst))), story.roles)
+    x = {addr: i for i, addr in enumerate(cols)}
+    width = max(7.0, 1.9 * len(cols) + 2.5)
+    fig = Figure(figsize=(width, 1.8 + 0.3 * max(len(drawn), 1) + (0.3 if hidden else 0)), layout="constrained")
+    ax = fig.subplots()
+    rows = len(drawn)
+    for i, addr in enumerate(cols):
+        ax.plot([i, i], [-0.6, rows], color="0.75", lw=1, zorder=0)
+        role = story.roles.get(addr, "")
+        ax.annotate(
+            f"{role}\n{addr}" if role else addr,
+            (i, -0.6),
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+            fontweight="bold" if role else "normal",
+            gid="column",
+        )
+    t0 = story.t0
+    for y, arrow in enumerate(drawn):
+        a, b = x[arrow.src], x[arrow.dst]
+        ax.annotate(
+            "",
+            xy=(b, y),
+            xytext=(a, y),
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": arrow.colour,
+                "lw": 2.4 if arrow.bold else 1.0,
+                "linestyle": "--" if arrow.text.endswith(NO_ANSWER) else "-",
+                "shrinkA": 0,
+                "shrinkB": 0,
+            },
+            gid="arrow",
+        )
+        ax.annotate(
+            arrow.label,
+            ((a + b) / 2, y),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color=arrow.colour if arrow.colour != COLOURS["media"] else "teal",
+            fontweight="bold" if arrow.bold else "normal",
+            gid="arrow-label",
+        )
+        ax.annotate(
+            f"+{arrow.first - t0:.3f} s",
+            (-0.45, y),
+            ha="right",
+            va="center",
+            fontsize=6.5,
+            color="0.3",
+            gid="time",
+        )
+    if hidden:
+        ax.annotate(f"… {hidden} more arrows not drawn", (0, rows), fontsize=7, color="0.3", gid="hidden")
+    ax.set_ylim(rows + (0.6 if hidden else 0.2), -1.0)
+    ax.set_xlim(-0.5, max(len(cols) - 0.5, 0.5))
     ax.axis("off")
-    from matplotlib.lines import Line2D
+    fig.suptitle(
+        "STUN/TURN ladder, repeats collapsed (×count over span)\n"
+        "blue requests, green success, red errors, grey indications, teal media; bold: selected pair",
+        fontsize=9,
+    )
+    if not drawn:
+        ax.text(0.5, 0.5, "no STUN/TURN messages", transform=ax.transAxes, ha="center", color="0.4")
+    return fig
 
-    handles = [Line2D([], [], color=c, label=k) for k, c in COLOURS.items()]
-    ax.legend(handles=handles, loc="lower right", fontsize=7, title="check outcome (bold: selected)")
-    out = Path(path)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
 
-
-def plot_timeline(analysis: Analysis, path: str | Path) -> Path:
-    """One lane per candidate pair: checks as ticks coloured by outcome, media as a bar."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    pairs = analysis.pairs
-    checks = analysis.checks
-    fig, ax = plt.subplots(figsize=(10, max(3.0, 0.45 * len(pairs) + 1.5)))
-    t0 = float(checks.time.min()) if len(checks) else 0.0
-    labels = []
-    for lane, pair in enumerate(pairs.itertuples()):
-        labels.append(f"{pair.controlling} ({pair.controlling_type}) - {pair.controlled} ({pair.controlled_type})")
-        ends = {pair.controlling, pair.controlled}
-        mine = checks[checks.src.isin(ends) & checks.dst.isin(ends)]
-        for check in mine.itertuples():
-            ax.plot(check.time - t0, lane, "|", ms=12, color=COLOURS.get(check.outcome, "black"))
-        if pair.selected:
-            media = analysis.media[analysis.media.src.isin(ends) & analysis.media.dst.isin(ends)]
-            if len(media):
-                ax.plot(
-                    [media.first_time.min() - t0, media.last_time.max() - t0],
-                    [lane, lane],
-                    lw=5,
-                    color="tab:blue",
-                    alpha=0.4,
-                    solid_capstyle="butt",
-                )
-    ax.set_yticks(range(len(labels)), labels, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("seconds since the first check")
-    ax.set_title("ICE checks per pair (ticks: green success, grey timeout, red error; bar: media)", fontsize=9)
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+def plot_ladder(analysis: Analysis, path: str | Path) -> Path:
+    """Write the ladder to `path` (PNG, SVG or PDF by suffix)."""
+    ladder_figure(analysis).savefig(path, dpi=110)
+    return Path(path)

@@ -9,7 +9,13 @@ from icetrace.records.endpoint import Endpoint
 
 @dataclass(frozen=True, slots=True)
 class MediaFlow:
-    """Packets of one kind (rtp, rtcp, dtls, channeldata, ...) from `src` to `dst`."""
+    """Packets of one kind from `src` to `dst`.
+
+    Kinds by RFC 7983's first byte: rtp (SRTP too), rtcp (SRTCP), dtls (DTLS-SRTP handshake, SCTP
+    data channels), zrtp; data (anything else on an ICE 5-tuple); channeldata as the packet source
+    sees it on the client-to-relay leg. The correlator adds TURN-relayed data that was not STUN
+    under the relayed pair's addresses: channeldata, and turn-data for Send/Data indications.
+    """
 
     src: Endpoint
     dst: Endpoint

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
+from icetrace.signaling.agent_report import AgentReport
 from icetrace.signaling.sip import header_param
 
 
@@ -75,7 +76,6 @@ class MediaStream:
     mid: str | None = None
     label: str | None = None  # a=label (Lync "main-audio")
     rtcp: Endpoint | None = None  # a=rtcp in effect
-    rtcp_mux: bool = False
     ice_ufrag: str | None = None
     ice_pwd: str | None = None
     ice_lite: bool = False
@@ -83,6 +83,7 @@ class MediaStream:
     candidates: list[Candidate] = field(default_factory=list)
     remote_candidates: list[RemoteCandidate] = field(default_factory=list)
     attributes: list[tuple[str, str]] = field(default_factory=list)  # every a= kept, in order
+    bundled_with: int | None = None  # RFC 8843: index of the m-line whose transport this one shares
 
 
 @dataclass(slots=True)
@@ -169,3 +170,4 @@ class SignalingModel:
     calls: list[Call] = field(default_factory=list)
     relay_credentials: list[RelayCredentials] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # "trace.log:line 88: ..." kept, never raised
+    agent_reports: list[AgentReport] = field(default_factory=list)  # an agent's own stats (--log dumps)

@@ -17,10 +17,6 @@ from icetrace.signaling.candidate import (
 from icetrace.signaling.model import MediaStream, SessionDescription, SourceRef
 
 
-def looks_like_sdp(text: str) -> bool:
-    return text.lstrip().startswith("v=0") or "\nm=" in text or text.lstrip().startswith("a=candidate")
-
-
 def parse_sdp(text: str, source: SourceRef | None = None, *, first_line: int = 1) -> SessionDescription:
     """One SDP body. Session-level ICE attributes are inherited by every media section."""
     desc = SessionDescription(grammar="none", source=source)
@@ -96,6 +92,7 @@ def parse_sdp(text: str, source: SourceRef | None = None, *, first_line: int = 1
             stream.ice_options = options
         if stream.connection is None:
             stream.connection = session_connection
+    _bundle(desc, session_attrs)
     grammars = {c.grammar for s in desc.media for c in s.candidates}
     if grammars:
         desc.grammar = "ms-icev6" if grammars == {"ms-icev6"} else ("ms-ice19" if "ms-ice19" in grammars else "rfc5245")
@@ -130,8 +127,6 @@ def _media_attribute(
             stream.mid = value.strip()
         elif name == "label":
             stream.label = value.strip()
-        elif name == "rtcp-mux":
-            stream.rtcp_mux = True
         elif name == "rtcp":
             parts = value.split()
             port = ascii_number(parts[0], 5) if parts else None
@@ -141,3 +136,15 @@ def _media_attribute(
             stream.rtcp = Endpoint(host, port)
     except CandidateSyntaxError as exc:
         desc.problems.append(f"line {number}: bad a={name}: {exc}")
+
+
+def _bundle(desc: SessionDescription, session_attrs: list[tuple[str, str]]) -> None:
+    """RFC 8843 §7: the first mid of an a=group:BUNDLE names the m-line whose transport the group shares."""
+    index_of = {m.mid: m.index for m in desc.media if m.mid is not None}
+    for name, value in session_attrs:
+        tokens = value.split()
+        if name != "group" or not tokens or tokens[0].upper() != "BUNDLE":
+            continue
+        members = [index_of[mid] for mid in tokens[1:] if mid in index_of]
+        for index in members[1:]:
+            desc.media[index].bundled_with = members[0]

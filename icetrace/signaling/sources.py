@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from icetrace.capture.packet_source import looks_like_sip
@@ -17,6 +18,8 @@ from icetrace.errors import InputError
 from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
+from icetrace.signaling.agent_dump import looks_like_agent_dump, read_agent_dump
+from icetrace.signaling.app_signaling import AppSignal, AppSignalingCollector, build_app_model, merge_known_description
 from icetrace.signaling.dialogs import build_model
 from icetrace.signaling.model import Call, SdpExchange, SignalingModel, SourceRef
 from icetrace.signaling.sdp import parse_sdp
@@ -29,20 +32,39 @@ _LOG_TIME = re.compile(r"(\d{2})/(\d{2})/(\d{4})[-|](\d{2}):(\d{2}):(\d{2})\.(\d
 
 
 class SipCollector:
-    """Feed TransportPackets; collects SIP messages from UDP datagrams and TCP streams."""
+    """Feed TransportPackets; collects SIP messages from UDP datagrams and TCP streams.
+
+    Messages that fail to parse are problems of their flow: a flow repeating one mistake gives
+    one line with a count, not one line per datagram.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.messages: list[tuple[SourceRef, SipMessage]] = []
-        self.problems: list[str] = []
         self._streams: dict[tuple[Endpoint, Endpoint], SipStreamSplitter | None] = {}
         self._resync: set[tuple[Endpoint, Endpoint]] = set()  # directions waiting for a start line after a gap
+        # (transport, src, dst) -> (first ref, first error, frames)
+        self._flow_problems: dict[tuple[str, Endpoint, Endpoint], tuple[SourceRef, str, list[int]]] = {}
+
+    @property
+    def problems(self) -> list[str]:
+        out = []
+        for (transport, src, dst), (ref, error, frames) in self._flow_problems.items():
+            if len(frames) == 1:
+                out.append(f"{ref}: {error}")
+            else:
+                shown = ", ".join(str(f) for f in frames[:5]) + (", ..." if len(frames) > 5 else "")
+                out.append(
+                    f"{transport} {src} -> {dst}: {len(frames)} messages are not SIP "
+                    f"(frames {shown}); first, {ref}: {error}"
+                )
+        return out
 
     def feed(self, packet: TransportPacket) -> None:
         ref = SourceRef("frame", self.name, packet.frame, packet.time)
         if packet.transport == "udp":
             if looks_like_sip(packet.payload):
-                self._parse(packet.payload, ref)
+                self._parse(packet.payload, ref, packet)
             return
         key = (packet.src, packet.dst)
         splitter = self._streams.get(key, ...)
@@ -64,20 +86,18 @@ class SipCollector:
             self._resync.discard(key)
             payload = payload[start.start(1) :]
         for message in splitter.feed(payload):
-            self._parse(message, ref)
+            self._parse(message, ref, packet)
 
-    def _parse(self, data: bytes, ref: SourceRef) -> None:
+    def _parse(self, data: bytes, ref: SourceRef, packet: TransportPacket) -> None:
         try:
             self.messages.append((ref, parse_sip(data)))
         except SipSyntaxError as exc:
-            self.problems.append(f"{ref}: {exc}")
-
-
-def sip_from_packets(packets: Iterable[TransportPacket], name: str) -> list[tuple[SourceRef, SipMessage]]:
-    collector = SipCollector(name)
-    for packet in packets:
-        collector.feed(packet)
-    return collector.messages
+            flow = (packet.transport, packet.src, packet.dst)
+            known = self._flow_problems.get(flow)
+            if known is None:
+                self._flow_problems[flow] = (ref, str(exc), [packet.frame])
+            else:
+                known[2].append(packet.frame)
 
 
 # Text inputs are read whole, so their size is bounded: an SDP body or one SIP message is a few KB
@@ -203,28 +223,42 @@ def load_signaling(
 
     model = model or SignalingModel()
     messages: list[tuple[SourceRef, SipMessage]] = []
+    signals: list[AppSignal] = []
     for capture in captures:
         collector = SipCollector(Path(capture).name)
+        app = AppSignalingCollector(Path(capture).name)
         source = PacketSource([capture])
         for packet in source:
             collector.feed(packet)
-        messages.extend(collector.messages)
-        model.problems.extend(collector.problems)
+            app.feed(packet)
+        app.finish()
+        messages.extend(collector.messages + app.sip_messages)
+        signals.extend(app.signals)
+        model.problems.extend(collector.problems + app.problems)
         model.problems.extend(str(p) for p in source.problems)
     for log in logs:
         path = Path(log)
-        for ref, message, problem in sip_from_text(_read_text(path, MAX_LOG_FILE, "log"), path.name):
+        text = _read_text(path, MAX_LOG_FILE, "log")
+        if looks_like_agent_dump(text):
+            read_agent_dump(text, path.name, model)
+            continue
+        for ref, message, problem in sip_from_text(text, path.name):
             if message is None:
                 model.problems.append(f"{ref}: {problem}")
             else:
                 messages.append((ref, message))
     build_model(messages, model)
+    build_app_model(signals, model)
     add_sdp_files(model, sdp_files)
     return model
 
 
 def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
-    """--sdp files, offer first: SDP bodies, SIP messages or bare a= lines."""
+    """--sdp files, offer first: SDP bodies, SIP messages or bare a= lines.
+
+    A file after the answer that names remote candidates is the offerer's updated offer: only the
+    controlling agent sends a=remote-candidates (RFC 5245 §9.1.2.2) or, in OC 2007, a=remote-candidate.
+    """
     paths = list(paths)
     if not paths:
         return
@@ -241,8 +275,43 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
                 continue
         desc = parse_sdp(text, SourceRef("file", path.name, 1))
         model.problems.extend(f"{path.name}: {p}" for p in desc.problems)
-        role = "offer" if index == 0 else "answer"
-        agent = "caller" if index == 0 else f"callee:{path.name}"
+        if merge_known_description(model, desc, text):
+            continue  # the capture (or a log) already holds this description: the file adds candidates
+        final = index >= 2 and any(m.remote_candidates for m in desc.media)
+        role = "offer" if index == 0 else "final-offer" if final else "answer"
+        agent = "caller" if index == 0 or final else f"callee:{path.name}"
         call.exchanges.append(SdpExchange(role, agent, None, None, [desc], SourceRef("file", path.name, 1)))
     if call.exchanges:
         model.calls.append(call)
+
+
+@dataclass
+class DecryptedSignaling:
+    sip_messages: list[tuple[SourceRef, SipMessage]] = field(default_factory=list)
+    signals: list[AppSignal] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def decrypted_signaling(
+    capture: str | Path, keylog: str | Path | None, rsa_key: str | Path | None
+) -> DecryptedSignaling:
+    """SIP, HTTP and WebSocket signaling inside the TLS streams tshark can decrypt: each stream's
+    plaintext goes through the same readers as plain TCP (a stream is named by its first frame)."""
+    from icetrace.capture.tshark_engine import tls_plaintext
+
+    name = Path(capture).name
+    out = DecryptedSignaling()
+    for stream, frame, time, chunks in tls_plaintext(capture, keylog, rsa_key):
+        client, server = Endpoint(f"tls-stream-{stream}-client", 1), Endpoint(f"tls-stream-{stream}-server", 2)
+        sip = SipCollector(name)
+        app = AppSignalingCollector(name)
+        for reverse, data in chunks:
+            src, dst = (server, client) if reverse else (client, server)
+            packet = TransportPacket(frame, time, src, dst, "tcp", data)
+            sip.feed(packet)
+            app.feed(packet)
+        app.finish()
+        out.sip_messages += sip.messages + app.sip_messages
+        out.signals += app.signals
+        out.problems += sip.problems + app.problems
+    return out

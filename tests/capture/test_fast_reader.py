@@ -29,6 +29,7 @@ from dissectors.framing import frame_rfc4571
 from icetrace.capture import fast_reader, packet_source
 from icetrace.capture.packet_source import PacketSource
 from icetrace.capture.reader import CaptureReader
+from tests import testdata
 
 pytestmark = pytest.mark.skipif(not fast_reader.available(), reason="the C skimmer is not compiled")
 
@@ -394,12 +395,11 @@ def test_damaged_files_read_alike_on_both_paths(tmp_path, monkeypatch, data):
         assert run(path) == fast
 
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "captures"
-REAL = sorted(
-    p
-    for root in (SHARED, Path(__file__).resolve().parents[2] / "captures")
-    for p in root.rglob("*")
-    if p.suffix in (".pcap", ".pcapng", ".cap") and p.is_file()
+REAL = (
+    testdata.cases(testdata.CAPTURES, suffixes=testdata.CAPTURE_SUFFIXES, exclude=[testdata.PUBLIC])
+    + testdata.cases(testdata.PUBLIC, suffixes=testdata.CAPTURE_SUFFIXES)
+    + testdata.cases(testdata.NETMON2_DERIVED, suffixes=testdata.CAPTURE_SUFFIXES)
+    + testdata.cases(testdata.NETMON_FORMAT_ONLY, suffixes=testdata.CAPTURE_SUFFIXES)
 )
 
 

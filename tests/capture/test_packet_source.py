@@ -18,10 +18,10 @@ from dissectors.framing import frame_rfc4571
 from icetrace.capture.packet_source import PacketSource
 from icetrace.cli import main
 from icetrace.records.extract import iter_stun_records
+from tests import testdata
 
 TID = bytes(range(12))
 BINDING = encode_stun(0x0001, TID, [("PRIORITY", 1845494271), ("USERNAME", b"a:b")], fingerprint=True)
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "captures"
 
 
 def udp(payload: bytes, sport: int = 50000, dport: int = 3478):
@@ -139,7 +139,7 @@ def test_channel_data_needs_a_stun_5_tuple(tmp_path):
 
 
 def test_tcp_multiple_messages_in_one_segment_public_capture():
-    path = SHARED / "public" / "ntop_nDPI" / "stun_tcp_multiple_msgs_same_pkt.pcap"
+    path = testdata.require(testdata.PUBLIC / "ntop_nDPI" / "stun_tcp_multiple_msgs_same_pkt.pcap")
     records = list(iter_stun_records(path))
     assert len(records) == 6
     assert {r.method for r in records} == {"allocate"}
@@ -150,7 +150,7 @@ def test_tcp_multiple_messages_in_one_segment_public_capture():
 @pytest.mark.skipif(shutil.which("editcap") is None, reason="editcap is not installed")
 @pytest.mark.parametrize("name", ["ntop_nDPI/teams.pcap", "corelight_zeek-spicy-stun/stun-ice-testcall.pcap"])
 def test_pcap_pcapng_netmon_give_identical_messages(tmp_path, name):
-    src = SHARED / "public" / name
+    src = testdata.require(testdata.PUBLIC / name)
     outputs = []
     for fmt in ("pcap", "pcapng", "netmon2"):
         dst = tmp_path / f"copy.{fmt}"
@@ -226,7 +226,7 @@ def test_csv_and_jsonl_agree():
     import csv
     import json
 
-    path = SHARED / "public" / "nfstream_nfstream" / "stun_facebook.pcapng"
+    path = testdata.require(testdata.PUBLIC / "nfstream_nfstream" / "stun_facebook.pcapng")
     as_csv, as_jsonl = io.StringIO(), io.StringIO()
     assert main(["messages", "--format", "csv", str(path)], stdout=as_csv) == 0
     assert main(["messages", "--format", "jsonl", str(path)], stdout=as_jsonl) == 0

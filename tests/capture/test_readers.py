@@ -12,9 +12,13 @@ import pytest
 
 from icetrace.capture.reader import CaptureReader, read_frames
 from icetrace.errors import InputError
+from tests import testdata
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "captures"
-ALL_CAPTURES = sorted(p for p in SHARED.rglob("*") if p.suffix in (".pcap", ".pcapng", ".cap") and p.is_file())
+ALL_CAPTURES = (
+    testdata.cases(testdata.PUBLIC, suffixes=testdata.CAPTURE_SUFFIXES)
+    + testdata.cases(testdata.NETMON2_DERIVED, suffixes=testdata.CAPTURE_SUFFIXES)
+    + testdata.cases(testdata.NETMON_FORMAT_ONLY, suffixes=testdata.CAPTURE_SUFFIXES)
+)
 needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 
 
@@ -103,7 +107,7 @@ def test_truncated_pcap_keeps_intact_frames_and_says_where(tmp_path):
 
 
 def test_corrupt_pcapng_block_length(tmp_path):
-    src = SHARED / "public" / "ntop_nDPI" / "stun_zoom.pcapng"
+    src = testdata.require(testdata.PUBLIC / "ntop_nDPI" / "stun_zoom.pcapng")
     data = bytearray(src.read_bytes())
     good = list(read_frames(src))
     # corrupt the length of the 6th block
@@ -126,7 +130,7 @@ def test_corrupt_pcapng_block_length(tmp_path):
 
 
 def test_pcapng_block_whose_trailer_disagrees_is_skipped(tmp_path):
-    src = SHARED / "public" / "ntop_nDPI" / "stun_zoom.pcapng"
+    src = testdata.require(testdata.PUBLIC / "ntop_nDPI" / "stun_zoom.pcapng")
     data = bytearray(src.read_bytes())
     good = list(read_frames(src))
     pos = 0
@@ -144,7 +148,7 @@ def test_pcapng_block_whose_trailer_disagrees_is_skipped(tmp_path):
 
 
 def test_pcapng_damage_with_nothing_intact_after_it(tmp_path):
-    src = SHARED / "public" / "ntop_nDPI" / "stun_zoom.pcapng"
+    src = testdata.require(testdata.PUBLIC / "ntop_nDPI" / "stun_zoom.pcapng")
     data = bytearray(src.read_bytes())
     last = len(data) - struct.unpack_from("<I", data, len(data) - 4)[0]
     data[last + 4 : last + 8] = struct.pack("<I", 7)

@@ -14,21 +14,20 @@ import ssl
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from icetrace.cli import main
+from tests import testdata
 from tests.signaling.lync_messages import CALL_ID, multipart_invite, session_progress
 
 needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "captures"
 
 
 @pytest.mark.tshark
 @needs_tshark
 def test_engines_agree_on_messages():
-    path = SHARED / "public" / "ntop_nDPI" / "teams.pcap"
+    path = testdata.require(testdata.PUBLIC / "ntop_nDPI" / "teams.pcap")
     outputs = []
     for engine in ("native", "tshark"):
         out = io.StringIO()

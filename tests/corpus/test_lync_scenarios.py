@@ -10,10 +10,9 @@ import sys
 import pytest
 
 import icetrace
-from tests.corpus.truth import CAPTURES, load_truth, pair_addresses, scenario_dirs, schema_problems
+from tests.corpus.truth import CAPTURES, load_truth, pair_addresses, scenario_cases, scenario_dirs, schema_problems
 
 SCENARIOS = scenario_dirs("lync")
-assert SCENARIOS, "the Lync scenarios are committed under captures/lync"
 
 
 def _generator():
@@ -31,7 +30,7 @@ def test_generator_is_deterministic(tmp_path):
         assert (tmp_path / folder.name / "truth.json").read_text() == (folder / "truth.json").read_text()
 
 
-@pytest.mark.parametrize("folder", SCENARIOS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", scenario_cases("lync"), ids=lambda p: p.name)
 def test_truth_schema(folder):
     assert schema_problems(load_truth(folder)) == []
 
@@ -46,7 +45,7 @@ def _stream_for(analysis, truth):
 
 
 @pytest.mark.parametrize("fmt", ["pcap", "pcapng", "cap"])
-@pytest.mark.parametrize("folder", SCENARIOS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", scenario_cases("lync"), ids=lambda p: p.name)
 def test_reconstruction_matches_truth(folder, fmt):
     path = folder / f"capture.{fmt}"
     if not path.exists():

@@ -13,7 +13,8 @@ import subprocess
 import pytest
 
 import icetrace
-from tests.corpus.truth import CAPTURES, load_truth, scenario_dirs, schema_problems
+from tests import testdata
+from tests.corpus.truth import CAPTURES, load_truth, scenario_cases, scenario_dirs, schema_problems
 
 SCENARIOS = scenario_dirs("real")
 VIEWS = [
@@ -21,14 +22,14 @@ VIEWS = [
     for folder in SCENARIOS
     for tap in ("left-lan", "right-lan", "public")
     for fmt in ("pcap", "pcapng", "cap")
-]
+] or [testdata.missing("no */truth.json in captures/real", arity=3)]
 
 
 def _component(agent: dict) -> dict:
     return agent["streams"][0]["components"][0]
 
 
-@pytest.mark.parametrize("folder", SCENARIOS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", scenario_cases("real"), ids=lambda p: p.name)
 def test_truth_schema(folder):
     truth = load_truth(folder)
     assert schema_problems(truth) == []
@@ -36,12 +37,12 @@ def test_truth_schema(folder):
 
 
 def _base(agent: dict, address: str, component: int = 1) -> str:
-    """A server-reflexive local candidate is sent from its base (RFC 8445 §6.1.2.4), which is
-    what a LAN-side capture shows; agents differ in which of the two they report (aioice the
-    base, baresip the mapped address)."""
+    """A server- or peer-reflexive local candidate is sent from its base (RFC 8445 §6.1.2.4,
+    §7.2.5.3.1), which is what a LAN-side capture shows; agents differ in which of the two they
+    report (aioice the base, baresip and libnice the mapped address)."""
     comp = next(c for c in agent["streams"][0]["components"] if c["component"] == component)
     for cand in comp["local_candidates"]:
-        if cand["address"] == address and cand["type"] == "srflx" and cand["related"]:
+        if cand["address"] == address and cand["type"] in ("srflx", "prflx") and cand["related"]:
             return cand["related"]
     return address
 
@@ -144,7 +145,7 @@ def test_reconstruction_agrees_with_the_agents(folder, tap, fmt):
 
 @pytest.mark.tshark
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
-@pytest.mark.parametrize("folder", SCENARIOS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", scenario_cases("real"), ids=lambda p: p.name)
 def test_every_copy_opens_in_tshark_with_the_same_packets(folder):
     counts = {}
     for path in sorted(folder.glob("*-lan.*")) + sorted(folder.glob("public.*")):
@@ -161,11 +162,14 @@ def test_recordings_exist():
     assert {p.name for p in SCENARIOS} >= {"aioice-direct"}, CAPTURES
 
 
+TAPS = ("left-lan", "public")
+
+
 @pytest.mark.parametrize("name", ["aioice-direct", "baresip-kamailio"])
 def test_two_vantage_points_merge_into_one_story(name):
     folder = CAPTURES / "real" / name
     truth = load_truth(folder)
-    merged_analysis = icetrace.analyze([folder / "left-lan.pcap", folder / "public.pcap"])
+    merged_analysis = icetrace.analyze([folder / f"{tap}.pcap" for tap in TAPS])
     merged = merged_analysis.to_dict()
     streams = [s for s in merged["streams"] if s["call_id"] or name.startswith("aioice")]
     assert len(streams) == 1
@@ -173,7 +177,34 @@ def test_two_vantage_points_merge_into_one_story(name):
     want = _expected_selected(truth, "left-lan")
     assert {got["controlling"]["address"], got["controlled"]["address"]} == want
     # each check counted once although both taps saw most of them (the public tap also saw checks
-    # that the left NAT dropped, which the left tap never could)
-    checks = merged_analysis.checks
-    assert len(checks) == checks.transaction_id.nunique()
-    assert len(checks) >= len(icetrace.analyze([folder / "left-lan.pcap"]).checks)
+    # that the left NAT dropped, which the left tap never could); a transaction id sent on two paths
+    # (baresip 1.0 sends one both through its relay and directly) is two checks, as at one tap
+    per_tap = [icetrace.analyze([folder / f"{tap}.pcap"]).checks.transaction_id.value_counts() for tap in TAPS]
+    merged_counts = merged_analysis.checks.transaction_id.value_counts()
+    assert set(merged_counts.index) == set().union(*(set(c.index) for c in per_tap))
+    for tid, count in merged_counts.items():
+        assert count == max(c.get(tid, 0) for c in per_tap), tid
+
+
+SIGNALED = [
+    (folder, tap)
+    for folder in SCENARIOS
+    if (folder / "left.sdp").exists()
+    for tap in ("left-lan", "right-lan", "public")
+]
+
+
+@pytest.mark.parametrize("folder, tap", SIGNALED, ids=lambda v: getattr(v, "name", v))
+def test_signaled_reconstruction_agrees_with_the_agents(folder, tap):
+    """With what each agent signaled (left.sdp offers, right.sdp answers): the same selected pair."""
+    truth = load_truth(folder)
+    result = icetrace.analyze([folder / f"{tap}.pcap"], sdp=[folder / "left.sdp", folder / "right.sdp"])
+    streams = result.to_dict()["streams"]
+    assert len(streams) == 1 and streams[0]["call_id"] == "sdp-files"
+    stream = streams[0]
+    assert stream["outcome"] == truth["expected_outcome"]
+    assert stream["controlling"]["name"] == "caller"  # left offered and controls
+    assert stream["controlled"]["ice_lite"] == bool(truth["agents"]["right"].get("ice_lite"))
+    selected = stream["components"][0]["selected"]
+    want = _expected_selected(truth, tap)
+    assert {selected["controlling"]["address"], selected["controlled"]["address"]} == want

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from icetrace.records.endpoint import Endpoint
+from tests import testdata
 
-CAPTURES = Path(__file__).resolve().parents[2] / "captures"
+CAPTURES = testdata.CAPTURES
 TOP_KEYS = {"scenario", "description", "expected_outcome", "vantage_points", "agents"}
 AGENT_KEYS = {"software", "role", "ice_ufrag", "ice_pwd", "lan_address", "public_address", "streams"}
 CANDIDATE_KEYS = {"foundation", "component", "transport", "priority", "address", "type", "related"}
 
 
 def scenario_dirs(group: str) -> list[Path]:
-    return sorted(p.parent for p in (CAPTURES / group).glob("*/truth.json"))
+    return [p.parent for p in testdata.files(CAPTURES / group, "*/truth.json")]
+
+
+def scenario_cases(group: str) -> list[Any]:
+    """`scenario_dirs()` as parametrisation cases: none gives one failing case."""
+    return list(scenario_dirs(group)) or [testdata.missing(f"no */truth.json in captures/{group}")]
 
 
 def load_truth(folder: Path) -> dict:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,9 +10,11 @@ from dissectors.classify import classify_payload
 from dissectors.codec import decode_channel_data, decode_stun
 from dissectors.framing import split_msturn_tcp, split_rfc4571, split_stun_stream
 from dissectors.stun import dissect_payload
+from tests import testdata
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "captures" / "vectors"
-SEEDS = [p.read_bytes() for p in sorted(VECTORS.rglob("*.bin")) + sorted(VECTORS.rglob("*.stun"))]
+# Without the vector corpus this list is empty and Hypothesis fails the tests drawing from it
+# ("Cannot sample from a length-zero sequence"); test_vectors.py names the missing folder.
+SEEDS = [p.read_bytes() for p in testdata.files(testdata.VECTORS, suffixes=(".bin", ".stun"))]
 
 
 def exercise(data: bytes) -> None:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from dissectors.checks import long_term_key, short_term_key, verify_fingerprint, verify_integrity
 from dissectors.codec import decode_stun
+from tests import testdata
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "captures" / "vectors"
+VECTORS = testdata.VECTORS
 RFC5769 = VECTORS / "rfc5769"
 SHORT_TERM = short_term_key("VOkJxbRl1RmTxUk/WvJxBt")
 
 
 def load(name: str) -> bytes:
-    return (RFC5769 / name).read_bytes()
+    return testdata.require(RFC5769 / name).read_bytes()
 
 
 def test_rfc5769_sample_request():
@@ -159,25 +158,25 @@ LIBNICE = VECTORS / "libnice_test-parse"
     ],
 )
 def test_libnice_negative_vectors_give_anomalies(name, expect):
-    msg = decode_stun((LIBNICE / name).read_bytes())
+    msg = decode_stun(testdata.require(LIBNICE / name).read_bytes())
     assert any(expect in a for a in msg.anomalies), msg.anomalies
 
 
 def test_libnice_positive_vectors():
-    acme = decode_stun((LIBNICE / "acme.bin").read_bytes())
+    acme = decode_stun(testdata.require(LIBNICE / "acme.bin").read_bytes())
     assert acme.value("USERNAME") == b"ABCD"
     assert verify_integrity(acme.raw, b"good_guy") == "ok"
-    err = decode_stun((LIBNICE / "binding_error_resp.bin").read_bytes())
+    err = decode_stun(testdata.require(LIBNICE / "binding_error_resp.bin").read_bytes())
     assert err.value("ERROR-CODE")[0] == 431
     assert err.cls == "error"
     key = bytes.fromhex("77d97ae9cfe03ea228a05deccf36e849")
     assert verify_integrity(err.raw, key) == "ok"  # RFC 3489 64-byte padded HMAC input
-    v6 = decode_stun((LIBNICE / "respv6.bin").read_bytes())
+    v6 = decode_stun(testdata.require(LIBNICE / "respv6.bin").read_bytes())
     assert v6.value("XOR-MAPPED-ADDRESS") == ("2001:db8:1234:5678:11:2233:4455:6677", 32853)
 
 
 def test_freeswitch_ice_controlled_request():
-    msg = decode_stun((VECTORS / "aiortc_aioice" / "binding_request_ice_controlled.bin").read_bytes())
+    msg = decode_stun(testdata.require(VECTORS / "aiortc_aioice" / "binding_request_ice_controlled.bin").read_bytes())
     assert msg.value("USERNAME") == b"AYeZ:sw7YvCSbcVex3bhi"
     assert msg.value("PRIORITY") == 1685987071
     assert msg.value("ICE-CONTROLLED") == 5491930053772927353
@@ -185,9 +184,7 @@ def test_freeswitch_ice_controlled_request():
     assert msg.fingerprint == "ok"
 
 
-ALL_VECTOR_FILES = sorted(
-    p for p in VECTORS.rglob("*") if p.is_file() and p.suffix not in (".md", ".sdp", ".csv", ".license")
-)
+ALL_VECTOR_FILES = testdata.cases(VECTORS, skip_suffixes=(".md", ".sdp", ".csv", ".license"))
 
 
 @pytest.mark.parametrize("path", ALL_VECTOR_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")

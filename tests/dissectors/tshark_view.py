@@ -11,8 +11,8 @@ from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.utils import PcapReader
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-PUBLIC = SHARED / "captures" / "public"
+from tests import testdata
+
 FIELDS = (
     "frame.number",
     "stun.type",
@@ -46,13 +46,10 @@ def have_tshark() -> bool:
     return shutil.which("tshark") is not None
 
 
-OWN = Path(__file__).resolve().parents[2] / "captures"
-
-
-def public_captures() -> list[Path]:
-    """The public captures, and the project's own recordings (pcap copies)."""
-    public = sorted(p for p in PUBLIC.rglob("*") if p.suffix in (".pcap", ".pcapng"))
-    return public + sorted(OWN.glob("*/*/*.pcap"))
+def public_captures() -> list:
+    """The public captures, and the project's own recordings (pcap copies), as parametrisation cases."""
+    public = testdata.cases(testdata.PUBLIC, suffixes=(".pcap", ".pcapng"))
+    return public + testdata.cases(testdata.CAPTURES, "*/*/*.pcap", exclude=[testdata.PUBLIC])
 
 
 def tshark_stun(path: Path) -> dict[int, TsharkStun]:

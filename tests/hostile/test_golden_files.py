@@ -1,4 +1,5 @@
-"""`icetrace check` with damaged golden files: exit 2 naming the file, never 1 ("changed").
+"""`icetrace check` with damaged golden files: that capture is an ERROR naming the file, the run exits 2,
+never 1 ("changed").
 `check --update` never writes through a symbolic link."""
 
 from __future__ import annotations
@@ -46,15 +47,16 @@ def test_a_damaged_golden_file_is_bad_input(corpus, case):
     data, says = DAMAGE[case]
     golden = corpus / "call.pcap.expected.json"
     golden.write_bytes(data)
-    status, _, err = _check(str(corpus))
-    assert status == 2, err
-    assert err.startswith(f"icetrace: {golden}: ") and says in err and err.count("\n") == 1
+    status, out, err = _check(str(corpus))
+    assert status == 2, out + err
+    error = out.split("ERROR    ", 1)[1].splitlines()
+    assert error[0].endswith("call.pcap") and error[1].strip().startswith(f"{golden}: ") and says in error[1]
 
 
 def test_a_golden_directory_is_bad_input(corpus):
     (corpus / "call.pcap.expected.json").mkdir()
-    status, _, err = _check(str(corpus))
-    assert status == 2 and "call.pcap.expected.json: cannot read golden file" in err
+    status, out, err = _check(str(corpus))
+    assert status == 2 and "call.pcap.expected.json: cannot read golden file" in out
 
 
 def test_update_then_check_round_trips(corpus):

@@ -123,7 +123,7 @@ def test_pcap_damage_reads_alike_on_every_path(tmp_path, monkeypatch):
 
 
 def test_sip_over_tcp_resynchronises_after_a_lost_segment(tmp_path):
-    from icetrace.signaling.sources import sip_from_packets
+    from icetrace.signaling.sources import SipCollector
 
     def options(i: int) -> bytes:
         return f"OPTIONS sip:u{i}@example.org SIP/2.0\r\nCall-ID: call-{i}\r\nCSeq: {i} OPTIONS\r\nContent-Length: 0\r\n\r\n".encode()
@@ -141,7 +141,10 @@ def test_sip_over_tcp_resynchronises_after_a_lost_segment(tmp_path):
     path.write_bytes(pcap_bytes(frames, 1))
     from icetrace.capture.packet_source import PacketSource
 
-    found = sorted(m.call_id for _, m in sip_from_packets(PacketSource([path]), "sip.pcap"))
+    collector = SipCollector("sip.pcap")
+    for packet in PacketSource([path]):
+        collector.feed(packet)
+    found = sorted(m.call_id for _, m in collector.messages)
     starts = [sum(len(options(j)) for j in range(i)) for i in range(10)]
     expected = sorted(
         f"call-{i}" for i in range(10) if starts[i] + len(options(i)) <= gone.start or starts[i] >= gone.stop

@@ -8,10 +8,10 @@ from pathlib import Path
 import icetrace
 from icetrace.ice.client_report import client_report
 from icetrace.signaling.model import DiagnosticHeader
+from tests import testdata
 
-ROOT = Path(__file__).resolve().parents[2]
-SEED = ROOT / "captures" / "lync" / "seed-call" / "capture.pcap"
-FAILED = ROOT / "captures" / "lync" / "failed-call" / "capture.pcap"
+SEED = testdata.SEED_CALL
+FAILED = testdata.CAPTURES / "lync" / "failed-call" / "capture.pcap"
 SEED_CALL_ID = "a4c2e79c1f6d4b8f9d1e2c3b4a596877"
 
 CONNECTIVITY_VALUE = (

@@ -52,8 +52,8 @@ def test_d2_no_mapping_for_private_client():
     assert "D2" not in codes([req, ok])
 
 
-def allocate(tid, code, integrity):
-    req = msg(0, CLIENT, SERVER, "allocate", "request", tid, integrity=integrity)
+def allocate(tid, code, integrity, nonce="6e6f6e6365"):
+    req = msg(0, CLIENT, SERVER, "allocate", "request", tid, integrity=integrity, nonce=nonce)
     resp = msg(0.05, SERVER, CLIENT, "allocate", "error", tid, error_code=code)
     return [req, resp]
 
@@ -69,6 +69,12 @@ def allocate(tid, code, integrity):
 )
 def test_turn_errors(code, integrity, verdict, expected):
     assert (verdict in codes(allocate(f"a{code}{integrity}", code, integrity))) is expected
+
+
+def test_d4_not_raised_for_the_challenge_of_a_signed_request_without_nonce():
+    """RFC 8489 §9.2.4: a request without NONCE is challenged with 401 (and the NONCE to use)."""
+    assert "D4" not in codes(allocate("a401-first", 401, "unknown-key", nonce=None))
+    assert "D4" in codes(allocate("a441-first", 441, "unknown-key", nonce=None))
 
 
 def test_d5_not_raised_when_retried():
@@ -130,7 +136,12 @@ def test_d11_d12_credentials_and_role_conflict():
 
 def test_d13_no_nomination_and_d25_media():
     req = check(0, L_HOST, R_SRFLX, "n1")
-    assert "D13" in codes([req, answer(0.02, req)])
+    later = msg(20, CLIENT, SERVER, "binding", "request", "n1-later")  # the capture goes on for 20 s
+    assert "D13" in codes([req, answer(0.02, req), later])
+    # the capture stops right after the success: a vantage note, not an error
+    ended = icetrace.analyze([], records=[req, answer(0.02, req)])
+    assert "D13" not in {v.code for v in ended.verdict_list}
+    assert any("a nomination sent later is not in it" in note for note in ended.reconstruction.vantage)
     nominated = check(0, L_HOST, R_SRFLX, "n2", use_candidate=True)
     records = [nominated, answer(0.02, nominated)]
     assert "D13" not in codes(records)
@@ -171,5 +182,6 @@ def test_a_role_switch_keeps_one_pair_per_candidate_pair():
     assert len(pairs) == 1
     (pair,) = pairs
     assert (pair["controlling"]["address"], pair["controlled"]["address"]) == (str(R_SRFLX), str(L_HOST))
-    assert pair["requests_sent"] == 3 and pair["state"] == "succeeded"
+    # each agent's checks stay with it: L's two (one before, one after the switch), R's one
+    assert (pair["checks_by_controlled"], pair["checks_by_controlling"]) == (2, 1) and pair["state"] == "succeeded"
     assert stream["controlling"]["ufrag"] == "R"  # USERNAME is receiver:sender, so R's checks say "L:R"

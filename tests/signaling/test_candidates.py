@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from icetrace.records.endpoint import Endpoint
@@ -13,9 +11,8 @@ from icetrace.signaling.candidate import (
     parse_remote_candidate_v6,
     parse_remote_candidates,
 )
+from tests import testdata
 from tests.signaling.lync_messages import ICE19_LINES, ICEV6_LINES
-
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "captures" / "vectors"
 
 VALID = [
     (
@@ -135,8 +132,8 @@ def test_remote_candidates():
 def test_browser_sdp_corpus_parses():
     from icetrace.signaling.sdp import parse_sdp
 
-    desc = parse_sdp((VECTORS / "webrtc_sdp-corpus" / "unittest-1.sdp").read_text())
+    desc = parse_sdp(testdata.require(testdata.VECTORS / "webrtc_sdp-corpus" / "unittest-1.sdp").read_text())
     assert desc.media and all(m.ice_ufrag for m in desc.media if m.candidates)
-    gortc = parse_sdp((VECTORS / "gortc_ice" / "candidates_ex1.sdp").read_text())
+    gortc = parse_sdp(testdata.require(testdata.VECTORS / "gortc_ice" / "candidates_ex1.sdp").read_text())
     assert sum(len(m.candidates) for m in gortc.media) >= 3
     assert any("raddr' has no value" in p for p in gortc.problems)  # the corpus's truncated line

@@ -14,6 +14,7 @@ from icetrace.signaling.dialogs import build_model
 from icetrace.signaling.model import SourceRef
 from icetrace.signaling.sip import SipStreamSplitter, SipSyntaxError, parse_sip
 from icetrace.signaling.sources import load_signaling, sip_from_text
+from tests import testdata
 from tests.signaling.lync_messages import (
     CALL_ID,
     bye_with_diagnostics,
@@ -211,9 +212,8 @@ def test_hostile_xml_is_refused():
 def test_real_baresip_call_through_kamailio():
     """SIP recorded from baresip 1.0 via kamailio (captures/real/baresip-kamailio): both sides' ICE."""
     import json
-    from pathlib import Path
 
-    folder = Path(__file__).resolve().parents[2] / "captures" / "real" / "baresip-kamailio"
+    folder = testdata.CAPTURES / "real" / "baresip-kamailio"
     truth = json.loads((folder / "truth.json").read_text())
     model = load_signaling(captures=[folder / "left-lan.pcap"])
     calls = [c for c in model.calls if c.exchanges]

@@ -1,0 +1,317 @@
+"""Record real browsers (headless Chromium, Firefox) calling each other behind the lab's NATs.
+
+Run as root: python captures/record/browser_lab.py [SCENARIO...] (see record_browsers.sh).
+The topology is netlab.py's (left browser 192.168.1.10 behind NAT 203.0.113.1, right
+192.168.2.10 behind NAT 203.0.113.2, coturn at 203.0.113.254); signaling_server.py serves
+the call page and relays offer, answer and candidates as plain JSON over HTTP on the
+public segment (203.0.113.254:8080). The left browser calls (offers), the right answers.
+Each page posts its getStats() and descriptions once the call is over; those become
+truth.json (browser_truth.py), offer.sdp and answer.sdp.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+os.environ.setdefault("ICETRACE_LAB", "br")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import netlab  # noqa: E402
+from browser_truth import browser_truth  # noqa: E402
+
+SIGNALING = f"{netlab.SERVER}:8080"
+ORIGIN = f"http://{SIGNALING}"
+TAPS = {"left-lan": (netlab.HOST_L, "eth0"), "right-lan": (netlab.HOST_R, "eth0"), "public": (netlab.PUB, "br0")}
+
+SCENARIOS = {
+    "chromium-dump": {
+        "description": "As chromium-direct, and each page also saves a webrtc-internals-style dump it assembles "
+        "from its own API calls, events and final getStats() (left.webrtc-internals.json, right.…).",
+        "browsers": ("chromium", "chromium"),
+        "policy": "all",
+    },
+    "chromium-websocket": {
+        "description": "As chromium-direct, with offer, answer and trickled candidates over one WebSocket per "
+        "page to the signaling server (Chromium's frames masked and permessage-deflate compressed, the server's "
+        "plain); the pages' reports and dumps still go over HTTP.",
+        "browsers": ("chromium", "chromium"),
+        "policy": "all",
+        "signal": "ws",
+    },
+    "chromium-direct": {
+        "description": "Headless Chromium calls headless Chromium (audio from the fake capture device and a "
+        "data channel, bundled, rtcp-mux), both behind endpoint-independent NATs, STUN and TURN on coturn, "
+        "trickle ICE over plain HTTP: a direct (srflx) path is expected.",
+        "browsers": ("chromium", "chromium"),
+        "policy": "all",
+    },
+    "chromium-relay": {
+        "description": "As chromium-direct, with iceTransportPolicy 'relay' on both browsers: only relayed "
+        "candidates are signaled and the relay pair carries the call.",
+        "browsers": ("chromium", "chromium"),
+        "policy": "relay",
+    },
+    "chromium-late-direct": {
+        "description": "As chromium-direct, but the NATs drop everything between their public addresses "
+        "until both browsers report the call connected (over TURN); then the lab lifts the block, "
+        "Chromium's continuing checks succeed on the direct pair and it moves the call there. "
+        "Media and the data channel run 6 s.",
+        "browsers": ("chromium", "chromium"),
+        "policy": "all",
+        "hold_direct": True,
+        "seconds": 6,
+    },
+    "chromium-turn-tcp": {
+        "description": "As chromium-relay, with TURN over TCP to coturn (turn:...?transport=tcp): the "
+        "checks and the media travel in ChannelData framed on one TCP connection per browser.",
+        "browsers": ("chromium", "chromium"),
+        "policy": "relay",
+        "turn": "tcp",
+    },
+    "firefox-chromium": {
+        "description": "Headless Firefox ESR (left, offerer) calls headless Chromium (right), both behind "
+        "endpoint-independent NATs, STUN and TURN on coturn, trickle ICE over plain HTTP.",
+        "browsers": ("firefox", "chromium"),
+        "policy": "all",
+    },
+    "chromium-firefox": {
+        "description": "Headless Chromium (left, offerer) calls headless Firefox ESR (right), both behind "
+        "endpoint-independent NATs, STUN and TURN on coturn, trickle ICE over plain HTTP.",
+        "browsers": ("chromium", "firefox"),
+        "policy": "all",
+    },
+}
+
+FIREFOX_PREFS = {
+    "media.cubeb.force_mock_context": True,
+    "media.peerconnection.ice.obfuscate_host_addresses": False,
+    "media.navigator.streams.fake": True,
+    "media.navigator.permission.disabled": True,
+    "media.devices.insecure.enabled": True,
+    "media.getusermedia.insecure.enabled": True,
+    "media.autoplay.default": 0,
+    "network.dns.disableIPv6": True,
+    "browser.shell.checkDefaultBrowser": False,
+    "browser.startup.homepage_override.mstone": "ignore",
+    "browser.aboutwelcome.enabled": False,
+    "datareporting.policy.dataSubmissionEnabled": False,
+    "datareporting.healthreport.uploadEnabled": False,
+    "toolkit.telemetry.enabled": False,
+    "app.update.enabled": False,
+    "app.normandy.enabled": False,
+    "extensions.update.enabled": False,
+    "browser.safebrowsing.malware.enabled": False,
+    "browser.safebrowsing.phishing.enabled": False,
+    "network.captive-portal-service.enabled": False,
+    "network.connectivity-service.enabled": False,
+    "browser.newtabpage.enabled": False,
+}
+
+
+def _page_url(me: str, peer: str, spec: dict, timeout: int) -> str:
+    query = {
+        "name": me,
+        "peer": peer,
+        "offer": "1" if me == "left" else "0",
+        "policy": spec["policy"],
+        "turn": spec.get("turn", "udp"),
+        "server": f"{netlab.SERVER}:3478",
+        "user": netlab.TURN_USER,
+        "pass": netlab.TURN_PASSWORD,
+        "seconds": str(spec.get("seconds", 3)),
+        "timeout": str(timeout),
+        "signal": spec.get("signal", "http"),
+    }
+    return f"{ORIGIN}/page?{urlencode(query)}"
+
+
+def browser_command(browser: str, profile: Path, url: str) -> list[str]:
+    if browser == "chromium":
+        return [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required",
+            # host candidates as addresses, not mDNS names (the lab has no mDNS)
+            "--disable-features=WebRtcHideLocalIpsWithMdns",
+            f"--unsafely-treat-insecure-origin-as-secure={ORIGIN}",
+            "--enable-logging=stderr",
+            url,
+        ]
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "user.js").write_text(
+        "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in FIREFOX_PREFS.items())
+    )
+    return ["firefox-esr", "--headless", "--no-remote", "--profile", str(profile), url]
+
+
+def _version(browser: str) -> str:
+    exe = "chromium" if browser == "chromium" else "firefox-esr"
+    return netlab.sh(exe, "--version", check=False).stdout.strip()
+
+
+HOLD_TABLE = "icetrace_hold"
+
+
+def hold_direct(on: bool) -> None:
+    """Drop (or stop dropping) everything between the two NATs' public addresses, in a table of
+    its own so that lifting it leaves netlab's rules as they were."""
+    for router in netlab.PUBLIC:
+        other = next(p for r, p in netlab.PUBLIC.items() if r != router)
+        if not on:
+            netlab.ns(router, "nft", "delete", "table", "ip", HOLD_TABLE)
+            continue
+        with tempfile.NamedTemporaryFile("w", suffix=".nft", delete=False) as fh:
+            fh.write(
+                f"table ip {HOLD_TABLE} {{\n  chain forward {{ type filter hook forward priority -10;\n"
+                f"    ip daddr {other} drop; ip saddr {other} drop; }}\n}}\n"
+            )
+        netlab.ns(router, "nft", "-f", fh.name)
+        os.unlink(fh.name)
+
+
+def _wait_for_log(log: Path, lines: list[str], deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if all(line in text for line in lines):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def agent_truth(me: str, result: dict) -> dict:
+    """truth.json's entry for the left or right browser, from what its page posted."""
+    address, _, router = netlab.LAN[netlab.HOST_L if me == "left" else netlab.HOST_R]
+    return browser_truth(result, address, netlab.PUBLIC[router])
+
+
+def record(name: str, spec: dict, timeout: int = 25) -> None:
+    folder = netlab.OUT / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    work = Path(tempfile.mkdtemp(prefix="icetrace-browser-"))
+    procs = []
+    browsers = []
+    try:
+        netlab.build(symmetric=False, block_direct=False)
+        # An address the public segment cannot reach (a peer's private host candidate) must vanish
+        # as it does on the Internet, not fail with ENETUNREACH: coturn stops relaying for an
+        # allocation after such a send error. On-link, the datagram dies unanswered after ARP.
+        netlab.ns(netlab.PUB, "ip", "route", "add", "default", "dev", "br0")
+        if spec.get("hold_direct"):
+            hold_direct(True)
+        for tap, (space, dev) in TAPS.items():
+            procs.append(
+                netlab.start(space, "tcpdump", "-i", dev, "-U", "-n", "-w", str(folder / f"{tap}.pcap"),
+                             "udp or tcp", log=work / f"{tap}.log")
+            )  # fmt: skip
+        procs.append(
+            netlab.start(
+                netlab.PUB, "turnserver", "-n", "--listening-ip", netlab.SERVER, "--relay-ip", netlab.SERVER,
+                "--listening-port", "3478", "--lt-cred-mech", "--user", f"{netlab.TURN_USER}:{netlab.TURN_PASSWORD}",
+                "--realm", netlab.REALM, "--no-tls", "--no-dtls", "--no-cli", "--fingerprint",
+                "--min-port", "49160", "--max-port", "49200", "--log-file", "stdout", "--simple-log",
+                log=folder / "coturn.log",
+            )
+        )  # fmt: skip
+        procs.append(
+            netlab.start(netlab.PUB, netlab.PYTHON, str(HERE / "signaling_server.py"), "--listen", SIGNALING,
+                         "--dir", str(work), log=folder / "signaling.log")
+        )  # fmt: skip
+        time.sleep(2.0)
+        # the callee's page first, so the caller's offer finds it polling
+        for me, peer, host in (("right", "left", netlab.HOST_R), ("left", "right", netlab.HOST_L)):
+            browser = spec["browsers"][0 if me == "left" else 1]
+            home = work / f"{me}-home"
+            home.mkdir()
+            cmd = browser_command(browser, work / f"{me}-profile", _page_url(me, peer, spec, timeout))
+            browsers.append(
+                netlab.start(host, "env", f"HOME={home}", "timeout", str(timeout + 20), *cmd,
+                             log=work / f"{me}.browser.log")
+            )  # fmt: skip
+            time.sleep(1.0)
+        deadline = time.monotonic() + timeout + 20
+        if spec.get("hold_direct"):
+            signaling = folder / "signaling.log"
+            if _wait_for_log(signaling, ["left: connected true", "right: connected true"], deadline):
+                hold_direct(False)
+                print("direct path opened", flush=True)
+        results = [work / f"{me}.{kind}.json" for me in ("left", "right") for kind in ("result", "webrtc-internals")]
+        while time.monotonic() < deadline and not all(p.exists() for p in results):
+            time.sleep(0.2)
+        time.sleep(0.5)
+    finally:
+        for proc in browsers + procs:
+            netlab.stop(proc)
+        netlab.teardown()
+    for me in ("left", "right"):
+        log = work / f"{me}.browser.log"
+        if log.exists() and not (work / f"{me}.result.json").exists():  # the browser's own log, to see why
+            print(f"--- {me} browser log (tail)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
+    reports = {}
+    for me in ("left", "right"):
+        path = work / f"{me}.result.json"
+        if not path.exists():
+            continue
+        result = json.loads(path.read_text())
+        # the page's own report as posted (getStats, descriptions, states): truth.json is rebuilt from it
+        (folder / f"{me}.result.json").write_text(json.dumps(result, indent=1) + "\n")
+        dump = work / f"{me}.webrtc-internals.json"
+        if dump.exists():
+            (folder / f"{me}.webrtc-internals.json").write_text(
+                json.dumps(json.loads(dump.read_text()), indent=1) + "\n"
+            )
+        sdp = result.get("localDescription")
+        if sdp:
+            (folder / ("offer.sdp" if me == "left" else "answer.sdp")).write_text(sdp)
+        reports[me] = agent_truth(me, result)
+    shutil.rmtree(work, ignore_errors=True)
+    connected = len(reports) == 2 and all(r["streams"][0]["components"][0]["selected"] for r in reports.values())
+    truth = {
+        "scenario": name,
+        "description": spec["description"],
+        "expected_outcome": "connected" if connected else "failed",
+        "vantage_points": {
+            "left-lan.pcap": "left browser's LAN side (behind its NAT)",
+            "right-lan.pcap": "right browser's LAN side (behind its NAT)",
+            "public.pcap": "the public segment between the NATs, coturn and the signaling server",
+        },
+        "browsers": {me: _version(spec["browsers"][i]) for i, me in enumerate(("left", "right"))},
+        "agents": reports,
+    }
+    for tap in TAPS:
+        for fmt, suffix in (("pcapng", ".pcapng"), ("netmon2", ".cap")):
+            netlab.sh("editcap", "-F", fmt, str(folder / f"{tap}.pcap"), str(folder / f"{tap}{suffix}"))
+    (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
+    print(f"{name}: {truth['expected_outcome']}")
+
+
+def main() -> None:
+    if os.geteuid() != 0:
+        raise SystemExit("browser_lab.py needs root (network namespaces, nftables, tcpdump)")
+    chosen = sys.argv[1:] or list(SCENARIOS)
+    try:
+        for name in chosen:
+            record(name, SCENARIOS[name])
+    finally:
+        netlab.teardown()
+
+
+if __name__ == "__main__":
+    main()

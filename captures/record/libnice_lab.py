@@ -1,0 +1,189 @@
+"""Record two libnice agents (PyGObject, libnice_agent.py) in netlab.py's namespaces and NATs.
+
+Run as root: ICETRACE_LAB=ln python3 captures/record/libnice_lab.py [SCENARIO...]
+(record_all.sh does). netlab.py builds the namespaces, taps, coturn and the truth file; this
+module launches the agents and writes what each one signaled as SDP beside the capture:
+RFC 5245 grammar (a=ice-ufrag/a=ice-pwd, a=candidate ... typ ...) in the RFC modes, and the
+Office Communicator 2007 (ICEv6) grammar in the OC2007 mode, where every candidate carries its
+own base64 username and password:
+    a=candidate:<username> <component> <password> UDP <q-value> <address> <port>
+Microsoft clients write those base64 strings without their trailing '=', and so does this.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import netlab  # noqa: E402
+
+# libnice runs under the system Python, where Debian's python3-gi and gir1.2-nice-0.1 live
+SYSTEM_PYTHON = os.environ.get("LIBNICE_PYTHON", "/usr/bin/python3")
+
+
+def _version() -> str:
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Version}", "libnice10"], capture_output=True, text=True, check=False
+    )
+    return out.stdout.strip() or "unknown"
+
+
+def launch(work: Path, folder: Path, spec: dict) -> list[subprocess.Popen[bytes]]:
+    """Left controls, right is controlled (and is the lite one when the scenario has one)."""
+    procs = []
+    version = _version()
+    for host, name, role, peer in (
+        (netlab.HOST_R, "right", "controlled", "left"),
+        (netlab.HOST_L, "left", "controlling", "right"),
+    ):
+        router = netlab.LAN[host][2]
+        args = [
+            SYSTEM_PYTHON,
+            str(HERE / "libnice_agent.py"),
+            "--name",
+            name,
+            "--peer",
+            peer,
+            "--role",
+            role,
+            "--mode",
+            spec["mode"],
+            "--dir",
+            str(work),
+            "--stun",
+            netlab.SERVER,
+            "--timeout",
+            str(spec["timeout"]),
+            "--lan",
+            netlab.LAN[host][0],
+            "--public",
+            netlab.PUBLIC[router],
+            "--version",
+            version,
+            "--port",
+            "40000" if name == "left" else "41000",
+        ]
+        if spec.get("turn"):
+            args += ["--turn", netlab.SERVER, "--turn-user", netlab.TURN_USER, "--turn-password", netlab.TURN_PASSWORD]
+        if spec.get("lite") and name == "right":
+            args.append("--lite")
+        if spec.get("dmz_right") and name == "right":
+            args += ["--advertise", netlab.PUBLIC[router]]
+        env_log = ["env", "G_MESSAGES_DEBUG=libnice", "NICE_DEBUG=all"] if os.environ.get("LIBNICE_DEBUG") else []
+        procs.append(
+            netlab.start(host, "timeout", str(spec["timeout"] + 40), *env_log, *args, log=folder / f"{name}.log")
+        )
+    return procs
+
+
+def _b64(text: str) -> str:
+    return text.rstrip("=")
+
+
+def sdp_for(offer: dict, mode: str, default_username: str | None = None) -> str:
+    """The agent's signaling as one SDP body; m=/c= name the host candidate, or in an updated
+    offer the selected local candidate (RFC 5245 §9.1.2.2)."""
+    cands = offer["candidates"]
+    default = next((c for c in cands if c["type"] == "host"), cands[0]) if cands else None
+    default = next((c for c in cands if c.get("username") == default_username), default)
+    host, port = default["address"].rsplit(":", 1) if default else ("0.0.0.0", "9")
+    lines = ["v=0", f"o=- 0 0 IN IP4 {host}", "s=-", f"c=IN IP4 {host}", "t=0 0"]
+    if offer.get("lite"):
+        lines.append("a=ice-lite")
+    if mode == "oc2007":
+        lines.append(f"m=audio {port} RTP/AVP 0")
+        for c in cands:
+            address, cport = c["address"].rsplit(":", 1)
+            q = {"host": "0.830", "srflx": "0.550", "prflx": "0.550", "relay": "0.450"}[c["type"]]
+            lines.append(
+                f"a=candidate:{_b64(c['username'])} {c['component']} {_b64(c['password'])} UDP {q} {address} {cport}"
+            )
+    else:
+        lines += [f"m=audio {port} RTP/AVP 0", f"a=ice-ufrag:{offer['ufrag']}", f"a=ice-pwd:{offer['pwd']}"]
+        lines += [c["sdp"] for c in cands]
+    lines.append("a=rtpmap:0 PCMU/8000")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def after(work: Path, folder: Path, reports: dict) -> None:
+    for name in ("left", "right"):
+        offer_file = work / f"{name}.offer.json"
+        if offer_file.exists():
+            offer = json.loads(offer_file.read_text())
+            mode = reports.get(name, {}).get("compatibility", "rfc5245")
+            (folder / f"{name}.sdp").write_text(sdp_for(offer, mode))
+            final = reports.get(name, {}).get("final_offer")
+            if final is not None and name == "left":
+                body = sdp_for(offer, mode, final["local_candidate"]).replace(
+                    "a=rtpmap", f"a=remote-candidate:{_b64(final['remote_candidate'])}\r\na=rtpmap"
+                )
+                (folder / f"{name}-final.sdp").write_text(body)
+
+
+def _scenario(description: str, mode: str, **extra: object) -> dict:
+    return {
+        "description": description,
+        "agent": "libnice",
+        "mode": mode,
+        "turn": True,
+        "timeout": 20,
+        "launch": launch,
+        "after": after,
+        **extra,
+    }
+
+
+SCENARIOS = {
+    "libnice-rfc5245": _scenario(
+        "libnice <-> libnice in RFC 5245 mode (full <-> full), both behind endpoint-independent NATs, "
+        "coturn for STUN and TURN.",
+        "rfc5245",
+    ),
+    "libnice-ice-lite": _scenario(
+        "libnice full (controlling) <-> libnice ICE-lite (full-mode=False, controlled). The lite agent "
+        "sits behind a 1:1 port forward (the right router forwards every UDP port to it) and signals "
+        "the forwarded public address as its host candidate, as lite servers do; it gathers nothing else.",
+        "rfc5245",
+        lite=True,
+        dmz_right=True,
+    ),
+    "libnice-oc2007r2": _scenario(
+        "libnice <-> libnice in OC2007R2 mode (MS-ICE2 as OCS 2007 R2 speaks it): NUL-padded "
+        "USERNAME, IMPLEMENTATION-VERSION and CANDIDATE-IDENTIFIER, legacy-CRC copies of the checks, "
+        "MS-TURN Allocates that coturn does not take. In this mode libnice takes no server-reflexive "
+        "candidate from coturn's RFC 3489 answer, so the right agent sits behind a 1:1 port forward "
+        "and signals the forwarded public address as its host candidate (as in libnice-ice-lite).",
+        "oc2007r2",
+        dmz_right=True,
+    ),
+    "libnice-oc2007": _scenario(
+        "libnice <-> libnice in OC2007 mode (MS-ICE / ICEv6 as Office Communicator 2007 and "
+        "pidgin-sipe speak it): RFC 3489 headers, per-candidate base64 credentials, binary USERNAME, "
+        "no nomination on the wire, MS-TURN Allocates that coturn does not take. As OC 2007 does, "
+        "the controlling agent's final offer names the chosen remote candidate by username "
+        "(a=remote-candidate, in left-final.sdp) and the controlled agent selects it.",
+        "oc2007",
+    ),
+}
+
+
+def main() -> None:
+    if os.geteuid() != 0:
+        raise SystemExit("libnice_lab.py needs root (network namespaces, nftables, tcpdump)")
+    chosen = sys.argv[1:] or list(SCENARIOS)
+    signal.signal(signal.SIGTERM, lambda *_: (netlab.teardown(), sys.exit(1)))
+    try:
+        for name in chosen:
+            netlab.record(name, SCENARIOS[name])
+    finally:
+        netlab.teardown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""A multi-homed caller: 60 candidate pairs, most of them dead ends, one per component connects.
+
+Usage: python captures/synthetic/many_pairs.py   (writes many_pairs/ beside this file)
+
+Seen on laptops with a VPN, Docker and virtual-machine bridges: the caller gathers a host candidate
+on each of five interfaces; the callee, behind a NAT, offers three host, two server-reflexive and one
+relayed candidate per component. Every local interface checks every remote candidate, two components:
+60 pairs. Private remote addresses never answer (three sends each, then the agent gives up, as browser
+agents do), one check draws a 487 Role Conflict, one success arrives with a MESSAGE-INTEGRITY made with
+the wrong password, the relayed and server-reflexive pairs from the LAN interface succeed, and the caller
+nominates the server-reflexive one (regular nomination). Media then flows on it until the BYE.
+The capture is taken on the caller's machine, on all interfaces; SIP runs in clear over UDP.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from builder import HERE, Capture, ice_check, ice_error, ice_success, rtp_payload  # noqa: E402
+
+NAME = "many_pairs"
+CALLER_IPS = ("192.168.1.10", "10.8.0.2", "172.17.0.1", "192.168.122.1", "100.64.0.5")
+CALLEE_HOSTS = ("192.168.2.20", "10.9.0.3", "172.18.0.1")
+CALLEE_SRFLX = (("198.51.100.20", 53120), ("198.51.100.21", 53200))
+CALLEE_RELAY = ("203.0.113.254", 49170)
+PROXY = ("192.0.2.5", 5060)
+CALLER_UFRAG, CALLER_PWD = "mpCa", "manypairscallerpassword1"
+CALLEE_UFRAG, CALLEE_PWD = "mpCe", "manypairscalleepassword2"
+CALL_ID = "many-pairs@192.168.1.10"
+TYPE_PREF = {"host": 126, "srflx": 100, "relay": 0}
+START = 0.30  # first check, after the 183 carried the answer
+PACE = 0.02  # Ta: one new check every 20 ms (RFC 8445 §14.2)
+RETRANSMIT = (0.0, 0.5, 1.5)  # three sends, then the pair fails
+BYE = 12.0
+
+
+def priority(kind: str, local_pref: int, comp: int) -> int:
+    """RFC 8445 §5.1.2.1."""
+    return (TYPE_PREF[kind] << 24) | (local_pref << 8) | (256 - comp)
+
+
+def caller_candidates(comp: int) -> list[tuple[str, tuple[str, int], int]]:
+    """(type, address, priority) per interface, in preference order."""
+    return [
+        ("host", (ip, 40000 + 2 * i + comp - 1), priority("host", 65535 - i, comp)) for i, ip in enumerate(CALLER_IPS)
+    ]
+
+
+def callee_candidates(comp: int) -> list[tuple[str, tuple[str, int], int]]:
+    out = [
+        ("host", (ip, 50000 + 2 * i + comp - 1), priority("host", 65535 - i, comp)) for i, ip in enumerate(CALLEE_HOSTS)
+    ]
+    out += [
+        ("srflx", (ip, port + comp - 1), priority("srflx", 65535 - i, comp))
+        for i, (ip, port) in enumerate(CALLEE_SRFLX)
+    ]
+    out.append(("relay", (CALLEE_RELAY[0], CALLEE_RELAY[1] + comp - 1), priority("relay", 65535, comp)))
+    return out
+
+
+def outcome(local: int, remote_kind: str, remote: int) -> str:
+    """What answers a check from the caller's interface `local` to the callee's candidate `remote`."""
+    if remote_kind == "host":
+        return "timeout"  # the callee's private addresses are not routable from here
+    if local == 0 and remote_kind in ("srflx", "relay") and remote in (3, 5):
+        return "success"  # the LAN interface reaches the first NAT mapping and the relay
+    if local == 4 and remote == 3:
+        return "role-conflict"
+    if local == 1 and remote == 5:
+        return "bad-integrity"  # the VPN path reaches the relay; its answer fails MESSAGE-INTEGRITY
+    return "timeout"
+
+
+def _sdp(session: int, ip: str, ufrag: str, pwd: str, candidates: list[str], port: int) -> bytes:
+    lines = [
+        "v=0",
+        f"o=- {session} 1 IN IP4 {ip}",
+        "s=-",
+        f"c=IN IP4 {ip}",
+        "t=0 0",
+        f"m=audio {port} RTP/AVP 0",
+        f"a=rtcp:{port + 1}",
+        f"a=ice-ufrag:{ufrag}",
+        f"a=ice-pwd:{pwd}",
+        *candidates,
+        "a=rtpmap:0 PCMU/8000",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _lines(candidates: list[tuple[str, tuple[str, int], int]], comp: int, related: bool) -> list[str]:
+    out = []
+    for i, (kind, (ip, port), prio) in enumerate(candidates):
+        extra = f" raddr {CALLEE_HOSTS[0]} rport {50000 + comp - 1}" if related and kind != "host" else ""
+        out.append(f"a=candidate:{kind[0]}{i} {comp} UDP {prio} {ip} {port} typ {kind}{extra}")
+    return out
+
+
+def _sip(start: str, cseq: str, to_tag: str | None, body: bytes = b"") -> bytes:
+    headers = [
+        start,
+        f"Via: SIP/2.0/UDP {CALLER_IPS[0]}:5060;branch=z9hG4bKmany{cseq.split()[0]}",
+        "From: <sip:caller@example.test>;tag=callertag",
+        "To: <sip:callee@example.test>" + (f";tag={to_tag}" if to_tag else ""),
+        f"Call-ID: {CALL_ID}",
+        f"CSeq: {cseq}",
+        "Max-Forwards: 70",
+        f"Contact: <sip:caller@{CALLER_IPS[0]}:5060>",
+    ]
+    if body:
+        headers.append("Content-Type: application/sdp")
+    headers.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(headers) + "\r\n\r\n").encode() + body
+
+
+def build() -> tuple[Capture, dict]:
+    cap = Capture()
+    me = (CALLER_IPS[0], 5060)
+    offer = _sdp(
+        3001,
+        CALLER_IPS[0],
+        CALLER_UFRAG,
+        CALLER_PWD,
+        [line for comp in (1, 2) for line in _lines(caller_candidates(comp), comp, False)],
+        40000,
+    )
+    answer = _sdp(
+        4002,
+        CALLEE_SRFLX[0][0],
+        CALLEE_UFRAG,
+        CALLEE_PWD,
+        [line for comp in (1, 2) for line in _lines(callee_candidates(comp), comp, True)],
+        CALLEE_SRFLX[0][1],
+    )
+    cap.udp(0.0, me, PROXY, _sip("INVITE sip:callee@example.test SIP/2.0", "1 INVITE", None, offer))
+    cap.udp(0.05, PROXY, me, _sip("SIP/2.0 100 Trying", "1 INVITE", None))
+    cap.udp(0.25, PROXY, me, _sip("SIP/2.0 183 Session Progress", "1 INVITE", "calleetag", answer))
+    t = START
+    successes: dict[int, list[tuple[tuple[str, int], tuple[str, int], int]]] = {1: [], 2: []}
+    for comp in (1, 2):
+        for li, (_, local, _lp) in enumerate(caller_candidates(comp)):
+            for ri, (_, remote, _rp) in enumerate(callee_candidates(comp)):
+                label = f"c{comp}-{li}-{ri}"
+                prflx = priority("host", 65535 - li, comp) - ((126 - 110) << 24)  # peer-reflexive form
+                check = ice_check(label, CALLER_UFRAG, CALLEE_UFRAG, CALLEE_PWD, prflx, True)
+                result = outcome(li, callee_candidates(comp)[ri][0], ri)
+                if result == "timeout":
+                    for delay in RETRANSMIT:
+                        cap.udp(t + delay, local, remote, check)
+                elif result == "role-conflict":
+                    cap.udp(t, local, remote, check)
+                    cap.udp(t + 0.031, remote, local, ice_error(label, 487, "Role Conflict", CALLEE_PWD))
+                elif result == "bad-integrity":
+                    cap.udp(t, local, remote, check)
+                    cap.udp(t + 0.045, remote, local, ice_success(label, local, "not-the-callee-password"))
+                else:
+                    rtt = 0.028 if ri == 3 else 0.061
+                    cap.udp(t, local, remote, check)
+                    cap.udp(t + rtt, remote, local, ice_success(label, local, CALLEE_PWD))
+                    successes[comp].append((local, remote, prflx))
+                t += PACE
+    # the callee's checks on the pairs that work (triggered, from its NAT mapping and its relay)
+    t += 0.05
+    for comp in (1, 2):
+        for n, (local, remote, _prio) in enumerate(successes[comp]):
+            label = f"callee-c{comp}-{n}"
+            prio = priority("srflx", 65535, comp)
+            cap.udp(t, remote, local, ice_check(label, CALLEE_UFRAG, CALLER_UFRAG, CALLER_PWD, prio, False))
+            cap.udp(t + 0.001, local, remote, ice_success(label, remote, CALLER_PWD))
+            t += PACE
+    # regular nomination: the best succeeded pair (server-reflexive) again, with USE-CANDIDATE
+    t += 0.2
+    chosen = {}
+    for comp in (1, 2):
+        local, remote, prio = successes[comp][0]
+        label = f"nominate-c{comp}"
+        cap.udp(t, local, remote, ice_check(label, CALLER_UFRAG, CALLEE_UFRAG, CALLEE_PWD, prio, True, True))
+        cap.udp(t + 0.028, remote, local, ice_success(label, local, CALLEE_PWD))
+        chosen[comp] = (local, remote)
+        t += PACE
+    cap.udp(t + 0.1, PROXY, me, _sip("SIP/2.0 200 OK", "1 INVITE", "calleetag", answer))
+    cap.udp(t + 0.11, me, PROXY, _sip("ACK sip:callee@example.test SIP/2.0", "1 ACK", "calleetag"))
+    # media on the nominated pairs: RTP on component 1, RTCP every 5 s on component 2
+    media_start, seq = t + 0.15, 0
+    m = media_start
+    while m < BYE - 0.1:
+        cap.udp(m, *chosen[1], rtp_payload(seq, 0xAAAA0001))
+        cap.udp(m + 0.004, chosen[1][1], chosen[1][0], rtp_payload(seq, 0xBBBB0002))
+        seq += 1
+        m += 0.05
+    for n, when in enumerate((media_start + 1.0, media_start + 6.0)):
+        for ssrc, (src, dst) in ((0xAAAA0001, chosen[2]), (0xBBBB0002, chosen[2][::-1])):
+            rtcp = bytes([0x80, 200, 0, 6]) + ssrc.to_bytes(4, "big") + bytes(20 + n)
+            cap.udp(when + (0.01 if ssrc == 0xBBBB0002 else 0.0), src, dst, rtcp)
+    cap.udp(BYE, me, PROXY, _sip("BYE sip:callee@example.test SIP/2.0", "2 BYE", "calleetag"))
+    cap.udp(BYE + 0.06, PROXY, me, _sip("SIP/2.0 200 OK", "2 BYE", "calleetag"))
+    return cap, truth(chosen)
+
+
+def _cand(kind: str, address: tuple[str, int], prio: int, comp: int, i: int, related: str | None) -> dict:
+    return {
+        "foundation": f"{kind[0]}{i}",
+        "component": comp,
+        "transport": "udp",
+        "priority": prio,
+        "address": f"{address[0]}:{address[1]}",
+        "type": kind,
+        "related": related,
+    }
+
+
+def truth(chosen: dict[int, tuple[tuple[str, int], tuple[str, int]]]) -> dict:
+    def text(a: tuple[str, int]) -> str:
+        return f"{a[0]}:{a[1]}"
+
+    def component(comp: int, caller_side: bool) -> dict:
+        mine = caller_candidates(comp)
+        theirs = callee_candidates(comp)
+        related = f"{CALLEE_HOSTS[0]}:{50000 + comp - 1}"
+        local = [_cand(k, a, p, comp, i, None) for i, (k, a, p) in enumerate(mine)]
+        remote = [_cand(k, a, p, comp, i, None if k == "host" else related) for i, (k, a, p) in enumerate(theirs)]
+        checklist = []
+        for li, (lk, la, _) in enumerate(mine):
+            for ri, (rk, ra, _) in enumerate(theirs):
+                result = outcome(li, rk, ri)
+                entry = {
+                    "local": text(la),
+                    "local_type": lk,
+                    "remote": text(ra),
+                    "remote_type": rk,
+                    "state": "succeeded" if result == "success" else "failed",
+                    "nominated": (la, ra) == chosen[comp],
+                }
+                if not caller_side:
+                    entry = {
+                        **entry,
+                        "local": entry["remote"],
+                        "remote": entry["local"],
+                        "local_type": rk,
+                        "remote_type": lk,
+                    }
+                checklist.append(entry)
+        la, ra = chosen[comp]
+        selected = {
+            "local": text(la),
+            "local_type": "host",
+            "remote": text(ra),
+            "remote_type": "srflx",
+            "transport": "udp",
+        }
+        if not caller_side:
+            selected = {**selected, "local": text(ra), "remote": text(la), "local_type": "srflx", "remote_type": "host"}
+            local, remote = remote, local
+        return {
+            "component": comp,
+            "local_candidates": local,
+            "remote_candidates": remote,
+            "checklist": checklist,
+            "selected": selected,
+        }
+
+    def agent(caller_side: bool) -> dict:
+        return {
+            "software": "synthetic (pattern seen on multi-homed hosts)",
+            "role": "controlling" if caller_side else "controlled",
+            "ice_ufrag": CALLER_UFRAG if caller_side else CALLEE_UFRAG,
+            "ice_pwd": CALLER_PWD if caller_side else CALLEE_PWD,
+            "lan_address": CALLER_IPS[0] if caller_side else CALLEE_HOSTS[0],
+            "public_address": None if caller_side else CALLEE_SRFLX[0][0],
+            "streams": [{"media": "audio", "components": [component(1, caller_side), component(2, caller_side)]}],
+        }
+
+    return {
+        "scenario": NAME,
+        "description": " ".join(__doc__.split("\n\n")[1].split()),
+        "expected_outcome": "connected",
+        "vantage_points": {"capture.pcap": "the caller's machine, all interfaces"},
+        "agents": {"caller": agent(True), "callee": agent(False)},
+    }
+
+
+def write(outdir: Path = HERE) -> Path:
+    cap, data = build()
+    return cap.write(outdir / NAME, data)
+
+
+if __name__ == "__main__":
+    print(write(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE))

@@ -1,0 +1,246 @@
+"""A controlling agent nominates from one socket once, then keeps nominating from another.
+
+Usage: python captures/synthetic/stale_nomination.py   (writes stale_nomination/ beside this file)
+
+Seen in a real capture: the controlling agent checked once from socket A (aggressive nomination,
+USE-CANDIDATE on every check) and answered the peer's checks there with 500 and 401 error
+responses (401s also went out from socket B), while from socket B it kept checking with
+USE-CANDIDATE every 0.5 s for the rest of the capture, both components, every check answered.
+A's host candidate has the higher priority, so RFC 8445 §8.1.1 alone would name A's pairs; the
+packets say B's pairs are the ones in use. SIP (INVITE, 200 OK) runs in clear over UDP on the
+same LAN, where the capture is taken.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from builder import HERE, Capture, ice_check, ice_error, ice_success  # noqa: E402
+
+NAME = "stale_nomination"
+LEFT_IP, LEFT_B_IP, RIGHT_IP = "192.168.1.10", "10.99.0.2", "192.168.1.20"
+A = {1: (LEFT_IP, 40000), 2: (LEFT_IP, 40001)}  # socket A: the LAN interface
+B = {1: (LEFT_B_IP, 41000), 2: (LEFT_B_IP, 41001)}  # socket B: a second interface
+R = {1: (RIGHT_IP, 50000), 2: (RIGHT_IP, 50001)}
+LEFT_UFRAG, LEFT_PWD = "lfAa", "leftpassword0123456789ab"
+RIGHT_UFRAG, RIGHT_PWD = "rgBb", "rightpassword0123456789a"
+CALL_ID = "stale-nomination@192.168.1.10"
+END = 10.0  # seconds of capture
+
+
+def host_priority(local_preference: int, component: int) -> int:
+    """RFC 8445 §5.1.2.1 for a host candidate (type preference 126)."""
+    return (126 << 24) | (local_preference << 8) | (256 - component)
+
+
+A_PREF, B_PREF, R_PREF = 65535, 32767, 65535
+
+
+def _candidates(foundation: str, sockets: dict[int, tuple[str, int]], preference: int) -> list[str]:
+    return [
+        f"a=candidate:{foundation} {c} UDP {host_priority(preference, c)} {ip} {port} typ host"
+        for c, (ip, port) in sockets.items()
+    ]
+
+
+def _sdp(session: int, ip: str, ufrag: str, pwd: str, candidates: list[str], port: int) -> bytes:
+    lines = [
+        "v=0",
+        f"o=- {session} 1 IN IP4 {ip}",
+        "s=-",
+        f"c=IN IP4 {ip}",
+        "t=0 0",
+        f"m=audio {port} RTP/AVP 0",
+        f"a=rtcp:{port + 1}",
+        f"a=ice-ufrag:{ufrag}",
+        f"a=ice-pwd:{pwd}",
+        *candidates,
+        "a=rtpmap:0 PCMU/8000",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _sip(start: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
+    head = [start, *(f"{k}: {v}" for k, v in headers)]
+    head += ["Content-Type: application/sdp", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def build() -> tuple[Capture, dict]:
+    cap = Capture()
+    left_sip, right_sip = (LEFT_IP, 5060), (RIGHT_IP, 5060)
+    offer = _sdp(
+        1001,
+        LEFT_IP,
+        LEFT_UFRAG,
+        LEFT_PWD,
+        _candidates("1", A, A_PREF) + _candidates("2", B, B_PREF),
+        A[1][1],
+    )
+    answer = _sdp(2002, RIGHT_IP, RIGHT_UFRAG, RIGHT_PWD, _candidates("1", R, R_PREF), R[1][1])
+    common = [
+        ("Call-ID", CALL_ID),
+        ("From", "<sip:left@example.test>;tag=lefttag"),
+        ("Max-Forwards", "70"),
+    ]
+    cap.udp(
+        0.0,
+        left_sip,
+        right_sip,
+        _sip(
+            "INVITE sip:right@192.168.1.20 SIP/2.0",
+            [
+                ("Via", "SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKstale1"),
+                *common,
+                ("To", "<sip:right@example.test>"),
+                ("CSeq", "1 INVITE"),
+                ("Contact", "<sip:left@192.168.1.10:5060>"),
+            ],
+            offer,
+        ),
+    )
+    cap.udp(
+        0.05,
+        right_sip,
+        left_sip,
+        _sip(
+            "SIP/2.0 200 OK",
+            [
+                ("Via", "SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKstale1"),
+                *common,
+                ("To", "<sip:right@example.test>;tag=righttag"),
+                ("CSeq", "1 INVITE"),
+                ("Contact", "<sip:right@192.168.1.20:5060>"),
+            ],
+            answer,
+        ),
+    )
+
+    def left_check(t: float, label: str, src: tuple[str, int], dst: tuple[str, int], comp: int, pref: int) -> None:
+        cap.udp(
+            t, src, dst, ice_check(label, LEFT_UFRAG, RIGHT_UFRAG, RIGHT_PWD, host_priority(pref, comp), True, True)
+        )
+        cap.udp(t + 0.002, dst, src, ice_success(label, src, RIGHT_PWD))
+
+    # socket A: one check per component (USE-CANDIDATE on every check: aggressive), both answered
+    for comp in (1, 2):
+        left_check(0.10 + comp * 0.02, f"A-{comp}", A[comp], R[comp], comp, A_PREF)
+    # the peer's checks to A: A answers 500 (component 1) and 401 (component 2)
+    for comp, (code, reason) in ((1, (500, "Server Error")), (2, (401, "Unauthorized"))):
+        label = f"R-A-{comp}"
+        prio = (110 << 24) | (R_PREF << 8) | (256 - comp)  # peer-reflexive priority in checks
+        cap.udp(0.20 + comp * 0.02, R[comp], A[comp], ice_check(label, RIGHT_UFRAG, LEFT_UFRAG, LEFT_PWD, prio, False))
+        signed = LEFT_PWD if code != 401 else None  # RFC 8445 §7.3.1.1: a 401 goes unsigned
+        cap.udp(0.201 + comp * 0.02, A[comp], R[comp], ice_error(label, code, reason, signed))
+    # the peer's checks to B: answered 401
+    for comp in (1, 2):
+        label = f"R-B-{comp}"
+        prio = (110 << 24) | (R_PREF << 8) | (256 - comp)
+        cap.udp(0.30 + comp * 0.02, R[comp], B[comp], ice_check(label, RIGHT_UFRAG, LEFT_UFRAG, LEFT_PWD, prio, False))
+        cap.udp(0.301 + comp * 0.02, B[comp], R[comp], ice_error(label, 401, "Unauthorized"))
+    # socket B: USE-CANDIDATE every 0.5 s on both components until the capture ends, all answered
+    n = 0
+    t = 0.40
+    while t < END:
+        for comp in (1, 2):
+            left_check(t + comp * 0.01, f"B-{comp}-{n}", B[comp], R[comp], comp, B_PREF)
+        n += 1
+        t += 0.5
+    return cap, truth()
+
+
+def _cand(sockets: dict[int, tuple[str, int]], comp: int, foundation: str, pref: int) -> dict:
+    ip, port = sockets[comp]
+    return {
+        "foundation": foundation,
+        "component": comp,
+        "transport": "udp",
+        "priority": host_priority(pref, comp),
+        "address": f"{ip}:{port}",
+        "type": "host",
+        "related": None,
+    }
+
+
+def truth() -> dict:
+    def component(comp: int) -> dict:
+        a, b, r = (f"{s[comp][0]}:{s[comp][1]}" for s in (A, B, R))
+        return {
+            "component": comp,
+            "local_candidates": [_cand(A, comp, "1", A_PREF), _cand(B, comp, "2", B_PREF)],
+            "remote_candidates": [_cand(R, comp, "1", R_PREF)],
+            "checklist": [
+                {
+                    "local": a,
+                    "local_type": "host",
+                    "remote": r,
+                    "remote_type": "host",
+                    "state": "succeeded",
+                    "nominated": True,
+                },
+                {
+                    "local": b,
+                    "local_type": "host",
+                    "remote": r,
+                    "remote_type": "host",
+                    "state": "succeeded",
+                    "nominated": True,
+                },
+            ],
+            "selected": {"local": b, "local_type": "host", "remote": r, "remote_type": "host", "transport": "udp"},
+        }
+
+    left = {
+        "software": "synthetic (pattern seen in a real capture)",
+        "role": "controlling",
+        "ice_ufrag": LEFT_UFRAG,
+        "ice_pwd": LEFT_PWD,
+        "lan_address": LEFT_IP,
+        "public_address": None,
+        "streams": [{"media": "audio", "components": [component(1), component(2)]}],
+    }
+    right_components = []
+    for comp in (1, 2):
+        c = component(comp)
+        c["local_candidates"], c["remote_candidates"] = c["remote_candidates"], c["local_candidates"]
+        c["checklist"] = [
+            {
+                **e,
+                "local": e["remote"],
+                "remote": e["local"],
+                "local_type": e["remote_type"],
+                "remote_type": e["local_type"],
+            }
+            for e in c["checklist"]
+        ]
+        sel = c["selected"]
+        c["selected"] = {**sel, "local": sel["remote"], "remote": sel["local"]}
+        right_components.append(c)
+    right = {
+        "software": "synthetic",
+        "role": "controlled",
+        "ice_ufrag": RIGHT_UFRAG,
+        "ice_pwd": RIGHT_PWD,
+        "lan_address": RIGHT_IP,
+        "public_address": None,
+        "streams": [{"media": "audio", "components": right_components}],
+    }
+    return {
+        "scenario": NAME,
+        "description": __doc__.split("\n\n")[1].replace("\n", " "),
+        "expected_outcome": "connected",
+        "vantage_points": {"capture.pcap": "the LAN both agents share"},
+        "agents": {"left": left, "right": right},
+    }
+
+
+def write(outdir: Path = HERE) -> Path:
+    cap, data = build()
+    return cap.write(outdir / NAME, data)
+
+
+if __name__ == "__main__":
+    print(write(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE))

@@ -1,0 +1,342 @@
+"""What the pictures draw, taken from an Analysis once: pair lanes with their check events, the
+gathering transactions, SIP events, and a role name for every transport address.
+
+Both plots and the HTML page read this, so a timeline and a ladder of one capture always agree.
+Pair fields are read through the checks DataFrame (one row per entry of `reconstruction.checks`,
+in the same order) where a column exists, so the pictures follow the tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from icetrace.analysis import Analysis
+from icetrace.ice.model import Pair
+
+# TURN methods that only carry another message or data: drawn with what they carry, not as gathering
+WRAPPING_METHODS = frozenset(("send", "data", "ms-send", "ms-data"))
+
+
+@dataclass(frozen=True)
+class CheckEvent:
+    """One mark on a pair's lane."""
+
+    time: float
+    kind: str  # request | nominating | retransmission | success | error | timeout | unanswered | icmp-error
+    # | integrity-failure
+    frame: int
+    from_controlling: bool
+    rtt_ms: float | None = None
+
+
+@dataclass
+class MediaBand:
+    first: float
+    last: float
+    packets: int  # both directions
+    kinds: str  # "rtp+rtcp"
+
+
+@dataclass
+class Lane:
+    """One candidate pair: its label, its events, its media."""
+
+    stream: str  # "stream 0 audio" or "session ufrag:…"
+    component: int | None
+    label: str  # "host 192.168.1.10:40019 → srflx 203.0.113.20:53120"
+    priority: int | None
+    state: str
+    nominated: bool
+    selected: bool
+    relayed: bool
+    events: list[CheckEvent] = field(default_factory=list)
+    media: MediaBand | None = None
+
+    @property
+    def group(self) -> str:
+        return self.stream if self.component is None else f"{self.stream}, component {self.component}"
+
+    @property
+    def first_rtt_ms(self) -> float | None:
+        return next((e.rtt_ms for e in self.events if e.kind == "success" and e.rtt_ms is not None), None)
+
+
+@dataclass(frozen=True)
+class GatheringEvent:
+    time: float
+    method: str
+    outcome: str  # success | error | timeout | unanswered | icmp-error
+    frame: int
+    error_code: int | None = None
+
+
+@dataclass
+class GatheringLane:
+    label: str  # "caller host 192.168.1.100:50033 → relay server 198.51.100.20:3478"
+    events: list[GatheringEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SipEvent:
+    time: float
+    label: str  # "INVITE", "183", "final offer", "BYE"
+    frame: int | None
+
+
+@dataclass
+class Story:
+    lanes: list[Lane]
+    gathering: list[GatheringLane]
+    sip: list[SipEvent]
+    roles: dict[str, str]  # address text -> role ("caller host", "relay server", ...)
+    t0: float  # the time every plot counts from
+
+    @property
+    def end(self) -> float:
+        times = [e.time for lane in self.lanes for e in lane.events]
+        times += [lane.media.last for lane in self.lanes if lane.media]
+        times += [e.time for g in self.gathering for e in g.events] + [s.time for s in self.sip]
+        return max(times, default=self.t0)
+
+
+def endpoint_label(kind: str | None, address: str) -> str:
+    return f"{kind or '?'} {address}"
+
+
+def pair_label(p: Pair) -> str:
+    """Controlling side first, as in the pair table."""
+    return (
+        f"{endpoint_label(p.controlling.type, str(p.controlling.address))} → "
+        f"{endpoint_label(p.controlled.type, str(p.controlled.address))}"
+    )
+
+
+def _agent_short(name: str | None) -> str:
+    """'callee:bbbb' -> 'callee'; a session without signaling keeps its ufrag name."""
+    if not name:
+        return "?"
+    head = name.split(":", 1)[0]
+    if head in ("caller", "callee"):
+        return head
+    return name if len(name) <= 16 else name[:14] + "…"  # [MS-ICE] agents are named by 44-character keys
+
+
+def build(analysis: Analysis) -> Story:
+    rec = analysis.reconstruction
+    checks = analysis.checks
+    lanes: dict[int, Lane] = {}
+    ordered: list[Lane] = []
+    names = _stream_names(analysis)
+    for s in analysis.streams:
+        stream = names[id(s)]
+        for comp in s.components:
+            pairs = sorted(comp.pairs, key=lambda p: -(p.priority or 0))
+            for p in pairs:
+                lane = Lane(
+                    stream=stream,
+                    component=comp.component,
+                    label=pair_label(p),
+                    priority=p.priority,
+                    state=p.state,
+                    nominated=bool(p.nominated),
+                    selected=comp.selected is p,
+                    relayed=bool(getattr(p, "relayed", False)) or p.is_relay,
+                )
+                lanes[id(p)] = lane
+                ordered.append(lane)
+    check_ids: set[int] = set()
+    unmatched: dict[tuple[str, str], Lane] = {}
+    rows = checks.to_dict("records") if len(checks) == len(rec.checks) else [{} for _ in rec.checks]
+    for (t, _stream, pair, _sender), row in zip(rec.checks, rows, strict=True):
+        check_ids.add(id(t))
+        found = lanes.get(id(pair)) if pair is not None else None
+        if found is None or pair is None:
+            _unmatched(unmatched, t, row)
+            continue
+        from_controlling = t.src in pair.controlling.wire_addresses or (
+            t.src not in pair.controlled.wire_addresses and _value(row, "ice_role", "") == "controlling"
+        )
+        found.events.extend(_check_events(t, row, from_controlling))
+    for s in analysis.streams:
+        for comp in s.components:
+            for p in comp.pairs:
+                lanes[id(p)].media = _media_band(p, [*rec.media, *rec.relayed_media])
+    ordered += unmatched.values()
+    for lane in ordered:
+        lane.events.sort(key=lambda e: e.time)
+    roles = address_roles(analysis)
+    gathering = _gathering(analysis, check_ids, roles)
+    sip = sip_events(analysis)
+    starts = [e.time for lane in ordered for e in lane.events[:1]]
+    starts += [g.events[0].time for g in gathering if g.events] + [e.time for e in sip]
+    starts += [lane.media.first for lane in ordered if lane.media]
+    return Story(ordered, gathering, sip, roles, min(starts, default=0.0))
+
+
+def _value(row: dict[Any, Any], name: str, default: Any) -> Any:
+    """A DataFrame cell, or `default` when the column is missing or the cell is NA."""
+    value = row.get(name, default)
+    return default if value is None or bool(pd.isna(value)) else value
+
+
+def _stream_names(analysis: Analysis) -> dict[int, str]:
+    """'stream 0 audio'; with the answering agent when several answered one offer (forking, MPOP),
+    with the call when the capture holds several calls."""
+    streams = analysis.streams
+    calls = {s.call_id for s in streams if s.call_id}
+    names = {}
+    for s in streams:
+        if not s.call_id:
+            names[id(s)] = "session (no signaling)"
+            continue
+        name = f"stream {s.index} {s.media or ''}".strip()
+        twins = [o for o in streams if o.call_id == s.call_id and o.index == s.index]
+        if len(twins) > 1 and s.controlled is not None:
+            name += f" with {s.controlled.name}"
+        if len(calls) > 1:
+            name = f"call {s.call_id[:16]} {name}"
+        names[id(s)] = name
+    return names
+
+
+def _unmatched(lanes: dict[tuple[str, str], Lane], t: Any, row: dict[Any, Any]) -> None:
+    """A check the correlator could not put on a pair still gets a lane, by its addresses."""
+    low, high = sorted((str(t.src), str(t.dst)))
+    key = (low, high)
+    if key not in lanes:
+        label = f"{key[0]} → {key[1]}"
+        lanes[key] = Lane("checks on no known pair", None, label, None, "unmatched", False, False, bool(t.relayed))
+    from_controlling = _value(row, "ice_role", "") == "controlling"
+    lanes[key].events.extend(_check_events(t, row, from_controlling))
+
+
+def _check_events(t: Any, row: dict[Any, Any], from_controlling: bool) -> list[CheckEvent]:
+    """A check's request, its retransmissions and what ended it, as lane marks."""
+    requests = t.requests
+    first = requests[0]
+    kind = "nominating" if first.use_candidate else "request"
+    events = [CheckEvent(first.time, kind, first.frame, from_controlling)]
+    events += [CheckEvent(r.time, "retransmission", r.frame, from_controlling) for r in requests[1:]]
+    outcome = str(_value(row, "outcome", t.outcome))
+    rtt = _value(row, "rtt_ms", t.rtt_ms)
+    if t.response is not None:
+        events.append(CheckEvent(t.response.time, outcome, t.response.frame, from_controlling, rtt))
+    else:
+        last = requests[-1]
+        events.append(CheckEvent(last.time, outcome, last.frame, from_controlling))
+    if "bad" in (_value(row, "integrity", None), _value(row, "response_integrity", None)):
+        where = t.response if _value(row, "response_integrity", None) == "bad" and t.response else first
+        events.append(CheckEvent(where.time, "integrity-failure", where.frame, from_controlling))
+    return events
+
+
+def _media_band(p: Pair, flows: list[Any]) -> MediaBand | None:
+    mine = [f for f in flows if p.carries(f.src, f.dst)]
+    if not mine:
+        return None
+    kinds = "+".join(sorted({f.kind for f in mine}))
+    return MediaBand(
+        min(f.first_time for f in mine), max(f.last_time for f in mine), sum(f.packets for f in mine), kinds
+    )
+
+
+def address_roles(analysis: Analysis) -> dict[str, str]:
+    """'caller host', 'caller NAT', 'caller relay', 'relay server'... for the addresses the analysis knows.
+
+    A server-reflexive address is the public side of the agent's NAT; a relayed address belongs to
+    the agent that allocated it; an Allocate's server is the relay (an A/V Edge for MS-TURN).
+    """
+    roles: dict[str, str] = {}
+    rec = analysis.reconstruction
+    names = {"srflx": "NAT", "relay": "relay", "prflx": "prflx", "host": "host"}
+    owner: dict[str, str] = {}
+    for s in analysis.streams:
+        for agent in (s.controlling, s.controlled):
+            if agent is None:
+                continue
+            who = _agent_short(agent.name)
+            for c in agent.candidates:
+                text = str(c.address)
+                owner.setdefault(text, who)
+                roles.setdefault(text, f"{who} {names.get(c.type, c.type)}")
+                if c.type == "srflx" and c.related is not None:
+                    roles.setdefault(str(c.related), f"{who} host")
+                    owner.setdefault(str(c.related), who)
+    for a in rec.allocations:
+        client = owner.get(str(a.client))
+        if client is None and a.relayed is not None and str(a.relayed) in owner:
+            client = owner[str(a.relayed)]  # only its relayed candidate was signaled or checked
+            roles.setdefault(str(a.client), f"{client} TURN client")
+        server = "edge relay" if a.dialect == "ms-turn" else "relay server"
+        roles.setdefault(str(a.server), server)
+        if client:
+            if a.relayed is not None:
+                roles.setdefault(str(a.relayed), f"{client} relay")
+            if a.mapped is not None and a.mapped != a.client:
+                roles.setdefault(str(a.mapped), f"{client} NAT")
+    for m in rec.mappings:
+        roles.setdefault(str(m.server), "STUN server")
+        base = owner.get(str(m.base))
+        if base and m.mapped != m.base:
+            roles.setdefault(str(m.mapped), f"{base} NAT")
+    return roles
+
+
+def _gathering(analysis: Analysis, check_ids: set[int], roles: dict[str, str]) -> list[GatheringLane]:
+    """STUN/TURN transactions that are not checks: Binding to a STUN server, Allocate, Refresh, …"""
+    by_lane: dict[tuple[str, str], GatheringLane] = {}
+    for t in analysis.reconstruction.transactions:
+        if id(t) in check_ids or t.request.method in WRAPPING_METHODS or t.relayed:
+            continue
+        src, dst = str(t.src), str(t.dst)
+        key = (src, dst)
+        if key not in by_lane:
+            label = f"{roles.get(src, '')} {src} → {roles.get(dst, 'server')} {dst}".strip()
+            by_lane[key] = GatheringLane(label)
+        code = t.response.error_code if t.response is not None else None
+        by_lane[key].events.append(GatheringEvent(t.request.time, t.request.method, t.outcome, t.request.frame, code))
+    return list(by_lane.values())
+
+
+def sip_events(analysis: Analysis) -> list[SipEvent]:
+    """SIP requests and final/progress responses with a capture time; the updated offer named as such."""
+    model = analysis.reconstruction.signaling
+    if model is None:
+        return []
+    out: list[SipEvent] = []
+    for call in model.calls:
+        final = {
+            (x.source.name, x.source.position)
+            for x in call.exchanges
+            if x.role == "final-offer" and x.source is not None
+        }
+        for ref, text in call.events:
+            if ref.time is None:
+                continue
+            name = _sip_label(text)
+            if name is None:
+                continue
+            if (ref.name, ref.position) in final:
+                name = "final offer"
+            out.append(SipEvent(ref.time, name, ref.position if ref.kind == "frame" else None))
+    return sorted(out, key=lambda e: e.time)
+
+
+CALL_METHODS = frozenset(("INVITE", "BYE", "CANCEL", "UPDATE"))
+
+
+def _sip_label(text: str) -> str | None:
+    """'INVITE', '183', '200 (BYE)', '486'; None for what is not about this call's media (REGISTER,
+    OPTIONS, MRAS SERVICE, ACK, 100 Trying)."""
+    head, _, method = text.partition(" (")
+    head = head.split(":", 1)[0].strip()
+    method = method.rstrip(")")
+    code = head[:3]
+    if code.isdigit():
+        if code == "100" or (method and method not in CALL_METHODS):
+            return None
+        return code if method in ("", "INVITE") else f"{code} ({method})"
+    return head if head in CALL_METHODS else None

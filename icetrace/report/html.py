@@ -1,0 +1,252 @@
+"""The report as one self-contained page: summary, candidates, pairs, verdicts, both plots (inline
+SVG) and the messages table with a filter, for pasting into a ticket.
+
+Nothing is fetched: CSS and the few lines of JavaScript are inline, the plots are inline SVG. The
+filter's text can also come from the address's fragment (`page.html#filter=allocate`), so a link
+can point at the messages that matter.
+"""
+
+from __future__ import annotations
+
+import io
+from html import escape
+from typing import Any, TextIO
+
+import pandas as pd
+
+from icetrace.analysis import Analysis
+from icetrace.ice.allocations import allocation_attempts
+from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
+from icetrace.plots.story import build
+
+MAX_MESSAGES = 5000  # beyond this the page gets slow to filter; the CLI's `messages` has them all
+
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}
+h1{font-size:1.4em}h2{font-size:1.2em;border-bottom:1px solid #ccc;margin-top:1.6em}h3{font-size:1.05em}
+table{border-collapse:collapse;margin:.4em 0 1em;font-size:12.5px}
+th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
+th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.selected td{background:#d8f5d8;font-weight:600}tr.nominated td{background:#fff5c8}
+.sev-error{color:#b00020;font-weight:600}.sev-warning{color:#a05a00;font-weight:600}.sev-info{color:#345}
+.state-succeeded{color:#17702a}.state-failed{color:#b00020}
+.outcome{font-weight:700}.plot{overflow-x:auto;border:1px solid #eee;margin:.5em 0}
+.plot svg{max-width:100%;height:auto}
+#filter{font-size:14px;padding:3px 6px;width:28em}#count{margin-left:1em;color:#555}
+code{background:#f4f4f4;padding:0 3px}
+"""
+
+# Filters the messages table on every word typed (all must match somewhere in the row).
+SCRIPT = """
+(function () {
+  var input = document.getElementById('filter');
+  var rows = Array.prototype.slice.call(document.querySelectorAll('#messages tbody tr'));
+  var count = document.getElementById('count');
+  function apply() {
+    var words = input.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    var shown = 0;
+    rows.forEach(function (row) {
+      var text = row.textContent.toLowerCase();
+      var ok = words.every(function (w) { return text.indexOf(w) >= 0; });
+      row.style.display = ok ? '' : 'none';
+      if (ok) { shown += 1; }
+    });
+    count.textContent = shown + ' of ' + rows.length + ' messages shown';
+  }
+  var match = /[#&]filter=([^&]*)/.exec(window.location.hash);
+  if (match) { input.value = decodeURIComponent(match[1]); }
+  input.addEventListener('input', apply);
+  apply();
+})();
+"""
+
+
+def write_html(analysis: Analysis, out: TextIO) -> None:
+    story = build(analysis)
+    title = "icetrace: " + (", ".join(analysis.sources) or "records")
+    out.write(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>\n')
+    out.write(f"<style>{CSS}</style></head><body>\n<h1>{escape(title)}</h1>\n")
+    out.write(
+        '<nav><a href="#summary">summary</a> · <a href="#verdicts">verdicts</a> · '
+        '<a href="#streams">candidates and pairs</a> · <a href="#timeline">timeline</a> · '
+        '<a href="#ladder">ladder</a> · <a href="#messages-heading">messages</a></nav>\n'
+    )
+    _summary(analysis, out)
+    _verdicts(analysis, out)
+    out.write('<div id="streams"></div>\n')
+    for s in analysis.streams:
+        _stream(s, out)
+    out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
+    out.write(_svg(_timeline(analysis, story)))
+    out.write('</div>\n<h2 id="ladder">Ladder</h2>\n<div class="plot" id="ladder-plot">')
+    out.write(_svg(_ladder(analysis, story)))
+    out.write("</div>\n")
+    _messages(analysis, out)
+    out.write(f"<script>{SCRIPT}</script>\n</body></html>\n")
+
+
+def _timeline(analysis: Analysis, story: Any) -> Any:
+    from icetrace.plots.timeline import timeline_figure
+
+    return timeline_figure(analysis, story)
+
+
+def _ladder(analysis: Analysis, story: Any) -> Any:
+    from icetrace.plots.ladder import ladder_figure
+
+    return ladder_figure(analysis, story)
+
+
+def _svg(figure: Any) -> str:
+    """The figure as an inline <svg> element (the XML prolog and DOCTYPE dropped)."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _cell(value: Any, cls: str = "") -> str:
+    if value is None or (not isinstance(value, (list, str)) and bool(pd.isna(value))):
+        value = ""
+    attr = f' class="{cls}"' if cls else ""
+    return f"<td{attr}>{escape(str(value))}</td>"
+
+
+def _summary(analysis: Analysis, out: TextIO) -> None:
+    rec = analysis.reconstruction
+    out.write('<h2 id="summary">Summary</h2>\n<ul>\n')
+    out.write(
+        f"<li>{len(analysis.messages)} STUN/TURN messages, {len(rec.transactions)} transactions, "
+        f"{len(allocation_attempts(rec))} TURN allocation(s), {len(analysis.streams)} ICE session(s)</li>\n"
+    )
+    for s in analysis.streams:
+        name = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
+        via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
+        out.write(
+            f'<li>{escape(name)}: outcome <span class="outcome">{escape(s.outcome.upper())}</span>'
+            f"{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
+        )
+    for note in rec.vantage:
+        out.write(f"<li>vantage: {escape(note)}</li>\n")
+    for attempt in allocation_attempts(rec):
+        out.write(f"<li>{escape(attempt.text())}</li>\n")
+    for problem in analysis.problems[:50]:
+        out.write(f"<li>input problem: {escape(problem)}</li>\n")
+    out.write("</ul>\n")
+
+
+def _verdicts(analysis: Analysis, out: TextIO) -> None:
+    out.write('<h2 id="verdicts">Verdicts</h2>\n')
+    if not analysis.verdict_list:
+        out.write("<p>none</p>\n")
+        return
+    out.write('<table id="verdict-table"><thead><tr><th>code</th><th>severity</th><th>message</th>')
+    out.write("<th>frames</th></tr></thead><tbody>\n")
+    order = {"error": 0, "warning": 1, "info": 2}  # the worst first; the analysis order within a severity
+    for v in sorted(analysis.verdict_list, key=lambda v: order.get(v.severity, 3)):
+        frames = ", ".join(str(f) for f in v.frames)
+        out.write(
+            f'<tr class="verdict">{_cell(v.code)}{_cell(v.severity, "sev-" + v.severity)}{_cell(v.message)}'
+            f"{_cell(frames)}</tr>\n"
+        )
+    out.write("</tbody></table>\n")
+
+
+def _agent_table(agent: Agent | None, out: TextIO) -> None:
+    if agent is None:
+        return
+    out.write(
+        f"<h4>{escape(agent.name)} ({escape(agent.role or 'role unknown')}), ufrag "
+        f"<code>{escape(str(agent.ufrag))}</code></h4>\n"
+    )
+    out.write('<table class="candidates"><thead><tr><th>component</th><th>transport</th><th>type</th>')
+    out.write("<th>address</th><th>priority</th><th>origin</th><th>related</th></tr></thead><tbody>\n")
+    for c in sorted(agent.candidates, key=lambda c: (c.component or 0, -(c.priority or 0))):
+        out.write(
+            f"<tr>{_cell(c.component)}{_cell(c.transport)}{_cell(c.type)}{_cell(str(c.address))}"
+            f"{_cell(c.priority, 'num')}{_cell(c.origin)}{_cell(str(c.related) if c.related else None)}</tr>\n"
+        )
+    out.write("</tbody></table>\n")
+
+
+def _stream(s: Stream, out: TextIO) -> None:
+    name = f"Call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "Session (no signaling)"
+    out.write(f'<h2 class="stream">{escape(name)}</h2>\n<h3>Candidates</h3>\n')
+    _agent_table(s.controlling, out)
+    _agent_table(s.controlled, out)
+    for comp in s.components:
+        out.write(f"<h3>Component {escape(str(comp.component))}: pairs by priority</h3>\n")
+        out.write('<table class="pairs"><thead><tr><th></th><th>controlling</th><th>controlled</th>')
+        out.write("<th>transport</th><th>state</th><th>nominated</th><th>checks</th><th>rtt ms</th>")
+        out.write("<th>priority</th><th>first frame</th></tr></thead><tbody>\n")
+        for p in sorted(comp.pairs, key=lambda p: -(p.priority or 0)):
+            selected = p is comp.selected
+            cls = "selected" if selected else ("nominated" if p.nominated else "")
+            mark = "selected" if selected else ""
+            outcomes = list(getattr(p, "outcomes", []))  # one per check transaction
+            answered = sum(o in ("success", "error") for o in outcomes)
+            out.write(
+                f'<tr class="{cls}">{_cell(mark)}'
+                f"{_cell(f'{p.controlling.type} {p.controlling.address}')}"
+                f"{_cell(f'{p.controlled.type} {p.controlled.address}')}{_cell(p.transport)}"
+                f"{_cell(p.state, 'state-' + p.state)}{_cell(p.nominated_by if p.nominated else '')}"
+                f"{_cell(f'{answered}/{len(outcomes)} answered', 'num')}"
+                f"{_cell(None if p.rtt_ms is None else f'{p.rtt_ms:.1f}', 'num')}{_cell(p.priority, 'num')}"
+                f"{_cell(min(p.frames) if p.frames else None, 'num')}</tr>\n"
+            )
+        out.write("</tbody></table>\n")
+        if comp.selected is not None:
+            because = SELECTED_BECAUSE.get(comp.selected.selected_because or "", "")
+            out.write(f"<p>selected by {escape(str(comp.selected_by))}: {escape(because)}</p>\n")
+        else:
+            out.write("<p>selected: none</p>\n")
+    if s.media_flows:
+        out.write("<h3>Media</h3>\n<ul>\n")
+        for f in s.media_flows:
+            out.write(
+                f"<li>{escape(f.kind)} {escape(str(f.src))} → {escape(str(f.dst))}: {f.packets} packets "
+                f"from frame {f.first_frame}</li>\n"
+            )
+        out.write("</ul>\n")
+
+
+MESSAGE_COLUMNS = (
+    "frame",
+    "time",
+    "src",
+    "dst",
+    "kind",
+    "method",
+    "class",
+    "error_code",
+    "use_candidate",
+    "relay_via",
+    "relay_peer",
+    "anomalies",
+)
+
+
+def _messages(analysis: Analysis, out: TextIO) -> None:
+    messages = analysis.messages
+    out.write('<h2 id="messages-heading">Messages</h2>\n')
+    out.write(
+        '<p><input id="filter" type="search" placeholder="filter: words that must all appear, e.g. allocate 401" '
+        'aria-label="filter messages"><span id="count"></span></p>\n'
+    )
+    if len(messages) > MAX_MESSAGES:
+        out.write(f"<p>first {MAX_MESSAGES} of {len(messages)} messages (`icetrace messages` lists all)</p>\n")
+    columns = [c for c in MESSAGE_COLUMNS if c in messages.columns]
+    t0 = float(messages["time"].min()) if len(messages) else 0.0
+    out.write('<table id="messages"><thead><tr>')
+    out.write("".join(f"<th>{escape(c)}</th>" for c in columns) + "</tr></thead><tbody>\n")
+    for row in messages.head(MAX_MESSAGES).to_dict("records"):
+        cells = []
+        for c in columns:
+            value = row.get(c)
+            if c == "time":
+                value = f"{float(value) - t0:.6f}"
+            elif c == "use_candidate":
+                value = "USE-CANDIDATE" if value is True else ""
+            cells.append(_cell(value, "num" if c in ("frame", "time") else ""))
+        out.write("<tr>" + "".join(cells) + "</tr>\n")
+    out.write("</tbody></table>\n")

@@ -1,0 +1,91 @@
+"""The ladder, read back from the drawn figure: role-named columns, arrows in time order, repeats
+collapsed into one arrow with their count and span."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import icetrace
+from icetrace.analysis import Analysis
+from icetrace.plots.ladder import ladder_figure
+from tests import testdata
+from tests.plots.canvas import outside_canvas, text_of
+
+RELAY_ONLY = testdata.CAPTURES / "real" / "aioice-relay-only" / "public.pcap"
+
+
+@cache
+def seed() -> Analysis:
+    return icetrace.analyze([testdata.SEED_CALL])
+
+
+def _by_gid(fig, gid: str) -> list[str]:
+    return [a.get_text() for a in fig.findobj(lambda a: a.get_gid() == gid)]
+
+
+def test_columns_are_addresses_named_by_role():
+    fig = seed().plot_ladder()
+    columns = _by_gid(fig, "column")
+    assert columns[0] == "caller host\n192.168.1.100:50033"
+    assert "edge relay\n198.51.100.20:3478" in columns
+    assert "callee relay\n198.51.100.20:53000" in columns and "callee host\n10.0.0.20:6000" in columns
+    # caller side left of the relay, callee side right of it
+    edge = columns.index("edge relay\n198.51.100.20:3478")
+    assert all(c.startswith("caller") for c in columns[:edge]) and all(
+        c.startswith("callee") for c in columns[edge + 1 :]
+    )
+    assert outside_canvas(fig) == []
+
+
+def test_retransmissions_collapse_into_one_arrow_with_count_and_span():
+    analysis = seed()
+    fig = analysis.plot_ladder()
+    labels = _by_gid(fig, "arrow-label")
+    assert len(labels) == len(fig.findobj(lambda a: a.get_gid() == "arrow"))
+    t = analysis.transactions
+    (timed_out,) = t[(t.first_frame == 15)].itertuples()
+    frames = analysis.messages[analysis.messages.transaction_id == timed_out.transaction_id]
+    span = frames.time.max() - frames.time.min()
+    assert timed_out.requests == 7 and timed_out.outcome == "timeout"
+    assert f"binding request ×{timed_out.requests} over {span:.2f} s, no answer  f15…" in labels
+    # relayed checks are drawn on the wire, inside their MS-TURN wrapper, and the wrapper is not drawn twice
+    assert "binding request (in ms-send-request)  f29" in labels
+    assert not any(label.startswith("ms-send request") for label in labels)
+    # media collapsed per flow with its packet count
+    assert sum(label.startswith("rtp 400 pkts over") for label in labels) == 2
+
+
+def test_arrows_are_in_time_order():
+    fig = seed().plot_ladder()
+    times = [float(re.match(r"\+([\d.]+) s", t).group(1)) for t in _by_gid(fig, "time")]
+    assert times == sorted(times) and len(times) == len(_by_gid(fig, "arrow-label"))
+
+
+def test_channeldata_carrying_checks_is_drawn_once_as_the_check():
+    analysis = icetrace.analyze([RELAY_ONLY])
+    fig = analysis.plot_ladder()
+    labels = _by_gid(fig, "arrow-label")
+    assert any(label.startswith("binding request (in channeldata)") for label in labels)
+    assert not any(label.startswith("ChannelData") for label in labels)
+    assert any(re.match(r"channeldata \d+ pkts over", label) for label in labels)
+    assert outside_canvas(fig) == []
+
+
+def test_long_ladders_say_what_they_left_out():
+    analysis = seed()
+    full = len(_by_gid(analysis.plot_ladder(), "arrow"))
+    fig = ladder_figure(analysis, max_arrows=10)
+    assert len(_by_gid(fig, "arrow")) == 10
+    assert f"… {full - 10} more arrows not drawn" in text_of(fig)
+
+
+def test_selected_pairs_are_bold():
+    analysis = seed()
+    fig = analysis.plot_ladder()
+    labels = [a for a in fig.findobj(lambda a: a.get_gid() == "arrow-label")]
+    bold = {t.get_text() for t in labels if t.get_fontweight() == "bold"}
+    nominating = analysis.checks[analysis.checks.use_candidate]
+    assert {f"binding request USE-CANDIDATE  f{f}" for f in nominating.frame} <= bold and len(nominating) == 2
+    assert sum(text.startswith(("rtp ", "rtcp ")) for text in bold) == 4  # media both ways, both components
+    assert not any("no answer" in text for text in bold)  # the host pairs that timed out were not selected
