@@ -34,7 +34,7 @@ def test_every_selection_reason_is_explained():
 
 def test_the_docs_list_every_transaction_outcome():
     text = (ROOT / "docs" / "correlator.md").read_text(encoding="utf-8")
-    assert "outcome (" + "/".join(v.words(v.TransactionOutcome)) + ")" in text
+    assert "| outcome | string |  | " + "/".join(v.words(v.TransactionOutcome)) + " (TransactionOutcome) |" in text
 
 
 @cache

@@ -12,26 +12,9 @@ from icetrace.commands import message_pipeline
 from icetrace.commands.progress import Progress
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.stun_record import StunRecord
+from icetrace.tables.schema import MESSAGE_LINE
 
-COLUMNS = (
-    "frame",
-    "time",
-    "src",
-    "dst",
-    "transport",
-    "kind",
-    "dialect",
-    "method",
-    "class",
-    "type",
-    "transaction_id",
-    "error_code",
-    "addresses",
-    "fingerprint",
-    "attributes",
-    "relay",
-    "anomalies",
-)
+COLUMNS = tuple(c.name for c in MESSAGE_LINE)  # the CSV header; JSONL keys are record_row's
 
 
 def register(subparsers: Any) -> None:

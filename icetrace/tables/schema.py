@@ -1,136 +1,280 @@
-"""Every DataFrame's columns and dtypes in one place; empty input gives empty frames with them."""
+"""Every output table declared once: each column's name, dtype, meaning and unit.
+
+The DataFrames (`dataframe()`), the docs' column tables (`markdown()`, pasted into
+docs/correlator.md and tested equal), the rows of `icetrace messages` (`MESSAGE_LINE`) and the
+JSON fields that mirror a column (tested) all come from here. A row holding a key that is not
+declared is an error (`UndeclaredColumn`), so a new column cannot be dropped on the way.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-SCHEMAS: dict[str, dict[str, str]] = {
-    "messages": {
-        "frame": "int64",
-        "time": "float64",
-        "src": "string",
-        "dst": "string",
-        "transport": "string",
-        "kind": "string",
-        "dialect": "string",
-        "method": "string",
-        "class": "string",
-        "type": "int64",
-        "transaction_id": "string",
-        "error_code": "Int64",
-        "username": "string",
-        "priority": "Int64",
-        "use_candidate": "bool",
-        "ice_role": "string",
-        "fingerprint": "string",
-        "relay_via": "string",
-        "relay_peer": "string",
-        "anomalies": "string",
-    },
-    "transactions": {
-        "method": "string",
-        "transaction_id": "string",
-        "src": "string",
-        "dst": "string",
-        "relayed": "bool",
-        "first_frame": "int64",
-        "time": "float64",
-        "requests": "int64",
-        "response_frame": "Int64",
-        "outcome": "string",
-        "error_code": "Int64",
-        "rtt_ms": "float64",
-        "answer_ms": "float64",
-        "integrity": "string",
-        "response_integrity": "string",
-    },
-    "candidates": {
-        "call_id": "string",
-        "stream": "Int64",
-        "agent": "string",
-        "component": "Int64",
-        "transport": "string",
-        "type": "string",
-        "address": "string",
-        "priority": "Int64",
-        "check_priority": "Int64",
-        "origin": "string",
-        "related": "string",
-    },
-    "pairs": {
-        "call_id": "string",
-        "stream": "Int64",
-        "component": "Int64",
-        "controlling": "string",
-        "controlling_type": "string",
-        "controlled": "string",
-        "controlled_type": "string",
-        "transport": "string",
-        "priority": "Int64",
-        "state": "string",
-        "nominated": "bool",
-        "nominated_by": "string",
-        "selected": "bool",
-        "selected_because": "string",
-        "checks_by_controlling": "int64",
-        "checks_by_controlled": "int64",
-        "requests_by_controlling": "int64",
-        "requests_by_controlled": "int64",
-        "answers_to_controlling": "int64",
-        "answers_to_controlled": "int64",
-        "errors_to_controlling": "int64",
-        "errors_to_controlled": "int64",
-        "rtt_ms": "float64",
-        "rtt_of": "string",
-        "rtt_ms_controlling": "float64",
-        "rtt_ms_controlled": "float64",
-        "answer_ms_controlling": "float64",
-        "answer_ms_controlled": "float64",
-        "first_check": "float64",
-        "last_check": "float64",
-        "relayed": "bool",
-    },
-    "checks": {
-        "frame": "int64",
-        "time": "float64",
-        "transaction_id": "string",
-        "call_id": "string",
-        "sender": "string",
-        "src": "string",
-        "dst": "string",
-        "relayed": "bool",
-        "use_candidate": "bool",
-        "ice_role": "string",
-        "priority": "Int64",
-        "retransmissions": "int64",
-        "outcome": "string",
-        "rtt_ms": "float64",
-        "answer_ms": "float64",
-        "integrity": "string",
-        "response_integrity": "string",
-    },
-    "media": {
-        "src": "string",
-        "dst": "string",
-        "transport": "string",
-        "kind": "string",
-        "first_frame": "int64",
-        "first_time": "float64",
-        "last_frame": "int64",
-        "last_time": "float64",
-        "packets": "int64",
-        "bytes": "int64",
-        "on_selected_pair": "bool",
-    },
-    "verdicts": {"code": "string", "severity": "string", "message": "string", "frames": "string", "call_id": "string"},
+from icetrace.records.vocabulary import TransactionOutcome, words
+
+
+@dataclass(frozen=True, kw_only=True)
+class Column:
+    name: str
+    dtype: str  # a pandas dtype; nullable ones ("Int64", "string") where a value may be missing
+    meaning: str
+    unit: str | None = None
+
+
+class UndeclaredColumn(ValueError):
+    """A row carries a key its table does not declare."""
+
+
+_OUTCOMES = "/".join(words(TransactionOutcome))
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "messages": (
+        Column(name="frame", dtype="int64", meaning="frame number in its capture"),
+        Column(name="time", dtype="float64", meaning="capture timestamp", unit="s since the epoch"),
+        Column(name="src", dtype="string", meaning="source transport address (IP:port) of the packet"),
+        Column(name="dst", dtype="string", meaning="destination transport address of the packet"),
+        Column(name="transport", dtype="string", meaning="udp or tcp"),
+        Column(name="kind", dtype="string", meaning="stun or channeldata (MessageKind)"),
+        Column(
+            name="dialect",
+            dtype="string",
+            meaning="how the message reads its attributes (RecordDialect; empty for ChannelData)",
+        ),
+        Column(name="method", dtype="string", meaning="binding, allocate, ... (empty for ChannelData)"),
+        Column(name="class", dtype="string", meaning="request, indication, success or error (MessageClass)"),
+        Column(name="type", dtype="int64", meaning="the 16-bit message type (ChannelData: the channel number)"),
+        Column(name="transaction_id", dtype="string", meaning="hex: 32 digits for 128-bit ids, 24 otherwise"),
+        Column(name="error_code", dtype="Int64", meaning="ERROR-CODE of an error response"),
+        Column(name="username", dtype="string", meaning="USERNAME, NUL padding removed, read as latin-1"),
+        Column(name="priority", dtype="Int64", meaning="PRIORITY of a check"),
+        Column(name="use_candidate", dtype="bool", meaning="USE-CANDIDATE present"),
+        Column(
+            name="ice_role",
+            dtype="string",
+            meaning="controlling or controlled, from ICE-CONTROLLING/ICE-CONTROLLED (Role)",
+        ),
+        Column(name="fingerprint", dtype="string", meaning="ok, ok-legacy, bad or absent (FingerprintResult)"),
+        Column(
+            name="relay_via",
+            dtype="string",
+            meaning="how a relayed message was wrapped (Send/Data indication, ChannelData)",
+        ),
+        Column(name="relay_peer", dtype="string", meaning="the TURN peer address of a relayed message"),
+        Column(name="anomalies", dtype="string", meaning="what did not parse, '; '-separated"),
+    ),
+    "transactions": (
+        Column(name="method", dtype="string", meaning="the request's method"),
+        Column(name="transaction_id", dtype="string", meaning="hex transaction id"),
+        Column(
+            name="src", dtype="string", meaning="the request's sender (effective: inside a TURN wrapper when relayed)"
+        ),
+        Column(name="dst", dtype="string", meaning="the request's receiver (effective)"),
+        Column(name="relayed", dtype="bool", meaning="sent through a TURN relay"),
+        Column(name="first_frame", dtype="int64", meaning="frame of the first request"),
+        Column(name="time", dtype="float64", meaning="time of the first request", unit="s since the epoch"),
+        Column(name="requests", dtype="int64", meaning="transmissions, retransmissions included"),
+        Column(name="response_frame", dtype="Int64", meaning="frame of the first response"),
+        Column(
+            name="outcome",
+            dtype="string",
+            meaning=f"{_OUTCOMES} (TransactionOutcome)",
+        ),
+        Column(name="error_code", dtype="Int64", meaning="ERROR-CODE of the response"),
+        Column(name="rtt_ms", dtype="float64", meaning="round trip seen on the sender's side or between", unit="ms"),
+        Column(name="answer_ms", dtype="float64", meaning="answering time seen on the receiver's side", unit="ms"),
+        Column(
+            name="integrity",
+            dtype="string",
+            meaning="MESSAGE-INTEGRITY of the request: ok/bad/unverified/absent (IntegrityResult)",
+        ),
+        Column(
+            name="response_integrity",
+            dtype="string",
+            meaning="MESSAGE-INTEGRITY of the first response (IntegrityResult)",
+        ),
+    ),
+    "candidates": (
+        Column(name="call_id", dtype="string", meaning="SIP Call-ID of the stream (empty without signaling)"),
+        Column(name="stream", dtype="Int64", meaning="media stream index in the SDP"),
+        Column(name="agent", dtype="string", meaning="caller, callee:<tag> or ufrag:<ufrag>"),
+        Column(name="component", dtype="Int64", meaning="ICE component (1 RTP, 2 RTCP)"),
+        Column(name="transport", dtype="string", meaning="udp, tcp, ..."),
+        Column(name="type", dtype="string", meaning="host, srflx, prflx or relay"),
+        Column(name="address", dtype="string", meaning="transport address"),
+        Column(name="priority", dtype="Int64", meaning="signaled priority"),
+        Column(name="check_priority", dtype="Int64", meaning="PRIORITY the agent's checks from it carry"),
+        Column(
+            name="origin", dtype="string", meaning="where it was learned (signaling, a check, a TURN response, ...)"
+        ),
+        Column(name="related", dtype="string", meaning="raddr:rport"),
+    ),
+    "pairs": (
+        Column(name="call_id", dtype="string", meaning="SIP Call-ID of the stream"),
+        Column(name="stream", dtype="Int64", meaning="media stream index"),
+        Column(name="component", dtype="Int64", meaning="ICE component"),
+        Column(name="controlling", dtype="string", meaning="the controlling agent's candidate address"),
+        Column(name="controlling_type", dtype="string", meaning="its candidate type"),
+        Column(name="controlled", dtype="string", meaning="the controlled agent's candidate address"),
+        Column(name="controlled_type", dtype="string", meaning="its candidate type"),
+        Column(name="transport", dtype="string", meaning="udp or tcp"),
+        Column(
+            name="priority",
+            dtype="Int64",
+            meaning="pair priority (RFC 8445 §6.1.2.3), when both candidates' priorities are signaled",
+        ),
+        Column(name="state", dtype="string", meaning="succeeded, failed or in-progress (PairState)"),
+        Column(name="nominated", dtype="bool", meaning="nominated"),
+        Column(name="nominated_by", dtype="string", meaning="use-candidate, nomination or final-offer (NominatedBy)"),
+        Column(name="selected", dtype="bool", meaning="the component's selected pair"),
+        Column(name="selected_because", dtype="string", meaning="why it was selected (SelectedBecause)"),
+        Column(name="checks_by_controlling", dtype="int64", meaning="the controlling agent's check transactions"),
+        Column(name="checks_by_controlled", dtype="int64", meaning="the controlled agent's check transactions"),
+        Column(
+            name="requests_by_controlling",
+            dtype="int64",
+            meaning="the controlling agent's check transmissions, retransmissions included",
+        ),
+        Column(name="requests_by_controlled", dtype="int64", meaning="the controlled agent's check transmissions"),
+        Column(
+            name="answers_to_controlling",
+            dtype="int64",
+            meaning="the controlling agent's checks answered (success or error)",
+        ),
+        Column(name="answers_to_controlled", dtype="int64", meaning="the controlled agent's checks answered"),
+        Column(
+            name="errors_to_controlling", dtype="int64", meaning="the controlling agent's checks answered with an error"
+        ),
+        Column(
+            name="errors_to_controlled", dtype="int64", meaning="the controlled agent's checks answered with an error"
+        ),
+        Column(
+            name="rtt_ms",
+            dtype="float64",
+            meaning="round trip of the checks leaving the capture's side (rtt_of)",
+            unit="ms",
+        ),
+        Column(name="rtt_of", dtype="string", meaning="whose checks rtt_ms times (Role)"),
+        Column(
+            name="rtt_ms_controlling",
+            dtype="float64",
+            meaning="shortest round trip of the controlling agent's checks",
+            unit="ms",
+        ),
+        Column(
+            name="rtt_ms_controlled",
+            dtype="float64",
+            meaning="shortest round trip of the controlled agent's checks",
+            unit="ms",
+        ),
+        Column(
+            name="answer_ms_controlling", dtype="float64", meaning="the controlling agent's answering time", unit="ms"
+        ),
+        Column(
+            name="answer_ms_controlled", dtype="float64", meaning="the controlled agent's answering time", unit="ms"
+        ),
+        Column(name="first_check", dtype="float64", meaning="time of its first check", unit="s since the epoch"),
+        Column(name="last_check", dtype="float64", meaning="time of its last check", unit="s since the epoch"),
+        Column(name="relayed", dtype="bool", meaning="its checks went through a TURN relay"),
+    ),
+    "checks": (
+        Column(name="frame", dtype="int64", meaning="frame of the first request"),
+        Column(name="time", dtype="float64", meaning="time of the first request", unit="s since the epoch"),
+        Column(name="transaction_id", dtype="string", meaning="hex transaction id"),
+        Column(name="call_id", dtype="string", meaning="SIP Call-ID of its stream"),
+        Column(
+            name="sender",
+            dtype="string",
+            meaning="the agent that sent it (empty when its USERNAME names no known agent)",
+        ),
+        Column(name="src", dtype="string", meaning="sender address, as seen nearest the sender"),
+        Column(name="dst", dtype="string", meaning="receiver address, as seen nearest the sender"),
+        Column(name="relayed", dtype="bool", meaning="sent through a TURN relay"),
+        Column(name="use_candidate", dtype="bool", meaning="USE-CANDIDATE present"),
+        Column(name="ice_role", dtype="string", meaning="the role it claims (Role)"),
+        Column(name="priority", dtype="Int64", meaning="PRIORITY attribute"),
+        Column(name="retransmissions", dtype="int64", meaning="requests after the first"),
+        Column(name="outcome", dtype="string", meaning=f"{_OUTCOMES} (TransactionOutcome)"),
+        Column(name="rtt_ms", dtype="float64", meaning="round trip seen on the sender's side or between", unit="ms"),
+        Column(name="answer_ms", dtype="float64", meaning="answering time seen on the receiver's side", unit="ms"),
+        Column(name="integrity", dtype="string", meaning="MESSAGE-INTEGRITY of the request (IntegrityResult)"),
+        Column(name="response_integrity", dtype="string", meaning="of the first response (IntegrityResult)"),
+    ),
+    "media": (
+        Column(name="src", dtype="string", meaning="source transport address"),
+        Column(name="dst", dtype="string", meaning="destination transport address"),
+        Column(name="transport", dtype="string", meaning="udp or tcp"),
+        Column(name="kind", dtype="string", meaning="rtp, dtls, zrtp, ... by the RFC 7983 first byte"),
+        Column(name="first_frame", dtype="int64", meaning="first packet's frame"),
+        Column(name="first_time", dtype="float64", meaning="first packet's time", unit="s since the epoch"),
+        Column(name="last_frame", dtype="int64", meaning="last packet's frame"),
+        Column(name="last_time", dtype="float64", meaning="last packet's time", unit="s since the epoch"),
+        Column(name="packets", dtype="int64", meaning="packets"),
+        Column(name="bytes", dtype="int64", meaning="payload bytes", unit="bytes"),
+        Column(name="on_selected_pair", dtype="bool", meaning="carried by a selected pair"),
+    ),
+    "verdicts": (
+        Column(name="code", dtype="string", meaning="D1, D2, ... from the failure catalogue; INFO-* for observations"),
+        Column(name="severity", dtype="string", meaning="error, warning or info (Severity)"),
+        Column(name="message", dtype="string", meaning="what was found, in words"),
+        Column(name="frames", dtype="string", meaning="the frames that show it, comma-separated"),
+        Column(name="call_id", dtype="string", meaning="SIP Call-ID it is about"),
+    ),
 }
+
+# `icetrace messages` (CSV and JSONL): one line per record, with the record's whole attribute
+# list, addresses and relay instead of the DataFrame's flattened fields; a column of both is one
+# declaration.
+_SHARED = {c.name: c for c in TABLES["messages"]}
+MESSAGE_LINE: tuple[Column, ...] = (
+    *(
+        _SHARED[name]
+        for name in ("frame", "time", "src", "dst", "transport", "kind", "dialect", "method", "class", "type")
+    ),
+    _SHARED["transaction_id"],
+    _SHARED["error_code"],
+    Column(name="addresses", dtype="object", meaning="every address attribute, by attribute name"),
+    _SHARED["fingerprint"],
+    Column(name="attributes", dtype="object", meaning="attribute names in wire order (unknown ones as 0xABCD)"),
+    Column(
+        name="relay", dtype="object", meaning="how a relayed message was wrapped: via, client, server, peer, channel"
+    ),
+    Column(name="anomalies", dtype="object", meaning="what did not parse"),
+)
+
+SCHEMAS: dict[str, dict[str, str]] = {name: {c.name: c.dtype for c in columns} for name, columns in TABLES.items()}
+
+
+def check_keys(table: str, keys: Iterable[str], declared: Iterable[Column] | None = None) -> None:
+    """Raise UndeclaredColumn when a row's keys go beyond what the table declares."""
+    names = {c.name for c in (TABLES[table] if declared is None else declared)}
+    extra = [k for k in keys if k not in names]
+    if extra:
+        raise UndeclaredColumn(f"{table}: undeclared column(s) {', '.join(extra)} (declare them in tables/schema.py)")
 
 
 def dataframe(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """A DataFrame with the named schema's columns in order and dtypes, even when empty."""
+    """A DataFrame with the named table's columns in order and dtypes, even when empty."""
     schema = SCHEMAS[name]
+    check_keys(name, set().union(*(row.keys() for row in rows)))
     df = pd.DataFrame(rows, columns=list(schema))
     typed: pd.DataFrame = df.astype(schema)
     return typed
+
+
+def markdown(tables: Mapping[str, Iterable[Column]] | None = None) -> str:
+    """The column tables of docs/correlator.md."""
+    out: list[str] = []
+    for name, columns in (TABLES if tables is None else tables).items():
+        out += [f"### `{name}`", "", "| column | dtype | unit | meaning |", "|---|---|---|---|"]
+        out += [f"| {c.name} | {c.dtype} | {c.unit or ''} | {c.meaning} |" for c in columns]
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown())

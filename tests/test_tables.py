@@ -1,0 +1,80 @@
+"""Each output table is declared once (icetrace/tables/schema.py): the DataFrames, the docs, the
+rows of `icetrace messages` and the JSON fields that mirror columns are held to the declaration."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+import icetrace
+from icetrace.analysis import pair_dict
+from icetrace.cli import main
+from icetrace.commands.messages import COLUMNS, record_row
+from icetrace.tables import schema
+from tests.testdata import ROOT, SEED_CALL
+
+
+@pytest.fixture(scope="module")
+def seed_call():
+    return icetrace.analyze([SEED_CALL])
+
+
+def test_the_docs_show_the_declared_columns():
+    text = (ROOT / "docs" / "correlator.md").read_text(encoding="utf-8")
+    begin, end = "<!-- columns: begin -->\n", "<!-- columns: end -->"
+    shown = text[text.index(begin) + len(begin) : text.index(end)]
+    assert shown == schema.markdown(), "run: python -m icetrace.tables.schema, and paste into docs/correlator.md"
+
+
+def test_every_declared_column_has_a_meaning_and_a_dtype():
+    for columns in (*schema.TABLES.values(), schema.MESSAGE_LINE):
+        names = [c.name for c in columns]
+        assert len(names) == len(set(names))
+        assert all(c.meaning and c.dtype for c in columns)
+
+
+def test_an_undeclared_key_is_an_error():
+    with pytest.raises(schema.UndeclaredColumn, match="pair_colour"):
+        schema.dataframe("pairs", [{"call_id": "x", "pair_colour": "blue"}])
+
+
+def test_rows_build_every_table_with_its_declared_columns(seed_call):
+    for name, columns in schema.TABLES.items():
+        frame = getattr(seed_call, name)
+        assert len(frame), f"{name} is empty on the seed call: the test would prove nothing"
+        assert list(frame.columns) == [c.name for c in columns]
+        assert {str(t) for t in frame.dtypes} == {c.dtype for c in columns}
+
+
+def test_message_lines_are_the_declared_row(seed_call):
+    record = seed_call.reconstruction.records[0]
+    assert list(record_row(record)) == [c.name for c in schema.MESSAGE_LINE] == list(COLUMNS)
+    out = io.StringIO()
+    assert main(["messages", "--format", "jsonl", "--jobs", "1", str(SEED_CALL)], stdout=out, stderr=io.StringIO()) == 0
+    first = json.loads(out.getvalue().splitlines()[0])
+    assert list(first) == list(COLUMNS)
+    out = io.StringIO()
+    assert main(["messages", "--format", "csv", "--jobs", "1", str(SEED_CALL)], stdout=out, stderr=io.StringIO()) == 0
+    assert out.getvalue().splitlines()[0] == ",".join(COLUMNS)
+
+
+def test_message_lines_share_the_dataframes_declarations():
+    shared = {c.name: c for c in schema.TABLES["messages"]}
+    for column in schema.MESSAGE_LINE:
+        if column.name in shared and column.name != "anomalies":
+            assert column is shared[column.name]
+
+
+# JSON pair fields that are not DataFrame columns: the candidates are objects there, and the
+# first frame is given instead of the first/last check times
+PAIR_JSON_ONLY = {"first_frame"}
+
+
+def test_json_pairs_mirror_the_pairs_table(seed_call):
+    pairs = [p for s in seed_call.streams for c in s.components for p in c.pairs]
+    assert pairs
+    declared = {c.name for c in schema.TABLES["pairs"]}
+    for pair in pairs:
+        assert set(pair_dict(pair)) - PAIR_JSON_ONLY <= declared
