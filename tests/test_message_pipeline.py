@@ -94,7 +94,7 @@ def test_csv_lines_are_what_csv_writer_writes():
     # fields that need quoting: a delimiter and a quote in an anomaly, several attributes
     record = next(capture_records(CAPTURES[0]))
     record.anomalies = ('attribute/X: "odd", really', "trailer: 3 bytes")
-    record.relay = RelayHop("data-indication", record.src, record.dst, None)
+    record.relay = RelayHop(via="data-indication", client=record.src, server=record.dst, peer=None)
     assert csv_line(record) == reference_csv_line(record)
 
 

@@ -144,9 +144,20 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
             if key in allocated:
                 continue  # a retransmitted Allocate answered twice: one allocation
             allocated.add(key)
-            allocations.append(Allocation(r.dst, r.src, r.transport, relayed, mapped, r.lifetime, r.frame, r.dialect))
+            allocations.append(
+                Allocation(
+                    client=r.dst,
+                    server=r.src,
+                    transport=r.transport,
+                    relayed=relayed,
+                    mapped=mapped,
+                    lifetime=r.lifetime,
+                    frame=r.frame,
+                    dialect=r.dialect,
+                )
+            )
             if mapped is not None:
-                mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
+                mappings.append(Mapping(base=r.dst, mapped=mapped, server=r.src, frame=r.frame))
         elif r.method == "binding" and r.username is None and r.transaction_id not in checks:
             mapped = (
                 r.addresses.get("XOR-MAPPED-ADDRESS")
@@ -154,7 +165,7 @@ def gather(records: list[StunRecord]) -> tuple[list[Allocation], list[Mapping]]:
                 or r.addresses.get("MAPPED-ADDRESS")
             )
             if mapped is not None:
-                mappings.append(Mapping(r.dst, mapped, r.src, r.frame))
+                mappings.append(Mapping(base=r.dst, mapped=mapped, server=r.src, frame=r.frame))
     return allocations, mappings
 
 
@@ -214,7 +225,7 @@ def relayed_media(
                 continue
             peer = r.addresses.get(attribute)
             client, server = (r.src, r.dst) if outbound else (r.dst, r.src)
-            hop = RelayHop(via, client, server, peer)
+            hop = RelayHop(via=via, client=client, server=server, peer=peer)
             kind = "turn-data"
         else:
             continue
@@ -260,15 +271,15 @@ def _candidates(agent: str, media: Iterable[MediaStream]) -> list[IceCandidate]:
             seen.add(key)
             out.append(
                 IceCandidate(
-                    agent,
-                    c.address,
-                    c.transport,
-                    c.type or "unknown",
-                    c.priority,
-                    c.component,
-                    c.foundation if c.grammar != "ms-icev6" else _icev6_key(c.username),
-                    "sdp",
-                    c.related,
+                    agent=agent,
+                    address=c.address,
+                    transport=c.transport,
+                    type=c.type or "unknown",
+                    priority=c.priority,
+                    component=c.component,
+                    foundation=c.foundation if c.grammar != "ms-icev6" else _icev6_key(c.username),
+                    origin="sdp",
+                    related=c.related,
                     signaled_at=c.source.time if c.source else None,
                     password=c.password if c.grammar == "ms-icev6" else None,
                 )
@@ -310,12 +321,12 @@ def _call_streams(call: Call) -> list[_SignaledStream]:
                 if body and index < len(body):
                     final_media = body[index]
             first = (caller_media or callee_media)[0]
-            caller = Agent("caller", first.ice_ufrag if caller_media else None)
+            caller = Agent(name="caller", ufrag=first.ice_ufrag if caller_media else None)
             if caller_media:
                 caller.ufrag, caller.pwd = caller_media[0].ice_ufrag, caller_media[0].ice_pwd
                 caller.ice_lite = caller_media[0].ice_lite
             caller.candidates = _candidates("caller", caller_media + ([final_media] if final_media else []))
-            other = Agent(callee)
+            other = Agent(name=callee)
             if callee_media:
                 other.ufrag, other.pwd = callee_media[0].ice_ufrag, callee_media[0].ice_pwd
                 other.ice_lite = callee_media[0].ice_lite
@@ -323,10 +334,14 @@ def _call_streams(call: Call) -> list[_SignaledStream]:
             # RFC 8445 §6.1.1: the offerer controls unless it is lite and the answerer full
             if caller.ice_lite and not other.ice_lite:
                 caller.role, other.role = "controlled", "controlling"
-                stream = Stream(call.call_id, index, first.media, other, caller)
+                stream = Stream(
+                    call_id=call.call_id, index=index, media=first.media, controlling=other, controlled=caller
+                )
             else:
                 caller.role, other.role = "controlling", "controlled"
-                stream = Stream(call.call_id, index, first.media, caller, other)
+                stream = Stream(
+                    call_id=call.call_id, index=index, media=first.media, controlling=caller, controlled=other
+                )
             out.append(_SignaledStream(stream, caller_media, callee_media, final_media, callee))
     return out
 
@@ -411,8 +426,8 @@ def correlate(
             key = frozenset((recv_key, send_key))
             session = by_ufrags.get(key)
             if session is None:
-                a, b = Agent(f"ufrag:{send_key}", send_key), Agent(f"ufrag:{recv_key}", recv_key)
-                session = _Session(Stream(None, None, None, a, b), None)
+                a, b = Agent(name=f"ufrag:{send_key}", ufrag=send_key), Agent(name=f"ufrag:{recv_key}", ufrag=recv_key)
+                session = _Session(Stream(call_id=None, index=None, media=None, controlling=a, controlled=b), None)
                 by_ufrags[key] = session
                 sessions.append(session)
         sender = session.agent_by_key(send_key, form)
@@ -615,9 +630,9 @@ def _icev6_session(
         agents = {}
     if session is None:
         order = [sender_side] + [side for side in members if side != sender_side]
-        agents = {side: Agent(f"icev6:{members[side][0]}") for side in order}
+        agents = {side: Agent(name=f"icev6:{members[side][0]}") for side in order}
         first, second = (agents[side] for side in order[:2]) if len(order) > 1 else (agents[order[0]], None)
-        session = _Session(Stream(None, None, None, first, second), None)
+        session = _Session(Stream(call_id=None, index=None, media=None, controlling=first, controlled=second), None)
         sessions.append(session)
     for side, keys in members.items():
         if side in agents:
@@ -703,16 +718,16 @@ def _candidate(
         # host, a server-reflexive or a peer-reflexive candidate, and the wire cannot tell which
         ctype = "host" if _private(address.ip) else "unknown"
     learned = IceCandidate(
-        agent.name,
-        address,
-        transport,
-        ctype,
-        None,
-        wanted,
-        None,
-        "learned" if signaled else "wire",
-        None,
-        frame,
+        agent=agent.name,
+        address=address,
+        transport=transport,
+        type=ctype,
+        priority=None,
+        component=wanted,
+        foundation=None,
+        origin="learned" if signaled else "wire",
+        related=None,
+        frame=frame,
         check_priority=priority_hint or None,
     )
     agent.candidates.append(learned)
@@ -775,7 +790,14 @@ def _pair_for(
         # only signaled priorities: a check's PRIORITY is what a prflx candidate would get
         if controlling.origin == controlled.origin == "sdp":
             priority = pair_priority(controlling.priority or 0, controlled.priority or 0)
-        pair = Pair(controlling, controlled, transport, component, priority, relayed=view.relayed)
+        pair = Pair(
+            controlling=controlling,
+            controlled=controlled,
+            transport=transport,
+            component=component,
+            priority=priority,
+            relayed=view.relayed,
+        )
         session.pairs[key] = pair
     elif pair.component is None:
         pair.component = component
@@ -948,7 +970,13 @@ def _nominate_final(
         priority = None
         if controlling.priority is not None and controlled.priority is not None:
             priority = pair_priority(controlling.priority, controlled.priority)
-        pair = Pair(controlling, controlled, transport, controlling.component or controlled.component, priority)
+        pair = Pair(
+            controlling=controlling,
+            controlled=controlled,
+            transport=transport,
+            component=controlling.component or controlled.component,
+            priority=priority,
+        )
         session.pairs[key] = pair
     pair.in_final_offer = True
     if not pair.nominated:
@@ -992,7 +1020,7 @@ def _finish(session: _Session, media: MediaIndex, checks_by_pair: ChecksByPair) 
             pair.state = "in-progress"
     by_component: dict[int | None, Component] = {}
     for pair in sorted(session.pairs.values(), key=lambda p: -(p.priority or 0)):
-        by_component.setdefault(pair.component, Component(pair.component)).pairs.append(pair)
+        by_component.setdefault(pair.component, Component(component=pair.component)).pairs.append(pair)
     stream.components = sorted(by_component.values(), key=lambda c: c.component or 0)
     controlling = stream.controlling.name if stream.controlling else None
     for component in stream.components:

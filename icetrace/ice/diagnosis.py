@@ -77,7 +77,10 @@ def _diagnose(rec: Reconstruction) -> list[Verdict]:
 def _run(r: VerdictRule, rec: Reconstruction, stream: Stream | None) -> list[Verdict]:
     found = r.check(rec) if stream is None else r.check(rec, stream)  # type: ignore[call-arg]
     call = stream.call_id if stream is not None else None
-    return [Verdict(r.code, r.severity, f.message, f.frames, f.call_id or call) for f in found]
+    return [
+        Verdict(code=r.code, severity=r.severity, message=f.message, frames=f.frames, call_id=f.call_id or call)
+        for f in found
+    ]
 
 
 # -- STUN/TURN servers ---------------------------------------------------------------

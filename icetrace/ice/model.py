@@ -26,7 +26,7 @@ from icetrace.records.vocabulary import (
 )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class IceCandidate:
     """A candidate as signaled (SDP) or learned (peer-reflexive, or seen on the wire only)."""
 
@@ -57,7 +57,7 @@ class IceCandidate:
         return {self.address} | self.nat_aliases
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Agent:
     name: str  # "caller", "callee:<tag>", or "ufrag:<ufrag>" without signaling
     ufrag: str | None = None
@@ -79,7 +79,7 @@ SELECTED_BECAUSE: dict[SelectedBecause, str] = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Pair:
     """One candidate pair, named by its controlling and controlled endpoints.
 
@@ -182,7 +182,7 @@ _PER_AGENT = (
 )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Component:
     component: int | None
     pairs: list[Pair] = field(default_factory=list)
@@ -191,7 +191,7 @@ class Component:
     selected_by: SelectedBy | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Stream:
     """One ICE session: a media stream of a call, or a ufrag pair seen without signaling."""
 
@@ -221,7 +221,7 @@ class Stream:
         return ""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Verdict:
     code: str  # D1, D2, ... from the failure catalogue; INFO-* for plain observations
     severity: Severity
@@ -230,7 +230,7 @@ class Verdict:
     call_id: str | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Allocation:
     client: Endpoint
     server: Endpoint
@@ -242,7 +242,7 @@ class Allocation:
     dialect: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Mapping:
     """A NAT mapping as a STUN/TURN server saw it: base (private side) -> public address."""
 

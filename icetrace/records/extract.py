@@ -164,11 +164,11 @@ class RecordExtractor:
         # which side is the client: the one that sent the ChannelBind
         peer = self._channels.get((packet.src, packet.dst, cd.channel))
         if peer is not None:
-            hop = RelayHop("channeldata", packet.src, packet.dst, peer, cd.channel)
+            hop = RelayHop(via="channeldata", client=packet.src, server=packet.dst, peer=peer, channel=cd.channel)
         else:
             peer = self._channels.get((packet.dst, packet.src, cd.channel))
             via = "ms-multiplexed" if cd.session_id is not None else "channeldata"
-            hop = RelayHop(via, packet.dst, packet.src, peer, cd.channel)
+            hop = RelayHop(via=via, client=packet.dst, server=packet.src, peer=peer, channel=cd.channel)
         yield StunRecord(
             frame=packet.frame,
             time=packet.time,
@@ -211,13 +211,24 @@ def _inner_of(packet: TransportPacket, msg: DecodedStun) -> tuple[RelayHop, byte
         return None
     name, cls = msg.method_name, msg.cls
     if name == "send" and cls == "indication":
-        hop = RelayHop("send-indication", packet.src, packet.dst, _endpoint(msg.value("XOR-PEER-ADDRESS")))
+        hop = RelayHop(
+            via="send-indication", client=packet.src, server=packet.dst, peer=_endpoint(msg.value("XOR-PEER-ADDRESS"))
+        )
     elif name == "data" and cls == "indication":
-        hop = RelayHop("data-indication", packet.dst, packet.src, _endpoint(msg.value("XOR-PEER-ADDRESS")))
+        hop = RelayHop(
+            via="data-indication", client=packet.dst, server=packet.src, peer=_endpoint(msg.value("XOR-PEER-ADDRESS"))
+        )
     elif name == "ms-send":
-        hop = RelayHop("ms-send-request", packet.src, packet.dst, _endpoint(msg.value("DESTINATION-ADDRESS")))
+        hop = RelayHop(
+            via="ms-send-request",
+            client=packet.src,
+            server=packet.dst,
+            peer=_endpoint(msg.value("DESTINATION-ADDRESS")),
+        )
     elif name == "ms-data":
-        hop = RelayHop("ms-data-indication", packet.dst, packet.src, _endpoint(msg.value("REMOTE-ADDRESS")))
+        hop = RelayHop(
+            via="ms-data-indication", client=packet.dst, server=packet.src, peer=_endpoint(msg.value("REMOTE-ADDRESS"))
+        )
     else:
         return None
     return hop, data
@@ -280,19 +291,19 @@ def build_record(packet: TransportPacket, msg: DecodedStun, relay: RelayHop | No
         elif name in _INTEGRITY_NAMES:
             integrity = "unknown-key"
     return StunRecord(
-        packet.frame,
-        packet.time,
-        packet.src,
-        packet.dst,
-        packet.transport,
-        "stun",
-        msg.dialect,
-        msg.method_name,
-        cast("MessageClass", msg.cls),  # the codec names classes by CLASS_NAMES and LEGACY_TYPES
-        msg.type,
-        msg.transaction_id.hex(),
-        tuple([a.name for a in msg.attributes]),
-        addresses,
+        frame=packet.frame,
+        time=packet.time,
+        src=packet.src,
+        dst=packet.dst,
+        transport=packet.transport,
+        kind="stun",
+        dialect=msg.dialect,
+        method=msg.method_name,
+        cls=cast("MessageClass", msg.cls),  # the codec names classes by CLASS_NAMES and LEGACY_TYPES
+        type=msg.type,
+        transaction_id=msg.transaction_id.hex(),
+        attributes=tuple([a.name for a in msg.attributes]),
+        addresses=addresses,
         fingerprint=msg.fingerprint,
         integrity=integrity,
         relay=relay,

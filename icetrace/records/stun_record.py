@@ -20,7 +20,7 @@ from icetrace.records.vocabulary import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RelayHop:
     """How a message nested inside TURN travelled on the client<->server leg.
 
@@ -38,7 +38,7 @@ class RelayHop:
     channel: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class StunRecord:
     """A decoded message with Wireshark's frame number; never raises on bad bytes.
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from icetrace.records.vocabulary import TransactionOutcome, words
+
+if TYPE_CHECKING:  # pandas is loaded when a table is built, not when the CLI starts
+    import pandas as pd
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,6 +260,8 @@ def check_keys(table: str, keys: Iterable[str], declared: Iterable[Column] | Non
 
 def dataframe(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     """A DataFrame with the named table's columns in order and dtypes, even when empty."""
+    import pandas as pd
+
     schema = SCHEMAS[name]
     check_keys(name, set().union(*(row.keys() for row in rows)))
     df = pd.DataFrame(rows, columns=list(schema))

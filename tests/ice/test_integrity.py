@@ -93,7 +93,7 @@ def test_turn_long_term_credentials_from_mras():
 
 
 def test_a_form_without_a_key_derivation_stays_unverified(monkeypatch):
-    agent = Agent("callee", "rU", R_PWD)
+    agent = Agent(name="callee", ufrag="rU", pwd=R_PWD)
     assert check_key(KeyContext("rfc", "rfc5389", agent, "rU")) == R_PWD.encode()
     monkeypatch.delitem(CHECK_KEYS, "ms-icev6")
     assert check_key(KeyContext("ms-icev6", "ms-ice", agent, "x" * 43)) is None

@@ -32,7 +32,20 @@ def test_username_forms():
 
 
 def rec(frame, time, src, dst, cls, tid="aa", **kw):
-    return StunRecord(frame, time, src, dst, "udp", "stun", "rfc5389", "binding", cls, 1, tid, **kw)
+    return StunRecord(
+        frame=frame,
+        time=time,
+        src=src,
+        dst=dst,
+        transport="udp",
+        kind="stun",
+        dialect="rfc5389",
+        method="binding",
+        cls=cls,
+        type=1,
+        transaction_id=tid,
+        **kw,
+    )
 
 
 def test_retransmissions_timeouts_and_reused_ids():

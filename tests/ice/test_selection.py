@@ -15,7 +15,20 @@ _frame = itertools.count(1)
 
 
 def msg(t, src, dst, method, cls, tid, **kw):
-    return StunRecord(next(_frame), t, src, dst, "udp", "stun", "rfc5389", method, cls, 0, tid, **kw)
+    return StunRecord(
+        frame=next(_frame),
+        time=t,
+        src=src,
+        dst=dst,
+        transport="udp",
+        kind="stun",
+        dialect="rfc5389",
+        method=method,
+        cls=cls,
+        type=0,
+        transaction_id=tid,
+        **kw,
+    )
 
 
 def checked(t, src, dst, tid, controlling=True, **kw):
@@ -103,22 +116,22 @@ def test_channeldata_media_lands_on_its_relayed_pair():
         msg(0, client, server, "allocate", "request", "al"),
         msg(0.01, server, client, "allocate", "success", "al", addresses={"XOR-RELAYED-ADDRESS": relayed}),
     ]
-    out_hop = RelayHop("channeldata", client, server, peer, 0x4000)
+    out_hop = RelayHop(via="channeldata", client=client, server=server, peer=peer, channel=0x4000)
     req = msg(1.0, client, server, "binding", "request", "ck", username=b"rU:lU", ice_role="controlling", relay=out_hop)
     resp = msg(1.05, server, client, "binding", "success", "ck", relay=out_hop)
     cd = [
         StunRecord(
-            next(_frame),
-            1.1 + i * 0.02,
-            client,
-            server,
-            "udp",
-            "channeldata",
-            "",
-            "",
-            "",
-            0x4000,
-            "",
+            frame=next(_frame),
+            time=1.1 + i * 0.02,
+            src=client,
+            dst=server,
+            transport="udp",
+            kind="channeldata",
+            dialect="",
+            method="",
+            cls="",
+            type=0x4000,
+            transaction_id="",
             payload_length=172,
             relay=out_hop,
         )
@@ -133,17 +146,17 @@ def test_channeldata_media_lands_on_its_relayed_pair():
     # ChannelData that carried the check itself (same frame as the check inside) is not media
     wrappers = [
         StunRecord(
-            r.frame,
-            r.time,
-            r.src,
-            r.dst,
-            "udp",
-            "channeldata",
-            "",
-            "",
-            "",
-            0x4000,
-            "",
+            frame=r.frame,
+            time=r.time,
+            src=r.src,
+            dst=r.dst,
+            transport="udp",
+            kind="channeldata",
+            dialect="",
+            method="",
+            cls="",
+            type=0x4000,
+            transaction_id="",
             payload_length=80,
             relay=out_hop,
         )

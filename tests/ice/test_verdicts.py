@@ -18,7 +18,20 @@ _frame = itertools.count(1)
 
 
 def msg(t, src, dst, method, cls, tid, **kw):
-    return StunRecord(next(_frame), t, src, dst, "udp", "stun", "rfc5389", method, cls, 0, tid, **kw)
+    return StunRecord(
+        frame=next(_frame),
+        time=t,
+        src=src,
+        dst=dst,
+        transport="udp",
+        kind="stun",
+        dialect="rfc5389",
+        method=method,
+        cls=cls,
+        type=0,
+        transaction_id=tid,
+        **kw,
+    )
 
 
 def check(t, src, dst, tid, controlling=True, username=b"R:L", **kw):
