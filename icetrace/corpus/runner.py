@@ -14,6 +14,8 @@ from icetrace.corpus.companions import CaptureTask
 from icetrace.corpus.worker import Outcome
 from icetrace.errors import InputError
 
+CONNECT_TIMEOUT = "20s"  # a scheduler that does not answer by then is a setup error
+
 Done = Callable[[Outcome], None]
 Work = Callable[[CaptureTask], Outcome]
 
@@ -63,7 +65,7 @@ def _on_dask(
     except ImportError:
         raise InputError("--dask needs Dask: pip install 'icetrace[dask]'") from None
     try:
-        client = distributed.Client(address, timeout="20s")
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise InputError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
     try:

@@ -22,7 +22,7 @@ class Outcome:
 
     capture: str
     summary: dict[str, Any] | None = None
-    tables: dict[str, list[dict[str, Any]]] | None = None
+    tables: dict[str, Any] | None = None  # kind -> pandas DataFrame
     error: str | None = None  # unreadable input: a finding about the input, status 2
     crash: str | None = None  # a bug in icetrace: status 3
     crash_line: str | None = None
