@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from icetrace.corpus.companions import CaptureTask
@@ -44,15 +44,17 @@ def run_all(
             if done:
                 done(results[-1])
         return results
-    slots: list[Outcome | None] = [None] * len(tasks)
+    # Forked workers inherit what is imported here, so each does not import pandas and the correlator again.
+    importlib.import_module("icetrace.analysis")
+    # Chunks of several captures: most captures take milliseconds, less than sending one to a worker.
+    chunk = max(1, min(16, len(tasks) // (jobs * 4)))
+    results = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(work, task): i for i, task in enumerate(tasks)}
-        for future in as_completed(futures):
-            outcome = future.result()  # run_task catches everything the analysis raises
-            slots[futures[future]] = outcome
+        for outcome in pool.map(work, tasks, chunksize=chunk):  # in the captures' order
+            results.append(outcome)
             if done:
                 done(outcome)
-    return [o for o in slots if o is not None]
+    return results
 
 
 def _on_dask(
