@@ -12,6 +12,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def timed(argv: list[str]) -> tuple[float, int, str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--captures", type=int, default=1000)
-    parser.add_argument("--dir", default="/tmp/icetrace-corpus-bench")
+    parser.add_argument("--dir", default=str(Path(tempfile.gettempdir()) / "icetrace-corpus-bench"))
     args = parser.parse_args()
     target = Path(args.dir)
     made = generate(target, args.captures)
