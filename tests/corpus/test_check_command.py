@@ -156,3 +156,11 @@ def test_a_companions_file_lists_them_and_a_bad_one_is_an_error(tmp_path):
     listing.write_text('{"logs": "notes.txt"}')
     status, out = _check(str(tmp_path))
     assert status == 2 and "companions.json: sdp and logs must be lists" in out
+
+
+def test_every_capture_in_the_repository_has_a_golden_file():
+    """CI runs `icetrace check captures/`: a capture committed without its golden file would be NEW there."""
+    tasks = discover([str(CAPTURES)])
+    assert len(tasks) >= 100
+    assert [t.capture for t in tasks if not Path(t.golden).is_file()] == []
+    assert not [p for p in CAPTURES.rglob("*.expected.json") if not Path(str(p)[: -len(".expected.json")]).is_file()]
