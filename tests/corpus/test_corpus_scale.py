@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -99,3 +100,16 @@ def test_corpus_tables_load_in_pandas(corpus, tmp_path):
     assert len(checks) and checks["capture"].notna().all() and {"src", "dst", "outcome"} <= set(checks.columns)
     assert "D8" in set(verdicts[verdicts["capture"] == str(corpus / "failed-call" / "capture.pcap")]["code"])
     assert f"{tmp_path / 'calls.streams.parquet'}: {len(streams)} streams" in out
+
+
+def test_the_default_path_needs_no_dask_fsspec_or_pyarrow(corpus, monkeypatch):
+    for module in ("dask", "distributed", "fsspec", "pyarrow"):
+        monkeypatch.setitem(sys.modules, module, None)  # importing it now raises ImportError
+    status, out, _ = _run("check", "--jobs", "1", str(corpus))
+    assert status == 1 and out.count("ok       ") == 2
+    status, _, err = _run("check", "--dask", "tcp://127.0.0.1:9", str(corpus))
+    assert status == 2 and "needs Dask" in err
+    status, _, err = _run("check", "memory://elsewhere")
+    assert status == 2 and "needs fsspec" in err
+    status, _, err = _run("corpus", str(corpus), "--out", str(corpus / "t.parquet"), "--jobs", "1")
+    assert status == 2 and "needs pyarrow" in err
