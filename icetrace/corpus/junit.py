@@ -33,7 +33,8 @@ def junit_xml(cases: list[Case]) -> bytes:
             first = c.detail.splitlines()[0] if c.detail else "changed"
             ET.SubElement(case, "failure", {"message": first, "type": "changed"}).text = c.detail
         elif c.status == "error":
-            ET.SubElement(case, "error", {"message": c.detail.splitlines()[0], "type": "error"}).text = c.detail
+            first = c.detail.splitlines()[0] if c.detail else "error"
+            ET.SubElement(case, "error", {"message": first, "type": "error"}).text = c.detail
         elif c.status == "new":
             ET.SubElement(case, "skipped", {"message": c.detail})
     ET.indent(root)
