@@ -21,6 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"analysis"}),
     frozenset({"plots"}),
     frozenset({"report"}),
+    frozenset({"corpus"}),
     frozenset({"commands"}),
     frozenset({"cli"}),
     frozenset({"__main__", "__init__"}),
