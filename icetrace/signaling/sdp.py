@@ -39,36 +39,64 @@ def parse_sdp(text: str, source: SourceRef | None = None, *, first_line: int = 1
         if kind == "o" and (current is None or bare):
             desc.origin = value
         elif kind == "c":
-            parts = value.split()
-            address = parts[2].split("/")[0] if len(parts) >= 3 else None
+            address = _connection_address(value)
             if current is None or bare:
                 session_connection = address
             else:
                 current.connection = address
         elif kind == "m":
-            parts = value.split()
-            port = ascii_number(parts[1].split("/")[0], 5) if len(parts) >= 3 else None
-            if port is None or port > 65535:
-                desc.problems.append(f"line {number}: bad m= line: {value[:80]!r}")
-                current = MediaStream(index=len(desc.media), media=parts[0] if parts else "?", port=0, protocol="")
-            else:
-                current = MediaStream(
-                    index=len(desc.media),
-                    media=parts[0],
-                    port=port,
-                    protocol=parts[2],
-                    connection=session_connection,
-                )
+            current = _media_line(value, number, desc, session_connection)
             desc.media.append(current)
         elif kind == "a":
-            name, _, attr_value = value.partition(":")
-            if current is None:
-                session_attrs.append((name, attr_value))
-                continue
-            if bare and name in ("ice-ufrag", "ice-pwd", "ice-lite", "ice-options"):
-                session_attrs.append((name, attr_value))
-            current.attributes.append((name, attr_value))
-            _media_attribute(current, name, attr_value, number, source, desc)
+            _attribute_line(value, number, desc, current, session_attrs, source, bare=bare)
+    _inherit_session(desc, session_attrs, session_connection)
+    _bundle(desc, session_attrs)
+    grammars = {c.grammar for s in desc.media for c in s.candidates}
+    if grammars:
+        desc.grammar = "ms-icev6" if grammars == {"ms-icev6"} else ("ms-ice19" if "ms-ice19" in grammars else "rfc5245")
+    return desc
+
+
+def _attribute_line(
+    value: str,
+    number: int,
+    desc: SessionDescription,
+    current: MediaStream | None,
+    session_attrs: list[tuple[str, str]],
+    source: SourceRef | None,
+    *,
+    bare: bool,
+) -> None:
+    """An a= line: session-level before the first m=, else the current section's (bare a= lines
+    are both: their ICE credentials stand for the session)."""
+    name, _, attr_value = value.partition(":")
+    if current is None:
+        session_attrs.append((name, attr_value))
+        return
+    if bare and name in ("ice-ufrag", "ice-pwd", "ice-lite", "ice-options"):
+        session_attrs.append((name, attr_value))
+    current.attributes.append((name, attr_value))
+    _media_attribute(current, name, attr_value, number, source, desc)
+
+
+def _connection_address(value: str) -> str | None:
+    """The address of a c= line (`IN IP4 192.0.2.1/127`: TTL and count dropped)."""
+    parts = value.split()
+    return parts[2].split("/")[0] if len(parts) >= 3 else None
+
+
+def _media_line(value: str, number: int, desc: SessionDescription, connection: str | None) -> MediaStream:
+    """The media section an m= line opens; a bad one still opens a section (its lines belong to it)."""
+    parts = value.split()
+    port = ascii_number(parts[1].split("/")[0], 5) if len(parts) >= 3 else None
+    if port is None or port > 65535:
+        desc.problems.append(f"line {number}: bad m= line: {value[:80]!r}")
+        return MediaStream(index=len(desc.media), media=parts[0] if parts else "?", port=0, protocol="")
+    return MediaStream(index=len(desc.media), media=parts[0], port=port, protocol=parts[2], connection=connection)
+
+
+def _inherit_session(desc: SessionDescription, session_attrs: list[tuple[str, str]], connection: str | None) -> None:
+    """Session-level ICE attributes and c= apply to every media section that does not set its own."""
     # the session-level values once (the first of each), then per stream: linear in lines
     ufrag = pwd = None
     lite = False
@@ -91,12 +119,7 @@ def parse_sdp(text: str, source: SourceRef | None = None, *, first_line: int = 1
         if not stream.ice_options:
             stream.ice_options = options
         if stream.connection is None:
-            stream.connection = session_connection
-    _bundle(desc, session_attrs)
-    grammars = {c.grammar for s in desc.media for c in s.candidates}
-    if grammars:
-        desc.grammar = "ms-icev6" if grammars == {"ms-icev6"} else ("ms-ice19" if "ms-ice19" in grammars else "rfc5245")
-    return desc
+            stream.connection = connection
 
 
 def _media_attribute(
