@@ -315,35 +315,49 @@ def _call_streams(call: Call) -> list[_SignaledStream]:
             callee_media = [b[index] for b in callee_bodies if index < len(b)]
             if (callee_media or caller_media)[0].bundled_with is not None:
                 continue  # RFC 8843: a bundled m-line shares its tag's ICE session
-            final_media = None
-            for e in final:
-                body = _body_for(e, want_v6)
-                if body and index < len(body):
-                    final_media = body[index]
-            first = (caller_media or callee_media)[0]
-            caller = Agent(name="caller", ufrag=first.ice_ufrag if caller_media else None)
-            if caller_media:
-                caller.ufrag, caller.pwd = caller_media[0].ice_ufrag, caller_media[0].ice_pwd
-                caller.ice_lite = caller_media[0].ice_lite
-            caller.candidates = _candidates("caller", caller_media + ([final_media] if final_media else []))
-            other = Agent(name=callee)
-            if callee_media:
-                other.ufrag, other.pwd = callee_media[0].ice_ufrag, callee_media[0].ice_pwd
-                other.ice_lite = callee_media[0].ice_lite
-            other.candidates = _candidates(callee, callee_media)
-            # RFC 8445 §6.1.1: the offerer controls unless it is lite and the answerer full
-            if caller.ice_lite and not other.ice_lite:
-                caller.role, other.role = "controlled", "controlling"
-                stream = Stream(
-                    call_id=call.call_id, index=index, media=first.media, controlling=other, controlled=caller
-                )
-            else:
-                caller.role, other.role = "controlling", "controlled"
-                stream = Stream(
-                    call_id=call.call_id, index=index, media=first.media, controlling=caller, controlled=other
-                )
-            out.append(_SignaledStream(stream, caller_media, callee_media, final_media, callee))
+            final_media = _final_media(final, index, want_v6)
+            out.append(_signaled_stream(call.call_id, index, callee, caller_media, callee_media, final_media))
     return out
+
+
+def _final_media(final: list[SdpExchange], index: int, want_v6: bool) -> MediaStream | None:
+    """Media line `index` of the last final offer that has it."""
+    found = None
+    for e in final:
+        body = _body_for(e, want_v6)
+        if body and index < len(body):
+            found = body[index]
+    return found
+
+
+def _signaled_stream(
+    call_id: str | None,
+    index: int,
+    callee: str,
+    caller_media: list[MediaStream],
+    callee_media: list[MediaStream],
+    final_media: MediaStream | None,
+) -> _SignaledStream:
+    """The two agents of one media line, with their credentials, candidates and roles."""
+    first = (caller_media or callee_media)[0]
+    caller = Agent(name="caller", ufrag=first.ice_ufrag if caller_media else None)
+    if caller_media:
+        caller.ufrag, caller.pwd = caller_media[0].ice_ufrag, caller_media[0].ice_pwd
+        caller.ice_lite = caller_media[0].ice_lite
+    caller.candidates = _candidates("caller", caller_media + ([final_media] if final_media else []))
+    other = Agent(name=callee)
+    if callee_media:
+        other.ufrag, other.pwd = callee_media[0].ice_ufrag, callee_media[0].ice_pwd
+        other.ice_lite = callee_media[0].ice_lite
+    other.candidates = _candidates(callee, callee_media)
+    # RFC 8445 §6.1.1: the offerer controls unless it is lite and the answerer full
+    if caller.ice_lite and not other.ice_lite:
+        caller.role, other.role = "controlled", "controlling"
+        stream = Stream(call_id=call_id, index=index, media=first.media, controlling=other, controlled=caller)
+    else:
+        caller.role, other.role = "controlling", "controlled"
+        stream = Stream(call_id=call_id, index=index, media=first.media, controlling=caller, controlled=other)
+    return _SignaledStream(stream, caller_media, callee_media, final_media, callee)
 
 
 # -- the correlation ----------------------------------------------------------------
