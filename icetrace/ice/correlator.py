@@ -34,7 +34,7 @@ from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import RelayHop, StunRecord
-from icetrace.records.vocabulary import NominationStyle, SelectedBecause
+from icetrace.records.vocabulary import NominationStyle, PairState, SelectedBecause, StreamOutcome
 from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, SignalingModel
 
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
@@ -1021,47 +1021,62 @@ def _equivalent_pair(
 
 
 def _finish(session: _Session, media: MediaIndex, checks_by_pair: ChecksByPair) -> None:
+    """Once every check is accounted: each pair's state, each component's selected pair, the
+    stream's nomination style and outcome, and the media on the selected pairs."""
     stream = session.stream
     for pair in session.pairs.values():
-        outcomes = pair.outcomes
-        if "success" in outcomes:
-            pair.state = "succeeded"
-        elif outcomes and all(o in ("error", "timeout", "icmp-error") for o in outcomes):
-            pair.state = "failed"
-        elif pair.nominated_by == "final-offer" and not outcomes:
-            pair.state = "succeeded"  # the controlling agent only offers pairs it validated
-        else:
-            pair.state = "in-progress"
+        pair.state = _pair_state(pair)
+    stream.components = _components(session, media, checks_by_pair)
+    stream.nomination_style = _nomination_style(session)
+    stream.outcome = _stream_outcome(stream, list(session.pairs.values()))
+    chosen_pairs = [c.selected for c in stream.components if c.selected]
+    flows = {id(f): f for p in chosen_pairs for f in media.on(p)}
+    stream.media_flows = sorted(flows.values(), key=lambda f: (f.first_frame, str(f.src), f.kind))
+
+
+def _pair_state(pair: Pair) -> PairState:
+    outcomes = pair.outcomes
+    if "success" in outcomes:
+        return "succeeded"
+    if outcomes and all(o in ("error", "timeout", "icmp-error") for o in outcomes):
+        return "failed"
+    if pair.nominated_by == "final-offer" and not outcomes:
+        return "succeeded"  # the controlling agent only offers pairs it validated
+    return "in-progress"
+
+
+def _components(session: _Session, media: MediaIndex, checks_by_pair: ChecksByPair) -> list[Component]:
+    """The pairs by component, highest priority first, each component with its selected pair."""
+    stream = session.stream
     by_component: dict[int | None, Component] = {}
     for pair in sorted(session.pairs.values(), key=lambda p: -(p.priority or 0)):
         by_component.setdefault(pair.component, Component(component=pair.component)).pairs.append(pair)
-    stream.components = sorted(by_component.values(), key=lambda c: c.component or 0)
+    components = sorted(by_component.values(), key=lambda c: c.component or 0)
     controlling = stream.controlling.name if stream.controlling else None
-    for component in stream.components:
+    for component in components:
         evidence = [_Evidence.of(p, checks_by_pair.get(id(p), []), controlling, media) for p in component.pairs]
         chosen = select(evidence)
         if chosen is not None:
             component.selected = chosen.pair
             chosen.pair.selected_because = chosen.because
             component.selected_by = "media" if chosen.because == "media-only" else chosen.pair.nominated_by
-    style: NominationStyle
+    return components
+
+
+def _nomination_style(session: _Session) -> NominationStyle:
     if session.use_candidate_requests:
-        style = "aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"
-    elif any(p.nominated_by == "final-offer" for p in session.pairs.values()):
-        style = "final-offer"
-    else:
-        style = "none"
-    stream.nomination_style = style
-    pairs = list(session.pairs.values())
+        return "aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"
+    if any(p.nominated_by == "final-offer" for p in session.pairs.values()):
+        return "final-offer"
+    return "none"
+
+
+def _stream_outcome(stream: Stream, pairs: list[Pair]) -> StreamOutcome:
     if stream.components and all(c.selected is not None for c in stream.components if c.component in (1, None)):
-        stream.outcome = "connected" if any(c.selected for c in stream.components) else "unknown"
-    elif pairs and all(p.state == "failed" for p in pairs):
-        stream.outcome = "failed"
-    else:
-        stream.outcome = "unknown"
-    chosen_pairs = [c.selected for c in stream.components if c.selected]
-    flows = {id(f): f for p in chosen_pairs for f in media.on(p)}
-    stream.media_flows = sorted(flows.values(), key=lambda f: (f.first_frame, str(f.src), f.kind))
+        return "connected" if any(c.selected for c in stream.components) else "unknown"
+    if pairs and all(p.state == "failed" for p in pairs):
+        return "failed"
+    return "unknown"
 
 
 # -- selection --------------------------------------------------------------------
