@@ -664,28 +664,9 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: Dialect | None = N
             data,
         )
     msg_type, length = struct.unpack_from("!HH", data)
-    if msg_type & 0xC000:
-        anomalies.append(f"header: top bits of type 0x{msg_type:04x} are not 00")
-    end = HEADER_SIZE + length
-    if end > len(data):
-        anomalies.append(f"header: length {length} overruns the {len(data) - HEADER_SIZE} bytes present")
-        end = len(data)
-    elif end < len(data):
-        anomalies.append(f"trailer: {len(data) - end} bytes after the message")
+    end = _message_end(data, msg_type, length, anomalies)
     has_cookie = data[4:8] == MAGIC_COOKIE_BYTES
-
-    # Attribute padding: 5389 pads, MS-TURN and classic do not. Walk the expected
-    # layout first, and the other one only if the first does not end cleanly.
-    walk, err = _walk_attributes(data, True, end)
-    padded = True
-    dialect = dialect_hint or _detect_dialect(data, has_cookie, walk)
-    if err is not None or dialect == "ms-turn":
-        walk_plain, err_plain = _walk_attributes(data, False, end)
-        plain_dialect = dialect_hint or _detect_dialect(data, has_cookie, walk_plain)
-        if (err_plain is None and (err is not None or plain_dialect == "ms-turn")) or (
-            err is not None and err_plain is not None and plain_dialect == "ms-turn"
-        ):
-            walk, err, padded, dialect = walk_plain, err_plain, False, plain_dialect
+    walk, err, padded, dialect = _layout(data, end, has_cookie, dialect_hint)
     if err:
         anomalies.append(err)
     if has_cookie and length % 4 and padded:
@@ -695,6 +676,64 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: Dialect | None = N
     method, method_name, cls_name = _type_names(msg_type, legacy_types)
     tid = data[8:20] if has_cookie else data[4:20]
 
+    attributes, nested = _attributes(data, walk, dialect, depth, anomalies)
+
+    raw_message = data if end == len(data) else data[:end]
+    fingerprint = _fingerprint(data, walk, end, raw_message)
+    if fingerprint == "bad":
+        anomalies.append("attribute/FINGERPRINT: CRC does not match the message")
+    return DecodedStun(
+        dialect,
+        msg_type,
+        method,
+        method_name,
+        cls_name,
+        tid,
+        length,
+        attributes,
+        tuple(anomalies),
+        fingerprint,
+        nested,
+        raw_message,
+        padded,
+    )
+
+
+def _message_end(data: bytes, msg_type: int, length: int, anomalies: list[str]) -> int:
+    """Where the message ends by its header's length, clamped to the bytes present."""
+    if msg_type & 0xC000:
+        anomalies.append(f"header: top bits of type 0x{msg_type:04x} are not 00")
+    end = HEADER_SIZE + length
+    if end > len(data):
+        anomalies.append(f"header: length {length} overruns the {len(data) - HEADER_SIZE} bytes present")
+        return len(data)
+    if end < len(data):
+        anomalies.append(f"trailer: {len(data) - end} bytes after the message")
+    return end
+
+
+def _layout(
+    data: bytes, end: int, has_cookie: bool, dialect_hint: Dialect | None
+) -> tuple[list[tuple[int, int, int]], str | None, bool, Dialect]:
+    """(attribute walk, walk error, padded, dialect). Attribute padding: 5389 pads, MS-TURN and
+    classic do not. Walk the expected layout first, and the other one only if the first does not
+    end cleanly."""
+    walk, err = _walk_attributes(data, True, end)
+    dialect = dialect_hint or _detect_dialect(data, has_cookie, walk)
+    if err is not None or dialect == "ms-turn":
+        walk_plain, err_plain = _walk_attributes(data, False, end)
+        plain_dialect = dialect_hint or _detect_dialect(data, has_cookie, walk_plain)
+        if (err_plain is None and (err is not None or plain_dialect == "ms-turn")) or (
+            err is not None and err_plain is not None and plain_dialect == "ms-turn"
+        ):
+            return walk_plain, err_plain, False, plain_dialect
+    return walk, err, True, dialect
+
+
+def _attributes(
+    data: bytes, walk: list[tuple[int, int, int]], dialect: str, depth: int, anomalies: list[str]
+) -> tuple[tuple[DecodedAttribute, ...], DecodedStun | None]:
+    """Every attribute decoded by the dialect's registry, and the message a DATA attribute carries."""
     header = data[:HEADER_SIZE]
     attributes: list[DecodedAttribute] = []
     nested: DecodedStun | None = None
@@ -728,7 +767,10 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: Dialect | None = N
             elif looks_like_stun_header(raw):
                 nested = decode_stun(raw, depth=depth + 1)
 
-    raw_message = data if end == len(data) else data[:end]
+    return tuple(attributes), nested
+
+
+def _fingerprint(data: bytes, walk: list[tuple[int, int, int]], end: int, raw_message: bytes) -> FingerprintResult:
     last_type, last_offset, last_length = walk[-1] if walk else (0, 0, 0)
     if (
         last_type == _FINGERPRINT
@@ -736,26 +778,8 @@ def decode_stun(data: bytes, *, depth: int = 0, dialect_hint: Dialect | None = N
         and last_offset + 8 == end
         and (zlib.crc32(data[:last_offset]) ^ FINGERPRINT_XOR) == int.from_bytes(data[end - 4 : end], "big")
     ):
-        fingerprint: FingerprintResult = "ok"  # the common case, checked without searching for the attribute
-    else:
-        fingerprint = verify_fingerprint(raw_message) if walk else "absent"
-    if fingerprint == "bad":
-        anomalies.append("attribute/FINGERPRINT: CRC does not match the message")
-    return DecodedStun(
-        dialect,
-        msg_type,
-        method,
-        method_name,
-        cls_name,
-        tid,
-        length,
-        tuple(attributes),
-        tuple(anomalies),
-        fingerprint,
-        nested,
-        raw_message,
-        padded,
-    )
+        return "ok"  # the common case, checked without searching for the attribute
+    return verify_fingerprint(raw_message) if walk else "absent"
 
 
 _TYPE_NAMES: dict[tuple[int, bool], tuple[int, str, str]] = {}
