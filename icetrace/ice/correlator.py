@@ -387,6 +387,41 @@ class _Session:
         return None
 
 
+class _CheckMatcher:
+    """Finds the ICE session a check's USERNAME belongs to: a signaled one, or one made up from the
+    two ufrags when no signaling fits (remembered, so later checks of the pair find it)."""
+
+    def __init__(self, sessions: list[_Session], icev6_sides: _Icev6Calls) -> None:
+        self.sessions = sessions
+        self.signaled_by_ufrag = _index_by_ufrag(sessions)
+        self.matching: dict[tuple[str, str, str], list[_Session]] = {}  # signaled sessions a USERNAME fits
+        self.by_ufrags: dict[frozenset[str], _Session] = {}
+        self.icev6_sides = icev6_sides
+        self.icev6_sessions: dict[int, _Session] = {}
+
+    def session_for(self, t: Transaction, form: str, recv_key: str, send_key: str) -> _Session:
+        if form == "ms-icev6":
+            # ICEv6 names candidates, not agents, and candidates are learnt as checks go: search
+            session = _find_session(_matching(self.sessions, form, recv_key, send_key), t)
+            if session is None and send_key in self.icev6_sides.side:
+                session = _icev6_session(self.sessions, self.icev6_sessions, self.icev6_sides, send_key)
+        else:
+            key3 = (form, recv_key, send_key)
+            if key3 not in self.matching:
+                self.matching[key3] = _matching(self.signaled_by_ufrag.get(recv_key, []), form, recv_key, send_key)
+            session = _find_session(self.matching[key3], t)
+        if session is not None:
+            return session
+        key = frozenset((recv_key, send_key))
+        found = self.by_ufrags.get(key)
+        if found is None:
+            a, b = Agent(name=f"ufrag:{send_key}", ufrag=send_key), Agent(name=f"ufrag:{recv_key}", ufrag=recv_key)
+            found = _Session(Stream(call_id=None, index=None, media=None, controlling=a, controlled=b), None)
+            self.by_ufrags[key] = found
+            self.sessions.append(found)
+        return found
+
+
 def correlate(
     records: list[StunRecord],
     signaling: SignalingModel | None = None,
@@ -407,16 +442,10 @@ def correlate(
     server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
     for s in signaled:
         _infer_types(s.stream, allocations, mappings, server_ips)
-    sessions = [_Session(s.stream, s) for s in signaled]
-    signaled_by_ufrag = _index_by_ufrag(sessions)
-    matching: dict[tuple[str, str, str], list[_Session]] = {}  # signaled sessions a USERNAME fits
-    by_ufrags: dict[frozenset[str], _Session] = {}
     relayed_addresses = {a.relayed for a in allocations if a.relayed is not None}
     mapped_addresses = {m.mapped for m in mappings}
+    matcher = _CheckMatcher([_Session(s.stream, s) for s in signaled], _icev6_sides(transactions))
     checks: list[Check] = []
-    icev6_sides = _icev6_sides(transactions)
-    icev6_sessions: dict[int, _Session] = {}
-
     for t in transactions:
         req = t.request
         if req.username is None or not is_ice_check(req):
@@ -426,24 +455,7 @@ def correlate(
             checks.append(Check(transaction=t, stream=None, pair=None, sender=None))
             continue
         form, recv_key, send_key = parsed
-        if form == "ms-icev6":
-            # ICEv6 names candidates, not agents, and candidates are learnt as checks go: search
-            session = _find_session(_matching(sessions, form, recv_key, send_key), t)
-            if session is None and send_key in icev6_sides.side:
-                session = _icev6_session(sessions, icev6_sessions, icev6_sides, send_key)
-        else:
-            key3 = (form, recv_key, send_key)
-            if key3 not in matching:
-                matching[key3] = _matching(signaled_by_ufrag.get(recv_key, []), form, recv_key, send_key)
-            session = _find_session(matching[key3], t)
-        if session is None:
-            key = frozenset((recv_key, send_key))
-            session = by_ufrags.get(key)
-            if session is None:
-                a, b = Agent(name=f"ufrag:{send_key}", ufrag=send_key), Agent(name=f"ufrag:{recv_key}", ufrag=recv_key)
-                session = _Session(Stream(call_id=None, index=None, media=None, controlling=a, controlled=b), None)
-                by_ufrags[key] = session
-                sessions.append(session)
+        session = matcher.session_for(t, form, recv_key, send_key)
         sender = session.agent_by_key(send_key, form)
         receiver = session.agent_by_key(recv_key, form)
         if sender is None or receiver is None:
@@ -453,6 +465,7 @@ def correlate(
         pair = _pair_for(session, t, sender, receiver, relayed_addresses, mapped_addresses)
         _account(session, pair, t, sender, receiver)
         checks.append(Check(transaction=t, stream=session.stream, pair=pair, sender=sender.name))
+    sessions = matcher.sessions
 
     streams = []
     _vantage_from_timing(checks)
