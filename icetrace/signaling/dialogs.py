@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from icetrace.signaling.model import Call, DiagnosticHeader, SdpExchange, SignalingModel, SourceRef
+from icetrace.signaling.model import Call, DiagnosticHeader, SdpExchange, SessionDescription, SignalingModel, SourceRef
 from icetrace.signaling.mras import parse_mras_response
 from icetrace.signaling.sdp import parse_sdp
 from icetrace.signaling.sip import SipMessage, header_param, split_body
@@ -37,6 +37,42 @@ def _sdp_bodies(message: SipMessage, source: SourceRef) -> list:  # type: ignore
     return descriptions
 
 
+def _event_label(message: SipMessage) -> str:
+    """'INVITE', or '200 OK (INVITE)': a response is named with the request it answers."""
+    _, cseq_method = message.cseq
+    label = message.method or f"{message.status} {message.reason or ''}".strip()
+    if message.status is not None:
+        label += f" ({cseq_method})"
+    return label
+
+
+def _request_exchange(
+    message: SipMessage,
+    method: str,
+    call: Call,
+    bodies: list[SessionDescription],
+    source: SourceRef,
+    from_tag: str,
+    *,
+    caller: bool,
+) -> SdpExchange:
+    """The SDP a request carries: an offer, the offerer's final offer (it names remote candidates),
+    or an answer (in an ACK, or a later request once an offer is out)."""
+    agent = "caller" if caller else f"callee:{from_tag}"
+    final = any(m.remote_candidates for b in bodies for m in b.media)
+    has_offer = any(e.role in ("offer", "final-offer") for e in call.exchanges)
+    if method == "ACK":
+        role = "answer"
+    elif final:
+        role = "final-offer"
+    else:
+        role = "offer" if not has_offer or method in ("INVITE", "UPDATE") else "answer"
+    to = message.header("to")
+    target = header_param(to, "epid") or header_param(to, "tag")
+    peer = f"callee:{target}" if target and agent == "caller" else None
+    return SdpExchange(role, agent, method, None, bodies, source, peer)
+
+
 def build_model(
     messages: Iterable[tuple[SourceRef, SipMessage]], model: SignalingModel | None = None
 ) -> SignalingModel:
@@ -53,10 +89,7 @@ def build_model(
         if call is None:
             call = calls[call_id] = Call(call_id)
             model.calls.append(call)
-        _, cseq_method = message.cseq
-        label = message.method or f"{message.status} {message.reason or ''}".strip()
-        if message.status is not None:
-            label += f" ({cseq_method})"
+        label = _event_label(message)
         call.events.append((source, label))
         for name in DIAGNOSTIC_HEADERS:
             for value in message.all(name):
@@ -79,19 +112,9 @@ def build_model(
         if not bodies:
             continue
         if message.method is not None:
-            agent = "caller" if from_tag == caller_tags.get(call_id, from_tag) else f"callee:{from_tag}"
-            final = any(m.remote_candidates for b in bodies for m in b.media)
-            has_offer = any(e.role in ("offer", "final-offer") for e in call.exchanges)
-            if message.method == "ACK":
-                role = "answer"
-            elif final:
-                role = "final-offer"
-            else:
-                role = "offer" if not has_offer or message.method in ("INVITE", "UPDATE") else "answer"
-            to = message.header("to")
-            target = header_param(to, "epid") or header_param(to, "tag")
-            peer = f"callee:{target}" if target and agent == "caller" else None
-            call.exchanges.append(SdpExchange(role, agent, message.method, None, bodies, source, peer))
+            caller = from_tag == caller_tags.get(call_id, from_tag)
+            exchange = _request_exchange(message, message.method, call, bodies, source, from_tag, caller=caller)
+            call.exchanges.append(exchange)
         else:
             call.exchanges.append(
                 SdpExchange("answer", _agent_of_response(message), None, message.status, bodies, source)
