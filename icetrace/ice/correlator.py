@@ -1188,30 +1188,42 @@ def select(evidence: list[_Evidence]) -> Selection | None:
     """
     nominated = [e for e in evidence if e.pair.nominated and e.pair.state == "succeeded"]
     if nominated:
-        with_media = [e for e in nominated if e.media_last is not None]
-        if with_media:
-            best = max(with_media, key=lambda e: (e.media_last or 0.0, e.pair.priority or -1))
-            return Selection(best.pair, "nominated+media")
-        renominated = [e for e in nominated if any(value >= 0 for _, value in e.nominations)]
-        if renominated:
-            best = max(renominated, key=lambda e: max(value for _, value in e.nominations))
-            return Selection(best.pair, "nominated-latest")
-        kept = [e for e in nominated if e.kept_after_nomination]
-        if kept and len(nominated) > 1:
-            best = max(kept, key=lambda e: e.controlling_successes[-1])
-            others = [e for e in nominated if e is not best]
-            last_other = max((_last_activity(e) for e in others), default=None)
-            if last_other is None or best.controlling_successes[-1] > last_other:
-                return Selection(best.pair, "nominated-latest")
-        offered = [e for e in nominated if e.pair.in_final_offer]
-        if offered:
-            best = max(offered, key=_rfc_order)
-            return Selection(best.pair, "final-offer")
-        return Selection(max(nominated, key=_rfc_order).pair, "nominated")
+        return _among_nominated(nominated)
     carried = [e for e in evidence if e.pair.state == "succeeded" and e.media_last is not None]
     if carried:
         best = max(carried, key=lambda e: (e.media_last or 0.0, e.pair.priority or -1))
         return Selection(best.pair, "media-only")
+    return None
+
+
+def _among_nominated(nominated: list[_Evidence]) -> Selection:
+    """Rules (1)-(4) of `select`, over the succeeded nominated pairs."""
+    with_media = [e for e in nominated if e.media_last is not None]
+    if with_media:
+        best = max(with_media, key=lambda e: (e.media_last or 0.0, e.pair.priority or -1))
+        return Selection(best.pair, "nominated+media")
+    renominated = [e for e in nominated if any(value >= 0 for _, value in e.nominations)]
+    if renominated:
+        best = max(renominated, key=lambda e: max(value for _, value in e.nominations))
+        return Selection(best.pair, "nominated-latest")
+    kept = _kept_after_the_others(nominated)
+    if kept is not None:
+        return Selection(kept.pair, "nominated-latest")
+    offered = [e for e in nominated if e.pair.in_final_offer]
+    if offered:
+        return Selection(max(offered, key=_rfc_order).pair, "final-offer")
+    return Selection(max(nominated, key=_rfc_order).pair, "nominated")
+
+
+def _kept_after_the_others(nominated: list[_Evidence]) -> _Evidence | None:
+    """The nominated pair the controlling agent kept checking after every other one fell silent."""
+    kept = [e for e in nominated if e.kept_after_nomination]
+    if not kept or len(nominated) < 2:
+        return None
+    best = max(kept, key=lambda e: e.controlling_successes[-1])
+    last_other = max((_last_activity(e) for e in nominated if e is not best), default=None)
+    if last_other is None or best.controlling_successes[-1] > last_other:
+        return best
     return None
 
 
