@@ -78,3 +78,11 @@ def test_json_pairs_mirror_the_pairs_table(seed_call):
     declared = {c.name for c in schema.TABLES["pairs"]}
     for pair in pairs:
         assert set(pair_dict(pair)) - PAIR_JSON_ONLY <= declared
+
+
+def test_json_verdicts_and_media_flows_mirror_their_tables(seed_call):
+    doc = seed_call.to_dict()
+    assert doc["verdicts"] and any(s["media_flows"] for s in doc["streams"])
+    assert all(list(v) == [c.name for c in schema.TABLES["verdicts"]] for v in doc["verdicts"])
+    media = {c.name for c in schema.TABLES["media"]}
+    assert all(set(f) <= media for s in doc["streams"] for f in s["media_flows"])
