@@ -24,6 +24,7 @@ from icetrace.ice.views import answer_ms, round_trip_ms
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
+from icetrace.records.relayed import RelayedCounter
 from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
 from icetrace.signaling.model import SignalingModel
@@ -239,8 +240,12 @@ class Analysis:
                 "packets": f.packets,
                 "bytes": f.bytes,
                 "on_selected_pair": any(p.carries(f.src, f.dst) for p in chosen),
+                "relay_via": f.relay_via or None,
+                "relay_server": str(f.relay_server) if f.relay_server else None,
+                "relay_peer": str(f.relay_peer) if f.relay_peer else None,
+                "channel": f.channel,
             }
-            for f in self.reconstruction.media
+            for f in [*self.reconstruction.media, *self.reconstruction.relayed_media]
         ]
 
     def _verdicts_rows(self) -> list[dict[str, Any]]:
@@ -416,6 +421,8 @@ def analyze(
     problems: list[str] = []
     model = signaling or SignalingModel()
     capture_end = 0.0
+    merged = RelayedCounter()
+    relayed_copies = 0
     from icetrace.signaling.dialogs import build_model
 
     for capture in captures:
@@ -426,9 +433,12 @@ def analyze(
             app = AppSignalingCollector(Path(capture).name)
             these: list[StunRecord] = []
             per_capture.append(these)
+            relayed = RelayedCounter()
             for packet in source:
                 capture_end = max(capture_end, packet.time)
-                these.extend(extractor.feed(packet))
+                for record in extractor.feed(packet):
+                    if not relayed.add(record):  # relayed media is counted, not kept
+                        these.append(record)
                 sip.feed(packet)
                 if app_signaling:
                     app.feed(packet)
@@ -443,6 +453,7 @@ def analyze(
         build_model(sip.messages + app.sip_messages, model)
         build_app_model(app.signals, model)
         problems += [str(p) for p in source.problems] + sip.problems + app.problems
+        relayed_copies += merged.merge(relayed)
         flows = source.media_flows()
         all_media.extend(flows)
         icmp.extend(source.icmp_errors)
@@ -453,10 +464,10 @@ def analyze(
     add_sdp_files(model, sdp)
     problems += model.problems
     all_records = _dedupe(per_capture)
-    copies = sum(len(r) for r in per_capture) - len(all_records)
+    copies = sum(len(r) for r in per_capture) - len(all_records) + relayed_copies
     if all_records:
         capture_end = max(capture_end, max(r.time for r in all_records))
-    rec = correlate(all_records, model, all_media, capture_end or None, icmp)
+    rec = correlate(all_records, model, all_media, capture_end or None, icmp, merged.counts())
     return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]], copies)
 
 

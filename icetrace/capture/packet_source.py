@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from dissectors.demux import COUNTED, TURN_PORTS, channel_data_fits
 from dissectors.framing import detect_tcp_framing
 from icetrace.capture.network import (
     FRAGMENT_TIMEOUT,
@@ -49,14 +50,7 @@ _SIP_STARTS = (
     b"PUBLISH ",
     b"BENOTIFY ",
 )
-_MEDIA_KIND = {}
-for _b in range(256):
-    if 128 <= _b <= 191:
-        _MEDIA_KIND[_b] = "rtp"
-    elif 20 <= _b <= 63:
-        _MEDIA_KIND[_b] = "dtls"
-    elif 16 <= _b <= 19:
-        _MEDIA_KIND[_b] = "zrtp"
+_MEDIA_KIND = COUNTED
 
 
 _ENDPOINTS: dict[tuple[bytes, int], Endpoint] = {}
@@ -182,12 +176,12 @@ class PacketSource:
                             continue
                         stun_pairs.add((ip.src, sport, ip.dst, dport))
                         stun_pairs.add((ip.dst, dport, ip.src, sport))
-                    elif (64 <= b0 <= 79 or (b0 == 0xFF and payload[1:2] == b"\x10")) and (
-                        ip.src,
-                        sport,
-                        ip.dst,
-                        dport,
-                    ) in stun_pairs:
+                    elif (
+                        64 <= b0 <= 79
+                        and channel_data_fits(payload)
+                        and (sport in TURN_PORTS or dport in TURN_PORTS or (ip.src, sport, ip.dst, dport) in stun_pairs)
+                    ) or (b0 == 0xFF and payload[1:2] == b"\x10" and (ip.src, sport, ip.dst, dport) in stun_pairs):
+                        # ChannelData on a TURN port needs no Allocate in the capture: it may start mid-call
                         self._count(
                             media,
                             ip.src,
@@ -259,6 +253,7 @@ class PacketSource:
                         reverse = tcp.get((ip.dst, dport, ip.src, sport))
                         if not (
                             detect_tcp_framing(first)
+                            or ((sport in TURN_PORTS or dport in TURN_PORTS) and channel_data_fits(first, stream=True))
                             or (include_sip and (looks_like_sip(first) or looks_like_http(first)))
                             or (reverse is not None and reverse.follow)
                         ):

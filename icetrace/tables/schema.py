@@ -123,6 +123,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "packets": "int64",
         "bytes": "int64",
         "on_selected_pair": "bool",
+        "relay_via": "string",  # set on TURN-relayed flows (src/dst: relayed address and peer)
+        "relay_server": "string",
+        "relay_peer": "string",
+        "channel": "Int64",
     },
     "verdicts": {"code": "string", "severity": "string", "message": "string", "frames": "string", "call_id": "string"},
 }
