@@ -7,8 +7,10 @@ valid inputs, so that mutations reach past the first length check.
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import json
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +38,8 @@ from icetrace.signaling.sdp import parse_sdp
 from icetrace.signaling.sip import SipStreamSplitter, SipSyntaxError, parse_sip, split_body
 from icetrace.signaling.sources import sip_from_text
 
-_SCRATCH = Path(tempfile.mkdtemp(prefix="icetrace-fuzz-"))
+_SCRATCH = Path(tempfile.mkdtemp(prefix="icetrace-fuzz-"))  # file-reading targets write their input here
+atexit.register(shutil.rmtree, _SCRATCH, True)
 
 
 @dataclass(frozen=True)

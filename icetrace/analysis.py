@@ -395,7 +395,7 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
 
 
 def analyze(
-    captures: Sequence[str | Path] = (),
+    captures: Sequence[str | Path | Any] = (),
     sdp: Sequence[str | Path] = (),
     logs: Sequence[str | Path] = (),
     *,
@@ -407,12 +407,16 @@ def analyze(
     rsa_key: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     app_signaling: bool = True,
+    display_filter: str | None = None,
 ) -> Analysis:
     """Read the captures once (STUN records, SIP, media counts), add signaling, correlate, diagnose.
 
     Several captures of one call may be given; the same message seen twice (same
     transaction, type and time) is kept once. `app_signaling=False` leaves the HTTP/WebSocket
-    signaling in the captures unread (the story the checks alone tell).
+    signaling in the captures unread (the story the checks alone tell). A capture may be a
+    pyshark FileCapture: its display filter, decode-as and preferences choose the frames (a TLS
+    key log among its preferences decrypts SIP). `display_filter` (Wireshark syntax) narrows
+    every capture; frame numbers stay the original file's.
     """
     all_records: list[StunRecord] = list(records or [])
     per_capture: list[list[StunRecord]] = [all_records]
@@ -423,14 +427,21 @@ def analyze(
     capture_end = 0.0
     merged = RelayedCounter()
     relayed_copies = 0
+    from icetrace.capture import pyshark_input
     from icetrace.signaling.dialogs import build_model
 
+    sources = []
     for capture in captures:
-        with _readable(capture, engine) as readable:
+        path = pyshark_input.capture_path(capture)
+        sources.append(str(path) if pyshark_input.is_pyshark_capture(capture) else str(capture))
+        arguments = pyshark_input.tshark_arguments(capture) if pyshark_input.is_pyshark_capture(capture) else []
+        arguments = pyshark_input.with_filter(arguments, display_filter)
+        keylog = tls_keylog if tls_keylog is not None else pyshark_input.tls_keylog(arguments)
+        with _readable(path, engine) as whole, pyshark_input.readable(whole, arguments) as readable:
             source = PacketSource([readable], progress=progress)
             extractor = RecordExtractor()
-            sip = SipCollector(Path(capture).name)
-            app = AppSignalingCollector(Path(capture).name)
+            sip = SipCollector(path.name)
+            app = AppSignalingCollector(path.name)
             these: list[StunRecord] = []
             per_capture.append(these)
             relayed = RelayedCounter()
@@ -443,10 +454,10 @@ def analyze(
                 if app_signaling:
                     app.feed(packet)
             app.finish()
-        if tls_keylog is not None or rsa_key is not None:
+        if keylog is not None or rsa_key is not None:
             from icetrace.signaling.sources import decrypted_signaling
 
-            tls = decrypted_signaling(capture, tls_keylog, rsa_key)
+            tls = decrypted_signaling(path, keylog, rsa_key)
             sip.messages.extend(tls.sip_messages)
             app.signals.extend(tls.signals)
             problems += tls.problems
@@ -468,7 +479,7 @@ def analyze(
     if all_records:
         capture_end = max(capture_end, max(r.time for r in all_records))
     rec = correlate(all_records, model, all_media, capture_end or None, icmp, merged.counts())
-    return Analysis(rec, diagnose(rec), problems, [str(p) for p in [*captures, *sdp, *logs]], copies)
+    return Analysis(rec, diagnose(rec), problems, [*sources, *(str(p) for p in [*sdp, *logs])], copies)
 
 
 @contextmanager

@@ -23,3 +23,5 @@ python3 -m venv .venv
 # An editable install leaves the modules uncompiled; compile them once, as a regular install
 # does, so that start-up does not recompile them on every run (PYTHONDONTWRITEBYTECODE).
 .venv/bin/python -m compileall -q icetrace dissectors
+# the notebooks' kernel, inside the venv, so that executing them (tests/test_notebooks.py) finds it
+.venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null

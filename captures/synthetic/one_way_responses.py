@@ -91,10 +91,10 @@ def build() -> tuple[Capture, dict]:
     return cap, truth
 
 
-def main(folder: Path = HERE / NAME) -> Path:
+def write(folder: Path = HERE / NAME) -> Path:
     cap, truth = build()
     return cap.write(folder, truth)
 
 
 if __name__ == "__main__":
-    print(main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / NAME))
+    print(write(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / NAME))

@@ -76,6 +76,7 @@ def truth() -> dict:
     return {
         "scenario": NAME,
         "description": __doc__.split("\n\n")[2].replace("\n", " "),
+        "expected_outcome": "connected",  # the calls were running: media both ways through every client's relay
         "vantage_points": {"capture.pcap": "the TURN server, from mid-call: no Allocate in the capture"},
         "relayed": [
             leg(CLIENT_A, "udp", "channeldata", CHANNEL_A, PEER_A),
@@ -87,10 +88,10 @@ def truth() -> dict:
     }
 
 
-def write(outdir: Path = HERE) -> Path:
+def write(folder: Path = HERE / NAME) -> Path:
     cap, data = build()
-    return cap.write(outdir / NAME, data)
+    return cap.write(folder, data)
 
 
 if __name__ == "__main__":
-    print(write(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE))
+    print(write(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / NAME))

@@ -174,10 +174,10 @@ def truth() -> dict:
     }
 
 
-def write(outdir: Path = HERE) -> Path:
+def write(folder: Path = HERE / NAME) -> Path:
     cap, data = build()
-    return cap.write(outdir / NAME, data)
+    return cap.write(folder, data)
 
 
 if __name__ == "__main__":
-    print(write(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE))
+    print(write(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / NAME))

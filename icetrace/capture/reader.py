@@ -397,6 +397,10 @@ def netmon_frame(
 # pcapng block types a resynchronisation may land on
 _BLOCK_TYPES = frozenset((0x0A0D0D0A, 1, 2, 3, 4, 5, 6, 9, 10, 0x00000BAD, 0x40000BAD))
 MAX_BLOCK = 1 << 26  # bytes: a longer pcapng block length is damage
+# A resynchronisation reads a small window first, then doubling ones: its cost follows the
+# distance to the next intact record, so many damaged records close together stay linear
+_FIRST_RESYNC_WINDOW = 4096
+_RESYNC_WINDOW = 1 << 20
 
 
 def find_next_block(fh: BinaryIO, damaged_at: int, endian: str) -> int | None:
@@ -406,9 +410,11 @@ def find_next_block(fh: BinaryIO, damaged_at: int, endian: str) -> int | None:
     header = struct.Struct(endian + "II")
     trailer = struct.Struct(endian + "I")
     pos = damaged_at + 4
+    window = _FIRST_RESYNC_WINDOW
     while True:
         fh.seek(pos)
-        chunk = fh.read(1 << 20)
+        chunk = fh.read(window)
+        window = min(2 * window, _RESYNC_WINDOW)
         if len(chunk) < 12:
             return None
         for i in range(0, len(chunk) - 7, 4):
@@ -445,7 +451,6 @@ def resync_after_damage(
 
 
 MAX_PCAP_RECORD = 262144 * 4  # bytes: a longer pcap record length is damage (_walk.c agrees)
-_RESYNC_WINDOW = 1 << 20
 _DAY = 86400
 
 
@@ -462,21 +467,26 @@ def _u32_at_every_byte(chunk: bytes, endian: str) -> Any:
 def find_next_record(fh: BinaryIO, damaged_at: int, endian: str, divisor: int) -> int | None:
     """Offset of the next plausible pcap record after a damaged one, or None.
 
-    Plausible: captured length within bounds and at most the original length, the fraction
+    Plausible: captured length within bounds and at most the original length (which is not 0:
+    nothing was on the wire), the fraction
     of a second below one second, and the record it leads to is plausible too (within a day
     of it) or the file ends exactly there. Leaves the file position undefined."""
     rec = struct.Struct(endian + "IIII")
     size = fh.seek(0, io.SEEK_END)
     pos = damaged_at + 1
+    window = _FIRST_RESYNC_WINDOW
     while pos + 16 <= size:
         fh.seek(pos)
-        chunk = fh.read(_RESYNC_WINDOW + 15)
+        chunk = fh.read(window + 15)
+        window = min(2 * window, _RESYNC_WINDOW)
         if len(chunk) < 16:
             return None
         v = _u32_at_every_byte(chunk, endian)
         m = len(chunk) - 15  # offsets whose whole header is in the chunk
         sec, frac, incl, orig = v[:m], v[4 : m + 4], v[8 : m + 8], v[12 : m + 12]
-        plausible = (incl <= MAX_PCAP_RECORD) & (incl <= orig) & (orig <= MAX_PCAP_RECORD) & (frac < divisor)
+        plausible = (
+            (incl <= MAX_PCAP_RECORD) & (incl <= orig) & (0 < orig) & (orig <= MAX_PCAP_RECORD) & (frac < divisor)
+        )
         for i in map(int, plausible.nonzero()[0].tolist()):
             after = pos + i + 16 + int(incl[i])
             if after == size:
@@ -490,7 +500,8 @@ def find_next_record(fh: BinaryIO, damaged_at: int, endian: str, divisor: int) -
                 following = rec.unpack(fh.read(16))
             sec2, frac2, incl2, orig2 = following
             if (
-                incl2 <= orig2 <= MAX_PCAP_RECORD
+                0 < orig2
+                and incl2 <= orig2 <= MAX_PCAP_RECORD
                 and incl2 <= MAX_PCAP_RECORD
                 and frac2 < divisor
                 and abs(sec2 - int(sec[i])) <= _DAY

@@ -14,9 +14,10 @@ import heapq
 from dataclasses import dataclass, field
 
 MAX_BUFFERED = 1 << 20  # bytes of out-of-order data kept per direction
-# seconds of capture a gap may hold data back: a retransmission comes after one retransmission
-# timeout (RFC 6298: 1 s at first, doubling), so this allows one backed-off retry
-GAP_WAIT = 3.0
+# seconds of capture a gap may hold data back: a retransmission comes after a retransmission
+# timeout (RFC 6298: 1 s at first, then doubling; RFC 2988 stacks started at 3 s), so this
+# allows a retransmission and a backed-off retry of it
+GAP_WAIT = 10.0
 _HALF = 0x80000000
 _MASK = 0xFFFFFFFF
 

@@ -69,16 +69,27 @@ def parse_sdp(text: str, source: SourceRef | None = None, *, first_line: int = 1
                 session_attrs.append((name, attr_value))
             current.attributes.append((name, attr_value))
             _media_attribute(current, name, attr_value, number, source, desc)
+    # the session-level values once (the first of each), then per stream: linear in lines
+    ufrag = pwd = None
+    lite = False
+    options: tuple[str, ...] = ()
+    for name, value in session_attrs:
+        if name == "ice-ufrag" and ufrag is None:
+            ufrag = value.strip()
+        elif name == "ice-pwd" and pwd is None:
+            pwd = value.strip()
+        elif name == "ice-lite":
+            lite = True
+        elif name == "ice-options" and not options:
+            options = tuple(value.split())
     for stream in desc.media:
-        for name, value in session_attrs:
-            if name == "ice-ufrag" and stream.ice_ufrag is None:
-                stream.ice_ufrag = value.strip()
-            elif name == "ice-pwd" and stream.ice_pwd is None:
-                stream.ice_pwd = value.strip()
-            elif name == "ice-lite":
-                stream.ice_lite = True
-            elif name == "ice-options" and not stream.ice_options:
-                stream.ice_options = tuple(value.split())
+        if stream.ice_ufrag is None:
+            stream.ice_ufrag = ufrag
+        if stream.ice_pwd is None:
+            stream.ice_pwd = pwd
+        stream.ice_lite = stream.ice_lite or lite
+        if not stream.ice_options:
+            stream.ice_options = options
         if stream.connection is None:
             stream.connection = session_connection
     _bundle(desc, session_attrs)

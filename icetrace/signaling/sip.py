@@ -102,19 +102,20 @@ def parse_sip(data: bytes) -> SipMessage:
         if not req:
             raise SipSyntaxError(f"not a SIP start line: {first[:80]!r}")
         method, uri = req.group(1).upper(), req.group(2)
-    headers: list[tuple[str, str]] = []
+    # each header's value as its parts, joined once: folding many lines stays linear
+    parts: list[tuple[str, list[str]]] = []
     for line in lines[1:]:
         if not line.strip():
             continue
-        if line[0] in " \t" and headers:  # RFC 3261 §7.3.1 folding
-            name, value = headers[-1]
-            headers[-1] = (name, value + " " + line.strip())
+        if line[0] in " \t" and parts:  # RFC 3261 §7.3.1 folding
+            parts[-1][1].append(line.strip())
             continue
         name, colon, value = line.partition(":")
         if not colon:
             raise SipSyntaxError(f"header line without a colon: {line[:80]!r}")
         key = name.strip().lower()
-        headers.append((COMPACT_FORMS.get(key, key), value.strip()))
+        parts.append((COMPACT_FORMS.get(key, key), [value.strip()]))
+    headers = [(name, " ".join(values)) for name, values in parts]
     message = SipMessage(method, uri, status, reason, headers, body)
     length = content_length(message.header("content-length"))
     if length is not None:

@@ -123,3 +123,12 @@ def test_sip_over_tls_with_key_log(tmp_path):
     assert streams, analysis.problems
     addresses = {str(c.address) for c in streams[0].controlling.candidates}
     assert "84.155.254.180:50033" in addresses
+    # a pyshark user's capture brings its key log as a preference
+    import pyshark
+
+    capture = pyshark.FileCapture(str(pcap), override_prefs={"tls.keylog_file": str(keylog)})
+    try:
+        through_pyshark = analyze([capture])
+    finally:
+        capture.close()
+    assert [s.call_id for s in through_pyshark.streams] == [s.call_id for s in analysis.streams]

@@ -31,7 +31,7 @@ def test_regenerates_byte_for_byte(tmp_path):
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    written = module.write(tmp_path)
+    written = module.write(tmp_path / "relayed_mid_call")
     assert written.read_bytes() == CAPTURE.read_bytes()
     assert (tmp_path / "relayed_mid_call" / "truth.json").read_text() == (FOLDER / "truth.json").read_text()
 

@@ -3,10 +3,8 @@ learned candidates, and one pair from two taps behind two NATs (captures/synthet
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import math
-from types import ModuleType
 
 import pytest
 
@@ -14,9 +12,8 @@ import icetrace
 from icetrace.analysis import Analysis
 from icetrace.ice.priority import component_from_priority
 from icetrace.report.text import write_report
-from tests.corpus.truth import CAPTURES, load_truth, schema_problems
+from tests.corpus.truth import SYNTHETIC, synthetic_scenario
 
-SYNTHETIC = CAPTURES / "synthetic"
 SCENARIOS = [
     "pair_directions",
     "pair_directions_public",
@@ -24,24 +21,6 @@ SCENARIOS = [
     "learned_candidates",
     "two_nats_two_taps",
 ]
-
-
-def scenario(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"synthetic_{name}", SYNTHETIC / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.mark.parametrize("name", SCENARIOS)
-def test_regenerating_gives_the_same_bytes(name, tmp_path):
-    scenario(name).write(tmp_path / name)
-    committed = sorted(p.name for p in (SYNTHETIC / name).iterdir())
-    assert sorted(p.name for p in (tmp_path / name).iterdir()) == committed
-    for file in committed:
-        assert (tmp_path / name / file).read_bytes() == (SYNTHETIC / name / file).read_bytes(), file
-    assert schema_problems(load_truth(SYNTHETIC / name)) == []
 
 
 def only_pairs(analysis: Analysis) -> list[dict]:
@@ -67,7 +46,7 @@ DIRECTIONS = {"pair_directions": "192.168.10.20:50000", "pair_directions_public"
 
 @pytest.mark.parametrize("name", DIRECTIONS)
 def test_each_agents_checks_answers_and_round_trip_apart(name):
-    s = scenario("pair_directions")
+    s = synthetic_scenario("pair_directions")
     analysis = icetrace.analyze([SYNTHETIC / name / "capture.pcap"])
     (pair,) = only_pairs(analysis)
     assert names(pair) == ("203.0.113.50:40000", DIRECTIONS[name])
@@ -85,7 +64,7 @@ def test_each_agents_checks_answers_and_round_trip_apart(name):
 
 @pytest.mark.parametrize("name", DIRECTIONS)
 def test_checks_tables_never_call_an_answering_time_a_round_trip(name):
-    s = scenario("pair_directions")
+    s = synthetic_scenario("pair_directions")
     analysis = icetrace.analyze([SYNTHETIC / name / "capture.pcap"])
     checks = analysis.checks
     theirs = checks[checks.src == "203.0.113.50:40000"]
@@ -111,7 +90,7 @@ def test_report_shows_each_direction_and_whose_round_trip():
 
 
 def test_component_two_checks_land_on_component_two():
-    s = scenario("component_priority")
+    s = synthetic_scenario("component_priority")
     analysis = icetrace.analyze([SYNTHETIC / "component_priority" / "capture.pcap"])
     (stream,) = analysis.streams
     by_component = {c.component: c for c in stream.components}
@@ -136,7 +115,7 @@ def candidate(analysis: Analysis, address: str) -> dict:
 
 
 def test_a_candidate_learned_from_the_wire_is_not_server_reflexive():
-    s = scenario("learned_candidates")
+    s = synthetic_scenario("learned_candidates")
     folder = SYNTHETIC / "learned_candidates"
     bare = icetrace.analyze([folder / "capture.pcap"])
     learned = candidate(bare, "203.0.113.77:61000")
@@ -163,7 +142,7 @@ TAPS = SYNTHETIC / "two_nats_two_taps"
 @pytest.mark.parametrize("clock", ["callee 1.5 s behind", "same clock"])
 @pytest.mark.parametrize("order", [("capture.pcap", "callee-lan.pcap"), ("callee-lan.pcap", "capture.pcap")])
 def test_two_lan_taps_tell_of_one_pair(order, clock, tmp_path):
-    s = scenario("two_nats_two_taps")
+    s = synthetic_scenario("two_nats_two_taps")
     folder = TAPS
     if clock == "same clock":
         folder = tmp_path / "aligned"

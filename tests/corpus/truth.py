@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from icetrace.records.endpoint import Endpoint
@@ -55,3 +58,26 @@ def schema_problems(truth: dict) -> list[str]:
 
 def pair_addresses(pair_dict: dict) -> set[str]:
     return {pair_dict["controlling"]["address"], pair_dict["controlled"]["address"]}
+
+
+SYNTHETIC = CAPTURES / "synthetic"
+
+
+def synthetic_scenario(name: str) -> ModuleType:
+    """The scenario module captures/synthetic/<name>.py, loaded once (its `write(folder)` rebuilds it)."""
+    module_name = f"synthetic_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, testdata.require(SYNTHETIC / f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def synthetic_cases() -> list[Any]:
+    """Every scenario module in captures/synthetic (builder.py is their toolkit, not a scenario)."""
+    return [p.stem for p in testdata.cases(SYNTHETIC, "*.py") if isinstance(p, Path) and p.stem != "builder"] or [
+        testdata.missing("no scenario modules in captures/synthetic")
+    ]

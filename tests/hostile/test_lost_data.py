@@ -170,3 +170,16 @@ def test_fragments_pushed_out_by_the_bound_are_reported(tmp_path):
         f"{extra} fragmented IP datagrams never completed: dropped after 30 s, or when 4096 datagrams or 64 MB"
         " were waiting for fragments"
     ]
+
+
+def test_a_gap_holds_data_back_for_a_bounded_time_only():
+    from icetrace.capture.tcp_stream import GAP_WAIT, TcpDirection
+
+    direction = TcpDirection(next_seq=1000)
+    assert direction.accept(1010, b"later", False, 2, 0.0) == []  # 10 bytes missing before it
+    assert direction.accept(1015, b"more", False, 3, GAP_WAIT / 2) == []
+    released = direction.accept(1019, b"end", False, 4, GAP_WAIT + 0.5)
+    assert released == [(b"later", 2, 0.0, 10), (b"more", 3, GAP_WAIT / 2, 0), (b"end", 4, GAP_WAIT + 0.5, 0)]
+    assert direction.gaps_skipped == 1
+    # the lost segment's retransmission, too late: already skipped
+    assert direction.accept(1000, b"0123456789", False, 5, GAP_WAIT + 1) == []

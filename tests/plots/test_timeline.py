@@ -3,7 +3,6 @@ labels fully inside the canvas, for the seed call (8 pairs) and a 60-pair call."
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from functools import cache
 
@@ -111,16 +110,6 @@ def test_no_pairs_draws_an_empty_timeline():
     analysis = icetrace.analyze([], records=[])
     fig = analysis.plot_timeline()
     assert "no candidate pairs" in text_of(fig) and outside_canvas(fig) == []
-
-
-def test_many_pairs_scenario_regenerates_byte_for_byte(tmp_path):
-    spec = importlib.util.spec_from_file_location("synthetic_many_pairs", MANY.parent / "many_pairs.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    module.write(tmp_path)
-    for name in ("capture.pcap", "truth.json"):
-        assert (tmp_path / "many_pairs" / name).read_bytes() == (MANY / name).read_bytes()
 
 
 def test_many_pairs_analysis_tells_the_packets_story():

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import sys
 
 import pytest
 
@@ -16,20 +14,11 @@ from icetrace.report.text import write_report
 from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import load_signaling
-from tests.corpus.truth import CAPTURES, load_truth
+from tests.corpus.truth import CAPTURES, load_truth, synthetic_scenario
 
 REAL = CAPTURES / "real"
 SYNTHETIC = CAPTURES / "synthetic"
 CLIENT, SERVER = Endpoint("192.168.1.10", 40000), Endpoint("203.0.113.80", 80)
-
-
-def _ws_module():
-    spec = importlib.util.spec_from_file_location("synthetic_websocket_signaling", SYNTHETIC / "websocket_signaling.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _stream_candidates(model: SignalingModel) -> dict[str, set[tuple[str, str]]]:
@@ -109,17 +98,9 @@ def test_trickled_candidates_keep_the_time_they_crossed_the_wire():
     assert max(times) > offer.source.time  # trickled after the offer, not inside it
 
 
-def test_websocket_scenario_regenerates_byte_for_byte(tmp_path):
-    _ws_module().write(tmp_path)
-    for file in ("capture.pcap", "truth.json"):
-        assert (tmp_path / "websocket_signaling" / file).read_bytes() == (
-            SYNTHETIC / "websocket_signaling" / file
-        ).read_bytes()
-
-
 def test_websocket_signaled_call_is_read_and_selected():
     folder = SYNTHETIC / "websocket_signaling"
-    module = _ws_module()
+    module = synthetic_scenario("websocket_signaling")
     truth = load_truth(folder)
     analysis = icetrace.analyze([folder / "capture.pcap"])
     assert not analysis.problems
@@ -154,7 +135,7 @@ def _upgrade(deflate: bool = False) -> list[tuple[bool, bytes]]:
 
 
 def test_sip_over_websocket_goes_to_the_sip_parser():
-    frame = _ws_module().frame
+    frame = synthetic_scenario("websocket_signaling").frame
     invite = (
         b"INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK56sdasks\r\n"
         b"From: <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>\r\nCall-ID: ws-call-1\r\n"
@@ -168,7 +149,7 @@ def test_sip_over_websocket_goes_to_the_sip_parser():
 def test_permessage_deflate_and_chunked_bodies():
     import zlib
 
-    frame = _ws_module().frame
+    frame = synthetic_scenario("websocket_signaling").frame
     message = json.dumps({"x": {"candidate": "candidate:1 1 udp 1 10.0.0.1 5000 typ host", "sdpMid": "0"}}).encode()
     deflater = zlib.compressobj(wbits=-15)
     packed = deflater.compress(message) + deflater.flush(zlib.Z_SYNC_FLUSH)
@@ -249,7 +230,7 @@ def test_a_100_mb_body_is_counted_past_not_kept():
     ],
 )
 def test_a_bad_websocket_frame_is_one_problem_and_the_other_direction_still_read(bad, problem):
-    frame = _ws_module().frame
+    frame = synthetic_scenario("websocket_signaling").frame
     collector = AppSignalingCollector("t")
     _feed(collector, [*_upgrade(), (True, bad), (True, frame(b"{}", mask=b"abcd")), (False, frame(_good_offer()))])
     assert len([p for p in collector.problems if problem in p]) == 1, collector.problems
