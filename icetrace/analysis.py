@@ -438,7 +438,7 @@ def analyze(
         arguments = pyshark_input.with_filter(arguments, display_filter)
         keylog = tls_keylog if tls_keylog is not None else pyshark_input.tls_keylog(arguments)
         with _readable(path, engine) as whole, pyshark_input.readable(whole, arguments) as readable:
-            source = PacketSource([readable], progress=progress)
+            source = PacketSource([readable], progress=progress, count_relayed=True)
             extractor = RecordExtractor()
             sip = SipCollector(path.name)
             app = AppSignalingCollector(path.name)
@@ -464,6 +464,8 @@ def analyze(
         build_model(sip.messages + app.sip_messages, model)
         build_app_model(app.signals, model)
         problems += [str(p) for p in source.problems] + sip.problems + app.problems
+        for count in source.relayed_counts():
+            relayed.include(count)
         relayed_copies += merged.merge(relayed)
         flows = source.media_flows()
         all_media.extend(flows)

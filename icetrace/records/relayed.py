@@ -90,6 +90,20 @@ class RelayedCounter:
         flow.bytes += r.payload_length
         return True
 
+    def include(self, count: RelayedCount) -> None:
+        """Add a count made elsewhere (the packet source's, for UDP ChannelData)."""
+        key = (count.src, count.dst, count.transport, count.via, count.channel, count.client, count.peer, count.kind)
+        mine = self.flows.get(key)
+        if mine is None:
+            self.flows[key] = count
+            return
+        if count.first_time < mine.first_time:
+            mine.first_frame, mine.first_time = count.first_frame, count.first_time
+        if count.last_time >= mine.last_time:
+            mine.last_frame, mine.last_time = count.last_frame, count.last_time
+        mine.packets += count.packets
+        mine.bytes += count.bytes
+
     def merge(self, other: RelayedCounter) -> int:
         """Add another capture's counts; returns how many of its messages were copies of ours.
 
