@@ -16,7 +16,16 @@ from icetrace.exit_status import ExitStatus
 from icetrace.output import GuardedOutput
 
 # Subcommand modules under icetrace.commands, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("analyze", "messages", "candidates", "plot", "annotate", "check", "decode")
+COMMAND_MODULES: tuple[str, ...] = (
+    "analyze",
+    "messages",
+    "candidates",
+    "plot",
+    "annotate",
+    "check",
+    "corpus",
+    "decode",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

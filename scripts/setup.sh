@@ -19,7 +19,8 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[dev]'
+# dask and corpus: the optional extras, installed so that CI tests --dask and the Parquet tables
+.venv/bin/python -m pip install -q -e '.[dev,dask,corpus]'
 # An editable install leaves the modules uncompiled; compile them once, as a regular install
 # does, so that start-up does not recompile them on every run (PYTHONDONTWRITEBYTECODE).
 .venv/bin/python -m compileall -q icetrace dissectors

@@ -72,11 +72,12 @@ def test_check_corpus_mode(tmp_path):
     assert main(["check", str(tmp_path)], stdout=io.StringIO()) == 0
     golden = tmp_path / "call.pcap.expected.json"
     doc = json.loads(golden.read_text())
-    doc["streams"][0]["outcome"] = "failed"
+    (call,) = doc["calls"]
+    doc["calls"][call]["streams"]["0"]["outcome"] = "failed"
     golden.write_text(json.dumps(doc))
     out = io.StringIO()
     assert main(["check", str(tmp_path)], stdout=out) == 1
-    assert "/streams[0]/outcome: expected 'failed', got 'connected'" in out.getvalue()
+    assert f"call {call} stream 0: outcome: was failed -> now connected" in out.getvalue()
     assert main(["check", str(tmp_path / "nope")], stdout=io.StringIO(), stderr=io.StringIO()) == 2
 
 

@@ -1,8 +1,9 @@
 """Corpus regression: a compact summary per capture, compared with its golden file.
 
 The golden file sits beside the capture as `<capture>.expected.json` and is written by
-`icetrace check --update`. The summary keeps what a regression should notice (outcomes,
-selected pairs, pair states, verdict codes) and leaves out what legitimately varies.
+`icetrace check --update`. The summary keeps what a regression should notice (per call, stream and
+component: outcome, connectivity, nomination style, selected pair, the succeeded and failed pairs;
+the verdict codes) and leaves out what legitimately varies (timings, counters, frame numbers).
 """
 
 from __future__ import annotations
@@ -20,47 +21,95 @@ MAX_GOLDEN_BYTES = 16 << 20  # a summary is a few KB
 MAX_GOLDEN_DEPTH = 32  # a summary nests 5 deep
 
 
+GOLDEN_FORMAT = 2
+
+
+def _pair_label(p: dict[str, Any]) -> str:
+    a, b = p["controlling"], p["controlled"]
+    return f"{a['address']} {a['type']} -> {b['address']} {b['type']} {p['transport']}"
+
+
 def summary(analysis: Analysis) -> dict[str, Any]:
+    """What a user cares about per call, stream and component: no timings, counters or frame
+    numbers, so a golden file changes only when the story does."""
     doc = analysis.to_dict()
-    streams = []
+    calls: dict[str, Any] = {}
     for s in doc["streams"]:
-        components = []
+        call = calls.setdefault("-" if s["call_id"] is None else str(s["call_id"]), {"streams": {}})
+        base = "-" if s["index"] is None else str(s["index"])
+        key, n = base, 1
+        while key in call["streams"]:  # streams without signaling share an index: number them
+            n += 1
+            key = f"{base}#{n}"
+        components = {}
         for c in s["components"]:
-            sel = c["selected"]
-            components.append(
-                {
-                    "component": c["component"],
-                    "selected": None if sel is None else [sel["controlling"]["address"], sel["controlled"]["address"]],
-                    "pairs": sorted(
-                        f"{p['controlling']['address']} {p['controlled']['address']} {p['state']}" for p in c["pairs"]
-                    ),
-                }
-            )
-        streams.append(
-            {
-                "call_id": s["call_id"],
-                "index": s["index"],
-                "outcome": s["outcome"],
-                "nomination_style": s["nomination_style"],
-                "components": components,
+            ckey = str(c["component"])
+            while ckey in components:
+                ckey += "'"
+            components[ckey] = {
+                "selected": None if c["selected"] is None else _pair_label(c["selected"]),
+                "succeeded": sorted({_pair_label(p) for p in c["pairs"] if p["state"] == "succeeded"}),
+                "failed": sorted({_pair_label(p) for p in c["pairs"] if p["state"] == "failed"}),
             }
-        )
-    return {"streams": streams, "verdicts": sorted({v["code"] for v in doc["verdicts"]})}
+        call["streams"][key] = {
+            "media": s["media"],
+            "outcome": s["outcome"],
+            "connectivity": s["connectivity"],
+            "nomination_style": s["nomination_style"],
+            "components": components,
+        }
+    return {"format": GOLDEN_FORMAT, "calls": calls, "verdicts": sorted({v["code"] for v in doc["verdicts"]})}
 
 
-def differences(expected: Any, actual: Any, where: str = "") -> list[str]:
-    """Field-by-field differences, each naming its path."""
+_NAMES = {"calls": "call", "streams": "stream", "components": "component"}
+
+
+def differences(expected: Any, actual: Any) -> list[str]:
+    """Field-by-field differences a person can read: `call X stream 0 component 1: selected: was A -> now B`."""
+    out: list[str] = []
+    _diff(expected, actual, [], [], out)
+    return out
+
+
+def _where(place: list[str], field: list[str]) -> str:
+    return ": ".join(x for x in (" ".join(place), "/".join(field)) if x) or "summary"
+
+
+def _diff(expected: Any, actual: Any, place: list[str], field: list[str], out: list[str]) -> None:
+    if expected == actual:
+        return
     if isinstance(expected, dict) and isinstance(actual, dict):
-        out = []
         for key in sorted(set(expected) | set(actual), key=str):
-            out += differences(expected.get(key), actual.get(key), f"{where}/{key}")
-        return out
-    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        out = []
-        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
-            out += differences(e, a, f"{where}[{i}]")
-        return out
-    return [] if expected == actual else [f"{where or '/'}: expected {expected!r}, got {actual!r}"]
+            if field and field[-1] in _NAMES:  # a key of calls/streams/components names a place
+                kind = _NAMES[field[-1]]
+                if key not in expected or key not in actual:
+                    state = "was absent -> now present" if key not in expected else "was present -> now absent"
+                    out.append(f"{_where([*place, f'{kind} {key}'], field[:-1])}: {state}")
+                    continue
+                _diff(expected[key], actual[key], [*place, f"{kind} {key}"], field[:-1], out)
+            else:
+                _diff(expected.get(key), actual.get(key), place, [*field, str(key)], out)
+        return
+    label = _where(place, field)
+    if _strings(expected) and _strings(actual):
+        lost = sorted(set(expected) - set(actual))
+        gained = sorted(set(actual) - set(expected))
+        for item in lost:
+            out.append(f"{label}: was {item} -> now gone")
+        for item in gained:
+            out.append(f"{label}: was not -> now {item}")
+        if not lost and not gained:
+            out.append(f"{label}: was {expected!r} -> now {actual!r}")
+        return
+    out.append(f"{label}: was {_show(expected)} -> now {_show(actual)}")
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _show(value: Any) -> str:
+    return "absent" if value is None else json.dumps(value) if not isinstance(value, str) else value
 
 
 def load_golden(path: Path) -> Any:

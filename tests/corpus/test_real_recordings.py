@@ -149,6 +149,8 @@ def test_reconstruction_agrees_with_the_agents(folder, tap, fmt):
 def test_every_copy_opens_in_tshark_with_the_same_packets(folder):
     counts = {}
     for path in sorted(folder.glob("*-lan.*")) + sorted(folder.glob("public.*")):
+        if path.name.endswith(".expected.json"):  # the golden file `icetrace check` compares with
+            continue
         out = subprocess.run(
             ["tshark", "-n", "-r", str(path), "-Y", "stun || classicstun"], capture_output=True, text=True, check=True
         ).stdout
