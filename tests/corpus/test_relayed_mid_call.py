@@ -73,3 +73,16 @@ def test_relayed_media_is_counted_per_channel_or_permission_and_peer():
     assert len(analysis.reconstruction.records) == truth["stun_messages"] + 1
     assert analysis.reconstruction.relayed_messages == sum(2 * leg["packets_each_way"] for leg in truth["relayed"])
     assert int(relayed.first_frame.min()) == 1
+
+
+def test_the_packet_source_counts_what_the_records_would():
+    """analyze counts UDP ChannelData in the packet source; counting the records gives the same flows."""
+    from icetrace.capture.packet_source import PacketSource
+    from icetrace.ice.correlator import correlate
+    from icetrace.records.extract import iter_stun_records
+
+    source = PacketSource([CAPTURE])
+    by_records = correlate(list(iter_stun_records(source)), media=source.media_flows())
+    by_source = icetrace.analyze([CAPTURE]).reconstruction
+    assert by_source.relayed_messages == by_records.relayed_messages > 0
+    assert sorted(map(repr, by_source.relayed_media)) == sorted(map(repr, by_records.relayed_media))
