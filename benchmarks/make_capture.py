@@ -1,8 +1,14 @@
-"""Write a large synthetic VoIP capture: mostly RTP, some STUN/TURN, ChannelData, SIP, TCP.
+"""Write a large synthetic capture: a VoIP network's, a TURN server's or an A/V Edge's.
 
-Usage: python benchmarks/make_capture.py OUT.pcap --size-mb 1000
+Usage: python benchmarks/make_capture.py OUT.pcap --size-mb 1000 [--kind voip|turn-server|av-edge]
 Packets are assembled from templates with struct (no Scapy per packet) so a
-gigabyte takes seconds. The mix imitates a busy media network: ~97% RTP.
+gigabyte takes seconds. voip imitates a busy media network: ~97% RTP, some STUN/TURN,
+ChannelData, SIP, TCP. turn-server is a TURN server's own capture (port 3478): 72% ChannelData
+carrying RTP (UDP, and framed on TURN/TCP connections), 16% Send/Data indications carrying RTP,
+10% plain RTP, 2% Refresh/ChannelBind/checks inside ChannelData; the calls were already running
+when the capture began (no Allocate before the media). av-edge is a Lync/Skype for Business A/V
+Edge's: MS-TURN has no channels, so 86% are MS-TURN Send requests (0x0004) and Data
+indications (0x0115) carrying RTP, with Allocate and checks between them.
 """
 
 from __future__ import annotations
@@ -78,12 +84,141 @@ def sip_invite(n: int) -> bytes:
     return head.encode() + body
 
 
+SERVER = ("198.51.100.9", 3478)
+RELAY_CLIENTS = 200
+
+
+def _rtp(n: int, ssrc: int, body: bytes) -> bytes:
+    return struct.pack("!BBHII", 0x80, 0, n & 0xFFFF, n * 160 & 0xFFFFFFFF, ssrc) + body
+
+
+def _client(i: int) -> tuple[str, int]:
+    return f"10.1.{i // 250}.{i % 250 + 1}", 40000 + i
+
+
+def _peer(i: int) -> tuple[str, int]:
+    return f"203.0.{113 + i // 250}.{i % 250 + 1}", 50000 + i
+
+
+class _TcpLegs:
+    """Per-direction sequence numbers of the TURN/TCP connections."""
+
+    def __init__(self) -> None:
+        self.seq: dict[tuple[str, int, str, int], int] = {}
+
+    def frame(self, src: tuple[str, int], dst: tuple[str, int], payload: bytes) -> bytes:
+        key = (*src, *dst)
+        seq = self.seq.get(key, 1000)
+        self.seq[key] = seq + len(payload)
+        return tcp(src[0], src[1], dst[0], dst[1], seq, payload)
+
+
+def turn_server_frame(n: int, rng: random.Random, body: bytes, legs: _TcpLegs) -> tuple[bytes, str]:
+    """One packet of a TURN server's capture, and what it is."""
+    i = n % RELAY_CLIENTS
+    client, peer = _client(i), _peer(i)
+    channel = 0x4000 + i
+    r = n % 50
+    outbound = n % 2 == 0
+    src, dst = (client, SERVER) if outbound else (SERVER, client)
+    if r < 31:  # 62%: ChannelData over UDP
+        return udp(*src, *dst, encode_channel_data(channel, _rtp(n, i, body))), "channeldata"
+    if r < 36:  # 10%: ChannelData framed on TURN/TCP (RFC 8656 §12.5)
+        tcp_client = (client[0], client[1] + 1000)
+        s, d = (tcp_client, SERVER) if outbound else (SERVER, tcp_client)
+        return legs.frame(s, d, encode_channel_data(channel, _rtp(n, i, body), stream=True)), "channeldata"
+    if r < 44:  # 16%: Send and Data indications
+        tid = n.to_bytes(12, "big")
+        attrs = [("XOR-PEER-ADDRESS", peer), ("DATA", _rtp(n, i, body))]
+        return udp(*src, *dst, encode_stun(0x0016 if outbound else 0x0017, tid, attrs)), "indication"
+    if r < 49:  # 10%: the relay's other side, plain RTP between relayed address and peer
+        relayed, far = (SERVER[0], 49152 + i), peer
+        s, d = (relayed, far) if outbound else (far, relayed)
+        return udp(*s, *d, _rtp(n, i, body)), "rtp"
+    tid = rng.getrandbits(96).to_bytes(12, "big")
+    if n % 3 == 0:  # a consent check inside ChannelData
+        check = encode_stun(
+            0x0001,
+            tid,
+            [("USERNAME", b"abcd:efgh"), ("PRIORITY", 1845494271), ("ICE-CONTROLLED", 7)],
+            integrity_key=b"k" * 22,
+            fingerprint=True,
+        )
+        return udp(*src, *dst, encode_channel_data(channel, check)), "stun"
+    if n % 3 == 1:
+        bind = [("CHANNEL-NUMBER", channel), ("XOR-PEER-ADDRESS", peer)]
+        return udp(*client, *SERVER, encode_stun(0x0009, tid, bind)), "stun"
+    return udp(*client, *SERVER, encode_stun(0x0004, tid, [("LIFETIME", 600)])), "stun"
+
+
+def av_edge_frame(n: int, rng: random.Random, body: bytes) -> tuple[bytes, str]:
+    """One packet of an A/V Edge's capture (MS-TURN over UDP 3478), and what it is."""
+    i = n % RELAY_CLIENTS
+    client, peer = _client(i), _peer(i)
+    r = n % 50
+    outbound = n % 2 == 0
+    tid = n.to_bytes(16, "big")  # MS-TURN: 128-bit transaction ids, no cookie in the header
+    cookie = ("MAGIC-COOKIE", 0x72C64BC6)
+    if r < 43:  # 86%: media in Send requests and Data indications
+        if outbound:
+            attrs = [cookie, ("DESTINATION-ADDRESS", peer), ("DATA", _rtp(n, i, body))]
+            return udp(*client, *SERVER, encode_stun(0x0004, tid, attrs, cookie=False)), "indication"
+        attrs = [cookie, ("REMOTE-ADDRESS", peer), ("DATA", _rtp(n, i, body))]
+        return udp(*SERVER, *client, encode_stun(0x0115, tid, attrs, cookie=False)), "indication"
+    if r < 48:  # 10%: plain RTP on the relay's other side
+        relayed = (SERVER[0], 49152 + i)
+        s, d = (relayed, peer) if outbound else (peer, relayed)
+        return udp(*s, *d, _rtp(n, i, body)), "rtp"
+    if r == 48:  # an Allocate (MS-TURN: the MS-VERSION and cookie attributes)
+        attrs = [cookie, ("MS-VERSION", 3), ("LIFETIME", 600)]
+        return udp(
+            *client, *SERVER, encode_stun(0x0003, rng.getrandbits(128).to_bytes(16, "big"), attrs, cookie=False)
+        ), "stun"
+    check = encode_stun(
+        0x0001,
+        rng.getrandbits(128).to_bytes(16, "big"),
+        [("USERNAME", b"abcd:efgh"), ("PRIORITY", 1845494271)],
+        cookie=False,
+    )
+    attrs = [cookie, ("DESTINATION-ADDRESS", peer), ("DATA", check)]
+    return udp(*client, *SERVER, encode_stun(0x0004, tid, attrs, cookie=False)), "stun"
+
+
+def relay_capture(out: str, kind: str, limit: int, rng: random.Random) -> None:
+    body = bytes(rng.getrandbits(8) for _ in range(160))  # a 20 ms G.711 frame
+    legs = _TcpLegs()
+    counts: dict[str, int] = {}
+    t = 1_700_000_000.0
+    with open(out, "wb") as fh:
+        fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        written = 24
+        n = 0
+        while written < limit:
+            n += 1
+            t += 0.0002
+            if kind == "turn-server":
+                frame, what = turn_server_frame(n, rng, body, legs)
+            else:
+                frame, what = av_edge_frame(n, rng, body)
+            counts[what] = counts.get(what, 0) + 1
+            sec = int(t)
+            fh.write(struct.pack("<IIII", sec, int((t - sec) * 1e6), len(frame), len(frame)))
+            fh.write(frame)
+            written += 16 + len(frame)
+    mix = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    print(f"{out}: {n} packets, {written / 1e6:.0f} MB: {mix}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--size-mb", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kind", choices=("voip", "turn-server", "av-edge"), default="voip")
     args = parser.parse_args()
+    if args.kind != "voip":
+        relay_capture(args.out, args.kind, int(args.size_mb * 1e6), random.Random(args.seed))
+        return
     rng = random.Random(args.seed)
     limit = int(args.size_mb * 1e6)
     rtp_payload = bytes(rng.getrandbits(8) for _ in range(560))

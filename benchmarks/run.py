@@ -1,8 +1,10 @@
 """Time icetrace's message extraction against tshark on the same capture, in the same run.
 
 Usage: python benchmarks/run.py [CAPTURE] [--size-mb 1000] [--repeat 5] [--format pcapng|netmon2]
-Without CAPTURE, benchmarks/data/voip-<size>.pcap is generated first (--format: and
-converted with editcap). Prints wall time, MB/s and peak RSS of each command
+                                [--kind voip|turn-server|av-edge] [--analyze]
+Without CAPTURE, benchmarks/data/<kind>-<size>.pcap is generated first (--format: and
+converted with editcap). --analyze adds `icetrace analyze --json -` to the commands.
+Prints wall time, MB/s and peak RSS of each command
 (children measured with wait4). With --repeat N the commands run in N interleaved
 rounds, so a noisy machine slows them alike, and the minimum and median are shown.
 """
@@ -26,16 +28,17 @@ def main() -> None:
     parser.add_argument("capture", nargs="?")
     parser.add_argument("--size-mb", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--kind", choices=("voip", "turn-server", "av-edge"), default="voip")
+    parser.add_argument("--analyze", action="store_true", help="also time `icetrace analyze --json -`")
     parser.add_argument(
         "--format", choices=("pcap", "pcapng", "netmon2"), default="pcap", help="benchmark this copy of the capture"
     )
     args = parser.parse_args()
-    capture = Path(args.capture) if args.capture else HERE / "data" / f"voip-{args.size_mb}.pcap"
+    capture = Path(args.capture) if args.capture else HERE / "data" / f"{args.kind}-{args.size_mb}.pcap"
     if not capture.exists():
         capture.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, str(HERE / "make_capture.py"), str(capture), "--size-mb", str(args.size_mb)], check=True
-        )
+        make = [sys.executable, str(HERE / "make_capture.py"), str(capture), "--size-mb", str(args.size_mb)]
+        subprocess.run([*make, "--kind", args.kind], check=True)
     if args.format != "pcap" and not args.capture:
         copy = capture.with_suffix({"pcapng": ".pcapng", "netmon2": ".cap"}[args.format])
         if not copy.exists():
@@ -44,9 +47,13 @@ def main() -> None:
     size_mb = capture.stat().st_size / 1e6
     icetrace = f"{sys.executable} -m icetrace messages --format csv {capture} | wc -l"
     commands = {"icetrace messages": icetrace}
+    if args.analyze:
+        commands["icetrace analyze --json"] = f"{sys.executable} -m icetrace analyze --json - {capture} | wc -l"
     if shutil.which("tshark"):
-        commands["tshark -Y stun -T fields"] = f"tshark -n -r {capture} -Y stun -T fields -e frame.number | wc -l"
-        if shutil.which("tcpdump"):
+        # MS-TURN without the RFC 5389 cookie is Wireshark's classicstun
+        stun = "'stun or classicstun'" if args.kind == "av-edge" else "stun"
+        commands["tshark -Y stun -T fields"] = f"tshark -n -r {capture} -Y {stun} -T fields -e frame.number | wc -l"
+        if shutil.which("tcpdump") and args.kind == "voip":
             commands["tcpdump BPF | tshark"] = (
                 f"tcpdump -r {capture} -w - 'udp and (udp[8] & 0xc0) = 0' 2>/dev/null"
                 f" | tshark -n -r - -Y stun -T fields -e frame.number | wc -l"
@@ -74,6 +81,11 @@ def main() -> None:
     if "tshark -Y stun -T fields" in times:
         ratio = statistics.median(times["tshark -Y stun -T fields"]) / statistics.median(times["icetrace messages"])
         print(f"icetrace is {ratio:.1f}x faster than tshark -Y stun (medians)")
+        if args.analyze:
+            ratio = statistics.median(times["tshark -Y stun -T fields"]) / statistics.median(
+                times["icetrace analyze --json"]
+            )
+            print(f"icetrace analyze is {ratio:.1f}x faster than tshark -Y stun (medians)")
     if "tcpdump BPF | tshark" in times:
         ratio = statistics.median(times["tcpdump BPF | tshark"]) / statistics.median(times["icetrace messages"])
         print(f"icetrace takes {1 / ratio:.2f}x the time of tcpdump BPF + tshark (medians)")

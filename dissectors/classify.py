@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from dissectors.demux import channel_data_fits
+
 
 class PayloadKind(str, Enum):
     STUN = "stun"
@@ -48,10 +50,8 @@ def classify_payload(data: bytes) -> PayloadKind:
     if b0 <= 3:
         return PayloadKind.STUN if looks_like_stun(data) else PayloadKind.OTHER
     if 64 <= b0 <= 79:
-        if n >= 4:
-            length = (data[2] << 8) | data[3]
-            if 4 + length <= n <= 4 + length + 3:
-                return PayloadKind.CHANNEL_DATA
+        if channel_data_fits(data):
+            return PayloadKind.CHANNEL_DATA
         return PayloadKind.OTHER  # SIP text starts here too (A-O); QUIC short headers are unknowable
     if 128 <= b0 <= 191:
         if n >= 8:

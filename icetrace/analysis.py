@@ -24,6 +24,7 @@ from icetrace.ice.views import answer_ms, round_trip_ms
 from icetrace.records.extract import RecordExtractor, iter_stun_records
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
+from icetrace.records.relayed import RelayedCounter
 from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
 from icetrace.signaling.model import SignalingModel
@@ -240,8 +241,12 @@ class Analysis:
                 "packets": f.packets,
                 "bytes": f.bytes,
                 "on_selected_pair": any(p.carries(f.src, f.dst) for p in chosen),
+                "relay_via": f.relay_via or None,
+                "relay_server": str(f.relay_server) if f.relay_server else None,
+                "relay_peer": str(f.relay_peer) if f.relay_peer else None,
+                "channel": f.channel,
             }
-            for f in self.reconstruction.media
+            for f in [*self.reconstruction.media, *self.reconstruction.relayed_media]
         ]
 
     def _verdicts_rows(self) -> list[dict[str, Any]]:
@@ -421,6 +426,8 @@ def analyze(
     problems: list[str] = []
     model = signaling or SignalingModel()
     capture_end = 0.0
+    merged = RelayedCounter()
+    relayed_copies = 0
     from icetrace.capture import pyshark_input
     from icetrace.signaling.dialogs import build_model
 
@@ -432,15 +439,18 @@ def analyze(
         arguments = pyshark_input.with_filter(arguments, display_filter)
         keylog = tls_keylog if tls_keylog is not None else pyshark_input.tls_keylog(arguments)
         with _readable(path, engine) as whole, pyshark_input.readable(whole, arguments) as readable:
-            source = PacketSource([readable], progress=progress)
+            source = PacketSource([readable], progress=progress, count_relayed=True)
             extractor = RecordExtractor()
             sip = SipCollector(path.name)
             app = AppSignalingCollector(path.name)
             these: list[StunRecord] = []
             per_capture.append(these)
+            relayed = RelayedCounter()
             for packet in source:
                 capture_end = max(capture_end, packet.time)
-                these.extend(extractor.feed(packet))
+                for record in extractor.feed(packet):
+                    if not relayed.add(record):  # relayed media is counted, not kept
+                        these.append(record)
                 sip.feed(packet)
                 if app_signaling:
                     app.feed(packet)
@@ -456,6 +466,9 @@ def analyze(
         build_model(sip.messages + app.sip_messages, model)
         build_app_model(app.signals, model)
         problems += [str(p) for p in source.problems] + sip.problems + app.problems
+        for count in source.relayed_counts():
+            relayed.include(count)
+        relayed_copies += merged.merge(relayed)
         flows = source.media_flows()
         all_media.extend(flows)
         icmp.extend(source.icmp_errors)
@@ -466,10 +479,10 @@ def analyze(
     add_sdp_files(model, sdp)
     problems += model.problems
     all_records = _dedupe(per_capture)
-    copies = sum(len(r) for r in per_capture) - len(all_records)
+    copies = sum(len(r) for r in per_capture) - len(all_records) + relayed_copies
     if all_records:
         capture_end = max(capture_end, max(r.time for r in all_records))
-    rec = correlate(all_records, model, all_media, capture_end or None, icmp)
+    rec = correlate(all_records, model, all_media, capture_end or None, icmp, merged.counts())
     return Analysis(rec, diagnose(rec), problems, [*sources, *(str(p) for p in [*sdp, *logs])], copies)
 
 

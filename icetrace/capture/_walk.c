@@ -8,7 +8,8 @@
  * follow. Every other frame is handed back to Python by offset, so the
  * decisions that need state (STUN, ChannelData, SIP, TCP streams, fragments) stay in
  * one place: icetrace/capture/packet_source.py. The rules here mirror that module's
- * exactly; tests compare both paths frame by frame.
+ * exactly, and the first-byte ranges below are dissectors/demux.py's table (RFC 7983);
+ * tests/capture/test_demux.py holds both to the same answer on every first byte.
  *
  * Anything unusual (a non-packet pcapng block, a damaged length, an unknown
  * interface) stops the walk and is left to the Python reader, which reports it.

@@ -17,11 +17,16 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from dissectors.demux import COUNTED
 from icetrace.capture.reader import MAX_PCAP_RECORD as MAX_RECORD
 from icetrace.capture.reader import Frame
 
 WINDOW = 8 << 20  # bytes of file examined per vectorised pass
 KIND_NAMES = ("rtp", "rtcp", "dtls", "zrtp")
+# index into KIND_NAMES per first byte (dissectors.demux), -1: not counted here
+_KIND_OF_FIRST_BYTE = np.array(
+    [KIND_NAMES.index(COUNTED[b]) if b in COUNTED else -1 for b in range(256)], dtype=np.int64
+)
 
 # (src packed, sport, dst packed, dport, kind, first frame, first time, last frame, last time, packets, bytes)
 MediaSink = Callable[[bytes, int, bytes, int, str, int, float, int, float, int, int], None]
@@ -153,11 +158,8 @@ def _window(
     udp = ip + 20
     b0 = at(udp + 8)
     b1 = at(udp + 9)
-    kind = np.full(len(off), -1, dtype=np.int64)
-    kind[(b0 >= 128) & (b0 <= 191)] = 0
-    kind[(b0 >= 128) & (b0 <= 191) & (b1 >= 192) & (b1 <= 223)] = 1
-    kind[(b0 >= 20) & (b0 <= 63)] = 2
-    kind[(b0 >= 16) & (b0 <= 19)] = 3
+    kind = _KIND_OF_FIRST_BYTE[b0]
+    kind[(kind == 0) & (b1 >= 192) & (b1 <= 223)] = 1  # RTCP (RFC 5761)
     media &= kind >= 0
     udp_len = (at(udp + 4) << 8) | at(udp + 5)
     media &= udp_len >= 10

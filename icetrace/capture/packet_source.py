@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from dissectors.demux import COUNTED, TURN_PORTS, channel_data_fits, media_kind
 from dissectors.framing import detect_tcp_framing
 from dissectors.start_line import looks_like_http, looks_like_sip
 from icetrace.capture.network import (
@@ -29,16 +30,10 @@ from icetrace.capture.tcp_stream import TcpDirection
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
+from icetrace.records.relayed import RelayedCount
 from icetrace.records.transport_packet import TransportPacket
 
-_MEDIA_KIND = {}
-for _b in range(256):
-    if 128 <= _b <= 191:
-        _MEDIA_KIND[_b] = "rtp"
-    elif 20 <= _b <= 63:
-        _MEDIA_KIND[_b] = "dtls"
-    elif 16 <= _b <= 19:
-        _MEDIA_KIND[_b] = "zrtp"
+_MEDIA_KIND = COUNTED
 
 
 _ENDPOINTS: dict[tuple[bytes, int], Endpoint] = {}
@@ -78,9 +73,14 @@ class PacketSource:
         *,
         include_sip: bool = True,
         progress: Callable[[int, int], None] | None = None,
+        count_relayed: bool = False,
     ) -> None:
         self.paths = [Path(p) for p in paths]
         self.include_sip = include_sip
+        # True (analyze): UDP ChannelData that carried no STUN is only counted (relayed_counts),
+        # never handed on; False (messages): it is handed on, to be listed
+        self.count_relayed = count_relayed
+        self._relayed: dict[tuple[bytes, int, bytes, int, int, str], list[int | float]] = {}
         self.progress = progress
         self.problems: list[ReadProblem] = []
         self.frames_read = 0
@@ -101,6 +101,7 @@ class PacketSource:
         media = self._media
         include_sip = self.include_sip
         media_kind = _MEDIA_KIND
+        relayed = self._relayed if self.count_relayed else None
         progress = self.progress
         try:
             for frame in reader:
@@ -137,12 +138,12 @@ class PacketSource:
                             continue
                         stun_pairs.add((ip.src, sport, ip.dst, dport))
                         stun_pairs.add((ip.dst, dport, ip.src, sport))
-                    elif (64 <= b0 <= 79 or (b0 == 0xFF and payload[1:2] == b"\x10")) and (
-                        ip.src,
-                        sport,
-                        ip.dst,
-                        dport,
-                    ) in stun_pairs:
+                    elif (
+                        64 <= b0 <= 79
+                        and channel_data_fits(payload)
+                        and (sport in TURN_PORTS or dport in TURN_PORTS or (ip.src, sport, ip.dst, dport) in stun_pairs)
+                    ) or (b0 == 0xFF and payload[1:2] == b"\x10" and (ip.src, sport, ip.dst, dport) in stun_pairs):
+                        # ChannelData on a TURN port needs no Allocate in the capture: it may start mid-call
                         self._count(
                             media,
                             ip.src,
@@ -155,6 +156,11 @@ class PacketSource:
                             frame.time,
                             len(payload),
                         )
+                        if relayed is not None and (len(payload) == 4 or payload[4] >= 4):
+                            self._count_relayed(
+                                relayed, ip.src, sport, ip.dst, dport, payload, frame.number, frame.time
+                            )
+                            continue
                     else:
                         kind = media_kind.get(b0)
                         if kind is not None:
@@ -214,6 +220,7 @@ class PacketSource:
                         reverse = tcp.get((ip.dst, dport, ip.src, sport))
                         if not (
                             detect_tcp_framing(first)
+                            or ((sport in TURN_PORTS or dport in TURN_PORTS) and channel_data_fits(first, stream=True))
                             or (include_sip and (looks_like_sip(first) or looks_like_http(first)))
                             or (reverse is not None and reverse.follow)
                         ):
@@ -335,6 +342,51 @@ class PacketSource:
                 p[1],
             )
         )
+
+    @staticmethod
+    def _count_relayed(
+        relayed: dict[tuple[bytes, int, bytes, int, int, str], list[int | float]],
+        src: bytes,
+        sport: int,
+        dst: bytes,
+        dport: int,
+        payload: bytes,
+        frame: int,
+        time: float,
+    ) -> None:
+        channel = (payload[0] << 8) | payload[1]
+        size = (payload[2] << 8) | payload[3]
+        key = (src, sport, dst, dport, channel, media_kind(payload[4 : 4 + size]))
+        entry = relayed.get(key)
+        if entry is None:
+            relayed[key] = [frame, time, frame, time, 1, size]
+        else:
+            entry[2] = frame
+            entry[3] = time
+            entry[4] += 1
+            entry[5] += size
+
+    def relayed_counts(self) -> list[RelayedCount]:
+        """The UDP ChannelData counted instead of handed on (`count_relayed`), per 5-tuple, channel and kind."""
+        return [
+            RelayedCount(
+                endpoint_of(src, sport),
+                endpoint_of(dst, dport),
+                "udp",
+                "channeldata",
+                channel,
+                None,
+                None,
+                kind,
+                int(v[0]),
+                float(v[1]),
+                int(v[2]),
+                float(v[3]),
+                int(v[4]),
+                int(v[5]),
+            )
+            for (src, sport, dst, dport, channel, kind), v in self._relayed.items()
+        ]
 
     def media_flows(self) -> list[MediaFlow]:
         """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame."""

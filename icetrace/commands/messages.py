@@ -11,6 +11,7 @@ from icetrace.capture.packet_source import PacketSource
 from icetrace.commands import message_pipeline
 from icetrace.commands.progress import Progress
 from icetrace.records.extract import RecordExtractor
+from icetrace.records.relayed import is_relayed_media
 from icetrace.records.stun_record import StunRecord
 from icetrace.tables.schema import MESSAGE_LINE
 
@@ -21,6 +22,11 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("messages", help="list every STUN/TURN message and ChannelData frame")
     parser.add_argument("capture", nargs="+", help="pcap, pcapng or Network Monitor file (gzip allowed)")
     parser.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+    parser.add_argument(
+        "--no-media",
+        action="store_true",
+        help="leave out relayed media: ChannelData and Send/Data indications that carried no STUN",
+    )
     parser.add_argument(
         "--engine",
         choices=("native", "tshark"),
@@ -127,8 +133,9 @@ class _Reading:
 class Formatter:
     """Turns records into the text of one output format, a batch at a time."""
 
-    def __init__(self, fmt: str) -> None:
+    def __init__(self, fmt: str, media: bool = True) -> None:
         self.fmt = fmt
+        self.media = media  # False: relayed media rows are left out
 
     def header(self) -> str:
         if self.fmt == "csv":
@@ -138,6 +145,8 @@ class Formatter:
         return ""
 
     def format(self, records: Iterable[StunRecord]) -> str:
+        if not self.media:
+            records = [r for r in records if not is_relayed_media(r)]
         if self.fmt == "jsonl":
             return "".join([json.dumps(record_row(record)) + "\n" for record in records])
         if self.fmt == "csv":
@@ -168,7 +177,7 @@ _BATCH = 1024  # records per write: one system call per row is slow on a pipe or
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    formatter = Formatter(args.format)
+    formatter = Formatter(args.format, media=not args.no_media)
     out.write(formatter.header())
     if args.engine == "native" and args.jobs != 1 and message_pipeline.available():
         reading = _Reading(args.capture, err)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
+from dissectors.demux import TURN_PORTS
 from icetrace.ice.addresses import private_address as private_address  # re-exported
 from icetrace.ice.directions import vantage_notes
 from icetrace.ice.far_ends import is_ice_check
@@ -33,6 +34,7 @@ from icetrace.ice.views import (
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
+from icetrace.records.relayed import RelayedCount, RelayedCounter
 from icetrace.records.stun_record import RelayHop, StunRecord
 from icetrace.records.vocabulary import NominationStyle, PairState, SelectedBecause, StreamOutcome
 from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, SignalingModel
@@ -71,6 +73,7 @@ class Reconstruction:
     nat_mappings: list[NatMapping] = field(default_factory=list)  # revealed by checks seen at two taps
     orphans: list[StunRecord] = field(default_factory=list)  # responses to requests not captured
     relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
+    relayed_messages: int = 0  # the ChannelData and indications counted into relayed_media, not kept as records
     integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)  # by transaction_key
 
 
@@ -181,66 +184,88 @@ def effective_addresses(
     hop = record.relay
     if hop is None:
         return record.src, record.dst, False
+    src, dst = hop_addresses(hop, record.src, relayed_by_leg)
+    return src, dst, True
+
+
+def hop_addresses(
+    hop: RelayHop, sender: Endpoint, relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+) -> tuple[Endpoint, Endpoint]:
+    """(source, destination) between relayed address and peer of what `sender` sent through `hop`."""
     relayed = relayed_by_leg.get((hop.client, hop.server))
     if relayed is None:
         # the client may send through another address of the same relay (MS Edge pools)
         same_client = [r for (client, _server), r in relayed_by_leg.items() if client == hop.client]
         relayed = same_client[-1] if same_client else Endpoint(hop.server.ip, 0)
     peer = hop.peer or Endpoint("0.0.0.0", 0)
-    outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and record.src == hop.client)
-    return (relayed, peer, True) if outbound else (peer, relayed, True)
-
-
-_WRAPPERS = {
-    ("send", "indication"): ("send-indication", "XOR-PEER-ADDRESS", True),
-    ("data", "indication"): ("data-indication", "XOR-PEER-ADDRESS", False),
-    ("ms-send", "request"): ("ms-send-request", "DESTINATION-ADDRESS", True),
-    ("ms-data", "indication"): ("ms-data-indication", "REMOTE-ADDRESS", False),
-}
+    outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and sender == hop.client)
+    return (relayed, peer) if outbound else (peer, relayed)
 
 
 def relayed_media(
-    records: list[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+    counts: Iterable[RelayedCount], records: list[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
 ) -> list[MediaFlow]:
-    """Data relayed through TURN that was not STUN, per direction between relayed address and peer.
+    """Media relayed through TURN, per direction between relayed address and peer, by what it carried.
 
     ChannelData (RFC 8656 §12) and Send/Data indications (§11; MS-TURN Send request and Data
     indication) that carried something other than a check are the call's media on a relayed pair.
     The packet source only sees them on the client-to-relay leg; here they get the addresses
-    of the pair they belong to.
+    of the pair they belong to. A channel's client and peer come from its ChannelBind; without
+    one in the capture (it started mid-call) the side on a TURN port is the server.
     """
-    nested = {(r.frame, r.relay.via) for r in records if r.relay is not None and r.kind == "stun"}
-    flows: dict[tuple[Endpoint, Endpoint, str], list[float]] = {}
+    binds: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
     for r in records:
-        if r.payload_length <= 0:
-            continue
-        if r.kind == "channeldata":
-            if r.relay is None or (r.frame, r.relay.via) in nested:
-                continue
-            hop = r.relay
-            kind = "channeldata"
-        elif r.relay is None and (r.method, r.cls) in _WRAPPERS:
-            via, attribute, outbound = _WRAPPERS[(r.method, r.cls)]
-            if (r.frame, via) in nested:
-                continue
-            peer = r.addresses.get(attribute)
-            client, server = (r.src, r.dst) if outbound else (r.dst, r.src)
-            hop = RelayHop(via=via, client=client, server=server, peer=peer)
-            kind = "turn-data"
-        else:
-            continue
-        src, dst, _ = effective_addresses(replace(r, relay=hop), relayed_by_leg)
-        entry = flows.get((src, dst, kind))
+        if r.method == "channel-bind" and r.cls == "request" and r.relay is None and r.channel_number is not None:
+            peer = r.addresses.get("XOR-PEER-ADDRESS")
+            if peer is not None:
+                binds[(r.src, r.dst, r.channel_number)] = peer
+    flows: dict[tuple[Endpoint, Endpoint, str, str, Endpoint, Endpoint | None, int | None], list[float]] = {}
+    for c in counts:
+        client, peer = c.client, c.peer
+        if c.channel is not None and (client is None or peer is None):
+            if (c.src, c.dst, c.channel) in binds:
+                client, peer = c.src, binds[(c.src, c.dst, c.channel)]
+            elif (c.dst, c.src, c.channel) in binds:
+                client, peer = c.dst, binds[(c.dst, c.src, c.channel)]
+            elif client is None:
+                client = c.src if c.dst.port in TURN_PORTS and c.src.port not in TURN_PORTS else c.dst
+        assert client is not None
+        server = c.dst if client == c.src else c.src
+        src, dst = hop_addresses(
+            RelayHop(via=c.via, client=client, server=server, peer=peer, channel=c.channel), c.src, relayed_by_leg
+        )
+        key = (src, dst, c.kind, c.via, server, peer, c.channel)
+        entry = flows.get(key)
         if entry is None:
-            flows[(src, dst, kind)] = [r.frame, r.time, r.frame, r.time, 1, r.payload_length]
+            flows[key] = [c.first_frame, c.first_time, c.last_frame, c.last_time, c.packets, c.bytes]
         else:
-            entry[2:4] = [r.frame, r.time]
-            entry[4] += 1
-            entry[5] += r.payload_length
-    return [
-        MediaFlow(src, dst, "udp", kind, int(v[0]), v[1], int(v[2]), v[3], int(v[4]), int(v[5]))
-        for (src, dst, kind), v in flows.items()
-    ]
+            if c.first_time < entry[1]:
+                entry[0:2] = [c.first_frame, c.first_time]
+            if c.last_time >= entry[3]:
+                entry[2:4] = [c.last_frame, c.last_time]
+            entry[4] += c.packets
+            entry[5] += c.bytes
+    out = []
+    for (src, dst, kind, via, server, peer, channel), v in flows.items():
+        out.append(
+            MediaFlow(
+                src,
+                dst,
+                "udp",
+                kind,
+                int(v[0]),
+                v[1],
+                int(v[2]),
+                v[3],
+                int(v[4]),
+                int(v[5]),
+                via,
+                server,
+                peer,
+                channel,
+            )
+        )
+    return sorted(out, key=lambda f: (f.first_frame, str(f.src), f.kind))
 
 
 # -- signaling -> streams ---------------------------------------------------------
@@ -428,9 +453,13 @@ def correlate(
     media: list[MediaFlow] | None = None,
     capture_end: float | None = None,
     icmp_errors: list[IcmpError] | None = None,
+    relayed: Iterable[RelayedCount] = (),
 ) -> Reconstruction:
-    """Rebuild every ICE session found in the records (and the signaling, when given)."""
-    records = sorted(records, key=lambda r: (r.time, r.frame))
+    """Rebuild every ICE session found in the records (and the signaling, when given).
+
+    Relayed media among the records is counted (`relayed` holds what the reader counted already)."""
+    counter = RelayedCounter()
+    records = sorted((r for r in records if not counter.add(r)), key=lambda r: (r.time, r.frame))
     end = capture_end if capture_end is not None else (records[-1].time if records else 0.0)
     allocations, mappings = gather(records)
     relayed_by_leg = {(a.client, a.server): a.relayed for a in allocations if a.relayed is not None}
@@ -472,7 +501,8 @@ def correlate(
     found_mappings = nat_mappings(transactions)
     _alias_across_nats(sessions, found_mappings)
     checks_by_pair = _checks_by_pair(checks)
-    through_relays = relayed_media(records, relayed_by_leg)
+    relayed_counts = [*relayed, *counter.counts()]
+    through_relays = relayed_media(relayed_counts, records, relayed_by_leg)
     carried = MediaIndex([*(media or []), *through_relays])
     ended_early: list[str] = []
     for session in sessions:
@@ -484,6 +514,7 @@ def correlate(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
     reconstruction.relayed_media = through_relays
+    reconstruction.relayed_messages = sum(c.packets for c in relayed_counts)
     reconstruction.integrity = verify_turn(transactions, signaling.relay_credentials if signaling else [])
     reconstruction.integrity.update(verify_checks(_key_contexts(checks)))
     reconstruction.nat_mappings = found_mappings
@@ -1283,6 +1314,6 @@ def vantage_point(rec: Reconstruction) -> list[str]:
     wrapped = [r for r in rec.records if r.relay is not None]
     if any(r.kind == "stun" for r in wrapped):
         notes.append("TURN-wrapped checks present: the capture includes a client-to-relay leg")
-    elif wrapped:
+    elif wrapped or any(f.channel is not None and f.relay_peer is not None for f in rec.relayed_media):
         notes.append("TURN ChannelData present: the capture includes a client-to-relay leg")
     return list(dict.fromkeys(notes))

@@ -13,6 +13,7 @@ from typing import cast
 
 from dissectors.classify import PayloadKind, classify_payload
 from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, looks_like_stun_header
+from dissectors.demux import TURN_PORTS, channel_data_fits, media_kind
 from dissectors.framing import (
     RESYNC_KEEP,
     detect_tcp_framing,
@@ -72,6 +73,8 @@ class RecordExtractor:
             return
         if state.framing is None:
             state.framing = detect_tcp_framing(packet.payload)
+            if state.framing is None and _turn_port(packet) and channel_data_fits(packet.payload, stream=True):
+                state.framing = "stun"  # a TURN/TCP connection seen from mid-call: ChannelData first
             if state.framing is None:
                 state.dead = True  # SIP or anything else: the signaling stage reads SIP
                 return
@@ -184,6 +187,7 @@ class RecordExtractor:
             payload_length=len(cd.payload),
             anomalies=cd.anomalies,
             relay=hop if peer is not None else None,
+            carried=media_kind(cd.payload),
         )
         if looks_like_stun_header(cd.payload):
             yield from self._stun(packet, cd.payload, hop, 1)
@@ -232,6 +236,10 @@ def _inner_of(packet: TransportPacket, msg: DecodedStun) -> tuple[RelayHop, byte
     else:
         return None
     return hop, data
+
+
+def _turn_port(packet: TransportPacket) -> bool:
+    return packet.src.port in TURN_PORTS or packet.dst.port in TURN_PORTS
 
 
 def _endpoint(value: object) -> Endpoint | None:
@@ -288,6 +296,7 @@ def build_record(packet: TransportPacket, msg: DecodedStun, relay: RelayHop | No
         elif name == "DATA":
             if isinstance(value, bytes):
                 payload_length = len(value)
+                fields["carried"] = media_kind(value)
         elif name in _INTEGRITY_NAMES:
             integrity = "unknown-key"
     return StunRecord(

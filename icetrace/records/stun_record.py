@@ -83,5 +83,6 @@ class StunRecord:
     integrity: IntegrityPresence = "absent"  # present or not; ice/integrity.py verifies it once keys are known
     relay: RelayHop | None = None
     payload_length: int = 0  # DATA attribute / ChannelData payload bytes
+    carried: str = ""  # what that payload is (dissectors.demux.media_kind): "stun", "rtp", "dtls"...
     anomalies: tuple[str, ...] = ()  # "attribute/XOR-MAPPED-ADDRESS: value is 6 bytes, expected 8"
     raw: bytes = b""  # the message bytes, kept for integrity checks once keys are known

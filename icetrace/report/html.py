@@ -115,8 +115,9 @@ def _cell(value: Any, cls: str = "") -> str:
 def _summary(analysis: Analysis, out: TextIO) -> None:
     rec = analysis.reconstruction
     out.write('<h2 id="summary">Summary</h2>\n<ul>\n')
+    listed = len(analysis.messages) + rec.relayed_messages
     out.write(
-        f"<li>{len(analysis.messages)} STUN/TURN messages, {len(rec.transactions)} transactions, "
+        f"<li>{listed} STUN/TURN messages, {len(rec.transactions)} transactions, "
         f"{len(allocation_attempts(rec))} TURN allocation(s), {len(analysis.streams)} ICE session(s)</li>\n"
     )
     for s in analysis.streams:

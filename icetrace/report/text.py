@@ -52,7 +52,7 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
     copies = analysis.duplicate_messages
     # the count `icetrace messages` lists: copies another capture also held are in it
     out.write(
-        f"  {len(rec.records) + copies} STUN/TURN messages"
+        f"  {len(rec.records) + rec.relayed_messages + copies} STUN/TURN messages"
         + (f" ({copies} also seen by another capture, counted once)" if copies else "")
         + f", {len(rec.transactions)} transactions, "
         f"{len(attempts)} TURN allocation(s), {len(analysis.streams)} ICE session(s)\n"

@@ -217,6 +217,16 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="packets", dtype="int64", meaning="packets"),
         Column(name="bytes", dtype="int64", meaning="payload bytes", unit="bytes"),
         Column(name="on_selected_pair", dtype="bool", meaning="carried by a selected pair"),
+        Column(
+            name="relay_via",
+            dtype="string",
+            meaning="set on TURN-relayed flows (src/dst are then the relayed address and the peer, kind what the "
+            "ChannelData or indication carried): how it travelled on the client-to-server leg: channeldata, "
+            "send-indication, data-indication, ms-send-request, ms-data-indication, ms-multiplexed",
+        ),
+        Column(name="relay_server", dtype="string", meaning="the TURN server of a relayed flow"),
+        Column(name="relay_peer", dtype="string", meaning="the peer of a relayed flow"),
+        Column(name="channel", dtype="Int64", meaning="the TURN channel number of a relayed flow (ChannelData)"),
     ),
     "verdicts": (
         Column(name="code", dtype="string", meaning="D1, D2, ... from the failure catalogue; INFO-* for observations"),

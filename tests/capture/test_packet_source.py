@@ -132,10 +132,21 @@ def test_rtp_is_counted_not_decoded(tmp_path):
     assert [(f.kind, f.packets, f.first_frame, f.last_frame) for f in flows] == [("rtp", 5, 2, 6)]
 
 
-def test_channel_data_needs_a_stun_5_tuple(tmp_path):
+def test_channel_data_off_turn_ports_needs_a_stun_5_tuple(tmp_path):
     cd = encode_channel_data(0x4001, b"\x80" * 20)
-    path = write(tmp_path, [Ether() / udp(cd), Ether() / udp(BINDING), Ether() / udp(cd)])
+    path = write(
+        tmp_path, [Ether() / udp(cd, dport=40000), Ether() / udp(BINDING, dport=40000), Ether() / udp(cd, dport=40000)]
+    )
     assert [r.frame for r in capture_records(path)] == [1 + 1, 3]
+
+
+def test_channel_data_on_a_turn_port_needs_no_stun_before_it(tmp_path):
+    """A capture that starts mid-call: the frame's length field alone makes it ChannelData."""
+    cd = encode_channel_data(0x4001, b"\x80" * 20)
+    path = write(tmp_path, [Ether() / udp(cd), Ether() / udp(cd[:-1]), Ether() / udp(BINDING), Ether() / udp(cd)])
+    records = list(capture_records(path))
+    assert [(r.frame, r.kind) for r in records] == [(1, "channeldata"), (3, "stun"), (4, "channeldata")]
+    assert records[0].carried == "rtp"
 
 
 def test_tcp_multiple_messages_in_one_segment_public_capture():

@@ -238,16 +238,7 @@ def test_rtt_is_the_round_trip_of_the_vantage_agents_checks(name, tap):
     assert own.rtt_ms.min() - 0.001 <= selected["rtt_ms"] <= own.rtt_ms.max() + 0.001
 
 
-CHANNELDATA_MEDIA = (
-    "media carried in ChannelData on the client-to-TURN-server leg (Chromium binds a channel; over UDP "
-    "and framed on TURN/TCP) is not attributed to the relayed pair: the stream lists no media"
-)
-
-
-@pytest.mark.parametrize(
-    "name, tap",
-    _views({(n, t): CHANNELDATA_MEDIA for n in ("chromium-relay", "chromium-turn-tcp") for t in LAN_TAPS}),
-)
+@pytest.mark.parametrize("name, tap", _views())
 def test_media_on_the_selected_pair(name, tap):
     """Each browser sent DTLS, then SRTP audio and the data channel (SCTP over DTLS), on its selected
     pair (getStats bytesSent); the analysis lists DTLS and RTP both ways on that pair."""

@@ -80,7 +80,9 @@ def test_media_through_a_turn_channel_means_connected_on_the_relayed_pair():
     assert sel["selected_because"] == "media-only"
     # the media is given by the relayed pair's addresses, both ways, and only the data after the
     # checks: the two ChannelData frames that carried checks and the two that carried answers are not media
-    flows = {(f["src"], f["dst"]): f["packets"] for f in stream["media_flows"]}
+    flows: dict[tuple[str, str], int] = {}
+    for f in stream["media_flows"]:
+        flows[(f["src"], f["dst"])] = flows.get((f["src"], f["dst"]), 0) + f["packets"]
     assert set(flows) == {(want["local"], want["remote"]), (want["remote"], want["local"])}
     leg = analysis.media[analysis.media.kind == "channeldata"]
     assert leg.packets.sum() == sum(flows.values()) + 4

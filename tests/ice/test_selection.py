@@ -134,6 +134,7 @@ def test_channeldata_media_lands_on_its_relayed_pair():
             transaction_id="",
             payload_length=172,
             relay=out_hop,
+            carried="rtp",
         )
         for i in range(5)
     ]
@@ -142,7 +143,7 @@ def test_channeldata_media_lands_on_its_relayed_pair():
     (component,) = stream.components
     sel = component.selected
     assert sel is not None and sel.selected_because == "media-only" and stream.outcome == "connected"
-    assert {(f.src, f.dst, f.kind, f.packets) for f in stream.media_flows} == {(relayed, peer, "channeldata", 5)}
+    assert {(f.src, f.dst, f.kind, f.packets) for f in stream.media_flows} == {(relayed, peer, "rtp", 5)}
     # ChannelData that carried the check itself (same frame as the check inside) is not media
     wrappers = [
         StunRecord(
@@ -159,6 +160,7 @@ def test_channeldata_media_lands_on_its_relayed_pair():
             transaction_id="",
             payload_length=80,
             relay=out_hop,
+            carried="stun",
         )
         for r in (req, resp)
     ]

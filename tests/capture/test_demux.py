@@ -1,0 +1,105 @@
+"""RFC 7983 demultiplexing: the C skimmer, the numpy pass and the packet source answer as dissectors.demux does.
+
+Every first byte, in several length classes, on a TURN port and off it: the media each path
+counts per 5-tuple and kind is the one the demux table predicts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
+from scapy.utils import wrpcap
+
+from dissectors.classify import PayloadKind, classify_payload
+from dissectors.demux import COUNTED, FIRST_BYTE, TURN_PORTS, channel_data_fits, media_kind
+from icetrace.capture import fast_reader, packet_source
+from icetrace.capture.packet_source import PacketSource
+from icetrace.capture.reader import CaptureReader
+
+TURN_PORT, OTHER_PORT = 3478, 40000
+
+
+def _payloads(b: int) -> list[bytes]:
+    """One first byte in each length class: alone, a bare 4-byte header, a header whose length
+    fits the datagram, one it overruns, one padded, and a 200-byte packet (second byte RTCP-like or not)."""
+    return [
+        bytes([b]),
+        bytes([b, 0, 0, 0]),
+        bytes([b, 0, 0, 4]) + b"abcd",
+        bytes([b, 0, 0, 4]) + b"abc",
+        bytes([b, 0, 0, 5]) + b"abcde\0\0\0",
+        bytes([b, 200]) + bytes(198),
+        bytes([b, 0]) + bytes(198),
+    ]
+
+
+def _expected(payload: bytes, port: int) -> str | None:
+    """What the packet source counts the datagram as (None: not counted)."""
+    kind = FIRST_BYTE[payload[0]]
+    if payload[0] in COUNTED:
+        return media_kind(payload)
+    if kind == "channeldata" and port in TURN_PORTS and channel_data_fits(payload):
+        return "channeldata"
+    return None
+
+
+@pytest.fixture(scope="module")
+def capture(tmp_path_factory) -> tuple[Path, Counter]:
+    frames, expected = [], Counter()
+    for port in (TURN_PORT, OTHER_PORT):
+        for b in range(256):
+            for payload in _payloads(b):
+                frames.append(
+                    Ether() / IP(src="192.0.2.1", dst="198.51.100.2") / UDP(sport=50000, dport=port) / payload
+                )
+                kind = _expected(payload, port)
+                if kind is not None:
+                    expected[(port, kind)] += 1
+    for i, f in enumerate(frames):
+        f.time = 1700000000 + i / 1000
+    path = tmp_path_factory.mktemp("demux") / "every-first-byte.pcap"
+    wrpcap(str(path), frames)
+    return path, expected
+
+
+def _counted(path: Path) -> Counter:
+    source = PacketSource([path])
+    list(source)
+    return Counter({(f.dst.port, f.kind): f.packets for f in source.media_flows()})
+
+
+def test_the_c_skimmer_counts_what_the_demux_says(capture):
+    if not fast_reader.available():
+        pytest.skip("the C skimmer is not compiled")
+    path, expected = capture
+    assert _counted(path) == expected
+
+
+def test_the_numpy_pass_and_the_plain_path_count_the_same(capture, monkeypatch):
+    path, expected = capture
+    with monkeypatch.context() as m:
+        m.setattr(fast_reader, "Skimmer", None)
+        assert _counted(path) == expected
+    monkeypatch.setattr(
+        packet_source, "CaptureReader", lambda path, media_sink=None, progress=None: CaptureReader(path)
+    )
+    assert _counted(path) == expected
+
+
+def test_classify_agrees_with_the_demux_on_channel_data():
+    for b in range(256):
+        for payload in _payloads(b):
+            is_cd = classify_payload(payload) == PayloadKind.CHANNEL_DATA
+            assert is_cd == channel_data_fits(payload), payload
+
+
+def test_a_first_byte_outside_64_79_is_never_channel_data():
+    """0x50 (80) was a TURN channel under RFC 5766's 0x4000-0x7FFF; RFC 7983 and RFC 8656 end at 79."""
+    data = bytes.fromhex("5000000461626364")
+    assert not channel_data_fits(data) and media_kind(data) == "data"
+    assert classify_payload(data) != PayloadKind.CHANNEL_DATA
+    assert channel_data_fits(bytes.fromhex("4000000461626364"))
