@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
-
 import icetrace
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import RelayHop, StunRecord
+from tests.ice.records import msg, next_frame
 
 L_HOST, L_VPN = Endpoint("192.168.1.10", 5000), Endpoint("10.8.0.2", 5002)
 R_HOST = Endpoint("192.168.1.20", 6000)
-_frame = itertools.count(1)
-
-
-def msg(t, src, dst, method, cls, tid, **kw):
-    return StunRecord(
-        frame=next(_frame),
-        time=t,
-        src=src,
-        dst=dst,
-        transport="udp",
-        kind="stun",
-        dialect="rfc5389",
-        method=method,
-        cls=cls,
-        type=0,
-        transaction_id=tid,
-        **kw,
-    )
 
 
 def checked(t, src, dst, tid, controlling=True, **kw):
@@ -121,7 +102,7 @@ def test_channeldata_media_lands_on_its_relayed_pair():
     resp = msg(1.05, server, client, "binding", "success", "ck", relay=out_hop)
     cd = [
         StunRecord(
-            frame=next(_frame),
+            frame=next_frame(),
             time=1.1 + i * 0.02,
             src=client,
             dst=server,

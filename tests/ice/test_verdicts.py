@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 import icetrace
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.media_flow import MediaFlow
-from icetrace.records.stun_record import StunRecord
+from tests.ice.records import msg
 
 CLIENT, SERVER = Endpoint("192.168.1.10", 5000), Endpoint("198.51.100.1", 3478)
 L_HOST, R_SRFLX = Endpoint("192.168.1.10", 5000), Endpoint("203.0.113.2", 6000)
 R_HOST = Endpoint("192.168.2.10", 6000)
-_frame = itertools.count(1)
-
-
-def msg(t, src, dst, method, cls, tid, **kw):
-    return StunRecord(
-        frame=next(_frame),
-        time=t,
-        src=src,
-        dst=dst,
-        transport="udp",
-        kind="stun",
-        dialect="rfc5389",
-        method=method,
-        cls=cls,
-        type=0,
-        transaction_id=tid,
-        **kw,
-    )
 
 
 def check(t, src, dst, tid, controlling=True, username=b"R:L", **kw):
