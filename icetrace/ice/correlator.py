@@ -16,7 +16,7 @@ from dissectors.demux import TURN_PORTS
 from icetrace.ice.addresses import private_address as private_address  # re-exported
 from icetrace.ice.directions import vantage_notes
 from icetrace.ice.far_ends import is_ice_check
-from icetrace.ice.integrity import Integrity, KeyContext, verify_checks, verify_turn
+from icetrace.ice.integrity import Integrity, KeyContext, check_key, verify, verify_checks, verify_turn
 from icetrace.ice.midcall import mark_mid_call
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Mapping, NatMapping, Pair, Stream
 from icetrace.ice.priority import component_from_priority, pair_priority
@@ -492,6 +492,7 @@ def correlate(
             continue
         _learn_role(session, sender, receiver, req)
         pair = _pair_for(session, t, sender, receiver, relayed_addresses, mapped_addresses)
+        t.bad_answer = _answer_fails_integrity(t, KeyContext(form, req.dialect, receiver, recv_key))
         _account(session, pair, t, sender, receiver)
         checks.append(Check(transaction=t, stream=session.stream, pair=pair, sender=sender.name))
     sessions = matcher.sessions
@@ -522,6 +523,15 @@ def correlate(
     mark_mid_call(reconstruction)
     reconstruction.vantage = vantage_point(reconstruction) + ended_early + vantage_notes(reconstruction)
     return reconstruction
+
+
+def _answer_fails_integrity(t: Transaction, ctx: KeyContext) -> bool:
+    """A success answer signed with something other than the receiver's signaled password (RFC 8445
+    §7.2.5.2, RFC 8489 §9.1.4: discarded as if never received). Unsigned or unverifiable: not failed."""
+    response = t.response
+    if response is None or response.cls != "success":
+        return False
+    return verify(response, check_key(ctx)) == "bad"
 
 
 def _key_contexts(
@@ -1082,7 +1092,7 @@ def _pair_state(pair: Pair) -> PairState:
     outcomes = pair.outcomes
     if "success" in outcomes:
         return "succeeded"
-    if outcomes and all(o in ("error", "timeout", "icmp-error") for o in outcomes):
+    if outcomes and all(o in ("error", "integrity-failure", "timeout", "icmp-error") for o in outcomes):
         return "failed"
     if pair.nominated_by == "final-offer" and not outcomes:
         return "succeeded"  # the controlling agent only offers pairs it validated

@@ -39,6 +39,8 @@ class Transaction:
     gave_up: bool = False  # set by close(): no answer by the end of the retransmission schedule
     icmp: list[IcmpError] = field(default_factory=list)  # errors quoting one of its requests
     nonstandard: bool = False  # answered by a message that is no response of the request's method
+    # RFC 8489 §9.1.4: an answer whose MESSAGE-INTEGRITY fails is discarded as if never received
+    bad_answer: bool = False
     other_views: list[Transaction] = field(default_factory=list)  # the same check seen at other points
     # set when only the timing tells that the capture point is beside the receiver (its answer left
     # at once): request -> response there is the receiver's answering time, not a round trip
@@ -55,11 +57,14 @@ class Transaction:
 
     @property
     def outcome(self) -> TransactionOutcome:
-        """'success', 'error', 'nonstandard' (answered by another message type), 'icmp-error' (the
-        network refused it), 'timeout' (schedule ran out) or 'unanswered' (capture ended first)."""
+        """'success', 'error', 'nonstandard' (answered by another message type), 'integrity-failure'
+        (the answer fails MESSAGE-INTEGRITY with the signaled key), 'icmp-error' (the network refused
+        it), 'timeout' (schedule ran out) or 'unanswered' (capture ended first)."""
         if self.response is not None:
             if self.nonstandard:
                 return "nonstandard"
+            if self.bad_answer:
+                return "integrity-failure"
             return "success" if self.response.cls == "success" else "error"
         if self.icmp:
             return "icmp-error"

@@ -33,6 +33,7 @@ ANSWERED: dict[TransactionOutcome, bool] = {
     "success": True,
     "error": True,
     "nonstandard": True,
+    "integrity-failure": True,
     "icmp-error": False,
     "timeout": False,
     "unanswered": False,

@@ -225,7 +225,8 @@ def _check_events(t: Any, row: dict[Any, Any], from_controlling: bool) -> list[C
     outcome = str(_value(row, "outcome", t.outcome))
     rtt = _value(row, "rtt_ms", t.rtt_ms)
     if t.response is not None:
-        events.append(CheckEvent(t.response.time, outcome, t.response.frame, from_controlling, rtt))
+        if outcome != "integrity-failure":  # the integrity mark below stands for that answer
+            events.append(CheckEvent(t.response.time, outcome, t.response.frame, from_controlling, rtt))
     else:
         last = requests[-1]
         events.append(CheckEvent(last.time, outcome, last.frame, from_controlling))

@@ -15,9 +15,12 @@ MessageClass = Literal["request", "success", "error", "indication"]
 IntegrityPresence = Literal["absent", "unknown-key"]  # as extracted: present or not, never verified
 IntegrityResult = Literal["ok", "bad", "unverified", "absent"]  # once ice/integrity.py knew the key
 
-# a transaction: answered, answered by another message type, refused by the network (ICMP), given
-# up by its sender's schedule, or still open when the capture ended
-TransactionOutcome = Literal["success", "error", "nonstandard", "icmp-error", "timeout", "unanswered"]
+# a transaction: answered, answered by another message type, answered with a MESSAGE-INTEGRITY that
+# fails with the signaled key, refused by the network (ICMP), given up by its sender's schedule, or
+# still open when the capture ended
+TransactionOutcome = Literal[
+    "success", "error", "nonstandard", "integrity-failure", "icmp-error", "timeout", "unanswered"
+]
 
 Role = Literal["controlling", "controlled"]
 PairState = Literal["succeeded", "failed", "in-progress"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -123,3 +124,21 @@ def test_oc2007_checks_are_keyed_with_the_receiving_candidates_password(tmp_path
     wrong.write_text("\r\n".join(lines) + "\r\n")
     tampered = icetrace.analyze([folder / "left-lan.pcap"], sdp=[folder / "left.sdp", wrong]).checks
     assert "bad" in set(tampered.integrity) | set(tampered.response_integrity.dropna())
+
+
+def test_an_answer_failing_integrity_does_not_make_its_pair_succeed():
+    """RFC 8489 §9.1.4: a success whose MESSAGE-INTEGRITY fails with the signaled password is discarded.
+    The 60-pair scenario answers two checks that way; every pair's state equals the caller's check list."""
+    folder = ROOT / "captures" / "synthetic" / "many_pairs"
+    truth = json.loads((folder / "truth.json").read_text())
+    analysis = icetrace.analyze([folder / "capture.pcap"])
+    assert (analysis.checks.outcome == "integrity-failure").sum() == 2
+    expected = {
+        (c["component"], e["local"], e["remote"]): e["state"]
+        for c in truth["agents"]["caller"]["streams"][0]["components"]
+        for e in c["checklist"]
+    }
+    found = {(int(r.component), r.controlling, r.controlled): r.state for r in analysis.pairs.itertuples()}
+    assert {k: v for k, v in found.items() if k in expected} == expected
+    answered_badly = {(c, f"10.8.0.2:{40000 + c + 1}", f"203.0.113.254:{49169 + c}") for c in (1, 2)}
+    assert {found[k] for k in answered_badly} == {"failed"}
