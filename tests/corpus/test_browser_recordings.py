@@ -3,9 +3,7 @@
 The recordings and their truth are made by captures/record/browser_lab.py. test_real_recordings.py
 already holds every tap to the browsers' selected pair and succeeded pairs; here the browsers'
 own counters, the signaled candidates (offer.sdp/answer.sdp), the media on the selected pair and
-the merging of taps are compared with what each browser reported. A mark names the defect where
-icetrace is known to tell a different story. Timings differ from one recording to the next, so a
-scenario recorded anew needs its marks checked again (pytest --runxfail shows which views fail).
+the merging of taps are compared with what each browser reported.
 """
 
 from __future__ import annotations
@@ -68,8 +66,8 @@ def _connected_streams(analysis: dict) -> list[dict]:
     return [s for s in analysis["streams"] if any(c["selected"] for c in s["components"])]
 
 
-def _views(defects: dict[tuple[str, str], str] | None = None, agents_with_counters: bool = False) -> list:
-    """(scenario, tap) for the LAN taps, marked xfail where a defect is named."""
+def _views(agents_with_counters: bool = False) -> list:
+    """(scenario, tap) for the LAN taps."""
     views = []
     for name in BROWSER_SCENARIOS:
         for tap in LAN_TAPS:
@@ -77,9 +75,7 @@ def _views(defects: dict[tuple[str, str], str] | None = None, agents_with_counte
                 entry = _truth_selected_entry(load_truth(_folder(name))["agents"][tap.split("-")[0]])
                 if entry["requests_sent"] is None:
                     continue  # Firefox's candidate-pair stats have no requestsSent
-            reason = (defects or {}).get((name, tap))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            views.append(pytest.param(name, tap, marks=marks, id=f"{name}-{tap}"))
+            views.append(pytest.param(name, tap, id=f"{name}-{tap}"))
     return views
 
 
