@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import gzip
 import json
+import random
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -219,6 +220,18 @@ def inputs(target: Target) -> st.SearchStrategy[bytes]:
     return st.one_of(st.builds(mutate, st.sampled_from(target.seeds), edits, cut), st.binary(max_size=512))
 
 
+def random_input(target: Target, rng: random.Random) -> bytes:
+    """One input drawn like `inputs` draws it, from a seeded generator: the long run's fast engine."""
+    if rng.random() < 0.2:
+        return rng.randbytes(rng.randint(0, 512))
+    edits = []
+    for _ in range(rng.randint(0, 6)):
+        new = rng.choice(TOKENS) if rng.random() < 0.3 else rng.randbytes(rng.randint(0, 8))
+        edits.append((rng.randint(0, 1 << 16), rng.randint(0, 8), new))
+    cut = None if rng.random() < 0.5 else rng.randint(0, 1 << 16)
+    return mutate(rng.choice(target.seeds), edits, cut)
+
+
 def check(target: Target, data: bytes) -> None:
     """Run one input; a crash is any exception but the target's allowed ones."""
     try:
@@ -227,4 +240,4 @@ def check(target: Target, data: bytes) -> None:
         pass
 
 
-__all__ = ["TARGETS", "Target", "check", "inputs", "mutate"]
+__all__ = ["TARGETS", "Target", "check", "inputs", "mutate", "random_input"]

@@ -25,3 +25,24 @@ def test_target_never_crashes(name):
 def test_mutate_edits_then_cuts():
     assert mutate(b"abcdef", [(1, 2, b"XYZ")], None) == b"aXYZdef"
     assert mutate(b"abcdef", [], 3) == b"abc"
+
+
+def test_random_engine_is_seeded_and_keeps_crashing_inputs(tmp_path):
+    import random
+
+    from fuzz.run import fuzz_random
+    from fuzz.targets import Target, random_input
+
+    target = TARGETS["stun-codec"]
+    draw = [random_input(target, random.Random(7)) for _ in range(3)]
+    assert draw == [random_input(target, random.Random(7)) for _ in range(3)]
+
+    def fragile(data: bytes) -> None:
+        if len(data) > 40:
+            raise ValueError("too long")
+
+    count, _, crash = fuzz_random(Target("fragile", fragile, target.seeds), 200, 1, tmp_path)
+    assert count == 200
+    assert crash is not None and "ValueError" in crash
+    saved = sorted(tmp_path.iterdir())
+    assert saved and all(len(p.read_bytes()) > 40 for p in saved)
