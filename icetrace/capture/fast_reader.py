@@ -107,6 +107,11 @@ class FastBody:
         self.bytes_read = hook.start_offset
         self._skimmer: Any = hook.skimmer(Skimmer)
 
+    @property
+    def skimmer(self) -> Any:
+        """This body's _walk.Skimmer (its `number` is the last frame number given)."""
+        return self._skimmer
+
     def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None:
         """From the next window on, frames of this TCP direction are not handed back."""
         self._skimmer.ignore_tcp(src, sport, dst, dport)
@@ -158,7 +163,7 @@ def stream_windows(body: FastBody, hook: StreamHook) -> Iterator[Frame]:
         if pos is None:
             return  # damage, reported
         if body.progress is not None:
-            body.progress(body.bytes_read, body._skimmer.number)
+            body.progress(body.bytes_read, body.skimmer.number)
         carried = filled - pos
         view[:carried] = view[pos:filled]
         base += pos
@@ -170,7 +175,7 @@ def _walk_window(
     body: FastBody, hook: StreamHook, window: memoryview, base: int, source: Any
 ) -> Generator[Frame, None, int | None]:
     """The frames of one window; returns where its unfinished record starts (None: reading stops)."""
-    skimmer = body._skimmer
+    skimmer = body.skimmer
     pos: int = 0
     while True:
         raw, used, status = skimmer.walk(window[pos:])

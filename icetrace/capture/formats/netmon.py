@@ -204,7 +204,7 @@ class NetmonHook:
     def walk(self, body: fast_reader.FastBody) -> Iterator[Frame]:
         """Windows where the table says the next frames are; a frame larger than a window is read alone."""
         layout = self.layout
-        skimmer = body._skimmer
+        skimmer = body.skimmer
         source = body.unbuffered()
         view = memoryview(bytearray(2 * fast_reader.WINDOW))
         base, filled, index = -1, 0, 0

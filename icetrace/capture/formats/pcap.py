@@ -149,14 +149,14 @@ class PcapHook:
         header = self.header
         incl = struct.unpack_from(header.endian + "I", window, pos + 8)[0]
         what = f"record length {incl} is implausible"
-        number = body._skimmer.number + 1
+        number = body.skimmer.number + 1
         resume = pcap_resync(source, base + pos, number, header.endian, header.divisor, what, body.problems, body.path)
         if resume is None:
             return None
         raise fast_reader.Resync(resume)
 
     def cut_short(self, body: fast_reader.FastBody, rest: memoryview, offset: int) -> None:
-        number = body._skimmer.number + 1
+        number = body.skimmer.number + 1
         if len(rest) < 16:
             body.problem(offset, number, "record header cut short (file truncated)")
         else:

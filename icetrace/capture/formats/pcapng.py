@@ -173,7 +173,7 @@ class PcapngHook:
         if not what and struct.unpack_from(endian + "I", window, pos + blen - 4)[0] != blen:
             what = f"block length {blen} disagrees with its trailer"
         if what:
-            number = body._skimmer.number + 1
+            number = body.skimmer.number + 1
             resume = resync_after_damage(source, offset, number, endian, what, body.problems, body.path)
             if resume is not None:
                 raise fast_reader.Resync(resume)
@@ -185,7 +185,7 @@ class PcapngHook:
     def _block(
         self, body: fast_reader.FastBody, section: bool, btype: int, content: bytes, offset: int
     ) -> Frame | None:
-        skimmer = body._skimmer
+        skimmer = body.skimmer
         if section:
             skimmer.new_section(self.endian == ">")
             self.interfaces = []
@@ -203,7 +203,7 @@ class PcapngHook:
         return None
 
     def cut_short(self, body: fast_reader.FastBody, rest: memoryview, offset: int) -> None:
-        number = body._skimmer.number + 1
+        number = body.skimmer.number + 1
         if len(rest) < 8:
             body.problem(offset, number, "block header cut short (file truncated)")
         elif rest[:4] == SHB_MAGIC and len(rest) < 12:
