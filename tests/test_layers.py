@@ -84,3 +84,98 @@ def test_an_upward_arrow_is_seen(tmp_path):
     wrong.write_text("def f():\n    from icetrace.signaling.sip import parse_sip\n", encoding="utf-8")
     assert [m for _, m in _imports(wrong)] == ["icetrace.signaling.sip"]
     assert RANK["signaling"] >= RANK["capture"]
+
+
+# -- inside the capture layer: formats behind the registry ---------------------------------------
+
+CAPTURE = ROOT / "icetrace" / "capture"
+FORMATS = CAPTURE / "formats"
+# what a format module may import from icetrace: the shared base, the skimmer driver, link types, errors
+FORMAT_MAY_IMPORT = {
+    "icetrace.capture.formats.base",
+    "icetrace.capture.fast_reader",
+    "icetrace.capture.linktypes",
+    "icetrace.capture.media_skip",
+    "icetrace.errors",
+}
+
+
+def _module_name(path, root=ROOT) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _targets(path, root=ROOT):
+    """Every icetrace module `path` imports, at any depth of the file (a function-level import too):
+    `from icetrace.capture import fast_reader` names the module fast_reader."""
+    modules = {_module_name(p, root) for p in (root / "icetrace").rglob("*.py")}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                name = f"{node.module}.{alias.name}"
+                yield name if name in modules else node.module
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+
+
+def _capture_graph(root=ROOT) -> dict[str, set[str]]:
+    return {
+        _module_name(path, root): {t for t in _targets(path, root) if t.startswith("icetrace.capture")}
+        for path in sorted((root / "icetrace" / "capture").rglob("*.py"))
+    }
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of `graph` (modules in order, the first repeated at the end), or []."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> list[str]:
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                return path[path.index(target) :] + [target]
+            if target not in state:
+                found = visit(target, [*path, target])
+                if found:
+                    return found
+        state[module] = 2
+        return []
+
+    for module in sorted(graph):
+        if module not in state:
+            found = visit(module, [module])
+            if found:
+                return found
+    return []
+
+
+def test_capture_modules_import_each_other_without_cycles():
+    """Function-level imports count: an import moved into a function to dodge a cycle is still one."""
+    assert _cycle(_capture_graph()) == []
+
+
+def test_format_modules_import_only_the_shared_base():
+    """A format module never imports reader.py, the registry or another format: a new format is one new module."""
+    wrong = []
+    for path in sorted(FORMATS.glob("*.py")):
+        if path.stem in ("__init__", "base", "registry"):
+            continue
+        for target in _targets(path):
+            if target.startswith("icetrace") and target not in FORMAT_MAY_IMPORT:
+                wrong.append(f"{path.relative_to(ROOT).as_posix()} imports {target}")
+    assert wrong == []
+
+
+def test_reader_finds_formats_only_through_the_registry():
+    formats = {t for t in _targets(CAPTURE / "reader.py") if t.startswith("icetrace.capture.formats.")}
+    assert formats <= {"icetrace.capture.formats.registry", "icetrace.capture.formats.base"}
+    assert not {"icetrace.capture.fast_reader", "icetrace.capture.media_skip"} & set(_targets(CAPTURE / "reader.py"))
+
+
+def test_a_hidden_import_cycle_is_seen(tmp_path):
+    package = tmp_path / "icetrace" / "capture"
+    package.mkdir(parents=True)
+    (package / "a.py").write_text("from icetrace.capture import b\n", encoding="utf-8")
+    (package / "b.py").write_text("def f():\n    from icetrace.capture.a import g\n", encoding="utf-8")
+    assert _cycle(_capture_graph(tmp_path)) == ["icetrace.capture.a", "icetrace.capture.b", "icetrace.capture.a"]

@@ -1,57 +1,37 @@
-"""pcap, pcapng and Network Monitor bodies read through the C skimmer (`_walk.c`): media is only counted.
+"""Capture bodies read through the C skimmer (`_walk.c`): media is only counted.
 
 The file is read into one buffer, 1 MB at a time, in place. The skimmer walks the
 records of each window, counts RTP/RTCP/DTLS/ZRTP datagrams per 5-tuple and kind,
 skips TCP directions the packet source gave up on, and returns the offsets of every
-other frame; only those become `Frame` objects. pcapng blocks other than plain
-Enhanced Packet Blocks (section and interface headers, statistics, damage) stop the
-walk and are read here, by the same rules and with the same warnings as the plain
-reader in `reader.py`. Network Monitor frames are found through the frame table, so
-there the window follows the table.
+other frame; only those become `Frame` objects. What differs between formats is each
+format module's `SkimHook`: the skimmer it asks for, how frame times are made, and the
+records the skimmer stops at (a damaged pcap length, a pcapng block other than a plain
+Enhanced Packet Block), which the hook reads by the same rules and with the same
+warnings as the format's plain reader. Formats whose records follow one another use
+`stream_windows`; Network Monitor's window follows its frame table instead.
 """
 
 from __future__ import annotations
 
-import array
-import functools
-import struct
-from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from collections.abc import Generator, Iterator
+from typing import Any, BinaryIO, Protocol
 
-from icetrace.capture.reader import (
-    MAX_BLOCK,
-    Frame,
-    NetmonLayout,
-    ReadProblem,
-    if_tsresol,
-    netmon_frame,
-    netmon_linktype,
-    pcap_resync,
-    pcapng_packet,
-    resync_after_damage,
-)
+from icetrace.capture.formats.base import Frame, MediaSink, Progress, Reading, ReadProblem
 
 Skimmer: Any
 try:
     from icetrace.capture import _walk  # type: ignore[attr-defined,unused-ignore]
 
     Skimmer = _walk.Skimmer
-except ImportError:  # not compiled: reader.py falls back to the numpy or the plain path
+except ImportError:  # not compiled: the formats fall back to the numpy or the plain path
     Skimmer = None
 
 WINDOW = 1 << 20  # the window stays in L2 cache from read to walk: 8 MB windows walk 5x slower
-_SHB = b"\x0a\x0d\x0d\x0a"
-_STATUS_MORE, _STATUS_BLOCK, _STATUS_DAMAGE = 0, 1, 2
-_KEPT_FIELDS = 7  # per frame handed back: number, offset, length, original length, ticks, interface, link type
+STATUS_MORE, STATUS_BLOCK, STATUS_DAMAGE = 0, 1, 2  # Skimmer.walk: window done, a block for Python, damage
+KEPT_FIELDS = 7  # per frame handed back: number, offset, length, original length, ticks, interface, link type
 
 
-@functools.cache
-def _media_table() -> bytes:
-    """Every Network Monitor media type's link type, for the skimmer (one mapping: reader.py's)."""
-    return array.array("i", [netmon_linktype(media) for media in range(65536)]).tobytes()
-
-
-class _Resync(Exception):
+class Resync(Exception):
     """A damaged pcap record or pcapng block was skipped: reading resumes at this file offset."""
 
     def __init__(self, offset: int) -> None:
@@ -59,65 +39,93 @@ class _Resync(Exception):
         self.offset = offset
 
 
-# (src packed, sport, dst packed, dport, kind, first frame, first time, last frame, last time, packets, bytes)
-MediaSink = Callable[[bytes, int, bytes, int, str, int, float, int, float, int, int], None]
+class SkimHook(Protocol):
+    """A format's part in skimming one file."""
+
+    start_offset: int  # where the body's records start
+
+    def skimmer(self, skimmer_type: Any) -> Any:
+        """This file's skimmer, made from `skimmer_type` (_walk.Skimmer)."""
+        ...
+
+    def walk(self, body: FastBody) -> Iterator[Frame]:
+        """The frames of the body, window by window (`stream_windows` for record streams)."""
+        ...
+
+    def frames(self, window: memoryview, pos: int, raw: bytes) -> Iterator[Frame]:
+        """Frames of the rows the skimmer handed back for the window from `pos` on."""
+        ...
+
+    def flow_time(self, ticks: int, interface: int) -> float:
+        """Epoch seconds of a media flow's first or last packet, as the skimmer counted it."""
+        ...
+
+
+class StreamHook(SkimHook, Protocol):
+    """A format whose records follow one another, read by `stream_windows`."""
+
+    def stopped(
+        self, body: FastBody, status: int, window: memoryview, pos: int, base: int, source: Any
+    ) -> tuple[int, Frame | None] | None:
+        """Read the record at `pos` where the skimmer stopped: (bytes consumed, frame or None), 0 bytes
+        when it is not all in the window yet; None to stop reading. May raise Resync."""
+        ...
+
+    def cut_short(self, body: FastBody, rest: memoryview, offset: int) -> None:
+        """Report the unfinished record at the end of the file."""
+        ...
 
 
 def available() -> bool:
     return Skimmer is not None
 
 
+def skim(reading: Reading, fh: BinaryIO, hook: SkimHook) -> Iterator[Frame] | None:
+    """The frames of `fh` through the C skimmer; None without a media sink or a compiled skimmer."""
+    if reading.media_sink is None or Skimmer is None:
+        return None
+    return reading.follow(FastBody(str(reading.path), fh, hook, reading.media_sink, reading.progress))
+
+
+def kept_fields(raw: bytes) -> list[int]:
+    """The skimmer's rows of KEPT_FIELDS integers, flat."""
+    return memoryview(raw).cast("Q").tolist()
+
+
 class FastBody:
-    """Frames of one pcap, pcapng or Network Monitor file body; `problems` and `bytes_read` as in CaptureReader."""
+    """Frames of one file body through the skimmer; `problems` and `bytes_read` as in CaptureReader."""
 
     def __init__(
-        self,
-        path: str,
-        fh: BinaryIO,
-        fmt: str,
-        sink: MediaSink,
-        progress: Callable[[int, int], None] | None = None,
-        *,
-        big_endian: bool = False,
-        linktype: int = -1,
-        divisor: int = 1_000_000,
-        start_offset: int = 0,
-        netmon: NetmonLayout | None = None,
+        self, path: str, fh: BinaryIO, hook: SkimHook, sink: MediaSink, progress: Progress | None = None
     ) -> None:
         self.path = path
         self.fh = fh
-        self.format = fmt
+        self.hook = hook
         self.sink = sink
         self.progress = progress
         self.problems: list[ReadProblem] = []
-        self.bytes_read = start_offset
-        self._netmon = netmon
-        if netmon is not None:
-            self._skimmer: Any = Skimmer(fmt, False, netmon.default_link, 1, netmon.trailer)
-            self._skimmer.set_media_table(_media_table())
-        else:
-            self._skimmer = Skimmer(fmt, big_endian, linktype, divisor)
-        self._divisor = divisor
-        # pcapng state: byte order and interfaces of the current section
-        self._endian = ">" if big_endian else "<"
-        self._interfaces: list[tuple[int, int, int]] = []  # (linktype, units per second, snaplen)
-        # every interface of the file, in order: the skimmer numbers them file-wide
-        self._file_interfaces: list[tuple[int, int, int]] = []
+        self.bytes_read = hook.start_offset
+        self._skimmer: Any = hook.skimmer(Skimmer)
+
+    @property
+    def skimmer(self) -> Any:
+        """This body's _walk.Skimmer (its `number` is the last frame number given)."""
+        return self._skimmer
 
     def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None:
         """From the next window on, frames of this TCP direction are not handed back."""
         self._skimmer.ignore_tcp(src, sport, dst, dport)
 
-    def _problem(self, offset: int, frame: int, message: str) -> None:
+    def problem(self, offset: int, frame: int, message: str) -> None:
         self.problems.append(ReadProblem(self.path, offset, frame, message))
 
     def __iter__(self) -> Iterator[Frame]:
         try:
-            yield from self._windows() if self._netmon is None else self._netmon_windows(self._netmon)
+            yield from self.hook.walk(self)
         finally:
             self._report_media()
 
-    def _unbuffered(self) -> Any:
+    def unbuffered(self) -> Any:
         """The raw file under the BufferedReader (its extra copy costs more than the walk), if any."""
         unbuffered = getattr(self.fh, "raw", None)
         if unbuffered is not None and unbuffered.seekable():
@@ -125,192 +133,65 @@ class FastBody:
             return unbuffered
         return self.fh
 
-    def _netmon_windows(self, layout: NetmonLayout) -> Iterator[Frame]:
-        """Network Monitor: the window follows the frame table, which says where each frame is."""
-        skimmer = self._skimmer
-        source = self._unbuffered()
-        view = memoryview(bytearray(2 * WINDOW))
-        base, filled, index = -1, 0, 0
-        while index < layout.frames:
-            offset = layout.offset(index)
-            if base < 0 or offset < base or offset + 16 > base + filled:
-                source.seek(offset)
-                base, filled = offset, source.readinto(view) or 0
-            window = view[:filled]
-            raw, after, _ = skimmer.walk_netmon(window, base, layout.table, index)
-            if raw:
-                yield from self._frames(window, 0, raw)
-            if after > index:
-                index = after
-                self.bytes_read = base + filled
-                if self.progress is not None:
-                    self.progress(self.bytes_read, index)
-                continue
-            if base != offset:
-                base = -1  # the frame starts in this window but ends past it: move the window
-                continue
-            # a frame larger than the window, or cut short by the end of the file
-            frame = netmon_frame(source, layout, index, self.problems, self.path)
-            if frame is not None:  # a damaged frame is skipped, as in reader.py
-                yield frame
-            index += 1
-            skimmer.number = index
-
-    def _windows(self) -> Iterator[Frame]:
-        skimmer = self._skimmer
-        source = self._unbuffered()
-        buffer = bytearray(2 * WINDOW)
-        view = memoryview(buffer)
-        carried = 0  # bytes of an unfinished record at the buffer's front
-        base = self.bytes_read  # file offset of buffer[0]
-        eof = False
-        while not eof:
-            if carried + WINDOW > len(buffer):
-                grown = bytearray(carried + WINDOW)
-                grown[:carried] = view[:carried]
-                buffer, view = grown, memoryview(grown)
-            got = source.readinto(view[carried : carried + WINDOW])
-            eof = not got
-            filled = carried + (got or 0)
-            window = view[:filled]
-            pos = 0
-            try:
-                while True:
-                    raw, used, status = skimmer.walk(window[pos:])
-                    if raw:
-                        yield from self._frames(window, pos, raw)
-                    pos += used
-                    self.bytes_read = base + pos
-                    if status == _STATUS_MORE:
-                        break
-                    if status == _STATUS_DAMAGE:
-                        incl = struct.unpack_from(self._endian + "I", window, pos + 8)[0]
-                        what = f"record length {incl} is implausible"
-                        number = skimmer.number + 1
-                        resume = pcap_resync(
-                            source, base + pos, number, self._endian, self._divisor, what, self.problems, self.path
-                        )
-                        if resume is None:
-                            return
-                        raise _Resync(resume)
-                    step = self._block(window, pos, filled, base, source)
-                    if step is None:
-                        return  # damage, reported
-                    consumed, frame = step
-                    if not consumed:
-                        break  # the block is not all in the buffer yet
-                    if frame is not None:
-                        yield frame
-                    pos += consumed
-                    self.bytes_read = base + pos
-            except _Resync as resync:  # the file is positioned at the intact block
-                base, carried, eof = resync.offset, 0, False
-                continue
-            if self.progress is not None:
-                self.progress(self.bytes_read, skimmer.number)
-            carried = filled - pos
-            view[:carried] = view[pos:filled]
-            base += pos
-            if eof and carried:
-                self._cut_short(view[:carried], base)
-
-    def _frames(self, window: memoryview, pos: int, raw: bytes) -> Iterator[Frame]:
-        fields = memoryview(raw).cast("Q").tolist()
-        fmt = self.format
-        unit = self._divisor
-        interfaces = self._file_interfaces
-        netmon = self._netmon
-        for i in range(0, len(fields), _KEPT_FIELDS):
-            number, offset, caplen, orig, ticks, iface, linktype = fields[i : i + _KEPT_FIELDS]
-            start = pos + offset
-            data = bytes(window[start : start + caplen])
-            if fmt == "pcap":
-                yield Frame(number, ticks / unit, linktype, data, orig)
-            elif fmt == "pcapng":
-                yield Frame(number, ticks / interfaces[iface][1], linktype, data, orig)
-            else:
-                assert netmon is not None
-                if linktype >= 1 << 63:  # a negative link type (no pcap equivalent), stored unsigned
-                    linktype -= 1 << 64
-                yield Frame(number, netmon.time(ticks, iface == 1), linktype, data, orig)
-
-    def _cut_short(self, rest: memoryview, offset: int) -> None:
-        number = self._skimmer.number + 1
-        if self.format == "pcap":
-            if len(rest) < 16:
-                self._problem(offset, number, "record header cut short (file truncated)")
-            else:
-                incl = struct.unpack_from(self._endian + "I", rest, 8)[0]
-                self._problem(offset, number, f"frame cut short: {len(rest) - 16} of {incl} bytes (file truncated)")
-        elif len(rest) < 8:
-            self._problem(offset, number, "block header cut short (file truncated)")
-        elif rest[:4] == _SHB and len(rest) < 12:
-            self._problem(offset, number, "section header cut short")
-        else:
-            self._problem(offset, number, "block cut short (file truncated)")
-
-    # -- pcapng blocks the skimmer leaves to Python ---------------------------
-
-    def _block(
-        self, window: memoryview, pos: int, filled: int, base: int, source: Any
-    ) -> tuple[int, Frame | None] | None:
-        """Read one block at `pos`: (bytes consumed, frame or None), 0 bytes to read more; None to stop.
-
-        Raises _Resync after a damaged block when an intact one follows."""
-        if pos + 12 > filled:
-            return 0, None
-        offset = base + pos
-        head = bytes(window[pos : pos + 12])
-        if head[:4] == _SHB:
-            self._endian = "<" if head[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
-        endian = self._endian
-        blen = struct.unpack_from(endian + "I", head, 4)[0]
-        if blen < 12 or blen % 4 or blen > MAX_BLOCK:
-            self._resync(source, offset, f"corrupt block length {blen}")
-            return None
-        if pos + blen > filled:
-            return 0, None  # at the end of the file, _cut_short reports it
-        if struct.unpack_from(endian + "I", window, pos + blen - 4)[0] != blen:
-            self._resync(source, offset, f"block length {blen} disagrees with its trailer")
-            return None
-        btype = struct.unpack_from(endian + "I", head)[0]
-        content = bytes(window[pos + 8 : pos + blen - 4])
-        frame = None
-        if head[:4] == _SHB:
-            self._skimmer.new_section(endian == ">")
-            self._interfaces = []
-        elif btype == 1:  # Interface Description Block
-            if len(content) < 8:
-                self._problem(offset, self._skimmer.number + 1, "interface block cut short")
-            else:
-                linktype, _, snaplen = struct.unpack_from(endian + "HHI", content)
-                self._interfaces.append((linktype, if_tsresol(content[8:], endian), snaplen))
-                self._file_interfaces.append(self._interfaces[-1])
-                self._skimmer.add_interface(linktype)
-        elif btype in (6, 2, 3):
-            number = self._skimmer.number + 1
-            self._skimmer.number = number
-            frame = pcapng_packet(btype, content, endian, self._interfaces, number, offset, self.problems, self.path)
-        return blen, frame
-
-    def _resync(self, source: Any, offset: int, what: str) -> None:
-        """Warn about a damaged block; raise _Resync if an intact block follows (else reading stops)."""
-        resume = resync_after_damage(
-            source, offset, self._skimmer.number + 1, self._endian, what, self.problems, self.path
-        )
-        if resume is not None:
-            raise _Resync(resume)
-
     def _report_media(self) -> None:
-        netmon = self._netmon
-        if netmon is not None:
-            for src, sport, dst, dport, kind, n1, t1, b1, n2, t2, b2, packets, size in self._skimmer.flows():
-                first, last = netmon.time(t1, b1 == 1), netmon.time(t2, b2 == 1)
-                self.sink(src, sport, dst, dport, kind, n1, first, n2, last, packets, size)
-            return
-        if self.format == "pcap":
-            units = [self._divisor]
-        else:
-            units = [unit for _, unit, _ in self._file_interfaces]
+        time = self.hook.flow_time
         for src, sport, dst, dport, kind, n1, t1, i1, n2, t2, i2, packets, size in self._skimmer.flows():
-            self.sink(src, sport, dst, dport, kind, n1, t1 / units[i1], n2, t2 / units[i2], packets, size)
+            self.sink(src, sport, dst, dport, kind, n1, time(t1, i1), n2, time(t2, i2), packets, size)
+
+
+def stream_windows(body: FastBody, hook: StreamHook) -> Iterator[Frame]:
+    """Windows one after another; the unfinished record at a window's end moves to the buffer's front."""
+    source = body.unbuffered()
+    buffer = bytearray(2 * WINDOW)
+    view = memoryview(buffer)
+    carried = 0  # bytes of an unfinished record at the buffer's front
+    base = body.bytes_read  # file offset of buffer[0]
+    eof = False
+    while not eof:
+        if carried + WINDOW > len(buffer):
+            grown = bytearray(carried + WINDOW)
+            grown[:carried] = view[:carried]
+            buffer, view = grown, memoryview(grown)
+        got = source.readinto(view[carried : carried + WINDOW])
+        eof = not got
+        filled = carried + (got or 0)
+        try:
+            pos = yield from _walk_window(body, hook, view[:filled], base, source)
+        except Resync as resync:  # the file is positioned at the intact record
+            base, carried, eof = resync.offset, 0, False
+            continue
+        if pos is None:
+            return  # damage, reported
+        if body.progress is not None:
+            body.progress(body.bytes_read, body.skimmer.number)
+        carried = filled - pos
+        view[:carried] = view[pos:filled]
+        base += pos
+        if eof and carried:
+            hook.cut_short(body, view[:carried], base)
+
+
+def _walk_window(
+    body: FastBody, hook: StreamHook, window: memoryview, base: int, source: Any
+) -> Generator[Frame, None, int | None]:
+    """The frames of one window; returns where its unfinished record starts (None: reading stops)."""
+    skimmer = body.skimmer
+    pos: int = 0
+    while True:
+        raw, used, status = skimmer.walk(window[pos:])
+        if raw:
+            yield from hook.frames(window, pos, raw)
+        pos += used
+        body.bytes_read = base + pos
+        if status == STATUS_MORE:
+            return pos
+        step = hook.stopped(body, status, window, pos, base, source)
+        if step is None:
+            return None
+        consumed, frame = step
+        if not consumed:
+            return pos  # the record is not all in the buffer yet
+        if frame is not None:
+            yield frame
+        pos += consumed
+        body.bytes_read = base + pos

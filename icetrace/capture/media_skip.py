@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from dissectors.demux import COUNTED
-from icetrace.capture.reader import MAX_PCAP_RECORD as MAX_RECORD
-from icetrace.capture.reader import Frame
+from icetrace.capture.formats.base import Frame, MediaSink, Progress
 
 WINDOW = 8 << 20  # bytes of file examined per vectorised pass
 KIND_NAMES = ("rtp", "rtcp", "dtls", "zrtp")
@@ -28,21 +27,20 @@ _KIND_OF_FIRST_BYTE = np.array(
     [KIND_NAMES.index(COUNTED[b]) if b in COUNTED else -1 for b in range(256)], dtype=np.int64
 )
 
-# (src packed, sport, dst packed, dport, kind, first frame, first time, last frame, last time, packets, bytes)
-MediaSink = Callable[[bytes, int, bytes, int, str, int, float, int, float, int, int], None]
-
 
 def skim_pcap(
     fh: BinaryIO,
     endian: str,
     divisor: int,
     linktype: int,
+    max_record: int,
     sink: MediaSink,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[Frame]:
     """Frames of an Ethernet pcap body (after the global header), minus counted media frames.
 
-    Damage (a cut record) ends the walk; the caller's slow reader reports it.
+    Damage (a cut record, or one longer than `max_record`) ends the walk; the caller's slow reader
+    reports it.
     """
     length_at = struct.Struct(endian + "I").unpack_from
     number = 0
@@ -70,7 +68,7 @@ def skim_pcap(
         if not len(offsets):
             if not got:
                 # a cut record at the end of the file: let the caller's reader report it
-                raise _cut(window, length_at, file_offset, number + 1)
+                raise _cut(window, length_at, max_record, file_offset, number + 1)
             kept = filled
             continue
         yield from _window(window, offsets, number, endian, u32, divisor, linktype, sink)
@@ -83,15 +81,19 @@ def skim_pcap(
         kept = rest
         if not got:
             if kept:
-                raise _cut(view[:kept], length_at, file_offset, number + 1)
+                raise _cut(view[:kept], length_at, max_record, file_offset, number + 1)
             return
 
 
 def _cut(
-    rest: memoryview, length_at: Callable[[memoryview, int], tuple[int, ...]], offset: int, frame: int
+    rest: memoryview,
+    length_at: Callable[[memoryview, int], tuple[int, ...]],
+    max_record: int,
+    offset: int,
+    frame: int,
 ) -> Truncated:
     """The file ends inside this record: cut short, or (a length no record has) damaged."""
-    if len(rest) >= 16 and length_at(rest, 8)[0] > MAX_RECORD:
+    if len(rest) >= 16 and length_at(rest, 8)[0] > max_record:
         return Truncated(offset, frame, "record length is implausible", implausible=True)
     return Truncated(offset, frame)
 
@@ -121,6 +123,29 @@ class Truncated(Exception):
         self.implausible = implausible  # a damaged length, not the end of the file: the caller resynchronises
 
 
+class _Records(NamedTuple):
+    """The record headers of one window, a column each (int64), and each record's data offset."""
+
+    sec: npt.NDArray[np.int64]
+    frac: npt.NDArray[np.int64]
+    incl: npt.NDArray[np.int64]
+    orig: npt.NDArray[np.int64]
+    data: npt.NDArray[np.int64]
+
+    def time(self, i: int, divisor: int) -> float:
+        return (int(self.sec[i]) * divisor + int(self.frac[i])) / divisor
+
+
+class _Media(NamedTuple):
+    """Which records are plain media over Ethernet/IPv4/UDP, and where their headers are."""
+
+    mask: npt.NDArray[np.bool_]
+    ip: npt.NDArray[np.int64]
+    udp: npt.NDArray[np.int64]
+    kind: npt.NDArray[np.int64]
+    udp_len: npt.NDArray[np.int64]
+
+
 def _window(
     buf: memoryview,
     offsets: npt.NDArray[np.int64],
@@ -132,25 +157,30 @@ def _window(
     sink: MediaSink,
 ) -> Iterator[Frame]:
     arr = np.frombuffer(buf, dtype=np.uint8)
-    off = offsets
-    hdr_idx = off[:, None] + np.arange(16, dtype=np.int64)[None, :]
+    hdr_idx = offsets[:, None] + np.arange(16, dtype=np.int64)[None, :]
     raw_headers = arr[hdr_idx].copy().view(u32).reshape(-1, 4)
-    sec = raw_headers[:, 0].astype(np.int64)
-    frac = raw_headers[:, 1].astype(np.int64)
-    incl = raw_headers[:, 2].astype(np.int64)
-    orig = raw_headers[:, 3].astype(np.int64)
-    data = off + 16
-    size = len(buf)
+    sec, frac, incl, orig = (raw_headers[:, column].astype(np.int64) for column in range(4))
+    records = _Records(sec, frac, incl, orig, offsets + 16)
 
     def at(index: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        return arr[np.minimum(index, size - 1)].astype(np.int64)
+        return arr[np.minimum(index, len(buf) - 1)].astype(np.int64)
 
+    media = _media(records, linktype, at)
+    for i in np.flatnonzero(~media.mask).tolist():
+        start = int(offsets[i]) + 16
+        data = bytes(buf[start : start + int(records.incl[i])])
+        yield Frame(first_number + i + 1, records.time(i, divisor), linktype, data, int(records.orig[i]))
+    _count(records, media, at, first_number, divisor, sink)
+
+
+def _media(records: _Records, linktype: int, at: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]]) -> _Media:
+    data, incl = records.data, records.incl
     media = incl >= 14 + 20 + 8 + 2
     if linktype == 1:
         media &= (at(data + 12) == 0x08) & (at(data + 13) == 0x00)
         ip = data + 14
     else:
-        media &= np.zeros(len(off), dtype=bool)
+        media &= np.zeros(len(data), dtype=bool)
         ip = data
     media &= at(ip) == 0x45  # IPv4 without options; anything else takes the slow path
     media &= at(ip + 9) == 17
@@ -164,28 +194,29 @@ def _window(
     udp_len = (at(udp + 4) << 8) | at(udp + 5)
     media &= udp_len >= 10
     media &= (udp + udp_len) <= (data + incl)
+    return _Media(media, ip, udp, kind, udp_len)
 
-    keep = np.flatnonzero(~media)
-    for i in keep.tolist():
-        start = int(offsets[i]) + 16
-        yield Frame(
-            first_number + i + 1,
-            (int(sec[i]) * divisor + int(frac[i])) / divisor,
-            linktype,
-            bytes(buf[start : start + int(incl[i])]),
-            int(orig[i]),
-        )
 
-    idx = np.flatnonzero(media)
+def _count(
+    records: _Records,
+    media: _Media,
+    at: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]],
+    first_number: int,
+    divisor: int,
+    sink: MediaSink,
+) -> None:
+    """Media records counted per 5-tuple and kind, one call of `sink` per group."""
+    idx = np.flatnonzero(media.mask)
     if not len(idx):
         return
-    src = (at(ip[idx] + 12) << 24) | (at(ip[idx] + 13) << 16) | (at(ip[idx] + 14) << 8) | at(ip[idx] + 15)
-    dst = (at(ip[idx] + 16) << 24) | (at(ip[idx] + 17) << 16) | (at(ip[idx] + 18) << 8) | at(ip[idx] + 19)
-    sport = (at(udp[idx]) << 8) | at(udp[idx] + 1)
-    dport = (at(udp[idx] + 2) << 8) | at(udp[idx] + 3)
+    ip, udp = media.ip[idx], media.udp[idx]
+    src = (at(ip + 12) << 24) | (at(ip + 13) << 16) | (at(ip + 14) << 8) | at(ip + 15)
+    dst = (at(ip + 16) << 24) | (at(ip + 17) << 16) | (at(ip + 18) << 8) | at(ip + 19)
+    sport = (at(udp) << 8) | at(udp + 1)
+    dport = (at(udp + 2) << 8) | at(udp + 3)
     # group by 5-tuple and kind with one stable sort on two 64-bit keys
     hi = (src.astype(np.uint64) << np.uint64(32)) | dst.astype(np.uint64)
-    lo = (sport << 18) | (dport << 2) | kind[idx]
+    lo = (sport << 18) | (dport << 2) | media.kind[idx]
     order = np.lexsort((lo, hi))
     hi_s, lo_s = hi[order], lo[order]
     starts = np.flatnonzero(np.r_[True, (hi_s[1:] != hi_s[:-1]) | (lo_s[1:] != lo_s[:-1])])
@@ -193,7 +224,7 @@ def _window(
     counts = ends - starts
     first = np.minimum.reduceat(order, starts)
     last = np.maximum.reduceat(order, starts)
-    payload_bytes = np.add.reduceat((udp_len[idx] - 8)[order], starts)
+    payload_bytes = np.add.reduceat((media.udp_len[idx] - 8)[order], starts)
     group_hi = hi_s[starts].tolist()
     group_lo = lo_s[starts].tolist()
     for g in range(len(starts)):
@@ -208,9 +239,9 @@ def _window(
             dp,
             KIND_NAMES[k],
             first_number + fi + 1,
-            (int(sec[fi]) * divisor + int(frac[fi])) / divisor,
+            records.time(fi, divisor),
             first_number + li + 1,
-            (int(sec[li]) * divisor + int(frac[li])) / divisor,
+            records.time(li, divisor),
             int(counts[g]),
             int(payload_bytes[g]),
         )

@@ -10,7 +10,7 @@ import socket
 import struct
 from dataclasses import dataclass
 
-from icetrace.capture.reader import (
+from icetrace.capture.linktypes import (
     LINKTYPE_ETHERNET,
     LINKTYPE_IEEE802_11,
     LINKTYPE_IEEE802_11_RADIOTAP,

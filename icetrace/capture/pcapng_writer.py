@@ -16,19 +16,12 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from icetrace import __version__
+from icetrace.capture.formats.base import ReadProblem
+from icetrace.capture.formats.netmon import FILETIME_UNIX_EPOCH, NetmonRecord, netmon_linktype, read_layout
+from icetrace.capture.formats.pcap import MAX_PCAP_RECORD, pcap_resync
+from icetrace.capture.formats.pcapng import MAX_BLOCK, resync_after_damage
 from icetrace.capture.input_file import open_capture
-from icetrace.capture.reader import (
-    _FILETIME_UNIX_EPOCH,
-    LINKTYPE_IEEE802_11,
-    LINKTYPE_NETMON_802_11,
-    LINKTYPE_NETMON_UNSUPPORTED,
-    MAX_BLOCK,
-    MAX_PCAP_RECORD,
-    ReadProblem,
-    netmon_linktype,
-    pcap_resync,
-    resync_after_damage,
-)
+from icetrace.capture.linktypes import LINKTYPE_IEEE802_11, LINKTYPE_NETMON_802_11, LINKTYPE_NETMON_UNSUPPORTED
 from icetrace.errors import InputError
 
 OPT_ENDOFOPT = 0
@@ -39,7 +32,7 @@ IF_TSRESOL = 9
 LINKTYPE_USER0 = 147  # Network Monitor frames of a media type no pcap link type stands for
 # Network Monitor records that are not packets (events, network information, DNS cache, the
 # capture filter): Wireshark skips them without giving them a frame number, and so does the copy
-NETMON_NOT_PACKETS = frozenset((0xFFE0, 0xFFFB, 0xFFFC, 0xFFFD, 0xFFFE, 0xFFFF))
+NETMON_NOT_PACKETS = frozenset(NetmonRecord)
 
 Comments = Mapping[int, Sequence[str]]
 
@@ -256,9 +249,7 @@ def _from_netmon(
 ) -> Iterator[bytes]:
     """One pcapng interface per link type the frames use, times in 100 ns units (2.3 files stamp
     each frame with a FILETIME, older ones with microseconds since the capture start)."""
-    from icetrace.capture.reader import CaptureReader
-
-    layout = CaptureReader(Path(path))._netmon_layout(fh)
+    layout = read_layout(fh, path, [])
     yield _shb()
     interfaces: dict[int, int] = {}
     for index in range(layout.frames):
@@ -285,7 +276,7 @@ def _from_netmon(
                 if layout.trailer >= 15:
                     filetime = struct.unpack_from("<Q", tr, 6)[0]
                     if filetime:
-                        ticks = filetime - _FILETIME_UNIX_EPOCH
+                        ticks = filetime - FILETIME_UNIX_EPOCH
         if media in NETMON_NOT_PACKETS:
             continue
         linktype = layout.default_link if media is None else netmon_linktype(media)

@@ -1,0 +1,1 @@
+"""Capture file formats, one module each, joined to `CaptureReader` by `registry.py`."""

@@ -1,0 +1,88 @@
+"""What every capture format module shares: the frames it yields, the damage it records, and
+the two protocols that join a format to `CaptureReader` without either importing the other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+# A resynchronisation after damage reads a small window first, then doubling ones: its cost follows
+# the distance to the next intact record, so many damaged records close together stay linear
+FIRST_RESYNC_WINDOW = 4096
+RESYNC_WINDOW = 1 << 20
+
+
+@dataclass(slots=True)
+class Frame:
+    """One captured frame: Wireshark's frame number, epoch time, link type, bytes.
+
+    Read-only by convention; not frozen, because a frozen __init__ is slow per frame."""
+
+    number: int
+    time: float
+    linktype: int
+    data: bytes
+    orig_len: int
+
+
+@dataclass(slots=True)
+class ReadProblem:
+    """Damage found while reading; analysis of the other frames goes on."""
+
+    path: str
+    offset: int  # in the file; -1 when the damage is not in the file's structure
+    frame: int  # the frame number at which the damage starts; 0 when the damage is below the frames (gzip)
+    message: str
+
+    def __str__(self) -> str:
+        # no offset: damage seen above the file's records (a TCP stream's lost bytes);
+        # no frame: damage below them (a gzip stream's)
+        where = ", ".join(
+            ([f"offset {self.offset}"] if self.offset >= 0 else []) + ([f"frame {self.frame}"] if self.frame else [])
+        )
+        return f"{self.path}: {where}: {self.message}" if where else f"{self.path}: {self.message}"
+
+
+# (src packed, sport, dst packed, dport, kind, first frame, first time, last frame, last time, packets, bytes)
+MediaSink = Callable[[bytes, int, bytes, int, str, int, float, int, float, int, int], None]
+Progress = Callable[[int, int], None]
+
+
+class SkimmedBody(Protocol):
+    """A file body read through a media skimmer: frames, and what reading them found."""
+
+    problems: list[ReadProblem]
+    bytes_read: int
+
+    def __iter__(self) -> Iterator[Frame]: ...
+
+    def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None: ...
+
+
+class Reading(Protocol):
+    """The reader as a format module sees it (`CaptureReader` is one): where damage goes, how far
+    reading got, and where skimmed media is counted (no sink: every frame is built)."""
+
+    path: Path
+    problems: list[ReadProblem]
+    bytes_read: int
+    media_sink: MediaSink | None
+    progress: Progress | None
+
+    def problem(self, offset: int, frame: int, message: str) -> None: ...
+
+    def follow(self, body: SkimmedBody) -> Iterator[Frame]:
+        """The frames of a skimmed body, keeping `bytes_read` and `problems` up to date."""
+        ...
+
+
+class CaptureFormat(Protocol):
+    """One capture file format: told by its first four bytes, read from the start of the file."""
+
+    name: str  # as reported in CaptureReader.format
+    title: str  # as named in messages
+    magics: tuple[bytes, ...]  # the file's first four bytes
+
+    def read(self, fh: BinaryIO, reading: Reading) -> Iterator[Frame]: ...
