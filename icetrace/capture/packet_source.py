@@ -179,8 +179,17 @@ class PacketSource:
             and channel_data_fits(payload)
             and (sport in TURN_PORTS or dport in TURN_PORTS or (src, sport, dst, dport) in stun_pairs)
         ) or (b0 == 0xFF and payload[1:2] == b"\x10" and (src, sport, dst, dport) in stun_pairs):
-            # ChannelData on a TURN port needs no Allocate in the capture: it may start mid-call
-            self._count(self._media, src, sport, dst, dport, "udp", "channeldata", frame, time, len(payload))
+            # ChannelData on a TURN port needs no Allocate in the capture: it may start mid-call.
+            # Counted here, not by _count: on a TURN server's capture this is the common path
+            key = (src, sport, dst, dport, "udp", "channeldata")
+            entry = self._media.get(key)
+            if entry is None:
+                self._media[key] = [frame, time, frame, time, 1, len(payload)]
+            else:
+                entry[2] = frame
+                entry[3] = time
+                entry[4] += 1
+                entry[5] += len(payload)
             if self.count_relayed and (len(payload) == 4 or payload[4] >= 4):
                 self._count_relayed(self._relayed, src, sport, dst, dport, payload, frame, time)
                 return False
