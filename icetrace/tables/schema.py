@@ -1,8 +1,9 @@
 """Every output table declared once: each column's name, dtype, meaning and unit.
 
 The DataFrames (`dataframe()`), the docs' column tables (`markdown()`, pasted into
-docs/correlator.md and tested equal), the rows of `icetrace messages` (`MESSAGE_LINE`) and the
-JSON fields that mirror a column (tested) all come from here. A row holding a key that is not
+docs/correlator.md and tested equal), both shapes of message row (tables/message_rows.py: the
+`messages` table's and `MESSAGE_LINE`, the lines of `icetrace messages`) and the JSON fields that
+mirror a column (tested) all come from here. A row holding a key that is not
 declared is an error (`UndeclaredColumn`), so a new column cannot be dropped on the way.
 """
 
