@@ -31,7 +31,7 @@ from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.relayed import RelayedCount
-from icetrace.records.transport_packet import TransportPacket
+from icetrace.records.transport_packet import TransportPacket, new_packet
 
 _MEDIA_KIND = COUNTED
 
@@ -153,7 +153,7 @@ class PacketSource:
                         continue
                     if not self._hand_on_udp(ip.src, sport, ip.dst, dport, payload, frame.number, frame.time):
                         continue
-                yield TransportPacket(
+                yield new_packet(
                     frame=frame.number,
                     time=frame.time,
                     src=endpoint_of(ip.src, sport),
@@ -254,7 +254,7 @@ class PacketSource:
         chunks: list[Chunk],
     ) -> Iterator[TransportPacket]:
         for chunk, frame, time, gap in chunks:
-            packet = TransportPacket(
+            packet = new_packet(
                 frame=frame,
                 time=time,
                 src=endpoint_of(src, sport),
@@ -352,14 +352,14 @@ class PacketSource:
             return
         self.icmp_errors.append(
             IcmpError(
-                frame,
-                time,
-                reporter,
-                Endpoint(address_text(src), (udp[0] << 8) | udp[1]),
-                Endpoint(address_text(dst), (udp[2] << 8) | udp[3]),
-                version,
-                p[0],
-                p[1],
+                frame=frame,
+                time=time,
+                reporter=reporter,
+                quoted_src=Endpoint(address_text(src), (udp[0] << 8) | udp[1]),
+                quoted_dst=Endpoint(address_text(dst), (udp[2] << 8) | udp[3]),
+                version=version,
+                type=p[0],
+                code=p[1],
             )
         )
 
@@ -390,20 +390,20 @@ class PacketSource:
         """The UDP ChannelData counted instead of handed on (`count_relayed`), per 5-tuple, channel and kind."""
         return [
             RelayedCount(
-                endpoint_of(src, sport),
-                endpoint_of(dst, dport),
-                "udp",
-                "channeldata",
-                channel,
-                None,
-                None,
-                kind,
-                int(v[0]),
-                float(v[1]),
-                int(v[2]),
-                float(v[3]),
-                int(v[4]),
-                int(v[5]),
+                src=endpoint_of(src, sport),
+                dst=endpoint_of(dst, dport),
+                transport="udp",
+                via="channeldata",
+                channel=channel,
+                client=None,
+                peer=None,
+                kind=kind,
+                first_frame=int(v[0]),
+                first_time=float(v[1]),
+                last_frame=int(v[2]),
+                last_time=float(v[3]),
+                packets=int(v[4]),
+                bytes=int(v[5]),
             )
             for (src, sport, dst, dport, channel, kind), v in self._relayed.items()
         ]
@@ -412,16 +412,16 @@ class PacketSource:
         """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame."""
         flows = [
             MediaFlow(
-                Endpoint(address_text(src), sport),
-                Endpoint(address_text(dst), dport),
-                transport,
-                kind,
-                int(v[0]),
-                float(v[1]),
-                int(v[2]),
-                float(v[3]),
-                int(v[4]),
-                int(v[5]),
+                src=Endpoint(address_text(src), sport),
+                dst=Endpoint(address_text(dst), dport),
+                transport=transport,
+                kind=kind,
+                first_frame=int(v[0]),
+                first_time=float(v[1]),
+                last_frame=int(v[2]),
+                last_time=float(v[3]),
+                packets=int(v[4]),
+                bytes=int(v[5]),
             )
             for (src, sport, dst, dport, transport, kind), v in self._media.items()
         ]

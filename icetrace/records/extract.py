@@ -83,7 +83,16 @@ class RecordExtractor:
             state.framing = None
             rest = packet.payload[5 + int.from_bytes(packet.payload[3:5], "big") :]
             if rest:
-                yield from self._stream(TransportPacket(packet.frame, packet.time, packet.src, packet.dst, "tcp", rest))
+                yield from self._stream(
+                    TransportPacket(
+                        frame=packet.frame,
+                        time=packet.time,
+                        src=packet.src,
+                        dst=packet.dst,
+                        transport="tcp",
+                        payload=rest,
+                    )
+                )
             return
         if packet.gap_before:
             state.buffer.clear()  # the message the gap cut is lost

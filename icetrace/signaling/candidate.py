@@ -176,7 +176,7 @@ def parse_remote_candidates(value: str) -> list[RemoteCandidate]:
         number = ascii_number(component, 3)
         if number is None:
             raise CandidateSyntaxError(f"remote-candidates component {component[:40]!r} is not a number")
-        out.append(RemoteCandidate(number, _address(host, port, "remote-candidates")))
+        out.append(RemoteCandidate(component=number, address=_address(host, port, "remote-candidates")))
     return out
 
 
@@ -185,4 +185,4 @@ def parse_remote_candidate_v6(value: str) -> RemoteCandidate:
     username = _strip_prefix(value, "remote-candidate")
     if not username or " " in username:
         raise CandidateSyntaxError("remote-candidate needs exactly one username")
-    return RemoteCandidate(None, None, username)
+    return RemoteCandidate(component=None, address=None, username=username)
