@@ -21,15 +21,17 @@ def seed_call():
     return icetrace.analyze([SEED_CALL])
 
 
-def test_the_docs_show_the_declared_columns():
-    text = (ROOT / "docs" / "correlator.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", sorted(schema.DOCS))
+def test_the_docs_show_the_declared_columns(name):
+    text = (ROOT / "docs" / name).read_text(encoding="utf-8")
     begin, end = "<!-- columns: begin -->\n", "<!-- columns: end -->"
     shown = text[text.index(begin) + len(begin) : text.index(end)]
-    assert shown == schema.markdown(), "run: python -m icetrace.tables.schema, and paste into docs/correlator.md"
+    assert shown == schema.DOCS[name](), f"run: python -m icetrace.tables.schema {name}, and paste into docs/{name}"
 
 
 def test_every_declared_column_has_a_meaning_and_a_dtype():
-    for columns in (*schema.TABLES.values(), schema.MESSAGE_LINE):
+    corpus = [columns for _, columns in schema.CORPUS_TABLES.values()]
+    for columns in (*schema.TABLES.values(), schema.MESSAGE_LINE, *corpus, *schema.JSON_OBJECTS.values()):
         names = [c.name for c in columns]
         assert len(names) == len(set(names))
         assert all(c.meaning and c.dtype for c in columns)
@@ -107,3 +109,22 @@ def test_json_verdicts_and_media_flows_mirror_their_tables(seed_call):
     assert all(list(v) == [c.name for c in schema.TABLES["verdicts"]] for v in doc["verdicts"])
     media = {c.name for c in schema.TABLES["media"]}
     assert all(set(f) <= media for s in doc["streams"] for f in s["media_flows"])
+
+
+def test_json_objects_are_their_declared_fields(seed_call):
+    doc = seed_call.to_dict()
+    pairs = [p for s in doc["streams"] for c in s["components"] for p in c["pairs"]]
+    flows = [f for s in doc["streams"] for f in s["media_flows"]]
+    assert pairs and flows and doc["verdicts"]
+    for name, objects in (("PAIR", pairs), ("media_flows", flows), ("verdicts", doc["verdicts"])):
+        declared = [c.name for c in schema.JSON_OBJECTS[name]]
+        assert all(list(o) == declared for o in objects), name
+
+
+def test_corpus_tables_have_their_declared_columns(seed_call):
+    from icetrace.corpus.tables import rows
+
+    tables = rows(seed_call, "seed.pcap")
+    assert list(tables) == list(schema.CORPUS_TABLES)
+    for name, (_, columns) in schema.CORPUS_TABLES.items():
+        assert list(tables[name].columns) == ["capture", *(c.name for c in columns)], name
