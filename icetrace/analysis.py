@@ -29,6 +29,7 @@ from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
+from icetrace.tables.message_rows import table_row
 from icetrace.tables.schema import dataframe
 
 if TYPE_CHECKING:
@@ -90,33 +91,7 @@ class Analysis:
     # -- rows ---------------------------------------------------------------
 
     def _messages_rows(self) -> list[dict[str, Any]]:
-        rows = []
-        for r in self.reconstruction.records:
-            rows.append(
-                {
-                    "frame": r.frame,
-                    "time": r.time,
-                    "src": str(r.src),
-                    "dst": str(r.dst),
-                    "transport": r.transport,
-                    "kind": r.kind,
-                    "dialect": r.dialect,
-                    "method": r.method,
-                    "class": r.cls,
-                    "type": r.type,
-                    "transaction_id": r.transaction_id,
-                    "error_code": r.error_code,
-                    "username": r.username.rstrip(b"\0").decode("latin-1") if r.username else None,
-                    "priority": r.priority,
-                    "use_candidate": r.use_candidate,
-                    "ice_role": r.ice_role,
-                    "fingerprint": r.fingerprint,
-                    "relay_via": r.relay.via if r.relay else None,
-                    "relay_peer": str(r.relay.peer) if r.relay and r.relay.peer else None,
-                    "anomalies": "; ".join(r.anomalies),
-                }
-            )
-        return rows
+        return [table_row(r) for r in self.reconstruction.records]
 
     def _transactions_rows(self) -> list[dict[str, Any]]:
         return [

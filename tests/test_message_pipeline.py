@@ -10,8 +10,9 @@ import pytest
 from icetrace.analysis import capture_records
 from icetrace.cli import main
 from icetrace.commands import message_pipeline
-from icetrace.commands.messages import Formatter, csv_line, record_row
+from icetrace.commands.messages import Formatter
 from icetrace.records.stun_record import RelayHop
+from icetrace.tables.message_rows import csv_fields, csv_line, line_row
 from tests import testdata
 
 CAPTURES = [
@@ -68,17 +69,11 @@ def test_a_failure_in_the_decoding_process_is_raised_here(monkeypatch):
 
 
 def reference_csv_line(record) -> str:
-    """The documented row (record_row) written by csv.writer."""
+    """The declared line (line_row, flattened by csv_fields) written by csv.writer."""
     import csv
 
-    row = record_row(record)
-    relay = row["relay"]
-    row["relay"] = f"{relay['via']} peer={relay['peer']}" if relay else ""
-    row["addresses"] = " ".join(f"{k}={v}" for k, v in row["addresses"].items())
-    row["attributes"] = ",".join(row["attributes"])
-    row["anomalies"] = ",".join(row["anomalies"])
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(row.values())
+    csv.writer(buffer, lineterminator="\n").writerow(csv_fields(line_row(record)))
     return buffer.getvalue()
 
 

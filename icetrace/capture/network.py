@@ -195,47 +195,51 @@ class IpDecoder:
                 payload = whole
             return IpPacket(4, src, dst, protocol, payload)
         if version == 6:
-            if len(data) < offset + 40:
-                return None
-            plen = (data[offset + 4] << 8) | data[offset + 5]
-            next_header = data[offset + 6]
-            src = data[offset + 8 : offset + 24]
-            dst = data[offset + 24 : offset + 40]
-            pos = offset + 40
-            end = min(pos + plen, len(data)) if plen else len(data)
-            fragment: tuple[int, bool, int] | None = None
-            while True:
-                if next_header in _IPV6_EXTENSIONS:
-                    if pos + 2 > end:
-                        return None
-                    hdr_len = (data[pos + 1] + 1) * 8
-                    next_header = data[pos]
-                    pos += hdr_len
-                elif next_header == 51:  # AH: length in 4-byte units, minus 2
-                    if pos + 2 > end:
-                        return None
-                    hdr_len = (data[pos + 1] + 2) * 4
-                    next_header = data[pos]
-                    pos += hdr_len
-                elif next_header == 44:  # Fragment header
-                    if pos + 8 > end:
-                        return None
-                    off_flags = (data[pos + 2] << 8) | data[pos + 3]
-                    ident = struct.unpack_from("!I", data, pos + 4)[0]
-                    fragment = (off_flags & 0xFFF8, bool(off_flags & 1), ident)
-                    next_header = data[pos]
-                    pos += 8
-                else:
-                    break
-            payload = data[pos:end]
-            if fragment is not None:
-                frag_offset, more, ident = fragment
-                whole = self._reassemble((6, src, dst, ident, next_header), frag_offset, more, payload, time)
-                if whole is None:
-                    return None
-                payload = whole
-            return IpPacket(6, src, dst, next_header, payload)
+            return self._decode6(data, offset, time)
         return None
+
+    def _decode6(self, data: bytes, offset: int, time: float) -> IpPacket | None:
+        """An IPv6 datagram: extension headers skipped, fragments reassembled."""
+        if len(data) < offset + 40:
+            return None
+        plen = (data[offset + 4] << 8) | data[offset + 5]
+        next_header = data[offset + 6]
+        src = data[offset + 8 : offset + 24]
+        dst = data[offset + 24 : offset + 40]
+        pos = offset + 40
+        end = min(pos + plen, len(data)) if plen else len(data)
+        fragment: tuple[int, bool, int] | None = None
+        while True:
+            if next_header in _IPV6_EXTENSIONS:
+                if pos + 2 > end:
+                    return None
+                hdr_len = (data[pos + 1] + 1) * 8
+                next_header = data[pos]
+                pos += hdr_len
+            elif next_header == 51:  # AH: length in 4-byte units, minus 2
+                if pos + 2 > end:
+                    return None
+                hdr_len = (data[pos + 1] + 2) * 4
+                next_header = data[pos]
+                pos += hdr_len
+            elif next_header == 44:  # Fragment header
+                if pos + 8 > end:
+                    return None
+                off_flags = (data[pos + 2] << 8) | data[pos + 3]
+                ident = struct.unpack_from("!I", data, pos + 4)[0]
+                fragment = (off_flags & 0xFFF8, bool(off_flags & 1), ident)
+                next_header = data[pos]
+                pos += 8
+            else:
+                break
+        payload = data[pos:end]
+        if fragment is not None:
+            frag_offset, more, ident = fragment
+            whole = self._reassemble((6, src, dst, ident, next_header), frag_offset, more, payload, time)
+            if whole is None:
+                return None
+            payload = whole
+        return IpPacket(6, src, dst, next_header, payload)
 
     def _reassemble(
         self,

@@ -26,14 +26,17 @@ from icetrace.capture.network import (
     tunnel_inner,
 )
 from icetrace.capture.reader import CaptureReader, ReadProblem
-from icetrace.capture.tcp_stream import TcpDirection
+from icetrace.capture.tcp_stream import Chunk, TcpDirection
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.relayed import RelayedCount
-from icetrace.records.transport_packet import TransportPacket
+from icetrace.records.transport_packet import TransportPacket, new_packet
 
 _MEDIA_KIND = COUNTED
+
+TcpFlows = dict[tuple[bytes, int, bytes, int], TcpDirection | None]
+"""Each TCP direction seen, by 4-tuple: its reassembly, or None when it is not followed."""
 
 
 _ENDPOINTS: dict[tuple[bytes, int], Endpoint] = {}
@@ -96,171 +99,188 @@ class PacketSource:
     def _one(self, path: Path) -> Iterator[TransportPacket]:
         reader = CaptureReader(path, media_sink=self._media_sink, progress=self.progress)
         ipdec = IpDecoder()
-        tcp: dict[tuple[bytes, int, bytes, int], TcpDirection | None] = {}  # None: not followed
+        tcp: TcpFlows = {}
+        try:
+            yield from self._frames(path, reader, ipdec, tcp)
+            self._fragments_dropped(path, ipdec)
+            yield from self._tcp_end(path, tcp)
+        finally:
+            self.problems.extend(reader.problems)
+            self.formats[str(path)] = reader.format
+
+    def _frames(self, path: Path, reader: CaptureReader, ipdec: IpDecoder, tcp: TcpFlows) -> Iterator[TransportPacket]:
+        """The per-frame loop: STUN and counted media stay inline (most frames), the rest is delegated."""
         stun_pairs = self._stun_pairs
         media = self._media
-        include_sip = self.include_sip
+        count = self._count
         media_kind = _MEDIA_KIND
-        relayed = self._relayed if self.count_relayed else None
         progress = self.progress
-        try:
-            for frame in reader:
-                self.frames_read += 1
-                if progress is not None and not frame.number & 0x3FFF:
-                    progress(reader.bytes_read, frame.number)
-                data = frame.data
-                ip = ipdec.decode(data, ip_offset(frame.linktype, data), frame.time)
+        for frame in reader:
+            self.frames_read += 1
+            if progress is not None and not frame.number & 0x3FFF:
+                progress(reader.bytes_read, frame.number)
+            data = frame.data
+            ip = ipdec.decode(data, ip_offset(frame.linktype, data), frame.time)
+            if ip is None:
+                continue
+            proto = ip.protocol
+            p = ip.payload
+            if proto == 47 or (proto == 17 and p[2:4] == VXLAN_PORT):
+                # a tunnel (GRE, ERSPAN, VXLAN: traffic mirrored from elsewhere): its inner packet counts
+                ip = _untunnel(ipdec, ip, frame.time)
                 if ip is None:
                     continue
                 proto = ip.protocol
                 p = ip.payload
-                if proto == 47 or (proto == 17 and p[2:4] == VXLAN_PORT):
-                    # a tunnel (GRE, ERSPAN, VXLAN: traffic mirrored from elsewhere): its inner packet counts
-                    ip = _untunnel(ipdec, ip, frame.time)
-                    if ip is None:
+            if proto == 17:
+                if len(p) <= 8:
+                    continue  # no UDP header, or an empty datagram
+                sport = (p[0] << 8) | p[1]
+                dport = (p[2] << 8) | p[3]
+                payload = p[8:]
+                b0 = payload[0]
+                if b0 < 4:
+                    if len(payload) < 20 or 20 + ((payload[2] << 8) | payload[3]) != len(payload):
                         continue
-                    proto = ip.protocol
-                    p = ip.payload
-                if proto == 1 or proto == 58:
-                    self._icmp(ip.version, address_text(ip.src), p, frame.number, frame.time)
-                    continue
-                if proto == 17:
-                    if len(p) < 8:
+                    stun_pairs.add((ip.src, sport, ip.dst, dport))
+                    stun_pairs.add((ip.dst, dport, ip.src, sport))
+                else:
+                    kind = media_kind.get(b0)
+                    if kind is not None:
+                        if kind == "rtp" and len(payload) > 1 and 192 <= payload[1] <= 223:
+                            kind = "rtcp"
+                        count(media, ip.src, sport, ip.dst, dport, "udp", kind, frame.number, frame.time, len(payload))
                         continue
-                    sport = (p[0] << 8) | p[1]
-                    dport = (p[2] << 8) | p[3]
-                    payload = p[8:]
-                    if not payload:
+                    if not self._hand_on_udp(ip.src, sport, ip.dst, dport, payload, frame.number, frame.time):
                         continue
-                    b0 = payload[0]
-                    if b0 < 4:
-                        if len(payload) < 20 or 20 + ((payload[2] << 8) | payload[3]) != len(payload):
-                            continue
-                        stun_pairs.add((ip.src, sport, ip.dst, dport))
-                        stun_pairs.add((ip.dst, dport, ip.src, sport))
-                    elif (
-                        64 <= b0 <= 79
-                        and channel_data_fits(payload)
-                        and (sport in TURN_PORTS or dport in TURN_PORTS or (ip.src, sport, ip.dst, dport) in stun_pairs)
-                    ) or (b0 == 0xFF and payload[1:2] == b"\x10" and (ip.src, sport, ip.dst, dport) in stun_pairs):
-                        # ChannelData on a TURN port needs no Allocate in the capture: it may start mid-call
-                        self._count(
-                            media,
-                            ip.src,
-                            sport,
-                            ip.dst,
-                            dport,
-                            "udp",
-                            "channeldata",
-                            frame.number,
-                            frame.time,
-                            len(payload),
-                        )
-                        if relayed is not None and (len(payload) == 4 or payload[4] >= 4):
-                            self._count_relayed(
-                                relayed, ip.src, sport, ip.dst, dport, payload, frame.number, frame.time
-                            )
-                            continue
-                    else:
-                        kind = media_kind.get(b0)
-                        if kind is not None:
-                            if kind == "rtp" and len(payload) > 1 and 192 <= payload[1] <= 223:
-                                kind = "rtcp"
-                            self._count(
-                                media, ip.src, sport, ip.dst, dport, "udp", kind, frame.number, frame.time, len(payload)
-                            )
-                            continue
-                        if not (include_sip and looks_like_sip(payload)):
-                            # application data on an ICE 5-tuple (no RTP): still media for the story
-                            if (ip.src, sport, ip.dst, dport) in stun_pairs:
-                                self._count(
-                                    media,
-                                    ip.src,
-                                    sport,
-                                    ip.dst,
-                                    dport,
-                                    "udp",
-                                    "data",
-                                    frame.number,
-                                    frame.time,
-                                    len(payload),
-                                )
-                            continue
-                    yield TransportPacket(
-                        frame.number,
-                        frame.time,
-                        endpoint_of(ip.src, sport),
-                        endpoint_of(ip.dst, dport),
-                        "udp",
-                        payload,
-                    )
-                elif proto == 6:
-                    if len(p) < 20:
-                        continue
-                    sport = (p[0] << 8) | p[1]
-                    dport = (p[2] << 8) | p[3]
-                    seq = (p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7]
-                    offset = (p[12] >> 4) * 4
-                    flags = p[13]
-                    payload = p[offset:]
-                    key = (ip.src, sport, ip.dst, dport)
-                    state = tcp.get(key)
-                    if state is None:
-                        if key in tcp:
-                            continue  # a flow we decided not to follow
-                        state = tcp[key] = TcpDirection()
-                    chunks = state.accept(seq, payload, bool(flags & 0x02), frame.number, frame.time)
-                    if state.follow is None:
-                        if not chunks:
-                            if state.buffered > 65536:
-                                tcp[key] = None  # no in-order start in sight: stop buffering
-                                reader.ignore_tcp(ip.src, sport, ip.dst, dport)
-                            continue
-                        first = chunks[0][0]
-                        reverse = tcp.get((ip.dst, dport, ip.src, sport))
-                        if not (
-                            detect_tcp_framing(first)
-                            or ((sport in TURN_PORTS or dport in TURN_PORTS) and channel_data_fits(first, stream=True))
-                            or (include_sip and (looks_like_sip(first) or looks_like_http(first)))
-                            or (reverse is not None and reverse.follow)
-                        ):
-                            tcp[key] = None
-                            reader.ignore_tcp(ip.src, sport, ip.dst, dport)
-                            continue
-                        state.follow = True
-                    for chunk, fno, ftime, gap in chunks:
-                        packet = TransportPacket(
-                            fno,
-                            ftime,
-                            endpoint_of(ip.src, sport),
-                            endpoint_of(ip.dst, dport),
-                            "tcp",
-                            chunk,
-                        )
-                        if gap:
-                            packet.gap_before = gap
-                            self._gap(path, packet)
-                        yield packet
-            if ipdec.fragments_dropped:
-                what = (
-                    f"{ipdec.fragments_dropped} fragmented IP datagrams never completed: dropped after"
-                    f" {FRAGMENT_TIMEOUT:g} s, or when {MAX_PENDING_DATAGRAMS} datagrams or"
-                    f" {MAX_PENDING_BYTES >> 20} MB were waiting for fragments"
+                yield new_packet(
+                    frame=frame.number,
+                    time=frame.time,
+                    src=endpoint_of(ip.src, sport),
+                    dst=endpoint_of(ip.dst, dport),
+                    transport="udp",
+                    payload=payload,
                 )
-                self.problems.append(ReadProblem(str(path), -1, 0, what))
-            # the end of the capture: data still waiting behind a gap that never filled
-            for (src, sport, dst, dport), state in tcp.items():
-                if state is None or not state.follow or not state.pending:
-                    continue
-                for chunk, fno, ftime, gap in state.flush():
-                    packet = TransportPacket(fno, ftime, endpoint_of(src, sport), endpoint_of(dst, dport), "tcp", chunk)
-                    if gap:
-                        packet.gap_before = gap
-                        self._gap(path, packet)
-                    yield packet
-        finally:
-            self.problems.extend(reader.problems)
-            self.formats[str(path)] = reader.format
+            elif proto == 6:
+                if len(p) >= 20:
+                    yield from self._tcp_segment(path, reader, tcp, ip, p, frame.number, frame.time)
+            elif proto == 1 or proto == 58:
+                self._icmp(ip.version, address_text(ip.src), p, frame.number, frame.time)
+
+    def _hand_on_udp(
+        self, src: bytes, sport: int, dst: bytes, dport: int, payload: bytes, frame: int, time: float
+    ) -> bool:
+        """For a datagram neither STUN nor counted media: count it (ChannelData, data on an ICE
+        5-tuple) and say whether it is handed on (ChannelData listed by `messages`, SIP)."""
+        stun_pairs = self._stun_pairs
+        b0 = payload[0]
+        if (
+            64 <= b0 <= 79
+            and channel_data_fits(payload)
+            and (sport in TURN_PORTS or dport in TURN_PORTS or (src, sport, dst, dport) in stun_pairs)
+        ) or (b0 == 0xFF and payload[1:2] == b"\x10" and (src, sport, dst, dport) in stun_pairs):
+            # ChannelData on a TURN port needs no Allocate in the capture: it may start mid-call.
+            # Counted here, not by _count: on a TURN server's capture this is the common path
+            key = (src, sport, dst, dport, "udp", "channeldata")
+            entry = self._media.get(key)
+            if entry is None:
+                self._media[key] = [frame, time, frame, time, 1, len(payload)]
+            else:
+                entry[2] = frame
+                entry[3] = time
+                entry[4] += 1
+                entry[5] += len(payload)
+            if self.count_relayed and (len(payload) == 4 or payload[4] >= 4):
+                self._count_relayed(self._relayed, src, sport, dst, dport, payload, frame, time)
+                return False
+            return True
+        if self.include_sip and looks_like_sip(payload):
+            return True
+        if (src, sport, dst, dport) in stun_pairs:
+            # application data on an ICE 5-tuple (no RTP): still media for the story
+            self._count(self._media, src, sport, dst, dport, "udp", "data", frame, time, len(payload))
+        return False
+
+    def _tcp_segment(
+        self,
+        path: Path,
+        reader: CaptureReader,
+        tcp: TcpFlows,
+        ip: IpPacket,
+        p: bytes,
+        frame: int,
+        time: float,
+    ) -> Iterator[TransportPacket]:
+        """Follow one TCP segment: the in-order chunks of a followed flow; a new flow is followed only
+        when its first bytes look like STUN framing, ChannelData on a TURN port, SIP or HTTP."""
+        sport = (p[0] << 8) | p[1]
+        dport = (p[2] << 8) | p[3]
+        seq = (p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7]
+        payload = p[(p[12] >> 4) * 4 :]
+        key = (ip.src, sport, ip.dst, dport)
+        state = tcp.get(key)
+        if state is None:
+            if key in tcp:
+                return  # a flow we decided not to follow
+            state = tcp[key] = TcpDirection()
+        chunks = state.accept(seq, payload, bool(p[13] & 0x02), frame, time)
+        if state.follow is None:
+            if not chunks:
+                if state.buffered > 65536:
+                    tcp[key] = None  # no in-order start in sight: stop buffering
+                    reader.ignore_tcp(ip.src, sport, ip.dst, dport)
+                return
+            first = chunks[0][0]
+            reverse = tcp.get((ip.dst, dport, ip.src, sport))
+            if not (
+                detect_tcp_framing(first)
+                or ((sport in TURN_PORTS or dport in TURN_PORTS) and channel_data_fits(first, stream=True))
+                or (self.include_sip and (looks_like_sip(first) or looks_like_http(first)))
+                or (reverse is not None and reverse.follow)
+            ):
+                tcp[key] = None
+                reader.ignore_tcp(ip.src, sport, ip.dst, dport)
+                return
+            state.follow = True
+        yield from self._tcp_packets(path, ip.src, sport, ip.dst, dport, chunks)
+
+    def _tcp_packets(
+        self,
+        path: Path,
+        src: bytes,
+        sport: int,
+        dst: bytes,
+        dport: int,
+        chunks: list[Chunk],
+    ) -> Iterator[TransportPacket]:
+        for chunk, frame, time, gap in chunks:
+            packet = new_packet(
+                frame=frame,
+                time=time,
+                src=endpoint_of(src, sport),
+                dst=endpoint_of(dst, dport),
+                transport="tcp",
+                payload=chunk,
+            )
+            if gap:
+                packet.gap_before = gap
+                self._gap(path, packet)
+            yield packet
+
+    def _tcp_end(self, path: Path, tcp: TcpFlows) -> Iterator[TransportPacket]:
+        """The end of the capture: data still waiting behind a gap that never filled."""
+        for (src, sport, dst, dport), state in tcp.items():
+            if state is not None and state.follow and state.pending:
+                yield from self._tcp_packets(path, src, sport, dst, dport, state.flush())
+
+    def _fragments_dropped(self, path: Path, ipdec: IpDecoder) -> None:
+        if ipdec.fragments_dropped:
+            what = (
+                f"{ipdec.fragments_dropped} fragmented IP datagrams never completed: dropped after"
+                f" {FRAGMENT_TIMEOUT:g} s, or when {MAX_PENDING_DATAGRAMS} datagrams or"
+                f" {MAX_PENDING_BYTES >> 20} MB were waiting for fragments"
+            )
+            self.problems.append(ReadProblem(str(path), -1, 0, what))
 
     def _gap(self, path: Path, packet: TransportPacket) -> None:
         what = f"TCP {packet.src} -> {packet.dst}: {packet.gap_before} bytes never captured before this frame's data"
@@ -332,14 +352,14 @@ class PacketSource:
             return
         self.icmp_errors.append(
             IcmpError(
-                frame,
-                time,
-                reporter,
-                Endpoint(address_text(src), (udp[0] << 8) | udp[1]),
-                Endpoint(address_text(dst), (udp[2] << 8) | udp[3]),
-                version,
-                p[0],
-                p[1],
+                frame=frame,
+                time=time,
+                reporter=reporter,
+                quoted_src=Endpoint(address_text(src), (udp[0] << 8) | udp[1]),
+                quoted_dst=Endpoint(address_text(dst), (udp[2] << 8) | udp[3]),
+                version=version,
+                type=p[0],
+                code=p[1],
             )
         )
 
@@ -370,20 +390,20 @@ class PacketSource:
         """The UDP ChannelData counted instead of handed on (`count_relayed`), per 5-tuple, channel and kind."""
         return [
             RelayedCount(
-                endpoint_of(src, sport),
-                endpoint_of(dst, dport),
-                "udp",
-                "channeldata",
-                channel,
-                None,
-                None,
-                kind,
-                int(v[0]),
-                float(v[1]),
-                int(v[2]),
-                float(v[3]),
-                int(v[4]),
-                int(v[5]),
+                src=endpoint_of(src, sport),
+                dst=endpoint_of(dst, dport),
+                transport="udp",
+                via="channeldata",
+                channel=channel,
+                client=None,
+                peer=None,
+                kind=kind,
+                first_frame=int(v[0]),
+                first_time=float(v[1]),
+                last_frame=int(v[2]),
+                last_time=float(v[3]),
+                packets=int(v[4]),
+                bytes=int(v[5]),
             )
             for (src, sport, dst, dport, channel, kind), v in self._relayed.items()
         ]
@@ -392,16 +412,16 @@ class PacketSource:
         """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame."""
         flows = [
             MediaFlow(
-                Endpoint(address_text(src), sport),
-                Endpoint(address_text(dst), dport),
-                transport,
-                kind,
-                int(v[0]),
-                float(v[1]),
-                int(v[2]),
-                float(v[3]),
-                int(v[4]),
-                int(v[5]),
+                src=Endpoint(address_text(src), sport),
+                dst=Endpoint(address_text(dst), dport),
+                transport=transport,
+                kind=kind,
+                first_frame=int(v[0]),
+                first_time=float(v[1]),
+                last_frame=int(v[2]),
+                last_time=float(v[3]),
+                packets=int(v[4]),
+                bytes=int(v[5]),
             )
             for (src, sport, dst, dport, transport, kind), v in self._media.items()
         ]

@@ -29,7 +29,7 @@ from icetrace.capture.packet_source import PacketSource
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.stun_record import StunRecord
-from icetrace.records.transport_packet import TransportPacket
+from icetrace.records.transport_packet import TransportPacket, new_packet
 
 _PACKETS_PER_BATCH = 512
 _LOCAL_EVERY = 4  # this process decodes every 4th plain UDP STUN message: about its idle time
@@ -171,7 +171,17 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
                 if dst is None:
                     dst = endpoints[(dst_ip, dst_port)] = Endpoint(dst_ip, dst_port)
                 records: list[StunRecord] = list(
-                    extractor.feed(TransportPacket(frame, time, src, dst, transport, payload, gap))
+                    extractor.feed(
+                        new_packet(
+                            frame=frame,
+                            time=time,
+                            src=src,
+                            dst=dst,
+                            transport=transport,
+                            payload=payload,
+                            gap_before=gap,
+                        )
+                    )
                 )
                 texts.append(formatter.format(records) if records else "")
             text_out.send(texts)

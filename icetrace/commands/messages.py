@@ -13,9 +13,7 @@ from icetrace.commands.progress import Progress
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.relayed import is_relayed_media
 from icetrace.records.stun_record import StunRecord
-from icetrace.tables.schema import MESSAGE_LINE
-
-COLUMNS = tuple(c.name for c in MESSAGE_LINE)  # the CSV header; JSONL keys are record_row's
+from icetrace.tables.message_rows import LINE_COLUMNS, csv_line, line_row
 
 
 def register(subparsers: Any) -> None:
@@ -41,62 +39,6 @@ def register(subparsers: Any) -> None:
         help="2 (default): read in one process, decode and format in a second one; 1: one process",
     )
     parser.set_defaults(run=run)
-
-
-def record_row(record: StunRecord) -> dict[str, Any]:
-    """The documented row shape shared by every output format."""
-    relay = None
-    if record.relay is not None:
-        relay = {
-            "via": record.relay.via,
-            "client": str(record.relay.client),
-            "server": str(record.relay.server),
-            "peer": str(record.relay.peer) if record.relay.peer else None,
-            "channel": record.relay.channel,
-        }
-    return {
-        "frame": record.frame,
-        "time": round(record.time, 9),
-        "src": str(record.src),
-        "dst": str(record.dst),
-        "transport": record.transport,
-        "kind": record.kind,
-        "dialect": record.dialect,
-        "method": record.method,
-        "class": record.cls,
-        "type": record.type,
-        "transaction_id": record.transaction_id,
-        "error_code": record.error_code,
-        "addresses": {name: str(ep) for name, ep in record.addresses.items()},
-        "fingerprint": record.fingerprint,
-        "attributes": list(record.attributes),
-        "relay": relay,
-        "anomalies": list(record.anomalies),
-    }
-
-
-def _quoted(text: str) -> str:
-    """A CSV field as csv.writer's QUOTE_MINIMAL writes it."""
-    if "," in text or '"' in text or "\n" in text or "\r" in text:
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def csv_line(record: StunRecord) -> str:
-    """The CSV line of `record_row`, written directly: csv.writer costs more than the decoding.
-
-    Only the address list, attribute list, relay and anomalies can hold a delimiter or a
-    quote; a test holds this to csv.writer's output on every record of the corpus."""
-    relay = record.relay
-    error_code = record.error_code
-    return (
-        f"{record.frame},{round(record.time, 9)!r},{record.src},{record.dst},{record.transport},{record.kind},"
-        f"{record.dialect},{record.method},{record.cls},{record.type},{record.transaction_id},"
-        f"{'' if error_code is None else error_code},"
-        f"{_quoted(' '.join([f'{name}={ep}' for name, ep in record.addresses.items()]))},"
-        f"{record.fingerprint},{_quoted(','.join(record.attributes))},"
-        f"{_quoted(f'{relay.via} peer={relay.peer}') if relay else ''},{_quoted(','.join(record.anomalies))}\n"
-    )
 
 
 def iter_records(paths: list[str], err: TextIO, engine: str = "native") -> Iterator[StunRecord]:
@@ -139,7 +81,7 @@ class Formatter:
 
     def header(self) -> str:
         if self.fmt == "csv":
-            return ",".join(COLUMNS) + "\n"
+            return ",".join(LINE_COLUMNS) + "\n"
         if self.fmt == "table":
             return f"{'frame':>7} {'time':>17} {'src':>22} {'dst':>22} {'tr':3} {'message':34} {'details'}\n"
         return ""
@@ -148,14 +90,14 @@ class Formatter:
         if not self.media:
             records = [r for r in records if not is_relayed_media(r)]
         if self.fmt == "jsonl":
-            return "".join([json.dumps(record_row(record)) + "\n" for record in records])
+            return "".join([json.dumps(line_row(record)) + "\n" for record in records])
         if self.fmt == "csv":
             return "".join(map(csv_line, records))
         return "".join(map(_table_line, records))
 
 
 def _table_line(record: StunRecord) -> str:
-    row = record_row(record)
+    row = line_row(record)
     what = row["kind"] if row["kind"] == "channeldata" else f"{row['method']} {row['class']}"
     details = []
     if row["error_code"] is not None:

@@ -7,29 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from icetrace.tables.schema import CORPUS_TABLES
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from icetrace.analysis import Analysis
 
-KINDS = ("streams", "pairs", "checks", "verdicts")
+KINDS = tuple(CORPUS_TABLES)
 
-STREAM_COLUMNS = {
-    "call_id": "string",
-    "stream": "Int64",
-    "media": "string",
-    "outcome": "string",
-    "connectivity": "string",
-    "nomination_style": "string",
-    "components": "Int64",
-    "selected_components": "Int64",
-    "selected_controlling_type": "string",
-    "selected_controlled_type": "string",
-    "selected_transport": "string",
-    "pairs": "Int64",
-    "succeeded_pairs": "Int64",
-    "failed_pairs": "Int64",
-}
+STREAM_COLUMNS = {c.name: c.dtype for c in CORPUS_TABLES["streams"][1]}
 
 
 def _streams(analysis: Analysis) -> pd.DataFrame:

@@ -249,20 +249,20 @@ def relayed_media(
     for (src, dst, kind, via, server, peer, channel), v in flows.items():
         out.append(
             MediaFlow(
-                src,
-                dst,
-                "udp",
-                kind,
-                int(v[0]),
-                v[1],
-                int(v[2]),
-                v[3],
-                int(v[4]),
-                int(v[5]),
-                via,
-                server,
-                peer,
-                channel,
+                src=src,
+                dst=dst,
+                transport="udp",
+                kind=kind,
+                first_frame=int(v[0]),
+                first_time=v[1],
+                last_frame=int(v[2]),
+                last_time=v[3],
+                packets=int(v[4]),
+                bytes=int(v[5]),
+                relay_via=via,
+                relay_server=server,
+                relay_peer=peer,
+                channel=channel,
             )
         )
     return sorted(out, key=lambda f: (f.first_frame, str(f.src), f.kind))

@@ -64,19 +64,8 @@ def peer_evidence(rec: Reconstruction) -> dict[Endpoint, PeerEvidence]:
     """Every far end the capture shows to be a peer, with the first reason found."""
     out: dict[Endpoint, PeerEvidence] = {}
     servers = turn_servers(rec.records)
-    turn_peer_ips: dict[str, int] = {}
-    for r in rec.records:
-        if r.kind != "stun" or r.relay is not None:
-            continue
-        for name in _PEER_ADDRESS_ATTRIBUTES:
-            peer = r.addresses.get(name)
-            if peer is not None:
-                turn_peer_ips.setdefault(peer.ip, r.frame)
-    candidates: dict[Endpoint, int | None] = {}
-    for stream in rec.streams:
-        for agent in (stream.controlling, stream.controlled):
-            for c in agent.candidates if agent else []:
-                candidates.setdefault(c.address, c.frame)
+    turn_peer_ips = _turn_peer_ips(rec)
+    candidates = _candidate_frames(rec)
     askers: dict[Endpoint, int] = {}
     for t in rec.transactions:
         if t.request.relay is None and t.request.method == "binding":
@@ -114,6 +103,29 @@ def peer_evidence(rec: Reconstruction) -> dict[Endpoint, PeerEvidence]:
                 t.request.frame,
             )
     return out
+
+
+def _turn_peer_ips(rec: Reconstruction) -> dict[str, int]:
+    """The IP addresses TURN clients named as peers (permissions, channels, Send), with the first frame."""
+    ips: dict[str, int] = {}
+    for r in rec.records:
+        if r.kind != "stun" or r.relay is not None:
+            continue
+        for name in _PEER_ADDRESS_ATTRIBUTES:
+            peer = r.addresses.get(name)
+            if peer is not None:
+                ips.setdefault(peer.ip, r.frame)
+    return ips
+
+
+def _candidate_frames(rec: Reconstruction) -> dict[Endpoint, int | None]:
+    """Every candidate address of an ICE session, with the frame it was learned in."""
+    candidates: dict[Endpoint, int | None] = {}
+    for stream in rec.streams:
+        for agent in (stream.controlling, stream.controlled):
+            for c in agent.candidates if agent else []:
+                candidates.setdefault(c.address, c.frame)
+    return candidates
 
 
 def signed_for_a_peer(record: StunRecord) -> bool:

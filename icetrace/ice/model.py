@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from icetrace.ice.verdict_rules import VerdictCode
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -223,7 +224,7 @@ class Stream:
 
 @dataclass(kw_only=True)
 class Verdict:
-    code: str  # D1, D2, ... from the failure catalogue; INFO-* for plain observations
+    code: VerdictCode  # D1, D2, ... from the failure catalogue; a descriptive name for plain observations
     severity: Severity
     message: str
     frames: list[int] = field(default_factory=list)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from icetrace.records.vocabulary import Severity
 
@@ -19,6 +19,38 @@ if TYPE_CHECKING:
     from icetrace.ice.model import Stream
 
 Scope = Literal["capture", "stream"]
+
+# Every verdict code, in report order: the closed vocabulary of `Verdict.code`. A test holds it
+# equal to the registry (`RULES`), so a rule cannot be added or renamed here alone.
+VerdictCode = Literal[
+    "D1",
+    "D2",
+    "D4",
+    "D5",
+    "D6",
+    "D19",
+    "NONSTANDARD-ANSWER",
+    "PEER-PROBES",
+    "ORPHAN-RESPONSES",
+    "D8",
+    "D9",
+    "D11",
+    "D11-INTEGRITY",
+    "D12",
+    "CHECK-ERROR",
+    "D13",
+    "MID-CALL",
+    "SHOULD-HAVE-WON",
+    "D14",
+    "D16",
+    "D25",
+    "SDP-REMOTE-CANDIDATES",
+    "FAILED",
+    "CLIENT-REPORT",
+    "D26",
+    "AGENT-REPORT",
+    "AGENT-DISAGREES",
+]
 
 
 @dataclass
@@ -36,7 +68,7 @@ StreamCheck = Callable[["Reconstruction", "Stream"], Iterable[Finding]]
 
 @dataclass(frozen=True)
 class VerdictRule:
-    code: str  # D1-D26 from the failure catalogue, or a descriptive name for plain observations
+    code: VerdictCode  # D1-D26 from the failure catalogue, or a descriptive name for plain observations
     severity: Severity
     meaning: str  # one line for the docs' verdict table
     reference: str  # the RFC or specification section the rule rests on
@@ -44,17 +76,19 @@ class VerdictRule:
     check: CaptureCheck | StreamCheck
 
 
-RULES: dict[str, VerdictRule] = {}
+RULES: dict[VerdictCode, VerdictRule] = {}
 
 
 def rule(
-    code: str, severity: Severity, meaning: str, reference: str, scope: Scope = "stream"
+    code: VerdictCode, severity: Severity, meaning: str, reference: str, scope: Scope = "stream"
 ) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
     """Register the decorated function as the rule for `code`; registration order is report order."""
 
     def register(check: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
         if code in RULES:
             raise ValueError(f"verdict code {code} has two rules")
+        if code not in get_args(VerdictCode):
+            raise ValueError(f"verdict code {code} is not in VerdictCode")
         RULES[code] = VerdictRule(code, severity, meaning, reference, scope, check)
         return check
 

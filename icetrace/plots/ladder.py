@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from icetrace.analysis import Analysis
@@ -165,61 +166,14 @@ def ladder_figure(analysis: Analysis, story: Story | None = None, *, max_arrows:
     hidden = max(0, len(drawn) - max_arrows)
     drawn = drawn[:max_arrows]
     cols = columns(list(dict.fromkeys(a for arrow in drawn for a in (arrow.src, arrow.dst))), story.roles)
-    x = {addr: i for i, addr in enumerate(cols)}
     width = max(7.0, 1.9 * len(cols) + 2.5)
     fig = Figure(figsize=(width, 1.8 + 0.3 * max(len(drawn), 1) + (0.3 if hidden else 0)), layout="constrained")
     ax = fig.subplots()
     rows = len(drawn)
-    for i, addr in enumerate(cols):
-        ax.plot([i, i], [-0.6, rows], color="0.75", lw=1, zorder=0)
-        role = story.roles.get(addr, "")
-        ax.annotate(
-            f"{role}\n{addr}" if role else addr,
-            (i, -0.6),
-            ha="center",
-            va="bottom",
-            fontsize=7.5,
-            fontweight="bold" if role else "normal",
-            gid="column",
-        )
-    t0 = story.t0
+    _draw_columns(ax, cols, story.roles, rows)
+    x = {addr: i for i, addr in enumerate(cols)}
     for y, arrow in enumerate(drawn):
-        a, b = x[arrow.src], x[arrow.dst]
-        ax.annotate(
-            "",
-            xy=(b, y),
-            xytext=(a, y),
-            arrowprops={
-                "arrowstyle": "-|>",
-                "color": arrow.colour,
-                "lw": 2.4 if arrow.bold else 1.0,
-                "linestyle": "--" if arrow.text.endswith(NO_ANSWER) else "-",
-                "shrinkA": 0,
-                "shrinkB": 0,
-            },
-            gid="arrow",
-        )
-        ax.annotate(
-            arrow.label,
-            ((a + b) / 2, y),
-            xytext=(0, 2),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=6.5,
-            color=arrow.colour if arrow.colour != COLOURS["media"] else "teal",
-            fontweight="bold" if arrow.bold else "normal",
-            gid="arrow-label",
-        )
-        ax.annotate(
-            f"+{arrow.first - t0:.3f} s",
-            (-0.45, y),
-            ha="right",
-            va="center",
-            fontsize=6.5,
-            color="0.3",
-            gid="time",
-        )
+        _draw_arrow(ax, arrow, x[arrow.src], x[arrow.dst], y, story.t0)
     if hidden:
         ax.annotate(f"… {hidden} more arrows not drawn", (0, rows), fontsize=7, color="0.3", gid="hidden")
     ax.set_ylim(rows + (0.6 if hidden else 0.2), -1.0)
@@ -233,6 +187,55 @@ def ladder_figure(analysis: Analysis, story: Story | None = None, *, max_arrows:
     if not drawn:
         ax.text(0.5, 0.5, "no STUN/TURN messages", transform=ax.transAxes, ha="center", color="0.4")
     return fig
+
+
+def _draw_columns(ax: Axes, cols: list[str], roles: dict[str, str], rows: int) -> None:
+    """One vertical line per address, headed by its role and address."""
+    for i, addr in enumerate(cols):
+        ax.plot([i, i], [-0.6, rows], color="0.75", lw=1, zorder=0)
+        role = roles.get(addr, "")
+        ax.annotate(
+            f"{role}\n{addr}" if role else addr,
+            (i, -0.6),
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+            fontweight="bold" if role else "normal",
+            gid="column",
+        )
+
+
+def _draw_arrow(ax: Axes, arrow: Arrow, a: int, b: int, y: int, t0: float) -> None:
+    """One row: the arrow from column `a` to column `b`, its label, and its time on the left."""
+    ax.annotate(
+        "",
+        xy=(b, y),
+        xytext=(a, y),
+        arrowprops={
+            "arrowstyle": "-|>",
+            "color": arrow.colour,
+            "lw": 2.4 if arrow.bold else 1.0,
+            "linestyle": "--" if arrow.text.endswith(NO_ANSWER) else "-",
+            "shrinkA": 0,
+            "shrinkB": 0,
+        },
+        gid="arrow",
+    )
+    ax.annotate(
+        arrow.label,
+        ((a + b) / 2, y),
+        xytext=(0, 2),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=6.5,
+        color=arrow.colour if arrow.colour != COLOURS["media"] else "teal",
+        fontweight="bold" if arrow.bold else "normal",
+        gid="arrow-label",
+    )
+    ax.annotate(
+        f"+{arrow.first - t0:.3f} s", (-0.45, y), ha="right", va="center", fontsize=6.5, color="0.3", gid="time"
+    )
 
 
 def plot_ladder(analysis: Analysis, path: str | Path) -> Path:

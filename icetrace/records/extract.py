@@ -7,7 +7,7 @@ Data indication, or a ChannelData frame comes out as its own record with `relay`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -41,6 +41,35 @@ class _Stream:
     need: int = 0  # bytes the frame at the buffer's front takes: a message in many segments is split once
 
 
+def _detect_framing(state: _Stream, packet: TransportPacket) -> str | None:
+    """The framing of a stream, from its first bytes; None (and the stream dead) when none fits."""
+    state.framing = detect_tcp_framing(packet.payload)
+    if state.framing is None and _turn_port(packet) and channel_data_fits(packet.payload, stream=True):
+        state.framing = "stun"  # a TURN/TCP connection seen from mid-call: ChannelData first
+    if state.framing is None:
+        state.dead = True  # SIP or anything else: the signaling stage reads SIP
+    return state.framing
+
+
+def _buffer(state: _Stream, packet: TransportPacket, framing: str) -> bool:
+    """Append the payload (after a gap: resynchronise on the next plausible frame start); False
+    while the frame at the front is not whole yet."""
+    if packet.gap_before:
+        state.buffer.clear()  # the message the gap cut is lost
+        state.resync = True
+        state.need = 0
+    state.buffer += packet.payload
+    if state.resync:
+        start = resync_offset(state.buffer, framing)
+        if start is None:
+            del state.buffer[:-RESYNC_KEEP]
+            return False
+        del state.buffer[:start]
+        state.resync = False
+        state.need = 0
+    return len(state.buffer) >= state.need
+
+
 class RecordExtractor:
     """Stateful: remembers TCP stream buffers and TURN channel bindings across packets."""
 
@@ -71,42 +100,43 @@ class RecordExtractor:
             state = self._streams[key] = _Stream()
         if state.dead:
             return
-        if state.framing is None:
-            state.framing = detect_tcp_framing(packet.payload)
-            if state.framing is None and _turn_port(packet) and channel_data_fits(packet.payload, stream=True):
-                state.framing = "stun"  # a TURN/TCP connection seen from mid-call: ChannelData first
-            if state.framing is None:
-                state.dead = True  # SIP or anything else: the signaling stage reads SIP
-                return
-        if state.framing == "ms-pseudo-tls":
+        framing = state.framing or _detect_framing(state, packet)
+        if framing is None:
+            return
+        if framing == "ms-pseudo-tls":
             # [MS-TURN] 2.1.1: the fake handshake is not framed; framing starts after it
             state.framing = None
             rest = packet.payload[5 + int.from_bytes(packet.payload[3:5], "big") :]
             if rest:
-                yield from self._stream(TransportPacket(packet.frame, packet.time, packet.src, packet.dst, "tcp", rest))
+                yield from self._stream(
+                    TransportPacket(
+                        frame=packet.frame,
+                        time=packet.time,
+                        src=packet.src,
+                        dst=packet.dst,
+                        transport="tcp",
+                        payload=rest,
+                    )
+                )
             return
-        if packet.gap_before:
-            state.buffer.clear()  # the message the gap cut is lost
-            state.resync = True
-            state.need = 0
-        state.buffer += packet.payload
-        if state.resync:
-            start = resync_offset(state.buffer, state.framing)
-            if start is None:
-                del state.buffer[:-RESYNC_KEEP]
-                return
-            del state.buffer[:start]
-            state.resync = False
-            state.need = 0
-        if len(state.buffer) < state.need:
+        if not _buffer(state, packet, framing):
             return
-        buf = bytes(state.buffer)
-        if state.framing == "rfc4571":
+        used = yield from self._framed(packet, framing, bytes(state.buffer))
+        del state.buffer[:used]
+        if len(state.buffer) > _MAX_STREAM_BUFFER or (
+            used == 0 and len(state.buffer) >= 4 and not frames_possible(state)
+        ):
+            state.buffer.clear()
+        state.need = next_frame_size(state.buffer, framing)
+
+    def _framed(self, packet: TransportPacket, framing: str, buf: bytes) -> Generator[StunRecord, None, int]:
+        """The records of the whole frames at the front of `buf`; returns the bytes they took."""
+        if framing == "rfc4571":
             frames, used = split_rfc4571(buf)
             for frame in frames:
                 if looks_like_stun_header(frame):
                     yield from self._stun(packet, frame)
-        elif state.framing == "ms-turn-tcp":
+        elif framing == "ms-turn-tcp":
             ms_frames, used = split_msturn_tcp(buf)
             for kind, frame in ms_frames:
                 if kind == 2 and looks_like_stun_header(frame):
@@ -120,12 +150,7 @@ class RecordExtractor:
                     yield from self._stun(packet, frame)
                 else:
                     yield from self._channel_data(packet, frame, stream=True)
-        del state.buffer[:used]
-        if len(state.buffer) > _MAX_STREAM_BUFFER or (
-            used == 0 and len(state.buffer) >= 4 and not frames_possible(state)
-        ):
-            state.buffer.clear()
-        state.need = next_frame_size(state.buffer, state.framing)
+        return used
 
     # -- messages -------------------------------------------------------------
 

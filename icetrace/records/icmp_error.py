@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from icetrace.records.endpoint import Endpoint
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IcmpError:
     """`reporter` sent it; `quoted_src`/`quoted_dst` are the datagram it complains about."""
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from icetrace.records.endpoint import Endpoint
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MediaFlow:
     """Packets of one kind from `src` to `dst`.
 

@@ -32,7 +32,7 @@ def is_relayed_media(r: StunRecord) -> bool:
     return r.kind == "channeldata" or (r.relay is None and (r.method, r.cls) in WRAPPERS)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class RelayedCount:
     """Relayed data of one kind seen on the client-to-server leg from `src` to `dst`.
 
@@ -80,7 +80,18 @@ class RelayedCounter:
         flow = self.flows.get(key)
         if flow is None:
             flow = self.flows[key] = RelayedCount(
-                r.src, r.dst, r.transport, via, channel, client, peer, r.carried, r.frame, r.time, r.frame, r.time
+                src=r.src,
+                dst=r.dst,
+                transport=r.transport,
+                via=via,
+                channel=channel,
+                client=client,
+                peer=peer,
+                kind=r.carried,
+                first_frame=r.frame,
+                first_time=r.time,
+                last_frame=r.frame,
+                last_time=r.time,
             )
         elif r.time < flow.first_time:
             flow.first_frame, flow.first_time = r.frame, r.time

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from icetrace.records.endpoint import Endpoint
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class TransportPacket:
     """What the packet source hands on: a transport payload and where it came from.
 
@@ -25,3 +25,17 @@ class TransportPacket:
     transport: str  # "udp" | "tcp"
     payload: bytes
     gap_before: int = 0  # TCP: bytes lost (never captured) just before this payload; framing resynchronises
+
+
+_new = object.__new__
+_init = TransportPacket.__init__
+
+
+def new_packet(
+    *, frame: int, time: float, src: Endpoint, dst: Endpoint, transport: str, payload: bytes, gap_before: int = 0
+) -> TransportPacket:
+    """`TransportPacket(...)` for the per-frame loops. Calling a class with keywords builds a dict
+    per call (measured: 3 times the positional call); calling `__init__` on a new instance does not."""
+    packet: TransportPacket = _new(TransportPacket)
+    _init(packet, frame=frame, time=time, src=src, dst=dst, transport=transport, payload=payload, gap_before=gap_before)
+    return packet

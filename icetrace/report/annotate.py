@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from icetrace.analysis import Analysis
+from icetrace.ice.correlator import Reconstruction
 from icetrace.ice.integrity import transaction_key
 from icetrace.ice.model import IceCandidate, Pair, Stream
 from icetrace.ice.transactions import Transaction
@@ -41,15 +42,38 @@ def _answer(t: Transaction) -> str:
     return f"error {response.error_code}{reason}"
 
 
+class _Notes:
+    """Comments by frame number, each said once, in the order they were added."""
+
+    def __init__(self) -> None:
+        self.by_frame: dict[int, list[str]] = defaultdict(list)
+
+    def add(self, frame: int | None, text: str) -> None:
+        if frame is not None and text not in self.by_frame[frame]:
+            self.by_frame[frame].append(text)
+
+
 def frame_notes(analysis: Analysis) -> dict[int, list[str]]:
     """Comments by frame number, in the order they should read."""
     rec = analysis.reconstruction
-    notes: dict[int, list[str]] = defaultdict(list)
+    notes = _Notes()
+    check_ids = _check_notes(rec, notes)
+    _selection_notes(rec, notes)
+    _transaction_notes(rec, notes, check_ids)
+    for a in rec.allocations:
+        lifetime = f", lifetime {a.lifetime} s" if a.lifetime is not None else ""
+        notes.add(
+            a.frame,
+            f"allocation {a.client} → {a.server} {a.transport}: relayed {a.relayed}, mapped {a.mapped}{lifetime}",
+        )
+    for v in analysis.verdict_list:
+        for frame in v.frames:
+            notes.add(frame, f"{v.code}: {v.message}")
+    return {frame: texts for frame, texts in notes.by_frame.items() if texts}
 
-    def add(frame: int | None, text: str) -> None:
-        if frame is not None and text not in notes[frame]:
-            notes[frame].append(text)
 
+def _check_notes(rec: Reconstruction, notes: _Notes) -> set[int]:
+    """Each check's requests and answers, with its pair and direction; returns the checks' ids."""
     check_ids = set()
     for check in rec.checks:
         t, stream, pair, sender = check.transaction, check.stream, check.pair, check.sender
@@ -61,18 +85,22 @@ def frame_notes(analysis: Analysis) -> dict[int, list[str]]:
         for n, req in enumerate(t.requests):
             again = f" retransmission {n}" if n else ""
             flag = " USE-CANDIDATE" if req.use_candidate else ""
-            add(req.frame, f"check {_direction(stream, sender)}{how} {what}{again}{flag}{bad}")
+            notes.add(req.frame, f"check {_direction(stream, sender)}{how} {what}{again}{flag}{bad}")
         for n, resp in enumerate(t.responses):
             answer = _answer(t) if n == 0 else f"{resp.cls} (repeated answer)"
-            add(resp.frame, f"check {answer} {what}")
+            notes.add(resp.frame, f"check {answer} {what}")
         if t.response is None:
-            add(t.requests[-1].frame, f"check {t.outcome} {what}")
+            notes.add(t.requests[-1].frame, f"check {t.outcome} {what}")
+    return check_ids
 
+
+def _selection_notes(rec: Reconstruction, notes: _Notes) -> None:
+    """Nominations, the selected pair of each component and the media it carried."""
     for stream in rec.streams:
         for comp in stream.components:
             for pair in comp.pairs:
                 if pair.nominated:
-                    add(pair.nomination_frame, f"nominated ({pair.nominated_by}) pair {pair_label(pair)}")
+                    notes.add(pair.nomination_frame, f"nominated ({pair.nominated_by}) pair {pair_label(pair)}")
             chosen = comp.selected
             if chosen is None:
                 continue
@@ -82,30 +110,21 @@ def frame_notes(analysis: Analysis) -> dict[int, list[str]]:
                 where = min(f.first_frame for f in flows)
             if where is None and chosen.frames:
                 where = max(chosen.frames)
-            add(where, f"selected pair {pair_label(chosen)} ({chosen.selected_because or comp.selected_by})")
+            notes.add(where, f"selected pair {pair_label(chosen)} ({chosen.selected_because or comp.selected_by})")
             for f in flows:
-                add(f.first_frame, f"media {f.kind} on the selected pair: {f.packets} packets {f.src} → {f.dst}")
+                notes.add(f.first_frame, f"media {f.kind} on the selected pair: {f.packets} packets {f.src} → {f.dst}")
 
-    check_frames = set(notes)
+
+def _transaction_notes(rec: Reconstruction, notes: _Notes, check_ids: set[int]) -> None:
+    """The other transactions (gathering, TURN), unless a check's note already covers the frame."""
+    check_frames = set(notes.by_frame)
     for t in rec.transactions:
         if id(t) in check_ids or t.request.frame in check_frames:
             continue  # a TURN Send that carries a check: the check's note says it all
         name = f"{t.request.method} {t.src} → {t.dst}" + (" relayed" if t.relayed else "")
         for n, req in enumerate(t.requests):
-            add(req.frame, f"{name}" + (f" retransmission {n}" if n else ""))
+            notes.add(req.frame, f"{name}" + (f" retransmission {n}" if n else ""))
         if t.response is not None:
-            add(t.response.frame, f"{name} {_answer(t)}")
+            notes.add(t.response.frame, f"{name} {_answer(t)}")
         else:
-            add(t.requests[-1].frame, f"{name} {t.outcome}")
-
-    for a in rec.allocations:
-        lifetime = f", lifetime {a.lifetime} s" if a.lifetime is not None else ""
-        add(
-            a.frame,
-            f"allocation {a.client} → {a.server} {a.transport}: relayed {a.relayed}, mapped {a.mapped}{lifetime}",
-        )
-
-    for v in analysis.verdict_list:
-        for frame in v.frames:
-            add(frame, f"{v.code}: {v.message}")
-    return {frame: texts for frame, texts in notes.items() if texts}
+            notes.add(t.requests[-1].frame, f"{name} {t.outcome}")

@@ -6,7 +6,7 @@ from typing import TextIO
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
-from icetrace.ice.model import SELECTED_BECAUSE, Agent, Pair
+from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream
 from icetrace.report.colour import Painter, wanted
 
 
@@ -64,37 +64,7 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
     for m in rec.nat_mappings:
         out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
     for s in analysis.streams:
-        title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
-        via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
-        outcome = paint.outcome(s.outcome.upper())
-        out.write(f"\n{title}: outcome {outcome}{via}, nomination {s.nomination_style}\n")
-        out.write("  candidates:\n")
-        for line in _cand(s.controlling) + _cand(s.controlled):
-            out.write(line + "\n")
-        for comp in s.components:
-            out.write(f"  component {comp.component}: pairs by priority (* selected, N nominated)\n")
-            out.write(
-                f"      {'controlling':>24} {'':7}    {'controlled':>24} {'':7} {'tr':3} {'state':11} "
-                f"{'ctl chk':>8} {'ctd chk':>8} {'rtt ms':>10} {'priority':>20}\n"
-            )
-            for p in comp.pairs:
-                out.write(_pair_line(p, p is comp.selected, paint) + "\n")
-                if p.prflx_until is not None and p.first_check is not None:
-                    out.write(
-                        f"        checked {p.prflx_until - p.first_check:.3f} s before its candidate was trickled "
-                        "(peer-reflexive until then, RFC 8838)\n"
-                    )
-            if comp.selected:
-                sel = comp.selected
-                because = SELECTED_BECAUSE[sel.selected_because] if sel.selected_because else "?"
-                out.write(
-                    f"    selected: {sel.controlling.address} ({sel.controlling.type}) <-> "
-                    f"{sel.controlled.address} ({sel.controlled.type}) by {comp.selected_by or '?'}: {because}\n"
-                )
-            else:
-                out.write("    selected: none\n")
-        for f in s.media_flows:
-            out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {f.first_frame}\n")
+        _write_stream(s, out, paint)
     out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
     for v in analysis.verdict_list:
         frames = ", ".join(str(f) for f in v.frames[:8])
@@ -107,3 +77,41 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         )
     for problem in analysis.problems[:20]:
         out.write(f"  input problem: {problem}\n")
+
+
+def _write_stream(s: Stream, out: TextIO, paint: Painter) -> None:
+    title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
+    via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
+    outcome = paint.outcome(s.outcome.upper())
+    out.write(f"\n{title}: outcome {outcome}{via}, nomination {s.nomination_style}\n")
+    out.write("  candidates:\n")
+    for line in _cand(s.controlling) + _cand(s.controlled):
+        out.write(line + "\n")
+    for comp in s.components:
+        _write_component(comp, out, paint)
+    for f in s.media_flows:
+        out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {f.first_frame}\n")
+
+
+def _write_component(comp: Component, out: TextIO, paint: Painter) -> None:
+    out.write(f"  component {comp.component}: pairs by priority (* selected, N nominated)\n")
+    out.write(
+        f"      {'controlling':>24} {'':7}    {'controlled':>24} {'':7} {'tr':3} {'state':11} "
+        f"{'ctl chk':>8} {'ctd chk':>8} {'rtt ms':>10} {'priority':>20}\n"
+    )
+    for p in comp.pairs:
+        out.write(_pair_line(p, p is comp.selected, paint) + "\n")
+        if p.prflx_until is not None and p.first_check is not None:
+            out.write(
+                f"        checked {p.prflx_until - p.first_check:.3f} s before its candidate was trickled "
+                "(peer-reflexive until then, RFC 8838)\n"
+            )
+    if comp.selected:
+        sel = comp.selected
+        because = SELECTED_BECAUSE[sel.selected_because] if sel.selected_because else "?"
+        out.write(
+            f"    selected: {sel.controlling.address} ({sel.controlling.type}) <-> "
+            f"{sel.controlled.address} ({sel.controlled.type}) by {comp.selected_by or '?'}: {because}\n"
+        )
+    else:
+        out.write("    selected: none\n")

@@ -62,8 +62,10 @@ def read_agent_dump(text: str, name: str, model: SignalingModel) -> None:
                 if isinstance(sdp, dict):
                     sdp = sdp.get("sdp")
                 if isinstance(sdp, str):
-                    ref = SourceRef("log", name, 1)
-                    signals.append(AppSignal(ref, _AGENT, upstream, Description(sdp, None)))
+                    ref = SourceRef(kind="log", name=name, position=1)
+                    signals.append(
+                        AppSignal(ref=ref, client=_AGENT, upstream=upstream, signal=Description(sdp=sdp, type=None))
+                    )
                     if upstream:
                         local = _ufrag(sdp)
                     else:
@@ -101,7 +103,7 @@ def _update_log(
         value = entry.get("value")
         if not isinstance(value, str):
             continue
-        ref = SourceRef("log", source, number, _time(entry))
+        ref = SourceRef(kind="log", name=source, position=number, time=_time(entry))
         if kind in _LOCAL_EVENTS or kind in _REMOTE_EVENTS:
             sdp_at = value.find("v=0")
             if sdp_at < 0:
@@ -111,7 +113,14 @@ def _update_log(
             upstream = kind in _LOCAL_EVENTS
             if kind == "createofferonsuccess":
                 continue  # the same description reaches setLocalDescription
-            signals.append(AppSignal(ref, _AGENT, upstream, Description(sdp, typed.group(1) if typed else None)))
+            signals.append(
+                AppSignal(
+                    ref=ref,
+                    client=_AGENT,
+                    upstream=upstream,
+                    signal=Description(sdp=sdp, type=typed.group(1) if typed else None),
+                )
+            )
             if upstream:
                 local = local or _ufrag(sdp)
             else:
@@ -124,22 +133,22 @@ def _update_log(
                 index = match.group("index")
                 signals.append(
                     AppSignal(
-                        ref,
-                        _AGENT,
-                        upstream,
-                        TrickledCandidate(
+                        ref=ref,
+                        client=_AGENT,
+                        upstream=upstream,
+                        signal=TrickledCandidate(
                             # a candidate line has no ", ": anything after one (", url: stun:…") is the log's
-                            match.group("line").split("\n")[0].split(", ")[0].strip(),
-                            mid.strip() if mid else None,
-                            int(index) if index else None,
-                            None,
+                            line=match.group("line").split("\n")[0].split(", ")[0].strip(),
+                            mid=mid.strip() if mid else None,
+                            mline_index=int(index) if index else None,
+                            ufrag=None,
                         ),
                     )
                 )
             elif value.lstrip().startswith("{"):
                 found, problems = signals_in(value)
                 model.problems += [f"{ref}: {p}" for p in problems]
-                signals += [AppSignal(ref, _AGENT, upstream, s) for s in found]
+                signals += [AppSignal(ref=ref, client=_AGENT, upstream=upstream, signal=s) for s in found]
     return local, remote
 
 
@@ -178,7 +187,12 @@ def _candidate(obj: dict[str, Any] | None) -> ReportedCandidate | None:
     ip = obj.get("address") or obj.get("ip") or obj.get("ipAddress")
     port = obj.get("port") or obj.get("portNumber")
     address = Endpoint(str(ip), int(port)) if ip and isinstance(port, int | float) else None
-    return ReportedCandidate(address, obj.get("candidateType"), obj.get("protocol"), obj.get("relayProtocol"))
+    return ReportedCandidate(
+        address=address,
+        type=obj.get("candidateType"),
+        protocol=obj.get("protocol"),
+        relay_protocol=obj.get("relayProtocol"),
+    )
 
 
 def _int(value: object) -> int | None:
@@ -189,7 +203,7 @@ def _report(
     stats: dict[str, dict[str, Any]], source: str, kind: str, local: str | None, remote: str | None
 ) -> AgentReport:
     selected_ids = {o.get("selectedCandidatePairId") for o in stats.values() if o.get("type") == "transport"}
-    report = AgentReport(source, kind, local, remote)
+    report = AgentReport(source=source, kind=kind, local_ufrag=local, remote_ufrag=remote)
     for obj in stats.values():
         if obj.get("type") == "transport" and obj.get("iceState"):
             report.ice_state = str(obj["iceState"])
@@ -198,16 +212,16 @@ def _report(
         rtt = obj.get("currentRoundTripTime")
         report.pairs.append(
             ReportedPair(
-                str(obj["id"]),
-                _candidate(stats.get(str(obj.get("localCandidateId")))),
-                _candidate(stats.get(str(obj.get("remoteCandidateId")))),
-                obj.get("state"),
-                bool(obj.get("nominated")),
-                _int(obj.get("requestsSent")),
-                _int(obj.get("responsesReceived")),
-                _int(obj.get("requestsReceived")),
-                _int(obj.get("responsesSent")),
-                float(rtt) * 1000 if isinstance(rtt, int | float) else None,
+                id=str(obj["id"]),
+                local=_candidate(stats.get(str(obj.get("localCandidateId")))),
+                remote=_candidate(stats.get(str(obj.get("remoteCandidateId")))),
+                state=obj.get("state"),
+                nominated=bool(obj.get("nominated")),
+                requests_sent=_int(obj.get("requestsSent")),
+                responses_received=_int(obj.get("responsesReceived")),
+                requests_received=_int(obj.get("requestsReceived")),
+                responses_sent=_int(obj.get("responsesSent")),
+                current_rtt_ms=float(rtt) * 1000 if isinstance(rtt, int | float) else None,
                 # Firefox marks the pair itself (`selected`), Chromium names it from the transport
                 selected=obj["id"] in selected_ids or obj.get("selected") is True,
             )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from icetrace.records.endpoint import Endpoint
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReportedCandidate:
     address: Endpoint | None
     type: str | None  # host | srflx | prflx | relay
@@ -21,7 +21,7 @@ class ReportedCandidate:
     relay_protocol: str | None = None  # udp | tcp | tls, for a relay candidate: to its TURN server
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class ReportedPair:
     id: str
     local: ReportedCandidate | None
@@ -50,7 +50,7 @@ class ReportedPair:
         return ", ".join(parts)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class AgentReport:
     """One peer connection's stats, as exported (getStats() JSON) or dumped (webrtc-internals)."""
 

@@ -19,13 +19,13 @@ MAX_DEPTH = 32
 MAX_NODES = 200_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Description:
     sdp: str
     type: str | None  # "offer" | "answer" | "pranswer" when the app said so
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TrickledCandidate:
     """One candidate as trickled (RFC 8838), or the end of candidates when `line` is empty."""
 
@@ -55,7 +55,7 @@ def signals_in(text: str) -> tuple[list[Signal], list[str]]:
         _walk(value, 0, [0], out, problems)
         return out, problems
     if stripped.startswith("v=0"):
-        return [Description(stripped, None)], []
+        return [Description(sdp=stripped, type=None)], []
     if "a=candidate:" in stripped or "a=end-of-candidates" in stripped:
         return list(_sdpfrag(stripped)), []
     return [], []
@@ -94,11 +94,11 @@ def _walk(value: object, depth: int, nodes: list[int], out: list[Signal], proble
     elif isinstance(value, str):
         text = value.lstrip()
         if text.startswith("v=0"):
-            out.append(Description(text, None))
+            out.append(Description(sdp=text, type=None))
         elif text.startswith(("candidate:", "a=candidate:")):
-            out.append(TrickledCandidate(_bare(text), None, None, None))
+            out.append(TrickledCandidate(line=_bare(text), mid=None, mline_index=None, ufrag=None))
         elif text.startswith("a=end-of-candidates"):
-            out.append(TrickledCandidate("", None, None, None))
+            out.append(TrickledCandidate(line="", mid=None, mline_index=None, ufrag=None))
         elif text.startswith(("{", "[")) and len(text) <= 1 << 20:
             try:
                 inner = load_json(text)
@@ -131,10 +131,10 @@ def _candidate_of(obj: dict[str, object]) -> TrickledCandidate | None:
     index = obj.get("sdpMLineIndex")
     ufrag = obj.get("usernameFragment")
     return TrickledCandidate(
-        "" if text.startswith("a=end-of-candidates") else _bare(text),
-        str(mid) if isinstance(mid, str | int) and not isinstance(mid, bool) else None,
-        index if isinstance(index, int) and not isinstance(index, bool) else None,
-        ufrag if isinstance(ufrag, str) else None,
+        line="" if text.startswith("a=end-of-candidates") else _bare(text),
+        mid=str(mid) if isinstance(mid, str | int) and not isinstance(mid, bool) else None,
+        mline_index=index if isinstance(index, int) and not isinstance(index, bool) else None,
+        ufrag=ufrag if isinstance(ufrag, str) else None,
     )
 
 
@@ -143,7 +143,7 @@ def _description_of(obj: dict[str, object]) -> Description | None:
     if not isinstance(sdp, str) or not sdp.lstrip().startswith("v=0"):
         return None
     kind = obj.get("type")
-    return Description(sdp.lstrip(), kind.lower() if isinstance(kind, str) else None)
+    return Description(sdp=sdp.lstrip(), type=kind.lower() if isinstance(kind, str) else None)
 
 
 def _sdpfrag(text: str) -> Iterator[TrickledCandidate]:
@@ -157,6 +157,6 @@ def _sdpfrag(text: str) -> Iterator[TrickledCandidate]:
         elif line.startswith("a=mid:"):
             mid = line.partition(":")[2].strip()
         elif line.startswith("a=candidate:"):
-            yield TrickledCandidate(line[2:], mid, None, ufrag)
+            yield TrickledCandidate(line=line[2:], mid=mid, mline_index=None, ufrag=ufrag)
         elif line.startswith("a=end-of-candidates"):
-            yield TrickledCandidate("", mid, None, ufrag)
+            yield TrickledCandidate(line="", mid=mid, mline_index=None, ufrag=ufrag)

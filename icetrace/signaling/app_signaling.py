@@ -31,7 +31,7 @@ from icetrace.signaling.sip import SipMessage, SipSyntaxError, parse_sip
 from icetrace.signaling.websocket import WebSocketReader
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AppSignal:
     """One thing found in a message, with where it travelled: `client` is the HTTP/WebSocket client's
     address; `upstream` is true when the client sent it (its own), false when it received it."""
@@ -70,7 +70,7 @@ class AppSignalingCollector:
             self._connections[key] = conn
         if conn.ignored:
             return
-        ref = SourceRef("frame", self.name, packet.frame, packet.time)
+        ref = SourceRef(kind="frame", name=self.name, position=packet.frame, time=packet.time)
         ws = conn.ws.get(key)
         if ws is not None:
             messages, problems = ws.feed(packet.payload)
@@ -95,7 +95,7 @@ class AppSignalingCollector:
         for conn in self._connections.values():
             for (src, dst), reader in conn.http.items():
                 for message in reader.finish():
-                    ref = SourceRef("frame", self.name, message.frame, message.time)
+                    ref = SourceRef(kind="frame", name=self.name, position=message.frame, time=message.time)
                     self._http(message, ref, conn, src, dst)
 
     def _http(self, message: HttpMessage, ref: SourceRef, conn: _Connection, src: Endpoint, dst: Endpoint) -> None:
@@ -144,7 +144,7 @@ class AppSignalingCollector:
             if old is not None and old.buffer:
                 left = bytes(old.buffer)
                 messages, problems = reader.feed(left)
-                ref = SourceRef("frame", self.name, response.frame, response.time)
+                ref = SourceRef(kind="frame", name=self.name, position=response.frame, time=response.time)
                 self.problems += [f"{ref}: {p}" for p in problems]
                 for _opcode, data in messages:
                     self._message(data.decode("utf-8", errors="replace"), ref, conn, src)
@@ -160,7 +160,7 @@ class AppSignalingCollector:
             return
         signals, problems = signals_in(text)
         self.problems += [f"{ref}: {p}" for p in problems]
-        self.signals += [AppSignal(ref, client.ip, upstream, s) for s in signals]
+        self.signals += [AppSignal(ref=ref, client=client.ip, upstream=upstream, signal=s) for s in signals]
 
 
 # -- signals -> offers, answers and trickled candidates -------------------------------------------
@@ -223,7 +223,16 @@ def build_app_model(signals: list[AppSignal], model: SignalingModel) -> Signalin
             continue
         offer.answered = True
         call = _call_of(offer, model)
-        call.exchanges.append(SdpExchange("answer", f"callee:{answer.ufrag}", None, None, [answer.desc], answer.ref))
+        call.exchanges.append(
+            SdpExchange(
+                role="answer",
+                agent=f"callee:{answer.ufrag}",
+                sip_method=None,
+                sip_status=None,
+                bodies=[answer.desc],
+                source=answer.ref,
+            )
+        )
         call.events += answer.events
         call.events.sort(key=lambda e: (e[0].time or 0.0, e[0].position))
     for offer in (d for d in described if d.role == "offer" and not d.elsewhere):
@@ -239,7 +248,15 @@ def _call_of(offer: _Described, model: SignalingModel) -> Call:
     for call in model.calls:
         if call.call_id == call_id:
             return call
-    call = Call(call_id, [SdpExchange("offer", "caller", None, None, [offer.desc], offer.ref)], list(offer.events))
+    call = Call(
+        call_id=call_id,
+        exchanges=[
+            SdpExchange(
+                role="offer", agent="caller", sip_method=None, sip_status=None, bodies=[offer.desc], source=offer.ref
+            )
+        ],
+        events=list(offer.events),
+    )
     model.calls.append(call)
     return call
 

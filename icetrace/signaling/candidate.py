@@ -79,27 +79,45 @@ def _parse_ice19(text: str, tokens: list[str], source: SourceRef | None) -> Cand
     priority_number = ascii_number(priority, 10)
     if priority_number is None or priority_number > 0xFFFFFFFF:
         raise CandidateSyntaxError(f"priority {priority[:40]!r} is not a 32-bit number")
-    grammar = "rfc5245"
-    tcptype = None
-    transport_upper = transport.upper()
-    if transport_upper == "UDP":
-        proto = "udp"
-    elif transport_upper == "TCP":
-        proto = "tcp"
-    elif transport_upper in ("TCP-ACT", "TCP-PASS"):  # Microsoft ICE19
-        proto = "tcp"
-        grammar = "ms-ice19"
-        tcptype = "active" if transport_upper == "TCP-ACT" else "passive"
-    else:
-        raise CandidateSyntaxError(f"transport {transport!r} is not UDP, TCP, TCP-ACT or TCP-PASS")
+    proto, grammar, tcptype = _ice19_transport(transport)
     address = _address(host, port, "connection")
     ctype = tokens[7].lower()
     if ctype not in CANDIDATE_TYPES:
         raise CandidateSyntaxError(f"candidate type {tokens[7]!r} is not host, srflx, prflx or relay")
-    related: Endpoint | None = None
-    rel_addr = rel_port = None
+    related, named_tcptype, extensions = _ice19_extensions(tokens[8:])
+    tcptype = named_tcptype or tcptype
+    return Candidate(
+        foundation=foundation,
+        component=component_number,
+        transport=proto,
+        priority=priority_number,
+        address=address,
+        type=ctype,
+        grammar=grammar,
+        related=related,
+        tcptype=tcptype,
+        extensions=tuple(extensions),
+        line=text,
+        source=source,
+    )
+
+
+def _ice19_transport(transport: str) -> tuple[str, str, str | None]:
+    """(transport, grammar, tcptype) of the transport token; Microsoft ICE19 names the TCP type there."""
+    transport_upper = transport.upper()
+    if transport_upper == "UDP":
+        return "udp", "rfc5245", None
+    if transport_upper == "TCP":
+        return "tcp", "rfc5245", None
+    if transport_upper in ("TCP-ACT", "TCP-PASS"):  # Microsoft ICE19
+        return "tcp", "ms-ice19", "active" if transport_upper == "TCP-ACT" else "passive"
+    raise CandidateSyntaxError(f"transport {transport!r} is not UDP, TCP, TCP-ACT or TCP-PASS")
+
+
+def _ice19_extensions(rest: list[str]) -> tuple[Endpoint | None, str | None, list[tuple[str, str]]]:
+    """(related address, tcptype, other extensions) from the name/value pairs after the type."""
+    rel_addr = rel_port = tcptype = None
     extensions: list[tuple[str, str]] = []
-    rest = tokens[8:]
     if len(rest) % 2:
         raise CandidateSyntaxError(f"extension {rest[-1]!r} has no value")
     for name, value in zip(rest[0::2], rest[1::2]):
@@ -116,22 +134,8 @@ def _parse_ice19(text: str, tokens: list[str], source: SourceRef | None) -> Cand
             extensions.append((name, value))
     if (rel_addr is None) != (rel_port is None):
         raise CandidateSyntaxError("raddr and rport must come together")
-    if rel_addr is not None and rel_port is not None:
-        related = _address(rel_addr, rel_port, "related")
-    return Candidate(
-        foundation=foundation,
-        component=component_number,
-        transport=proto,
-        priority=priority_number,
-        address=address,
-        type=ctype,
-        grammar=grammar,
-        related=related,
-        tcptype=tcptype,
-        extensions=tuple(extensions),
-        line=text,
-        source=source,
-    )
+    related = _address(rel_addr, rel_port, "related") if rel_addr is not None and rel_port is not None else None
+    return related, tcptype, extensions
 
 
 def _parse_icev6(text: str, tokens: list[str], source: SourceRef | None) -> Candidate:
@@ -176,7 +180,7 @@ def parse_remote_candidates(value: str) -> list[RemoteCandidate]:
         number = ascii_number(component, 3)
         if number is None:
             raise CandidateSyntaxError(f"remote-candidates component {component[:40]!r} is not a number")
-        out.append(RemoteCandidate(number, _address(host, port, "remote-candidates")))
+        out.append(RemoteCandidate(component=number, address=_address(host, port, "remote-candidates")))
     return out
 
 
@@ -185,4 +189,4 @@ def parse_remote_candidate_v6(value: str) -> RemoteCandidate:
     username = _strip_prefix(value, "remote-candidate")
     if not username or " " in username:
         raise CandidateSyntaxError("remote-candidate needs exactly one username")
-    return RemoteCandidate(None, None, username)
+    return RemoteCandidate(component=None, address=None, username=username)

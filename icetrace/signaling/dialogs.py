@@ -70,7 +70,9 @@ def _request_exchange(
     to = message.header("to")
     target = header_param(to, "epid") or header_param(to, "tag")
     peer = f"callee:{target}" if target and agent == "caller" else None
-    return SdpExchange(role, agent, method, None, bodies, source, peer)
+    return SdpExchange(
+        role=role, agent=agent, sip_method=method, sip_status=None, bodies=bodies, source=source, peer=peer
+    )
 
 
 def build_model(
@@ -87,13 +89,13 @@ def build_model(
             continue
         call = calls.get(call_id)
         if call is None:
-            call = calls[call_id] = Call(call_id)
+            call = calls[call_id] = Call(call_id=call_id)
             model.calls.append(call)
         label = _event_label(message)
         call.events.append((source, label))
         for name in DIAGNOSTIC_HEADERS:
             for value in message.all(name):
-                call.diagnostics.append(DiagnosticHeader(label, name, value))
+                call.diagnostics.append(DiagnosticHeader(message=label, header=name, value=value))
         if message.status == 200 and "msrtc-media-relay-auth" in message.content_type.lower():
             creds = parse_mras_response(message.body, source, model.problems)
             if creds is not None:
@@ -117,6 +119,13 @@ def build_model(
             call.exchanges.append(exchange)
         else:
             call.exchanges.append(
-                SdpExchange("answer", _agent_of_response(message), None, message.status, bodies, source)
+                SdpExchange(
+                    role="answer",
+                    agent=_agent_of_response(message),
+                    sip_method=None,
+                    sip_status=message.status,
+                    bodies=bodies,
+                    source=source,
+                )
             )
     return model

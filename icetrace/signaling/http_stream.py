@@ -18,7 +18,7 @@ MAX_BODY = 1 << 20
 MAX_HEAD = 64 << 10
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class HttpMessage:
     start_line: str
     headers: list[tuple[str, str]]
@@ -117,7 +117,7 @@ class HttpReader:
             name, colon, value = line.partition(":")
             if colon:
                 headers.append((name.strip().lower(), value.strip()))
-        message = HttpMessage(lines[0], headers, b"", frame, time)
+        message = HttpMessage(start_line=lines[0], headers=headers, body=b"", frame=frame, time=time)
         self.head, self.kept, self.skipping = message, 0, False
         self.parts.clear()
         self.chunked = self.until_close = False

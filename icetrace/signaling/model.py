@@ -14,7 +14,7 @@ from icetrace.signaling.agent_report import AgentReport
 from icetrace.signaling.sip import header_param
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceRef:
     """Where a piece of signaling was read: a capture frame, a log line, a file line."""
 
@@ -28,7 +28,7 @@ class SourceRef:
         return f"{self.name}:{unit} {self.position}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Candidate:
     """One a=candidate line in any of the three grammars.
 
@@ -55,7 +55,7 @@ class Candidate:
     source: SourceRef | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RemoteCandidate:
     """One entry of a=remote-candidates (component, address) or ICEv6 a=remote-candidate."""
 
@@ -64,7 +64,7 @@ class RemoteCandidate:
     username: str | None = None  # ICEv6 form names the candidate by username
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class MediaStream:
     """One m= section with its ICE parameters (session-level values already inherited)."""
 
@@ -86,7 +86,7 @@ class MediaStream:
     bundled_with: int | None = None  # RFC 8843: index of the m-line whose transport this one shares
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class SessionDescription:
     """One SDP body (one part of a multipart body counts as one)."""
 
@@ -98,7 +98,7 @@ class SessionDescription:
     problems: list[str] = field(default_factory=list)  # "line 14: bad candidate: ..."
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class SdpExchange:
     """One offer or answer as it crossed the wire.
 
@@ -117,7 +117,7 @@ class SdpExchange:
     peer: str | None = None  # for requests: the agent addressed ("callee:<epid or To-tag>"), once known
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DiagnosticHeader:
     """A diagnostics header (ms-diagnostics, ms-client-diagnostics, Reason) as a SIP message carried it."""
 
@@ -142,7 +142,7 @@ class DiagnosticHeader:
         return text
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Call:
     """A SIP dialog set (one Call-ID), or one user-supplied offer/answer pair."""
 
@@ -152,7 +152,7 @@ class Call:
     diagnostics: list[DiagnosticHeader] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RelayCredentials:
     """MRAS credentialsResponse: long-term TURN credentials and the relays they work on."""
 
@@ -163,7 +163,7 @@ class RelayCredentials:
     source: SourceRef | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class SignalingModel:
     """Everything learned from SIP/SDP, in arrival order."""
 

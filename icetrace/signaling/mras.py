@@ -54,4 +54,6 @@ def parse_mras_response(body: bytes, source: SourceRef | None, problems: list[st
     if not username:
         problems.append(f"{source}: MRAS response has no credentials")
         return None
-    return RelayCredentials(username, password, duration, tuple(relays), source)
+    return RelayCredentials(
+        username=username, password=password, duration_minutes=duration, relays=tuple(relays), source=source
+    )

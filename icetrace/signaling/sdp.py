@@ -130,7 +130,11 @@ def _media_attribute(
     source: SourceRef | None,
     desc: SessionDescription,
 ) -> None:
-    ref = SourceRef(source.kind, source.name, source.position + number - 1, source.time) if source else None
+    ref = (
+        SourceRef(kind=source.kind, name=source.name, position=source.position + number - 1, time=source.time)
+        if source
+        else None
+    )
     try:
         if name in ("candidate", "x-candidate-ipv6"):
             stream.candidates.append(parse_candidate_line(value, ref))

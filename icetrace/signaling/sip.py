@@ -39,7 +39,7 @@ class SipSyntaxError(ValueError):
     """Not a SIP message; the message says what was wrong."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SipMessage:
     """One parsed message. Header names are lower-case and long-form; values keep their order."""
 
@@ -116,7 +116,7 @@ def parse_sip(data: bytes) -> SipMessage:
         key = name.strip().lower()
         parts.append((COMPACT_FORMS.get(key, key), [value.strip()]))
     headers = [(name, " ".join(values)) for name, values in parts]
-    message = SipMessage(method, uri, status, reason, headers, body)
+    message = SipMessage(method=method, uri=uri, status=status, reason=reason, headers=headers, body=body)
     length = content_length(message.header("content-length"))
     if length is not None:
         message.body = body[:length]
@@ -210,7 +210,7 @@ def header_param(value: str | None, name: str) -> str | None:
     return _param(value, name.lower()) if value else None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BodyPart:
     content_type: str
     disposition: str
@@ -222,7 +222,7 @@ def split_body(message: SipMessage) -> list[BodyPart]:
     ctype = message.content_type
     disposition = message.header("content-disposition") or ""
     if not ctype.lower().startswith("multipart/"):
-        return [BodyPart(ctype, disposition, message.body)] if message.body else []
+        return [BodyPart(content_type=ctype, disposition=disposition, data=message.body)] if message.body else []
     boundary = header_param(ctype, "boundary")
     if not boundary:
         return []
@@ -243,5 +243,5 @@ def split_body(message: SipMessage) -> list[BodyPart]:
                 part_ctype = value.strip()
             elif key == "content-disposition":
                 part_disp = value.strip()
-        parts.append(BodyPart(part_ctype, part_disp, data.rstrip(b"\r\n")))
+        parts.append(BodyPart(content_type=part_ctype, disposition=part_disp, data=data.rstrip(b"\r\n")))
     return parts

@@ -62,7 +62,7 @@ class SipCollector:
         return out
 
     def feed(self, packet: TransportPacket) -> None:
-        ref = SourceRef("frame", self.name, packet.frame, packet.time)
+        ref = SourceRef(kind="frame", name=self.name, position=packet.frame, time=packet.time)
         if packet.transport == "udp":
             if looks_like_sip(packet.payload):
                 self._parse(packet.payload, ref, packet)
@@ -183,7 +183,7 @@ def _one_text_message(
             size += len(lines[index].encode()) + 2
             index += 1
     data = ("\r\n".join(head) + "\r\n\r\n" + "\r\n".join(body_lines) + ("\r\n" if body_lines else "")).encode()
-    ref = SourceRef("log", name, start + 1, time)
+    ref = SourceRef(kind="log", name=name, position=start + 1, time=time)
     try:
         message = parse_sip(data)
         # text exports lose the exact CRLF count: trust the body we found
@@ -270,7 +270,7 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
     paths = list(paths)
     if not paths:
         return
-    call = Call("sdp-files")
+    call = Call(call_id="sdp-files")
     for index, item in enumerate(paths):
         path = Path(item)
         text = _read_text(path, MAX_SDP_FILE, "SDP or SIP file")
@@ -281,19 +281,28 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
             if sip:
                 build_model(sip, model)
                 continue
-        desc = parse_sdp(text, SourceRef("file", path.name, 1))
+        desc = parse_sdp(text, SourceRef(kind="file", name=path.name, position=1))
         model.problems.extend(f"{path.name}: {p}" for p in desc.problems)
         if merge_known_description(model, desc, text):
             continue  # the capture (or a log) already holds this description: the file adds candidates
         final = index >= 2 and any(m.remote_candidates for m in desc.media)
         role = "offer" if index == 0 else "final-offer" if final else "answer"
         agent = "caller" if index == 0 or final else f"callee:{path.name}"
-        call.exchanges.append(SdpExchange(role, agent, None, None, [desc], SourceRef("file", path.name, 1)))
+        call.exchanges.append(
+            SdpExchange(
+                role=role,
+                agent=agent,
+                sip_method=None,
+                sip_status=None,
+                bodies=[desc],
+                source=SourceRef(kind="file", name=path.name, position=1),
+            )
+        )
     if call.exchanges:
         model.calls.append(call)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DecryptedSignaling:
     sip_messages: list[tuple[SourceRef, SipMessage]] = field(default_factory=list)
     signals: list[AppSignal] = field(default_factory=list)
@@ -313,7 +322,7 @@ def decrypted_signaling(name: str, streams: Iterable[TlsStream]) -> DecryptedSig
         app = AppSignalingCollector(name)
         for reverse, data in chunks:
             src, dst = (server, client) if reverse else (client, server)
-            packet = TransportPacket(frame, time, src, dst, "tcp", data)
+            packet = TransportPacket(frame=frame, time=time, src=src, dst=dst, transport="tcp", payload=data)
             sip.feed(packet)
             app.feed(packet)
         app.finish()

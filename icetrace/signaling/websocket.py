@@ -60,42 +60,15 @@ class WebSocketReader:
 
     def _one_frame(self, out: list[tuple[int, bytes]], problems: list[str]) -> bool:
         buf = self.buffer
-        if self.skipping or len(buf) < 2:
+        if self.skipping:
             return False
-        b0, b1 = buf[0], buf[1]
-        fin, opcode, masked, length = b0 & 0x80, b0 & 0x0F, b1 & 0x80, b1 & 0x7F
-        if opcode not in _DATA_OPCODES and opcode not in _CONTROL_OPCODES:
-            raise WebSocketError(f"WebSocket frame with reserved opcode {opcode}")
-        pos = 2
-        if length == 126:
-            if len(buf) < 4:
-                return False
-            length, pos = int.from_bytes(buf[2:4], "big"), 4
-        elif length == 127:
-            if len(buf) < 10:
-                return False
-            length, pos = int.from_bytes(buf[2:10], "big"), 10
-            if length >> 63:
-                raise WebSocketError("WebSocket frame length with its most significant bit set (RFC 6455 §5.2)")
-        if opcode in _CONTROL_OPCODES and (length > 125 or not fin):
-            raise WebSocketError(f"WebSocket control frame (opcode {opcode}) of {length} bytes or fragmented")
-        key = b""
-        if masked:
-            if len(buf) < pos + 4:
-                return False
-            key, pos = bytes(buf[pos : pos + 4]), pos + 4
+        header = _frame_header(buf)
+        if header is None:
+            return False
+        b0, opcode, length, pos, key = header
+        fin = b0 & 0x80
         if opcode in _DATA_OPCODES and (length > MAX_MESSAGE or self.size + length > MAX_MESSAGE):
-            if not self.oversized:
-                problems.append(f"WebSocket message over {MAX_MESSAGE} bytes: skipped")
-            self.oversized = True
-            self.parts.clear()
-            self.size = 0
-            available = len(buf) - pos
-            self.skipping = max(0, length - available)
-            del buf[: pos + min(length, available)]
-            if fin:
-                self.oversized = False
-            return not self.skipping
+            return self._skip_oversized(length, pos, bool(fin), problems)
         if len(buf) < pos + length:
             return False
         payload = bytes(buf[pos : pos + length])
@@ -122,6 +95,21 @@ class WebSocketReader:
             self.oversized = False
         return True
 
+    def _skip_oversized(self, length: int, pos: int, fin: bool, problems: list[str]) -> bool:
+        """Drop a frame of a message over MAX_MESSAGE, and what is buffered of the message."""
+        buf = self.buffer
+        if not self.oversized:
+            problems.append(f"WebSocket message over {MAX_MESSAGE} bytes: skipped")
+        self.oversized = True
+        self.parts.clear()
+        self.size = 0
+        available = len(buf) - pos
+        self.skipping = max(0, length - available)
+        del buf[: pos + min(length, available)]
+        if fin:
+            self.oversized = False
+        return not self.skipping
+
     def _inflate(self, data: bytes, problems: list[str]) -> bytes | None:
         """RFC 7692 §7.2.2: append 00 00 FF FF and inflate; the window carries over between messages
         unless the sender's no_context_takeover was negotiated."""
@@ -146,3 +134,33 @@ def _unmask(payload: bytes, key: bytes) -> bytes:
         return payload
     mask = (key * (n // 4 + 1))[:n]
     return (int.from_bytes(payload, "big") ^ int.from_bytes(mask, "big")).to_bytes(n, "big")
+
+
+def _frame_header(buf: bytearray) -> tuple[int, int, int, int, bytes] | None:
+    """(first byte, opcode, payload length, payload offset, masking key) of the frame at the front
+    of `buf`, or None while its header is cut; raises WebSocketError on a malformed header."""
+    if len(buf) < 2:
+        return None
+    b0, b1 = buf[0], buf[1]
+    fin, opcode, masked, length = b0 & 0x80, b0 & 0x0F, b1 & 0x80, b1 & 0x7F
+    if opcode not in _DATA_OPCODES and opcode not in _CONTROL_OPCODES:
+        raise WebSocketError(f"WebSocket frame with reserved opcode {opcode}")
+    pos = 2
+    if length == 126:
+        if len(buf) < 4:
+            return None
+        length, pos = int.from_bytes(buf[2:4], "big"), 4
+    elif length == 127:
+        if len(buf) < 10:
+            return None
+        length, pos = int.from_bytes(buf[2:10], "big"), 10
+        if length >> 63:
+            raise WebSocketError("WebSocket frame length with its most significant bit set (RFC 6455 §5.2)")
+    if opcode in _CONTROL_OPCODES and (length > 125 or not fin):
+        raise WebSocketError(f"WebSocket control frame (opcode {opcode}) of {length} bytes or fragmented")
+    key = b""
+    if masked:
+        if len(buf) < pos + 4:
+            return None
+        key, pos = bytes(buf[pos : pos + 4]), pos + 4
+    return b0, opcode, length, pos, key

@@ -1,8 +1,9 @@
 """Every output table declared once: each column's name, dtype, meaning and unit.
 
 The DataFrames (`dataframe()`), the docs' column tables (`markdown()`, pasted into
-docs/correlator.md and tested equal), the rows of `icetrace messages` (`MESSAGE_LINE`) and the
-JSON fields that mirror a column (tested) all come from here. A row holding a key that is not
+docs/correlator.md and tested equal), both shapes of message row (tables/message_rows.py: the
+`messages` table's and `MESSAGE_LINE`, the lines of `icetrace messages`) and the JSON fields that
+mirror a column (tested) all come from here. A row holding a key that is not
 declared is an error (`UndeclaredColumn`), so a new column cannot be dropped on the way.
 """
 
@@ -257,6 +258,73 @@ MESSAGE_LINE: tuple[Column, ...] = (
     Column(name="anomalies", dtype="object", meaning="what did not parse"),
 )
 
+# `icetrace corpus`: one table per kind over every capture, each after a `capture` column. The
+# streams table is the corpus's own; the others are the analysis tables of the same name.
+CORPUS_TABLES: dict[str, tuple[str, tuple[Column, ...]]] = {
+    "streams": (
+        "stream",
+        (
+            Column(name="call_id", dtype="string", meaning="SIP Call-ID (empty without signaling)"),
+            Column(name="stream", dtype="Int64", meaning="media stream index in the SDP"),
+            Column(name="media", dtype="string", meaning="audio, video, ... from the SDP"),
+            Column(name="outcome", dtype="string", meaning="connected, failed or unknown"),
+            Column(name="connectivity", dtype="string", meaning="DIRECT, RELAY or FAILED (MS-QoE's)"),
+            Column(name="nomination_style", dtype="string", meaning="regular, aggressive, final-offer, ..."),
+            Column(name="components", dtype="Int64", meaning="ICE components"),
+            Column(name="selected_components", dtype="Int64", meaning="components with a selected pair"),
+            Column(
+                name="selected_controlling_type",
+                dtype="string",
+                meaning="candidate type of the controlling side of the first selected pair",
+            ),
+            Column(
+                name="selected_controlled_type",
+                dtype="string",
+                meaning="candidate type of the controlled side of the first selected pair",
+            ),
+            Column(name="selected_transport", dtype="string", meaning="transport of the first selected pair"),
+            Column(name="pairs", dtype="Int64", meaning="candidate pairs"),
+            Column(name="succeeded_pairs", dtype="Int64", meaning="pairs in state succeeded"),
+            Column(name="failed_pairs", dtype="Int64", meaning="pairs in state failed"),
+        ),
+    ),
+    "pairs": ("candidate pair", TABLES["pairs"]),
+    "checks": ("connectivity check transaction", TABLES["checks"]),
+    "verdicts": ("verdict", TABLES["verdicts"]),
+}
+
+
+def _json_fields(table: str, *names: str) -> tuple[Column, ...]:
+    declared = {c.name: c for c in TABLES[table]}
+    return tuple(declared[name] for name in names)
+
+
+_PAIR_COUNTERS = tuple(
+    c.name for c in TABLES["pairs"] if c.name.startswith(("checks_by", "requests_by", "answers_to", "errors_to"))
+)
+
+# JSON objects of `analyze --json` whose fields mirror table columns: the same declaration, in the
+# order the JSON writes them; fields the tables do not have are declared here.
+JSON_OBJECTS: dict[str, tuple[Column, ...]] = {
+    "PAIR": (
+        Column(name="controlling", dtype="ENDPOINT", meaning="the controlling agent's candidate"),
+        Column(name="controlled", dtype="ENDPOINT", meaning="the controlled agent's candidate"),
+        *_json_fields("pairs", "transport", "component", "priority", "state", "nominated", "nominated_by"),
+        *_json_fields("pairs", "selected_because", *_PAIR_COUNTERS, "rtt_ms", "rtt_of", "rtt_ms_controlling"),
+        *_json_fields("pairs", "rtt_ms_controlled", "answer_ms_controlling", "answer_ms_controlled"),
+        Column(name="first_frame", dtype="Int64", meaning="frame of its first check"),
+    ),
+    "media_flows": _json_fields("media", "src", "dst", "kind", "packets", "first_frame"),
+    "verdicts": (
+        *_json_fields("verdicts", "code", "severity", "message"),
+        Column(name="frames", dtype="list[int]", meaning="the frames that show it"),
+        *_json_fields("verdicts", "call_id"),
+    ),
+}
+
+_JSON_TYPES = {"int64": "int", "Int64": "int or null", "float64": "float or null", "string": "str or null"}
+
+
 SCHEMAS: dict[str, dict[str, str]] = {name: {c.name: c.dtype for c in columns} for name, columns in TABLES.items()}
 
 
@@ -289,5 +357,29 @@ def markdown(tables: Mapping[str, Iterable[Column]] | None = None) -> str:
     return "\n".join(out)
 
 
+def corpus_markdown() -> str:
+    """The table of docs/corpus.md: each corpus table's rows and columns."""
+    out = ["| table | one row per | columns |", "|---|---|---|"]
+    for name, (row, columns) in CORPUS_TABLES.items():
+        out.append(f"| {name} | {row} | {', '.join(f'`{c.name}`' for c in columns)} |")
+    out += ["", "### `streams`", "", "| column | dtype | meaning |", "|---|---|---|"]
+    out += [f"| {c.name} | {c.dtype} | {c.meaning} |" for c in CORPUS_TABLES["streams"][1]]
+    return "\n".join(out) + "\n"
+
+
+def json_markdown() -> str:
+    """The field tables of docs/json-schema.md."""
+    out: list[str] = []
+    for name, fields in JSON_OBJECTS.items():
+        out += [f"### `{name}`", "", "| field | type | unit | meaning |", "|---|---|---|---|"]
+        out += [f"| {c.name} | {_JSON_TYPES.get(c.dtype, c.dtype)} | {c.unit or ''} | {c.meaning} |" for c in fields]
+        out.append("")
+    return "\n".join(out)
+
+
+DOCS = {"correlator.md": markdown, "corpus.md": corpus_markdown, "json-schema.md": json_markdown}
+"""Each generated docs block: file under docs/, between `<!-- columns: begin -->` and `<!-- columns: end -->`."""
+
 if __name__ == "__main__":
-    sys.stdout.write(markdown())
+    which = sys.argv[1] if len(sys.argv) > 1 else "correlator.md"
+    sys.stdout.write(DOCS[which]())

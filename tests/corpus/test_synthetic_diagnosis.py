@@ -219,8 +219,8 @@ def test_problems_of_one_flow_collapse_and_of_two_flows_do_not():
     bad = b"INVITE sip:a@b SIP/2.0\r\nno colon here\r\n\r\n"
     a, b, c = Endpoint("192.0.2.1", 5060), Endpoint("192.0.2.2", 5060), Endpoint("192.0.2.3", 5060)
     for frame in range(1, 5):
-        collector.feed(TransportPacket(frame, float(frame), a, b, "udp", bad))
-    collector.feed(TransportPacket(9, 9.0, c, b, "udp", bad))
+        collector.feed(TransportPacket(frame=frame, time=float(frame), src=a, dst=b, transport="udp", payload=bad))
+    collector.feed(TransportPacket(frame=9, time=9.0, src=c, dst=b, transport="udp", payload=bad))
     problems = collector.problems
     assert len(problems) == 2
     assert problems[0].startswith("udp 192.0.2.1:5060 -> 192.0.2.2:5060: 4 messages are not SIP (frames 1, 2, 3, 4)")

@@ -155,8 +155,11 @@ def test_a_stun_message_over_tcp_in_one_byte_segments():
     def make(n: int) -> list[TransportPacket]:
         message = encode_stun(0x0016, bytes(12), [("DATA", bytes(4 * n))])
         # the header whole (the framing is told from it), then a byte per segment
-        first = TransportPacket(0, 0.0, a, b, "tcp", message[:20])
-        return [first] + [TransportPacket(i, 0.0, a, b, "tcp", message[i : i + 1]) for i in range(20, len(message))]
+        first = TransportPacket(frame=0, time=0.0, src=a, dst=b, transport="tcp", payload=message[:20])
+        return [first] + [
+            TransportPacket(frame=i, time=0.0, src=a, dst=b, transport="tcp", payload=message[i : i + 1])
+            for i in range(20, len(message))
+        ]
 
     def run(packets: list[TransportPacket]) -> None:
         extractor = RecordExtractor()
@@ -195,8 +198,11 @@ def test_a_message_in_many_segments_is_split_once(monkeypatch):
     a, b = Endpoint("192.0.2.1", 50000), Endpoint("198.51.100.2", 443)
     message = encode_stun(0x0016, bytes(12), [("DATA", bytes(4000))])
     extractor = extract.RecordExtractor()
-    packets = [TransportPacket(0, 0.0, a, b, "tcp", message[:20])]
-    packets += [TransportPacket(i, 0.0, a, b, "tcp", message[i : i + 10]) for i in range(20, len(message), 10)]
+    packets = [TransportPacket(frame=0, time=0.0, src=a, dst=b, transport="tcp", payload=message[:20])]
+    packets += [
+        TransportPacket(frame=i, time=0.0, src=a, dst=b, transport="tcp", payload=message[i : i + 10])
+        for i in range(20, len(message), 10)
+    ]
     records = [r for p in packets for r in extractor.feed(p)]
     assert len(records) == 1
     assert len(calls) == 2  # the header, then the whole message

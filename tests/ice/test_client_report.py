@@ -41,7 +41,7 @@ def verdicts(analysis, code):
 
 
 def test_parse_media_debug_sections():
-    report = client_report(DiagnosticHeader("BYE", "ms-client-diagnostics", CONNECTIVITY_VALUE))
+    report = client_report(DiagnosticHeader(message="BYE", header="ms-client-diagnostics", value=CONNECTIVITY_VALUE))
     assert report is not None
     assert (report.code, report.header) == (23, "ms-client-diagnostics")
     assert report.says_connectivity_failed
@@ -51,10 +51,14 @@ def test_parse_media_debug_sections():
     ]
     assert report.media[0].fields["LocalMR"] == "198.51.100.20:57309"
     assert "ICEWarn=0x80012b, LocalSite=192.168.1.100:50036, LocalMR=198.51.100.20:57309" in report.text()
-    user = client_report(DiagnosticHeader("BYE", "ms-client-diagnostics", '51004;reason="Action initiated by user"'))
+    user = client_report(
+        DiagnosticHeader(message="BYE", header="ms-client-diagnostics", value='51004;reason="Action initiated by user"')
+    )
     assert user is not None and not user.says_connectivity_failed and user.media == []
-    assert client_report(DiagnosticHeader("BYE", "reason", "Q.850;cause=16")) is None  # not a Microsoft header
-    garbage = client_report(DiagnosticHeader("BYE", "ms-diagnostics", "garbage"))
+    assert (
+        client_report(DiagnosticHeader(message="BYE", header="reason", value="Q.850;cause=16")) is None
+    )  # not a Microsoft header
+    garbage = client_report(DiagnosticHeader(message="BYE", header="ms-diagnostics", value="garbage"))
     assert garbage is not None and (garbage.code, garbage.reason, garbage.media) == (None, None, [])
 
 

@@ -32,7 +32,18 @@ def test_a_silent_server_is_still_d1_but_a_silent_peer_is_peer_probes():
 
 
 def test_media_and_ice_attributes_make_a_peer():
-    rtp = MediaFlow(CLIENT, PEER, "udp", "rtp", 10, 1.0, 50, 5.0, 100, 17200)
+    rtp = MediaFlow(
+        src=CLIENT,
+        dst=PEER,
+        transport="udp",
+        kind="rtp",
+        first_frame=10,
+        first_time=1.0,
+        last_frame=50,
+        last_time=5.0,
+        packets=100,
+        bytes=17200,
+    )
     verdicts = _verdicts(retransmitted(CLIENT, PEER, "m1"), [rtp])
     assert {v.code for v in verdicts} >= {"PEER-PROBES"} and "D1" not in {v.code for v in verdicts}
     with_priority = retransmitted(CLIENT, PEER, "m2", priority=1234)
@@ -110,7 +121,18 @@ def test_d1_says_when_nothing_came_back_to_the_client_at_all():
     silent = retransmitted(CLIENT, SERVER, "deaf")
     (d1,) = [v for v in _verdicts(silent) if v.code == "D1"]
     assert f"nothing addressed to {CLIENT.ip}" in d1.message
-    other = MediaFlow(PEER, CLIENT, "udp", "rtp", 100, 1.0, 120, 2.0, 20, 3440)
+    other = MediaFlow(
+        src=PEER,
+        dst=CLIENT,
+        transport="udp",
+        kind="rtp",
+        first_frame=100,
+        first_time=1.0,
+        last_frame=120,
+        last_time=2.0,
+        packets=20,
+        bytes=3440,
+    )
     (d1,) = [v for v in _verdicts(silent, [other]) if v.code == "D1"]
     assert "nothing addressed" not in d1.message
 
@@ -119,6 +141,17 @@ def test_d8_says_when_nothing_came_back_to_the_checking_agent_at_all():
     checks = [check(t, CLIENT, PEER, "u") for t in (0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5)]
     (d8,) = [v for v in _verdicts(checks) if v.code == "D8"]
     assert f"nothing addressed to {CLIENT.ip}" in d8.message
-    back = MediaFlow(Endpoint("198.51.100.7", 9), CLIENT, "udp", "rtp", 100, 1.0, 120, 2.0, 20, 3440)
+    back = MediaFlow(
+        src=Endpoint("198.51.100.7", 9),
+        dst=CLIENT,
+        transport="udp",
+        kind="rtp",
+        first_frame=100,
+        first_time=1.0,
+        last_frame=120,
+        last_time=2.0,
+        packets=20,
+        bytes=3440,
+    )
     (d8,) = [v for v in _verdicts(checks, [back]) if v.code == "D8"]
     assert "nothing addressed" not in d8.message

@@ -84,8 +84,12 @@ def test_turn_long_term_credentials_from_mras():
     for frame, (src, dst, payload) in enumerate(
         [(client, server, good), (server, client, answer), (client, server, bad)], 1
     ):
-        records += extractor.feed(TransportPacket(frame, frame / 10, src, dst, "udp", payload))
-    model = SignalingModel(relay_credentials=[RelayCredentials(user, password, 480, ())])
+        records += extractor.feed(
+            TransportPacket(frame=frame, time=frame / 10, src=src, dst=dst, transport="udp", payload=payload)
+        )
+    model = SignalingModel(
+        relay_credentials=[RelayCredentials(username=user, password=password, duration_minutes=480, relays=())]
+    )
     table = icetrace.analyze([], records=records, signaling=model).transactions.set_index("first_frame")
     assert (table.loc[1, "integrity"], table.loc[1, "response_integrity"]) == ("ok", "ok")
     assert table.loc[3, "integrity"] == "bad"

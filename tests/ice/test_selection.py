@@ -79,12 +79,47 @@ def test_media_outranks_priority_among_nominated_pairs(tmp_path):
     records = checked(1.0, L_HOST, R_HOST, "m1", use_candidate=True)
     records += checked(1.2, L_VPN, R_HOST, "m2", use_candidate=True)
     media = [
-        MediaFlow(L_VPN, R_HOST, "udp", "dtls", 90, 1.3, 99, 4.0, 10, 1000),
-        MediaFlow(R_HOST, L_VPN, "udp", "dtls", 91, 1.3, 98, 4.0, 10, 1000),
+        MediaFlow(
+            src=L_VPN,
+            dst=R_HOST,
+            transport="udp",
+            kind="dtls",
+            first_frame=90,
+            first_time=1.3,
+            last_frame=99,
+            last_time=4.0,
+            packets=10,
+            bytes=1000,
+        ),
+        MediaFlow(
+            src=R_HOST,
+            dst=L_VPN,
+            transport="udp",
+            kind="dtls",
+            first_frame=91,
+            first_time=1.3,
+            last_frame=98,
+            last_time=4.0,
+            packets=10,
+            bytes=1000,
+        ),
     ]
     assert selected(records, tmp_path, media) == (L_VPN, "nominated+media")
     # media that ended before the pair's checks succeeded proves nothing about it
-    before = [MediaFlow(L_VPN, R_HOST, "udp", "rtp", 1, 0.1, 2, 0.5, 2, 200)]
+    before = [
+        MediaFlow(
+            src=L_VPN,
+            dst=R_HOST,
+            transport="udp",
+            kind="rtp",
+            first_frame=1,
+            first_time=0.1,
+            last_frame=2,
+            last_time=0.5,
+            packets=2,
+            bytes=200,
+        )
+    ]
     assert selected(records, tmp_path, before) == (L_HOST, "nominated")
 
 
@@ -154,8 +189,30 @@ def test_d25_names_the_pair_that_carried_the_media(tmp_path):
     nomination but later nominations and media on a nominated pair), and D25 says where media went."""
     records = checked(1.0, L_HOST, R_HOST, "d1", use_candidate=True) + checked(1.1, L_VPN, R_HOST, "d2")
     media = [
-        MediaFlow(L_VPN, R_HOST, "udp", "rtp", 90, 1.3, 99, 4.0, 10, 1000),
-        MediaFlow(R_HOST, L_VPN, "udp", "rtp", 91, 1.3, 98, 4.0, 10, 1000),
+        MediaFlow(
+            src=L_VPN,
+            dst=R_HOST,
+            transport="udp",
+            kind="rtp",
+            first_frame=90,
+            first_time=1.3,
+            last_frame=99,
+            last_time=4.0,
+            packets=10,
+            bytes=1000,
+        ),
+        MediaFlow(
+            src=R_HOST,
+            dst=L_VPN,
+            transport="udp",
+            kind="rtp",
+            first_frame=91,
+            first_time=1.3,
+            last_frame=98,
+            last_time=4.0,
+            packets=10,
+            bytes=1000,
+        ),
     ]
     analysis = icetrace.analyze([], sdp=sdp_files(tmp_path), records=records, media=media)
     (d25,) = [v.message for v in analysis.verdict_list if v.code == "D25"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 import icetrace
 from icetrace.ice.diagnosis import diagnose
-from icetrace.ice.verdict_rules import RULES, Finding, rule, verdict_table
+from icetrace.ice.verdict_rules import RULES, Finding, VerdictCode, rule, verdict_table
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "correlator.md"
 SEED = Path(__file__).resolve().parents[2] / "captures" / "lync"
@@ -28,6 +29,16 @@ def test_every_rule_says_what_it_means_and_what_it_rests_on():
         assert r.severity in ("error", "warning", "info")
         assert r.meaning and r.reference
         assert r.scope in ("capture", "stream")
+
+
+def test_the_closed_vocabulary_is_the_registry():
+    assert list(get_args(VerdictCode)) == list(RULES)
+
+
+def test_a_code_outside_the_vocabulary_has_no_rule():
+    with pytest.raises(ValueError, match="D99"):
+        rule("D99", "warning", "unknown", "nowhere")(lambda rec, stream: [])  # type: ignore[arg-type]
+    assert "D99" not in RULES
 
 
 def test_a_code_cannot_have_two_rules():

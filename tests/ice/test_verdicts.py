@@ -138,11 +138,44 @@ def test_d13_no_nomination_and_d25_media():
     nominated = check(0, L_HOST, R_SRFLX, "n2", use_candidate=True)
     records = [nominated, answer(0.02, nominated)]
     assert "D13" not in codes(records)
-    other = MediaFlow(Endpoint("192.0.2.9", 1), Endpoint("192.0.2.8", 2), "udp", "rtp", 1, 0, 9, 1, 9, 900)
+    other = MediaFlow(
+        src=Endpoint("192.0.2.9", 1),
+        dst=Endpoint("192.0.2.8", 2),
+        transport="udp",
+        kind="rtp",
+        first_frame=1,
+        first_time=0,
+        last_frame=9,
+        last_time=1,
+        packets=9,
+        bytes=900,
+    )
     assert "D25" in codes(records, [other])  # media elsewhere, none on the selected pair
     both = [
-        MediaFlow(L_HOST, R_SRFLX, "udp", "rtp", 5, 1, 9, 2, 50, 9000),
-        MediaFlow(R_SRFLX, L_HOST, "udp", "rtp", 6, 1, 9, 2, 50, 9000),
+        MediaFlow(
+            src=L_HOST,
+            dst=R_SRFLX,
+            transport="udp",
+            kind="rtp",
+            first_frame=5,
+            first_time=1,
+            last_frame=9,
+            last_time=2,
+            packets=50,
+            bytes=9000,
+        ),
+        MediaFlow(
+            src=R_SRFLX,
+            dst=L_HOST,
+            transport="udp",
+            kind="rtp",
+            first_frame=6,
+            first_time=1,
+            last_frame=9,
+            last_time=2,
+            packets=50,
+            bytes=9000,
+        ),
     ]
     assert "D25" not in codes(records, both)
     assert "D25" in codes(records, both[:1])  # one direction only

@@ -124,7 +124,9 @@ def test_websocket_signaled_call_is_read_and_selected():
 def _feed(collector: AppSignalingCollector, chunks: list[tuple[bool, bytes]]) -> None:
     for number, (upstream, data) in enumerate(chunks, start=1):
         src, dst = (CLIENT, SERVER) if upstream else (SERVER, CLIENT)
-        collector.feed(TransportPacket(number, 1000.0 + number, src, dst, "tcp", data))
+        collector.feed(
+            TransportPacket(frame=number, time=1000.0 + number, src=src, dst=dst, transport="tcp", payload=data)
+        )
     collector.finish()
 
 
@@ -211,11 +213,15 @@ def test_a_100_mb_body_is_counted_past_not_kept():
     collector = AppSignalingCollector("t")
     size = 100 << 20
     tracemalloc.start()
-    collector.feed(TransportPacket(1, 1.0, CLIENT, SERVER, "tcp", _post(b"", declared=size)))
+    collector.feed(
+        TransportPacket(frame=1, time=1.0, src=CLIENT, dst=SERVER, transport="tcp", payload=_post(b"", declared=size))
+    )
     block = b"x" * (1 << 20)
     for i in range(100):
-        collector.feed(TransportPacket(2 + i, 2.0, CLIENT, SERVER, "tcp", block))
-    collector.feed(TransportPacket(200, 3.0, CLIENT, SERVER, "tcp", _post(_good_offer())))
+        collector.feed(TransportPacket(frame=2 + i, time=2.0, src=CLIENT, dst=SERVER, transport="tcp", payload=block))
+    collector.feed(
+        TransportPacket(frame=200, time=3.0, src=CLIENT, dst=SERVER, transport="tcp", payload=_post(_good_offer()))
+    )
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 16 << 20

@@ -26,7 +26,7 @@ from tests.signaling.lync_messages import (
     sip,
 )
 
-REF = SourceRef("file", "test", 1)
+REF = SourceRef(kind="file", name="test", position=1)
 
 
 def test_compact_and_folded_headers():
@@ -84,7 +84,9 @@ def test_mpop_two_183s_final_offer_and_bye_diagnostics():
         final_invite(),
         bye_with_diagnostics(),
     ]
-    model = build_model([(SourceRef("frame", "x", i + 1), parse_sip(m)) for i, m in enumerate(messages)])
+    model = build_model(
+        [(SourceRef(kind="frame", name="x", position=i + 1), parse_sip(m)) for i, m in enumerate(messages)]
+    )
     call = model.calls[0]
     assert [(e.role, e.agent) for e in call.exchanges] == [
         ("offer", "caller"),
