@@ -188,7 +188,6 @@ LONG_FOR_NOW = {
     "icetrace/analysis.py:analyze": "being restructured with the memory work (helper memory)",
     "icetrace/ice/correlator.py:correlate": "being restructured with the memory work (helper memory)",
     "icetrace/ice/correlator.py:relayed_media": "being restructured with the memory work (helper memory)",
-    "icetrace/capture/media_skip.py:_window": "the vectorised reader, being reworked (helper readers)",
 }
 
 
