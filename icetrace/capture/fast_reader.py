@@ -61,6 +61,9 @@ class _Resync(Exception):
 
 # (src packed, sport, dst packed, dport, kind, first frame, first time, last frame, last time, packets, bytes)
 MediaSink = Callable[[bytes, int, bytes, int, str, int, float, int, float, int, int], None]
+# (relayed media counted: (via, src packed, sport, dst packed, dport, channel, peer packed or None, peer port,
+#  kind, first frame, first time, last frame, last time, packets, bytes) each; the latest counted indication's time)
+RelayedSink = Callable[[list[tuple[Any, ...]], float | None], None]
 
 
 def available() -> bool:
@@ -83,6 +86,7 @@ class FastBody:
         divisor: int = 1_000_000,
         start_offset: int = 0,
         netmon: NetmonLayout | None = None,
+        relayed_sink: RelayedSink | None = None,
     ) -> None:
         self.path = path
         self.fh = fh
@@ -97,6 +101,9 @@ class FastBody:
             self._skimmer.set_media_table(_media_table())
         else:
             self._skimmer = Skimmer(fmt, big_endian, linktype, divisor)
+        self.relayed_sink = relayed_sink
+        if relayed_sink is not None:
+            self._skimmer.count_relayed()
         self._divisor = divisor
         # pcapng state: byte order and interfaces of the current section
         self._endian = ">" if big_endian else "<"
@@ -301,16 +308,21 @@ class FastBody:
         if resume is not None:
             raise _Resync(resume)
 
-    def _report_media(self) -> None:
-        netmon = self._netmon
-        if netmon is not None:
-            for src, sport, dst, dport, kind, n1, t1, b1, n2, t2, b2, packets, size in self._skimmer.flows():
-                first, last = netmon.time(t1, b1 == 1), netmon.time(t2, b2 == 1)
-                self.sink(src, sport, dst, dport, kind, n1, first, n2, last, packets, size)
-            return
+    def _time(self, ticks: int, iface: int) -> float:
+        """A time the skimmer counted in ticks of an interface (Network Monitor: of a time base)."""
+        if self._netmon is not None:
+            return self._netmon.time(ticks, iface == 1)
         if self.format == "pcap":
-            units = [self._divisor]
-        else:
-            units = [unit for _, unit, _ in self._file_interfaces]
+            return ticks / self._divisor
+        return ticks / self._file_interfaces[iface][1]
+
+    def _report_media(self) -> None:
+        time = self._time
         for src, sport, dst, dport, kind, n1, t1, i1, n2, t2, i2, packets, size in self._skimmer.flows():
-            self.sink(src, sport, dst, dport, kind, n1, t1 / units[i1], n2, t2 / units[i2], packets, size)
+            self.sink(src, sport, dst, dport, kind, n1, time(t1, i1), n2, time(t2, i2), packets, size)
+        if self.relayed_sink is not None:
+            counts, latest = self._skimmer.relayed()
+            self.relayed_sink(
+                [(*c[:9], c[9], time(c[10], c[11]), c[12], time(c[13], c[14]), c[15], c[16]) for c in counts],
+                max((time(ticks, iface) for iface, ticks in latest), default=None),
+            )

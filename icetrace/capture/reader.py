@@ -100,6 +100,8 @@ class CaptureReader:
     # (fast_reader with the C skimmer for pcap and pcapng; media_skip's numpy pass without it)
     media_sink: Any = None
     progress: Any = None
+    # When set too, UDP relayed media (ChannelData, Send/Data indications) is counted by the C skimmer
+    relayed_sink: Any = None
     _fast: Any = None
 
     def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None:
@@ -114,7 +116,9 @@ class CaptureReader:
 
         if not fast_reader.available():
             return None
-        body = fast_reader.FastBody(str(self.path), fh, fmt, self.media_sink, self.progress, **options)
+        body = fast_reader.FastBody(
+            str(self.path), fh, fmt, self.media_sink, self.progress, relayed_sink=self.relayed_sink, **options
+        )
         self._fast = body
         return self._follow(body)
 
