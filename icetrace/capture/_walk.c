@@ -463,10 +463,11 @@ static int count_relayed(Skimmer *s, int version, const uint8_t *src, const uint
     if (4 + declared > n || n > 4 + declared + 3) return 0;
     if (!(TURN_PORT(sport) || TURN_PORT(dport) || known)) return 0;
     if (n > 4 && p[4] <= 3) return 0; /* a relayed check: decoded in Python */
+    int kind = payload_kind(p + 4, declared);
+    if (kind < 0) return 0;
     make_key(key, version, KIND_CHANNELDATA, sport, dport, src, dst);
     if (count_media(s, key, number, ticks, iface, n) < 0) return -1;
-    make_relay_key(key, version, VIA_CHANNELDATA, payload_kind(p + 4, declared), sport, dport, src, dst, be16(p),
-                   NULL);
+    make_relay_key(key, version, VIA_CHANNELDATA, kind, sport, dport, src, dst, be16(p), NULL);
     if (count_in(&s->relayed, key, number, ticks, iface, declared) < 0) return -1;
     return 1;
 }
