@@ -259,3 +259,17 @@ def test_truncated_frames(tmp_path, monkeypatch):
     cut_path.write_bytes(bytes(out))
     fast, _ = _assert_same(cut_path, monkeypatch)
     assert fast[0] == {}
+
+
+def test_relayed_media_does_not_depend_on_the_order_of_the_counts():
+    """The fast path hands the correlator the same counts in another order: ties in time go by frame."""
+    from icetrace.ice.correlator import relayed_media
+    from icetrace.records.endpoint import Endpoint
+    from icetrace.records.relayed import RelayedCount
+
+    client, server = Endpoint(*CLIENT), Endpoint(*SERVER)
+    udp = RelayedCount(client, server, "udp", "channeldata", 0x4001, None, None, "rtp", 7, 10.0, 20, 12.0, 5, 800)
+    tcp = RelayedCount(client, server, "tcp", "channeldata", 0x4001, client, None, "rtp", 3, 10.0, 9, 12.0, 4, 640)
+    one, other = relayed_media([udp, tcp], [], {}), relayed_media([tcp, udp], [], {})
+    assert repr(one) == repr(other)
+    assert (one[0].first_frame, one[0].last_frame, one[0].packets) == (3, 20, 9)
