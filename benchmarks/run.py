@@ -1,9 +1,10 @@
 """Time icetrace's message extraction against tshark on the same capture, in the same run.
 
 Usage: python benchmarks/run.py [CAPTURE] [--size-mb 1000] [--repeat 5] [--format pcapng|netmon2]
-                                [--kind voip|turn-server|av-edge] [--analyze]
+                                [--kind voip|turn-server|av-edge] [--analyze] [--no-media]
 Without CAPTURE, benchmarks/data/<kind>-<size>.pcap is generated first (--format: and
-converted with editcap). --analyze adds `icetrace analyze --json -` to the commands.
+converted with editcap). --analyze adds `icetrace analyze --json -` to the commands, --no-media
+`icetrace messages --no-media` (the listing without relayed media rows).
 Prints wall time, MB/s and peak RSS of each command
 (children measured with wait4). With --repeat N the commands run in N interleaved
 rounds, so a noisy machine slows them alike, and the minimum and median are shown.
@@ -31,6 +32,9 @@ def main() -> None:
     parser.add_argument("--kind", choices=("voip", "turn-server", "av-edge"), default="voip")
     parser.add_argument("--analyze", action="store_true", help="also time `icetrace analyze --json -`")
     parser.add_argument(
+        "--no-media", action="store_true", help="also time `icetrace messages --no-media` (no relayed media rows)"
+    )
+    parser.add_argument(
         "--format", choices=("pcap", "pcapng", "netmon2"), default="pcap", help="benchmark this copy of the capture"
     )
     args = parser.parse_args()
@@ -47,6 +51,8 @@ def main() -> None:
     size_mb = capture.stat().st_size / 1e6
     icetrace = f"{sys.executable} -m icetrace messages --format csv {capture} | wc -l"
     commands = {"icetrace messages": icetrace}
+    if args.no_media:
+        commands["icetrace messages --no-media"] = icetrace.replace("--format csv", "--format csv --no-media")
     if args.analyze:
         commands["icetrace analyze --json"] = f"{sys.executable} -m icetrace analyze --json - {capture} | wc -l"
     if shutil.which("tshark"):
@@ -81,11 +87,10 @@ def main() -> None:
     if "tshark -Y stun -T fields" in times:
         ratio = statistics.median(times["tshark -Y stun -T fields"]) / statistics.median(times["icetrace messages"])
         print(f"icetrace is {ratio:.1f}x faster than tshark -Y stun (medians)")
-        if args.analyze:
-            ratio = statistics.median(times["tshark -Y stun -T fields"]) / statistics.median(
-                times["icetrace analyze --json"]
-            )
-            print(f"icetrace analyze is {ratio:.1f}x faster than tshark -Y stun (medians)")
+        for name in ("icetrace messages --no-media", "icetrace analyze --json"):
+            if name in times:
+                ratio = statistics.median(times["tshark -Y stun -T fields"]) / statistics.median(times[name])
+                print(f"{name} is {ratio:.1f}x faster than tshark -Y stun (medians)")
     if "tcpdump BPF | tshark" in times:
         ratio = statistics.median(times["tcpdump BPF | tshark"]) / statistics.median(times["icetrace messages"])
         print(f"icetrace takes {1 / ratio:.2f}x the time of tcpdump BPF + tshark (medians)")

@@ -449,6 +449,8 @@ def analyze(
         icmp.extend(source.icmp_errors)
         # media is counted, not handed on: its last frame still says how long the capture ran
         capture_end = max([capture_end, *(f.last_time for f in flows)])
+        if source.relayed_end is not None:  # so do the indications the skimmer counted
+            capture_end = max(capture_end, source.relayed_end)
     if logs:
         load_signaling(logs=logs, model=model)
     add_sdp_files(model, sdp)

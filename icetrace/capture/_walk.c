@@ -6,10 +6,19 @@
  * and only counts (per 5-tuple and kind) the UDP datagrams that RFC 7983's first byte
  * marks as RTP/RTCP, DTLS or ZRTP, and skips the TCP flows Python has decided not to
  * follow. Every other frame is handed back to Python by offset, so the
- * decisions that need state (STUN, ChannelData, SIP, TCP streams, fragments) stay in
+ * decisions that need state (STUN, SIP, TCP streams, fragments) stay in
  * one place: icetrace/capture/packet_source.py. The rules here mirror that module's
  * exactly, and the first-byte ranges below are dissectors/demux.py's table (RFC 7983);
  * tests/capture/test_demux.py holds both to the same answer on every first byte.
+ *
+ * On a relay's capture nearly every frame is media wrapped for TURN. When asked
+ * (count_relayed), UDP ChannelData and Send/Data indications (MS-TURN Send requests and
+ * Data indications) that carry no STUN are counted here too, keyed as
+ * icetrace/records/relayed.py keys them. Only the plainest layouts are counted; anything
+ * else is handed back, to be decoded or counted there. The 5-tuples that carried STUN are
+ * state the packet source learns from the STUN frames it is handed: the first such frame of
+ * each 5-tuple is always handed back, and this side remembers the 5-tuple too, so every
+ * 5-tuple known here is known there.
  *
  * Anything unusual (a non-packet pcapng block, a damaged length, an unknown
  * interface) stops the walk and is left to the Python reader, which reports it.
@@ -34,11 +43,18 @@
  * time base, 0 = microseconds since the capture started, 1 = UTC FILETIME), link type */
 #define KEPT_FIELDS 7
 
-enum { KIND_RTP, KIND_RTCP, KIND_DTLS, KIND_ZRTP };
+/* what a payload holds: dissectors.demux.media_kind's names, in this order */
+enum { KIND_RTP, KIND_RTCP, KIND_DTLS, KIND_ZRTP, KIND_CHANNELDATA, KIND_DATA };
+#define KIND_PAIR 254 /* key of a 5-tuple that carried STUN */
+#define KIND_TCP 255  /* key of an ignored TCP direction */
+/* how relayed data travelled: records/relayed.py's `via` names, in this order */
+enum { VIA_CHANNELDATA, VIA_SEND, VIA_DATA, VIA_MS_SEND, VIA_MS_DATA };
 enum { FRAME_KEEP, FRAME_COUNTED, FRAME_SKIPPED };
 
-/* key: version, kind, sport, dport, src[16], dst[16] (IPv4 in the first 4 bytes) */
-#define KEY_SIZE 40
+/* key: version, kind, sport, dport, src[16], dst[16] (IPv4 in the first 4 bytes);
+ * relayed data adds: via (byte 2), peer family (3: 0 none, 4, 6), channel (40), peer port (42),
+ * peer address (44..59) */
+#define KEY_SIZE 64
 
 typedef struct {
     uint8_t key[KEY_SIZE];
@@ -71,6 +87,11 @@ typedef struct {
     int busy; /* walk() runs without the GIL: one caller at a time */
     FlowTable flows;   /* media counted per 5-tuple and kind */
     FlowTable ignored; /* TCP directions to skip (only the key is used) */
+    int relay;         /* count relayed media (count_relayed) */
+    FlowTable relayed; /* relayed media per 5-tuple, via, channel, peer and kind */
+    FlowTable pairs;   /* 5-tuples that carried STUN, both ways (only the key is used) */
+    uint64_t *latest;  /* per interface: the latest ticks of a counted indication */
+    uint8_t *has_latest;
 } Skimmer;
 
 static inline uint32_t rd32(const uint8_t *p, int big) {
@@ -142,10 +163,10 @@ static Flow *table_find(FlowTable *t, const uint8_t *key, int insert, int *creat
     return f;
 }
 
-static int count_media(Skimmer *s, const uint8_t *key, uint64_t number, uint64_t ticks, uint32_t iface,
-                       uint64_t size) {
+static int count_in(FlowTable *t, const uint8_t *key, uint64_t number, uint64_t ticks, uint32_t iface,
+                    uint64_t size) {
     int created = 0, error = 0;
-    Flow *f = table_find(&s->flows, key, 1, &created, &error);
+    Flow *f = table_find(t, key, 1, &created, &error);
     if (!f) return -1;
     if (created) {
         f->first_number = number;
@@ -160,10 +181,17 @@ static int count_media(Skimmer *s, const uint8_t *key, uint64_t number, uint64_t
     return 0;
 }
 
-static int is_ignored(Skimmer *s, const uint8_t *key) {
-    int error = 0;
-    return s->ignored.used && table_find(&s->ignored, key, 0, NULL, &error) != NULL;
+static int count_media(Skimmer *s, const uint8_t *key, uint64_t number, uint64_t ticks, uint32_t iface,
+                       uint64_t size) {
+    return count_in(&s->flows, key, number, ticks, iface, size);
 }
+
+static int holds(FlowTable *t, const uint8_t *key) {
+    int error = 0;
+    return t->used && table_find(t, key, 0, NULL, &error) != NULL;
+}
+
+static int is_ignored(Skimmer *s, const uint8_t *key) { return holds(&s->ignored, key); }
 
 /* IP inside an 802.11 data frame (LLC/SNAP), as network._dot11_ip_offset, or -1. */
 static long dot11_ip_offset(const uint8_t *d, uint32_t len, uint32_t start) {
@@ -261,6 +289,189 @@ static const uint8_t *gre_inner(const uint8_t *g, uint32_t glen, uint32_t *inner
     return g + off;
 }
 
+/* -- relayed media (count_relayed) -------------------------------------------------------- */
+
+#define TURN_PORT(p) ((p) == 3478 || (p) == 3479 || (p) == 5349 || (p) == 5350) /* demux.TURN_PORTS */
+#define MS_COOKIE_VALUE 0x72C64BC6u /* [MS-TURN] MAGIC-COOKIE attribute */
+#define ATTR_MAGIC_COOKIE 0x000F
+#define ATTR_DESTINATION_ADDRESS 0x0011
+#define ATTR_PEER 0x0012 /* XOR-PEER-ADDRESS; MS-TURN's REMOTE-ADDRESS (plain) */
+#define ATTR_DATA 0x0013
+#define ATTR_MS_VERSION 0x8008
+#define ATTR_CANDIDATE_IDENTIFIER 0x8054
+#define ATTR_IMPLEMENTATION_VERSION 0x8070
+
+/* dissectors.demux.media_kind; -1 for STUN (a relayed check: Python decodes it) */
+static int payload_kind(const uint8_t *d, uint32_t n) {
+    if (!n) return KIND_DATA;
+    uint8_t b = d[0];
+    if (b <= 3) return -1;
+    if (b >= 16 && b <= 19) return KIND_ZRTP;
+    if (b >= 20 && b <= 63) return KIND_DTLS;
+    if (b >= 64 && b <= 79) return KIND_CHANNELDATA;
+    if (b >= 128 && b <= 191) return (n > 1 && d[1] >= 192 && d[1] <= 223) ? KIND_RTCP : KIND_RTP;
+    return KIND_DATA;
+}
+
+static inline uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The attributes of a message from offset 20 to `end`, 4-byte padded or not: 1 when they end
+ * exactly at `end` (codec._walk_attributes without a problem). */
+static int walk_ends_clean(const uint8_t *m, uint32_t end, int padded) {
+    uint32_t pos = 20;
+    while (pos < end) {
+        if (pos + 4 > end) return 0;
+        uint32_t alen = be16(m + pos + 2);
+        if (pos + 4 + alen > end) return 0;
+        pos += 4 + alen;
+        if (padded && (alen & 3)) pos += 4 - (alen & 3);
+    }
+    return pos == end;
+}
+
+typedef struct {
+    int via;
+    const uint8_t *data; /* the DATA attribute's value */
+    uint32_t data_len;
+    int peer_family; /* 0: no peer attribute */
+    uint8_t peer[16];
+    uint16_t peer_port;
+} Wrapped;
+
+/* A Send/Data indication (RFC 8656 §11) or MS-TURN Send request / Data indication whose layout
+ * decodes the same in dissectors/codec.py without question: the codec's dialect and attribute
+ * walk, one DATA attribute, the first peer attribute a well-formed address. 0 for anything else. */
+static int parse_wrapped(const uint8_t *m, uint32_t n, Wrapped *w) {
+    uint16_t type = be16(m);
+    int has_cookie = m[4] == 0x21 && m[5] == 0x12 && m[6] == 0xA4 && m[7] == 0x42;
+    int padded, xor_peer, peer_type;
+    if (type == 0x0016 || type == 0x0017) {
+        /* RFC 5389 dialect: the cookie, a padded walk that ends cleanly, no MS marker attribute */
+        if (!has_cookie || !walk_ends_clean(m, n, 1)) return 0;
+        padded = 1;
+        xor_peer = 1;
+        peer_type = ATTR_PEER;
+        w->via = type == 0x0016 ? VIA_SEND : VIA_DATA;
+    } else if (type == 0x0004 || type == 0x0115) {
+        /* MS-TURN dialect: MAGIC-COOKIE first; the unpadded walk if it ends cleanly, else the padded one */
+        if (n < 28 || be16(m + 20) != ATTR_MAGIC_COOKIE || be16(m + 22) != 4 || be32(m + 24) != MS_COOKIE_VALUE)
+            return 0;
+        if (walk_ends_clean(m, n, 0))
+            padded = 0;
+        else if (walk_ends_clean(m, n, 1))
+            padded = 1;
+        else
+            return 0;
+        xor_peer = 0;
+        peer_type = type == 0x0004 ? ATTR_DESTINATION_ADDRESS : ATTR_PEER;
+        w->via = type == 0x0004 ? VIA_MS_SEND : VIA_MS_DATA;
+    } else {
+        return 0;
+    }
+    int datas = 0;
+    w->peer_family = 0;
+    w->data = NULL;
+    w->data_len = 0;
+    int peer_seen = 0;
+    uint32_t pos = 20;
+    while (pos < n) {
+        uint16_t atype = be16(m + pos);
+        uint32_t alen = be16(m + pos + 2);
+        const uint8_t *v = m + pos + 4;
+        if (w->via <= VIA_DATA && (atype == ATTR_MAGIC_COOKIE || atype == ATTR_MS_VERSION ||
+                                   atype == ATTR_CANDIDATE_IDENTIFIER || atype == ATTR_IMPLEMENTATION_VERSION))
+            return 0; /* another dialect */
+        if (atype == ATTR_DATA) {
+            datas++;
+            w->data = v;
+            w->data_len = alen;
+        } else if (atype == peer_type && !peer_seen) {
+            peer_seen = 1;
+            /* codec._decode_plain_address / _decode_xor_address; a malformed one: Python decides */
+            if (alen < 4) return 0;
+            uint16_t port = be16(v + 2);
+            if (v[1] == 1 && alen == 8) {
+                w->peer_family = 4;
+                memcpy(w->peer, v + 4, 4);
+                if (xor_peer)
+                    for (int i = 0; i < 4; i++) w->peer[i] ^= m[4 + i];
+            } else if (v[1] == 2 && alen == 20) {
+                w->peer_family = 6;
+                memcpy(w->peer, v + 4, 16);
+                if (xor_peer)
+                    for (int i = 0; i < 16; i++) w->peer[i] ^= m[4 + i];
+            } else {
+                return 0;
+            }
+            w->peer_port = xor_peer ? (uint16_t)(port ^ 0x2112) : port;
+        }
+        pos += 4 + alen;
+        if (padded && (alen & 3)) pos += 4 - (alen & 3);
+    }
+    return datas == 1;
+}
+
+static void make_relay_key(uint8_t *key, int version, int via, int kind, uint16_t sport, uint16_t dport,
+                           const uint8_t *src, const uint8_t *dst, uint16_t channel, const Wrapped *w) {
+    make_key(key, version, kind, sport, dport, src, dst);
+    key[2] = (uint8_t)via;
+    key[40] = channel >> 8;
+    key[41] = channel & 0xFF;
+    if (w && w->peer_family) {
+        key[3] = (uint8_t)w->peer_family;
+        key[42] = w->peer_port >> 8;
+        key[43] = w->peer_port & 0xFF;
+        memcpy(key + 44, w->peer, w->peer_family == 4 ? 4 : 16);
+    }
+}
+
+/* A UDP datagram with a STUN or ChannelData first byte, when counting relayed media:
+ * 1 counted, 0 handed back, -1 out of memory. The packet source's rules (packet_source.py). */
+static int count_relayed(Skimmer *s, int version, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+                         uint16_t dport, const uint8_t *p, uint32_t n, uint64_t number, uint64_t ticks,
+                         uint32_t iface) {
+    uint8_t key[KEY_SIZE];
+    make_key(key, version, KIND_PAIR, sport, dport, src, dst);
+    int known = holds(&s->pairs, key);
+    if (p[0] <= 3) {
+        if (n < 20 || 20 + (uint32_t)be16(p + 2) != n) return 0; /* not STUN to the packet source either */
+        if (!known) {
+            /* the packet source learns this 5-tuple, both ways, from this message: so does this side */
+            int created = 0, error = 0;
+            if (!table_find(&s->pairs, key, 1, &created, &error)) return -1;
+            make_key(key, version, KIND_PAIR, dport, sport, dst, src);
+            if (!table_find(&s->pairs, key, 1, &created, &error)) return -1;
+            return 0;
+        }
+        Wrapped w;
+        if (!parse_wrapped(p, n, &w)) return 0;
+        int kind = payload_kind(w.data, w.data_len);
+        if (kind < 0) return 0;
+        make_relay_key(key, version, w.via, kind, sport, dport, src, dst, 0, &w);
+        if (count_in(&s->relayed, key, number, ticks, iface, w.data_len) < 0) return -1;
+        if (iface < MAX_INTERFACES && (!s->has_latest[iface] || ticks > s->latest[iface])) {
+            s->latest[iface] = ticks;
+            s->has_latest[iface] = 1;
+        }
+        return 1;
+    }
+    /* ChannelData (demux.channel_data_fits) on a TURN port or a 5-tuple that carried STUN */
+    if (n < 4) return 0;
+    uint32_t declared = be16(p + 2);
+    if (4 + declared > n || n > 4 + declared + 3) return 0;
+    if (!(TURN_PORT(sport) || TURN_PORT(dport) || known)) return 0;
+    if (n > 4 && p[4] <= 3) return 0; /* a relayed check: decoded in Python */
+    int kind = payload_kind(p + 4, declared);
+    if (kind < 0) return 0;
+    make_key(key, version, KIND_CHANNELDATA, sport, dport, src, dst);
+    if (count_media(s, key, number, ticks, iface, n) < 0) return -1;
+    make_relay_key(key, version, VIA_CHANNELDATA, kind, sport, dport, src, dst, be16(p), NULL);
+    if (count_in(&s->relayed, key, number, ticks, iface, declared) < 0) return -1;
+    return 1;
+}
+
 /* What to do with one frame: count it as media, skip it, or hand it to Python. */
 static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, uint64_t number, uint64_t ticks,
                     uint32_t iface, int *error, int depth) {
@@ -307,6 +518,12 @@ static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, ui
         if (be16(d + l4 + 2) == VXLAN_PORT && size >= 22 && (b0 & 0x08)) { /* RFC 7348 */
             if (depth >= MAX_TUNNELS) return FRAME_KEEP;
             return classify(s, payload + 8, size - 8, 1, number, ticks, iface, error, depth + 1);
+        }
+        if (s->relay && (b0 <= 3 || (b0 >= 64 && b0 <= 79))) {
+            int counted = count_relayed(s, version, src, dst, be16(d + l4), be16(d + l4 + 2), payload, size, number,
+                                        ticks, iface);
+            if (counted < 0) *error = 1;
+            return counted > 0 ? FRAME_COUNTED : FRAME_KEEP;
         }
         int kind;
         if (b0 >= 128 && b0 <= 191)
@@ -577,7 +794,9 @@ static PyObject *Skimmer_ignore_tcp(Skimmer *s, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static const char *KIND_NAMES[] = {"rtp", "rtcp", "dtls", "zrtp"};
+static const char *KIND_NAMES[] = {"rtp", "rtcp", "dtls", "zrtp", "channeldata", "data"};
+static const char *VIA_NAMES[] = {"channeldata", "send-indication", "data-indication", "ms-send-request",
+                                  "ms-data-indication"};
 
 /* flows() -> [(src, sport, dst, dport, kind, first number, first ticks, first interface,
  *              last number, last ticks, last interface, packets, bytes)] */
@@ -603,6 +822,63 @@ static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
         Py_DECREF(item);
     }
     return list;
+}
+
+/* relayed() -> ([(via, src, sport, dst, dport, channel, peer address or None, peer port, kind,
+ *                 first number, first ticks, first interface, last number, last ticks, last interface,
+ *                 packets, bytes)], [(interface, latest ticks of a counted indication)]) */
+static PyObject *Skimmer_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
+    REFUSE_WHILE_BUSY(s)
+    PyObject *list = PyList_New(0), *latest = PyList_New(0);
+    if (!list || !latest) goto fail;
+    for (size_t i = 0; i < s->relayed.cap; i++) {
+        Flow *f = &s->relayed.slots[i];
+        if (!f->used) continue;
+        const uint8_t *k = f->key;
+        Py_ssize_t alen = k[0] == 4 ? 4 : 16;
+        PyObject *peer;
+        if (k[3])
+            peer = PyBytes_FromStringAndSize((const char *)k + 44, k[3] == 4 ? 4 : 16);
+        else
+            peer = Py_NewRef(Py_None);
+        if (!peer) goto fail;
+        PyObject *item = Py_BuildValue("sy#iy#iiNisKKIKKIKK", VIA_NAMES[k[2]], (const char *)k + 8, alen,
+                                       be16(k + 4), (const char *)k + 24, alen, be16(k + 6), be16(k + 40), peer,
+                                       be16(k + 42), KIND_NAMES[k[1]], (unsigned long long)f->first_number,
+                                       (unsigned long long)f->first_ticks, f->first_iface,
+                                       (unsigned long long)f->last_number, (unsigned long long)f->last_ticks,
+                                       f->last_iface, (unsigned long long)f->packets, (unsigned long long)f->bytes);
+        if (!item || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            goto fail;
+        }
+        Py_DECREF(item);
+    }
+    for (uint32_t i = 0; s->has_latest && i < MAX_INTERFACES; i++) {
+        if (!s->has_latest[i]) continue;
+        PyObject *item = Py_BuildValue("IK", i, (unsigned long long)s->latest[i]);
+        if (!item || PyList_Append(latest, item) < 0) {
+            Py_XDECREF(item);
+            goto fail;
+        }
+        Py_DECREF(item);
+    }
+    return Py_BuildValue("NN", list, latest);
+fail:
+    Py_XDECREF(list);
+    Py_XDECREF(latest);
+    return NULL;
+}
+
+static PyObject *Skimmer_count_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
+    REFUSE_WHILE_BUSY(s)
+    if (!s->latest) {
+        s->latest = PyMem_Calloc(MAX_INTERFACES, sizeof(uint64_t));
+        s->has_latest = PyMem_Calloc(MAX_INTERFACES, 1);
+        if (!s->latest || !s->has_latest) return PyErr_NoMemory();
+    }
+    s->relay = 1;
+    Py_RETURN_NONE;
 }
 
 static int Skimmer_init(Skimmer *s, PyObject *args, PyObject *kwds) {
@@ -643,6 +919,10 @@ static int Skimmer_init(Skimmer *s, PyObject *args, PyObject *kwds) {
 static void Skimmer_dealloc(Skimmer *s) {
     free(s->flows.slots);
     free(s->ignored.slots);
+    free(s->relayed.slots);
+    free(s->pairs.slots);
+    PyMem_Free(s->latest);
+    PyMem_Free(s->has_latest);
     PyMem_Free(s->iface_link);
     PyMem_Free(s->media_link);
     Py_TYPE(s)->tp_free((PyObject *)s);
@@ -683,6 +963,9 @@ static PyMethodDef Skimmer_methods[] = {
     {"new_section", (PyCFunction)Skimmer_new_section, METH_VARARGS, "pcapng: a new section (byte order)"},
     {"ignore_tcp", (PyCFunction)Skimmer_ignore_tcp, METH_VARARGS, "skip a TCP direction from now on"},
     {"flows", (PyCFunction)Skimmer_flows, METH_NOARGS, "media counted per 5-tuple and kind"},
+    {"count_relayed", (PyCFunction)Skimmer_count_relayed, METH_NOARGS,
+     "from now on, count UDP relayed media (ChannelData, Send/Data indications) instead of handing it back"},
+    {"relayed", (PyCFunction)Skimmer_relayed, METH_NOARGS, "relayed media counted, and the latest indication"},
     {NULL},
 };
 

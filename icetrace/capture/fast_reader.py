@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from typing import Any, BinaryIO, Protocol
 
-from icetrace.capture.formats.base import Frame, MediaSink, Progress, Reading, ReadProblem
+from icetrace.capture.formats.base import Frame, MediaSink, Progress, Reading, ReadProblem, RelayedSink
 
 Skimmer: Any
 try:
@@ -84,7 +84,10 @@ def skim(reading: Reading, fh: BinaryIO, hook: SkimHook) -> Iterator[Frame] | No
     """The frames of `fh` through the C skimmer; None without a media sink or a compiled skimmer."""
     if reading.media_sink is None or Skimmer is None:
         return None
-    return reading.follow(FastBody(str(reading.path), fh, hook, reading.media_sink, reading.progress))
+    body = FastBody(
+        str(reading.path), fh, hook, reading.media_sink, reading.progress, relayed_sink=reading.relayed_sink
+    )
+    return reading.follow(body)
 
 
 def kept_fields(raw: bytes) -> list[int]:
@@ -96,7 +99,14 @@ class FastBody:
     """Frames of one file body through the skimmer; `problems` and `bytes_read` as in CaptureReader."""
 
     def __init__(
-        self, path: str, fh: BinaryIO, hook: SkimHook, sink: MediaSink, progress: Progress | None = None
+        self,
+        path: str,
+        fh: BinaryIO,
+        hook: SkimHook,
+        sink: MediaSink,
+        progress: Progress | None = None,
+        *,
+        relayed_sink: RelayedSink | None = None,
     ) -> None:
         self.path = path
         self.fh = fh
@@ -106,6 +116,9 @@ class FastBody:
         self.problems: list[ReadProblem] = []
         self.bytes_read = hook.start_offset
         self._skimmer: Any = hook.skimmer(Skimmer)
+        self.relayed_sink = relayed_sink
+        if relayed_sink is not None:
+            self._skimmer.count_relayed()
 
     @property
     def skimmer(self) -> Any:
@@ -137,6 +150,12 @@ class FastBody:
         time = self.hook.flow_time
         for src, sport, dst, dport, kind, n1, t1, i1, n2, t2, i2, packets, size in self._skimmer.flows():
             self.sink(src, sport, dst, dport, kind, n1, time(t1, i1), n2, time(t2, i2), packets, size)
+        if self.relayed_sink is not None:
+            counts, latest = self._skimmer.relayed()
+            self.relayed_sink(
+                [(*c[:9], c[9], time(c[10], c[11]), c[12], time(c[13], c[14]), c[15], c[16]) for c in counts],
+                max((time(ticks, iface) for iface, ticks in latest), default=None),
+            )
 
 
 def stream_windows(body: FastBody, hook: StreamHook) -> Iterator[Frame]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from dissectors.demux import COUNTED, TURN_PORTS, channel_data_fits, media_kind
 from dissectors.framing import detect_tcp_framing
@@ -30,10 +31,11 @@ from icetrace.capture.tcp_stream import Chunk, TcpDirection
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
-from icetrace.records.relayed import RelayedCount
+from icetrace.records.relayed import WRAPPERS, RelayedCount
 from icetrace.records.transport_packet import TransportPacket, new_packet
 
 _MEDIA_KIND = COUNTED
+_OUTBOUND = frozenset(via for via, _, outbound in WRAPPERS.values() if outbound)
 
 TcpFlows = dict[tuple[bytes, int, bytes, int], TcpDirection | None]
 """Each TCP direction seen, by 4-tuple: its reassembly, or None when it is not followed."""
@@ -80,10 +82,15 @@ class PacketSource:
     ) -> None:
         self.paths = [Path(p) for p in paths]
         self.include_sip = include_sip
-        # True (analyze): UDP ChannelData that carried no STUN is only counted (relayed_counts),
-        # never handed on; False (messages): it is handed on, to be listed
+        # True (analyze, messages --no-media): UDP relayed media that carried no STUN is only
+        # counted (relayed_counts), never handed on: ChannelData here, and on the fast path
+        # ChannelData and Send/Data indications in the C skimmer; False (messages): it is handed
+        # on, to be listed
         self.count_relayed = count_relayed
         self._relayed: dict[tuple[bytes, int, bytes, int, int, str], list[int | float]] = {}
+        self._skimmed: list[RelayedCount] = []
+        # the latest time of an indication the skimmer counted (it never became a packet)
+        self.relayed_end: float | None = None
         self.progress = progress
         self.problems: list[ReadProblem] = []
         self.frames_read = 0
@@ -97,7 +104,12 @@ class PacketSource:
             yield from self._one(path)
 
     def _one(self, path: Path) -> Iterator[TransportPacket]:
-        reader = CaptureReader(path, media_sink=self._media_sink, progress=self.progress)
+        reader = CaptureReader(
+            path,
+            media_sink=self._media_sink,
+            progress=self.progress,
+            relayed_sink=self._relayed_sink if self.count_relayed else None,
+        )
         ipdec = IpDecoder()
         tcp: TcpFlows = {}
         try:
@@ -336,6 +348,32 @@ class PacketSource:
         entry[4] += packets
         entry[5] += size
 
+    def _relayed_sink(self, counts: list[tuple[Any, ...]], latest: float | None) -> None:
+        """Take the relayed media the C skimmer counted instead of handing it back."""
+        for via, src, sport, dst, dport, channel, peer, peer_port, kind, n1, t1, n2, t2, packets, size in counts:
+            source, destination = endpoint_of(src, sport), endpoint_of(dst, dport)
+            channeldata = via == "channeldata"
+            self._skimmed.append(
+                RelayedCount(
+                    src=source,
+                    dst=destination,
+                    transport="udp",
+                    via=via,
+                    channel=channel if channeldata else None,
+                    client=None if channeldata else (source if via in _OUTBOUND else destination),
+                    peer=None if channeldata or peer is None else endpoint_of(peer, peer_port),
+                    kind=kind,
+                    first_frame=n1,
+                    first_time=t1,
+                    last_frame=n2,
+                    last_time=t2,
+                    packets=packets,
+                    bytes=size,
+                )
+            )
+        if latest is not None and (self.relayed_end is None or latest > self.relayed_end):
+            self.relayed_end = latest
+
     def _icmp(self, version: int, reporter: str, p: bytes, frame: int, time: float) -> None:
         """Keep ICMP errors that quote a UDP datagram: evidence for checks, never messages."""
         if len(p) < 8 or not ((version == 4 and p[0] in (3, 11)) or (version == 6 and p[0] in (1, 3))):
@@ -387,8 +425,9 @@ class PacketSource:
             entry[5] += size
 
     def relayed_counts(self) -> list[RelayedCount]:
-        """The UDP ChannelData counted instead of handed on (`count_relayed`), per 5-tuple, channel and kind."""
-        return [
+        """The UDP relayed media counted instead of handed on (`count_relayed`), keyed as RelayedCounter
+        keys it; a key may come twice (counted here and in the skimmer): RelayedCounter.include adds them."""
+        return self._skimmed + [
             RelayedCount(
                 src=endpoint_of(src, sport),
                 dst=endpoint_of(dst, dport),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from icetrace.capture.formats import registry
-from icetrace.capture.formats.base import Frame, MediaSink, Progress, ReadProblem, SkimmedBody
+from icetrace.capture.formats.base import Frame, MediaSink, Progress, ReadProblem, RelayedSink, SkimmedBody
 from icetrace.capture.input_file import open_capture
 from icetrace.errors import InputError
 
@@ -34,6 +34,8 @@ class CaptureReader:
     # When set, plain RTP/RTCP/DTLS/ZRTP frames are only counted, never built as Frames
     # (fast_reader with the C skimmer; media_skip's numpy pass for Ethernet pcaps without it)
     media_sink: MediaSink | None = None
+    # When set too, UDP relayed media (ChannelData, Send/Data indications) is counted by the C skimmer
+    relayed_sink: RelayedSink | None = None
     progress: Progress | None = None
     _fast: SkimmedBody | None = None
 

@@ -41,16 +41,19 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def iter_records(paths: list[str], err: TextIO, engine: str = "native") -> Iterator[StunRecord]:
-    """Every record of the captures, in capture order; warnings go to `err` at the end."""
+def iter_records(paths: list[str], err: TextIO, engine: str = "native", *, media: bool = True) -> Iterator[StunRecord]:
+    """Every record of the captures, in capture order; warnings go to `err` at the end.
+
+    `media=False` lets the reader count UDP relayed media instead of handing it on (some relayed
+    media records may still come, to be left out by the caller)."""
     if engine == "tshark":
         from icetrace.capture.tshark_engine import converted
 
         for path in paths:
             with converted(path) as copy:
-                yield from iter_records([str(copy)], err)
+                yield from iter_records([str(copy)], err, media=media)
         return
-    reading = _Reading(paths, err)
+    reading = _Reading(paths, err, media=media)
     extractor = RecordExtractor()
     for packet in reading.source:
         yield from extractor.feed(packet)
@@ -60,10 +63,13 @@ def iter_records(paths: list[str], err: TextIO, engine: str = "native") -> Itera
 class _Reading:
     """The captures' packet source, with the progress line on a terminal and the warnings at the end."""
 
-    def __init__(self, paths: list[str], err: TextIO) -> None:
+    def __init__(self, paths: list[str], err: TextIO, *, media: bool = True) -> None:
         self.err = err
         self.progress = Progress(err) if err.isatty() else None
-        self.source = PacketSource(paths, progress=self.progress.update if self.progress else None)
+        # without media rows, UDP relayed media is counted by the reader, never decoded
+        self.source = PacketSource(
+            paths, progress=self.progress.update if self.progress else None, count_relayed=not media
+        )
 
     def finish(self) -> None:
         if self.progress:
@@ -122,13 +128,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     formatter = Formatter(args.format, media=not args.no_media)
     out.write(formatter.header())
     if args.engine == "native" and args.jobs != 1 and message_pipeline.available():
-        reading = _Reading(args.capture, err)
+        reading = _Reading(args.capture, err, media=not args.no_media)
         for text in message_pipeline.texts(reading.source, formatter):
             out.write(text)
         reading.finish()
         return 0
     batch: list[StunRecord] = []
-    for record in iter_records(args.capture, err, args.engine):
+    for record in iter_records(args.capture, err, args.engine, media=not args.no_media):
         batch.append(record)
         if len(batch) >= _BATCH:
             out.write(formatter.format(batch))

@@ -239,9 +239,10 @@ def relayed_media(
         if entry is None:
             flows[key] = [c.first_frame, c.first_time, c.last_frame, c.last_time, c.packets, c.bytes]
         else:
-            if c.first_time < entry[1]:
+            # time, then frame: the same answer whatever order the counts come in
+            if (c.first_time, c.first_frame) < (entry[1], entry[0]):
                 entry[0:2] = [c.first_frame, c.first_time]
-            if c.last_time >= entry[3]:
+            if (c.last_time, c.last_frame) > (entry[3], entry[2]):
                 entry[2:4] = [c.last_frame, c.last_time]
             entry[4] += c.packets
             entry[5] += c.bytes

@@ -93,24 +93,27 @@ class RelayedCounter:
                 last_frame=r.frame,
                 last_time=r.time,
             )
-        elif r.time < flow.first_time:
+        elif r.frame < flow.first_frame:
             flow.first_frame, flow.first_time = r.frame, r.time
-        if r.time >= flow.last_time:
+        if r.frame >= flow.last_frame:
             flow.last_frame, flow.last_time = r.frame, r.time
         flow.packets += 1
         flow.bytes += r.payload_length
         return True
 
     def include(self, count: RelayedCount) -> None:
-        """Add a count made elsewhere (the packet source's, for UDP ChannelData)."""
+        """Add a count made elsewhere in the same capture (the packet source's or the C skimmer's).
+
+        First and last are by frame number, so counts of one flow made in several places add
+        up to what counting every message here gives."""
         key = (count.src, count.dst, count.transport, count.via, count.channel, count.client, count.peer, count.kind)
         mine = self.flows.get(key)
         if mine is None:
             self.flows[key] = count
             return
-        if count.first_time < mine.first_time:
+        if count.first_frame < mine.first_frame:
             mine.first_frame, mine.first_time = count.first_frame, count.first_time
-        if count.last_time >= mine.last_time:
+        if count.last_frame >= mine.last_frame:
             mine.last_frame, mine.last_time = count.last_frame, count.last_time
         mine.packets += count.packets
         mine.bytes += count.bytes

@@ -205,9 +205,7 @@ def netmon_bytes(
 
 def plain(monkeypatch):
     """The plain Python path: no skimmer, no numpy pass, every frame decoded in Python."""
-    monkeypatch.setattr(
-        packet_source, "CaptureReader", lambda path, media_sink=None, progress=None: CaptureReader(path)
-    )
+    monkeypatch.setattr(packet_source, "CaptureReader", lambda path, **_: CaptureReader(path))
 
 
 def run(path: Path):
@@ -391,7 +389,7 @@ def test_damaged_files_read_alike_on_both_paths(tmp_path, monkeypatch, data):
     path.write_bytes(bytes(good[:cut]))
     fast = run(path)
     with monkeypatch.context() as m:
-        m.setattr(packet_source, "CaptureReader", lambda p, media_sink=None, progress=None: CaptureReader(p))
+        m.setattr(packet_source, "CaptureReader", lambda p, **_: CaptureReader(p))
         assert run(path) == fast
 
 

@@ -74,7 +74,7 @@ def test_tunnelled_calls(tmp_path, monkeypatch, name):
     assert [(str(p.src), str(p.dst), p.payload) for p in packets] == [("10.1.1.1:50000", "10.2.2.2:3478", BINDING)]
     assert [(str(f.src), f.kind, f.packets) for f in flows] == [("10.1.1.1:6000", "rtp", 20)]
     assert not problems
-    monkeypatch.setattr(packet_source, "CaptureReader", lambda p, media_sink=None, progress=None: CaptureReader(p))
+    monkeypatch.setattr(packet_source, "CaptureReader", lambda p, **_: CaptureReader(p))
     assert run(path) == fast  # the plain path opens the same tunnels
     if shutil.which("tshark"):
         out = subprocess.run(

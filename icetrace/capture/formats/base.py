@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 # A resynchronisation after damage reads a small window first, then doubling ones: its cost follows
 # the distance to the next intact record, so many damaged records close together stay linear
@@ -47,6 +47,9 @@ class ReadProblem:
 
 # (src packed, sport, dst packed, dport, kind, first frame, first time, last frame, last time, packets, bytes)
 MediaSink = Callable[[bytes, int, bytes, int, str, int, float, int, float, int, int], None]
+# (relayed media counted: (via, src packed, sport, dst packed, dport, channel, peer packed or None, peer port,
+#  kind, first frame, first time, last frame, last time, packets, bytes) each; the latest counted indication's time)
+RelayedSink = Callable[[list[tuple[Any, ...]], float | None], None]
 Progress = Callable[[int, int], None]
 
 
@@ -69,6 +72,7 @@ class Reading(Protocol):
     problems: list[ReadProblem]
     bytes_read: int
     media_sink: MediaSink | None
+    relayed_sink: RelayedSink | None  # with a media sink: UDP relayed media counted too
     progress: Progress | None
 
     def problem(self, offset: int, frame: int, message: str) -> None: ...
