@@ -354,7 +354,7 @@ def relay_capture(out: str, kind: str, limit: int, rng: random.Random, mix: str 
         n = 0
         while written < limit:
             n += 1
-            t = start + n * step
+            t = start + n * step if mix == "rfc" else t + step  # heavy: the older files' times
             if mix == "heavy":
                 if kind == "turn-server":
                     frame, what = turn_server_frame(n, rng, body, legs)
