@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import Reconstruction, correlate
 from icetrace.ice.diagnosis import diagnose
@@ -29,9 +27,9 @@ from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
-from icetrace.tables.schema import dataframe
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.figure import Figure
 
 JSON_SCHEMA_VERSION = (
@@ -55,6 +53,8 @@ class Analysis:
         return self.reconstruction.streams
 
     def _table(self, name: str) -> pd.DataFrame:
+        from icetrace.tables.schema import dataframe  # pandas (90 MB resident) only when a table is asked for
+
         if name not in self._cache:
             self._cache[name] = dataframe(name, getattr(self, f"_{name}_rows")())
         return self._cache[name]
