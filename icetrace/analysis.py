@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import Reconstruction, correlate
 from icetrace.ice.diagnosis import diagnose
-from icetrace.ice.integrity import Integrity, transaction_key, verify
+from icetrace.ice.integrity import transaction_key, without_key
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
@@ -141,9 +141,7 @@ class Analysis:
 
     def _integrity(self, t: Transaction) -> dict[str, str | None]:
         """MESSAGE-INTEGRITY of a request and its first response, verified where a key was known."""
-        found = self.reconstruction.integrity.get(transaction_key(t))
-        if found is None:
-            found = Integrity(verify(t.request, None), verify(t.response, None) if t.response else None)
+        found = self.reconstruction.integrity.get(transaction_key(t)) or without_key(t)
         return {"integrity": found.request, "response_integrity": found.response}
 
     def _candidates_rows(self) -> list[dict[str, Any]]:
@@ -440,7 +438,7 @@ def analyze(
         keylog = tls_keylog if tls_keylog is not None else pyshark_input.tls_keylog(arguments)
         with _readable(path, engine) as whole, pyshark_input.readable(whole, arguments) as readable:
             source = PacketSource([readable], progress=progress, count_relayed=True)
-            extractor = RecordExtractor()
+            extractor = RecordExtractor(all_bytes=False)
             sip = SipCollector(path.name)
             app = AppSignalingCollector(path.name)
             these: list[StunRecord] = []
@@ -508,9 +506,12 @@ def _dedupe(per_capture: list[list[StunRecord]]) -> list[StunRecord]:
 
     Within one capture identical messages stay: an agent may send one message several times in
     one TCP segment, and `icetrace messages` lists each."""
+    sources = [records for records in per_capture if records]
+    if len(sources) <= 1:
+        return sources[0] if sources else []  # one source: no keys to remember
     seen: set[tuple[object, ...]] = set()
     out = []
-    for records in per_capture:
+    for records in sources:
         mine: set[tuple[object, ...]] = set()
         for r in records:
             # ChannelData has no transaction id: its channel, addresses, time and size name it

@@ -74,7 +74,8 @@ class Reconstruction:
     orphans: list[StunRecord] = field(default_factory=list)  # responses to requests not captured
     relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
     relayed_messages: int = 0  # the ChannelData and indications counted into relayed_media, not kept as records
-    integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)  # by transaction_key
+    # by transaction_key: the results integrity.without_key would not give
+    integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)
 
 
 # -- usernames ------------------------------------------------------------------
