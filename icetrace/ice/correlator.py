@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -42,7 +43,7 @@ from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, 
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Check:
     """An ICE connectivity check: its transaction, the stream and pair it belongs to when known,
     and the name of the agent that sent it (None when the USERNAME names no agent we know)."""
@@ -197,10 +198,20 @@ def hop_addresses(
     if relayed is None:
         # the client may send through another address of the same relay (MS Edge pools)
         same_client = [r for (client, _server), r in relayed_by_leg.items() if client == hop.client]
-        relayed = same_client[-1] if same_client else Endpoint(hop.server.ip, 0)
-    peer = hop.peer or Endpoint("0.0.0.0", 0)
+        relayed = same_client[-1] if same_client else _unknown_relayed(hop.server.ip)
+    peer = hop.peer or _UNKNOWN_PEER
     outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and sender == hop.client)
     return (relayed, peer) if outbound else (peer, relayed)
+
+
+_UNKNOWN_PEER = Endpoint("0.0.0.0", 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _unknown_relayed(server_ip: str) -> Endpoint:
+    """A relayed address whose allocation the capture lacks: the server's IP, port 0 (one object per
+    server, not one per relayed check)."""
+    return Endpoint(server_ip, 0)
 
 
 def relayed_media(

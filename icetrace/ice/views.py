@@ -66,13 +66,12 @@ class Leg:
 
 def legs(view: Transaction) -> list[Leg]:
     """A view's legs; an answer on no leg's reverse 5-tuple (matched by the transaction's looser
-    rule) goes with the first leg, so an answered check is still timed. Worked out once per view:
-    views are asked after their transactions are complete."""
+    rule) goes with the first leg, so an answered check is still timed. Several legs are worked
+    out once per view: views are asked after their transactions are complete."""
     if view.legs is not None:
         return view.legs
-    if _one_leg(view):  # the usual view: its own lists serve as its one leg's
-        view.legs = [Leg(view.requests, view.responses)]
-        return view.legs
+    if _one_leg(view):  # the usual view: its own lists serve as its one leg's, nothing to remember
+        return [Leg(view.requests, view.responses)]
     out: dict[tuple[Endpoint, Endpoint], Leg] = {}
     for r in view.requests:
         out.setdefault((r.src, r.dst), Leg([], [])).requests.append(r)

@@ -7,8 +7,9 @@ Data indication, or a ChannelData frame comes out as its own record with `relay`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TypeVar, cast
 
 from dissectors.classify import PayloadKind, classify_payload
@@ -56,6 +57,17 @@ class Shared:
         if found is None:
             found = self.values[key] = Endpoint(ip, port)
         return found  # type: ignore[return-value]
+
+    def addresses(self, found: dict[str, Endpoint]) -> Mapping[str, Endpoint]:
+        """One read-only mapping for each set of decoded addresses (a client's every answer holds
+        the same XOR-MAPPED-ADDRESS)."""
+        if not found:
+            return NO_ADDRESSES
+        key = ("addresses", *found.items())
+        mapping = self.values.get(key)
+        if mapping is None:
+            mapping = self.values[key] = MappingProxyType(found)
+        return mapping  # type: ignore[return-value]
 
     def one(self, value: _T) -> _T:
         """The first equal value seen (`value` itself the first time)."""
@@ -343,10 +355,10 @@ def build_record(
         dialect=msg.dialect,
         method=msg.method_name,
         cls=cast("MessageClass", msg.cls),  # the codec names classes by CLASS_NAMES and LEGACY_TYPES
-        type=msg.type,
+        type=share.one(msg.type),  # an int above 256 is an object of its own
         transaction_id=msg.transaction_id.hex(),
         attributes=share.one(tuple([a.name for a in msg.attributes])),
-        addresses=addresses or NO_ADDRESSES,
+        addresses=share.addresses(addresses),
         fingerprint=msg.fingerprint,
         integrity=integrity,
         relay=share.one(relay),
