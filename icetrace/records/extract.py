@@ -138,32 +138,38 @@ class RecordExtractor:
             state.need = 0
         if len(state.buffer) < state.need:
             return
-        buf = bytes(state.buffer)
-        if state.framing == "rfc4571":
-            frames, used = split_rfc4571(buf)
-            for frame in frames:
-                if looks_like_stun_header(frame):
-                    yield from self._stun(packet, frame)
-        elif state.framing == "ms-turn-tcp":
-            ms_frames, used = split_msturn_tcp(buf)
-            for kind, frame in ms_frames:
-                if kind == 2 and looks_like_stun_header(frame):
-                    yield from self._stun(packet, frame)
-                elif kind == 3:
-                    yield from self._channel_data(packet, frame, stream=True, framed=True)
-        else:
-            frames, used = split_stun_stream(buf)
-            for frame in frames:
-                if frame[0] < 0x40:
-                    yield from self._stun(packet, frame)
-                else:
-                    yield from self._channel_data(packet, frame, stream=True)
+        records, used = self._framed(packet, bytes(state.buffer), state.framing)
+        yield from records
         del state.buffer[:used]
         if len(state.buffer) > _MAX_STREAM_BUFFER or (
             used == 0 and len(state.buffer) >= 4 and not frames_possible(state)
         ):
             state.buffer.clear()
         state.need = next_frame_size(state.buffer, state.framing)
+
+    def _framed(self, packet: TransportPacket, buf: bytes, framing: str) -> tuple[list[StunRecord], int]:
+        """The records of the whole frames at the front of a stream's buffer, and the bytes they took."""
+        out: list[StunRecord] = []
+        if framing == "rfc4571":
+            frames, used = split_rfc4571(buf)
+            for frame in frames:
+                if looks_like_stun_header(frame):
+                    out.extend(self._stun(packet, frame))
+        elif framing == "ms-turn-tcp":
+            ms_frames, used = split_msturn_tcp(buf)
+            for kind, frame in ms_frames:
+                if kind == 2 and looks_like_stun_header(frame):
+                    out.extend(self._stun(packet, frame))
+                elif kind == 3:
+                    out.extend(self._channel_data(packet, frame, stream=True, framed=True))
+        else:
+            frames, used = split_stun_stream(buf)
+            for frame in frames:
+                if frame[0] < 0x40:
+                    out.extend(self._stun(packet, frame))
+                else:
+                    out.extend(self._channel_data(packet, frame, stream=True))
+        return out, used
 
     # -- messages -------------------------------------------------------------
 
@@ -315,10 +321,36 @@ def build_record(
 ) -> StunRecord:
     """Flatten a decoded message into the record the correlator reads (runs once per message)."""
     share = shared if shared is not None else Shared()
+    fields, addresses = _attribute_fields(msg, share)
+    integrity: IntegrityPresence = "unknown-key" if fields.pop("integrity", False) else "absent"
+    return StunRecord(
+        frame=packet.frame,
+        time=packet.time,
+        src=packet.src,
+        dst=packet.dst,
+        transport=packet.transport,
+        kind="stun",
+        dialect=msg.dialect,
+        method=msg.method_name,
+        cls=cast("MessageClass", msg.cls),  # the codec names classes by CLASS_NAMES and LEGACY_TYPES
+        type=share.one(msg.type),  # an int above 256 is an object of its own
+        transaction_id=msg.transaction_id.hex(),
+        attributes=share.one(tuple([a.name for a in msg.attributes])),
+        addresses=share.addresses(addresses),
+        fingerprint=msg.fingerprint,
+        integrity=integrity,
+        relay=share.one(relay),
+        anomalies=msg.anomalies,
+        raw=msg.raw if all_bytes or integrity != "absent" else b"",
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _attribute_fields(msg: DecodedStun, share: Shared) -> tuple[dict[str, object], dict[str, Endpoint]]:
+    """The record fields a message's attributes fill (`integrity`: True when MESSAGE-INTEGRITY is
+    there), and its decoded addresses by attribute name (the first of each name)."""
     fields: dict[str, object] = {}
     addresses: dict[str, Endpoint] = {}
-    integrity: IntegrityPresence = "absent"
-    payload_length = 0
     simple = _RECORD_FIELDS
     for attr in msg.attributes:
         name, value = attr.name, attr.value
@@ -341,32 +373,11 @@ def build_record(
                 fields["tie_breaker"] = value
         elif name == "DATA":
             if isinstance(value, bytes):
-                payload_length = len(value)
+                fields["payload_length"] = len(value)
                 fields["carried"] = media_kind(value)
         elif name in _INTEGRITY_NAMES:
-            integrity = "unknown-key"
-    return StunRecord(
-        frame=packet.frame,
-        time=packet.time,
-        src=packet.src,
-        dst=packet.dst,
-        transport=packet.transport,
-        kind="stun",
-        dialect=msg.dialect,
-        method=msg.method_name,
-        cls=cast("MessageClass", msg.cls),  # the codec names classes by CLASS_NAMES and LEGACY_TYPES
-        type=share.one(msg.type),  # an int above 256 is an object of its own
-        transaction_id=msg.transaction_id.hex(),
-        attributes=share.one(tuple([a.name for a in msg.attributes])),
-        addresses=share.addresses(addresses),
-        fingerprint=msg.fingerprint,
-        integrity=integrity,
-        relay=share.one(relay),
-        payload_length=payload_length,
-        anomalies=msg.anomalies,
-        raw=msg.raw if all_bytes or integrity != "absent" else b"",
-        **fields,  # type: ignore[arg-type]
-    )
+            fields["integrity"] = True
+    return fields, addresses
 
 
 def iter_stun_records(packets: Iterable[TransportPacket]) -> Iterator[StunRecord]:
