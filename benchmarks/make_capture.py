@@ -1,14 +1,23 @@
 """Write a large synthetic capture: a VoIP network's, a TURN server's or an A/V Edge's.
 
 Usage: python benchmarks/make_capture.py OUT.pcap --size-mb 1000 [--kind voip|turn-server|av-edge]
+                                         [--stun-mix rfc|heavy]
 Packets are assembled from templates with struct (no Scapy per packet) so a
 gigabyte takes seconds. voip imitates a busy media network: ~97% RTP, some STUN/TURN,
-ChannelData, SIP, TCP. turn-server is a TURN server's own capture (port 3478): 72% ChannelData
-carrying RTP (UDP, and framed on TURN/TCP connections), 16% Send/Data indications carrying RTP,
-10% plain RTP, 2% Refresh/ChannelBind/checks inside ChannelData; the calls were already running
-when the capture began (no Allocate before the media). av-edge is a Lync/Skype for Business A/V
-Edge's: MS-TURN has no channels, so 86% are MS-TURN Send requests (0x0004) and Data
-indications (0x0115) carrying RTP, with Allocate and checks between them.
+ChannelData, SIP, TCP. turn-server is a TURN server's own capture (port 3478) of 200 calls
+already running when the capture began (no Allocate before the media), each client sending and
+receiving 50 RTP packets/s: 64% of clients relay with ChannelData over UDP, 10% with ChannelData
+framed on TURN/TCP, 16% with Send/Data indications, 10% are the relay's other side (plain RTP
+between relayed address and peer). av-edge is a Lync/Skype for Business A/V Edge's: MS-TURN has
+no channels, so 90% of clients' media travels in MS-TURN Send requests (0x0004) and Data
+indications (0x0115), 10% is plain RTP on the relay's other side.
+
+STUN comes at the rates agents following the RFCs send it once a call runs (--stun-mix rfc, the
+default; see CONSENT_INTERVAL and the refresh periods below): a consent check and its answer every
+5 s per client, wrapped as that client's media is; ChannelBind, CreatePermission and Refresh
+(MS-TURN: Allocate) with their answers every 4-9 minutes. That is about 0.4% of the packets.
+--stun-mix heavy is the older mix the first relay figures used: one packet in 50 a STUN request
+(checks, ChannelBinds, Refreshes) that nothing answers, ten times the consent rate and more.
 """
 
 from __future__ import annotations
@@ -184,29 +193,187 @@ def av_edge_frame(n: int, rng: random.Random, body: bytes) -> tuple[bytes, str]:
     return udp(*client, *SERVER, encode_stun(0x0004, tid, attrs, cookie=False)), "stun"
 
 
-def relay_capture(out: str, kind: str, limit: int, rng: random.Random) -> None:
+# STUN on a relay once calls run, at the rates agents that follow the RFCs send it (one client per
+# call, each with one candidate pair in use):
+CONSENT_INTERVAL = 5.0  # RFC 7675 §5.1: a consent check every 5 s (randomised 0.8-1.2x) per pair in use
+CHANNEL_REFRESH = 540.0  # RFC 8656 §12: a channel binding lasts 10 min; refreshed (ChannelBind) before
+PERMISSION_REFRESH = 240.0  # RFC 8656 §9: a permission lasts 5 min; refreshed (CreatePermission) before
+ALLOCATION_REFRESH = 540.0  # RFC 8656 §7: Refresh before the allocation's lifetime (default 600 s) ends
+PACKETS_PER_SECOND = 100  # per client: 50 RTP packets/s each way (20 ms frames)
+CHECK = [("USERNAME", b"abcd:efgh"), ("PRIORITY", 1845494271), ("ICE-CONTROLLED", 7)]
+
+
+class _Schedule:
+    """When each client next sends each kind of STUN: staggered over the period, jittered as RFC
+    7675 asks for consent checks. The answer to a request goes out on the client's next turn."""
+
+    def __init__(self, rng: random.Random, periods: dict[str, float]) -> None:
+        self.rng = rng
+        self.periods = periods
+        self.due = {
+            (i, what): period * (i + 0.5) / RELAY_CLIENTS
+            for what, period in periods.items()
+            for i in range(RELAY_CLIENTS)
+        }
+        self.answers: dict[int, tuple[str, bytes]] = {}  # client -> (what, transaction id) to answer
+
+    def next_for(self, i: int, t: float) -> tuple[str, bytes, bool] | None:
+        """(what, transaction id, is the answer) of a message client `i`'s turn carries, if any."""
+        if i in self.answers:
+            what, tid = self.answers.pop(i)
+            return what, tid, True
+        for what, period in self.periods.items():
+            if t >= self.due[(i, what)]:
+                jitter = self.rng.uniform(0.8, 1.2) if what == "consent" else 1.0
+                self.due[(i, what)] += period * jitter
+                tid = self.rng.getrandbits(96).to_bytes(12, "big")
+                self.answers[i] = (what, tid)
+                return what, tid, False
+        return None
+
+
+def _wrapped(kind: str, outbound: bool, src, dst, channel: int, peer, inner: bytes, legs: _TcpLegs) -> bytes:
+    """`inner` as client `src`/`dst` carries it to or from the relay with its own wrapping."""
+    if kind == "channeldata":
+        return udp(*src, *dst, encode_channel_data(channel, inner))
+    if kind == "tcp":
+        return legs.frame(src, dst, encode_channel_data(channel, inner, stream=True))
+    tid = inner[8:20] if len(inner) >= 20 else bytes(12)
+    return udp(
+        *src, *dst, encode_stun(0x0016 if outbound else 0x0017, tid, [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
+    )
+
+
+_TURN_KINDS = ["channeldata"] * 32 + ["tcp"] * 5 + ["indication"] * 8 + ["rtp"] * 5
+"""A client's wrapping by client number mod 50: 64% ChannelData over UDP, 10% framed on TURN/TCP,
+16% Send/Data indications, 10% the relay's other side (plain RTP between relayed address and peer)."""
+
+
+def rfc_turn_server_frame(
+    n: int, t: float, rng: random.Random, body: bytes, legs: _TcpLegs, schedule: _Schedule
+) -> tuple[bytes, str]:
+    """One packet of a TURN server's capture with STUN at the RFC rates, and what it is."""
+    i, turn = n % RELAY_CLIENTS, n // RELAY_CLIENTS
+    kind = _TURN_KINDS[i % 50]
+    client, peer, channel = _client(i), _peer(i), 0x4000 + i
+    if kind == "tcp":
+        client = (client[0], client[1] + 1000)
+    outbound = turn % 2 == 0
+    src, dst = (client, SERVER) if outbound else (SERVER, client)
+    due = schedule.next_for(i, t)
+    if due is None:
+        rtp = _rtp(turn, i, body)
+        if kind == "rtp":
+            relayed = (SERVER[0], 49152 + i)
+            s, d = (relayed, peer) if outbound else (peer, relayed)
+            return udp(*s, *d, rtp), "rtp"
+        if kind == "indication":
+            return _wrapped(kind, outbound, src, dst, channel, peer, rtp, legs), "indication"
+        return _wrapped(kind, outbound, src, dst, channel, peer, rtp, legs), "channeldata"
+    what, tid, answer = due
+    if what == "consent":
+        if answer:
+            msg = encode_stun(0x0101, tid, [("XOR-MAPPED-ADDRESS", client)], integrity_key=b"k" * 22, fingerprint=True)
+        else:
+            msg = encode_stun(0x0001, tid, CHECK, integrity_key=b"k" * 22, fingerprint=True)
+        if kind == "rtp":
+            relayed = (SERVER[0], 49152 + i)
+            s, d = (peer, relayed) if answer else (relayed, peer)
+            return udp(*s, *d, msg), "stun"
+        s, d = (SERVER, client) if answer else (client, SERVER)
+        return _wrapped(kind, not answer, s, d, channel, peer, msg, legs), "stun"
+    method = {"channel-bind": 0x0009, "permission": 0x0008, "refresh": 0x0004}[what]
+    if answer:
+        attrs = [("LIFETIME", 600)] if what == "refresh" else []
+        s, d, msg = SERVER, client, encode_stun(0x0100 | method, tid, attrs)
+    else:
+        attrs = {
+            "channel-bind": [("CHANNEL-NUMBER", channel), ("XOR-PEER-ADDRESS", peer)],
+            "permission": [("XOR-PEER-ADDRESS", peer)],
+            "refresh": [("LIFETIME", 600)],
+        }[what]
+        s, d, msg = client, SERVER, encode_stun(method, tid, attrs)
+    if kind == "tcp":
+        return legs.frame(s, d, msg), "stun"
+    return udp(*s, *d, msg), "stun"
+
+
+def rfc_av_edge_frame(n: int, t: float, rng: random.Random, body: bytes, schedule: _Schedule) -> tuple[bytes, str]:
+    """One packet of an A/V Edge's capture with STUN at the RFC rates, and what it is."""
+    i, turn = n % RELAY_CLIENTS, n // RELAY_CLIENTS
+    client, peer = _client(i), _peer(i)
+    outbound = turn % 2 == 0
+    cookie = ("MAGIC-COOKIE", 0x72C64BC6)
+    tid16 = n.to_bytes(16, "big")
+    due = schedule.next_for(i, t)
+    if i % 10 == 9 and due is None:  # 10%: plain RTP on the relay's other side
+        relayed = (SERVER[0], 49152 + i)
+        s, d = (relayed, peer) if outbound else (peer, relayed)
+        return udp(*s, *d, _rtp(turn, i, body)), "rtp"
+    if due is None:
+        if outbound:
+            attrs = [cookie, ("DESTINATION-ADDRESS", peer), ("DATA", _rtp(turn, i, body))]
+            return udp(*client, *SERVER, encode_stun(0x0004, tid16, attrs, cookie=False)), "indication"
+        attrs = [cookie, ("REMOTE-ADDRESS", peer), ("DATA", _rtp(turn, i, body))]
+        return udp(*SERVER, *client, encode_stun(0x0115, tid16, attrs, cookie=False)), "indication"
+    what, tid, answer = due
+    tid = tid + tid[:4]  # MS-TURN: 128-bit transaction ids, no cookie in the header
+    if what == "refresh":  # [MS-TURN]: an Allocate with the allocation's credentials refreshes it
+        attrs = [cookie, ("MS-VERSION", 3), ("LIFETIME", 600)]
+        if answer:
+            return udp(*SERVER, *client, encode_stun(0x0103, tid, attrs, cookie=False)), "stun"
+        return udp(*client, *SERVER, encode_stun(0x0003, tid, attrs, cookie=False)), "stun"
+    if answer:
+        check = encode_stun(0x0101, tid, [("MAPPED-ADDRESS", client)], cookie=False)
+        attrs = [cookie, ("REMOTE-ADDRESS", peer), ("DATA", check)]
+        return udp(*SERVER, *client, encode_stun(0x0115, tid16, attrs, cookie=False)), "stun"
+    check = encode_stun(0x0001, tid, [("USERNAME", b"abcd:efgh"), ("PRIORITY", 1845494271)], cookie=False)
+    attrs = [cookie, ("DESTINATION-ADDRESS", peer), ("DATA", check)]
+    return udp(*client, *SERVER, encode_stun(0x0004, tid16, attrs, cookie=False)), "stun"
+
+
+def relay_capture(out: str, kind: str, limit: int, rng: random.Random, mix: str = "rfc") -> None:
     body = bytes(rng.getrandbits(8) for _ in range(160))  # a 20 ms G.711 frame
     legs = _TcpLegs()
     counts: dict[str, int] = {}
-    t = 1_700_000_000.0
+    start = t = 1_700_000_000.0
+    if kind == "turn-server":
+        periods = {"consent": CONSENT_INTERVAL, "channel-bind": CHANNEL_REFRESH, "refresh": ALLOCATION_REFRESH}
+        periods_indication = {
+            "consent": CONSENT_INTERVAL,
+            "permission": PERMISSION_REFRESH,
+            "refresh": ALLOCATION_REFRESH,
+        }
+    else:
+        periods = periods_indication = {"consent": CONSENT_INTERVAL, "refresh": ALLOCATION_REFRESH}
+    schedule, schedule_indication = _Schedule(rng, periods), _Schedule(rng, periods_indication)
+    step = 1 / (RELAY_CLIENTS * PACKETS_PER_SECOND) if mix == "rfc" else 0.0002
     with open(out, "wb") as fh:
         fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         written = 24
         n = 0
         while written < limit:
             n += 1
-            t += 0.0002
-            if kind == "turn-server":
-                frame, what = turn_server_frame(n, rng, body, legs)
+            t = start + n * step if mix == "rfc" else t + step  # heavy: the older files' times
+            if mix == "heavy":
+                if kind == "turn-server":
+                    frame, what = turn_server_frame(n, rng, body, legs)
+                else:
+                    frame, what = av_edge_frame(n, rng, body)
+            elif kind == "turn-server":
+                i = n % RELAY_CLIENTS
+                sched = schedule_indication if _TURN_KINDS[i % 50] == "indication" else schedule
+                frame, what = rfc_turn_server_frame(n, t - start, rng, body, legs, sched)
             else:
-                frame, what = av_edge_frame(n, rng, body)
+                frame, what = rfc_av_edge_frame(n, t - start, rng, body, schedule)
             counts[what] = counts.get(what, 0) + 1
             sec = int(t)
             fh.write(struct.pack("<IIII", sec, int((t - sec) * 1e6), len(frame), len(frame)))
             fh.write(frame)
             written += 16 + len(frame)
-    mix = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-    print(f"{out}: {n} packets, {written / 1e6:.0f} MB: {mix}")
+    mix_text = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    share = counts.get("stun", 0) / n
+    print(f"{out}: {n} packets, {written / 1e6:.0f} MB, {t - start:.0f} s: {mix_text} ({share:.2%} STUN)")
 
 
 def main() -> None:
@@ -215,9 +382,15 @@ def main() -> None:
     parser.add_argument("--size-mb", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kind", choices=("voip", "turn-server", "av-edge"), default="voip")
+    parser.add_argument(
+        "--stun-mix",
+        choices=("rfc", "heavy"),
+        default="rfc",
+        help="relay captures: STUN at the RFC rates (rfc), or one packet in 50 (heavy, the older figures')",
+    )
     args = parser.parse_args()
     if args.kind != "voip":
-        relay_capture(args.out, args.kind, int(args.size_mb * 1e6), random.Random(args.seed))
+        relay_capture(args.out, args.kind, int(args.size_mb * 1e6), random.Random(args.seed), args.stun_mix)
         return
     rng = random.Random(args.seed)
     limit = int(args.size_mb * 1e6)

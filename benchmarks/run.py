@@ -1,10 +1,12 @@
 """Time icetrace's message extraction against tshark on the same capture, in the same run.
 
 Usage: python benchmarks/run.py [CAPTURE] [--size-mb 1000] [--repeat 5] [--format pcapng|netmon2]
-                                [--kind voip|turn-server|av-edge] [--analyze] [--no-media]
-Without CAPTURE, benchmarks/data/<kind>-<size>.pcap is generated first (--format: and
-converted with editcap). --analyze adds `icetrace analyze --json -` to the commands, --no-media
-`icetrace messages --no-media` (the listing without relayed media rows).
+                                [--kind voip|turn-server|av-edge] [--stun-mix rfc|heavy] [--analyze]
+                                [--no-media] [--no-tshark]
+Without CAPTURE, benchmarks/data/<kind>-<size>.pcap (-heavy.pcap with --stun-mix heavy) is
+generated first (--format: and converted with editcap). --analyze adds `icetrace analyze --json -`
+to the commands, --no-media `icetrace messages --no-media` (the listing without relayed media
+rows); --no-tshark leaves tshark and tcpdump out.
 Prints wall time, MB/s and peak RSS of each command
 (children measured with wait4). With --repeat N the commands run in N interleaved
 rounds, so a noisy machine slows them alike, and the minimum and median are shown.
@@ -31,6 +33,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--kind", choices=("voip", "turn-server", "av-edge"), default="voip")
     parser.add_argument("--analyze", action="store_true", help="also time `icetrace analyze --json -`")
+    parser.add_argument("--stun-mix", choices=("rfc", "heavy"), default="rfc", help="relay captures' STUN share")
+    parser.add_argument("--no-tshark", action="store_true", help="time icetrace's commands only")
     parser.add_argument(
         "--no-media", action="store_true", help="also time `icetrace messages --no-media` (no relayed media rows)"
     )
@@ -38,11 +42,12 @@ def main() -> None:
         "--format", choices=("pcap", "pcapng", "netmon2"), default="pcap", help="benchmark this copy of the capture"
     )
     args = parser.parse_args()
-    capture = Path(args.capture) if args.capture else HERE / "data" / f"{args.kind}-{args.size_mb}.pcap"
+    heavy = "-heavy" if args.stun_mix == "heavy" and args.kind != "voip" else ""
+    capture = Path(args.capture) if args.capture else HERE / "data" / f"{args.kind}-{args.size_mb}{heavy}.pcap"
     if not capture.exists():
         capture.parent.mkdir(parents=True, exist_ok=True)
         make = [sys.executable, str(HERE / "make_capture.py"), str(capture), "--size-mb", str(args.size_mb)]
-        subprocess.run([*make, "--kind", args.kind], check=True)
+        subprocess.run([*make, "--kind", args.kind, "--stun-mix", args.stun_mix], check=True)
     if args.format != "pcap" and not args.capture:
         copy = capture.with_suffix({"pcapng": ".pcapng", "netmon2": ".cap"}[args.format])
         if not copy.exists():
@@ -55,7 +60,7 @@ def main() -> None:
         commands["icetrace messages --no-media"] = icetrace.replace("--format csv", "--format csv --no-media")
     if args.analyze:
         commands["icetrace analyze --json"] = f"{sys.executable} -m icetrace analyze --json - {capture} | wc -l"
-    if shutil.which("tshark"):
+    if shutil.which("tshark") and not args.no_tshark:
         # MS-TURN without the RFC 5389 cookie is Wireshark's classicstun
         stun = "'stun or classicstun'" if args.kind == "av-edge" else "stun"
         commands["tshark -Y stun -T fields"] = f"tshark -n -r {capture} -Y {stun} -T fields -e frame.number | wc -l"

@@ -12,12 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import Reconstruction, correlate
 from icetrace.ice.diagnosis import diagnose
-from icetrace.ice.integrity import Integrity, transaction_key, verify
+from icetrace.ice.integrity import transaction_key, without_key
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
@@ -30,9 +28,9 @@ from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_mo
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.message_rows import table_row
-from icetrace.tables.schema import dataframe
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.figure import Figure
 
 JSON_SCHEMA_VERSION = (
@@ -56,6 +54,8 @@ class Analysis:
         return self.reconstruction.streams
 
     def _table(self, name: str) -> pd.DataFrame:
+        from icetrace.tables.schema import dataframe  # pandas (90 MB resident) only when a table is asked for
+
         if name not in self._cache:
             self._cache[name] = dataframe(name, getattr(self, f"_{name}_rows")())
         return self._cache[name]
@@ -116,9 +116,7 @@ class Analysis:
 
     def _integrity(self, t: Transaction) -> dict[str, str | None]:
         """MESSAGE-INTEGRITY of a request and its first response, verified where a key was known."""
-        found = self.reconstruction.integrity.get(transaction_key(t))
-        if found is None:
-            found = Integrity(verify(t.request, None), verify(t.response, None) if t.response else None)
+        found = self.reconstruction.integrity.get(transaction_key(t)) or without_key(t)
         return {"integrity": found.request, "response_integrity": found.response}
 
     def _candidates_rows(self) -> list[dict[str, Any]]:
@@ -394,8 +392,7 @@ def analyze(
     key log among its preferences decrypts SIP). `display_filter` (Wireshark syntax) narrows
     every capture; frame numbers stay the original file's.
     """
-    all_records: list[StunRecord] = list(records or [])
-    per_capture: list[list[StunRecord]] = [all_records]
+    per_capture: list[list[StunRecord]] = [list(records or [])]
     all_media: list[MediaFlow] = list(media or [])
     icmp: list[IcmpError] = []
     problems: list[str] = []
@@ -403,64 +400,103 @@ def analyze(
     capture_end = 0.0
     merged = RelayedCounter()
     relayed_copies = 0
-    from icetrace.capture import pyshark_input
-    from icetrace.signaling.dialogs import build_model
-
+    options = _ReadOptions(engine, tls_keylog, rsa_key, progress, app_signaling, display_filter)
     sources = []
     for capture in captures:
-        path = pyshark_input.capture_path(capture)
-        sources.append(str(path) if pyshark_input.is_pyshark_capture(capture) else str(capture))
-        arguments = pyshark_input.tshark_arguments(capture) if pyshark_input.is_pyshark_capture(capture) else []
-        arguments = pyshark_input.with_filter(arguments, display_filter)
-        keylog = tls_keylog if tls_keylog is not None else pyshark_input.tls_keylog(arguments)
-        with _readable(path, engine) as whole, pyshark_input.readable(whole, arguments) as readable:
-            source = PacketSource([readable], progress=progress, count_relayed=True)
-            extractor = RecordExtractor()
-            sip = SipCollector(path.name)
-            app = AppSignalingCollector(path.name)
-            these: list[StunRecord] = []
-            per_capture.append(these)
-            relayed = RelayedCounter()
-            for packet in source:
-                capture_end = max(capture_end, packet.time)
-                for record in extractor.feed(packet):
-                    if not relayed.add(record):  # relayed media is counted, not kept
-                        these.append(record)
-                sip.feed(packet)
-                if app_signaling:
-                    app.feed(packet)
-            app.finish()
-        if keylog is not None or rsa_key is not None:
-            from icetrace.capture.tshark_engine import tls_plaintext
-            from icetrace.signaling.sources import decrypted_signaling
-
-            tls = decrypted_signaling(path.name, tls_plaintext(path, keylog, rsa_key))
-            sip.messages.extend(tls.sip_messages)
-            app.signals.extend(tls.signals)
-            problems += tls.problems
-        build_model(sip.messages + app.sip_messages, model)
-        build_app_model(app.signals, model)
-        problems += [str(p) for p in source.problems] + sip.problems + app.problems
-        for count in source.relayed_counts():
-            relayed.include(count)
-        relayed_copies += merged.merge(relayed)
-        flows = source.media_flows()
-        all_media.extend(flows)
-        icmp.extend(source.icmp_errors)
-        # media is counted, not handed on: its last frame still says how long the capture ran
-        capture_end = max([capture_end, *(f.last_time for f in flows)])
-        if source.relayed_end is not None:  # so do the indications the skimmer counted
-            capture_end = max(capture_end, source.relayed_end)
+        read = _read_capture(capture, options, model)
+        sources.append(read.source)
+        per_capture.append(read.records)
+        problems += read.problems
+        relayed_copies += merged.merge(read.relayed)
+        all_media.extend(read.flows)
+        icmp.extend(read.icmp)
+        capture_end = max(capture_end, read.end)
     if logs:
         load_signaling(logs=logs, model=model)
     add_sdp_files(model, sdp)
     problems += model.problems
     all_records = _dedupe(per_capture)
     copies = sum(len(r) for r in per_capture) - len(all_records) + relayed_copies
+    del per_capture  # the records live on in all_records, then in the reconstruction
     if all_records:
         capture_end = max(capture_end, max(r.time for r in all_records))
     rec = correlate(all_records, model, all_media, capture_end or None, icmp, merged.counts())
     return Analysis(rec, diagnose(rec), problems, [*sources, *(str(p) for p in [*sdp, *logs])], copies)
+
+
+@dataclass(frozen=True)
+class _ReadOptions:
+    engine: str
+    tls_keylog: str | Path | None
+    rsa_key: str | Path | None
+    progress: Callable[[int, int], None] | None
+    app_signaling: bool
+    display_filter: str | None
+
+
+@dataclass
+class _CaptureRead:
+    """What one capture gave: its STUN records (relayed media counted, not kept), media flows,
+    ICMP errors, problems, and the time of its last packet."""
+
+    source: str
+    records: list[StunRecord]
+    relayed: RelayedCounter
+    flows: list[MediaFlow]
+    icmp: list[IcmpError]
+    problems: list[str]
+    end: float
+
+
+def _read_capture(capture: str | Path | Any, options: _ReadOptions, model: SignalingModel) -> _CaptureRead:
+    """Read one capture once; its SIP and application signaling go into `model`."""
+    from icetrace.capture import pyshark_input
+    from icetrace.signaling.dialogs import build_model
+
+    path = pyshark_input.capture_path(capture)
+    pyshark = pyshark_input.is_pyshark_capture(capture)
+    arguments = pyshark_input.with_filter(
+        pyshark_input.tshark_arguments(capture) if pyshark else [], options.display_filter
+    )
+    keylog = options.tls_keylog if options.tls_keylog is not None else pyshark_input.tls_keylog(arguments)
+    end = 0.0
+    with _readable(path, options.engine) as whole, pyshark_input.readable(whole, arguments) as readable:
+        source = PacketSource([readable], progress=options.progress, count_relayed=True)
+        extractor = RecordExtractor(all_bytes=False)
+        sip = SipCollector(path.name)
+        app = AppSignalingCollector(path.name)
+        records: list[StunRecord] = []
+        relayed = RelayedCounter()
+        for packet in source:
+            end = max(end, packet.time)
+            for record in extractor.feed(packet):
+                if not relayed.add(record):  # relayed media is counted, not kept
+                    records.append(record)
+            sip.feed(packet)
+            if options.app_signaling:
+                app.feed(packet)
+        app.finish()
+    problems: list[str] = []
+    if keylog is not None or options.rsa_key is not None:
+        from icetrace.capture.tshark_engine import tls_plaintext
+        from icetrace.signaling.sources import decrypted_signaling
+
+        tls = decrypted_signaling(path.name, tls_plaintext(path, keylog, options.rsa_key))
+        sip.messages.extend(tls.sip_messages)
+        app.signals.extend(tls.signals)
+        problems += tls.problems
+    build_model(sip.messages + app.sip_messages, model)
+    build_app_model(app.signals, model)
+    problems += [str(p) for p in source.problems] + sip.problems + app.problems
+    for count in source.relayed_counts():
+        relayed.include(count)
+    flows = source.media_flows()
+    # media is counted, not handed on: its last frame still says how long the capture ran
+    end = max([end, *(f.last_time for f in flows)])
+    if source.relayed_end is not None:  # so do the indications the skimmer counted
+        end = max(end, source.relayed_end)
+    name = str(path) if pyshark else str(capture)
+    return _CaptureRead(name, records, relayed, flows, source.icmp_errors, problems, end)
 
 
 def capture_records(capture: str | Path) -> Iterator[StunRecord]:
@@ -485,9 +521,12 @@ def _dedupe(per_capture: list[list[StunRecord]]) -> list[StunRecord]:
 
     Within one capture identical messages stay: an agent may send one message several times in
     one TCP segment, and `icetrace messages` lists each."""
+    sources = [records for records in per_capture if records]
+    if len(sources) <= 1:
+        return sources[0] if sources else []  # one source: no keys to remember
     seen: set[tuple[object, ...]] = set()
     out = []
-    for records in per_capture:
+    for records in sources:
         mine: set[tuple[object, ...]] = set()
         for r in records:
             # ChannelData has no transaction id: its channel, addresses, time and size name it

@@ -183,13 +183,6 @@ def test_a_hidden_import_cycle_is_seen(tmp_path):
 
 MAX_FUNCTION_LINES = 60
 
-# Functions owned by work in progress elsewhere, to be split there; remove each entry once it is.
-LONG_FOR_NOW = {
-    "icetrace/analysis.py:analyze": "being restructured with the memory work (helper memory)",
-    "icetrace/ice/correlator.py:correlate": "being restructured with the memory work (helper memory)",
-    "icetrace/ice/correlator.py:relayed_media": "being restructured with the memory work (helper memory)",
-}
-
 
 def _long_functions() -> dict[str, int]:
     found = {}
@@ -204,10 +197,5 @@ def _long_functions() -> dict[str, int]:
 
 
 def test_no_function_is_longer_than_sixty_lines():
-    long = {name: lines for name, lines in _long_functions().items() if name not in LONG_FOR_NOW}
+    long = _long_functions()
     assert long == {}, f"split these (lines counted from def to the last line): {long}"
-
-
-def test_the_exceptions_are_still_needed():
-    stale = set(LONG_FOR_NOW) - set(_long_functions())
-    assert stale == set(), f"no longer over {MAX_FUNCTION_LINES} lines: remove from LONG_FOR_NOW: {stale}"

@@ -46,6 +46,7 @@ def run_all(
         return results
     # Forked workers inherit what is imported here, so each does not import pandas and the correlator again.
     importlib.import_module("icetrace.analysis")
+    importlib.import_module("pandas")  # the analysis imports it only to build tables, as corpus tables do
     # Chunks of several captures: most captures take milliseconds, less than sending one to a worker.
     chunk = max(1, min(16, len(tasks) // (jobs * 4)))
     results = []

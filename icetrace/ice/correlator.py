@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -42,7 +43,7 @@ from icetrace.signaling.model import Call, Candidate, MediaStream, SdpExchange, 
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Check:
     """An ICE connectivity check: its transaction, the stream and pair it belongs to when known,
     and the name of the agent that sent it (None when the USERNAME names no agent we know)."""
@@ -74,7 +75,8 @@ class Reconstruction:
     orphans: list[StunRecord] = field(default_factory=list)  # responses to requests not captured
     relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
     relayed_messages: int = 0  # the ChannelData and indications counted into relayed_media, not kept as records
-    integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)  # by transaction_key
+    # by transaction_key: the results integrity.without_key would not give
+    integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)
 
 
 # -- usernames ------------------------------------------------------------------
@@ -196,10 +198,20 @@ def hop_addresses(
     if relayed is None:
         # the client may send through another address of the same relay (MS Edge pools)
         same_client = [r for (client, _server), r in relayed_by_leg.items() if client == hop.client]
-        relayed = same_client[-1] if same_client else Endpoint(hop.server.ip, 0)
-    peer = hop.peer or Endpoint("0.0.0.0", 0)
+        relayed = same_client[-1] if same_client else _unknown_relayed(hop.server.ip)
+    peer = hop.peer or _UNKNOWN_PEER
     outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and sender == hop.client)
     return (relayed, peer) if outbound else (peer, relayed)
+
+
+_UNKNOWN_PEER = Endpoint("0.0.0.0", 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _unknown_relayed(server_ip: str) -> Endpoint:
+    """A relayed address whose allocation the capture lacks: the server's IP, port 0 (one object per
+    server, not one per relayed check)."""
+    return Endpoint(server_ip, 0)
 
 
 def relayed_media(
@@ -213,23 +225,10 @@ def relayed_media(
     of the pair they belong to. A channel's client and peer come from its ChannelBind; without
     one in the capture (it started mid-call) the side on a TURN port is the server.
     """
-    binds: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
-    for r in records:
-        if r.method == "channel-bind" and r.cls == "request" and r.relay is None and r.channel_number is not None:
-            peer = r.addresses.get("XOR-PEER-ADDRESS")
-            if peer is not None:
-                binds[(r.src, r.dst, r.channel_number)] = peer
+    binds = _channel_binds(records)
     flows: dict[tuple[Endpoint, Endpoint, str, str, Endpoint, Endpoint | None, int | None], list[float]] = {}
     for c in counts:
-        client, peer = c.client, c.peer
-        if c.channel is not None and (client is None or peer is None):
-            if (c.src, c.dst, c.channel) in binds:
-                client, peer = c.src, binds[(c.src, c.dst, c.channel)]
-            elif (c.dst, c.src, c.channel) in binds:
-                client, peer = c.dst, binds[(c.dst, c.src, c.channel)]
-            elif client is None:
-                client = c.src if c.dst.port in TURN_PORTS and c.src.port not in TURN_PORTS else c.dst
-        assert client is not None
+        client, peer = _client_and_peer(c, binds)
         server = c.dst if client == c.src else c.src
         src, dst = hop_addresses(
             RelayHop(via=c.via, client=client, server=server, peer=peer, channel=c.channel), c.src, relayed_by_leg
@@ -246,27 +245,54 @@ def relayed_media(
                 entry[2:4] = [c.last_frame, c.last_time]
             entry[4] += c.packets
             entry[5] += c.bytes
-    out = []
-    for (src, dst, kind, via, server, peer, channel), v in flows.items():
-        out.append(
-            MediaFlow(
-                src=src,
-                dst=dst,
-                transport="udp",
-                kind=kind,
-                first_frame=int(v[0]),
-                first_time=v[1],
-                last_frame=int(v[2]),
-                last_time=v[3],
-                packets=int(v[4]),
-                bytes=int(v[5]),
-                relay_via=via,
-                relay_server=server,
-                relay_peer=peer,
-                channel=channel,
-            )
+    out = [
+        MediaFlow(
+            src=src,
+            dst=dst,
+            transport="udp",
+            kind=kind,
+            first_frame=int(v[0]),
+            first_time=v[1],
+            last_frame=int(v[2]),
+            last_time=v[3],
+            packets=int(v[4]),
+            bytes=int(v[5]),
+            relay_via=via,
+            relay_server=server,
+            relay_peer=peer,
+            channel=channel,
         )
+        for (src, dst, kind, via, server, peer, channel), v in flows.items()
+    ]
     return sorted(out, key=lambda f: (f.first_frame, str(f.src), f.kind))
+
+
+def _channel_binds(records: list[StunRecord]) -> dict[tuple[Endpoint, Endpoint, int], Endpoint]:
+    """(client, server, channel) -> peer, from the ChannelBind requests in the capture."""
+    binds: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
+    for r in records:
+        if r.method == "channel-bind" and r.cls == "request" and r.relay is None and r.channel_number is not None:
+            peer = r.addresses.get("XOR-PEER-ADDRESS")
+            if peer is not None:
+                binds[(r.src, r.dst, r.channel_number)] = peer
+    return binds
+
+
+def _client_and_peer(
+    c: RelayedCount, binds: dict[tuple[Endpoint, Endpoint, int], Endpoint]
+) -> tuple[Endpoint, Endpoint | None]:
+    """A count's TURN client and peer: as counted, else from its channel's ChannelBind, else the
+    side off the TURN ports is the client."""
+    client, peer = c.client, c.peer
+    if c.channel is not None and (client is None or peer is None):
+        if (c.src, c.dst, c.channel) in binds:
+            client, peer = c.src, binds[(c.src, c.dst, c.channel)]
+        elif (c.dst, c.src, c.channel) in binds:
+            client, peer = c.dst, binds[(c.dst, c.src, c.channel)]
+        elif client is None:
+            client = c.src if c.dst.port in TURN_PORTS and c.src.port not in TURN_PORTS else c.dst
+    assert client is not None
+    return client, peer
 
 
 # -- signaling -> streams ---------------------------------------------------------
@@ -464,54 +490,27 @@ def correlate(
     end = capture_end if capture_end is not None else (records[-1].time if records else 0.0)
     allocations, mappings = gather(records)
     relayed_by_leg = {(a.client, a.server): a.relayed for a in allocations if a.relayed is not None}
-    effective = [(r, *effective_addresses(r, relayed_by_leg)) for r in records]
-    transactions = merge_views(match_transactions(effective, end))
-    attach_icmp(transactions, icmp_errors or [])
-
+    transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [])
     signaled = streams_from_signaling(signaling) if signaling else []
     server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
     for s in signaled:
         _infer_types(s.stream, allocations, mappings, server_ips)
-    relayed_addresses = {a.relayed for a in allocations if a.relayed is not None}
-    mapped_addresses = {m.mapped for m in mappings}
+    known = _KnownAddresses({a.relayed for a in allocations if a.relayed is not None}, {m.mapped for m in mappings})
     matcher = _CheckMatcher([_Session(s.stream, s) for s in signaled], _icev6_sides(transactions))
-    checks: list[Check] = []
-    for t in transactions:
-        req = t.request
-        if req.username is None or not is_ice_check(req):
-            continue
-        parsed = split_username(req.username)
-        if parsed is None:
-            checks.append(Check(transaction=t, stream=None, pair=None, sender=None))
-            continue
-        form, recv_key, send_key = parsed
-        session = matcher.session_for(t, form, recv_key, send_key)
-        sender = session.agent_by_key(send_key, form)
-        receiver = session.agent_by_key(recv_key, form)
-        if sender is None or receiver is None:
-            checks.append(Check(transaction=t, stream=session.stream, pair=None, sender=None))
-            continue
-        _learn_role(session, sender, receiver, req)
-        pair = _pair_for(session, t, sender, receiver, relayed_addresses, mapped_addresses)
-        t.bad_answer = _answer_fails_integrity(t, KeyContext(form, req.dialect, receiver, recv_key))
-        _account(session, pair, t, sender, receiver)
-        checks.append(Check(transaction=t, stream=session.stream, pair=pair, sender=sender.name))
-    sessions = matcher.sessions
-
-    streams = []
+    checks = [c for t in transactions if (c := _check(matcher, t, known)) is not None]
     _vantage_from_timing(checks)
     found_mappings = nat_mappings(transactions)
-    _alias_across_nats(sessions, found_mappings)
+    _alias_across_nats(matcher.sessions, found_mappings)
     checks_by_pair = _checks_by_pair(checks)
     relayed_counts = [*relayed, *counter.counts()]
     through_relays = relayed_media(relayed_counts, records, relayed_by_leg)
     carried = MediaIndex([*(media or []), *through_relays])
     ended_early: list[str] = []
-    for session in sessions:
-        _final_offer(session, relayed_addresses, mapped_addresses)
+    for session in matcher.sessions:
+        _final_offer(session, known.relayed, known.mapped)
         _finish(session, carried, checks_by_pair)
         ended_early += _ended_early(session.stream, checks_by_pair, end)
-        streams.append(session.stream)
+    streams = [session.stream for session in matcher.sessions]
     reconstruction = Reconstruction(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
@@ -524,6 +523,49 @@ def correlate(
     mark_mid_call(reconstruction)
     reconstruction.vantage = vantage_point(reconstruction) + ended_early + vantage_notes(reconstruction)
     return reconstruction
+
+
+def _transactions(
+    records: list[StunRecord],
+    relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
+    end: float,
+    icmp_errors: list[IcmpError],
+) -> list[Transaction]:
+    """The records' transactions, between effective addresses (a relayed check's relayed address and
+    peer), one per check seen at several points, with the ICMP errors that quote them."""
+    effective = [(r, *effective_addresses(r, relayed_by_leg)) for r in records]
+    transactions = merge_views(match_transactions(effective, end))
+    attach_icmp(transactions, icmp_errors)
+    return transactions
+
+
+@dataclass(frozen=True)
+class _KnownAddresses:
+    """Relayed addresses the TURN servers allocated, and addresses STUN servers saw as mapped."""
+
+    relayed: set[Endpoint]
+    mapped: set[Endpoint]
+
+
+def _check(matcher: _CheckMatcher, t: Transaction, known: _KnownAddresses) -> Check | None:
+    """A transaction as an ICE check, placed in its session and pair; None if it is no check."""
+    req = t.request
+    if req.username is None or not is_ice_check(req):
+        return None
+    parsed = split_username(req.username)
+    if parsed is None:
+        return Check(transaction=t, stream=None, pair=None, sender=None)
+    form, recv_key, send_key = parsed
+    session = matcher.session_for(t, form, recv_key, send_key)
+    sender = session.agent_by_key(send_key, form)
+    receiver = session.agent_by_key(recv_key, form)
+    if sender is None or receiver is None:
+        return Check(transaction=t, stream=session.stream, pair=None, sender=None)
+    _learn_role(session, sender, receiver, req)
+    pair = _pair_for(session, t, sender, receiver, known.relayed, known.mapped)
+    t.bad_answer = _answer_fails_integrity(t, KeyContext(form, req.dialect, receiver, recv_key))
+    _account(session, pair, t, sender, receiver)
+    return Check(transaction=t, stream=session.stream, pair=pair, sender=sender.name)
 
 
 def _answer_fails_integrity(t: Transaction, ctx: KeyContext) -> bool:

@@ -79,6 +79,17 @@ class Integrity:
     response: str | None  # the first response's, None when unanswered
 
 
+def without_key(t: Transaction) -> Integrity:
+    """What verifying a transaction's messages without any key says: absent or unverified."""
+    return Integrity(verify(t.request, None), verify(t.response, None) if t.response is not None else None)
+
+
+def _tells(t: Transaction, result: Integrity) -> bool:
+    """Whether a result needs keeping: any "bad", or other than `without_key` would give (a capture
+    without signaling holds thousands of checks no key verifies, each needing no entry)."""
+    return "bad" in (result.request, result.response) or result != without_key(t)
+
+
 def transaction_key(t: Transaction) -> tuple[str, int]:
     return (t.request.transaction_id, t.request.frame)
 
@@ -86,19 +97,23 @@ def transaction_key(t: Transaction) -> tuple[str, int]:
 def verify_checks(
     checks: Iterable[tuple[Transaction, KeyContext | None]],
 ) -> dict[tuple[str, int], Integrity]:
-    """Each check (with the key context of its receiver, when the session is known)."""
+    """Each check (with the key context of its receiver, when the session is known) whose result
+    is not `without_key`'s."""
     out: dict[tuple[str, int], Integrity] = {}
     for t, ctx in checks:
         key = check_key(ctx) if ctx is not None else None
         response = verify(t.response, key) if t.response is not None else None
-        out[transaction_key(t)] = Integrity(verify(t.request, key), response)
+        result = Integrity(verify(t.request, key), response)
+        if _tells(t, result):
+            out[transaction_key(t)] = result
     return out
 
 
 def verify_turn(
     transactions: Iterable[Transaction], credentials: list[RelayCredentials]
 ) -> dict[tuple[str, int], Integrity]:
-    """TURN requests carrying USERNAME and REALM, with the long-term password when MRAS gave it."""
+    """TURN requests carrying USERNAME and REALM, with the long-term password when MRAS gave it
+    (those whose result is not `without_key`'s)."""
     passwords = {c.username: c.password for c in credentials}
     out: dict[tuple[str, int], Integrity] = {}
     for t in transactions:
@@ -110,5 +125,7 @@ def verify_turn(
         if user is not None and req.realm is not None and user in passwords:
             key = long_term_key(user, req.realm, passwords[user])
         response = verify(t.response, key) if t.response is not None else None
-        out[transaction_key(t)] = Integrity(verify(req, key), response)
+        result = Integrity(verify(req, key), response)
+        if _tells(t, result):
+            out[transaction_key(t)] = result
     return out

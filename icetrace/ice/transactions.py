@@ -14,7 +14,7 @@ as orphans: they show a direction of the flow the capture lacks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from icetrace.ice.views import Leg, nearest_first, one_check
@@ -27,7 +27,7 @@ TRANSACTION_TIMEOUT = 39.5  # seconds, RFC 5389 §7.2.1 with the default RTO and
 FINAL_WAIT = 8.0  # seconds, RFC 5389 §7.2.1: Rm * RTO after the last transmission
 
 
-@dataclass
+@dataclass(slots=True)
 class Transaction:
     """One request (and its retransmissions) and what answered it."""
 
@@ -37,11 +37,11 @@ class Transaction:
     responses: list[StunRecord] = field(default_factory=list)
     relayed: bool = False
     gave_up: bool = False  # set by close(): no answer by the end of the retransmission schedule
-    icmp: list[IcmpError] = field(default_factory=list)  # errors quoting one of its requests
+    icmp: tuple[IcmpError, ...] = ()  # errors quoting one of its requests
     nonstandard: bool = False  # answered by a message that is no response of the request's method
     # RFC 8489 §9.1.4: an answer whose MESSAGE-INTEGRITY fails is discarded as if never received
     bad_answer: bool = False
-    other_views: list[Transaction] = field(default_factory=list)  # the same check seen at other points
+    other_views: Sequence[Transaction] = ()  # the same check seen at other points
     # set when only the timing tells that the capture point is beside the receiver (its answer left
     # at once): request -> response there is the receiver's answering time, not a round trip
     beside_receiver: bool = False
@@ -171,7 +171,7 @@ def attach_icmp(transactions: list[Transaction], errors: Iterable[IcmpError]) ->
     for error in errors:
         for t in by_tuple.get((error.quoted_src, error.quoted_dst), []):
             if t.request.time <= error.time <= t.requests[-1].time + 2.0:
-                t.icmp.append(error)
+                t.icmp = (*t.icmp, error)
                 break
 
 

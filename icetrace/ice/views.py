@@ -11,8 +11,7 @@ on the receiver's side, it is only the receiver's answering time, never a round 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from icetrace.ice.addresses import private_address
@@ -27,7 +26,7 @@ SENDER, MIDDLE, RECEIVER = "sender", "middle", "receiver"
 _NEARNESS = {SENDER: 0, MIDDLE: 1, RECEIVER: 2}
 
 
-@dataclass
+@dataclass(slots=True)
 class Leg:
     """What one capture point saw of a check: its transmissions on one 5-tuple and the answers on
     the reverse 5-tuple. One view can hold several legs: a relayed check's client-to-relay and
@@ -35,21 +34,25 @@ class Leg:
 
     requests: list[StunRecord]
     responses: list[StunRecord]
+    _side: str = field(default="", repr=False, compare=False)
 
-    @cached_property
+    @property
     def side(self) -> str:
         """Where the leg was seen, from its addresses on the wire (for a relayed check, the client
         <-> TURN server leg): a private source sending to a public address is on the sender's LAN,
         a public source reaching a private address on the receiver's. Anything else is MIDDLE:
         both public (the public segment, or agents without a NAT) or both private (one LAN, where
         each agent is on the capture's side)."""
-        r = self.requests[0]
-        src_private, dst_private = private_address(r.src.ip), private_address(r.dst.ip)
-        if src_private and not dst_private:
-            return SENDER
-        if dst_private and not src_private:
-            return RECEIVER
-        return MIDDLE
+        if not self._side:
+            r = self.requests[0]
+            src_private, dst_private = private_address(r.src.ip), private_address(r.dst.ip)
+            if src_private and not dst_private:
+                self._side = SENDER
+            elif dst_private and not src_private:
+                self._side = RECEIVER
+            else:
+                self._side = MIDDLE
+        return self._side
 
     @property
     def rtt_ms(self) -> float | None:
@@ -63,10 +66,12 @@ class Leg:
 
 def legs(view: Transaction) -> list[Leg]:
     """A view's legs; an answer on no leg's reverse 5-tuple (matched by the transaction's looser
-    rule) goes with the first leg, so an answered check is still timed. Worked out once per view:
-    views are asked after their transactions are complete."""
+    rule) goes with the first leg, so an answered check is still timed. Several legs are worked
+    out once per view: views are asked after their transactions are complete."""
     if view.legs is not None:
         return view.legs
+    if _one_leg(view):  # the usual view: its own lists serve as its one leg's, nothing to remember
+        return [Leg(view.requests, view.responses)]
     out: dict[tuple[Endpoint, Endpoint], Leg] = {}
     for r in view.requests:
         out.setdefault((r.src, r.dst), Leg([], [])).requests.append(r)
@@ -77,6 +82,16 @@ def legs(view: Transaction) -> list[Leg]:
         leg.responses.sort(key=lambda r: (r.time, r.frame))
     view.legs = list(out.values())
     return view.legs
+
+
+def _one_leg(view: Transaction) -> bool:
+    """Every request on one 5-tuple (every answer then goes with it), answers in time order."""
+    first = view.requests[0]
+    src, dst = first.src, first.dst
+    if any(r.src != src or r.dst != dst for r in view.requests):
+        return False
+    order = [(r.time, r.frame) for r in view.responses]
+    return order == sorted(order)
 
 
 def side(view: Transaction) -> str:

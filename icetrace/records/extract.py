@@ -7,9 +7,10 @@ Data indication, or a ChannelData frame comes out as its own record with `relay`
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from types import MappingProxyType
+from typing import TypeVar, cast
 
 from dissectors.classify import PayloadKind, classify_payload
 from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, looks_like_stun_header
@@ -24,11 +25,12 @@ from dissectors.framing import (
     split_stun_stream,
 )
 from icetrace.records.endpoint import Endpoint
-from icetrace.records.stun_record import RelayHop, StunRecord
+from icetrace.records.stun_record import NO_ADDRESSES, RelayHop, StunRecord
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.records.vocabulary import IntegrityPresence, MessageClass
 
 _MAX_STREAM_BUFFER = 1 << 18
+_T = TypeVar("_T")
 _ADDRESS_KINDS = ("address", "xor-address")
 
 
@@ -70,13 +72,49 @@ def _buffer(state: _Stream, packet: TransportPacket, framing: str) -> bool:
     return len(state.buffer) >= state.need
 
 
-class RecordExtractor:
-    """Stateful: remembers TCP stream buffers and TURN channel bindings across packets."""
+class Shared:
+    """One object for each value that repeats across records (addresses, attribute-name lists,
+    USERNAMEs, relay hops): a busy capture's records then hold references, not copies. Grows with
+    the distinct values, that is with the calls and flows, not with the messages."""
 
     def __init__(self) -> None:
+        self.values: dict[object, object] = {}
+
+    def endpoint(self, ip: str, port: int) -> Endpoint:
+        key = (ip, port)
+        found = self.values.get(key)
+        if found is None:
+            found = self.values[key] = Endpoint(ip, port)
+        return found  # type: ignore[return-value]
+
+    def addresses(self, found: dict[str, Endpoint]) -> Mapping[str, Endpoint]:
+        """One read-only mapping for each set of decoded addresses (a client's every answer holds
+        the same XOR-MAPPED-ADDRESS)."""
+        if not found:
+            return NO_ADDRESSES
+        key = ("addresses", *found.items())
+        mapping = self.values.get(key)
+        if mapping is None:
+            mapping = self.values[key] = MappingProxyType(found)
+        return mapping  # type: ignore[return-value]
+
+    def one(self, value: _T) -> _T:
+        """The first equal value seen (`value` itself the first time)."""
+        return self.values.setdefault(value, value)  # type: ignore[return-value]
+
+
+class RecordExtractor:
+    """Stateful: remembers TCP stream buffers and TURN channel bindings across packets.
+
+    `all_bytes=False` keeps a message's bytes only when it carries MESSAGE-INTEGRITY (all the
+    analysis needs them for); by default every record holds its bytes."""
+
+    def __init__(self, all_bytes: bool = True) -> None:
+        self._all_bytes = all_bytes
         self._streams: dict[tuple[Endpoint, Endpoint], _Stream] = {}
         # (client, server, channel) -> peer, from ChannelBind requests
         self._channels: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
+        self._shared = Shared()
 
     def feed(self, packet: TransportPacket) -> Iterator[StunRecord]:
         if packet.transport == "udp":
@@ -163,7 +201,7 @@ class RecordExtractor:
         decoded: DecodedStun | None = None,
     ) -> Iterator[StunRecord]:
         msg = decoded if decoded is not None else decode_stun(payload, depth=depth)
-        record = build_record(packet, msg, relay)
+        record = build_record(packet, msg, relay, self._shared, self._all_bytes)
         yield record
         if relay is not None:
             return
@@ -197,6 +235,7 @@ class RecordExtractor:
             peer = self._channels.get((packet.dst, packet.src, cd.channel))
             via = "ms-multiplexed" if cd.session_id is not None else "channeldata"
             hop = RelayHop(via=via, client=packet.dst, server=packet.src, peer=peer, channel=cd.channel)
+        hop = self._shared.one(hop)
         yield StunRecord(
             frame=packet.frame,
             time=packet.time,
@@ -292,23 +331,56 @@ _ROLES = {"ICE-CONTROLLING": "controlling", "ICE-CONTROLLED": "controlled"}
 _INTEGRITY_NAMES = frozenset(("MESSAGE-INTEGRITY", "MESSAGE-INTEGRITY-SHA256"))
 
 
-def build_record(packet: TransportPacket, msg: DecodedStun, relay: RelayHop | None = None) -> StunRecord:
+def build_record(
+    packet: TransportPacket,
+    msg: DecodedStun,
+    relay: RelayHop | None = None,
+    shared: Shared | None = None,
+    all_bytes: bool = True,
+) -> StunRecord:
     """Flatten a decoded message into the record the correlator reads (runs once per message)."""
+    share = shared if shared is not None else Shared()
+    fields, addresses = _attribute_fields(msg, share)
+    integrity: IntegrityPresence = "unknown-key" if fields.pop("integrity", False) else "absent"
+    return StunRecord(
+        frame=packet.frame,
+        time=packet.time,
+        src=packet.src,
+        dst=packet.dst,
+        transport=packet.transport,
+        kind="stun",
+        dialect=msg.dialect,
+        method=msg.method_name,
+        cls=cast("MessageClass", msg.cls),  # the codec names classes by CLASS_NAMES and LEGACY_TYPES
+        type=share.one(msg.type),  # an int above 256 is an object of its own
+        transaction_id=msg.transaction_id.hex(),
+        attributes=share.one(tuple([a.name for a in msg.attributes])),
+        addresses=share.addresses(addresses),
+        fingerprint=msg.fingerprint,
+        integrity=integrity,
+        relay=share.one(relay),
+        anomalies=msg.anomalies,
+        raw=msg.raw if all_bytes or integrity != "absent" else b"",
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _attribute_fields(msg: DecodedStun, share: Shared) -> tuple[dict[str, object], dict[str, Endpoint]]:
+    """The record fields a message's attributes fill (`integrity`: True when MESSAGE-INTEGRITY is
+    there), and its decoded addresses by attribute name (the first of each name)."""
     fields: dict[str, object] = {}
     addresses: dict[str, Endpoint] = {}
-    integrity: IntegrityPresence = "absent"
-    payload_length = 0
     simple = _RECORD_FIELDS
     for attr in msg.attributes:
         name, value = attr.name, attr.value
         if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
             if name not in addresses:
-                addresses[name] = Endpoint(value[0], value[1])
+                addresses[name] = share.endpoint(value[0], value[1])
             continue
         spec = simple.get(name)
         if spec is not None:
             if isinstance(value, spec[1]):
-                fields[spec[0]] = value
+                fields[spec[0]] = share.one(value) if spec[0] == "username" else value
         elif name == "ERROR-CODE":
             if isinstance(value, tuple):
                 fields["error_code"], fields["error_reason"] = value
@@ -320,32 +392,11 @@ def build_record(packet: TransportPacket, msg: DecodedStun, relay: RelayHop | No
                 fields["tie_breaker"] = value
         elif name == "DATA":
             if isinstance(value, bytes):
-                payload_length = len(value)
+                fields["payload_length"] = len(value)
                 fields["carried"] = media_kind(value)
         elif name in _INTEGRITY_NAMES:
-            integrity = "unknown-key"
-    return StunRecord(
-        frame=packet.frame,
-        time=packet.time,
-        src=packet.src,
-        dst=packet.dst,
-        transport=packet.transport,
-        kind="stun",
-        dialect=msg.dialect,
-        method=msg.method_name,
-        cls=cast("MessageClass", msg.cls),  # the codec names classes by CLASS_NAMES and LEGACY_TYPES
-        type=msg.type,
-        transaction_id=msg.transaction_id.hex(),
-        attributes=tuple([a.name for a in msg.attributes]),
-        addresses=addresses,
-        fingerprint=msg.fingerprint,
-        integrity=integrity,
-        relay=relay,
-        payload_length=payload_length,
-        anomalies=msg.anomalies,
-        raw=msg.raw,
-        **fields,  # type: ignore[arg-type]
-    )
+            fields["integrity"] = True
+    return fields, addresses
 
 
 def iter_stun_records(packets: Iterable[TransportPacket]) -> Iterator[StunRecord]:
@@ -355,4 +406,4 @@ def iter_stun_records(packets: Iterable[TransportPacket]) -> Iterator[StunRecord
         yield from extractor.feed(packet)
 
 
-__all__ = ["RecordExtractor", "build_record", "iter_stun_records"]
+__all__ = ["RecordExtractor", "Shared", "build_record", "iter_stun_records"]

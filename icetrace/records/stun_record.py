@@ -6,7 +6,9 @@ dissectors' codecs, never a Scapy packet per message) and the correlator.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 from icetrace.records.endpoint import Endpoint
@@ -18,6 +20,9 @@ from icetrace.records.vocabulary import (
     RecordDialect,
     Role,
 )
+
+NO_ADDRESSES: Mapping[str, Endpoint] = MappingProxyType({})
+"""The addresses of a message that has none: one shared empty mapping, not a dict per record."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,7 +48,9 @@ class StunRecord:
     """A decoded message with Wireshark's frame number; never raises on bad bytes.
 
     Read-only by convention, not frozen: a frozen dataclass's __init__ costs 5x more,
-    and one record is built per message of a gigabyte capture.
+    and one record is built per message of a gigabyte capture. Kept records are the analysis's
+    memory, so what repeats (addresses, attribute-name lists, USERNAMEs, relay hops) is shared
+    between records, and an analysis keeps bytes only where integrity needs them.
 
     For a message found inside a Data/Send indication or ChannelData, `src`/`dst`
     are the addresses of the outer packet and `relay` says how it was wrapped.
@@ -61,7 +68,7 @@ class StunRecord:
     type: int  # the 16-bit message type (ChannelData: the channel number)
     transaction_id: str  # hex; 32 digits for classic/MS 128-bit ids, 24 otherwise
     attributes: tuple[str, ...] = ()  # attribute names in wire order (unknown: "0xABCD")
-    addresses: dict[str, Endpoint] = field(default_factory=dict)  # decoded, by attribute name
+    addresses: Mapping[str, Endpoint] = field(default_factory=lambda: NO_ADDRESSES)  # decoded, by attribute name
     error_code: int | None = None
     error_reason: str | None = None
     username: bytes | None = None  # raw value, MS NUL padding included
@@ -85,4 +92,4 @@ class StunRecord:
     payload_length: int = 0  # DATA attribute / ChannelData payload bytes
     carried: str = ""  # what that payload is (dissectors.demux.media_kind): "stun", "rtp", "dtls"...
     anomalies: tuple[str, ...] = ()  # "attribute/XOR-MAPPED-ADDRESS: value is 6 bytes, expected 8"
-    raw: bytes = b""  # the message bytes, kept for integrity checks once keys are known
+    raw: bytes = b""  # the message bytes (an analysis keeps them only to verify MESSAGE-INTEGRITY)
