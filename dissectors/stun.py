@@ -37,6 +37,7 @@ from dissectors.constants import (
     MS_MULTIPLEXED_CHANNEL,
     AttributeType,
 )
+from dissectors.demux import FIRST_BYTE, channel_data_fits
 
 ATTRIBUTE_NAMES: dict[int, str] = {code: spec.name for code, spec in codec.REGISTRY.items()}
 
@@ -259,8 +260,14 @@ class STUN(Packet):
 
     @classmethod
     def dispatch_hook(cls, _pkt: bytes | None = None, *args: Any, **kwargs: Any) -> type[Packet]:
-        if _pkt and (0x40 <= _pkt[0] <= 0x7F or _pkt[:2] == b"\xff\x10"):
+        # The demux's answer (RFC 7983 first byte, RFC 8656 ChannelData length), as dissect_payload
+        # and the packet source give it; trailing bytes allowed, as a TCP segment may hold more frames.
+        if not _pkt:
+            return cls
+        if channel_data_fits(_pkt, stream=True) or _pkt[:2] == b"\xff\x10":
             return TURNChannelData
+        if FIRST_BYTE[_pkt[0]] != "stun" or len(_pkt) < HEADER_SIZE:
+            return Raw
         return cls
 
     def header_bytes(self) -> bytes:

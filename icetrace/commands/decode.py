@@ -63,9 +63,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from dissectors.stun import STUN
 
         try:
-            dump = STUN(data).show(dump=True)
+            packet = STUN(data)
+            dump = packet.show(dump=True)
         except (struct.error, ValueError, IndexError) as exc:
-            # Scapy's fields unpack without a length check: a message shorter than its header stops them
+            # Scapy's fields unpack without a length check: a damaged message can still stop them
             raise InputError(f"Scapy cannot dissect this {len(data)}-byte message as STUN: {exc}") from None
+        if packet.name == "Raw":  # the layer's demux found neither a STUN header nor a ChannelData frame
+            raise InputError(
+                f"Scapy cannot dissect this {len(data)}-byte message as STUN: "
+                "neither a 20-byte STUN header nor a whole ChannelData frame"
+            )
         out.write(f"{dump}\n")
     return 0

@@ -35,7 +35,7 @@ _ADDRESS_KINDS = ("address", "xor-address")
 
 
 @dataclass
-class _Stream:
+class _TcpDirection:
     framing: str | None = None
     buffer: bytearray = field(default_factory=bytearray)
     dead: bool = False
@@ -43,7 +43,7 @@ class _Stream:
     need: int = 0  # bytes the frame at the buffer's front takes: a message in many segments is split once
 
 
-def _detect_framing(state: _Stream, packet: TransportPacket) -> str | None:
+def _detect_framing(state: _TcpDirection, packet: TransportPacket) -> str | None:
     """The framing of a stream, from its first bytes; None (and the stream dead) when none fits."""
     state.framing = detect_tcp_framing(packet.payload)
     if state.framing is None and _turn_port(packet) and channel_data_fits(packet.payload, stream=True):
@@ -53,7 +53,7 @@ def _detect_framing(state: _Stream, packet: TransportPacket) -> str | None:
     return state.framing
 
 
-def _buffer(state: _Stream, packet: TransportPacket, framing: str) -> bool:
+def _buffer(state: _TcpDirection, packet: TransportPacket, framing: str) -> bool:
     """Append the payload (after a gap: resynchronise on the next plausible frame start); False
     while the frame at the front is not whole yet."""
     if packet.gap_before:
@@ -111,7 +111,7 @@ class RecordExtractor:
 
     def __init__(self, all_bytes: bool = True) -> None:
         self._all_bytes = all_bytes
-        self._streams: dict[tuple[Endpoint, Endpoint], _Stream] = {}
+        self._tcp_directions: dict[tuple[Endpoint, Endpoint], _TcpDirection] = {}
         # (client, server, channel) -> peer, from ChannelBind requests
         self._channels: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
         self._shared = Shared()
@@ -120,7 +120,7 @@ class RecordExtractor:
         if packet.transport == "udp":
             yield from self._datagram(packet, packet.payload)
         else:
-            yield from self._stream(packet)
+            yield from self._tcp_segment(packet)
 
     # -- transports -----------------------------------------------------------
 
@@ -131,11 +131,11 @@ class RecordExtractor:
         elif kind in (PayloadKind.CHANNEL_DATA, PayloadKind.MS_MULTIPLEXED):
             yield from self._channel_data(packet, payload, stream=False)
 
-    def _stream(self, packet: TransportPacket) -> Iterator[StunRecord]:
+    def _tcp_segment(self, packet: TransportPacket) -> Iterator[StunRecord]:
         key = (packet.src, packet.dst)
-        state = self._streams.get(key)
+        state = self._tcp_directions.get(key)
         if state is None:
-            state = self._streams[key] = _Stream()
+            state = self._tcp_directions[key] = _TcpDirection()
         if state.dead:
             return
         framing = state.framing or _detect_framing(state, packet)
@@ -146,7 +146,7 @@ class RecordExtractor:
             state.framing = None
             rest = packet.payload[5 + int.from_bytes(packet.payload[3:5], "big") :]
             if rest:
-                yield from self._stream(
+                yield from self._tcp_segment(
                     TransportPacket(
                         frame=packet.frame,
                         time=packet.time,
@@ -257,7 +257,7 @@ class RecordExtractor:
             yield from self._stun(packet, cd.payload, hop, 1)
 
 
-def frames_possible(state: _Stream) -> bool:
+def frames_possible(state: _TcpDirection) -> bool:
     """Whether the buffered bytes can still start a frame of the stream's framing."""
     buf = state.buffer
     if state.framing == "stun":

@@ -42,7 +42,7 @@ class SipCollector:
     def __init__(self, name: str) -> None:
         self.name = name
         self.messages: list[tuple[SourceRef, SipMessage]] = []
-        self._streams: dict[tuple[Endpoint, Endpoint], SipStreamSplitter | None] = {}
+        self._sip_splitters: dict[tuple[Endpoint, Endpoint], SipStreamSplitter | None] = {}
         self._resync: set[tuple[Endpoint, Endpoint]] = set()  # directions waiting for a start line after a gap
         # (transport, src, dst) -> (first ref, first error, frames)
         self._flow_problems: dict[tuple[str, Endpoint, Endpoint], tuple[SourceRef, str, list[int]]] = {}
@@ -68,14 +68,14 @@ class SipCollector:
                 self._parse(packet.payload, ref, packet)
             return
         key = (packet.src, packet.dst)
-        splitter = self._streams.get(key, ...)
+        splitter = self._sip_splitters.get(key, ...)
         if splitter is None:
             return
         if splitter is ...:
             if not looks_like_sip(packet.payload):
-                self._streams[key] = None
+                self._sip_splitters[key] = None
                 return
-            splitter = self._streams[key] = SipStreamSplitter()
+            splitter = self._sip_splitters[key] = SipStreamSplitter()
         payload = packet.payload
         if packet.gap_before or key in self._resync:
             # bytes were lost: the message they cut is gone; read on from the next start line

@@ -170,3 +170,24 @@ def test_the_c_skimmer_counts_relayed_media_as_the_demux_says(tmp_path, monkeypa
     with monkeypatch.context() as m:
         m.setattr(fast_reader, "Skimmer", None)
         assert _relayed_counted(path) == expected
+
+
+def test_the_scapy_layer_dispatches_as_the_demux_says():
+    """STUN(bytes) and dissect_payload agree on every first byte: ChannelData only where the
+    frame fits (channels 0x4000-0x4FFF), Raw where RFC 7983 says the bytes are not STUN. The
+    Scapy layer also takes a frame followed by more bytes (a TCP segment may hold several)."""
+    from scapy.packet import Raw
+
+    from dissectors.stun import STUN, TURNChannelData, dissect_payload
+
+    for b in range(256):
+        for payload in _payloads(b):
+            layer = type(STUN(payload))
+            if channel_data_fits(payload):
+                assert layer is TURNChannelData is type(dissect_payload(payload)), payload
+            elif channel_data_fits(payload, stream=True):  # more bytes follow, as in a TCP segment
+                assert layer is TURNChannelData, payload
+            elif FIRST_BYTE[b] != "stun" and b != 0xFF:
+                assert layer is Raw is type(dissect_payload(payload)), payload
+            else:
+                assert layer is not TURNChannelData, payload
