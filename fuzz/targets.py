@@ -81,12 +81,42 @@ def _framings(data: bytes) -> None:
 def _capture_file(data: bytes, suffix: str) -> None:
     path = _SCRATCH / f"input{suffix}"
     path.write_bytes(data)
-    source = PacketSource([path])
-    extractor = RecordExtractor()
-    for packet in source:
-        for _ in extractor.feed(packet):
-            pass
-    source.media_flows()
+    for count_relayed in (False, True):  # `messages` hands relayed media on; analyze counts it (in C too)
+        source = PacketSource([path], count_relayed=count_relayed)
+        extractor = RecordExtractor()
+        for packet in source:
+            for _ in extractor.feed(packet):
+                pass
+        source.media_flows()
+        source.relayed_counts()
+
+
+def _relay_frames() -> list[bytes]:
+    """Ethernet frames a TURN server sees: a check, ChannelData, Send/Data indications and MS-TURN
+    Send requests carrying RTP, so that mutations reach the skimmer's relayed-media counting."""
+    import struct
+
+    rtp = b"\x80\x00\x00\x01" + bytes(8) + bytes(40)
+    tid, peer = bytes(range(12)), ("203.0.113.9", 7000)
+    payloads = [
+        _stun_seeds()[0],
+        b"\x40\x01" + struct.pack("!H", len(rtp)) + rtp,
+        encode_stun(0x0016, tid, [("XOR-PEER-ADDRESS", peer), ("DATA", rtp)]),
+        encode_stun(0x0017, tid, [("XOR-PEER-ADDRESS", peer), ("DATA", rtp)]),
+        encode_stun(
+            0x0004,
+            bytes(16),
+            [("MAGIC-COOKIE", 0x72C64BC6), ("DESTINATION-ADDRESS", peer), ("DATA", rtp)],
+            cookie=False,
+        ),
+    ]
+    frames = []
+    for i, payload in enumerate(payloads):
+        ports = (50000, 3478) if i % 2 == 0 else (3478, 50000)
+        udp = struct.pack("!HHHH", *ports, 8 + len(payload), 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes([192, 0, 2, 1]), bytes(4))
+        frames.append(bytes(11) + b"\x01" + b"\x08\x00" + ip + udp)
+    return frames
 
 
 def _capture_seeds() -> tuple[bytes, ...]:
@@ -94,7 +124,15 @@ def _capture_seeds() -> tuple[bytes, ...]:
 
     frames, linktype = frames_for("ethernet")
     small = frames[:12]
-    return (pcap_bytes(small, linktype), pcapng_bytes()[:3000], netmon_bytes(small, 3), netmon_bytes(small, 1))
+    relay = _relay_frames()
+    return (
+        pcap_bytes(small, linktype),
+        pcapng_bytes()[:3000],
+        netmon_bytes(small, 3),
+        netmon_bytes(small, 1),
+        pcap_bytes(relay, 1),
+        netmon_bytes(relay, 2),
+    )
 
 
 def _gzip_seeds() -> tuple[bytes, ...]:
@@ -172,9 +210,14 @@ TARGETS = {
                 for frame in (lambda m: m, frame_rfc4571, lambda m: frame_msturn_tcp(2, m))
             ),
         ),
-        Target("pcap", lambda data: _capture_file(data, ".pcap"), _capture_seeds()[:1], (InputError,)),
+        Target("pcap", lambda data: _capture_file(data, ".pcap"), _capture_seeds()[0::4], (InputError,)),
         Target("pcapng", lambda data: _capture_file(data, ".pcapng"), _capture_seeds()[1:2], (InputError,)),
-        Target("netmon", lambda data: _capture_file(data, ".cap"), _capture_seeds()[2:], (InputError,)),
+        Target(
+            "netmon",
+            lambda data: _capture_file(data, ".cap"),
+            _capture_seeds()[2:4] + _capture_seeds()[5:],
+            (InputError,),
+        ),
         Target("gzip", lambda data: _capture_file(data, ".gz"), _gzip_seeds(), (InputError,)),
         Target("sip-sdp-candidates", _signaling, (_SDP, _SIP)),
         Target(

@@ -202,7 +202,9 @@ class PacketSource:
                 entry[3] = time
                 entry[4] += 1
                 entry[5] += len(payload)
-            if self.count_relayed and (len(payload) == 4 or payload[4] >= 4):
+            # counted without decoding: RFC 8656 ChannelData whose data is not STUN (its first byte
+            # says so). MS multiplexed TURN (0xFF10) puts an 8-byte session id first: always decoded
+            if self.count_relayed and b0 <= 79 and (len(payload) == 4 or payload[4] >= 4):
                 self._count_relayed(self._relayed, src, sport, dst, dport, payload, frame, time)
                 return False
             return True

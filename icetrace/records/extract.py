@@ -391,7 +391,8 @@ def _attribute_fields(msg: DecodedStun, share: Shared) -> tuple[dict[str, object
                 fields["ice_role"] = _ROLES[name]
                 fields["tie_breaker"] = value
         elif name == "DATA":
-            if isinstance(value, bytes):
+            # the first DATA is what _inner_of decodes and the C skimmer counts (it counts one DATA only)
+            if isinstance(value, bytes) and "carried" not in fields:
                 fields["payload_length"] = len(value)
                 fields["carried"] = media_kind(value)
         elif name in _INTEGRITY_NAMES:

@@ -303,3 +303,28 @@ def test_relayed_media_does_not_depend_on_the_order_of_the_counts():
     one, other = relayed_media([udp, tcp], [], {}), relayed_media([tcp, udp], [], {})
     assert repr(one) == repr(other)
     assert (one[0].first_frame, one[0].last_frame, one[0].packets) == (3, 20, 9)
+
+
+def test_a_check_in_ms_multiplexed_turn_is_decoded_whatever_its_session_id(tmp_path, monkeypatch):
+    """0xFF10 frames carry an 8-byte session id before the data: its first byte is not the data's."""
+    inner_tid = bytes(range(1, 13))
+    inner = encode_stun(0x0001, inner_tid, [("PRIORITY", 1845494271), ("USERNAME", b"c:d")], fingerprint=True)
+    session = bytes.fromhex("9001020304050607")
+
+    def multiplexed(data: bytes) -> bytes:
+        return b"\xff\x10" + struct.pack("!H", 8 + len(data)) + session + data
+
+    path = _write(tmp_path, [_udp(CHECK), _udp(multiplexed(inner)), _udp(multiplexed(RTP))])
+    fast, plain = _assert_same(path, monkeypatch)
+    # counted as multiplexed TURN carrying RTP, never as ChannelData of "channel" 0xFF10 holding the session id
+    assert {(key[3], key[7]) for key in fast[0] if key[4] == 0xFF10} == {("ms-multiplexed", "rtp")}
+    fast_text, plain_text = _cli_both(monkeypatch, "messages", "--no-media", "--format", "csv", str(path))
+    assert fast_text == plain_text and inner_tid.hex() in fast_text
+
+
+def test_a_send_indication_with_two_data_attributes_is_read_by_its_first(tmp_path, monkeypatch):
+    """The check in the first DATA is decoded; the wrapper is not also counted as the second's RTP."""
+    path = _write(tmp_path, [_udp(CHECK), _udp(_send(CHECK, PEER, ("DATA", RTP)))])
+    fast, _ = _assert_same(path, monkeypatch)
+    assert not fast[0]  # nothing counted as relayed media
+    assert sum(TID.hex() in r or repr(TID) in r for r in fast[1]) >= 2  # the direct check and the relayed one
