@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from icetrace.ice.client_report import client_reports
-from icetrace.ice.correlator import Reconstruction
+from icetrace.ice.correlator import Check, Reconstruction
 from icetrace.ice.correlator import private_address as _private
 from icetrace.ice.directions import lacking, missing_directions
 from icetrace.ice.far_ends import looks_like_server_request, peer_evidence
@@ -401,10 +401,10 @@ def _integrity_fails(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
     """Checks and answers are signed with the password of the agent receiving the check: a MAC that
     fails with that agent's signaled password means the two agents hold different credentials."""
     groups: dict[tuple[str, str | None, str], list[int]] = {}
-    for check in rec.checks:
-        t, s, sender = check.transaction, check.stream, check.sender
+    for check in _cached(rec, _checks_by_stream).get(id(stream), ()):
+        t, s, sender = check.transaction, stream, check.sender
         found = rec.integrity.get(transaction_key(t))
-        if s is not stream or found is None:
+        if found is None:
             continue
         receiver = next((a.name for a in (s.controlling, s.controlled) if a and a.name != sender), "?")
         if found.request == "bad":
@@ -474,6 +474,15 @@ class _Refusal:
     def frames(self) -> list[int]:
         requests = [t.request.frame for t in self.transactions]
         return _frames([r.frame for r in self.responses], requests)
+
+
+def _checks_by_stream(rec: Reconstruction) -> dict[int, list[Check]]:
+    """The checks of each stream, by the stream's id: per-stream rules read only their own."""
+    out: dict[int, list[Check]] = {}
+    for check in rec.checks:
+        if check.stream is not None:
+            out.setdefault(id(check.stream), []).append(check)
+    return out
 
 
 def _errors_by_stream(rec: Reconstruction) -> dict[int, list[tuple[Transaction, str | None]]]:
@@ -722,9 +731,12 @@ def _client_report(rec: Reconstruction) -> Iterator[Finding]:
     scope="capture",
 )
 def _client_disagrees(rec: Reconstruction) -> Iterator[Finding]:
+    by_call: dict[str | None, list[Stream]] = {}
+    for s in rec.streams:
+        by_call.setdefault(s.call_id, []).append(s)
     for call in rec.signaling.calls if rec.signaling else []:
         reports = client_reports(call.diagnostics)
-        streams = [s for s in rec.streams if s.call_id == call.call_id]
+        streams = by_call.get(call.call_id, [])
         flowing = [s for s in streams if s.outcome == "connected" and s.media_flows]
         failed = [s for s in streams if s.outcome == "failed"]
         for report in reports:
