@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from dissectors.codec import decode_channel_data, decode_stun, encode_stun
+from dissectors.codec import decode_channel_data, decode_stun, encode_channel_data, encode_stun
 from dissectors.framing import (
     detect_tcp_framing,
     frame_msturn_tcp,
@@ -94,29 +94,21 @@ def _capture_file(data: bytes, suffix: str) -> None:
 def _relay_frames() -> list[bytes]:
     """Ethernet frames a TURN server sees: a check, ChannelData, Send/Data indications and MS-TURN
     Send requests carrying RTP, so that mutations reach the skimmer's relayed-media counting."""
-    import struct
+    from tests.capture.test_fast_reader import ethernet, ip4
 
     rtp = b"\x80\x00\x00\x01" + bytes(8) + bytes(40)
     tid, peer = bytes(range(12)), ("203.0.113.9", 7000)
+    ms_send = [("MAGIC-COOKIE", 0x72C64BC6), ("DESTINATION-ADDRESS", peer), ("DATA", rtp)]
     payloads = [
         _stun_seeds()[0],
-        b"\x40\x01" + struct.pack("!H", len(rtp)) + rtp,
+        encode_channel_data(0x4001, rtp),
         encode_stun(0x0016, tid, [("XOR-PEER-ADDRESS", peer), ("DATA", rtp)]),
         encode_stun(0x0017, tid, [("XOR-PEER-ADDRESS", peer), ("DATA", rtp)]),
-        encode_stun(
-            0x0004,
-            bytes(16),
-            [("MAGIC-COOKIE", 0x72C64BC6), ("DESTINATION-ADDRESS", peer), ("DATA", rtp)],
-            cookie=False,
-        ),
+        encode_stun(0x0004, bytes(16), ms_send, cookie=False),
     ]
-    frames = []
-    for i, payload in enumerate(payloads):
-        ports = (50000, 3478) if i % 2 == 0 else (3478, 50000)
-        udp = struct.pack("!HHHH", *ports, 8 + len(payload), 0) + payload
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes([192, 0, 2, 1]), bytes(4))
-        frames.append(bytes(11) + b"\x01" + b"\x08\x00" + ip + udp)
-    return frames
+    # client 50000 -> server 3478, and the server's answers back
+    ports = [(50000, 3478) if i % 2 == 0 else (3478, 50000) for i in range(len(payloads))]
+    return [bytes(ethernet(ip4(p, *pair))) for p, pair in zip(payloads, ports)]
 
 
 def _capture_seeds() -> tuple[bytes, ...]:

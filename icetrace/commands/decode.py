@@ -60,6 +60,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for anomaly in msg.anomalies:
         out.write(f"anomaly: {anomaly}\n")
     if args.scapy:
+        from scapy.packet import Raw
+
         from dissectors.stun import STUN
 
         try:
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except (struct.error, ValueError, IndexError) as exc:
             # Scapy's fields unpack without a length check: a damaged message can still stop them
             raise InputError(f"Scapy cannot dissect this {len(data)}-byte message as STUN: {exc}") from None
-        if packet.name == "Raw":  # the layer's demux found neither a STUN header nor a ChannelData frame
+        if isinstance(packet, Raw):  # the layer's demux found neither a STUN header nor a ChannelData frame
             raise InputError(
                 f"Scapy cannot dissect this {len(data)}-byte message as STUN: "
                 "neither a 20-byte STUN header nor a whole ChannelData frame"

@@ -402,11 +402,11 @@ def _integrity_fails(rec: Reconstruction, stream: Stream) -> Iterator[Finding]:
     fails with that agent's signaled password means the two agents hold different credentials."""
     groups: dict[tuple[str, str | None, str], list[int]] = {}
     for check in _cached(rec, _checks_by_stream).get(id(stream), ()):
-        t, s, sender = check.transaction, stream, check.sender
+        t, sender = check.transaction, check.sender
         found = rec.integrity.get(transaction_key(t))
         if found is None:
             continue
-        receiver = next((a.name for a in (s.controlling, s.controlled) if a and a.name != sender), "?")
+        receiver = next((a.name for a in (stream.controlling, stream.controlled) if a and a.name != sender), "?")
         if found.request == "bad":
             groups.setdefault(("request", sender, receiver), []).append(t.request.frame)
         if found.response == "bad" and t.response is not None:
