@@ -13,7 +13,8 @@ from icetrace import __version__
 from icetrace.crash import crash_line
 from icetrace.errors import IcetraceError
 from icetrace.exit_status import ExitStatus
-from icetrace.output import GuardedOutput
+from icetrace.output import GuardedOutput, ShownOutput
+from icetrace.report.colour import SEQUENCES, wanted
 
 # Subcommand modules under icetrace.commands, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -49,8 +50,11 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    out = GuardedOutput(stdout if stdout is not None else sys.stdout)
-    err = stderr if stderr is not None else sys.stderr
+    raw_out = stdout if stdout is not None else sys.stdout
+    raw_err = stderr if stderr is not None else sys.stderr
+    # capture strings are shown escaped; only the report's own colours pass, where colour is wanted
+    out = GuardedOutput(raw_out, SEQUENCES if wanted(raw_out) else ())
+    err = ShownOutput(raw_err, SEQUENCES if wanted(raw_err) else ())
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -23,6 +23,7 @@ from icetrace.capture.formats.pcapng import MAX_BLOCK, resync_after_damage
 from icetrace.capture.input_file import open_capture
 from icetrace.capture.linktypes import LINKTYPE_IEEE802_11, LINKTYPE_NETMON_802_11, LINKTYPE_NETMON_UNSUPPORTED
 from icetrace.errors import InputError
+from icetrace.output import shown
 
 OPT_ENDOFOPT = 0
 OPT_COMMENT = 1
@@ -35,6 +36,9 @@ LINKTYPE_USER0 = 147  # Network Monitor frames of a media type no pcap link type
 NETMON_NOT_PACKETS = frozenset(NetmonRecord)
 
 Comments = Mapping[int, Sequence[str]]
+MAX_OPTION = 0xFFFF  # bytes of one option's value (a 16-bit length)
+MAX_TICKS = (1 << 64) - 1  # an EPB's timestamp is 64 bits
+_CUT = " …(cut)".encode()
 
 
 def _option(endian: str, code: int, value: bytes) -> bytes:
@@ -53,7 +57,16 @@ def _block(endian: str, btype: int, body: bytes) -> bytes:
 
 
 def _comment_options(endian: str, notes: Sequence[str]) -> list[tuple[int, bytes]]:
-    return [(OPT_COMMENT, note.encode("utf-8")) for note in notes]
+    return [(OPT_COMMENT, _comment(note)) for note in notes]
+
+
+def _comment(note: str) -> bytes:
+    """A note as one comment option's value: shown (a capture's control characters escaped, as a
+    terminal would need them), UTF-8, cut at a character boundary to what the option holds."""
+    data = shown(note).encode("utf-8")
+    if len(data) <= MAX_OPTION:
+        return data
+    return data[: MAX_OPTION - len(_CUT)].decode("utf-8", "ignore").encode("utf-8") + _CUT
 
 
 def _padded(data: bytes) -> bytes:
@@ -61,6 +74,7 @@ def _padded(data: bytes) -> bytes:
 
 
 def _epb(endian: str, iface: int, ticks: int, data: bytes, orig: int, options: Sequence[tuple[int, bytes]]) -> bytes:
+    ticks = min(max(ticks, 0), MAX_TICKS)  # a time before 1970 or past 64 bits of ticks: the nearest one held
     head = struct.pack(endian + "IIIII", iface, ticks >> 32, ticks & 0xFFFFFFFF, len(data), orig)
     return _block(endian, 6, head + _padded(data) + _options(endian, options))
 
@@ -294,4 +308,7 @@ def _from_netmon(
             yield _idb("<", linktype, 0, 7, name)
         if _blank(keep, index + 1):
             data = b""
-        yield _epb("<", interfaces[key], max(0, ticks), data, orig, _comment_options("<", notes))
+        if ticks > MAX_TICKS:
+            what = "frame time past what pcapng holds: written as the latest it can"
+            problems.append(ReadProblem(path, frame_offset, index + 1, what))
+        yield _epb("<", interfaces[key], ticks, data, orig, _comment_options("<", notes))

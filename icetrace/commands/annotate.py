@@ -46,8 +46,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             source = stack.enter_context(converted(args.capture))
         analysis = analyze([source], sdp=args.sdp, logs=args.log, tls_keylog=args.tls_keylog)
         notes = frame_notes(analysis)
-        write_annotated(source, args.out, notes)  # damage it skips is what the analysis reported
-    for problem in analysis.problems:
+        copied = write_annotated(source, args.out, notes)  # damage it skips is what the analysis reported
+    # and what only the copy meets (a time pcapng cannot hold)
+    for problem in [*analysis.problems, *(p for p in map(str, copied) if p not in analysis.problems)]:
         err.write(f"warning: {problem}\n")
     out.write(f"{args.out}: {sum(len(n) for n in notes.values())} comments on {len(notes)} frames\n")
     return 0

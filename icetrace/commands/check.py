@@ -181,7 +181,8 @@ class _Progress:
         self.done += 1
         self.failing += bool(outcome.error or outcome.crash)
         extra = f", {self.failing} unreadable or crashed" if self.failing else ""
-        self.stream.write(f"\r{self.done:>6}/{self.total} captures analysed{extra}")
+        self.stream.write("\r")  # alone: the one control character the output streams let through
+        self.stream.write(f"{self.done:>6}/{self.total} captures analysed{extra}")
         self.stream.flush()
 
     def close(self) -> None:

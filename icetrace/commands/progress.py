@@ -27,7 +27,8 @@ class Progress:
             return
         bytes_read, frames = self.latest
         rate = bytes_read / max(now - self.started, 1e-6) / 1e6
-        self.stream.write(f"\r{frames:>10,} frames  {bytes_read / 1e6:>9.1f} MB  {rate:6.1f} MB/s")
+        self.stream.write("\r")  # alone: the one control character the output streams let through
+        self.stream.write(f"{frames:>10,} frames  {bytes_read / 1e6:>9.1f} MB  {rate:6.1f} MB/s")
         self.stream.flush()
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from icetrace.tables.schema import CORPUS_TABLES
+from icetrace.tables.schema import CORPUS_TABLES, typed_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,7 +20,6 @@ STREAM_COLUMNS = {c.name: c.dtype for c in CORPUS_TABLES["streams"][1]}
 
 
 def _streams(analysis: Analysis) -> pd.DataFrame:
-    import pandas as pd
 
     rows = []
     for s in analysis.to_dict()["streams"]:
@@ -46,8 +45,7 @@ def _streams(analysis: Analysis) -> pd.DataFrame:
                 "failed_pairs": sum(p["state"] == "failed" for p in pairs),
             }
         )
-    table: pd.DataFrame = pd.DataFrame(rows, columns=list(STREAM_COLUMNS)).astype(STREAM_COLUMNS)
-    return table
+    return typed_frame(rows, STREAM_COLUMNS)
 
 
 def rows(analysis: Analysis, capture: str) -> dict[str, pd.DataFrame]:

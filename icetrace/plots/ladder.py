@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from icetrace.analysis import Analysis
+from icetrace.output import drawn_text
 from icetrace.plots.story import WRAPPING_METHODS, Story, build
 from icetrace.records.vocabulary import TransactionOutcome
 
@@ -195,7 +196,7 @@ def _draw_columns(ax: Axes, cols: list[str], roles: dict[str, str], rows: int) -
         ax.plot([i, i], [-0.6, rows], color="0.75", lw=1, zorder=0)
         role = roles.get(addr, "")
         ax.annotate(
-            f"{role}\n{addr}" if role else addr,
+            drawn_text(f"{role}\n{addr}" if role else addr),
             (i, -0.6),
             ha="center",
             va="bottom",
@@ -222,7 +223,7 @@ def _draw_arrow(ax: Axes, arrow: Arrow, a: int, b: int, y: int, t0: float) -> No
         gid="arrow",
     )
     ax.annotate(
-        arrow.label,
+        drawn_text(arrow.label),
         ((a + b) / 2, y),
         xytext=(0, 2),
         textcoords="offset points",

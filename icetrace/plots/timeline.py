@@ -7,7 +7,6 @@ lane labels, so none is cut off however long its addresses are.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from icetrace.analysis import Analysis
+from icetrace.output import drawn_text, utc_text
 from icetrace.plots.story import GatheringLane, Lane, Story, build
 
 # kind -> (marker, colour, legend text); the gid of each drawn collection is "check-<kind>"
@@ -57,7 +57,7 @@ def timeline_figure(analysis: Analysis, story: Story | None = None) -> Figure:
     span = max(story.end - story.t0, 1.0)
     for x, text in _merged_sip_labels(story, span * 0.02):
         top.annotate(
-            text,
+            drawn_text(text),
             (x, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(0, 2),
@@ -71,8 +71,7 @@ def timeline_figure(analysis: Analysis, story: Story | None = None) -> Figure:
         )
     end = story.end - story.t0
     ax.set_xlim(-0.02 * max(end, 1.0), end + 0.06 * max(end, 1.0))
-    start = datetime.fromtimestamp(story.t0, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    ax.set_xlabel(f"seconds since {start} UTC")
+    ax.set_xlabel(f"seconds since {utc_text(story.t0)}")
     fig.suptitle(_title(story), fontsize=10)
     fig.legend(handles=_legend(story), loc="outside lower center", ncols=5, fontsize=7, frameon=False)
     return fig
@@ -116,11 +115,11 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story) -> None:
     labels = []
     for y, row in enumerate(rows):
         if isinstance(row, str):
-            labels.append(row)
+            labels.append(drawn_text(row))
             ax.axhline(y + 0.5, color="0.6", lw=0.6)
             continue
         suffix = "  [selected]" if row.selected else ("  [nominated]" if row.nominated else "")
-        labels.append(row.label + suffix)
+        labels.append(drawn_text(row.label) + suffix)
         if row.selected or row.nominated:
             colour = SELECTED_COLOUR if row.selected else NOMINATED_COLOUR
             ax.axhspan(y - 0.5, y + 0.5, color=colour, zorder=0, gid="selected" if row.selected else "nominated")
@@ -212,7 +211,7 @@ def _draw_gathering(ax: Any, story: Story) -> None:
                 text += " (" + ", ".join(str(c) for c in sorted(set(codes))) + ")"
             parts.append(text)
         ax.annotate(
-            ", ".join(parts),
+            drawn_text(", ".join(parts)),
             (1.0, y),
             xycoords=("axes fraction", "data"),
             xytext=(4, 0),
@@ -221,7 +220,7 @@ def _draw_gathering(ax: Any, story: Story) -> None:
             fontsize=6,
             gid="gathering-label",
         )
-    ax.set_yticks(range(len(lanes)), [lane.label for lane in lanes], fontsize=7)
+    ax.set_yticks(range(len(lanes)), [drawn_text(lane.label) for lane in lanes], fontsize=7)
     ax.set_ylim(len(lanes) - 0.5, -0.5)
     ax.set_ylabel("gathering", fontsize=8)
     ax.grid(axis="x", color="0.9", lw=0.6)
@@ -247,7 +246,7 @@ def _legend(story: Story) -> list[Any]:
                 marker=GATHER_SHAPES.get(method, "P"),
                 markerfacecolor="none",
                 markeredgecolor="0.3",
-                label=f"{method} (gathering; colour: outcome)",
+                label=drawn_text(f"{method} (gathering; colour: outcome)"),
             )
         )
     if any(lane.media for lane in story.lanes):

@@ -18,6 +18,7 @@ CODES = {
     "bold-red": "\033[1;31m",
     "dim": "\033[2m",
 }
+SEQUENCES = frozenset([RESET, *CODES.values()])  # all a Painter writes: icetrace.output lets these through
 SEVERITY = {"error": "bold-red", "warning": "yellow", "info": "cyan"}
 STATE = {"succeeded": "green", "failed": "red", "in-progress": "yellow"}
 OUTCOME = {"CONNECTED": "green", "FAILED": "bold-red", "UNKNOWN": "yellow"}

@@ -3,20 +3,23 @@ SVG) and the messages table with a filter, for pasting into a ticket.
 
 Nothing is fetched: CSS and the few lines of JavaScript are inline, the plots are inline SVG. The
 filter's text can also come from the address's fragment (`page.html#filter=allocate`), so a link
-can point at the messages that matter.
+can point at the messages that matter; a fragment that is not valid percent-encoding is taken as
+written. Every string is shown (`icetrace.output.shown`): a capture's control characters and lone
+surrogates are written as escapes, so the page is always valid UTF-8.
 """
 
 from __future__ import annotations
 
 import io
 from html import escape
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import pandas as pd
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
+from icetrace.output import ShownOutput
 from icetrace.plots.story import build
 
 MAX_MESSAGES = 5000  # beyond this the page gets slow to filter; the CLI's `messages` has them all
@@ -54,14 +57,17 @@ SCRIPT = """
     count.textContent = shown + ' of ' + rows.length + ' messages shown';
   }
   var match = /[#&]filter=([^&]*)/.exec(window.location.hash);
-  if (match) { input.value = decodeURIComponent(match[1]); }
+  if (match) {
+    try { input.value = decodeURIComponent(match[1]); } catch (e) { input.value = match[1]; }
+  }
   input.addEventListener('input', apply);
   apply();
 })();
 """
 
 
-def write_html(analysis: Analysis, out: TextIO) -> None:
+def write_html(analysis: Analysis, page: TextIO) -> None:
+    out = cast(TextIO, ShownOutput(page))
     story = build(analysis)
     title = "icetrace: " + (", ".join(analysis.sources) or "records")
     out.write(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>\n')

@@ -19,6 +19,9 @@ CANDIDATE_TYPES = ("host", "srflx", "prflx", "relay")
 # included); a longer one is refused before it is split into tokens, which would cost
 # memory many times its length.
 MAX_CANDIDATE_LINE = 2048
+# RFC 8445 §5.1.2 (and RFC 5245 before it): a priority is 1 to 2^31 - 1, so that a pair's priority
+# (2^32 * MIN + 2 * MAX + 1, §6.1.2.3) stays below 2^63, in a signed 64-bit column
+MAX_PRIORITY = (1 << 31) - 1
 _ICE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 
 
@@ -77,8 +80,8 @@ def _parse_ice19(text: str, tokens: list[str], source: SourceRef | None) -> Cand
         raise CandidateSyntaxError(f"foundation {foundation!r} is not 1-32 ice-chars")
     component_number = _component(component)
     priority_number = ascii_number(priority, 10)
-    if priority_number is None or priority_number > 0xFFFFFFFF:
-        raise CandidateSyntaxError(f"priority {priority[:40]!r} is not a 32-bit number")
+    if priority_number is None or not 1 <= priority_number <= MAX_PRIORITY:
+        raise CandidateSyntaxError(f"priority {priority[:40]!r} is not a number 1-{MAX_PRIORITY} (RFC 8445 §5.1.2)")
     proto, grammar, tcptype = _ice19_transport(transport)
     address = _address(host, port, "connection")
     ctype = tokens[7].lower()

@@ -338,13 +338,33 @@ def check_keys(table: str, keys: Iterable[str], declared: Iterable[Column] | Non
 
 def dataframe(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     """A DataFrame with the named table's columns in order and dtypes, even when empty."""
-    import pandas as pd
 
     schema = SCHEMAS[name]
     check_keys(name, set().union(*(row.keys() for row in rows)))
-    df = pd.DataFrame(rows, columns=list(schema))
-    typed: pd.DataFrame = df.astype(schema)
+    return typed_frame(rows, schema)
+
+
+def typed_frame(rows: list[dict[str, Any]], dtypes: Mapping[str, str]) -> pd.DataFrame:
+    """The rows as a DataFrame with these columns in order and dtypes. A lone surrogate (JSON text
+    may hold one; no UTF-8 string column can) is stored escaped (`icetrace.output.encodable`)."""
+    import pandas as pd
+
+    try:
+        typed: pd.DataFrame = pd.DataFrame(rows, columns=list(dtypes)).astype(dict(dtypes))
+    except UnicodeEncodeError:
+        rows = [{k: _encodable(v) for k, v in row.items()} for row in rows]
+        typed = pd.DataFrame(rows, columns=list(dtypes)).astype(dict(dtypes))
     return typed
+
+
+def _encodable(value: Any) -> Any:
+    from icetrace.output import encodable
+
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_encodable(v) for v in value)
+    return value
 
 
 def markdown(tables: Mapping[str, Iterable[Column]] | None = None) -> str:

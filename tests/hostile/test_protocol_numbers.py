@@ -122,3 +122,61 @@ def test_capture_with_superscript_numbers_is_analysed(tmp_path):
     sdp_file.write_text(sdp, encoding="utf-8")
     assert main(["candidates", str(sdp_file)], stdout=io.StringIO(), stderr=err) in (0, 2), err.getvalue()
     assert "Traceback" not in err.getvalue()
+
+
+# -- HTTP signaling: Content-Length, status codes and chunk sizes ------------------------------
+
+
+@pytest.mark.parametrize(
+    "head, problem",
+    [
+        (b"POST / HTTP/1.1\r\nContent-Length: \xb2\r\n\r\n", "Content-Length '\xb2' is not a number"),
+        (b"POST / HTTP/1.1\r\nContent-Length: " + HUGE.encode() + b"\r\n\r\n", "Content-Length '9999"),
+        (b"HTTP/1.1 \xb9\xb2\xb3 OK\r\n\r\n", "has no 3-digit status code"),
+        (b"HTTP/1.1 " + HUGE.encode() + b" OK\r\n\r\n", "has no 3-digit status code"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\xb2\r\n", "chunk size b'\\xb2' is not hexadecimal"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"f" * 5000 + b"\r\n", "is not hexadecimal"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+1_0\r\n", "is not hexadecimal"),
+    ],
+)
+def test_http_numbers_that_are_not_ascii_numbers_end_that_direction(head, problem):
+    """The message boundaries after a bad length are unknown (RFC 9112 §6.3): one problem, and the
+    other direction and other connections are still read."""
+    from icetrace.signaling.http_stream import HttpReader
+
+    reader = HttpReader()
+    _, problems = reader.feed(head + b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nok", 1, 0.0)
+    assert len(problems) == 1 and problem in problems[0] and "connection no longer read" in problems[0]
+    assert len(problems[0]) < 200
+    assert reader.feed(b"more", 2, 0.0) == ([], [])
+
+
+def test_http_superscripts_in_a_capture_are_analysed(tmp_path):
+    from tests.hostile import hostile_call
+
+    cap = hostile_call.build()
+    cap.tcp(0.001, ("192.168.1.30", 40003), hostile_call.SERVER, b"POST /x HTTP/1.1\r\nContent-Length: \xb2\r\n\r\n")
+    cap.tcp(0.002, hostile_call.SERVER, ("192.168.1.30", 40003), b"HTTP/1.1 \xb9\xb2\xb3 OK\r\n\r\n")
+    path = cap.write(tmp_path, {})
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["analyze", str(path)], stdout=out, stderr=err) == 0, err.getvalue()
+    assert "CONNECTED" in out.getvalue()  # the call posted on another connection is read whole
+    assert "is not a number: connection no longer read" in out.getvalue()
+
+
+def test_a_candidate_priority_above_2_to_the_31_is_refused_and_the_rest_tabulated(tmp_path):
+    """RFC 8445 §5.1.2 bounds a priority by 2^31 - 1, which keeps a pair's priority inside 63 bits."""
+    import icetrace
+    from tests.hostile import hostile_call
+
+    path = hostile_call.write(tmp_path / "call", left_priority=0xFFFFFFFF, right_priority=0xFFFFFFFF)
+    analysis = icetrace.analyze([path])
+    assert any("priority '4294967295' is not a number 1-2147483647" in p for p in analysis.problems)
+    pairs = analysis.pairs
+    assert len(pairs) == 1 and (pairs["priority"].isna() | (pairs["priority"] < 1 << 63)).all()
+    hostile_call.write(tmp_path / "good")
+    pytest.importorskip("pyarrow")
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["corpus", str(tmp_path), "--jobs", "1", "--out", str(tmp_path / "c.parquet")], out, err)
+    assert status == 0, err.getvalue()
+    assert f"{tmp_path / 'c.pairs.parquet'}: 2 pairs" in out.getvalue()

@@ -67,7 +67,14 @@ INVALID = [
     ),
     ("a=candidate:1 1 UDP 2130706431 192.168.0.10 70000 typ host", "connection port '70000' is not a number 0-65535"),
     ("a=candidate:1 0 UDP 2130706431 192.168.0.10 5000 typ host", "component '0' is not a number 1-256"),
-    ("a=candidate:1 1 UDP -5 192.168.0.10 5000 typ host", "priority '-5' is not a 32-bit number"),
+    (
+        "a=candidate:1 1 UDP -5 192.168.0.10 5000 typ host",
+        "priority '-5' is not a number 1-2147483647 (RFC 8445 §5.1.2)",
+    ),
+    (
+        "a=candidate:1 1 UDP 2147483648 192.168.0.10 5000 typ host",
+        "priority '2147483648' is not a number 1-2147483647 (RFC 8445 §5.1.2)",
+    ),
     ("a=candidate:1 1 UDP 1677729535 213.141.156.236 55726 typ srflx raddr", "extension 'raddr' has no value"),
     (
         "a=candidate:1 1 UDP 1677729535 213.141.156.236 55726 typ srflx raddr 10.0.0.1 gen 0",
