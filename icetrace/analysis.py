@@ -24,7 +24,8 @@ from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.relayed import RelayedCounter
 from icetrace.records.stun_record import StunRecord
-from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
+from icetrace.signaling.app_model import build_app_model
+from icetrace.signaling.app_signaling import AppSignalingCollector
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import SipCollector, add_sdp_files, load_signaling
 from icetrace.tables.message_rows import table_row

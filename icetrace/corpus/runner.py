@@ -34,7 +34,9 @@ def run_all(
     dask_address: str | None = None,
     done: Done | None = None,
 ) -> list[Outcome]:
-    if dask_address:
+    if dask_address is not None:
+        if not dask_address.strip():  # Client("") would start a cluster of its own
+            raise InputError("--dask needs the scheduler's address, e.g. tcp://scheduler:8786")
         return _on_dask(tasks, work, dask_address, done)
     # A pool pays for starting its workers; with no more captures than workers it gains nothing.
     if jobs <= 1 or len(tasks) <= jobs:
@@ -71,6 +73,8 @@ def _on_dask(
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise InputError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
+    except (ValueError, TypeError) as exc:  # Dask's words for an address it cannot parse
+        raise InputError(f"--dask {address}: not a scheduler address ({exc})") from None
     try:
         futures = client.map(work, tasks, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}

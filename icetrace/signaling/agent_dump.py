@@ -7,24 +7,31 @@ series keyed "<stats id>-<attribute>". A getStats() export is the report's objec
 or an id -> object map, alone or beside `localDescription`/`remoteDescription`. Descriptions and
 candidates become signaling through the same path as signaling read from a capture (the agent's
 own ones count as sent by it, the peer's as received); the stats become the agent's report.
+
+A dump is JSON from a browser page or a script: a value of the wrong type (an id that is a list,
+a port or a count that is NaN or 1e999, a 5,000-digit index) counts as absent, never as a crash.
+Event texts are read in one pass, whatever their length.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
+from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
 from icetrace.signaling.agent_report import AgentReport, ReportedCandidate, ReportedPair
+from icetrace.signaling.app_model import build_app_model
 from icetrace.signaling.app_payload import Description, PayloadError, TrickledCandidate, load_json, signals_in
-from icetrace.signaling.app_signaling import AppSignal, build_app_model
+from icetrace.signaling.app_signaling import AppSignal
 from icetrace.signaling.model import SignalingModel, SourceRef
 
-_CANDIDATE_EVENT = re.compile(
-    r"(?:sdpMid:\s*(?P<mid>[^,]*),\s*)?(?:sdpMLineIndex:\s*(?P<index>\d+),\s*)?candidate:\s*(?P<line>candidate:.*)",
-    re.S,
-)
+# "sdpMid: 0, sdpMLineIndex: 0, candidate: candidate:1 1 udp …": the line after its label; the
+# fields before it are read from the few hundred characters ahead of the label
+_CANDIDATE_LINE = re.compile(r"candidate:[ \t]*(candidate:[^\n]*)")
+_EVENT_HEAD = 256
 _LOCAL_EVENTS = ("setlocaldescription", "setlocaldescriptiononsuccess", "createofferonsuccess")
 _REMOTE_EVENTS = ("setremotedescription", "setremotedescriptiononsuccess")
 _AGENT = "agent"  # the dumping browser, as the signaling path's "client"
@@ -84,10 +91,47 @@ def _ufrag(sdp: str) -> str | None:
 
 
 def _time(entry: dict[str, Any]) -> float | None:
-    value = entry.get("time")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value / 1000 if value > 1e11 else float(value)  # milliseconds since the epoch
+    value = _finite(entry.get("time"))
+    if value is not None:
+        return value / 1000 if value > 1e11 else value  # milliseconds since the epoch
     return None
+
+
+def _finite(value: object) -> float | None:
+    """A JSON number that is one (not NaN, not 1e999 read as infinity), as a float."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value) if not isinstance(value, int) or abs(value) < 1 << 1000 else math.inf
+        return number if math.isfinite(number) else None  # json reads 1e999 (and NaN) as floats
+    return None
+
+
+def _count(value: object, top: int = (1 << 53) - 1) -> int | None:
+    """A whole number 0 to `top` (a port, a counter), else None."""
+    number = _finite(value)
+    return int(number) if number is not None and 0 <= number <= top and number == int(number) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _candidate_event(value: str) -> tuple[str, str | None, int | None] | None:
+    """(line, sdpMid, sdpMLineIndex) of an icecandidate or addIceCandidate event's text."""
+    match = _CANDIDATE_LINE.search(value)
+    if match is None:
+        return None
+    # a candidate line has no ", ": anything after one (", url: stun:…") is the log's
+    line = match.group(1).split(", ")[0].strip()
+    fields = value[max(0, match.start() - _EVENT_HEAD) : match.start()].split(",")
+    mid = index = None
+    if len(fields) >= 2 and not fields[-1].strip():  # "…, candidate:": fields come right before
+        last = fields[-2]
+        if "sdpMLineIndex:" in last:
+            index = ascii_number(last.rpartition("sdpMLineIndex:")[2].strip(), 5)
+            last = fields[-3] if len(fields) >= 3 else ""
+        if "sdpMid:" in last:
+            mid = last.rpartition("sdpMid:")[2].strip() or None
+    return line, mid, index
 
 
 def _update_log(
@@ -127,24 +171,11 @@ def _update_log(
                 remote = remote or _ufrag(sdp)
         elif kind.startswith(("icecandidate", "onicecandidate", "addicecandidate")):
             upstream = not kind.startswith("addicecandidate")
-            match = _CANDIDATE_EVENT.search(value)
-            if match is not None:
-                mid = match.group("mid")
-                index = match.group("index")
-                signals.append(
-                    AppSignal(
-                        ref=ref,
-                        client=_AGENT,
-                        upstream=upstream,
-                        signal=TrickledCandidate(
-                            # a candidate line has no ", ": anything after one (", url: stun:…") is the log's
-                            line=match.group("line").split("\n")[0].split(", ")[0].strip(),
-                            mid=mid.strip() if mid else None,
-                            mline_index=int(index) if index else None,
-                            ufrag=None,
-                        ),
-                    )
-                )
+            event = _candidate_event(value)
+            if event is not None:
+                line, mid, index = event
+                signal = TrickledCandidate(line=line, mid=mid, mline_index=index, ufrag=None)
+                signals.append(AppSignal(ref=ref, client=_AGENT, upstream=upstream, signal=signal))
             elif value.lstrip().startswith("{"):
                 found, problems = signals_in(value)
                 model.problems += [f"{ref}: {p}" for p in problems]
@@ -177,53 +208,56 @@ def _dump_stats(stats: object) -> dict[str, dict[str, Any]]:
 
 
 def _stat_objects(data: object) -> dict[str, dict[str, Any]]:
+    """Stats objects by id; an object whose id is not a string (or a number) is no stats object."""
     items = data.values() if isinstance(data, dict) else data if isinstance(data, list) else []
-    return {str(o["id"]): o for o in items if isinstance(o, dict) and "id" in o and "type" in o}
+    return {
+        str(o["id"]): o
+        for o in items
+        if isinstance(o, dict) and "type" in o and isinstance(o.get("id"), str | int) and not isinstance(o["id"], bool)
+    }
 
 
 def _candidate(obj: dict[str, Any] | None) -> ReportedCandidate | None:
     if obj is None:
         return None
-    ip = obj.get("address") or obj.get("ip") or obj.get("ipAddress")
-    port = obj.get("port") or obj.get("portNumber")
-    address = Endpoint(str(ip), int(port)) if ip and isinstance(port, int | float) else None
+    ip = _text(obj.get("address")) or _text(obj.get("ip")) or _text(obj.get("ipAddress"))
+    port = _count(obj.get("port"), 65535)
+    if port is None:
+        port = _count(obj.get("portNumber"), 65535)
     return ReportedCandidate(
-        address=address,
-        type=obj.get("candidateType"),
-        protocol=obj.get("protocol"),
-        relay_protocol=obj.get("relayProtocol"),
+        address=Endpoint(ip, port) if ip and port is not None else None,
+        type=_text(obj.get("candidateType")),
+        protocol=_text(obj.get("protocol")),
+        relay_protocol=_text(obj.get("relayProtocol")),
     )
-
-
-def _int(value: object) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _report(
     stats: dict[str, dict[str, Any]], source: str, kind: str, local: str | None, remote: str | None
 ) -> AgentReport:
-    selected_ids = {o.get("selectedCandidatePairId") for o in stats.values() if o.get("type") == "transport"}
+    transports = [o for o in stats.values() if o.get("type") == "transport"]
+    selected_ids = {_text(o.get("selectedCandidatePairId")) for o in transports} - {None}
     report = AgentReport(source=source, kind=kind, local_ufrag=local, remote_ufrag=remote)
-    for obj in stats.values():
-        if obj.get("type") == "transport" and obj.get("iceState"):
-            report.ice_state = str(obj["iceState"])
+    for obj in transports:
+        report.ice_state = _text(obj.get("iceState")) or report.ice_state
+    for stat_id, obj in stats.items():
         if obj.get("type") != "candidate-pair":
             continue
-        rtt = obj.get("currentRoundTripTime")
+        rtt = _finite(obj.get("currentRoundTripTime"))
         report.pairs.append(
             ReportedPair(
-                id=str(obj["id"]),
-                local=_candidate(stats.get(str(obj.get("localCandidateId")))),
-                remote=_candidate(stats.get(str(obj.get("remoteCandidateId")))),
-                state=obj.get("state"),
+                id=stat_id,
+                local=_candidate(stats.get(_text(obj.get("localCandidateId")) or "")),
+                remote=_candidate(stats.get(_text(obj.get("remoteCandidateId")) or "")),
+                state=_text(obj.get("state")),
                 nominated=bool(obj.get("nominated")),
-                requests_sent=_int(obj.get("requestsSent")),
-                responses_received=_int(obj.get("responsesReceived")),
-                requests_received=_int(obj.get("requestsReceived")),
-                responses_sent=_int(obj.get("responsesSent")),
-                current_rtt_ms=float(rtt) * 1000 if isinstance(rtt, int | float) else None,
+                requests_sent=_count(obj.get("requestsSent")),
+                responses_received=_count(obj.get("responsesReceived")),
+                requests_received=_count(obj.get("requestsReceived")),
+                responses_sent=_count(obj.get("responsesSent")),
+                current_rtt_ms=rtt * 1000 if rtt is not None and rtt >= 0 else None,
                 # Firefox marks the pair itself (`selected`), Chromium names it from the transport
-                selected=obj["id"] in selected_ids or obj.get("selected") is True,
+                selected=stat_id in selected_ids or obj.get("selected") is True,
             )
         )
     return report

@@ -12,11 +12,16 @@ The JSON walk is bounded in depth and in nodes; a JSON string that itself holds 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 MAX_DEPTH = 32
 MAX_NODES = 200_000
+# arrays and objects in one JSON text: a webrtc-internals dump of a long call holds some thousands
+# (its stats series are strings), so this bound is far above any real one
+MAX_CONTAINERS = 1_000_000
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,9 +66,29 @@ def signals_in(text: str) -> tuple[list[Signal], list[str]]:
     return [], []
 
 
+def _json_int(digits: str) -> int | float:
+    """A JSON integer; one longer than any value a signaling message holds is read as a float (1e999:
+    infinity), since Python refuses to convert over 4,300 digits and would lose the whole message."""
+    return int(digits) if len(digits) <= 64 else float(digits)
+
+
+def _containers(text: str) -> int:
+    """How many arrays and objects parsing `text` would build (brackets inside strings left out)."""
+    count = text.count("[") + text.count("{")
+    if count > MAX_CONTAINERS:
+        # counted again without the strings (a dump's stats series hold "[1,2,3]" as text)
+        bare = _JSON_STRING.sub("", text)
+        count = bare.count("[") + bare.count("{")
+    return count
+
+
 def load_json(text: str) -> object:
+    """The JSON value of `text`, or PayloadError. Each array or object costs Python 50-100 bytes, so
+    a text of empty lists would cost over 20 times its size: past MAX_CONTAINERS it is refused."""
+    if _containers(text) > MAX_CONTAINERS:
+        raise PayloadError(f"JSON with over {MAX_CONTAINERS} arrays and objects: skipped")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_json_int)
     except RecursionError:
         raise PayloadError("JSON nested too deeply to read: skipped") from None
     except ValueError as exc:

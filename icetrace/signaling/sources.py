@@ -8,11 +8,13 @@ with --sdp may be a bare SDP body, a SIP message, or just a= lines.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from dissectors.start_line import looks_like_sip
 from icetrace.errors import InputError
@@ -20,7 +22,8 @@ from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.signaling.agent_dump import looks_like_agent_dump, read_agent_dump
-from icetrace.signaling.app_signaling import AppSignal, AppSignalingCollector, build_app_model, merge_known_description
+from icetrace.signaling.app_model import build_app_model, merge_known_description
+from icetrace.signaling.app_signaling import AppSignal, AppSignalingCollector
 from icetrace.signaling.dialogs import build_model
 from icetrace.signaling.model import Call, SdpExchange, SignalingModel, SourceRef
 from icetrace.signaling.sdp import parse_sdp
@@ -110,12 +113,28 @@ MAX_LOG_FILE = 256 << 20
 def _read_text(path: Path, limit: int, what: str) -> str:
     try:
         with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
+            data = _read_at_most(fh, limit + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     if len(data) > limit:
         raise InputError(f"{path}: larger than {limit >> 20} MB, the most a {what} may hold")
     return data.decode("utf-8", errors="replace")
+
+
+def _read_at_most(fh: BinaryIO, count: int) -> bytes:
+    """Up to `count` bytes; a buffer of `count` bytes is not set aside for a small file (a regular
+    file's size says how much is there; a pipe's bytes are gathered as they come)."""
+    info = os.fstat(fh.fileno())
+    if stat.S_ISREG(info.st_mode):
+        return fh.read(min(count, info.st_size + 1))
+    chunks, total = [], 0
+    while total < count:
+        chunk = fh.read(min(1 << 20, count - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _log_time(line: str) -> float | None:

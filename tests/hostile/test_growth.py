@@ -271,3 +271,124 @@ def test_many_damaged_records_close_together(tmp_path, fmt):
         assert len(problems) == data.count(frame) // (2 if fmt == "pcap" else 1)
 
     _assert_linear(make, run, 200)
+
+
+# -- application signaling: HTTP bodies, WebSocket messages, browser dumps --------------------------
+
+
+def _candidate_line(i: int) -> str:
+    return (
+        f"candidate:{i} 1 udp {2000000000 - i} 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255} {5000 + i % 60000} typ host"
+    )
+
+
+def test_one_http_post_with_many_trickled_candidates():
+    """Each candidate was compared with every one kept before it."""
+    import json
+
+    from icetrace.records.endpoint import Endpoint
+    from icetrace.records.transport_packet import TransportPacket
+    from icetrace.signaling.app_model import build_app_model
+    from icetrace.signaling.app_signaling import AppSignalingCollector
+    from icetrace.signaling.model import SignalingModel
+    from tests.hostile import hostile_call
+
+    def make(n: int) -> list[TransportPacket]:
+        offer = {"type": "offer", "sdp": hostile_call.sdp("tkLf", "x" * 24, "actpass", [])}
+        body = json.dumps([offer, *({"candidate": _candidate_line(i), "sdpMid": "0"} for i in range(n))]).encode()
+        wire = hostile_call.post(body)
+        a, b = Endpoint("192.0.2.1", 40000), Endpoint("198.51.100.2", 80)
+        return [
+            TransportPacket(frame=i, time=1.0, src=a, dst=b, transport="tcp", payload=wire[at : at + 1400])
+            for i, at in enumerate(range(0, len(wire), 1400))
+        ]
+
+    def run(packets: list[TransportPacket]) -> None:
+        collector = AppSignalingCollector("t")
+        for packet in packets:
+            collector.feed(packet)
+        model = build_app_model(collector.signals, SignalingModel())
+        (call,) = model.calls
+        assert len(call.exchanges[0].bodies[0].media[0].candidates) == len(collector.signals) - 1
+
+    _assert_linear(make, run, 500)
+
+
+def test_a_dump_with_many_distinct_descriptions():
+    import json
+
+    from icetrace.signaling.agent_dump import read_agent_dump
+    from icetrace.signaling.model import SignalingModel
+    from tests.hostile import hostile_call
+
+    def make(n: int) -> str:
+        log = []
+        for i in range(n):
+            sdp = hostile_call.sdp(f"u{i:06d}", "x" * 24, "actpass" if i % 2 == 0 else "active", [])
+            kind = "setLocalDescription" if i % 2 == 0 else "setRemoteDescription"
+            log.append(
+                {"type": kind, "time": 1e12 + i, "value": f"type: {'offer' if i % 2 == 0 else 'answer'}, sdp: {sdp}"}
+            )
+            log.append(
+                {"type": "addIceCandidate", "time": 1e12 + i, "value": f"sdpMid: 0, candidate: {_candidate_line(i)}"}
+            )
+        return json.dumps({"PeerConnections": {"1": {"updateLog": log, "stats": {}}}})
+
+    def run(text: str) -> None:
+        model = SignalingModel()
+        read_agent_dump(text, "dump.json", model)
+        assert len(model.calls) == text.count("type: offer")
+
+    _assert_linear(make, run, 300)
+
+
+def test_a_chunked_trailer_without_its_line_end():
+    """The trailer's bytes were kept without bound and searched again per segment; past the bound
+    the direction is no longer read."""
+    from icetrace.signaling.http_stream import MAX_HEAD, HttpReader
+
+    def make(n: int) -> list[bytes]:
+        return [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"] + [b"x" * 7] * n
+
+    def run(segments: list[bytes]) -> None:
+        reader = HttpReader()
+        problems = [p for s in segments for p in reader.feed(s, 1, 0.0)[1]]
+        assert len(reader.buffer) <= MAX_HEAD
+        assert problems == (
+            [f"HTTP trailer field over {MAX_HEAD} bytes: connection no longer read"]
+            if 7 * (len(segments) - 1) > MAX_HEAD
+            else []
+        )
+
+    _assert_linear(make, run, 8000)  # 56 KB, then 560 KB (past the bound: nothing more is kept)
+
+
+@pytest.mark.parametrize("text", ["sdpMid: " * 1, "candidate: " * 1, "sdpMid: 0, sdpMLineIndex: " * 1])
+def test_an_ice_candidate_event_of_repeated_labels(text):
+    """A regular expression with two optional prefixes backtracked over every position."""
+    from icetrace.signaling.agent_dump import _candidate_event
+
+    def make(n: int) -> str:
+        return text * (20 * n) + "candidate: candidate:1 1 udp 1 10.0.0.1 5000 typ host"
+
+    def run(value: str) -> None:
+        assert _candidate_event(value) is not None
+
+    _assert_linear(make, run, 400)
+
+
+def test_a_log_of_empty_json_lists_is_refused_before_it_costs_twenty_times_its_size(tmp_path):
+    from icetrace.signaling.app_payload import MAX_CONTAINERS
+    from icetrace.signaling.sources import load_signaling
+
+    dump = tmp_path / "empty.webrtc-internals.json"
+    text = '{"PeerConnections": {}, "x": [' + "[]," * (MAX_CONTAINERS + 10) + "[]]}"
+    dump.write_text(text)
+    tracemalloc.start()
+    try:
+        model = load_signaling(logs=[dump])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert any(f"over {MAX_CONTAINERS} arrays and objects" in p for p in model.problems)
+    assert peak < 4 * len(text)  # the bytes, their text and a copy without strings; parsed, ~22x

@@ -135,3 +135,13 @@ def test_sdp_through_a_pipe_is_read_once(tmp_path):
     status, _, err = _cli("analyze", "--sdp", str(fifo))
     writer.join(5)
     assert status == 0, err
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://", "tcp://host:notaport", "::::", ""])
+@pytest.mark.parametrize("command", ["check", "corpus"])
+def test_a_dask_address_that_is_no_address_is_a_bad_argument(tmp_path, address, command):
+    pytest.importorskip("distributed")
+    extra = ["--out", str(tmp_path / "c.parquet")] if command == "corpus" else []
+    status, out, err = _cli(command, str(SEED), "--dask", address, *extra)
+    assert status == 2 and _one_line(err), err
+    assert "--dask" in err and "internal error" not in err

@@ -13,7 +13,8 @@ from icetrace.capture.packet_source import PacketSource
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.report.text import write_report
-from icetrace.signaling.app_signaling import AppSignalingCollector, build_app_model
+from icetrace.signaling.app_model import build_app_model
+from icetrace.signaling.app_signaling import AppSignalingCollector
 from icetrace.signaling.model import SignalingModel
 from icetrace.signaling.sources import load_signaling
 from tests.corpus.truth import CAPTURES, load_truth, synthetic_scenario
