@@ -5,7 +5,7 @@
  * frame table says), follows the link and IP headers (and GRE/ERSPAN/VXLAN tunnels),
  * and only counts (per 5-tuple and kind) the UDP datagrams that RFC 7983's first byte
  * marks as RTP/RTCP, DTLS or ZRTP, and skips the TCP flows Python has decided not to
- * follow. Every other frame is handed back to Python by offset, so the
+ * follow (but their FIN or RST, which ends what both sides keep for the flow). Every other frame is handed back to Python by offset, so the
  * decisions that need state (STUN, SIP, TCP streams, fragments) stay in
  * one place: icetrace/capture/packet_source.py. The rules here mirror that module's
  * exactly, and the first-byte ranges below are dissectors/demux.py's table (RFC 7983);
@@ -50,6 +50,8 @@ enum { KIND_RTP, KIND_RTCP, KIND_DTLS, KIND_ZRTP, KIND_CHANNELDATA, KIND_DATA };
 /* how relayed data travelled: records/relayed.py's `via` names, in this order */
 enum { VIA_CHANNELDATA, VIA_SEND, VIA_DATA, VIA_MS_SEND, VIA_MS_DATA };
 enum { FRAME_KEEP, FRAME_COUNTED, FRAME_SKIPPED };
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
 
 /* key: version, kind, sport, dport, src[16], dst[16] (IPv4 in the first 4 bytes);
  * relayed data adds: via (byte 2), peer family (3: 0 none, 4, 6), channel (40), peer port (42),
@@ -192,6 +194,31 @@ static int holds(FlowTable *t, const uint8_t *key) {
 }
 
 static int is_ignored(Skimmer *s, const uint8_t *key) { return holds(&s->ignored, key); }
+
+/* Remove `key`, if present, shifting the entries after it back (linear probing keeps no tombstones). */
+static void table_remove(FlowTable *t, const uint8_t *key) {
+    if (!t->used) return;
+    size_t mask = t->cap - 1, i = hash_key(key) & mask;
+    while (t->slots[i].used && memcmp(t->slots[i].key, key, KEY_SIZE) != 0) i = (i + 1) & mask;
+    if (!t->slots[i].used) return;
+    for (;;) {
+        t->slots[i].used = 0;
+        size_t k = i;
+        for (;;) {
+            k = (k + 1) & mask;
+            if (!t->slots[k].used) {
+                t->used--;
+                return;
+            }
+            size_t home = hash_key(t->slots[k].key) & mask;
+            /* the entry at k stays when its home lies cyclically in (i, k] */
+            if (i <= k ? (i < home && home <= k) : (i < home || home <= k)) continue;
+            break;
+        }
+        t->slots[i] = t->slots[k];
+        i = k;
+    }
+}
 
 /* IP inside an 802.11 data frame (LLC/SNAP), as network._dot11_ip_offset, or -1. */
 static long dot11_ip_offset(const uint8_t *d, uint32_t len, uint32_t start) {
@@ -542,8 +569,18 @@ static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, ui
         return FRAME_COUNTED;
     }
     if (proto == 6 && l4 + 20 <= end) {
-        make_key(key, version, 255, be16(d + l4), be16(d + l4 + 2), src, dst);
-        if (is_ignored(s, key)) return FRAME_SKIPPED;
+        make_key(key, version, KIND_TCP, be16(d + l4), be16(d + l4 + 2), src, dst);
+        if (is_ignored(s, key)) {
+            uint8_t flags = d[l4 + 13];
+            if (!(flags & (TCP_FIN | TCP_RST))) return FRAME_SKIPPED;
+            /* the direction ends (an RST ends both): forgotten here, and the frame goes to Python,
+             * which forgets it too */
+            table_remove(&s->ignored, key);
+            if (flags & TCP_RST) {
+                make_key(key, version, KIND_TCP, be16(d + l4 + 2), be16(d + l4), dst, src);
+                table_remove(&s->ignored, key);
+            }
+        }
     }
     return FRAME_KEEP;
 }
@@ -772,14 +809,16 @@ static PyObject *Skimmer_new_section(Skimmer *s, PyObject *args) {
 static PyObject *Skimmer_ignore_tcp(Skimmer *s, PyObject *args) {
     REFUSE_WHILE_BUSY(s)
     Py_buffer src, dst;
-    int sport, dport;
-    if (!PyArg_ParseTuple(args, "y*iy*i", &src, &sport, &dst, &dport)) return NULL;
+    int sport, dport, ignored = 1;
+    if (!PyArg_ParseTuple(args, "y*iy*i|p", &src, &sport, &dst, &dport, &ignored)) return NULL;
     int ok = (src.len == 4 || src.len == 16) && src.len == dst.len;
     if (ok) {
         uint8_t key[KEY_SIZE];
-        make_key(key, src.len == 4 ? 4 : 6, 255, (uint16_t)sport, (uint16_t)dport, src.buf, dst.buf);
+        make_key(key, src.len == 4 ? 4 : 6, KIND_TCP, (uint16_t)sport, (uint16_t)dport, src.buf, dst.buf);
         int created = 0, error = 0;
-        if (!table_find(&s->ignored, key, 1, &created, &error)) {
+        if (!ignored) {
+            table_remove(&s->ignored, key);
+        } else if (!table_find(&s->ignored, key, 1, &created, &error)) {
             PyBuffer_Release(&src);
             PyBuffer_Release(&dst);
             return PyErr_NoMemory();
@@ -945,11 +984,13 @@ static int Skimmer_set_number(Skimmer *s, PyObject *value, void *closure) {
 
 static PyObject *Skimmer_get_counted(Skimmer *s, void *closure) { return PyLong_FromUnsignedLongLong(s->counted); }
 static PyObject *Skimmer_get_skipped(Skimmer *s, void *closure) { return PyLong_FromUnsignedLongLong(s->skipped); }
+static PyObject *Skimmer_get_ignoring(Skimmer *s, void *closure) { return PyLong_FromSize_t(s->ignored.used); }
 
 static PyGetSetDef Skimmer_getset[] = {
     {"number", (getter)Skimmer_get_number, (setter)Skimmer_set_number, "frames walked so far", NULL},
     {"counted", (getter)Skimmer_get_counted, NULL, "media frames counted, not handed back", NULL},
     {"skipped", (getter)Skimmer_get_skipped, NULL, "frames of ignored TCP flows", NULL},
+    {"ignoring", (getter)Skimmer_get_ignoring, NULL, "TCP directions ignored now (open ones)", NULL},
     {NULL},
 };
 
@@ -961,7 +1002,7 @@ static PyMethodDef Skimmer_methods[] = {
      "Network Monitor: link type of each media type (65536 native int32)"},
     {"add_interface", (PyCFunction)Skimmer_add_interface, METH_VARARGS, "pcapng: the next interface's link type"},
     {"new_section", (PyCFunction)Skimmer_new_section, METH_VARARGS, "pcapng: a new section (byte order)"},
-    {"ignore_tcp", (PyCFunction)Skimmer_ignore_tcp, METH_VARARGS, "skip a TCP direction from now on"},
+    {"ignore_tcp", (PyCFunction)Skimmer_ignore_tcp, METH_VARARGS, "ignore_tcp(src, sport, dst, dport, ignored=True): skip a TCP direction from now on (False: no longer)"},
     {"flows", (PyCFunction)Skimmer_flows, METH_NOARGS, "media counted per 5-tuple and kind"},
     {"count_relayed", (PyCFunction)Skimmer_count_relayed, METH_NOARGS,
      "from now on, count UDP relayed media (ChannelData, Send/Data indications) instead of handing it back"},

@@ -125,9 +125,10 @@ class FastBody:
         """This body's _walk.Skimmer (its `number` is the last frame number given)."""
         return self._skimmer
 
-    def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None:
-        """From the next window on, frames of this TCP direction are not handed back."""
-        self._skimmer.ignore_tcp(src, sport, dst, dport)
+    def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int, ignored: bool = True) -> None:
+        """From the next window on, frames of this TCP direction are not handed back (`ignored=False`:
+        they are again, and the direction is forgotten)."""
+        self._skimmer.ignore_tcp(src, sport, dst, dport, ignored)
 
     def problem(self, offset: int, frame: int, message: str) -> None:
         self.problems.append(ReadProblem(self.path, offset, frame, message))

@@ -3,7 +3,7 @@
 RTP, RTCP and DTLS are recognised from one byte (RFC 7983) and only counted per
 5-tuple (for the media table); nothing else about them is built. TCP flows are
 followed only when their first bytes look like a STUN framing, SIP or HTTP (application
-signaling: HTTP bodies and WebSocket messages).
+signaling: HTTP bodies and WebSocket messages), and forgotten when they close (tcp_stream).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from icetrace.capture.network import (
     tunnel_inner,
 )
 from icetrace.capture.reader import CaptureReader, ReadProblem
-from icetrace.capture.tcp_stream import Chunk, TcpDirection
+from icetrace.capture.tcp_stream import FIN, RST, SYN, Chunk, FlowKey, TcpDirection, TcpFlows
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -36,10 +36,6 @@ from icetrace.records.transport_packet import TransportPacket, new_packet
 
 _MEDIA_KIND = COUNTED
 _OUTBOUND = frozenset(via for via, _, outbound in WRAPPERS.values() if outbound)
-
-TcpFlows = dict[tuple[bytes, int, bytes, int], TcpDirection | None]
-"""Each TCP direction seen, by 4-tuple: its reassembly, or None when it is not followed."""
-
 
 _ENDPOINTS: dict[tuple[bytes, int], Endpoint] = {}
 
@@ -111,7 +107,7 @@ class PacketSource:
             relayed_sink=self._relayed_sink if self.count_relayed else None,
         )
         ipdec = IpDecoder()
-        tcp: TcpFlows = {}
+        tcp = TcpFlows()
         try:
             yield from self._frames(path, reader, ipdec, tcp)
             self._fragments_dropped(path, ipdec)
@@ -226,18 +222,44 @@ class PacketSource:
         time: float,
     ) -> Iterator[TransportPacket]:
         """Follow one TCP segment: the in-order chunks of a followed flow; a new flow is followed only
-        when its first bytes look like STUN framing, ChannelData on a TURN port, SIP or HTTP."""
+        when its first bytes look like STUN framing, ChannelData on a TURN port, SIP or HTTP. A FIN
+        or an RST ends what is kept for the direction (both directions, for an RST)."""
         sport = (p[0] << 8) | p[1]
         dport = (p[2] << 8) | p[3]
         seq = (p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7]
+        flags = p[13]
         payload = p[(p[12] >> 4) * 4 :]
         key = (ip.src, sport, ip.dst, dport)
         state = tcp.get(key)
-        if state is None:
-            if key in tcp:
-                return  # a flow we decided not to follow
-            state = tcp[key] = TcpDirection()
-        chunks = state.accept(seq, payload, bool(p[13] & 0x02), frame, time)
+        if state is None and key not in tcp:
+            state = tcp.opening(key, seq, len(payload), flags)
+            if state is not None:
+                tcp[key] = state
+        if state is not None:
+            yield from self._tcp_data(path, reader, tcp, state, ip, sport, dport, seq, payload, flags, frame, time)
+        if flags & RST:
+            yield from self._tcp_reset(path, reader, tcp, key, frame, time)
+        elif flags & FIN or (state is not None and state.closing):
+            end = (seq + len(payload) + 1) & 0xFFFFFFFF if flags & FIN else None
+            yield from self._tcp_fin(reader, tcp, key, end, frame, time)
+
+    def _tcp_data(
+        self,
+        path: Path,
+        reader: CaptureReader,
+        tcp: TcpFlows,
+        state: TcpDirection,
+        ip: IpPacket,
+        sport: int,
+        dport: int,
+        seq: int,
+        payload: bytes,
+        flags: int,
+        frame: int,
+        time: float,
+    ) -> Iterator[TransportPacket]:
+        key = (ip.src, sport, ip.dst, dport)
+        chunks = state.accept(seq, payload, bool(flags & SYN), frame, time)
         if state.follow is None:
             if not chunks:
                 if state.buffered > 65536:
@@ -280,6 +302,56 @@ class PacketSource:
                 packet.gap_before = gap
                 self._gap(path, packet)
             yield packet
+
+    def _tcp_fin(
+        self, reader: CaptureReader, tcp: TcpFlows, key: FlowKey, end: int | None, frame: int, time: float
+    ) -> Iterator[TransportPacket]:
+        """A FIN: the direction closes now, or once the data before the FIN is in."""
+        state = tcp.get(key)
+        if state is not None:
+            state.closing = True
+            if end is not None:
+                state.fin_seq = end
+            if state.pending:
+                return
+            end = state.fin_seq
+        elif key not in tcp:
+            tcp.syns.pop(key, None)  # a SYN, then the FIN: nothing else kept
+            return
+        tcp.close(key, end)
+        if state is None:
+            reader.ignore_tcp(*key, ignored=False)
+        elif state.follow:
+            yield self._closing(key, frame, time)
+
+    def _tcp_reset(
+        self, path: Path, reader: CaptureReader, tcp: TcpFlows, key: FlowKey, frame: int, time: float
+    ) -> Iterator[TransportPacket]:
+        """An RST: both directions close, what waits behind a gap handed on first."""
+        src, sport, dst, dport = key
+        for direction in (key, (dst, dport, src, sport)):
+            if direction not in tcp:
+                tcp.syns.pop(direction, None)
+                continue
+            state = tcp.close(direction, None)
+            if state is None:
+                reader.ignore_tcp(*direction, ignored=False)
+            elif state.follow:
+                yield from self._tcp_packets(path, *direction, state.flush())
+                yield self._closing(direction, frame, time)
+
+    @staticmethod
+    def _closing(key: FlowKey, frame: int, time: float) -> TransportPacket:
+        src, sport, dst, dport = key
+        return new_packet(
+            frame=frame,
+            time=time,
+            src=endpoint_of(src, sport),
+            dst=endpoint_of(dst, dport),
+            transport="tcp",
+            payload=b"",
+            closes=True,
+        )
 
     def _tcp_end(self, path: Path, tcp: TcpFlows) -> Iterator[TransportPacket]:
         """The end of the capture: data still waiting behind a gap that never filled."""

@@ -39,10 +39,11 @@ class CaptureReader:
     progress: Progress | None = None
     _fast: SkimmedBody | None = None
 
-    def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None:
-        """The caller no longer wants this TCP direction; the fast path may stop handing it back."""
+    def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int, ignored: bool = True) -> None:
+        """The caller no longer wants this TCP direction; the fast path may stop handing it back.
+        `ignored=False` when the direction has closed: nothing is kept for it any more."""
         if self._fast is not None:
-            self._fast.ignore_tcp(src, sport, dst, dport)
+            self._fast.ignore_tcp(src, sport, dst, dport, ignored)
 
     def problem(self, offset: int, frame: int, message: str) -> None:
         self.problems.append(ReadProblem(str(self.path), offset, frame, message))

@@ -6,12 +6,20 @@ waits for its retransmission while it is younger than `GAP_WAIT` seconds of capt
 behind it is under `MAX_BUFFERED` bytes; then, or at the end of the capture (`flush`), it is
 skipped. The chunk after a skipped gap says how many bytes are missing before it, so the framing
 above can resynchronise: one lost segment costs the message it cut, not the rest of the flow.
+
+A direction ends at its FIN (once the data before it is in) or at an RST from either side; its
+state is then dropped, here and by the readers above (`TransportPacket.closes`), so a capture of
+many short connections costs memory for the open ones only. The latest closed directions are
+remembered with where their data ended, so a retransmission after the close is not taken for a
+new connection.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 MAX_BUFFERED = 1 << 20  # bytes of out-of-order data kept per direction
 # seconds of capture a gap may hold data back: a retransmission comes after a retransmission
@@ -20,7 +28,10 @@ MAX_BUFFERED = 1 << 20  # bytes of out-of-order data kept per direction
 GAP_WAIT = 10.0
 _HALF = 0x80000000
 _MASK = 0xFFFFFFFF
+FIN, SYN, RST = 0x01, 0x02, 0x04
+MAX_REMEMBERED = 16384  # SYNs and closed directions remembered, each (the oldest forgotten first)
 
+_V = TypeVar("_V")
 Chunk = tuple[bytes, int, float, int]  # (bytes, frame, time, bytes missing just before them)
 
 
@@ -34,6 +45,8 @@ class TcpDirection:
     buffered: int = 0
     gaps_skipped: int = 0
     follow: bool | None = None  # None until the first payload shows what the flow carries
+    closing: bool = False  # its FIN came: it ends once the data before the FIN is in
+    fin_seq: int | None = None  # the sequence number after the FIN
     _unwrapped: int = 0  # next_seq counted from the first byte, without wrapping
     _arrivals: int = 0
     _starts: set[int] = field(default_factory=set)
@@ -108,3 +121,50 @@ class TcpDirection:
         self._unwrapped = first
         self.gaps_skipped += 1
         self._drain(out, now, missing)
+
+
+FlowKey = tuple[bytes, int, bytes, int]  # (src, sport, dst, dport) of one direction
+
+
+class TcpFlows(dict[FlowKey, TcpDirection | None]):
+    """Each open TCP direction that carried data, by 4-tuple: its reassembly, or None when it is not
+    followed. A SYN alone, and where a closed direction's data ended, are remembered apart, for the
+    latest MAX_REMEMBERED directions only: a scan of a million ports keeps no state per port."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.syns: OrderedDict[FlowKey, int] = OrderedDict()  # the first sequence number a SYN announced
+        self.closed: OrderedDict[FlowKey, int | None] = OrderedDict()  # where the data ended, if known
+
+    def opening(self, key: FlowKey, seq: int, size: int, flags: int) -> TcpDirection | None:
+        """The state a segment of a direction not (or no longer) open starts, if it starts one: data
+        does, unless it ends where a closed direction's data ended, or before (a late retransmission);
+        a SYN alone is only remembered; anything else (an ACK, a FIN) starts nothing."""
+        if flags & SYN:
+            self.closed.pop(key, None)
+            if size:
+                return TcpDirection()
+            _remember(self.syns, key, (seq + 1) & _MASK)
+            return None
+        if not size:
+            return None
+        if key in self.closed:
+            end = self.closed[key]
+            if end is None or (end - (seq + size)) & _MASK < _HALF:
+                return None
+            del self.closed[key]
+        return TcpDirection(next_seq=self.syns.pop(key, None))
+
+    def close(self, key: FlowKey, end: int | None) -> TcpDirection | None:
+        """Forget the direction (returning its state), remembering where its data ended."""
+        self.syns.pop(key, None)
+        state = self.pop(key, None)
+        _remember(self.closed, key, end)
+        return state
+
+
+def _remember(table: OrderedDict[FlowKey, _V], key: FlowKey, value: _V) -> None:
+    table[key] = value
+    table.move_to_end(key)
+    if len(table) > MAX_REMEMBERED:
+        table.popitem(last=False)

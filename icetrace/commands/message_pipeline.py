@@ -80,7 +80,18 @@ def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
                     continue
             order.append(None)
             batch.append(
-                (p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload, p.gap_before)
+                (
+                    p.frame,
+                    p.time,
+                    p.src.ip,
+                    p.src.port,
+                    p.dst.ip,
+                    p.dst.port,
+                    p.transport,
+                    p.payload,
+                    p.gap_before,
+                    p.closes,
+                )
             )
             if len(batch) >= _PACKETS_PER_BATCH:
                 packets_out.send(batch)
@@ -163,7 +174,9 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
             if batch is None:
                 break
             texts: list[str] = []
-            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap in batch:
+            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap, closes in batch:
+                if len(endpoints) > 65536:  # the same few recur; a scan of many ports need not be kept
+                    endpoints.clear()
                 src = endpoints.get((src_ip, src_port))
                 if src is None:
                     src = endpoints[(src_ip, src_port)] = Endpoint(src_ip, src_port)
@@ -180,6 +193,7 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
                             transport=transport,
                             payload=payload,
                             gap_before=gap,
+                            closes=closes,
                         )
                     )
                 )

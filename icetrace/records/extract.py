@@ -119,8 +119,11 @@ class RecordExtractor:
     def feed(self, packet: TransportPacket) -> Iterator[StunRecord]:
         if packet.transport == "udp":
             yield from self._datagram(packet, packet.payload)
-        else:
+            return
+        if packet.payload:
             yield from self._tcp_segment(packet)
+        if packet.closes:  # the direction ended: its buffer goes (a message it cut is never finished)
+            self._tcp_directions.pop((packet.src, packet.dst), None)
 
     # -- transports -----------------------------------------------------------
 

@@ -25,6 +25,9 @@ class TransportPacket:
     transport: str  # "udp" | "tcp"
     payload: bytes
     gap_before: int = 0  # TCP: bytes lost (never captured) just before this payload; framing resynchronises
+    # TCP: the sender's direction ends after this payload (its FIN, or an RST from either side):
+    # whatever a reader keeps for the direction can go. Such a packet may carry no payload.
+    closes: bool = False
 
 
 _new = object.__new__
@@ -32,10 +35,28 @@ _init = TransportPacket.__init__
 
 
 def new_packet(
-    *, frame: int, time: float, src: Endpoint, dst: Endpoint, transport: str, payload: bytes, gap_before: int = 0
+    *,
+    frame: int,
+    time: float,
+    src: Endpoint,
+    dst: Endpoint,
+    transport: str,
+    payload: bytes,
+    gap_before: int = 0,
+    closes: bool = False,
 ) -> TransportPacket:
     """`TransportPacket(...)` for the per-frame loops. Calling a class with keywords builds a dict
     per call (measured: 3 times the positional call); calling `__init__` on a new instance does not."""
     packet: TransportPacket = _new(TransportPacket)
-    _init(packet, frame=frame, time=time, src=src, dst=dst, transport=transport, payload=payload, gap_before=gap_before)
+    _init(
+        packet,
+        frame=frame,
+        time=time,
+        src=src,
+        dst=dst,
+        transport=transport,
+        payload=payload,
+        gap_before=gap_before,
+        closes=closes,
+    )
     return packet

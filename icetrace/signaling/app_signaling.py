@@ -41,6 +41,7 @@ class _Connection:
     http: dict[tuple[Endpoint, Endpoint], HttpReader] = field(default_factory=dict)
     ws: dict[tuple[Endpoint, Endpoint], WebSocketReader] = field(default_factory=dict)
     ignored: bool = False
+    ended: set[tuple[Endpoint, Endpoint]] = field(default_factory=set)  # directions that closed
 
 
 class AppSignalingCollector:
@@ -54,8 +55,31 @@ class AppSignalingCollector:
         self._connections: dict[tuple[Endpoint, Endpoint], _Connection] = {}
 
     def feed(self, packet: TransportPacket) -> None:
-        if packet.transport != "tcp" or not packet.payload:
+        if packet.transport != "tcp":
             return
+        if packet.payload:
+            self._segment(packet)
+        if packet.closes:
+            self._closed(packet)
+
+    def _closed(self, packet: TransportPacket) -> None:
+        """A direction ended: a body read until the close is whole; once both directions have ended
+        the connection's state goes."""
+        key = (packet.src, packet.dst)
+        owner = key if key in self._connections else (packet.dst, packet.src)
+        conn = self._connections.get(owner)
+        if conn is None:
+            return
+        reader = conn.http.get(key)
+        if reader is not None:
+            for message in reader.finish():
+                ref = SourceRef(kind="frame", name=self.name, position=message.frame, time=message.time)
+                self._http(message, ref, conn, packet.src, packet.dst)
+        conn.ended.add(key)
+        if (packet.dst, packet.src) in conn.ended or conn.ignored:
+            del self._connections[owner]
+
+    def _segment(self, packet: TransportPacket) -> None:
         key = (packet.src, packet.dst)
         conn = self._connections.get(key) or self._connections.get((packet.dst, packet.src))
         if conn is None:

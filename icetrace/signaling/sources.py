@@ -71,6 +71,15 @@ class SipCollector:
                 self._parse(packet.payload, ref, packet)
             return
         key = (packet.src, packet.dst)
+        if packet.closes:  # the direction ended: nothing more comes to split
+            if packet.payload:
+                self._tcp(key, packet, ref)
+            self._sip_splitters.pop(key, None)
+            self._resync.discard(key)
+            return
+        self._tcp(key, packet, ref)
+
+    def _tcp(self, key: tuple[Endpoint, Endpoint], packet: TransportPacket, ref: SourceRef) -> None:
         splitter = self._sip_splitters.get(key, ...)
         if splitter is None:
             return
