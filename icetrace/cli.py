@@ -6,11 +6,11 @@ import argparse
 import importlib
 import sys
 import traceback
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO, cast
 
 from icetrace import __version__
-from icetrace.crash import crash_line
+from icetrace.crash import crash_line, describe
 from icetrace.errors import IcetraceError
 from icetrace.exit_status import ExitStatus
 from icetrace.output import GuardedOutput, ShownOutput
@@ -54,12 +54,34 @@ def main(
     raw_err = stderr if stderr is not None else sys.stderr
     # capture strings are shown escaped; only the report's own colours pass, where colour is wanted
     out = GuardedOutput(raw_out, SEQUENCES if wanted(raw_out) else ())
-    err = ShownOutput(raw_err, SEQUENCES if wanted(raw_err) else ())
+    err = cast(TextIO, ShownOutput(raw_err, SEQUENCES if wanted(raw_err) else ()))
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help/--version
         return int(exc.code or 0)
+    previous_hook = sys.unraisablehook
+    if not args.traceback:
+        sys.unraisablehook = _ignored_error_shown(err)
+    try:
+        return _command(parser, args, out, err)
+    finally:
+        sys.unraisablehook = previous_hook
+
+
+def _ignored_error_shown(err: TextIO) -> Callable[[Any], None]:
+    """Python's hook for an exception it cannot raise (in a finaliser, or a generator closed while
+    memory ran out): one line, not a raw traceback (`--traceback` keeps Python's own)."""
+
+    def hook(unraisable: Any) -> None:
+        exc = unraisable.exc_value
+        if exc is not None:
+            err.write(f"icetrace: warning: an error while cleaning up was ignored: {describe(exc)}\n")
+
+    return hook
+
+
+def _command(parser: argparse.ArgumentParser, args: argparse.Namespace, out: GuardedOutput, err: TextIO) -> int:
     try:
         if args.command is None:
             parser.print_help(out)

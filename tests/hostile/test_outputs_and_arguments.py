@@ -145,3 +145,20 @@ def test_a_dask_address_that_is_no_address_is_a_bad_argument(tmp_path, address, 
     status, out, err = _cli(command, str(SEED), "--dask", address, *extra)
     assert status == 2 and _one_line(err), err
     assert "--dask" in err and "internal error" not in err
+
+
+def test_an_error_python_cannot_raise_is_one_line(monkeypatch):
+    """A finaliser that fails (as generators closed while memory runs out do) is not a raw traceback."""
+
+    class Fails:
+        def __del__(self) -> None:
+            raise MemoryError
+
+    def run(args, out, err) -> int:
+        Fails()
+        return 0
+
+    monkeypatch.setattr("icetrace.commands.decode.run", run)
+    status, _, err = _cli("decode", "00")
+    assert status == 0 and _one_line(err)
+    assert err == "icetrace: warning: an error while cleaning up was ignored: MemoryError\n"
