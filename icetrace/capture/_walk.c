@@ -78,6 +78,7 @@ typedef struct {
     int big;
     int pcap_linktype;
     uint64_t pcap_divisor;
+    uint32_t pcap_max_record; /* a longer record, or one over its original length, is damage */
     int32_t *iface_link;
     Py_ssize_t n_iface;
     uint32_t iface_base; /* interfaces of earlier sections: reported ids are file-wide */
@@ -503,7 +504,7 @@ static int count_relayed(Skimmer *s, int version, const uint8_t *src, const uint
 static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, uint64_t number, uint64_t ticks,
                     uint32_t iface, int *error, int depth) {
     long off = ip_offset(d, len, linktype);
-    if (off < 0 || len < (uint32_t)off + 20) return FRAME_KEEP;
+    if (off < 0 || len < (uint32_t)off + 20) return FRAME_SKIPPED; /* no IP: IpDecoder.decode gives None */
     const uint8_t *ip = d + off;
     int version = ip[0] >> 4;
     const uint8_t *src, *dst;
@@ -660,7 +661,7 @@ static PyObject *Skimmer_walk(Skimmer *s, PyObject *args) {
         while (pos + 16 <= n) {
             const uint8_t *h = p + pos;
             uint32_t incl = rd32(h + 8, s->big);
-            if (incl > PCAP_MAX_RECORD) {
+            if (incl > s->pcap_max_record || incl > rd32(h + 12, s->big)) { /* pcap.record_damage */
                 status = STATUS_DAMAGE;
                 break;
             }
@@ -921,11 +922,13 @@ static PyObject *Skimmer_count_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored))
 }
 
 static int Skimmer_init(Skimmer *s, PyObject *args, PyObject *kwds) {
-    static char *keywords[] = {"format", "big_endian", "linktype", "divisor", "trailer", NULL};
+    static char *keywords[] = {"format", "big_endian", "linktype", "divisor", "trailer", "max_record", NULL};
     const char *format;
     int big = 0, linktype = -1, trailer = 0;
     unsigned long long divisor = 1000000;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "sp|iKi", keywords, &format, &big, &linktype, &divisor, &trailer))
+    unsigned int max_record = PCAP_MAX_RECORD;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "sp|iKiI", keywords, &format, &big, &linktype, &divisor, &trailer,
+                                     &max_record))
         return -1;
     if (strcmp(format, "pcap") == 0)
         s->format = FORMAT_PCAP;
@@ -945,6 +948,7 @@ static int Skimmer_init(Skimmer *s, PyObject *args, PyObject *kwds) {
     s->big = big;
     s->pcap_linktype = linktype;
     s->pcap_divisor = divisor;
+    s->pcap_max_record = max_record < PCAP_MAX_RECORD ? max_record : PCAP_MAX_RECORD;
     if (!s->iface_link) {
         s->iface_link = PyMem_Calloc(MAX_INTERFACES, sizeof(int32_t));
         if (!s->iface_link) {
@@ -989,7 +993,7 @@ static PyObject *Skimmer_get_ignoring(Skimmer *s, void *closure) { return PyLong
 static PyGetSetDef Skimmer_getset[] = {
     {"number", (getter)Skimmer_get_number, (setter)Skimmer_set_number, "frames walked so far", NULL},
     {"counted", (getter)Skimmer_get_counted, NULL, "media frames counted, not handed back", NULL},
-    {"skipped", (getter)Skimmer_get_skipped, NULL, "frames of ignored TCP flows", NULL},
+    {"skipped", (getter)Skimmer_get_skipped, NULL, "frames not handed back: no IP, or an ignored TCP flow", NULL},
     {"ignoring", (getter)Skimmer_get_ignoring, NULL, "TCP directions ignored now (open ones)", NULL},
     {NULL},
 };

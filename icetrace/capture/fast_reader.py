@@ -71,8 +71,9 @@ class StreamHook(SkimHook, Protocol):
         when it is not all in the window yet; None to stop reading. May raise Resync."""
         ...
 
-    def cut_short(self, body: FastBody, rest: memoryview, offset: int) -> None:
-        """Report the unfinished record at the end of the file."""
+    def cut_short(self, body: FastBody, rest: memoryview, offset: int, source: Any) -> None:
+        """Report the unfinished record at the end of the file; raise Resync instead when it is damage
+        with an intact record after it."""
         ...
 
 
@@ -188,7 +189,10 @@ def stream_windows(body: FastBody, hook: StreamHook) -> Iterator[Frame]:
         view[:carried] = view[pos:filled]
         base += pos
         if eof and carried:
-            hook.cut_short(body, view[:carried], base)
+            try:
+                hook.cut_short(body, view[:carried], base, source)
+            except Resync as resync:  # a damaged length that ran past the end: intact records follow
+                base, carried, eof = resync.offset, 0, False
 
 
 def _walk_window(

@@ -37,12 +37,14 @@ def skim_pcap(
     sink: MediaSink,
     progress: Progress | None = None,
 ) -> Iterator[Frame]:
-    """Frames of an Ethernet pcap body (after the global header), minus counted media frames.
+    """Frames of an Ethernet pcap body (after the global header), minus counted media frames and
+    frames too short to hold IP.
 
-    Damage (a cut record, or one longer than `max_record`) ends the walk; the caller's slow reader
-    reports it.
+    Damage (a cut record, or one pcap.record_damage names) ends the walk at that record; the
+    caller's plain reader reads on from there and reports it.
     """
     length_at = struct.Struct(endian + "I").unpack_from
+    lengths_at = struct.Struct(endian + "II").unpack_from
     number = 0
     file_offset = 24
     u32 = np.dtype(endian + "u4")
@@ -63,8 +65,13 @@ def skim_pcap(
             return
         filled = kept + (got or 0)
         window = view[:filled]
-        offsets = np.asarray(_python_walk(window, length_at), dtype=np.int64)
+        walked, damaged = _python_walk(window, lengths_at, max_record)
+        offsets = np.asarray(walked, dtype=np.int64)
         pos = int(offsets[-1]) + 16 + length_at(window, int(offsets[-1]) + 8)[0] if len(offsets) else 0
+        if damaged:
+            if len(offsets):
+                yield from _window(window, offsets, number, endian, u32, divisor, linktype, sink)
+            raise Truncated(file_offset + pos, number + len(offsets) + 1, implausible=True)
         if not len(offsets):
             if not got:
                 # a cut record at the end of the file: let the caller's reader report it
@@ -98,18 +105,25 @@ def _cut(
     return Truncated(offset, frame)
 
 
-def _python_walk(buf: memoryview, length_at: Callable[[memoryview, int], tuple[int, ...]]) -> list[int]:
+def _python_walk(
+    buf: memoryview, lengths_at: Callable[[memoryview, int], tuple[int, ...]], max_record: int
+) -> tuple[list[int], bool]:
+    """The offsets of the whole records at the front of `buf`, and whether the walk stopped at a
+    damaged record header (pcap.record_damage's rule: over `max_record`, or over its original length)."""
     offsets: list[int] = []
     append = offsets.append
     pos = 0
     n = len(buf)
     while pos + 16 <= n:
-        end = pos + 16 + length_at(buf, pos + 8)[0]
+        incl, orig = lengths_at(buf, pos + 8)
+        if incl > max_record or incl > orig:
+            return offsets, True
+        end = pos + 16 + incl
         if end > n:
             break
         append(pos)
         pos = end
-    return offsets
+    return offsets, False
 
 
 class Truncated(Exception):
@@ -166,7 +180,8 @@ def _window(
         return arr[np.minimum(index, len(buf) - 1)].astype(np.int64)
 
     media = _media(records, linktype, at)
-    for i in np.flatnonzero(~media.mask).tolist():
+    # a frame shorter than Ethernet and an IPv4 header carries no IP: IpDecoder.decode gives None
+    for i in np.flatnonzero(~media.mask & (records.incl >= 34)).tolist():
         start = int(offsets[i]) + 16
         data = bytes(buf[start : start + int(records.incl[i])])
         yield Frame(first_number + i + 1, records.time(i, divisor), linktype, data, int(records.orig[i]))

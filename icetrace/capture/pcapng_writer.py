@@ -18,8 +18,8 @@ from typing import BinaryIO, cast
 from icetrace import __version__
 from icetrace.capture.formats.base import ReadProblem
 from icetrace.capture.formats.netmon import FILETIME_UNIX_EPOCH, NetmonRecord, netmon_linktype, read_layout
-from icetrace.capture.formats.pcap import MAX_PCAP_RECORD, pcap_resync
-from icetrace.capture.formats.pcapng import MAX_BLOCK, resync_after_damage
+from icetrace.capture.formats.pcap import PcapHeader, pcap_records
+from icetrace.capture.formats.pcapng import MAX_BLOCK, past_the_end, resync_after_damage
 from icetrace.capture.input_file import open_capture
 from icetrace.capture.linktypes import LINKTYPE_IEEE802_11, LINKTYPE_NETMON_802_11, LINKTYPE_NETMON_UNSUPPORTED
 from icetrace.errors import InputError
@@ -128,43 +128,14 @@ def _blank(keep: Container[int] | None, number: int) -> bool:
 def _from_pcap(
     fh: BinaryIO, comments: Comments, problems: list[ReadProblem], path: str, keep: Container[int] | None
 ) -> Iterator[bytes]:
-    header = fh.read(24)
-    if len(header) < 24:
-        raise InputError(f"{path}: pcap header is cut short ({len(header)} of 24 bytes)")
-    magic = header[:4]
-    endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    nanos = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
-    snaplen, linktype = struct.unpack(endian + "II", header[16:24])
-    divisor = 1_000_000_000 if nanos else 1_000_000
+    pcap = PcapHeader.read(fh, path)
     yield _shb()
-    yield _idb("<", linktype & 0xFFFF, snaplen, 9 if nanos else 6)
-    number, offset = 0, 24
-    rec = struct.Struct(endian + "IIII")
-    while True:
-        rh = fh.read(16)
-        if not rh:
-            return
-        number += 1
-        if len(rh) < 16:
-            problems.append(ReadProblem(path, offset, number, "record header cut short (file truncated)"))
-            return
-        sec, frac, incl, orig = rec.unpack(rh)
-        if incl > MAX_PCAP_RECORD:  # skipped to the next plausible record, as the reader does
-            resume = pcap_resync(
-                fh, offset, number, endian, divisor, f"record length {incl} is implausible", problems, path
-            )
-            if resume is None:
-                return
-            offset, number = resume, number - 1
-            continue
-        data = fh.read(incl)
-        if len(data) < incl:
-            problems.append(ReadProblem(path, offset, number, "frame cut short (file truncated)"))
-            return
-        offset += 16 + incl
+    yield _idb("<", pcap.linktype & 0xFFFF, pcap.snaplen, 9 if pcap.divisor == 1_000_000_000 else 6)
+    # numbered, timed and skipped as the reader reads them
+    for number, _, ticks, orig, data in pcap_records(fh, pcap, problems, path):
         if _blank(keep, number):
             data = b""
-        yield _epb("<", 0, sec * divisor + frac, data, orig, _comment_options("<", comments.get(number, ())))
+        yield _epb("<", 0, ticks, data, orig, _comment_options("<", comments.get(number, ())))
 
 
 # -- pcapng ---------------------------------------------------------------------
@@ -228,9 +199,12 @@ def _from_pcapng(
         body = b""
         if 12 <= blen <= MAX_BLOCK and not blen % 4:
             body = bom + fh.read(blen - 8 - len(bom))
-            if len(body) < blen - 8:
-                problems.append(ReadProblem(path, offset, number + 1, "block cut short (file truncated)"))
-                return
+            if len(body) < blen - 8:  # skipped as the reader skips it
+                resume = past_the_end(fh, offset, number + 1, endian, blen, problems, path)
+                if resume is None:
+                    return
+                offset = resume
+                continue
         if not body or struct.unpack(endian + "I", body[-4:])[0] != blen:
             what = f"corrupt block length {blen}" if not body else f"block length {blen} disagrees with its trailer"
             resume = resync_after_damage(fh, offset, number + 1, endian, what, problems, path)

@@ -179,4 +179,7 @@ def test_unknown_link_type_frames_are_read_but_carry_no_ip(tmp_path):
     path.write_bytes(_pcap([FRAME], linktype=147))
     source = PacketSource([path])
     assert list(source) == []
-    assert source.frames_read == 1
+    assert not source.problems
+    from icetrace.capture import fast_reader
+
+    assert source.frames_read == (0 if fast_reader.available() else 1)  # no IP: the C skimmer keeps it back

@@ -97,6 +97,9 @@ def test_netmon_media_types(tmp_path):
     path.write_bytes(netmon(frames))
     source = PacketSource([path])
     assert [p.frame for p in source] == [1, 2, 3, 4, 5, 6]
-    assert source.frames_read == 7 and not source.problems
+    from icetrace.capture import fast_reader
+
+    # the last frame carries no IP: the C skimmer keeps it back, the Python path reads it for nothing
+    assert source.frames_read == (6 if fast_reader.available() else 7) and not source.problems
     if shutil.which("tshark"):
         assert tshark_stun_frames(path) == [1, 2, 3, 4, 5, 6]

@@ -392,3 +392,26 @@ def test_a_log_of_empty_json_lists_is_refused_before_it_costs_twenty_times_its_s
         tracemalloc.stop()
     assert any(f"over {MAX_CONTAINERS} arrays and objects" in p for p in model.problems)
     assert peak < 4 * len(text)  # the bytes, their text and a copy without strings; parsed, ~22x
+
+
+@pytest.mark.parametrize("path_kind", ["skimmer", "numpy"])
+def test_zero_length_records_never_reach_python(tmp_path, monkeypatch, path_kind):
+    """A frame too short to hold IP cost a Python Frame each (16 bytes of record, ~20 times the cost of
+    an RTP record counted in C); now the skimmer (and the numpy pass) keep them back, as they count
+    media: the work per record no longer depends on what the record holds."""
+    import gzip
+
+    from icetrace.capture import fast_reader
+    from icetrace.capture.packet_source import PacketSource
+
+    if path_kind == "numpy":
+        monkeypatch.setattr(fast_reader, "Skimmer", None)
+    elif not fast_reader.available():
+        pytest.skip("the C skimmer is not built")
+    count = 100_000
+    record = struct.pack("<IIII", 1700000000, 0, 0, 0)
+    path = tmp_path / "zero.pcap.gz"
+    path.write_bytes(gzip.compress(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + record * count))
+    source = PacketSource([path], count_relayed=True)
+    assert list(source) == [] and not source.problems
+    assert source.frames_read == 0  # none became a Frame for the Python loop

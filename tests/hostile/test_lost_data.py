@@ -183,3 +183,96 @@ def test_a_gap_holds_data_back_for_a_bounded_time_only():
     assert direction.gaps_skipped == 1
     # the lost segment's retransmission, too late: already skipped
     assert direction.accept(1000, b"0123456789", False, 5, GAP_WAIT + 1) == []
+
+
+# -- one damaged pcap record or pcapng block, and everything intact after it read -------------------
+
+
+def _damaged_pcap(kind: str) -> tuple[bytes, int, list[int]]:
+    """20 STUN frames with record 7 damaged (`kind`); (file, its offset, the frames still whole)."""
+    frames = _stun_frames(20)
+    data = bytearray(pcap_bytes(frames, 1))
+    at = 24 + sum(16 + len(f) for f in frames[:7])
+    incl, orig = struct.unpack_from("<II", data, at + 8)
+    if kind == "over-original":  # swallowing the next records, its original length kept
+        struct.pack_into("<I", data, at + 8, incl + 3 * (16 + incl))
+    elif kind == "over-snaplen":
+        struct.pack_into("<II", data, at + 8, 65536 + 100, 65536 + 100)
+    elif kind == "past-the-end":
+        struct.pack_into("<II", data, at + 8, len(data), len(data))
+    return bytes(data), at, [i for i in range(20) if i != 7]
+
+
+@pytest.mark.parametrize("kind", ["over-original", "over-snaplen", "past-the-end"])
+@pytest.mark.parametrize("path_kind", ["skimmer", "numpy", "plain"])
+def test_a_pcap_record_length_no_record_has_is_skipped(tmp_path, monkeypatch, kind, path_kind):
+    """incl_len over orig_len or the snap length, or running past the end of the file while intact
+    records follow: damage, skipped to the next plausible record (not "truncated")."""
+    data, at, kept = _damaged_pcap(kind)
+    path = tmp_path / "damaged.pcap"
+    path.write_bytes(data)
+    if path_kind == "numpy":
+        monkeypatch.setattr(fast_reader, "Skimmer", None)
+    elif path_kind == "plain":
+        plain(monkeypatch)
+    packets, _, problems = run(path)
+    assert sorted(p.payload[8:20] for p in packets) == sorted(bytes([i]) * 12 for i in kept)
+    assert len(problems) == 1 and f"offset {at}" in problems[0] and "skipped" in problems[0], problems
+    said = {"over-original": "over the frame's original length", "over-snaplen": "over the file's snap length 65535"}
+    assert said.get(kind, "runs past the end of the file") in problems[0]
+
+
+def test_a_pcap_cut_in_its_last_record_is_still_truncated(tmp_path):
+    frames = _stun_frames(5)
+    path = tmp_path / "cut.pcap"
+    path.write_bytes(pcap_bytes(frames, 1)[:-10])
+    packets, _, problems = run(path)
+    assert len(packets) == 4 and len(problems) == 1 and "(file truncated)" in problems[0]
+
+
+@pytest.mark.parametrize("kind", ["over-original", "past-the-end"])
+def test_annotate_copies_what_the_reader_reads(tmp_path, kind):
+    from icetrace.capture.pcapng_writer import write_annotated
+    from icetrace.capture.reader import read_frames
+
+    data, _, kept = _damaged_pcap(kind)
+    path = tmp_path / "damaged.pcap"
+    path.write_bytes(data)
+    copy = tmp_path / "copy.pcapng"
+    copied = write_annotated(path, copy, {})
+    read = list(read_frames(path, []))
+    again = list(read_frames(copy, []))
+    assert len(copied) == 1 and len(read) == len(kept) == len(again)
+    assert [(f.number, f.data) for f in again] == [(f.number, f.data) for f in read]
+
+
+def _pcapng_blocks(count: int) -> tuple[bytes, list[int]]:
+    from tests.capture.test_fast_reader import epb, idb, shb
+
+    parts, offsets = [shb("<"), idb("<", 1)], []
+    for i, frame in enumerate(_stun_frames(count)):
+        offsets.append(sum(map(len, parts)))
+        parts.append(epb("<", 0, 1700000000_000000 + i, frame))
+    return b"".join(parts), offsets
+
+
+@pytest.mark.parametrize("path_kind", ["skimmer", "plain"])
+def test_a_pcapng_block_length_past_the_end_is_skipped_to_the_next_intact_block(tmp_path, monkeypatch, path_kind):
+    """The docs promise a resynchronisation on the next block whose two lengths agree: the 40 intact
+    blocks after the damaged one are read."""
+    data, offsets = _pcapng_blocks(48)
+    damaged = bytearray(data)
+    struct.pack_into("<I", damaged, offsets[7] + 4, len(data) + 4000)
+    path = tmp_path / "damaged.pcapng"
+    path.write_bytes(bytes(damaged))
+    if path_kind == "plain":
+        plain(monkeypatch)
+    packets, _, problems = run(path)
+    assert sorted(p.payload[8:20] for p in packets) == sorted(bytes([i]) * 12 for i in range(48) if i != 7)
+    assert len(problems) == 1 and "runs past the end of the file; skipped" in problems[0]
+    from icetrace.capture.pcapng_writer import write_annotated
+
+    assert len(write_annotated(path, tmp_path / "copy.pcapng", {})) == 1
+    cut = tmp_path / "cut.pcapng"
+    cut.write_bytes(data[: offsets[-1] + 20])  # a file cut inside its last block: truncated, as before
+    assert [p for p in run(cut)[2] if "block cut short (file truncated)" in p]

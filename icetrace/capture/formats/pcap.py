@@ -1,7 +1,10 @@
 """pcap (libpcap's classic format): a 24-byte header, then records of a 16-byte header and the frame.
 
 Microsecond or nanosecond timestamps, either byte order, one link type for the file. A record
-length no record has is damage: reading resynchronises on the next plausible record.
+length no record has (over 1 MB, over the file's snap length, over the frame's original length)
+is damage, and so is one that runs past the end of the file when a plausible record follows it:
+reading resynchronises on the next plausible record, on every path (C, numpy, plain) and in
+`annotate`'s copy alike (`record_damage`, `pcap_records`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class PcapHeader:
     endian: str  # struct byte order of the record headers: "<" or ">"
     divisor: int  # timestamp fraction units per second
     linktype: int
+    snaplen: int = 0
 
     @classmethod
     def read(cls, fh: BinaryIO, path: object) -> PcapHeader:
@@ -40,8 +44,24 @@ class PcapHeader:
         magic = header[:4]
         endian = "<" if magic in (MAGIC_MICROS_LE, MAGIC_NANOS_LE) else ">"
         nanos = magic in (MAGIC_NANOS_LE, MAGIC_NANOS_BE)
-        linktype = struct.unpack(endian + "I", header[20:24])[0] & 0x0FFFFFFF
-        return cls(endian, 1_000_000_000 if nanos else 1_000_000, linktype)
+        snaplen, linktype = struct.unpack(endian + "II", header[16:24])
+        return cls(endian, 1_000_000_000 if nanos else 1_000_000, linktype & 0x0FFFFFFF, snaplen)
+
+    @property
+    def limit(self) -> int:
+        """The longest record length that is not damage: the snap length, when it is one."""
+        return min(self.snaplen, MAX_PCAP_RECORD) if self.snaplen else MAX_PCAP_RECORD
+
+
+def record_damage(incl: int, orig: int, limit: int) -> str:
+    """Why a record header is damage, "" when it is plausible."""
+    if incl > MAX_PCAP_RECORD:
+        return f"record length {incl} is implausible"
+    if incl > limit:
+        return f"record length {incl} is over the file's snap length {limit}"
+    if incl > orig:
+        return f"record length {incl} is over the frame's original length {orig}"
+    return ""
 
 
 class Pcap:
@@ -75,21 +95,29 @@ def _numpy_pass(fh: BinaryIO, header: PcapHeader, reading: Reading) -> Generator
     assert reading.media_sink is not None
     try:
         yield from skim_pcap(
-            fh, header.endian, header.divisor, header.linktype, MAX_PCAP_RECORD, reading.media_sink, reading.progress
+            fh, header.endian, header.divisor, header.linktype, header.limit, reading.media_sink, reading.progress
         )
         return None
     except Truncated as cut:
-        if not cut.implausible:
-            reading.problem(cut.offset, cut.frame, cut.message)
-            return None
-        # resynchronise in the plain reader; the records after the damage are read there
+        # the plain reader reads from the damaged (or cut) record on, and says what it found there
         fh.seek(cut.offset)
         return cut.offset, cut.frame - 1
 
 
 def _records(fh: BinaryIO, header: PcapHeader, reading: Reading, offset: int, number: int) -> Iterator[Frame]:
     """The plain reader: one Frame per record from `offset` (`number` frames before it)."""
-    endian, divisor, linktype = header.endian, header.divisor, header.linktype
+    divisor, linktype = header.divisor, header.linktype
+    for frame, end, ticks, orig, data in pcap_records(fh, header, reading.problems, str(reading.path), offset, number):
+        reading.bytes_read = end
+        yield Frame(frame, ticks / divisor, linktype, data, orig)
+
+
+def pcap_records(
+    fh: BinaryIO, header: PcapHeader, problems: list[ReadProblem], path: str, offset: int = HEADER, number: int = 0
+) -> Iterator[tuple[int, int, int, int, bytes]]:
+    """(frame number, offset after it, ticks, original length, data) of each record from `offset`
+    (`number` frames before it), damage skipped to the next plausible record with one problem each."""
+    endian, divisor, limit = header.endian, header.divisor, header.limit
     rec = struct.Struct(endian + "IIII")
     read = fh.read
     while True:
@@ -98,23 +126,27 @@ def _records(fh: BinaryIO, header: PcapHeader, reading: Reading, offset: int, nu
             break
         number += 1
         if len(rh) < 16:
-            reading.problem(offset, number, "record header cut short (file truncated)")
+            problems.append(ReadProblem(path, offset, number, "record header cut short (file truncated)"))
             break
         sec, frac, incl, orig = rec.unpack(rh)
-        if incl > MAX_PCAP_RECORD:
-            what = f"record length {incl} is implausible"
-            resume = pcap_resync(fh, offset, number, endian, divisor, what, reading.problems, str(reading.path))
+        what = record_damage(incl, orig, limit)
+        data = b"" if what else read(incl)
+        if not what and len(data) < incl:
+            what = f"record length {incl} runs past the end of the file"
+            if find_next_record(fh, offset, endian, divisor, limit) is None:
+                what = ""  # nothing plausible follows: the file was cut there
+                problems.append(
+                    ReadProblem(path, offset, number, f"frame cut short: {len(data)} of {incl} bytes (file truncated)")
+                )
+                break
+        if what:
+            resume = pcap_resync(fh, offset, number, endian, divisor, what, problems, path, limit)
             if resume is None:
                 break
             offset, number = resume, number - 1  # the damaged header is no frame
             continue
-        data = read(incl)
-        if len(data) < incl:
-            reading.problem(offset, number, f"frame cut short: {len(data)} of {incl} bytes (file truncated)")
-            break
         offset += 16 + incl
-        reading.bytes_read = offset
-        yield Frame(number, (sec * divisor + frac) / divisor, linktype, data, orig)
+        yield number, offset, sec * divisor + frac, orig, data
 
 
 class PcapHook:
@@ -126,7 +158,7 @@ class PcapHook:
 
     def skimmer(self, skimmer_type: Any) -> Any:
         header = self.header
-        return skimmer_type("pcap", header.endian == ">", header.linktype, header.divisor)
+        return skimmer_type("pcap", header.endian == ">", header.linktype, header.divisor, max_record=header.limit)
 
     def walk(self, body: fast_reader.FastBody) -> Iterator[Frame]:
         return fast_reader.stream_windows(body, self)
@@ -147,21 +179,33 @@ class PcapHook:
     ) -> tuple[int, Frame | None] | None:
         """The skimmer met a damaged record length: warn, and raise Resync if a plausible record follows."""
         header = self.header
-        incl = struct.unpack_from(header.endian + "I", window, pos + 8)[0]
-        what = f"record length {incl} is implausible"
+        incl, orig = struct.unpack_from(header.endian + "II", window, pos + 8)
+        what = record_damage(incl, orig, header.limit)
         number = body.skimmer.number + 1
-        resume = pcap_resync(source, base + pos, number, header.endian, header.divisor, what, body.problems, body.path)
+        resume = pcap_resync(
+            source, base + pos, number, header.endian, header.divisor, what, body.problems, body.path, header.limit
+        )
         if resume is None:
             return None
         raise fast_reader.Resync(resume)
 
-    def cut_short(self, body: fast_reader.FastBody, rest: memoryview, offset: int) -> None:
+    def cut_short(self, body: fast_reader.FastBody, rest: memoryview, offset: int, source: Any) -> None:
+        """The file ends inside this record: damage when a plausible record follows (Resync), else cut."""
+        header = self.header
         number = body.skimmer.number + 1
         if len(rest) < 16:
             body.problem(offset, number, "record header cut short (file truncated)")
-        else:
-            incl = struct.unpack_from(self.header.endian + "I", rest, 8)[0]
+            return
+        incl = struct.unpack_from(header.endian + "I", rest, 8)[0]
+        if find_next_record(source, offset, header.endian, header.divisor, header.limit) is None:
             body.problem(offset, number, f"frame cut short: {len(rest) - 16} of {incl} bytes (file truncated)")
+            return
+        what = f"record length {incl} runs past the end of the file"
+        resume = pcap_resync(
+            source, offset, number, header.endian, header.divisor, what, body.problems, body.path, header.limit
+        )
+        if resume is not None:
+            raise fast_reader.Resync(resume)
 
 
 def _u32_at_every_byte(chunk: bytes, endian: str) -> Any:
@@ -174,18 +218,20 @@ def _u32_at_every_byte(chunk: bytes, endian: str) -> Any:
     return a[:-3] << 24 | a[1:-2] << 16 | a[2:-1] << 8 | a[3:]
 
 
-def _plausible_after(following: tuple[int, ...], sec: int, divisor: int) -> bool:
+def _plausible_after(following: tuple[int, ...], sec: int, divisor: int, limit: int) -> bool:
     sec2, frac2, incl2, orig2 = following
     return (
         0 < orig2
         and incl2 <= orig2 <= MAX_PCAP_RECORD
-        and incl2 <= MAX_PCAP_RECORD
+        and incl2 <= limit
         and frac2 < divisor
         and abs(sec2 - sec) <= _DAY
     )
 
 
-def find_next_record(fh: BinaryIO, damaged_at: int, endian: str, divisor: int) -> int | None:
+def find_next_record(
+    fh: BinaryIO, damaged_at: int, endian: str, divisor: int, limit: int = MAX_PCAP_RECORD
+) -> int | None:
     """Offset of the next plausible pcap record after a damaged one, or None.
 
     Plausible: captured length within bounds and at most the original length (which is not 0:
@@ -205,9 +251,7 @@ def find_next_record(fh: BinaryIO, damaged_at: int, endian: str, divisor: int) -
         v = _u32_at_every_byte(chunk, endian)
         m = len(chunk) - 15  # offsets whose whole header is in the chunk
         sec, frac, incl, orig = v[:m], v[4 : m + 4], v[8 : m + 8], v[12 : m + 12]
-        plausible = (
-            (incl <= MAX_PCAP_RECORD) & (incl <= orig) & (0 < orig) & (orig <= MAX_PCAP_RECORD) & (frac < divisor)
-        )
+        plausible = (incl <= limit) & (incl <= orig) & (0 < orig) & (orig <= MAX_PCAP_RECORD) & (frac < divisor)
         for i in map(int, plausible.nonzero()[0].tolist()):
             after = pos + i + 16 + int(incl[i])
             if after == size:
@@ -219,7 +263,7 @@ def find_next_record(fh: BinaryIO, damaged_at: int, endian: str, divisor: int) -
             else:
                 fh.seek(after)
                 following = rec.unpack(fh.read(16))
-            if _plausible_after(following, int(sec[i]), divisor):
+            if _plausible_after(following, int(sec[i]), divisor, limit):
                 return pos + i
         pos += m
     return None
@@ -234,10 +278,11 @@ def pcap_resync(
     what: str,
     problems: list[ReadProblem],
     path: str,
+    limit: int = MAX_PCAP_RECORD,
 ) -> int | None:
     """After a damaged pcap record: one warning, and the offset of the next plausible record, where
     `fh` is left (None, and reading stops, when none follows)."""
-    resume = find_next_record(fh, offset, endian, divisor)
+    resume = find_next_record(fh, offset, endian, divisor, limit)
     if resume is None:
         problems.append(ReadProblem(path, offset, frame, f"{what}; no plausible record follows, stopping"))
         return None

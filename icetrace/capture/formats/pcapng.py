@@ -1,7 +1,8 @@
 """pcapng: sections of blocks, each with its byte order and its interfaces (link type, time resolution).
 
-Every block repeats its length at its end; a block whose lengths are damaged or disagree is
-skipped to the next block whose type is known and whose lengths agree.
+Every block repeats its length at its end; a block whose lengths are damaged or disagree, or
+whose length runs past the end of the file while an intact block follows, is skipped to the next
+block whose type is known and whose lengths agree.
 """
 
 from __future__ import annotations
@@ -82,8 +83,11 @@ def _blocks(fh: BinaryIO, reading: Reading) -> Iterator[Frame]:
         if not what:
             body = bom + read(blen - 8 - len(bom))
             if len(body) < blen - 8:
-                reading.problem(offset, number + 1, "block cut short (file truncated)")
-                break
+                resume = past_the_end(fh, offset, number + 1, endian, blen, reading.problems, path)
+                if resume is None:
+                    break
+                offset = resume
+                continue
             if struct.unpack(endian + "I", body[-4:])[0] != blen:
                 what = f"block length {blen} disagrees with its trailer"
         if what:
@@ -202,14 +206,18 @@ class PcapngHook:
             return pcapng_packet(btype, content, self.endian, self.interfaces, number, offset, body.problems, body.path)
         return None
 
-    def cut_short(self, body: fast_reader.FastBody, rest: memoryview, offset: int) -> None:
+    def cut_short(self, body: fast_reader.FastBody, rest: memoryview, offset: int, source: Any) -> None:
+        """The file ends inside this block: damage when an intact block follows (Resync), else cut."""
         number = body.skimmer.number + 1
         if len(rest) < 8:
             body.problem(offset, number, "block header cut short (file truncated)")
         elif rest[:4] == SHB_MAGIC and len(rest) < 12:
             body.problem(offset, number, "section header cut short")
         else:
-            body.problem(offset, number, "block cut short (file truncated)")
+            blen = struct.unpack_from(self.endian + "I", rest, 4)[0]
+            resume = past_the_end(source, offset, number, self.endian, blen, body.problems, body.path)
+            if resume is not None:
+                raise fast_reader.Resync(resume)
 
 
 def if_tsresol(options: bytes, endian: str) -> int:
@@ -293,6 +301,18 @@ def find_next_block(fh: BinaryIO, damaged_at: int, endian: str) -> int | None:
         if step <= 0:
             return None
         pos += step
+
+
+def past_the_end(
+    fh: BinaryIO, offset: int, frame: int, endian: str, blen: int, problems: list[ReadProblem], path: str
+) -> int | None:
+    """A block whose length runs past the end of the file: the offset of the intact block after it,
+    where `fh` is left, with one warning; None (the file was cut there, and that is the warning)."""
+    if find_next_block(fh, offset, endian) is None:
+        problems.append(ReadProblem(path, offset, frame, "block cut short (file truncated)"))
+        return None
+    what = f"block length {blen} runs past the end of the file"
+    return resync_after_damage(fh, offset, frame, endian, what, problems, path)
 
 
 def resync_after_damage(
