@@ -10,6 +10,7 @@ caller keeps the rest for the next segment.
 from __future__ import annotations
 
 import struct
+from collections.abc import Collection
 
 _COOKIE = b"\x21\x12\xa4\x42"
 _MS_PSEUDO_TLS_CLIENT = b"\x16\x03\x01\x00\x2d\x01\x00\x00\x29\x03\x01"
@@ -105,10 +106,12 @@ def next_frame_size(buf: bytes | bytearray, framing: str) -> int:
 
 
 RESYNC_KEEP = 11  # bytes kept while resynchronising: a frame header split across segments
+RESYNC_SEARCHED = 12  # the last bytes of a search may start a header it cannot see whole yet
 
 
-def resync_offset(buf: bytes | bytearray, framing: str) -> int | None:
-    """After bytes lost from a stream, where the first plausible frame starts in `buf`, or None.
+def resync_offset(buf: bytes | bytearray, framing: str, searched: int = 0) -> int | None:
+    """After bytes lost from a stream, where the first plausible frame starts in `buf`, or None
+    (no start lies before `searched`: a caller that keeps the buffer searches each byte once).
 
     Plausible: a STUN header with the magic cookie and a length that is a multiple of 4, inside
     the framing's header when it has one (RFC 4571 length, [MS-TURN] 2.1.4 type 2 and length)
@@ -117,7 +120,7 @@ def resync_offset(buf: bytes | bytearray, framing: str) -> int | None:
     so a stream resynchronises on the next STUN message."""
     n = len(buf)
     if framing == "ms-turn-tcp":
-        pos = buf.find(b"\x02\x00")
+        pos = buf.find(b"\x02\x00", searched)
         while 0 <= pos and pos + 8 <= n:
             outer = (buf[pos + 2] << 8) | buf[pos + 3]
             inner = (buf[pos + 6] << 8) | buf[pos + 7]
@@ -126,7 +129,7 @@ def resync_offset(buf: bytes | bytearray, framing: str) -> int | None:
             pos = buf.find(b"\x02\x00", pos + 1)
         return None
     header = 2 if framing == "rfc4571" else 0
-    pos = buf.find(_COOKIE)
+    pos = buf.find(_COOKIE, searched + 4 + header)
     while pos >= 0:
         start = pos - 4 - header
         if start >= 0 and buf[start + header] < 0x40:
@@ -135,6 +138,68 @@ def resync_offset(buf: bytes | bytearray, framing: str) -> int | None:
                 return start
         pos = buf.find(_COOKIE, pos + 1)
     return None
+
+
+MAX_RESYNC_CHANNELS = 16  # known channel numbers looked for after a gap (the latest bound)
+
+
+def resync_point(
+    buf: bytes | bytearray, framing: str, channels: Collection[int] = (), searched: int = 0
+) -> tuple[int | None, int, int]:
+    """After bytes lost from a stream: (start, keep, need). `start` is the first plausible frame
+    start in `buf`, or None; then `buf[keep:]` must be kept (a start may still be found there) and
+    nothing new can be decided before `buf[keep:]` holds `need` bytes. No STUN message starts
+    before `searched` (the caller's earlier searches), so each byte is searched for one once.
+
+    Besides `resync_offset`'s STUN messages, under plain STUN framing a ChannelData frame is a start
+    when its channel is one of `channels` (bound, or seen on the stream before the gap: a channel
+    number no agent uses matches one position in 65,536 by chance) and the frame after it starts
+    plausibly too: a STUN header with the cookie, or ChannelData on one of `channels`. A TURN/TCP
+    stream of media is mostly ChannelData: without this, everything up to the next STUN message
+    (a refresh, minutes later) was lost with the segment."""
+    stun = resync_offset(buf, framing, searched)
+    n = len(buf)
+    if framing != "stun" or not channels:
+        return stun, (stun if stun is not None else max(0, n - RESYNC_KEEP)), 0
+    best = stun if stun is not None else n
+    waiting, need = n, 0  # the earliest candidate that more bytes may still decide
+    for channel in sorted(channels)[:MAX_RESYNC_CHANNELS]:
+        mark = channel.to_bytes(2, "big")
+        pos = buf.find(mark)
+        while 0 <= pos < min(best, waiting):
+            verdict, wanted = _channel_data_at(buf, pos, channels)
+            if verdict:
+                best = pos
+                break
+            if verdict is None:
+                waiting, need = pos, wanted
+                break
+            pos = buf.find(mark, pos + 1)
+    if waiting < best:
+        return None, waiting, need - waiting
+    if best < n:
+        return best, best, 0
+    return None, max(0, n - RESYNC_KEEP), 0
+
+
+def _channel_data_at(buf: bytes | bytearray, pos: int, channels: Collection[int]) -> tuple[bool | None, int]:
+    """Whether a ChannelData frame on a known channel at `pos` is followed by a plausible frame
+    header (None, and the bytes needed to tell, while `buf` ends too early)."""
+    n = len(buf)
+    if pos + 4 > n:
+        return None, pos + 4
+    length = (buf[pos + 2] << 8) | buf[pos + 3]
+    after = pos + 4 + length + (-(4 + length) % 4)
+    if after + 4 > n:
+        return None, after + 4
+    if ((buf[after] << 8) | buf[after + 1]) in channels:
+        return True, 0
+    if buf[after] >= 0x40:
+        return False, 0
+    if after + 8 > n:
+        return None, after + 8
+    header_length = (buf[after + 2] << 8) | buf[after + 3]
+    return buf[after + 4 : after + 8] == _COOKIE and header_length % 4 == 0, 0
 
 
 def frame_msturn_tcp(kind: int, payload: bytes) -> bytes:

@@ -7,7 +7,7 @@ Data indication, or a ChannelData frame comes out as its own record with `relay`
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeVar, cast
@@ -16,10 +16,11 @@ from dissectors.classify import PayloadKind, classify_payload
 from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, looks_like_stun_header
 from dissectors.demux import TURN_PORTS, channel_data_fits, media_kind
 from dissectors.framing import (
-    RESYNC_KEEP,
+    MAX_RESYNC_CHANNELS,
+    RESYNC_SEARCHED,
     detect_tcp_framing,
     next_frame_size,
-    resync_offset,
+    resync_point,
     split_msturn_tcp,
     split_rfc4571,
     split_stun_stream,
@@ -41,6 +42,8 @@ class _TcpDirection:
     dead: bool = False
     resync: bool = False  # bytes were lost: skip to the next plausible frame start
     need: int = 0  # bytes the frame at the buffer's front takes: a message in many segments is split once
+    searched: int = 0  # while resynchronising: bytes at the buffer's front holding no STUN start
+    channels: dict[int, None] = field(default_factory=dict)  # ChannelData channels seen, the latest last
 
 
 def _detect_framing(state: _TcpDirection, packet: TransportPacket) -> str | None:
@@ -53,23 +56,34 @@ def _detect_framing(state: _TcpDirection, packet: TransportPacket) -> str | None
     return state.framing
 
 
-def _buffer(state: _TcpDirection, packet: TransportPacket, framing: str) -> bool:
-    """Append the payload (after a gap: resynchronise on the next plausible frame start); False
-    while the frame at the front is not whole yet."""
+def _buffer(state: _TcpDirection, packet: TransportPacket, framing: str, channels: Collection[int]) -> bool:
+    """Append the payload (after a gap: resynchronise on the next plausible frame start, a STUN
+    message or ChannelData on a known channel); False while the frame at the front is not whole yet."""
     if packet.gap_before:
         state.buffer.clear()  # the message the gap cut is lost
         state.resync = True
-        state.need = 0
+        state.need = state.searched = 0
     state.buffer += packet.payload
-    if state.resync:
-        start = resync_offset(state.buffer, framing)
-        if start is None:
-            del state.buffer[:-RESYNC_KEEP]
-            return False
-        del state.buffer[:start]
-        state.resync = False
-        state.need = 0
+    if state.resync and not _resync(state, framing, channels):
+        return False
     return len(state.buffer) >= state.need
+
+
+def _resync(state: _TcpDirection, framing: str, channels: Collection[int]) -> bool:
+    """Drop the buffer's bytes up to the next plausible frame start; False while none is found
+    (what may still become one is kept)."""
+    if len(state.buffer) < state.need:
+        return False  # what was found so far cannot be decided yet
+    start, keep, need = resync_point(state.buffer, framing, channels, state.searched)
+    if start is None:
+        state.searched = max(0, len(state.buffer) - RESYNC_SEARCHED - keep)
+        del state.buffer[:keep]
+        state.need = need
+        return False
+    del state.buffer[:start]
+    state.resync = False
+    state.need = state.searched = 0
+    return True
 
 
 class Shared:
@@ -160,18 +174,31 @@ class RecordExtractor:
                     )
                 )
             return
-        if not _buffer(state, packet, framing):
+        resyncing = state.resync or packet.gap_before
+        if not _buffer(state, packet, framing, self._known_channels(state, packet) if resyncing else ()):
             return
-        used = yield from self._framed(packet, framing, bytes(state.buffer))
-        del state.buffer[:used]
-        if len(state.buffer) > _MAX_STREAM_BUFFER or (
-            used == 0 and len(state.buffer) >= 4 and not frames_possible(state)
-        ):
-            state.buffer.clear()
-        state.need = next_frame_size(state.buffer, framing)
+        while True:
+            used = yield from self._framed(packet, framing, bytes(state.buffer), state.channels)
+            del state.buffer[:used]
+            if len(state.buffer) <= _MAX_STREAM_BUFFER and (used or len(state.buffer) < 4 or frames_possible(state)):
+                state.need = next_frame_size(state.buffer, framing)
+                return
+            # no frame starts here (damage no gap showed): read on from the next plausible start
+            del state.buffer[:1]
+            state.resync, state.need, state.searched = True, 0, 0
+            if not _resync(state, framing, self._known_channels(state, packet)):
+                return
 
-    def _framed(self, packet: TransportPacket, framing: str, buf: bytes) -> Generator[StunRecord, None, int]:
-        """The records of the whole frames at the front of `buf`; returns the bytes they took."""
+    def _known_channels(self, state: _TcpDirection, packet: TransportPacket) -> set[int]:
+        """Channels ChannelData on this connection may carry: seen on it before, or bound on it."""
+        ends = {(packet.src, packet.dst), (packet.dst, packet.src)}
+        return set(state.channels) | {channel for (c, s, channel) in self._channels if (c, s) in ends}
+
+    def _framed(
+        self, packet: TransportPacket, framing: str, buf: bytes, channels: dict[int, None]
+    ) -> Generator[StunRecord, None, int]:
+        """The records of the whole frames at the front of `buf`; returns the bytes they took, and
+        notes in `channels` the ChannelData channels they carried (for a resynchronisation later)."""
         if framing == "rfc4571":
             frames, used = split_rfc4571(buf)
             for frame in frames:
@@ -190,6 +217,8 @@ class RecordExtractor:
                 if frame[0] < 0x40:
                     yield from self._stun(packet, frame)
                 else:
+                    if frame[0] <= 0x7F:
+                        _note(channels, (frame[0] << 8) | frame[1])
                     yield from self._channel_data(packet, frame, stream=True)
         return used
 
@@ -258,6 +287,15 @@ class RecordExtractor:
         )
         if looks_like_stun_header(cd.payload):
             yield from self._stun(packet, cd.payload, hop, 1)
+
+
+def _note(channels: dict[int, None], channel: int) -> None:
+    """Keep `channel` among the latest few a stream carried."""
+    if channel in channels:
+        return
+    channels[channel] = None
+    if len(channels) > MAX_RESYNC_CHANNELS:
+        del channels[next(iter(channels))]
 
 
 def frames_possible(state: _TcpDirection) -> bool:

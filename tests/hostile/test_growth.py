@@ -415,3 +415,33 @@ def test_zero_length_records_never_reach_python(tmp_path, monkeypatch, path_kind
     source = PacketSource([path], count_relayed=True)
     assert list(source) == [] and not source.problems
     assert source.frames_read == 0  # none became a Frame for the Python loop
+
+
+def test_resynchronising_through_channeldata_lookalikes():
+    """After a gap, every 12 bytes name the bound channel with a length that needs 64 KB to check:
+    each lookalike is decided once, when the bytes that decide it are in."""
+    from dissectors.codec import encode_stun
+    from icetrace.records.endpoint import Endpoint
+    from icetrace.records.extract import RecordExtractor
+    from icetrace.records.transport_packet import TransportPacket
+
+    a, b = Endpoint("192.0.2.1", 50000), Endpoint("198.51.100.2", 3478)
+    bind = encode_stun(0x0009, bytes(12), [("CHANNEL-NUMBER", 0x4001), ("XOR-PEER-ADDRESS", ("198.51.100.9", 7000))])
+
+    def make(n: int) -> list[TransportPacket]:
+        # a lookalike every 12 bytes; 64 KB on (65,536 = 4 mod 12) the bytes are no frame header
+        noise = (b"\x40\x01\xff\xfc" + b"\x80" * 8) * (9 * n)
+        first = TransportPacket(frame=0, time=0.0, src=a, dst=b, transport="tcp", payload=bind)
+        rest = [
+            TransportPacket(frame=i, time=0.0, src=a, dst=b, transport="tcp", payload=noise[i : i + 100])
+            for i in range(0, len(noise), 100)
+        ]
+        rest[0].gap_before = 7
+        return [first, *rest]
+
+    def run(packets: list[TransportPacket]) -> None:
+        extractor = RecordExtractor()
+        records = [r for p in packets for r in extractor.feed(p)]
+        assert len(records) == 1  # the ChannelBind; the lookalikes are none
+
+    _assert_linear(make, run, 2000)  # 200 KB, then 2 MB

@@ -276,3 +276,47 @@ def test_a_pcapng_block_length_past_the_end_is_skipped_to_the_next_intact_block(
     cut = tmp_path / "cut.pcapng"
     cut.write_bytes(data[: offsets[-1] + 20])  # a file cut inside its last block: truncated, as before
     assert [p for p in run(cut)[2] if "block cut short (file truncated)" in p]
+
+
+def _turn_tcp_stream() -> tuple[bytes, list[tuple[int, int, str]]]:
+    """A TURN/TCP client's stream as relays carry media: Allocate, ChannelBind, then ChannelData
+    (RTP of varied sizes, padded to 4) with a Refresh now and then; and (start, end, what) per frame."""
+    from dissectors.codec import encode_channel_data
+
+    frames: list[tuple[bytes, str]] = [
+        (encode_stun(0x0003, b"allocate0001", [("REQUESTED-TRANSPORT", 17)], fingerprint=True), "stun"),
+        (
+            encode_stun(
+                0x0009, b"channelbind1", [("CHANNEL-NUMBER", 0x4001), ("XOR-PEER-ADDRESS", ("198.51.100.9", 7000))]
+            ),
+            "stun",
+        ),
+    ]
+    for i in range(110):
+        if i % 40 == 39:
+            frames.append((encode_stun(0x0004, bytes([i]) * 12, [("LIFETIME", 600)]), "stun"))
+        rtp = b"\x80\x00" + i.to_bytes(2, "big") + bytes(8) + bytes([i]) * (37 + i % 23)
+        data = encode_channel_data(0x4001, rtp)
+        frames.append((data + b"\x00" * (-len(data) % 4), "channeldata"))
+    spans, at = [], 0
+    for data, what in frames:
+        spans.append((at, at + len(data), what))
+        at += len(data)
+    return b"".join(d for d, _ in frames), spans
+
+
+@pytest.mark.parametrize("lost_at", [0.3, 0.5, 0.8])
+def test_turn_over_tcp_resynchronises_on_channeldata_after_a_lost_segment(tmp_path, lost_at):
+    """Mostly ChannelData: the stream resynchronises on the next ChannelData frame on the bound
+    channel (checked against the frame after it), not on the next STUN message, a Refresh later."""
+    stream, spans = _turn_tcp_stream()
+    segments = _segments(stream, list(range(700, len(stream), 700)))
+    lost = int(len(segments) * lost_at)
+    gone = range(segments[lost][0], segments[lost][0] + len(segments[lost][1]))
+    whole = [(a, b, what) for a, b, what in spans if b <= gone.start or a >= gone.stop]
+    path = tmp_path / "turn-tcp.pcap"
+    path.write_bytes(_capture(segments, lost))
+    records = [r for r in capture_records(path) if r.relay is None or r.kind == "channeldata"]
+    assert [r.kind for r in records] == ["stun" if what == "stun" else "channeldata" for *_, what in whole]
+    touched = [span for span in spans if span[1] > gone.start and span[0] < gone.stop]
+    assert len(spans) - len(records) == len(touched)  # only the frames the lost bytes were part of
