@@ -25,6 +25,7 @@ from dissectors.framing import (
     frame_msturn_tcp,
     frame_rfc4571,
     resync_offset,
+    resync_point,
     split_msturn_tcp,
     split_rfc4571,
     split_stun_stream,
@@ -76,6 +77,8 @@ def _framings(data: bytes) -> None:
     split_msturn_tcp(data)
     for framing in ("stun", "rfc4571", "ms-turn-tcp"):
         resync_offset(data, framing)
+        start, keep, need = resync_point(data, framing, (0x4001, 0x4FFF))
+        assert (start is None or 0 <= start < len(data)) and 0 <= keep <= len(data) and need >= 0
 
 
 def _capture_file(data: bytes, suffix: str) -> None:
@@ -186,6 +189,168 @@ def _golden(data: bytes) -> None:
     load_golden(path)
 
 
+# -- application signaling: HTTP and WebSocket streams, browser dumps ------------------------------
+
+_CLIENT, _SERVER = ("192.168.1.10", 40000), ("203.0.113.80", 80)
+_SEPARATOR = b"\x00\xffserver\xff\x00"  # the seeds' client bytes, then the server's
+
+
+def _app_stream(data: bytes) -> None:
+    """The bytes as one TCP connection (the client's, then after the separator the server's), in
+    97-byte segments taking turns, through the collector and the call model."""
+    from icetrace.records.endpoint import Endpoint
+    from icetrace.records.transport_packet import TransportPacket
+    from icetrace.signaling.app_model import build_app_model
+    from icetrace.signaling.app_signaling import AppSignalingCollector
+    from icetrace.signaling.model import SignalingModel
+
+    client, _, server = data.partition(_SEPARATOR)
+    a, b = Endpoint(*_CLIENT), Endpoint(*_SERVER)
+    collector = AppSignalingCollector("fuzz")
+    sides = [(a, b, client), (b, a, server)]
+    for at in range(0, max(len(client), len(server)), 97):
+        for src, dst, stream in sides:
+            if at < len(stream):
+                chunk = stream[at : at + 97]
+                collector.feed(
+                    TransportPacket(frame=at, time=1.0 + at, src=src, dst=dst, transport="tcp", payload=chunk)
+                )
+    for src, dst, _ in sides:
+        end = TransportPacket(frame=1 << 20, time=1e6, src=src, dst=dst, transport="tcp", payload=b"", closes=True)
+        collector.feed(end)
+    collector.finish()
+    build_app_model(collector.signals, SignalingModel())
+
+
+def _app_seeds() -> tuple[bytes, ...]:
+    from captures.synthetic.websocket_signaling import frame
+    from tests.hostile import hostile_call
+
+    offer = {
+        "type": "offer",
+        "sdp": hostile_call.sdp("fzLf", "x" * 24, "actpass", [hostile_call.candidate(("10.0.0.1", 5000))]),
+    }
+    trickle = {"candidate": hostile_call.candidate(("10.0.0.2", 6000), "2"), "sdpMid": "0", "sdpMLineIndex": 0}
+    answer = {"type": "answer", "sdp": hostile_call.sdp("fzRt", "y" * 24, "active", [])}
+    body = json.dumps([offer, trickle]).encode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (body[:40], body[40:])) + b"0\r\nX-T: 1\r\n\r\n"
+    upgrade = b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+    switched = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
+    return (
+        hostile_call.post(body)
+        + hostile_call.post(b"v=0\r\na=ice-ufrag:x\r\n")
+        + _SEPARATOR
+        + b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunked
+        + b"HTTP/1.1 200 OK\r\n\r\n"
+        + json.dumps(answer).encode(),
+        upgrade
+        + frame(json.dumps(offer).encode(), mask=b"abcd")
+        + frame(b"\x03\xe8", 8, mask=b"wxyz")
+        + _SEPARATOR
+        + switched
+        + frame(json.dumps(trickle).encode()[:30], 1, False)
+        + frame(json.dumps(trickle).encode()[30:], 0),
+    )
+
+
+def _agent_dump(data: bytes) -> None:
+    from icetrace.signaling.agent_dump import read_agent_dump
+    from icetrace.signaling.model import SignalingModel
+
+    model = SignalingModel()
+    read_agent_dump(data.decode("utf-8", errors="replace"), "fuzz", model)  # as a --log file is read
+    for report in model.agent_reports:
+        for pair in report.pairs:
+            pair.text()
+
+
+def _dump_seeds() -> tuple[bytes, ...]:
+    """A real webrtc-internals dump and a real getStats() export, cut to their ICE parts."""
+    root = Path(__file__).resolve().parents[1] / "captures" / "real"
+    dump = json.loads((root / "chromium-dump" / "left.webrtc-internals.json").read_text())
+    (pc,) = dump["PeerConnections"].values()
+    pc["stats"] = {k: v for k, v in pc["stats"].items() if v.get("statsType") in ("candidate-pair", "transport")}
+    export = json.loads((root / "chromium-direct" / "left.result.json").read_text())
+    export["stats"] = [o for o in export["stats"] if "candidate" in o["type"] or o["type"] == "transport"][:8]
+    return json.dumps(dump).encode(), json.dumps(export).encode()
+
+
+# -- outputs: what capture strings become ----------------------------------------------------------
+
+
+def _annotate(data: bytes) -> None:
+    """A capture analysed, its notes written as pcapng comments, the copy read back whole."""
+    import icetrace
+    from icetrace.capture.pcapng_writer import write_annotated
+    from icetrace.capture.reader import read_frames
+    from icetrace.report.annotate import frame_notes
+
+    path = _SCRATCH / "annotate.pcap"
+    path.write_bytes(data)
+    out = _SCRATCH / "annotate-copy.pcapng"
+    notes = frame_notes(icetrace.analyze([path]))
+    write_annotated(path, out, notes)
+    read_problems: list = []
+    list(read_frames(out, read_problems))
+    assert not read_problems, read_problems  # what icetrace writes, icetrace reads without damage
+
+
+def _call_seeds() -> tuple[bytes, ...]:
+    """Small calls with the strings captures carry: a USERNAME with `$`, a long error reason,
+    escape sequences in an FQDN."""
+    from tests.hostile import hostile_call
+
+    folder = _SCRATCH / "seeds"
+    return (
+        hostile_call.write(folder / "plain").read_bytes(),
+        hostile_call.write(folder / "dollar", username=b"$^{$:x", reason="\x1b]0;t\x07" + "r" * 300).read_bytes(),
+        hostile_call.write(folder / "fqdn", left_host="a\x1b[2J$x$.local").read_bytes(),
+    )
+
+
+def _plots(data: bytes) -> None:
+    """Both plots of a capture drawn, every text laid out as savefig lays it out (at a low
+    resolution: the text is parsed and measured the same, fewer pixels are filled)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import icetrace
+    from icetrace.plots.ladder import ladder_figure
+    from icetrace.plots.timeline import timeline_figure
+
+    path = _SCRATCH / "plots.pcap"
+    path.write_bytes(data)
+    analysis = icetrace.analyze([path])
+    for figure in (ladder_figure(analysis), timeline_figure(analysis)):
+        figure.set_dpi(20)
+        figure.canvas.draw()
+
+
+def _text_out(data: bytes) -> None:
+    """Capture strings through the terminal stream and into JUnit XML: nothing a terminal or an XML
+    parser acts on comes out, and the XML is well-formed."""
+    import io
+    import xml.etree.ElementTree as ET
+
+    from icetrace.corpus.junit import Case, junit_xml
+    from icetrace.output import ShownOutput
+
+    text = data.decode("utf-16-le", errors="surrogatepass") if len(data) % 2 == 0 else data.decode("latin-1")
+    sink = io.StringIO()
+    ShownOutput(sink).write(text + ".")  # a lone "\r" is the one write let through (a progress redraw)
+    shown = sink.getvalue()
+    assert not any(
+        ord(c) < 32 and c not in "\t\n" or 0x7F <= ord(c) <= 0x9F or 0xD800 <= ord(c) <= 0xDFFF for c in shown
+    )
+    shown.encode("utf-8")
+    cases = [Case(text[:40], "error", text, 0.1), Case("a/" + text[40:80], "changed", text[::-1], 0.2)]
+    ET.fromstring(junit_xml(cases))
+
+
+_TEXT = ("call-id \x01\x0b\x1b]0;t\x07 \u202e \ud800 $^{$ \ufffe\nsecond line").encode("utf-16-le", "surrogatepass")
+
+
 _GOLDEN = json.dumps(
     {"streams": [{"call_id": "c", "index": 0, "outcome": "connected", "components": []}], "verdicts": ["X"]}
 ).encode()
@@ -217,6 +382,11 @@ TARGETS = {
         ),
         Target("mras-xml", _mras, (_MRAS,)),
         Target("golden-file", _golden, (_GOLDEN,), (InputError,)),
+        Target("http-websocket", _app_stream, _app_seeds()),
+        Target("agent-dumps", _agent_dump, _dump_seeds()),
+        Target("annotate", _annotate, _call_seeds(), (InputError,)),
+        Target("plots", _plots, _call_seeds(), (InputError,)),
+        Target("text-outputs", _text_out, (_TEXT, b"\x1b[31m\xb2\x85 plain")),
     )
 }
 

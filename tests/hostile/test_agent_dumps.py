@@ -141,3 +141,15 @@ def _write(folder: Path, doc: dict) -> Path:
     path = folder / "damaged.webrtc-internals.json"
     path.write_text(json.dumps(doc))
     return path
+
+
+def test_a_stats_series_nested_past_the_recursion_limit_is_skipped():
+    """Found by the agent-dumps fuzz target: a series' values (JSON inside a JSON string) read
+    without the dump's own bounds raised RecursionError."""
+    doc = _dump()
+    (pc,) = doc["PeerConnections"].values()
+    first = next(iter(pc["stats"]))
+    pc["stats"][first]["values"] = "[" * 100_000 + "]" * 100_000
+    model = SignalingModel()
+    read_agent_dump(json.dumps(doc), "dump", model)
+    assert model.agent_reports and model.agent_reports[0].pairs
