@@ -38,11 +38,8 @@ def skim_pcap(
     progress: Progress | None = None,
 ) -> Iterator[Frame]:
     """Frames of an Ethernet pcap body (after the global header), minus counted media frames and
-    frames too short to hold IP.
-
-    Damage (a cut record, or one pcap.record_damage names) ends the walk at that record; the
-    caller's plain reader reads on from there and reports it.
-    """
+    frames too short to hold IP. Damage (a cut record, or one pcap.record_damage names) ends the
+    walk at that record; the caller's plain reader reads on from there and reports it."""
     length_at = struct.Struct(endian + "I").unpack_from
     lengths_at = struct.Struct(endian + "II").unpack_from
     number = 0
