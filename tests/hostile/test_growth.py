@@ -445,3 +445,19 @@ def test_resynchronising_through_channeldata_lookalikes():
         assert len(records) == 1  # the ChannelBind; the lookalikes are none
 
     _assert_linear(make, run, 2000)  # 200 KB, then 2 MB
+
+
+def test_an_http_head_in_small_segments():
+    """Each segment searched the whole buffered head again for its end."""
+    from icetrace.signaling.http_stream import HttpReader
+
+    def make(n: int) -> list[bytes]:
+        head = b"POST /x HTTP/1.1\r\n" + b"X-Pad: y\r\n" * n + b"Content-Length: 2\r\n\r\nok"
+        return [head[i : i + 7] for i in range(0, len(head), 7)]
+
+    def run(segments: list[bytes]) -> None:
+        reader = HttpReader()
+        messages = [m for s in segments for m in reader.feed(s, 1, 0.0)[0]]
+        assert len(messages) == 1 and messages[0].body == b"ok"
+
+    _assert_linear(make, run, 600)  # 6 KB, then 60 KB: under the 64 KB a head may take
