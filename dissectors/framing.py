@@ -156,7 +156,7 @@ def resync_point(
     number no agent uses matches one position in 65,536 by chance) and the frame after it starts
     plausibly too: a STUN header with the cookie, or ChannelData on one of `channels`. A TURN/TCP
     stream of media is mostly ChannelData: without this, everything up to the next STUN message
-    (a refresh, minutes later) was lost with the segment."""
+    (a refresh, minutes later) would go with the segment."""
     stun = resync_offset(buf, framing, searched)
     n = len(buf)
     if framing != "stun" or not channels:

@@ -144,8 +144,8 @@ def _write(folder: Path, doc: dict) -> Path:
 
 
 def test_a_stats_series_nested_past_the_recursion_limit_is_skipped():
-    """Found by the agent-dumps fuzz target: a series' values (JSON inside a JSON string) read
-    without the dump's own bounds raised RecursionError."""
+    """A series' values (JSON inside a JSON string, as the agent-dumps fuzz target drew them) nested
+    past Python's recursion limit: read within the dump's own bounds, and skipped."""
     doc = _dump()
     (pc,) = doc["PeerConnections"].values()
     first = next(iter(pc["stats"]))

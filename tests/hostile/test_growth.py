@@ -283,7 +283,7 @@ def _candidate_line(i: int) -> str:
 
 
 def test_one_http_post_with_many_trickled_candidates():
-    """Each candidate was compared with every one kept before it."""
+    """Comparing each candidate with every one kept before it would be quadratic."""
     import json
 
     from icetrace.records.endpoint import Endpoint
@@ -343,8 +343,8 @@ def test_a_dump_with_many_distinct_descriptions():
 
 
 def test_a_chunked_trailer_without_its_line_end():
-    """The trailer's bytes were kept without bound and searched again per segment; past the bound
-    the direction is no longer read."""
+    """A trailer line without its CRLF is kept up to the head's bound, each byte searched once; past
+    the bound the direction is no longer read."""
     from icetrace.signaling.http_stream import MAX_HEAD, HttpReader
 
     def make(n: int) -> list[bytes]:
@@ -365,7 +365,8 @@ def test_a_chunked_trailer_without_its_line_end():
 
 @pytest.mark.parametrize("text", ["sdpMid: " * 1, "candidate: " * 1, "sdpMid: 0, sdpMLineIndex: " * 1])
 def test_an_ice_candidate_event_of_repeated_labels(text):
-    """A regular expression with two optional prefixes backtracked over every position."""
+    """The event text is read in one pass (a regular expression with two optional prefixes would
+    backtrack over every position)."""
     from icetrace.signaling.agent_dump import _candidate_event
 
     def make(n: int) -> str:
@@ -396,9 +397,8 @@ def test_a_log_of_empty_json_lists_is_refused_before_it_costs_twenty_times_its_s
 
 @pytest.mark.parametrize("path_kind", ["skimmer", "numpy"])
 def test_zero_length_records_never_reach_python(tmp_path, monkeypatch, path_kind):
-    """A frame too short to hold IP cost a Python Frame each (16 bytes of record, ~20 times the cost of
-    an RTP record counted in C); now the skimmer (and the numpy pass) keep them back, as they count
-    media: the work per record no longer depends on what the record holds."""
+    """A frame too short to hold IP is kept back by the skimmer (and the numpy pass) as media is
+    counted there: as a Python Frame each, 16-byte records would cost ~20 times an RTP record."""
     import gzip
 
     from icetrace.capture import fast_reader
@@ -448,7 +448,7 @@ def test_resynchronising_through_channeldata_lookalikes():
 
 
 def test_an_http_head_in_small_segments():
-    """Each segment searched the whole buffered head again for its end."""
+    """Each segment searches only the bytes it added for the head's end."""
     from icetrace.signaling.http_stream import HttpReader
 
     def make(n: int) -> list[bytes]:
