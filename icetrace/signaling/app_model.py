@@ -228,7 +228,8 @@ class _AppModel:
             return True
         index = owner.media_of(signal.mid) if signal.mid is not None else None
         if index is None:
-            index = signal.mline_index if signal.mline_index is not None and signal.mline_index < len(media) else 0
+            wanted = signal.mline_index
+            index = wanted if wanted is not None and 0 <= wanted < len(media) else 0
         target = media[index]
         if target.bundled_with is not None and target.bundled_with < len(media):
             target = media[target.bundled_with]  # RFC 8843: one transport for the whole bundle

@@ -158,7 +158,8 @@ def _candidate_of(obj: dict[str, object]) -> TrickledCandidate | None:
     return TrickledCandidate(
         line="" if text.startswith("a=end-of-candidates") else _bare(text),
         mid=str(mid) if isinstance(mid, str | int) and not isinstance(mid, bool) else None,
-        mline_index=index if isinstance(index, int) and not isinstance(index, bool) else None,
+        # W3C: an unsigned short; anything else (a negative index, a float, a string) is absent
+        mline_index=index if isinstance(index, int) and not isinstance(index, bool) and 0 <= index <= 0xFFFF else None,
         ufrag=ufrag if isinstance(ufrag, str) else None,
     )
 

@@ -153,3 +153,29 @@ def test_a_stats_series_nested_past_the_recursion_limit_is_skipped():
     model = SignalingModel()
     read_agent_dump(json.dumps(doc), "dump", model)
     assert model.agent_reports and model.agent_reports[0].pairs
+
+
+@pytest.mark.parametrize("index", [-100, -1, 1 << 40, 2.5, "0", True])
+def test_an_sdp_mline_index_of_the_wrong_type_in_a_message_is_absent(index):
+    """RTCIceCandidateInit's sdpMLineIndex is an unsigned short: a negative one (Python would count
+    it from the end) or any other type names no m-line, and the candidate joins the first."""
+    from icetrace.signaling.app_model import build_app_model
+    from icetrace.signaling.app_payload import signals_in
+    from icetrace.signaling.app_signaling import AppSignal
+    from icetrace.signaling.model import SourceRef
+    from tests.hostile import hostile_call
+
+    sdp = hostile_call.sdp("idxA", "x" * 24, "actpass", []) + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n"
+    message = json.dumps(
+        [
+            {"type": "offer", "sdp": sdp},
+            {"candidate": hostile_call.candidate(("10.0.0.9", 5000)), "sdpMLineIndex": index},
+        ]
+    )
+    signals, problems = signals_in(message)
+    ref = SourceRef(kind="frame", name="t", position=1, time=1.0)
+    model = build_app_model(
+        [AppSignal(ref=ref, client="c", upstream=True, signal=s) for s in signals], SignalingModel()
+    )
+    (call,) = model.calls
+    assert [len(m.candidates) for m in call.exchanges[0].bodies[0].media] == [1, 0] and not problems
