@@ -401,7 +401,8 @@ def mutate(seed: bytes, edits: list[tuple[int, int, bytes]], cut: int | None) ->
 
 
 # Byte strings that have broken parsers before, spliced in like a fuzzer's dictionary: Unicode
-# and Latin-1 superscript digits, a number past Python's int-string limit, extreme lengths.
+# and Latin-1 superscript digits, a number past Python's int-string limit, extreme lengths; JSON
+# values of the wrong type or sign, a JSON lone surrogate, mathtext and terminal escapes.
 TOKENS = (
     "\u00b2".encode(),
     b"\xb2",
@@ -414,6 +415,13 @@ TOKENS = (
     b"[" * 2000,
     b"Content-Length: ",
     b"\x21\x12\xa4\x42",
+    b"-1",
+    b"1e999",
+    b"NaN",
+    b"[[]]",
+    b'"\\ud800"',
+    b"$^{$",
+    b"\x1b]0;",
 )
 
 
