@@ -43,13 +43,16 @@ def _answer(t: Transaction) -> str:
 
 
 class _Notes:
-    """Comments by frame number, each said once, in the order they were added."""
+    """Comments by frame number, each said once, in the order they were added (a TCP segment may
+    carry thousands of messages: a note is looked up, not compared with each one before it)."""
 
     def __init__(self) -> None:
         self.by_frame: dict[int, list[str]] = defaultdict(list)
+        self._said: set[tuple[int, str]] = set()
 
     def add(self, frame: int | None, text: str) -> None:
-        if frame is not None and text not in self.by_frame[frame]:
+        if frame is not None and (frame, text) not in self._said:
+            self._said.add((frame, text))
             self.by_frame[frame].append(text)
 
 

@@ -461,3 +461,19 @@ def test_an_http_head_in_small_segments():
         assert len(messages) == 1 and messages[0].body == b"ok"
 
     _assert_linear(make, run, 600)  # 6 KB, then 60 KB: under the 64 KB a head may take
+
+
+def test_many_notes_on_one_frame():
+    """One TCP segment may carry thousands of messages, each with its note on that frame."""
+    from icetrace.report.annotate import _Notes
+
+    def make(n: int) -> list[str]:
+        return [f"check c→d pair host 10.0.0.1:{i} → host 10.0.0.2:5000 udp" for i in range(n)]
+
+    def run(texts: list[str]) -> None:
+        notes = _Notes()
+        for text in texts + texts:  # each said twice, kept once
+            notes.add(7, text)
+        assert notes.by_frame[7] == texts
+
+    _assert_linear(make, run, 2000)
