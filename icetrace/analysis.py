@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from icetrace.capture.packet_source import PacketSource
-from icetrace.ice.correlator import Reconstruction, correlate
+from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.integrity import transaction_key, without_key
 from icetrace.ice.model import Pair, Stream, Verdict
+from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
 from icetrace.records.extract import RecordExtractor, iter_stun_records

@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from icetrace.ice.addresses import private_address as _private
 from icetrace.ice.client_report import client_reports
-from icetrace.ice.correlator import Check, Reconstruction
-from icetrace.ice.correlator import private_address as _private
 from icetrace.ice.directions import lacking, missing_directions
 from icetrace.ice.far_ends import looks_like_server_request, peer_evidence
 from icetrace.ice.integrity import transaction_key
 from icetrace.ice.midcall import consent_summary
 from icetrace.ice.model import Pair, Stream, Verdict
+from icetrace.ice.reconstruction import Check, Reconstruction
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.verdict_rules import RULES, Finding, VerdictRule, rule
 from icetrace.records.endpoint import Endpoint

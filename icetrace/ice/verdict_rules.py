@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Literal, get_args
 from icetrace.records.vocabulary import Severity
 
 if TYPE_CHECKING:
-    from icetrace.ice.correlator import Reconstruction
     from icetrace.ice.model import Stream
+    from icetrace.ice.reconstruction import Reconstruction
 
 Scope = Literal["capture", "stream"]
 
