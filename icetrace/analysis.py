@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from icetrace.capture.interface import interface_of
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
@@ -20,6 +21,7 @@ from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
+from icetrace.records.capture_set import CaptureSet, CaptureSpan, display_names, frame_id, messages_in_two, reading
 from icetrace.records.extract import RecordExtractor, iter_stun_records
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -34,9 +36,9 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-JSON_SCHEMA_VERSION = (
-    "1.3"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures
-)
+# 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures;
+# 1.4: with several captures a frame reference reads "file#number", an address never shown reads in words
+JSON_SCHEMA_VERSION = "1.4"
 
 
 @dataclass
@@ -252,14 +254,16 @@ class Analysis:
     # -- JSON ---------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The documented, versioned JSON shape (docs/json-schema.md)."""
+        """The documented, versioned JSON shape (docs/json-schema.md). With several captures a frame
+        reference reads 'file#number'."""
+        ref = self.reconstruction.captures.frame_json
         return {
             "schema_version": JSON_SCHEMA_VERSION,
             "sources": self.sources,
             "vantage": self.reconstruction.vantage,
-            "streams": [_stream_dict(s) for s in self.streams],
+            "streams": [_stream_dict(s, ref) for s in self.streams],
             "nat_mappings": [
-                {"inside": str(m.inside), "outside": str(m.outside), "frames": m.frames}
+                {"inside": str(m.inside), "outside": str(m.outside), "frames": [ref(f) for f in m.frames]}
                 for m in self.reconstruction.nat_mappings
             ],
             "allocations": [
@@ -270,12 +274,18 @@ class Analysis:
                     "relayed": str(a.relayed) if a.relayed else None,
                     "mapped": str(a.mapped) if a.mapped else None,
                     "lifetime": a.lifetime,
-                    "frame": a.frame,
+                    "frame": ref(a.frame),
                 }
                 for a in self.reconstruction.allocations
             ],
             "verdicts": [
-                {"code": v.code, "severity": v.severity, "message": v.message, "frames": v.frames, "call_id": v.call_id}
+                {
+                    "code": v.code,
+                    "severity": v.severity,
+                    "message": v.message,
+                    "frames": [ref(f) for f in v.frames],
+                    "call_id": v.call_id,
+                }
                 for v in self.verdict_list
             ],
             "problems": self.problems,
@@ -286,7 +296,10 @@ def _endpoint_dict(c: Any) -> dict[str, Any]:
     return {"address": str(c.address), "type": c.type, "transport": c.transport, "agent": c.agent}
 
 
-def pair_dict(p: Pair) -> dict[str, Any]:
+FrameRef = Callable[[int | None], int | str | None]
+
+
+def pair_dict(p: Pair, ref: FrameRef = lambda f: f) -> dict[str, Any]:
     return {
         "controlling": _endpoint_dict(p.controlling),
         "controlled": _endpoint_dict(p.controlled),
@@ -298,7 +311,7 @@ def pair_dict(p: Pair) -> dict[str, Any]:
         "nominated_by": p.nominated_by,
         "selected_because": p.selected_because,
         **{k: round(v, 3) if isinstance(v, float) else v for k, v in _pair_counters(p).items()},
-        "first_frame": min(p.frames) if p.frames else None,
+        "first_frame": ref(min(p.frames)) if p.frames else None,
     }
 
 
@@ -323,7 +336,7 @@ def _pair_counters(p: Pair) -> dict[str, Any]:
     }
 
 
-def _stream_dict(s: Stream) -> dict[str, Any]:
+def _stream_dict(s: Stream, ref: FrameRef) -> dict[str, Any]:
     def agent(a: Any) -> dict[str, Any] | None:
         if a is None:
             return None
@@ -356,14 +369,20 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
         "components": [
             {
                 "component": c.component,
-                "pairs": [pair_dict(p) for p in c.pairs],
-                "selected": pair_dict(c.selected) if c.selected else None,
+                "pairs": [pair_dict(p, ref) for p in c.pairs],
+                "selected": pair_dict(c.selected, ref) if c.selected else None,
                 "selected_by": c.selected_by,
             }
             for c in s.components
         ],
         "media_flows": [
-            {"src": str(f.src), "dst": str(f.dst), "kind": f.kind, "packets": f.packets, "first_frame": f.first_frame}
+            {
+                "src": str(f.src),
+                "dst": str(f.dst),
+                "kind": f.kind,
+                "packets": f.packets,
+                "first_frame": ref(f.first_frame),
+            }
             for f in s.media_flows
         ],
     }
@@ -393,36 +412,50 @@ def analyze(
     key log among its preferences decrypts SIP). `display_filter` (Wireshark syntax) narrows
     every capture; frame numbers stay the original file's.
     """
-    per_capture: list[list[StunRecord]] = [list(records or [])]
-    all_media: list[MediaFlow] = list(media or [])
-    icmp: list[IcmpError] = []
-    problems: list[str] = []
+    options = _ReadOptions(engine, tls_keylog, rsa_key, progress, app_signaling, display_filter)
     model = signaling or SignalingModel()
-    capture_end = 0.0
+    reads = []
+    for index, capture in enumerate(captures):
+        read = _read_capture(capture, options, model)
+        if index:
+            read.renumber(index)  # frame ids that name their file (records/capture_set.py)
+        reads.append(read)
+    together = _together(reads)
+    per_capture: list[list[StunRecord]] = [list(records or []), *(read.records for read in reads)]
     merged = RelayedCounter()
     relayed_copies = 0
-    options = _ReadOptions(engine, tls_keylog, rsa_key, progress, app_signaling, display_filter)
-    sources = []
-    for capture in captures:
-        read = _read_capture(capture, options, model)
-        sources.append(read.source)
-        per_capture.append(read.records)
-        problems += read.problems
-        relayed_copies += merged.merge(read.relayed)
-        all_media.extend(read.flows)
-        icmp.extend(read.icmp)
-        capture_end = max(capture_end, read.end)
+    for read in reads:
+        if together.timeline:  # the pieces of one capture: what each counted adds up
+            for count in read.relayed.counts():
+                merged.include(count)
+        else:
+            relayed_copies += merged.merge(read.relayed)
     if logs:
         load_signaling(logs=logs, model=model)
     add_sdp_files(model, sdp)
-    problems += model.problems
+    problems = [p for read in reads for p in read.problems] + model.problems
     all_records = _dedupe(per_capture)
     copies = sum(len(r) for r in per_capture) - len(all_records) + relayed_copies
     del per_capture  # the records live on in all_records, then in the reconstruction
+    capture_end = max([0.0, *(read.end for read in reads), *(r.time for r in all_records[-1:])])
     if all_records:
         capture_end = max(capture_end, max(r.time for r in all_records))
-    rec = correlate(all_records, model, all_media, capture_end or None, icmp, merged.counts())
-    return Analysis(rec, diagnose(rec), problems, [*sources, *(str(p) for p in [*sdp, *logs])], copies)
+    all_media = [*(media or []), *(f for read in reads for f in read.flows)]
+    icmp = [e for read in reads for e in read.icmp]
+    rec = correlate(all_records, model, all_media, capture_end or None, icmp, merged.counts(), together)
+    if together.note:
+        rec.vantage.insert(0, together.note)
+    sources = [*(read.source for read in reads), *(str(p) for p in [*sdp, *logs])]
+    return Analysis(rec, diagnose(rec), problems, sources, copies)
+
+
+def _together(reads: list[_CaptureRead]) -> CaptureSet:
+    """How the captures are read together: one timeline, or taps of one call (records/capture_set.py)."""
+    if len(reads) < 2:
+        return CaptureSet(display_names([read.source for read in reads]))
+    stamps = [[(r.transaction_id, r.type, r.time) for r in read.records if r.kind == "stun"] for read in reads]
+    spans = [CaptureSpan(read.source, read.first, read.end or None, read.interface) for read in reads]
+    return reading(spans, messages_in_two(stamps))
 
 
 @dataclass(frozen=True)
@@ -447,6 +480,20 @@ class _CaptureRead:
     icmp: list[IcmpError]
     problems: list[str]
     end: float
+    first: float | None = None  # the first packet it handed on or counted
+    interface: tuple[object, ...] | None = None  # what its header says of the interface
+
+    def renumber(self, index: int) -> None:
+        """Give every frame reference the id that names this capture (the `index`-th given)."""
+        for r in self.records:
+            r.frame = frame_id(index, r.frame)
+        for c in self.relayed.counts():
+            c.first_frame, c.last_frame = frame_id(index, c.first_frame), frame_id(index, c.last_frame)
+        self.flows = [
+            replace(f, first_frame=frame_id(index, f.first_frame), last_frame=frame_id(index, f.last_frame))
+            for f in self.flows
+        ]
+        self.icmp = [replace(e, frame=frame_id(index, e.frame)) for e in self.icmp]
 
 
 def _read_capture(capture: str | Path | Any, options: _ReadOptions, model: SignalingModel) -> _CaptureRead:
@@ -496,8 +543,13 @@ def _read_capture(capture: str | Path | Any, options: _ReadOptions, model: Signa
     end = max([end, *(f.last_time for f in flows)])
     if source.relayed_end is not None:  # so do the indications the skimmer counted
         end = max(end, source.relayed_end)
+    if source.end is not None:  # and the frames after the last of those, whatever they held
+        end = max(end, source.end)
     name = str(path) if pyshark else str(capture)
-    return _CaptureRead(name, records, relayed, flows, source.icmp_errors, problems, end)
+    starts = [*(r.time for r in records[:1]), *(f.first_time for f in flows), *(c.first_time for c in relayed.counts())]
+    first = min(starts) if starts else None
+    interface = interface_of(path) if path.is_file() else None  # a pipe is read once, its header with it
+    return _CaptureRead(name, records, relayed, flows, source.icmp_errors, problems, end, first, interface)
 
 
 def capture_records(capture: str | Path) -> Iterator[StunRecord]:

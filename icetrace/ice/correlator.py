@@ -8,22 +8,24 @@ Each step is a module of its own; `correlate` runs them in order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from icetrace.ice.carried_media import carried_by
 from icetrace.ice.directions import vantage_notes, vantage_point
-from icetrace.ice.gathering import gather
+from icetrace.ice.gathering import gather, relayed_legs
 from icetrace.ice.integrity import verify_checks, verify_turn
 from icetrace.ice.matching import attach_icmp, match_transactions, merge_views, orphan_responses
 from icetrace.ice.midcall import mark_mid_call
 from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomination_style
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
-from icetrace.ice.relaying import effective_addresses, relayed_media
+from icetrace.ice.relaying import channel_binds, effective_addresses, relayed_media
 from icetrace.ice.selection import MediaIndex, pair_checks, pair_state, select_components, stream_outcome
 from icetrace.ice.sessions import CheckMatcher, Session, icev6_sides
 from icetrace.ice.signaled import infer_types, streams_from_signaling
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import nat_mappings
+from icetrace.records.capture_set import CaptureSet
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -39,15 +41,18 @@ def correlate(
     capture_end: float | None = None,
     icmp_errors: list[IcmpError] | None = None,
     relayed: Iterable[RelayedCount] = (),
+    captures: CaptureSet | None = None,
 ) -> Reconstruction:
     """Rebuild every ICE session found in the records (and the signaling, when given).
 
-    Relayed media among the records is counted (`relayed` holds what the reader counted already)."""
+    Relayed media among the records is counted (`relayed` holds what the reader counted already);
+    `captures` says how several captures were read together (taps, or one timeline)."""
+    captures = captures or CaptureSet()
     counter = RelayedCounter()
     records = sorted((r for r in records if not counter.add(r)), key=lambda r: (r.time, r.frame))
     end = capture_end if capture_end is not None else (records[-1].time if records else 0.0)
     allocations, mappings = gather(records)
-    relayed_by_leg = {(a.client, a.server): a.relayed for a in allocations if a.relayed is not None}
+    relayed_by_leg = relayed_legs(records)
     transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [])
     signaled = streams_from_signaling(signaling) if signaling else []
     server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
@@ -61,17 +66,18 @@ def correlate(
     alias_across_nats(matcher.sessions, found_mappings)
     checks_by_pair = pair_checks(checks)
     relayed_counts = [*relayed, *counter.counts()]
-    through_relays = relayed_media(relayed_counts, records, relayed_by_leg)
+    through_relays = relayed_media(relayed_counts, records, relayed_by_leg, captures.tap)
     carried = MediaIndex([*(media or []), *through_relays])
     early_notes: list[str] = []
     for session in matcher.sessions:
         nominate_by_final_offer(session, known.relayed, known.mapped)
-        _finish(session, carried, checks_by_pair)
+        _finish(session, carried, checks_by_pair, captures.tap)
         early_notes += ended_early(session.stream, checks_by_pair, end)
     streams = [session.stream for session in matcher.sessions]
     reconstruction = Reconstruction(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
+    reconstruction.captures = captures
     reconstruction.relayed_media = through_relays
     reconstruction.relayed_messages = sum(c.packets for c in relayed_counts)
     reconstruction.integrity = verify_turn(transactions, signaling.relay_credentials if signaling else [])
@@ -91,13 +97,14 @@ def _transactions(
 ) -> list[Transaction]:
     """The records' transactions, between effective addresses (a relayed check's relayed address and
     peer), one per check seen at several points, with the ICMP errors that quote them."""
-    effective = [(r, *effective_addresses(r, relayed_by_leg)) for r in records]
+    binds = channel_binds(records)
+    effective = [(r, *effective_addresses(r, relayed_by_leg, binds)) for r in records]
     transactions = merge_views(match_transactions(effective, end))
     attach_icmp(transactions, icmp_errors)
     return transactions
 
 
-def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair) -> None:
+def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair, tap_of: Callable[[int], int]) -> None:
     """Once every check is accounted: each pair's state, each component's selected pair, the
     stream's nomination style and outcome, and the media on the selected pairs."""
     stream = session.stream
@@ -106,6 +113,5 @@ def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair) -
     stream.components = select_components(session, media, checks_by_pair)
     stream.nomination_style = nomination_style(session)
     stream.outcome = stream_outcome(stream, list(session.pairs.values()))
-    chosen_pairs = [c.selected for c in stream.components if c.selected]
-    flows = {id(f): f for p in chosen_pairs for f in media.on(p)}
-    stream.media_flows = sorted(flows.values(), key=lambda f: (f.first_frame, str(f.src), f.kind))
+    chosen_pairs = list({id(c.selected): c.selected for c in stream.components if c.selected}.values())
+    stream.media_flows = [f for p in chosen_pairs for f in carried_by(p, media.on(p), tap_of)]

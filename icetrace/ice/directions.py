@@ -8,6 +8,7 @@ the capture started. Unanswered requests on such a flow are not evidence of a de
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -70,9 +71,55 @@ def missing_directions(rec: Reconstruction) -> list[MissingDirection]:
     return sorted(flows.values(), key=lambda f: f.responses[0].frame)
 
 
+@dataclass
+class AnswersNotCaptured:
+    """Requests from `asker` to `responder` that a client sends only after answers it got, while the
+    capture holds nothing from `responder` to `asker`: the mirror of MissingDirection, told by the
+    requests alone (a tap on the client-to-server direction of a link)."""
+
+    asker: Endpoint
+    responder: Endpoint
+    evidence: str
+    frame: int
+
+    def text(self, frame_text: Callable[[int], str] = str) -> str:
+        return (
+            f"one direction only: {self.responder} -> {self.asker} is missing from the capture "
+            f"({self.evidence}, frame {frame_text(self.frame)}, yet nothing from {self.responder} to "
+            f"{self.asker} was captured)"
+        )
+
+
+_AFTER_AN_ALLOCATION = ("channel-bind", "create-permission", "refresh", "send")
+
+
+def answers_not_captured(rec: Reconstruction) -> list[AnswersNotCaptured]:
+    """Flows whose requests prove answers came back that the capture does not hold: a request
+    carrying a NONCE got it from a challenge (RFC 8489 §9.2.4), and ChannelBind, CreatePermission,
+    Refresh and Send are sent only on an allocation an Allocate success created (RFC 8656 §7-§11)."""
+    answered = {(r.src, r.dst) for r in rec.records if r.relay is None}
+    answered |= {(f.src, f.dst) for f in rec.media}
+    found: dict[tuple[Endpoint, Endpoint], AnswersNotCaptured] = {}
+    for r in rec.records:
+        if r.relay is not None or r.kind != "stun" or r.cls not in ("request", "indication"):
+            continue
+        key = (r.src, r.dst)
+        if key in found or (r.dst, r.src) in answered:
+            continue
+        if r.nonce is not None and r.cls == "request":
+            evidence = f"its {r.method} request carries a NONCE, which only a challenge from {r.dst} hands out"
+        elif r.method in _AFTER_AN_ALLOCATION:
+            evidence = f"it sends {r.method} {r.cls}s, which only an allocation {r.dst} granted allows"
+        else:
+            continue
+        found[key] = AnswersNotCaptured(r.src, r.dst, evidence, r.frame)
+    return list(found.values())
+
+
 def lacking(rec: Reconstruction) -> set[tuple[Endpoint, Endpoint]]:
     """(src, dst) directions the capture is shown to lack entirely."""
-    return {(f.asker, f.responder) for f in missing_directions(rec) if f.whole_direction}
+    shown = {(f.asker, f.responder) for f in missing_directions(rec) if f.whole_direction}
+    return shown | {(f.responder, f.asker) for f in answers_not_captured(rec)}
 
 
 def vantage_notes(rec: Reconstruction) -> list[str]:
@@ -81,7 +128,7 @@ def vantage_notes(rec: Reconstruction) -> list[str]:
         f"({len(f.responses)} responses answer requests never seen)"
         for f in missing_directions(rec)
         if f.whole_direction
-    ]
+    ] + [f.text(rec.captures.frame_text) for f in answers_not_captured(rec)]
 
 
 def vantage_point(rec: Reconstruction) -> list[str]:

@@ -8,7 +8,7 @@ Relayed data that carried no check is the call's media on a relayed pair.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from dissectors.demux import TURN_PORTS
 from icetrace.records.endpoint import Endpoint
@@ -19,8 +19,12 @@ from icetrace.records.stun_record import RelayHop, StunRecord
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
 
 
+ChannelBinds = dict[tuple[Endpoint, Endpoint, int], Endpoint]
+"""(client, server, channel) -> the peer its ChannelBind request named."""
+
+
 def effective_addresses(
-    record: StunRecord, relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+    record: StunRecord, relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint], binds: ChannelBinds | None = None
 ) -> tuple[Endpoint, Endpoint, bool]:
     """Where a message really went between the ICE agents (RFC 8656 §10-12).
 
@@ -31,36 +35,58 @@ def effective_addresses(
     hop = record.relay
     if hop is None:
         return record.src, record.dst, False
-    src, dst = hop_addresses(hop, record.src, relayed_by_leg)
+    src, dst = hop_addresses(hop, record.src, relayed_by_leg, binds)
     return src, dst, True
 
 
 def hop_addresses(
-    hop: RelayHop, sender: Endpoint, relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+    hop: RelayHop,
+    sender: Endpoint,
+    relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
+    binds: ChannelBinds | None = None,
 ) -> tuple[Endpoint, Endpoint]:
-    """(source, destination) between relayed address and peer of what `sender` sent through `hop`."""
+    """(source, destination) between relayed address and peer of what `sender` sent through `hop`;
+    a channel's peer from its ChannelBind when the hop does not name it (the binding was read in
+    another file of the capture)."""
     relayed = relayed_by_leg.get((hop.client, hop.server))
     if relayed is None:
         # the client may send through another address of the same relay (MS Edge pools)
         same_client = [r for (client, _server), r in relayed_by_leg.items() if client == hop.client]
-        relayed = same_client[-1] if same_client else _unknown_relayed(hop.server.ip)
-    peer = hop.peer or _UNKNOWN_PEER
+        relayed = same_client[-1] if same_client else unknown_relayed(hop.client, hop.server.ip)
+    peer = hop.peer
+    if peer is None and hop.channel is not None and binds:
+        peer = binds.get((hop.client, hop.server, hop.channel))
+    peer = peer or unknown_peer(hop.client, hop.channel)
     outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and sender == hop.client)
     return (relayed, peer) if outbound else (peer, relayed)
 
 
-_UNKNOWN_PEER = Endpoint("0.0.0.0", 0)
+@functools.lru_cache(maxsize=1024)
+def unknown_relayed(client: Endpoint, server_ip: str) -> Endpoint:
+    """A client's relayed address whose Allocate the capture lacks: its server's IP is all the capture
+    shows (one object per client, not one per relayed check)."""
+    return Endpoint(server_ip, 0, f"{server_ip}:? (relayed for {client}; Allocate not in capture)")
 
 
 @functools.lru_cache(maxsize=1024)
-def _unknown_relayed(server_ip: str) -> Endpoint:
-    """A relayed address whose allocation the capture lacks: the server's IP, port 0 (one object per
-    server, not one per relayed check)."""
-    return Endpoint(server_ip, 0)
+def unknown_peer(client: Endpoint, channel: int | None) -> Endpoint:
+    """The peer of a client's channel whose ChannelBind the capture lacks (or of a relayed message
+    that named none): nothing in the capture says its address."""
+    if channel is None:
+        return Endpoint("", 0, f"peer of {client} (address not in capture)")
+    return Endpoint("", 0, f"peer behind channel {channel:#06x} of {client} (binding not in capture)")
+
+
+def is_unknown_relayed(address: Endpoint) -> bool:
+    """A relayed address the capture never showed (`unknown_relayed`): its server's IP, no port."""
+    return bool(address.unknown) and bool(address.ip)
 
 
 def relayed_media(
-    counts: Iterable[RelayedCount], records: list[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+    counts: Iterable[RelayedCount],
+    records: list[StunRecord],
+    relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
+    tap_of: Callable[[int], int] = lambda frame: 0,
 ) -> list[MediaFlow]:
     """Media relayed through TURN, per direction between relayed address and peer, by what it carried.
 
@@ -68,17 +94,18 @@ def relayed_media(
     indication) that carried something other than a check are the call's media on a relayed pair.
     The packet source only sees them on the client-to-relay leg; here they get the addresses
     of the pair they belong to. A channel's client and peer come from its ChannelBind; without
-    one in the capture (it started mid-call) the side on a TURN port is the server.
+    one in the capture (it started mid-call) the side on a TURN port is the server. Each tap's count
+    stays its own flow (`tap_of`: the tap a frame id was seen at): two taps' copies add nothing up.
     """
-    binds = _channel_binds(records)
-    flows: dict[tuple[Endpoint, Endpoint, str, str, Endpoint, Endpoint | None, int | None], list[float]] = {}
+    binds = channel_binds(records)
+    flows: dict[tuple[Endpoint, Endpoint, str, str, Endpoint, Endpoint | None, int | None, int], list[float]] = {}
     for c in counts:
         client, peer = _client_and_peer(c, binds)
         server = c.dst if client == c.src else c.src
         src, dst = hop_addresses(
             RelayHop(via=c.via, client=client, server=server, peer=peer, channel=c.channel), c.src, relayed_by_leg
         )
-        key = (src, dst, c.kind, c.via, server, peer, c.channel)
+        key = (src, dst, c.kind, c.via, server, peer, c.channel, tap_of(c.first_frame))
         entry = flows.get(key)
         if entry is None:
             flows[key] = [c.first_frame, c.first_time, c.last_frame, c.last_time, c.packets, c.bytes]
@@ -107,14 +134,14 @@ def relayed_media(
             relay_peer=peer,
             channel=channel,
         )
-        for (src, dst, kind, via, server, peer, channel), v in flows.items()
+        for (src, dst, kind, via, server, peer, channel, _tap), v in flows.items()
     ]
     return sorted(out, key=lambda f: (f.first_frame, str(f.src), f.kind))
 
 
-def _channel_binds(records: list[StunRecord]) -> dict[tuple[Endpoint, Endpoint, int], Endpoint]:
+def channel_binds(records: list[StunRecord]) -> ChannelBinds:
     """(client, server, channel) -> peer, from the ChannelBind requests in the capture."""
-    binds: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
+    binds: ChannelBinds = {}
     for r in records:
         if r.method == "channel-bind" and r.cls == "request" and r.relay is None and r.channel_number is not None:
             peer = r.addresses.get("XOR-PEER-ADDRESS")
@@ -123,9 +150,7 @@ def _channel_binds(records: list[StunRecord]) -> dict[tuple[Endpoint, Endpoint, 
     return binds
 
 
-def _client_and_peer(
-    c: RelayedCount, binds: dict[tuple[Endpoint, Endpoint, int], Endpoint]
-) -> tuple[Endpoint, Endpoint | None]:
+def _client_and_peer(c: RelayedCount, binds: ChannelBinds) -> tuple[Endpoint, Endpoint | None]:
     """A count's TURN client and peer: as counted, else from its channel's ChannelBind, else the
     side off the TURN ports is the client."""
     client, peer = c.client, c.peer

@@ -137,8 +137,8 @@ def nat_mappings(transactions: list[Transaction]) -> list[NatMapping]:
             if near.dst != far.dst:
                 changes.append((far.dst, near.dst))  # the receiver's NAT rewrote the destination
             for inside, outside in changes:
-                if inside.port == 0 or outside.port == 0:
-                    continue  # a relayed address that could not be told (its Allocate was not captured)
+                if inside.unknown or outside.unknown:
+                    continue  # an address the capture never showed (its Allocate or ChannelBind was not captured)
                 mapping = found.setdefault((inside, outside), NatMapping(inside, outside))
                 if len(mapping.frames) < 8:
                     mapping.frames.append(near.request.frame)

@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from icetrace.analysis import Analysis
+from icetrace.ice.carried_media import one_copy_per_flow
 from icetrace.plots.story import WRAPPING_METHODS, Story, build
 from icetrace.records.vocabulary import TransactionOutcome
 
@@ -56,6 +57,7 @@ class Arrow:
     count: int = 1
     bold: bool = False
     unit: str = "×"
+    frame_name: str = ""  # the frame as 'file#number', when several captures were read
 
     @property
     def label(self) -> str:
@@ -68,7 +70,7 @@ class Arrow:
             body = text if self.count == 1 else f"{text} ×{self.count} {span}"
         if self.text.endswith(NO_ANSWER):
             body += ", no answer"
-        return f"{body}  f{self.frame}" + ("…" if self.count > 1 else "")
+        return f"{body}  {self.frame_name or f'f{self.frame}'}" + ("…" if self.count > 1 else "")
 
 
 def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
@@ -87,10 +89,14 @@ def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
     unanswered = dict(zip(t["transaction_id"].astype(str), ~t["outcome"].isin(answered), strict=True))
     inner = messages["kind"].eq("stun") & messages["relay_via"].notna() & ~messages["method"].isin(WRAPPING_METHODS)
     carried = set(messages.loc[inner, "frame"].tolist())
+    rec = analysis.reconstruction
+    copies = _seen_at_another_tap(rec)
     for row in messages.to_dict("records"):
         kind = str(row.get("kind") or "")
         if kind != "stun":
             continue  # ChannelData that carries no STUN is data: drawn with the media flows
+        if row["frame"] in copies:
+            continue  # one arrow per message: another tap's copy of it is drawn
         if str(row.get("method")) in WRAPPING_METHODS and row["frame"] in carried:
             continue  # a Send/Data wrapper: drawn as the message it carries
         text, colour = _message_text(row)
@@ -98,15 +104,38 @@ def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
             text += NO_ANSWER
         key = (str(row["src"]), str(row["dst"]), text)
         _add(by_key, key, row, text, colour, frozenset((key[0], key[1])) in selected)
-    rec = analysis.reconstruction
-    for f in rec.media:
+    joined = [(m.inside, m.outside) for m in rec.nat_mappings]
+    for f in one_copy_per_flow(rec.media, joined, rec.captures.tap) if rec.captures.several else rec.media:
         key = (str(f.src), str(f.dst), f"media {f.kind}")
         arrow = Arrow(
             key[0], key[1], f"{f.kind}", COLOURS["media"], f.first_time, f.last_time, f.first_frame, f.packets
         )
         arrow.unit, arrow.bold = "pkts", frozenset((key[0], key[1])) in selected
         by_key[key] = arrow
+    if rec.captures.several:
+        for arrow in by_key.values():
+            arrow.frame_name = rec.captures.frame_text(arrow.frame)
     return sorted(by_key.values(), key=lambda a: (a.first, a.frame))
+
+
+def _seen_at_another_tap(rec: Any) -> set[int]:
+    """Frames whose message another tap also saw and whose arrow is drawn from that tap's copy: a
+    check's views other than the one kept (the nearest its sender that got an answer), and the later
+    copies of an indication."""
+    if not rec.captures.several or rec.captures.timeline:
+        return set()
+    tap = rec.captures.tap
+    out: set[int] = set()
+    for t in rec.transactions:
+        kept = tap(t.request.frame)
+        out.update(r.frame for v in t.other_views for r in [*v.requests, *v.responses] if tap(r.frame) != kept)
+    first_tap: dict[tuple[str, int], int] = {}
+    for r in rec.records:
+        if r.kind == "stun" and r.cls == "indication" and r.relay is None and r.transaction_id:
+            seen = first_tap.setdefault((r.transaction_id, r.type), tap(r.frame))
+            if seen != tap(r.frame):
+                out.add(r.frame)
+    return out
 
 
 def _wire_pairs(p: Any) -> list[tuple[str, str]]:

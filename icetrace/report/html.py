@@ -9,6 +9,7 @@ can point at the messages that matter.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from html import escape
 from typing import Any, TextIO
 
@@ -75,7 +76,7 @@ def write_html(analysis: Analysis, out: TextIO) -> None:
     _verdicts(analysis, out)
     out.write('<div id="streams"></div>\n')
     for s in analysis.streams:
-        _stream(s, out)
+        _stream(s, out, analysis.reconstruction.captures.frame_text)
     out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
     out.write(_svg(_timeline(analysis, story)))
     out.write('</div>\n<h2 id="ladder">Ladder</h2>\n<div class="plot" id="ladder-plot">')
@@ -130,7 +131,7 @@ def _summary(analysis: Analysis, out: TextIO) -> None:
     for note in rec.vantage:
         out.write(f"<li>vantage: {escape(note)}</li>\n")
     for attempt in allocation_attempts(rec):
-        out.write(f"<li>{escape(attempt.text())}</li>\n")
+        out.write(f"<li>{escape(attempt.text(rec.captures.frame_text))}</li>\n")
     for problem in analysis.problems[:50]:
         out.write(f"<li>input problem: {escape(problem)}</li>\n")
     out.write("</ul>\n")
@@ -145,7 +146,7 @@ def _verdicts(analysis: Analysis, out: TextIO) -> None:
     out.write("<th>frames</th></tr></thead><tbody>\n")
     order = {"error": 0, "warning": 1, "info": 2}  # the worst first; the analysis order within a severity
     for v in sorted(analysis.verdict_list, key=lambda v: order.get(v.severity, 3)):
-        frames = ", ".join(str(f) for f in v.frames)
+        frames = analysis.reconstruction.captures.frames_text(v.frames)
         out.write(
             f'<tr class="verdict">{_cell(v.code)}{_cell(v.severity, "sev-" + v.severity)}{_cell(v.message)}'
             f"{_cell(frames)}</tr>\n"
@@ -170,7 +171,7 @@ def _agent_table(agent: Agent | None, out: TextIO) -> None:
     out.write("</tbody></table>\n")
 
 
-def _stream(s: Stream, out: TextIO) -> None:
+def _stream(s: Stream, out: TextIO, frame_text: Callable[[int], str]) -> None:
     name = f"Call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "Session (no signaling)"
     out.write(f'<h2 class="stream">{escape(name)}</h2>\n<h3>Candidates</h3>\n')
     _agent_table(s.controlling, out)
@@ -193,7 +194,7 @@ def _stream(s: Stream, out: TextIO) -> None:
                 f"{_cell(p.state, 'state-' + p.state)}{_cell(p.nominated_by if p.nominated else '')}"
                 f"{_cell(f'{answered}/{len(outcomes)} answered', 'num')}"
                 f"{_cell(None if p.rtt_ms is None else f'{p.rtt_ms:.1f}', 'num')}{_cell(p.priority, 'num')}"
-                f"{_cell(min(p.frames) if p.frames else None, 'num')}</tr>\n"
+                f"{_cell(frame_text(min(p.frames)) if p.frames else None, 'num')}</tr>\n"
             )
         out.write("</tbody></table>\n")
         if comp.selected is not None:
@@ -206,7 +207,7 @@ def _stream(s: Stream, out: TextIO) -> None:
         for f in s.media_flows:
             out.write(
                 f"<li>{escape(f.kind)} {escape(str(f.src))} → {escape(str(f.dst))}: {f.packets} packets "
-                f"from frame {f.first_frame}</li>\n"
+                f"from frame {escape(frame_text(f.first_frame))}</li>\n"
             )
         out.write("</ul>\n")
 
@@ -246,6 +247,8 @@ def _messages(analysis: Analysis, out: TextIO) -> None:
             value = row.get(c)
             if c == "time":
                 value = f"{float(value) - t0:.6f}"
+            elif c == "frame":
+                value = analysis.reconstruction.captures.frame_text(int(value))
             elif c == "use_candidate":
                 value = "USE-CANDIDATE" if value is True else ""
             cells.append(_cell(value, "num" if c in ("frame", "time") else ""))

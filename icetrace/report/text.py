@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from icetrace.analysis import Analysis
@@ -59,15 +60,16 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
     )
     for note in rec.vantage:
         out.write(f"  vantage: {note}\n")
+    names = rec.captures
     for attempt in attempts:
-        out.write(f"  {attempt.text()}\n")
+        out.write(f"  {attempt.text(names.frame_text)}\n")
     for m in rec.nat_mappings:
         out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
     for s in analysis.streams:
-        _write_stream(s, out, paint)
+        _write_stream(s, out, paint, names.frame_text)
     out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
     for v in analysis.verdict_list:
-        frames = ", ".join(str(f) for f in v.frames[:8])
+        frames = names.frames_text(v.frames[:8])
         head = paint.severity(f"[{v.code}] {v.severity}:", v.severity)
         out.write(f"  {head} {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
     if any(c.pairs for s in analysis.streams for c in s.components):
@@ -79,7 +81,7 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         out.write(f"  input problem: {problem}\n")
 
 
-def _write_stream(s: Stream, out: TextIO, paint: Painter) -> None:
+def _write_stream(s: Stream, out: TextIO, paint: Painter, frame_text: Callable[[int], str]) -> None:
     title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
     via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
     outcome = paint.outcome(s.outcome.upper())
@@ -90,7 +92,7 @@ def _write_stream(s: Stream, out: TextIO, paint: Painter) -> None:
     for comp in s.components:
         _write_component(comp, out, paint)
     for f in s.media_flows:
-        out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {f.first_frame}\n")
+        out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {frame_text(f.first_frame)}\n")
 
 
 def _write_component(comp: Component, out: TextIO, paint: Painter) -> None:

@@ -41,7 +41,9 @@ def _unanswered_pair(facts: Facts, stream: Stream) -> Iterator[Finding]:
                         "direction of the link, the answers are not in it."
                     )
             if p.icmp:
-                text += f" The network said why: {p.icmp[0].text} (frame {p.icmp[0].frame})."
+                text += (
+                    f" The network said why: {p.icmp[0].text} (frame {facts.rec.captures.frame_text(p.icmp[0].frame)})."
+                )
             yield Finding(text, cite(p.frames, [e.frame for e in p.icmp]))
 
 
@@ -185,6 +187,7 @@ def _refusals(facts: Facts, stream: Stream, wanted: Callable[[int], bool]) -> li
 def _who_switched(rec: Reconstruction, refusal: _Refusal) -> str:
     """RFC 8445 §7.2.5.1: the agent that got the 487 switches role; say whether its later checks did."""
     for t, resp in zip(refusal.transactions, refusal.responses):
+        frame = rec.captures.frame_text(resp.frame)
         before = t.request.ice_role
         later = [
             u.request.ice_role
@@ -192,8 +195,8 @@ def _who_switched(rec: Reconstruction, refusal: _Refusal) -> str:
             if u.src == t.src and u.request.time > resp.time and u.request.ice_role
         ]
         if later and later[-1] != before:
-            return f"the agent at {t.src} got the 487 (frame {resp.frame}) and switched from {before} to {later[-1]}."
+            return f"the agent at {t.src} got the 487 (frame {frame}) and switched from {before} to {later[-1]}."
         if later:
-            return f"the agent at {t.src} got the 487 (frame {resp.frame}) but kept sending as {before}."
-        return f"the agent at {t.src} got the 487 (frame {resp.frame}); no later check shows its new role."
+            return f"the agent at {t.src} got the 487 (frame {frame}) but kept sending as {before}."
+        return f"the agent at {t.src} got the 487 (frame {frame}); no later check shows its new role."
     return "the agents resolved roles by tie-breaker."
