@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from icetrace.ice.call_media import call_endpoints, call_media
 from icetrace.ice.carried_media import carried_by
 from icetrace.ice.directions import vantage_notes, vantage_point
 from icetrace.ice.gathering import gather, relayed_legs
@@ -52,6 +53,7 @@ def correlate(
     records = sorted((r for r in records if not counter.add(r)), key=lambda r: (r.time, r.frame))
     end = capture_end if capture_end is not None else (records[-1].time if records else 0.0)
     allocations, mappings = gather(records)
+    media = call_media(media or [], call_endpoints(records, allocations, signaling))
     relayed_by_leg = relayed_legs(records)
     transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [])
     signaled = streams_from_signaling(signaling) if signaling else []
