@@ -104,7 +104,8 @@ def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
             text += NO_ANSWER
         key = (str(row["src"]), str(row["dst"]), text)
         _add(by_key, key, row, text, colour, frozenset((key[0], key[1])) in selected)
-    joined = [(m.inside, m.outside) for m in rec.nat_mappings]
+    # a NAT's two names of one socket: from one check seen at two taps, or a server's mapping of it
+    joined = [(m.inside, m.outside) for m in rec.nat_mappings] + [(m.base, m.mapped) for m in rec.mappings]
     for f in one_copy_per_flow(rec.media, joined, rec.captures.tap) if rec.captures.several else rec.media:
         key = (str(f.src), str(f.dst), f"media {f.kind}")
         arrow = Arrow(
@@ -119,16 +120,20 @@ def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
 
 
 def _seen_at_another_tap(rec: Any) -> set[int]:
-    """Frames whose message another tap also saw and whose arrow is drawn from that tap's copy: a
-    check's views other than the one kept (the nearest its sender that got an answer), and the later
-    copies of an indication."""
+    """Frames whose message another tap also saw, and whose arrow comes from that tap's copy: of a
+    transaction, the records of the tap that saw the most of it (its requests and answers, on every
+    leg) are drawn; of an indication, the first tap's copy."""
     if not rec.captures.several or rec.captures.timeline:
         return set()
     tap = rec.captures.tap
     out: set[int] = set()
     for t in rec.transactions:
-        kept = tap(t.request.frame)
-        out.update(r.frame for v in t.other_views for r in [*v.requests, *v.responses] if tap(r.frame) != kept)
+        by_tap: dict[int, list[Any]] = {}
+        for view in (t, *t.other_views):
+            for r in [*view.requests, *view.responses]:
+                by_tap.setdefault(tap(r.frame), []).append(r)
+        kept = max(by_tap, key=lambda k: (len(by_tap[k]), -min(r.time for r in by_tap[k])))
+        out.update(r.frame for k, records in by_tap.items() if k != kept for r in records)
     first_tap: dict[tuple[str, int], int] = {}
     for r in rec.records:
         if r.kind == "stun" and r.cls == "indication" and r.relay is None and r.transaction_id:
