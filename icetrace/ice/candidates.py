@@ -3,6 +3,8 @@ what the capture shows (RFC 8445 §7.2.5.3.1 peer-reflexive, §6.1.2.4 a srflx c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from icetrace.ice.addresses import private_address
 from icetrace.ice.model import Agent, IceCandidate
 from icetrace.ice.priority import component_from_priority
@@ -59,6 +61,22 @@ def agent_candidate(
     )
     agent.candidates.append(learned)
     return learned
+
+
+def unproven_reflexive(agents: Iterable[Agent], translated: set[Endpoint]) -> None:
+    """A candidate learned from the wire and typed srflx because a STUN/TURN server reported its
+    address as a mapping stays srflx only when something shows a NAT: a mapping of it from another
+    address (`translated`: the server saw it arrive from a base behind a NAT, or one check was seen
+    on both sides of the NAT), or a private address of the same agent. A mapping equal to the address
+    the capture shows says only that no NAT stands between the capture and the agent: the capture is
+    outside its NAT, or the agent has a public address of its own (a gateway, an SFU). Then it is
+    `prflx` when the agent signaled other candidates (RFC 8445 §7.2.5.3.1), else `unknown`."""
+    for agent in agents:
+        private = any(private_address(c.address.ip) for c in agent.candidates if not c.address.unknown)
+        signaled = any(c.origin == "sdp" for c in agent.candidates)
+        for c in agent.candidates:
+            if c.type == "srflx" and c.origin != "sdp" and c.address not in translated and not private:
+                c.type = "prflx" if signaled else "unknown"
 
 
 def _signaled_relay(agent: Agent, address: Endpoint) -> IceCandidate | None:

@@ -11,16 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from icetrace.ice.call_media import call_endpoints, call_media
+from icetrace.ice.candidates import unproven_reflexive
 from icetrace.ice.carried_media import carried_by
 from icetrace.ice.directions import vantage_notes, vantage_point
 from icetrace.ice.gathering import gather, relayed_legs
 from icetrace.ice.integrity import verify_checks, verify_turn
 from icetrace.ice.matching import attach_icmp, match_transactions, merge_views, orphan_responses
 from icetrace.ice.midcall import mark_mid_call
+from icetrace.ice.model import Agent
 from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomination_style
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
-from icetrace.ice.relaying import channel_binds, effective_addresses, relayed_media
+from icetrace.ice.relaying import (
+    channel_binds,
+    effective_addresses,
+    on_relay_ports,
+    relay_ports,
+    relayed_media,
+)
 from icetrace.ice.selection import MediaIndex, pair_checks, pair_state, select_components, stream_outcome
 from icetrace.ice.sessions import CheckMatcher, Session, icev6_sides
 from icetrace.ice.signaled import infer_types, streams_from_signaling
@@ -53,8 +61,9 @@ def correlate(
     records = sorted((r for r in records if not counter.add(r)), key=lambda r: (r.time, r.frame))
     end = capture_end if capture_end is not None else (records[-1].time if records else 0.0)
     allocations, mappings = gather(records)
-    media = call_media(media or [], call_endpoints(records, allocations, signaling))
     relayed_by_leg = relayed_legs(records)
+    media = call_media(media or [], call_endpoints(records, allocations, signaling))
+    media = on_relay_ports(media, relay_ports(relayed_by_leg))
     transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [])
     signaled = streams_from_signaling(signaling) if signaling else []
     server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
@@ -66,6 +75,8 @@ def correlate(
     vantage_from_timing(checks)
     found_mappings = nat_mappings(transactions)
     alias_across_nats(matcher.sessions, found_mappings)
+    translated = {m.mapped for m in mappings if m.base != m.mapped} | {m.outside for m in found_mappings}
+    unproven_reflexive(_agents(matcher.sessions), translated)
     checks_by_pair = pair_checks(checks)
     relayed_counts = [*relayed, *counter.counts()]
     through_relays = relayed_media(relayed_counts, records, relayed_by_leg, captures.tap)
@@ -99,11 +110,15 @@ def _transactions(
 ) -> list[Transaction]:
     """The records' transactions, between effective addresses (a relayed check's relayed address and
     peer), one per check seen at several points, with the ICMP errors that quote them."""
-    binds = channel_binds(records)
-    effective = [(r, *effective_addresses(r, relayed_by_leg, binds)) for r in records]
+    binds, ports = channel_binds(records), relay_ports(relayed_by_leg)
+    effective = [(r, *effective_addresses(r, relayed_by_leg, binds, ports)) for r in records]
     transactions = merge_views(match_transactions(effective, end))
     attach_icmp(transactions, icmp_errors)
     return transactions
+
+
+def _agents(sessions: list[Session]) -> list[Agent]:
+    return [a for session in sessions for a in (session.stream.controlling, session.stream.controlled) if a]
 
 
 def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair, tap_of: Callable[[int], int]) -> None:

@@ -71,14 +71,16 @@ def _answer_views(records: list[StunRecord]) -> dict[tuple[str, int], list[StunR
 
 
 def _seen_nearer(r: StunRecord, answers: dict[tuple[str, int], list[StunRecord]]) -> bool:
-    """Whether another view of this answer reached the client at a private address while this one
-    went to a public one: the same answer seen outside the client's NAT (RFC 4787 §4)."""
+    """Whether another tap's copy of this answer tells it better: one that reached the client at a
+    private address while this one went to a public address (this view is outside the client's NAT,
+    RFC 4787 §4), or, where no copy is that near, an earlier copy."""
+    copies = [v for v in answers.get((r.transaction_id, r.type), ()) if v is not r]
+    if not copies:
+        return False
+    nearer = [v for v in copies if private_address(v.dst.ip)]
     if private_address(r.dst.ip):
         return False
-    return any(
-        v is not r and v.src == r.src and v.dst != r.dst and private_address(v.dst.ip)
-        for v in answers.get((r.transaction_id, r.type), ())
-    )
+    return bool(nearer) or any((v.time, v.frame) < (r.time, r.frame) for v in copies)
 
 
 def relayed_legs(records: list[StunRecord]) -> dict[tuple[Endpoint, Endpoint], Endpoint]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from dissectors.demux import TURN_PORTS
 from icetrace.records.endpoint import Endpoint
@@ -23,17 +24,34 @@ ChannelBinds = dict[tuple[Endpoint, Endpoint, int], Endpoint]
 """(client, server, channel) -> the peer its ChannelBind request named."""
 
 
+RelayPorts = dict[Endpoint, Endpoint]
+"""A relay port as the TURN server's own interface shows it -> the relayed address it stands for."""
+
+
+def relay_ports(relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]) -> RelayPorts:
+    """Where a capture at the TURN server sees its relayed addresses: a server relays from the port
+    its relayed address names (RFC 8656 §7.2), on its own IP; behind a 1:1 NAT (a cloud's elastic
+    address, coturn's --external-ip) that IP is the private one, the relayed address the public one."""
+    return {Endpoint(server.ip, relayed.port): relayed for (_client, server), relayed in relayed_by_leg.items()}
+
+
 def effective_addresses(
-    record: StunRecord, relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint], binds: ChannelBinds | None = None
+    record: StunRecord,
+    relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
+    binds: ChannelBinds | None = None,
+    ports: RelayPorts | None = None,
 ) -> tuple[Endpoint, Endpoint, bool]:
     """Where a message really went between the ICE agents (RFC 8656 §10-12).
 
     A check wrapped in a Send indication or ChannelData leaves the relay from the
     client's relayed address towards the peer; one in a Data indication came from
-    the peer to the relayed address.
+    the peer to the relayed address. Seen on the relay-to-peer leg itself (a capture at the
+    server, `ports`), it is the same check between the same addresses: no NAT made it.
     """
     hop = record.relay
     if hop is None:
+        if ports and (record.src in ports or record.dst in ports):
+            return ports.get(record.src, record.src), ports.get(record.dst, record.dst), True
         return record.src, record.dst, False
     src, dst = hop_addresses(hop, record.src, relayed_by_leg, binds)
     return src, dst, True
@@ -163,3 +181,14 @@ def _client_and_peer(c: RelayedCount, binds: ChannelBinds) -> tuple[Endpoint, En
             client = c.src if c.dst.port in TURN_PORTS and c.src.port not in TURN_PORTS else c.dst
     assert client is not None
     return client, peer
+
+
+def on_relay_ports(flows: Iterable[MediaFlow], ports: RelayPorts) -> list[MediaFlow]:
+    """Media on the relay-to-peer leg, as a capture at the TURN server sees it, named by the relayed
+    address its relay port stands for (it is the relayed pair's media, not a flow of its own)."""
+    out = []
+    for f in flows:
+        if f.src in ports or f.dst in ports:
+            f = replace(f, src=ports.get(f.src, f.src), dst=ports.get(f.dst, f.dst))
+        out.append(f)
+    return out
