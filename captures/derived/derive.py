@@ -83,11 +83,19 @@ def late_start(out: Path) -> None:
         first = max(_frames_of(source / f"{tap}.pcap", CHANNEL_BIND_SUCCESS)) + 1
         _from_frame(source / f"{tap}.pcap", first, folder / f"{tap}.pcap")
         cuts[tap] = first
-    why = (
-        "the capture starts after the TURN Allocates and ChannelBinds: no Allocate answer names a relayed "
-        "address, no ChannelBind names the peer behind a channel"
-    )
-    facts = {f"{tap}.pcap": {"unobservable": ["relayed_address", "peer_address"], "why": why} for tap in cuts}
+    facts = {
+        "left-lan.pcap": {
+            "unobservable": ["relayed_address", "peer_address"],
+            "why": "the capture starts after the TURN Allocate and ChannelBind: no Allocate answer names the "
+            "relayed address, no ChannelBind the peer behind the channel, and only this client's leg is in it",
+        },
+        "public.pcap": {
+            "unobservable": ["relayed_address"],
+            "why": "the capture starts after the TURN Allocates and ChannelBinds: no Allocate answer names a "
+            "relayed address (both clients' legs are in it, so each check shows the channel it leaves by and "
+            "the one it arrives by)",
+        },
+    }
     vantage = {
         f"{tap}.pcap": f"real/chromium-relay {tap}.pcap from frame {first} (after the last ChannelBind success)"
         for tap, first in cuts.items()
@@ -163,9 +171,9 @@ def ring_buffer(out: Path) -> None:
     }
     why = (
         "a later piece of the ring buffer: the Allocates and ChannelBinds are in the first piece; its checks "
-        "(consent checks) ride ChannelData whose relayed address and peer it never names"
+        "(consent checks) ride ChannelData, on both clients' legs, and no Allocate answer names a relayed address"
     )
-    facts = {name: {"unobservable": ["relayed_address", "peer_address"], "why": why} for name in names[1:]}
+    facts = {name: {"unobservable": ["relayed_address"], "why": why} for name in names[1:]}
     _write_truth(
         folder,
         _truth(

@@ -23,9 +23,11 @@ from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomina
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
 from icetrace.ice.relaying import (
+    ChannelBinds,
     channel_binds,
     effective_addresses,
     on_relay_ports,
+    peers_across_the_relay,
     relay_ports,
     relayed_media,
 )
@@ -64,7 +66,8 @@ def correlate(
     relayed_by_leg = relayed_legs(records)
     media = call_media(media or [], call_endpoints(records, allocations, signaling))
     media = on_relay_ports(media, relay_ports(relayed_by_leg))
-    transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [])
+    binds = peers_across_the_relay(records, relayed_by_leg, channel_binds(records))
+    transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [], binds)
     signaled = streams_from_signaling(signaling) if signaling else []
     server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
     for s in signaled:
@@ -79,7 +82,7 @@ def correlate(
     unproven_reflexive(_agents(matcher.sessions), translated)
     checks_by_pair = pair_checks(checks)
     relayed_counts = [*relayed, *counter.counts()]
-    through_relays = relayed_media(relayed_counts, records, relayed_by_leg, captures.tap)
+    through_relays = relayed_media(relayed_counts, records, relayed_by_leg, captures.tap, binds)
     carried = MediaIndex([*(media or []), *through_relays])
     early_notes: list[str] = []
     for session in matcher.sessions:
@@ -107,10 +110,11 @@ def _transactions(
     relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
     end: float,
     icmp_errors: list[IcmpError],
+    binds: ChannelBinds,
 ) -> list[Transaction]:
     """The records' transactions, between effective addresses (a relayed check's relayed address and
     peer), one per check seen at several points, with the ICMP errors that quote them."""
-    binds, ports = channel_binds(records), relay_ports(relayed_by_leg)
+    ports = relay_ports(relayed_by_leg)
     effective = [(r, *effective_addresses(r, relayed_by_leg, binds, ports)) for r in records]
     transactions = merge_views(match_transactions(effective, end))
     attach_icmp(transactions, icmp_errors)

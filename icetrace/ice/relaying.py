@@ -105,6 +105,7 @@ def relayed_media(
     records: list[StunRecord],
     relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
     tap_of: Callable[[int], int] = lambda frame: 0,
+    binds: ChannelBinds | None = None,
 ) -> list[MediaFlow]:
     """Media relayed through TURN, per direction between relayed address and peer, by what it carried.
 
@@ -114,8 +115,9 @@ def relayed_media(
     of the pair they belong to. A channel's client and peer come from its ChannelBind; without
     one in the capture (it started mid-call) the side on a TURN port is the server. Each tap's count
     stays its own flow (`tap_of`: the tap a frame id was seen at): two taps' copies add nothing up.
+    `binds` may hold channels' peers learned otherwise (`peers_across_the_relay`).
     """
-    binds = channel_binds(records)
+    binds = binds if binds is not None else channel_binds(records)
     flows: dict[tuple[Endpoint, Endpoint, str, str, Endpoint, Endpoint | None, int | None, int], list[float]] = {}
     for c in counts:
         client, peer = _client_and_peer(c, binds)
@@ -166,6 +168,34 @@ def channel_binds(records: list[StunRecord]) -> ChannelBinds:
             if peer is not None:
                 binds[(r.src, r.dst, r.channel_number)] = peer
     return binds
+
+
+def peers_across_the_relay(
+    records: list[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint], binds: ChannelBinds
+) -> ChannelBinds:
+    """`binds`, with the peers of channels whose ChannelBind the capture lacks learned from one message
+    relayed between two clients of one server: sent by A in its channel and handed to B in B's
+    channel (the same transaction id and type), A's channel leads to B's relayed address and B's to
+    A's (RFC 8656 §12: the server relays between the relayed addresses). A relayed address the capture
+    lacks stays unknown, but each channel then leads to the other's."""
+    sent: dict[tuple[str, int, Endpoint], RelayHop] = {}
+    handed: dict[tuple[str, int, Endpoint], RelayHop] = {}
+    for r in records:
+        hop = r.relay
+        if hop is None or hop.via != "channeldata" or hop.channel is None or not r.transaction_id:
+            continue
+        side = sent if r.src == hop.client else handed
+        side.setdefault((r.transaction_id, r.type, hop.server), hop)
+    learned = dict(binds)
+    for key, a in sent.items():
+        b = handed.get(key)
+        if b is None or a.client == b.client or a.channel is None or b.channel is None:
+            continue
+        relayed_a = relayed_by_leg.get((a.client, a.server)) or unknown_relayed(a.client, a.server.ip)
+        relayed_b = relayed_by_leg.get((b.client, b.server)) or unknown_relayed(b.client, b.server.ip)
+        learned.setdefault((a.client, a.server, a.channel), relayed_b)
+        learned.setdefault((b.client, b.server, b.channel), relayed_a)
+    return learned
 
 
 def _client_and_peer(c: RelayedCount, binds: ChannelBinds) -> tuple[Endpoint, Endpoint | None]:

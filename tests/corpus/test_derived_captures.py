@@ -71,14 +71,20 @@ def test_a_late_start_invents_no_address(tap):
     (stream,) = a.streams
     selected = stream.components[0].selected
     assert selected is not None
-    # the peer behind the channel is unknown: its ChannelBind is before the cut
-    assert "peer behind channel 0x4000" in str(selected.controlled.address)
-    assert "(binding not in capture)" in str(selected.controlled.address)
-    assert selected.controlled.type == "unknown"
-    # the caller's relayed address: its signaled relay candidate (its Allocate is before the cut too)
     truth = load_truth(DERIVED / "chromium-relay-late")
     (component,) = truth["agents"]["left"]["streams"][0]["components"]
+    # the caller's relayed address: its signaled relay candidate (its Allocate is before the cut too)
     assert str(selected.controlling.address) == component["selected"]["local"]
+    if tap == "left-lan":
+        # the peer behind the channel is unknown: its ChannelBind is before the cut, the other leg elsewhere
+        assert "peer behind channel 0x4000" in str(selected.controlled.address)
+        assert "(binding not in capture)" in str(selected.controlled.address)
+        assert selected.controlled.type == "unknown"
+    else:
+        # both clients' legs: a check leaves by one channel and arrives by the other, so each channel
+        # leads to the other client's relayed address, and the pair is one
+        assert str(selected.controlled.address) == component["selected"]["remote"]
+        assert [p.state for p in stream.components[0].pairs] == ["succeeded"]
     assert "D2" not in {v.code for v in a.verdict_list}  # its mapping came with the Allocate, before the cut
 
 
