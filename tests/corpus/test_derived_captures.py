@@ -170,3 +170,23 @@ def test_the_golden_files_are_the_derived_captures():
         for name in captures:
             golden = json.loads((folder / f"{name}.expected.json").read_text())
             assert golden["calls"], name
+
+
+def test_checks_whose_answers_travel_the_missing_direction_are_no_d8(tmp_path):
+    """The client-to-server half, running on 15 s (an ARP frame at the end): the relayed checks time
+    out, but their answers would come back in the direction the capture lacks, so no D8."""
+    import struct
+
+    data = (DERIVED / "aioice-turn-tcp-halves" / "client-to-server.pcap").read_bytes()
+    offset, last = 24, (0, 0, b"")
+    while offset < len(data):
+        sec, usec, caplen, _ = struct.unpack_from("<IIII", data, offset)
+        last = (sec, usec, data[offset + 16 : offset + 16 + caplen])
+        offset += 16 + caplen
+    arp = b"\xff" * 6 + last[2][6:12] + b"\x08\x06" + bytes(28)
+    longer = tmp_path / "client-to-server-runs-on.pcap"
+    longer.write_bytes(data + struct.pack("<IIII", last[0] + 15, last[1], len(arp), len(arp)) + arp)
+    a = icetrace.analyze([longer])
+    outcomes = {c.transaction.outcome for c in a.reconstruction.checks}
+    assert outcomes == {"timeout"}
+    assert not {"D1", "D8"} & {v.code for v in a.verdict_list}

@@ -21,7 +21,7 @@ QUIET = 15  # seconds of other traffic after the call: longer than any agent's c
 def _runs_on(tmp_path: Path) -> Path:
     """The left LAN tap with one ARP frame QUIET seconds after its last packet."""
     data = LEFT.read_bytes()
-    header, offset, last = data[:24], 24, (0, 0, b"")
+    offset, last = 24, (0, 0, b"")
     while offset < len(data):
         sec, usec, caplen, _ = struct.unpack_from("<IIII", data, offset)
         last = (sec, usec, data[offset + 16 : offset + 16 + caplen])

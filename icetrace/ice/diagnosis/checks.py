@@ -13,6 +13,7 @@ from icetrace.ice.integrity import transaction_key
 from icetrace.ice.model import Stream
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.transactions import Transaction
+from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import StunRecord
 
 
@@ -24,11 +25,17 @@ from icetrace.records.stun_record import StunRecord
 )
 def _unanswered_pair(facts: Facts, stream: Stream) -> Iterator[Finding]:
     missing = facts.lacking
+    wire: dict[int, set[tuple[Endpoint, Endpoint]]] = {}  # each pair's checks as the wire carried them
+    for check in facts.checks_by_stream.get(id(stream), ()) if missing else ():
+        if check.pair is not None:
+            wire.setdefault(id(check.pair), set()).update((r.src, r.dst) for r in check.transaction.requests)
     for p in stream_pairs(stream):
         checks = p.checks_from_controlling + p.checks_from_controlled
         ends = (p.controlling.address, p.controlled.address)
         if ends in missing or ends[::-1] in missing:
             continue  # the answers would travel a direction the capture lacks: ORPHAN-RESPONSES says so
+        if any((dst, src) in missing for src, dst in wire.get(id(p), ())):
+            continue  # relayed: the answers come back on the client's leg in the direction the capture lacks
         if p.state == "failed" and checks and not p.errors:
             if p.checks_from_controlling and p.checks_from_controlled:
                 text = f"Checks on {pair_text(p)} went unanswered in both directions: the path is filtered."
