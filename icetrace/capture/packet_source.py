@@ -16,7 +16,7 @@ from typing import Any
 
 from dissectors.demux import COUNTED, TURN_PORTS, channel_data_fits, media_kind
 from dissectors.framing import detect_tcp_framing
-from dissectors.start_line import looks_like_http, looks_like_sip
+from dissectors.start_line import looks_like_sip, opens_signaling_stream
 from icetrace.capture.network import (
     FRAGMENT_TIMEOUT,
     MAX_PENDING_BYTES,
@@ -279,7 +279,7 @@ class PacketSource:
             if not (
                 detect_tcp_framing(first)
                 or ((sport in TURN_PORTS or dport in TURN_PORTS) and channel_data_fits(first, stream=True))
-                or (self.include_sip and (looks_like_sip(first) or looks_like_http(first)))
+                or (self.include_sip and opens_signaling_stream(first))
                 or (reverse is not None and reverse.follow)
             ):
                 tcp[key] = None
