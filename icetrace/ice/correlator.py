@@ -46,10 +46,9 @@ def correlate(
     `records` hold no relayed media: the reader counted it into `relayed` (reading.py);
     `capture_end` is when the capture stopped, which decides whether an unanswered request timed out."""
     records = sorted(records, key=lambda r: (r.time, r.frame))
-    end = capture_end
     allocations, mappings = gather(records)
     relayed_by_leg = {(a.client, a.server): a.relayed for a in allocations if a.relayed is not None}
-    transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [])
+    transactions = _transactions(records, relayed_by_leg, capture_end, icmp_errors or [])
     signaled = streams_from_signaling(signaling) if signaling else []
     server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
     for s in signaled:
@@ -68,10 +67,18 @@ def correlate(
     for session in matcher.sessions:
         nominate_by_final_offer(session, known.relayed, known.mapped)
         _finish(session, carried, checks_by_pair)
-        early_notes += ended_early(session.stream, checks_by_pair, end)
+        early_notes += ended_early(session.stream, checks_by_pair, capture_end)
     streams = [session.stream for session in matcher.sessions]
     reconstruction = Reconstruction(
-        records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
+        records,
+        transactions,
+        allocations,
+        mappings,
+        streams,
+        checks,
+        media or [],
+        signaling=signaling,
+        capture_end=capture_end,
     )
     reconstruction.relayed_media = through_relays
     reconstruction.relayed_messages = sum(c.packets for c in relayed_counts)
