@@ -67,6 +67,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
             meaning="how a relayed message was wrapped (Send/Data indication, ChannelData)",
         ),
         Column(name="relay_peer", dtype="string", meaning="the TURN peer address of a relayed message"),
+        Column(name="relay_server", dtype="string", meaning="the TURN server a relayed message went through"),
         Column(name="anomalies", dtype="string", meaning="what did not parse, '; '-separated"),
     ),
     "transactions": (
@@ -188,6 +189,15 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="time", dtype="float64", meaning="time of the first request", unit="s since the epoch"),
         Column(name="transaction_id", dtype="string", meaning="hex transaction id"),
         Column(name="call_id", dtype="string", meaning="SIP Call-ID of its stream"),
+        Column(name="stream", dtype="Int64", meaning="media stream index of its stream"),
+        Column(name="component", dtype="Int64", meaning="ICE component of its pair"),
+        Column(
+            name="controlling",
+            dtype="string",
+            meaning="its pair's controlling candidate address (with call_id, stream and component, the pairs "
+            "table's key: empty when the check is on no known pair)",
+        ),
+        Column(name="controlled", dtype="string", meaning="its pair's controlled candidate address"),
         Column(
             name="sender",
             dtype="string",
