@@ -74,7 +74,7 @@ def write_html(analysis: Analysis, out: TextIO) -> None:
     _summary(analysis, out)
     _verdicts(analysis, out)
     out.write('<div id="streams"></div>\n')
-    for s in analysis.streams:
+    for s in analysis.reconstruction.streams:
         _stream(s, out)
     out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
     out.write(_svg(_timeline(analysis, story)))
@@ -118,9 +118,9 @@ def _summary(analysis: Analysis, out: TextIO) -> None:
     listed = len(analysis.messages) + rec.relayed_messages
     out.write(
         f"<li>{listed} STUN/TURN messages, {len(rec.transactions)} transactions, "
-        f"{len(allocation_attempts(rec))} TURN allocation(s), {len(analysis.streams)} ICE session(s)</li>\n"
+        f"{len(allocation_attempts(rec))} TURN allocation(s), {len(rec.streams)} ICE session(s)</li>\n"
     )
-    for s in analysis.streams:
+    for s in analysis.reconstruction.streams:
         name = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
         out.write(
