@@ -355,6 +355,7 @@ def _draw_arrow(ax: Axes, arrow: Arrow, x: dict[str, int], y: int, t0: float) ->
         color=arrow.colour if arrow.colour != COLOURS["media"] else "teal",
         fontweight="bold" if arrow.bold else "normal",
         gid="arrow-label",
+        url=f"#f{arrow.frame}",  # in the HTML page's SVG: a link to the message's row
     )
     ax.annotate(
         f"+{arrow.first - t0:.3f} s", (-0.45, y), ha="right", va="center", fontsize=6.5, color="0.3", gid="time"
