@@ -20,6 +20,7 @@ from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
 from icetrace.plots.story import build
 
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'  # phones: their own width
 MAX_MESSAGES = 5000  # beyond this the page gets slow to filter; the CLI's `messages` has them all
 
 CSS = """
@@ -75,7 +76,7 @@ def _write_page(analysis: Analysis, out: TextIO) -> None:
     story = build(analysis.reconstruction, analysis.checks)
     title = "icetrace: " + (", ".join(analysis.sources) or "records")
     out.write(
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>\n'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">{VIEWPORT}<title>{escape(title)}</title>\n'
     )
     out.write(f"<style>{CSS}</style></head><body>\n<h1>{escape(title)}</h1>\n")
     out.write(
