@@ -68,7 +68,7 @@ def test_a_late_start_invents_no_address(tap):
     a = analysis(DERIVED / "chromium-relay-late" / f"{tap}.pcap")
     named = addresses(a)
     assert named and not [n for n in named if INVENTED.search(n)]
-    (stream,) = a.streams
+    (stream,) = a.reconstruction.streams
     selected = stream.components[0].selected
     assert selected is not None
     truth = load_truth(DERIVED / "chromium-relay-late")

@@ -35,7 +35,7 @@ def read(name: str, taps: tuple[str, ...]) -> Analysis:
 def per_direction(a: Analysis) -> dict[tuple[str, str], int]:
     """Packets per direction (from the controlling agent or to it) and kind on the selected pairs."""
     out = {}
-    for s in a.streams:
+    for s in a.reconstruction.streams:
         controlling = {c.address for c in s.controlling.candidates} if s.controlling else set()
         for f in s.media_flows:
             out[("from controlling" if f.src in controlling else "to controlling", f.kind)] = f.packets
@@ -64,14 +64,14 @@ def test_no_media_on_a_pair_never_answered(name):
     """The host pair shares its sockets with the srflx pair (the NAT mappings join them), but only
     the pair whose checks succeeded carried the media; each lane's count is the flow's, once."""
     a = read(name, TAPS)
-    lanes = build(a).lanes
+    lanes = build(a.reconstruction, a.checks).lanes
     assert [lane for lane in lanes if lane.media is not None]
     for lane in lanes:
         if lane.state != "succeeded":
             assert lane.media is None, lane.label
     (selected,) = [lane for lane in lanes if lane.selected and lane.component in (1, None)]
     assert selected.media is not None
-    assert selected.media.packets == sum(f.packets for s in a.streams for f in s.media_flows)
+    assert selected.media.packets == sum(f.packets for s in a.reconstruction.streams for f in s.media_flows)
 
 
 @pytest.mark.parametrize("name", CALLS)
@@ -80,7 +80,7 @@ def test_one_ladder_arrow_per_message(name):
     rec = a.reconstruction
     by_frame = {r.frame: r for r in rec.records if r.kind == "stun"}
     drawn: dict[tuple[str, int], set[int]] = {}
-    drawn_arrows = arrows(a, build(a))
+    drawn_arrows = arrows(a.reconstruction, a.messages, a.transactions)
     for arrow in drawn_arrows:
         if arrow.unit == "pkts":
             continue  # a media flow (ChannelData carrying a check starts one), see below
@@ -112,7 +112,7 @@ def test_every_frame_reference_names_its_file(tmp_path):
     page = io.StringIO()
     write_html(a, page)
     assert FRAME_REF.search(page.getvalue())
-    labels = [arrow.label for arrow in arrows(a, build(a))]
+    labels = [arrow.label for arrow in arrows(a.reconstruction, a.messages, a.transactions)]
     assert all(FRAME_REF.search(label) for label in labels)
 
 

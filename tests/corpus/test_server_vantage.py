@@ -36,7 +36,7 @@ def test_the_truths_follow_the_schema():
 def test_at_the_turn_server_the_relay_leg_is_the_relayed_pair():
     a = read(TURN / "turn-server.pcap")
     left = _agent(TURN, "left")["selected"]
-    (stream,) = a.streams
+    (stream,) = a.reconstruction.streams
     selected = stream.components[0].selected
     assert selected is not None and stream.connectivity == "RELAY"
     # the pair the left agent itself selected: its relayed address (coturn's public side) and the gateway
@@ -47,7 +47,7 @@ def test_at_the_turn_server_the_relay_leg_is_the_relayed_pair():
     port_inside = f"10.0.22.48:{relayed[2]}"
     assert not [
         c
-        for s in a.streams
+        for s in a.reconstruction.streams
         for ag in (s.controlling, s.controlled)
         if ag
         for c in ag.candidates
@@ -61,7 +61,8 @@ def test_at_the_turn_server_the_relay_leg_is_the_relayed_pair():
 def test_at_the_turn_server_media_is_counted_once():
     """The relay leg's own copy (relay port <-> gateway) and the client leg's ChannelData are one flow."""
     alone = {
-        (str(f.src), str(f.dst), f.kind): f.packets for f in read(TURN / "turn-server.pcap").streams[0].media_flows
+        (str(f.src), str(f.dst), f.kind): f.packets
+        for f in read(TURN / "turn-server.pcap").reconstruction.streams[0].media_flows
     }
     assert alone and set(alone.values()) == {20}  # aioice_agent.py sends 20 datagrams each way
 
@@ -73,7 +74,7 @@ def test_a_gateway_on_a_public_address_is_no_server_reflexive_candidate():
         a = read(TURN / f"{tap}.pcap")
         types = {
             c.type
-            for s in a.streams
+            for s in a.reconstruction.streams
             for ag in (s.controlling, s.controlled)
             if ag
             for c in ag.candidates
@@ -98,10 +99,12 @@ def test_a_capture_at_the_gateways_own_interface_says_so():
 def test_taps_of_the_server_call_agree_with_each_tap():
     merged = read(*(TURN / f"{tap}.pcap" for tap in TAPS))
     assert len(merged.reconstruction.allocations) == 1  # one Allocate seen at three taps
-    selected = merged.streams[0].components[0].selected
+    selected = merged.reconstruction.streams[0].components[0].selected
     left = _agent(TURN, "left")["selected"]
     assert (str(selected.controlling.address), str(selected.controlled.address)) == (left["local"], left["remote"])
-    flows = {(f.kind, f.src == selected.controlling.address): f.packets for f in merged.streams[0].media_flows}
+    flows = {
+        (f.kind, f.src == selected.controlling.address): f.packets for f in merged.reconstruction.streams[0].media_flows
+    }
     assert flows == {("data", True): 20, ("data", False): 20}
 
 
@@ -137,6 +140,6 @@ def test_a_lite_gateway_that_checks_and_nominates_nothing_is_told_apart():
     assert set(truth["expected_verdicts"]) <= codes
     (lite,) = [v for v in a.verdict_list if v.code == "LITE-CHECKS"]
     assert "sent 2 connectivity check(s)" in lite.message and "as controlled" in lite.message
-    (stream,) = a.streams
+    (stream,) = a.reconstruction.streams
     assert stream.controlling is not None and not stream.controlling.ice_lite  # the full agent controls
     assert stream.controlled is not None and stream.controlled.ice_lite

@@ -4,9 +4,8 @@ like RTP or DTLS (RFC 7983) on a busy capture are not media, and stay off the la
 from __future__ import annotations
 
 import icetrace
-from icetrace.analysis import _read_capture, _ReadOptions
 from icetrace.plots.ladder import arrows
-from icetrace.plots.story import build
+from icetrace.reading import ReadOptions, read_capture
 from icetrace.signaling.model import SignalingModel
 from tests import testdata
 
@@ -14,14 +13,14 @@ TEAMS = testdata.CAPTURES / "public" / "ntop_nDPI" / "teams.pcap"
 
 
 def test_dns_answers_that_begin_like_rtp_are_not_the_calls_media():
-    read = _read_capture(TEAMS, _ReadOptions("native", None, None, None, True, None), SignalingModel())
+    read = read_capture(TEAMS, ReadOptions(), SignalingModel())
     dns = [f for f in read.flows if 53 in (f.src.port, f.dst.port)]
     assert len(dns) >= 10 and {"rtp", "dtls"} <= {f.kind for f in dns}  # what the first byte alone says
     a = icetrace.analyze([TEAMS])
     assert a.reconstruction.media, "the call's own media is still counted"
     assert not [f for f in a.reconstruction.media if 53 in (f.src.port, f.dst.port)]
     assert not a.media.src.str.endswith(":53").any() and not a.media.dst.str.endswith(":53").any()
-    columns = {end for arrow in arrows(a, build(a)) for end in (arrow.src, arrow.dst)}
+    columns = {end for arrow in arrows(a.reconstruction, a.messages, a.transactions) for end in (arrow.src, arrow.dst)}
     assert not [c for c in columns if c.endswith(":53")]
 
 

@@ -34,7 +34,7 @@ def _runs_on(tmp_path: Path) -> Path:
 
 
 def _host_pair(a: icetrace.Analysis):
-    (stream,) = a.streams
+    (stream,) = a.reconstruction.streams
     return next(p for c in stream.components for p in c.pairs if str(p.controlled.address).startswith("192.168.2."))
 
 
