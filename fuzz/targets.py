@@ -90,8 +90,7 @@ def _capture_file(data: bytes, suffix: str) -> None:
         for packet in source:
             for _ in extractor.feed(packet):
                 pass
-        source.media_flows()
-        source.relayed_counts()
+        source.summary()
 
 
 def _relay_frames() -> list[bytes]:
@@ -316,13 +315,11 @@ def _plots(data: bytes) -> None:
 
     matplotlib.use("Agg")
     import icetrace
-    from icetrace.plots.ladder import ladder_figure
-    from icetrace.plots.timeline import timeline_figure
 
     path = _SCRATCH / "plots.pcap"
     path.write_bytes(data)
     analysis = icetrace.analyze([path])
-    for figure in (ladder_figure(analysis), timeline_figure(analysis)):
+    for figure in (analysis.plot_ladder(), analysis.plot_timeline()):
         figure.set_dpi(20)
         figure.canvas.draw()
 

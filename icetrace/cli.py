@@ -9,12 +9,12 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO, cast
 
-from icetrace import __version__
 from icetrace.crash import crash_line, describe
 from icetrace.errors import IcetraceError
 from icetrace.exit_status import ExitStatus
 from icetrace.output import GuardedOutput, ShownOutput
 from icetrace.report.colour import SEQUENCES, wanted
+from icetrace.version import __version__
 
 # Subcommand modules under icetrace.commands, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (

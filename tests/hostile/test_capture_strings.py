@@ -133,7 +133,7 @@ def test_a_lone_surrogate_is_shown_escaped(surrogate_corpus, command):
 
 def test_a_lone_surrogate_in_the_html_page_and_the_corpus_tables(surrogate_corpus, tmp_path):
     pytest.importorskip("pyarrow")
-    import pandas as pd
+    from icetrace.corpus.tables import read_table
 
     page = tmp_path / "report.html"
     result = _process("analyze", str(surrogate_corpus / "call" / "capture.pcap"), "--html", str(page))
@@ -141,7 +141,7 @@ def test_a_lone_surrogate_in_the_html_page_and_the_corpus_tables(surrogate_corpu
     assert "ho\\ud800" in page.read_text(encoding="utf-8")
     result = _process("corpus", str(surrogate_corpus), "--jobs", "1", "--out", str(tmp_path / "c.parquet"))
     assert result.returncode == 0, result.stderr.decode()
-    streams = pd.read_parquet(tmp_path / "c.streams.parquet")
+    streams = read_table(tmp_path / "c.parquet", "streams")
     assert set(streams["call_id"].dropna()) == {"webrtc:ho\\ud800", "webrtc:hoLf"}  # the good capture too
 
 
@@ -258,6 +258,23 @@ def test_far_future_frame_times(tmp_path):
     everything_far = hostile_call.as_pcapng(pcap, tmp_path / "all.pcapng", {n: (1 << 64) - 1 - n for n in range(99)})
     status, _, err = _cli("plot", str(everything_far), "--kind", "timeline", "--out", str(tmp_path / "t2.svg"))
     assert status == 0, err
+
+
+def test_a_gap_of_years_cut_short_keeps_the_seconds_around_it():
+    """The broken time axis adds only differences of nearby times: after a cut of 570,000 years the
+    half second that follows is still drawn half a second wide, and the axis has a handful of ticks."""
+    from matplotlib.figure import Figure
+
+    from icetrace.plots.time_axis import TimeAxis
+
+    far = 1.8e13
+    axis = TimeAxis.of([(0.0, 0.001), (far, far + 0.5)])
+    assert axis.cuts == [(0.001, far)]
+    assert axis.x(far) == pytest.approx(0.001 + axis.kept)
+    assert axis.x(far + 0.5) - axis.x(far) == pytest.approx(0.5)
+    ax = Figure().subplots()
+    axis.set_ticks(ax, 0.0, far + 0.5)
+    assert 2 <= len(ax.get_xticks()) <= 20
 
 
 def test_utc_text_of_times_no_calendar_holds():

@@ -15,7 +15,7 @@ from icetrace.capture.packet_source import PacketSource
 from icetrace.capture.tcp_stream import TcpDirection
 from icetrace.records.extract import RecordExtractor
 from icetrace.signaling.app_signaling import AppSignalingCollector
-from icetrace.signaling.sources import SipCollector
+from icetrace.signaling.collect import SipCollector
 from tests.capture.test_fast_reader import plain
 
 SERVER = bytes([203, 0, 113, 80])

@@ -179,4 +179,7 @@ def test_a_candidate_priority_above_2_to_the_31_is_refused_and_the_rest_tabulate
     out, err = io.StringIO(), io.StringIO()
     status = main(["corpus", str(tmp_path), "--jobs", "1", "--out", str(tmp_path / "c.parquet")], out, err)
     assert status == 0, err.getvalue()
-    assert f"{tmp_path / 'c.pairs.parquet'}: 2 pairs" in out.getvalue()
+    assert f"{tmp_path / 'c.parquet'}: 2 streams, 2 pairs" in out.getvalue()
+    from icetrace.corpus.tables import read_table
+
+    assert len(read_table(tmp_path / "c.parquet", "pairs")) == 2

@@ -15,8 +15,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from icetrace.capture import fast_reader
-from icetrace.capture.formats.base import FIRST_RESYNC_WINDOW, RESYNC_WINDOW, Frame, Reading, ReadProblem
+from icetrace.capture import fast_reader, pcapng_blocks
+from icetrace.capture.formats.base import FIRST_RESYNC_WINDOW, RESYNC_WINDOW, Copying, Frame, Reading, ReadProblem
 from icetrace.capture.linktypes import LINKTYPE_ETHERNET
 from icetrace.errors import InputError
 
@@ -85,6 +85,18 @@ class Pcap:
                 return
             offset, number = resume
         yield from _records(fh, header, reading, offset, number)
+
+    def copy_as_pcapng(self, fh: BinaryIO, copying: Copying) -> Iterator[bytes]:
+        """One section and interface, then each record as an Enhanced Packet Block in the file's
+        own time units; damaged records skipped to the next plausible one, as the reader does."""
+        header = PcapHeader.read(fh, copying.path)
+        yield pcapng_blocks.shb()
+        yield pcapng_blocks.idb("<", header.linktype & 0xFFFF, header.snaplen, 9 if header.divisor > 1_000_000 else 6)
+        # numbered, timed and skipped as the reader reads them
+        for number, _, ticks, orig, data in pcap_records(fh, header, copying.problems, copying.path):
+            if copying.blank(number):
+                data = b""
+            yield pcapng_blocks.epb("<", 0, ticks, data, orig, pcapng_blocks.comment_options(copying.notes(number)))
 
 
 def _numpy_pass(fh: BinaryIO, header: PcapHeader, reading: Reading) -> Generator[Frame, None, tuple[int, int] | None]:
