@@ -177,8 +177,11 @@ def _window(
         return arr[np.minimum(index, len(buf) - 1)].astype(np.int64)
 
     media = _media(records, linktype, at)
-    # a frame shorter than Ethernet and an IPv4 header carries no IP: IpDecoder.decode gives None
-    for i in np.flatnonzero(~media.mask & (records.incl >= 34)).tolist():
+    # a frame shorter than Ethernet and an IPv4 header carries no IP: IpDecoder.decode gives None;
+    # the window's last record is handed on all the same, so the capture ends at its last frame
+    handed = ~media.mask & (records.incl >= 34)
+    handed[-1:] |= ~media.mask[-1:]
+    for i in np.flatnonzero(handed).tolist():
         start = int(offsets[i]) + 16
         data = bytes(buf[start : start + int(records.incl[i])])
         yield Frame(first_number + i + 1, records.time(i, divisor), linktype, data, int(records.orig[i]))

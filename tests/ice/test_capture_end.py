@@ -18,8 +18,9 @@ LEFT = CAPTURES / "real" / "aioice-direct" / "left-lan.pcap"
 QUIET = 15  # seconds of other traffic after the call: longer than any agent's check timeout
 
 
-def _runs_on(tmp_path: Path) -> Path:
-    """The left LAN tap with one ARP frame QUIET seconds after its last packet."""
+def _runs_on(tmp_path: Path, tail: str = "arp") -> Path:
+    """The left LAN tap with one frame QUIET seconds after its last packet: an ARP frame, or a
+    record of no bytes (which no path makes a Python frame)."""
     data = LEFT.read_bytes()
     offset, last = 24, (0, 0, b"")
     while offset < len(data):
@@ -27,9 +28,10 @@ def _runs_on(tmp_path: Path) -> Path:
         last = (sec, usec, data[offset + 16 : offset + 16 + caplen])
         offset += 16 + caplen
     sec, usec, frame = last
-    arp = b"\xff" * 6 + frame[6:12] + b"\x08\x06" + bytes(28)
+    last_frame = b"\xff" * 6 + frame[6:12] + b"\x08\x06" + bytes(28) if tail == "arp" else b""
     out = tmp_path / "runs-on.pcap"
-    out.write_bytes(data + struct.pack("<IIII", sec + QUIET, usec, len(arp), len(arp)) + arp)
+    orig = len(last_frame) or 60
+    out.write_bytes(data + struct.pack("<IIII", sec + QUIET, usec, len(last_frame), orig) + last_frame)
     return out
 
 
@@ -38,9 +40,10 @@ def _host_pair(a: icetrace.Analysis):
     return next(p for c in stream.components for p in c.pairs if str(p.controlled.address).startswith("192.168.2."))
 
 
+@pytest.mark.parametrize("tail", ["arp", "empty"])
 @pytest.mark.parametrize("path", ["skimmer", "numpy", "plain"])
-def test_unanswered_checks_before_a_long_tail_time_out(tmp_path, monkeypatch, path):
-    capture = _runs_on(tmp_path)
+def test_unanswered_checks_before_a_long_tail_time_out(tmp_path, monkeypatch, path, tail):
+    capture = _runs_on(tmp_path, tail)
     if path != "skimmer":
         monkeypatch.setattr(fast_reader, "Skimmer", None)
     if path == "plain":
