@@ -28,12 +28,16 @@ UNION_DTYPES = {"priority": "UInt64", "frame": "Int64"}
 
 
 def rows(analysis: Analysis, capture: str) -> dict[str, pd.DataFrame]:
-    """One capture's tables, each with `capture` as its first column."""
+    """One capture's tables, each with `capture` as its first column. A file name's bytes that are
+    not UTF-8 (Python holds them as lone surrogates) are stored escaped, as `icetrace.output.encodable`
+    stores any string no UTF-8 column can hold."""
+    from icetrace.output import encodable
+
     tables = {kind: getattr(analysis, kind) for kind in KINDS}
     out = {}
     for kind, table in tables.items():
         table = table.copy()
-        table.insert(0, "capture", _strings([capture] * len(table)))
+        table.insert(0, "capture", _strings([encodable(capture)] * len(table)))
         out[kind] = table
     return out
 

@@ -145,6 +145,28 @@ def test_a_lone_surrogate_in_the_html_page_and_the_corpus_tables(surrogate_corpu
     assert set(streams["call_id"].dropna()) == {"webrtc:ho\\ud800", "webrtc:hoLf"}  # the good capture too
 
 
+def test_a_file_name_that_is_no_utf8_in_junit_and_the_corpus_tables(tmp_path):
+    """A capture's file name is bytes: one no UTF-8 decodes (Python holds them as lone surrogates)
+    and with a control character is named escaped in JUnit XML and in the Parquet dataset."""
+    pytest.importorskip("pyarrow")
+    import os
+
+    from icetrace.corpus.tables import read_table
+
+    folder = tmp_path / "corpus"
+    capture = hostile_call.write(folder / "call")
+    odd = capture.with_name(os.fsdecode(b"\xff\xfe\x1b[2J.pcap"))
+    capture.rename(odd)
+    status, out, err = _cli("check", str(folder), "--jobs", "1", "--junit", str(tmp_path / "j.xml"))
+    assert status == 0 and "\\udcff\\udcfe\\x1b[2J.pcap" in out, err
+    (case,) = ET.parse(tmp_path / "j.xml").getroot().iter("testcase")
+    assert case.get("name") == "\\udcff\\udcfe\\x1b[2J.pcap"
+    status, _, err = _cli("corpus", str(folder), "--jobs", "1", "--out", str(tmp_path / "c.parquet"))
+    assert status == 0, err
+    captures = set(read_table(tmp_path / "c.parquet", "streams")["capture"])
+    assert captures == {str(odd.parent / "\\udcff\\udcfe\x1b[2J.pcap")}
+
+
 def test_a_dollar_in_a_username_is_drawn_as_itself(tmp_path):
     """Without signaling an agent is named by its ufrag, which heads a ladder column: `$^{$` would open
     matplotlib's mathtext and fail half-way through the file."""
