@@ -85,9 +85,16 @@ def write_parquet(tables: dict[str, pd.DataFrame], out: str) -> Path:
     schema = _arrow_schema(columns)
     for kind in KINDS:
         table = tables[kind]
-        whole = pd.DataFrame({"capture": table["capture"] if "capture" in table else pd.array([], dtype="string")})
-        for name, dtype in columns.items():
-            whole[name] = table[name].astype(cast(Any, dtype)) if name in table else _empty(len(table), dtype)
+        # built from all its columns at once: inserting ~80 columns one by one costs half a second a dataset
+        whole = pd.DataFrame(
+            {
+                "capture": table["capture"] if "capture" in table else pd.array([], dtype="string"),
+                **{
+                    name: table[name].astype(cast(Any, dtype)) if name in table else _empty(len(table), dtype)
+                    for name, dtype in columns.items()
+                },
+            }
+        )
         folder = path / f"table={kind}"
         folder.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pandas(whole, schema=schema, preserve_index=False), folder / "part-0.parquet")
