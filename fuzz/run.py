@@ -53,12 +53,20 @@ def fuzz(target: Target, examples: int) -> tuple[int, float, str | None]:
     return count, time.perf_counter() - start, None
 
 
-def fuzz_random(target: Target, examples: int, seed: int, crashes: Path) -> tuple[int, float, str | None]:
+def fuzz_random(
+    target: Target, examples: int, seed: int, crashes: Path, every: int = 0
+) -> tuple[int, float, str | None]:
+    """`examples` inputs; each crashing one written under `crashes`. With `every`, a line on stderr
+    each `every` executions (a run of hours says how far it is)."""
     rng = random.Random(f"{seed}:{target.name}")
     first: str | None = None
     found = 0
     start = time.perf_counter()
-    for _ in range(examples):
+    for done in range(examples):
+        if every and done and not done % every:
+            seconds = time.perf_counter() - start
+            sys.stderr.write(f"{target.name}: {done} executions, {seconds:.0f} s, {found} crashing\n")
+            sys.stderr.flush()
         data = random_input(target, rng)
         try:
             check(target, data)
@@ -78,6 +86,7 @@ def main() -> int:
     parser.add_argument("--engine", choices=("hypothesis", "random"), default="hypothesis")
     parser.add_argument("--seed", type=int, default=0, help="the random engine's seed")
     parser.add_argument("--crashes", type=Path, default=Path("fuzz-crashes"), help="where crashing inputs go")
+    parser.add_argument("--progress", type=int, default=0, metavar="N", help="a line on stderr every N executions")
     parser.add_argument("target", nargs="*", default=sorted(TARGETS))
     args = parser.parse_args()
     import resource
@@ -85,13 +94,14 @@ def main() -> int:
     cap = args.memory << 20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     crashed = 0
-    sys.stdout.write("| target | executions | seconds | crashes |\n|---|---:|---:|---:|\n")
+    sys.stdout.write("| target | executions | seconds | crashing inputs |\n|---|---:|---:|---:|\n")
     for name in args.target:
         if args.engine == "random":
-            count, seconds, crash = fuzz_random(TARGETS[name], args.examples, args.seed, args.crashes)
+            count, seconds, crash = fuzz_random(TARGETS[name], args.examples, args.seed, args.crashes, args.progress)
         else:
             count, seconds, crash = fuzz(TARGETS[name], args.examples)
-        sys.stdout.write(f"| {name} | {count} | {seconds:.0f} | {int(crash is not None)} |\n")
+        found = 0 if crash is None else int(crash.split()[0]) if args.engine == "random" else 1
+        sys.stdout.write(f"| {name} | {count} | {seconds:.0f} | {found} |\n")
         sys.stdout.flush()
         if crash:
             crashed += 1

@@ -11,6 +11,7 @@ import atexit
 import gzip
 import json
 import random
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -309,19 +310,105 @@ def _call_seeds() -> tuple[bytes, ...]:
 
 
 def _plots(data: bytes) -> None:
-    """Both plots of a capture drawn, every text laid out as savefig lays it out (at a low
-    resolution: the text is parsed and measured the same, fewer pixels are filled)."""
+    """Both plots of a capture built, and every text on them plain (matplotlib would parse a text
+    with two unescaped `$` as mathtext) and shown (no control character, no lone surrogate). Laying
+    out and rasterising costs half a second, so one input in 64 (by its digest) is also drawn, and
+    written as the HTML page with its SVG plots (valid UTF-8, nothing unsafe)."""
+    import hashlib
+
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
     import icetrace
 
     path = _SCRATCH / "plots.pcap"
     path.write_bytes(data)
     analysis = icetrace.analyze([path])
+    drawn = hashlib.sha256(data).digest()[0] < 4
+    plain = Text()  # its usetex and parse_math as every text of the plots has them
     for figure in (analysis.plot_ladder(), analysis.plot_timeline()):
-        figure.set_dpi(20)
-        figure.canvas.draw()
+        texts = [t.get_text() for t in figure.findobj(Text)]
+        assert not [t for t in texts if plain._preprocess_math(t)[1]], texts
+        assert not [t for t in texts if _UNSHOWN.search(t)], texts
+        if drawn:
+            figure.set_dpi(20)
+            FigureCanvasAgg(figure).draw()
+    if drawn:
+        _command("analyze", str(path), "--html", str(_SCRATCH / "plots.html"))
+        page = (_SCRATCH / "plots.html").read_bytes().decode("utf-8")
+        assert not _UNSHOWN.search(page)
+
+
+# what `icetrace.output.shown` escapes (tab, newline and carriage return allowed: the report's own)
+_UNSHOWN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+
+
+def _command(*argv: str) -> tuple[str, str]:
+    """One command run in this process as the CLI runs it: (stdout, stderr); exit status 3 (a bug
+    in icetrace) fails with its traceback, and so does anything a terminal would act on."""
+    import io
+
+    from icetrace.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["--traceback", *argv], out, err)
+    assert status != 3, (argv, err.getvalue())
+    for text in (out.getvalue(), err.getvalue()):
+        assert not _UNSHOWN.search(text), (argv, text)
+    return out.getvalue(), err.getvalue()
+
+
+def _commands(data: bytes) -> None:
+    """A capture, named by its last bytes (so a file name too may hold control characters, or bytes
+    no UTF-8 decodes), through what a user runs on it: the text report, the JSON document,
+    `candidates`, `check` with JUnit XML against the golden file of another call, and `corpus`'s
+    Parquet dataset. No command fails as a bug, nothing a terminal acts on comes out, the JSON and
+    the XML parse, and every table of the dataset reads back. Writing a dataset costs about ten
+    times the rest, so one input in eight (by its digest) goes through `corpus`."""
+    import hashlib
+    import os
+    import xml.etree.ElementTree as ET
+
+    from icetrace.corpus.tables import KINDS, read_table
+
+    folder = _SCRATCH / "commands"
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "in").mkdir(parents=True)
+    stem = os.fsdecode(bytes(b for b in data[-12:] if b not in b"/\0") or b"x")
+    capture = folder / "in" / f"{stem}.pcap"
+    capture.write_bytes(data)
+    (folder / "in" / f"{stem}.pcap.expected.json").write_bytes(_golden_of_another_call())
+    _command("analyze", str(capture))
+    _command("analyze", str(capture), "--json", str(folder / "doc.json"))
+    if (folder / "doc.json").exists():
+        json.loads((folder / "doc.json").read_bytes())
+    _command("candidates", str(capture))
+    _command("check", str(folder / "in"), "--jobs", "1", "--junit", str(folder / "junit.xml"))
+    ET.parse(folder / "junit.xml")
+    if hashlib.sha256(data).digest()[0] >= 32:
+        return
+    _command("corpus", str(folder / "in"), "--jobs", "1", "--out", str(folder / "c.parquet"))
+    for kind in KINDS:
+        read_table(folder / "c.parquet", kind)
+
+
+_GOLDEN_OF_ANOTHER_CALL: list[bytes] = []
+
+
+def _golden_of_another_call() -> bytes:
+    """The golden file of a plain call, made once: checked against it, a mutated call differs in
+    the strings it carries, and the diffs show them."""
+    if not _GOLDEN_OF_ANOTHER_CALL:
+        from tests.hostile import hostile_call
+
+        folder = _SCRATCH / "golden-call"
+        capture = hostile_call.write(folder)
+        _command("check", str(folder), "--jobs", "1", "--update")
+        _GOLDEN_OF_ANOTHER_CALL.append(Path(f"{capture}.expected.json").read_bytes())
+    return _GOLDEN_OF_ANOTHER_CALL[0]
 
 
 def _text_out(data: bytes) -> None:
@@ -383,6 +470,7 @@ TARGETS = {
         Target("agent-dumps", _agent_dump, _dump_seeds()),
         Target("annotate", _annotate, _call_seeds(), (InputError,)),
         Target("plots", _plots, _call_seeds(), (InputError,)),
+        Target("commands", _commands, _call_seeds()),
         Target("text-outputs", _text_out, (_TEXT, b"\x1b[31m\xb2\x85 plain")),
     )
 }
