@@ -76,11 +76,22 @@ def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
             if _stateless(p):
                 plain += 1
                 if plain % _LOCAL_EVERY == 0:
-                    order.append(formatter.format(list(local.feed(p))))
+                    order.append(formatter.format(list(local.feed(p)), source.reading))
                     continue
             order.append(None)
             batch.append(
-                (p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload, p.gap_before)
+                (
+                    p.frame,
+                    p.time,
+                    p.src.ip,
+                    p.src.port,
+                    p.dst.ip,
+                    p.dst.port,
+                    p.transport,
+                    p.payload,
+                    p.gap_before,
+                    source.reading,
+                )
             )
             if len(batch) >= _PACKETS_PER_BATCH:
                 packets_out.send(batch)
@@ -163,7 +174,7 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
             if batch is None:
                 break
             texts: list[str] = []
-            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap in batch:
+            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap, capture in batch:
                 src = endpoints.get((src_ip, src_port))
                 if src is None:
                     src = endpoints[(src_ip, src_port)] = Endpoint(src_ip, src_port)
@@ -183,7 +194,7 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
                         )
                     )
                 )
-                texts.append(formatter.format(records) if records else "")
+                texts.append(formatter.format(records, capture) if records else "")
             text_out.send(texts)
         text_out.send(None)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
