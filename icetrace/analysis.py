@@ -18,6 +18,7 @@ from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.model import Verdict
 from icetrace.ice.reconstruction import Reconstruction
+from icetrace.ice.stream_names import stream_names
 from icetrace.reading import ReadOptions, combine, read_capture
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
@@ -49,8 +50,9 @@ class Analysis:
         """A short summary: counts and each stream's outcome (never packet bytes or credentials)."""
         rec = self.reconstruction
         outcomes = []
+        names = stream_names(rec.streams)
         for s in rec.streams[:8]:
-            name = f"stream {s.index} {s.media or ''}".strip() if s.call_id else "session without signaling"
+            name = names[id(s)]
             via = f" {s.connectivity}" if s.connectivity and s.connectivity != "FAILED" else ""
             outcomes.append(f"{name}: {s.outcome}{via}")
         more = f"; {len(rec.streams) - 8} more" if len(rec.streams) > 8 else ""

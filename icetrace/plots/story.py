@@ -18,6 +18,7 @@ import pandas as pd
 from icetrace.ice.carried_media import carried_by
 from icetrace.ice.model import Pair
 from icetrace.ice.reconstruction import Reconstruction
+from icetrace.ice.stream_names import stream_names
 from icetrace.records.vocabulary import TransactionOutcome
 
 # TURN methods that only carry another message or data: drawn with what they carry, not as gathering
@@ -159,7 +160,7 @@ def build(rec: Reconstruction, checks: pd.DataFrame) -> Story:
     """The story of `rec`; `checks` is its checks table (one row per entry of `rec.checks`)."""
     lanes: dict[int, Lane] = {}
     ordered: list[Lane] = []
-    names = _stream_names(rec)
+    names = stream_names(rec.streams)
     over = relay_transports(rec)
     for s in rec.streams:
         stream = names[id(s)]
@@ -214,34 +215,6 @@ def _value(row: dict[Any, Any], name: str, default: Any) -> Any:
     """A DataFrame cell, or `default` when the column is missing or the cell is NA."""
     value = row.get(name, default)
     return default if value is None or bool(pd.isna(value)) else value
-
-
-def _stream_names(rec: Reconstruction) -> dict[int, str]:
-    """'stream 0 audio'; with the answering agent when several answered one offer (forking, MPOP),
-    with the call when the capture holds several calls."""
-    streams = rec.streams
-    calls = {s.call_id for s in streams if s.call_id}
-    names = {}
-    unsignaled = [s for s in streams if not s.call_id]
-    for s in streams:
-        if not s.call_id:
-            names[id(s)] = session_name(s, unsignaled)
-            continue
-        name = f"stream {s.index} {s.media or ''}".strip()
-        twins = [o for o in streams if o.call_id == s.call_id and o.index == s.index]
-        if len(twins) > 1 and s.controlled is not None:
-            name += f" with {s.controlled.name}"
-        if len(calls) > 1:
-            name = f"call {s.call_id[:16]} {name}"
-        names[id(s)] = name
-    return names
-
-
-def session_name(s: Any, unsignaled: list[Any]) -> str:
-    """'session 2 (no signaling; ufrags FY32/+miv)': each ICE session seen without signaling apart."""
-    ufrags = "/".join(str(a.ufrag) for a in (s.controlling, s.controlled) if a is not None and a.ufrag)
-    number = f" {unsignaled.index(s) + 1}" if len(unsignaled) > 1 else ""
-    return f"session{number} (no signaling" + (f"; ufrags {ufrags})" if ufrags else ")")
 
 
 def _unmatched(lanes: dict[tuple[str, str], Lane], t: Any, row: dict[Any, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import TextIO
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream
+from icetrace.ice.stream_names import stream_title
 from icetrace.report.colour import Painter, wanted
 from icetrace.report.hints import no_stun_hint
 
@@ -70,7 +71,7 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
     for m in rec.nat_mappings:
         out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
     for s in analysis.reconstruction.streams:
-        _write_stream(s, out, paint, names.frame_text)
+        _write_stream(s, stream_title(s, rec.streams), out, paint, names.frame_text)
     out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
     for v in analysis.verdict_list:
         frames = names.frames_text(v.frames[:8])
@@ -86,8 +87,7 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         )
 
 
-def _write_stream(s: Stream, out: TextIO, paint: Painter, frame_text: Callable[[int], str]) -> None:
-    title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
+def _write_stream(s: Stream, title: str, out: TextIO, paint: Painter, frame_text: Callable[[int], str]) -> None:
     via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
     outcome = paint.outcome(s.outcome.upper())
     out.write(f"\n{title}: outcome {outcome}{via}, nomination {s.nomination_style}\n")
