@@ -18,6 +18,7 @@ from icetrace.ice.views import answer_ms, round_trip_ms
 from icetrace.records.capture_set import CaptureSet
 from icetrace.records.media_flow import MediaFlow
 from icetrace.tables.message_rows import table_row
+from icetrace.tables.pair_times import PairTimes, pair_times
 from icetrace.tables.rows import row_builder
 from icetrace.tables.schema import row_columns
 
@@ -39,6 +40,7 @@ class _Paired(NamedTuple):
     stream: Stream
     component: Component
     pair: Pair
+    times: PairTimes
 
 
 class _Checked(NamedTuple):
@@ -137,6 +139,11 @@ _pair_row = row_builder(
         **{name: _on_pair(get) for name, get in PAIR_COUNTERS.items()},
         "first_check": lambda i: i.pair.first_check,
         "last_check": lambda i: i.pair.last_check,
+        "first_success": lambda i: i.times.first_success,
+        "nominated_at": lambda i: i.times.nominated_at,
+        "media_first": lambda i: i.times.media_first,
+        "media_last": lambda i: i.times.media_last,
+        "media_packets": lambda i: i.times.media_packets,
         "relayed": lambda i: i.pair.relayed,
     },
 )
@@ -339,7 +346,8 @@ def _items(name: str, rec: Reconstruction, verdicts: list[Verdict]) -> list[Any]
     if name == "candidates":
         return _candidates(rec)
     if name == "pairs":
-        return [_Paired(s, comp, p) for s in rec.streams for comp in s.components for p in comp.pairs]
+        times = pair_times(rec)
+        return [_Paired(s, comp, p, times[id(p)]) for s in rec.streams for comp in s.components for p in comp.pairs]
     if name == "checks":
         return [_Checked(c, _verified(rec, c.transaction)) for c in rec.checks]
     if name == "media":

@@ -193,6 +193,31 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ),
         Column(name="first_check", dtype="float64", meaning="time of its first check", unit="s since the epoch"),
         Column(name="last_check", dtype="float64", meaning="time of its last check", unit="s since the epoch"),
+        Column(
+            name="first_success",
+            dtype="float64",
+            meaning="time its first check was answered with success",
+            unit="s since the epoch",
+        ),
+        Column(
+            name="nominated_at",
+            dtype="float64",
+            meaning="time the check that nominated it (USE-CANDIDATE or NOMINATION) was answered; empty when the "
+            "final offer nominated it",
+            unit="s since the epoch",
+        ),
+        Column(
+            name="media_first",
+            dtype="float64",
+            meaning="time of the first media packet it carried, either way (relayed media included)",
+            unit="s since the epoch",
+        ),
+        Column(name="media_last", dtype="float64", meaning="time of the last one", unit="s since the epoch"),
+        Column(
+            name="media_packets",
+            dtype="int64",
+            meaning="media packets it carried, both ways (each flow once, however many captures or relay legs saw it)",
+        ),
         Column(name="relayed", dtype="bool", meaning="its checks went through a TURN relay"),
     ),
     "checks": (
