@@ -176,3 +176,21 @@ def analyze(
     )
     problems = read.problems + model.problems
     return Analysis(rec, diagnose(rec), problems, [*read.sources, *(str(p) for p in [*sdp, *logs])], read.copies)
+
+
+def verdict_codes() -> pd.DataFrame:
+    """Every verdict the diagnosis can give, in report order: its code, severity, what it means and the
+    RFC or specification it rests on, from the verdict registry (docs/correlator.md's table). Join it
+    to a verdicts table on `code` to read each verdict's meaning beside it."""
+    import pandas as pd
+
+    from icetrace.ice.diagnosis.registry import in_report_order
+
+    rules = in_report_order()
+    columns = {
+        "code": [r.code for r in rules],
+        "severity": [r.severity for r in rules],
+        "meaning": [r.meaning for r in rules],
+        "reference": [r.reference for r in rules],
+    }
+    return pd.DataFrame({name: pd.array(values, dtype="string") for name, values in columns.items()})

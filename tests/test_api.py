@@ -48,6 +48,17 @@ def _analyze(*args: str) -> tuple[int, str, str]:
     return status, out.getvalue(), err.getvalue()
 
 
+def test_verdict_codes_are_the_registry_s_with_their_meanings():
+    from icetrace.ice.diagnosis import verdict_table
+
+    codes = icetrace.verdict_codes()
+    assert list(codes.columns) == ["code", "severity", "meaning", "reference"]
+    table = verdict_table().splitlines()[2:]  # the docs' table, written from the same registry
+    assert [f"| {r.code} | {r.severity} | {r.meaning} | {r.reference} |" for r in codes.itertuples()] == table
+    seen = icetrace.analyze([testdata.SEED_CALL]).verdicts.merge(codes, on=["code", "severity"], how="left")
+    assert len(seen) and seen.meaning.notna().all()  # every verdict given is one the registry explains
+
+
 def test_junk_sdp_file_is_refused(tmp_path):
     junk = tmp_path / "offer.sdp"
     junk.write_text("hello\n")
