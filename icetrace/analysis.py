@@ -187,10 +187,11 @@ def verdict_codes() -> pd.DataFrame:
     from icetrace.ice.diagnosis.registry import in_report_order
 
     rules = in_report_order()
-    columns = {
+    columns: dict[str, list[str]] = {
         "code": [r.code for r in rules],
         "severity": [r.severity for r in rules],
         "meaning": [r.meaning for r in rules],
         "reference": [r.reference for r in rules],
     }
-    return pd.DataFrame({name: pd.array(values, dtype="string") for name, values in columns.items()})
+    table: pd.DataFrame = pd.DataFrame(columns).astype("string")
+    return table
