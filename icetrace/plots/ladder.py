@@ -297,6 +297,23 @@ def columns(addresses: list[str], roles: dict[str, str]) -> list[str]:
     return sorted(addresses, key=lambda a: (*rank(a), first_seen[a]))
 
 
+def with_host_sockets(roles: dict[str, str], addresses: list[str]) -> dict[str, str]:
+    """The roles, and an address no candidate names that lies on one agent's host (the IP of its host
+    or TURN client address: a socket it gathered from, say) named as that agent's host, so it is drawn
+    on that agent's side rather than beyond the other's."""
+    agents: dict[str, set[str]] = {}
+    for address, role in roles.items():
+        who, _, kind = role.partition(" ")
+        if kind in ("host", "TURN client"):
+            agents.setdefault(_host(address), set()).add(who)
+    named = dict(roles)
+    for address in addresses:
+        owners = agents.get(_host(address), set())
+        if address not in named and len(owners) == 1:
+            named[address] = f"{next(iter(owners))} host"
+    return named
+
+
 def ladder_figure(
     rec: Reconstruction,
     checks: pd.DataFrame,
@@ -311,15 +328,16 @@ def ladder_figure(
     drawn = arrows(rec, messages, transactions)
     hidden = max(0, len(drawn) - max_arrows)
     drawn = drawn[:max_arrows]
-    ends = [a for arrow in drawn for a in (arrow.src, arrow.via, arrow.dst) if a is not None]
-    cols = columns(list(dict.fromkeys(ends)), story.roles)
+    ends = list(dict.fromkeys(a for arrow in drawn for a in (arrow.src, arrow.via, arrow.dst) if a is not None))
+    roles = with_host_sockets(story.roles, ends)
+    cols = columns(ends, roles)
     rows = _rows(drawn)
     # a column is as wide as its header's longest line (IPv6 addresses are long) at 7.5 pt bold
-    header = max((len(line) for c in cols for line in (story.roles.get(c, ""), c)), default=0)
+    header = max((len(line) for c in cols for line in (roles.get(c, ""), c)), default=0)
     width = max(7.0, max(1.9, 0.075 * header + 0.2) * len(cols) + 2.5)
     fig = Figure(figsize=(width, 1.8 + 0.3 * max(len(rows), 1) + (0.3 if hidden else 0)), layout="constrained")
     ax = fig.subplots()
-    _draw_columns(ax, cols, story.roles, len(rows))
+    _draw_columns(ax, cols, roles, len(rows))
     x = {addr: i for i, addr in enumerate(cols)}
     t0 = drawn[0].first if drawn else 0.0  # the first message drawn, whatever else the capture holds
     for y, row in enumerate(rows):

@@ -92,6 +92,16 @@ def test_a_channeldata_leg_counts_the_media_it_carried_not_the_checks():
         assert any(label.startswith(f"channeldata {flow.packets - len(wrappers)} pkts over") for label in drawn)
 
 
+def test_a_socket_on_an_agent_s_host_is_drawn_on_that_agent_s_side():
+    # Chromium signals only its relay candidate; its STUN binding leaves from another port of its host
+    folder = testdata.CAPTURES / "real" / "chromium-turn-tcp"
+    analysis = icetrace.analyze([folder / "left-lan.pcap"], sdp=[folder / "offer.sdp", folder / "answer.sdp"])
+    assert "192.168.1.10:34738" not in analysis.candidates.address.values
+    columns = _by_gid(analysis.plot_ladder(), "column")
+    assert columns[:2] == ["caller host\n192.168.1.10:34738", "caller TURN client\n192.168.1.10:43660"]
+    assert columns[-1].startswith("callee")
+
+
 def test_long_ladders_say_what_they_left_out():
     analysis = seed()
     full = len(_by_gid(analysis.plot_ladder(), "arrow"))
