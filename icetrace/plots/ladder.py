@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from icetrace.ice.carried_media import one_copy_per_flow
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.plots.story import WRAPPING_METHODS, Story, build, is_challenge
+from icetrace.plots.story import WRAPPING_METHODS, Story, agent_sides, build, is_challenge
 from icetrace.records.vocabulary import TransactionOutcome
 
 COLOURS = {
@@ -280,36 +280,54 @@ def _message_text(row: dict[Any, Any]) -> tuple[str, str]:
 SIDE_ORDER = ("host", "TURN client", "NAT", "prflx", "relay")  # from the agent outwards, toward the servers
 
 
-def columns(addresses: list[str], roles: dict[str, str]) -> list[str]:
+def columns(addresses: list[str], roles: dict[str, str], sides: dict[str, str] | None = None) -> list[str]:
     """Caller side on the left, servers in the middle, callee side on the right, the rest after;
-    on each side the agent's own addresses outermost and its relay nearest the servers."""
+    on each side each agent's addresses together, its own outermost and its relay nearest the servers.
+    `sides` puts agents seen without signaling on a side (story.agent_sides): so a relayed check's
+    path crosses its relay's column."""
+    agents = list(sides or {})
 
-    def rank(addr: str) -> tuple[int, int, str]:
+    def rank(addr: str) -> tuple[int, int, int, str]:
         role = roles.get(addr, "")
+        who = next((a for a in agents if role == a or role.startswith(a + " ")), None)
+        placed = (sides or {})[who] + role[len(who) :] if who is not None else role
         for i, head in enumerate(ROLE_ORDER):
-            if role.startswith(head):
-                kind = role.removeprefix(head).strip()
+            if placed.startswith(head):
+                kind = placed.removeprefix(head).strip()
                 step = SIDE_ORDER.index(kind) if kind in SIDE_ORDER else len(SIDE_ORDER)
-                return i, (step if head == "caller" else -step if head == "callee" else 0), role
-        return len(ROLE_ORDER), 0, role
+                group = agents.index(who) if who is not None else 0
+                if head == "callee":
+                    group, step = -group, -step
+                return i, group, (step if head in ("caller", "callee") else 0), role
+        return len(ROLE_ORDER), 0, 0, role
 
     first_seen = {a: i for i, a in enumerate(addresses)}
     return sorted(addresses, key=lambda a: (*rank(a), first_seen[a]))
 
 
 def with_host_sockets(roles: dict[str, str], addresses: list[str]) -> dict[str, str]:
-    """The roles, and an address no candidate names that lies on one agent's host (the IP of its host
-    or TURN client address: a socket it gathered from, say) named as that agent's host, so it is drawn
-    on that agent's side rather than beyond the other's."""
+    """The roles, and names for addresses no candidate names: one on a TURN server's own IP with a
+    relayed address's port is that relayed address as the server's interface shows it (a capture on
+    the server); one on a single agent's host (the IP of its host or TURN client address: a socket it
+    gathered from) is that agent's host. So each is drawn on its side, not beyond the other agent's."""
     agents: dict[str, set[str]] = {}
+    servers = {_host(a) for a, role in roles.items() if role in ("relay server", "edge relay")}
+    relayed: dict[str, set[str]] = {}  # port -> the relayed addresses' roles
     for address, role in roles.items():
-        who, _, kind = role.partition(" ")
-        if kind in ("host", "TURN client"):
-            agents.setdefault(_host(address), set()).add(who)
+        who, _, kind = role.rpartition(" ")
+        if role.endswith("TURN client") or kind == "host":
+            agents.setdefault(_host(address), set()).add(role.removesuffix(" TURN client").removesuffix(" host"))
+        if kind == "relay" and who not in ("", "edge"):
+            relayed.setdefault(address.rsplit(":", 1)[-1], set()).add(role)
     named = dict(roles)
     for address in addresses:
+        if address in named:
+            continue
         owners = agents.get(_host(address), set())
-        if address not in named and len(owners) == 1:
+        same_port = relayed.get(address.rsplit(":", 1)[-1], set())
+        if _host(address) in servers and len(same_port) == 1:
+            named[address] = next(iter(same_port))
+        elif len(owners) == 1:
             named[address] = f"{next(iter(owners))} host"
     return named
 
@@ -330,7 +348,7 @@ def ladder_figure(
     drawn = drawn[:max_arrows]
     ends = list(dict.fromkeys(a for arrow in drawn for a in (arrow.src, arrow.via, arrow.dst) if a is not None))
     roles = with_host_sockets(story.roles, ends)
-    cols = columns(ends, roles)
+    cols = columns(ends, roles, agent_sides(rec))
     rows = _rows(drawn)
     # a column is as wide as its header's longest line (IPv6 addresses are long) at 7.5 pt bold
     header = max((len(line) for c in cols for line in (roles.get(c, ""), c)), default=0)

@@ -263,6 +263,19 @@ def _media_band(p: Pair, flows: list[Any], tap_of: Callable[[int], int]) -> Medi
     )
 
 
+def agent_sides(rec: Reconstruction) -> dict[str, str]:
+    """The side each agent is drawn on, by the name its addresses' roles carry: a controlling agent's
+    as a caller's (left of the servers), a controlled one's as a callee's; a call's caller and callee
+    keep theirs. An agent seen without signaling is otherwise named only by its ufrag."""
+    sides: dict[str, str] = {}
+    for s in rec.streams:
+        for agent, side in ((s.controlling, "caller"), (s.controlled, "callee")):
+            if agent is not None:
+                who = _agent_short(agent.name)
+                sides.setdefault(who, who if who in ("caller", "callee") else side)
+    return sides
+
+
 def address_roles(rec: Reconstruction) -> dict[str, str]:
     """'caller host', 'caller NAT', 'caller relay', 'relay server'... for the addresses the reconstruction knows.
 
