@@ -123,6 +123,8 @@ def _merged_sip_labels(story: Story, time: TimeAxis, within: float) -> list[tupl
 
 
 def _title(story: Story) -> str:
+    if not story.lanes:  # nothing to count, nor a lane colour to explain
+        return "ICE checks per candidate pair: the capture holds no connectivity check"
     selected = sum(lane.selected for lane in story.lanes)
     sessions = len({lane.stream for lane in story.lanes})
     where = f" in {sessions} sessions" if sessions > 1 else ""

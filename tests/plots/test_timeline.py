@@ -119,6 +119,11 @@ def test_no_pairs_draws_an_empty_timeline():
     analysis = icetrace.analyze([], records=[])
     fig = analysis.plot_timeline()
     assert "no candidate pairs" in text_of(fig) and outside_canvas(fig) == []
+    assert fig.get_suptitle() == "ICE checks per candidate pair: the capture holds no connectivity check"
+    # a capture of gathering alone: its title counts nothing and explains no lane colour
+    gathering = icetrace.analyze([testdata.CAPTURES / "real" / "aioice-failure" / "public.pcap"])
+    assert gathering.checks.empty and len(gathering.transactions)
+    assert gathering.plot_timeline().get_suptitle().endswith("holds no connectivity check")
 
 
 def test_many_pairs_analysis_tells_the_packets_story():
