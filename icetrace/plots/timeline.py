@@ -129,7 +129,7 @@ def _title(story: Story) -> str:
     sessions = len({lane.stream for lane in story.lanes})
     where = f" in {sessions} sessions" if sessions > 1 else ""
     return (
-        f"ICE checks per candidate pair: {len(story.lanes)} pairs{where}, "
+        f"ICE checks per candidate pair: {len(story.lanes)} pair{'s' if len(story.lanes) != 1 else ''}{where}, "
         f"{selected} selected (green lane, one per component), nominated (yellow lane)"
     )
 

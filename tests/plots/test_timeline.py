@@ -115,6 +115,15 @@ def test_sixty_pairs_show_their_failures():
     assert "INVITE" in texts and "BYE, 200 (BYE)" in texts
 
 
+def test_the_title_counts_pairs_in_words():
+    one = icetrace.analyze([testdata.PUBLIC / "ntop_nDPI" / "skype-conference-call.pcap"])
+    assert len(one.pairs) == 1
+    assert one.plot_timeline().get_suptitle().startswith("ICE checks per candidate pair: 1 pair, 1 selected")
+    assert (
+        seed().plot_timeline().get_suptitle().startswith(f"ICE checks per candidate pair: {len(seed().pairs)} pairs,")
+    )
+
+
 def test_no_pairs_draws_an_empty_timeline():
     analysis = icetrace.analyze([], records=[])
     fig = analysis.plot_timeline()
