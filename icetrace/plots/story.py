@@ -144,6 +144,14 @@ def relay_transports(rec: Reconstruction) -> dict[str, str]:
     return {str(a.relayed): a.transport for a in rec.allocations if a.relayed is not None}
 
 
+def _agent_labels(rec: Reconstruction) -> dict[str, str]:
+    """Each agent's short name; a forked call's answering endpoints keep their tag ('callee bbbb')
+    so that their columns stay apart."""
+    names = {a.name for s in rec.streams for a in (s.controlling, s.controlled) if a is not None}
+    callees = {n for n in names if n.startswith("callee:")}
+    return {n: f"callee {n.partition(':')[2]}" if len(callees) > 1 and n in callees else _agent_short(n) for n in names}
+
+
 def _agent_short(name: str | None) -> str:
     """'callee:bbbb' -> 'callee'; a session without signaling names its agent by ufrag ('agent 8nM3')."""
     if not name:
@@ -268,11 +276,13 @@ def agent_sides(rec: Reconstruction) -> dict[str, str]:
     as a caller's (left of the servers), a controlled one's as a callee's; a call's caller and callee
     keep theirs. An agent seen without signaling is otherwise named only by its ufrag."""
     sides: dict[str, str] = {}
+    labels = _agent_labels(rec)
     for s in rec.streams:
         for agent, side in ((s.controlling, "caller"), (s.controlled, "callee")):
             if agent is not None:
-                who = _agent_short(agent.name)
-                sides.setdefault(who, who if who in ("caller", "callee") else side)
+                who = labels[agent.name]
+                signaled = who.split(" ")[0] in ("caller", "callee")
+                sides.setdefault(who, who.split(" ")[0] if signaled else side)
     return sides
 
 
@@ -285,11 +295,12 @@ def address_roles(rec: Reconstruction) -> dict[str, str]:
     roles: dict[str, str] = {}
     names = {"srflx": "NAT", "relay": "relay", "prflx": "prflx", "host": "host", "unknown": ""}
     owner: dict[str, str] = {}
+    labels = _agent_labels(rec)
     for s in rec.streams:
         for agent in (s.controlling, s.controlled):
             if agent is None:
                 continue
-            who = _agent_short(agent.name)
+            who = labels[agent.name]
             for c in agent.candidates:
                 text = str(c.address)
                 owner.setdefault(text, who)

@@ -132,6 +132,20 @@ def test_a_turn_server_s_own_name_of_a_relayed_address_is_that_relay_s_column():
     assert columns.index(relays[1]) < columns.index("relay server\n10.0.22.48:3478") < len(columns) - 1
 
 
+def test_a_forked_call_s_answering_endpoints_have_columns_of_their_own():
+    analysis = icetrace.analyze([testdata.CAPTURES / "lync" / "mpop" / "capture.pcap"])
+    columns = [c.split("\n")[0] for c in _by_gid(analysis.plot_ladder(), "column")]
+    edge = columns.index("edge relay")
+    assert all(c.startswith("caller") for c in columns[:edge])
+    callees = columns[edge + 1 :]
+    assert {c.rsplit(" ", 1)[0] for c in callees} == {"callee bbbb", "callee cccc"}
+    # each endpoint's columns side by side, its relay nearest the edge, its host outermost
+    for tag in ("bbbb", "cccc"):
+        mine = [i for i, c in enumerate(callees) if c.startswith(f"callee {tag}")]
+        assert mine == list(range(mine[0], mine[-1] + 1))
+        assert [callees[i] for i in mine] == sorted((callees[i] for i in mine), key=lambda c: not c.endswith("relay"))
+
+
 def test_long_ladders_say_what_they_left_out():
     analysis = seed()
     full = len(_by_gid(analysis.plot_ladder(), "arrow"))
