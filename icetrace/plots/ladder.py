@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from icetrace.ice.carried_media import one_copy_per_flow
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.plots.story import WRAPPING_METHODS, Story, agent_sides, build, is_challenge
+from icetrace.plots.story import WRAPPING_METHODS, Story, agent_sides, build, is_challenge, with_host_sockets
 from icetrace.records.vocabulary import TransactionOutcome
 
 COLOURS = {
@@ -303,33 +303,6 @@ def columns(addresses: list[str], roles: dict[str, str], sides: dict[str, str] |
 
     first_seen = {a: i for i, a in enumerate(addresses)}
     return sorted(addresses, key=lambda a: (*rank(a), first_seen[a]))
-
-
-def with_host_sockets(roles: dict[str, str], addresses: list[str]) -> dict[str, str]:
-    """The roles, and names for addresses no candidate names: one on a TURN server's own IP with a
-    relayed address's port is that relayed address as the server's interface shows it (a capture on
-    the server); one on a single agent's host (the IP of its host or TURN client address: a socket it
-    gathered from) is that agent's host. So each is drawn on its side, not beyond the other agent's."""
-    agents: dict[str, set[str]] = {}
-    servers = {_host(a) for a, role in roles.items() if role in ("relay server", "edge relay")}
-    relayed: dict[str, set[str]] = {}  # port -> the relayed addresses' roles
-    for address, role in roles.items():
-        who, _, kind = role.rpartition(" ")
-        if role.endswith("TURN client") or kind == "host":
-            agents.setdefault(_host(address), set()).add(role.removesuffix(" TURN client").removesuffix(" host"))
-        if kind == "relay" and who not in ("", "edge"):
-            relayed.setdefault(address.rsplit(":", 1)[-1], set()).add(role)
-    named = dict(roles)
-    for address in addresses:
-        if address in named:
-            continue
-        owners = agents.get(_host(address), set())
-        same_port = relayed.get(address.rsplit(":", 1)[-1], set())
-        if _host(address) in servers and len(same_port) == 1:
-            named[address] = next(iter(same_port))
-        elif len(owners) == 1:
-            named[address] = f"{next(iter(owners))} host"
-    return named
 
 
 def ladder_figure(

@@ -210,7 +210,8 @@ def build(rec: Reconstruction, checks: pd.DataFrame) -> Story:
     ordered += unmatched.values()
     for lane in ordered:
         lane.events.sort(key=lambda e: e.time)
-    roles = address_roles(rec)
+    seen = dict.fromkeys(str(a) for t in rec.transactions for a in (t.src, t.dst))
+    roles = with_host_sockets(address_roles(rec), list(seen))
     gathering = _gathering(rec, check_ids, roles)
     sip = sip_events(rec)
     starts = [e.time for lane in ordered for e in lane.events[:1]]
@@ -385,3 +386,35 @@ def _sip_label(text: str) -> str | None:
             return None
         return code if method in ("", "INVITE") else f"{code} ({method})"
     return head if head in CALL_METHODS else None
+
+
+def with_host_sockets(roles: dict[str, str], addresses: list[str]) -> dict[str, str]:
+    """The roles, and names for addresses no candidate names: one on a TURN server's own IP with a
+    relayed address's port is that relayed address as the server's interface shows it (a capture on
+    the server); one on a single agent's host (the IP of its host or TURN client address: a socket it
+    gathered from) is that agent's host. So each is drawn on its side, not beyond the other agent's."""
+    agents: dict[str, set[str]] = {}
+    servers = {_ip(a) for a, role in roles.items() if role in ("relay server", "edge relay")}
+    relayed: dict[str, set[str]] = {}  # port -> the relayed addresses' roles
+    for address, role in roles.items():
+        who, _, kind = role.rpartition(" ")
+        if role.endswith("TURN client") or kind == "host":
+            agents.setdefault(_ip(address), set()).add(role.removesuffix(" TURN client").removesuffix(" host"))
+        if kind == "relay" and who not in ("", "edge"):
+            relayed.setdefault(address.rsplit(":", 1)[-1], set()).add(role)
+    named = dict(roles)
+    for address in addresses:
+        if address in named:
+            continue
+        owners = agents.get(_ip(address), set())
+        same_port = relayed.get(address.rsplit(":", 1)[-1], set())
+        if _ip(address) in servers and len(same_port) == 1:
+            named[address] = next(iter(same_port))
+        elif len(owners) == 1:
+            named[address] = f"{next(iter(owners))} host"
+    return named
+
+
+def _ip(address: str) -> str:
+    """'10.0.0.1:5000' -> '10.0.0.1', '[2001:db8::1]:5000' -> '2001:db8::1'."""
+    return address.rsplit(":", 1)[0].strip("[]")

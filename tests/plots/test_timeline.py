@@ -180,3 +180,14 @@ def test_checks_on_no_known_pair_get_a_lane_of_their_own(tmp_path):
     labels = _lane_labels(fig)
     assert labels == ["checks on no known pair", "192.168.1.1:1000 → 192.168.1.2:2000"]
     assert marker_count(fig, "check-request") == 1 and marker_count(fig, "check-retransmission") == 1
+
+
+def test_gathering_from_sockets_of_an_agent_s_host_is_named_for_that_agent():
+    # Telegram gathers from many ports of one host; only some of them are candidates the checks show
+    analysis = icetrace.analyze([testdata.PUBLIC / "ntop_nDPI" / "telegram_videocall.pcapng"])
+    fig = analysis.plot_timeline()
+    gathering = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    host = "192.168.12.169:"
+    sources = {label.split(" → ")[0].rsplit(" ", 1)[-1] for label in gathering}
+    assert len(sources) > len(set(analysis.candidates.address) & sources)  # sockets no candidate names
+    assert gathering and all(label.startswith("agent SuU3 ") and host in label for label in gathering)
