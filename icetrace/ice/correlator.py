@@ -18,10 +18,12 @@ from icetrace.ice.midcall import mark_mid_call
 from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomination_style
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
+from icetrace.ice.relay_paths import RelayHosts, mark_relay_paths
 from icetrace.ice.relaying import effective_addresses, relayed_media
 from icetrace.ice.selection import MediaIndex, pair_checks, pair_state, select_components, stream_outcome
 from icetrace.ice.sessions import CheckMatcher, Session, icev6_sides
 from icetrace.ice.signaled import infer_types, streams_from_signaling
+from icetrace.ice.switches import selection_changes
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import nat_mappings
 from icetrace.records.endpoint import Endpoint
@@ -69,6 +71,7 @@ def correlate(
         _finish(session, carried, checks_by_pair)
         early_notes += ended_early(session.stream, checks_by_pair, end)
     streams = [session.stream for session in matcher.sessions]
+    mark_relay_paths(streams, RelayHosts.of(allocations, transactions))
     reconstruction = Reconstruction(
         records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
     )
@@ -104,6 +107,8 @@ def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair) -
     for pair in session.pairs.values():
         pair.state = pair_state(pair)
     stream.components = select_components(session, media, checks_by_pair)
+    for component in stream.components:
+        component.selection_changes = selection_changes(component, checks_by_pair, media.on)
     stream.nomination_style = nomination_style(session)
     stream.outcome = stream_outcome(stream, list(session.pairs.values()))
     chosen_pairs = [c.selected for c in stream.components if c.selected]

@@ -66,6 +66,27 @@ VerdictCode = Literal[
     "AGENT-DISAGREES",
 ]
 
+# Every cause code, in the order the rules are tried: the closed vocabulary of `Cause.code`. A test
+# holds it equal to the cause registry (ice/diagnosis/cause_registry.py). The family before the
+# colon says how the call ended up (direct, relayed, failed, connected, unknown), the rest why.
+CauseCode = Literal[
+    "unknown:partial-capture",
+    "failed:network-lost",
+    "failed:consent-lost",
+    "connected:no-media",
+    "direct",
+    "relayed:udp-blocked",
+    "relayed:policy",
+    "relayed:symmetric-nat",
+    "relayed:no-hairpin",
+    "relayed:direct-blocked",
+    "relayed:no-direct-path",
+    "failed:credentials",
+    "failed:role-conflict",
+    "failed:turn-refused",
+    "failed:no-common-path",
+]
+
 
 def words(vocabulary: object) -> tuple[str, ...]:
     """The words of a Literal type (of a union of them too), in declaration order."""
@@ -76,6 +97,7 @@ def words(vocabulary: object) -> tuple[str, ...]:
 
 
 __all__ = [
+    "CauseCode",
     "Connectivity",
     "Dialect",
     "FingerprintResult",
