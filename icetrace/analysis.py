@@ -16,7 +16,7 @@ from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.integrity import transaction_key, without_key
-from icetrace.ice.model import Pair, Stream, Verdict
+from icetrace.ice.model import Cause, Pair, SelectionChange, Stream, Verdict
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-JSON_SCHEMA_VERSION = (
-    "1.3"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures
-)
+# 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures;
+# 1.4: streams carry "cause", components "selection_changes"
+JSON_SCHEMA_VERSION = "1.4"
 
 
 @dataclass
@@ -359,6 +359,7 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
                 "pairs": [pair_dict(p) for p in c.pairs],
                 "selected": pair_dict(c.selected) if c.selected else None,
                 "selected_by": c.selected_by,
+                "selection_changes": [selection_change_dict(change) for change in c.selection_changes],
             }
             for c in s.components
         ],
@@ -366,6 +367,27 @@ def _stream_dict(s: Stream) -> dict[str, Any]:
             {"src": str(f.src), "dst": str(f.dst), "kind": f.kind, "packets": f.packets, "first_frame": f.first_frame}
             for f in s.media_flows
         ],
+        "cause": cause_dict(s.cause),
+    }
+
+
+def cause_dict(cause: Cause | None) -> dict[str, Any] | None:
+    if cause is None:
+        return None
+    return {
+        "code": cause.code,
+        "summary": cause.summary,
+        "evidence_frames": cause.evidence_frames,
+        "next_step": cause.next_step,
+    }
+
+
+def selection_change_dict(change: SelectionChange) -> dict[str, Any]:
+    return {
+        "time": change.time,
+        "frame": change.frame,
+        "from": pair_dict(change.before),
+        "to": pair_dict(change.after),
     }
 
 

@@ -608,6 +608,16 @@ def _call_setup(relayed_ip: str = EDGE) -> Capture:
     return cap
 
 
+NO_DIRECT_PATH = {
+    "stream": 0,
+    "code": "relayed:no-direct-path",
+    "side": "callee",
+    "why": "Bob, inside the company, offers his private host address and the Edge relay only (no "
+    "server-reflexive candidate): no direct pair crosses from Alice's home network into his, and the "
+    "Edge relay carries the call.",
+}
+
+
 def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
     cap = _call_setup(relayed_ip)
     checklist, selected = {}, {}
@@ -629,6 +639,8 @@ def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
     _media(cap, 5.7, 0, 40.0)
     truth = {
         "expected_outcome": "connected",
+        "expected_connectivity": "RELAY",
+        "expected_cause": NO_DIRECT_PATH,
         "agents": {"alice": _alice_truth(selected, checklist)},
         "expected_verdicts": [],
     }
@@ -645,6 +657,13 @@ def failed_call() -> tuple[Capture, dict]:
     cap.sip(45.0, bye, True)
     truth = {
         "expected_outcome": "failed",
+        "expected_connectivity": "FAILED",
+        "expected_cause": {
+            "stream": 0,
+            "code": "failed:no-common-path",
+            "side": "both",
+            "why": "no check is ever answered, while the Edge answers both of Alice's Allocates.",
+        },
         "agents": {"alice": _alice_truth({1: None, 2: None}, checklist)},
         "expected_verdicts": ["D8", "FAILED"],
     }
@@ -671,6 +690,8 @@ def mpop() -> tuple[Capture, dict]:
     _media(cap, 5.7, 0, 40.0)
     truth = {
         "expected_outcome": "connected",
+        "expected_connectivity": "RELAY",
+        "expected_cause": NO_DIRECT_PATH,
         "callee": "callee:bbbb",
         "agents": {"alice": _alice_truth(selected, checklist)},
         "expected_verdicts": [],
@@ -749,6 +770,8 @@ def legacy_oc2007() -> tuple[Capture, dict]:
     _media(cap, 6.5, 0, 40.0)
     truth = {
         "expected_outcome": "connected",
+        "expected_connectivity": "RELAY",
+        "expected_cause": NO_DIRECT_PATH,
         "agents": {"alice": _alice_truth(selected, checklist, icev6=True)},
         "expected_verdicts": [],
     }
@@ -858,7 +881,20 @@ def hairpin() -> tuple[Capture, dict]:
                 foundation="6",
             ),
         ]
-    return cap, {"expected_outcome": "connected", "agents": {"alice": alice}, "expected_verdicts": []}
+    cause = {
+        "stream": 0,
+        "code": "direct",
+        "side": "both",
+        "why": "the shared NAT hairpins: the server-reflexive pair through 84.155.254.180 carries the call; the "
+        "host pair between the two subnets could never work.",
+    }
+    return cap, {
+        "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": cause,
+        "agents": {"alice": alice},
+        "expected_verdicts": [],
+    }
 
 
 SCENARIOS = {

@@ -101,6 +101,13 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "expected_connectivity": "RELAY",
+        "expected_cause": {
+            "stream": 0,
+            "code": "relayed:policy",
+            "side": "local",
+            "why": "the local agent checks and is checked only through its two TURN relays: it uses relayed candidates only.",
+        },
         "vantage_points": {"capture.pcap": "the local agent's LAN, started after its TURN allocations"},
         "agents": {
             "local": common

@@ -277,6 +277,13 @@ def truth(chosen: dict[int, tuple[tuple[str, int], tuple[str, int]]]) -> dict:
         "scenario": NAME,
         "description": " ".join(__doc__.split("\n\n")[1].split()),
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "direct",
+            "side": "both",
+            "why": "the server-reflexive pairs from the LAN interface succeed and carry the call; the other interfaces' pairs could never work.",
+        },
         "vantage_points": {"capture.pcap": "the caller's machine, all interfaces"},
         "agents": {"caller": agent(True), "callee": agent(False)},
     }

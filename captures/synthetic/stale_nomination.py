@@ -232,6 +232,13 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.split("\n\n")[1].replace("\n", " "),
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "connected:no-media",
+            "side": "both",
+            "why": "the pairs from socket B are checked and answered for the rest of the capture, and no media is sent.",
+        },
         "vantage_points": {"capture.pcap": "the LAN both agents share"},
         "agents": {"left": left, "right": right},
     }

@@ -155,9 +155,23 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "expected_connectivity": "RELAY",
+        "expected_cause": {
+            "stream": 0,
+            "code": "relayed:policy",
+            "side": "caller",
+            "why": "the caller is relay-only: it checks from its TURN relayed address, and nothing is blocked.",
+        },
         "vantage_points": {
             "capture.pcap": "the caller's LAN (10.10.0.10), inside its NAT",
             "callee-lan.pcap": "the callee's LAN (10.20.0.10), inside its NAT; clock 1.5 s behind",
+        },
+        "capture_facts": {
+            "callee-lan.pcap": {
+                "unobservable": ["connectivity", "cause"],
+                "why": "nothing reaches the callee's LAN that shows 203.0.113.254:49200 to be a relayed address: "
+                "the caller's Allocate and its TURN framing stay on the caller's side",
+            }
         },
         "agents": {
             "caller": {

@@ -166,6 +166,13 @@ def truth() -> dict:
         "scenario": NAME,
         "description": " ".join(__doc__.split("\n\n")[2].split()),
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "direct",
+            "side": "both",
+            "why": "nothing is blocked: the host pair's checks succeed with USE-CANDIDATE.",
+        },
         "vantage_points": {"capture.pcap": "the LAN both agents and their WebSocket connections share"},
         "agents": {
             "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, left, right),

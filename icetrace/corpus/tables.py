@@ -36,6 +36,7 @@ def _streams(analysis: Analysis) -> pd.DataFrame:
                 "outcome": s["outcome"],
                 "connectivity": s["connectivity"],
                 "nomination_style": s["nomination_style"],
+                "cause": s["cause"]["code"] if s["cause"] else None,
                 "components": len(components),
                 "selected_components": len(selected),
                 "selected_controlling_type": first["controlling"]["type"] if first else None,

@@ -190,11 +190,11 @@ _PER_AGENT = (
 
 @dataclass(kw_only=True)
 class SelectionChange:
-    """The pair in use moved: from one pair (None for the first) to another, at a time and frame."""
+    """The pair in use moved from one pair to another, at a time and frame."""
 
     time: float  # when the new pair first carried media (capture timestamp)
     frame: int | None  # that packet
-    before: Pair | None
+    before: Pair
     after: Pair
 
 

@@ -51,3 +51,8 @@ class Reconstruction:
     relayed_messages: int = 0  # the ChannelData and indications counted into relayed_media, not kept as records
     # by transaction_key: the results integrity.without_key would not give
     integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)
+
+    @property
+    def start(self) -> float:
+        """The time of the first STUN/TURN message: the causes and selection changes count from it."""
+        return self.records[0].time if self.records else 0.0

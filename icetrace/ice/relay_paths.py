@@ -38,6 +38,12 @@ class RelayHosts:
                 listening.add(t.dst)
         return cls(relayed, servers, frozenset(listening))
 
+    def holds(self, address: Endpoint) -> bool:
+        """Whether the capture shows `address` to be a relayed transport address."""
+        if address in self.relayed:
+            return True
+        return address.ip in self.servers and address not in self.listening
+
     def why(self, c: IceCandidate) -> str | None:
         """Why the capture shows `c` to be a relayed address, or None."""
         if c.address in self.relayed:

@@ -51,3 +51,17 @@ def selection_changes(
     if changes and changes[-1].after is not component.selected:
         return []  # the media does not end on the selected pair: no story the selection agrees with
     return changes
+
+
+def change_text(change: SelectionChange, start: float) -> str:
+    """The move in words, its time counted from `start`: "relay first (A <-> B), switched to direct
+    (C <-> D) at 0.7 s (frame 346)"."""
+    before, after = change.before, change.after
+    old = "relay" if before.is_relay else "direct"
+    new = "relay" if after.is_relay else "direct"
+    frame = f" (frame {change.frame})" if change.frame else ""
+    return f"{old} first ({_ends(before)}), switched to {new} ({_ends(after)}) at {change.time - start:.1f} s{frame}"
+
+
+def _ends(p: Pair) -> str:
+    return f"{p.controlling.address} <-> {p.controlled.address}"

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from icetrace.analysis import Analysis
-from icetrace.plots.story import WRAPPING_METHODS, Story, build
+from icetrace.plots.story import WRAPPING_METHODS, Story, build, wrapped
 from icetrace.records.vocabulary import TransactionOutcome
 
 COLOURS = {
@@ -167,7 +167,13 @@ def ladder_figure(analysis: Analysis, story: Story | None = None, *, max_arrows:
     drawn = drawn[:max_arrows]
     cols = columns(list(dict.fromkeys(a for arrow in drawn for a in (arrow.src, arrow.dst))), story.roles)
     width = max(7.0, 1.9 * len(cols) + 2.5)
-    fig = Figure(figsize=(width, 1.8 + 0.3 * max(len(drawn), 1) + (0.3 if hidden else 0)), layout="constrained")
+    legend = [
+        "STUN/TURN ladder, repeats collapsed (×count over span)",
+        "blue requests, green success, red errors, grey indications, teal media; bold: selected pair",
+    ]
+    title = wrapped([*story.headlines, *legend], width)
+    height = 1.8 + 0.3 * max(len(drawn), 1) + (0.3 if hidden else 0) + 0.16 * (title.count("\n") - 1)
+    fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.subplots()
     rows = len(drawn)
     _draw_columns(ax, cols, story.roles, rows)
@@ -179,11 +185,7 @@ def ladder_figure(analysis: Analysis, story: Story | None = None, *, max_arrows:
     ax.set_ylim(rows + (0.6 if hidden else 0.2), -1.0)
     ax.set_xlim(-0.5, max(len(cols) - 0.5, 0.5))
     ax.axis("off")
-    fig.suptitle(
-        "STUN/TURN ladder, repeats collapsed (×count over span)\n"
-        "blue requests, green success, red errors, grey indications, teal media; bold: selected pair",
-        fontsize=9,
-    )
+    fig.suptitle(title, fontsize=9)
     if not drawn:
         ax.text(0.5, 0.5, "no STUN/TURN messages", transform=ax.transAxes, ha="center", color="0.4")
     return fig

@@ -87,6 +87,14 @@ class SipEvent:
     frame: int | None
 
 
+@dataclass(frozen=True)
+class SwitchEvent:
+    """The pair in use moved to another (ice/switches.py)."""
+
+    time: float
+    label: str  # "switched to direct"
+
+
 @dataclass
 class Story:
     lanes: list[Lane]
@@ -94,6 +102,8 @@ class Story:
     sip: list[SipEvent]
     roles: dict[str, str]  # address text -> role ("caller host", "relay server", ...)
     t0: float  # the time every plot counts from
+    headlines: list[str] = field(default_factory=list)  # each stream's cause, its first line in the report
+    switches: list[SwitchEvent] = field(default_factory=list)
 
     @property
     def end(self) -> float:
@@ -175,7 +185,39 @@ def build(analysis: Analysis) -> Story:
     starts = [e.time for lane in ordered for e in lane.events[:1]]
     starts += [g.events[0].time for g in gathering if g.events] + [e.time for e in sip]
     starts += [lane.media.first for lane in ordered if lane.media]
-    return Story(ordered, gathering, sip, roles, min(starts, default=0.0))
+    story = Story(ordered, gathering, sip, roles, min(starts, default=0.0))
+    story.headlines = headlines(analysis)
+    story.switches = [
+        SwitchEvent(change.time, f"switched to {'relay' if change.after.is_relay else 'direct'}")
+        for s in analysis.streams
+        for comp in s.components
+        for change in comp.selection_changes
+    ]
+    return story
+
+
+MAX_HEADLINES = 3
+
+
+def wrapped(lines: list[str], width_inches: float) -> str:
+    """Title lines wrapped to a figure's width (about 12 characters an inch at a 9-point title)."""
+    import textwrap
+
+    chars = max(40, int(width_inches * 12))
+    return "\n".join(part for line in lines for part in textwrap.wrap(line, chars, subsequent_indent="  "))
+
+
+def headlines(analysis: Analysis) -> list[str]:
+    """Each stream's cause as a title line (the first MAX_HEADLINES, then how many more)."""
+    out = []
+    for s in analysis.streams[:MAX_HEADLINES]:
+        name = f"call {s.call_id} stream {s.index}" if s.call_id else "session"
+        if s.cause is not None:
+            out.append(f"{name}: [{s.cause.code}] {s.cause.summary}")
+    more = len(analysis.streams) - MAX_HEADLINES
+    if more > 0:
+        out.append(f"... and {more} more stream(s)")
+    return out
 
 
 def _value(row: dict[Any, Any], name: str, default: Any) -> Any:

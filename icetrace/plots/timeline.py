@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from icetrace.analysis import Analysis
-from icetrace.plots.story import GatheringLane, Lane, Story, build
+from icetrace.plots.story import GatheringLane, Lane, Story, build, wrapped
 
 # kind -> (marker, colour, legend text); the gid of each drawn collection is "check-<kind>"
 MARKS: dict[str, tuple[str, str, str]] = {
@@ -43,7 +43,10 @@ def timeline_figure(analysis: Analysis, story: Story | None = None) -> Figure:
     height = 1.9 + LANE_INCH * max(len(rows), 4) + (LANE_INCH * g_rows + 0.5 if g_rows else 0)
     # wide enough that the plot keeps most of the width beside the longest label (IPv6 pairs are long)
     longest = max([len(lane.label) for lane in story.lanes] + [len(g.label) for g in story.gathering] + [0])
-    fig = Figure(figsize=(max(12.0, 0.06 * longest + 8.0), height), layout="constrained")
+    width = max(12.0, 0.06 * longest + 8.0)
+    title = _title(story, width)
+    height += 0.18 * title.count("\n")
+    fig = Figure(figsize=(width, height), layout="constrained")
     if g_rows:
         gax, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [g_rows, max(len(rows), 1)]})
         _draw_gathering(gax, story)
@@ -53,6 +56,22 @@ def timeline_figure(analysis: Analysis, story: Story | None = None) -> Figure:
     for axis in [a for a in (gax, ax) if a is not None]:
         for event in story.sip:
             axis.axvline(event.time - story.t0, color="tab:purple", lw=0.9, ls="--", alpha=0.7, gid="sip")
+        for switch in story.switches:
+            axis.axvline(switch.time - story.t0, color="tab:green", lw=1.2, ls="-.", alpha=0.8, gid="switch")
+    for switch in story.switches:
+        ax.annotate(
+            switch.label,
+            (switch.time - story.t0, 0.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, 2),
+            textcoords="offset points",
+            rotation=90,
+            fontsize=7,
+            color="tab:green",
+            ha="left",
+            va="bottom",
+            gid="switch-label",
+        )
     top = gax if gax is not None else ax
     span = max(story.end - story.t0, 1.0)
     for x, text in _merged_sip_labels(story, span * 0.02):
@@ -73,7 +92,7 @@ def timeline_figure(analysis: Analysis, story: Story | None = None) -> Figure:
     ax.set_xlim(-0.02 * max(end, 1.0), end + 0.06 * max(end, 1.0))
     start = datetime.fromtimestamp(story.t0, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     ax.set_xlabel(f"seconds since {start} UTC")
-    fig.suptitle(_title(story), fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.legend(handles=_legend(story), loc="outside lower center", ncols=5, fontsize=7, frameon=False)
     return fig
 
@@ -91,12 +110,14 @@ def _merged_sip_labels(story: Story, within: float) -> list[tuple[float, str]]:
     return [(x, ", ".join(texts)) for x, texts in merged]
 
 
-def _title(story: Story) -> str:
+def _title(story: Story, width: float) -> str:
+    """Each stream's cause first, then what the plot shows."""
     selected = sum(lane.selected for lane in story.lanes)
-    return (
+    legend = (
         f"ICE checks per candidate pair: {len(story.lanes)} pairs, "
         f"{selected} selected (green lane), nominated (yellow lane)"
     )
+    return wrapped([*story.headlines, legend], width * 10 / 9)
 
 
 def _rows(lanes: list[Lane]) -> list[Lane | str]:
@@ -254,6 +275,8 @@ def _legend(story: Story) -> list[Any]:
         handles.append(Patch(color=MEDIA_COLOUR, alpha=0.22, label="media (packets both ways)"))
     if story.sip:
         handles.append(Line2D([], [], color="tab:purple", ls="--", label="SIP event"))
+    if story.switches:
+        handles.append(Line2D([], [], color="tab:green", ls="-.", label="the pair in use changed"))
     return handles
 
 

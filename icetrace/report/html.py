@@ -17,6 +17,7 @@ import pandas as pd
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
+from icetrace.ice.switches import change_text
 from icetrace.plots.story import build
 
 MAX_MESSAGES = 5000  # beyond this the page gets slow to filter; the CLI's `messages` has them all
@@ -30,7 +31,8 @@ th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.selected td{background:#d8f5d8;font-weight:600}tr.nominated td{background:#fff5c8}
 .sev-error{color:#b00020;font-weight:600}.sev-warning{color:#a05a00;font-weight:600}.sev-info{color:#345}
 .state-succeeded{color:#17702a}.state-failed{color:#b00020}
-.outcome{font-weight:700}.plot{overflow-x:auto;border:1px solid #eee;margin:.5em 0}
+.outcome{font-weight:700}.cause{font-size:1.05em}.cause code{font-weight:700}
+.plot{overflow-x:auto;border:1px solid #eee;margin:.5em 0}
 .plot svg{max-width:100%;height:auto}
 #filter{font-size:14px;padding:3px 6px;width:28em}#count{margin-left:1em;color:#555}
 code{background:#f4f4f4;padding:0 3px}
@@ -75,7 +77,7 @@ def write_html(analysis: Analysis, out: TextIO) -> None:
     _verdicts(analysis, out)
     out.write('<div id="streams"></div>\n')
     for s in analysis.streams:
-        _stream(s, out)
+        _stream(s, out, analysis.reconstruction.start)
     out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
     out.write(_svg(_timeline(analysis, story)))
     out.write('</div>\n<h2 id="ladder">Ladder</h2>\n<div class="plot" id="ladder-plot">')
@@ -123,9 +125,10 @@ def _summary(analysis: Analysis, out: TextIO) -> None:
     for s in analysis.streams:
         name = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
+        cause = f"<code>{escape(s.cause.code)}</code> {escape(s.cause.summary)} " if s.cause else ""
         out.write(
-            f'<li>{escape(name)}: outcome <span class="outcome">{escape(s.outcome.upper())}</span>'
-            f"{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
+            f'<li class="cause">{escape(name)}: {cause}— outcome <span class="outcome">{escape(s.outcome.upper())}'
+            f"</span>{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
         )
     for note in rec.vantage:
         out.write(f"<li>vantage: {escape(note)}</li>\n")
@@ -170,9 +173,18 @@ def _agent_table(agent: Agent | None, out: TextIO) -> None:
     out.write("</tbody></table>\n")
 
 
-def _stream(s: Stream, out: TextIO) -> None:
+def _stream(s: Stream, out: TextIO, start: float) -> None:
     name = f"Call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "Session (no signaling)"
-    out.write(f'<h2 class="stream">{escape(name)}</h2>\n<h3>Candidates</h3>\n')
+    out.write(f'<h2 class="stream">{escape(name)}</h2>\n')
+    if s.cause is not None:
+        frames = ", ".join(str(f) for f in s.cause.evidence_frames)
+        out.write(
+            f'<p class="cause"><code>{escape(s.cause.code)}</code> {escape(s.cause.summary)}</p>\n'
+            f"<p>next step: {escape(s.cause.next_step)}"
+            + (f" (evidence: frames {escape(frames)})" if frames else "")
+            + "</p>\n"
+        )
+    out.write("<h3>Candidates</h3>\n")
     _agent_table(s.controlling, out)
     _agent_table(s.controlled, out)
     for comp in s.components:
@@ -201,6 +213,8 @@ def _stream(s: Stream, out: TextIO) -> None:
             out.write(f"<p>selected by {escape(str(comp.selected_by))}: {escape(because)}</p>\n")
         else:
             out.write("<p>selected: none</p>\n")
+        for change in comp.selection_changes:
+            out.write(f'<p class="switch">selection change: {escape(change_text(change, start))}</p>\n')
     if s.media_flows:
         out.write("<h3>Media</h3>\n<ul>\n")
         for f in s.media_flows:

@@ -7,6 +7,7 @@ from typing import TextIO
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream
+from icetrace.ice.switches import change_text
 from icetrace.report.colour import Painter, wanted
 
 
@@ -64,7 +65,7 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
     for m in rec.nat_mappings:
         out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
     for s in analysis.streams:
-        _write_stream(s, out, paint)
+        _write_stream(s, out, paint, rec.start)
     out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
     for v in analysis.verdict_list:
         frames = ", ".join(str(f) for f in v.frames[:8])
@@ -79,21 +80,32 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         out.write(f"  input problem: {problem}\n")
 
 
-def _write_stream(s: Stream, out: TextIO, paint: Painter) -> None:
+def cause_line(s: Stream) -> str:
+    """The stream's first line: why it went direct, relayed or dead."""
     title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
+    if s.cause is None:
+        return title
+    return f"{title}: [{s.cause.code}] {s.cause.summary}"
+
+
+def _write_stream(s: Stream, out: TextIO, paint: Painter, start: float) -> None:
+    out.write(f"\n{cause_line(s)}\n")
+    if s.cause is not None:
+        frames = ", ".join(str(f) for f in s.cause.evidence_frames[:8])
+        out.write(f"  next step: {s.cause.next_step}" + (f" (evidence: frames {frames})" if frames else "") + "\n")
     via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
     outcome = paint.outcome(s.outcome.upper())
-    out.write(f"\n{title}: outcome {outcome}{via}, nomination {s.nomination_style}\n")
+    out.write(f"  outcome {outcome}{via}, nomination {s.nomination_style}\n")
     out.write("  candidates:\n")
     for line in _cand(s.controlling) + _cand(s.controlled):
         out.write(line + "\n")
     for comp in s.components:
-        _write_component(comp, out, paint)
+        _write_component(comp, out, paint, start)
     for f in s.media_flows:
         out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {f.first_frame}\n")
 
 
-def _write_component(comp: Component, out: TextIO, paint: Painter) -> None:
+def _write_component(comp: Component, out: TextIO, paint: Painter, start: float) -> None:
     out.write(f"  component {comp.component}: pairs by priority (* selected, N nominated)\n")
     out.write(
         f"      {'controlling':>24} {'':7}    {'controlled':>24} {'':7} {'tr':3} {'state':11} "
@@ -115,3 +127,5 @@ def _write_component(comp: Component, out: TextIO, paint: Painter) -> None:
         )
     else:
         out.write("    selected: none\n")
+    for change in comp.selection_changes:
+        out.write(f"    selection change: {change_text(change, start)}\n")

@@ -5,57 +5,21 @@ from __future__ import annotations
 
 import icetrace
 from icetrace.records.endpoint import Endpoint
-from icetrace.records.media_flow import MediaFlow
-from tests.ice.records import msg
-
-L_HOST, L_TURN_SOCKET = Endpoint("192.168.1.10", 5000), Endpoint("192.168.1.10", 5010)
-L_SRFLX = Endpoint("203.0.113.1", 5000)
-R_HOST, R_SRFLX = Endpoint("192.168.2.20", 6000), Endpoint("203.0.113.2", 6000)
-TURN = Endpoint("203.0.113.254", 3478)
-L_RELAY, R_RELAY = Endpoint("203.0.113.254", 49000), Endpoint("203.0.113.254", 49160)
-
-
-def check(t, src, dst, tid, answered=True, controlling=True, **kw):
-    username = b"rU:lU" if controlling else b"lU:rU"
-    role = "controlling" if controlling else "controlled"
-    req = msg(t, src, dst, "binding", "request", tid, username=username, ice_role=role, priority=1, **kw)
-    out = [req]
-    if answered:
-        out.append(msg(t + 0.02, dst, src, "binding", "success", tid, addresses={"XOR-MAPPED-ADDRESS": src}))
-    return out
-
-
-def unanswered(t, src, dst, tid, **kw):
-    """A check sent seven times on the RFC 8489 schedule and never answered."""
-    offsets = (0.0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5)
-    base = check(t, src, dst, tid, answered=False, **kw)[0]
-    return [msg(t + o, src, dst, "binding", "request", tid, **_fields(base)) for o in offsets]
-
-
-def _fields(r):
-    return {"username": r.username, "ice_role": r.ice_role, "priority": r.priority, "use_candidate": r.use_candidate}
-
-
-def allocation(t, client, relayed):
-    return [
-        msg(t, client, TURN, "allocate", "request", "alloc", requested_transport=17),
-        msg(t + 0.01, TURN, client, "allocate", "success", "alloc", addresses={"XOR-RELAYED-ADDRESS": relayed}),
-    ]
-
-
-def flow(src, dst, first, last, frame):
-    return MediaFlow(
-        src=src,
-        dst=dst,
-        transport="udp",
-        kind="data",
-        first_frame=frame,
-        first_time=first,
-        last_frame=frame + 10,
-        last_time=last,
-        packets=10,
-        bytes=1000,
-    )
+from tests.ice.calls import (
+    L_HOST,
+    L_RELAY,
+    L_SRFLX,
+    L_TURN_SOCKET,
+    R_HOST,
+    R_RELAY,
+    R_SRFLX,
+    TURN,
+    allocation,
+    check,
+    flow,
+    msg,
+    unanswered,
+)
 
 
 def only_stream(analysis):

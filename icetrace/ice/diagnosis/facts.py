@@ -12,6 +12,7 @@ from functools import cached_property
 from icetrace.ice.directions import MissingDirection, lacking, missing_directions
 from icetrace.ice.far_ends import PeerEvidence, looks_like_server_request, peer_evidence
 from icetrace.ice.reconstruction import Check, Reconstruction
+from icetrace.ice.relay_paths import RelayHosts
 from icetrace.ice.transactions import Transaction
 from icetrace.records.endpoint import Endpoint
 
@@ -32,6 +33,23 @@ class Facts:
         """Requests to STUN/TURN servers: server-shaped requests whose destination is no peer."""
         peers = self.peers
         return [t for t in self.rec.transactions if looks_like_server_request(t) and t.dst not in peers]
+
+    @cached_property
+    def server_requests_by_ip(self) -> dict[str, list[Transaction]]:
+        """Requests to STUN/TURN servers by the IP they came from: a stream's cause reads its own
+        agents' share."""
+        out: dict[str, list[Transaction]] = {}
+        for t in self.server_transactions:
+            out.setdefault(t.src.ip, []).append(t)
+        return out
+
+    @cached_property
+    def relay_hosts(self) -> RelayHosts:
+        return RelayHosts.of(self.rec.allocations, self.rec.transactions)
+
+    @property
+    def start(self) -> float:
+        return self.rec.start
 
     @cached_property
     def addressed(self) -> set[str]:

@@ -1,0 +1,165 @@
+"""What the capture shows about one stream, read by the cause rules: its pairs and their checks,
+which direct pairs were tried and went unanswered, what the agents' STUN/TURN servers answered,
+the NAT mappings the agents got, and where the capture's sight ends.
+
+Worked out from the stream's own checks and its agents' own server traffic (found by the IPs the
+agents send from), so deciding a cause per stream stays linear in a busy capture.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+
+from icetrace.ice.addresses import private_address
+from icetrace.ice.diagnosis.facts import Facts
+from icetrace.ice.model import Agent, Pair, Stream
+from icetrace.ice.transactions import Transaction
+
+UNANSWERED_AFTER = 2.0
+"""Seconds after its first check with no answer at all before a pair that is still in progress
+counts as unanswered: four times RFC 8489's initial RTO (500 ms) and longer than any round trip a
+connectivity check waits for (RFC 8445 §14.3 paces checks tens of milliseconds apart)."""
+
+NO_ANSWER = ("timeout", "unanswered", "icmp-error")
+
+
+def same_network(a: str, b: str) -> bool:
+    """Two private addresses on one LAN, judged without netmasks: the same /24 (IPv4) or /64
+    (IPv6), the prefixes LANs use; anything wider is taken as two networks."""
+    try:
+        x, y = ipaddress.ip_address(a), ipaddress.ip_address(b)
+    except ValueError:
+        return False
+    if x.version != y.version:
+        return False
+    bits = 24 if x.version == 4 else 64
+    return ipaddress.ip_network(f"{a}/{bits}", strict=False) == ipaddress.ip_network(f"{b}/{bits}", strict=False)
+
+
+class StreamEvidence:
+    """The capture's evidence about one stream, each part worked out when first read."""
+
+    def __init__(self, facts: Facts, stream: Stream) -> None:
+        self.facts = facts
+        self.stream = stream
+
+    # -- the stream itself ---------------------------------------------------------------------
+
+    @cached_property
+    def pairs(self) -> list[Pair]:
+        return [p for c in self.stream.components for p in c.pairs]
+
+    @cached_property
+    def selected(self) -> Pair | None:
+        """The first component's selected pair (RTP's, or the only one)."""
+        return next((c.selected for c in self.stream.components if c.selected is not None), None)
+
+    @property
+    def connected(self) -> bool:
+        return self.stream.outcome == "connected" and self.selected is not None
+
+    @property
+    def agents(self) -> list[Agent]:
+        return [a for a in (self.stream.controlling, self.stream.controlled) if a is not None]
+
+    def seconds(self, when: float) -> float:
+        """A capture time as seconds from the capture's first STUN/TURN message."""
+        return when - self.facts.start
+
+    @cached_property
+    def checks(self) -> list[tuple[Transaction, str | None, Pair | None]]:
+        """The stream's checks: transaction, sender name and pair."""
+        return [(c.transaction, c.sender, c.pair) for c in self.facts.checks_by_stream.get(id(self.stream), [])]
+
+    def checks_on(self, pair: Pair) -> list[tuple[Transaction, str | None]]:
+        return [(t, sender) for t, sender, p in self.checks if p is pair]
+
+    # -- direct pairs --------------------------------------------------------------------------
+
+    @cached_property
+    def tried_direct(self) -> list[Pair]:
+        """Pairs on no relay whose checks the capture holds."""
+        return [p for p in self.pairs if not p.is_relay and p.checks_from_controlling + p.checks_from_controlled]
+
+    def unanswered(self, p: Pair) -> bool:
+        """Checked, never answered, and given up (failed), refused by the network (ICMP), or left
+        without an answer for UNANSWERED_AFTER seconds while the capture went on."""
+        if p.state == "succeeded" or p.answers_to_controlling + p.answers_to_controlled:
+            return False
+        if p.state == "failed" or p.icmp:
+            return True
+        end = self.facts.rec.capture_end
+        return p.first_check is not None and end - p.first_check >= UNANSWERED_AFTER
+
+    @staticmethod
+    def workable(p: Pair) -> bool:
+        """Whether a direct pair could carry packets at all: not two private addresses of different
+        networks (no router between two LANs forwards to the other's private addresses)."""
+        a, b = p.controlling.address.ip, p.controlled.address.ip
+        if private_address(a) and private_address(b):
+            return same_network(a, b)
+        return True
+
+    # -- the agents' own traffic to STUN/TURN servers -----------------------------------------------
+
+    def own_ips(self, agent: Agent) -> set[str]:
+        """The IPs an agent's packets leave from outside any relay: its host and server-reflexive
+        candidates (and their bases), not addresses on a TURN server."""
+        hosts = self.facts.relay_hosts
+        out: set[str] = set()
+        for c in agent.candidates:
+            if c.type == "relay" or hosts.why(c) is not None:
+                continue
+            out.add(c.address.ip)
+            if c.related is not None:
+                out.add(c.related.ip)
+        return out
+
+    def server_requests(self, agent: Agent) -> list[Transaction]:
+        """Requests the agent's IPs sent to STUN/TURN servers, in time order."""
+        by_ip = self.facts.server_requests_by_ip
+        found = [t for ip in self.own_ips(agent) for t in by_ip.get(ip, ())]
+        return sorted(found, key=lambda t: t.request.time)
+
+    def public_ips(self, agent: Agent) -> set[str]:
+        """The public IPs the agent's NAT presents it as: its server-reflexive candidates, the
+        mappings servers reported for its bases, and its public host candidates."""
+        out: set[str] = set()
+        own = self.own_ips(agent)
+        for c in agent.candidates:
+            if c.type in ("srflx", "host", "prflx", "unknown") and not private_address(c.address.ip):
+                if c.type == "srflx" or c.address.ip in own:
+                    out.add(c.address.ip)
+        for m in self.facts.rec.mappings:
+            if m.base.ip in own and not private_address(m.mapped.ip):
+                out.add(m.mapped.ip)
+        return out
+
+    def who(self, agent: Agent) -> str:
+        """The agent in words: its name and the IPs it sends from."""
+        ips = sorted(self.own_ips(agent))
+        return f"the agent {agent.name}" + (f" at {', '.join(ips[:2])}" if ips else "")
+
+    # -- what the fallback says ------------------------------------------------------------------------
+
+    def undecided(self) -> str:
+        """The sentence for a stream no cause rule decided."""
+        sel = self.selected
+        if self.connected and sel is not None:
+            return (
+                f"Relayed on {pair_words(sel)}, but the capture holds no direct check of this call: it does "
+                "not show why no direct pair was used (taken where direct checks do not pass, or the agents "
+                "tried none)."
+            )
+        if not self.pairs:
+            return "No connectivity check of this stream is in the capture: it does not show how ICE went."
+        succeeded = sum(1 for p in self.pairs if p.state == "succeeded")
+        return (
+            f"ICE neither connected nor failed within the capture ({len(self.pairs)} pair(s), {succeeded} "
+            "succeeded, none selected): the capture ends, or this agent's part of the call ends, before it decided."
+        )
+
+
+def pair_words(p: Pair) -> str:
+    return f"{p.controlling.address} ({p.controlling.type}) <-> {p.controlled.address} ({p.controlled.type})"
