@@ -9,10 +9,10 @@ import base64
 import pytest
 
 import icetrace
-from icetrace.analysis import capture_records
 from icetrace.ice.matching import match_transactions
 from icetrace.ice.sessions import icev6_sides
 from icetrace.ice.usernames import icev6_component, split_username
+from icetrace.reading import capture_records
 from tests.corpus.truth import CAPTURES, load_truth
 
 FOLDER = CAPTURES / "real" / "libnice-oc2007"
