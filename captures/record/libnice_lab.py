@@ -126,8 +126,12 @@ def after(work: Path, folder: Path, reports: dict) -> None:
                 (folder / f"{name}-final.sdp").write_text(body)
 
 
+DIRECT = {"code": "direct", "side": "both", "why": "nothing is blocked: a direct pair works.", "connectivity": "DIRECT"}
+
+
 def _scenario(description: str, mode: str, **extra: object) -> dict:
     return {
+        "cause": DIRECT,
         "description": description,
         "agent": "libnice",
         "mode": mode,
@@ -169,6 +173,22 @@ SCENARIOS = {
         "the controlling agent's final offer names the chosen remote candidate by username "
         "(a=remote-candidate, in left-final.sdp) and the controlled agent selects it.",
         "oc2007",
+    ),
+    "libnice-symmetric": _scenario(
+        "libnice <-> libnice in RFC 5245 mode, STUN and TURN on both sides; the left router maps every new "
+        "destination to a new random port (nft: masquerade random, a symmetric NAT) and both routers drop "
+        "unsolicited inbound packets. The left agent's srflx is the mapping for coturn only: its checks leave "
+        "from other ports, the right agent's checks to that srflx are dropped, and a relay carries the call.",
+        "rfc5245",
+        symmetric=True,
+        timeout=40,
+        cause={
+            "code": "relayed:symmetric-nat",
+            "side": "left",
+            "why": "the left NAT maps per destination (masquerade random): the checks leave from ports other than "
+            "the srflx one, and nothing reaches the srflx from the peer.",
+            "connectivity": "RELAY",
+        },
     ),
 }
 
