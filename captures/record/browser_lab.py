@@ -32,6 +32,7 @@ TAPS = {"left-lan": (netlab.HOST_L, "eth0"), "right-lan": (netlab.HOST_R, "eth0"
 
 SCENARIOS = {
     "chromium-dump": {
+        "dump": True,
         "cause": {
             "code": "direct",
             "side": "both",
@@ -44,6 +45,7 @@ SCENARIOS = {
         "policy": "all",
     },
     "chromium-websocket": {
+        "dump": True,
         "cause": {
             "code": "direct",
             "side": "both",
@@ -240,6 +242,7 @@ def _page_url(me: str, peer: str, spec: dict, timeout: int) -> str:
         "seconds": str(spec.get("seconds", 3)),
         "timeout": str(timeout),
         "signal": spec.get("signal", "http"),
+        "dump": "1" if spec.get("dump") else "0",
     }
     return f"{ORIGIN}/page?{urlencode(query)}"
 
@@ -313,6 +316,34 @@ def agent_truth(me: str, result: dict) -> dict:
     return browser_truth(result, address, netlab.PUBLIC[router])
 
 
+def _component(agent: dict) -> dict:
+    return agent["streams"][0]["components"][0]
+
+
+def fill_redacted_prflx(reports: dict) -> None:
+    """Chromium's getStats() leaves a peer-reflexive remote candidate's address empty (W3C webrtc-stats
+    does not expose it) and keeps its port. The peer reports that candidate as its own local prflx
+    (the mapping its NAT gave the check), so the address is taken from the peer's report, and
+    `address_from` says so."""
+    for me, peer in (("left", "right"), ("right", "left")):
+        if me not in reports or peer not in reports:
+            continue
+        theirs = {
+            c["address"].rsplit(":", 1)[1]: c["address"]
+            for c in _component(reports[peer])["local_candidates"]
+            if c["type"] == "prflx"
+        }
+        comp = _component(reports[me])
+        for cand in comp["remote_candidates"]:
+            port = cand["address"].rsplit(":", 1)[1]
+            if cand["address"].startswith(":") and port in theirs:
+                cand["address"], cand["address_from"] = theirs[port], f"{peer} browser's own local candidate"
+        for entry in comp["checklist"] + ([comp["selected"]] if comp["selected"] else []):
+            port = entry["remote"].rsplit(":", 1)[1]
+            if entry["remote"].startswith(":") and port in theirs:
+                entry["remote"] = theirs[port]
+
+
 def record(name: str, spec: dict, timeout: int = 25) -> None:
     folder = netlab.OUT / name
     shutil.rmtree(folder, ignore_errors=True)
@@ -360,7 +391,8 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
             if _wait_for_log(signaling, ["left: connected true", "right: connected true"], deadline):
                 hold_direct(False)
                 print("direct path opened", flush=True)
-        results = [work / f"{me}.{kind}.json" for me in ("left", "right") for kind in ("result", "webrtc-internals")]
+        kinds = ("result", "webrtc-internals") if spec.get("dump") else ("result",)
+        results = [work / f"{me}.{kind}.json" for me in ("left", "right") for kind in kinds]
         while time.monotonic() < deadline and not all(p.exists() for p in results):
             time.sleep(0.2)
         time.sleep(0.5)
@@ -390,6 +422,7 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
             (folder / ("offer.sdp" if me == "left" else "answer.sdp")).write_text(sdp)
         reports[me] = agent_truth(me, result)
     shutil.rmtree(work, ignore_errors=True)
+    fill_redacted_prflx(reports)
     connected = len(reports) == 2 and all(r["streams"][0]["components"][0]["selected"] for r in reports.values())
     fields = netlab.cause_fields(name, spec, reports, connected)
     truth = {
