@@ -3,6 +3,7 @@ cause on every stream."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import get_args
 
@@ -42,6 +43,22 @@ def test_a_code_outside_the_vocabulary_or_twice_has_no_rule():
         cause("failed:gremlins", "m", "e", "RFC 0", "n")(lambda ev: None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="direct"):
         cause("direct", "m", "e", "RFC 0", "n")(lambda ev: None)
+
+
+def _golden_causes() -> dict[str, set[str]]:
+    shown: dict[str, set[str]] = {}
+    for golden in CAPTURES.rglob("*.expected.json"):
+        doc = json.loads(golden.read_text())
+        for call in doc["calls"].values():
+            for stream in call["streams"].values():
+                shown.setdefault(stream["cause"], set()).add(str(golden.relative_to(CAPTURES)))
+    return shown
+
+
+def test_every_cause_code_is_shown_by_a_capture_in_the_corpus():
+    shown = _golden_causes()
+    missing = [code for code in get_args(CauseCode) if code not in shown]
+    assert missing == []
 
 
 def test_every_stream_gets_one_cause_with_its_evidence():

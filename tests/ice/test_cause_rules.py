@@ -145,3 +145,31 @@ def test_no_check_at_all_is_a_partial_capture():
     records += check(1.0, L_HOST, R_SRFLX, "z2", answered=False)
     assert cause(records).code == "unknown:partial-capture"  # sent as the capture ends: undecided
     assert TURN.port == 3478
+
+
+def test_a_pair_the_network_refused_is_failed_with_the_icmp_frame_cited():
+    from icetrace.ice.correlator import correlate
+    from icetrace.ice.diagnosis import diagnose
+    from icetrace.records.icmp_error import IcmpError
+
+    records, media = relayed_call()
+    refused = check(1.0, L_HOST, R_SRFLX, "i1", answered=False)
+    later = check(1.3, L_HOST, R_SRFLX, "i2", answered=False)  # still open when the capture ends
+    icmp = IcmpError(
+        frame=777,
+        time=1.01,
+        reporter="192.168.1.1",
+        quoted_src=L_HOST,
+        quoted_dst=R_SRFLX,
+        version=4,
+        type=3,
+        code=3,
+    )
+    rec = correlate(records + refused + later, None, media, 1.6, [icmp])
+    verdicts = diagnose(rec)
+    (stream,) = rec.streams
+    pair = next(p for c in stream.components for p in c.pairs if p.controlled.address == R_SRFLX)
+    assert pair.outcomes == ["icmp-error", "unanswered"] and pair.state == "failed"
+    assert stream.cause is not None and stream.cause.code == "relayed:direct-blocked"
+    assert 777 in stream.cause.evidence_frames and "ICMP port unreachable" in stream.cause.summary
+    assert any(v.code == "D8" and 777 in v.frames for v in verdicts)

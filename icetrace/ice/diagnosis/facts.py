@@ -11,6 +11,7 @@ from functools import cached_property
 
 from icetrace.ice.directions import MissingDirection, lacking, missing_directions
 from icetrace.ice.far_ends import PeerEvidence, looks_like_server_request, peer_evidence
+from icetrace.ice.model import Mapping
 from icetrace.ice.reconstruction import Check, Reconstruction
 from icetrace.ice.relay_paths import RelayHosts
 from icetrace.ice.transactions import Transaction
@@ -41,6 +42,14 @@ class Facts:
         out: dict[str, list[Transaction]] = {}
         for t in self.server_transactions:
             out.setdefault(t.src.ip, []).append(t)
+        return out
+
+    @cached_property
+    def mappings_by_base_ip(self) -> dict[str, list[Mapping]]:
+        """The NAT mappings servers reported, by the IP of the socket they map."""
+        out: dict[str, list[Mapping]] = {}
+        for m in self.rec.mappings:
+            out.setdefault(m.base.ip, []).append(m)
         return out
 
     @cached_property

@@ -203,8 +203,9 @@ def _no_common_path(ev: StreamEvidence) -> Found | None:
     )
     icmp = f"; the network refused some ({refused[0].text}, frame {refused[0].frame})" if refused else ""
     dead = [t for t, _, p in ev.checks if t.outcome in NO_ANSWER]
+    verb = "failed" if ev.stream.outcome == "failed" else "went unanswered"
     return Found(
-        f"Every one of {len(tried)} pair(s) failed {servers}{icmp}, e.g. {pair_words(tried[0])}: no path between the "
+        f"Every one of {len(tried)} pair(s) {verb} {servers}{icmp}, e.g. {pair_words(tried[0])}: no path between the "
         "agents passes the firewalls and NATs.",
         cite([e.frame for e in refused], [t.request.frame for t in dead[:8]]),
     )

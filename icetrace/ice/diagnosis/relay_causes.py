@@ -99,9 +99,8 @@ def _per_destination(ev: StreamEvidence, agent: Agent) -> tuple[_Mapped, _Mapped
     of its public address other than the one the peer checks it at (its server-reflexive one),
     which it never sends from."""
     seen: dict[Endpoint, list[_Mapped]] = {}
-    own = ev.own_ips(agent)
-    for m in ev.facts.rec.mappings:
-        if m.base.ip in own and m.base.ip != m.mapped.ip:
+    for m in ev.mappings(agent):
+        if m.base.ip != m.mapped.ip:
             seen.setdefault(m.base, []).append(_Mapped(m.base, m.mapped, m.server, m.frame))
     hosts = ev.facts.relay_hosts
     sources: dict[Endpoint, int] = {}
@@ -184,7 +183,7 @@ def _no_hairpin(ev: StreamEvidence) -> Found | None:
     if not shared and not looped:
         return None
     ip = sorted(shared)[0] if shared else sorted({p.controlled.address.ip for p in looped})[0]
-    mapped = [m.frame for m in ev.facts.rec.mappings if m.mapped.ip == ip][:2]
+    mapped = [m.frame for a in ev.agents for m in ev.mappings(a) if m.mapped.ip == ip][:2]
     died = f"; the direct checks through it went unanswered ({pair_words(looped[0])})" if looped else ""
     return Found(
         f"Both agents are behind one NAT ({ip}){died}: it does not hairpin, and the call ran on the relayed pair "

@@ -13,13 +13,18 @@ from functools import cached_property
 
 from icetrace.ice.addresses import private_address
 from icetrace.ice.diagnosis.facts import Facts
-from icetrace.ice.model import Agent, Pair, Stream
+from icetrace.ice.model import Agent, Mapping, Pair, Stream
 from icetrace.ice.transactions import Transaction
 
 UNANSWERED_AFTER = 2.0
 """Seconds after its first check with no answer at all before a pair that is still in progress
 counts as unanswered: four times RFC 8489's initial RTO (500 ms) and longer than any round trip a
 connectivity check waits for (RFC 8445 §14.3 paces checks tens of milliseconds apart)."""
+
+RTO = 0.5
+"""RFC 8489 §6.2.1's initial retransmission timeout: a check sent again after at least this long
+without an answer was given up for lost by its sender, as a retransmission (aioice, libnice,
+Firefox) or as a new transaction (Chromium never retransmits, it checks again)."""
 
 NO_ANSWER = ("timeout", "unanswered", "icmp-error")
 
@@ -43,6 +48,7 @@ class StreamEvidence:
     def __init__(self, facts: Facts, stream: Stream) -> None:
         self.facts = facts
         self.stream = stream
+        self._own: dict[int, set[str]] = {}
 
     # -- the stream itself ---------------------------------------------------------------------
 
@@ -83,14 +89,19 @@ class StreamEvidence:
         return [p for p in self.pairs if not p.is_relay and p.checks_from_controlling + p.checks_from_controlled]
 
     def unanswered(self, p: Pair) -> bool:
-        """Checked, never answered, and given up (failed), refused by the network (ICMP), or left
-        without an answer for UNANSWERED_AFTER seconds while the capture went on."""
+        """Checked, never answered, and given up (failed), refused by the network (ICMP), sent again
+        at least an RTO later without an answer, or left without one for UNANSWERED_AFTER seconds
+        while the capture went on."""
         if p.state == "succeeded" or p.answers_to_controlling + p.answers_to_controlled:
             return False
         if p.state == "failed" or p.icmp:
             return True
-        end = self.facts.rec.capture_end
-        return p.first_check is not None and end - p.first_check >= UNANSWERED_AFTER
+        if p.first_check is None:
+            return False
+        sent_again = p.requests_by_controlling + p.requests_by_controlled > 1
+        if sent_again and p.last_check is not None and p.last_check - p.first_check >= RTO:
+            return True
+        return self.facts.rec.capture_end - p.first_check >= UNANSWERED_AFTER
 
     @staticmethod
     def workable(p: Pair) -> bool:
@@ -106,6 +117,9 @@ class StreamEvidence:
     def own_ips(self, agent: Agent) -> set[str]:
         """The IPs an agent's packets leave from outside any relay: its host and server-reflexive
         candidates (and their bases), not addresses on a TURN server."""
+        known = self._own.get(id(agent))
+        if known is not None:
+            return known
         hosts = self.facts.relay_hosts
         out: set[str] = set()
         for c in agent.candidates:
@@ -114,6 +128,7 @@ class StreamEvidence:
             out.add(c.address.ip)
             if c.related is not None:
                 out.add(c.related.ip)
+        self._own[id(agent)] = out
         return out
 
     def server_requests(self, agent: Agent) -> list[Transaction]:
@@ -131,10 +146,14 @@ class StreamEvidence:
             if c.type in ("srflx", "host", "prflx", "unknown") and not private_address(c.address.ip):
                 if c.type == "srflx" or c.address.ip in own:
                     out.add(c.address.ip)
-        for m in self.facts.rec.mappings:
-            if m.base.ip in own and not private_address(m.mapped.ip):
-                out.add(m.mapped.ip)
+        by_base = self.facts.mappings_by_base_ip
+        out |= {m.mapped.ip for ip in own for m in by_base.get(ip, ()) if not private_address(m.mapped.ip)}
         return out
+
+    def mappings(self, agent: Agent) -> list[Mapping]:
+        """What STUN/TURN servers reported as the mappings of the agent's sockets."""
+        by_base = self.facts.mappings_by_base_ip
+        return [m for ip in sorted(self.own_ips(agent)) for m in by_base.get(ip, ())]
 
     def who(self, agent: Agent) -> str:
         """The agent in words: its name and the IPs it sends from."""
