@@ -28,6 +28,16 @@ Firefox) or as a new transaction (Chromium never retransmits, it checks again)."
 
 NO_ANSWER = ("timeout", "unanswered", "icmp-error")
 
+GATHERING_BEFORE = 120.0
+"""Seconds before a stream's first check in which its agents' requests to STUN/TURN servers count
+as its own: an agent gathers before it signals, and a call may ring a while before it is answered
+and checked."""
+
+KEEPING_AFTER = 120.0
+"""Seconds after its last check in which they still do: TURN keeps an allocation, its permissions
+and channels alive with requests every few minutes (RFC 8656 §7: lifetime 600 s by default,
+permissions 300 s, channels 600 s), and the first of them is what shows the relay died too."""
+
 
 def same_network(a: str, b: str) -> bool:
     """Two private addresses on one LAN, judged without netmasks: the same /24 (IPv4) or /64
@@ -131,10 +141,20 @@ class StreamEvidence:
         self._own[id(agent)] = out
         return out
 
+    @cached_property
+    def span(self) -> tuple[float, float] | None:
+        """When the stream's checks ran: first sent, last sent."""
+        times = [t.request.time for t, _, _ in self.checks]
+        times += [p.first_check for p in self.pairs if p.first_check is not None]
+        return (min(times), max(times)) if times else None
+
     def server_requests(self, agent: Agent) -> list[Transaction]:
-        """Requests the agent's IPs sent to STUN/TURN servers, in time order."""
-        by_ip = self.facts.server_requests_by_ip
-        found = [t for ip in self.own_ips(agent) for t in by_ip.get(ip, ())]
+        """Requests the agent's IPs sent to STUN/TURN servers around the stream's checks, in time order."""
+        span = self.span
+        if span is None:
+            return []
+        start, end = span[0] - GATHERING_BEFORE, span[1] + KEEPING_AFTER
+        found = [t for ip in sorted(self.own_ips(agent)) for t in self.facts.server_requests_between(ip, start, end)]
         return sorted(found, key=lambda t: t.request.time)
 
     def public_ips(self, agent: Agent) -> set[str]:
