@@ -17,9 +17,11 @@ TURN = Endpoint("203.0.113.254", 3478)
 L_RELAY, R_RELAY = Endpoint("203.0.113.254", 49000), Endpoint("203.0.113.254", 49160)
 
 
-def check(t, src, dst, tid, answered=True, controlling=True, mapped=None, **kw):
-    """A check and (unless `answered` is false) its success, reporting `mapped` (else the source)."""
-    username = b"rU:lU" if controlling else b"lU:rU"
+def check(t, src, dst, tid, answered=True, controlling=True, mapped=None, ufrags=("lU", "rU"), **kw):
+    """A check and (unless `answered` is false) its success, reporting `mapped` (else the source);
+    `ufrags` are the left and right agents'."""
+    left, right = ufrags
+    username = f"{right}:{left}".encode() if controlling else f"{left}:{right}".encode()
     role = "controlling" if controlling else "controlled"
     req = msg(t, src, dst, "binding", "request", tid, username=username, ice_role=role, priority=1, **kw)
     out = [req]

@@ -138,6 +138,16 @@ def test_turn_refused_allocations_and_a_late_437_that_is_not():
     assert cause(late).code == "failed:no-common-path"
 
 
+def test_a_hosts_turn_traffic_counts_for_the_calls_of_its_own_time():
+    # one host, two calls ten minutes apart: the first call's refused relay is not the second's cause
+    first = server_request(0.0, L_TURN_SOCKET, "allocate", "t1", answer=486) + unanswered(1.0, L_HOST, R_SRFLX, "t")
+    later = server_request(600.0, L_TURN_SOCKET, "allocate", "t2") + server_request(600.5, L_HOST, "binding", "t3")
+    later += unanswered(601.0, L_HOST, R_SRFLX, "u", ufrags=("lV", "rV"))
+    a = icetrace.analyze([], records=first + later)
+    causes = sorted((min(p.first_check or 0 for c in s.components for p in c.pairs), s.cause.code) for s in a.streams)
+    assert causes == [(1.0, "failed:turn-refused"), (601.0, "failed:no-common-path")]
+
+
 def test_no_check_at_all_is_a_partial_capture():
     records = server_request(0.0, L_HOST, "allocate", "z1")
     a = icetrace.analyze([], records=records)
