@@ -130,6 +130,13 @@ def analyze(
     add_sdp_files(model, sdp)
     read = combine(reads, records, media)
     del reads  # the records live on in read.records, then in the reconstruction
-    rec = correlate(read.records, model, read.media, read.end, read.icmp, read.relayed)
+    rec = correlate(
+        read.records,
+        capture_end=read.end,
+        signaling=model,
+        media=read.media,
+        icmp_errors=read.icmp,
+        relayed=read.relayed,
+    )
     problems = read.problems + model.problems
     return Analysis(rec, diagnose(rec), problems, [*read.sources, *(str(p) for p in [*sdp, *logs])], read.copies)
