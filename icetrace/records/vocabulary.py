@@ -75,6 +75,7 @@ CauseCode = Literal[
     "failed:consent-lost",
     "connected:no-media",
     "direct",
+    "relayed:agent-choice",
     "relayed:udp-blocked",
     "relayed:policy",
     "relayed:symmetric-nat",

@@ -81,6 +81,20 @@ def test_a_turn_server_that_answers_while_every_pair_dies_is_no_lost_network():
     assert cause(records).code == "failed:no-common-path"
 
 
+def test_a_turn_refresh_lost_on_a_call_still_answering_its_checks_is_no_lost_network():
+    records = server_request(0.0, L_HOST, "allocate", "a3") + check(1.0, L_HOST, R_SRFLX, "k1", use_candidate=True)
+    records += check(4.5, L_HOST, R_SRFLX, "k2") + server_request(5.0, L_HOST, "refresh", "r3")
+    records += server_request(9.0, L_HOST, "refresh", "r4", answer=None, sends=7)  # the server went away
+    records += check(10.0, L_HOST, R_SRFLX, "k3")  # the peer still answers
+    assert cause(records, [flow(L_HOST, R_SRFLX, 1.1, 16.0, 100)]).code == "direct"
+
+
+def test_relayed_although_a_direct_pair_worked_is_the_agents_choice():
+    records, media = relayed_call()
+    found = cause(records + check(1.0, L_HOST, R_SRFLX, "w1"), media)
+    assert found.code == "relayed:agent-choice" and str(R_SRFLX) in found.summary
+
+
 def test_udp_blocked_needs_the_udp_requests_dead_and_a_tcp_relay():
     records, media = relayed_call(transport="tcp")
     records += server_request(0.0, L_HOST, "binding", "u1", answer=None, sends=4, server=STUN_SERVER)
@@ -175,7 +189,7 @@ def test_a_pair_the_network_refused_is_failed_with_the_icmp_frame_cited():
         type=3,
         code=3,
     )
-    rec = correlate(records + refused + later, None, media, 1.6, [icmp])
+    rec = correlate(records + refused + later, media=media, capture_end=1.6, icmp_errors=[icmp])
     verdicts = diagnose(rec)
     (stream,) = rec.streams
     pair = next(p for c in stream.components for p in c.pairs if p.controlled.address == R_SRFLX)

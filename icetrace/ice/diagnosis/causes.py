@@ -81,8 +81,9 @@ def _network_lost(ev: StreamEvidence) -> Found | None:
         after = [t for t in requests if t.request.time > last_ok]
         if not after or not any(t.outcome == "timeout" or t.icmp or len(t.requests) > 1 for t in after):
             continue
+        # its checks from a second before the server's last answer on: the loss may predate that answer
         checks = [t for t, sender, _ in ev.checks if sender == agent.name and t.request.time > last_ok - 1.0]
-        if not checks or any(t.outcome not in NO_ANSWER for t in checks if t.request.time > last_ok):
+        if not any(t.request.time > last_ok for t in checks) or any(t.outcome not in NO_ANSWER for t in checks):
             continue
         if any(t.outcome == "success" and t.request.time > last_ok for t, _, _ in ev.checks):
             continue

@@ -1,6 +1,7 @@
 """Cause rules for calls that connected through a TURN relay: why no direct pair carried them.
 
-In the order tried: UDP to the servers blocked (TURN over TCP took over), a relay-only policy, a
+In the order tried: a direct pair that worked and was not chosen, UDP to the servers blocked (TURN
+over TCP took over), a relay-only policy, a
 NAT that maps per destination, two agents behind one NAT that does not hairpin, direct checks
 dropped or refused on the way, and direct pairs that could never work. Each names the agent or
 the addresses to act on.
@@ -22,6 +23,31 @@ def _relayed(ev: StreamEvidence) -> Pair | None:
     """The selected pair of a connected stream whose path runs through a relay."""
     sel = ev.selected
     return sel if ev.connected and sel is not None and sel.is_relay else None
+
+
+@cause(
+    "relayed:agent-choice",
+    "a direct pair succeeded, but the controlling agent nominated the relayed pair and the call stayed on it: "
+    "its nomination, not the network, relayed the call",
+    "the selected relayed pair's nomination, the direct pair's successful checks",
+    "RFC 8445 §8.1.1 (the controlling agent nominates; the highest-priority valid pair is the aim), §5.1.2.2 "
+    "(type preferences: relayed lowest)",
+    "check the controlling agent's nomination: it nominated before the direct checks finished (first valid pair, "
+    "aggressive nomination) or its candidate priorities prefer the relay",
+)
+def _agent_choice(ev: StreamEvidence) -> Found | None:
+    sel = _relayed(ev)
+    valid = [p for p in ev.tried_direct if p.state == "succeeded"]
+    if sel is None or not valid:
+        return None
+    controlling = ev.stream.controlling.name if ev.stream.controlling else "the controlling agent"
+    return Found(
+        f"The direct pair {pair_words(valid[0])} succeeded, but {controlling} (controlling) nominated the relayed "
+        f"pair {pair_words(sel)} and the call stayed there: the relay was its choice, not the network's.",
+        cite(sel.frames[:4], valid[0].frames[:4]),
+        f"Check the nomination of {controlling}: it nominated the first pair to answer, or its candidate "
+        "priorities prefer the relay.",
+    )
 
 
 @cause(

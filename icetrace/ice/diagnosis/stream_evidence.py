@@ -186,17 +186,25 @@ class StreamEvidence:
         """The sentence for a stream no cause rule decided."""
         sel = self.selected
         if self.connected and sel is not None:
-            return (
-                f"Relayed on {pair_words(sel)}, but the capture holds no direct check of this call: it does "
-                "not show why no direct pair was used (taken where direct checks do not pass, or the agents "
-                "tried none)."
-            )
+            return self._relayed_undecided(sel)
         if not self.pairs:
             return "No connectivity check of this stream is in the capture: it does not show how ICE went."
         succeeded = sum(1 for p in self.pairs if p.state == "succeeded")
         return (
             f"ICE neither connected nor failed within the capture ({len(self.pairs)} pair(s), {succeeded} "
             "succeeded, none selected): the capture ends, or this agent's part of the call ends, before it decided."
+        )
+
+
+    def _relayed_undecided(self, sel: Pair) -> str:
+        if self.tried_direct:
+            return (
+                f"Relayed on {pair_words(sel)} while its direct checks were still waiting for an answer when the "
+                "capture ended: it does not show whether they would have worked."
+            )
+        return (
+            f"Relayed on {pair_words(sel)}, but the capture holds no direct check of this call: it does not show "
+            "why no direct pair was used (taken where direct checks do not pass, or the agents tried none)."
         )
 
 
