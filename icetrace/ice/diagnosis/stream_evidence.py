@@ -195,7 +195,6 @@ class StreamEvidence:
             "succeeded, none selected): the capture ends, or this agent's part of the call ends, before it decided."
         )
 
-
     def _relayed_undecided(self, sel: Pair) -> str:
         if self.tried_direct:
             return (
