@@ -1,9 +1,9 @@
-"""Cause rules for calls that connected: direct, relayed (and why), no media, consent lost, and
-the capture that cannot tell.
+"""The cause rules tried first: a capture that cannot tell, an agent's network lost, consent lost on
+a call that connected, a call without media, and a direct call.
 
 Each rule reads one stream's evidence (stream_evidence.py) and says which fact explains how the
 call ended up, with the frames that prove it; the registry (cause_registry.py) tries them in the
-order of `CauseCode`. The rules for calls that failed are in failure_causes.py.
+order of `CauseCode`. Why a call relayed: relay_causes.py; why it failed: failure_causes.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from icetrace.ice.diagnosis.cause_registry import Found, cause
 from icetrace.ice.diagnosis.stream_evidence import NO_ANSWER, StreamEvidence, pair_words
 from icetrace.ice.diagnosis.wording import cite
 from icetrace.ice.midcall import CONSENT_MIN_INTERVAL
-from icetrace.ice.model import Pair
 from icetrace.ice.transactions import Transaction
 
 
@@ -50,17 +49,13 @@ def _partial_capture(ev: StreamEvidence) -> Found | None:
             cite([r.frame for f in missing for r in f.responses]),
         )
     senders = {a.ip for p in tried for a in (p.controlling.wire_addresses | p.controlled.wire_addresses)}
-    if not p_relayed(tried) and not senders & ev.facts.addressed:
+    if not any(p.relayed for p in tried) and not senders & ev.facts.addressed:
         return Found(
             f"The capture holds nothing addressed to {', '.join(sorted(senders))}: taken on one direction of "
             "the link, it cannot show whether the checks were answered.",
             cite(*[p.frames for p in tried]),
         )
     return None
-
-
-def p_relayed(pairs: list[Pair]) -> bool:
-    return any(p.relayed for p in pairs)
 
 
 @cause(
