@@ -58,11 +58,11 @@ def _chosen_stream(analysis: Any, truth: dict) -> int | None:
     line (any, without signaling) where the agents checked pairs, else the first of those."""
     callee = truth.get("callee")
     number = truth["expected_cause"]["stream"]
-    for i, s in enumerate(analysis.streams):
+    for i, s in enumerate(analysis.reconstruction.streams):
         if callee and callee in {a.name for a in (s.controlling, s.controlled) if a is not None}:
             return i
-    numbered = [i for i, s in enumerate(analysis.streams) if s.index in (number, None)]
-    checked = [i for i in numbered if any(c.pairs for c in analysis.streams[i].components)]
+    numbered = [i for i, s in enumerate(analysis.reconstruction.streams) if s.index in (number, None)]
+    checked = [i for i in numbered if any(c.pairs for c in analysis.reconstruction.streams[i].components)]
     return (checked or numbered or [None])[0]
 
 

@@ -63,7 +63,7 @@ def test_every_cause_code_is_shown_by_a_capture_in_the_corpus():
 
 def test_every_stream_gets_one_cause_with_its_evidence():
     a = icetrace.analyze([CAPTURES / "lync" / "failed-call" / "capture.pcap"])
-    (stream,) = a.streams
+    (stream,) = a.reconstruction.streams
     assert stream.cause is not None and stream.cause.code == "failed:no-common-path"
     assert stream.cause.evidence_frames and stream.cause.next_step
     frames = {r.frame for r in a.reconstruction.records}

@@ -28,7 +28,7 @@ STUN_SERVER = Endpoint("198.51.100.53", 3478)
 
 def cause(records, media=()):
     a = icetrace.analyze([], records=records, media=list(media))
-    (stream,) = a.streams
+    (stream,) = a.reconstruction.streams
     assert stream.cause is not None
     return stream.cause
 
@@ -158,14 +158,16 @@ def test_a_hosts_turn_traffic_counts_for_the_calls_of_its_own_time():
     later = server_request(600.0, L_TURN_SOCKET, "allocate", "t2") + server_request(600.5, L_HOST, "binding", "t3")
     later += unanswered(601.0, L_HOST, R_SRFLX, "u", ufrags=("lV", "rV"))
     a = icetrace.analyze([], records=first + later)
-    causes = sorted((min(p.first_check or 0 for c in s.components for p in c.pairs), s.cause.code) for s in a.streams)
+    causes = sorted(
+        (min(p.first_check or 0 for c in s.components for p in c.pairs), s.cause.code) for s in a.reconstruction.streams
+    )
     assert causes == [(1.0, "failed:turn-refused"), (601.0, "failed:no-common-path")]
 
 
 def test_no_check_at_all_is_a_partial_capture():
     records = server_request(0.0, L_HOST, "allocate", "z1")
     a = icetrace.analyze([], records=records)
-    assert a.streams == []  # nothing to decide about: no stream, no cause
+    assert a.reconstruction.streams == []  # nothing to decide about: no stream, no cause
     records += check(1.0, L_HOST, R_SRFLX, "z2", answered=False)
     assert cause(records).code == "unknown:partial-capture"  # sent as the capture ends: undecided
     assert TURN.port == 3478

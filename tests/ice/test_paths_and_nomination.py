@@ -23,7 +23,7 @@ from tests.ice.calls import (
 
 
 def only_stream(analysis):
-    (stream,) = analysis.streams
+    (stream,) = analysis.reconstruction.streams
     return stream
 
 
@@ -55,7 +55,7 @@ def test_a_candidate_signaled_as_host_on_a_turn_servers_host_stays_direct(tmp_pa
     records = allocation(0.0, L_TURN_SOCKET, L_RELAY) + check(1.0, L_HOST, R_RELAY, "c1", use_candidate=True)
     media = [flow(L_HOST, R_RELAY, 1.1, 3.0, 100)]
     analysis = icetrace.analyze([], sdp=[offer, answer], records=records, media=media)
-    (stream,) = [s for s in analysis.streams if s.call_id]
+    (stream,) = [s for s in analysis.reconstruction.streams if s.call_id]
     assert stream.connectivity == "DIRECT"
 
 
@@ -117,7 +117,7 @@ def test_a_final_offer_naming_the_srflx_pair_does_not_nominate_the_failed_host_p
     # on the left LAN: the check to the right host dies, the one to its srflx address is answered
     records = unanswered(1.0, L_HOST, R_HOST, "h1") + check(1.02, L_HOST, R_SRFLX, "s1")
     analysis = icetrace.analyze([], sdp=files, records=records)
-    (stream,) = [s for s in analysis.streams if s.call_id]
+    (stream,) = [s for s in analysis.reconstruction.streams if s.call_id]
     pairs = {(p.controlling.address, p.controlled.address): p for c in stream.components for p in c.pairs}
     assert pairs[(L_HOST, R_HOST)].state == "failed" and not pairs[(L_HOST, R_HOST)].nominated
     assert pairs[(L_HOST, R_SRFLX)].nominated_by == "final-offer"

@@ -25,7 +25,7 @@ R_PUBLIC_HOST = Endpoint("198.51.100.9", 7000)
 def test_an_unanswered_pair_between_private_addresses_of_two_networks_is_info_even_when_the_call_failed():
     records = unanswered(1.0, L_HOST, R_HOST, "p1") + unanswered(1.02, L_HOST, R_SRFLX, "p2")
     a = icetrace.analyze([], records=records)
-    (stream,) = a.streams
+    (stream,) = a.reconstruction.streams
     assert stream.outcome == "failed"
     d8 = {v.message.split(" <-> ")[1].split(" ")[0]: v for v in a.verdict_list if v.code == "D8"}
     assert d8[str(R_HOST)].severity == "info" and "could never work" in d8[str(R_HOST)].message
@@ -37,11 +37,11 @@ def test_an_unanswered_direct_pair_is_a_warning_on_a_relayed_call_and_info_on_a_
     relayed += check(1.05, L_HOST, R_RELAY, "q2", use_candidate=True)
     media = [flow(L_HOST, R_RELAY, 1.1, 9.0, 900)]
     a = icetrace.analyze([], records=relayed, media=media)
-    assert a.streams[0].connectivity == "RELAY"
+    assert a.reconstruction.streams[0].connectivity == "RELAY"
     assert [v.severity for v in a.verdict_list if v.code == "D8"] == ["warning"]  # the call relayed for it
     direct = unanswered(1.0, L_HOST, R_SRFLX, "q3") + check(1.05, L_HOST, R_PUBLIC_HOST, "q4", use_candidate=True)
     a = icetrace.analyze([], records=direct, media=[flow(L_HOST, R_PUBLIC_HOST, 1.1, 9.0, 901)])
-    assert a.streams[0].connectivity == "DIRECT"
+    assert a.reconstruction.streams[0].connectivity == "DIRECT"
     assert [v.severity for v in a.verdict_list if v.code == "D8"] == ["info"]
 
 
@@ -56,10 +56,10 @@ def _refused(t, tid):
 
 def test_credential_errors_are_errors_only_on_a_call_they_failed():
     failed = icetrace.analyze([], records=_refused(1.0, "e1") + _refused(2.0, "e2"))
-    assert failed.streams[0].outcome == "failed"
+    assert failed.reconstruction.streams[0].outcome == "failed"
     assert {v.severity for v in failed.verdict_list if v.code == "D11"} == {"error"}
-    assert failed.streams[0].cause.code == "failed:credentials"
+    assert failed.reconstruction.streams[0].cause.code == "failed:credentials"
     connected = _refused(1.0, "e3") + check(1.5, L_HOST, R_SRFLX, "e4", use_candidate=True)
     a = icetrace.analyze([], records=connected, media=[flow(L_HOST, R_SRFLX, 1.6, 9.0, 902)])
-    assert a.streams[0].outcome == "connected"
+    assert a.reconstruction.streams[0].outcome == "connected"
     assert {v.severity for v in a.verdict_list if v.code == "D11"} == {"warning"}

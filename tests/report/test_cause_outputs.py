@@ -27,7 +27,7 @@ def test_the_text_report_opens_each_stream_with_its_cause():
     out = io.StringIO()
     write_report(a, out, colour=False)
     lines = out.getvalue().splitlines()
-    (stream,) = a.streams
+    (stream,) = a.reconstruction.streams
     assert stream.cause is not None
     head = next(i for i, line in enumerate(lines) if line.startswith("call "))
     assert lines[head].endswith(f"[{stream.cause.code}] {stream.cause.summary}")
@@ -37,7 +37,7 @@ def test_the_text_report_opens_each_stream_with_its_cause():
 
 def test_a_switch_from_the_relay_is_told_with_its_time_in_every_output():
     a = late_direct()
-    (stream,) = a.streams
+    (stream,) = a.reconstruction.streams
     (change,) = stream.components[0].selection_changes
     assert change.before.is_relay and not change.after.is_relay
     at = change.time - a.reconstruction.start
@@ -63,9 +63,9 @@ def test_a_switch_from_the_relay_is_told_with_its_time_in_every_output():
 
 def test_the_plots_are_titled_with_each_streams_cause():
     a = late_direct()
-    cause = a.streams[0].cause
+    cause = a.reconstruction.streams[0].cause
     assert cause is not None
     for fig in (a.plot_timeline(), a.plot_ladder()):
         title = fig._suptitle.get_text()  # noqa: SLF001 (matplotlib keeps the suptitle there)
-        assert title.startswith(f"call {a.streams[0].call_id} stream 0: [{cause.code}]")
+        assert title.startswith(f"call {a.reconstruction.streams[0].call_id} stream 0: [{cause.code}]")
         assert title.replace("\n  ", " ").count(cause.summary[:60]) == 1
