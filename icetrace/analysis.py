@@ -170,6 +170,7 @@ def analyze(
         media=read.media,
         icmp_errors=read.icmp,
         relayed=read.relayed,
+        captures=read.captures,
     )
     problems = read.problems + model.problems
     return Analysis(rec, diagnose(rec), problems, [*read.sources, *(str(p) for p in [*sdp, *logs])], read.copies)

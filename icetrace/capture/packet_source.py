@@ -9,7 +9,7 @@ once, when every packet has been read: `PacketSource.summary()`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,9 @@ class PacketSource:
         self._media: dict[tuple[bytes, int, bytes, int, str, str], list[int | float]] = {}
         self._stun_pairs: set[tuple[bytes, int, bytes, int]] = set()
         self._icmp_errors: list[IcmpError] = []
+        # the time of the captures' last frame, whatever it held: a capture that runs on after its
+        # last STUN or media packet shows that much longer silence (unanswered checks time out)
+        self._frames_end: float | None = None
 
     def __iter__(self) -> Iterator[TransportPacket]:
         end = float("-inf")
@@ -130,7 +133,8 @@ class PacketSource:
         if not self._read:
             raise RuntimeError("a capture's summary is known once every packet of it was read")
         flows = self._media_flows()
-        times = [t for t in (self._packets_end, *(f.last_time for f in flows), self._relayed_end) if t is not None]
+        ends = (self._packets_end, self._frames_end, *(f.last_time for f in flows), self._relayed_end)
+        times = [t for t in ends if t is not None]
         return CaptureSummary(flows, list(self._icmp_errors), self._relayed_counts(), max(times, default=None))
 
     def _one(self, path: Path) -> Iterator[TransportPacket]:
@@ -143,20 +147,23 @@ class PacketSource:
         ipdec = IpDecoder()
         tcp: TcpFlows = {}
         try:
-            yield from self._frames(path, reader, ipdec, tcp)
+            last = yield from self._frames(path, reader, ipdec, tcp)
+            ends = [t for t in (last, reader.end_time, self._frames_end) if t is not None]
+            self._frames_end = max(ends) if ends else None
             self._fragments_dropped(path, ipdec)
             yield from self._tcp_end(path, tcp)
         finally:
             self.problems.extend(reader.problems)
             self.formats[str(path)] = reader.format
 
-    def _frames(self, path: Path, reader: CaptureReader, ipdec: IpDecoder, tcp: TcpFlows) -> Iterator[TransportPacket]:
-        """The per-frame loop: STUN and counted media stay inline (most frames), the rest is delegated."""
-        stun_pairs = self._stun_pairs
-        media = self._media
-        count = self._count
+    def _frames(
+        self, path: Path, reader: CaptureReader, ipdec: IpDecoder, tcp: TcpFlows
+    ) -> Generator[TransportPacket, None, float | None]:
+        """The per-frame loop (STUN and counted media inline, the rest delegated); returns the last frame's time."""
+        stun_pairs, media, count = self._stun_pairs, self._media, self._count
         media_kind = _MEDIA_KIND
         progress = self.progress
+        frame = None
         for frame in reader:
             self.frames_read += 1
             if progress is not None and not frame.number & 0x3FFF:
@@ -208,6 +215,7 @@ class PacketSource:
                     yield from self._tcp_segment(path, reader, tcp, ip, p, frame.number, frame.time)
             elif proto == 1 or proto == 58:
                 self._icmp(ip.version, address_text(ip.src), p, frame.number, frame.time)
+        return frame.time if frame is not None else None
 
     def _hand_on_udp(
         self, src: bytes, sport: int, dst: bytes, dport: int, payload: bytes, frame: int, time: float

@@ -37,6 +37,9 @@ class CaptureReader:
     # When set too, UDP relayed media (ChannelData, Send/Data indications) is counted by the C skimmer
     relayed_sink: RelayedSink | None = None
     progress: Progress | None = None
+    # the latest frame the fast path walked without handing it back: frames after the last one
+    # handed back still say how long the capture ran
+    end_time: float | None = None
     _fast: SkimmedBody | None = None
 
     def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None:
@@ -57,6 +60,7 @@ class CaptureReader:
         finally:
             self.bytes_read = body.bytes_read
             self.problems.extend(body.problems)
+            self.end_time = body.end_time
 
     def __iter__(self) -> Iterator[Frame]:
         fh, gz = open_capture(self.path)

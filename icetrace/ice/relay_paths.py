@@ -11,6 +11,7 @@ other than the one it listens on is a relayed address). Such a pair is RELAY in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from icetrace.ice.model import Allocation, IceCandidate, Pair, Stream
@@ -26,9 +27,12 @@ class RelayHosts:
     relayed: dict[Endpoint, int]  # relayed address -> frame of the Allocate answer that handed it out
     servers: dict[str, int]  # IP that answered an Allocate -> frame of its first answer
     listening: frozenset[Endpoint]
+    frame_text: Callable[[int], str] = str  # how a frame reads (its file too, with several captures)
 
     @classmethod
-    def of(cls, allocations: list[Allocation], transactions: list[Transaction]) -> RelayHosts:
+    def of(
+        cls, allocations: list[Allocation], transactions: list[Transaction], frame_text: Callable[[int], str] = str
+    ) -> RelayHosts:
         relayed = {a.relayed: a.frame for a in allocations if a.relayed is not None}
         servers: dict[str, int] = {}
         listening: set[Endpoint] = set()
@@ -36,7 +40,7 @@ class RelayHosts:
             if t.request.method == "allocate" and t.response is not None and t.response.relay is None:
                 servers.setdefault(t.dst.ip, t.response.frame)
                 listening.add(t.dst)
-        return cls(relayed, servers, frozenset(listening))
+        return cls(relayed, servers, frozenset(listening), frame_text)
 
     def holds(self, address: Endpoint) -> bool:
         """Whether the capture shows `address` to be a relayed transport address."""
@@ -47,14 +51,15 @@ class RelayHosts:
     def why(self, c: IceCandidate) -> str | None:
         """Why the capture shows `c` to be a relayed address, or None."""
         if c.address in self.relayed:
-            return f"{c.address} was allocated as a relayed address (frame {self.relayed[c.address]})"
+            return f"{c.address} was allocated as a relayed address (frame {self.frame_text(self.relayed[c.address])})"
         if c.origin == "sdp" and c.type in ("host", "srflx"):
             # signaled as the agent's own or its NAT's: a media server may share a host with a
             # TURN server (Jitsi's videobridge beside coturn), so the signaling wins over the host
             return None
         frame = self.servers.get(c.address.ip)
         if frame is not None and c.address not in self.listening:
-            return f"{c.address} is on {c.address.ip}, which answers TURN Allocate requests (frame {frame})"
+            where = self.frame_text(frame)
+            return f"{c.address} is on {c.address.ip}, which answers TURN Allocate requests (frame {where})"
         return None
 
 

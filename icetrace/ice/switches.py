@@ -53,13 +53,13 @@ def selection_changes(
     return changes
 
 
-def change_text(change: SelectionChange, start: float) -> str:
+def change_text(change: SelectionChange, start: float, frame_text: Callable[[int], str] = str) -> str:
     """The move in words, its time counted from `start`: "relay first (A <-> B), switched to direct
-    (C <-> D) at 0.7 s (frame 346)"."""
+    (C <-> D) at 0.7 s (frame 346)"; `frame_text` names the frame (its file too, with several captures)."""
     before, after = change.before, change.after
     old = "relay" if before.is_relay else "direct"
     new = "relay" if after.is_relay else "direct"
-    frame = f" (frame {change.frame})" if change.frame else ""
+    frame = f" (frame {frame_text(change.frame)})" if change.frame else ""
     return f"{old} first ({_ends(before)}), switched to {new} ({_ends(after)}) at {change.time - start:.1f} s{frame}"
 
 

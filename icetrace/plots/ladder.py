@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from icetrace.ice.carried_media import one_copy_per_flow
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.plots.story import WRAPPING_METHODS, Story, build, is_challenge, wrapped
 from icetrace.records.vocabulary import TransactionOutcome
@@ -63,6 +64,7 @@ class Arrow:
     count: int = 1
     bold: bool = False
     unit: str = "×"
+    frame_name: str = ""  # the frame as 'file#number', when several captures were read
     legs: tuple[str, ...] = ("udp",)  # the transport of each leg: ("tcp", "udp") through a relay
     via: str | None = None  # the relay server's address when the message went through TURN
 
@@ -78,7 +80,7 @@ class Arrow:
         if self.text.endswith(NO_ANSWER):
             body += ", no answer"
         legs = "→relay→".join(self.legs)
-        return f"{body}  {legs}  f{self.frame}" + ("…" if self.count > 1 else "")
+        return f"{body}  {legs}  {self.frame_name or f'f{self.frame}'}" + ("…" if self.count > 1 else "")
 
 
 def arrows(rec: Reconstruction, messages: pd.DataFrame, transactions: pd.DataFrame) -> list[Arrow]:
@@ -90,9 +92,12 @@ def arrows(rec: Reconstruction, messages: pd.DataFrame, transactions: pd.DataFra
     unanswered = dict(zip(t["transaction_id"].astype(str), ~t["outcome"].isin(answers), strict=True))
     inner = messages["kind"].eq("stun") & messages["relay_via"].notna() & ~messages["method"].isin(WRAPPING_METHODS)
     carried = set(messages.loc[inner, "frame"].tolist())
+    copies = _seen_at_another_tap(rec)
     for row in messages.to_dict("records"):
         if str(row.get("kind") or "") != "stun":
             continue  # ChannelData that carries no STUN is data: drawn with the media flows
+        if row["frame"] in copies:
+            continue  # one arrow per message: another tap's copy of it is drawn
         if str(row.get("method")) in WRAPPING_METHODS and row["frame"] in carried:
             continue  # a Send/Data wrapper: drawn as the message it carries
         text, colour = _message_text(row)
@@ -109,14 +114,43 @@ def arrows(rec: Reconstruction, messages: pd.DataFrame, transactions: pd.DataFra
             by_key[key] = arrow
         answered = colour in (COLOURS["request"], COLOURS["success"]) and not text.endswith(NO_ANSWER)
         by_key[key].bold |= answered and path.carries(str(row.get("transaction_id")), src, dst, via)
-    for f in rec.media:
+    # a NAT's two names of one socket: from one check seen at two taps, or a server's mapping of it
+    joined = [(m.inside, m.outside) for m in rec.nat_mappings] + [(m.base, m.mapped) for m in rec.mappings]
+    for f in one_copy_per_flow(rec.media, joined, rec.captures.tap) if rec.captures.several else rec.media:
         key = (str(f.src), str(f.dst), f"media {f.kind}")
         arrow = Arrow(
             key[0], key[1], f"{f.kind}", COLOURS["media"], f.first_time, f.last_time, f.first_frame, f.packets
         )
         arrow.unit, arrow.bold, arrow.legs = "pkts", path.on(key[0], key[1]), (str(f.transport or "udp"),)
         by_key[key] = arrow
+    if rec.captures.several:
+        for arrow in by_key.values():
+            arrow.frame_name = rec.captures.frame_text(arrow.frame)
     return sorted(by_key.values(), key=lambda a: (a.first, a.frame))
+
+
+def _seen_at_another_tap(rec: Reconstruction) -> set[int]:
+    """Frames whose message another tap also saw, and whose arrow comes from that tap's copy: of a
+    transaction, the records of the tap that saw the most of it (its requests and answers, on every
+    leg) are drawn; of an indication, the first tap's copy."""
+    if not rec.captures.several or rec.captures.timeline:
+        return set()
+    tap = rec.captures.tap
+    out: set[int] = set()
+    for t in rec.transactions:
+        by_tap: dict[int, list[Any]] = {}
+        for view in (t, *t.other_views):
+            for r in [*view.requests, *view.responses]:
+                by_tap.setdefault(tap(r.frame), []).append(r)
+        kept = max(by_tap, key=lambda k: (len(by_tap[k]), -min(r.time for r in by_tap[k])))
+        out.update(r.frame for k, records in by_tap.items() if k != kept for r in records)
+    first_tap: dict[tuple[str, int], int] = {}
+    for r in rec.records:
+        if r.kind == "stun" and r.cls == "indication" and r.relay is None and r.transaction_id:
+            seen = first_tap.setdefault((r.transaction_id, r.type), tap(r.frame))
+            if seen != tap(r.frame):
+                out.add(r.frame)
+    return out
 
 
 class SelectedPath:

@@ -9,11 +9,13 @@ in the same order) where a column exists, so the pictures follow the tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
 
+from icetrace.ice.carried_media import carried_by
 from icetrace.ice.model import Pair, Stream
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.records.vocabulary import TransactionOutcome
@@ -205,7 +207,7 @@ def build(rec: Reconstruction, checks: pd.DataFrame) -> Story:
     for s in rec.streams:
         for comp in s.components:
             for p in comp.pairs:
-                lanes[id(p)].media = _media_band(p, [*rec.media, *rec.relayed_media])
+                lanes[id(p)].media = _media_band(p, [*rec.media, *rec.relayed_media], rec.captures.tap)
     ordered += unmatched.values()
     for lane in ordered:
         lane.events.sort(key=lambda e: e.time)
@@ -319,8 +321,12 @@ def _check_events(t: Any, row: dict[Any, Any], from_controlling: bool) -> list[C
     return events
 
 
-def _media_band(p: Pair, flows: list[Any]) -> MediaBand | None:
-    mine = [f for f in flows if p.carries(f.src, f.dst)]
+def _media_band(p: Pair, flows: list[Any], tap_of: Callable[[int], int]) -> MediaBand | None:
+    """The media a pair carried, each flow counted once (carried_media); none on a pair whose checks
+    never succeeded (RFC 8445 §12: media goes on a valid pair), though it shares a socket with one."""
+    if p.state != "succeeded":
+        return None
+    mine = carried_by(p, [f for f in flows if p.carries(f.src, f.dst)], tap_of)
     if not mine:
         return None
     kinds = "+".join(sorted({f.kind for f in mine}))

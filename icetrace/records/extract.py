@@ -227,14 +227,17 @@ class RecordExtractor:
         cd = decode_channel_data(payload, stream=stream and not framed)
         if cd is None:
             return
+        via = "ms-multiplexed" if cd.session_id is not None else "channeldata"
         # which side is the client: the one that sent the ChannelBind
         peer = self._channels.get((packet.src, packet.dst, cd.channel))
         if peer is not None:
             hop = RelayHop(via="channeldata", client=packet.src, server=packet.dst, peer=peer, channel=cd.channel)
         else:
             peer = self._channels.get((packet.dst, packet.src, cd.channel))
-            via = "ms-multiplexed" if cd.session_id is not None else "channeldata"
-            hop = RelayHop(via=via, client=packet.dst, server=packet.src, peer=peer, channel=cd.channel)
+            # without its ChannelBind in the capture, the side off the TURN ports is the client
+            sent_by_client = peer is None and packet.dst.port in TURN_PORTS and packet.src.port not in TURN_PORTS
+            client, server = (packet.src, packet.dst) if sent_by_client else (packet.dst, packet.src)
+            hop = RelayHop(via=via, client=client, server=server, peer=peer, channel=cd.channel)
         hop = self._shared.one(hop)
         yield StunRecord(
             frame=packet.frame,

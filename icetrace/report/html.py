@@ -18,6 +18,7 @@ import pandas as pd
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
+from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.switches import change_text
 from icetrace.plots.story import build
 
@@ -90,7 +91,7 @@ def _write_page(analysis: Analysis, out: TextIO) -> None:
     _verdicts(analysis, out)
     out.write('<div id="streams"></div>\n')
     for s in analysis.reconstruction.streams:
-        _stream(s, out, analysis.reconstruction.start)
+        _stream(s, out, analysis.reconstruction)
     out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
     out.write(_svg(_timeline(analysis, story)))
     out.write('</div>\n<h2 id="ladder">Ladder</h2>\n<div class="plot" id="ladder-plot">')
@@ -159,7 +160,7 @@ def _summary(analysis: Analysis, out: TextIO) -> None:
     for note in rec.vantage:
         out.write(f"<li>vantage: {escape(note)}</li>\n")
     for attempt in allocation_attempts(rec):
-        out.write(f"<li>{escape(attempt.text())}</li>\n")
+        out.write(f"<li>{escape(attempt.text(rec.captures.frame_text))}</li>\n")
     for problem in analysis.problems[:50]:
         out.write(f"<li>input problem: {escape(problem)}</li>\n")
     out.write("</ul>\n")
@@ -174,7 +175,8 @@ def _verdicts(analysis: Analysis, out: TextIO) -> None:
     out.write("<th>frames</th></tr></thead><tbody>\n")
     order = {"error": 0, "warning": 1, "info": 2}  # the worst first; the analysis order within a severity
     for v in sorted(analysis.verdict_list, key=lambda v: order.get(v.severity, 3)):
-        links = ", ".join(f'<a href="#f{f}">{f}</a>' for f in v.frames)
+        name = analysis.reconstruction.captures.frame_text
+        links = ", ".join(f'<a href="#f{f}">{escape(name(f))}</a>' for f in v.frames)
         out.write(
             f'<tr class="verdict">{_cell(v.code)}{_cell(v.severity, "sev-" + v.severity)}{_cell(v.message)}'
             f"<td>{links}</td></tr>\n"
@@ -201,11 +203,12 @@ def _agent_table(agent: Agent | None, out: TextIO) -> None:
     out.write("</tbody></table></div>\n")
 
 
-def _stream(s: Stream, out: TextIO, start: float) -> None:
+def _stream(s: Stream, out: TextIO, rec: Reconstruction) -> None:
+    frame_text = rec.captures.frame_text
     name = f"Call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "Session (no signaling)"
     out.write(f'<h2 class="stream">{escape(name)}</h2>\n')
     if s.cause is not None:
-        frames = ", ".join(str(f) for f in s.cause.evidence_frames)
+        frames = rec.captures.frames_text(s.cause.evidence_frames)
         out.write(
             f'<p class="cause"><code>{escape(s.cause.code)}</code> {escape(s.cause.summary)}</p>\n'
             f"<p>next step: {escape(s.cause.next_step)}"
@@ -233,7 +236,7 @@ def _stream(s: Stream, out: TextIO, start: float) -> None:
                 f"{_cell(p.nominated_by if p.nominated else '')}"
                 f"{_cell(_checks_text(p, answered, len(outcomes)), 'num')}"
                 f"{_cell(None if p.rtt_ms is None else f'{p.rtt_ms:.1f}', 'num')}{_cell(p.priority, 'num')}"
-                f"{_cell(min(p.frames) if p.frames else None, 'num')}</tr>\n"
+                f"{_cell(frame_text(min(p.frames)) if p.frames else None, 'num')}</tr>\n"
             )
         out.write("</tbody></table></div>\n")
         if comp.selected is not None:
@@ -242,13 +245,13 @@ def _stream(s: Stream, out: TextIO, start: float) -> None:
         else:
             out.write("<p>selected: none</p>\n")
         for change in comp.selection_changes:
-            out.write(f'<p class="switch">selection change: {escape(change_text(change, start))}</p>\n')
+            out.write(f'<p class="switch">selection change: {escape(change_text(change, rec.start, frame_text))}</p>\n')
     if s.media_flows:
         out.write("<h3>Media</h3>\n<ul>\n")
         for f in s.media_flows:
             out.write(
                 f"<li>{escape(f.kind)} {escape(str(f.src))} → {escape(str(f.dst))}: {f.packets} packets "
-                f"from frame {f.first_frame}</li>\n"
+                f"from frame {escape(frame_text(f.first_frame))}</li>\n"
             )
         out.write("</ul>\n")
 
@@ -297,7 +300,8 @@ def _messages(analysis: Analysis, out: TextIO) -> None:
             value = row.get(c)
             if c == "frame":  # links back to the verdicts citing it, or to the top
                 back = "#verdicts" if frame in cited else "#summary"
-                cells.append(f'<td class="num"><a href="{back}">{frame}</a></td>')
+                shown = escape(analysis.reconstruction.captures.frame_text(frame))
+                cells.append(f'<td class="num"><a href="{back}">{shown}</a></td>')
                 continue
             if c == "time":
                 value = f"{float(value) - t0:.6f}"

@@ -7,6 +7,7 @@ from typing import TextIO
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream
+from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.switches import change_text
 from icetrace.report.colour import Painter, wanted
 from icetrace.report.hints import no_stun_hint
@@ -64,15 +65,16 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         out.write(f"  {hint}\n")
     for note in rec.vantage:
         out.write(f"  vantage: {note}\n")
+    names = rec.captures
     for attempt in attempts:
-        out.write(f"  {attempt.text()}\n")
+        out.write(f"  {attempt.text(names.frame_text)}\n")
     for m in rec.nat_mappings:
         out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
     for s in analysis.reconstruction.streams:
-        _write_stream(s, out, paint, rec.start)
+        _write_stream(s, out, paint, rec)
     out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
     for v in analysis.verdict_list:
-        frames = ", ".join(str(f) for f in v.frames[:8])
+        frames = names.frames_text(v.frames[:8])
         head = paint.severity(f"[{v.code}] {v.severity}:", v.severity)
         out.write(f"  {head} {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
     for problem in analysis.problems[:20]:  # before the key below, so the report ends with it
@@ -93,10 +95,11 @@ def cause_line(s: Stream) -> str:
     return f"{title}: [{s.cause.code}] {s.cause.summary}"
 
 
-def _write_stream(s: Stream, out: TextIO, paint: Painter, start: float) -> None:
+def _write_stream(s: Stream, out: TextIO, paint: Painter, rec: Reconstruction) -> None:
+    frame_text = rec.captures.frame_text
     out.write(f"\n{cause_line(s)}\n")
     if s.cause is not None:
-        frames = ", ".join(str(f) for f in s.cause.evidence_frames[:8])
+        frames = rec.captures.frames_text(s.cause.evidence_frames[:8])
         out.write(f"  next step: {s.cause.next_step}" + (f" (evidence: frames {frames})" if frames else "") + "\n")
     via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
     outcome = paint.outcome(s.outcome.upper())
@@ -105,12 +108,12 @@ def _write_stream(s: Stream, out: TextIO, paint: Painter, start: float) -> None:
     for line in _cand(s.controlling) + _cand(s.controlled):
         out.write(line + "\n")
     for comp in s.components:
-        _write_component(comp, out, paint, start)
+        _write_component(comp, out, paint, rec)
     for f in s.media_flows:
-        out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {f.first_frame}\n")
+        out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {frame_text(f.first_frame)}\n")
 
 
-def _write_component(comp: Component, out: TextIO, paint: Painter, start: float) -> None:
+def _write_component(comp: Component, out: TextIO, paint: Painter, rec: Reconstruction) -> None:
     out.write(f"  component {comp.component}: pairs by priority (* selected, N nominated)\n")
     out.write(
         f"      {'controlling':>24} {'':7}    {'controlled':>24} {'':7} {'tr':3} {'state':11} "
@@ -133,4 +136,4 @@ def _write_component(comp: Component, out: TextIO, paint: Painter, start: float)
     else:
         out.write("    selected: none\n")
     for change in comp.selection_changes:
-        out.write(f"    selection change: {change_text(change, start)}\n")
+        out.write(f"    selection change: {change_text(change, rec.start, rec.captures.frame_text)}\n")

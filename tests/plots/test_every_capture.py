@@ -68,6 +68,8 @@ def check_ladder(analysis) -> None:
             assert transaction in on_selected, f"{text}: not a check on a selected pair"
         else:  # an answer whose request the capture missed: between a selected pair's own addresses
             row = inner[inner.frame.eq(frame)].iloc[0]
+            if isinstance(row.relay_via, str):
+                continue  # relayed (a capture that starts after the Allocate): its wire ends are the TURN leg's
             assert {row.src, row.dst} in selected_ends, f"{text}: not between a selected pair's addresses"
     answered = analysis.checks[analysis.checks.outcome.eq("success")]
     if len(_by_gid(fig, "arrow")) < MAX_ARROWS and set(answered.transaction_id.astype(str)) & on_selected:

@@ -59,6 +59,7 @@ class SkimmedBody(Protocol):
 
     problems: list[ReadProblem]
     bytes_read: int
+    end_time: float | None  # the latest frame walked and not handed back
 
     def __iter__(self) -> Iterator[Frame]: ...
 

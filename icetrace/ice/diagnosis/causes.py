@@ -86,7 +86,7 @@ def _network_lost(ev: StreamEvidence) -> Found | None:
         methods = ", ".join(sorted({t.request.method for t in after}))
         return Found(
             f"{ev.who(agent)} lost its network after {ev.seconds(last_ok):.1f} s: after the server's last answer "
-            f"(frame {last.response.frame if last.response else '?'}), its {len(after)} request(s) to the "
+            f"(frame {ev.frame(last.response.frame) if last.response else '?'}), its {len(after)} request(s) to the "
             f"STUN/TURN server ({methods}) and its {len(checks)} check(s) all went unanswered together.",
             cite(
                 [last.response.frame] if last.response else [],
@@ -127,7 +127,7 @@ def _consent_lost(ev: StreamEvidence) -> Found | None:
         return None  # only the capture's last moments: the answers may simply be after its end
     return Found(
         f"The call connected on {pair_words(sel)}, then its consent checks stopped being answered: the last "
-        f"answer at {ev.seconds(_answered_at(last_ok)):.1f} s (frame {_frame(last_ok)}), then {len(lost)} "
+        f"answer at {ev.seconds(_answered_at(last_ok)):.1f} s (frame {ev.frame(_frame(last_ok))}), then {len(lost)} "
         f"check(s) from {ev.seconds(lost[0].request.time):.1f} s to {ev.seconds(lost[-1].request.time):.1f} s "
         "went unanswered.",
         cite([_frame(last_ok)], [t.request.frame for t in lost]),

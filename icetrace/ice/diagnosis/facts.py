@@ -67,7 +67,7 @@ class Facts:
 
     @cached_property
     def relay_hosts(self) -> RelayHosts:
-        return RelayHosts.of(self.rec.allocations, self.rec.transactions)
+        return RelayHosts.of(self.rec.allocations, self.rec.transactions, self.rec.captures.frame_text)
 
     @property
     def start(self) -> float:

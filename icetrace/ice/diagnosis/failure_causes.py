@@ -50,7 +50,7 @@ def _credentials(ev: StreamEvidence) -> Found | None:
         t, r = refused[0]
         return Found(
             f"{len(refused)} check(s) were answered {r.error_code} {r.error_reason or ''}".rstrip()
-            + f" ({t.src} -> {t.dst}, frame {r.frame}): the answering agent does not accept the checks' "
+            + f" ({t.src} -> {t.dst}, frame {ev.frame(r.frame)}): the answering agent does not accept the checks' "
             "USERNAME or MESSAGE-INTEGRITY, so every pair failed.",
             cite([r.frame for _, r in refused], [t.request.frame for t, _ in refused]),
         )
@@ -58,7 +58,7 @@ def _credentials(ev: StreamEvidence) -> Found | None:
     if bad:
         return Found(
             f"{len(bad)} check(s) or answers carry a MESSAGE-INTEGRITY that does not verify with the signaled "
-            f"ice-pwd (first frame {bad[0]}): the agents hold different credentials, so every pair failed.",
+            f"ice-pwd (first frame {ev.frame(bad[0])}): the agents hold different credentials, so every pair failed.",
             cite(bad),
         )
     turn = _turn_auth_refused(ev)
@@ -67,7 +67,8 @@ def _credentials(ev: StreamEvidence) -> Found | None:
         code = t.response.error_code if t.response else None
         return Found(
             f"The TURN server {t.dst} refused the credentials of {t.src} ({code} to a signed {t.request.method}, "
-            f"frame {t.response.frame if t.response else t.request.frame}): no relay, and no other pair worked.",
+            f"frame {ev.frame(t.response.frame if t.response else t.request.frame)}): no relay, and no other pair "
+            "worked.",
             cite([u.response.frame for u in turn if u.response], [u.request.frame for u in turn]),
             f"Give {t.src.ip} the TURN user and password {t.dst} knows (check the realm and any expiry of "
             "time-limited credentials).",
@@ -126,8 +127,8 @@ def _role_conflict(ev: StreamEvidence) -> Found | None:
     roles = sorted({t.request.ice_role or "?" for t, _ in conflicts})
     return Found(
         f"{len(conflicts)} check(s) were answered 487 Role Conflict (first frame "
-        f"{min(r.frame for _, r in conflicts)}), sent as {', '.join(roles)}, and no check succeeded after: the "
-        "agents never settled who controls.",
+        f"{ev.frame(min(r.frame for _, r in conflicts))}), sent as {', '.join(roles)}, and no check succeeded "
+        "after: the agents never settled who controls.",
         cite([r.frame for _, r in conflicts], [t.request.frame for t, _ in conflicts]),
     )
 
@@ -162,8 +163,8 @@ def _turn_refused(ev: StreamEvidence) -> Found | None:
     code = t.response.error_code if t.response and t.response.error_code else 0
     return Found(
         f"The TURN server {t.dst} refused {t.src}'s {t.request.method} with {TURN_REFUSALS[code]} (frame "
-        f"{t.response.frame if t.response else t.request.frame}): the relay that would have carried the call was "
-        "never there, and no direct pair worked.",
+        f"{ev.frame(t.response.frame if t.response else t.request.frame)}): the relay that would have carried the "
+        "call was never there, and no direct pair worked.",
         cite([u.response.frame for u in refusals if u.response], [u.request.frame for u in refusals]),
         _refusal_step(code, t),
     )
@@ -197,11 +198,11 @@ def _no_common_path(ev: StreamEvidence) -> Found | None:
     answers = [t for a in ev.agents for t in ev.server_requests(a) if t.response is not None]
     refused = [e for p in tried for e in p.icmp]
     servers = (
-        f"while the STUN/TURN server kept answering (frame {answers[-1].response.frame})"
+        f"while the STUN/TURN server kept answering (frame {ev.frame(answers[-1].response.frame)})"
         if answers and answers[-1].response
         else "(the capture holds no STUN/TURN traffic of theirs)"
     )
-    icmp = f"; the network refused some ({refused[0].text}, frame {refused[0].frame})" if refused else ""
+    icmp = f"; the network refused some ({refused[0].text}, frame {ev.frame(refused[0].frame)})" if refused else ""
     dead = [t for t, _, p in ev.checks if t.outcome in NO_ANSWER]
     verb = "failed" if ev.stream.outcome == "failed" else "went unanswered"
     return Found(

@@ -71,11 +71,11 @@ def _udp_blocked(ev: StreamEvidence) -> Found | None:
         if not tcp:
             continue
         refused = [e for t in dead for e in t.icmp]
-        how = f"refused ({refused[0].text}, frame {refused[0].frame})" if refused else "never answered"
+        how = f"refused ({refused[0].text}, frame {ev.frame(refused[0].frame)})" if refused else "never answered"
         server = dead[0].dst
         return Found(
             f"{ev.who(agent)} sent {len(dead)} UDP request(s) to {server}, {how}, and fell back to TURN over TCP "
-            f"(relayed {tcp[0].relayed}, frame {tcp[0].frame}): the relay carried the call.",
+            f"(relayed {tcp[0].relayed}, frame {ev.frame(tcp[0].frame)}): the relay carried the call.",
             cite([t.request.frame for t in dead], [e.frame for e in refused], [tcp[0].frame]),
             f"Allow UDP from {', '.join(sorted(own)[:2])} to {server} and to the peers' addresses, or accept "
             "TURN over TCP (more latency, head-of-line blocking).",
@@ -173,13 +173,13 @@ def _symmetric(ev: StreamEvidence) -> Found | None:
         a, b = found
         if a.base is not None:
             what = (
-                f"its socket {a.base} was mapped to {a.mapped} toward {a.destination} (frame {a.frame}) but to "
-                f"{b.mapped} toward {b.destination} (frame {b.frame})"
+                f"its socket {a.base} was mapped to {a.mapped} toward {a.destination} (frame {ev.frame(a.frame)}) "
+                f"but to {b.mapped} toward {b.destination} (frame {ev.frame(b.frame)})"
             )
         else:
             what = (
-                f"the peer checks it at {a.mapped} (frame {a.frame}) while its checks arrive from {b.mapped} "
-                f"(frame {b.frame}), an address it never sends from"
+                f"the peer checks it at {a.mapped} (frame {ev.frame(a.frame)}) while its checks arrive from {b.mapped} "
+                f"(frame {ev.frame(b.frame)}), an address it never sends from"
             )
         return Found(
             f"The NAT of {ev.who(agent)} maps per destination (symmetric): {what}. Checks to its server-reflexive "
@@ -248,7 +248,7 @@ def _direct_blocked(ev: StreamEvidence) -> Found | None:
     if not blocked:
         return None
     refused = [e for p in blocked for e in p.icmp]
-    how = f"refused by the network ({refused[0].text}, frame {refused[0].frame})" if refused else "unanswered"
+    how = f"refused by the network ({refused[0].text}, frame {ev.frame(refused[0].frame)})" if refused else "unanswered"
     public = sorted({ip for a in ev.agents for ip in ev.public_ips(a)})
     return Found(
         f"Direct checks on {len(blocked)} pair(s) went {how}, e.g. {pair_words(blocked[0])}: the relayed pair "

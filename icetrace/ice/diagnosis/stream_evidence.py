@@ -79,6 +79,10 @@ class StreamEvidence:
     def agents(self) -> list[Agent]:
         return [a for a in (self.stream.controlling, self.stream.controlled) if a is not None]
 
+    def frame(self, frame: int) -> str:
+        """A frame as the outputs name it: its number, and its file when several captures were read."""
+        return self.facts.rec.captures.frame_text(frame)
+
     def seconds(self, when: float) -> float:
         """A capture time as seconds from the capture's first STUN/TURN message."""
         return when - self.facts.start
