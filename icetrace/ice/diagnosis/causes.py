@@ -12,7 +12,11 @@ from icetrace.ice.diagnosis.cause_registry import Found, cause
 from icetrace.ice.diagnosis.stream_evidence import NO_ANSWER, StreamEvidence, pair_words
 from icetrace.ice.diagnosis.wording import cite
 from icetrace.ice.midcall import CONSENT_MIN_INTERVAL
+from icetrace.ice.model import Pair
 from icetrace.ice.transactions import Transaction
+from icetrace.records.endpoint import Endpoint
+
+Direction = tuple[Endpoint, Endpoint]
 
 
 @cause(
@@ -36,17 +40,14 @@ def _partial_capture(ev: StreamEvidence) -> Found | None:
     if ev.connected or not tried or any(p.state == "succeeded" for p in tried):
         return None
     lacking = ev.facts.lacking
-    blind = [
-        p
-        for p in tried
-        if {(p.controlling.address, p.controlled.address), (p.controlled.address, p.controlling.address)} & lacking
-    ]
-    if len(blind) == len(tried):
+    blind = [(p, unseen) for p in tried if (unseen := _unseen_direction(ev, p, lacking)) is not None]
+    if blind and len(blind) == len(tried):
+        src, dst = blind[0][1]
         missing = [f for f in ev.facts.missing_directions if f.whole_direction]
         return Found(
-            f"The capture lacks one direction of the call ({missing[0].asker} -> {missing[0].responder} is not "
-            "in it): the checks' answers would travel where it cannot see, so their silence proves nothing.",
-            cite([r.frame for f in missing for r in f.responses]),
+            f"The capture lacks one direction of the call ({src} -> {dst} is not in it): the checks' answers "
+            "would travel where it cannot see, so their silence proves nothing.",
+            cite([r.frame for f in missing for r in f.responses], *[p.frames[:3] for p, _ in blind[:3]]),
         )
     senders = {a.ip for p in tried for a in (p.controlling.wire_addresses | p.controlled.wire_addresses)}
     if not any(p.relayed for p in tried) and not senders & ev.facts.addressed:
@@ -55,6 +56,20 @@ def _partial_capture(ev: StreamEvidence) -> Found | None:
             "the link, it cannot show whether the checks were answered.",
             cite(*[p.frames for p in tried]),
         )
+    return None
+
+
+def _unseen_direction(ev: StreamEvidence, p: Pair, lacking: set[Direction]) -> Direction | None:
+    """The direction the capture lacks that the answers to the pair's checks would travel: between the
+    pair's own ends, or, for a relayed check, back from the TURN server on the client's leg."""
+    ends = (p.controlling.address, p.controlled.address)
+    for direction in (ends, ends[::-1]):
+        if direction in lacking:
+            return direction
+    for t, _ in ev.checks_on(p):
+        for r in t.requests:
+            if (r.dst, r.src) in lacking:
+                return r.dst, r.src
     return None
 
 
