@@ -52,12 +52,41 @@ SCENARIOS = {
         "10.0.22.48, public 203.0.113.200, --external-ip): the relayed data leaves coturn's relay "
         "port towards the gateway. turn-server.pcap is coturn's own interface.",
         "agents": "aioice",
+        "cause": {
+            "code": "relayed:policy",
+            "side": "left",
+            "why": "the left agent gathers only relayed candidates (TransportPolicy.RELAY); nothing in the network is "
+            "blocked.",
+            "connectivity": "RELAY",
+        },
+        "capture_facts": {
+            "gateway.pcap": {
+                "unobservable": ["connectivity", "cause"],
+                "why": "the gateway's own interface holds the checks and media from coturn's relay port as plain UDP "
+                "from 203.0.113.200, and only STUN Binding requests of its own to 203.0.113.200:3478: no Allocate, "
+                "no TURN framing and no signaling says that address is relayed",
+            },
+        },
     },
     "gateway-ice-lite": {
         "description": "libnice full (controlling) behind a NAT calls a libnice ICE-lite gateway on a "
         "public address (no NAT; its host candidate is the public address), coturn in the cloud for "
         "STUN and TURN. gateway.pcap is the gateway's own interface.",
         "agents": "libnice",
+        "cause": {
+            "code": "direct",
+            "side": "both",
+            "why": "nothing is blocked: the left agent's NAT mapping reaches the gateway's public host address.",
+            "connectivity": "DIRECT",
+        },
+        "capture_facts": {
+            "turn-server.pcap": {
+                "unobservable": ["connectivity"],
+                "cause": "unknown:partial-capture",
+                "why": "coturn's own interface: the call runs directly between the left NAT and the gateway, so no "
+                "check passes coturn; only the left agent's Binding and Allocate requests are in it",
+            },
+        },
     },
 }
 
@@ -260,11 +289,15 @@ def record(name: str, spec: dict) -> None:
             log.unlink()  # aioice logs nothing: no empty files
     shutil.rmtree(work, ignore_errors=True)
     connected = len(reports) == 2 and all(r["streams"][0]["components"][0]["selected"] for r in reports.values())
+    fields = netlab.cause_fields(name, spec, reports, connected)
     truth = {
         "scenario": name,
         "description": spec["description"],
         "expected_outcome": "connected" if connected else "failed",
+        "expected_connectivity": fields["expected_connectivity"],
         "vantage_points": {file: where for file, (_s, _d, where) in TAPS.items()},
+        "expected_cause": fields["expected_cause"],
+        "capture_facts": spec["capture_facts"],
         "agents": reports,
     }
     (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")

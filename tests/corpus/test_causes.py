@@ -3,8 +3,8 @@ and in its golden file, agrees with the truth.
 
 The truth's `expected_cause` comes from the network policy the scenario set and the agents' own
 evidence (captures/README.md), never from icetrace. A cause is what a capture shows, so the tap
-that holds the decisive evidence must name the code: a recording's only capture, and the LAN taps
-of the side(s) the cause is about. Another tap may see only the consequence: there the code's
+that holds the decisive evidence must name the code: a recording's only capture, and the taps of
+the side(s) the cause is about (an agent's LAN tap, or a server's own interface). Another tap may see only the consequence: there the code's
 family (before the colon) must agree, or the capture may say `unknown:partial-capture`. A truth's
 `capture_facts` may name a tap's code (`cause`) or declare it unobservable.
 """
@@ -50,7 +50,8 @@ def _decisive(truth: dict, capture: str) -> bool:
         return True
     side = truth["expected_cause"]["side"]
     sides = [name for name in truth.get("agents", {})] if side == "both" else [side]
-    return any(capture.startswith(f"{s}-") for s in sides)
+    stem = capture.rsplit(".", 1)[0]
+    return any(stem == s or stem.startswith(f"{s}-") for s in sides)
 
 
 def _chosen_stream(analysis: Any, truth: dict) -> int | None:
