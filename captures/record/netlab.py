@@ -690,6 +690,7 @@ def truth_for(name: str, spec: dict, reports: dict) -> dict:
             "public.pcap": "the public segment between the NATs and coturn",
         },
         **({"expected_cause": fields["expected_cause"]} if "expected_cause" in fields else {}),
+        **({"capture_facts": spec["capture_facts"]} if "capture_facts" in spec else {}),
         "agents": reports,
     }
 
