@@ -608,6 +608,14 @@ def _call_setup(relayed_ip: str = EDGE) -> Capture:
     return cap
 
 
+REGULAR = {
+    "nomination_style": "regular",
+    "nomination_style_source": "this generator: Alice checks every pair without USE-CANDIDATE, then sends one "
+    "more check with USE-CANDIDATE on the pair she chose",
+    "candidate_types_signaled": True,
+}
+
+
 def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
     cap = _call_setup(relayed_ip)
     checklist, selected = {}, {}
@@ -629,6 +637,7 @@ def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
     _media(cap, 5.7, 0, 40.0)
     truth = {
         "expected_outcome": "connected",
+        **REGULAR,
         "agents": {"alice": _alice_truth(selected, checklist)},
         "expected_verdicts": [],
     }
@@ -645,6 +654,7 @@ def failed_call() -> tuple[Capture, dict]:
     cap.sip(45.0, bye, True)
     truth = {
         "expected_outcome": "failed",
+        **REGULAR,
         "agents": {"alice": _alice_truth({1: None, 2: None}, checklist)},
         "expected_verdicts": ["D8", "FAILED"],
     }
@@ -671,6 +681,13 @@ def mpop() -> tuple[Capture, dict]:
     _media(cap, 5.7, 0, 40.0)
     truth = {
         "expected_outcome": "connected",
+        **REGULAR,
+        "capture_facts": {
+            "capture.pcap": {
+                "ice_streams": 2,
+                "why": "Bob's second endpoint (epid cccc) answered with its own candidates and was checked too",
+            }
+        },
         "callee": "callee:bbbb",
         "agents": {"alice": _alice_truth(selected, checklist)},
         "expected_verdicts": [],
@@ -749,6 +766,10 @@ def legacy_oc2007() -> tuple[Capture, dict]:
     _media(cap, 6.5, 0, 40.0)
     truth = {
         "expected_outcome": "connected",
+        "nomination_style": "final-offer",
+        "nomination_style_source": "this generator: MS-ICE checks carry no USE-CANDIDATE; Alice's final re-INVITE "
+        "names Bob's relayed candidate with a=remote-candidate",
+        "candidate_types_signaled": False,
         "agents": {"alice": _alice_truth(selected, checklist, icev6=True)},
         "expected_verdicts": [],
     }
@@ -858,7 +879,8 @@ def hairpin() -> tuple[Capture, dict]:
                 foundation="6",
             ),
         ]
-    return cap, {"expected_outcome": "connected", "agents": {"alice": alice}, "expected_verdicts": []}
+    truth = {"expected_outcome": "connected", **REGULAR, "agents": {"alice": alice}, "expected_verdicts": []}
+    return cap, truth
 
 
 SCENARIOS = {
