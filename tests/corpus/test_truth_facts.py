@@ -249,6 +249,8 @@ def held(truth: dict) -> list[str]:
         out.append(f"nomination ({truth['nomination_style']})")
     if any(e.get("requests_sent") is not None for c in comps for e in c["checklist"]):
         out.append("getStats counters")
+    if any("datagrams_received" in a for a in agents.values()):
+        out.append("datagrams received")
     if "expected_cause" in truth:
         out.append("cause")
     if truth.get("expected_verdicts") or truth.get("forbidden_verdicts"):
