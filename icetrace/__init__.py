@@ -1,6 +1,6 @@
 """icetrace: the story of an ICE negotiation, told from packet captures."""
 
-__version__ = "0.1.0"
+from icetrace.version import __version__
 
 
 def analyze(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -9,8 +9,8 @@ import json
 import pytest
 
 import icetrace
-from icetrace.analysis import pair_dict
 from icetrace.cli import main
+from icetrace.report.json_document import pair_dict
 from icetrace.tables import message_rows, schema
 from icetrace.tables.message_rows import LINE_COLUMNS, line_row, table_row
 from tests.testdata import ROOT, SEED_CALL

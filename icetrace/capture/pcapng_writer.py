@@ -15,7 +15,6 @@ from collections.abc import Container, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from icetrace import __version__
 from icetrace.capture.formats.base import ReadProblem
 from icetrace.capture.formats.netmon import FILETIME_UNIX_EPOCH, NetmonRecord, netmon_linktype, read_layout
 from icetrace.capture.formats.pcap import MAX_PCAP_RECORD, pcap_resync
@@ -23,6 +22,7 @@ from icetrace.capture.formats.pcapng import MAX_BLOCK, resync_after_damage
 from icetrace.capture.input_file import open_capture
 from icetrace.capture.linktypes import LINKTYPE_IEEE802_11, LINKTYPE_NETMON_802_11, LINKTYPE_NETMON_UNSUPPORTED
 from icetrace.errors import InputError
+from icetrace.version import __version__
 
 OPT_ENDOFOPT = 0
 OPT_COMMENT = 1

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from icetrace.records.endpoint import Endpoint
 
 if TYPE_CHECKING:
-    from icetrace.ice.correlator import Reconstruction
+    from icetrace.ice.reconstruction import Reconstruction
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Which directions of which flows the capture lacks.
+"""Where the capture was taken, and which directions of which flows it lacks.
 
 A response proves its request was sent (RFC 8489 §6.3: it echoes the request's transaction id),
 so responses whose request the capture does not hold show a direction the capture missed: a tap
@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from icetrace.ice.addresses import private_address
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import StunRecord
 
 if TYPE_CHECKING:
-    from icetrace.ice.correlator import Reconstruction
+    from icetrace.ice.reconstruction import Reconstruction
 
 
 @dataclass
@@ -81,3 +82,25 @@ def vantage_notes(rec: Reconstruction) -> list[str]:
         for f in missing_directions(rec)
         if f.whole_direction
     ]
+
+
+def vantage_point(rec: Reconstruction) -> list[str]:
+    """Where the capture was taken, judged from which addresses appear on the wire."""
+    on_wire = {r.src for r in rec.records if r.relay is None}
+    notes = []
+    for stream in rec.streams:
+        for agent in (stream.controlling, stream.controlled):
+            if agent is None or not any(c.origin == "sdp" for c in agent.candidates):
+                continue
+            host = [c for c in agent.candidates if c.type == "host" and c.address in on_wire]
+            srflx = [c for c in agent.candidates if c.type == "srflx" and c.address in on_wire]
+            if host and any(private_address(c.address.ip) for c in host):
+                notes.append(f"{agent.name}: its private host address is on the wire: captured on its LAN side")
+            elif srflx:
+                notes.append(f"{agent.name}: seen by its NAT-mapped address: captured outside its NAT")
+    wrapped = [r for r in rec.records if r.relay is not None]
+    if any(r.kind == "stun" for r in wrapped):
+        notes.append("TURN-wrapped checks present: the capture includes a client-to-relay leg")
+    elif wrapped or any(f.channel is not None and f.relay_peer is not None for f in rec.relayed_media):
+        notes.append("TURN ChannelData present: the capture includes a client-to-relay leg")
+    return list(dict.fromkeys(notes))

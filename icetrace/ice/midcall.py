@@ -17,7 +17,7 @@ from icetrace.ice.model import Pair, Stream
 from icetrace.records.endpoint import Endpoint
 
 if TYPE_CHECKING:
-    from icetrace.ice.correlator import Reconstruction
+    from icetrace.ice.reconstruction import Reconstruction
 
 CONSENT_MIN_INTERVAL = 4.0  # seconds, RFC 7675 §5.1 (5 s, randomized by 0.8-1.2)
 

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from icetrace.analysis import Analysis
+from icetrace.ice.reconstruction import Reconstruction
 from icetrace.plots.story import WRAPPING_METHODS, Story, build
 from icetrace.records.vocabulary import TransactionOutcome
 
@@ -71,18 +71,17 @@ class Arrow:
         return f"{body}  f{self.frame}" + ("…" if self.count > 1 else "")
 
 
-def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
+def arrows(rec: Reconstruction, messages: pd.DataFrame, transactions: pd.DataFrame) -> list[Arrow]:
     """The collapsed arrows of every STUN/TURN message and media flow, in order of first appearance."""
     selected = {
         frozenset(wire)
-        for s in analysis.streams
+        for s in rec.streams
         for c in s.components
         if c.selected is not None
         for wire in _wire_pairs(c.selected)
     }
     by_key: dict[tuple[str, ...], Arrow] = {}
-    messages = analysis.messages
-    t = analysis.transactions
+    t = transactions
     answered = [o for o, yes in ANSWERED.items() if yes]
     unanswered = dict(zip(t["transaction_id"].astype(str), ~t["outcome"].isin(answered), strict=True))
     inner = messages["kind"].eq("stun") & messages["relay_via"].notna() & ~messages["method"].isin(WRAPPING_METHODS)
@@ -98,7 +97,6 @@ def arrows(analysis: Analysis, story: Story) -> list[Arrow]:
             text += NO_ANSWER
         key = (str(row["src"]), str(row["dst"]), text)
         _add(by_key, key, row, text, colour, frozenset((key[0], key[1])) in selected)
-    rec = analysis.reconstruction
     for f in rec.media:
         key = (str(f.src), str(f.dst), f"media {f.kind}")
         arrow = Arrow(
@@ -160,9 +158,18 @@ def columns(addresses: list[str], roles: dict[str, str]) -> list[str]:
     return sorted(addresses, key=lambda a: (*rank(a), first_seen[a]))
 
 
-def ladder_figure(analysis: Analysis, story: Story | None = None, *, max_arrows: int = 160) -> Figure:
-    story = story or build(analysis)
-    drawn = arrows(analysis, story)
+def ladder_figure(
+    rec: Reconstruction,
+    checks: pd.DataFrame,
+    messages: pd.DataFrame,
+    transactions: pd.DataFrame,
+    story: Story | None = None,
+    *,
+    max_arrows: int = 160,
+) -> Figure:
+    """The ladder of `rec`, from its checks, messages and transactions tables."""
+    story = story or build(rec, checks)
+    drawn = arrows(rec, messages, transactions)
     hidden = max(0, len(drawn) - max_arrows)
     drawn = drawn[:max_arrows]
     cols = columns(list(dict.fromkeys(a for arrow in drawn for a in (arrow.src, arrow.dst))), story.roles)
@@ -238,7 +245,9 @@ def _draw_arrow(ax: Axes, arrow: Arrow, a: int, b: int, y: int, t0: float) -> No
     )
 
 
-def plot_ladder(analysis: Analysis, path: str | Path) -> Path:
+def plot_ladder(
+    rec: Reconstruction, checks: pd.DataFrame, messages: pd.DataFrame, transactions: pd.DataFrame, path: str | Path
+) -> Path:
     """Write the ladder to `path` (PNG, SVG or PDF by suffix)."""
-    ladder_figure(analysis).savefig(path, dpi=110)
+    ladder_figure(rec, checks, messages, transactions).savefig(path, dpi=110)
     return Path(path)

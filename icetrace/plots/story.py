@@ -1,5 +1,6 @@
-"""What the pictures draw, taken from an Analysis once: pair lanes with their check events, the
-gathering transactions, SIP events, and a role name for every transport address.
+"""What the pictures draw, taken once from a reconstruction and its checks table: pair lanes with
+their check events, the gathering transactions, SIP events, and a role name for every transport
+address.
 
 Both plots and the HTML page read this, so a timeline and a ladder of one capture always agree.
 Pair fields are read through the checks DataFrame (one row per entry of `reconstruction.checks`,
@@ -13,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from icetrace.analysis import Analysis
 from icetrace.ice.model import Pair
+from icetrace.ice.reconstruction import Reconstruction
 from icetrace.records.vocabulary import TransactionOutcome
 
 # TURN methods that only carry another message or data: drawn with what they carry, not as gathering
@@ -125,13 +126,12 @@ def _agent_short(name: str | None) -> str:
     return name if len(name) <= 16 else name[:14] + "…"  # [MS-ICE] agents are named by 44-character keys
 
 
-def build(analysis: Analysis) -> Story:
-    rec = analysis.reconstruction
-    checks = analysis.checks
+def build(rec: Reconstruction, checks: pd.DataFrame) -> Story:
+    """The story of `rec`; `checks` is its checks table (one row per entry of `rec.checks`)."""
     lanes: dict[int, Lane] = {}
     ordered: list[Lane] = []
-    names = _stream_names(analysis)
-    for s in analysis.streams:
+    names = _stream_names(rec)
+    for s in rec.streams:
         stream = names[id(s)]
         for comp in s.components:
             pairs = sorted(comp.pairs, key=lambda p: -(p.priority or 0))
@@ -162,16 +162,16 @@ def build(analysis: Analysis) -> Story:
             t.src not in pair.controlled.wire_addresses and _value(row, "ice_role", "") == "controlling"
         )
         found.events.extend(_check_events(t, row, from_controlling))
-    for s in analysis.streams:
+    for s in rec.streams:
         for comp in s.components:
             for p in comp.pairs:
                 lanes[id(p)].media = _media_band(p, [*rec.media, *rec.relayed_media])
     ordered += unmatched.values()
     for lane in ordered:
         lane.events.sort(key=lambda e: e.time)
-    roles = address_roles(analysis)
-    gathering = _gathering(analysis, check_ids, roles)
-    sip = sip_events(analysis)
+    roles = address_roles(rec)
+    gathering = _gathering(rec, check_ids, roles)
+    sip = sip_events(rec)
     starts = [e.time for lane in ordered for e in lane.events[:1]]
     starts += [g.events[0].time for g in gathering if g.events] + [e.time for e in sip]
     starts += [lane.media.first for lane in ordered if lane.media]
@@ -184,10 +184,10 @@ def _value(row: dict[Any, Any], name: str, default: Any) -> Any:
     return default if value is None or bool(pd.isna(value)) else value
 
 
-def _stream_names(analysis: Analysis) -> dict[int, str]:
+def _stream_names(rec: Reconstruction) -> dict[int, str]:
     """'stream 0 audio'; with the answering agent when several answered one offer (forking, MPOP),
     with the call when the capture holds several calls."""
-    streams = analysis.streams
+    streams = rec.streams
     calls = {s.call_id for s in streams if s.call_id}
     names = {}
     for s in streams:
@@ -246,17 +246,16 @@ def _media_band(p: Pair, flows: list[Any]) -> MediaBand | None:
     )
 
 
-def address_roles(analysis: Analysis) -> dict[str, str]:
-    """'caller host', 'caller NAT', 'caller relay', 'relay server'... for the addresses the analysis knows.
+def address_roles(rec: Reconstruction) -> dict[str, str]:
+    """'caller host', 'caller NAT', 'caller relay', 'relay server'... for the addresses the reconstruction knows.
 
     A server-reflexive address is the public side of the agent's NAT; a relayed address belongs to
     the agent that allocated it; an Allocate's server is the relay (an A/V Edge for MS-TURN).
     """
     roles: dict[str, str] = {}
-    rec = analysis.reconstruction
     names = {"srflx": "NAT", "relay": "relay", "prflx": "prflx", "host": "host"}
     owner: dict[str, str] = {}
-    for s in analysis.streams:
+    for s in rec.streams:
         for agent in (s.controlling, s.controlled):
             if agent is None:
                 continue
@@ -288,10 +287,10 @@ def address_roles(analysis: Analysis) -> dict[str, str]:
     return roles
 
 
-def _gathering(analysis: Analysis, check_ids: set[int], roles: dict[str, str]) -> list[GatheringLane]:
+def _gathering(rec: Reconstruction, check_ids: set[int], roles: dict[str, str]) -> list[GatheringLane]:
     """STUN/TURN transactions that are not checks: Binding to a STUN server, Allocate, Refresh, …"""
     by_lane: dict[tuple[str, str], GatheringLane] = {}
-    for t in analysis.reconstruction.transactions:
+    for t in rec.transactions:
         if id(t) in check_ids or t.request.method in WRAPPING_METHODS or t.relayed:
             continue
         src, dst = str(t.src), str(t.dst)
@@ -304,9 +303,9 @@ def _gathering(analysis: Analysis, check_ids: set[int], roles: dict[str, str]) -
     return list(by_lane.values())
 
 
-def sip_events(analysis: Analysis) -> list[SipEvent]:
+def sip_events(rec: Reconstruction) -> list[SipEvent]:
     """SIP requests and final/progress responses with a capture time; the updated offer named as such."""
-    model = analysis.reconstruction.signaling
+    model = rec.signaling
     if model is None:
         return []
     out: list[SipEvent] = []

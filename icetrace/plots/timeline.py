@@ -11,11 +11,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from icetrace.analysis import Analysis
+from icetrace.ice.reconstruction import Reconstruction
 from icetrace.plots.story import GatheringLane, Lane, Story, build
 
 # kind -> (marker, colour, legend text); the gid of each drawn collection is "check-<kind>"
@@ -36,8 +37,9 @@ LANE_INCH = 0.3
 SELECTED_COLOUR, NOMINATED_COLOUR, MEDIA_COLOUR = "#c8f0c8", "#fff0b0", "tab:blue"
 
 
-def timeline_figure(analysis: Analysis, story: Story | None = None) -> Figure:
-    story = story or build(analysis)
+def timeline_figure(rec: Reconstruction, checks: pd.DataFrame, story: Story | None = None) -> Figure:
+    """The timeline of `rec`, from its checks table."""
+    story = story or build(rec, checks)
     rows = _rows(story.lanes)
     g_rows = len(story.gathering)
     height = 1.9 + LANE_INCH * max(len(rows), 4) + (LANE_INCH * g_rows + 0.5 if g_rows else 0)
@@ -257,7 +259,7 @@ def _legend(story: Story) -> list[Any]:
     return handles
 
 
-def plot_timeline(analysis: Analysis, path: str | Path) -> Path:
+def plot_timeline(rec: Reconstruction, checks: pd.DataFrame, path: str | Path) -> Path:
     """Write the timeline to `path` (PNG, SVG or PDF by suffix)."""
-    timeline_figure(analysis).savefig(path, dpi=110)
+    timeline_figure(rec, checks).savefig(path, dpi=110)
     return Path(path)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from icetrace.analysis import Analysis
-from icetrace.ice.correlator import Reconstruction
 from icetrace.ice.integrity import transaction_key
 from icetrace.ice.model import IceCandidate, Pair, Stream
+from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.transactions import Transaction
 
 

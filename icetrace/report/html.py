@@ -62,7 +62,7 @@ SCRIPT = """
 
 
 def write_html(analysis: Analysis, out: TextIO) -> None:
-    story = build(analysis)
+    story = build(analysis.reconstruction, analysis.checks)
     title = "icetrace: " + (", ".join(analysis.sources) or "records")
     out.write(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>\n')
     out.write(f"<style>{CSS}</style></head><body>\n<h1>{escape(title)}</h1>\n")
@@ -88,13 +88,13 @@ def write_html(analysis: Analysis, out: TextIO) -> None:
 def _timeline(analysis: Analysis, story: Any) -> Any:
     from icetrace.plots.timeline import timeline_figure
 
-    return timeline_figure(analysis, story)
+    return timeline_figure(analysis.reconstruction, analysis.checks, story)
 
 
 def _ladder(analysis: Analysis, story: Any) -> Any:
     from icetrace.plots.ladder import ladder_figure
 
-    return ladder_figure(analysis, story)
+    return ladder_figure(analysis.reconstruction, analysis.checks, analysis.messages, analysis.transactions, story)
 
 
 def _svg(figure: Any) -> str:

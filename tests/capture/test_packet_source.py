@@ -15,9 +15,9 @@ from scapy.utils import wrpcap
 
 from dissectors.codec import encode_channel_data, encode_stun
 from dissectors.framing import frame_rfc4571
-from icetrace.analysis import capture_records
 from icetrace.capture.packet_source import PacketSource
 from icetrace.cli import main
+from icetrace.reading import capture_records
 from tests import testdata
 
 TID = bytes(range(12))

@@ -263,7 +263,7 @@ def test_truncated_frames(tmp_path, monkeypatch):
 
 def test_relayed_media_does_not_depend_on_the_order_of_the_counts():
     """The fast path hands the correlator the same counts in another order: ties in time go by frame."""
-    from icetrace.ice.correlator import relayed_media
+    from icetrace.ice.relaying import relayed_media
     from icetrace.records.endpoint import Endpoint
     from icetrace.records.relayed import RelayedCount
 

@@ -17,7 +17,7 @@ import icetrace
 from dissectors.start_line import looks_like_sip
 from icetrace.capture.packet_source import PacketSource
 from icetrace.report.text import write_report
-from icetrace.signaling.sources import SipCollector
+from icetrace.signaling.collect import SipCollector
 from tests.corpus.truth import SYNTHETIC, load_truth, schema_problems
 
 SCENARIOS = [

@@ -8,8 +8,9 @@ from typing import get_args
 import pytest
 
 import icetrace
-from icetrace.ice.diagnosis import diagnose
-from icetrace.ice.verdict_rules import RULES, Finding, VerdictCode, rule, verdict_table
+from icetrace.ice.diagnosis import diagnose, verdict_table
+from icetrace.ice.diagnosis.registry import RULES, Finding, in_report_order, rule
+from icetrace.records.vocabulary import VerdictCode
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "correlator.md"
 SEED = Path(__file__).resolve().parents[2] / "captures" / "lync"
@@ -32,7 +33,8 @@ def test_every_rule_says_what_it_means_and_what_it_rests_on():
 
 
 def test_the_closed_vocabulary_is_the_registry():
-    assert list(get_args(VerdictCode)) == list(RULES)
+    assert set(get_args(VerdictCode)) == set(RULES)
+    assert list(get_args(VerdictCode)) == [r.code for r in in_report_order()]
 
 
 def test_a_code_outside_the_vocabulary_has_no_rule():
@@ -75,7 +77,7 @@ def test_a_registered_rule_runs_per_stream(monkeypatch):
 def test_per_stream_rules_read_only_their_streams_checks(monkeypatch):
     """A busy capture holds thousands of streams: a per-stream rule that walked every check of the
     capture for each stream made diagnosis quadratic (34 s of a 1 GB capture's analysis)."""
-    import icetrace.ice.diagnosis as diagnosis
+    import icetrace.ice.diagnosis.checks as diagnosis
 
     analysis = icetrace.analyze([SEED / "mpop" / "capture.pcap"], logs=[SEED / "mpop" / "alice.uccapilog"])
     rec = analysis.reconstruction

@@ -75,7 +75,9 @@ def test_channeldata_carrying_checks_is_drawn_once_as_the_check():
 def test_long_ladders_say_what_they_left_out():
     analysis = seed()
     full = len(_by_gid(analysis.plot_ladder(), "arrow"))
-    fig = ladder_figure(analysis, max_arrows=10)
+    fig = ladder_figure(
+        analysis.reconstruction, analysis.checks, analysis.messages, analysis.transactions, max_arrows=10
+    )
     assert len(_by_gid(fig, "arrow")) == 10
     assert f"… {full - 10} more arrows not drawn" in text_of(fig)
 

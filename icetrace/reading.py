@@ -1,0 +1,172 @@
+"""Reading captures: each capture read once, every packet handed to the STUN record extractor and
+to the signaling collectors, and the reads of several captures of one call put together.
+
+A capture gives its STUN/TURN records (relayed media counted, not kept), its media flows and ICMP
+errors, its problems and the time of its last packet; its SIP and application signaling go into
+the signaling model as it is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from icetrace.capture.packet_source import PacketSource
+from icetrace.records.extract import RecordExtractor, iter_stun_records
+from icetrace.records.icmp_error import IcmpError
+from icetrace.records.media_flow import MediaFlow
+from icetrace.records.relayed import RelayedCount, RelayedCounter
+from icetrace.records.stun_record import StunRecord
+from icetrace.signaling.collect import SignalingCollector
+from icetrace.signaling.model import SignalingModel
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    engine: str = "native"
+    tls_keylog: str | Path | None = None
+    rsa_key: str | Path | None = None
+    progress: Callable[[int, int], None] | None = None
+    app_signaling: bool = True
+    display_filter: str | None = None
+
+
+@dataclass
+class CaptureRead:
+    """What one capture gave: its STUN records (relayed media counted, not kept), media flows,
+    ICMP errors, problems, and the time of its last packet."""
+
+    source: str
+    records: list[StunRecord]
+    relayed: RelayedCounter
+    flows: list[MediaFlow]
+    icmp: list[IcmpError]
+    problems: list[str]
+    end: float
+
+
+def read_capture(capture: str | Path | Any, options: ReadOptions, model: SignalingModel) -> CaptureRead:
+    """Read one capture once; its SIP and application signaling go into `model`."""
+    from icetrace.capture import pyshark_input
+
+    path = pyshark_input.capture_path(capture)
+    pyshark = pyshark_input.is_pyshark_capture(capture)
+    arguments = pyshark_input.with_filter(
+        pyshark_input.tshark_arguments(capture) if pyshark else [], options.display_filter
+    )
+    keylog = options.tls_keylog if options.tls_keylog is not None else pyshark_input.tls_keylog(arguments)
+    end = 0.0
+    with _readable(path, options.engine) as whole, pyshark_input.readable(whole, arguments) as readable:
+        source = PacketSource([readable], progress=options.progress, count_relayed=True)
+        extractor = RecordExtractor(all_bytes=False)
+        signaling = SignalingCollector(path.name, app_signaling=options.app_signaling)
+        records: list[StunRecord] = []
+        relayed = RelayedCounter()
+        for packet in source:
+            end = max(end, packet.time)
+            for record in extractor.feed(packet):
+                if not relayed.add(record):  # relayed media is counted, not kept
+                    records.append(record)
+            signaling.feed(packet)
+        signaling.finish()
+    problems: list[str] = []
+    if keylog is not None or options.rsa_key is not None:
+        from icetrace.capture.tshark_engine import tls_plaintext
+        from icetrace.signaling.collect import decrypted_signaling
+
+        tls = decrypted_signaling(path.name, tls_plaintext(path, keylog, options.rsa_key))
+        signaling.add_decrypted(tls)
+        problems += tls.problems
+    signaling.build(model)
+    problems += [str(p) for p in source.problems] + signaling.problems
+    for count in source.relayed_counts():
+        relayed.include(count)
+    flows = source.media_flows()
+    # media is counted, not handed on: its last frame still says how long the capture ran
+    end = max([end, *(f.last_time for f in flows)])
+    if source.relayed_end is not None:  # so do the indications the skimmer counted
+        end = max(end, source.relayed_end)
+    name = str(path) if pyshark else str(capture)
+    return CaptureRead(name, records, relayed, flows, source.icmp_errors, problems, end)
+
+
+@dataclass
+class Reads:
+    """Several captures of one call (and records or media given as they are), as one."""
+
+    records: list[StunRecord]
+    media: list[MediaFlow]
+    icmp: list[IcmpError]
+    relayed: list[RelayedCount]
+    problems: list[str]
+    sources: list[str]
+    end: float | None  # None: nothing said when the capture ended
+    copies: int  # messages another capture of the same traffic also held, kept once
+
+
+def combine(
+    reads: Sequence[CaptureRead], records: Iterable[StunRecord] | None, media: Iterable[MediaFlow] | None
+) -> Reads:
+    """The captures' reads together: a message seen in two captures (same transaction, type and time)
+    is kept once, a relayed flow seen twice counted once."""
+    per_capture: list[list[StunRecord]] = [list(records or []), *(read.records for read in reads)]
+    merged = RelayedCounter()
+    relayed_copies = sum(merged.merge(read.relayed) for read in reads)
+    capture_end = max([0.0, *(read.end for read in reads)])
+    all_records = _dedupe(per_capture)
+    copies = sum(len(r) for r in per_capture) - len(all_records) + relayed_copies
+    if all_records:
+        capture_end = max(capture_end, max(r.time for r in all_records))
+    return Reads(
+        records=all_records,
+        media=[*(media or []), *(f for read in reads for f in read.flows)],
+        icmp=[e for read in reads for e in read.icmp],
+        relayed=merged.counts(),
+        problems=[p for read in reads for p in read.problems],
+        sources=[read.source for read in reads],
+        end=capture_end or None,
+        copies=copies,
+    )
+
+
+def capture_records(capture: str | Path) -> Iterator[StunRecord]:
+    """Every STUN/TURN message and ChannelData frame of one capture file."""
+    return iter_stun_records(PacketSource([capture]))
+
+
+@contextmanager
+def _readable(capture: str | Path, engine: str) -> Iterator[str | Path]:
+    """The capture itself (native engine) or a pcapng copy tshark wrote (tshark engine)."""
+    if engine == "tshark":
+        from icetrace.capture.tshark_engine import converted
+
+        with converted(capture) as copy:
+            yield copy
+    else:
+        yield capture
+
+
+def _dedupe(per_capture: list[list[StunRecord]]) -> list[StunRecord]:
+    """Every record, less those another capture already holds (the same call tapped twice).
+
+    Within one capture identical messages stay: an agent may send one message several times in
+    one TCP segment, and `icetrace messages` lists each."""
+    sources = [records for records in per_capture if records]
+    if len(sources) <= 1:
+        return sources[0] if sources else []  # one source: no keys to remember
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for records in sources:
+        mine: set[tuple[object, ...]] = set()
+        for r in records:
+            # ChannelData has no transaction id: its channel, addresses, time and size name it
+            key = (r.kind, r.transaction_id, r.type, r.src, r.dst, round(r.time, 3), r.raw, r.payload_length)
+            if key in seen:
+                continue
+            mine.add(key)
+            out.append(r)
+        seen |= mine
+    return out
