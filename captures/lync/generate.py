@@ -463,14 +463,18 @@ def _candidate_truth(
 
 
 def _alice_truth(
-    selected: dict[int, dict | None], checklist: dict[int, list[dict]], role: str = "controlling", icev6: bool = False
+    selected: dict[int, dict | None],
+    checklist: dict[int, list[dict]],
+    role: str = "controlling",
+    icev6: bool = False,
+    relayed_ip: str = EDGE,
 ) -> dict:
     components = []
     for comp, p in PORTS.items():
         local = [
             _candidate_truth(ALICE, p.host, "host", comp, 2130706432 - comp),
             _candidate_truth(
-                EDGE, p.relayed, "relay", comp, 16648704 - comp, f"{ALICE_PUBLIC}:{p.turn}", foundation="3"
+                relayed_ip, p.relayed, "relay", comp, 16648704 - comp, f"{ALICE_PUBLIC}:{p.turn}", foundation="3"
             ),
             _candidate_truth(
                 ALICE_PUBLIC, p.turn, "srflx", comp, 1694234624 - comp, f"{ALICE}:{p.turn}", foundation="6"
@@ -526,8 +530,10 @@ def _ice19_checks(
     answered: bool,
     nominate: bool,
     relayed_ok: bool = True,
+    relayed_ip: str = EDGE,
 ) -> list[dict]:
-    """The checks of one component in the order the second seed gives: direct, NAT, relay."""
+    """The checks of one component in the order the second seed gives: direct, NAT, relay.
+    `relayed_ip`: the address the Edge allocated (Alice's relayed candidate)."""
     p = PORTS[comp]
     host, turn = (ALICE, p.host), (ALICE, p.turn)
     bob_host, bob_relay = (BOB, p.bob_host + shift), (EDGE, p.bob_relayed + shift)
@@ -564,11 +570,11 @@ def _ice19_checks(
         relayed_data(
             cap, t + 0.36, comp, bob_relay, check_response(f"r2r-{tag}", (EDGE, p.relayed), BOB_PWD), f"data-{tag}"
         )
-        entries.append(_entry((EDGE, p.relayed), "relay", bob_relay, "relay", "succeeded"))
+        entries.append(_entry((relayed_ip, p.relayed), "relay", bob_relay, "relay", "succeeded"))
     else:
         for dt in RETRANSMIT[1:]:
             relayed_send(cap, t + 0.3 + dt, comp, bob_relay, inner, f"send-{tag}-{dt}")
-        entries.append(_entry((EDGE, p.relayed), "relay", bob_relay, "relay", "failed"))
+        entries.append(_entry((relayed_ip, p.relayed), "relay", bob_relay, "relay", "failed"))
     if answered and nominate:
         # regular nomination: one more check with USE-CANDIDATE on the chosen pair
         cap.udp(
@@ -621,7 +627,7 @@ def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
     checklist, selected = {}, {}
     for comp in PORTS:
         checklist[comp] = _ice19_checks(
-            cap, 3.0 + 0.02 * comp, comp, BOB_UFRAG, 0, True, True, relayed_ok=relayed_ip == EDGE
+            cap, 3.0 + 0.02 * comp, comp, BOB_UFRAG, 0, True, True, relayed_ok=relayed_ip == EDGE, relayed_ip=relayed_ip
         )
         p = PORTS[comp]
         selected[comp] = {
@@ -638,7 +644,7 @@ def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
     truth = {
         "expected_outcome": "connected",
         **REGULAR,
-        "agents": {"alice": _alice_truth(selected, checklist)},
+        "agents": {"alice": _alice_truth(selected, checklist, relayed_ip=relayed_ip)},
         "expected_verdicts": [],
     }
     return cap, truth

@@ -147,6 +147,14 @@ def test_a_failed_pair_shown_succeeded_is_caught():
     assert [p for p in tf.problems(doc, exp) if "the truth says it failed" in p]
 
 
+def test_a_pair_still_checking_shown_failed_is_caught():
+    """aioice lists its check from the host base to the peer's private address as in progress when
+    it stops: a golden file calling that pair failed contradicts it."""
+    doc, exp = _golden("real/aioice-direct/left-lan.pcap.expected.json")
+    _only_stream(doc)["components"]["1"]["failed"].append("192.168.1.10:34076 host -> 192.168.2.10:57325 host udp")
+    assert exp.checklists_complete and [p for p in tf.problems(doc, exp) if "no agent lists it as failed" in p]
+
+
 def test_a_succeeded_pair_gone_is_caught_for_libnice():
     """libnice keeps its check list to itself; the pair it selected is a pair that succeeded."""
     doc, exp = _golden("real/libnice-rfc5245/public.pcap.expected.json")

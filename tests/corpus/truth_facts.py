@@ -97,7 +97,8 @@ class ExpectedComponent:
     component: int
     selected: ExpectedPair | None
     succeeded: list[ExpectedPair] = field(default_factory=list)
-    failed: list[ExpectedPair] = field(default_factory=list)
+    failed: list[ExpectedPair] = field(default_factory=list)  # failed for an agent, succeeded for none
+    ever_failed: list[ExpectedPair] = field(default_factory=list)  # failed for some agent
 
 
 @dataclass
@@ -278,7 +279,7 @@ def _component(truth: dict, component: int, unseen: frozenset[str]) -> ExpectedC
         chosen = _grouped(controlling) or chosen[:1]  # the controlling agent's choice is the one that counts
     valid = _grouped(succeeded)
     never_valid = [p for p in _grouped(failed) if not any(same_pair(p, v) for v in valid)]
-    return ExpectedComponent(component, chosen[0] if chosen else None, valid, never_valid)
+    return ExpectedComponent(component, chosen[0] if chosen else None, valid, never_valid, _grouped(failed))
 
 
 def _connectivity(truth: dict) -> str | None:
@@ -436,4 +437,7 @@ def _component_problems(got: dict, comp: ExpectedComponent, exp: Expected) -> li
         for label in succeeded:
             if not any(_ends_match(label, pair) for pair in comp.succeeded):
                 out.append(f"succeeded {label.controlling} -> {label.controlled}, no agent lists it as succeeded")
+        for label in (Label.parse(t) for t in got["failed"]):
+            if not any(_ends_match(label, pair) for pair in comp.ever_failed):
+                out.append(f"failed {label.controlling} -> {label.controlled}, no agent lists it as failed")
     return out
