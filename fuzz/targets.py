@@ -107,8 +107,8 @@ def _capture_file(data: bytes, suffix: str) -> tuple[int, ...]:
         extractor = RecordExtractor()
         for packet in source:
             frames.update(record.frame for record in extractor.feed(packet))
-        source.media_flows()
-        frames.update(f for count in source.relayed_counts() for f in (count.first_frame, count.last_frame))
+        summary = source.summary()
+        frames.update(f for count in summary.relayed for f in (count.first_frame, count.last_frame))
     return tuple(sorted(frames))
 
 

@@ -45,7 +45,7 @@ class CaptureRead:
     flows: list[MediaFlow]
     icmp: list[IcmpError]
     problems: list[str]
-    end: float
+    end: float | None  # its last packet's time (handed on or counted); None: it held none
 
 
 def read_capture(capture: str | Path | Any, options: ReadOptions, model: SignalingModel) -> CaptureRead:
@@ -58,7 +58,6 @@ def read_capture(capture: str | Path | Any, options: ReadOptions, model: Signali
         pyshark_input.tshark_arguments(capture) if pyshark else [], options.display_filter
     )
     keylog = options.tls_keylog if options.tls_keylog is not None else pyshark_input.tls_keylog(arguments)
-    end = 0.0
     with _readable(path, options.engine) as whole, pyshark_input.readable(whole, arguments) as readable:
         source = PacketSource([readable], progress=options.progress, count_relayed=True)
         extractor = RecordExtractor(all_bytes=False)
@@ -66,12 +65,12 @@ def read_capture(capture: str | Path | Any, options: ReadOptions, model: Signali
         records: list[StunRecord] = []
         relayed = RelayedCounter()
         for packet in source:
-            end = max(end, packet.time)
             for record in extractor.feed(packet):
                 if not relayed.add(record):  # relayed media is counted, not kept
                     records.append(record)
             signaling.feed(packet)
         signaling.finish()
+    summary = source.summary()
     problems: list[str] = []
     if keylog is not None or options.rsa_key is not None:
         from icetrace.capture.tshark_engine import tls_plaintext
@@ -82,15 +81,10 @@ def read_capture(capture: str | Path | Any, options: ReadOptions, model: Signali
         problems += tls.problems
     signaling.build(model)
     problems += [str(p) for p in source.problems] + signaling.problems
-    for count in source.relayed_counts():
+    for count in summary.relayed:  # what the packet source counted of the same capture
         relayed.include(count)
-    flows = source.media_flows()
-    # media is counted, not handed on: its last frame still says how long the capture ran
-    end = max([end, *(f.last_time for f in flows)])
-    if source.relayed_end is not None:  # so do the indications the skimmer counted
-        end = max(end, source.relayed_end)
     name = str(path) if pyshark else str(capture)
-    return CaptureRead(name, records, relayed, flows, source.icmp_errors, problems, end)
+    return CaptureRead(name, records, relayed, summary.media_flows, summary.icmp_errors, problems, summary.end)
 
 
 @dataclass
@@ -103,7 +97,7 @@ class Reads:
     relayed: list[RelayedCount]
     problems: list[str]
     sources: list[str]
-    end: float | None  # None: nothing said when the capture ended
+    end: float  # when the capture ended: its last packet, or the last record handed in
     copies: int  # messages another capture of the same traffic also held, kept once
 
 
@@ -112,22 +106,24 @@ def combine(
 ) -> Reads:
     """The captures' reads together: a message seen in two captures (same transaction, type and time)
     is kept once, a relayed flow seen twice counted once."""
-    per_capture: list[list[StunRecord]] = [list(records or []), *(read.records for read in reads)]
+    given = RelayedCounter()  # records handed in are held to the captures' rule: relayed media is counted
+    per_capture: list[list[StunRecord]] = [
+        [r for r in records or () if not given.add(r)],
+        *(read.records for read in reads),
+    ]
     merged = RelayedCounter()
     relayed_copies = sum(merged.merge(read.relayed) for read in reads)
-    capture_end = max([0.0, *(read.end for read in reads)])
     all_records = _dedupe(per_capture)
     copies = sum(len(r) for r in per_capture) - len(all_records) + relayed_copies
-    if all_records:
-        capture_end = max(capture_end, max(r.time for r in all_records))
+    ends = [read.end for read in reads if read.end is not None]
     return Reads(
         records=all_records,
         media=[*(media or []), *(f for read in reads for f in read.flows)],
         icmp=[e for read in reads for e in read.icmp],
-        relayed=merged.counts(),
+        relayed=[*merged.counts(), *given.counts()],
         problems=[p for read in reads for p in read.problems],
         sources=[read.source for read in reads],
-        end=capture_end or None,
+        end=max([*ends, *(r.time for r in all_records)], default=0.0),
         copies=copies,
     )
 

@@ -97,6 +97,7 @@ FORMAT_MAY_IMPORT = {
     "icetrace.capture.fast_reader",
     "icetrace.capture.linktypes",
     "icetrace.capture.media_skip",
+    "icetrace.capture.pcapng_blocks",
     "icetrace.errors",
 }
 

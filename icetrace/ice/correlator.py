@@ -27,28 +27,28 @@ from icetrace.ice.views import nat_mappings
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
-from icetrace.records.relayed import RelayedCount, RelayedCounter
+from icetrace.records.relayed import RelayedCount
 from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.model import SignalingModel
 
 
 def correlate(
     records: list[StunRecord],
+    *,
+    capture_end: float,
     signaling: SignalingModel | None = None,
     media: list[MediaFlow] | None = None,
-    capture_end: float | None = None,
     icmp_errors: list[IcmpError] | None = None,
     relayed: Iterable[RelayedCount] = (),
 ) -> Reconstruction:
     """Rebuild every ICE session found in the records (and the signaling, when given).
 
-    Relayed media among the records is counted (`relayed` holds what the reader counted already)."""
-    counter = RelayedCounter()
-    records = sorted((r for r in records if not counter.add(r)), key=lambda r: (r.time, r.frame))
-    end = capture_end if capture_end is not None else (records[-1].time if records else 0.0)
+    `records` hold no relayed media: the reader counted it into `relayed` (reading.py);
+    `capture_end` is when the capture stopped, which decides whether an unanswered request timed out."""
+    records = sorted(records, key=lambda r: (r.time, r.frame))
     allocations, mappings = gather(records)
     relayed_by_leg = {(a.client, a.server): a.relayed for a in allocations if a.relayed is not None}
-    transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [])
+    transactions = _transactions(records, relayed_by_leg, capture_end, icmp_errors or [])
     signaled = streams_from_signaling(signaling) if signaling else []
     server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
     for s in signaled:
@@ -60,17 +60,25 @@ def correlate(
     found_mappings = nat_mappings(transactions)
     alias_across_nats(matcher.sessions, found_mappings)
     checks_by_pair = pair_checks(checks)
-    relayed_counts = [*relayed, *counter.counts()]
+    relayed_counts = list(relayed)
     through_relays = relayed_media(relayed_counts, records, relayed_by_leg)
     carried = MediaIndex([*(media or []), *through_relays])
     early_notes: list[str] = []
     for session in matcher.sessions:
         nominate_by_final_offer(session, known.relayed, known.mapped)
         _finish(session, carried, checks_by_pair)
-        early_notes += ended_early(session.stream, checks_by_pair, end)
+        early_notes += ended_early(session.stream, checks_by_pair, capture_end)
     streams = [session.stream for session in matcher.sessions]
     reconstruction = Reconstruction(
-        records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
+        records,
+        transactions,
+        allocations,
+        mappings,
+        streams,
+        checks,
+        media or [],
+        signaling=signaling,
+        capture_end=capture_end,
     )
     reconstruction.relayed_media = through_relays
     reconstruction.relayed_messages = sum(c.packets for c in relayed_counts)

@@ -72,7 +72,7 @@ def selected(a: Analysis) -> dict | None:
 
 
 def media_on_selected(a: Analysis) -> set[tuple[str, str]]:
-    return {(str(f.src), str(f.dst)) for s in a.streams for f in s.media_flows}
+    return {(str(f.src), str(f.dst)) for s in a.reconstruction.streams for f in s.media_flows}
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -87,7 +87,7 @@ def test_taps_together_tell_one_story(name, taps):
     assert set(counts.index) == set().union(*(set(c.index) for c in per_tap))
     for tid, count in counts.items():
         assert count == max(c.get(tid, 0) for c in per_tap), tid
-    assert len(merged.streams) <= 1
+    assert len(merged.reconstruction.streams) <= 1
     assert "D9" not in {v.code for v in merged.verdict_list}  # no one-way phantom
     # the selected pair's media as every tap saw it, on either side of the NATs
     assert media_on_selected(merged) == set().union(*(media_on_selected(a) for a in alone.values()))
