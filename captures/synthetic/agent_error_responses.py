@@ -70,6 +70,9 @@ def build() -> tuple[Capture, dict]:
             "USE-CANDIDATE every 0.5 s, all answered. Errors sent: 487 x1, 500 x1, 401 x2, all by left to right."
         ),
         "expected_outcome": "connected",
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: left checks once from socket A without USE-CANDIDATE, then from socket B with USE-CANDIDATE",
+        "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the left agent's LAN"},
         "expected_verdicts": ["D11", "D12", "CHECK-ERROR"],
         "errors_sent": [

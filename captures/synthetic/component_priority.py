@@ -101,6 +101,15 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the local agent checks each component, then nominates each with one more check carrying USE-CANDIDATE",
+        "candidate_types_signaled": False,
+        "capture_facts": {
+            "capture.pcap": {
+                "unobservable": ["relayed_address"],
+                "why": "the capture starts after both TURN allocations: no Allocate answer names the relayed addresses",
+            }
+        },
         "vantage_points": {"capture.pcap": "the local agent's LAN, started after its TURN allocations"},
         "agents": {
             "local": common

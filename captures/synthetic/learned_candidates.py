@@ -126,6 +126,9 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the remote agent's first check carries no USE-CANDIDATE, its second does",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the local (controlled) agent's LAN, inside its NAT"},
         "agents": {
             "local": agent(

@@ -277,6 +277,9 @@ def truth(chosen: dict[int, tuple[tuple[str, int], tuple[str, int]]]) -> dict:
         "scenario": NAME,
         "description": " ".join(__doc__.split("\n\n")[1].split()),
         "expected_outcome": "connected",
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the caller checks every pair, then nominates the best succeeded one with USE-CANDIDATE",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the caller's machine, all interfaces"},
         "agents": {"caller": agent(True), "callee": agent(False)},
     }

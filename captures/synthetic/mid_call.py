@@ -58,6 +58,9 @@ def build() -> tuple[Capture, dict]:
             "check sent before the capture began. No gathering, no signaling, no nomination in the capture."
         ),
         "expected_outcome": "connected",
+        "nomination_style": "not-captured",
+        "nomination_style_source": "this module: the capture starts mid-call, long after the nomination; the consent checks in it carry no USE-CANDIDATE",
+        "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the left agent's LAN"},
         "expected_verdicts": ["MID-CALL", "ORPHAN-RESPONSES"],
         "forbidden_verdicts": ["D13", "D8", "D25"],

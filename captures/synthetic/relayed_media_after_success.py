@@ -119,6 +119,9 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.split("\n\n")[2].replace("\n", " "),
         "expected_outcome": "connected",
+        "nomination_style": "none",
+        "nomination_style_source": "this module: no check carries USE-CANDIDATE; the capture ends 0.8 s after the first success",
+        "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the left agent's LAN: only the client-to-relay leg"},
         "agents": {"left": left},
     }

@@ -232,6 +232,9 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.split("\n\n")[1].replace("\n", " "),
         "expected_outcome": "connected",
+        "nomination_style": "aggressive",
+        "nomination_style_source": "this module: every check of the controlling agent, from both sockets, carries USE-CANDIDATE",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the LAN both agents share"},
         "agents": {"left": left, "right": right},
     }

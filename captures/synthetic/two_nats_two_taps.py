@@ -155,6 +155,15 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the caller checks the callee's candidates, then nominates the answered one with USE-CANDIDATE",
+        "candidate_types_signaled": False,
+        "capture_facts": {
+            "callee-lan.pcap": {
+                "unobservable": ["connectivity"],
+                "why": "on the callee's LAN the caller's relayed address is just an address: no TURN message and no signaling in callee-lan.pcap says it is a relay",
+            }
+        },
         "vantage_points": {
             "capture.pcap": "the caller's LAN (10.10.0.10), inside its NAT",
             "callee-lan.pcap": "the callee's LAN (10.20.0.10), inside its NAT; clock 1.5 s behind",

@@ -166,6 +166,9 @@ def truth() -> dict:
         "scenario": NAME,
         "description": " ".join(__doc__.split("\n\n")[2].split()),
         "expected_outcome": "connected",
+        "nomination_style": "aggressive",
+        "nomination_style_source": "this module: the controlling agent's one check carries USE-CANDIDATE",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the LAN both agents and their WebSocket connections share"},
         "agents": {
             "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, left, right),

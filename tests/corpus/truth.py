@@ -10,12 +10,20 @@ from types import ModuleType
 from typing import Any
 
 from icetrace.records.endpoint import Endpoint
+from icetrace.records.vocabulary import Connectivity, NominationStyle, words
 from tests import testdata
 
 CAPTURES = testdata.CAPTURES
 TOP_KEYS = {"scenario", "description", "expected_outcome", "vantage_points", "agents"}
 AGENT_KEYS = {"software", "role", "ice_ufrag", "ice_pwd", "lan_address", "public_address", "streams"}
 CANDIDATE_KEYS = {"foundation", "component", "transport", "priority", "address", "type", "related"}
+UNOBSERVABLE = (
+    "connectivity",
+    "nomination_style",
+    "types",
+    "succeeded",
+    "relayed_address",
+)  # what a capture may not show
 
 
 def scenario_dirs(group: str) -> list[Path]:
@@ -36,6 +44,7 @@ def schema_problems(truth: dict) -> list[str]:
     problems = [f"missing key {k}" for k in TOP_KEYS - truth.keys()]
     if truth.get("expected_outcome") not in ("connected", "failed"):
         problems.append(f"expected_outcome {truth.get('expected_outcome')!r}")
+    problems += _fact_problems(truth)
     for name, agent in truth.get("agents", {}).items():
         problems += [f"agent {name}: missing {k}" for k in AGENT_KEYS - agent.keys()]
         if agent.get("role") not in ("controlling", "controlled"):
@@ -53,6 +62,32 @@ def schema_problems(truth: dict) -> list[str]:
                 if comp["selected"] is not None:
                     Endpoint.parse(comp["selected"]["local"])
                     Endpoint.parse(comp["selected"]["remote"])
+    return problems
+
+
+def _fact_problems(truth: dict) -> list[str]:
+    """The facts added beside the agents' reports: each with its word from the vocabulary and its source."""
+    problems = []
+    style = truth.get("nomination_style")
+    if style is not None:
+        if style not in words(NominationStyle):
+            problems.append(f"nomination_style {style!r}")
+        if not truth.get("nomination_style_source"):
+            problems.append("nomination_style without nomination_style_source")
+    if truth.get("expected_connectivity", "FAILED") not in words(Connectivity):
+        problems.append(f"expected_connectivity {truth['expected_connectivity']!r}")
+    for capture, facts in truth.get("capture_facts", {}).items():
+        if capture not in truth.get("vantage_points", {}):
+            problems.append(f"capture_facts for {capture}, which vantage_points does not name")
+        if not facts.get("why"):
+            problems.append(f"capture_facts for {capture} without why")
+        unknown = set(facts) - {"why", "ice_streams", "nomination_style", "connectivity", "unobservable"}
+        problems += [f"capture_facts for {capture}: unknown key {k}" for k in sorted(unknown)]
+        problems += [
+            f"capture_facts for {capture}: {u!r} is not observable-or-not"
+            for u in facts.get("unobservable", [])
+            if u not in UNOBSERVABLE
+        ]
     return problems
 
 
