@@ -176,6 +176,58 @@ def test_an_extra_stream_is_caught():
     assert [p for p in tf.problems(doc, exp) if "ICE streams" in p]
 
 
+def _with_selected(doc: dict, component: str, label: str) -> dict:
+    comp = _only_stream(doc)["components"][component]
+    comp["selected"], comp["succeeded"] = label, [label]
+    return doc
+
+
+@pytest.mark.parametrize(
+    "relayed",
+    [
+        "203.0.113.254:0",  # an invented port
+        "203.0.113.254:? (relayed for 192.168.99.9:50001; Allocate not in capture)",  # not the agent's
+        "198.51.100.7:? (relayed for 192.168.10.20:50001; Allocate not in capture)",  # another server
+    ],
+)
+def test_a_relayed_address_the_capture_never_showed_is_held_to_its_client(relayed):
+    """component_priority starts after its Allocates: its relayed address may read in words, for
+    the agent's own address at its own relay, and no other way."""
+    doc, exp = _golden("synthetic/component_priority/capture.pcap.expected.json")
+    assert tf.problems(doc, exp) == []
+    _with_selected(doc, "1", f"{relayed} relay -> 203.0.113.60:7000 unknown udp")
+    assert [p for p in tf.problems(doc, exp) if "component 1: selected" in p]
+
+
+@pytest.mark.parametrize("client", ["192.168.2.10:51177", "192.168.7.7:38159"])
+def test_a_peer_behind_a_channel_is_held_to_the_client_whose_channel_it_is(client):
+    """The late start's left LAN tap sees the peer only as the far end of the left agent's channel;
+    behind the right agent's channel (or a stranger's) is the wrong peer."""
+    doc, exp = _golden("derived/chromium-relay-late/left-lan.pcap.expected.json")
+    assert tf.problems(doc, exp) == []
+    peer = f"peer behind channel 0x4000 of {client} (binding not in capture)"
+    _with_selected(doc, "1", f"203.0.113.254:49172 relay -> {peer} unknown udp")
+    assert [p for p in tf.problems(doc, exp) if "component 1: selected" in p]
+
+
+def test_an_outcome_the_capture_cannot_show_may_be_unknown_never_the_other():
+    doc, exp = _golden("derived/aioice-turn-tcp-halves/client-to-server.pcap.expected.json")
+    assert "outcome" in exp.unobservable and _only_stream(doc)["outcome"] == "unknown"
+    assert tf.problems(doc, exp) == []
+    _only_stream(doc)["outcome"] = "failed"
+    assert [p for p in tf.problems(doc, exp) if "outcome failed, the truth says connected" in p]
+
+
+def test_a_selection_the_capture_cannot_show_may_be_missing_never_another_pair():
+    doc, exp = _golden("derived/aioice-turn-tcp-halves/client-to-server.pcap.expected.json")
+    assert "selected" in exp.unobservable and _only_stream(doc)["components"]["1"]["selected"] is None
+    relayed = "203.0.113.254:? (relayed for 192.168.1.10:60336; Allocate not in capture)"
+    _with_selected(doc, "1", f"{relayed} relay -> 203.0.113.254:49160 unknown udp")
+    assert tf.problems(doc, exp) == []  # the pair the agents selected
+    _with_selected(doc, "1", f"{relayed} relay -> 203.0.113.254:49199 unknown udp")
+    assert [p for p in tf.problems(doc, exp) if "component 1: selected" in p]
+
+
 def test_an_expected_cause_is_compared_when_the_truth_has_one():
     doc, exp = _golden("real/aioice-failure/left-lan.pcap.expected.json")
     exp.cause = "the routers drop every packet between the two public addresses"

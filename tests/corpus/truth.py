@@ -17,13 +17,16 @@ CAPTURES = testdata.CAPTURES
 TOP_KEYS = {"scenario", "description", "expected_outcome", "vantage_points", "agents"}
 AGENT_KEYS = {"software", "role", "ice_ufrag", "ice_pwd", "lan_address", "public_address", "streams"}
 CANDIDATE_KEYS = {"foundation", "component", "transport", "priority", "address", "type", "related"}
-UNOBSERVABLE = (
-    "connectivity",
-    "nomination_style",
-    "types",
-    "succeeded",
-    "relayed_address",
-)  # what a capture may not show
+UNOBSERVABLE = {
+    "connectivity": "any connectivity: a relayed address may look like any peer's",
+    "nomination_style": "any nomination style: the controlling agent's checks are not all in it",
+    "types": "any candidate type",
+    "succeeded": "not every succeeded pair: the answers travel where the capture is not",
+    "relayed_address": "a relayed address as 'SERVER-IP:? (relayed for CLIENT; Allocate not in capture)'",
+    "peer_address": "the peer behind a channel as 'peer behind channel 0x4000 of CLIENT (binding not in capture)'",
+    "outcome": "outcome unknown, never the other outcome",
+    "selected": "nothing selected, never another pair",
+}  # what a capture may not show (capture_facts' `unobservable`), and what it may show instead
 
 
 def scenario_dirs(group: str) -> list[Path]:
