@@ -123,12 +123,15 @@ def tcp_halves(out: Path) -> None:
     _filtered(source, f"ip.dst == {client}", folder / "server-to-client.pcap")
     facts = {
         "client-to-server.pcap": {
-            "unobservable": ["relayed_address", "succeeded", "connectivity", "nomination_style"],
-            "why": "only the left agent's own packets: no answer from coturn or the peer is in it",
+            "unobservable": ["relayed_address", "succeeded", "connectivity", "outcome", "selected"],
+            "why": "only the left agent's own packets: no answer from coturn or the peer is in it, so no check "
+            "is seen to succeed and nothing to be selected (its own checks, nominations and media are all in it)",
         },
         "server-to-client.pcap": {
-            "unobservable": ["peer_address", "succeeded", "connectivity", "nomination_style"],
-            "why": "only the packets to the left agent: no request of its own, no ChannelBind request naming the peer",
+            "unobservable": ["peer_address", "succeeded", "connectivity", "nomination_style", "outcome", "selected"],
+            "why": "only the packets to the left agent: no request of its own (no check of the controlling agent, "
+            "so no nomination), no ChannelBind request naming the peer; the answers to its checks arrive without "
+            "the requests they answer, so no check is seen to succeed",
         },
     }
     vantage = {
