@@ -52,12 +52,43 @@ SCENARIOS = {
         "10.0.22.48, public 203.0.113.200, --external-ip): the relayed data leaves coturn's relay "
         "port towards the gateway. turn-server.pcap is coturn's own interface.",
         "agents": "aioice",
+        "facts": {
+            "nomination_style": "aggressive",
+            "nomination_style_source": "aioice 0.13.0 itself: Connection.check_start (aioice/ice.py) sets nominate = "
+            "ice_controlling and not remote_is_lite, and build_request adds USE-CANDIDATE when nominating: the "
+            "controlling left agent nominates with every check (the gateway is a full agent)",
+            "candidate_types_signaled": False,
+            "capture_facts": {
+                "gateway.pcap": {
+                    "unobservable": ["connectivity"],
+                    "why": "at the gateway's own interface the left agent's relayed address (coturn's public side) "
+                    "arrives like any peer's address: its Allocate travels the left agent's leg to coturn and no "
+                    "signaling is captured, so nothing in gateway.pcap says the pair is relayed",
+                },
+            },
+        },
     },
     "gateway-ice-lite": {
         "description": "libnice full (controlling) behind a NAT calls a libnice ICE-lite gateway on a "
         "public address (no NAT; its host candidate is the public address), coturn in the cloud for "
         "STUN and TURN. gateway.pcap is the gateway's own interface.",
         "agents": "libnice",
+        "facts": {
+            "nomination_style": "aggressive",
+            "nomination_style_source": "libnice 0.1.21 itself: the agent captures/record/libnice_agent.py creates "
+            "(Nice.Agent.new_full without NICE_AGENT_OPTION_REGULAR_NOMINATION) reports its nomination-mode property "
+            "as NICE_NOMINATION_MODE_AGGRESSIVE in the RFC5245 mode (read back through PyGObject from Debian's "
+            "libnice10 0.1.21-1); the lite gateway never nominates (RFC 8445 §2.5)",
+            "candidate_types_signaled": True,
+            "capture_facts": {
+                "turn-server.pcap": {
+                    "unobservable": ["outcome", "selected", "succeeded", "connectivity", "nomination_style"],
+                    "why": "the call runs on the left agent's server-reflexive address to the gateway's host, a path "
+                    "that never crosses coturn: its own interface holds only the left agent's Allocate and its "
+                    "Binding requests to coturn, no connectivity check",
+                },
+            },
+        },
     },
 }
 
@@ -265,6 +296,7 @@ def record(name: str, spec: dict) -> None:
         "description": spec["description"],
         "expected_outcome": "connected" if connected else "failed",
         "vantage_points": {file: where for file, (_s, _d, where) in TAPS.items()},
+        **spec["facts"],  # from the agents' code, and what each tap's place lets it show
         "agents": reports,
     }
     (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
