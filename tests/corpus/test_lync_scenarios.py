@@ -12,7 +12,6 @@ import pytest
 
 import icetrace
 from icetrace.corpus.companions import discover
-from icetrace.report.golden import summary
 from tests import testdata
 from tests.corpus import truth_facts as tf
 from tests.corpus.truth import CAPTURES, load_truth, scenario_cases, scenario_dirs, schema_problems
@@ -56,7 +55,7 @@ def test_reconstruction_matches_truth(folder, fmt):
     path = testdata.require(folder / f"capture.{fmt}")  # editcap writes the other formats (scripts/setup.sh)
     (task,) = [t for t in discover([str(folder)]) if Path(t.capture).name == "capture.pcap"]
     analysis = icetrace.analyze([path], sdp=list(task.sdp), logs=list(task.logs))
-    assert tf.problems(summary(analysis), tf.expected(truth, "capture.pcap")) == []
+    assert tf.problems(tf.answer(analysis), tf.expected(truth, "capture.pcap")) == []
     stream = _stream_for(analysis, truth)
     alice = truth["agents"]["alice"]
     assert stream[alice["role"]]["name"] == "caller"  # Alice calls

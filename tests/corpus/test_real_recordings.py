@@ -15,7 +15,6 @@ import pytest
 
 import icetrace
 from icetrace.corpus.companions import discover
-from icetrace.report.golden import summary
 from tests import testdata
 from tests.corpus import truth_facts as tf
 from tests.corpus.truth import CAPTURES, load_truth, scenario_cases, scenario_dirs, schema_problems
@@ -71,7 +70,7 @@ def test_reconstruction_agrees_with_the_agents(folder, tap, fmt):
     assert schema_problems(truth) == [] and set(truth["agents"]) == {"left", "right"}
     (task,) = [t for t in discover([str(folder)]) if Path(t.capture).name == f"{tap}.pcap"]
     result = icetrace.analyze([folder / f"{tap}.{fmt}"], sdp=list(task.sdp), logs=list(task.logs))
-    assert tf.problems(summary(result), tf.expected(truth, f"{tap}.pcap")) == []
+    assert tf.problems(tf.answer(result), tf.expected(truth, f"{tap}.pcap")) == []
 
 
 @pytest.mark.tshark

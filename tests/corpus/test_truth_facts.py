@@ -4,7 +4,8 @@ Both icetrace's fresh answer (with the companions `icetrace check` gives it) and
 file are compared, so `icetrace check --update` cannot bless a wrong answer: the selected pair per
 component with the roles and candidate types, the succeeded pairs, the pairs the agents saw fail,
 the outcome, connectivity, nomination style, the number of ICE streams and the verdicts the truth
-requires or rules out (tests/corpus/truth_facts.py says how a truth becomes what a capture shows).
+requires or rules out; in the fresh answer also the nominated pairs, which a golden file does not
+keep (tests/corpus/truth_facts.py says how a truth becomes what a capture shows).
 Which facts each truth holds is written down in docs/testing.md, generated from the truth files.
 """
 
@@ -19,7 +20,6 @@ import pytest
 
 from icetrace.corpus.companions import GOLDEN_SUFFIX, discover
 from icetrace.corpus.worker import run_task
-from icetrace.report.golden import summary
 from tests import testdata
 from tests.corpus import truth_facts as tf
 from tests.corpus.truth import CAPTURES, schema_problems
@@ -42,29 +42,12 @@ def _captures() -> list:
 
 
 def _fresh(folder: Path, name: str) -> dict:
-    """The summary `icetrace check --update` would write now, with each stream's cause when the
-    analysis gives one (the golden file keeps no cause yet)."""
+    """What `icetrace check --update` would write now, with the nominated pairs and causes beside it
+    (`truth_facts.answer`)."""
     (task,) = [t for t in discover([str(folder)]) if Path(t.capture).name == name]
-
-    def summarise(analysis):
-        return _with_causes(summary(analysis), analysis.to_dict())
-
-    outcome = run_task(task, summarise, "summary")
+    outcome = run_task(task, tf.answer, "summary")
     assert outcome.summary is not None, outcome.error or outcome.crash
     return outcome.summary
-
-
-def _with_causes(doc: dict, analysis: dict) -> dict:
-    """Each stream's cause beside the summary's stream, keyed as `summary` keys it."""
-    seen: dict[tuple[str, str], int] = {}
-    for stream in analysis["streams"]:
-        call = "-" if stream["call_id"] is None else str(stream["call_id"])
-        base = "-" if stream["index"] is None else str(stream["index"])
-        seen[(call, base)] = seen.get((call, base), 0) + 1
-        key = base if seen[(call, base)] == 1 else f"{base}#{seen[(call, base)]}"
-        if "cause" in stream:
-            doc["calls"][call]["streams"][key]["cause"] = stream["cause"]
-    return doc
 
 
 @pytest.mark.parametrize("folder, name", _captures())
@@ -77,7 +60,9 @@ def test_golden_file_agrees_with_the_truth(folder, name):
 @pytest.mark.parametrize("folder, name", _captures())
 def test_fresh_answer_agrees_with_the_truth(folder, name):
     truth = tf.load(folder)
-    assert tf.problems(_fresh(folder, name), tf.expected(truth, name)) == []
+    answer = _fresh(folder, name)
+    assert all("nominated" in c for _, s in tf._streams(answer) for c in s["components"].values())
+    assert tf.problems(answer, tf.expected(truth, name)) == []
 
 
 @pytest.mark.parametrize("folder", _truth_folders() or [testdata.missing("no truth.json")], ids=lambda p: p.name)
@@ -153,6 +138,25 @@ def test_a_pair_still_checking_shown_failed_is_caught():
     doc, exp = _golden("real/aioice-direct/left-lan.pcap.expected.json")
     _only_stream(doc)["components"]["1"]["failed"].append("192.168.1.10:34076 host -> 192.168.2.10:57325 host udp")
     assert exp.checklists_complete and [p for p in tf.problems(doc, exp) if "no agent lists it as failed" in p]
+
+
+def test_a_nomination_gone_is_caught():
+    """aioice, controlling, nominated its one succeeded pair: an answer without it nominated fails."""
+    doc, exp = _golden("real/aioice-direct/left-lan.pcap.expected.json")
+    comp = _only_stream(doc)["components"]["1"]
+    comp["nominated"] = [comp["selected"]]
+    assert tf.problems(doc, exp) == []
+    comp["nominated"] = []
+    assert [p for p in tf.problems(doc, exp) if "not nominated" in p]
+
+
+def test_a_pair_no_agent_nominated_shown_nominated_is_caught():
+    doc, exp = _golden("real/baresip-kamailio/left-lan.pcap.expected.json")
+    comp = _only_stream(doc)["components"]["1"]
+    comp["nominated"] = [comp["selected"]]
+    assert tf.problems(doc, exp) == []
+    comp["nominated"].append("203.0.113.254:49182 relay -> 203.0.113.2:32176 srflx udp")  # failed, flagged by none
+    assert [p for p in tf.problems(doc, exp) if "no agent flags it nominated" in p]
 
 
 def test_a_succeeded_pair_gone_is_caught_for_libnice():
@@ -304,6 +308,8 @@ def held(truth: dict) -> list[str]:
             out.append("succeeded pairs" + ("" if all(c["checklist"] for c in comps) else " (selected only)"))
         if any(e["state"] == "failed" for c in comps for e in c["checklist"]):
             out.append("failed pairs")
+        if _controlling_nominates(truth):
+            out.append("nominated pairs")
         out.append("connectivity")
     if "nomination_style" in truth:
         out.append(f"nomination ({truth['nomination_style']})")
@@ -318,6 +324,20 @@ def held(truth: dict) -> list[str]:
     if truth.get("capture_facts"):
         out.append("per-capture facts")
     return out or ["scenario facts only (tested by its own module)"]
+
+
+def _controlling_nominates(truth: dict) -> bool:
+    """The truth names a pair the controlling agent nominated (truth_facts: `nominated`)."""
+    for agent in truth["agents"].values():
+        comps = [c for s in agent["streams"][:1] for c in s["components"]] if agent["role"] == "controlling" else []
+        for comp in comps:
+            if any(e["nominated"] and e["state"] == "succeeded" for e in comp["checklist"]):
+                return True
+            selected = comp["selected"]
+            if selected and selected.get("state", "succeeded") == "succeeded":
+                if truth.get("nomination_style") in tf.NOMINATING:
+                    return True
+    return False
 
 
 def test_the_facts_table_in_docs_is_the_truth_files():

@@ -3,7 +3,9 @@
 A summary is what `icetrace check` keeps of an analysis (`icetrace.report.golden.summary`): per call,
 stream and component the outcome, connectivity, nomination style, selected pair and the succeeded
 and failed pairs, and the verdict codes. The same comparison judges icetrace's fresh answer and the
-committed golden file, so a wrong answer written by `check --update` still fails.
+committed golden file, so a wrong answer written by `check --update` still fails. The fresh answer
+(`answer`) also names each component's nominated pairs and each stream's cause, which a golden file
+does not keep: those are held to the truth in the fresh answer only.
 
 The truth describes each agent as the agent itself reported it (captures/README.md). A capture shows
 an agent's candidate in one of a few forms, all derived here from the agent's own report:
@@ -33,6 +35,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from icetrace.report.golden import _pair_label, summary
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,6 +108,8 @@ class ExpectedComponent:
     succeeded: list[ExpectedPair] = field(default_factory=list)
     failed: list[ExpectedPair] = field(default_factory=list)  # failed for an agent, succeeded for none
     ever_failed: list[ExpectedPair] = field(default_factory=list)  # failed for some agent
+    nominated: list[ExpectedPair] = field(default_factory=list)  # the controlling agent's, succeeded
+    ever_nominated: list[ExpectedPair] = field(default_factory=list)  # flagged nominated by some agent
 
 
 @dataclass
@@ -277,11 +283,22 @@ def capture_facts(truth: dict, capture: str) -> dict:
     return facts
 
 
-def _reports(
-    truth: dict, component: int, unseen: frozenset[str]
-) -> tuple[list[ExpectedPair], list[ExpectedPair], list[ExpectedPair]]:
-    """(selected, succeeded, failed) pairs of one component as the agents reported them."""
-    selected, succeeded, failed = [], [], []
+NOMINATING = ("aggressive", "regular", "final-offer")  # nomination styles in which a nomination is made
+
+
+@dataclass
+class _Reports:
+    """One component's pairs as the agents reported them."""
+
+    selected: list[ExpectedPair] = field(default_factory=list)
+    succeeded: list[ExpectedPair] = field(default_factory=list)
+    failed: list[ExpectedPair] = field(default_factory=list)
+    nominated: list[ExpectedPair] = field(default_factory=list)  # by the controlling agent, succeeded
+    flagged: list[ExpectedPair] = field(default_factory=list)  # flagged nominated by any agent
+
+
+def _reports(truth: dict, component: int, unseen: frozenset[str]) -> _Reports:
+    out = _Reports()
     for name, agent in truth["agents"].items():
         comp = _agent_components(agent).get(component)
         if comp is None:
@@ -289,14 +306,25 @@ def _reports(
         sel = comp["selected"]
         if sel and sel.get("state", "succeeded") == "succeeded":
             pair = expected_pair(truth, name, component, sel, "selected", unseen)
-            selected.append(pair)
-            succeeded.append(pair)  # an agent selects from its valid pairs (RFC 8445 §8.1.1)
+            out.selected.append(pair)
+            out.succeeded.append(pair)  # an agent selects from its valid pairs (RFC 8445 §8.1.1)
+            if agent["role"] == "controlling" and truth.get("nomination_style") in NOMINATING:
+                out.nominated.append(pair)  # ... and, nominating, selects the pair it nominated
+                out.flagged.append(pair)
         for entry in comp["checklist"]:
+            pair = expected_pair(truth, name, component, entry, f"checklist: {entry['state']}", unseen)
             if entry["state"] == "succeeded":
-                succeeded.append(expected_pair(truth, name, component, entry, "checklist: succeeded", unseen))
+                out.succeeded.append(pair)
             elif entry["state"] == "failed":
-                failed.append(expected_pair(truth, name, component, entry, "checklist: failed", unseen))
-    return selected, succeeded, failed
+                out.failed.append(pair)
+            if entry["nominated"]:
+                out.flagged.append(pair)
+                # the controlling agent nominates (RFC 8445 §8.1.1); a controlled agent's flag need
+                # not follow the wire: baresip 1.0's controlled agent flags a pair whose checks
+                # never carried USE-CANDIDATE (baresip-kamailio, component 2)
+                if agent["role"] == "controlling" and entry["state"] == "succeeded":
+                    out.nominated.append(pair)
+    return out
 
 
 def _grouped(pairs: list[ExpectedPair]) -> list[ExpectedPair]:
@@ -311,14 +339,23 @@ def _grouped(pairs: list[ExpectedPair]) -> list[ExpectedPair]:
 
 
 def _component(truth: dict, component: int, unseen: frozenset[str]) -> ExpectedComponent:
-    selected, succeeded, failed = _reports(truth, component, unseen)
-    chosen = _grouped(selected)
+    reports = _reports(truth, component, unseen)
+    chosen = _grouped(reports.selected)
     if len(chosen) > 1:
-        controlling = [p for p in selected if truth["agents"][p.said_by.split()[0]]["role"] == "controlling"]
+        controlling = [p for p in reports.selected if truth["agents"][p.said_by.split()[0]]["role"] == "controlling"]
         chosen = _grouped(controlling) or chosen[:1]  # the controlling agent's choice is the one that counts
-    valid = _grouped(succeeded)
-    never_valid = [p for p in _grouped(failed) if not any(same_pair(p, v) for v in valid)]
-    return ExpectedComponent(component, chosen[0] if chosen else None, valid, never_valid, _grouped(failed))
+    valid = _grouped(reports.succeeded)
+    never_valid = [p for p in _grouped(reports.failed) if not any(same_pair(p, v) for v in valid)]
+    every = _grouped(reports.succeeded + reports.failed + reports.flagged)  # each pair with all its forms
+    return ExpectedComponent(
+        component,
+        chosen[0] if chosen else None,
+        valid,
+        never_valid,
+        _grouped(reports.failed),
+        nominated=[v for v in valid if any(same_pair(v, n) for n in reports.nominated)],
+        ever_nominated=[p for p in every if any(same_pair(p, f) for f in reports.flagged)],
+    )
 
 
 def _connectivity(truth: dict) -> str | None:
@@ -487,4 +524,47 @@ def _component_problems(got: dict, comp: ExpectedComponent, exp: Expected) -> li
         for label in (Label.parse(t) for t in got["failed"]):
             if not any(_ends_match(label, pair) for pair in comp.ever_failed):
                 out.append(f"failed {label.controlling} -> {label.controlled}, no agent lists it as failed")
+    if "nominated" in got:  # the fresh answer's (`answer`); a golden file keeps no nominated pairs
+        out += _nomination_problems([Label.parse(t) for t in got["nominated"]], comp, exp)
     return out
+
+
+def _nomination_problems(nominated: list[Label], comp: ExpectedComponent, exp: Expected) -> list[str]:
+    """The controlling agent's nominated pairs nominated, and no pair nominated that no agent flags."""
+    out = []
+    if not {"nomination_style", "succeeded"} & exp.unobservable:  # a nomination is a check that succeeded
+        for pair in comp.nominated:
+            if not any(_ends_match(label, pair) for label in nominated):
+                out.append(f"not nominated: {pair}")
+    if exp.checklists_complete:
+        for label in nominated:
+            if not any(_ends_match(label, pair) for pair in comp.ever_nominated):
+                out.append(f"nominated {label.controlling} -> {label.controlled}, no agent flags it nominated")
+    return out
+
+
+# -- icetrace's answer, as compared -----------------------------------------------------------------
+
+
+def answer(analysis: Any) -> dict:
+    """The summary `icetrace check --update` would write for `analysis` (an icetrace Analysis), with
+    each component's nominated pairs and each stream's cause (when the analysis gives one) beside it,
+    keyed as the summary keys them."""
+    doc = summary(analysis)
+    seen: dict[tuple[str, str], int] = {}
+    for stream in analysis.to_dict()["streams"]:
+        call = "-" if stream["call_id"] is None else str(stream["call_id"])
+        base = "-" if stream["index"] is None else str(stream["index"])
+        seen[(call, base)] = seen.get((call, base), 0) + 1
+        key = base if seen[(call, base)] == 1 else f"{base}#{seen[(call, base)]}"
+        shown = doc["calls"][call]["streams"][key]
+        if "cause" in stream:
+            shown["cause"] = stream["cause"]
+        keys: list[str] = []
+        for comp in stream["components"]:
+            ckey = str(comp["component"])
+            while ckey in keys:
+                ckey += "'"
+            keys.append(ckey)
+            shown["components"][ckey]["nominated"] = sorted({_pair_label(p) for p in comp["pairs"] if p["nominated"]})
+    return doc
