@@ -125,17 +125,19 @@ def tcp_halves(out: Path) -> None:
     _filtered(source, f"ip.dst == {client}", folder / "server-to-client.pcap")
     facts = {
         "client-to-server.pcap": {
-            "unobservable": ["relayed_address", "succeeded", "connectivity", "nomination_style"],
+            "unobservable": ["relayed_address", "succeeded", "connectivity", "outcome", "selected"],
             "cause": PARTIAL,
-            "why": "only the left agent's own packets: no answer from coturn or the peer is in it, so nothing "
-            "shows the call connected (the capture lacks what would decide: one direction)",
+            "why": "only the left agent's own packets: no answer from coturn or the peer is in it, so no check "
+            "is seen to succeed and nothing to be selected (its own checks, nominations and media are all in it); "
+            "the capture lacks what would decide a cause: one direction",
         },
         "server-to-client.pcap": {
-            "unobservable": ["peer_address", "succeeded", "connectivity", "nomination_style"],
+            "unobservable": ["peer_address", "succeeded", "connectivity", "nomination_style", "outcome", "selected"],
             "cause": PARTIAL,
-            "why": "only the packets to the left agent: no request of its own, no ChannelBind request naming the "
-            "peer, so nothing shows which checks its answers answer (the capture lacks what would decide: one "
-            "direction)",
+            "why": "only the packets to the left agent: no request of its own (no check of the controlling agent, "
+            "so no nomination), no ChannelBind request naming the peer; the answers to its checks arrive without "
+            "the requests they answer, so no check is seen to succeed; the capture lacks what would decide a "
+            "cause: one direction",
         },
     }
     vantage = {

@@ -59,12 +59,20 @@ SCENARIOS = {
             "blocked.",
             "connectivity": "RELAY",
         },
-        "capture_facts": {
-            "gateway.pcap": {
-                "unobservable": ["connectivity", "cause"],
-                "why": "the gateway's own interface holds the checks and media from coturn's relay port as plain UDP "
-                "from 203.0.113.200, and only STUN Binding requests of its own to 203.0.113.200:3478: no Allocate, "
-                "no TURN framing and no signaling says that address is relayed",
+        "facts": {
+            "nomination_style": "aggressive",
+            "nomination_style_source": "aioice 0.13.0 itself: Connection.check_start (aioice/ice.py) sets nominate = "
+            "ice_controlling and not remote_is_lite, and build_request adds USE-CANDIDATE when nominating: the "
+            "controlling left agent nominates with every check (the gateway is a full agent)",
+            "candidate_types_signaled": False,
+            "capture_facts": {
+                "gateway.pcap": {
+                    "unobservable": ["connectivity", "cause"],
+                    "why": "at the gateway's own interface the left agent's relayed address (coturn's public side) "
+                    "arrives like any peer's address: its Allocate travels the left agent's leg to coturn and no "
+                    "signaling is captured, so nothing in gateway.pcap says the pair is relayed, nor that the left "
+                    "agent used relayed candidates only",
+                },
             },
         },
     },
@@ -79,12 +87,21 @@ SCENARIOS = {
             "why": "nothing is blocked: the left agent's NAT mapping reaches the gateway's public host address.",
             "connectivity": "DIRECT",
         },
-        "capture_facts": {
-            "turn-server.pcap": {
-                "unobservable": ["connectivity"],
-                "cause": "unknown:partial-capture",
-                "why": "coturn's own interface: the call runs directly between the left NAT and the gateway, so no "
-                "check passes coturn; only the left agent's Binding and Allocate requests are in it",
+        "facts": {
+            "nomination_style": "aggressive",
+            "nomination_style_source": "libnice 0.1.21 itself: the agent captures/record/libnice_agent.py creates "
+            "(Nice.Agent.new_full without NICE_AGENT_OPTION_REGULAR_NOMINATION) reports its nomination-mode property "
+            "as NICE_NOMINATION_MODE_AGGRESSIVE in the RFC5245 mode (read back through PyGObject from Debian's "
+            "libnice10 0.1.21-1); the lite gateway never nominates (RFC 8445 §2.5)",
+            "candidate_types_signaled": True,
+            "capture_facts": {
+                "turn-server.pcap": {
+                    "unobservable": ["outcome", "selected", "succeeded", "connectivity", "nomination_style"],
+                    "cause": "unknown:partial-capture",
+                    "why": "the call runs on the left agent's server-reflexive address to the gateway's host, a path "
+                    "that never crosses coturn: its own interface holds only the left agent's Allocate and its "
+                    "Binding requests to coturn, no connectivity check, so nothing in it decides a cause",
+                },
             },
         },
     },
@@ -297,7 +314,7 @@ def record(name: str, spec: dict) -> None:
         "expected_connectivity": fields["expected_connectivity"],
         "vantage_points": {file: where for file, (_s, _d, where) in TAPS.items()},
         "expected_cause": fields["expected_cause"],
-        "capture_facts": spec["capture_facts"],
+        **spec["facts"],  # from the agents' code, and what each tap's place lets it show
         "agents": reports,
     }
     (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")

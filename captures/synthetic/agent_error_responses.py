@@ -77,6 +77,9 @@ def build() -> tuple[Capture, dict]:
             "side": "both",
             "why": "the left agent keeps checking from socket B with USE-CANDIDATE for 4.5 s, every check answered, and no media is sent.",
         },
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: left checks once from socket A without USE-CANDIDATE, then from socket B with USE-CANDIDATE",
+        "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the left agent's LAN"},
         "expected_verdicts": ["D11", "D12", "CHECK-ERROR"],
         "errors_sent": [

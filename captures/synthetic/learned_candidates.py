@@ -133,6 +133,9 @@ def truth() -> dict:
             "side": "both",
             "why": "nothing is blocked: the remote agent's checks from its NAT address are answered and that pair carries the call.",
         },
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the remote agent's first check carries no USE-CANDIDATE, its second does",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the local (controlled) agent's LAN, inside its NAT"},
         "agents": {
             "local": agent(

@@ -284,6 +284,9 @@ def truth(chosen: dict[int, tuple[tuple[str, int], tuple[str, int]]]) -> dict:
             "side": "both",
             "why": "the server-reflexive pairs from the LAN interface succeed and carry the call; the other interfaces' pairs could never work.",
         },
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the caller checks every pair, then nominates the best succeeded one with USE-CANDIDATE",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the caller's machine, all interfaces"},
         "agents": {"caller": agent(True), "callee": agent(False)},
     }

@@ -107,6 +107,9 @@ def truth() -> dict:
             "side": "both",
             "why": "nothing is blocked: the host pair's checks succeed and media follows on it.",
         },
+        "nomination_style": "none",
+        "nomination_style_source": "this module: no check carries USE-CANDIDATE; the capture ends 0.8 s after the first success",
+        "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the LAN both agents share; ends 0.8 s after the first success"},
         "agents": {
             "left": agent("left", "controlling", LEFT_UFRAG, LEFT_PWD, left, right),

@@ -239,6 +239,9 @@ def truth() -> dict:
             "side": "both",
             "why": "the pairs from socket B are checked and answered for the rest of the capture, and no media is sent.",
         },
+        "nomination_style": "aggressive",
+        "nomination_style_source": "this module: every check of the controlling agent, from both sockets, carries USE-CANDIDATE",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the LAN both agents share"},
         "agents": {"left": left, "right": right},
     }

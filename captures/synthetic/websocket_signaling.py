@@ -173,6 +173,9 @@ def truth() -> dict:
             "side": "both",
             "why": "nothing is blocked: the host pair's checks succeed with USE-CANDIDATE.",
         },
+        "nomination_style": "aggressive",
+        "nomination_style_source": "this module: the controlling agent's one check carries USE-CANDIDATE",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the LAN both agents and their WebSocket connections share"},
         "agents": {
             "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, left, right),
