@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from icetrace.ice.call_media import call_endpoints, call_media
+from icetrace.ice.cancellation import cancel_after_nomination
 from icetrace.ice.candidates import unproven_reflexive
 from icetrace.ice.carried_media import carried_by
 from icetrace.ice.directions import vantage_notes, vantage_point
@@ -155,6 +156,8 @@ def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair, t
     """Once every check is accounted: each pair's state, each component's selected pair, the
     stream's nomination style and outcome, and the media on the selected pairs."""
     stream = session.stream
+    controlling = stream.controlling.name if stream.controlling else None
+    cancel_after_nomination(session.pairs.values(), checks_by_pair, controlling)
     for pair in session.pairs.values():
         pair.state = pair_state(pair)
     stream.components = select_components(session, media, checks_by_pair)

@@ -41,6 +41,7 @@ ANSWERED: dict[TransactionOutcome, bool] = {
     "nonstandard": True,
     "integrity-failure": True,
     "icmp-error": False,
+    "cancelled": False,
     "timeout": False,
     "unanswered": False,
 }

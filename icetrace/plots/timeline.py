@@ -28,12 +28,13 @@ MARKS: dict[str, tuple[str, str, str]] = {
     "success": ("o", "tab:green", "success response"),
     "error": ("X", "tab:red", "error response"),
     "nonstandard": ("P", "tab:olive", "answered by another message type"),
+    "cancelled": ("s", "0.55", "cancelled (another pair nominated)"),
     "timeout": ("s", "0.35", "timed out"),
     "unanswered": ("s", "0.7", "unanswered (capture ended)"),
     "icmp-error": ("X", "tab:purple", "ICMP error"),
     "integrity-failure": ("*", "magenta", "MESSAGE-INTEGRITY failed"),
 }
-HOLLOW = {"request", "unanswered"}
+HOLLOW = {"request", "unanswered", "cancelled"}
 LANE_INCH = 0.3
 SELECTED_COLOUR, NOMINATED_COLOUR, MEDIA_COLOUR = "#c8f0c8", "#fff0b0", "tab:blue"
 

@@ -16,10 +16,10 @@ IntegrityPresence = Literal["absent", "unknown-key"]  # as extracted: present or
 IntegrityResult = Literal["ok", "bad", "unverified", "absent"]  # once ice/integrity.py knew the key
 
 # a transaction: answered, answered by another message type, answered with a MESSAGE-INTEGRITY that
-# fails with the signaled key, refused by the network (ICMP), given up by its sender's schedule, or
-# still open when the capture ended
+# fails with the signaled key, refused by the network (ICMP), stopped by its sender when it nominated
+# another pair, given up by its sender's schedule, or still open when the capture ended
 TransactionOutcome = Literal[
-    "success", "error", "nonstandard", "integrity-failure", "icmp-error", "timeout", "unanswered"
+    "success", "error", "nonstandard", "integrity-failure", "icmp-error", "cancelled", "timeout", "unanswered"
 ]
 
 Role = Literal["controlling", "controlled"]

@@ -26,7 +26,7 @@ RTO = 0.5
 without an answer was given up for lost by its sender, as a retransmission (aioice, libnice,
 Firefox) or as a new transaction (Chromium never retransmits, it checks again)."""
 
-NO_ANSWER = ("timeout", "unanswered", "icmp-error")
+NO_ANSWER = ("timeout", "unanswered", "cancelled", "icmp-error")
 
 GATHERING_BEFORE = 120.0
 """Seconds before a stream's first check in which its agents' requests to STUN/TURN servers count
