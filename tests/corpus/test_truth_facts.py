@@ -3,9 +3,10 @@
 Both icetrace's fresh answer (with the companions `icetrace check` gives it) and the committed golden
 file are compared, so `icetrace check --update` cannot bless a wrong answer: the selected pair per
 component with the roles and candidate types, the succeeded pairs, the pairs the agents saw fail,
-the outcome, connectivity, nomination style, the number of ICE streams and the verdicts the truth
-requires or rules out; in the fresh answer also the nominated pairs, which a golden file does not
-keep (tests/corpus/truth_facts.py says how a truth becomes what a capture shows).
+the outcome, connectivity, nomination style, cause, the number of ICE streams and the verdicts the
+truth requires or rules out; in the fresh answer also the nominated pairs, which a golden file does
+not keep (tests/corpus/truth_facts.py says how a truth becomes what a capture shows, and which tap
+must name the cause itself).
 Which facts each truth holds is written down in docs/testing.md, generated from the truth files.
 """
 
@@ -42,7 +43,7 @@ def _captures() -> list:
 
 
 def _fresh(folder: Path, name: str) -> dict:
-    """What `icetrace check --update` would write now, with the nominated pairs and causes beside it
+    """What `icetrace check --update` would write now, with the nominated pairs beside it
     (`truth_facts.answer`)."""
     (task,) = [t for t in discover([str(folder)]) if Path(t.capture).name == name]
     outcome = run_task(task, tf.answer, "summary")
@@ -232,19 +233,58 @@ def test_a_selection_the_capture_cannot_show_may_be_missing_never_another_pair()
     assert [p for p in tf.problems(doc, exp) if "component 1: selected" in p]
 
 
-def test_an_expected_cause_is_compared_when_the_truth_has_one():
-    doc, exp = _golden("real/aioice-failure/left-lan.pcap.expected.json")
-    exp.cause = "the routers drop every packet between the two public addresses"
-    assert [p for p in tf.problems(doc, exp) if p.endswith(f"the truth says {exp.cause!r}")]
-    _only_stream(doc)["cause"] = exp.cause
-    assert tf.problems(doc, exp) == []
+def test_the_recordings_name_causes():
+    """Every recording the lab made names its cause, and the comparison holds a code for its taps."""
+    held = [
+        (folder, name)
+        for folder in _truth_folders()
+        if folder.parent.name in ("real", "servers", "derived")
+        for name in tf.load(folder)["vantage_points"]
+        if tf.expected(tf.load(folder), name).cause is not None
+    ]
+    real = [f for f in _truth_folders() if f.parent.name == "real"]
+    assert all("expected_cause" in tf.load(f) for f in real)
+    assert len({f for f, _ in held}) >= len(real) >= 40
+
+
+def test_another_cause_where_the_cause_lies_is_caught():
+    """The left LAN of a call whose left network blocks UDP shows the fallback itself: a cause of the
+    same family (relayed) is still wrong there."""
+    doc, exp = _golden("real/aioice-udp-blocked/left-lan.pcap.expected.json")
+    assert exp.cause is not None and exp.cause.exact and tf.problems(doc, exp) == []
+    _only_stream(doc)["cause"] = "relayed:no-direct-path"
+    assert [p for p in tf.problems(doc, exp) if "cause relayed:no-direct-path, the truth says" in p]
+
+
+@pytest.mark.parametrize(
+    ("code", "accepted"), [("relayed:direct-blocked", True), (tf.PARTIAL, True), ("direct", False)]
+)
+def test_a_tap_that_sees_only_the_consequence_may_name_the_family_or_say_partial(code, accepted):
+    """The right LAN of the same call sees only that the left agent offered no public address."""
+    doc, exp = _golden("real/aioice-udp-blocked/right-lan.pcap.expected.json")
+    assert exp.cause is not None and not exp.cause.exact and tf.problems(doc, exp) == []
+    _only_stream(doc)["cause"] = code
+    assert (tf.problems(doc, exp) == []) == accepted
+
+
+def test_a_tap_whose_cause_the_truth_names_or_rules_unobservable():
+    """capture_facts may name a tap's own code (a one-direction half of a TCP TURN connection is a
+    partial capture) or declare the cause unobservable (the gateway's interface cannot tell coturn's
+    relay port from a peer)."""
+    doc, exp = _golden("derived/aioice-turn-tcp-halves/client-to-server.pcap.expected.json")
+    assert exp.cause == tf.ExpectedCause(tf.PARTIAL, exact=True) and tf.problems(doc, exp) == []
+    _only_stream(doc)["cause"] = "relayed:policy"
+    assert [p for p in tf.problems(doc, exp) if "cause relayed:policy" in p]
+    doc, exp = _golden("servers/turn-server-vantage/gateway.pcap.expected.json")
+    assert exp.cause is None and _only_stream(doc)["cause"] == "direct" and tf.problems(doc, exp) == []
 
 
 # -- the truth's nomination facts against the wire ------------------------------------------------
 
 
-def _wire_nomination(path: Path) -> tuple[int, int]:
-    """(Binding requests with ICE-CONTROLLING, those also with USE-CANDIDATE) as tshark reads them."""
+def _wire_nomination(path: Path) -> list[bool]:
+    """For each Binding request with ICE-CONTROLLING in frame order as tshark reads it, whether it
+    carries USE-CANDIDATE."""
     out = subprocess.run(
         ["tshark", "-n", "-r", str(path), "-Y", "stun.type == 0x0001", "-T", "fields", "-e", "stun.att.type"],
         capture_output=True,
@@ -252,7 +292,7 @@ def _wire_nomination(path: Path) -> tuple[int, int]:
         check=True,
     ).stdout
     controlling = [set(line.split(",")) for line in out.splitlines() if "0x802a" in line.split(",")]
-    return len(controlling), sum(1 for attrs in controlling if "0x0025" in attrs)
+    return ["0x0025" in attrs for attrs in controlling]
 
 
 def _agent_captures() -> list:
@@ -266,18 +306,20 @@ def _agent_captures() -> list:
 @pytest.mark.parametrize("folder, name", _agent_captures())
 def test_the_truths_nomination_style_agrees_with_tshark(folder, name):
     """A cross-check of the nomination facts added to the truth files from the agents' code and logs:
-    aggressive means every controlling check tshark decodes carries USE-CANDIDATE, regular that not
-    all do, none, final-offer and not-captured that none does (TURN-wrapped checks are not counted)."""
+    aggressive means every controlling check tshark decodes up to the last one with USE-CANDIDATE
+    carries it (consent checks after the nomination carry none, RFC 7675), regular that not all do,
+    none, final-offer and not-captured that none does (TURN-wrapped checks are not counted)."""
     style = tf.expected(tf.load(folder), name).nomination_style
     if style is None:
         pytest.fail(f"{folder.name}/truth.json says nothing about nomination ({name})")
-    controlling, nominating = _wire_nomination(folder / name)
+    flags = _wire_nomination(folder / name)
     if style == "aggressive":
-        assert nominating == controlling
+        last = max((i for i, nominates in enumerate(flags) if nominates), default=len(flags) - 1)
+        assert all(flags[: last + 1])
     elif style == "regular":
-        assert nominating < controlling or controlling == 0
+        assert not all(flags) or not flags
     else:
-        assert nominating == 0
+        assert not any(flags)
 
 
 # -- which facts each truth holds (docs/testing.md) -------------------------------------------------

@@ -4,8 +4,15 @@ A summary is what `icetrace check` keeps of an analysis (`icetrace.report.golden
 stream and component the outcome, connectivity, nomination style, selected pair and the succeeded
 and failed pairs, and the verdict codes. The same comparison judges icetrace's fresh answer and the
 committed golden file, so a wrong answer written by `check --update` still fails. The fresh answer
-(`answer`) also names each component's nominated pairs and each stream's cause, which a golden file
-does not keep: those are held to the truth in the fresh answer only.
+(`answer`) also names each component's nominated pairs, which a golden file does not keep: those are
+held to the truth in the fresh answer only.
+
+A stream's cause (docs/causes.md; the code, as the golden file keeps it) is what a capture shows, so
+the tap that holds the decisive evidence must name the truth's `expected_cause` code: a recording's
+only capture, and the taps of the side(s) the cause is about (an agent's LAN tap `<agent>-...`, or
+its own interface `<agent>.pcap`). Another tap may see only the consequence: there the code's family
+(before the colon) must agree, or the capture may say `unknown:partial-capture`. A capture's
+`capture_facts` may name its code (`cause`) or declare it unobservable.
 
 The truth describes each agent as the agent itself reported it (captures/README.md). A capture shows
 an agent's candidate in one of a few forms, all derived here from the agent's own report:
@@ -25,6 +32,10 @@ an agent's candidate in one of a few forms, all derived here from the agent's ow
 
 A candidate type may read `unknown` when nothing the analysis was given signals it, unless the truth
 says `candidate_types_signaled`; an address the capture never showed has no type it could show.
+
+A pair no agent lists as failed may read failed where the truth's `refused` (the lab's reject rules)
+says the network refused its checks with ICMP between its two ends: the capture holds the refusal,
+which an agent need not act on (aioice only logs it) while RFC 8445 §7.2.5.2 lets it fail the pair.
 """
 
 from __future__ import annotations
@@ -112,6 +123,28 @@ class ExpectedComponent:
     ever_nominated: list[ExpectedPair] = field(default_factory=list)  # flagged nominated by some agent
 
 
+PARTIAL = "unknown:partial-capture"  # the cause of a capture that lacks what would decide
+
+
+@dataclass(frozen=True)
+class ExpectedCause:
+    """The cause one capture must name: the code itself where it shows the decisive evidence (`exact`),
+    else the code's family or PARTIAL."""
+
+    code: str
+    exact: bool
+
+    def accepts(self, code: str | None) -> bool:
+        if code is None:
+            return False
+        if self.exact:
+            return code == self.code
+        return code == PARTIAL or code.split(":", 1)[0] == self.code.split(":", 1)[0]
+
+    def __str__(self) -> str:
+        return self.code if self.exact else f"{self.code} (its family, or {PARTIAL})"
+
+
 @dataclass
 class Expected:
     """What one capture must show, from its recording's truth."""
@@ -121,13 +154,19 @@ class Expected:
     outcome: str | None = None
     connectivity: str | None = None
     nomination_style: str | None = None
-    cause: Any = None
+    cause: ExpectedCause | None = None
     components: list[ExpectedComponent] = field(default_factory=list)
     checklists_complete: bool = False  # every pair an agent checked is in the truth
     strict_types: bool = False
     required_verdicts: set[str] = field(default_factory=set)
     forbidden_verdicts: set[str] = field(default_factory=set)
     unobservable: set[str] = field(default_factory=set)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (from IP, to IP or "*"), by ICMP
+
+    def refuses(self, label: Label) -> bool:
+        """The network refused checks between the pair's two ends, in either direction."""
+        ends = {label.controlling.rpartition(":")[0], label.controlled.rpartition(":")[0]}
+        return any(src in ends and (dst == "*" or dst in ends - {src}) for src, dst in self.refused)
 
 
 def load(folder: Path) -> dict:
@@ -379,6 +418,28 @@ def _nomination_style(truth: dict) -> str | None:
     return style
 
 
+def decisive(truth: dict, capture: str) -> bool:
+    """Whether `capture` must show the cause itself: the recording's only tap, or a tap of the side
+    the truth's expected_cause is about (`<agent>-lan.pcap`, `<agent>.pcap`)."""
+    taps = [t for t in truth["vantage_points"] if not t.endswith((".pcapng", ".cap"))]
+    if len(taps) == 1:
+        return True
+    side = truth["expected_cause"]["side"]
+    sides = list(truth.get("agents", {})) if side == "both" else [side]
+    stem = capture.rsplit(".", 1)[0]
+    return any(stem == s or stem.startswith(f"{s}-") for s in sides)
+
+
+def expected_cause(truth: dict, capture: str) -> ExpectedCause | None:
+    """The cause `capture` must name, or None (the truth names none, or the capture cannot show it)."""
+    facts = capture_facts(truth, capture)
+    if "expected_cause" not in truth or "cause" in facts.get("unobservable", []):
+        return None
+    if "cause" in facts:
+        return ExpectedCause(facts["cause"], exact=True)
+    return ExpectedCause(truth["expected_cause"]["code"], exact=decisive(truth, capture))
+
+
 def expected(truth: dict, capture: str) -> Expected:
     """What `capture` (a file named in the truth's vantage_points) must show."""
     facts = capture_facts(truth, capture)
@@ -388,6 +449,7 @@ def expected(truth: dict, capture: str) -> Expected:
         required_verdicts=set(facts.get("expected_verdicts", truth.get("expected_verdicts", []))),
         forbidden_verdicts=set(truth.get("forbidden_verdicts", [])),
         unobservable=set(facts.get("unobservable", [])),
+        refused=[(r["from"], r["to"]) for r in truth.get("refused", [])],
     )
     agents = truth.get("agents", {})
     if not agents:
@@ -396,7 +458,7 @@ def expected(truth: dict, capture: str) -> Expected:
     out.outcome = truth["expected_outcome"]
     out.connectivity = facts.get("connectivity", _connectivity(truth))
     out.nomination_style = facts.get("nomination_style", _nomination_style(truth))
-    out.cause = truth.get("expected_cause")
+    out.cause = expected_cause(truth, capture)
     out.strict_types = bool(truth.get("candidate_types_signaled"))
     numbers = sorted({n for a in agents.values() for n in _agent_components(a)})
     out.components = [_component(truth, n, frozenset(out.unobservable)) for n in numbers]
@@ -479,8 +541,8 @@ def _stream_problems(stream: dict, exp: Expected) -> list[str]:
             continue  # the capture cannot show how the call ended; it may say so, never the other outcome
         if name not in exp.unobservable or name == "outcome":
             out.append(f"{name} {stream[name]}, the truth says {want}")
-    if exp.cause is not None and stream.get("cause") != exp.cause:
-        out.append(f"cause {stream.get('cause')!r}, the truth says {exp.cause!r}")
+    if exp.cause is not None and not exp.cause.accepts(stream.get("cause")):
+        out.append(f"cause {stream.get('cause')}, the truth says {exp.cause}")
     for comp in exp.components:
         got = stream["components"].get(str(comp.component))
         if got is None:
@@ -522,7 +584,7 @@ def _component_problems(got: dict, comp: ExpectedComponent, exp: Expected) -> li
             if not any(_ends_match(label, pair) for pair in comp.succeeded):
                 out.append(f"succeeded {label.controlling} -> {label.controlled}, no agent lists it as succeeded")
         for label in (Label.parse(t) for t in got["failed"]):
-            if not any(_ends_match(label, pair) for pair in comp.ever_failed):
+            if not any(_ends_match(label, pair) for pair in comp.ever_failed) and not exp.refuses(label):
                 out.append(f"failed {label.controlling} -> {label.controlled}, no agent lists it as failed")
     if "nominated" in got:  # the fresh answer's (`answer`); a golden file keeps no nominated pairs
         out += _nomination_problems([Label.parse(t) for t in got["nominated"]], comp, exp)
@@ -548,8 +610,7 @@ def _nomination_problems(nominated: list[Label], comp: ExpectedComponent, exp: E
 
 def answer(analysis: Any) -> dict:
     """The summary `icetrace check --update` would write for `analysis` (an icetrace Analysis), with
-    each component's nominated pairs and each stream's cause (when the analysis gives one) beside it,
-    keyed as the summary keys them."""
+    each component's nominated pairs beside it, keyed as the summary keys them."""
     doc = summary(analysis)
     seen: dict[tuple[str, str], int] = {}
     for stream in analysis.to_dict()["streams"]:
@@ -558,8 +619,6 @@ def answer(analysis: Any) -> dict:
         seen[(call, base)] = seen.get((call, base), 0) + 1
         key = base if seen[(call, base)] == 1 else f"{base}#{seen[(call, base)]}"
         shown = doc["calls"][call]["streams"][key]
-        if "cause" in stream:
-            shown["cause"] = stream["cause"]
         keys: list[str] = []
         for comp in stream["components"]:
             ckey = str(comp["component"])
