@@ -43,6 +43,25 @@ RELAY_PORTS = "49160-49200"  # coturn's --min-port/--max-port
 PYTHON = os.environ.get("PYTHON", sys.executable)
 
 
+PUBLIC_WITHOUT_CHECKS = {
+    "public.pcap": {
+        "ice_streams": 0,
+        "why": "the routers drop every packet between the two public addresses, so no check reaches the public "
+        "segment: it holds only each agent's Binding and Allocate requests to coturn and their answers",
+    }
+}  # capture_facts of a call whose direct checks die at the routers and which has no relay
+RIGHT_WITHOUT_CONTROLLING_CHECKS = {
+    "nomination_style": "none",
+    "why": "the routers drop every packet between the two public addresses and no relayed check gets through, "
+    "so no check of the left (controlling) agent reaches the right LAN: every Binding request on it is the right "
+    "agent's own, with ICE-CONTROLLED",
+}  # a tap's facts where the controlling agent's checks never arrive
+DARK_LEFT = {
+    "nomination_style": "none",
+    "why": "the left network is dark before the first check: no check of the left (controlling) agent leaves its "
+    "router, so every Binding request here is the right agent's own, with ICE-CONTROLLED",
+}
+
 SCENARIOS = {
     "aioice-direct": {
         "cause": {
@@ -229,6 +248,7 @@ SCENARIOS = {
             "why": "the left network goes dark after gathering: its checks and its TURN requests to coturn stop being answered together.",
             "connectivity": "FAILED",
         },
+        "capture_facts": {"public.pcap": DARK_LEFT, "right-lan.pcap": DARK_LEFT},
     },
     "aioice-no-common-path": {
         "description": "STUN and TURN on both sides; both routers drop every packet between the two public "
@@ -245,6 +265,7 @@ SCENARIOS = {
             "why": "every direct path is dropped between the NATs and nothing leaves or reaches the relayed ports, while the STUN/TURN server keeps answering.",
             "connectivity": "FAILED",
         },
+        "capture_facts": {"right-lan.pcap": RIGHT_WITHOUT_CONTROLLING_CHECKS},
     },
     "aioice-ice-credentials": {
         "description": "STUN only, nothing blocked, but each agent signals an ICE password that is not its own "
@@ -275,6 +296,7 @@ SCENARIOS = {
             "why": "the TURN password is wrong on both sides: 401 to the authenticated Allocates, no relayed candidate, and the direct path is blocked.",
             "connectivity": "FAILED",
         },
+        "capture_facts": {**PUBLIC_WITHOUT_CHECKS, "right-lan.pcap": RIGHT_WITHOUT_CONTROLLING_CHECKS},
     },
     "aioice-turn-quota": {
         "description": "STUN and TURN on both sides; coturn allows one allocation in all (--total-quota 1) and "
@@ -292,6 +314,7 @@ SCENARIOS = {
             "why": "coturn refuses both allocations with 486 Allocation Quota Reached, and the direct path is blocked.",
             "connectivity": "FAILED",
         },
+        "capture_facts": {**PUBLIC_WITHOUT_CHECKS, "right-lan.pcap": RIGHT_WITHOUT_CONTROLLING_CHECKS},
     },
     "aioice-turn-forbidden": {
         "description": "STUN and TURN on both sides; coturn refuses every peer address in 203.0.113.0/24 "
@@ -308,6 +331,7 @@ SCENARIOS = {
             "why": "coturn answers every permission request (ChannelBind) with 403 Forbidden, and the direct path is blocked.",
             "connectivity": "FAILED",
         },
+        "capture_facts": {"right-lan.pcap": RIGHT_WITHOUT_CONTROLLING_CHECKS},
     },
     "aioice-no-media": {
         "description": "As aioice-direct, but after connect() neither agent sends anything on the selected pair: "
@@ -676,6 +700,28 @@ def cause_fields(name: str, spec: dict, reports: dict, connected: bool) -> dict:
     return fields
 
 
+def refused_directions(spec: dict, reports: dict) -> list[dict]:
+    """What the routers refuse with ICMP port unreachable (the scenario's `reject` rules,
+    router_rules): from an agent's LAN address to an address (`*`: any), with the rule. An agent
+    may not act on the ICMP error (aioice only logs it), so its own check list keeps such a pair in
+    progress while the capture shows it refused."""
+    out = []
+    for router, public in PUBLIC.items():
+        side = side_of(router)
+        if side not in reports:
+            continue
+        lan = reports[side]["lan_address"]
+        if spec.get("block_direct") == "reject":
+            other = next(p for p in PUBLIC.values() if p != public)
+            rule = f"ip daddr {other} {_reject_or_drop('reject')}"
+            out.append({"from": lan, "to": other, "rule": f"{side} router, nft forward: {rule}"})
+        udp = spec.get("block_udp")
+        if udp and udp["side"] == side and udp["action"] == "reject":
+            rule = f'iifname "lan" meta l4proto udp {_reject_or_drop("reject")}'
+            out.append({"from": lan, "to": "*", "rule": f"{side} router, nft forward: {rule}"})
+    return out
+
+
 def truth_for(name: str, spec: dict, reports: dict) -> dict:
     connected = bool(reports) and all(r["streams"][0]["components"][0]["selected"] for r in reports.values())
     fields = cause_fields(name, spec, reports, connected)
@@ -691,6 +737,7 @@ def truth_for(name: str, spec: dict, reports: dict) -> dict:
         },
         **({"expected_cause": fields["expected_cause"]} if "expected_cause" in fields else {}),
         **({"capture_facts": spec["capture_facts"]} if "capture_facts" in spec else {}),
+        **({"refused": refused} if (refused := refused_directions(spec, reports)) else {}),
         "agents": reports,
     }
 

@@ -94,6 +94,10 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the left agent's first check on the relayed pair carries no "
+        "USE-CANDIDATE; once it is answered, one more check nominates that pair",
+        "candidate_types_signaled": False,
         "expected_connectivity": "RELAY",
         "expected_cause": {
             "stream": 0,

@@ -95,6 +95,10 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "failed",
+        "nomination_style": "none",
+        "nomination_style_source": "this module: no check of either agent carries USE-CANDIDATE (both claim the "
+        "controlling role and every check is answered 487)",
+        "candidate_types_signaled": False,
         "expected_connectivity": "FAILED",
         "expected_cause": {
             "stream": 0,

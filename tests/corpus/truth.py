@@ -80,6 +80,9 @@ def _fact_problems(truth: dict) -> list[str]:
             problems.append("nomination_style without nomination_style_source")
     if truth.get("expected_connectivity", "FAILED") not in words(Connectivity):
         problems.append(f"expected_connectivity {truth['expected_connectivity']!r}")
+    for entry in truth.get("refused", []):
+        if set(entry) != {"from", "to", "rule"} or not entry["rule"]:
+            problems.append(f"refused {entry!r}: from, to and the rule that refuses")
     for capture, facts in truth.get("capture_facts", {}).items():
         if capture not in truth.get("vantage_points", {}):
             problems.append(f"capture_facts for {capture}, which vantage_points does not name")
