@@ -120,6 +120,18 @@ FAULTS = (
         "nominates = t.request.nomination is not None",
     ),
     Fault(
+        "nominated-without-success",
+        "a check carrying USE-CANDIDATE nominates its pair whatever its outcome (RFC 8445 wants it to succeed)",
+        'if outcome == "success" and not pair.nominated:',
+        "if not pair.nominated:",
+    ),
+    Fault(
+        "failed-verdict-off",
+        "the FAILED verdict is never given, though every pair of a stream failed",
+        'if stream.outcome == "failed":\n        pairs = stream_pairs(stream)',
+        'if stream.outcome == "failed" and False:\n        pairs = stream_pairs(stream)',
+    ),
+    Fault(
         "final-offer-ignored",
         "the controlling agent's updated offer (a=remote-candidates) no longer nominates",
         "if signaled is None or signaled.final_offer is None:\n        return",

@@ -160,6 +160,20 @@ def test_a_pair_no_agent_nominated_shown_nominated_is_caught():
     assert [p for p in tf.problems(doc, exp) if "no agent flags it nominated" in p]
 
 
+@pytest.mark.parametrize(
+    "relative, verdicts",
+    [
+        ("real/aioice-failure/left-lan.pcap.expected.json", ["D8"]),  # the agents failed: FAILED gone
+        ("real/aioice-direct/left-lan.pcap.expected.json", ["FAILED"]),  # the agents connected
+    ],
+)
+def test_the_failed_verdict_follows_the_agents_outcome(relative, verdicts):
+    doc, exp = _golden(relative)
+    assert tf.problems(doc, exp) == []
+    doc["verdicts"] = verdicts
+    assert [p for p in tf.problems(doc, exp) if "verdict FAILED" in p]
+
+
 def test_a_succeeded_pair_gone_is_caught_for_libnice():
     """libnice keeps its check list to itself; the pair it selected is a pair that succeeded."""
     doc, exp = _golden("real/libnice-rfc5245/public.pcap.expected.json")

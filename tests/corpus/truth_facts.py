@@ -463,6 +463,8 @@ def expected(truth: dict, capture: str) -> Expected:
     numbers = sorted({n for a in agents.values() for n in _agent_components(a)})
     out.components = [_component(truth, n, frozenset(out.unobservable)) for n in numbers]
     out.checklists_complete = all(c["checklist"] for a in agents.values() for c in _agent_components(a).values())
+    if out.streams and "outcome" not in out.unobservable:  # FAILED: every pair of a stream failed
+        (out.required_verdicts if out.outcome == "failed" else out.forbidden_verdicts).add("FAILED")
     return out
 
 
