@@ -179,17 +179,19 @@ def analyze(
 
 
 def verdict_codes() -> pd.DataFrame:
-    """Every verdict the diagnosis can give, in report order: its code, severity, what it means and the
-    RFC or specification it rests on, from the verdict registry (docs/correlator.md's table). Join it
-    to a verdicts table on `code` to read each verdict's meaning beside it."""
+    """Every verdict the diagnosis can give, in report order: its code, severity (and the one it takes on
+    a connected stream, where that differs), what it means and the RFC or specification it rests on,
+    from the verdict registry (docs/correlator.md's table). Join it to a verdicts table on `code` to
+    read each verdict's meaning beside it."""
     import pandas as pd
 
     from icetrace.ice.diagnosis.registry import in_report_order
 
     rules = in_report_order()
-    columns: dict[str, list[str]] = {
+    columns: dict[str, list[str | None]] = {
         "code": [r.code for r in rules],
         "severity": [r.severity for r in rules],
+        "connected_severity": [r.connected_severity for r in rules],  # when it differs on a connected stream
         "meaning": [r.meaning for r in rules],
         "reference": [r.reference for r in rules],
     }

@@ -52,10 +52,16 @@ def test_verdict_codes_are_the_registry_s_with_their_meanings():
     from icetrace.ice.diagnosis import verdict_table
 
     codes = icetrace.verdict_codes()
-    assert list(codes.columns) == ["code", "severity", "meaning", "reference"]
+    assert list(codes.columns) == ["code", "severity", "connected_severity", "meaning", "reference"]
     table = verdict_table().splitlines()[2:]  # the docs' table, written from the same registry
-    assert [f"| {r.code} | {r.severity} | {r.meaning} | {r.reference} |" for r in codes.itertuples()] == table
-    seen = icetrace.analyze([testdata.SEED_CALL]).verdicts.merge(codes, on=["code", "severity"], how="left")
+    severities = [
+        r.severity
+        + (f" ({r.connected_severity} on a connected stream)" if isinstance(r.connected_severity, str) else "")
+        for r in codes.itertuples()
+    ]
+    lines = [f"| {r.code} | {s} | {r.meaning} | {r.reference} |" for r, s in zip(codes.itertuples(), severities)]
+    assert lines == table and codes.connected_severity.notna().any()
+    seen = icetrace.analyze([testdata.SEED_CALL]).verdicts.merge(codes, on="code", how="left")
     assert len(seen) and seen.meaning.notna().all()  # every verdict given is one the registry explains
 
 

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from icetrace.ice.carried_media import one_copy_per_flow
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.plots.story import WRAPPING_METHODS, Story, agent_sides, build, is_challenge, with_host_sockets
+from icetrace.plots.story import WRAPPING_METHODS, Story, agent_sides, build, is_challenge, with_host_sockets, wrapped
 from icetrace.records.vocabulary import TransactionOutcome
 
 COLOURS = {
@@ -41,6 +41,7 @@ ANSWERED: dict[TransactionOutcome, bool] = {
     "nonstandard": True,
     "integrity-failure": True,
     "icmp-error": False,
+    "cancelled": False,
     "timeout": False,
     "unanswered": False,
 }
@@ -326,7 +327,14 @@ def ladder_figure(
     # a column is as wide as its header's longest line (IPv6 addresses are long) at 7.5 pt bold
     header = max((len(line) for c in cols for line in (roles.get(c, ""), c)), default=0)
     width = max(7.0, max(1.9, 0.075 * header + 0.2) * len(cols) + 2.5)
-    fig = Figure(figsize=(width, 1.8 + 0.3 * max(len(rows), 1) + (0.3 if hidden else 0)), layout="constrained")
+    legend = [
+        "STUN/TURN ladder, repeats collapsed (×count over span), transport of each leg",
+        "blue requests, green success, orange 401 challenges, red errors, grey indications, teal media;",
+        "bold: the selected path; ● on a relay column: relayed through that TURN server",
+    ]
+    title = wrapped([*story.headlines, *legend], width, 9)
+    height = 1.8 + 0.3 * max(len(rows), 1) + (0.3 if hidden else 0) + 0.16 * (title.count("\n") - 2)
+    fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.subplots()
     _draw_columns(ax, cols, roles, len(rows))
     x = {addr: i for i, addr in enumerate(cols)}
@@ -341,12 +349,7 @@ def ladder_figure(
     ax.set_ylim(len(rows) + (0.6 if hidden else 0.2), -1.0)
     ax.set_xlim(-0.5, max(len(cols) - 0.5, 0.5))
     ax.axis("off")
-    fig.suptitle(
-        "STUN/TURN ladder, repeats collapsed (×count over span), transport of each leg\n"
-        "blue requests, green success, orange 401 challenges, red errors, grey indications, teal media;\n"
-        "bold: the selected path; ● on a relay column: relayed through that TURN server",
-        fontsize=9,
-    )
+    fig.suptitle(title, fontsize=9)
     if not drawn:
         ax.text(0.5, 0.5, "no STUN/TURN messages", transform=ax.transAxes, ha="center", color="0.4")
     return fig

@@ -16,9 +16,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from icetrace.ice.carried_media import carried_by
-from icetrace.ice.model import Pair
+from icetrace.ice.model import Pair, Stream
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.ice.stream_names import stream_names
+from icetrace.ice.stream_names import stream_names, stream_title
 from icetrace.records.vocabulary import TransactionOutcome
 
 # TURN methods that only carry another message or data: drawn with what they carry, not as gathering
@@ -96,6 +96,14 @@ class SipEvent:
     frame: int | None
 
 
+@dataclass(frozen=True)
+class SwitchEvent:
+    """The pair in use moved to another (ice/switches.py)."""
+
+    time: float
+    label: str  # "switched to direct"
+
+
 @dataclass
 class Story:
     lanes: list[Lane]
@@ -103,6 +111,8 @@ class Story:
     sip: list[SipEvent]
     roles: dict[str, str]  # address text -> role ("caller host", "relay server", ...)
     t0: float  # the time every plot counts from
+    headlines: list[str] = field(default_factory=list)  # each stream's cause, its first line in the report
+    switches: list[SwitchEvent] = field(default_factory=list)
 
     @property
     def end(self) -> float:
@@ -217,7 +227,42 @@ def build(rec: Reconstruction, checks: pd.DataFrame) -> Story:
     starts = [e.time for lane in ordered for e in lane.events[:1]]
     starts += [g.events[0].time for g in gathering if g.events] + [e.time for e in sip]
     starts += [lane.media.first for lane in ordered if lane.media]
-    return Story(ordered, gathering, sip, roles, min(starts, default=0.0))
+    return Story(ordered, gathering, sip, roles, min(starts, default=0.0), headlines(rec.streams), switches(rec))
+
+
+def switches(rec: Reconstruction) -> list[SwitchEvent]:
+    """Every move of a pair in use (ice/switches.py), as a mark on the timeline."""
+    return [
+        SwitchEvent(change.time, f"switched to {'relay' if change.after.is_relay else 'direct'}")
+        for s in rec.streams
+        for comp in s.components
+        for change in comp.selection_changes
+    ]
+
+
+MAX_HEADLINES = 3
+
+
+def wrapped(lines: list[str], width_inches: float, points: float) -> str:
+    """Title lines wrapped to a figure's width: about 95 / `points` characters an inch (addresses
+    and digits are wide), with room for the figure's margins."""
+    import textwrap
+
+    chars = max(40, int((width_inches - 0.5) * 95 / points))
+    return "\n".join(part for line in lines for part in textwrap.wrap(line, chars, subsequent_indent="  "))
+
+
+def headlines(streams: list[Stream]) -> list[str]:
+    """Each stream's cause as a title line (the first MAX_HEADLINES, then how many more)."""
+    out = []
+    for s in streams[:MAX_HEADLINES]:
+        name = stream_title(s, streams)  # sessions without signaling named apart, as in the reports
+        if s.cause is not None:
+            out.append(f"{name}: [{s.cause.code}] {s.cause.summary}")
+    more = len(streams) - MAX_HEADLINES
+    if more > 0:
+        out.append(f"... and {more} more stream(s)")
+    return out
 
 
 def _value(row: dict[Any, Any], name: str, default: Any) -> Any:

@@ -19,7 +19,9 @@ import pandas as pd
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
+from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.stream_names import stream_title
+from icetrace.ice.switches import change_text
 from icetrace.plots.story import build
 
 VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'  # phones: their own width
@@ -34,7 +36,8 @@ th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.selected td{background:#d8f5d8;font-weight:600}tr.nominated td{background:#fff5c8}
 .sev-error{color:#b00020;font-weight:600}.sev-warning{color:#a05a00;font-weight:600}.sev-info{color:#345}
 .state-succeeded{color:#17702a}.state-failed{color:#b00020}
-.outcome{font-weight:700}.plot{overflow-x:auto;border:1px solid #eee;margin:.5em 0}
+.outcome{font-weight:700}.cause{font-size:1.05em}.cause code{font-weight:700}
+.plot{overflow-x:auto;border:1px solid #eee;margin:.5em 0}
 .plot svg{max-width:100%;height:auto}
 #filter{font-size:14px;padding:3px 6px;width:28em}#count{margin-left:1em;color:#555}
 code{background:#f4f4f4;padding:0 3px}
@@ -93,7 +96,7 @@ def _write_page(analysis: Analysis, out: TextIO, stage: Callable[[str], None]) -
     out.write('<div id="streams"></div>\n')
     streams = analysis.reconstruction.streams
     for number, s in enumerate(streams, 1):
-        _stream(s, (number, stream_title(s, streams)), out, analysis.reconstruction.captures.frame_text)
+        _stream(s, (number, stream_title(s, streams)), out, analysis.reconstruction)
     stage("timeline")
     out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
     out.write(_svg(_timeline(analysis, story)))
@@ -173,9 +176,10 @@ def _summary(analysis: Analysis, out: TextIO) -> None:
     for number, s in enumerate(rec.streams, 1):
         name = f'<a href="#stream-{number}">{escape(stream_title(s, rec.streams))}</a>'
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
+        cause = f"<code>{escape(s.cause.code)}</code> {escape(s.cause.summary)} " if s.cause else ""
         out.write(
-            f'<li>{name}: outcome <span class="outcome">{escape(s.outcome.upper())}</span>'
-            f"{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
+            f'<li class="cause">{name}: {cause}— outcome <span class="outcome">{escape(s.outcome.upper())}'
+            f"</span>{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
         )
     for note in rec.vantage:
         out.write(f"<li>vantage: {escape(note)}</li>\n")
@@ -223,11 +227,21 @@ def _agent_table(agent: Agent | None, out: TextIO) -> None:
     out.write("</tbody></table></div>\n")
 
 
-def _stream(s: Stream, title: tuple[int, str], out: TextIO, frame_text: Callable[[int], str]) -> None:
-    """One ICE session: its heading (each apart, and the summary's link to it), candidates, pairs, media."""
+def _stream(s: Stream, title: tuple[int, str], out: TextIO, rec: Reconstruction) -> None:
+    """One ICE session: its heading (each apart, and the summary's link to it), cause, candidates, pairs, media."""
+    frame_text = rec.captures.frame_text
     number, name = title
     heading = name[:1].upper() + name[1:]
-    out.write(f'<h2 class="stream" id="stream-{number}">{escape(heading)}</h2>\n<h3>Candidates</h3>\n')
+    out.write(f'<h2 class="stream" id="stream-{number}">{escape(heading)}</h2>\n')
+    if s.cause is not None:
+        frames = rec.captures.frames_text(s.cause.evidence_frames)
+        out.write(
+            f'<p class="cause"><code>{escape(s.cause.code)}</code> {escape(s.cause.summary)}</p>\n'
+            f"<p>next step: {escape(s.cause.next_step)}"
+            + (f" (evidence: frames {escape(frames)})" if frames else "")
+            + "</p>\n"
+        )
+    out.write("<h3>Candidates</h3>\n")
     _agent_table(s.controlling, out)
     _agent_table(s.controlled, out)
     for comp in s.components:
@@ -256,6 +270,8 @@ def _stream(s: Stream, title: tuple[int, str], out: TextIO, frame_text: Callable
             out.write(f"<p>selected by {escape(str(comp.selected_by))}: {escape(because)}</p>\n")
         else:
             out.write("<p>selected: none</p>\n")
+        for change in comp.selection_changes:
+            out.write(f'<p class="switch">selection change: {escape(change_text(change, rec.start, frame_text))}</p>\n')
     if s.media_flows:
         out.write("<h3>Media</h3>\n<ul>\n")
         for f in s.media_flows:

@@ -7,15 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from icetrace.ice.model import Pair, Stream, Verdict
+from icetrace.ice.model import Cause, Pair, SelectionChange, Stream, Verdict
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.records.capture_set import CaptureSet
 from icetrace.tables.analysis_rows import PAIR_COUNTERS, candidate_source, file_named, pair_source, stream_source
 
 # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures;
 # 1.4: with several captures a frame reference reads "file#number", an address never shown reads in words;
-# 1.5: streams, candidates, pairs, media flows, allocations and verdicts name the capture they came from
-JSON_SCHEMA_VERSION = "1.5"
+# 1.5: streams carry "cause", components "selection_changes";
+# 1.6: streams, candidates, pairs, media flows, allocations and verdicts name the capture they came from
+JSON_SCHEMA_VERSION = "1.6"
 
 FrameRef = Callable[[int | None], int | str | None]
 
@@ -124,6 +125,7 @@ def _stream_dict(s: Stream, rec: Reconstruction) -> dict[str, Any]:
                 "pairs": [pair_dict(p, ref, files) for p in c.pairs],
                 "selected": pair_dict(c.selected, ref, files) if c.selected else None,
                 "selected_by": c.selected_by,
+                "selection_changes": [selection_change_dict(change, ref, files) for change in c.selection_changes],
             }
             for c in s.components
         ],
@@ -138,6 +140,29 @@ def _stream_dict(s: Stream, rec: Reconstruction) -> dict[str, Any]:
             }
             for f in s.media_flows
         ],
+        "cause": cause_dict(s.cause, ref),
+    }
+
+
+def cause_dict(cause: Cause | None, ref: FrameRef = lambda f: f) -> dict[str, Any] | None:
+    if cause is None:
+        return None
+    return {
+        "code": cause.code,
+        "summary": cause.summary,
+        "evidence_frames": [ref(f) for f in cause.evidence_frames],
+        "next_step": cause.next_step,
+    }
+
+
+def selection_change_dict(
+    change: SelectionChange, ref: FrameRef = lambda f: f, files: CaptureSet | None = None
+) -> dict[str, Any]:
+    return {
+        "time": change.time,
+        "frame": ref(change.frame),
+        "from": pair_dict(change.before, ref, files),
+        "to": pair_dict(change.after, ref, files),
     }
 
 

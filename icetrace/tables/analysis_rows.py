@@ -290,6 +290,7 @@ _stream_row = row_builder(
         "outcome": lambda s: s.stream.outcome,
         "connectivity": lambda s: s.stream.connectivity,
         "nomination_style": lambda s: s.stream.nomination_style,
+        "cause": lambda s: s.stream.cause.code if s.stream.cause else None,
         "components": lambda s: len(s.stream.components),
         "selected_components": lambda s: len(s.selected),
         "selected_controlling_type": _first_selected(lambda p: p.controlling.type),

@@ -285,6 +285,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="outcome", dtype="string", meaning="connected, failed or unknown"),
         Column(name="connectivity", dtype="string", meaning="DIRECT, RELAY or FAILED (MS-QoE's)"),
         Column(name="nomination_style", dtype="string", meaning="regular, aggressive, final-offer, ..."),
+        Column(name="cause", dtype="string", meaning="why it went direct, relayed or dead (docs/causes.md)"),
         Column(name="components", dtype="Int64", meaning="ICE components"),
         Column(name="selected_components", dtype="Int64", meaning="components with a selected pair"),
         Column(
@@ -401,6 +402,18 @@ JSON_OBJECTS: dict[str, tuple[Column, ...]] = {
         *_json_fields("verdicts", "capture", "code", "severity", "message"),
         Column(name="frames", dtype="list[int]", meaning="the frames that show it"),
         *_json_fields("verdicts", "call_id"),
+    ),
+    "cause": (
+        Column(name="code", dtype="string", meaning="why the stream went direct, relayed or dead (CauseCode)"),
+        Column(name="summary", dtype="string", meaning="the cause in one sentence, with the addresses it is about"),
+        Column(name="evidence_frames", dtype="list[int]", meaning="the frames that show it"),
+        Column(name="next_step", dtype="string", meaning="what to change or check"),
+    ),
+    "selection_changes": (
+        Column(name="time", dtype="float64", unit="s", meaning="capture time the new pair first carried media"),
+        Column(name="frame", dtype="Int64", meaning="that packet's frame"),
+        Column(name="from", dtype="PAIR", meaning="the pair in use before"),
+        Column(name="to", dtype="PAIR", meaning="the pair in use after"),
     ),
 }
 

@@ -118,17 +118,17 @@ def test_sixty_pairs_show_their_failures():
 def test_the_title_counts_pairs_in_words():
     one = icetrace.analyze([testdata.PUBLIC / "ntop_nDPI" / "skype-conference-call.pcap"])
     assert len(one.pairs) == 1
-    assert one.plot_timeline().get_suptitle().startswith("ICE checks per candidate pair: 1 pair, 1 selected")
-    assert (
-        seed().plot_timeline().get_suptitle().startswith(f"ICE checks per candidate pair: {len(seed().pairs)} pairs,")
-    )
+    last = one.plot_timeline().get_suptitle().splitlines()[-1]  # after each stream's cause
+    assert last.startswith("ICE checks per candidate pair: 1 pair, 1 selected")
+    last = seed().plot_timeline().get_suptitle().splitlines()[-1]
+    assert last.startswith(f"ICE checks per candidate pair: {len(seed().pairs)} pairs,")
 
 
 def test_no_pairs_draws_an_empty_timeline():
     analysis = icetrace.analyze([], records=[])
     fig = analysis.plot_timeline()
     assert "no candidate pairs" in text_of(fig) and outside_canvas(fig) == []
-    assert fig.get_suptitle() == "ICE checks per candidate pair: the capture holds no connectivity check"
+    assert fig.get_suptitle().endswith("ICE checks per candidate pair: the capture holds no connectivity check")
     # a capture of gathering alone: its title counts nothing and explains no lane colour
     gathering = icetrace.analyze([testdata.CAPTURES / "real" / "aioice-failure" / "public.pcap"])
     assert gathering.checks.empty and len(gathering.transactions)
@@ -191,3 +191,10 @@ def test_gathering_from_sockets_of_an_agent_s_host_is_named_for_that_agent():
     sources = {label.split(" → ")[0].rsplit(" ", 1)[-1] for label in gathering}
     assert len(sources) > len(set(analysis.candidates.address) & sources)  # sockets no candidate names
     assert gathering and all(label.startswith("agent SuU3 ") and host in label for label in gathering)
+
+
+def test_each_session_s_cause_in_the_title_names_the_session_apart():
+    analysis = icetrace.analyze([testdata.PUBLIC / "ntop_nDPI" / "stun_signal.pcapng"])
+    title = analysis.plot_timeline().get_suptitle()
+    assert "session 1 (no signaling; ufrags mNwq/WJsu): [" in title
+    assert "session 2 (no signaling; ufrags 7kss/1EZs): [" in title
