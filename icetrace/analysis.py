@@ -112,6 +112,12 @@ class Analysis:
         return self._table("media")
 
     @property
+    def selection_changes(self) -> pd.DataFrame:
+        """Each move of the pair in use (a call that ran on a relay, then on a direct pair): when the new
+        pair first carried media, the pairs before and after (keys of the pairs table), in words."""
+        return self._table("selection_changes")
+
+    @property
     def verdicts(self) -> pd.DataFrame:
         """The diagnosis: code, severity, message and the frames (a list) that show it."""
         return self._table("verdicts")

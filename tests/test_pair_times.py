@@ -65,3 +65,19 @@ def test_the_relay_answered_first_and_the_media_moved_to_the_direct_pair():
     assert relay.media_first < direct.media_first  # the call started on the relay
     assert relay.media_last <= direct.media_first + 0.05  # and left it when media started on the direct pair
     assert direct.nominated_at < direct.media_first and direct.media_packets > relay.media_packets
+
+
+def test_the_selection_change_is_the_move_the_pairs_timeline_shows():
+    a = late_direct()
+    (move,) = a.selection_changes.itertuples()
+    pairs = a.pairs.set_index(["controlling", "controlled"])
+    before = pairs.loc[(move.from_controlling, move.from_controlled)]
+    after = pairs.loc[(move.to_controlling, move.to_controlled)]
+    assert move.from_relayed and not move.to_relayed and after.selected
+    assert before.media_first < move.time == after.media_first  # the call moved when media started on it
+    assert move.summary.startswith("relay first (") and f"(frame {move.frame})" in move.summary
+    # the JSON document's selection change is the same move
+    (change,) = [ch for s in a.to_dict()["streams"] for c in s["components"] for ch in c["selection_changes"]]
+    assert (change["time"], change["frame"]) == (move.time, move.frame)
+    assert change["from"]["controlled"]["address"] == move.from_controlled
+    assert change["to"]["controlled"]["address"] == move.to_controlled

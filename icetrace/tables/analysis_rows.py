@@ -11,8 +11,9 @@ from typing import Any, NamedTuple
 
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.integrity import Integrity, transaction_key, without_key
-from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Pair, Stream, Verdict
+from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Pair, SelectionChange, Stream, Verdict
 from icetrace.ice.reconstruction import Check, Reconstruction
+from icetrace.ice.switches import change_text
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
 from icetrace.records.capture_set import CaptureSet
@@ -323,6 +324,33 @@ _allocation_row = row_builder(
 )
 
 
+class _Move(NamedTuple):
+    stream: Stream
+    component: Component
+    change: SelectionChange
+    rec: Reconstruction
+
+
+_selection_change_row = row_builder(
+    "selection_changes",
+    row_columns("selection_changes"),
+    {
+        "call_id": lambda m: m.stream.call_id,
+        "stream": lambda m: m.stream.index,
+        "component": lambda m: m.component.component,
+        "time": lambda m: m.change.time,
+        "frame": lambda m: m.change.frame,
+        "from_controlling": lambda m: str(m.change.before.controlling.address),
+        "from_controlled": lambda m: str(m.change.before.controlled.address),
+        "from_relayed": lambda m: m.change.before.is_relay,
+        "to_controlling": lambda m: str(m.change.after.controlling.address),
+        "to_controlled": lambda m: str(m.change.after.controlled.address),
+        "to_relayed": lambda m: m.change.after.is_relay,
+        "summary": lambda m: change_text(m.change, m.rec.start, m.rec.captures.frame_text),
+    },
+)
+
+
 def _verified(rec: Reconstruction, t: Transaction) -> Integrity:
     """MESSAGE-INTEGRITY of a request and its first response, verified where a key was known."""
     return rec.integrity.get(transaction_key(t)) or without_key(t)
@@ -360,6 +388,8 @@ def _items(name: str, rec: Reconstruction, verdicts: list[Verdict]) -> list[Any]
         return [_Session(s, rec) for s in rec.streams]
     if name == "allocations":
         return allocation_attempts(rec)
+    if name == "selection_changes":
+        return [_Move(s, c, change, rec) for s in rec.streams for c in s.components for change in c.selection_changes]
     raise KeyError(name)
 
 
@@ -373,6 +403,7 @@ _ROWS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "verdicts": _verdict_row,
     "streams": _stream_row,
     "allocations": _allocation_row,
+    "selection_changes": _selection_change_row,
 }
 
 
@@ -404,5 +435,6 @@ _CAPTURE_OF: dict[str, Callable[[Any], int | str | None]] = {
     "verdicts": lambda v: v.frames[0] if v.frames else None,
     "streams": lambda s: stream_source(s.stream, s.rec),
     "allocations": lambda a: a.frame,
+    "selection_changes": lambda m: m.change.frame,
 }
 """Where each table's row came from: a frame id (its capture named by the capture set) or a file name."""
