@@ -134,6 +134,7 @@ def test_relay_won_tells_when_the_call_moved_to_the_direct_pair(run):
     direct = a.pairs[a.pairs.selected].iloc[0]
     relay = a.pairs[(a.pairs.controlled_type == "relay") & (a.pairs.media_packets > 0)].iloc[0]
     for notebook in (run("relay-won.ipynb"), stored("relay-won.ipynb")):
+        assert texts(output_of(notebook, "print(moves.summary")).strip() == a.selection_changes.summary.iloc[0]
         said = texts(output_of(notebook, "direct outranks relay"))
         assert "direct outranks relay: True" in said
         relay_said = [float(x) for x in RELAY_LINE.search(said).groups()]
@@ -153,7 +154,7 @@ def test_corpus_notebook_shows_every_verdict_the_golden_files_hold_with_its_mean
             golden.setdefault(code, set()).add(str(path))
     meanings = dict(zip(icetrace.verdict_codes().code, icetrace.verdict_codes().meaning, strict=True))
     for notebook in (run("corpus-overview.ipynb"), stored("corpus-overview.ipynb")):
-        header, *rows = html_rows(output_of(notebook, "found.rename("))
+        header, *rows = html_rows(output_of(notebook, "found.reset_index()"))
         shown = {row[1]: dict(zip(header[1:], row[1:], strict=True)) for row in rows}
         assert set(shown) == set(golden)
         for code, row in shown.items():
