@@ -1,8 +1,9 @@
 """One fuzz target per entry point that takes untrusted bytes, with seed inputs to mutate.
 
-A target takes bytes and returns normally, or raises one of the errors its entry point
-documents for whole-input problems (`allowed`). Anything else is a crash. The seeds are small
-valid inputs, so that mutations reach past the first length check.
+A target takes bytes and returns what its entry point read, or raises one of the errors its entry
+point documents for whole-input problems (`allowed`). Anything else is a crash. The seeds are small
+valid inputs, so that mutations reach past the first length check; `intact` says what each seed
+holds, from how it was built, so that an entry point that reads nothing is caught too.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import json
 import random
 import re
 import shutil
+import struct
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -50,6 +53,7 @@ class Target:
     name: str
     run: Callable[[bytes], object]
     seeds: tuple[bytes, ...]
+    intact: tuple[Any, ...]  # what `run` reads from each seed
     allowed: tuple[type[BaseException], ...] = ()
 
 
@@ -65,33 +69,51 @@ def _stun_seeds() -> tuple[bytes, ...]:
     )
 
 
-def _codec(data: bytes) -> None:
-    decode_stun(data)
-    decode_channel_data(data)
+def _codec(data: bytes) -> tuple[Any, ...]:
+    """(method, class, attribute names) of the STUN message, (channel, length) of the ChannelData."""
+    stun = decode_stun(data)
+    channel = decode_channel_data(data)
     decode_channel_data(data, stream=True)
+    message = (stun.method_name, stun.cls, tuple(a.name for a in stun.attributes)) if stun and stun.cls else None
+    return message, (channel.channel, channel.length) if channel else None
 
 
-def _framings(data: bytes) -> None:
-    detect_tcp_framing(data)
-    split_stun_stream(data)
-    split_rfc4571(data)
-    split_msturn_tcp(data)
-    for framing in ("stun", "rfc4571", "ms-turn-tcp"):
-        resync_offset(data, framing)
-        start, keep, need = resync_point(data, framing, (0x4001, 0x4FFF))
+_STUN_INTACT = (
+    (("binding", "request", ("PRIORITY", "USERNAME", "MESSAGE-INTEGRITY", "FINGERPRINT")), None),
+    (("binding", "success", ("XOR-MAPPED-ADDRESS", "FINGERPRINT")), None),
+    (("send", "indication", ("XOR-PEER-ADDRESS", "DATA")), None),
+    (None, (0x4000, 8)),
+)
+
+
+def _framings(data: bytes) -> tuple[str | None, int]:
+    """(the framing detected, how many messages its splitter found)."""
+    framing = detect_tcp_framing(data)
+    counts = {
+        "stun": len(split_stun_stream(data)[0]),
+        "rfc4571": len(split_rfc4571(data)[0]),
+        "ms-turn-tcp": len(split_msturn_tcp(data)[0]),
+    }
+    for name in counts:
+        resync_offset(data, name)
+        start, keep, need = resync_point(data, name, (0x4001, 0x4FFF))
         assert (start is None or 0 <= start < len(data)) and 0 <= keep <= len(data) and need >= 0
+    return framing, counts.get(framing or "", 0)
 
 
-def _capture_file(data: bytes, suffix: str) -> None:
+def _capture_file(data: bytes, suffix: str) -> tuple[int, ...]:
+    """The frames whose STUN or TURN content was read: as records, or counted as relayed media."""
     path = _SCRATCH / f"input{suffix}"
     path.write_bytes(data)
+    frames: set[int] = set()
     for count_relayed in (False, True):  # `messages` hands relayed media on; analyze counts it (in C too)
         source = PacketSource([path], count_relayed=count_relayed)
         extractor = RecordExtractor()
         for packet in source:
-            for _ in extractor.feed(packet):
-                pass
-        source.summary()
+            frames.update(record.frame for record in extractor.feed(packet))
+        summary = source.summary()
+        frames.update(f for count in summary.relayed for f in (count.first_frame, count.last_frame))
+    return tuple(sorted(frames))
 
 
 def _relay_frames() -> list[bytes]:
@@ -114,20 +136,52 @@ def _relay_frames() -> list[bytes]:
     return [bytes(ethernet(ip4(p, *pair))) for p, pair in zip(payloads, ports)]
 
 
+def _pcapng_seed() -> bytes:
+    """Two sections (little then big endian), interfaces of three link types and resolutions, a
+    statistics block and a Simple Packet Block: frames 1-4 and 14-15 carry STUN."""
+    from tests.capture.test_fast_reader import block, epb, frames_for, idb, shb
+
+    eth, raw, sll = (frames_for(link)[0][:6] for link in ("ethernet", "raw", "sll"))
+    parts = [shb("<"), idb("<", 1), idb("<", 101, 9)]
+    for i, (a, b) in enumerate(zip(eth, raw)):
+        parts.append(epb("<", 0, 1700000000_000000 + i, a))
+        parts.append(epb("<", 1, 1700000000_000000000 + 7 * i, b))
+        if i == 3:
+            parts.append(block("<", 5, struct.pack("<IIII", 0, 0, 0, 0)))  # Interface Statistics Block
+            parts.append(block("<", 3, struct.pack("<I", len(a)) + a))  # Simple Packet Block: frame 9
+    parts += [shb(">"), idb(">", 113, 0x80 | 20)]
+    parts += [epb(">", 0, (1700000000 << 20) + i, f) for i, f in enumerate(sll[:4])]
+    return b"".join(parts)
+
+
 def _capture_seeds() -> tuple[bytes, ...]:
-    from tests.capture.test_fast_reader import frames_for, netmon_bytes, pcap_bytes, pcapng_bytes
+    """Twelve frames whose first two are a Binding request and its answer (the rest media), in pcap
+    and Network Monitor files; a pcapng file; the relay's five frames in pcap and Network Monitor."""
+    from tests.capture.test_fast_reader import frames_for, netmon_bytes, pcap_bytes
 
     frames, linktype = frames_for("ethernet")
     small = frames[:12]
     relay = _relay_frames()
     return (
         pcap_bytes(small, linktype),
-        pcapng_bytes()[:3000],
+        _pcapng_seed(),
         netmon_bytes(small, 3),
         netmon_bytes(small, 1),
         pcap_bytes(relay, 1),
         netmon_bytes(relay, 2),
     )
+
+
+_CHECK_AND_ANSWER = (1, 2)  # the Binding request and its success response
+_RELAY_FRAMES = (1, 2, 3, 4, 5)  # a check, ChannelData, Send and Data indications, an MS-TURN Send
+_CAPTURE_INTACT = (
+    _CHECK_AND_ANSWER,
+    (1, 2, 3, 4, 14, 15),
+    _CHECK_AND_ANSWER,
+    _CHECK_AND_ANSWER,
+    _RELAY_FRAMES,
+    _RELAY_FRAMES,
+)
 
 
 def _gzip_seeds() -> tuple[bytes, ...]:
@@ -148,27 +202,39 @@ _SIP = (
 )
 
 
-def _signaling(data: bytes) -> None:
+def _signaling(data: bytes) -> tuple[Any, ...]:
+    """(media lines, candidates, remote candidates) of the SDP; the SIP method; candidate lines read."""
     text = data.decode("utf-8", errors="replace")
-    parse_sdp(text)
+    sdp = parse_sdp(text)
+    lines = 0
     for line in text.splitlines():
         for parse in (parse_candidate_line, parse_remote_candidates):
             try:
                 parse(line)
+                lines += parse is parse_candidate_line
             except CandidateSyntaxError:
                 pass
+    method = None
     try:
-        split_body(parse_sip(data))
+        message = parse_sip(data)
+        method = message.method
+        split_body(message)
     except SipSyntaxError:
         pass
     splitter = SipStreamSplitter()
     for i in range(0, len(data), 97):
         splitter.feed(data[i : i + 97])
+    media = (
+        len(sdp.media),
+        sum(len(m.candidates) for m in sdp.media),
+        sum(len(m.remote_candidates) for m in sdp.media),
+    )
+    return media, method, lines
 
 
-def _text_log(data: bytes) -> None:
-    for _ in sip_from_text(data.decode("utf-8", errors="replace"), "log"):
-        pass
+def _text_log(data: bytes) -> list[str | None]:
+    """The methods of the SIP messages read (None for a response or a message that did not parse)."""
+    return [getattr(m, "method", None) for _, m, _ in sip_from_text(data.decode("utf-8", errors="replace"), "log")]
 
 
 _MRAS = (
@@ -179,14 +245,15 @@ _MRAS = (
 )
 
 
-def _mras(data: bytes) -> None:
-    parse_mras_response(data, None, [])
+def _mras(data: bytes) -> Any:
+    credentials = parse_mras_response(data, None, [])
+    return None if credentials is None else (credentials.username, credentials.password, len(credentials.relays))
 
 
-def _golden(data: bytes) -> None:
+def _golden(data: bytes) -> Any:
     path = _SCRATCH / "golden.expected.json"
     path.write_bytes(data)
-    load_golden(path)
+    return load_golden(path)
 
 
 # -- application signaling: HTTP and WebSocket streams, browser dumps ------------------------------
@@ -195,9 +262,10 @@ _CLIENT, _SERVER = ("192.168.1.10", 40000), ("203.0.113.80", 80)
 _SEPARATOR = b"\x00\xffserver\xff\x00"  # the seeds' client bytes, then the server's
 
 
-def _app_stream(data: bytes) -> None:
+def _app_stream(data: bytes) -> tuple[Any, ...]:
     """The bytes as one TCP connection (the client's, then after the separator the server's), in
-    97-byte segments taking turns, through the collector and the call model."""
+    97-byte segments taking turns, through the collector and the call model: (what each signal
+    was, and whether the client sent it) and how many calls the model holds."""
     from icetrace.records.endpoint import Endpoint
     from icetrace.records.transport_packet import TransportPacket
     from icetrace.signaling.app_model import build_app_model
@@ -219,7 +287,32 @@ def _app_stream(data: bytes) -> None:
         end = TransportPacket(frame=1 << 20, time=1e6, src=src, dst=dst, transport="tcp", payload=b"", closes=True)
         collector.feed(end)
     collector.finish()
-    build_app_model(collector.signals, SignalingModel())
+    model = build_app_model(collector.signals, SignalingModel())
+    return tuple(sorted((_signal_kind(s.signal), s.upstream) for s in collector.signals)), len(model.calls)
+
+
+def _signal_kind(signal: object) -> str:
+    from icetrace.signaling.app_payload import Description
+
+    if isinstance(signal, Description):
+        return signal.type or "description"
+    return "candidate"
+
+
+# the POSTs: an offer and a trickled candidate, then a bare description; their answers: the same two
+# chunked, then the answer. The WebSocket: the offer up, the candidate down in two fragments. One call.
+_APP_INTACT = (
+    (
+        tuple(
+            sorted(
+                (("offer", True), ("candidate", True), ("description", True))
+                + (("offer", False), ("candidate", False), ("answer", False))
+            )
+        ),
+        1,
+    ),
+    ((("candidate", False), ("offer", True)), 1),
+)
 
 
 def _app_seeds() -> tuple[bytes, ...]:
@@ -254,15 +347,17 @@ def _app_seeds() -> tuple[bytes, ...]:
     )
 
 
-def _agent_dump(data: bytes) -> None:
+def _agent_dump(data: bytes) -> tuple[Any, ...]:
+    """(calls, each report's candidate pairs) read as a --log file is read."""
     from icetrace.signaling.agent_dump import read_agent_dump
     from icetrace.signaling.model import SignalingModel
 
     model = SignalingModel()
-    read_agent_dump(data.decode("utf-8", errors="replace"), "fuzz", model)  # as a --log file is read
+    read_agent_dump(data.decode("utf-8", errors="replace"), "fuzz", model)
     for report in model.agent_reports:
         for pair in report.pairs:
             pair.text()
+    return len(model.calls), tuple(len(report.pairs) for report in model.agent_reports)
 
 
 def _dump_seeds() -> tuple[bytes, ...]:
@@ -279,8 +374,9 @@ def _dump_seeds() -> tuple[bytes, ...]:
 # -- outputs: what capture strings become ----------------------------------------------------------
 
 
-def _annotate(data: bytes) -> None:
-    """A capture analysed, its notes written as pcapng comments, the copy read back whole."""
+def _annotate(data: bytes) -> tuple[int, int]:
+    """A capture analysed, its notes written as pcapng comments, the copy read back whole: (frames
+    read back, frames with notes)."""
     import icetrace
     from icetrace.capture.pcapng_writer import write_annotated
     from icetrace.capture.reader import read_frames
@@ -292,8 +388,9 @@ def _annotate(data: bytes) -> None:
     notes = frame_notes(icetrace.analyze([path]))
     write_annotated(path, out, notes)
     read_problems: list = []
-    list(read_frames(out, read_problems))
+    frames = list(read_frames(out, read_problems))
     assert not read_problems, read_problems  # what icetrace writes, icetrace reads without damage
+    return len(frames), len(notes)
 
 
 def _call_seeds() -> tuple[bytes, ...]:
@@ -309,11 +406,12 @@ def _call_seeds() -> tuple[bytes, ...]:
     )
 
 
-def _plots(data: bytes) -> None:
+def _plots(data: bytes) -> tuple[int, ...]:
     """Both plots of a capture built, and every text on them plain (matplotlib would parse a text
     with two unescaped `$` as mathtext) and shown (no control character, no lone surrogate). Laying
     out and rasterising costs half a second, so one input in 64 (by its digest) is also drawn, and
-    written as the HTML page with its SVG plots (valid UTF-8, nothing unsafe)."""
+    written as the HTML page with its SVG plots (valid UTF-8, nothing unsafe). Returns the texts of
+    each kind that says what was drawn: the ladder's arrow labels, the timeline's pair states."""
     import hashlib
 
     import matplotlib
@@ -329,7 +427,9 @@ def _plots(data: bytes) -> None:
     analysis = icetrace.analyze([path])
     drawn = hashlib.sha256(data).digest()[0] < 4
     plain = Text()  # its usetex and parse_math as every text of the plots has them
-    for figure in (analysis.plot_ladder(), analysis.plot_timeline()):
+    drew = []
+    for figure, gid in ((analysis.plot_ladder(), "arrow-label"), (analysis.plot_timeline(), "state")):
+        drew.append(sum(t.get_gid() == gid for t in figure.findobj(Text)))
         texts = [t.get_text() for t in figure.findobj(Text)]
         assert not [t for t in texts if plain._preprocess_math(t)[1]], texts
         assert not [t for t in texts if _UNSHOWN.search(t)], texts
@@ -340,15 +440,16 @@ def _plots(data: bytes) -> None:
         _command("analyze", str(path), "--html", str(_SCRATCH / "plots.html"))
         page = (_SCRATCH / "plots.html").read_bytes().decode("utf-8")
         assert not _UNSHOWN.search(page)
+    return tuple(drew)
 
 
 # what `icetrace.output.shown` escapes (tab, newline and carriage return allowed: the report's own)
 _UNSHOWN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
-def _command(*argv: str) -> tuple[str, str]:
-    """One command run in this process as the CLI runs it: (stdout, stderr); exit status 3 (a bug
-    in icetrace) fails with its traceback, and so does anything a terminal would act on."""
+def _command(*argv: str) -> int:
+    """One command run in this process as the CLI runs it, its exit status; 3 (a bug in icetrace)
+    fails with its traceback, and so does anything a terminal would act on in stdout or stderr."""
     import io
 
     from icetrace.cli import main
@@ -358,16 +459,17 @@ def _command(*argv: str) -> tuple[str, str]:
     assert status != 3, (argv, err.getvalue())
     for text in (out.getvalue(), err.getvalue()):
         assert not _UNSHOWN.search(text), (argv, text)
-    return out.getvalue(), err.getvalue()
+    return status
 
 
-def _commands(data: bytes) -> None:
+def _commands(data: bytes) -> tuple[Any, ...]:
     """A capture, named by its last bytes (so a file name too may hold control characters, or bytes
     no UTF-8 decodes), through what a user runs on it: the text report, the JSON document,
     `candidates`, `check` with JUnit XML against the golden file of another call, and `corpus`'s
     Parquet dataset. No command fails as a bug, nothing a terminal acts on comes out, the JSON and
     the XML parse, and every table of the dataset reads back. Writing a dataset costs about ten
-    times the rest, so one input in eight (by its digest) goes through `corpus`."""
+    times the rest, so one input in eight (by its digest) goes through `corpus`. Returns the exit
+    statuses and the JUnit test cases."""
     import hashlib
     import os
     import xml.etree.ElementTree as ET
@@ -381,18 +483,20 @@ def _commands(data: bytes) -> None:
     capture = folder / "in" / f"{stem}.pcap"
     capture.write_bytes(data)
     (folder / "in" / f"{stem}.pcap.expected.json").write_bytes(_golden_of_another_call())
-    _command("analyze", str(capture))
-    _command("analyze", str(capture), "--json", str(folder / "doc.json"))
+    statuses = (
+        _command("analyze", str(capture)),
+        _command("analyze", str(capture), "--json", str(folder / "doc.json")),
+        _command("candidates", str(capture)),
+        _command("check", str(folder / "in"), "--jobs", "1", "--junit", str(folder / "junit.xml")),
+    )
     if (folder / "doc.json").exists():
         json.loads((folder / "doc.json").read_bytes())
-    _command("candidates", str(capture))
-    _command("check", str(folder / "in"), "--jobs", "1", "--junit", str(folder / "junit.xml"))
-    ET.parse(folder / "junit.xml")
-    if hashlib.sha256(data).digest()[0] >= 32:
-        return
-    _command("corpus", str(folder / "in"), "--jobs", "1", "--out", str(folder / "c.parquet"))
-    for kind in KINDS:
-        read_table(folder / "c.parquet", kind)
+    cases = len(list(ET.parse(folder / "junit.xml").getroot().iter("testcase")))
+    if hashlib.sha256(data).digest()[0] < 32:
+        _command("corpus", str(folder / "in"), "--jobs", "1", "--out", str(folder / "c.parquet"))
+        for kind in KINDS:
+            read_table(folder / "c.parquet", kind)
+    return statuses, cases
 
 
 _GOLDEN_OF_ANOTHER_CALL: list[bytes] = []
@@ -411,9 +515,9 @@ def _golden_of_another_call() -> bytes:
     return _GOLDEN_OF_ANOTHER_CALL[0]
 
 
-def _text_out(data: bytes) -> None:
+def _text_out(data: bytes) -> str:
     """Capture strings through the terminal stream and into JUnit XML: nothing a terminal or an XML
-    parser acts on comes out, and the XML is well-formed."""
+    parser acts on comes out, and the XML is well-formed. Returns the text as shown."""
     import io
     import xml.etree.ElementTree as ET
 
@@ -430,10 +534,25 @@ def _text_out(data: bytes) -> None:
     shown.encode("utf-8")
     cases = [Case(text[:40], "error", text, 0.1), Case("a/" + text[40:80], "changed", text[::-1], 0.2)]
     ET.fromstring(junit_xml(cases))
+    return shown
 
 
 _TEXT = ("call-id \x01\x0b\x1b]0;t\x07 \u202e \ud800 $^{$ \ufffe\nsecond line").encode("utf-16-le", "surrogatepass")
+_TEXT_INTACT = (
+    "call-id \\x01\\x0b\\x1b]0;t\\x07 \\u202e \\ud800 $^{$ \\ufffe\nsecond line.",
+    "\\x1b[31m\u00b2\\x85 plain.",  # an odd length: read as Latin-1
+)
 
+
+# each seed: one peer connection, whose stats kept hold six candidate pairs
+_DUMP_INTACT = ((1, (6,)), (1, (6,)))
+# each call: the offer and answer POSTs, a check answered by an error, a check answered by success;
+# the four STUN frames carry notes
+_ANNOTATE_INTACT = ((6, 4),) * 3
+# four arrows; the check whose USERNAME is `$^{$:x` names a session of its own, a second pair
+_PLOTS_INTACT = ((4, 1), (4, 2), (4, 1))
+# the plain call is the golden file's own (check: 0); the others differ from it (1); one test case
+_COMMANDS_INTACT = (((0, 0, 0, 0), 1), ((0, 0, 0, 1), 1), ((0, 0, 0, 1), 1))
 
 _GOLDEN = json.dumps(
     {"streams": [{"call_id": "c", "index": 0, "outcome": "connected", "components": []}], "verdicts": ["X"]}
@@ -442,7 +561,7 @@ _GOLDEN = json.dumps(
 TARGETS = {
     t.name: t
     for t in (
-        Target("stun-codec", _codec, _stun_seeds()),
+        Target("stun-codec", _codec, _stun_seeds(), _STUN_INTACT),
         Target(
             "tcp-framings",
             _framings,
@@ -450,28 +569,51 @@ TARGETS = {
                 b"".join(frame(m) for m in _stun_seeds())
                 for frame in (lambda m: m, frame_rfc4571, lambda m: frame_msturn_tcp(2, m))
             ),
+            (("stun", 4), ("rfc4571", 4), ("ms-turn-tcp", 4)),
         ),
-        Target("pcap", lambda data: _capture_file(data, ".pcap"), _capture_seeds()[0::4], (InputError,)),
-        Target("pcapng", lambda data: _capture_file(data, ".pcapng"), _capture_seeds()[1:2], (InputError,)),
+        Target(
+            "pcap",
+            lambda data: _capture_file(data, ".pcap"),
+            _capture_seeds()[0::4],
+            _CAPTURE_INTACT[0::4],
+            (InputError,),
+        ),
+        Target(
+            "pcapng",
+            lambda data: _capture_file(data, ".pcapng"),
+            _capture_seeds()[1:2],
+            _CAPTURE_INTACT[1:2],
+            (InputError,),
+        ),
         Target(
             "netmon",
             lambda data: _capture_file(data, ".cap"),
             _capture_seeds()[2:4] + _capture_seeds()[5:],
+            _CAPTURE_INTACT[2:4] + _CAPTURE_INTACT[5:],
             (InputError,),
         ),
-        Target("gzip", lambda data: _capture_file(data, ".gz"), _gzip_seeds(), (InputError,)),
-        Target("sip-sdp-candidates", _signaling, (_SDP, _SIP)),
+        Target("gzip", lambda data: _capture_file(data, ".gz"), _gzip_seeds(), _CAPTURE_INTACT[:3], (InputError,)),
         Target(
-            "text-log", _text_log, (_SIP + b"\r\n" + _SIP, b"$$begin_record\nStart-Line: " + _SIP + b"$$end_record\n")
+            "sip-sdp-candidates",
+            _signaling,
+            (_SDP, _SIP),
+            # text without an m= line is read as one audio stream, as bare a= lines given with --sdp are
+            (((1, 3, 1), None, 3), ((1, 0, 0), "INVITE", 0)),
         ),
-        Target("mras-xml", _mras, (_MRAS,)),
-        Target("golden-file", _golden, (_GOLDEN,), (InputError,)),
-        Target("http-websocket", _app_stream, _app_seeds()),
-        Target("agent-dumps", _agent_dump, _dump_seeds()),
-        Target("annotate", _annotate, _call_seeds(), (InputError,)),
-        Target("plots", _plots, _call_seeds(), (InputError,)),
-        Target("commands", _commands, _call_seeds()),
-        Target("text-outputs", _text_out, (_TEXT, b"\x1b[31m\xb2\x85 plain")),
+        Target(
+            "text-log",
+            _text_log,
+            (_SIP + b"\r\n" + _SIP, b"$$begin_record\nStart-Line: " + _SIP + b"$$end_record\n"),
+            (["INVITE", "INVITE"], ["INVITE"]),
+        ),
+        Target("mras-xml", _mras, (_MRAS,), (("u", "p", 2),)),
+        Target("golden-file", _golden, (_GOLDEN,), (json.loads(_GOLDEN),), (InputError,)),
+        Target("http-websocket", _app_stream, _app_seeds(), _APP_INTACT),
+        Target("agent-dumps", _agent_dump, _dump_seeds(), _DUMP_INTACT),
+        Target("annotate", _annotate, _call_seeds(), _ANNOTATE_INTACT, (InputError,)),
+        Target("plots", _plots, _call_seeds(), _PLOTS_INTACT, (InputError,)),
+        Target("commands", _commands, _call_seeds(), _COMMANDS_INTACT),
+        Target("text-outputs", _text_out, (_TEXT, b"\x1b[31m\xb2\x85 plain"), _TEXT_INTACT),
     )
 }
 

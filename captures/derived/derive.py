@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+PARTIAL = "unknown:partial-capture"  # docs/causes.md: the capture lacks what would decide (one direction)
 REAL = HERE.parent / "real"
 
 
@@ -59,7 +60,8 @@ def _truth(recording: str, scenario: str, description: str, vantage: dict, facts
         "capture_facts": facts,
         "agents": source["agents"],
     }
-    for key in ("nomination_style", "nomination_style_source", "candidate_types_signaled"):
+    keys = ("expected_connectivity", "expected_cause", "nomination_style", "nomination_style_source")
+    for key in (*keys, "candidate_types_signaled"):
         if key in source:
             truth[key] = source[key]
     return truth
@@ -123,12 +125,19 @@ def tcp_halves(out: Path) -> None:
     _filtered(source, f"ip.dst == {client}", folder / "server-to-client.pcap")
     facts = {
         "client-to-server.pcap": {
-            "unobservable": ["relayed_address", "succeeded", "connectivity", "nomination_style"],
-            "why": "only the left agent's own packets: no answer from coturn or the peer is in it",
+            "unobservable": ["relayed_address", "succeeded", "connectivity", "outcome", "selected"],
+            "cause": PARTIAL,
+            "why": "only the left agent's own packets: no answer from coturn or the peer is in it, so no check "
+            "is seen to succeed and nothing to be selected (its own checks, nominations and media are all in it); "
+            "the capture lacks what would decide a cause: one direction",
         },
         "server-to-client.pcap": {
-            "unobservable": ["peer_address", "succeeded", "connectivity", "nomination_style"],
-            "why": "only the packets to the left agent: no request of its own, no ChannelBind request naming the peer",
+            "unobservable": ["peer_address", "succeeded", "connectivity", "nomination_style", "outcome", "selected"],
+            "cause": PARTIAL,
+            "why": "only the packets to the left agent: no request of its own (no check of the controlling agent, "
+            "so no nomination), no ChannelBind request naming the peer; the answers to its checks arrive without "
+            "the requests they answer, so no check is seen to succeed; the capture lacks what would decide a "
+            "cause: one direction",
         },
     }
     vantage = {

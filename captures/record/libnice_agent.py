@@ -206,6 +206,9 @@ class Recorder:
             raise SystemExit(f"{args.name}: no offer from {args.peer}")
         time.sleep(0.2)
         peer = json.loads(peer_file.read_text())
+        if args.hold_file and not self.wait(Path(args.hold_file).exists, 30):
+            # the lab changes the network between gathering and the first check
+            raise SystemExit(f"{args.name}: no {args.hold_file} from the lab")
         if args.mode != "oc2007":
             self.agent.set_remote_credentials(self.stream, peer["ufrag"], peer["pwd"])
         remote = []
@@ -323,6 +326,7 @@ def main() -> None:
     p.add_argument("--lan", default="")
     p.add_argument("--public", default="")
     p.add_argument("--version", default="")
+    p.add_argument("--hold-file", help="wait for this file before the checks start")
     Recorder(p.parse_args()).run()
 
 

@@ -75,6 +75,8 @@ def launch(work: Path, folder: Path, spec: dict) -> list[subprocess.Popen[bytes]
             args.append("--lite")
         if spec.get("dmz_right") and name == "right":
             args += ["--advertise", netlab.PUBLIC[router]]
+        if spec.get("cut_after_gathering"):
+            args += ["--hold-file", str(work / "go")]
         env_log = ["env", "G_MESSAGES_DEBUG=libnice", "NICE_DEBUG=all"] if os.environ.get("LIBNICE_DEBUG") else []
         procs.append(
             netlab.start(host, "timeout", str(spec["timeout"] + 40), *env_log, *args, log=folder / f"{name}.log")
@@ -126,8 +128,12 @@ def after(work: Path, folder: Path, reports: dict) -> None:
                 (folder / f"{name}-final.sdp").write_text(body)
 
 
+DIRECT = {"code": "direct", "side": "both", "why": "nothing is blocked: a direct pair works.", "connectivity": "DIRECT"}
+
+
 def _scenario(description: str, mode: str, **extra: object) -> dict:
     return {
+        "cause": DIRECT,
         "description": description,
         "agent": "libnice",
         "mode": mode,
@@ -169,6 +175,73 @@ SCENARIOS = {
         "the controlling agent's final offer names the chosen remote candidate by username "
         "(a=remote-candidate, in left-final.sdp) and the controlled agent selects it.",
         "oc2007",
+    ),
+    "libnice-symmetric": _scenario(
+        "libnice <-> libnice in RFC 5245 mode, STUN and TURN on both sides; the left router maps every new "
+        "destination to a new random port (nft: masquerade random, a symmetric NAT) and both routers drop "
+        "unsolicited inbound packets. The left agent's srflx is the mapping for coturn only: its checks leave "
+        "from other ports, the right agent's checks to that srflx are dropped, and a relay carries the call.",
+        "rfc5245",
+        symmetric=True,
+        timeout=40,
+        cause={
+            "code": "relayed:symmetric-nat",
+            "side": "left",
+            "why": "the left NAT maps per destination (masquerade random): the checks leave from ports other than "
+            "the srflx one, and nothing reaches the srflx from the peer.",
+            "connectivity": "RELAY",
+        },
+    ),
+    "libnice-direct-rejected": _scenario(
+        "libnice <-> libnice in RFC 5245 mode, STUN and TURN on both sides; each router refuses its own agent's "
+        "packets to the other NAT with ICMP port unreachable (nft forward: ip daddr <other NAT> reject with icmp "
+        "type port-unreachable; packets from the other NAT are dropped): the LAN captures hold the ICMP errors "
+        "quoting the direct checks, and a relay carries the call.",
+        "rfc5245",
+        block_direct="reject",
+        timeout=40,
+        cause={
+            "code": "relayed:direct-blocked",
+            "side": "both",
+            "why": "the routers refuse (ICMP port unreachable) every packet to the other public address; coturn "
+            "stays reachable.",
+            "connectivity": "RELAY",
+        },
+    ),
+    "libnice-network-lost": _scenario(
+        "libnice <-> libnice in RFC 5245 mode, STUN and TURN on both sides. Once both agents have gathered and "
+        "signaled, the left router stops forwarding anything to or from its LAN (nft forward: iifname lan drop; "
+        "oifname lan drop), before the first check: the left agent's checks and its own TURN requests "
+        "(CreatePermission, Send indications) go unanswered, while the right agent's are answered. libnice "
+        "sends each check three times (0, 0.5, 1.5 s) and reports failure about 6 s after the last one; it sends "
+        "nothing in between, so each capture ends with the last check.",
+        "rfc5245",
+        cut_after_gathering="left",
+        timeout=60,
+        cause={
+            "code": "failed:network-lost",
+            "side": "left",
+            "why": "the left network goes dark after gathering: its checks and its TURN requests to coturn stop "
+            "being answered together.",
+            "connectivity": "FAILED",
+        },
+        capture_facts={
+            tap: {
+                "unobservable": ["outcome", "connectivity"],
+                **({} if tap == "left-lan.pcap" else {"nomination_style": "none"}),
+                "why": "each tap ends with the last check: libnice sends a check three times (0, 0.5, 1.5 s) and "
+                "reports failure about 6 s later without sending anything, and a capture file has no end of its "
+                "own, so nothing in it shows the checks gave up (a STUN client waits Rm * RTO after its last "
+                "request, RFC 8489 §6.2.1)"
+                + (
+                    ""
+                    if tap == "left-lan.pcap"
+                    else "; no check of the left (controlling) agent leaves its dark network, so every Binding "
+                    "request here is the right agent's own"
+                ),
+            }
+            for tap in ("left-lan.pcap", "right-lan.pcap", "public.pcap")
+        },
     ),
 }
 

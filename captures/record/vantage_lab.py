@@ -52,12 +52,58 @@ SCENARIOS = {
         "10.0.22.48, public 203.0.113.200, --external-ip): the relayed data leaves coturn's relay "
         "port towards the gateway. turn-server.pcap is coturn's own interface.",
         "agents": "aioice",
+        "cause": {
+            "code": "relayed:policy",
+            "side": "left",
+            "why": "the left agent gathers only relayed candidates (TransportPolicy.RELAY); nothing in the network is "
+            "blocked.",
+            "connectivity": "RELAY",
+        },
+        "facts": {
+            "nomination_style": "aggressive",
+            "nomination_style_source": "aioice 0.13.0 itself: Connection.check_start (aioice/ice.py) sets nominate = "
+            "ice_controlling and not remote_is_lite, and build_request adds USE-CANDIDATE when nominating: the "
+            "controlling left agent nominates with every check (the gateway is a full agent)",
+            "candidate_types_signaled": False,
+            "capture_facts": {
+                "gateway.pcap": {
+                    "unobservable": ["connectivity", "cause"],
+                    "why": "at the gateway's own interface the left agent's relayed address (coturn's public side) "
+                    "arrives like any peer's address: its Allocate travels the left agent's leg to coturn and no "
+                    "signaling is captured, so nothing in gateway.pcap says the pair is relayed, nor that the left "
+                    "agent used relayed candidates only",
+                },
+            },
+        },
     },
     "gateway-ice-lite": {
         "description": "libnice full (controlling) behind a NAT calls a libnice ICE-lite gateway on a "
         "public address (no NAT; its host candidate is the public address), coturn in the cloud for "
         "STUN and TURN. gateway.pcap is the gateway's own interface.",
         "agents": "libnice",
+        "cause": {
+            "code": "direct",
+            "side": "both",
+            "why": "nothing is blocked: the left agent's NAT mapping reaches the gateway's public host address.",
+            "connectivity": "DIRECT",
+        },
+        "facts": {
+            "nomination_style": "aggressive",
+            "nomination_style_source": "libnice 0.1.21 itself: the agent captures/record/libnice_agent.py creates "
+            "(Nice.Agent.new_full without NICE_AGENT_OPTION_REGULAR_NOMINATION) reports its nomination-mode property "
+            "as NICE_NOMINATION_MODE_AGGRESSIVE in the RFC5245 mode (read back through PyGObject from Debian's "
+            "libnice10 0.1.21-1); the lite gateway never nominates (RFC 8445 §2.5)",
+            "candidate_types_signaled": True,
+            "capture_facts": {
+                "turn-server.pcap": {
+                    "unobservable": ["outcome", "selected", "succeeded", "connectivity", "nomination_style"],
+                    "cause": "unknown:partial-capture",
+                    "why": "the call runs on the left agent's server-reflexive address to the gateway's host, a path "
+                    "that never crosses coturn: its own interface holds only the left agent's Allocate and its "
+                    "Binding requests to coturn, no connectivity check, so nothing in it decides a cause",
+                },
+            },
+        },
     },
 }
 
@@ -260,11 +306,15 @@ def record(name: str, spec: dict) -> None:
             log.unlink()  # aioice logs nothing: no empty files
     shutil.rmtree(work, ignore_errors=True)
     connected = len(reports) == 2 and all(r["streams"][0]["components"][0]["selected"] for r in reports.values())
+    fields = netlab.cause_fields(name, spec, reports, connected)
     truth = {
         "scenario": name,
         "description": spec["description"],
         "expected_outcome": "connected" if connected else "failed",
+        "expected_connectivity": fields["expected_connectivity"],
         "vantage_points": {file: where for file, (_s, _d, where) in TAPS.items()},
+        "expected_cause": fields["expected_cause"],
+        **spec["facts"],  # from the agents' code, and what each tap's place lets it show
         "agents": reports,
     }
     (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")

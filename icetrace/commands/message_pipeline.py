@@ -52,11 +52,6 @@ def _stateless(packet: TransportPacket) -> bool:
     return ((payload[0] << 8) | payload[1]) & ~_CLASS_BITS != _CHANNEL_BIND
 
 
-def _wire(p: TransportPacket) -> tuple[Any, ...]:
-    """A packet as it crosses to the decoding process (plain values pickle fast)."""
-    return (p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload, p.gap_before, p.closes)
-
-
 def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
     """The formatted text of every record of `source`, in packet order."""
     context = multiprocessing.get_context("fork")
@@ -81,10 +76,10 @@ def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
             if _stateless(p):
                 plain += 1
                 if plain % _LOCAL_EVERY == 0:
-                    order.append(formatter.format(list(local.feed(p))))
+                    order.append(formatter.format(list(local.feed(p)), source.reading))
                     continue
             order.append(None)
-            batch.append(_wire(p))
+            batch.append(_packed(p, source.reading))
             if len(batch) >= _PACKETS_PER_BATCH:
                 packets_out.send(batch)
                 batch = []
@@ -112,6 +107,24 @@ def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
             child.join()
         receiver.join(timeout=5)
         text_in.close()
+
+
+def _packed(p: TransportPacket, capture: int) -> tuple[Any, ...]:
+    """A packet as the child reads it (plain values pickle fast), with the index of its capture."""
+    src, dst = p.src, p.dst
+    return (
+        p.frame,
+        p.time,
+        src.ip,
+        src.port,
+        dst.ip,
+        dst.port,
+        p.transport,
+        p.payload,
+        p.gap_before,
+        p.closes,
+        capture,
+    )
 
 
 def _ready(order: deque[str | None], remote: deque[str]) -> str:
@@ -166,7 +179,7 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
             if batch is None:
                 break
             texts: list[str] = []
-            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap, closes in batch:
+            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap, closes, capture in batch:
                 if len(endpoints) > 65536:  # the same few recur; a scan of many ports need not be kept
                     endpoints.clear()
                 src = endpoints.get((src_ip, src_port))
@@ -189,7 +202,7 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
                         )
                     )
                 )
-                texts.append(formatter.format(records) if records else "")
+                texts.append(formatter.format(records, capture) if records else "")
             text_out.send(texts)
         text_out.send(None)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it

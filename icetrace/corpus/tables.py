@@ -28,16 +28,16 @@ UNION_DTYPES = {"priority": "UInt64", "frame": "Int64"}
 
 
 def rows(analysis: Analysis, capture: str) -> dict[str, pd.DataFrame]:
-    """One capture's tables, each with `capture` as its first column. A file name's bytes that are
-    not UTF-8 (Python holds them as lone surrogates) are stored escaped, as `icetrace.output.encodable`
+    """One capture's tables, each with `capture` as its first column: the capture as the corpus found it
+    (its path or URL, where the analysis names it by its file name). A file name's bytes that are not
+    UTF-8 (Python holds them as lone surrogates) are stored escaped, as `icetrace.output.encodable`
     stores any string no UTF-8 column can hold."""
     from icetrace.output import encodable
 
-    tables = {kind: getattr(analysis, kind) for kind in KINDS}
     out = {}
-    for kind, table in tables.items():
-        table = table.copy()
-        table.insert(0, "capture", _strings([encodable(capture)] * len(table)))
+    for kind in KINDS:
+        table = getattr(analysis, kind).copy()
+        table["capture"] = _strings([encodable(capture)] * len(table))
         out[kind] = table
     return out
 
@@ -80,7 +80,7 @@ def write_parquet(tables: dict[str, pd.DataFrame], out: str) -> Path:
         shutil.rmtree(path)
     columns: dict[str, str] = {}
     for _, declared in CORPUS_TABLES.values():
-        for c in declared:
+        for c in declared[1:]:  # after `capture`, the first column of every file
             columns.setdefault(c.name, UNION_DTYPES.get(c.name, c.dtype))
     schema = _arrow_schema(columns)
     for kind in KINDS:
@@ -128,6 +128,6 @@ def read_table(path: str | Path, kind: str) -> pd.DataFrame:
     """One table of a corpus dataset with its own columns (`read_table("c.parquet", "pairs")`)."""
     import pandas as pd
 
-    names = ["capture", *(c.name for c in CORPUS_TABLES[kind][1])]
+    names = [c.name for c in CORPUS_TABLES[kind][1]]
     table: pd.DataFrame = pd.read_parquet(Path(path) / f"table={kind}", columns=names)
     return table

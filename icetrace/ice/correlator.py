@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from icetrace.ice.call_media import call_endpoints, call_media
+from icetrace.ice.cancellation import cancel_after_nomination
 from icetrace.ice.candidates import unproven_reflexive
 from icetrace.ice.carried_media import carried_by
 from icetrace.ice.directions import vantage_notes, vantage_point
@@ -22,6 +23,7 @@ from icetrace.ice.model import Agent, Mapping, NatMapping
 from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomination_style
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
+from icetrace.ice.relay_paths import RelayHosts, mark_relay_paths
 from icetrace.ice.relaying import (
     ChannelBinds,
     channel_binds,
@@ -34,6 +36,7 @@ from icetrace.ice.relaying import (
 from icetrace.ice.selection import MediaIndex, pair_checks, pair_state, select_components, stream_outcome
 from icetrace.ice.sessions import CheckMatcher, Session, icev6_sides
 from icetrace.ice.signaled import infer_types, streams_from_signaling
+from icetrace.ice.switches import selection_changes
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import nat_mappings
 from icetrace.records.capture_set import CaptureSet
@@ -87,6 +90,7 @@ def correlate(
         _finish(session, carried, checks_by_pair, captures.tap)
         early_notes += ended_early(session.stream, checks_by_pair, capture_end)
     streams = [session.stream for session in matcher.sessions]
+    mark_relay_paths(streams, RelayHosts.of(allocations, transactions, captures.frame_text))
     reconstruction = Reconstruction(
         records,
         transactions,
@@ -152,9 +156,13 @@ def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair, t
     """Once every check is accounted: each pair's state, each component's selected pair, the
     stream's nomination style and outcome, and the media on the selected pairs."""
     stream = session.stream
+    controlling = stream.controlling.name if stream.controlling else None
+    cancel_after_nomination(session.pairs.values(), checks_by_pair, controlling)
     for pair in session.pairs.values():
         pair.state = pair_state(pair)
     stream.components = select_components(session, media, checks_by_pair)
+    for component in stream.components:
+        component.selection_changes = selection_changes(component, checks_by_pair, media.on)
     stream.nomination_style = nomination_style(session)
     stream.outcome = stream_outcome(stream, list(session.pairs.values()))
     chosen_pairs = list({id(c.selected): c.selected for c in stream.components if c.selected}.values())

@@ -53,3 +53,8 @@ class Reconstruction:
     # by transaction_key: the results integrity.without_key would not give
     integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)
     captures: CaptureSet = field(default_factory=CaptureSet)  # the captures read, and how frame ids read
+
+    @property
+    def start(self) -> float:
+        """The time of the first STUN/TURN message: the causes and selection changes count from it."""
+        return self.records[0].time if self.records else 0.0

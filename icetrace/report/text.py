@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TextIO
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream
+from icetrace.ice.reconstruction import Reconstruction
+from icetrace.ice.stream_names import stream_title
+from icetrace.ice.switches import change_text
 from icetrace.report.colour import Painter, wanted
 from icetrace.report.hints import no_stun_hint
 
@@ -70,7 +72,7 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
     for m in rec.nat_mappings:
         out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
     for s in analysis.reconstruction.streams:
-        _write_stream(s, out, paint, names.frame_text)
+        _write_stream(s, stream_title(s, rec.streams), out, paint, rec)
     out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
     for v in analysis.verdict_list:
         frames = names.frames_text(v.frames[:8])
@@ -86,21 +88,32 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         )
 
 
-def _write_stream(s: Stream, out: TextIO, paint: Painter, frame_text: Callable[[int], str]) -> None:
-    title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
+def cause_line(s: Stream, title: str) -> str:
+    """The stream's first line, after its title: why it went direct, relayed or dead."""
+    if s.cause is None:
+        return title
+    return f"{title}: [{s.cause.code}] {s.cause.summary}"
+
+
+def _write_stream(s: Stream, title: str, out: TextIO, paint: Painter, rec: Reconstruction) -> None:
+    frame_text = rec.captures.frame_text
+    out.write(f"\n{cause_line(s, title)}\n")
+    if s.cause is not None:
+        frames = rec.captures.frames_text(s.cause.evidence_frames[:8])
+        out.write(f"  next step: {s.cause.next_step}" + (f" (evidence: frames {frames})" if frames else "") + "\n")
     via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
     outcome = paint.outcome(s.outcome.upper())
-    out.write(f"\n{title}: outcome {outcome}{via}, nomination {s.nomination_style}\n")
+    out.write(f"  outcome {outcome}{via}, nomination {s.nomination_style}\n")
     out.write("  candidates:\n")
     for line in _cand(s.controlling) + _cand(s.controlled):
         out.write(line + "\n")
     for comp in s.components:
-        _write_component(comp, out, paint)
+        _write_component(comp, out, paint, rec)
     for f in s.media_flows:
         out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {frame_text(f.first_frame)}\n")
 
 
-def _write_component(comp: Component, out: TextIO, paint: Painter) -> None:
+def _write_component(comp: Component, out: TextIO, paint: Painter, rec: Reconstruction) -> None:
     out.write(f"  component {comp.component}: pairs by priority (* selected, N nominated)\n")
     out.write(
         f"      {'controlling':>24} {'':7}    {'controlled':>24} {'':7} {'tr':3} {'state':11} "
@@ -122,3 +135,5 @@ def _write_component(comp: Component, out: TextIO, paint: Painter) -> None:
         )
     else:
         out.write("    selected: none\n")
+    for change in comp.selection_changes:
+        out.write(f"    selection change: {change_text(change, rec.start, rec.captures.frame_text)}\n")
