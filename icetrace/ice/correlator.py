@@ -24,6 +24,7 @@ from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomina
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
 from icetrace.ice.relay_paths import RelayHosts, mark_relay_paths
+from icetrace.ice.relayed_checks import relayed_checks, stream_legs
 from icetrace.ice.relaying import (
     ChannelBinds,
     channel_binds,
@@ -67,7 +68,9 @@ def correlate(
     records = sorted(records, key=lambda r: (r.time, r.frame))
     allocations, mappings = gather(records)
     relayed_by_leg = relayed_legs(records)
-    media = call_media(media or [], call_endpoints(records, allocations, signaling))
+    relayed_counts = list(relayed)
+    media = [*(media or []), *stream_legs(relayed_counts)]
+    media = call_media(media, call_endpoints(records, allocations, signaling))
     media = on_relay_ports(media, relay_ports(relayed_by_leg))
     binds = peers_across_the_relay(records, relayed_by_leg, channel_binds(records))
     transactions = _transactions(records, relayed_by_leg, capture_end, icmp_errors or [], binds)
@@ -81,7 +84,6 @@ def correlate(
     vantage_from_timing(checks)
     found_mappings = _across_nats(matcher.sessions, transactions, mappings)
     checks_by_pair = pair_checks(checks)
-    relayed_counts = list(relayed)
     through_relays = relayed_media(relayed_counts, records, relayed_by_leg, captures.tap, binds)
     carried = MediaIndex([*(media or []), *through_relays])
     early_notes: list[str] = []
@@ -105,6 +107,7 @@ def correlate(
     reconstruction.captures = captures
     reconstruction.relayed_media = through_relays
     reconstruction.relayed_messages = sum(c.packets for c in relayed_counts)
+    reconstruction.relayed_checks = relayed_checks(records, captures.tap)
     reconstruction.nat_mappings = found_mappings
     _conclude(reconstruction, early_notes)
     return reconstruction

@@ -115,34 +115,22 @@ def arrows(rec: Reconstruction, messages: pd.DataFrame, transactions: pd.DataFra
             by_key[key] = arrow
         answered = colour in (COLOURS["request"], COLOURS["success"]) and not text.endswith(NO_ANSWER)
         by_key[key].bold |= answered and path.carries(str(row.get("transaction_id")), src, dst, via)
-    by_key.update(_media_arrows(rec, messages, path))
+    by_key.update(_media_arrows(rec, path))
     if rec.captures.several:
         for arrow in by_key.values():
             arrow.frame_name = rec.captures.frame_text(arrow.frame)
     return sorted(by_key.values(), key=lambda a: (a.first, a.frame))
 
 
-def _media_arrows(rec: Reconstruction, messages: pd.DataFrame, path: SelectedPath) -> dict[tuple[str, ...], Arrow]:
-    """One arrow per media flow. A TURN client's ChannelData leg counts every ChannelData frame, the
-    checks it carried too: those are drawn as the messages they are, so the leg's arrow counts the rest,
-    and a leg that carried nothing but checks has none (it would read as media that never flowed)."""
-    wrapped = messages["kind"].eq("stun") & messages["relay_via"].notna()
-    wrappers = messages[
-        messages["kind"].eq("channeldata") & messages["frame"].isin(set(messages.loc[wrapped, "frame"]))
-    ]
-    checks_in: dict[tuple[str, str], list[int]] = {}
-    for (src, dst), frames in wrappers.groupby(["src", "dst"])["frame"]:
-        checks_in[(str(src), str(dst))] = sorted(int(f) for f in frames)
+def _media_arrows(rec: Reconstruction, path: SelectedPath) -> dict[tuple[str, ...], Arrow]:
+    """One arrow per media flow. A TURN client's ChannelData leg counts the media it carried (the
+    checks inside its ChannelData are drawn as the checks they are, ice/relayed_checks.py)."""
     # a NAT's two names of one socket: from one check seen at two taps, or a server's mapping of it
     joined = [(m.inside, m.outside) for m in rec.nat_mappings] + [(m.base, m.mapped) for m in rec.mappings]
     out: dict[tuple[str, ...], Arrow] = {}
     for f in one_copy_per_flow(rec.media, joined, rec.captures.tap) if rec.captures.several else rec.media:
         key = (str(f.src), str(f.dst), f"media {f.kind}")
-        carried = checks_in.get(key[:2], []) if f.kind == "channeldata" else []
-        packets = f.packets - sum(f.first_frame <= frame <= f.last_frame for frame in carried)
-        if packets <= 0:
-            continue
-        arrow = Arrow(key[0], key[1], f"{f.kind}", COLOURS["media"], f.first_time, f.last_time, f.first_frame, packets)
+        arrow = Arrow(*key[:2], f.kind, COLOURS["media"], f.first_time, f.last_time, f.first_frame, f.packets)
         arrow.unit, arrow.bold, arrow.legs = "pkts", path.on(key[0], key[1]), (str(f.transport or "udp"),)
         out[key] = arrow
     return out
