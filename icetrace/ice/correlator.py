@@ -15,6 +15,7 @@ from icetrace.ice.cancellation import cancel_after_nomination
 from icetrace.ice.candidates import unproven_reflexive
 from icetrace.ice.carried_media import carried_by
 from icetrace.ice.directions import vantage_notes, vantage_point
+from icetrace.ice.far_ends import relay_roles
 from icetrace.ice.gathering import gather, relayed_legs
 from icetrace.ice.integrity import verify_checks, verify_turn
 from icetrace.ice.matching import attach_icmp, match_transactions, merge_views, orphan_responses
@@ -30,6 +31,7 @@ from icetrace.ice.relaying import (
     channel_binds,
     effective_addresses,
     on_relay_ports,
+    oriented_channels,
     peers_across_the_relay,
     relay_ports,
     relayed_media,
@@ -66,6 +68,8 @@ def correlate(
     `captures` says how several captures were read together (taps, or one timeline)."""
     captures = captures or CaptureSet()
     records = sorted(records, key=lambda r: (r.time, r.frame))
+    roles = relay_roles(records)
+    oriented_channels(records, roles)
     allocations, mappings = gather(records)
     relayed_by_leg = relayed_legs(records)
     relayed_counts = list(relayed)
@@ -84,7 +88,7 @@ def correlate(
     vantage_from_timing(checks)
     found_mappings = _across_nats(matcher.sessions, transactions, mappings)
     checks_by_pair = pair_checks(checks)
-    through_relays = relayed_media(relayed_counts, records, relayed_by_leg, captures.tap, binds)
+    through_relays = relayed_media(relayed_counts, records, relayed_by_leg, captures.tap, binds, roles)
     carried = MediaIndex([*(media or []), *through_relays])
     early_notes: list[str] = []
     for session in matcher.sessions:

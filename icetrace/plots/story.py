@@ -16,6 +16,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from icetrace.ice.carried_media import carried_by
+from icetrace.ice.far_ends import relay_roles
 from icetrace.ice.model import Pair, Stream
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.stream_names import stream_names, stream_title
@@ -336,9 +337,13 @@ def address_roles(rec: Reconstruction) -> dict[str, str]:
     """'caller host', 'caller NAT', 'caller relay', 'relay server'... for the addresses the reconstruction knows.
 
     A server-reflexive address is the public side of the agent's NAT; a relayed address belongs to
-    the agent that allocated it; an Allocate's server is the relay (an A/V Edge for MS-TURN).
+    the agent that allocated it; an Allocate's server is the relay (an A/V Edge for MS-TURN). An
+    address the capture shows acting as a TURN server (far_ends.relay_roles) is a server whatever
+    a check made of it: a relay's listening address may stand as a peer's candidate (MS multiplexed
+    TURN), but what it is, is the relay.
     """
-    roles: dict[str, str] = {}
+    acting = relay_roles(rec.records)
+    roles: dict[str, str] = {str(s): "edge relay" if s in acting.ms else "relay server" for s in acting.servers}
     names = {"srflx": "NAT", "relay": "relay", "prflx": "prflx", "host": "host", "unknown": ""}
     owner: dict[str, str] = {}
     labels = _agent_labels(rec)
