@@ -37,7 +37,8 @@ _OUTCOMES = "/".join(words(TransactionOutcome))
 
 def _capture(of: str) -> Column:
     """The first column of every table: the file a row came from, named as the outputs name a capture
-    (its file name, its path where two share a name), so the rows of several captures stay apart."""
+    (its file name; where two share one, the end of its path that tells them apart), so the rows of
+    several captures stay apart."""
     return Column(name="capture", dtype="string", meaning=f"the capture {of}")
 
 
