@@ -45,7 +45,8 @@ ANSWERED: dict[TransactionOutcome, bool] = {
     "timeout": False,
     "unanswered": False,
 }
-ROLE_ORDER = ("caller", "STUN server", "relay server", "edge relay", "callee")
+# left to right; a TURN client no agent is known to own (its checks are not in the capture) on the left
+ROLE_ORDER = ("caller", "TURN client", "STUN server", "relay server", "edge relay", "callee")
 IDLE_BREAK_S = 5.0  # a pause this long between two rows is drawn as a break in the ladder
 # RFC 8656 §2: a TURN server relays to peers over UDP; RFC 6062's TCP relaying uses Connect, not Send/Data
 RELAY_TO_PEER = "udp"
@@ -75,7 +76,7 @@ class Arrow:
         text = self.text.removesuffix(NO_ANSWER)
         span = f"over {self.last - self.first:.2f} s"
         if self.unit == "pkts":
-            body = f"{text} {self.count} pkts {span}"
+            body = f"{text} 1 pkt" if self.count == 1 else f"{text} {self.count} pkts {span}"
         else:
             body = text if self.count == 1 else f"{text} ×{self.count} {span}"
         if self.text.endswith(NO_ANSWER):
@@ -131,7 +132,8 @@ def _media_arrows(rec: Reconstruction, path: SelectedPath) -> dict[tuple[str, ..
     for f in one_copy_per_flow(rec.media, joined, rec.captures.tap) if rec.captures.several else rec.media:
         key = (str(f.src), str(f.dst), f"media {f.kind}")
         arrow = Arrow(*key[:2], f.kind, COLOURS["media"], f.first_time, f.last_time, f.first_frame, f.packets)
-        arrow.unit, arrow.bold, arrow.legs = "pkts", path.on(key[0], key[1]), (str(f.transport or "udp"),)
+        leg = f.kind == "channeldata" and path.on_leg(*key[:2])
+        arrow.unit, arrow.bold, arrow.legs = "pkts", leg or path.on(*key[:2]), (str(f.transport or "udp"),)
         out[key] = arrow
     return out
 
@@ -179,6 +181,14 @@ class SelectedPath:
         self.by_hosts = {hosts: next(iter(r)) for hosts, r in by_hosts.items() if len(r) == 1}
         chosen = {id(c.selected) for s in rec.streams for c in s.components if c.selected is not None}
         self.checks = {str(c.transaction.request.transaction_id): id(c.pair) in chosen for c in rec.checks}
+        # the client-to-server legs a selected pair's relayed checks travelled: its media's too
+        self.legs = {
+            frozenset((str(r.relay.client), str(r.relay.server)))
+            for c in rec.checks
+            if id(c.pair) in chosen
+            for r in (*c.transaction.requests, *c.transaction.responses)
+            if r.relay is not None
+        }
         self.sides: list[tuple[set[str], set[str]]] = []
         self.clients: list[tuple[set[str], set[str]]] = []
         for s in rec.streams:
@@ -197,6 +207,10 @@ class SelectedPath:
         if transaction_id in self.checks:
             return self.checks[transaction_id]
         return self.on(src, dst, via)
+
+    def on_leg(self, src: str, dst: str) -> bool:
+        """A TURN client-to-server leg a selected pair's relayed checks travelled."""
+        return frozenset((src, dst)) in self.legs
 
     def on(self, src: str, dst: str, via: str | None = None) -> bool:
         if via is not None:

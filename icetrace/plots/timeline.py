@@ -191,7 +191,7 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story, time: TimeAxis) -
             first, last = time.x(row.media.first - story.t0), time.x(row.media.last - story.t0)
             ax.barh(y, max(last - first, 1e-3), left=first, height=0.55, color=MEDIA_COLOUR, alpha=0.22, gid="media")
             ax.annotate(
-                f"{row.media.kinds} {row.media.packets} pkts",
+                f"{row.media.kinds} {row.media.packets} pkt{'s' if row.media.packets != 1 else ''}",
                 (first, y),
                 xytext=(3, 0),
                 textcoords="offset points",

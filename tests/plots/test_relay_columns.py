@@ -115,3 +115,32 @@ def test_servers_by_what_they_do_on_any_port(tmp_path):
 def test_a_server_column_sits_with_the_servers():
     assert ROLE_ORDER.index("caller") < ROLE_ORDER.index("relay server") < ROLE_ORDER.index("callee")
     assert ROLE_ORDER.index("caller") < ROLE_ORDER.index("edge relay") < ROLE_ORDER.index("callee")
+
+
+def test_a_turn_client_is_named_on_its_agent_s_side_though_its_allocate_is_not_in_the_capture():
+    # the capture starts after Chromium's Allocate: its relayed checks tell whose the TURN client is
+    analysis = icetrace.analyze(
+        [testdata.require(testdata.CAPTURES / "derived" / "chromium-relay-late" / "left-lan.pcap")]
+    )
+    assert analysis.allocations.empty
+    columns = _columns(analysis)
+    assert columns[0] == ("caller TURN client", "192.168.1.10:38159")
+    assert columns[1][0] == "relay server"
+
+
+def test_a_turn_client_no_agent_owns_is_drawn_left_of_its_servers():
+    # WhatsApp allocates on eight relays and sends them data; no check is in the capture
+    analysis = icetrace.analyze([testdata.require(testdata.PUBLIC / "ntop_nDPI" / "whatsapp_voice_and_message.pcap")])
+    assert analysis.checks.empty
+    columns = _columns(analysis)
+    assert columns[0] == ("TURN client", "10.8.0.1:53620")
+    assert {role for role, _address in columns[1:]} == {"relay server"}
+    labels = [a.get_text() for a in analysis.plot_ladder().findobj(lambda a: a.get_gid() == "arrow-label")]
+    assert any(label.startswith("data 1 pkt  udp  f") for label in labels)  # one packet: no span, no plural
+
+
+def test_the_media_leg_of_a_selected_relayed_pair_is_bold_like_its_checks():
+    analysis = icetrace.analyze([testdata.require(testdata.CAPTURES / "real" / "chromium-relay" / "left-lan.pcap")])
+    fig = analysis.plot_ladder()
+    legs = [a for a in fig.findobj(lambda a: a.get_gid() == "arrow-label") if a.get_text().startswith("channeldata ")]
+    assert len(legs) == 2 and all(a.get_fontweight() == "bold" for a in legs)
