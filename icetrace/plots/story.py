@@ -373,8 +373,8 @@ def address_roles(rec: Reconstruction) -> dict[str, str]:
                 roles.setdefault(str(a.mapped), f"{client} NAT")
     for address, role in _relaying_clients(rec, labels).items():
         roles.setdefault(address, role)
-    for client in acting.clients:
-        roles.setdefault(str(client), "TURN client")  # no agent of the capture's is known to own it
+    for socket in acting.clients:
+        roles.setdefault(str(socket), "TURN client")  # no agent of the capture's is known to own it
     for m in rec.mappings:
         roles.setdefault(str(m.server), "STUN server")
         base = owner.get(str(m.base))
@@ -470,12 +470,12 @@ def with_host_sockets(roles: dict[str, str], addresses: list[str]) -> dict[str, 
     agents: dict[str, set[str]] = {}
     servers = {_ip(a) for a, role in roles.items() if role in ("relay server", "edge relay")}
     relayed: dict[str, set[str]] = {}  # port -> the relayed addresses' roles
-    for address, role in roles.items():
-        who, _, kind = role.rpartition(" ")
-        if role.endswith(" TURN client") or kind == "host":
-            agents.setdefault(_ip(address), set()).add(role.removesuffix(" TURN client").removesuffix(" host"))
+    for address, given in roles.items():
+        who, _, kind = given.rpartition(" ")
+        if given.endswith(" TURN client") or kind == "host":
+            agents.setdefault(_ip(address), set()).add(given.removesuffix(" TURN client").removesuffix(" host"))
         if kind == "relay" and who not in ("", "edge"):
-            relayed.setdefault(address.rsplit(":", 1)[-1], set()).add(role)
+            relayed.setdefault(address.rsplit(":", 1)[-1], set()).add(given)
     named = dict(roles)
     for address in addresses:
         role = named.get(address)
