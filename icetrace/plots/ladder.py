@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from icetrace.ice.carried_media import one_copy_per_flow
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.plots.story import WRAPPING_METHODS, Story, agent_sides, build, is_challenge, with_host_sockets, wrapped
+from icetrace.plots.time_axis import duration_text
 from icetrace.records.vocabulary import TransactionOutcome
 
 COLOURS = {
@@ -388,7 +389,9 @@ def _draw_columns(ax: Axes, cols: list[str], roles: dict[str, str], rows: int) -
 def _draw_break(ax: Axes, idle: float, y: int, width: int) -> None:
     """A break across the ladder: the time axis is not to scale here."""
     ax.plot([-0.5, max(width - 0.5, 0.5)], [y, y], color="0.6", lw=0.8, ls=(0, (1, 3)), gid="idle-break")
-    ax.annotate(f"≈ {idle:.1f} s idle", (-0.45, y), ha="right", va="center", fontsize=6.5, color="0.3", gid="idle")
+    ax.annotate(
+        f"≈ {duration_text(idle)} idle", (-0.45, y), ha="right", va="center", fontsize=6.5, color="0.3", gid="idle"
+    )
 
 
 def _draw_arrow(ax: Axes, arrow: Arrow, x: dict[str, int], y: int, t0: float) -> None:
