@@ -344,6 +344,9 @@ def address_roles(rec: Reconstruction) -> dict[str, str]:
     """
     acting = relay_roles(rec.records)
     roles: dict[str, str] = {str(s): "edge relay" if s in acting.ms else "relay server" for s in acting.servers}
+    for r in rec.records:  # a relayed message's server, as the correlator placed it (a capture begun mid-call)
+        if r.relay is not None:
+            roles.setdefault(str(r.relay.server), "edge relay" if r.relay.via.startswith("ms-") else "relay server")
     names = {"srflx": "NAT", "relay": "relay", "prflx": "prflx", "host": "host", "unknown": ""}
     owner: dict[str, str] = {}
     labels = _agent_labels(rec)

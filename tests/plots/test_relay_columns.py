@@ -144,3 +144,12 @@ def test_the_media_leg_of_a_selected_relayed_pair_is_bold_like_its_checks():
     fig = analysis.plot_ladder()
     legs = [a for a in fig.findobj(lambda a: a.get_gid() == "arrow-label") if a.get_text().startswith("channeldata ")]
     assert len(legs) == 2 and all(a.get_fontweight() == "bold" for a in legs)
+
+
+def test_a_relay_known_only_by_the_channeldata_of_a_capture_begun_mid_call_is_a_server_column():
+    # a ring buffer's second file: no TURN request in it, only ChannelData on the TURN port
+    ring = testdata.CAPTURES / "derived" / "chromium-relay-ring"
+    analysis = icetrace.analyze([testdata.require(sorted(ring.glob("public_*.pcap"))[1])])
+    assert analysis.allocations.empty and not analysis.transactions.method.isin(["allocate", "refresh"]).any()
+    columns = _columns(analysis)
+    assert [role for role, _address in columns] == ["agent dguR TURN client", "relay server", "agent Wkz9 TURN client"]
