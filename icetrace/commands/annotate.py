@@ -7,6 +7,7 @@ each copy is `<capture name without its suffix>.pcapng` in it."""
 from __future__ import annotations
 
 import argparse
+import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
@@ -60,7 +61,7 @@ def outputs(captures: list[str], out: str) -> list[Path]:
 def _inside(name: str) -> list[str]:
     """A capture's name as a path under the output folder: its folders (none above the folder), and
     its file name with the .pcapng suffix."""
-    *folders, file = [part for part in name.replace("\\", "/").split("/") if part not in ("", ".", "..")]
+    *folders, file = [part for part in name.replace("\\", "/").split("/") if part not in ("", os.curdir, os.pardir)]
     return [*folders, _stem(file) + ".pcapng"]
 
 
