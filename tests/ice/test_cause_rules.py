@@ -152,6 +152,19 @@ def test_turn_refused_allocations_and_a_late_437_that_is_not():
     assert cause(late).code == "failed:no-common-path"
 
 
+def test_turn_refused_permissions_are_per_peer():
+    # libnice asks a permission for every remote candidate: a server refusing the public peers (403)
+    # grants the private host address it may relay to, before or after (real/libnice-turn-forbidden)
+    denied = server_request(0.0, L_TURN_SOCKET, "allocate", "p0")
+    denied += server_request(0.5, L_TURN_SOCKET, "create-permission", "p1", answer=403, peer=R_SRFLX)
+    denied += server_request(0.6, L_TURN_SOCKET, "create-permission", "p2", peer=R_HOST)
+    denied += unanswered(1.0, L_HOST, R_SRFLX, "p")
+    assert cause(denied).code == "failed:turn-refused"
+    # the same peer's permission granted later withdraws the refusal
+    granted = denied + server_request(0.7, L_TURN_SOCKET, "create-permission", "p3", peer=R_SRFLX)
+    assert cause(granted).code == "failed:no-common-path"
+
+
 def test_a_hosts_turn_traffic_counts_for_the_calls_of_its_own_time():
     # one host, two calls ten minutes apart: the first call's refused relay is not the second's cause
     first = server_request(0.0, L_TURN_SOCKET, "allocate", "t1", answer=486) + unanswered(1.0, L_HOST, R_SRFLX, "t")

@@ -154,8 +154,7 @@ def _turn_refused(ev: StreamEvidence) -> Found | None:
                 continue
             if code == 437 and t.request.method != "allocate":
                 continue
-            later = [u for u in requests if u.dst == t.dst and u.request.time > t.request.time]
-            if not any(u.outcome == "success" and u.request.method == t.request.method for u in later):
+            if not _granted_later(t, requests):
                 refusals.append(t)
     if not refusals:
         return None
@@ -168,6 +167,25 @@ def _turn_refused(ev: StreamEvidence) -> Found | None:
         cite([u.response.frame for u in refusals if u.response], [u.request.frame for u in refusals]),
         _refusal_step(code, t),
     )
+
+
+def _granted_later(t: Transaction, requests: list[Transaction]) -> bool:
+    """Whether the server granted later what it refused: the same method, and for a permission or a
+    channel the same peer (RFC 8656 §9: a permission is per peer IP address). Agents differ in which
+    peers they ask for: libnice 0.1.21 a permission for every remote candidate, private host
+    addresses included, which a server that refuses the public peers (403) may grant before or after
+    (real/libnice-turn-forbidden); aioice a channel per relayed check (real/aioice-turn-forbidden)."""
+    peer = _peer_ip(t)
+    return any(
+        u.outcome == "success" and u.request.method == t.request.method and _peer_ip(u) == peer
+        for u in requests
+        if u.dst == t.dst and u.request.time > t.request.time
+    )
+
+
+def _peer_ip(t: Transaction) -> str | None:
+    peer = t.request.addresses.get("XOR-PEER-ADDRESS")
+    return peer.ip if peer is not None else None
 
 
 def _refusal_step(code: int, t: Transaction) -> str:
