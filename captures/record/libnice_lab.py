@@ -42,7 +42,7 @@ def launch(work: Path, folder: Path, spec: dict) -> list[subprocess.Popen[bytes]
         (netlab.HOST_R, "right", "controlled", "left"),
         (netlab.HOST_L, "left", "controlling", "right"),
     ):
-        router = netlab.LAN[host][2]
+        address, _, router = netlab.lan_of(host, spec)
         args = [
             SYSTEM_PYTHON,
             str(HERE / "libnice_agent.py"),
@@ -61,7 +61,7 @@ def launch(work: Path, folder: Path, spec: dict) -> list[subprocess.Popen[bytes]
             "--timeout",
             str(spec["timeout"]),
             "--lan",
-            netlab.LAN[host][0],
+            address,
             "--public",
             netlab.PUBLIC[router],
             "--version",
@@ -77,6 +77,7 @@ def launch(work: Path, folder: Path, spec: dict) -> list[subprocess.Popen[bytes]
             args += ["--advertise", netlab.PUBLIC[router]]
         if spec.get("cut_after_gathering"):
             args += ["--hold-file", str(work / "go")]
+        args += list(spec.get("agent_args", {}).get(name, ()))
         env_log = ["env", "G_MESSAGES_DEBUG=libnice", "NICE_DEBUG=all"] if os.environ.get("LIBNICE_DEBUG") else []
         procs.append(
             netlab.start(host, "timeout", str(spec["timeout"] + 40), *env_log, *args, log=folder / f"{name}.log")
@@ -126,6 +127,28 @@ def after(work: Path, folder: Path, reports: dict) -> None:
                     "a=rtpmap", f"a=remote-candidate:{_b64(final['remote_candidate'])}\r\na=rtpmap"
                 )
                 (folder / f"{name}-final.sdp").write_text(body)
+
+
+ENDS_WITH_LAST_CHECK = (
+    "each tap ends with the last check: libnice sends a check three times (0, 0.5, 1.5 s) and reports failure "
+    "about 6 s later without sending anything, and a capture file has no end of its own, so nothing in it shows "
+    "the checks gave up (a STUN client waits Rm * RTO after its last request, RFC 8489 §6.2.1)"
+)
+
+
+def rfc_facts(reports: dict) -> dict:
+    """The truth's nomination style, from the controlling agent's own nomination-mode property,
+    and that the analysis is given each agent's typed candidates (left.sdp, right.sdp)."""
+    mode = next((r.get("nomination_mode") for r in reports.values() if r["role"] == "controlling"), None)
+    if mode is None:
+        return {"candidate_types_signaled": True}
+    return {
+        "nomination_style": mode,
+        "nomination_style_source": f"libnice {_version()} itself: the controlling agent captures/record/libnice_agent.py "
+        f"creates (Nice.Agent.new_full, RFC5245 mode) reports its nomination-mode property as {mode} (read back "
+        "through PyGObject); in aggressive mode every check of the controlling agent carries USE-CANDIDATE",
+        "candidate_types_signaled": True,
+    }
 
 
 DIRECT = {"code": "direct", "side": "both", "why": "nothing is blocked: a direct pair works.", "connectivity": "DIRECT"}
@@ -229,10 +252,7 @@ SCENARIOS = {
             tap: {
                 "unobservable": ["outcome", "connectivity"],
                 **({} if tap == "left-lan.pcap" else {"nomination_style": "none"}),
-                "why": "each tap ends with the last check: libnice sends a check three times (0, 0.5, 1.5 s) and "
-                "reports failure about 6 s later without sending anything, and a capture file has no end of its "
-                "own, so nothing in it shows the checks gave up (a STUN client waits Rm * RTO after its last "
-                "request, RFC 8489 §6.2.1)"
+                "why": ENDS_WITH_LAST_CHECK
                 + (
                     ""
                     if tap == "left-lan.pcap"
@@ -241,6 +261,98 @@ SCENARIOS = {
                 ),
             }
             for tap in ("left-lan.pcap", "right-lan.pcap", "public.pcap")
+        },
+    ),
+    # --- causes shown by a second agent (aioice shows them too, netlab.py) ---
+    "libnice-ice-credentials": _scenario(
+        "libnice <-> libnice in RFC 5245 mode, STUN only, nothing blocked, but each agent signals an ICE password "
+        "that is not its own (its real one reversed; truth keeps both as ice_pwd and signaled_pwd): every check "
+        "arrives with a MESSAGE-INTEGRITY the receiver cannot verify.",
+        "rfc5245",
+        facts=rfc_facts,
+        turn=False,
+        timeout=30,
+        agent_args={"left": ["--signal-wrong-pwd"], "right": ["--signal-wrong-pwd"]},
+        capture_facts={
+            tap: {
+                "unobservable": ["outcome", "connectivity"],
+                "why": ENDS_WITH_LAST_CHECK + ": the checks to the peer's public address are answered 401, but each "
+                "agent's checks to the peer's private host address vanish at its router (a blackhole route) and "
+                "the tap ends before libnice gives that pair up",
+            }
+            for tap in ("left-lan.pcap", "right-lan.pcap")
+        },
+        cause={
+            "code": "failed:credentials",
+            "side": "both",
+            "why": "each agent's checks are signed with the password its peer signaled, which is not the peer's own.",
+            "connectivity": "FAILED",
+        },
+    ),
+    "libnice-turn-forbidden": _scenario(
+        "libnice <-> libnice in RFC 5245 mode, STUN and TURN on both sides; coturn refuses every peer address in "
+        "203.0.113.0/24 (--denied-peer-ip 203.0.113.0-203.0.113.255), which holds both NATs and the relays: the "
+        "allocations work, every CreatePermission gets 403 Forbidden, so no relayed check reaches a peer. Both "
+        "routers drop every packet between the two public addresses (nft forward: ip daddr <other NAT> drop; ip "
+        "saddr <other NAT> drop), so the direct checks die and the call fails.",
+        "rfc5245",
+        facts=rfc_facts,
+        block_direct="drop",
+        coturn_args=["--denied-peer-ip", "203.0.113.0-203.0.113.255"],
+        timeout=40,
+        capture_facts={
+            tap: {
+                "unobservable": ["outcome", "connectivity"],
+                **({"nomination_style": "none"} if tap == "right-lan.pcap" else {}),
+                "why": ENDS_WITH_LAST_CHECK
+                + (
+                    "; no check of the left (controlling) agent reaches the right LAN: the routers drop the direct "
+                    "ones and coturn relays none to the right agent (its permission for 203.0.113.1 was refused), so "
+                    "every Binding request here is the right agent's own"
+                    if tap == "right-lan.pcap"
+                    else ""
+                ),
+            }
+            for tap in ("left-lan.pcap", "right-lan.pcap", "public.pcap")
+        },
+        cause={
+            "code": "failed:turn-refused",
+            "side": "both",
+            "why": "coturn answers every permission request (CreatePermission) with 403 Forbidden, and the direct "
+            "path is blocked.",
+            "connectivity": "FAILED",
+        },
+    ),
+    "libnice-no-hairpin": _scenario(
+        "libnice <-> libnice in RFC 5245 mode behind one router and one public address (203.0.113.1): left on "
+        "192.168.1.0/24, right on 192.168.5.0/24; the router forwards nothing between its two LANs and does not "
+        "hairpin (a packet from a LAN to 203.0.113.1 is neither translated back nor answered: nft input iifname "
+        "!= wan ip daddr 203.0.113.1 drop). The srflx <-> srflx checks would need hairpinning; STUN and TURN on "
+        "both sides, so a relay carries the call.",
+        "rfc5245",
+        facts=rfc_facts,
+        shared_nat=True,
+        timeout=40,
+        cause={
+            "code": "relayed:no-hairpin",
+            "side": "both",
+            "why": "both agents share one NAT that does not hairpin and their LANs cannot reach each other: srflx "
+            "<-> srflx and host pairs fail, the relay works.",
+            "connectivity": "RELAY",
+        },
+    ),
+    "libnice-no-media": _scenario(
+        "As libnice-rfc5245, with consent freshness on (NICE_AGENT_OPTION_CONSENT_FRESHNESS), but once connected "
+        "neither agent sends anything on the selected pair: for 12 s only libnice's consent checks (RFC 7675) pass.",
+        "rfc5245",
+        facts=rfc_facts,
+        timeout=30,
+        agent_args={side: ["--consent-freshness", "--no-data", "--linger", "12"] for side in ("left", "right")},
+        cause={
+            "code": "connected:no-media",
+            "side": "both",
+            "why": "ICE connects on a direct pair, then no datagram other than STUN is sent.",
+            "connectivity": "DIRECT",
         },
     ),
 }

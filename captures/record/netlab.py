@@ -729,6 +729,7 @@ def truth_for(name: str, spec: dict, reports: dict) -> dict:
         "scenario": name,
         "description": spec["description"],
         "expected_outcome": "connected" if connected else "failed",
+        **(spec["facts"](reports) if "facts" in spec else {}),
         "expected_connectivity": fields["expected_connectivity"],
         "vantage_points": {
             "left-lan.pcap": "left agent's LAN side (behind its NAT)",
