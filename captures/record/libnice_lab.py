@@ -355,6 +355,21 @@ SCENARIOS = {
             "connectivity": "DIRECT",
         },
     ),
+    "libnice-no-media-keepalive": _scenario(
+        "As libnice-no-media, but with libnice's defaults (no consent freshness): once connected neither agent "
+        "sends anything on the selected pair, and for 30 s the only packets on it are the keepalives libnice sends "
+        "after 25 s without traffic (a Binding indication each way, RFC 8445 §11).",
+        "rfc5245",
+        facts=rfc_facts,
+        timeout=30,
+        agent_args={side: ["--no-data", "--linger", "30"] for side in ("left", "right")},
+        cause={
+            "code": "connected:no-media",
+            "side": "both",
+            "why": "ICE connects on a direct pair, then no datagram other than STUN is sent.",
+            "connectivity": "DIRECT",
+        },
+    ),
 }
 
 
