@@ -355,6 +355,33 @@ SCENARIOS = {
             "connectivity": "DIRECT",
         },
     ),
+    "libnice-consent-lost": _scenario(
+        "libnice <-> libnice in RFC 5245 mode with consent freshness (NICE_AGENT_OPTION_CONSENT_FRESHNESS), STUN "
+        "only; the call connects on the direct pair, each agent sends its 20 datagrams, and 2 s after both report "
+        "the call up both routers start dropping everything between the two public addresses (nft forward: ip "
+        "daddr <other NAT> drop; ip saddr <other NAT> drop): libnice's consent checks (RFC 7675) go unanswered "
+        "and each agent's component turns failed (consent_expired).",
+        "rfc5245",
+        facts=rfc_facts,
+        turn=False,
+        timeout=30,
+        cut_direct_after_connected=True,
+        agent_args={side: ["--consent-freshness", "--linger", "45"] for side in ("left", "right")},
+        capture_facts={
+            "public.pcap": {
+                "unobservable": ["cause"],
+                "why": "after the cut the routers drop the direct path before it reaches the public segment: it "
+                "holds the call connecting and carrying data, nothing of the consent checks that went unanswered",
+            }
+        },
+        cause={
+            "code": "failed:consent-lost",
+            "side": "both",
+            "why": "the direct path is cut after the call connected: consent checks stop being answered and the "
+            "agents give the call up.",
+            "connectivity": "DIRECT",
+        },
+    ),
     "libnice-no-media-keepalive": _scenario(
         "As libnice-no-media, but with libnice's defaults (no consent freshness): once connected neither agent "
         "sends anything on the selected pair, and for 30 s the only packets on it are the keepalives libnice sends "
