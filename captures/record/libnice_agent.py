@@ -130,6 +130,8 @@ class Recorder:
         flags = Nice.AgentOption.LITE_MODE if args.lite else Nice.AgentOption(0)
         if args.consent_freshness:
             flags |= Nice.AgentOption.CONSENT_FRESHNESS
+        if args.regular_nomination:
+            flags |= Nice.AgentOption.REGULAR_NOMINATION
         self.agent = Nice.Agent.new_full(GLib.MainContext.default(), MODES[args.mode], flags)
         self.agent.set_property("controlling-mode", args.role == "controlling")
         self.agent.set_property("ice-tcp", False)
@@ -360,6 +362,7 @@ def main() -> None:
     p.add_argument("--hold-file", help="wait for this file before the checks start")
     p.add_argument("--signal-wrong-pwd", action="store_true")
     p.add_argument("--consent-freshness", action="store_true")
+    p.add_argument("--regular-nomination", action="store_true")
     p.add_argument("--no-data", action="store_true", help="send nothing on the selected pair")
     p.add_argument("--linger", type=float, default=0, help="keep the call open this many seconds")
     Recorder(p.parse_args()).run()

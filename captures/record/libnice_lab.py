@@ -21,6 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import libnice_truth  # noqa: E402
 import netlab  # noqa: E402
 
 # libnice runs under the system Python, where Debian's python3-gi and gir1.2-nice-0.1 live
@@ -75,10 +76,11 @@ def launch(work: Path, folder: Path, spec: dict) -> list[subprocess.Popen[bytes]
             args.append("--lite")
         if spec.get("dmz_right") and name == "right":
             args += ["--advertise", netlab.PUBLIC[router]]
-        if spec.get("cut_after_gathering"):
+        if spec.get("cut_after_gathering") or spec.get("delay_direct"):
             args += ["--hold-file", str(work / "go")]
         args += list(spec.get("agent_args", {}).get(name, ()))
-        env_log = ["env", "G_MESSAGES_DEBUG=libnice", "NICE_DEBUG=all"] if os.environ.get("LIBNICE_DEBUG") else []
+        debug = spec.get("checklist_from_log") or os.environ.get("LIBNICE_DEBUG")
+        env_log = ["env", "G_MESSAGES_DEBUG=libnice", "NICE_DEBUG=all"] if debug else []
         procs.append(
             netlab.start(host, "timeout", str(spec["timeout"] + 40), *env_log, *args, log=folder / f"{name}.log")
         )
@@ -116,6 +118,11 @@ def sdp_for(offer: dict, mode: str, default_username: str | None = None) -> str:
 
 def after(work: Path, folder: Path, reports: dict) -> None:
     for name in ("left", "right"):
+        log = folder / f"{name}.log"
+        if name in reports and log.exists() and libnice_truth.DUMP in (text := log.read_text(errors="replace")):
+            # libnice's own check list, from its debug log; the log kept is what it rests on
+            reports[name]["streams"][0]["components"][0]["checklist"] = libnice_truth.checklist(text)
+            log.write_text(libnice_truth.kept_lines(text))
         offer_file = work / f"{name}.offer.json"
         if offer_file.exists():
             offer = json.loads(offer_file.read_text())
@@ -380,6 +387,28 @@ SCENARIOS = {
             "why": "the direct path is cut after the call connected: consent checks stop being answered and the "
             "agents give the call up.",
             "connectivity": "DIRECT",
+        },
+    ),
+    "libnice-agent-choice": _scenario(
+        "libnice <-> libnice in RFC 5245 mode with regular nomination (NICE_AGENT_OPTION_REGULAR_NOMINATION), STUN "
+        "and TURN on both sides; both routers drop everything between the two public addresses until 1 s after the "
+        "checks start (nft forward: ip daddr <other NAT> drop; ip saddr <other NAT> drop, in a table removed after "
+        "1 s). The relayed pairs answer first; libnice's regular nomination stops at its first two valid pairs "
+        "(its stopping criterion '*some* valid pairs') and nominates the better of them, a relayed one; once the "
+        "path opens the direct pairs succeed too and are never nominated. The check lists are libnice's own, read "
+        "from its debug log (left.log, right.log: the lines they rest on).",
+        "rfc5245",
+        facts=rfc_facts,
+        timeout=30,
+        delay_direct=1.0,
+        checklist_from_log=True,
+        agent_args={side: ["--regular-nomination"] for side in ("left", "right")},
+        cause={
+            "code": "relayed:agent-choice",
+            "side": "left",
+            "why": "the left (controlling) agent's regular nomination chose a relayed pair from the first valid "
+            "pairs, before the direct path opened; the direct pairs that succeeded after were never nominated.",
+            "connectivity": "RELAY",
         },
     ),
     "libnice-no-media-keepalive": _scenario(
