@@ -124,6 +124,12 @@ def _network_lost(ev: StreamEvidence) -> Found | None:
     "a rule change, a route change)",
 )
 def _consent_lost(ev: StreamEvidence) -> Found | None:
+    """Agents check consent differently, and the rule reads only what RFC 7675 has them all do, checks
+    on the selected pair that stop being answered. Tested on real/aioice-consent-lost (a check every
+    ~5 s, each retransmitted; the call given up ~30 s after the cut), real/chromium-consent-lost (fresh
+    transactions, no retransmissions, 130 in the 15 s before its connectionState fails) and
+    real/libnice-consent-lost (consent freshness on: two unanswered checks 4.3 s apart, then the
+    component fails)."""
     sel = ev.selected
     if not ev.connected or sel is None:
         return None
