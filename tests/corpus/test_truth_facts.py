@@ -63,6 +63,7 @@ def test_fresh_answer_agrees_with_the_truth(folder, name):
     truth = tf.load(folder)
     answer = _fresh(folder, name)
     assert all("nominated" in c for _, s in tf._streams(answer) for c in s["components"].values())
+    assert "severities" in answer
     assert tf.problems(answer, tf.expected(truth, name)) == []
 
 
@@ -131,6 +132,86 @@ def test_a_failed_pair_shown_succeeded_is_caught():
     comp = _only_stream(doc)["components"]["1"]
     comp["succeeded"].append(comp["failed"].pop())
     assert [p for p in tf.problems(doc, exp) if "the truth says it failed" in p]
+
+
+def _host_pairs(comp: dict) -> list[str]:
+    return [
+        t for t in comp["failed"] if tf.Label.parse(t).controlling_type == tf.Label.parse(t).controlled_type == "host"
+    ]
+
+
+@pytest.mark.parametrize("tap", ["left-lan", "right-lan"])
+def test_a_failed_host_pair_shown_succeeded_on_a_lan_tap_is_caught(tap):
+    """On an agent's LAN tap the host-to-host pair both agents saw fail has the ends of the srflx
+    pair's bases; the truth's segments say whose LAN the tap is on, where only that agent's own
+    candidates show by their bases and the peer's private address only as its checks' destination.
+    Without the segments the fault would pass."""
+    doc, exp = _golden(f"real/baresip-kamailio/{tap}.pcap.expected.json")
+    assert tf.problems(doc, exp) == []
+    for comp in _only_stream(doc)["components"].values():
+        (host,) = _host_pairs(comp)
+        comp["failed"].remove(host)
+        comp["succeeded"].append(host)
+    assert len([p for p in tf.problems(doc, exp) if "the truth says it failed" in p]) == 2
+    truth = tf.load(testdata.require(CAPTURES / "real" / "baresip-kamailio" / "truth.json").parent)
+    del truth["segments"]
+    assert tf.problems(doc, tf.expected(truth, f"{tap}.pcap")) == []
+
+
+def test_a_selection_moved_to_the_failed_host_pair_on_a_lan_tap_is_caught():
+    doc, exp = _golden("real/baresip-kamailio/left-lan.pcap.expected.json")
+    comp = _only_stream(doc)["components"]["1"]
+    (host,) = _host_pairs(comp)
+    comp["selected"] = host
+    assert [p for p in tf.problems(doc, exp) if "component 1: selected" in p]
+    truth = tf.load(testdata.require(CAPTURES / "real" / "baresip-kamailio" / "truth.json").parent)
+    del truth["segments"]
+    assert tf.problems(doc, tf.expected(truth, "left-lan.pcap")) == []  # the srflx pair's bases, anywhere
+
+
+def test_a_pair_the_network_refused_is_failed_where_the_refusal_is_seen():
+    """The left router refuses the left agent's checks to the right NAT with ICMP: its LAN tap holds
+    the errors, so the pair must read failed there (aioice itself keeps it in progress); the public
+    tap never sees those checks."""
+    doc, exp = _golden("real/aioice-direct-rejected/left-lan.pcap.expected.json")
+    comp = _only_stream(doc)["components"]["1"]
+    assert tf.problems(doc, exp) == [] and comp["failed"]
+    comp["failed"] = []
+    assert [p for p in tf.problems(doc, exp) if "not failed, the network refused it" in p]
+    _, public = _golden("real/aioice-direct-rejected/public.pcap.expected.json")
+    assert not [p for c in public.components for p in c.refused]
+
+
+@pytest.mark.parametrize(
+    ("relative", "severities", "caught"),
+    [
+        ("synthetic/agent_error_responses/capture.pcap.expected.json", {"D11": ["error"]}, True),
+        ("synthetic/agent_error_responses/capture.pcap.expected.json", {"D11": ["warning"], "D9": ["info"]}, False),
+        ("real/aioice-ice-credentials/left-lan.pcap.expected.json", {"D11": ["error"]}, False),  # the call failed
+        ("real/baresip-kamailio/left-lan.pcap.expected.json", {"D8": ["info", "warning"]}, True),  # went direct
+        ("real/aioice-direct-rejected/left-lan.pcap.expected.json", {"D8": ["warning"]}, False),  # relayed
+        ("real/aioice-direct/left-lan.pcap.expected.json", {"D13": ["error"]}, False),  # no check verdict
+    ],
+)
+def test_a_severity_says_whether_it_hurt_the_call(relative, severities, caught):
+    """On a call the agents connected, a verdict about their checks is no error; on one that connected
+    directly, an unanswered pair (D8) is info. The fresh answer carries each code's severities."""
+    doc, exp = _golden(relative)
+    doc["severities"] = severities
+    assert bool([p for p in tf.problems(doc, exp) if "though the agents connected" in p]) == caught
+
+
+def test_the_check_verdicts_are_the_checks_family():
+    assert {"D8", "D9", "D11", "D11-INTEGRITY", "D12", "CHECK-ERROR"} <= tf.check_verdicts()
+    assert not {"D13", "FAILED", "D25"} & tf.check_verdicts()
+
+
+def test_a_segment_must_name_an_agent_the_public_segment_or_a_server():
+    truth = tf.load(testdata.require(CAPTURES / "real" / "baresip-kamailio" / "truth.json").parent)
+    assert schema_problems(truth) == []
+    truth["segments"]["left-lan.pcap"] = "lan:nobody"
+    truth["segments"]["elsewhere.pcap"] = "public"
+    assert len(schema_problems(truth)) == 2
 
 
 def test_a_pair_still_checking_shown_failed_is_caught():
@@ -379,6 +460,8 @@ def held(truth: dict) -> list[str]:
         out.append("verdicts")
     if truth.get("capture_facts"):
         out.append("per-capture facts")
+    if truth.get("segments"):
+        out.append("tap segments")
     return out or ["scenario facts only (tested by its own module)"]
 
 
