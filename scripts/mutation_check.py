@@ -45,8 +45,8 @@ FAULTS = (
     Fault(
         "nomination-style-swapped",
         "aggressive and regular nomination swapped where the style is decided",
-        '"aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"',
-        '"regular" if session.use_candidate_requests == session.controlling_requests else "aggressive"',
+        'return "regular" if any(time < first for time, _ in checks) else "aggressive"',
+        'return "aggressive" if any(time < first for time, _ in checks) else "regular"',
     ),
     Fault(
         "roles-swapped-on-the-wire",
@@ -97,10 +97,8 @@ FAULTS = (
     Fault(
         "failed-pairs-succeeded",
         "a pair whose every check failed is marked succeeded",
-        'if outcomes and all(o in ("error", "integrity-failure", "timeout", "icmp-error") for o in outcomes):\n'
-        '        return "failed"',
-        'if outcomes and all(o in ("error", "integrity-failure", "timeout", "icmp-error") for o in outcomes):\n'
-        '        return "succeeded"',
+        'if outcomes and all(o in failing for o in outcomes):\n        return "failed"',
+        'if outcomes and all(o in failing for o in outcomes):\n        return "succeeded"',
     ),
     Fault(
         "pair-timeouts-longer",
@@ -153,8 +151,8 @@ FAULTS = (
     Fault(
         "connectivity-swapped",
         "a relayed selected pair is called DIRECT and a direct one RELAY",
-        'return "RELAY" if "relay" in types else "DIRECT"',
-        'return "DIRECT" if "relay" in types else "RELAY"',
+        'return "RELAY" if component.selected.is_relay else "DIRECT"',
+        'return "DIRECT" if component.selected.is_relay else "RELAY"',
     ),
     Fault(
         "causes-swapped-direct-blocked-symmetric",
@@ -199,6 +197,14 @@ FAULTS = (
         "harmless = not StreamEvidence.workable(p)",
     ),
     Fault(
+        "pair-found-without-the-far-ip",
+        "a check's pair is found by the controlling address and the far end's port only: on an agent's LAN tap "
+        "its checks to the peer's mapping land on the pair to the peer's private address at the same port (an "
+        "endpoint-independent NAT keeps the port), which then reads succeeded",
+        "key = (controlling.address, controlled.address, transport)",
+        "key = (controlling.address, controlled.address.port, transport)  # type: ignore[assignment]",
+    ),
+    Fault(
         "far-end-named-by-its-base",
         "the address a check is sent to is named by the base of the peer's server-reflexive candidate there: on "
         "an agent's LAN tap its checks to the peer's mapping land on the pair to the peer's private address, "
@@ -209,6 +215,10 @@ FAULTS = (
         "        transport, None, req.frame, relayed_addresses, mapped_addresses, component",
     ),
 )
+
+
+class StaleFault(Exception):
+    """A fault whose text no longer occurs exactly once: the code moved on, the fault must follow."""
 
 
 def scratch_copy(into: Path, at: str | None = None) -> Path:
@@ -243,7 +253,7 @@ def apply(fault: Fault, tree: Path) -> Path:
         hits = [(p, n) for p, n in hits if n]
         if [n for _, n in hits] != [1]:
             where = ", ".join(f"{p.relative_to(tree)} x{n}" for p, n in hits) or "nowhere"
-            raise SystemExit(f"{fault.name}: its text occurs {where}; update the fault in {Path(__file__).name}")
+            raise StaleFault(f"{fault.name}: its text occurs {where}; update the fault in {Path(__file__).name}")
         path = hits[0][0]
         path.write_text(path.read_text().replace(old, new))
         edited.append(path)
@@ -299,7 +309,12 @@ def main() -> int:
         parser.error(f"no such fault; known: {', '.join(f.name for f in FAULTS)}")
     holes = 0
     for fault in faults:
-        failed, summary, seconds = run(fault, args.tests or ["tests/"], args.keep, args.at)
+        try:
+            failed, summary, seconds = run(fault, args.tests or ["tests/"], args.keep, args.at)
+        except StaleFault as exc:  # the other faults still run
+            print(f"{exc}\n    NOT APPLIED", flush=True)
+            holes += 1
+            continue
         holes += not failed
         print(f"{fault.name}: {fault.what}; {summary}; {len(failed)} failing tests ({seconds:.0f} s)")
         by_test: dict[str, int] = {}
