@@ -2,6 +2,7 @@
 each to be caught by a failing test. Run by hand; docs/testing.md keeps the results.
 
 Usage: .venv/bin/python scripts/mutation_check.py [--fault NAME]... [--tests PATH]... [--keep] [--at COMMIT]
+                                                  [--cases]
 
 For every fault: copy the working tree (tracked files and the built C extension; with --at, that
 commit's files) to a temporary folder, make the one edit the fault describes (its text must occur
@@ -303,6 +304,7 @@ def main() -> int:
     parser.add_argument("--tests", action="append", default=[], help="test paths (default tests/)")
     parser.add_argument("--keep", action="store_true", help="keep each scratch copy")
     parser.add_argument("--at", metavar="COMMIT", help="fault that commit's tree instead of the working tree")
+    parser.add_argument("--cases", action="store_true", help="list every failing case, not counts per test")
     args = parser.parse_args()
     faults = [f for f in FAULTS if not args.fault or f.name in args.fault]
     if not faults:
@@ -319,7 +321,7 @@ def main() -> int:
         print(f"{fault.name}: {fault.what}; {summary}; {len(failed)} failing tests ({seconds:.0f} s)")
         by_test: dict[str, int] = {}
         for test in failed:
-            name = test.split("[", 1)[0]
+            name = test if args.cases else test.split("[", 1)[0]
             by_test[name] = by_test.get(name, 0) + 1
         for name, count in sorted(by_test.items(), key=lambda item: -item[1]):
             print(f"    {name}" + (f" ({count} cases)" if count > 1 else ""))
