@@ -3,10 +3,11 @@
 Both icetrace's fresh answer (with the companions `icetrace check` gives it) and the committed golden
 file are compared, so `icetrace check --update` cannot bless a wrong answer: the selected pair per
 component with the roles and candidate types, the succeeded pairs, the pairs the agents saw fail,
-the outcome, connectivity, nomination style, cause, the number of ICE streams and the verdicts the
-truth requires or rules out; in the fresh answer also the nominated pairs, which a golden file does
-not keep (tests/corpus/truth_facts.py says how a truth becomes what a capture shows, and which tap
-must name the cause itself).
+the nominated pairs (a golden file writes them where they are not just the selected pair), the
+outcome, connectivity, nomination style, cause, the number of ICE streams and the verdicts the truth
+requires or rules out; in the fresh answer also the severities, which a golden file does not keep
+(tests/corpus/truth_facts.py says how a truth becomes what a capture shows, and which tap must name
+the cause itself).
 Which facts each truth holds is written down in docs/testing.md, generated from the truth files.
 """
 
@@ -43,8 +44,8 @@ def _captures() -> list:
 
 
 def _fresh(folder: Path, name: str) -> dict:
-    """What `icetrace check --update` would write now, with the nominated pairs beside it
-    (`truth_facts.answer`)."""
+    """What `icetrace check --update` would write now, with every component's nominated pairs and the
+    verdicts' severities beside it (`truth_facts.answer`)."""
     (task,) = [t for t in discover([str(folder)]) if Path(t.capture).name == name]
     outcome = run_task(task, tf.answer, "summary")
     assert outcome.summary is not None, outcome.error or outcome.crash
@@ -230,6 +231,24 @@ def test_a_nomination_gone_is_caught():
     assert tf.problems(doc, exp) == []
     comp["nominated"] = []
     assert [p for p in tf.problems(doc, exp) if "not nominated" in p]
+
+
+@pytest.mark.parametrize(
+    ("relative", "written"),
+    [
+        ("real/aioice-direct/left-lan.pcap", False),  # the selected pair alone was nominated
+        ("real/libnice-direct-rejected/left-lan.pcap", True),  # a relayed pair nominated besides it
+        ("synthetic/media_after_success/capture.pcap", True),  # selected by its media, nominated by none
+    ],
+)
+def test_a_golden_file_writes_the_nominated_pairs_where_they_are_not_just_the_selected_one(relative, written):
+    folder = testdata.require(CAPTURES / relative).parent
+    fresh = _fresh(folder, Path(relative).name)
+    golden = json.loads((CAPTURES / f"{relative}{GOLDEN_SUFFIX}").read_text())
+    for (_, ours), (_, kept) in zip(tf._streams(fresh), tf._streams(golden), strict=True):
+        for key, comp in ours["components"].items():
+            assert tf.nominated_pairs(kept["components"][key]) == comp["nominated"]
+            assert ("nominated" in kept["components"][key]) == written
 
 
 def test_a_pair_no_agent_nominated_shown_nominated_is_caught():

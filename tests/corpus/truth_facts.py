@@ -2,10 +2,11 @@
 
 A summary is what `icetrace check` keeps of an analysis (`icetrace.report.golden.summary`): per call,
 stream and component the outcome, connectivity, nomination style, selected pair and the succeeded
-and failed pairs, and the verdict codes. The same comparison judges icetrace's fresh answer and the
-committed golden file, so a wrong answer written by `check --update` still fails. The fresh answer
-(`answer`) also names each component's nominated pairs and the severities each verdict code was
-given, which a golden file does not keep: those are held to the truth in the fresh answer only. A
+and failed pairs, the nominated pairs where they are not just the selected one, and the verdict
+codes. The same comparison judges icetrace's fresh answer and the committed golden file, so a wrong
+answer written by `check --update` still fails. The fresh answer (`answer`) also names every
+component's nominated pairs and the severities each verdict code was given, which a golden file
+does not keep: the severities are held to the truth in the fresh answer only. A
 severity says whether it hurt the call: on a call the agents connected no verdict about their checks
 on each other is an error, and on one that connected directly an unanswered pair (D8) is info.
 
@@ -711,9 +712,16 @@ def _component_problems(got: dict, comp: ExpectedComponent, exp: Expected) -> li
         for label in failed:
             if not any(_ends_match(label, pair) for pair in comp.ever_failed) and not exp.refuses(label):
                 out.append(f"failed {label.controlling} -> {label.controlled}, no agent lists it as failed")
-    if "nominated" in got:  # the fresh answer's (`answer`); a golden file keeps no nominated pairs
-        out += _nomination_problems([Label.parse(t) for t in got["nominated"]], comp, exp)
+    out += _nomination_problems([Label.parse(t) for t in nominated_pairs(got)], comp, exp)
     return out
+
+
+def nominated_pairs(component: dict) -> list[str]:
+    """A component's nominated pairs: those written (every component of the fresh answer, a golden
+    file's where they are not just the selected pair), else the selected pair alone."""
+    if "nominated" in component:
+        return list(component["nominated"])
+    return [component["selected"]] if component["selected"] else []
 
 
 def _nomination_problems(nominated: list[Label], comp: ExpectedComponent, exp: Expected) -> list[str]:
