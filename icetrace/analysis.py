@@ -18,6 +18,7 @@ from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.model import Verdict
 from icetrace.ice.reconstruction import Reconstruction
+from icetrace.ice.stream_names import stream_names
 from icetrace.reading import ReadOptions, combine, read_capture
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
@@ -49,8 +50,9 @@ class Analysis:
         """A short summary: counts and each stream's outcome (never packet bytes or credentials)."""
         rec = self.reconstruction
         outcomes = []
+        names = stream_names(rec.streams)
         for s in rec.streams[:8]:
-            name = f"stream {s.index} {s.media or ''}".strip() if s.call_id else "session without signaling"
+            name = names[id(s)]
             via = f" {s.connectivity}" if s.connectivity and s.connectivity != "FAILED" else ""
             outcomes.append(f"{name}: {s.outcome}{via}")
         more = f"; {len(rec.streams) - 8} more" if len(rec.streams) > 8 else ""
@@ -108,6 +110,12 @@ class Analysis:
     def media(self) -> pd.DataFrame:
         """Every media flow (RTP, RTCP, DTLS, ...) by direction, relayed ones with their relay."""
         return self._table("media")
+
+    @property
+    def selection_changes(self) -> pd.DataFrame:
+        """Each move of the pair in use (a call that ran on a relay, then on a direct pair): when the new
+        pair first carried media, the pairs before and after (keys of the pairs table), in words."""
+        return self._table("selection_changes")
 
     @property
     def verdicts(self) -> pd.DataFrame:
@@ -174,3 +182,24 @@ def analyze(
     )
     problems = read.problems + model.problems
     return Analysis(rec, diagnose(rec), problems, [*read.sources, *(str(p) for p in [*sdp, *logs])], read.copies)
+
+
+def verdict_codes() -> pd.DataFrame:
+    """Every verdict the diagnosis can give, in report order: its code, severity (and the one it takes on
+    a connected stream, where that differs), what it means and the RFC or specification it rests on,
+    from the verdict registry (docs/correlator.md's table). Join it to a verdicts table on `code` to
+    read each verdict's meaning beside it."""
+    import pandas as pd
+
+    from icetrace.ice.diagnosis.registry import in_report_order
+
+    rules = in_report_order()
+    columns: dict[str, list[str | None]] = {
+        "code": [r.code for r in rules],
+        "severity": [r.severity for r in rules],
+        "connected_severity": [r.connected_severity for r in rules],  # when it differs on a connected stream
+        "meaning": [r.meaning for r in rules],
+        "reference": [r.reference for r in rules],
+    }
+    table: pd.DataFrame = pd.DataFrame(columns).astype("string")
+    return table

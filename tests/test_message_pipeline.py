@@ -56,10 +56,10 @@ def test_a_failure_in_the_decoding_process_is_raised_here(monkeypatch):
     parent = os.getpid()
     original = Formatter.format
 
-    def broken(self, records):
+    def broken(self, records, capture=0):
         if os.getpid() != parent:
             raise ValueError("formatter broke")
-        return original(self, records)
+        return original(self, records, capture)
 
     monkeypatch.setattr(Formatter, "format", broken)
     status, _out, err = messages("--jobs", "2", str(CAPTURES[0]))

@@ -483,6 +483,12 @@ def cut_direct() -> None:
         )
 
 
+def lift_cut() -> None:
+    """Both routers forget what cut_direct added."""
+    for router in PUBLIC:
+        ns(router, "nft", "delete", "table", "ip", CUT_TABLE, check=False)
+
+
 def block_relaying() -> None:
     """coturn keeps answering on 3478 but nothing reaches or leaves its relayed ports."""
     nft(
@@ -645,7 +651,7 @@ def aioice_args(host: str, me: str, peer: str, role: str, work: Path, spec: dict
         args += ["--turn-transport", spec.get("turn_transport", "udp")]
     if spec.get("relay_only"):
         args.append("--relay-only")
-    if spec.get("cut_after_gathering"):
+    if spec.get("cut_after_gathering") or spec.get("delay_direct"):
         args += ["--hold-file", str(work / "go")]
     return args + list(spec.get("agent_args", {}).get(me, ()))
 
@@ -661,14 +667,23 @@ def _wait_for_files(paths: list[Path], procs: list[subprocess.Popen[bytes]]) -> 
 
 def run_events(spec: dict, work: Path, agents: list[subprocess.Popen[bytes]]) -> None:
     """The scenario's changes while the agents run: a network going dark once both agents have
-    gathered (the agents wait for `go` before their checks), or the direct path cut once both
-    agents report the call connected."""
+    gathered (the agents wait for `go` before their checks), the direct path closed until a while
+    after the checks start, or cut once both agents report the call connected."""
     side = spec.get("cut_after_gathering")
     if side:
         if _wait_for_files([work / "left.offer.json", work / "right.offer.json"], agents):
             cut_network(side)
             print(f"{side} network cut after gathering", flush=True)
         (work / "go").touch()
+    delay = spec.get("delay_direct")
+    if delay:
+        # the direct path opens `delay` seconds after the checks start: the relayed pairs answer first
+        if _wait_for_files([work / "left.offer.json", work / "right.offer.json"], agents):
+            cut_direct()
+        (work / "go").touch()
+        time.sleep(delay)
+        lift_cut()
+        print(f"direct path opened {delay} s after the checks started", flush=True)
     if spec.get("cut_direct_after_connected"):
         if _wait_for_files([work / "left.connected", work / "right.connected"], agents):
             time.sleep(spec.get("cut_delay", 2.0))
@@ -734,6 +749,7 @@ def truth_for(name: str, spec: dict, reports: dict) -> dict:
         "scenario": name,
         "description": spec["description"],
         "expected_outcome": "connected" if connected else "failed",
+        **(spec["facts"](reports) if "facts" in spec else {}),
         "expected_connectivity": fields["expected_connectivity"],
         "vantage_points": {
             "left-lan.pcap": "left agent's LAN side (behind its NAT)",

@@ -109,6 +109,7 @@ class PacketSource:
         self.progress = progress
         self.problems: list[ReadProblem] = []
         self.frames_read = 0
+        self.reading = 0  # the index of the capture the packets now handed on come from
         self.formats: dict[str, str] = {}
         self._media: dict[tuple[bytes, int, bytes, int, str, str], list[int | float]] = {}
         self._stun_pairs: set[tuple[bytes, int, bytes, int]] = set()
@@ -119,7 +120,8 @@ class PacketSource:
 
     def __iter__(self) -> Iterator[TransportPacket]:
         end = float("-inf")
-        for path in self.paths:
+        for index, path in enumerate(self.paths):
+            self.reading = index
             for packet in self._one(path):
                 if packet.time > end:
                     end = packet.time

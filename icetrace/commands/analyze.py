@@ -61,12 +61,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if progress:
             progress.close()
     if args.html:
-        if progress:  # the plots and the messages table of a big capture take a while
-            err.write(f"writing {args.html}: plots and {len(analysis.messages):,} messages ...")
-            err.flush()
-        _write_html(analysis, args.html)
-        if progress:
-            err.write(" done\n")
+        _write_html(analysis, args.html, err if progress else None)
     if args.json == "-":
         json.dump(analysis.to_dict(), out, indent=2)
         out.write("\n")
@@ -81,11 +76,21 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _write_html(analysis: Any, path: str) -> None:
+def _write_html(analysis: Any, path: str, err: TextIO | None) -> None:
+    """The page; on a terminal, each part named as it begins (the plots of a big capture take seconds)."""
     from icetrace.report.html import write_html
+
+    def stage(part: str) -> None:
+        if err is not None:
+            err.write(f"writing {path}: {part} ..." if part == "report" else f" {part} ...")
+            err.flush()
 
     try:
         with open(path, "w", encoding="utf-8") as fh:
-            write_html(analysis, fh)
+            write_html(analysis, fh, stage)
     except OSError as exc:
+        if err is not None:
+            err.write("\n")  # the error on a line of its own
         raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+    if err is not None:
+        err.write(" done\n")

@@ -76,12 +76,10 @@ def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
             if _stateless(p):
                 plain += 1
                 if plain % _LOCAL_EVERY == 0:
-                    order.append(formatter.format(list(local.feed(p))))
+                    order.append(formatter.format(list(local.feed(p)), source.reading))
                     continue
             order.append(None)
-            batch.append(
-                (p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload, p.gap_before)
-            )
+            batch.append(_packed(p, source.reading))
             if len(batch) >= _PACKETS_PER_BATCH:
                 packets_out.send(batch)
                 batch = []
@@ -109,6 +107,11 @@ def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
             child.join()
         receiver.join(timeout=5)
         text_in.close()
+
+
+def _packed(p: TransportPacket, capture: int) -> tuple[Any, ...]:
+    """A packet as the child reads it (plain values pickle fast), with the index of its capture."""
+    return (p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload, p.gap_before, capture)
 
 
 def _ready(order: deque[str | None], remote: deque[str]) -> str:
@@ -163,7 +166,7 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
             if batch is None:
                 break
             texts: list[str] = []
-            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap in batch:
+            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap, capture in batch:
                 src = endpoints.get((src_ip, src_port))
                 if src is None:
                     src = endpoints[(src_ip, src_port)] = Endpoint(src_ip, src_port)
@@ -183,7 +186,7 @@ def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent
                         )
                     )
                 )
-                texts.append(formatter.format(records) if records else "")
+                texts.append(formatter.format(records, capture) if records else "")
             text_out.send(texts)
         text_out.send(None)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from icetrace.capture.packet_source import PacketSource
 from icetrace.commands import message_pipeline
 from icetrace.commands.progress import Progress
+from icetrace.records.capture_set import display_names
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.relayed import is_relayed_media
 from icetrace.records.stun_record import StunRecord
-from icetrace.tables.message_rows import LINE_COLUMNS, csv_line, line_row
+from icetrace.tables.message_rows import LINE_COLUMNS, csv_field, csv_line, line_row
 
 
 def register(subparsers: Any) -> None:
@@ -41,22 +42,27 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def iter_records(paths: list[str], err: TextIO, engine: str = "native", *, media: bool = True) -> Iterator[StunRecord]:
-    """Every record of the captures, in capture order; warnings go to `err` at the end.
+def iter_records(
+    paths: list[str], err: TextIO, engine: str = "native", *, media: bool = True
+) -> Iterator[tuple[int, StunRecord]]:
+    """Every record of the captures, in capture order, with the index of the capture that held it;
+    warnings go to `err` at the end.
 
     `media=False` lets the reader count UDP relayed media instead of handing it on (some relayed
     media records may still come, to be left out by the caller)."""
     if engine == "tshark":
         from icetrace.capture.tshark_engine import converted
 
-        for path in paths:
+        for index, path in enumerate(paths):
             with converted(path) as copy:
-                yield from iter_records([str(copy)], err, media=media)
+                yield from ((index, r) for _, r in iter_records([str(copy)], err, media=media))
         return
     reading = _Reading(paths, err, media=media)
     extractor = RecordExtractor()
-    for packet in reading.source:
-        yield from extractor.feed(packet)
+    source = reading.source
+    for packet in source:
+        for record in extractor.feed(packet):
+            yield source.reading, record
     reading.finish()
 
 
@@ -79,27 +85,38 @@ class _Reading:
 
 
 class Formatter:
-    """Turns records into the text of one output format, a batch at a time."""
+    """Turns records into the text of one output format, a batch at a time. With several captures
+    (`captures`: their names) every line starts with the capture that held the record."""
 
-    def __init__(self, fmt: str, media: bool = True) -> None:
+    def __init__(self, fmt: str, media: bool = True, captures: Sequence[str] = ()) -> None:
         self.fmt = fmt
         self.media = media  # False: relayed media rows are left out
+        self.captures = tuple(captures) if len(captures) > 1 else ()
+        self._csv_prefixes = [csv_field(name) + "," for name in self.captures]
+        width = max((len(name) for name in self.captures), default=0)
+        self._table_prefixes = [f"{name:<{width}} " for name in self.captures]
+        self._table_first = f"{'capture':<{width}} " if self.captures else ""
 
     def header(self) -> str:
         if self.fmt == "csv":
-            return ",".join(LINE_COLUMNS) + "\n"
+            return ",".join([*(["capture"] if self.captures else []), *LINE_COLUMNS]) + "\n"
         if self.fmt == "table":
-            return f"{'frame':>7} {'time':>17} {'src':>22} {'dst':>22} {'tr':3} {'message':34} {'details'}\n"
+            columns = f"{'frame':>7} {'time':>17} {'src':>22} {'dst':>22} {'tr':3} {'message':34} {'details'}"
+            return f"{self._table_first}{columns}\n"
         return ""
 
-    def format(self, records: Iterable[StunRecord]) -> str:
+    def format(self, records: Iterable[StunRecord], capture: int = 0) -> str:
+        """The lines of records the `capture`-th capture held."""
         if not self.media:
             records = [r for r in records if not is_relayed_media(r)]
         if self.fmt == "jsonl":
-            return "".join([json.dumps(line_row(record)) + "\n" for record in records])
-        if self.fmt == "csv":
-            return "".join(map(csv_line, records))
-        return "".join(map(_table_line, records))
+            named = {"capture": self.captures[capture]} if self.captures else {}
+            return "".join([json.dumps({**named, **line_row(record)}) + "\n" for record in records])
+        lines = map(csv_line, records) if self.fmt == "csv" else map(_table_line, records)
+        if not self.captures:
+            return "".join(lines)
+        prefix = (self._csv_prefixes if self.fmt == "csv" else self._table_prefixes)[capture]
+        return "".join([prefix + line for line in lines])
 
 
 def _table_line(record: StunRecord) -> str:
@@ -125,7 +142,7 @@ _BATCH = 1024  # records per write: one system call per row is slow on a pipe or
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    formatter = Formatter(args.format, media=not args.no_media)
+    formatter = Formatter(args.format, media=not args.no_media, captures=display_names(args.capture))
     out.write(formatter.header())
     if args.engine == "native" and args.jobs != 1 and message_pipeline.available():
         reading = _Reading(args.capture, err, media=not args.no_media)
@@ -134,10 +151,12 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         reading.finish()
         return 0
     batch: list[StunRecord] = []
-    for record in iter_records(args.capture, err, args.engine, media=not args.no_media):
-        batch.append(record)
-        if len(batch) >= _BATCH:
-            out.write(formatter.format(batch))
+    held_by = 0
+    for capture, record in iter_records(args.capture, err, args.engine, media=not args.no_media):
+        if len(batch) >= _BATCH or capture != held_by:
+            out.write(formatter.format(batch, held_by))
             batch.clear()
-    out.write(formatter.format(batch))
+            held_by = capture
+        batch.append(record)
+    out.write(formatter.format(batch, held_by))
     return 0

@@ -43,6 +43,7 @@ class IceCandidate:
     related: Endpoint | None = None
     frame: int | None = None  # where a learned candidate was first seen
     signaled_at: float | None = None  # when its signaling crossed the wire (a trickled one arrives late)
+    signaled_in: str | None = None  # the capture (or SDP file, or log) whose signaling carried it
     # the PRIORITY its checks carried: RFC 8445 §7.2.5.3.1, the priority it would get as a
     # peer-reflexive candidate, not the candidate's own
     check_priority: int | None = None

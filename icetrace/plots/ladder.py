@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from icetrace.ice.carried_media import one_copy_per_flow
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.plots.story import WRAPPING_METHODS, Story, build, is_challenge, wrapped
+from icetrace.plots.story import WRAPPING_METHODS, Story, agent_sides, build, is_challenge, with_host_sockets, wrapped
 from icetrace.records.vocabulary import TransactionOutcome
 
 COLOURS = {
@@ -115,19 +115,37 @@ def arrows(rec: Reconstruction, messages: pd.DataFrame, transactions: pd.DataFra
             by_key[key] = arrow
         answered = colour in (COLOURS["request"], COLOURS["success"]) and not text.endswith(NO_ANSWER)
         by_key[key].bold |= answered and path.carries(str(row.get("transaction_id")), src, dst, via)
-    # a NAT's two names of one socket: from one check seen at two taps, or a server's mapping of it
-    joined = [(m.inside, m.outside) for m in rec.nat_mappings] + [(m.base, m.mapped) for m in rec.mappings]
-    for f in one_copy_per_flow(rec.media, joined, rec.captures.tap) if rec.captures.several else rec.media:
-        key = (str(f.src), str(f.dst), f"media {f.kind}")
-        arrow = Arrow(
-            key[0], key[1], f"{f.kind}", COLOURS["media"], f.first_time, f.last_time, f.first_frame, f.packets
-        )
-        arrow.unit, arrow.bold, arrow.legs = "pkts", path.on(key[0], key[1]), (str(f.transport or "udp"),)
-        by_key[key] = arrow
+    by_key.update(_media_arrows(rec, messages, path))
     if rec.captures.several:
         for arrow in by_key.values():
             arrow.frame_name = rec.captures.frame_text(arrow.frame)
     return sorted(by_key.values(), key=lambda a: (a.first, a.frame))
+
+
+def _media_arrows(rec: Reconstruction, messages: pd.DataFrame, path: SelectedPath) -> dict[tuple[str, ...], Arrow]:
+    """One arrow per media flow. A TURN client's ChannelData leg counts every ChannelData frame, the
+    checks it carried too: those are drawn as the messages they are, so the leg's arrow counts the rest,
+    and a leg that carried nothing but checks has none (it would read as media that never flowed)."""
+    wrapped = messages["kind"].eq("stun") & messages["relay_via"].notna()
+    wrappers = messages[
+        messages["kind"].eq("channeldata") & messages["frame"].isin(set(messages.loc[wrapped, "frame"]))
+    ]
+    checks_in: dict[tuple[str, str], list[int]] = {}
+    for (src, dst), frames in wrappers.groupby(["src", "dst"])["frame"]:
+        checks_in[(str(src), str(dst))] = sorted(int(f) for f in frames)
+    # a NAT's two names of one socket: from one check seen at two taps, or a server's mapping of it
+    joined = [(m.inside, m.outside) for m in rec.nat_mappings] + [(m.base, m.mapped) for m in rec.mappings]
+    out: dict[tuple[str, ...], Arrow] = {}
+    for f in one_copy_per_flow(rec.media, joined, rec.captures.tap) if rec.captures.several else rec.media:
+        key = (str(f.src), str(f.dst), f"media {f.kind}")
+        carried = checks_in.get(key[:2], []) if f.kind == "channeldata" else []
+        packets = f.packets - sum(f.first_frame <= frame <= f.last_frame for frame in carried)
+        if packets <= 0:
+            continue
+        arrow = Arrow(key[0], key[1], f"{f.kind}", COLOURS["media"], f.first_time, f.last_time, f.first_frame, packets)
+        arrow.unit, arrow.bold, arrow.legs = "pkts", path.on(key[0], key[1]), (str(f.transport or "udp"),)
+        out[key] = arrow
+    return out
 
 
 def _seen_at_another_tap(rec: Reconstruction) -> set[int]:
@@ -263,18 +281,26 @@ def _message_text(row: dict[Any, Any]) -> tuple[str, str]:
 SIDE_ORDER = ("host", "TURN client", "NAT", "prflx", "relay")  # from the agent outwards, toward the servers
 
 
-def columns(addresses: list[str], roles: dict[str, str]) -> list[str]:
+def columns(addresses: list[str], roles: dict[str, str], sides: dict[str, str] | None = None) -> list[str]:
     """Caller side on the left, servers in the middle, callee side on the right, the rest after;
-    on each side the agent's own addresses outermost and its relay nearest the servers."""
+    on each side each agent's addresses together, its own outermost and its relay nearest the servers.
+    `sides` puts agents seen without signaling on a side (story.agent_sides): so a relayed check's
+    path crosses its relay's column."""
+    agents = list(sides or {})
 
-    def rank(addr: str) -> tuple[int, int, str]:
+    def rank(addr: str) -> tuple[int, int, int, str]:
         role = roles.get(addr, "")
+        who = next((a for a in agents if role == a or role.startswith(a + " ")), None)
+        placed = (sides or {})[who] + role[len(who) :] if who is not None else role
         for i, head in enumerate(ROLE_ORDER):
-            if role.startswith(head):
-                kind = role.removeprefix(head).strip()
+            if placed.startswith(head):
+                kind = placed.removeprefix(head).strip()
                 step = SIDE_ORDER.index(kind) if kind in SIDE_ORDER else len(SIDE_ORDER)
-                return i, (step if head == "caller" else -step if head == "callee" else 0), role
-        return len(ROLE_ORDER), 0, role
+                group = agents.index(who) if who is not None else 0
+                if head == "callee":
+                    group, step = -group, -step
+                return i, group, (step if head in ("caller", "callee") else 0), role
+        return len(ROLE_ORDER), 0, 0, role
 
     first_seen = {a: i for i, a in enumerate(addresses)}
     return sorted(addresses, key=lambda a: (*rank(a), first_seen[a]))
@@ -294,11 +320,12 @@ def ladder_figure(
     drawn = arrows(rec, messages, transactions)
     hidden = max(0, len(drawn) - max_arrows)
     drawn = drawn[:max_arrows]
-    ends = [a for arrow in drawn for a in (arrow.src, arrow.via, arrow.dst) if a is not None]
-    cols = columns(list(dict.fromkeys(ends)), story.roles)
+    ends = list(dict.fromkeys(a for arrow in drawn for a in (arrow.src, arrow.via, arrow.dst) if a is not None))
+    roles = with_host_sockets(story.roles, ends)
+    cols = columns(ends, roles, agent_sides(rec))
     rows = _rows(drawn)
     # a column is as wide as its header's longest line (IPv6 addresses are long) at 7.5 pt bold
-    header = max((len(line) for c in cols for line in (story.roles.get(c, ""), c)), default=0)
+    header = max((len(line) for c in cols for line in (roles.get(c, ""), c)), default=0)
     width = max(7.0, max(1.9, 0.075 * header + 0.2) * len(cols) + 2.5)
     legend = [
         "STUN/TURN ladder, repeats collapsed (×count over span), transport of each leg",
@@ -309,7 +336,7 @@ def ladder_figure(
     height = 1.8 + 0.3 * max(len(rows), 1) + (0.3 if hidden else 0) + 0.16 * (title.count("\n") - 2)
     fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.subplots()
-    _draw_columns(ax, cols, story.roles, len(rows))
+    _draw_columns(ax, cols, roles, len(rows))
     x = {addr: i for i, addr in enumerate(cols)}
     t0 = drawn[0].first if drawn else 0.0  # the first message drawn, whatever else the capture holds
     for y, row in enumerate(rows):

@@ -152,10 +152,13 @@ def _title(story: Story, width: float) -> str:
     selected = sum(lane.selected for lane in story.lanes)
     sessions = len({lane.stream for lane in story.lanes})
     where = f" in {sessions} sessions" if sessions > 1 else ""
+    pairs = f"{len(story.lanes)} pair{'s' if len(story.lanes) != 1 else ''}"
     legend = (
-        f"ICE checks per candidate pair: {len(story.lanes)} pairs{where}, "
+        f"ICE checks per candidate pair: {pairs}{where}, "
         f"{selected} selected (green lane, one per component), nominated (yellow lane)"
     )
+    if not story.lanes:  # nothing to count, nor a lane colour to explain
+        legend = "ICE checks per candidate pair: the capture holds no connectivity check"
     return wrapped([*story.headlines, legend], width, 10)
 
 

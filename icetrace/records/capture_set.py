@@ -73,6 +73,13 @@ class CaptureSet:
             return None
         return self.frame_text(frame) if self.several else frame
 
+    def file_of(self, frame: int | None) -> str | None:
+        """The name of the capture a frame id belongs to (None: no frame, or no capture was given)."""
+        if frame is None or not self.names:
+            return None
+        index = capture_index(frame)
+        return self.names[index] if index < len(self.names) else None
+
     def frames_text(self, frames: Sequence[int]) -> str:
         return ", ".join(self.frame_text(f) for f in frames)
 

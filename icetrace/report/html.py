@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from html import escape
 from typing import Any, TextIO
 
@@ -19,6 +20,7 @@ from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
 from icetrace.ice.reconstruction import Reconstruction
+from icetrace.ice.stream_names import stream_title
 from icetrace.ice.switches import change_text
 from icetrace.plots.story import build
 
@@ -69,13 +71,15 @@ SCRIPT = """
 """
 
 
-def write_html(analysis: Analysis, out: TextIO) -> None:
+def write_html(analysis: Analysis, out: TextIO, stage: Callable[[str], None] | None = None) -> None:
+    """The page; `stage` hears each part as it begins (the plots of a big capture take seconds)."""
     page = io.StringIO()
-    _write_page(analysis, page)
-    out.write(unique_ids(page.getvalue()))
+    _write_page(analysis, page, stage or (lambda part: None))
+    out.write(resolved_links(unique_ids(page.getvalue())))
 
 
-def _write_page(analysis: Analysis, out: TextIO) -> None:
+def _write_page(analysis: Analysis, out: TextIO, stage: Callable[[str], None]) -> None:
+    stage("report")
     story = build(analysis.reconstruction, analysis.checks)
     title = "icetrace: " + (", ".join(analysis.sources) or "records")
     out.write(
@@ -90,13 +94,17 @@ def _write_page(analysis: Analysis, out: TextIO) -> None:
     _summary(analysis, out)
     _verdicts(analysis, out)
     out.write('<div id="streams"></div>\n')
-    for s in analysis.reconstruction.streams:
-        _stream(s, out, analysis.reconstruction)
+    streams = analysis.reconstruction.streams
+    for number, s in enumerate(streams, 1):
+        _stream(s, (number, stream_title(s, streams)), out, analysis.reconstruction)
+    stage("timeline")
     out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
     out.write(_svg(_timeline(analysis, story)))
+    stage("ladder")
     out.write('</div>\n<h2 id="ladder">Ladder</h2>\n<div class="plot" id="ladder-plot">')
     out.write(_svg(_ladder(analysis, story)))
     out.write("</div>\n")
+    stage(f"{min(len(analysis.messages), MAX_MESSAGES):,} messages")
     _messages(analysis, out)
     out.write(f"<script>{SCRIPT}</script>\n</body></html>\n")
 
@@ -134,6 +142,22 @@ def unique_ids(page: str) -> str:
     return re.sub(r' id="([^"]+)"', rename, page)
 
 
+_LINK = re.compile(r'<a (xlink:)?href="#([^"]*)"(?: target="_blank")?>')
+
+
+def resolved_links(page: str) -> str:
+    """Every link inside the page leads somewhere and stays in this tab: one to a frame the messages
+    table does not list (a media packet's, one past the table's end) becomes plain text, and the
+    plots' links lose the new-window target matplotlib gives them."""
+    ids = set(re.findall(r' id="([^"]+)"', page))
+
+    def resolve(match: re.Match[str]) -> str:
+        target = match.group(2)
+        return f'<a {match.group(1) or ""}href="#{target}">' if target in ids else "<a>"
+
+    return _LINK.sub(resolve, page)
+
+
 def _cell(value: Any, cls: str = "") -> str:
     if value is None or (not isinstance(value, (list, str)) and bool(pd.isna(value))):
         value = ""
@@ -149,12 +173,12 @@ def _summary(analysis: Analysis, out: TextIO) -> None:
         f"<li>{listed} STUN/TURN messages, {len(rec.transactions)} transactions, "
         f"{len(allocation_attempts(rec))} TURN allocation(s), {len(rec.streams)} ICE session(s)</li>\n"
     )
-    for s in analysis.reconstruction.streams:
-        name = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
+    for number, s in enumerate(rec.streams, 1):
+        name = f'<a href="#stream-{number}">{escape(stream_title(s, rec.streams))}</a>'
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
         cause = f"<code>{escape(s.cause.code)}</code> {escape(s.cause.summary)} " if s.cause else ""
         out.write(
-            f'<li class="cause">{escape(name)}: {cause}— outcome <span class="outcome">{escape(s.outcome.upper())}'
+            f'<li class="cause">{name}: {cause}— outcome <span class="outcome">{escape(s.outcome.upper())}'
             f"</span>{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
         )
     for note in rec.vantage:
@@ -203,10 +227,12 @@ def _agent_table(agent: Agent | None, out: TextIO) -> None:
     out.write("</tbody></table></div>\n")
 
 
-def _stream(s: Stream, out: TextIO, rec: Reconstruction) -> None:
+def _stream(s: Stream, title: tuple[int, str], out: TextIO, rec: Reconstruction) -> None:
+    """One ICE session: its heading (each apart, and the summary's link to it), cause, candidates, pairs, media."""
     frame_text = rec.captures.frame_text
-    name = f"Call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "Session (no signaling)"
-    out.write(f'<h2 class="stream">{escape(name)}</h2>\n')
+    number, name = title
+    heading = name[:1].upper() + name[1:]
+    out.write(f'<h2 class="stream" id="stream-{number}">{escape(heading)}</h2>\n')
     if s.cause is not None:
         frames = rec.captures.frames_text(s.cause.evidence_frames)
         out.write(

@@ -9,12 +9,14 @@ from typing import Any
 
 from icetrace.ice.model import Cause, Pair, SelectionChange, Stream, Verdict
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.tables.analysis_rows import PAIR_COUNTERS
+from icetrace.records.capture_set import CaptureSet
+from icetrace.tables.analysis_rows import PAIR_COUNTERS, candidate_source, file_named, pair_source, stream_source
 
 # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures;
 # 1.4: with several captures a frame reference reads "file#number", an address never shown reads in words;
-# 1.5: streams carry "cause", components "selection_changes"
-JSON_SCHEMA_VERSION = "1.5"
+# 1.5: streams carry "cause", components "selection_changes";
+# 1.6: streams, candidates, pairs, media flows, allocations and verdicts name the capture they came from
+JSON_SCHEMA_VERSION = "1.6"
 
 FrameRef = Callable[[int | None], int | str | None]
 
@@ -24,18 +26,19 @@ def json_document(
 ) -> dict[str, Any]:
     """The documented, versioned JSON shape (docs/json-schema.md). With several captures a frame
     reference reads 'file#number'."""
-    ref = rec.captures.frame_json
+    ref, files = rec.captures.frame_json, rec.captures
     return {
         "schema_version": JSON_SCHEMA_VERSION,
         "sources": sources,
         "vantage": rec.vantage,
-        "streams": [_stream_dict(s, ref) for s in rec.streams],
+        "streams": [_stream_dict(s, rec) for s in rec.streams],
         "nat_mappings": [
             {"inside": str(m.inside), "outside": str(m.outside), "frames": [ref(f) for f in m.frames]}
             for m in rec.nat_mappings
         ],
         "allocations": [
             {
+                "capture": files.file_of(a.frame),
                 "client": str(a.client),
                 "server": str(a.server),
                 "transport": a.transport,
@@ -48,6 +51,7 @@ def json_document(
         ],
         "verdicts": [
             {
+                "capture": files.file_of(v.frames[0]) if v.frames else None,
                 "code": v.code,
                 "severity": v.severity,
                 "message": v.message,
@@ -64,8 +68,9 @@ def _endpoint_dict(c: Any) -> dict[str, Any]:
     return {"address": str(c.address), "type": c.type, "transport": c.transport, "agent": c.agent}
 
 
-def pair_dict(p: Pair, ref: FrameRef = lambda f: f) -> dict[str, Any]:
+def pair_dict(p: Pair, ref: FrameRef = lambda f: f, files: CaptureSet | None = None) -> dict[str, Any]:
     return {
+        "capture": file_named(files or CaptureSet(), pair_source(p)),
         "controlling": _endpoint_dict(p.controlling),
         "controlled": _endpoint_dict(p.controlled),
         "transport": p.transport,
@@ -80,7 +85,9 @@ def pair_dict(p: Pair, ref: FrameRef = lambda f: f) -> dict[str, Any]:
     }
 
 
-def _stream_dict(s: Stream, ref: FrameRef) -> dict[str, Any]:
+def _stream_dict(s: Stream, rec: Reconstruction) -> dict[str, Any]:
+    ref, files = rec.captures.frame_json, rec.captures
+
     def agent(a: Any) -> dict[str, Any] | None:
         if a is None:
             return None
@@ -91,6 +98,7 @@ def _stream_dict(s: Stream, ref: FrameRef) -> dict[str, Any]:
             "ice_lite": a.ice_lite,
             "candidates": [
                 {
+                    "capture": file_named(files, candidate_source(c)),
                     **_endpoint_dict(c),
                     "component": c.component,
                     "priority": c.priority,
@@ -102,6 +110,7 @@ def _stream_dict(s: Stream, ref: FrameRef) -> dict[str, Any]:
         }
 
     return {
+        "capture": file_named(files, stream_source(s, rec)),
         "call_id": s.call_id,
         "index": s.index,
         "media": s.media,
@@ -113,15 +122,16 @@ def _stream_dict(s: Stream, ref: FrameRef) -> dict[str, Any]:
         "components": [
             {
                 "component": c.component,
-                "pairs": [pair_dict(p, ref) for p in c.pairs],
-                "selected": pair_dict(c.selected, ref) if c.selected else None,
+                "pairs": [pair_dict(p, ref, files) for p in c.pairs],
+                "selected": pair_dict(c.selected, ref, files) if c.selected else None,
                 "selected_by": c.selected_by,
-                "selection_changes": [selection_change_dict(change, ref) for change in c.selection_changes],
+                "selection_changes": [selection_change_dict(change, ref, files) for change in c.selection_changes],
             }
             for c in s.components
         ],
         "media_flows": [
             {
+                "capture": files.file_of(f.first_frame),
                 "src": str(f.src),
                 "dst": str(f.dst),
                 "kind": f.kind,
@@ -145,12 +155,14 @@ def cause_dict(cause: Cause | None, ref: FrameRef = lambda f: f) -> dict[str, An
     }
 
 
-def selection_change_dict(change: SelectionChange, ref: FrameRef = lambda f: f) -> dict[str, Any]:
+def selection_change_dict(
+    change: SelectionChange, ref: FrameRef = lambda f: f, files: CaptureSet | None = None
+) -> dict[str, Any]:
     return {
         "time": change.time,
         "frame": ref(change.frame),
-        "from": pair_dict(change.before, ref),
-        "to": pair_dict(change.after, ref),
+        "from": pair_dict(change.before, ref, files),
+        "to": pair_dict(change.after, ref, files),
     }
 
 

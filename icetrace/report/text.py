@@ -8,6 +8,7 @@ from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream
 from icetrace.ice.reconstruction import Reconstruction
+from icetrace.ice.stream_names import stream_title
 from icetrace.ice.switches import change_text
 from icetrace.report.colour import Painter, wanted
 from icetrace.report.hints import no_stun_hint
@@ -71,7 +72,7 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
     for m in rec.nat_mappings:
         out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
     for s in analysis.reconstruction.streams:
-        _write_stream(s, out, paint, rec)
+        _write_stream(s, stream_title(s, rec.streams), out, paint, rec)
     out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
     for v in analysis.verdict_list:
         frames = names.frames_text(v.frames[:8])
@@ -87,17 +88,16 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         )
 
 
-def cause_line(s: Stream) -> str:
-    """The stream's first line: why it went direct, relayed or dead."""
-    title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
+def cause_line(s: Stream, title: str) -> str:
+    """The stream's first line, after its title: why it went direct, relayed or dead."""
     if s.cause is None:
         return title
     return f"{title}: [{s.cause.code}] {s.cause.summary}"
 
 
-def _write_stream(s: Stream, out: TextIO, paint: Painter, rec: Reconstruction) -> None:
+def _write_stream(s: Stream, title: str, out: TextIO, paint: Painter, rec: Reconstruction) -> None:
     frame_text = rec.captures.frame_text
-    out.write(f"\n{cause_line(s)}\n")
+    out.write(f"\n{cause_line(s, title)}\n")
     if s.cause is not None:
         frames = rec.captures.frames_text(s.cause.evidence_frames[:8])
         out.write(f"  next step: {s.cause.next_step}" + (f" (evidence: frames {frames})" if frames else "") + "\n")

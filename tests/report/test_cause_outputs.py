@@ -67,5 +67,6 @@ def test_the_plots_are_titled_with_each_streams_cause():
     assert cause is not None
     for fig in (a.plot_timeline(), a.plot_ladder()):
         title = fig._suptitle.get_text()  # noqa: SLF001 (matplotlib keeps the suptitle there)
-        assert title.startswith(f"call {a.reconstruction.streams[0].call_id} stream 0: [{cause.code}]")
+        # the stream named as the reports name it ("call C stream 0 (audio)"), then its cause
+        assert title.startswith(f"call {a.reconstruction.streams[0].call_id} stream 0 (audio): [{cause.code}]")
         assert title.replace("\n  ", " ").count(cause.summary[:60]) == 1
