@@ -553,6 +553,7 @@ def record(name: str, spec: dict) -> None:
             "right-lan.pcap": "right browser's LAN side (behind its NAT)",
             "public.pcap": "the public segment between the NATs, coturn and the signaling server",
         },
+        "segments": dict(netlab.SEGMENTS),
         **({"expected_cause": fields["expected_cause"]} if "expected_cause" in fields else {}),
         **({"capture_facts": spec["capture_facts"]} if "capture_facts" in spec else {}),
         "browsers": {me: _version(spec["browsers"][i]) for i, me in enumerate(("left", "right"))},

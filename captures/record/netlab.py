@@ -1,6 +1,8 @@
 """Record real ICE agents behind real NATs, all inside network namespaces this script makes.
 
 Run as root: python captures/record/netlab.py [SCENARIO...] (see record_all.sh).
+`python captures/record/netlab.py --segments [FOLDER...]` records nothing: it writes where each tap
+sits (`segments`) into the truth files of calls recorded with these taps (captures/real/ by default).
 Topology (every address exists only inside the namespaces made here):
 
   itl 192.168.1.10 -- itrl [NAT] 203.0.113.1 --+
@@ -601,6 +603,9 @@ def _baresip_agents(work: Path, folder: Path, spec: dict) -> list[subprocess.Pop
 
 
 TAPS = {"left-lan.pcap": (HOST_L, "eth0"), "right-lan.pcap": (HOST_R, "eth0"), "public.pcap": (PUB, "br0")}
+# where each tap sits (truth.json's `segments`): on an agent's own LAN side, inside its NAT, where its
+# private addresses travel; or on the public segment, beyond both NATs
+SEGMENTS = {"left-lan.pcap": "lan:left", "right-lan.pcap": "lan:right", "public.pcap": "public"}
 # ICMP too: a router that rejects a datagram answers with an ICMP error quoting it
 TAP_FILTER = "udp or tcp or icmp"
 
@@ -751,11 +756,33 @@ def truth_for(name: str, spec: dict, reports: dict) -> dict:
             "right-lan.pcap": "right agent's LAN side (behind its NAT)",
             "public.pcap": "the public segment between the NATs and coturn",
         },
+        "segments": dict(SEGMENTS),
         **({"expected_cause": fields["expected_cause"]} if "expected_cause" in fields else {}),
         **({"capture_facts": spec["capture_facts"]} if "capture_facts" in spec else {}),
         **({"refused": refused} if (refused := refused_directions(spec, reports)) else {}),
         "agents": reports,
     }
+
+
+def placed(truth: dict, segments: dict[str, str]) -> dict:
+    """`truth` with its taps' segments beside its vantage points, every other key as it was."""
+    out: dict = {}
+    for key, value in truth.items():
+        if key != "segments":
+            out[key] = value
+        if key == "vantage_points":
+            out["segments"] = {tap: segments[tap] for tap in value}
+    return out
+
+
+def place_taps(folders: list[Path], segments: dict[str, str]) -> None:
+    """Write the taps' segments into the truth files of calls already recorded with these taps."""
+    for folder in folders:
+        path = folder / "truth.json"
+        truth = json.loads(path.read_text())
+        if set(truth["vantage_points"]) != set(segments):
+            raise SystemExit(f"{path}: its taps are not {', '.join(segments)}")
+        path.write_text(json.dumps(placed(truth, segments), indent=2) + "\n")
 
 
 def _start_agents(work: Path, folder: Path, spec: dict) -> list[subprocess.Popen[bytes]]:
@@ -823,6 +850,9 @@ def record(name: str, spec: dict) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--segments"]:  # no recording: the recorded calls' truths learn where their taps sit
+        place_taps([Path(a) for a in sys.argv[2:]] or sorted(p.parent for p in OUT.glob("*/truth.json")), SEGMENTS)
+        return
     if os.geteuid() != 0:
         raise SystemExit("netlab.py needs root (network namespaces, nftables, tcpdump)")
     chosen = sys.argv[1:] or list(SCENARIOS)
