@@ -19,7 +19,8 @@ from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.model import Verdict
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.stream_names import stream_names
-from icetrace.reading import ReadOptions, combine, read_capture
+from icetrace.reading import ReadOptions, capture_name, combine, read_capture
+from icetrace.records.capture_set import display_names
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
 from icetrace.report.json_document import json_document
@@ -56,7 +57,8 @@ class Analysis:
             via = f" {s.connectivity}" if s.connectivity and s.connectivity != "FAILED" else ""
             outcomes.append(f"{name}: {s.outcome}{via}")
         more = f"; {len(rec.streams) - 8} more" if len(rec.streams) > 8 else ""
-        sources = ", ".join(Path(str(p)).name for p in self.sources[:3]) + (" …" if len(self.sources) > 3 else "")
+        files = display_names([str(p) for p in self.sources])
+        sources = ", ".join(files[:3]) + (" …" if len(files) > 3 else "")
         return (
             f"<Analysis of {sources or 'records'}: {len(rec.records)} messages, {len(rec.transactions)} "
             f"transactions, {len(rec.checks)} checks, {len(rec.streams)} streams "
@@ -165,7 +167,8 @@ def analyze(
     """
     model = signaling or SignalingModel()
     options = ReadOptions(engine, tls_keylog, rsa_key, progress, app_signaling, display_filter)
-    reads = [read_capture(capture, options, model) for capture in captures]
+    names = display_names([capture_name(c) for c in captures])  # each capture's one name in every output
+    reads = [read_capture(capture, options, model, name) for capture, name in zip(captures, names, strict=True)]
     if logs:
         load_signaling(logs=logs, model=model)
     add_sdp_files(model, sdp)

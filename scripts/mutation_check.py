@@ -1,13 +1,15 @@
 """Deliberate faults in a scratch copy of the repository, each blessed by `icetrace check --update`,
 each to be caught by a failing test. Run by hand; docs/testing.md keeps the results.
 
-Usage: .venv/bin/python scripts/mutation_check.py [--fault NAME]... [--tests PATH]... [--keep]
+Usage: .venv/bin/python scripts/mutation_check.py [--fault NAME]... [--tests PATH]... [--keep] [--at COMMIT]
+                                                  [--cases]
 
-For every fault: copy the working tree (tracked files and the built C extension) to a temporary
-folder, make the one edit the fault describes (its text must occur exactly once under icetrace/,
-wherever the module that holds it lives), run `icetrace check captures/ --update` there with that
-copy's code, then pytest on the test paths (tests/ by default), and report which tests failed. A
-fault no test catches is a hole in the suite; the script exits 1 when there is one.
+For every fault: copy the working tree (tracked files and the built C extension; with --at, that
+commit's files) to a temporary folder, make the one edit the fault describes (its text must occur
+exactly once under icetrace/, wherever the module that holds it lives), run `icetrace check
+captures/ --update` there with that copy's code, then pytest on the test paths (tests/ by
+default), and report which tests failed. A fault no test catches is a hole in the suite; the script
+exits 1 when there is one.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ FAULTS = (
     Fault(
         "nomination-style-swapped",
         "aggressive and regular nomination swapped where the style is decided",
-        '"aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"',
-        '"regular" if session.use_candidate_requests == session.controlling_requests else "aggressive"',
+        'return "regular" if any(time < first for time, _ in checks) else "aggressive"',
+        'return "aggressive" if any(time < first for time, _ in checks) else "regular"',
     ),
     Fault(
         "roles-swapped-on-the-wire",
@@ -96,10 +98,8 @@ FAULTS = (
     Fault(
         "failed-pairs-succeeded",
         "a pair whose every check failed is marked succeeded",
-        'if outcomes and all(o in ("error", "integrity-failure", "timeout", "icmp-error") for o in outcomes):\n'
-        '        return "failed"',
-        'if outcomes and all(o in ("error", "integrity-failure", "timeout", "icmp-error") for o in outcomes):\n'
-        '        return "succeeded"',
+        'if outcomes and all(o in failing for o in outcomes):\n        return "failed"',
+        'if outcomes and all(o in failing for o in outcomes):\n        return "succeeded"',
     ),
     Fault(
         "pair-timeouts-longer",
@@ -152,21 +152,91 @@ FAULTS = (
     Fault(
         "connectivity-swapped",
         "a relayed selected pair is called DIRECT and a direct one RELAY",
-        'return "RELAY" if "relay" in types else "DIRECT"',
-        'return "DIRECT" if "relay" in types else "RELAY"',
+        'return "RELAY" if component.selected.is_relay else "DIRECT"',
+        'return "DIRECT" if component.selected.is_relay else "RELAY"',
+    ),
+    Fault(
+        "causes-swapped-direct-blocked-symmetric",
+        "the codes relayed:direct-blocked and relayed:symmetric-nat swapped where a stream's cause is decided",
+        "code=r.code,\n                summary=found.summary,",
+        'code={"relayed:direct-blocked": "relayed:symmetric-nat", "relayed:symmetric-nat": '
+        '"relayed:direct-blocked"}.get(r.code, r.code),  # type: ignore[arg-type]\n'
+        "                summary=found.summary,",
+    ),
+    Fault(
+        "causes-swapped-network-lost-no-common-path",
+        "the codes failed:network-lost and failed:no-common-path swapped where a stream's cause is decided",
+        "code=r.code,\n                summary=found.summary,",
+        'code={"failed:network-lost": "failed:no-common-path", "failed:no-common-path": '
+        '"failed:network-lost"}.get(r.code, r.code),  # type: ignore[arg-type]\n'
+        "                summary=found.summary,",
+    ),
+    Fault(
+        "icmp-refusals-ignored",
+        "an ICMP unreachable quoting a check or a server request is no longer attached to it as evidence",
+        "t.icmp = (*t.icmp, error)",
+        "pass",
+    ),
+    Fault(
+        "peer-relay-ignored",
+        "an address the capture shows to be a relay's (allocated, or on a host answering Allocates) no longer "
+        "makes its pair relayed: a pair ending on the peer's relay reads DIRECT",
+        "why = hosts.why(c)",
+        "why = None",
+    ),
+    Fault(
+        "connected-severity-ignored",
+        "a verdict on a stream that connected keeps the severity it has on a failed one (D11 an error, D9, D12 and "
+        "CHECK-ERROR warnings)",
+        'stream.outcome == "connected" and r.connected_severity is not None:',
+        'stream.outcome == "connected" and r.connected_severity is not None and False:',
+    ),
+    Fault(
+        "direct-call-unanswered-pairs-warned",
+        "unanswered pairs (D8) on a call that connected directly are warnings again",
+        "harmless = not StreamEvidence.workable(p) or _connected_directly(stream)",
+        "harmless = not StreamEvidence.workable(p)",
+    ),
+    Fault(
+        "pair-found-without-the-far-ip",
+        "a check's pair is found by the controlling address and the far end's port only: on an agent's LAN tap "
+        "its checks to the peer's mapping land on the pair to the peer's private address at the same port (an "
+        "endpoint-independent NAT keeps the port), which then reads succeeded",
+        "key = (controlling.address, controlled.address, transport)",
+        "key = (controlling.address, controlled.address.port, transport)  # type: ignore[assignment]",
+    ),
+    Fault(
+        "far-end-named-by-its-base",
+        "the address a check is sent to is named by the base of the peer's server-reflexive candidate there: on "
+        "an agent's LAN tap its checks to the peer's mapping land on the pair to the peer's private address, "
+        "which then reads succeeded",
+        "receiver, view.dst, transport, None, req.frame, relayed_addresses, mapped_addresses, component",
+        "receiver,\n        next((c.related for c in receiver.candidates if c.type == 'srflx' "
+        "and c.address == view.dst and c.related), view.dst),\n"
+        "        transport, None, req.frame, relayed_addresses, mapped_addresses, component",
     ),
 )
 
 
-def scratch_copy(into: Path) -> Path:
-    """The tracked files of the working tree as they are now, and the built C extension."""
-    tracked = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
+class StaleFault(Exception):
+    """A fault whose text no longer occurs exactly once: the code moved on, the fault must follow."""
+
+
+def scratch_copy(into: Path, at: str | None = None) -> Path:
+    """The tracked files of the working tree as they are now (or of commit `at`), and the built C
+    extension."""
     built = [p.relative_to(ROOT).as_posix().encode() for p in (ROOT / "icetrace").rglob("*.so")]
+    if at is not None:
+        archive = subprocess.run(["git", "archive", at], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+        tracked: list[bytes] = []
+    else:
+        tracked = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout.split(b"\0")
     for name in [n for n in tracked if n] + built:
         src = ROOT / os.fsdecode(name)
         if src.is_file():
@@ -184,19 +254,20 @@ def apply(fault: Fault, tree: Path) -> Path:
         hits = [(p, n) for p, n in hits if n]
         if [n for _, n in hits] != [1]:
             where = ", ".join(f"{p.relative_to(tree)} x{n}" for p, n in hits) or "nowhere"
-            raise SystemExit(f"{fault.name}: its text occurs {where}; update the fault in {Path(__file__).name}")
+            raise StaleFault(f"{fault.name}: its text occurs {where}; update the fault in {Path(__file__).name}")
         path = hits[0][0]
         path.write_text(path.read_text().replace(old, new))
         edited.append(path)
     return edited[0]
 
 
-def run(fault: Fault, tests: list[str], keep: bool) -> tuple[list[str], str, float]:
+def run(fault: Fault, tests: list[str], keep: bool, at: str | None = None) -> tuple[list[str], str, float]:
     """(failing test ids, what `check --update` changed, seconds) for one fault."""
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix=f"mutation-{fault.name}-"))
     try:
-        tree = scratch_copy(tmp / "repo")
+        (tmp / "repo").mkdir()
+        tree = scratch_copy(tmp / "repo", at)
         edited = apply(fault, tree)
         env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
         env.pop("CI", None)  # a scratch run: skips are not what it is looking for
@@ -232,18 +303,25 @@ def main() -> int:
     parser.add_argument("--fault", action="append", default=[], help="only this fault (repeatable)")
     parser.add_argument("--tests", action="append", default=[], help="test paths (default tests/)")
     parser.add_argument("--keep", action="store_true", help="keep each scratch copy")
+    parser.add_argument("--at", metavar="COMMIT", help="fault that commit's tree instead of the working tree")
+    parser.add_argument("--cases", action="store_true", help="list every failing case, not counts per test")
     args = parser.parse_args()
     faults = [f for f in FAULTS if not args.fault or f.name in args.fault]
     if not faults:
         parser.error(f"no such fault; known: {', '.join(f.name for f in FAULTS)}")
     holes = 0
     for fault in faults:
-        failed, summary, seconds = run(fault, args.tests or ["tests/"], args.keep)
+        try:
+            failed, summary, seconds = run(fault, args.tests or ["tests/"], args.keep, args.at)
+        except StaleFault as exc:  # the other faults still run
+            print(f"{exc}\n    NOT APPLIED", flush=True)
+            holes += 1
+            continue
         holes += not failed
         print(f"{fault.name}: {fault.what}; {summary}; {len(failed)} failing tests ({seconds:.0f} s)")
         by_test: dict[str, int] = {}
         for test in failed:
-            name = test.split("[", 1)[0]
+            name = test if args.cases else test.split("[", 1)[0]
             by_test[name] = by_test.get(name, 0) + 1
         for name, count in sorted(by_test.items(), key=lambda item: -item[1]):
             print(f"    {name}" + (f" ({count} cases)" if count > 1 else ""))

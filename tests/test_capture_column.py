@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -156,3 +157,43 @@ def test_the_corpus_dataset_names_each_capture_by_its_path(tmp_path):
         table = read_table(out, kind)
         assert list(table.columns) == [c.name for c in schema.CORPUS_TABLES[kind][1]], kind
         assert table.capture.notna().all(), kind
+
+
+SAME_NAME = [
+    CAPTURES / "real" / "chromium-direct" / "left-lan.pcap",
+    CAPTURES / "real" / "chromium-relay" / "left-lan.pcap",
+]
+SAME_NAMES = {"chromium-direct/left-lan.pcap", "chromium-relay/left-lan.pcap"}  # the shortest ends that differ
+
+
+def _references(text: str) -> set[str]:
+    """The capture named by every 'file#number' frame reference in a text."""
+    return set(re.findall(r"([\w./-]+\.pcap)#\d+", text))
+
+
+def test_two_captures_of_one_file_name_are_named_alike_in_every_output(tmp_path):
+    paths = [str(require(p)) for p in SAME_NAME]
+    a = icetrace.analyze(paths)
+    for name in schema.TABLES:
+        table = getattr(a, name)
+        assert set(table.capture.dropna()) <= SAME_NAMES, (name, set(table.capture.dropna()))
+    # the candidates the captures' own signaling carried name their capture as its messages do
+    signaled = a.candidates[a.candidates.origin.eq("sdp")]
+    assert set(signaled.capture) == SAME_NAMES and set(a.streams.capture) == SAME_NAMES
+    doc = json.dumps(a.to_dict())
+    captures = set(re.findall(r'"capture": "([^"]+)"', doc))
+    assert captures == SAME_NAMES and _references(doc) == SAME_NAMES
+    text, html = io.StringIO(), tmp_path / "report.html"
+    assert main(["analyze", *paths, "--html", str(html)], stdout=text, stderr=io.StringIO()) in (0, 1)
+    assert _references(text.getvalue()) == SAME_NAMES
+    assert _references(html.read_text(encoding="utf-8")) == SAME_NAMES
+    for fig in (a.plot_ladder(), a.plot_timeline()):
+        drawn = " ".join(t.get_text() for t in fig.findobj(lambda x: hasattr(x, "get_text")))
+        assert _references(drawn) <= SAME_NAMES
+    ladder = " ".join(t.get_text() for t in a.plot_ladder().findobj(lambda x: x.get_gid() == "arrow-label"))
+    assert _references(ladder) == SAME_NAMES
+    assert all(name in repr(a) for name in SAME_NAMES)
+    out = io.StringIO()
+    assert main(["annotate", *paths, "-o", str(tmp_path / "out")], stdout=out, stderr=io.StringIO()) == 0
+    copies = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.pcapng")}
+    assert copies == {n.removesuffix(".pcap") + ".pcapng" for n in SAME_NAMES}

@@ -48,8 +48,9 @@ def _filtered(source: Path, display_filter: str, out: Path) -> None:
     _run("tshark", "-r", str(source), "-Y", display_filter, "-F", "pcap", "-w", str(out))
 
 
-def _truth(recording: str, scenario: str, description: str, vantage: dict, facts: dict) -> dict:
-    """The recording's truth about the call, with what this cut is and what it leaves out."""
+def _truth(recording: str, scenario: str, description: str, vantage: dict, facts: dict, cut_from: dict) -> dict:
+    """The recording's truth about the call, with what this cut is and what it leaves out; each cut
+    (`cut_from`: the recording's tap it was cut from) sits where that tap does."""
     source = json.loads((REAL / recording / "truth.json").read_text())
     truth = {
         "scenario": scenario,
@@ -57,6 +58,7 @@ def _truth(recording: str, scenario: str, description: str, vantage: dict, facts
         "derived_from": f"real/{recording}",
         "expected_outcome": source["expected_outcome"],
         "vantage_points": vantage,
+        "segments": {name: source["segments"][cut_from[name]] for name in vantage},
         "capture_facts": facts,
         "agents": source["agents"],
     }
@@ -111,6 +113,7 @@ def late_start(out: Path) -> None:
             "ride ChannelData whose relayed address and peer the capture never shows.",
             vantage,
             facts,
+            {f"{tap}.pcap": f"{tap}.pcap" for tap in cuts},
         ),
     )
 
@@ -153,6 +156,7 @@ def tcp_halves(out: Path) -> None:
             "its TCP connection to coturn in each file.",
             vantage,
             facts,
+            dict.fromkeys(vantage, "left-lan.pcap"),
         ),
     )
 
@@ -192,6 +196,7 @@ def ring_buffer(out: Path) -> None:
             "it: given together, the pieces are one capture's timeline.",
             vantage,
             facts,
+            dict.fromkeys(vantage, "public.pcap"),
         ),
     )
 

@@ -202,6 +202,105 @@ SCENARIOS = {
     },
 }
 
+CHROMIUM_FACTS = {
+    "nomination_style": "aggressive",
+    "nomination_style_source": "libwebrtc's default IceConfig.default_nomination_mode = NominationMode::SEMI_AGGRESSIVE "
+    "(p2p/base/ice_transport_internal.h; BasicIceController::GetUseCandidateAttr): USE-CANDIDATE on every check while "
+    "no writable pair is selected, on the selected pair and on any better one (aggressive as the wire shows it; "
+    "cross-checked with tshark by tests/corpus/test_truth_facts.py)",
+    "candidate_types_signaled": True,
+}  # the truth's nomination facts for Chromium <-> Chromium calls (offer.sdp and answer.sdp are given)
+NO_CHECK_CROSSES = {
+    "public.pcap": {
+        "nomination_style": "none",
+        "unobservable": ["outcome", "connectivity"],
+        "why": "the routers drop every packet between the two public addresses and no relay exists, so no check "
+        "reaches the public segment: it holds the signaling (offer, answer, candidates) and each browser's STUN and "
+        "TURN requests to coturn, nothing that shows how the checks went",
+    },
+    "right-lan.pcap": {
+        "nomination_style": "none",
+        "why": "the routers drop every packet between the two public addresses and no relay exists, so no check of "
+        "the left (controlling) browser reaches the right LAN: every Binding request on it is the right browser's "
+        "own, with ICE-CONTROLLED",
+    },
+}  # capture_facts of a Chromium call whose direct checks die at the routers and which has no relay
+FAILED_TURN = {
+    "browsers": ("chromium", "chromium"),
+    "policy": "all",
+    "block_direct": "drop",
+    "seconds": 1,
+    "trim": True,
+    "facts": CHROMIUM_FACTS,
+    "capture_facts": NO_CHECK_CROSSES,
+}
+
+SCENARIOS.update(
+    {
+        # --- causes shown by a second agent (aioice shows them too, netlab.py) ---
+        "chromium-turn-credentials": {
+            **FAILED_TURN,
+            "description": "As chromium-direct-blocked (both routers drop every packet between the two public "
+            "addresses), but both browsers are given a wrong TURN password: coturn refuses each authenticated "
+            "Allocate with 401, neither browser gathers a relayed candidate, the direct checks die and the call fails.",
+            "turn_password": "wrong-password",
+            "cause": {
+                "code": "failed:credentials",
+                "side": "both",
+                "why": "the TURN password is wrong on both sides: 401 to the authenticated Allocates, no relayed "
+                "candidate, and the direct path is blocked.",
+                "connectivity": "FAILED",
+            },
+        },
+        "chromium-turn-quota": {
+            **FAILED_TURN,
+            "description": "As chromium-direct-blocked (both routers drop every packet between the two public "
+            "addresses); coturn allows one allocation in all (--total-quota 1) and another client holds it "
+            "(turn_holder.py, over loopback in coturn's namespace, so no tap sees it): both browsers' Allocates are "
+            "refused with 486 Allocation Quota Reached, the direct checks die and the call fails.",
+            "coturn_args": ["--total-quota", "1"],
+            "turn_holder": True,
+            "cause": {
+                "code": "failed:turn-refused",
+                "side": "both",
+                "why": "coturn refuses both browsers' allocations with 486 Allocation Quota Reached, and the direct "
+                "path is blocked.",
+                "connectivity": "FAILED",
+            },
+        },
+        "chromium-consent-lost": {
+            "description": "Chromium calls Chromium with STUN only (no TURN server); the call connects on the srflx "
+            "pair, each page takes its getStats() snapshot after 1 s of media, stops its audio and keeps the call "
+            "open; 1 s after both snapshots both routers start dropping everything between the two public addresses "
+            "(nft forward: ip daddr <other NAT> drop; ip saddr <other NAT> drop): Chromium's checks on the selected "
+            "pair (consent freshness, RFC 7675) go unanswered and each browser's ICE fails (iceStates, "
+            "consent_expired).",
+            "browsers": ("chromium", "chromium"),
+            "policy": "all",
+            "turn": "none",
+            "seconds": 1,
+            "linger": 45,
+            "trim": True,
+            "cut_direct_after_snapshot": True,
+            "facts": CHROMIUM_FACTS,
+            "capture_facts": {
+                "public.pcap": {
+                    "unobservable": ["cause"],
+                    "why": "after the cut the routers drop the direct path before it reaches the public segment: it "
+                    "holds the call connecting and carrying media, nothing of the consent checks that went unanswered",
+                }
+            },
+            "cause": {
+                "code": "failed:consent-lost",
+                "side": "both",
+                "why": "the direct path is cut after the call connected: consent checks stop being answered and the "
+                "browsers give the call up.",
+                "connectivity": "DIRECT",
+            },
+        },
+    }
+)
+
 FIREFOX_PREFS = {
     "media.cubeb.force_mock_context": True,
     "media.peerconnection.ice.obfuscate_host_addresses": False,
@@ -238,9 +337,10 @@ def _page_url(me: str, peer: str, spec: dict, timeout: int) -> str:
         "turn": spec.get("turn", "udp"),
         "server": f"{netlab.SERVER}:3478",
         "user": netlab.TURN_USER,
-        "pass": netlab.TURN_PASSWORD,
+        "pass": spec.get("turn_password", netlab.TURN_PASSWORD),
         "seconds": str(spec.get("seconds", 3)),
         "timeout": str(timeout),
+        "linger": str(spec.get("linger", 0)),
         "signal": spec.get("signal", "http"),
         "dump": "1" if spec.get("dump") else "0",
     }
@@ -344,7 +444,25 @@ def fill_redacted_prflx(reports: dict) -> None:
                 entry["remote"] = theirs[port]
 
 
-def record(name: str, spec: dict, timeout: int = 25) -> None:
+def trim(pcap: Path) -> None:
+    """Drop the TCP connections that load the page (GET /page and /favicon.ico): no part of the call.
+    Everything after stays, the page's posts to the lab too: the last of them is where the capture
+    ends, and how long the checks stayed silent before it is what shows they were given up."""
+    found = netlab.sh(
+        "tshark", "-n", "-r", str(pcap), "-Y", 'http.request.uri matches "^/(page|favicon)"',
+        "-T", "fields", "-e", "tcp.stream",
+    )  # fmt: skip
+    streams = sorted({int(n) for n in found.stdout.split()})
+    if streams:
+        kept = pcap.with_suffix(".trimmed")
+        keep = f"not tcp.stream in {{{', '.join(map(str, streams))}}}"
+        netlab.sh("tshark", "-n", "-r", str(pcap), "-Y", keep, "-F", "pcap", "-w", str(kept))
+        kept.replace(pcap)
+
+
+def record(name: str, spec: dict) -> None:
+    # seconds the page waits for the call to connect, and (lingering) posts its report that much later
+    timeout = int(spec.get("timeout", 25) + spec.get("linger", 0))
     folder = netlab.OUT / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -360,20 +478,14 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
                 netlab.start(space, "tcpdump", "-i", dev, "-U", "-n", "-w", str(folder / f"{tap}.pcap"),
                              netlab.TAP_FILTER, log=work / f"{tap}.log")
             )  # fmt: skip
-        procs.append(
-            netlab.start(
-                netlab.PUB, "turnserver", "-n", "--listening-ip", netlab.SERVER, "--relay-ip", netlab.SERVER,
-                "--listening-port", "3478", "--lt-cred-mech", "--user", f"{netlab.TURN_USER}:{netlab.TURN_PASSWORD}",
-                "--realm", netlab.REALM, "--no-tls", "--no-dtls", "--no-cli", "--fingerprint",
-                "--min-port", "49160", "--max-port", "49200", "--log-file", "stdout", "--simple-log",
-                log=folder / "coturn.log",
-            )
-        )  # fmt: skip
+        procs.append(netlab.start_coturn(folder, spec))
         procs.append(
             netlab.start(netlab.PUB, netlab.PYTHON, str(HERE / "signaling_server.py"), "--listen", SIGNALING,
                          "--dir", str(work), log=folder / "signaling.log")
         )  # fmt: skip
         time.sleep(2.0)
+        if spec.get("turn_holder"):
+            procs.append(netlab.start_turn_holder(work, {"timeout": timeout}))
         # the callee's page first, so the caller's offer finds it polling
         for me, peer, host in (("right", "left", netlab.HOST_R), ("left", "right", netlab.HOST_L)):
             browser = spec["browsers"][0 if me == "left" else 1]
@@ -386,11 +498,16 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
             )  # fmt: skip
             time.sleep(1.0)
         deadline = time.monotonic() + timeout + 20
+        signaling = folder / "signaling.log"
         if spec.get("hold_direct"):
-            signaling = folder / "signaling.log"
             if _wait_for_log(signaling, ["left: connected true", "right: connected true"], deadline):
                 hold_direct(False)
                 print("direct path opened", flush=True)
+        if spec.get("cut_direct_after_snapshot"):
+            if _wait_for_log(signaling, ["left: snapshot", "right: snapshot"], deadline):
+                time.sleep(spec.get("cut_delay", 1.0))
+                netlab.cut_direct()
+                print("direct path cut after the call connected", flush=True)
         kinds = ("result", "webrtc-internals") if spec.get("dump") else ("result",)
         results = [work / f"{me}.{kind}.json" for me in ("left", "right") for kind in kinds]
         while time.monotonic() < deadline and not all(p.exists() for p in results):
@@ -429,17 +546,22 @@ def record(name: str, spec: dict, timeout: int = 25) -> None:
         "scenario": name,
         "description": spec["description"],
         "expected_outcome": "connected" if connected else "failed",
+        **spec.get("facts", {}),
         "expected_connectivity": fields["expected_connectivity"],
         "vantage_points": {
             "left-lan.pcap": "left browser's LAN side (behind its NAT)",
             "right-lan.pcap": "right browser's LAN side (behind its NAT)",
             "public.pcap": "the public segment between the NATs, coturn and the signaling server",
         },
+        "segments": dict(netlab.SEGMENTS),
         **({"expected_cause": fields["expected_cause"]} if "expected_cause" in fields else {}),
+        **({"capture_facts": spec["capture_facts"]} if "capture_facts" in spec else {}),
         "browsers": {me: _version(spec["browsers"][i]) for i, me in enumerate(("left", "right"))},
         "agents": reports,
     }
     for tap in TAPS:
+        if spec.get("trim"):
+            trim(folder / f"{tap}.pcap")
         for fmt, suffix in (("pcapng", ".pcapng"), ("netmon2", ".cap")):
             netlab.sh("editcap", "-F", fmt, str(folder / f"{tap}.pcap"), str(folder / f"{tap}{suffix}"))
     (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")

@@ -1,6 +1,8 @@
 """Record real ICE agents behind real NATs, all inside network namespaces this script makes.
 
 Run as root: python captures/record/netlab.py [SCENARIO...] (see record_all.sh).
+`python captures/record/netlab.py --segments [FOLDER...]` records nothing: it writes where each tap
+sits (`segments`) into the truth files of calls recorded with these taps (captures/real/ by default).
 Topology (every address exists only inside the namespaces made here):
 
   itl 192.168.1.10 -- itrl [NAT] 203.0.113.1 --+
@@ -481,6 +483,12 @@ def cut_direct() -> None:
         )
 
 
+def lift_cut() -> None:
+    """Both routers forget what cut_direct added."""
+    for router in PUBLIC:
+        ns(router, "nft", "delete", "table", "ip", CUT_TABLE, check=False)
+
+
 def block_relaying() -> None:
     """coturn keeps answering on 3478 but nothing reaches or leaves its relayed ports."""
     nft(
@@ -595,6 +603,9 @@ def _baresip_agents(work: Path, folder: Path, spec: dict) -> list[subprocess.Pop
 
 
 TAPS = {"left-lan.pcap": (HOST_L, "eth0"), "right-lan.pcap": (HOST_R, "eth0"), "public.pcap": (PUB, "br0")}
+# where each tap sits (truth.json's `segments`): on an agent's own LAN side, inside its NAT, where its
+# private addresses travel; or on the public segment, beyond both NATs
+SEGMENTS = {"left-lan.pcap": "lan:left", "right-lan.pcap": "lan:right", "public.pcap": "public"}
 # ICMP too: a router that rejects a datagram answers with an ICMP error quoting it
 TAP_FILTER = "udp or tcp or icmp"
 
@@ -640,7 +651,7 @@ def aioice_args(host: str, me: str, peer: str, role: str, work: Path, spec: dict
         args += ["--turn-transport", spec.get("turn_transport", "udp")]
     if spec.get("relay_only"):
         args.append("--relay-only")
-    if spec.get("cut_after_gathering"):
+    if spec.get("cut_after_gathering") or spec.get("delay_direct"):
         args += ["--hold-file", str(work / "go")]
     return args + list(spec.get("agent_args", {}).get(me, ()))
 
@@ -656,14 +667,23 @@ def _wait_for_files(paths: list[Path], procs: list[subprocess.Popen[bytes]]) -> 
 
 def run_events(spec: dict, work: Path, agents: list[subprocess.Popen[bytes]]) -> None:
     """The scenario's changes while the agents run: a network going dark once both agents have
-    gathered (the agents wait for `go` before their checks), or the direct path cut once both
-    agents report the call connected."""
+    gathered (the agents wait for `go` before their checks), the direct path closed until a while
+    after the checks start, or cut once both agents report the call connected."""
     side = spec.get("cut_after_gathering")
     if side:
         if _wait_for_files([work / "left.offer.json", work / "right.offer.json"], agents):
             cut_network(side)
             print(f"{side} network cut after gathering", flush=True)
         (work / "go").touch()
+    delay = spec.get("delay_direct")
+    if delay:
+        # the direct path opens `delay` seconds after the checks start: the relayed pairs answer first
+        if _wait_for_files([work / "left.offer.json", work / "right.offer.json"], agents):
+            cut_direct()
+        (work / "go").touch()
+        time.sleep(delay)
+        lift_cut()
+        print(f"direct path opened {delay} s after the checks started", flush=True)
     if spec.get("cut_direct_after_connected"):
         if _wait_for_files([work / "left.connected", work / "right.connected"], agents):
             time.sleep(spec.get("cut_delay", 2.0))
@@ -729,17 +749,40 @@ def truth_for(name: str, spec: dict, reports: dict) -> dict:
         "scenario": name,
         "description": spec["description"],
         "expected_outcome": "connected" if connected else "failed",
+        **(spec["facts"](reports) if "facts" in spec else {}),
         "expected_connectivity": fields["expected_connectivity"],
         "vantage_points": {
             "left-lan.pcap": "left agent's LAN side (behind its NAT)",
             "right-lan.pcap": "right agent's LAN side (behind its NAT)",
             "public.pcap": "the public segment between the NATs and coturn",
         },
+        "segments": dict(SEGMENTS),
         **({"expected_cause": fields["expected_cause"]} if "expected_cause" in fields else {}),
         **({"capture_facts": spec["capture_facts"]} if "capture_facts" in spec else {}),
         **({"refused": refused} if (refused := refused_directions(spec, reports)) else {}),
         "agents": reports,
     }
+
+
+def placed(truth: dict, segments: dict[str, str]) -> dict:
+    """`truth` with its taps' segments beside its vantage points, every other key as it was."""
+    out: dict = {}
+    for key, value in truth.items():
+        if key != "segments":
+            out[key] = value
+        if key == "vantage_points":
+            out["segments"] = {tap: segments[tap] for tap in value}
+    return out
+
+
+def place_taps(folders: list[Path], segments: dict[str, str]) -> None:
+    """Write the taps' segments into the truth files of calls already recorded with these taps."""
+    for folder in folders:
+        path = folder / "truth.json"
+        truth = json.loads(path.read_text())
+        if set(truth["vantage_points"]) != set(segments):
+            raise SystemExit(f"{path}: its taps are not {', '.join(segments)}")
+        path.write_text(json.dumps(placed(truth, segments), indent=2) + "\n")
 
 
 def _start_agents(work: Path, folder: Path, spec: dict) -> list[subprocess.Popen[bytes]]:
@@ -807,6 +850,9 @@ def record(name: str, spec: dict) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--segments"]:  # no recording: the recorded calls' truths learn where their taps sit
+        place_taps([Path(a) for a in sys.argv[2:]] or sorted(p.parent for p in OUT.glob("*/truth.json")), SEGMENTS)
+        return
     if os.geteuid() != 0:
         raise SystemExit("netlab.py needs root (network namespaces, nftables, tcpdump)")
     chosen = sys.argv[1:] or list(SCENARIOS)

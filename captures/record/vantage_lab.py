@@ -15,7 +15,8 @@ Topology (namespaces prefixed with ICETRACE_LAB, default "vt"; every address exi
 Taps: `turn-server.pcap` on coturn's own interface, `gateway.pcap` on the gateway's, `left-lan.pcap`
 on the left agent's LAN, `public.pcap` on the public bridge. Truth from the agents' own objects,
 as netlab.py writes it (aioice_agent.py, libnice_agent.py). Everything started is stopped by PID
-and the namespaces are removed on exit.
+and the namespaces are removed on exit. `python3 captures/record/vantage_lab.py --segments` records
+nothing: it writes where each tap sits (`segments`) into the recorded calls' truth files.
 """
 
 from __future__ import annotations
@@ -112,6 +113,14 @@ TAPS = {
     "gateway.pcap": (GATEWAY, "eth0", "the gateway's own interface (203.0.113.50, no NAT)"),
     "left-lan.pcap": (HOST_L, "eth0", "left agent's LAN side (behind its NAT)"),
     "public.pcap": (PUB, "br0", "the public segment between the left NAT, the cloud NAT and the gateway"),
+}
+# where each tap sits (truth.json's `segments`): the gateway is an agent whose own interface is its LAN
+# side (with no NAT), coturn's interface is a server's, beyond the left agent's NAT like the public bridge
+SEGMENTS = {
+    "turn-server.pcap": "server:coturn",
+    "gateway.pcap": "lan:gateway",
+    "left-lan.pcap": "lan:left",
+    "public.pcap": "public",
 }
 
 
@@ -313,6 +322,7 @@ def record(name: str, spec: dict) -> None:
         "expected_outcome": "connected" if connected else "failed",
         "expected_connectivity": fields["expected_connectivity"],
         "vantage_points": {file: where for file, (_s, _d, where) in TAPS.items()},
+        "segments": dict(SEGMENTS),
         "expected_cause": fields["expected_cause"],
         **spec["facts"],  # from the agents' code, and what each tap's place lets it show
         "agents": reports,
@@ -322,6 +332,11 @@ def record(name: str, spec: dict) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--segments"]:  # no recording: the recorded calls' truths learn where their taps sit
+        netlab.place_taps(
+            [Path(a) for a in sys.argv[2:]] or sorted(p.parent for p in OUT.glob("*/truth.json")), SEGMENTS
+        )
+        return
     if os.geteuid() != 0:
         raise SystemExit("vantage_lab.py needs root (network namespaces, nftables, tcpdump)")
     chosen = sys.argv[1:] or list(SCENARIOS)

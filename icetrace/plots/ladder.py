@@ -24,6 +24,7 @@ from icetrace.ice.carried_media import one_copy_per_flow
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.output import drawn_text
 from icetrace.plots.story import WRAPPING_METHODS, Story, agent_sides, build, is_challenge, with_host_sockets, wrapped
+from icetrace.plots.time_axis import duration_text
 from icetrace.records.vocabulary import TransactionOutcome
 
 COLOURS = {
@@ -46,7 +47,8 @@ ANSWERED: dict[TransactionOutcome, bool] = {
     "timeout": False,
     "unanswered": False,
 }
-ROLE_ORDER = ("caller", "STUN server", "relay server", "edge relay", "callee")
+# left to right; a TURN client no agent is known to own (its checks are not in the capture) on the left
+ROLE_ORDER = ("caller", "TURN client", "STUN server", "relay server", "edge relay", "callee")
 IDLE_BREAK_S = 5.0  # a pause this long between two rows is drawn as a break in the ladder
 # RFC 8656 §2: a TURN server relays to peers over UDP; RFC 6062's TCP relaying uses Connect, not Send/Data
 RELAY_TO_PEER = "udp"
@@ -76,7 +78,7 @@ class Arrow:
         text = self.text.removesuffix(NO_ANSWER)
         span = f"over {self.last - self.first:.2f} s"
         if self.unit == "pkts":
-            body = f"{text} {self.count} pkts {span}"
+            body = f"{text} 1 pkt" if self.count == 1 else f"{text} {self.count} pkts {span}"
         else:
             body = text if self.count == 1 else f"{text} ×{self.count} {span}"
         if self.text.endswith(NO_ANSWER):
@@ -116,35 +118,24 @@ def arrows(rec: Reconstruction, messages: pd.DataFrame, transactions: pd.DataFra
             by_key[key] = arrow
         answered = colour in (COLOURS["request"], COLOURS["success"]) and not text.endswith(NO_ANSWER)
         by_key[key].bold |= answered and path.carries(str(row.get("transaction_id")), src, dst, via)
-    by_key.update(_media_arrows(rec, messages, path))
+    by_key.update(_media_arrows(rec, path))
     if rec.captures.several:
         for arrow in by_key.values():
             arrow.frame_name = rec.captures.frame_text(arrow.frame)
     return sorted(by_key.values(), key=lambda a: (a.first, a.frame))
 
 
-def _media_arrows(rec: Reconstruction, messages: pd.DataFrame, path: SelectedPath) -> dict[tuple[str, ...], Arrow]:
-    """One arrow per media flow. A TURN client's ChannelData leg counts every ChannelData frame, the
-    checks it carried too: those are drawn as the messages they are, so the leg's arrow counts the rest,
-    and a leg that carried nothing but checks has none (it would read as media that never flowed)."""
-    wrapped = messages["kind"].eq("stun") & messages["relay_via"].notna()
-    wrappers = messages[
-        messages["kind"].eq("channeldata") & messages["frame"].isin(set(messages.loc[wrapped, "frame"]))
-    ]
-    checks_in: dict[tuple[str, str], list[int]] = {}
-    for (src, dst), frames in wrappers.groupby(["src", "dst"])["frame"]:
-        checks_in[(str(src), str(dst))] = sorted(int(f) for f in frames)
+def _media_arrows(rec: Reconstruction, path: SelectedPath) -> dict[tuple[str, ...], Arrow]:
+    """One arrow per media flow. A TURN client's ChannelData leg counts the media it carried (the
+    checks inside its ChannelData are drawn as the checks they are, ice/relayed_checks.py)."""
     # a NAT's two names of one socket: from one check seen at two taps, or a server's mapping of it
     joined = [(m.inside, m.outside) for m in rec.nat_mappings] + [(m.base, m.mapped) for m in rec.mappings]
     out: dict[tuple[str, ...], Arrow] = {}
     for f in one_copy_per_flow(rec.media, joined, rec.captures.tap) if rec.captures.several else rec.media:
         key = (str(f.src), str(f.dst), f"media {f.kind}")
-        carried = checks_in.get(key[:2], []) if f.kind == "channeldata" else []
-        packets = f.packets - sum(f.first_frame <= frame <= f.last_frame for frame in carried)
-        if packets <= 0:
-            continue
-        arrow = Arrow(key[0], key[1], f"{f.kind}", COLOURS["media"], f.first_time, f.last_time, f.first_frame, packets)
-        arrow.unit, arrow.bold, arrow.legs = "pkts", path.on(key[0], key[1]), (str(f.transport or "udp"),)
+        arrow = Arrow(*key[:2], f.kind, COLOURS["media"], f.first_time, f.last_time, f.first_frame, f.packets)
+        leg = f.kind == "channeldata" and path.on_leg(*key[:2])
+        arrow.unit, arrow.bold, arrow.legs = "pkts", leg or path.on(*key[:2]), (str(f.transport or "udp"),)
         out[key] = arrow
     return out
 
@@ -192,6 +183,14 @@ class SelectedPath:
         self.by_hosts = {hosts: next(iter(r)) for hosts, r in by_hosts.items() if len(r) == 1}
         chosen = {id(c.selected) for s in rec.streams for c in s.components if c.selected is not None}
         self.checks = {str(c.transaction.request.transaction_id): id(c.pair) in chosen for c in rec.checks}
+        # the client-to-server legs a selected pair's relayed checks travelled: its media's too
+        self.legs = {
+            frozenset((str(r.relay.client), str(r.relay.server)))
+            for c in rec.checks
+            if id(c.pair) in chosen
+            for r in (*c.transaction.requests, *c.transaction.responses)
+            if r.relay is not None
+        }
         self.sides: list[tuple[set[str], set[str]]] = []
         self.clients: list[tuple[set[str], set[str]]] = []
         for s in rec.streams:
@@ -210,6 +209,10 @@ class SelectedPath:
         if transaction_id in self.checks:
             return self.checks[transaction_id]
         return self.on(src, dst, via)
+
+    def on_leg(self, src: str, dst: str) -> bool:
+        """A TURN client-to-server leg a selected pair's relayed checks travelled."""
+        return frozenset((src, dst)) in self.legs
 
     def on(self, src: str, dst: str, via: str | None = None) -> bool:
         if via is not None:
@@ -387,7 +390,9 @@ def _draw_columns(ax: Axes, cols: list[str], roles: dict[str, str], rows: int) -
 def _draw_break(ax: Axes, idle: float, y: int, width: int) -> None:
     """A break across the ladder: the time axis is not to scale here."""
     ax.plot([-0.5, max(width - 0.5, 0.5)], [y, y], color="0.6", lw=0.8, ls=(0, (1, 3)), gid="idle-break")
-    ax.annotate(f"≈ {idle:.1f} s idle", (-0.45, y), ha="right", va="center", fontsize=6.5, color="0.3", gid="idle")
+    ax.annotate(
+        f"≈ {duration_text(idle)} idle", (-0.45, y), ha="right", va="center", fontsize=6.5, color="0.3", gid="idle"
+    )
 
 
 def _draw_arrow(ax: Axes, arrow: Arrow, x: dict[str, int], y: int, t0: float) -> None:

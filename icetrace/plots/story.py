@@ -16,6 +16,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from icetrace.ice.carried_media import carried_by
+from icetrace.ice.far_ends import relay_roles
 from icetrace.ice.model import Pair, Stream
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.stream_names import stream_names, stream_title
@@ -336,9 +337,16 @@ def address_roles(rec: Reconstruction) -> dict[str, str]:
     """'caller host', 'caller NAT', 'caller relay', 'relay server'... for the addresses the reconstruction knows.
 
     A server-reflexive address is the public side of the agent's NAT; a relayed address belongs to
-    the agent that allocated it; an Allocate's server is the relay (an A/V Edge for MS-TURN).
+    the agent that allocated it; an Allocate's server is the relay (an A/V Edge for MS-TURN). An
+    address the capture shows acting as a TURN server (far_ends.relay_roles) is a server whatever
+    a check made of it: a relay's listening address may stand as a peer's candidate (MS multiplexed
+    TURN), but what it is, is the relay.
     """
-    roles: dict[str, str] = {}
+    acting = relay_roles(rec.records)
+    roles: dict[str, str] = {str(s): "edge relay" if s in acting.ms else "relay server" for s in acting.servers}
+    for r in rec.records:  # a relayed message's server, as the correlator placed it (a capture begun mid-call)
+        if r.relay is not None:
+            roles.setdefault(str(r.relay.server), "edge relay" if r.relay.via.startswith("ms-") else "relay server")
     names = {"srflx": "NAT", "relay": "relay", "prflx": "prflx", "host": "host", "unknown": ""}
     owner: dict[str, str] = {}
     labels = _agent_labels(rec)
@@ -366,12 +374,35 @@ def address_roles(rec: Reconstruction) -> dict[str, str]:
                 roles.setdefault(str(a.relayed), f"{client} relay")
             if a.mapped is not None and a.mapped != a.client:
                 roles.setdefault(str(a.mapped), f"{client} NAT")
+    for address, role in _relaying_clients(rec, labels).items():
+        roles.setdefault(address, role)
+    for socket in acting.clients:
+        roles.setdefault(str(socket), "TURN client")  # no agent of the capture's is known to own it
     for m in rec.mappings:
         roles.setdefault(str(m.server), "STUN server")
         base = owner.get(str(m.base))
         if base and m.mapped != m.base:
             roles.setdefault(str(m.mapped), f"{base} NAT")
     return roles
+
+
+def _relaying_clients(rec: Reconstruction, labels: dict[str, str]) -> dict[str, str]:
+    """The TURN client socket an agent's relayed checks left from, or the peer's reached it through,
+    is that agent's: so named though its Allocate lies before the capture or went unanswered in it."""
+    out: dict[str, str] = {}
+    for check in rec.checks:
+        request, stream = check.transaction.request, check.stream
+        hop = request.relay
+        if hop is None or check.sender is None or stream is None:
+            continue
+        agents = [a.name for a in (stream.controlling, stream.controlled) if a is not None]
+        if request.src == hop.client:
+            who: str | None = check.sender
+        else:  # it came through the relay to the client: the agent it was sent to
+            who = next((name for name in agents if name != check.sender), None)
+        if who in labels:
+            out.setdefault(str(hop.client), f"{labels[who]} TURN client")
+    return out
 
 
 def _gathering(rec: Reconstruction, check_ids: set[int], roles: dict[str, str]) -> list[GatheringLane]:
@@ -437,26 +468,28 @@ def with_host_sockets(roles: dict[str, str], addresses: list[str]) -> dict[str, 
     """The roles, and names for addresses no candidate names: one on a TURN server's own IP with a
     relayed address's port is that relayed address as the server's interface shows it (a capture on
     the server); one on a single agent's host (the IP of its host or TURN client address: a socket it
-    gathered from) is that agent's host. So each is drawn on its side, not beyond the other agent's."""
+    gathered from) is that agent's host, or its TURN client when it acted as one. So each is drawn on
+    its side, not beyond the other agent's."""
     agents: dict[str, set[str]] = {}
     servers = {_ip(a) for a, role in roles.items() if role in ("relay server", "edge relay")}
     relayed: dict[str, set[str]] = {}  # port -> the relayed addresses' roles
-    for address, role in roles.items():
-        who, _, kind = role.rpartition(" ")
-        if role.endswith("TURN client") or kind == "host":
-            agents.setdefault(_ip(address), set()).add(role.removesuffix(" TURN client").removesuffix(" host"))
+    for address, given in roles.items():
+        who, _, kind = given.rpartition(" ")
+        if given.endswith(" TURN client") or kind == "host":
+            agents.setdefault(_ip(address), set()).add(given.removesuffix(" TURN client").removesuffix(" host"))
         if kind == "relay" and who not in ("", "edge"):
-            relayed.setdefault(address.rsplit(":", 1)[-1], set()).add(role)
+            relayed.setdefault(address.rsplit(":", 1)[-1], set()).add(given)
     named = dict(roles)
     for address in addresses:
-        if address in named:
+        role = named.get(address)
+        if role is not None and role != "TURN client":
             continue
         owners = agents.get(_ip(address), set())
         same_port = relayed.get(address.rsplit(":", 1)[-1], set())
-        if _ip(address) in servers and len(same_port) == 1:
+        if role is None and _ip(address) in servers and len(same_port) == 1:
             named[address] = next(iter(same_port))
-        elif len(owners) == 1:
-            named[address] = f"{next(iter(owners))} host"
+        elif len(owners) == 1:  # a TURN client no check tied to an agent, on that agent's host
+            named[address] = f"{next(iter(owners))} {role or 'host'}"
     return named
 
 

@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.output import drawn_text, utc_text
-from icetrace.plots.story import GatheringLane, Lane, Story, build, is_challenge, wrapped
+from icetrace.plots.story import GatheringLane, Lane, MediaBand, Story, build, is_challenge, wrapped
 from icetrace.plots.time_axis import TimeAxis
 
 # kind -> (marker, colour, legend text); the gid of each drawn collection is "check-<kind>"
@@ -175,6 +175,7 @@ def _rows(lanes: list[Lane]) -> list[Lane | str]:
 
 def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story, time: TimeAxis) -> None:
     points: dict[str, list[tuple[float, float]]] = {k: [] for k in MARKS}
+    end = time.x(story.end - story.t0)
     labels = []
     for y, row in enumerate(rows):
         if isinstance(row, str):
@@ -187,20 +188,7 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story, time: TimeAxis) -
             colour = SELECTED_COLOUR if row.selected else NOMINATED_COLOUR
             ax.axhspan(y - 0.5, y + 0.5, color=colour, zorder=0, gid="selected" if row.selected else "nominated")
         if row.media is not None:
-            first, last = time.x(row.media.first - story.t0), time.x(row.media.last - story.t0)
-            ax.barh(y, max(last - first, 1e-3), left=first, height=0.55, color=MEDIA_COLOUR, alpha=0.22, gid="media")
-            ax.annotate(
-                f"{row.media.kinds} {row.media.packets} pkts",
-                (first, y),
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=6.5,
-                color="navy",
-                zorder=4,  # above the check markers, on a light box so both stay readable
-                bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 0.6},
-                gid="media-label",
-            )
+            _draw_media(ax, row.media, y, (time.x(row.media.first - story.t0), time.x(row.media.last - story.t0)), end)
         for e in row.events:
             points[e.kind].append((time.x(e.time - story.t0), y - 0.17 if e.from_controlling else y + 0.17))
         ax.annotate(
@@ -232,6 +220,27 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story, time: TimeAxis) -
     if not rows:
         ax.set_yticks([0], ["no candidate pairs"], color="0.4")
         ax.set_ylim(0.5, -0.5)
+
+
+def _draw_media(ax: Any, media: MediaBand, y: int, span: tuple[float, float], end: float) -> None:
+    """A pair's media band and its count, written leftwards from the band's end when the band lies
+    late in the plot, so the count stays inside it."""
+    first, last = span
+    ax.barh(y, max(last - first, 1e-3), left=first, height=0.55, color=MEDIA_COLOUR, alpha=0.22, gid="media")
+    late = first > 0.6 * end
+    ax.annotate(
+        f"{media.kinds} {media.packets} pkt{'s' if media.packets != 1 else ''}",
+        (last if late else first, y),
+        xytext=(-3 if late else 3, 0),
+        textcoords="offset points",
+        ha="right" if late else "left",
+        va="center",
+        fontsize=6.5,
+        color="navy",
+        zorder=4,  # above the check markers, on a light box so both stay readable
+        bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 0.6},
+        gid="media-label",
+    )
 
 
 def _scatter(ax: Any, kind: str, xy: list[tuple[float, float]]) -> None:

@@ -89,10 +89,18 @@ class CaptureSet:
 
 
 def display_names(paths: Sequence[str]) -> tuple[str, ...]:
-    """Each capture by its file name, or by its path where two share a name (left/public.pcap and
-    right/public.pcap)."""
-    names = [path.replace("\\", "/").rsplit("/", 1)[-1] for path in paths]
-    return tuple(name if names.count(name) == 1 else path for name, path in zip(names, paths, strict=True))
+    """Each capture by the shortest end of its path that no other capture's path ends in as well:
+    its file name, or where two share one, as many of its folders as tell them apart
+    (aioice-direct/public.pcap and aioice-relay-only/public.pcap); one path given twice, one name."""
+    parts = [path.replace("\\", "/").split("/") for path in paths]
+    names = []
+    for i, mine in enumerate(parts):
+        others = [p for j, p in enumerate(parts) if j != i and p != mine]
+        depth = 1
+        while depth < len(mine) and any(p[-depth:] == mine[-depth:] for p in others):
+            depth += 1
+        names.append(paths[i] if depth == len(mine) else "/".join(mine[-depth:]))
+    return tuple(names)
 
 
 def reading(spans: Sequence[CaptureSpan], messages_in_two: int) -> CaptureSet:

@@ -3,7 +3,8 @@
 The golden file sits beside the capture as `<capture>.expected.json` and is written by
 `icetrace check --update`. The summary keeps what a regression should notice (per call, stream and
 component: outcome, connectivity, nomination style, cause code, selected pair, the succeeded and
-failed pairs; the verdict codes) and leaves out what legitimately varies (timings, counters, frame numbers).
+failed pairs, the nominated pairs where they are not just the selected one; the verdict codes) and
+leaves out what legitimately varies (timings, counters, frame numbers).
 """
 
 from __future__ import annotations
@@ -46,6 +47,22 @@ def stream_keys(streams: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return out
 
 
+def _component(c: dict[str, Any]) -> dict[str, Any]:
+    """A component's selected pair, its succeeded and failed pairs, and its nominated pairs where
+    they are not just the selected one (most components: a full agent selects the pair it nominated,
+    RFC 8445 §8.1.1), so a golden file grows only where a nomination tells something of its own."""
+    selected = None if c["selected"] is None else _pair_label(c["selected"])
+    out: dict[str, Any] = {
+        "selected": selected,
+        "succeeded": sorted({_pair_label(p) for p in c["pairs"] if p["state"] == "succeeded"}),
+        "failed": sorted({_pair_label(p) for p in c["pairs"] if p["state"] == "failed"}),
+    }
+    nominated = sorted({_pair_label(p) for p in c["pairs"] if p["nominated"]})
+    if nominated != ([selected] if selected else []):
+        out["nominated"] = nominated
+    return out
+
+
 def summary(analysis: Analysis) -> dict[str, Any]:
     """What a user cares about per call, stream and component: no timings, counters or frame
     numbers, so a golden file changes only when the story does."""
@@ -58,11 +75,7 @@ def summary(analysis: Analysis) -> dict[str, Any]:
             ckey = str(c["component"])
             while ckey in components:
                 ckey += "'"
-            components[ckey] = {
-                "selected": None if c["selected"] is None else _pair_label(c["selected"]),
-                "succeeded": sorted({_pair_label(p) for p in c["pairs"] if p["state"] == "succeeded"}),
-                "failed": sorted({_pair_label(p) for p in c["pairs"] if p["state"] == "failed"}),
-            }
+            components[ckey] = _component(c)
         call["streams"][key] = {
             "media": s["media"],
             "outcome": s["outcome"],

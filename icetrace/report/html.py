@@ -22,6 +22,7 @@ from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
 from icetrace.ice.reconstruction import Reconstruction
+from icetrace.ice.relayed_checks import relayed_summary
 from icetrace.ice.stream_names import stream_title
 from icetrace.ice.switches import change_text
 from icetrace.output import ShownOutput
@@ -190,6 +191,9 @@ def _summary(analysis: Analysis, out: TextIO) -> None:
         out.write(f"<li>vantage: {escape(note)}</li>\n")
     for attempt in allocation_attempts(rec):
         out.write(f"<li>{escape(attempt.text(rec.captures.frame_text))}</li>\n")
+    relayed = relayed_summary(rec.relayed_messages, rec.relayed_checks)
+    if relayed:
+        out.write(f"<li>{escape(relayed)}</li>\n")
     for problem in analysis.problems[:50]:
         out.write(f"<li>input problem: {escape(problem)}</li>\n")
     out.write("</ul>\n")

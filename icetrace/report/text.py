@@ -8,6 +8,7 @@ from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream
 from icetrace.ice.reconstruction import Reconstruction
+from icetrace.ice.relayed_checks import relayed_summary
 from icetrace.ice.stream_names import stream_title
 from icetrace.ice.switches import change_text
 from icetrace.report.colour import Painter, wanted
@@ -69,6 +70,9 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
     names = rec.captures
     for attempt in attempts:
         out.write(f"  {attempt.text(names.frame_text)}\n")
+    relayed = relayed_summary(rec.relayed_messages, rec.relayed_checks)
+    if relayed:
+        out.write(f"  {relayed}\n")
     for m in rec.nat_mappings:
         out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
     for s in analysis.reconstruction.streams:

@@ -13,6 +13,7 @@ from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.integrity import Integrity, transaction_key, without_key
 from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Pair, SelectionChange, Stream, Verdict
 from icetrace.ice.reconstruction import Check, Reconstruction
+from icetrace.ice.relayed_checks import with_leg_checks
 from icetrace.ice.switches import change_text
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
@@ -52,6 +53,7 @@ class _Checked(NamedTuple):
 class _Flow(NamedTuple):
     flow: MediaFlow
     chosen: list[Pair]  # every stream's selected pairs
+    checks: int | None  # on a ChannelData leg: its wrappers that carried STUN, not media
 
 
 PAIR_COUNTERS: dict[str, Callable[[Pair], Any]] = {
@@ -196,6 +198,7 @@ _media_row = row_builder(
         "relay_server": lambda m: str(m.flow.relay_server) if m.flow.relay_server else None,
         "relay_peer": lambda m: str(m.flow.relay_peer) if m.flow.relay_peer else None,
         "channel": lambda m: m.flow.channel,
+        "checks": lambda m: m.checks,
     },
 )
 
@@ -381,7 +384,8 @@ def _items(name: str, rec: Reconstruction, verdicts: list[Verdict]) -> list[Any]
         return [_Checked(c, _verified(rec, c.transaction)) for c in rec.checks]
     if name == "media":
         chosen = [c.selected for s in rec.streams for c in s.components if c.selected]
-        return [_Flow(f, chosen) for f in [*rec.media, *rec.relayed_media]]
+        flows = with_leg_checks([*rec.media, *rec.relayed_media], rec.relayed_checks, rec.captures.tap)
+        return [_Flow(f, chosen, checks) for f, checks in flows]
     if name == "verdicts":
         return list(verdicts)
     if name == "streams":

@@ -37,7 +37,8 @@ _OUTCOMES = "/".join(words(TransactionOutcome))
 
 def _capture(of: str) -> Column:
     """The first column of every table: the file a row came from, named as the outputs name a capture
-    (its file name, its path where two share a name), so the rows of several captures stay apart."""
+    (its file name; where two share one, the end of its path that tells them apart), so the rows of
+    several captures stay apart."""
     return Column(name="capture", dtype="string", meaning=f"the capture {of}")
 
 
@@ -263,7 +264,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="first_time", dtype="float64", meaning="first packet's time", unit="s since the epoch"),
         Column(name="last_frame", dtype="int64", meaning="last packet's frame"),
         Column(name="last_time", dtype="float64", meaning="last packet's time", unit="s since the epoch"),
-        Column(name="packets", dtype="int64", meaning="packets"),
+        Column(name="packets", dtype="int64", meaning="media packets (a relay leg's checks are in checks)"),
         Column(name="bytes", dtype="int64", meaning="payload bytes", unit="bytes"),
         Column(name="on_selected_pair", dtype="bool", meaning="carried by a selected pair"),
         Column(
@@ -276,6 +277,13 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="relay_server", dtype="string", meaning="the TURN server of a relayed flow"),
         Column(name="relay_peer", dtype="string", meaning="the peer of a relayed flow"),
         Column(name="channel", dtype="Int64", meaning="the TURN channel number of a relayed flow (ChannelData)"),
+        Column(
+            name="checks",
+            dtype="Int64",
+            meaning="on a TURN client-to-server leg (kind channeldata, no relay_via): its ChannelData that carried "
+            "STUN (relayed checks and their answers, RFC 7983's first byte 0-3), in neither packets nor bytes; "
+            "a leg that carried checks only has 0 packets and spans its checks",
+        ),
     ),
     "streams": (
         _capture("that signaled it (or the SDP file or log), else the one that held its first check"),

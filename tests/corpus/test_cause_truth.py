@@ -23,6 +23,7 @@ CODES = {
     "relayed:symmetric-nat",
     "relayed:policy",
     "relayed:no-hairpin",
+    "relayed:agent-choice",
     "failed:network-lost",
     "failed:no-common-path",
     "failed:credentials",
@@ -91,6 +92,19 @@ def test_cause_agrees_with_the_agents(folder):
         for side in _sides(truth):
             sel = _components(truth["agents"][side])[0]["selected"]
             assert "relay" in (sel["local_type"], sel["remote_type"]), (side, sel)
+    if code == "relayed:agent-choice":
+        # some agent lists a pair with no relay as succeeded, and the controlling one nominated a relayed pair
+        direct = [
+            e
+            for agent in truth["agents"].values()
+            for comp in _components(agent)
+            for e in comp["checklist"]
+            if e["state"] == "succeeded" and "relay" not in (e["local_type"], e["remote_type"])
+        ]
+        controlling = next(a for a in truth["agents"].values() if a["role"] == "controlling")
+        nominated = [e for comp in _components(controlling) for e in comp["checklist"] if e["nominated"]]
+        assert direct and nominated
+        assert all("relay" in (e["local_type"], e["remote_type"]) for e in nominated)
     if code == "failed:credentials" and any("signaled_pwd" in a for a in truth["agents"].values()):
         for agent in truth["agents"].values():
             assert agent["signaled_pwd"] != agent["ice_pwd"]

@@ -7,6 +7,7 @@ derives what that tap shows; the taps merged and the signaling files given alone
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -202,3 +203,35 @@ def test_application_datagrams_are_the_agents_own_count(folder, name):
     mine = {a for a in ends if a.rpartition(":")[0] == agent["lan_address"] or (own and a == own["local"])}
     received = sum(f["packets"] for f in stream["media_flows"] if f["dst"] in mine and f["kind"] == "data")
     assert received == agent["datagrams_received"]
+
+
+def _libnice_truth_module():
+    spec = importlib.util.spec_from_file_location("libnice_truth", CAPTURES / "record" / "libnice_truth.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LOGGED_CHECKLISTS = [
+    pytest.param(folder, side, id=f"{folder.name}-{side}")
+    for folder in SCENARIOS
+    for side in ("left", "right")
+    if "*** conncheck list DUMP" in ((folder / f"{side}.log").read_text() if (folder / f"{side}.log").exists() else "")
+] or [testdata.missing("no libnice debug log in captures/real", arity=2)]
+
+
+@pytest.mark.parametrize("folder, side", LOGGED_CHECKLISTS)
+def test_libnice_check_lists_are_its_own_logged_ones(folder, side):
+    """A libnice agent's check list in the truth is the last one its debug log dumped (libnice has no API
+    for it; captures/record/libnice_truth.py reads it), and its selected pair is one the list holds as
+    succeeded and nominated."""
+    truth = load_truth(folder)
+    comp = _component(truth["agents"][side])
+    listed = _libnice_truth_module().checklist((folder / f"{side}.log").read_text())
+    assert comp["checklist"] == listed and listed
+    sel = comp["selected"]
+    assert any(
+        e["local"] == sel["local"] and e["remote"] == sel["remote"] and e["state"] == "succeeded" and e["nominated"]
+        for e in listed
+    )

@@ -3,10 +3,11 @@
 Both icetrace's fresh answer (with the companions `icetrace check` gives it) and the committed golden
 file are compared, so `icetrace check --update` cannot bless a wrong answer: the selected pair per
 component with the roles and candidate types, the succeeded pairs, the pairs the agents saw fail,
-the outcome, connectivity, nomination style, cause, the number of ICE streams and the verdicts the
-truth requires or rules out; in the fresh answer also the nominated pairs, which a golden file does
-not keep (tests/corpus/truth_facts.py says how a truth becomes what a capture shows, and which tap
-must name the cause itself).
+the nominated pairs (a golden file writes them where they are not just the selected pair), the
+outcome, connectivity, nomination style, cause, the number of ICE streams and the verdicts the truth
+requires or rules out; in the fresh answer also the severities, which a golden file does not keep
+(tests/corpus/truth_facts.py says how a truth becomes what a capture shows, and which tap must name
+the cause itself).
 Which facts each truth holds is written down in docs/testing.md, generated from the truth files.
 """
 
@@ -43,8 +44,8 @@ def _captures() -> list:
 
 
 def _fresh(folder: Path, name: str) -> dict:
-    """What `icetrace check --update` would write now, with the nominated pairs beside it
-    (`truth_facts.answer`)."""
+    """What `icetrace check --update` would write now, with every component's nominated pairs and the
+    verdicts' severities beside it (`truth_facts.answer`)."""
     (task,) = [t for t in discover([str(folder)]) if Path(t.capture).name == name]
     outcome = run_task(task, tf.answer, "summary")
     assert outcome.summary is not None, outcome.error or outcome.crash
@@ -63,6 +64,7 @@ def test_fresh_answer_agrees_with_the_truth(folder, name):
     truth = tf.load(folder)
     answer = _fresh(folder, name)
     assert all("nominated" in c for _, s in tf._streams(answer) for c in s["components"].values())
+    assert "severities" in answer
     assert tf.problems(answer, tf.expected(truth, name)) == []
 
 
@@ -133,6 +135,86 @@ def test_a_failed_pair_shown_succeeded_is_caught():
     assert [p for p in tf.problems(doc, exp) if "the truth says it failed" in p]
 
 
+def _host_pairs(comp: dict) -> list[str]:
+    return [
+        t for t in comp["failed"] if tf.Label.parse(t).controlling_type == tf.Label.parse(t).controlled_type == "host"
+    ]
+
+
+@pytest.mark.parametrize("tap", ["left-lan", "right-lan"])
+def test_a_failed_host_pair_shown_succeeded_on_a_lan_tap_is_caught(tap):
+    """On an agent's LAN tap the host-to-host pair both agents saw fail has the ends of the srflx
+    pair's bases; the truth's segments say whose LAN the tap is on, where only that agent's own
+    candidates show by their bases and the peer's private address only as its checks' destination.
+    Without the segments the fault would pass."""
+    doc, exp = _golden(f"real/baresip-kamailio/{tap}.pcap.expected.json")
+    assert tf.problems(doc, exp) == []
+    for comp in _only_stream(doc)["components"].values():
+        (host,) = _host_pairs(comp)
+        comp["failed"].remove(host)
+        comp["succeeded"].append(host)
+    assert len([p for p in tf.problems(doc, exp) if "the truth says it failed" in p]) == 2
+    truth = tf.load(testdata.require(CAPTURES / "real" / "baresip-kamailio" / "truth.json").parent)
+    del truth["segments"]
+    assert tf.problems(doc, tf.expected(truth, f"{tap}.pcap")) == []
+
+
+def test_a_selection_moved_to_the_failed_host_pair_on_a_lan_tap_is_caught():
+    doc, exp = _golden("real/baresip-kamailio/left-lan.pcap.expected.json")
+    comp = _only_stream(doc)["components"]["1"]
+    (host,) = _host_pairs(comp)
+    comp["selected"] = host
+    assert [p for p in tf.problems(doc, exp) if "component 1: selected" in p]
+    truth = tf.load(testdata.require(CAPTURES / "real" / "baresip-kamailio" / "truth.json").parent)
+    del truth["segments"]
+    assert tf.problems(doc, tf.expected(truth, "left-lan.pcap")) == []  # the srflx pair's bases, anywhere
+
+
+def test_a_pair_the_network_refused_is_failed_where_the_refusal_is_seen():
+    """The left router refuses the left agent's checks to the right NAT with ICMP: its LAN tap holds
+    the errors, so the pair must read failed there (aioice itself keeps it in progress); the public
+    tap never sees those checks."""
+    doc, exp = _golden("real/aioice-direct-rejected/left-lan.pcap.expected.json")
+    comp = _only_stream(doc)["components"]["1"]
+    assert tf.problems(doc, exp) == [] and comp["failed"]
+    comp["failed"] = []
+    assert [p for p in tf.problems(doc, exp) if "not failed, the network refused it" in p]
+    _, public = _golden("real/aioice-direct-rejected/public.pcap.expected.json")
+    assert not [p for c in public.components for p in c.refused]
+
+
+@pytest.mark.parametrize(
+    ("relative", "severities", "caught"),
+    [
+        ("synthetic/agent_error_responses/capture.pcap.expected.json", {"D11": ["error"]}, True),
+        ("synthetic/agent_error_responses/capture.pcap.expected.json", {"D11": ["warning"], "D9": ["info"]}, False),
+        ("real/aioice-ice-credentials/left-lan.pcap.expected.json", {"D11": ["error"]}, False),  # the call failed
+        ("real/baresip-kamailio/left-lan.pcap.expected.json", {"D8": ["info", "warning"]}, True),  # went direct
+        ("real/aioice-direct-rejected/left-lan.pcap.expected.json", {"D8": ["warning"]}, False),  # relayed
+        ("real/aioice-direct/left-lan.pcap.expected.json", {"D13": ["error"]}, False),  # no check verdict
+    ],
+)
+def test_a_severity_says_whether_it_hurt_the_call(relative, severities, caught):
+    """On a call the agents connected, a verdict about their checks is no error; on one that connected
+    directly, an unanswered pair (D8) is info. The fresh answer carries each code's severities."""
+    doc, exp = _golden(relative)
+    doc["severities"] = severities
+    assert bool([p for p in tf.problems(doc, exp) if "though the agents connected" in p]) == caught
+
+
+def test_the_check_verdicts_are_the_checks_family():
+    assert {"D8", "D9", "D11", "D11-INTEGRITY", "D12", "CHECK-ERROR"} <= tf.check_verdicts()
+    assert not {"D13", "FAILED", "D25"} & tf.check_verdicts()
+
+
+def test_a_segment_must_name_an_agent_the_public_segment_or_a_server():
+    truth = tf.load(testdata.require(CAPTURES / "real" / "baresip-kamailio" / "truth.json").parent)
+    assert schema_problems(truth) == []
+    truth["segments"]["left-lan.pcap"] = "lan:nobody"
+    truth["segments"]["elsewhere.pcap"] = "public"
+    assert len(schema_problems(truth)) == 2
+
+
 def test_a_pair_still_checking_shown_failed_is_caught():
     """aioice lists its check from the host base to the peer's private address as in progress when
     it stops: a golden file calling that pair failed contradicts it."""
@@ -149,6 +231,24 @@ def test_a_nomination_gone_is_caught():
     assert tf.problems(doc, exp) == []
     comp["nominated"] = []
     assert [p for p in tf.problems(doc, exp) if "not nominated" in p]
+
+
+@pytest.mark.parametrize(
+    ("relative", "written"),
+    [
+        ("real/aioice-direct/left-lan.pcap", False),  # the selected pair alone was nominated
+        ("real/libnice-direct-rejected/left-lan.pcap", True),  # a relayed pair nominated besides it
+        ("synthetic/media_after_success/capture.pcap", True),  # selected by its media, nominated by none
+    ],
+)
+def test_a_golden_file_writes_the_nominated_pairs_where_they_are_not_just_the_selected_one(relative, written):
+    folder = testdata.require(CAPTURES / relative).parent
+    fresh = _fresh(folder, Path(relative).name)
+    golden = json.loads((CAPTURES / f"{relative}{GOLDEN_SUFFIX}").read_text())
+    for (_, ours), (_, kept) in zip(tf._streams(fresh), tf._streams(golden), strict=True):
+        for key, comp in ours["components"].items():
+            assert tf.nominated_pairs(kept["components"][key]) == comp["nominated"]
+            assert ("nominated" in kept["components"][key]) == written
 
 
 def test_a_pair_no_agent_nominated_shown_nominated_is_caught():
@@ -379,6 +479,8 @@ def held(truth: dict) -> list[str]:
         out.append("verdicts")
     if truth.get("capture_facts"):
         out.append("per-capture facts")
+    if truth.get("segments"):
+        out.append("tap segments")
     return out or ["scenario facts only (tested by its own module)"]
 
 

@@ -80,6 +80,14 @@ def _fact_problems(truth: dict) -> list[str]:
             problems.append("nomination_style without nomination_style_source")
     if truth.get("expected_connectivity", "FAILED") not in words(Connectivity):
         problems.append(f"expected_connectivity {truth['expected_connectivity']!r}")
+    for capture, segment in truth.get("segments", {}).items():
+        if capture not in truth.get("vantage_points", {}):
+            problems.append(f"segments for {capture}, which vantage_points does not name")
+        kind, _, whose = segment.partition(":")
+        if not (
+            segment == "public" or (kind == "lan" and whose in truth.get("agents", {})) or (kind == "server" and whose)
+        ):
+            problems.append(f"segment {segment!r} for {capture}: lan:<agent>, public or server:<name>")
     for entry in truth.get("refused", []):
         if set(entry) != {"from", "to", "rule"} or not entry["rule"]:
             problems.append(f"refused {entry!r}: from, to and the rule that refuses")

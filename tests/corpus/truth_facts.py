@@ -2,10 +2,13 @@
 
 A summary is what `icetrace check` keeps of an analysis (`icetrace.report.golden.summary`): per call,
 stream and component the outcome, connectivity, nomination style, selected pair and the succeeded
-and failed pairs, and the verdict codes. The same comparison judges icetrace's fresh answer and the
-committed golden file, so a wrong answer written by `check --update` still fails. The fresh answer
-(`answer`) also names each component's nominated pairs, which a golden file does not keep: those are
-held to the truth in the fresh answer only.
+and failed pairs, the nominated pairs where they are not just the selected one, and the verdict
+codes. The same comparison judges icetrace's fresh answer and the committed golden file, so a wrong
+answer written by `check --update` still fails. The fresh answer (`answer`) also names every
+component's nominated pairs and the severities each verdict code was given, which a golden file
+does not keep: the severities are held to the truth in the fresh answer only. A
+severity says whether it hurt the call: on a call the agents connected no verdict about their checks
+on each other is an error, and on one that connected directly an unanswered pair (D8) is info.
 
 A stream's cause (docs/causes.md; the code, as the golden file keeps it) is what a capture shows, so
 the tap that holds the decisive evidence must name the truth's `expected_cause` code: a recording's
@@ -19,7 +22,8 @@ an agent's candidate in one of a few forms, all derived here from the agent's ow
 
 - its own address (a relayed candidate always is seen by its relay address);
 - for a server- or peer-reflexive candidate, its base with type host or the candidate's type: what
-  the agent's LAN shows (RFC 8445 §6.1.2.4 prunes a pair to its base);
+  the agent's LAN shows (RFC 8445 §6.1.2.4 prunes a pair to its base), and only there where the
+  truth's `segments` say where the capture was taken;
 - for a host candidate behind a NAT, its mapping: the agent's server-reflexive candidate with that
   base, or, behind a NAT that maps per destination (the peer learned it as peer-reflexive on the
   agent's public address), any port of the public address;
@@ -30,12 +34,23 @@ an agent's candidate in one of a few forms, all derived here from the agent's ow
   the agent's own addresses, any port), the peer behind another agent's channel as `peer behind
   channel 0x4000 of CLIENT (binding not in capture)` (`peer_address`; CLIENT is that agent's).
 
+Where the truth's `segments` place a capture on an agent's LAN side (`lan:<agent>`), the other agent's
+private addresses travel there only as the destinations of the tap's agent's own checks, so two forms
+drop out there: the other agent's host candidate in a direct pair that agent reports shows by its
+mapping only (its own checks from it leave through its NAT), and the other agent's host candidate as
+the tap's agent reports it (its remote candidate) by its own address only (the mapping arrives only
+with the other agent's checks, a pair that agent reports). This tells a host-to-host pair apart from
+the server-reflexive pair whose bases have the same addresses.
+
 A candidate type may read `unknown` when nothing the analysis was given signals it, unless the truth
 says `candidate_types_signaled`; an address the capture never showed has no type it could show.
 
 A pair no agent lists as failed may read failed where the truth's `refused` (the lab's reject rules)
 says the network refused its checks with ICMP between its two ends: the capture holds the refusal,
 which an agent need not act on (aioice only logs it) while RFC 8445 §7.2.5.2 lets it fail the pair.
+On the LAN tap of the agent whose checks were refused, where the ICMP errors are, such a pair that
+no agent saw succeed must read failed (docs/correlator.md: an ICMP error quoting a check fails its
+pair).
 """
 
 from __future__ import annotations
@@ -84,6 +99,30 @@ class End:
 
 
 @dataclass(frozen=True)
+class Vantage:
+    """Where one capture was taken, as far as the truth says: what it cannot show (`unseen`, its
+    capture_facts' unobservable) and whose LAN side it is on (the truth's `segments`: `lan:<agent>`,
+    `public`, `server:<name>`; None where the truth does not say)."""
+
+    unseen: frozenset[str] = frozenset()
+    segment: str | None = None
+
+    def behind_nat_of(self, agent: str) -> bool | None:
+        """Whether the capture is on `agent`'s own side of its NAT (its LAN, where its private
+        addresses travel); None where the truth does not say where the capture was taken."""
+        if self.segment is None:
+            return None
+        return self.segment == f"lan:{agent}"
+
+    def on_another_lan(self, agent: str) -> bool:
+        """Whether the capture is on the LAN side of an agent other than `agent`."""
+        return self.segment is not None and self.segment.startswith("lan:") and self.segment != f"lan:{agent}"
+
+
+NOWHERE = Vantage()  # a capture the truth places nowhere: every form is possible
+
+
+@dataclass(frozen=True)
 class ExpectedPair:
     controlling: End
     controlled: End
@@ -121,6 +160,7 @@ class ExpectedComponent:
     ever_failed: list[ExpectedPair] = field(default_factory=list)  # failed for some agent
     nominated: list[ExpectedPair] = field(default_factory=list)  # the controlling agent's, succeeded
     ever_nominated: list[ExpectedPair] = field(default_factory=list)  # flagged nominated by some agent
+    refused: list[ExpectedPair] = field(default_factory=list)  # failed here: the capture holds the ICMP refusal
 
 
 PARTIAL = "unknown:partial-capture"  # the cause of a capture that lacks what would decide
@@ -181,21 +221,22 @@ def _agent_components(agent: dict) -> dict[int, dict]:
 
 
 def _own_forms(
-    agent: dict, component: int, address: str, typ: str, peers: list[dict], unseen: frozenset[str]
+    truth: dict, name: str, component: int, address: str, typ: str, peers: list[dict], view: Vantage
 ) -> list[Form]:
-    """The forms of the agent's own candidate `address` (reported by the agent with type `typ`)."""
+    """The forms of agent `name`'s own candidate `address` (reported by the agent with type `typ`)."""
+    agent = truth["agents"][name]
     comp = _agent_components(agent).get(component, {"local_candidates": []})
     locals_ = comp["local_candidates"]
     forms = [Form(address, frozenset({typ}))]
-    if typ == "relay" and "relayed_address" in unseen:
+    if typ == "relay" and "relayed_address" in view.unseen:
         server = address.rpartition(":")[0]
         forms += [
             Form(f"{server}:? (relayed for {client}; Allocate not in capture)", frozenset({typ}))
             for client in _client_addresses(agent)
         ]
     related = next((c["related"] for c in locals_ if c["address"] == address and c["related"]), None)
-    if typ in ("srflx", "prflx") and related:
-        forms.append(Form(related, frozenset({"host", typ})))
+    if typ in ("srflx", "prflx") and related and view.behind_nat_of(name) is not False:
+        forms.append(Form(related, frozenset({"host", typ})))  # its base: only where its NAT is not between
     if typ == "host":
         base = address
     elif typ in ("srflx", "prflx") and related:
@@ -253,12 +294,12 @@ def _mapped_per_destination(agent: dict, peers: list[dict]) -> bool:
     )
 
 
-def _end(truth: dict, owner: str, reporter: str, component: int, address: str, typ: str, unseen: frozenset[str]) -> End:
+def _end(truth: dict, owner: str, reporter: str, component: int, address: str, typ: str, view: Vantage) -> End:
     """A candidate of `owner` as `reporter` named it, with every form a capture may show it in."""
     agents = truth["agents"]
     peers = [a for n, a in agents.items() if n != owner]
     if owner == reporter:
-        forms = _own_forms(agents[owner], component, address, typ, peers, unseen)
+        forms = _own_forms(truth, owner, component, address, typ, peers, view)
     else:
         forms = [Form(address, frozenset({typ}))]
         if owner in agents:
@@ -266,10 +307,32 @@ def _end(truth: dict, owner: str, reporter: str, component: int, address: str, t
             own = _agent_components(agents[owner]).get(component, {"local_candidates": []})["local_candidates"]
             cand = next((c for c in own if c["address"] == address), None)
             if cand is not None:
-                forms += _own_forms(agents[owner], component, address, cand["type"], peers, unseen)
-    if "peer_address" in unseen:
+                forms += _own_forms(truth, owner, component, address, cand["type"], peers, view)
+    if "peer_address" in view.unseen:
         forms += _unknown_peer_forms(agents, owner, component)
     return End(tuple(forms))
+
+
+def _addressed(peer: dict, remote: End, host: str) -> End:
+    """A peer's host candidate as an agent reports it, on that agent's own LAN: the agent's checks go
+    to the host address itself; the peer's mapping of it arrives there only with the peer's own checks,
+    a pair the peer reports."""
+    public = peer.get("public_address")
+    if public is None or public == peer.get("lan_address"):
+        return remote
+    own = tuple(f for f in remote.forms if f.address == host)
+    return End(own) if own else remote
+
+
+def _sent_through_nat(agent: dict, local: End, host: str) -> End:
+    """An agent's host candidate in a direct pair it reports, on another agent's LAN: its checks from
+    the host arrive there through its NAT, by its mapping; its private host address travels there only
+    as the destination of that LAN's agent's own checks, a pair that agent reports."""
+    public = agent.get("public_address")
+    if public is None or public == agent.get("lan_address"):
+        return local  # no NAT: the host address is what the other LAN sees
+    mapped = tuple(f for f in local.forms if f.address != host)
+    return End(mapped) if mapped else local
 
 
 def _peer_of(truth: dict, name: str) -> str:
@@ -278,13 +341,17 @@ def _peer_of(truth: dict, name: str) -> str:
 
 
 def expected_pair(
-    truth: dict, name: str, component: int, entry: dict, said: str, unseen: frozenset[str] = frozenset()
+    truth: dict, name: str, component: int, entry: dict, said: str, view: Vantage = NOWHERE
 ) -> ExpectedPair:
     """An agent's (local, remote) entry as a pair named controlling -> controlled."""
     agent = truth["agents"][name]
     peer = _peer_of(truth, name)
-    local = _end(truth, name, name, component, entry["local"], entry["local_type"], unseen)
-    remote = _end(truth, peer, name, component, entry["remote"], entry["remote_type"], unseen)
+    local = _end(truth, name, name, component, entry["local"], entry["local_type"], view)
+    remote = _end(truth, peer, name, component, entry["remote"], entry["remote_type"], view)
+    if entry["local_type"] == "host" and entry["remote_type"] != "relay" and view.on_another_lan(name):
+        local = _sent_through_nat(agent, local, entry["local"])
+    if entry["remote_type"] == "host" and view.behind_nat_of(name) and peer in truth["agents"]:
+        remote = _addressed(truth["agents"][peer], remote, entry["remote"])
     a, b = (local, remote) if agent["role"] == "controlling" else (remote, local)
     return ExpectedPair(a, b, entry.get("transport", "udp"), f"{name} {said}")
 
@@ -336,7 +403,7 @@ class _Reports:
     flagged: list[ExpectedPair] = field(default_factory=list)  # flagged nominated by any agent
 
 
-def _reports(truth: dict, component: int, unseen: frozenset[str]) -> _Reports:
+def _reports(truth: dict, component: int, view: Vantage) -> _Reports:
     out = _Reports()
     for name, agent in truth["agents"].items():
         comp = _agent_components(agent).get(component)
@@ -344,14 +411,14 @@ def _reports(truth: dict, component: int, unseen: frozenset[str]) -> _Reports:
             continue
         sel = comp["selected"]
         if sel and sel.get("state", "succeeded") == "succeeded":
-            pair = expected_pair(truth, name, component, sel, "selected", unseen)
+            pair = expected_pair(truth, name, component, sel, "selected", view)
             out.selected.append(pair)
             out.succeeded.append(pair)  # an agent selects from its valid pairs (RFC 8445 §8.1.1)
             if agent["role"] == "controlling" and truth.get("nomination_style") in NOMINATING:
                 out.nominated.append(pair)  # ... and, nominating, selects the pair it nominated
                 out.flagged.append(pair)
         for entry in comp["checklist"]:
-            pair = expected_pair(truth, name, component, entry, f"checklist: {entry['state']}", unseen)
+            pair = expected_pair(truth, name, component, entry, f"checklist: {entry['state']}", view)
             if entry["state"] == "succeeded":
                 out.succeeded.append(pair)
             elif entry["state"] == "failed":
@@ -377,8 +444,8 @@ def _grouped(pairs: list[ExpectedPair]) -> list[ExpectedPair]:
     return [merged(g) for g in groups]
 
 
-def _component(truth: dict, component: int, unseen: frozenset[str]) -> ExpectedComponent:
-    reports = _reports(truth, component, unseen)
+def _component(truth: dict, component: int, view: Vantage) -> ExpectedComponent:
+    reports = _reports(truth, component, view)
     chosen = _grouped(reports.selected)
     if len(chosen) > 1:
         controlling = [p for p in reports.selected if truth["agents"][p.said_by.split()[0]]["role"] == "controlling"]
@@ -394,7 +461,29 @@ def _component(truth: dict, component: int, unseen: frozenset[str]) -> ExpectedC
         _grouped(reports.failed),
         nominated=[v for v in valid if any(same_pair(v, n) for n in reports.nominated)],
         ever_nominated=[p for p in every if any(same_pair(p, f) for f in reports.flagged)],
+        refused=[p for p in _refused(truth, component, view) if not any(same_pair(p, v) for v in valid)],
     )
+
+
+def _refused(truth: dict, component: int, view: Vantage) -> list[ExpectedPair]:
+    """The pairs whose checks the network refused with ICMP where this capture sees it: on the LAN of
+    the agent whose checks a router refused (the truth's `refused`, from its LAN address to an address,
+    `*` for any the router forwards: not another agent's LAN, which the lab's routers drop silently),
+    each pair that agent checked from its own address (not its relay) to a refused one. The ICMP error
+    quoting a check fails its pair (RFC 8445 §7.2.5.2, docs/correlator.md)."""
+    out = []
+    lans = {a["lan_address"] for a in truth["agents"].values()}
+    for name, agent in truth["agents"].items():
+        if view.behind_nat_of(name) is not True:
+            continue
+        targets = {r["to"] for r in truth.get("refused", []) if r["from"] == agent["lan_address"]}
+        comp = _agent_components(agent).get(component, {"checklist": []})
+        for entry in comp["checklist"]:
+            ip = entry["remote"].rpartition(":")[0]
+            checked = entry["state"] in ("failed", "in-progress") and entry["local_type"] != "relay"
+            if checked and ip not in lans and (ip in targets or "*" in targets):
+                out.append(expected_pair(truth, name, component, entry, "checks refused by ICMP", view))
+    return out
 
 
 def _connectivity(truth: dict) -> str | None:
@@ -461,7 +550,8 @@ def expected(truth: dict, capture: str) -> Expected:
     out.cause = expected_cause(truth, capture)
     out.strict_types = bool(truth.get("candidate_types_signaled"))
     numbers = sorted({n for a in agents.values() for n in _agent_components(a)})
-    out.components = [_component(truth, n, frozenset(out.unobservable)) for n in numbers]
+    view = Vantage(frozenset(out.unobservable), truth.get("segments", {}).get(capture))
+    out.components = [_component(truth, n, view) for n in numbers]
     out.checklists_complete = all(c["checklist"] for a in agents.values() for c in _agent_components(a).values())
     if out.streams and "outcome" not in out.unobservable:  # FAILED: every pair of a stream failed
         (out.required_verdicts if out.outcome == "failed" else out.forbidden_verdicts).add("FAILED")
@@ -521,6 +611,8 @@ def problems(summary: dict, exp: Expected) -> list[str]:
     verdicts = set(summary["verdicts"])
     out += [f"verdict {v} missing" for v in sorted(exp.required_verdicts - verdicts)]
     out += [f"verdict {v} reported, the truth rules it out" for v in sorted(exp.forbidden_verdicts & verdicts)]
+    if "severities" in summary:  # the fresh answer's (`answer`); a golden file keeps no severities
+        out += _severity_problems(summary["severities"], exp)
     if exp.streams is None:
         return out
     streams = _streams(summary)
@@ -530,6 +622,34 @@ def problems(summary: dict, exp: Expected) -> list[str]:
         return out
     where, stream = max(streams, key=lambda s: _score(s[1], exp))
     out += [f"{where}: {p}" for p in _stream_problems(stream, exp)]
+    return out
+
+
+def check_verdicts() -> frozenset[str]:
+    """The verdict codes about the agents' checks on each other (the checks family of the verdict
+    registry, icetrace/ice/diagnosis/checks.py: unanswered, one-way and refused checks)."""
+    from icetrace.ice.diagnosis.registry import RULES
+
+    return frozenset(code for code, r in RULES.items() if r.check.__module__ == "icetrace.ice.diagnosis.checks")
+
+
+def _severity_problems(severities: dict[str, list[str]], exp: Expected) -> list[str]:
+    """A severity says whether it hurt the call: on a call the agents connected, nothing about their
+    checks made it fail (no error), and on one that connected directly a pair that went unanswered
+    (D8) hurt nothing at all (info)."""
+    if exp.outcome != "connected" or "outcome" in exp.unobservable:
+        return []
+    out = [
+        f"verdict {code} is an error, though the agents connected"
+        for code in sorted(check_verdicts() & set(severities))
+        if "error" in severities[code]
+    ]
+    if exp.connectivity == "DIRECT" and "connectivity" not in exp.unobservable:
+        out += [
+            f"verdict D8 is a {severity}, though the agents connected directly"
+            for severity in severities.get("D8", [])
+            if severity != "info"
+        ]
     return out
 
 
@@ -581,16 +701,27 @@ def _component_problems(got: dict, comp: ExpectedComponent, exp: Expected) -> li
         for label in succeeded:
             if _ends_match(label, pair):
                 out.append(f"succeeded {label.controlling} -> {label.controlled}, the truth says it failed: {pair}")
+    failed = [Label.parse(t) for t in got["failed"]]
+    out += [
+        f"not failed, the network refused it: {p}" for p in comp.refused if not any(_ends_match(f, p) for f in failed)
+    ]
     if exp.checklists_complete:
         for label in succeeded:
             if not any(_ends_match(label, pair) for pair in comp.succeeded):
                 out.append(f"succeeded {label.controlling} -> {label.controlled}, no agent lists it as succeeded")
-        for label in (Label.parse(t) for t in got["failed"]):
+        for label in failed:
             if not any(_ends_match(label, pair) for pair in comp.ever_failed) and not exp.refuses(label):
                 out.append(f"failed {label.controlling} -> {label.controlled}, no agent lists it as failed")
-    if "nominated" in got:  # the fresh answer's (`answer`); a golden file keeps no nominated pairs
-        out += _nomination_problems([Label.parse(t) for t in got["nominated"]], comp, exp)
+    out += _nomination_problems([Label.parse(t) for t in nominated_pairs(got)], comp, exp)
     return out
+
+
+def nominated_pairs(component: dict) -> list[str]:
+    """A component's nominated pairs: those written (every component of the fresh answer, a golden
+    file's where they are not just the selected pair), else the selected pair alone."""
+    if "nominated" in component:
+        return list(component["nominated"])
+    return [component["selected"]] if component["selected"] else []
 
 
 def _nomination_problems(nominated: list[Label], comp: ExpectedComponent, exp: Expected) -> list[str]:
@@ -612,10 +743,16 @@ def _nomination_problems(nominated: list[Label], comp: ExpectedComponent, exp: E
 
 def answer(analysis: Any) -> dict:
     """The summary `icetrace check --update` would write for `analysis` (an icetrace Analysis), with
-    each component's nominated pairs beside it, keyed as the summary keys them."""
+    each component's nominated pairs beside it, keyed as the summary keys them, and the severities
+    each verdict code was given."""
     doc = summary(analysis)
+    whole = analysis.to_dict()
+    severities: dict[str, set[str]] = {}
+    for verdict in whole["verdicts"]:
+        severities.setdefault(verdict["code"], set()).add(verdict["severity"])
+    doc["severities"] = {code: sorted(found) for code, found in sorted(severities.items())}
     seen: dict[tuple[str, str], int] = {}
-    for stream in analysis.to_dict()["streams"]:
+    for stream in whole["streams"]:
         call = "-" if stream["call_id"] is None else str(stream["call_id"])
         base = "-" if stream["index"] is None else str(stream["index"])
         seen[(call, base)] = seen.get((call, base), 0) + 1

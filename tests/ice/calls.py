@@ -31,10 +31,16 @@ def check(t, src, dst, tid, answered=True, controlling=True, mapped=None, ufrags
     return out
 
 
-def server_request(t, client, method, tid, answer="success", sends=1, transport="udp", server=TURN, mapped=None):
+def server_request(
+    t, client, method, tid, answer="success", sends=1, transport="udp", server=TURN, mapped=None, peer=None
+):
     """A request to the STUN/TURN server, sent `sends` times (1 s apart), answered with `answer`
-    (a class, or an error code) or not at all (None); a success reports `mapped` as the mapping."""
-    out = [msg(t + n, client, server, method, "request", tid, transport=transport) for n in range(sends)]
+    (a class, or an error code) or not at all (None); a success reports `mapped` as the mapping;
+    `peer` is a permission's or channel's XOR-PEER-ADDRESS."""
+    asked = {"XOR-PEER-ADDRESS": peer} if peer else {}
+    out = [
+        msg(t + n, client, server, method, "request", tid, transport=transport, addresses=asked) for n in range(sends)
+    ]
     if answer == "success":
         seen = {"XOR-MAPPED-ADDRESS": mapped} if mapped else {}
         out.append(msg(t + sends - 0.99, server, client, method, "success", tid, transport=transport, addresses=seen))

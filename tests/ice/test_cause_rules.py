@@ -19,6 +19,7 @@ from tests.ice.calls import (
     allocation,
     check,
     flow,
+    msg,
     server_request,
     unanswered,
 )
@@ -150,6 +151,35 @@ def test_turn_refused_allocations_and_a_late_437_that_is_not():
     late = server_request(0.0, L_TURN_SOCKET, "allocate", "q3") + unanswered(1.0, L_HOST, R_SRFLX, "q")
     late += server_request(40.0, L_TURN_SOCKET, "refresh", "q4", answer=437)
     assert cause(late).code == "failed:no-common-path"
+
+
+def test_turn_refused_permissions_are_per_peer():
+    # libnice asks a permission for every remote candidate: a server refusing the public peers (403)
+    # grants the private host address it may relay to, before or after (real/libnice-turn-forbidden)
+    denied = server_request(0.0, L_TURN_SOCKET, "allocate", "p0")
+    denied += server_request(0.5, L_TURN_SOCKET, "create-permission", "p1", answer=403, peer=R_SRFLX)
+    denied += server_request(0.6, L_TURN_SOCKET, "create-permission", "p2", peer=R_HOST)
+    denied += unanswered(1.0, L_HOST, R_SRFLX, "p")
+    assert cause(denied).code == "failed:turn-refused"
+    # the same peer's permission granted later withdraws the refusal
+    granted = denied + server_request(0.7, L_TURN_SOCKET, "create-permission", "p3", peer=R_SRFLX)
+    assert cause(granted).code == "failed:no-common-path"
+
+
+def test_no_media_on_a_pair_kept_alive_by_consent_checks_or_keepalives():
+    nominated = check(1.0, L_HOST, R_SRFLX, "n1", use_candidate=True)
+    assert cause(nominated).code == "direct"  # nothing after the nomination: the capture may just end there
+    # aioice and libnice with consent freshness: answered Binding requests every ~5 s (RFC 7675)
+    consent = nominated + check(6.0, L_HOST, R_SRFLX, "n2") + check(11.0, L_HOST, R_SRFLX, "n3")
+    assert cause(consent).code == "connected:no-media"
+    # libnice by default: a Binding indication each way after 25 s without traffic (RFC 8445 §11)
+    keepalive = nominated + [msg(26.0, L_HOST, R_SRFLX, "binding", "indication", "k1")]
+    keepalive += [msg(26.03, R_SRFLX, L_HOST, "binding", "indication", "k2")]
+    assert cause(keepalive).code == "connected:no-media"
+    # a keepalive on another pair says nothing of this one
+    elsewhere = nominated + [msg(26.0, L_HOST, R_HOST, "binding", "indication", "k3")]
+    assert cause(elsewhere).code == "direct"
+    assert cause(keepalive, [flow(L_HOST, R_SRFLX, 1.1, 9.0, 700)]).code == "direct"
 
 
 def test_a_hosts_turn_traffic_counts_for_the_calls_of_its_own_time():

@@ -74,24 +74,6 @@ def test_channeldata_carrying_checks_is_drawn_once_as_the_check():
     assert outside_canvas(fig) == []
 
 
-def test_a_channeldata_leg_counts_the_media_it_carried_not_the_checks():
-    # baresip's relayed checks travel in ChannelData and no media follows: no media arrow at all
-    checks_only = icetrace.analyze([testdata.CAPTURES / "real" / "baresip-relay-only" / "left-lan.pcap"])
-    labels = _by_gid(checks_only.plot_ladder(), "arrow-label")
-    assert any(label.startswith("binding request (channeldata)") for label in labels)
-    assert not any(re.match(r"channeldata \d+ pkts", label) for label in labels)
-    assert (checks_only.media.kind == "channeldata").any()  # the leg's frames, counted by the packet source
-    # Chromium's leg carries media and a few checks: the arrow counts the media frames only
-    relay = icetrace.analyze([testdata.CAPTURES / "real" / "chromium-relay" / "left-lan.pcap"])
-    m = relay.messages
-    carried = set(m[m.kind.eq("stun") & m.relay_via.notna()].frame)
-    drawn = _by_gid(relay.plot_ladder(), "arrow-label")
-    for flow in relay.media[relay.media.kind == "channeldata"].itertuples():
-        wrappers = m[m.kind.eq("channeldata") & (m.src == flow.src) & (m.dst == flow.dst) & m.frame.isin(carried)]
-        assert 0 < len(wrappers) < flow.packets
-        assert any(label.startswith(f"channeldata {flow.packets - len(wrappers)} pkts over") for label in drawn)
-
-
 def test_a_socket_on_an_agent_s_host_is_drawn_on_that_agent_s_side():
     # Chromium signals only its relay candidate; its STUN binding leaves from another port of its host
     folder = testdata.CAPTURES / "real" / "chromium-turn-tcp"

@@ -198,3 +198,29 @@ def test_each_session_s_cause_in_the_title_names_the_session_apart():
     title = analysis.plot_timeline().get_suptitle()
     assert "session 1 (no signaling; ufrags mNwq/WJsu): [" in title
     assert "session 2 (no signaling; ufrags 7kss/1EZs): [" in title
+
+
+def test_pauses_read_in_the_unit_that_fits_them():
+    from icetrace.plots.time_axis import duration_text
+
+    assert [duration_text(s) for s in (5.24, 119.0, 750.0, 9000.0, 9783876.2)] == [
+        "5.2 s",
+        "119.0 s",
+        "12.5 min",
+        "2.5 h",
+        "113.2 days",
+    ]
+
+
+def test_a_late_media_band_keeps_its_count_inside_the_plot():
+    # Google Meet's IPv6 session comes 113 days after the first: its band ends the plot
+    from tests.plots.canvas import outside_axes
+
+    analysis = icetrace.analyze([testdata.require(testdata.PUBLIC / "ntop_nDPI" / "stun_google_meet.pcapng")])
+    fig = analysis.plot_timeline()
+    assert [t.get_text() for t in fig.findobj(lambda a: a.get_gid() == "idle")] == ["113.2 days idle"]
+    assert outside_axes(fig, "media-label") == []
+    assert any(
+        label.endswith("142 pkts")
+        for label in [t.get_text() for t in fig.findobj(lambda a: a.get_gid() == "media-label")]
+    )

@@ -124,6 +124,12 @@ def _network_lost(ev: StreamEvidence) -> Found | None:
     "a rule change, a route change)",
 )
 def _consent_lost(ev: StreamEvidence) -> Found | None:
+    """Agents check consent differently, and the rule reads only what RFC 7675 has them all do, checks
+    on the selected pair that stop being answered. Tested on real/aioice-consent-lost (a check every
+    ~5 s, each retransmitted; the call given up ~30 s after the cut), real/chromium-consent-lost (fresh
+    transactions, no retransmissions, 130 in the 15 s before its connectionState fails) and
+    real/libnice-consent-lost (consent freshness on: two unanswered checks 4.3 s apart, then the
+    component fails)."""
     sel = ev.selected
     if not ev.connected or sel is None:
         return None
@@ -159,25 +165,47 @@ def _frame(t: Transaction) -> int:
 
 @cause(
     "connected:no-media",
-    "ICE connected and the selected pair stayed alive (its checks answered for at least one consent interval "
-    "after it was chosen), but no media, DTLS or other data went over it",
-    "the selected pair's nomination and its later answered checks",
-    "RFC 8445 §12 (media on the selected pair), RFC 7675 §5.1 (consent every 4-6 s)",
+    "ICE connected and the selected pair stayed alive (its checks still answered, or its keepalives still sent, at "
+    "least one consent interval after it was chosen), but no media, DTLS or other data went over it",
+    "the selected pair's nomination and its later answered checks or keepalives",
+    "RFC 8445 §12 (media on the selected pair) and §11 (keepalives), RFC 7675 §5.1 (consent every 4-6 s)",
     "ICE is not the problem: check the media and DTLS set-up above it (codecs, DTLS fingerprints, SRTP keys, "
     "the application starting its media)",
 )
 def _no_media(ev: StreamEvidence) -> Found | None:
+    """Agents keep an idle pair alive in two ways, and either shows the capture went on with the call
+    up: consent checks, answered Binding requests every ~5 s (aioice, real/aioice-no-media; libnice
+    with consent freshness, real/libnice-no-media), or keepalives, Binding indications after a quiet
+    spell (libnice by default: one each way 25 s after the last packet). Chromium always starts
+    DTLS, so its calls never lack media."""
     sel = ev.selected
     if not ev.connected or sel is None or ev.stream.media_flows:
         return None
     successes = sorted(t.response.time for t, _ in ev.checks_on(sel) if t.outcome == "success" and t.response)
-    if not successes or successes[-1] - successes[0] < CONSENT_MIN_INTERVAL:
+    if not successes:
+        return None
+    if successes[-1] - successes[0] >= CONSENT_MIN_INTERVAL:
+        return Found(
+            f"ICE connected on {pair_words(sel)} and its checks were still answered "
+            f"{successes[-1] - successes[0]:.1f} s later, but no RTP, RTCP, DTLS or other data went over it in the "
+            "capture.",
+            cite(sel.frames),
+        )
+    kept = [(t, frame) for t, frame in _keepalives(ev, sel) if t - successes[0] >= CONSENT_MIN_INTERVAL]
+    if not kept:
         return None
     return Found(
-        f"ICE connected on {pair_words(sel)} and its checks were still answered {successes[-1] - successes[0]:.1f} s "
-        "later, but no RTP, RTCP, DTLS or other data went over it in the capture.",
-        cite(sel.frames),
+        f"ICE connected on {pair_words(sel)} and its agents still sent keepalives on it "
+        f"{kept[-1][0] - successes[0]:.1f} s later, but no RTP, RTCP, DTLS or other data went over it in the capture.",
+        cite(sel.frames, [frame for _, frame in kept]),
     )
+
+
+def _keepalives(ev: StreamEvidence, sel: Pair) -> list[tuple[float, int]]:
+    """(time, frame) of the Binding indications between the pair's two ends (outside relays)."""
+    by_src = ev.facts.keepalives_by_src
+    ends = sel.controlling.wire_addresses | sel.controlled.wire_addresses
+    return sorted((t, frame) for src in ends for dst, t, frame in by_src.get(src, ()) if sel.carries(src, dst))
 
 
 @cause(

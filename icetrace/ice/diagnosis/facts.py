@@ -99,6 +99,16 @@ class Facts:
         return out
 
     @cached_property
+    def keepalives_by_src(self) -> dict[Endpoint, list[tuple[Endpoint, float, int]]]:
+        """Binding indications outside relays (RFC 8445 §11 keepalives), as (destination, time,
+        frame) by source: a pair's own are found from its ends without a walk over the capture."""
+        out: dict[Endpoint, list[tuple[Endpoint, float, int]]] = {}
+        for r in self.rec.records:
+            if r.relay is None and r.method == "binding" and r.cls == "indication":
+                out.setdefault(r.src, []).append((r.dst, r.time, r.frame))
+        return out
+
+    @cached_property
     def errors_by_stream(self) -> dict[int, list[tuple[Transaction, str | None]]]:
         """Checks that got an error response, by the id of their stream."""
         out: dict[int, list[tuple[Transaction, str | None]]] = {}

@@ -42,6 +42,10 @@ def _failed(ev: StreamEvidence) -> bool:
     "or rewritten offer), or the TURN user and password the server knows",
 )
 def _credentials(ev: StreamEvidence) -> Found | None:
+    """Tested on real agents each side of the exchange: a wrong ice-pwd signaled, answered 401 by aioice
+    (real/aioice-ice-credentials) and by libnice (real/libnice-ice-credentials); a wrong TURN password,
+    refused 401 after the authenticated Allocate, with aioice (real/aioice-turn-credentials) and
+    Chromium (real/chromium-turn-credentials)."""
     if not _failed(ev):
         return None
     refused = [(t, r) for t, _ in ev.facts.errors_by_stream.get(id(ev.stream), []) for r in t.responses]
@@ -114,6 +118,9 @@ def _turn_auth_refused(ev: StreamEvidence) -> list[Transaction]:
     "switch role and recompute its tie-breaker's comparison)",
 )
 def _role_conflict(ev: StreamEvidence) -> Found | None:
+    """Shown only by a built capture (synthetic/role_conflict): aioice, libnice and Chromium all repair a
+    conflict as RFC 8445 §7.3.1.1 says (libnice made controlling on both sides answers one 487 and the
+    other agent switches), so none leaves one unresolved in the lab."""
     if not _failed(ev):
         return None
     conflicts = [
@@ -143,6 +150,10 @@ def _role_conflict(ev: StreamEvidence) -> Found | None:
     "(403), or fix the client's transport and address family (440/442)",
 )
 def _turn_refused(ev: StreamEvidence) -> Found | None:
+    """Tested on 486 to the Allocate with aioice (real/aioice-turn-quota) and Chromium
+    (real/chromium-turn-quota), and on 403 to the permissions with aioice, which binds channels
+    (real/aioice-turn-forbidden), and libnice, which asks a CreatePermission per remote candidate and
+    keeps sending Send indications to the refused peers (real/libnice-turn-forbidden)."""
     if not _failed(ev):
         return None
     refusals = []
@@ -154,8 +165,7 @@ def _turn_refused(ev: StreamEvidence) -> Found | None:
                 continue
             if code == 437 and t.request.method != "allocate":
                 continue
-            later = [u for u in requests if u.dst == t.dst and u.request.time > t.request.time]
-            if not any(u.outcome == "success" and u.request.method == t.request.method for u in later):
+            if not _granted_later(t, requests):
                 refusals.append(t)
     if not refusals:
         return None
@@ -168,6 +178,25 @@ def _turn_refused(ev: StreamEvidence) -> Found | None:
         cite([u.response.frame for u in refusals if u.response], [u.request.frame for u in refusals]),
         _refusal_step(code, t),
     )
+
+
+def _granted_later(t: Transaction, requests: list[Transaction]) -> bool:
+    """Whether the server granted later what it refused: the same method, and for a permission or a
+    channel the same peer (RFC 8656 §9: a permission is per peer IP address). Agents differ in which
+    peers they ask for: libnice 0.1.21 a permission for every remote candidate, private host
+    addresses included, which a server that refuses the public peers (403) may grant before or after
+    (real/libnice-turn-forbidden); aioice a channel per relayed check (real/aioice-turn-forbidden)."""
+    peer = _peer_ip(t)
+    return any(
+        u.outcome == "success" and u.request.method == t.request.method and _peer_ip(u) == peer
+        for u in requests
+        if u.dst == t.dst and u.request.time > t.request.time
+    )
+
+
+def _peer_ip(t: Transaction) -> str | None:
+    peer = t.request.addresses.get("XOR-PEER-ADDRESS")
+    return peer.ip if peer is not None else None
 
 
 def _refusal_step(code: int, t: Transaction) -> str:

@@ -36,6 +36,10 @@ def _relayed(ev: StreamEvidence) -> Pair | None:
     "aggressive nomination) or its candidate priorities prefer the relay",
 )
 def _agent_choice(ev: StreamEvidence) -> Found | None:
+    """An agent that moves to a better pair once it succeeds never shows this (Chromium,
+    real/chromium-late-direct); libnice's regular nomination does, nominating from its first two valid
+    pairs (real/libnice-agent-choice), and so does an agent that nominates the first pair to answer
+    and stays there (synthetic/relay_nominated_first)."""
     sel = _relayed(ev)
     valid = [p for p in ev.tried_direct if p.state == "succeeded"]
     if sel is None or not valid:
@@ -200,6 +204,8 @@ def _symmetric(ev: StreamEvidence) -> Found | None:
     "enable hairpinning (NAT loopback) on the shared NAT, or route the two LANs to each other",
 )
 def _no_hairpin(ev: StreamEvidence) -> Found | None:
+    """Tested on aioice (real/aioice-no-hairpin) and libnice (real/libnice-no-hairpin), each call carried
+    by a pair from one agent's host base to the other's relay."""
     sel = _relayed(ev)
     if sel is None or any(p.state == "succeeded" for p in ev.tried_direct) or len(ev.agents) < 2:
         return None

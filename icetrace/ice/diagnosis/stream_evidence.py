@@ -194,9 +194,12 @@ class StreamEvidence:
         if not self.pairs:
             return "No connectivity check of this stream is in the capture: it does not show how ICE went."
         succeeded = sum(1 for p in self.pairs if p.state == "succeeded")
+        components = self.stream.components
+        chosen = sum(1 for c in components if c.selected is not None)
+        selected = "none selected" if not chosen else f"a selected pair in {chosen} of {len(components)} components"
         return (
             f"ICE neither connected nor failed within the capture ({len(self.pairs)} pair(s), {succeeded} "
-            "succeeded, none selected): the capture ends, or this agent's part of the call ends, before it decided."
+            f"succeeded, {selected}): the capture ends, or this agent's part of the call ends, before it decided."
         )
 
     def _relayed_undecided(self, sel: Pair) -> str:
