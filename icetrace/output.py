@@ -13,17 +13,23 @@ colour terminal) and a write of a lone carriage return (a progress line redrawin
 A full disk (`> /dev/full`) or an I/O error fails a write, or the flush at exit. The first failure
 is raised as OutputError; the stream's descriptor is then pointed at /dev/null so that Python's own
 flush at exit has nowhere to fail a second time. A closed pipe (BrokenPipeError) is left to the caller.
+
+A file a command writes (a plot, the HTML page, the JSON document, an annotated copy) is whole or
+absent: `whole_or_absent` removes what was written when writing fails part-way, so that no
+half-written page or image is taken for a result.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
 import re
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
-from typing import NoReturn, TextIO
+from typing import IO, Any, NoReturn, TextIO
 
 from icetrace.errors import OutputError
 
@@ -127,3 +133,20 @@ class GuardedOutput(ShownOutput):
         except (OSError, ValueError, io.UnsupportedOperation):
             pass  # not a file descriptor (a StringIO in tests): nothing flushes it at exit
         raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def whole_or_absent(path: str | os.PathLike[str], binary: bool = False) -> Iterator[IO[Any]]:
+    """`path` opened for writing (text as UTF-8); when the body fails (a bug, a full disk, Ctrl-C)
+    the regular file it was writing is removed before the failure goes on. A path that is no
+    regular file (/dev/stdout, a pipe) is written as given and left alone."""
+    fh: IO[Any] = open(path, "wb") if binary else open(path, "w", encoding="utf-8")  # noqa: SIM115
+    regular = stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    try:
+        with fh:  # its flush at close may be what fails
+            yield fh
+    except BaseException:
+        if regular:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        raise

@@ -18,6 +18,7 @@ from icetrace.capture.formats import registry
 from icetrace.capture.formats.base import Copying, ReadProblem
 from icetrace.capture.input_file import open_capture
 from icetrace.errors import InputError
+from icetrace.output import whole_or_absent
 
 Comments = Mapping[int, Sequence[str]]
 
@@ -36,7 +37,7 @@ def write_annotated(
             raise InputError(f"{source}: not a capture file icetrace can copy ({registry.names()})")
         blocks = fmt.copy_as_pcapng(fh, Copying(str(source), comments, keep, problems))
         try:
-            with open(out, "wb") as sink:
+            with whole_or_absent(out, binary=True) as sink:
                 for block in blocks:
                     sink.write(block)
         except OSError as exc:

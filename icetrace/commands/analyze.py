@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from icetrace.commands.progress import Progress
 from icetrace.errors import InputError
+from icetrace.output import whole_or_absent
 
 
 def register(subparsers: Any) -> None:
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
     if args.json:
         try:
-            with open(args.json, "w", encoding="utf-8") as fh:
+            with whole_or_absent(args.json) as fh:
                 json.dump(analysis.to_dict(), fh, indent=2)
         except OSError as exc:
             raise InputError(f"{args.json}: cannot write: {exc.strerror}") from None
@@ -86,8 +87,8 @@ def _write_html(analysis: Any, path: str, err: TextIO | None) -> None:
             err.flush()
 
     try:
-        with open(path, "w", encoding="utf-8") as fh:
-            write_html(analysis, fh, stage)
+        with whole_or_absent(path) as fh:
+            write_html(analysis, cast(TextIO, fh), stage)
     except OSError as exc:
         if err is not None:
             err.write("\n")  # the error on a line of its own

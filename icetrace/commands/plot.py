@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from icetrace.errors import InputError, OutputError
+from icetrace.output import whole_or_absent
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -28,7 +29,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     analysis = analyze(args.capture, sdp=args.sdp, logs=args.log)
     figure = analysis.plot_ladder() if args.kind == "ladder" else analysis.plot_timeline()
     try:
-        figure.savefig(target, dpi=110)
+        with whole_or_absent(target, binary=True) as fh:
+            figure.savefig(fh, format=target.suffix[1:].lower(), dpi=110)
     except OSError as exc:
         raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
     out.write(f"{target}\n")

@@ -162,3 +162,47 @@ def test_an_error_python_cannot_raise_is_one_line(monkeypatch):
     status, _, err = _cli("decode", "00")
     assert status == 0 and _one_line(err)
     assert err == "icetrace: warning: an error while cleaning up was ignored: MemoryError\n"
+
+
+def _raises(*_args: object, **_kwargs: object) -> None:
+    raise RuntimeError("a failure part-way through the output")
+
+
+@pytest.mark.parametrize(
+    "argv, where",
+    [
+        (["plot", CAPTURE, "--out", "{out}.svg"], "matplotlib.text.Text.draw"),  # after the SVG's head
+        (["plot", CAPTURE, "--kind", "timeline", "--out", "{out}.pdf"], "matplotlib.text.Text.draw"),
+        (["analyze", CAPTURE, "--html", "{out}.html"], "icetrace.report.html._svg"),
+        (["analyze", CAPTURE, "--json", "{out}.json"], "icetrace.analysis.Analysis.to_dict"),
+        (["annotate", CAPTURE, "-o", "{out}.pcapng"], "icetrace.capture.formats.base.Copying.notes"),
+    ],
+)
+def test_a_command_that_fails_part_way_leaves_no_file(tmp_path, monkeypatch, argv, where):
+    """A half-written page, image or copy would be taken for a result: the file is whole or absent."""
+    out = str(tmp_path / "out")
+    argv = [a.format(out=out) for a in argv]
+    (target,) = [Path(a) for a in argv if a.startswith(out)]
+    target.write_bytes(b"an earlier result")  # opened for writing, it is gone either way
+    monkeypatch.setattr(where, _raises)
+    status, _, err = _cli(*argv)
+    assert status == 3 and "RuntimeError: a failure part-way" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_that_is_no_regular_file_is_left_alone(tmp_path):
+    from icetrace.output import whole_or_absent
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        with pytest.raises(RuntimeError), whole_or_absent(fifo) as fh:
+            fh.write("part")
+            _raises()
+        assert os.read(reader, 10) == b"part" and fifo.exists()
+    finally:
+        os.close(reader)
+    with whole_or_absent(tmp_path / "whole.txt") as fh:
+        fh.write("whole")
+    assert (tmp_path / "whole.txt").read_text() == "whole"
