@@ -1,6 +1,6 @@
-"""A small WebRTC call signaled over HTTP, built with the project's dissectors, with hostile strings put
-where a capture carries strings: the STUN USERNAME and error reason, a candidate's address, the JSON
-around the SDP. Each output test runs the commands on it and checks what reaches the terminal, the
+"""A small WebRTC call signaled over HTTP (or a WebSocket), built with the project's dissectors, with
+hostile strings put where a capture carries strings: the STUN USERNAME and error reason, a candidate's
+address, the JSON around the SDP. Each output test runs the commands on it and checks what reaches the terminal, the
 HTML, the plots and the annotated copy.
 """
 
@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from captures.synthetic.builder import T0, Capture, ice_check, ice_error, ice_success  # noqa: E402
+from captures.synthetic.websocket_signaling import frame  # noqa: E402
 from dissectors.codec import encode_stun  # noqa: E402
 
 SERVER = ("203.0.113.80", 80)
@@ -53,6 +54,10 @@ def post(body: bytes, path: str = "/signal") -> bytes:
     return f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
 
 
+UPGRADE = b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+SWITCHED = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+
+
 def build(
     *,
     username: bytes | None = None,
@@ -62,17 +67,28 @@ def build(
     right_priority: int = PRIORITY,
     left_ufrag: str = LEFT_UFRAG,
     offer_extra: dict | None = None,
+    signaling: str = "http",
 ) -> Capture:
-    """Offer and answer posted over HTTP; a check answered with an error (carrying `reason`), then a
-    check that succeeds with USE-CANDIDATE. `username` replaces the first check's USERNAME."""
+    """Offer and answer posted over HTTP (`signaling="websocket"`: sent as WebSocket text frames, the
+    clients' masked); a check answered with an error (carrying `reason`), then a check that succeeds
+    with USE-CANDIDATE. `username` replaces the first check's USERNAME."""
     cap = Capture()
     wire_ufrag = left_ufrag.encode("utf-8", "backslashreplace").decode()  # a USERNAME is bytes: no lone surrogate
     left_candidates = [candidate((left_host, LEFT[1]), priority=left_priority)]
     offer = {"type": "offer", "sdp": sdp(left_ufrag, LEFT_PWD, "actpass", left_candidates), **(offer_extra or {})}
     right_candidates = [candidate(RIGHT, "2", right_priority)]
     answer = {"type": "answer", "sdp": sdp(RIGHT_UFRAG, RIGHT_PWD, "active", right_candidates)}
-    cap.tcp(0.010, LEFT_HTTP, SERVER, post(json.dumps(offer).encode()))
-    cap.tcp(0.050, RIGHT_HTTP, SERVER, post(json.dumps(answer).encode()))
+    if signaling == "websocket":
+        for t, client in ((0.001, LEFT_HTTP), (0.002, RIGHT_HTTP)):
+            cap.tcp(t, client, SERVER, UPGRADE)
+            cap.tcp(t + 0.0005, SERVER, client, SWITCHED)
+        cap.tcp(0.010, LEFT_HTTP, SERVER, frame(json.dumps(offer).encode(), mask=b"\x5a\x17\xc3\x01"))
+        cap.tcp(0.011, SERVER, RIGHT_HTTP, frame(json.dumps(offer).encode()))
+        cap.tcp(0.050, RIGHT_HTTP, SERVER, frame(json.dumps(answer).encode(), mask=b"\x01\x02\x03\x04"))
+        cap.tcp(0.051, SERVER, LEFT_HTTP, frame(json.dumps(answer).encode()))
+    else:
+        cap.tcp(0.010, LEFT_HTTP, SERVER, post(json.dumps(offer).encode()))
+        cap.tcp(0.050, RIGHT_HTTP, SERVER, post(json.dumps(answer).encode()))
     if username is None:
         first = ice_check("h1", wire_ufrag, RIGHT_UFRAG, RIGHT_PWD, PRIORITY, True)
     else:

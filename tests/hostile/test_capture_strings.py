@@ -113,12 +113,13 @@ def test_junit_with_control_characters_is_well_formed():
     assert next(root.iter("failure")).get("message") == "call c\\x0c: selected: was A -> now B"
 
 
-@pytest.fixture(scope="module")
-def surrogate_corpus(tmp_path_factory) -> Path:
-    """JSON's \\ud800 in the ufrag and in a candidate's address: no UTF-8 text can hold it."""
-    folder = tmp_path_factory.mktemp("surrogate")
-    hostile_call.write(folder / "call", left_ufrag="ho\ud800", left_host="\udc00.local")
-    hostile_call.write(folder / "plain")
+@pytest.fixture(scope="module", params=["http", "websocket"])
+def surrogate_corpus(tmp_path_factory, request) -> Path:
+    """JSON's \\ud800 in the ufrag and in a candidate's address, posted over HTTP or sent in a
+    WebSocket text frame (valid UTF-8: the escape is ASCII): no UTF-8 text can hold what it decodes to."""
+    folder = tmp_path_factory.mktemp(f"surrogate-{request.param}")
+    hostile_call.write(folder / "call", left_ufrag="ho\ud800", left_host="\udc00.local", signaling=request.param)
+    hostile_call.write(folder / "plain", signaling=request.param)
     return folder
 
 
@@ -128,7 +129,7 @@ def test_a_lone_surrogate_is_shown_escaped(surrogate_corpus, command):
     assert result.returncode == 0, result.stderr.decode()
     text = result.stdout.decode("utf-8")  # whole and valid
     if command != "messages":
-        assert "\\ud800" in text
+        assert "\\ud800" in text and "udc00.local" in text  # the candidate as signaled, escaped
 
 
 def test_a_lone_surrogate_in_the_html_page_and_the_corpus_tables(surrogate_corpus, tmp_path):

@@ -342,6 +342,33 @@ def test_a_dump_with_many_distinct_descriptions():
     _assert_linear(make, run, 300)
 
 
+def test_a_dump_with_many_trickled_candidates():
+    """One description and N candidates added to it, as webrtc-internals logs them: each joins its
+    m-line without being compared with every one added before."""
+    import json
+
+    from icetrace.signaling.agent_dump import read_agent_dump
+    from icetrace.signaling.model import SignalingModel
+    from tests.hostile import hostile_call
+
+    def make(n: int) -> str:
+        sdp = hostile_call.sdp("tkDp", "x" * 24, "actpass", [])
+        log = [{"type": "setLocalDescription", "time": 1e12, "value": f"type: offer, sdp: {sdp}"}]
+        log += [
+            {"type": "onicecandidate", "time": 1e12 + i, "value": f"sdpMid: 0, candidate: {_candidate_line(i)}"}
+            for i in range(n)
+        ]
+        return json.dumps({"PeerConnections": {"1": {"updateLog": log, "stats": {}}}})
+
+    def run(text: str) -> None:
+        model = SignalingModel()
+        read_agent_dump(text, "dump.json", model)
+        (call,) = model.calls
+        assert len(call.exchanges[0].bodies[0].media[0].candidates) == text.count("typ host")
+
+    _assert_linear(make, run, 500)
+
+
 def test_a_chunked_trailer_without_its_line_end():
     """A trailer line without its CRLF is kept up to the head's bound, each byte searched once; past
     the bound the direction is no longer read."""
