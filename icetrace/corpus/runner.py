@@ -4,6 +4,7 @@ same for `--jobs 1`, `--jobs N` and `--dask`."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 from collections.abc import Callable
@@ -119,12 +120,7 @@ def _on_dask(
         distributed: Any = importlib.import_module("distributed")  # untyped, and an optional extra
     except ImportError:
         raise InputError("--dask needs Dask: pip install 'icetrace[dask]'") from None
-    try:
-        client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
-    except (OSError, TimeoutError) as exc:
-        raise InputError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
-    except (ValueError, TypeError) as exc:  # Dask's words for an address it cannot parse
-        raise InputError(f"--dask {address}: not a scheduler address ({exc})") from None
+    client = _client(distributed, address)
     try:
         slots: list[Outcome | None] = [None] * len(tasks)
         lost = _dask_round(distributed, client, work, tasks, list(range(len(tasks))), slots, done)
@@ -134,6 +130,21 @@ def _on_dask(
         return [o for o in slots if o is not None]
     finally:
         client.close()
+
+
+def _client(distributed: Any, address: str) -> Any:
+    """A Client of the scheduler at `address`, or InputError. A Client that failed to start is left
+    half-made in a reference cycle; it is collected here, because its finaliser stops Dask's event
+    loop under a lock that a later Client's start holds: run from a collection inside that start
+    (a second `check --dask` in one process), it would wait for ever."""
+    try:
+        return distributed.Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        failure = InputError(f"--dask {address}: cannot reach the scheduler: {exc}")
+    except (ValueError, TypeError) as exc:  # Dask's words for an address it cannot parse
+        failure = InputError(f"--dask {address}: not a scheduler address ({exc})")
+    gc.collect()
+    raise failure from None
 
 
 def _dask_round(
