@@ -74,13 +74,18 @@ class Capture:
             seq += len(chunk)
         self.tcp_seq[key] = seq
 
-    def write(self, folder: Path, truth: dict) -> Path:
-        """capture.pcap (packets sorted by time, stable) and truth.json in `folder`."""
+    def write(self, folder: Path, truth: dict, beside: dict[str, str] | None = None) -> Path:
+        """capture.pcap and truth.json in `folder`, with `beside` (file name -> text: the agents' SDP)."""
         folder.mkdir(parents=True, exist_ok=True)
-        packets = sorted(self.packets, key=lambda p: float(p.time))
-        wrpcap(str(folder / "capture.pcap"), packets)
+        self.write_pcap(folder / "capture.pcap")
         (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
+        for name, body in (beside or {}).items():
+            (folder / name).write_text(body)
         return folder / "capture.pcap"
+
+    def write_pcap(self, path: Path) -> None:
+        """The packets sorted by time (a stable sort: packets stamped alike keep their order)."""
+        wrpcap(str(path), sorted(self.packets, key=lambda p: float(p.time)))
 
 
 def ice_check(
@@ -135,3 +140,111 @@ def dtls_record(content_type: int = 23, epoch: int = 1, seq: int = 0, size: int 
         + size.to_bytes(2, "big")
         + bytes(size)
     )
+
+
+# -- truth.json: each agent's own view (schema: captures/README.md) ------------------------------------
+
+SOFTWARE = "synthetic (captures/synthetic/builder.py)"
+
+
+def priority(type_preference: int, component: int = 1) -> int:
+    """RFC 8445 §5.1.2.1 with the local preference every scenario here uses (65535)."""
+    return (type_preference << 24) + (65535 << 8) + (256 - component)
+
+
+HOST_PRIORITY = priority(126)
+PRFLX_PRIORITY = priority(110)
+SRFLX_PRIORITY = priority(100)
+RELAY_PRIORITY = priority(0)
+
+
+def text(address: Address) -> str:
+    """An address as truth.json writes it: IP:PORT."""
+    return f"{address[0]}:{address[1]}"
+
+
+def candidate(
+    address: Address, ctype: str, prio: int, foundation: str, related: str | None = None, component: int = 1
+) -> dict:
+    """A UDP candidate as an agent lists it."""
+    return {
+        "foundation": foundation,
+        "component": component,
+        "transport": "udp",
+        "priority": prio,
+        "address": text(address),
+        "type": ctype,
+        "related": related,
+    }
+
+
+def pair(
+    local: str, local_type: str, remote: str, remote_type: str, state: str = "succeeded", nominated: bool = True
+) -> dict:
+    """A checklist entry, seen from the agent whose `local` it is."""
+    return {
+        "local": local,
+        "local_type": local_type,
+        "remote": remote,
+        "remote_type": remote_type,
+        "state": state,
+        "nominated": nominated,
+    }
+
+
+def pair_of(mine: dict, theirs: dict, state: str = "succeeded", nominated: bool = True) -> dict:
+    """The checklist entry between two candidates (`candidate`)."""
+    return pair(mine["address"], mine["type"], theirs["address"], theirs["type"], state, nominated)
+
+
+def mirrored(entry: dict) -> dict:
+    """The same checklist entry as the agent at the other end lists it."""
+    return pair(
+        entry["remote"], entry["remote_type"], entry["local"], entry["local_type"], entry["state"], entry["nominated"]
+    )
+
+
+def selected(entry: dict) -> dict:
+    """The pair an agent selected, from its checklist entry."""
+    return {k: entry[k] for k in ("local", "local_type", "remote", "remote_type")} | {"transport": "udp"}
+
+
+def component(
+    mine: list[dict], theirs: list[dict], checklist: list[dict], chosen: dict | None, number: int = 1
+) -> dict:
+    """One component of a stream: the agent's candidates, its peer's, its checklist and selected pair."""
+    return {
+        "component": number,
+        "local_candidates": mine,
+        "remote_candidates": theirs,
+        "checklist": checklist,
+        "selected": chosen,
+    }
+
+
+def one_pair(mine: dict, theirs: dict) -> dict:
+    """A component in which the agent's one candidate and its peer's make the pair it nominated and selected."""
+    entry = pair_of(mine, theirs)
+    return component([mine], [theirs], [entry], selected(entry), mine["component"])
+
+
+def agent(
+    role: str,
+    ufrag: str,
+    pwd: str,
+    lan: str,
+    public: str | None,
+    components: list[dict],
+    media: str = "audio",
+    software: str = SOFTWARE,
+) -> dict:
+    """An agent with one media stream."""
+    return {
+        "software": software,
+        "role": role,
+        "ice_ufrag": ufrag,
+        "ice_pwd": pwd,
+        "lan_address": lan,
+        "public_address": public,
+        "streams": [{"media": media, "components": components}],
+    }
