@@ -121,6 +121,16 @@ def ice_error(label: str, code: int, reason: str, pwd: str | None = None) -> byt
     return encode_stun(0x0111, tid(label), [("ERROR-CODE", (code, reason))], integrity_key=key, fingerprint=True)
 
 
+def turn_send(label: str, peer: Address, inner: bytes) -> bytes:
+    """A TURN Send indication (RFC 8656 §11.1) carrying `inner` to `peer`."""
+    return encode_stun(0x0016, tid("send-" + label), [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
+
+
+def turn_data(label: str, peer: Address, inner: bytes) -> bytes:
+    """A TURN Data indication (RFC 8656 §11.4) bringing `inner` from `peer`."""
+    return encode_stun(0x0017, tid("data-" + label), [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
+
+
 def rtp_payload(seq: int, ssrc: int, payload_type: int = 0) -> bytes:
     return (
         bytes([0x80, payload_type & 0x7F])
