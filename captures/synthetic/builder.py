@@ -3,7 +3,8 @@
 Each scenario module here rebuilds, byte for byte with icetrace's own dissectors, one pattern seen
 in real captures that the project could not record from a real agent. A scenario writes
 `<name>/capture.pcap` and `<name>/truth.json` (schema: captures/README.md) and is deterministic:
-fixed transaction ids, fixed times, so a test can regenerate it and compare bytes.
+fixed transaction ids, fixed times, so a test can regenerate it and compare bytes. The packets
+are built here; the agents' part of truth.json by truth_agents.py.
 """
 
 from __future__ import annotations
@@ -88,6 +89,17 @@ class Capture:
         wrpcap(str(path), sorted(self.packets, key=lambda p: float(p.time)))
 
 
+def priority(type_preference: int, component: int = 1, local_preference: int = 65535) -> int:
+    """RFC 8445 §5.1.2.1 (local preference 65535: an agent with one address of each type)."""
+    return (type_preference << 24) + (local_preference << 8) + (256 - component)
+
+
+HOST_PRIORITY = priority(126)
+PRFLX_PRIORITY = priority(110)
+SRFLX_PRIORITY = priority(100)
+RELAY_PRIORITY = priority(0)
+
+
 def ice_check(
     label: str,
     sender_ufrag: str,
@@ -131,6 +143,24 @@ def turn_data(label: str, peer: Address, inner: bytes) -> bytes:
     return encode_stun(0x0017, tid("data-" + label), [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
 
 
+def audio_sdp(session: int, ip: str, ufrag: str, pwd: str, candidates: list[str], port: int) -> bytes:
+    """An SDP body with one audio stream (RTP on `port`, RTCP on the next), its ICE credentials and candidates."""
+    lines = [
+        "v=0",
+        f"o=- {session} 1 IN IP4 {ip}",
+        "s=-",
+        f"c=IN IP4 {ip}",
+        "t=0 0",
+        f"m=audio {port} RTP/AVP 0",
+        f"a=rtcp:{port + 1}",
+        f"a=ice-ufrag:{ufrag}",
+        f"a=ice-pwd:{pwd}",
+        *candidates,
+        "a=rtpmap:0 PCMU/8000",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
 def rtp_payload(seq: int, ssrc: int, payload_type: int = 0) -> bytes:
     return (
         bytes([0x80, payload_type & 0x7F])
@@ -150,111 +180,3 @@ def dtls_record(content_type: int = 23, epoch: int = 1, seq: int = 0, size: int 
         + size.to_bytes(2, "big")
         + bytes(size)
     )
-
-
-# -- truth.json: each agent's own view (schema: captures/README.md) ------------------------------------
-
-SOFTWARE = "synthetic (captures/synthetic/builder.py)"
-
-
-def priority(type_preference: int, component: int = 1) -> int:
-    """RFC 8445 §5.1.2.1 with the local preference every scenario here uses (65535)."""
-    return (type_preference << 24) + (65535 << 8) + (256 - component)
-
-
-HOST_PRIORITY = priority(126)
-PRFLX_PRIORITY = priority(110)
-SRFLX_PRIORITY = priority(100)
-RELAY_PRIORITY = priority(0)
-
-
-def text(address: Address) -> str:
-    """An address as truth.json writes it: IP:PORT."""
-    return f"{address[0]}:{address[1]}"
-
-
-def candidate(
-    address: Address, ctype: str, prio: int, foundation: str, related: str | None = None, component: int = 1
-) -> dict:
-    """A UDP candidate as an agent lists it."""
-    return {
-        "foundation": foundation,
-        "component": component,
-        "transport": "udp",
-        "priority": prio,
-        "address": text(address),
-        "type": ctype,
-        "related": related,
-    }
-
-
-def pair(
-    local: str, local_type: str, remote: str, remote_type: str, state: str = "succeeded", nominated: bool = True
-) -> dict:
-    """A checklist entry, seen from the agent whose `local` it is."""
-    return {
-        "local": local,
-        "local_type": local_type,
-        "remote": remote,
-        "remote_type": remote_type,
-        "state": state,
-        "nominated": nominated,
-    }
-
-
-def pair_of(mine: dict, theirs: dict, state: str = "succeeded", nominated: bool = True) -> dict:
-    """The checklist entry between two candidates (`candidate`)."""
-    return pair(mine["address"], mine["type"], theirs["address"], theirs["type"], state, nominated)
-
-
-def mirrored(entry: dict) -> dict:
-    """The same checklist entry as the agent at the other end lists it."""
-    return pair(
-        entry["remote"], entry["remote_type"], entry["local"], entry["local_type"], entry["state"], entry["nominated"]
-    )
-
-
-def selected(entry: dict) -> dict:
-    """The pair an agent selected, from its checklist entry."""
-    return {k: entry[k] for k in ("local", "local_type", "remote", "remote_type")} | {"transport": "udp"}
-
-
-def component(
-    mine: list[dict], theirs: list[dict], checklist: list[dict], chosen: dict | None, number: int = 1
-) -> dict:
-    """One component of a stream: the agent's candidates, its peer's, its checklist and selected pair."""
-    return {
-        "component": number,
-        "local_candidates": mine,
-        "remote_candidates": theirs,
-        "checklist": checklist,
-        "selected": chosen,
-    }
-
-
-def one_pair(mine: dict, theirs: dict) -> dict:
-    """A component in which the agent's one candidate and its peer's make the pair it nominated and selected."""
-    entry = pair_of(mine, theirs)
-    return component([mine], [theirs], [entry], selected(entry), mine["component"])
-
-
-def agent(
-    role: str,
-    ufrag: str,
-    pwd: str,
-    lan: str,
-    public: str | None,
-    components: list[dict],
-    media: str = "audio",
-    software: str = SOFTWARE,
-) -> dict:
-    """An agent with one media stream."""
-    return {
-        "software": software,
-        "role": role,
-        "ice_ufrag": ufrag,
-        "ice_pwd": pwd,
-        "lan_address": lan,
-        "public_address": public,
-        "streams": [{"media": media, "components": components}],
-    }

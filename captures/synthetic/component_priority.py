@@ -16,18 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import (  # noqa: E402
-    HERE,
-    Capture,
-    agent,
-    candidate,
-    ice_check,
-    ice_success,
-    one_pair,
-    priority,
-    turn_data,
-    turn_send,
-)
+from builder import HERE, Capture, ice_check, ice_success, priority, turn_data, turn_send  # noqa: E402
+from truth_agents import agent, candidate, one_pair  # noqa: E402
 
 NAME = "component_priority"
 CLIENT = {1: ("192.168.10.20", 50001), 2: ("192.168.10.20", 50002)}

@@ -23,16 +23,12 @@ from builder import (  # noqa: E402
     PRFLX_PRIORITY,
     SRFLX_PRIORITY,
     Capture,
-    agent,
-    candidate,
-    component,
     encode_stun,
     ice_check,
     ice_success,
-    pair_of,
-    selected,
     tid,
 )
+from truth_agents import agent, candidate, component, pair_of, selected  # noqa: E402
 
 NAME = "learned_candidates"
 LOCAL = ("192.168.10.20", 50000)

@@ -20,21 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import (  # noqa: E402
-    HERE,
-    HOST_PRIORITY,
-    PRFLX_PRIORITY,
-    SRFLX_PRIORITY,
-    Capture,
-    agent,
-    candidate,
-    component,
-    ice_check,
-    ice_success,
-    pair_of,
-    rtp_payload,
-    selected,
-)
+from builder import HERE, HOST_PRIORITY, PRFLX_PRIORITY, SRFLX_PRIORITY, Capture, ice_check, ice_success, rtp_payload  # noqa: E402
+from truth_agents import agent, candidate, component, pair_of, selected  # noqa: E402
 
 NAME = "lite_gateway_checks"
 GATEWAY = ("198.51.100.40", 20000)

@@ -16,18 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import (  # noqa: E402
-    HERE,
-    HOST_PRIORITY,
-    PRFLX_PRIORITY,
-    Capture,
-    agent,
-    candidate,
-    dtls_record,
-    ice_check,
-    ice_success,
-    one_pair,
-)
+from builder import HERE, HOST_PRIORITY, PRFLX_PRIORITY, Capture, dtls_record, ice_check, ice_success  # noqa: E402
+from truth_agents import agent, candidate, one_pair  # noqa: E402
 
 NAME = "pair_directions"
 LOCAL = ("192.168.10.20", 50000)

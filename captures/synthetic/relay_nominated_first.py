@@ -26,16 +26,12 @@ from builder import (  # noqa: E402
     PRFLX_PRIORITY,
     RELAY_PRIORITY,
     Capture,
-    agent,
-    candidate,
-    component,
     ice_check,
     ice_success,
-    pair_of,
     rtp_payload,
-    selected,
     tid,
 )
+from truth_agents import agent, candidate, component, pair_of, selected  # noqa: E402
 
 from dissectors.codec import encode_stun  # noqa: E402
 

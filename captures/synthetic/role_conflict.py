@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, HOST_PRIORITY, Capture, agent, candidate, component, ice_error, pair_of, tid  # noqa: E402
+from builder import HERE, HOST_PRIORITY, Capture, ice_error, tid  # noqa: E402
+from truth_agents import agent, candidate, component, pair_of  # noqa: E402
 
 from dissectors.codec import encode_stun  # noqa: E402
 

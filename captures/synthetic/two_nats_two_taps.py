@@ -28,18 +28,14 @@ from builder import (  # noqa: E402
     RELAY_PRIORITY,
     SRFLX_PRIORITY,
     Capture,
-    agent,
-    candidate,
-    component,
     encode_stun,
     ice_check,
     ice_success,
-    pair_of,
-    selected,
     tid,
     turn_data,
     turn_send,
 )
+from truth_agents import agent, candidate, component, pair_of, selected  # noqa: E402
 
 NAME = "two_nats_two_taps"
 CALLER_LAN = ("10.10.0.10", 50000)

@@ -113,6 +113,7 @@ def pair_addresses(pair_dict: dict) -> set[str]:
 
 
 SYNTHETIC = CAPTURES / "synthetic"
+SYNTHETIC_TOOLKIT = {"builder", "truth_agents"}  # the modules the scenarios import, not scenarios
 
 
 def synthetic_scenario(name: str) -> ModuleType:
@@ -129,7 +130,8 @@ def synthetic_scenario(name: str) -> ModuleType:
 
 
 def synthetic_cases() -> list[Any]:
-    """Every scenario module in captures/synthetic (builder.py is their toolkit, not a scenario)."""
-    return [p.stem for p in testdata.cases(SYNTHETIC, "*.py") if isinstance(p, Path) and p.stem != "builder"] or [
+    """Every scenario module in captures/synthetic (builder.py and truth_agents.py are their toolkit)."""
+    cases = testdata.cases(SYNTHETIC, "*.py")
+    return [p.stem for p in cases if isinstance(p, Path) and p.stem not in SYNTHETIC_TOOLKIT] or [
         testdata.missing("no scenario modules in captures/synthetic")
     ]
