@@ -804,6 +804,23 @@ static const char *KIND_NAMES[] = {"rtp", "rtcp", "dtls", "zrtp", "channeldata",
 static const char *VIA_NAMES[] = {"channeldata", "send-indication", "data-indication", "ms-send-request",
                                   "ms-data-indication"};
 
+/* [(interface, ticks)] for each interface that has a value (`has` NULL: none has) */
+static PyObject *per_interface(const uint64_t *ticks, const uint8_t *has) {
+    PyObject *list = PyList_New(0);
+    if (!list) return NULL;
+    for (uint32_t i = 0; has && i < MAX_INTERFACES; i++) {
+        if (!has[i]) continue;
+        PyObject *item = Py_BuildValue("IK", i, (unsigned long long)ticks[i]);
+        if (!item || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    return list;
+}
+
 /* flows() -> [(src, sport, dst, dport, kind, first number, first ticks, first interface,
  *              last number, last ticks, last interface, packets, bytes)] */
 static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
@@ -835,8 +852,8 @@ static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
  *                 packets, bytes)], [(interface, latest ticks of a counted indication)]) */
 static PyObject *Skimmer_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     REFUSE_WHILE_BUSY(s)
-    PyObject *list = PyList_New(0), *latest = PyList_New(0);
-    if (!list || !latest) goto fail;
+    PyObject *list = PyList_New(0), *latest = NULL;
+    if (!list) goto fail;
     for (size_t i = 0; i < s->relayed.cap; i++) {
         Flow *f = &s->relayed.slots[i];
         if (!f->used) continue;
@@ -860,15 +877,8 @@ static PyObject *Skimmer_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
         }
         Py_DECREF(item);
     }
-    for (uint32_t i = 0; s->has_latest && i < MAX_INTERFACES; i++) {
-        if (!s->has_latest[i]) continue;
-        PyObject *item = Py_BuildValue("IK", i, (unsigned long long)s->latest[i]);
-        if (!item || PyList_Append(latest, item) < 0) {
-            Py_XDECREF(item);
-            goto fail;
-        }
-        Py_DECREF(item);
-    }
+    latest = per_interface(s->latest, s->has_latest);
+    if (!latest) goto fail;
     return Py_BuildValue("NN", list, latest);
 fail:
     Py_XDECREF(list);
@@ -879,19 +889,7 @@ fail:
 /* ends() -> [(interface, latest ticks of a frame walked and not handed back)] */
 static PyObject *Skimmer_ends(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     REFUSE_WHILE_BUSY(s)
-    PyObject *list = PyList_New(0);
-    if (!list) return NULL;
-    for (uint32_t i = 0; i < MAX_INTERFACES; i++) {
-        if (!s->has_end[i]) continue;
-        PyObject *item = Py_BuildValue("IK", i, (unsigned long long)s->ends[i]);
-        if (!item || PyList_Append(list, item) < 0) {
-            Py_XDECREF(item);
-            Py_DECREF(list);
-            return NULL;
-        }
-        Py_DECREF(item);
-    }
-    return list;
+    return per_interface(s->ends, s->has_end);
 }
 
 static PyObject *Skimmer_count_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
