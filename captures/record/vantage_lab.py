@@ -144,6 +144,33 @@ def _host(space: str, dev: str, address: str, prefix: int, gateway: str | None) 
         ns(space, "ip", "route", "add", "default", "via", gateway)
 
 
+CONSUMER_NAT = """table ip nat {
+  chain postrouting { type nat hook postrouting priority 100; oifname "wan" masquerade; }
+}
+table ip filter {
+  chain forward { type filter hook forward priority 0;
+    iifname "wan" ct state established,related accept; iifname "wan" drop; }
+}
+"""
+CLOUD_NAT = f"""table ip nat {{
+  chain prerouting {{ type nat hook prerouting priority -100;
+    iifname "wan" ip daddr {TURN_PUBLIC} dnat to {TURN_PRIVATE}; }}
+  chain postrouting {{ type nat hook postrouting priority 100;
+    oifname "wan" ip saddr {TURN_PRIVATE} snat to {TURN_PUBLIC}; }}
+}}
+"""
+
+
+def _behind_nat(host: str, address: str, router: str, gateway: str, rules: str) -> None:
+    """`host` at `address` on the LAN side of `router` (its address there `gateway`), which
+    forwards under the nftables `rules`."""
+    _veth(host, "eth0", router, "lan")
+    _host(host, "eth0", address, 24, gateway)
+    _host(router, "lan", gateway, 24, None)
+    ns(router, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    nft(router, rules)
+
+
 def build() -> None:
     netlab.make_namespaces(NAMESPACES)
     ns(PUB, "ip", "link", "add", "br0", "type", "bridge")
@@ -157,36 +184,9 @@ def build() -> None:
         ns(PUB, "ip", "link", "set", port, "master", "br0", "up")
         _host(space, dev, address, 24, None)
     # the left agent behind a consumer NAT (as netlab.py's)
-    _veth(HOST_L, "eth0", ROUTER_L, "lan")
-    _host(HOST_L, "eth0", LEFT_LAN, 24, LEFT_GW)
-    _host(ROUTER_L, "lan", LEFT_GW, 24, None)
-    ns(ROUTER_L, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-    nft(
-        ROUTER_L,
-        """table ip nat {
-  chain postrouting { type nat hook postrouting priority 100; oifname "wan" masquerade; }
-}
-table ip filter {
-  chain forward { type filter hook forward priority 0;
-    iifname "wan" ct state established,related accept; iifname "wan" drop; }
-}
-""",
-    )
+    _behind_nat(HOST_L, LEFT_LAN, ROUTER_L, LEFT_GW, CONSUMER_NAT)
     # coturn in a cloud: a 1:1 NAT keeps every port, as a cloud's elastic address does
-    _veth(TURN_HOST, "eth0", CLOUD, "lan")
-    _host(TURN_HOST, "eth0", TURN_PRIVATE, 24, CLOUD_GW)
-    _host(CLOUD, "lan", CLOUD_GW, 24, None)
-    ns(CLOUD, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-    nft(
-        CLOUD,
-        f"""table ip nat {{
-  chain prerouting {{ type nat hook prerouting priority -100;
-    iifname "wan" ip daddr {TURN_PUBLIC} dnat to {TURN_PRIVATE}; }}
-  chain postrouting {{ type nat hook postrouting priority 100;
-    oifname "wan" ip saddr {TURN_PRIVATE} snat to {TURN_PUBLIC}; }}
-}}
-""",
-    )
+    _behind_nat(TURN_HOST, TURN_PRIVATE, CLOUD, CLOUD_GW, CLOUD_NAT)
 
 
 def _coturn(folder: Path) -> subprocess.Popen[bytes]:
