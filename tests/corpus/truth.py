@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -119,14 +118,7 @@ SYNTHETIC_TOOLKIT = {"builder", "truth_agents"}  # the modules the scenarios imp
 def synthetic_scenario(name: str) -> ModuleType:
     """The scenario module captures/synthetic/<name>.py, loaded once (its `write(folder)` rebuilds it)."""
     module_name = f"synthetic_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, testdata.require(SYNTHETIC / f"{name}.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+    return sys.modules.get(module_name) or testdata.script(SYNTHETIC / f"{name}.py", module_name)
 
 
 def synthetic_cases() -> list[Any]:
