@@ -804,19 +804,23 @@ static const char *KIND_NAMES[] = {"rtp", "rtcp", "dtls", "zrtp", "channeldata",
 static const char *VIA_NAMES[] = {"channeldata", "send-indication", "data-indication", "ms-send-request",
                                   "ms-data-indication"};
 
+/* Append `item`, a new reference (NULL when building it failed), to `list`: 0, or -1 with the error set. */
+static int append_new(PyObject *list, PyObject *item) {
+    if (!item) return -1;
+    int failed = PyList_Append(list, item);
+    Py_DECREF(item);
+    return failed;
+}
+
 /* [(interface, ticks)] for each interface that has a value (`has` NULL: none has) */
 static PyObject *per_interface(const uint64_t *ticks, const uint8_t *has) {
     PyObject *list = PyList_New(0);
     if (!list) return NULL;
     for (uint32_t i = 0; has && i < MAX_INTERFACES; i++) {
-        if (!has[i]) continue;
-        PyObject *item = Py_BuildValue("IK", i, (unsigned long long)ticks[i]);
-        if (!item || PyList_Append(list, item) < 0) {
-            Py_XDECREF(item);
+        if (has[i] && append_new(list, Py_BuildValue("IK", i, (unsigned long long)ticks[i])) < 0) {
             Py_DECREF(list);
             return NULL;
         }
-        Py_DECREF(item);
     }
     return list;
 }
@@ -837,12 +841,10 @@ static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
             (unsigned long long)f->first_ticks, f->first_iface, (unsigned long long)f->last_number,
             (unsigned long long)f->last_ticks, f->last_iface, (unsigned long long)f->packets,
             (unsigned long long)f->bytes);
-        if (!item || PyList_Append(list, item) < 0) {
-            Py_XDECREF(item);
+        if (append_new(list, item) < 0) {
             Py_DECREF(list);
             return NULL;
         }
-        Py_DECREF(item);
     }
     return list;
 }
@@ -871,11 +873,7 @@ static PyObject *Skimmer_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
                                        (unsigned long long)f->first_ticks, f->first_iface,
                                        (unsigned long long)f->last_number, (unsigned long long)f->last_ticks,
                                        f->last_iface, (unsigned long long)f->packets, (unsigned long long)f->bytes);
-        if (!item || PyList_Append(list, item) < 0) {
-            Py_XDECREF(item);
-            goto fail;
-        }
-        Py_DECREF(item);
+        if (append_new(list, item) < 0) goto fail;
     }
     latest = per_interface(s->latest, s->has_latest);
     if (!latest) goto fail;
