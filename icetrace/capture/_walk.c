@@ -804,27 +804,6 @@ static const char *KIND_NAMES[] = {"rtp", "rtcp", "dtls", "zrtp", "channeldata",
 static const char *VIA_NAMES[] = {"channeldata", "send-indication", "data-indication", "ms-send-request",
                                   "ms-data-indication"};
 
-/* Append `item`, a new reference (NULL when building it failed), to `list`: 0, or -1 with the error set. */
-static int append_new(PyObject *list, PyObject *item) {
-    if (!item) return -1;
-    int failed = PyList_Append(list, item);
-    Py_DECREF(item);
-    return failed;
-}
-
-/* [(interface, ticks)] for each interface that has a value (`has` NULL: none has) */
-static PyObject *per_interface(const uint64_t *ticks, const uint8_t *has) {
-    PyObject *list = PyList_New(0);
-    if (!list) return NULL;
-    for (uint32_t i = 0; has && i < MAX_INTERFACES; i++) {
-        if (has[i] && append_new(list, Py_BuildValue("IK", i, (unsigned long long)ticks[i])) < 0) {
-            Py_DECREF(list);
-            return NULL;
-        }
-    }
-    return list;
-}
-
 /* flows() -> [(src, sport, dst, dport, kind, first number, first ticks, first interface,
  *              last number, last ticks, last interface, packets, bytes)] */
 static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
@@ -841,10 +820,12 @@ static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
             (unsigned long long)f->first_ticks, f->first_iface, (unsigned long long)f->last_number,
             (unsigned long long)f->last_ticks, f->last_iface, (unsigned long long)f->packets,
             (unsigned long long)f->bytes);
-        if (append_new(list, item) < 0) {
+        if (!item || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
             Py_DECREF(list);
             return NULL;
         }
+        Py_DECREF(item);
     }
     return list;
 }
@@ -854,8 +835,8 @@ static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
  *                 packets, bytes)], [(interface, latest ticks of a counted indication)]) */
 static PyObject *Skimmer_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     REFUSE_WHILE_BUSY(s)
-    PyObject *list = PyList_New(0), *latest = NULL;
-    if (!list) goto fail;
+    PyObject *list = PyList_New(0), *latest = PyList_New(0);
+    if (!list || !latest) goto fail;
     for (size_t i = 0; i < s->relayed.cap; i++) {
         Flow *f = &s->relayed.slots[i];
         if (!f->used) continue;
@@ -873,10 +854,21 @@ static PyObject *Skimmer_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
                                        (unsigned long long)f->first_ticks, f->first_iface,
                                        (unsigned long long)f->last_number, (unsigned long long)f->last_ticks,
                                        f->last_iface, (unsigned long long)f->packets, (unsigned long long)f->bytes);
-        if (append_new(list, item) < 0) goto fail;
+        if (!item || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            goto fail;
+        }
+        Py_DECREF(item);
     }
-    latest = per_interface(s->latest, s->has_latest);
-    if (!latest) goto fail;
+    for (uint32_t i = 0; s->has_latest && i < MAX_INTERFACES; i++) {
+        if (!s->has_latest[i]) continue;
+        PyObject *item = Py_BuildValue("IK", i, (unsigned long long)s->latest[i]);
+        if (!item || PyList_Append(latest, item) < 0) {
+            Py_XDECREF(item);
+            goto fail;
+        }
+        Py_DECREF(item);
+    }
     return Py_BuildValue("NN", list, latest);
 fail:
     Py_XDECREF(list);
@@ -887,7 +879,19 @@ fail:
 /* ends() -> [(interface, latest ticks of a frame walked and not handed back)] */
 static PyObject *Skimmer_ends(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     REFUSE_WHILE_BUSY(s)
-    return per_interface(s->ends, s->has_end);
+    PyObject *list = PyList_New(0);
+    if (!list) return NULL;
+    for (uint32_t i = 0; i < MAX_INTERFACES; i++) {
+        if (!s->has_end[i]) continue;
+        PyObject *item = Py_BuildValue("IK", i, (unsigned long long)s->ends[i]);
+        if (!item || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    return list;
 }
 
 static PyObject *Skimmer_count_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
