@@ -21,7 +21,7 @@ from icetrace.ice.integrity import verify_checks, verify_turn
 from icetrace.ice.matching import attach_icmp, match_transactions, merge_views, orphan_responses
 from icetrace.ice.midcall import mark_mid_call
 from icetrace.ice.model import Agent, Allocation, Mapping, NatMapping
-from icetrace.ice.multiplexed_turn import peer_legs, without_frame_counts
+from icetrace.ice.multiplexed_turn import peer_legs, session_relayed_addresses, without_frame_counts
 from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomination_style
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
@@ -82,7 +82,8 @@ def correlate(
     server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
     for s in signaled:
         infer_types(s.stream, allocations, mappings, server_ips)
-    known = KnownAddresses({a.relayed for a in allocations if a.relayed is not None}, {m.mapped for m in mappings})
+    relayed_addresses = {a.relayed for a in allocations if a.relayed is not None} | session_relayed_addresses(records)
+    known = KnownAddresses(relayed_addresses, {m.mapped for m in mappings})
     matcher = CheckMatcher([Session(s.stream, s) for s in signaled], icev6_sides(transactions))
     checks = [c for t in transactions if (c := place_check(matcher, t, known)) is not None]
     vantage_from_timing(checks)

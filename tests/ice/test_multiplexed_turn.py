@@ -61,6 +61,19 @@ def test_teams_multiplexed_answers_answer_the_checks_that_named_their_session():
         assert (t.src, t.dst, t.relayed) == (f"{dst}:{dport}", f"{src}:{sport}", False)
 
 
+@pytest.mark.tshark
+def test_teams_addresses_whose_checks_name_a_session_are_relayed_candidates():
+    path = testdata.require(TEAMS)
+    rows = _tshark(path, "stun.type == 0x0001 && stun.att.ms.multiplexed_turn_session_id", "ip.src", "udp.srcport")
+    naming = {f"{ip}:{port}" for ip, port in rows}
+    assert naming == {"52.114.252.8:3479", "52.114.252.21:3480"}  # the remote agent's checks, unwrapped
+    candidates = icetrace.analyze([path]).candidates
+    types = dict(zip(candidates.address, candidates.type, strict=True))
+    assert {types[address] for address in naming} == {"relay"}
+    # a public address whose checks name no session: nothing in the capture says what it is
+    assert types["93.71.110.205:16332"] == "unknown"
+
+
 CLIENT = ("192.0.2.10", 50000)  # a TURN client of SERVER
 SERVER = ("198.51.100.1", 3478)
 OWN_RELAYED = ("198.51.100.1", 3480)
@@ -122,6 +135,8 @@ def test_a_peer_s_multiplexed_answer_is_between_the_peer_and_the_relayed_address
     assert [(m.src, m.dst, m.kind, m.packets) for m in relayed.itertuples()] == [
         ("192.0.2.20:50010", "203.0.113.5:3480", "rtp", 5)
     ]
+    types = dict(zip(analysis.candidates.address, analysis.candidates.type, strict=True))
+    assert types["203.0.113.5:3480"] == "relay"  # its check named a session
     (stream,) = analysis.reconstruction.streams
     carried = [(str(f.src), str(f.dst), f.kind, f.packets) for f in stream.media_flows]
     assert carried == [("192.0.2.20:50010", "203.0.113.5:3480", "rtp", 5)]  # counted once, as what it carried
