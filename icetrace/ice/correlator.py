@@ -26,7 +26,7 @@ from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomina
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
 from icetrace.ice.relay_paths import RelayHosts, mark_relay_paths
-from icetrace.ice.relayed_checks import relayed_checks, stream_legs
+from icetrace.ice.relayed_checks import indication_legs, relayed_checks, stream_legs
 from icetrace.ice.relaying import (
     ChannelBinds,
     channel_binds,
@@ -103,6 +103,7 @@ def correlate(
     reconstruction.relayed_media = through_relays
     reconstruction.relayed_messages = sum(c.packets for c in counts)
     reconstruction.relayed_checks = relayed_checks(records, captures.tap)
+    reconstruction.indication_legs = indication_legs(counts)
     reconstruction.nat_mappings = found_mappings
     _conclude(reconstruction, early_notes)
     return reconstruction
