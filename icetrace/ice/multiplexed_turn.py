@@ -44,12 +44,11 @@ def session_relayed_addresses(records: Iterable[StunRecord]) -> set[Endpoint]:
     return {r.src for r in records if r.relay is None and names_a_session(r)}
 
 
-def peer_legs(records: Iterable[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]) -> PeerLegs:
+def peer_legs(records: list[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]) -> PeerLegs:
     """(peer, relayed address) of every 0xFF10 frame sent between a peer and a relayed address: to or
     from an address that sent the frame's other end a check naming a session, or a relayed address
     the capture saw allocated to someone else. A frame between a client and the server it allocated on,
     or its own relayed address, stays on the client-to-server leg."""
-    records = list(records)
     own = set(relayed_by_leg) | {(client, relayed) for (client, _server), relayed in relayed_by_leg.items()}
     relayed = set(relayed_by_leg.values())
     named = {(r.dst, r.src) for r in records if r.relay is None and names_a_session(r)}

@@ -291,9 +291,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(
             name="checks",
             dtype="Int64",
-            meaning="on a TURN client-to-server leg (kind channeldata or an indication's, no relay_via): its "
-            "ChannelData or indications that carried STUN (relayed checks and their answers, RFC 7983's first byte "
-            "0-3), in neither packets nor bytes; a leg that carried checks only has 0 packets and spans its checks",
+            meaning="on a TURN client-to-server leg (kind channeldata or an indication's, no relay_via; MS "
+            "multiplexed TURN's 0xFF10 from a peer to a relayed address too): its ChannelData or indications that "
+            "carried STUN (relayed checks and their answers, RFC 7983's first byte 0-3), in neither packets nor "
+            "bytes; a leg that carried checks only has 0 packets and spans its checks",
         ),
     ),
     "streams": (
