@@ -21,7 +21,7 @@ from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
 from icetrace.ice.relaying import effective_addresses, relayed_media
 from icetrace.ice.selection import MediaIndex, pair_checks, pair_state, select_components, stream_outcome
 from icetrace.ice.sessions import CheckMatcher, Session, icev6_sides
-from icetrace.ice.signaled import infer_types, streams_from_signaling
+from icetrace.ice.signaled import ServerHandouts, infer_types, streams_from_signaling
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import nat_mappings
 from icetrace.records.endpoint import Endpoint
@@ -50,9 +50,9 @@ def correlate(
     relayed_by_leg = {(a.client, a.server): a.relayed for a in allocations if a.relayed is not None}
     transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [])
     signaled = streams_from_signaling(signaling) if signaling else []
-    server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
+    handouts = ServerHandouts.of(allocations, mappings)
     for s in signaled:
-        infer_types(s.stream, allocations, mappings, server_ips)
+        infer_types(s.stream, handouts)
     known = KnownAddresses({a.relayed for a in allocations if a.relayed is not None}, {m.mapped for m in mappings})
     matcher = CheckMatcher([Session(s.stream, s) for s in signaled], icev6_sides(transactions))
     checks = [c for t in transactions if (c := place_check(matcher, t, known)) is not None]
