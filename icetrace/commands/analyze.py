@@ -24,6 +24,24 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", metavar="OUT", help="write the JSON result to OUT, or to stdout with '-'")
     parser.add_argument("--html", metavar="FILE", help="also write the report as one self-contained HTML page")
     parser.add_argument(
+        "--json-lines",
+        metavar="OUT",
+        help="also write one JSON object per ICE session, a line each, to OUT ('-': standard output)",
+    )
+    parser.add_argument(
+        "--call",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="tell this call's story in full (its Call-ID, or a session label the summary prints; repeatable)",
+    )
+    parser.add_argument("--top", type=int, default=0, metavar="N", help="tell the N worst sessions' stories in full")
+    parser.add_argument(
+        "--every-story",
+        action="store_true",
+        help="tell every session's story, however many (no many-calls summary)",
+    )
+    parser.add_argument(
         "--engine",
         choices=("native", "tshark"),
         default="native",
@@ -41,8 +59,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if not (args.capture or args.sdp or args.log):
         raise InputError("give at least one capture, --sdp or --log")
-    if args.json == "":
-        raise InputError("--json needs a file name, or '-' for standard output")
+    if args.json == "" or args.json_lines == "":
+        raise InputError("--json and --json-lines need a file name, or '-' for standard output")
+    if args.json == "-" and args.json_lines == "-":
+        raise InputError("--json - and --json-lines - both want standard output: give one of them a file")
     for option, name in (("--tls-keylog", args.tls_keylog), ("--rsa-key", args.rsa_key)):
         if name is not None and (not os.path.exists(name) or os.path.isdir(name)):
             raise InputError(f"{option} {name}: no such file")
@@ -61,7 +81,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if progress:
             progress.close()
     if args.html:
-        _write_html(analysis, args.html)
+        _write_html(analysis, args.html, args)
+    if args.json_lines:
+        _write_json_lines(analysis, args.json_lines, out)
     if args.json == "-":
         json.dump(analysis.to_dict(), out, indent=2)
         out.write("\n")
@@ -72,15 +94,30 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 json.dump(analysis.to_dict(), fh, indent=2)
         except OSError as exc:
             raise InputError(f"{args.json}: cannot write: {exc.strerror}") from None
-    write_report(analysis, out)
+    if args.json_lines == "-":
+        return 0
+    write_report(analysis, out, calls=args.call, top=args.top, every_story=args.every_story)
     return 0
 
 
-def _write_html(analysis: Any, path: str) -> None:
+def _write_html(analysis: Any, path: str, args: argparse.Namespace) -> None:
     from icetrace.report.html import write_html
 
     try:
         with open(path, "w", encoding="utf-8") as fh:
-            write_html(analysis, fh)
+            write_html(analysis, fh, calls=args.call, top=args.top, every_story=args.every_story)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def _write_json_lines(analysis: Any, path: str, out: TextIO) -> None:
+    from icetrace.report.json_lines import write_json_lines
+
+    if path == "-":
+        write_json_lines(analysis.reconstruction, analysis.verdict_list, analysis.sources, out)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            write_json_lines(analysis.reconstruction, analysis.verdict_list, analysis.sources, fh)
     except OSError as exc:
         raise InputError(f"{path}: cannot write: {exc.strerror}") from None

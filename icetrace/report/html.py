@@ -9,6 +9,7 @@ can point at the messages that matter.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from html import escape
 from typing import Any, TextIO
 
@@ -16,8 +17,10 @@ import pandas as pd
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
-from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
+from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream, Verdict
 from icetrace.plots.story import build
+from icetrace.report.html_summary import write_many_calls
+from icetrace.report.summary import MANY_SESSIONS, NOTES_LISTED, WORST_LISTED, chosen, session_lines
 
 MAX_MESSAGES = 5000  # beyond this the page gets slow to filter; the CLI's `messages` has them all
 
@@ -61,8 +64,18 @@ SCRIPT = """
 """
 
 
-def write_html(analysis: Analysis, out: TextIO) -> None:
-    story = build(analysis.reconstruction, analysis.checks)
+def write_html(
+    analysis: Analysis,
+    out: TextIO,
+    *,
+    calls: Sequence[str] = (),
+    top: int = 0,
+    every_story: bool = False,
+) -> None:
+    """Above a handful of ICE sessions (unless `every_story`) the page opens with the many-calls
+    summary and shows only the stories `calls` and `top` choose, without the plots."""
+    many = len(analysis.streams) > MANY_SESSIONS and not every_story
+    streams, verdicts = analysis.streams, analysis.verdict_list
     title = "icetrace: " + (", ".join(analysis.sources) or "records")
     out.write(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>\n')
     out.write(f"<style>{CSS}</style></head><body>\n<h1>{escape(title)}</h1>\n")
@@ -71,16 +84,28 @@ def write_html(analysis: Analysis, out: TextIO) -> None:
         '<a href="#streams">candidates and pairs</a> · <a href="#timeline">timeline</a> · '
         '<a href="#ladder">ladder</a> · <a href="#messages-heading">messages</a></nav>\n'
     )
-    _summary(analysis, out)
-    _verdicts(analysis, out)
+    if many or calls or top:
+        lines = session_lines(analysis.reconstruction, analysis.verdict_list)
+        picked = chosen(lines, calls, top)
+        streams = [line.stream for line in picked]
+        shown = {s.call_id for s in streams}
+        verdicts = [v for v in verdicts if v.call_id in shown or (v.call_id is None and not many)]
+        if many:
+            write_many_calls(lines, analysis.verdict_list, out, max(top, WORST_LISTED))
+    _summary(analysis, streams, out, many)
+    _verdicts(verdicts, out)
     out.write('<div id="streams"></div>\n')
-    for s in analysis.streams:
+    for s in streams:
         _stream(s, out)
-    out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
-    out.write(_svg(_timeline(analysis, story)))
-    out.write('</div>\n<h2 id="ladder">Ladder</h2>\n<div class="plot" id="ladder-plot">')
-    out.write(_svg(_ladder(analysis, story)))
-    out.write("</div>\n")
+    if many:
+        out.write('<h2 id="timeline">Timeline</h2>\n<p>not drawn for many calls: `icetrace plot` draws them</p>\n')
+    else:
+        story = build(analysis.reconstruction, analysis.checks)
+        out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
+        out.write(_svg(_timeline(analysis, story)))
+        out.write('</div>\n<h2 id="ladder">Ladder</h2>\n<div class="plot" id="ladder-plot">')
+        out.write(_svg(_ladder(analysis, story)))
+        out.write("</div>\n")
     _messages(analysis, out)
     out.write(f"<script>{SCRIPT}</script>\n</body></html>\n")
 
@@ -112,39 +137,40 @@ def _cell(value: Any, cls: str = "") -> str:
     return f"<td{attr}>{escape(str(value))}</td>"
 
 
-def _summary(analysis: Analysis, out: TextIO) -> None:
+def _summary(analysis: Analysis, streams: Sequence[Stream], out: TextIO, many: bool) -> None:
     rec = analysis.reconstruction
-    out.write('<h2 id="summary">Summary</h2>\n<ul>\n')
+    out.write("<h2>Capture</h2>\n<ul>\n" if many else '<h2 id="summary">Summary</h2>\n<ul>\n')
     listed = len(analysis.messages) + rec.relayed_messages
     out.write(
         f"<li>{listed} STUN/TURN messages, {len(rec.transactions)} transactions, "
         f"{len(allocation_attempts(rec))} TURN allocation(s), {len(analysis.streams)} ICE session(s)</li>\n"
     )
-    for s in analysis.streams:
+    for s in streams:
         name = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
         out.write(
             f'<li>{escape(name)}: outcome <span class="outcome">{escape(s.outcome.upper())}</span>'
             f"{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
         )
-    for note in rec.vantage:
-        out.write(f"<li>vantage: {escape(note)}</li>\n")
-    for attempt in allocation_attempts(rec):
-        out.write(f"<li>{escape(attempt.text())}</li>\n")
+    notes = [f"vantage: {note}" for note in rec.vantage] + [a.text() for a in allocation_attempts(rec)]
+    for line in notes[: NOTES_LISTED if many else None]:
+        out.write(f"<li>{escape(line)}</li>\n")
+    if many and len(notes) > NOTES_LISTED:
+        out.write(f"<li>… {len(notes) - NOTES_LISTED} more vantage notes and allocations (--json has them all)</li>\n")
     for problem in analysis.problems[:50]:
         out.write(f"<li>input problem: {escape(problem)}</li>\n")
     out.write("</ul>\n")
 
 
-def _verdicts(analysis: Analysis, out: TextIO) -> None:
+def _verdicts(verdicts: Sequence[Verdict], out: TextIO) -> None:
     out.write('<h2 id="verdicts">Verdicts</h2>\n')
-    if not analysis.verdict_list:
+    if not verdicts:
         out.write("<p>none</p>\n")
         return
     out.write('<table id="verdict-table"><thead><tr><th>code</th><th>severity</th><th>message</th>')
     out.write("<th>frames</th></tr></thead><tbody>\n")
     order = {"error": 0, "warning": 1, "info": 2}  # the worst first; the analysis order within a severity
-    for v in sorted(analysis.verdict_list, key=lambda v: order.get(v.severity, 3)):
+    for v in sorted(verdicts, key=lambda v: order.get(v.severity, 3)):
         frames = ", ".join(str(f) for f in v.frames)
         out.write(
             f'<tr class="verdict">{_cell(v.code)}{_cell(v.severity, "sev-" + v.severity)}{_cell(v.message)}'

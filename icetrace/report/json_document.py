@@ -23,7 +23,7 @@ def json_document(
         "schema_version": JSON_SCHEMA_VERSION,
         "sources": sources,
         "vantage": rec.vantage,
-        "streams": [_stream_dict(s) for s in rec.streams],
+        "streams": [stream_dict(s) for s in rec.streams],
         "nat_mappings": [
             {"inside": str(m.inside), "outside": str(m.outside), "frames": m.frames} for m in rec.nat_mappings
         ],
@@ -67,7 +67,7 @@ def pair_dict(p: Pair) -> dict[str, Any]:
     }
 
 
-def _stream_dict(s: Stream) -> dict[str, Any]:
+def stream_dict(s: Stream) -> dict[str, Any]:
     def agent(a: Any) -> dict[str, Any] | None:
         if a is None:
             return None

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TextIO
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
-from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream
+from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream, Verdict
 from icetrace.report.colour import Painter, wanted
+from icetrace.report.summary import (
+    MANY_SESSIONS,
+    NOTES_LISTED,
+    WORST_LISTED,
+    SessionLine,
+    chosen,
+    outcome_counts,
+    session_lines,
+    summarize,
+    worst_first,
+)
 
 
 def _cand(agent: Agent | None) -> list[str]:
@@ -43,9 +55,48 @@ def _pair_line(p: Pair, selected: bool, paint: Painter | None = None) -> str:
     )
 
 
-def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) -> None:
-    """`colour`: None decides by `out` (a terminal, and NO_COLOR unset)."""
+def write_report(
+    analysis: Analysis,
+    out: TextIO,
+    colour: bool | None = None,
+    *,
+    calls: Sequence[str] = (),
+    top: int = 0,
+    every_story: bool = False,
+) -> None:
+    """`colour`: None decides by `out` (a terminal, and NO_COLOR unset). Above a handful of ICE
+    sessions (unless `every_story`) the report opens with the many-calls summary and tells only the
+    stories `calls` (Call-IDs or session labels) and `top` (the worst N) choose; either given also
+    chooses the stories of a short report."""
     paint = Painter(wanted(out) if colour is None else colour)
+    many = len(analysis.streams) > MANY_SESSIONS and not every_story
+    _write_head(analysis, out, limit=NOTES_LISTED if many else None)
+    if many or calls or top:
+        lines = session_lines(analysis.reconstruction, analysis.verdict_list)
+        if many:
+            write_summary(lines, analysis.verdict_list, out, max(top, WORST_LISTED))
+        picked = chosen(lines, calls, top)
+        for line in picked:
+            _write_stream(line.stream, out, paint)
+        shown = {line.stream.call_id for line in picked}
+        verdicts = [v for v in analysis.verdict_list if v.call_id in shown or (v.call_id is None and not many)]
+        streams = [line.stream for line in picked]
+    else:
+        for s in analysis.streams:
+            _write_stream(s, out, paint)
+        verdicts, streams = analysis.verdict_list, analysis.streams
+    _write_verdicts(verdicts, out, paint)
+    if any(c.pairs for s in streams for c in s.components):
+        out.write(
+            "\nchk: answered/checks sent by the controlling (ctl) and controlled (ctd) agent, +retransmissions;"
+            " rtt: round trip of the checks leaving the capture's side, and whose\n"
+        )
+    for problem in analysis.problems[:20]:
+        out.write(f"  input problem: {problem}\n")
+
+
+def _write_head(analysis: Analysis, out: TextIO, limit: int | None) -> None:
+    """Sources, counts, vantage notes, allocations and NAT mappings (the first `limit` of each list)."""
     rec = analysis.reconstruction
     out.write(f"icetrace report: {', '.join(analysis.sources) or 'records'}\n")
     attempts = allocation_attempts(rec)
@@ -57,26 +108,47 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         + f", {len(rec.transactions)} transactions, "
         f"{len(attempts)} TURN allocation(s), {len(analysis.streams)} ICE session(s)\n"
     )
-    for note in rec.vantage:
-        out.write(f"  vantage: {note}\n")
-    for attempt in attempts:
-        out.write(f"  {attempt.text()}\n")
-    for m in rec.nat_mappings:
-        out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
-    for s in analysis.streams:
-        _write_stream(s, out, paint)
-    out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
-    for v in analysis.verdict_list:
+    listed: list[str] = [f"vantage: {note}" for note in rec.vantage]
+    listed += [attempt.text() for attempt in attempts]
+    listed += [f"NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)" for m in rec.nat_mappings]
+    for line in listed[:limit]:
+        out.write(f"  {line}\n")
+    if limit is not None and len(listed) > limit:
+        out.write(f"  ... {len(listed) - limit} more vantage notes, allocations and mappings (--json has them all)\n")
+
+
+def _write_verdicts(verdicts: Sequence[Verdict], out: TextIO, paint: Painter) -> None:
+    out.write("\nverdicts:\n" if verdicts else "\nverdicts: none\n")
+    for v in verdicts:
         frames = ", ".join(str(f) for f in v.frames[:8])
         head = paint.severity(f"[{v.code}] {v.severity}:", v.severity)
         out.write(f"  {head} {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
-    if any(c.pairs for s in analysis.streams for c in s.components):
-        out.write(
-            "\nchk: answered/checks sent by the controlling (ctl) and controlled (ctd) agent, +retransmissions;"
-            " rtt: round trip of the checks leaving the capture's side, and whose\n"
-        )
-    for problem in analysis.problems[:20]:
-        out.write(f"  input problem: {problem}\n")
+
+
+def write_summary(lines: Sequence[SessionLine], verdicts: Sequence[Verdict], out: TextIO, worst: int) -> None:
+    """The many-calls summary: counts by outcome and cause, TURN server and client subnet, the time
+    to connect, verdicts by code, and the `worst` sessions one line each."""
+    summary = summarize(lines, verdicts)
+    out.write(f"\nsummary: {summary.sessions} ICE session(s) in {summary.calls} call(s)\n")
+    out.write("  by outcome and cause:\n")
+    for (outcome, cause), n in sorted(summary.by_outcome.items(), key=lambda item: (-item[1], item[0])):
+        out.write(f"    {n:>7}  {outcome.upper():<18} cause {cause}\n")
+    for title, groups in (("TURN server", summary.by_server), ("client subnet", summary.by_subnet)):
+        out.write(f"  by {title}:\n")
+        for name, counts in sorted(groups.items(), key=lambda item: (-sum(item[1].values()), item[0])):
+            out.write(f"    {sum(counts.values()):>7}  {name:<26} {outcome_counts(counts)}\n")
+    out.write(f"  {summary.connect_text()}\n")
+    if summary.verdict_codes:
+        out.write("  verdicts by code: ")
+        codes = sorted(summary.verdict_codes.items(), key=lambda item: (-item[1], item[0]))
+        out.write(", ".join(f"{n} [{code}] {severity}" for (code, severity), n in codes) + "\n")
+    ordered = worst_first(lines)
+    out.write(
+        f"  worst first ({min(worst, len(ordered))} of {len(ordered)}; --top N tells the N worst in full,"
+        " --call ID one call):\n"
+    )
+    for line in ordered[:worst]:
+        out.write(f"    {line.text()}\n")
 
 
 def _write_stream(s: Stream, out: TextIO, paint: Painter) -> None:

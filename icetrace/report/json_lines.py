@@ -1,0 +1,46 @@
+"""One JSON object per ICE session, a line each (`analyze --json-lines`, `watch --json-lines`): for
+log pipelines (Elasticsearch, Loki, pandas `read_json(lines=True)`), which take records, not one
+document. Each object is the session's stream as the JSON document writes it, with the many-calls
+summary's fields beside it and the verdicts of its call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from icetrace.ice.model import Verdict
+from icetrace.ice.reconstruction import Reconstruction
+from icetrace.report.json_document import JSON_SCHEMA_VERSION, stream_dict
+from icetrace.report.summary import SessionLine, session_lines
+
+
+def session_object(line: SessionLine, sources: Sequence[str]) -> dict[str, Any]:
+    connect = line.connect_seconds
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "sources": list(sources),
+        "session": line.label,
+        "cause_code": line.cause,
+        "turn_server": line.turn_server,
+        "client_subnet": line.subnet,
+        "started": line.started,
+        "connected": line.connected,
+        "connect_seconds": None if connect is None else round(connect, 3),
+        "errors": line.errors,
+        "warnings": line.warnings,
+        **stream_dict(line.stream),
+        "verdicts": [
+            {"code": v.code, "severity": v.severity, "message": v.message, "frames": v.frames} for v in line.verdicts
+        ],
+    }
+
+
+def write_session(line: SessionLine, sources: Sequence[str], out: TextIO) -> None:
+    out.write(json.dumps(session_object(line, sources), separators=(",", ":")) + "\n")
+
+
+def write_json_lines(rec: Reconstruction, verdicts: Sequence[Verdict], sources: Sequence[str], out: TextIO) -> None:
+    """Every session of the reconstruction, in the report's order."""
+    for line in session_lines(rec, verdicts):
+        write_session(line, sources, out)

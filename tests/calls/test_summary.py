@@ -1,0 +1,121 @@
+"""The report for many calls: the summary counts agree with the sessions, the worst come first,
+and --call / --top / --every-story choose the stories; --json-lines writes one object per session."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import icetrace
+from icetrace.analysis import Analysis
+from icetrace.cli import main
+from icetrace.report.summary import MANY_SESSIONS, session_lines, worst_first
+from tests.calls.many_calls import many_calls_capture
+
+
+@pytest.fixture(scope="module")
+def capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return many_calls_capture(tmp_path_factory.mktemp("calls"))
+
+
+@pytest.fixture(scope="module")
+def analysis(capture: Path) -> Analysis:
+    return icetrace.analyze([capture])
+
+
+def run(*args: str) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(list(args), stdout=out, stderr=err) == 0, err.getvalue()
+    return out.getvalue()
+
+
+def section(report: str, title: str) -> list[str]:
+    """The indented lines under `  <title>:` in the summary."""
+    lines = report.splitlines()
+    start = lines.index(f"  {title}:") + 1
+    out = []
+    for line in lines[start:]:
+        if not line.startswith("    "):
+            break
+        out.append(line.strip())
+    return out
+
+
+def test_the_capture_has_many_calls_with_both_fates(analysis: Analysis) -> None:
+    outcomes = {s.outcome for s in analysis.streams}
+    assert len(analysis.streams) > 4 * MANY_SESSIONS
+    assert "connected" in outcomes and outcomes - {"connected"}
+
+
+def test_summary_counts_add_up_to_the_sessions(capture: Path, analysis: Analysis) -> None:
+    report = run("analyze", str(capture))
+    sessions = len(analysis.streams)
+    assert f"summary: {sessions} ICE session(s) in {sessions} call(s)" in report
+    for title in ("by outcome and cause", "by TURN server", "by client subnet"):
+        counts = [int(line.split()[0]) for line in section(report, title)]
+        assert sum(counts) == sessions, title
+    connected = sum(s.outcome == "connected" for s in analysis.streams)
+    by_outcome = {" ".join(line.split()[1:3]): int(line.split()[0]) for line in section(report, "by outcome and cause")}
+    assert by_outcome["CONNECTED RELAY"] == connected
+    servers = {line.split()[1] for line in section(report, "by TURN server")}
+    assert {"198.51.100.9:3478", "198.51.100.10:3478"} <= servers
+    assert f"({connected} sessions that connected)" in report
+    # the summary replaces the stories: none is told unless asked for
+    assert "component 1: pairs by priority" not in report
+
+
+def test_worst_sessions_come_first(capture: Path, analysis: Analysis) -> None:
+    lines = worst_first(session_lines(analysis.reconstruction, analysis.verdict_list))
+    ranks = [0 if x.stream.outcome == "failed" else 1 if x.stream.outcome == "unknown" else 2 for x in lines]
+    assert ranks == sorted(ranks) and ranks[0] < 2
+    listed = section(
+        run("analyze", str(capture)),
+        f"worst first (20 of {len(lines)}; --top N tells the N worst in full, --call ID one call)",
+    )
+    assert listed[0].startswith(lines[0].label + ":")
+    assert len(listed) == min(20, len(lines))
+
+
+def test_call_and_top_choose_the_stories(capture: Path, analysis: Analysis) -> None:
+    lines = worst_first(session_lines(analysis.reconstruction, analysis.verdict_list))
+    connected = next(x for x in lines if x.stream.outcome == "connected")
+    one = run("analyze", str(capture), "--call", str(connected.stream.call_id))
+    assert one.count("component 1: pairs by priority") == 1
+    assert f"\ncall {connected.stream.call_id} stream 0 (audio): outcome CONNECTED (RELAY)" in one
+    top = run("analyze", str(capture), "--top", "3")
+    told = [line for line in top.splitlines() if line.startswith("call ") and ": outcome " in line]
+    assert [t.split()[1] for t in told] == [x.stream.call_id for x in lines[:3]]
+    every = run("analyze", str(capture), "--every-story")
+    assert "summary:" not in every
+    assert every.count(": outcome ") == len(analysis.streams)
+
+
+def test_json_lines_one_object_per_session(capture: Path, analysis: Analysis, tmp_path: Path) -> None:
+    out = tmp_path / "calls.jsonl"
+    document = json.loads(run("analyze", str(capture), "--json", "-", "--json-lines", str(out)))
+    objects = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(objects) == len(document["streams"]) == len(analysis.streams)
+    for obj, stream in zip(objects, document["streams"], strict=True):
+        assert {k: obj[k] for k in stream} == stream
+    table = pd.read_json(out, lines=True)
+    assert len(table) == len(objects)
+    connected = table[table.outcome == "connected"]
+    assert connected.connect_seconds.notna().all() and (connected.connect_seconds > 0).all()
+    assert set(table.turn_server.dropna()) == {"198.51.100.9:3478", "198.51.100.10:3478"}
+
+
+def test_html_opens_with_the_summary_and_tells_the_chosen_story(
+    capture: Path, analysis: Analysis, tmp_path: Path
+) -> None:
+    page = tmp_path / "calls.html"
+    call = analysis.streams[0].call_id
+    run("analyze", str(capture), "--html", str(page), "--call", str(call))
+    text = page.read_text()
+    for table in ("by-outcome", "by-server", "by-subnet", "worst"):
+        assert f'<table id="{table}">' in text
+    assert text.count('<h2 class="stream">') == 1
+    assert f"Call {call} stream 0" in text
