@@ -79,8 +79,13 @@ class PacketSource:
         include_sip: bool = True,
         progress: Callable[[int, int], None] | None = None,
         count_relayed: bool = False,
+        live: bool = False,
     ) -> None:
         self.paths = [Path(p) for p in paths]
+        # a capture still being written: read as it comes (no spool file), every frame through the
+        # loop below so that media_flows() is up to date after each packet (the C skimmer reports
+        # its counts only at the end of a file)
+        self.live = live
         self.include_sip = include_sip
         # True (analyze, messages --no-media): UDP relayed media that carried no STUN is only
         # counted (relayed_counts), never handed on: ChannelData here, and on the fast path
@@ -100,15 +105,20 @@ class PacketSource:
         self.icmp_errors: list[IcmpError] = []
 
     def __iter__(self) -> Iterator[TransportPacket]:
-        for path in self.paths:
-            yield from self._one(path)
+        return self.read_each(self.paths)
+
+    def read_each(self, paths: Iterable[str | Path]) -> Iterator[TransportPacket]:
+        """The captures `paths` names, one after another as it names them (it may wait for the next)."""
+        for path in paths:
+            yield from self._one(Path(path))
 
     def _one(self, path: Path) -> Iterator[TransportPacket]:
         reader = CaptureReader(
             path,
-            media_sink=self._media_sink,
+            media_sink=None if self.live else self._media_sink,
             progress=self.progress,
-            relayed_sink=self._relayed_sink if self.count_relayed else None,
+            relayed_sink=self._relayed_sink if self.count_relayed and not self.live else None,
+            live=self.live,
         )
         ipdec = IpDecoder()
         tcp: TcpFlows = {}
@@ -448,6 +458,22 @@ class PacketSource:
             )
             for (src, sport, dst, dport, channel, kind), v in self._relayed.items()
         ]
+
+    def forget(self, keep: Callable[[Endpoint, Endpoint, float], bool]) -> None:
+        """Drop the media counts, ICE 5-tuples and ICMP errors no longer wanted (`keep(src, dst, last
+        time)` says which stay; -inf for a 5-tuple, which has no time): a capture read for hours
+        keeps only what its open calls need."""
+
+        def kept(key: tuple[Any, ...], last: float) -> bool:
+            return keep(endpoint_of(key[0], key[1]), endpoint_of(key[2], key[3]), last)
+
+        # in place: the packet loop holds these very objects
+        for media_key in [key for key, v in self._media.items() if not kept(key, float(v[3]))]:
+            del self._media[media_key]
+        for relayed_key in [key for key, v in self._relayed.items() if not kept(key, float(v[3]))]:
+            del self._relayed[relayed_key]
+        self._stun_pairs -= {key for key in self._stun_pairs if not kept(key, float("-inf"))}
+        self.icmp_errors = [e for e in self.icmp_errors if keep(e.quoted_src, e.quoted_dst, e.time)]
 
     def media_flows(self) -> list[MediaFlow]:
         """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame."""

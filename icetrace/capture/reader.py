@@ -37,6 +37,8 @@ class CaptureReader:
     # When set too, UDP relayed media (ChannelData, Send/Data indications) is counted by the C skimmer
     relayed_sink: RelayedSink | None = None
     progress: Progress | None = None
+    # a capture still being written (a pipe): read as it comes, never copied to a spool file first
+    live: bool = False
     _fast: SkimmedBody | None = None
 
     def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None:
@@ -59,7 +61,7 @@ class CaptureReader:
             self.problems.extend(body.problems)
 
     def __iter__(self) -> Iterator[Frame]:
-        fh, gz = open_capture(self.path)
+        fh, gz = open_capture(self.path, live=self.live)
         try:
             with fh:
                 yield from self._body(fh)

@@ -18,7 +18,7 @@ from icetrace.ice.midcall import mark_mid_call
 from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomination_style
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
-from icetrace.ice.relaying import effective_addresses, relayed_media
+from icetrace.ice.relaying import RelayedByLeg, effective_addresses, relayed_media
 from icetrace.ice.selection import MediaIndex, pair_checks, pair_state, select_components, stream_outcome
 from icetrace.ice.sessions import CheckMatcher, Session, icev6_sides
 from icetrace.ice.signaled import ServerHandouts, infer_types, streams_from_signaling
@@ -47,7 +47,7 @@ def correlate(
     records = sorted((r for r in records if not counter.add(r)), key=lambda r: (r.time, r.frame))
     end = capture_end if capture_end is not None else (records[-1].time if records else 0.0)
     allocations, mappings = gather(records)
-    relayed_by_leg = {(a.client, a.server): a.relayed for a in allocations if a.relayed is not None}
+    relayed_by_leg = RelayedByLeg({(a.client, a.server): a.relayed for a in allocations if a.relayed is not None})
     transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [])
     signaled = streams_from_signaling(signaling) if signaling else []
     handouts = ServerHandouts.of(allocations, mappings)

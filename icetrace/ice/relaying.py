@@ -42,14 +42,32 @@ def hop_addresses(
     relayed = relayed_by_leg.get((hop.client, hop.server))
     if relayed is None:
         # the client may send through another address of the same relay (MS Edge pools)
-        same_client = [r for (client, _server), r in relayed_by_leg.items() if client == hop.client]
-        relayed = same_client[-1] if same_client else _unknown_relayed(hop.server.ip)
+        relayed = _last_by_client(relayed_by_leg).get(hop.client) or _unknown_relayed(hop.server.ip)
     peer = hop.peer or _UNKNOWN_PEER
     outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and sender == hop.client)
     return (relayed, peer) if outbound else (peer, relayed)
 
 
 _UNKNOWN_PEER = Endpoint("0.0.0.0", 0)
+
+
+class RelayedByLeg(dict[tuple[Endpoint, Endpoint], Endpoint]):
+    """Each allocation's relayed address by its (client, server) leg, filled once and then only
+    read; its index by client alone is built on first use, so a miss costs no scan of every leg."""
+
+    _by_client: dict[Endpoint, Endpoint] | None = None
+
+    def last_by_client(self) -> dict[Endpoint, Endpoint]:
+        if self._by_client is None:
+            self._by_client = {client: relayed for (client, _server), relayed in self.items()}
+        return self._by_client
+
+
+def _last_by_client(relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]) -> dict[Endpoint, Endpoint]:
+    """The relayed address of each client's last allocation in the capture."""
+    if isinstance(relayed_by_leg, RelayedByLeg):
+        return relayed_by_leg.last_by_client()
+    return {client: relayed for (client, _server), relayed in relayed_by_leg.items()}
 
 
 @functools.lru_cache(maxsize=1024)

@@ -61,8 +61,11 @@ def _no_mapping(facts: Facts) -> Iterator[Finding]:
     clients = {t.src for t in server_tx if private_address(t.src.ip)}
     # a non-standard answer may carry the mapping in a vendor attribute: NONSTANDARD-ANSWER says so
     mapped_clients = {m.base for m in facts.rec.mappings} | {t.src for t in server_tx if t.nonstandard}
+    by_client: dict[Endpoint, list[Transaction]] = {}
+    for t in server_tx:
+        by_client.setdefault(t.src, []).append(t)
     for client in sorted(clients - mapped_clients, key=str):
-        txs = [t for t in server_tx if t.src == client]
+        txs = by_client[client]
         yield Finding(
             f"{client} is a private address and got no server-reflexive mapping from any STUN/TURN server.",
             cite([t.request.frame for t in txs]),
