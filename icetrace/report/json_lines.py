@@ -15,9 +15,11 @@ from icetrace.report.json_document import JSON_SCHEMA_VERSION, stream_dict
 from icetrace.report.summary import SessionLine, session_lines
 
 
-def session_object(line: SessionLine, sources: Sequence[str]) -> dict[str, Any]:
+def session_object(line: SessionLine, sources: Sequence[str], ended: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`ended`: when and why a watched session ended (`icetrace watch`)."""
     connect = line.connect_seconds
     return {
+        **({"ended": ended} if ended is not None else {}),
         "schema_version": JSON_SCHEMA_VERSION,
         "sources": list(sources),
         "session": line.label,
@@ -36,8 +38,8 @@ def session_object(line: SessionLine, sources: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def write_session(line: SessionLine, sources: Sequence[str], out: TextIO) -> None:
-    out.write(json.dumps(session_object(line, sources), separators=(",", ":")) + "\n")
+def write_session(line: SessionLine, sources: Sequence[str], out: TextIO, ended: dict[str, Any] | None = None) -> None:
+    out.write(json.dumps(session_object(line, sources, ended), separators=(",", ":")) + "\n")
 
 
 def write_json_lines(rec: Reconstruction, verdicts: Sequence[Verdict], sources: Sequence[str], out: TextIO) -> None:

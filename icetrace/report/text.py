@@ -95,6 +95,16 @@ def write_report(
         out.write(f"  input problem: {problem}\n")
 
 
+def write_session(stream: Stream, verdicts: Sequence[Verdict], out: TextIO, colour: bool | None = None) -> None:
+    """One session's story and its verdicts (`icetrace watch` tells each as it ends)."""
+    paint = Painter(wanted(out) if colour is None else colour)
+    _write_stream(stream, out, paint)
+    for v in verdicts:
+        frames = ", ".join(str(f) for f in v.frames[:8])
+        head = paint.severity(f"[{v.code}] {v.severity}:", v.severity)
+        out.write(f"  {head} {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
+
+
 def _write_head(analysis: Analysis, out: TextIO, limit: int | None) -> None:
     """Sources, counts, vantage notes, allocations and NAT mappings (the first `limit` of each list)."""
     rec = analysis.reconstruction

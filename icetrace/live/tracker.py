@@ -1,0 +1,246 @@
+"""Calls followed as a capture is written: each ICE session is told once, when it ends, and what it
+needed is then forgotten, so memory follows the calls open at once, not the hours read.
+
+The tracker keeps the STUN/TURN records, SIP messages and media counts read so far. Now and then
+(every `tick` seconds of capture time, at once when a BYE goes by, and at the end) it correlates and
+diagnoses what it holds, exactly as `analyze` does, and tells the sessions that have ended: their
+call said BYE (or CANCEL, or refused the INVITE), or nothing of theirs (checks, media, signaling)
+has been seen for `idle` seconds (RFC 7675: consent expires 30 s after the last answered check).
+What only told sessions used, and anything older than the horizon that no open session uses, is
+dropped.
+"""
+
+from __future__ import annotations
+
+import time as wall
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from icetrace.capture.packet_source import PacketSource
+from icetrace.ice.correlator import correlate
+from icetrace.ice.diagnosis import diagnose
+from icetrace.ice.model import Stream
+from icetrace.ice.transactions import FINAL_WAIT
+from icetrace.records.endpoint import Endpoint
+from icetrace.records.extract import RecordExtractor
+from icetrace.records.relayed import RelayedCounter
+from icetrace.records.stun_record import StunRecord
+from icetrace.records.transport_packet import TransportPacket
+from icetrace.report.summary import SessionLine, session_lines
+from icetrace.signaling.collect import SignalingCollector
+from icetrace.signaling.model import SignalingModel
+
+ENDING_METHODS = ("BYE", "CANCEL")
+REMEMBERED = 65536
+"""Sessions remembered as told, so a late packet of one does not tell it again."""
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    idle: float = 30.0  # seconds of capture time without checks, media or signaling that end a session
+    tick: float = 1.0  # seconds of capture time between looks at the open sessions
+    app_signaling: bool = True
+
+
+@dataclass
+class Ended:
+    """A session told: its summary line (stream, cause, verdicts) and why and when it ended."""
+
+    line: SessionLine
+    reason: str  # "BYE", "CANCEL", "refused", "idle", "capture ended"
+    at: float
+
+
+def session_key(stream: Stream) -> tuple[object, ...]:
+    agents = tuple(a.ufrag if a else None for a in (stream.controlling, stream.controlled))
+    return (stream.call_id, stream.index, *agents)
+
+
+def stream_endpoints(stream: Stream) -> set[Endpoint]:
+    """Every address the session's packets can use: its candidates, their bases and the pairs'."""
+    out: set[Endpoint] = set()
+    for agent in (stream.controlling, stream.controlled):
+        for c in agent.candidates if agent else []:
+            out |= c.wire_addresses
+            if c.related is not None:
+                out.add(c.related)
+    for component in stream.components:
+        for pair in component.pairs:
+            out |= pair.controlling.wire_addresses | pair.controlled.wire_addresses
+    return out
+
+
+def last_activity(stream: Stream) -> float | None:
+    times = [p.last_check for c in stream.components for p in c.pairs if p.last_check is not None]
+    times += [f.last_time for f in stream.media_flows]
+    times += [
+        c.signaled_at for a in (stream.controlling, stream.controlled) if a for c in a.candidates if c.signaled_at
+    ]
+    return max(times) if times else None
+
+
+class CallTracker:
+    """Feed it every packet of a live capture; `emit` hears each ended session once, in end order."""
+
+    def __init__(
+        self, source: PacketSource, name: str, emit: Callable[[Ended], None], options: WatchOptions = WatchOptions()
+    ) -> None:
+        self.source = source
+        self.name = name
+        self.emit = emit
+        self.options = options
+        self.extractor = RecordExtractor(all_bytes=False)
+        self.signaling = SignalingCollector(name, app_signaling=options.app_signaling)
+        self.records: list[StunRecord] = []
+        self.relayed = RelayedCounter()
+        self.told: OrderedDict[tuple[object, ...], None] = OrderedDict()
+        self.call_ended: dict[str, tuple[str, float]] = {}  # Call-ID -> (BYE/CANCEL/refused, time)
+        self.now = 0.0
+        self.looked = 0.0  # capture time of the last look
+        self.look_seconds = 0.0  # how long the last look took (wall clock): looks are spaced to it
+        self.sessions_told = 0
+
+    def feed(self, packet: TransportPacket) -> None:
+        self.now = max(self.now, packet.time)
+        for record in self.extractor.feed(packet):
+            if not self.relayed.add(record):
+                self.records.append(record)
+        before = len(self.signaling.sip.messages)
+        self.signaling.feed(packet)
+        ending = False
+        for _, message in self.signaling.sip.messages[before:]:
+            ending |= self._note_ending(message, packet.time)
+        if ending or self.now - self.looked >= max(self.options.tick, 2 * self.look_seconds):
+            self.look()
+
+    def advance(self, now: float) -> None:
+        """No packet for a while: the capture's clock moves on without one (wall time on a live pipe)."""
+        if now > self.now:
+            self.now = now
+            if self.now - self.looked >= max(self.options.tick, 2 * self.look_seconds):
+                self.look()
+
+    def _note_ending(self, message: object, time: float) -> bool:
+        call_id = getattr(message, "call_id", None)
+        method, status = getattr(message, "method", None), getattr(message, "status", None)
+        cseq_method = getattr(message, "cseq", (None, None))[1]
+        if not call_id:
+            return False
+        if method in ENDING_METHODS:
+            self.call_ended.setdefault(call_id, (method, time))
+            return True
+        if status is not None and status >= 300 and cseq_method == "INVITE":
+            self.call_ended.setdefault(call_id, ("refused", time))
+            return True
+        return False
+
+    def finish(self) -> None:
+        """The capture ended: every session still open is told."""
+        self.signaling.finish()
+        self.look(final=True)
+
+    def look(self, final: bool = False) -> None:
+        started = wall.monotonic()
+        self.looked = self.now
+        lines = self._analyse()
+        ended: list[Ended] = []
+        for line in lines:
+            key = session_key(line.stream)
+            if key in self.told:
+                continue
+            verdict = self._ended(line.stream, final)
+            if verdict is not None:
+                ended.append(Ended(line, *verdict))
+        for item in sorted(ended, key=lambda e: (e.at, e.line.label)):
+            self._remember(session_key(item.line.stream))
+            self.sessions_told += 1
+            self.emit(item)
+        open_streams = [line.stream for line in lines if session_key(line.stream) not in self.told]
+        told_streams = [line.stream for line in lines if session_key(line.stream) in self.told]
+        self._forget(open_streams, told_streams)
+        self.look_seconds = wall.monotonic() - started
+
+    def _analyse(self) -> list[SessionLine]:
+        model = SignalingModel()
+        self.signaling.build(model)
+        counts = RelayedCounter()
+        for count in [*(replace(c) for c in self.relayed.flows.values()), *self.source.relayed_counts()]:
+            counts.include(count)
+        rec = correlate(
+            list(self.records),
+            model,
+            self.source.media_flows(),
+            self.now,
+            list(self.source.icmp_errors),
+            counts.counts(),
+        )
+        return session_lines(rec, diagnose(rec))
+
+    def _ended(self, stream: Stream, final: bool) -> tuple[str, float] | None:
+        """(why, when) the session ended, or None while it is open or its checks still wait for
+        their answers (a check unanswered now may still be answered, or time out: FINAL_WAIT)."""
+        if final:
+            return self._ending(stream) or ("capture ended", last_activity(stream) or self.now)
+        if any(
+            o == "unanswered" and p.last_check is not None and self.now - p.last_check < FINAL_WAIT
+            for c in stream.components
+            for p in c.pairs
+            for o in p.outcomes
+        ):
+            return None
+        return self._ending(stream)
+
+    def _ending(self, stream: Stream) -> tuple[str, float] | None:
+        if stream.call_id is not None and stream.call_id in self.call_ended:
+            return self.call_ended[stream.call_id]
+        last = last_activity(stream)
+        if last is not None and self.now - last >= self.options.idle:
+            return "idle", last
+        return None
+
+    def _remember(self, key: tuple[object, ...]) -> None:
+        self.told[key] = None
+        while len(self.told) > REMEMBERED:
+            self.told.popitem(last=False)
+
+    def _forget(self, open_streams: Iterable[Stream], told_streams: Iterable[Stream]) -> None:
+        """Drop what told sessions used, unless an open one uses it too, and what no open session
+        uses and the horizon no longer covers (it may still become part of a session)."""
+        live: set[Endpoint] = set()
+        open_calls: set[str] = set()
+        for stream in open_streams:
+            live |= stream_endpoints(stream)
+            if stream.call_id:
+                open_calls.add(stream.call_id)
+        done: set[Endpoint] = set()
+        told_calls: set[str] = set()
+        for stream in told_streams:
+            done |= stream_endpoints(stream)
+            if stream.call_id:
+                told_calls.add(stream.call_id)
+        done -= live
+        horizon = self.now - self.options.idle
+
+        def keep(src: Endpoint, dst: Endpoint, last: float) -> bool:
+            if src in live or dst in live:
+                return True
+            return last >= horizon and src not in done and dst not in done
+
+        self.records = [r for r in self.records if keep(r.src, r.dst, r.time) or _relay_peer_live(r, live)]
+        for key in [k for k, flow in self.relayed.flows.items() if not keep(flow.src, flow.dst, flow.last_time)]:
+            del self.relayed.flows[key]
+        self.source.forget(keep)
+        self.signaling.sip.messages = [
+            (ref, message)
+            for ref, message in self.signaling.sip.messages
+            if message.call_id in open_calls
+            or (message.call_id not in told_calls and (ref.time is None or ref.time >= horizon))
+        ]
+        for call_id in [c for c, (_, t) in self.call_ended.items() if c not in open_calls and t < horizon]:
+            del self.call_ended[call_id]
+
+
+def _relay_peer_live(record: StunRecord, live: set[Endpoint]) -> bool:
+    hop = record.relay
+    return hop is not None and hop.peer is not None and hop.peer in live
