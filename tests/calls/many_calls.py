@@ -16,7 +16,8 @@ CONCURRENT = 12
 
 
 @cache
-def many_calls_capture(folder: Path) -> Path:
-    path = folder / "many-calls.pcap"
-    write_calls_capture(str(path), SIZE, random.Random(7), udp, CONCURRENT)
+def many_calls_capture(folder: Path, size: int = SIZE, concurrent: int = CONCURRENT) -> Path:
+    """`size` bytes of calls, `concurrent` at once (fewer at once: a longer capture)."""
+    path = folder / f"many-calls-{size}-{concurrent}.pcap"
+    write_calls_capture(str(path), size, random.Random(7), udp, concurrent)
     return path
