@@ -95,6 +95,7 @@ class CallTracker:
         self.records: list[StunRecord] = []
         self.relayed = RelayedCounter()
         self.told: OrderedDict[tuple[object, ...], None] = OrderedDict()
+        self.pending: list[Ended] = []  # ended, waiting for an earlier session still settling
         self.call_ended: dict[str, tuple[str, float]] = {}  # Call-ID -> (BYE/CANCEL/refused, time)
         self.now = 0.0
         self.looked = 0.0  # capture time of the last look
@@ -141,21 +142,31 @@ class CallTracker:
         self.look(final=True)
 
     def look(self, final: bool = False) -> None:
+        """Analyse what is held; tell the sessions that ended, in the order they ended. One that
+        ended after a session still settling (its last checks may yet be answered or time out)
+        waits for that one, so the order holds."""
         started = wall.monotonic()
         self.looked = self.now
         lines = self._analyse()
-        ended: list[Ended] = []
+        settling: list[float] = []
         for line in lines:
             key = session_key(line.stream)
             if key in self.told:
                 continue
-            verdict = self._ended(line.stream, final)
-            if verdict is not None:
-                ended.append(Ended(line, *verdict))
-        for item in sorted(ended, key=lambda e: (e.at, e.line.label)):
-            self._remember(session_key(item.line.stream))
+            if not final and self._settling(line.stream):
+                settling.append(last_activity(line.stream) or self.now)
+                continue
+            ending = self._ending(line.stream) or (
+                ("capture ended", last_activity(line.stream) or self.now) if final else None
+            )
+            if ending is not None:
+                self._remember(key)
+                self.pending.append(Ended(line, *ending))
+        barrier = min(settling, default=float("inf"))
+        self.pending.sort(key=lambda e: (e.at, e.line.label))
+        while self.pending and self.pending[0].at <= barrier:
             self.sessions_told += 1
-            self.emit(item)
+            self.emit(self.pending.pop(0))
         open_streams = [line.stream for line in lines if session_key(line.stream) not in self.told]
         told_streams = [line.stream for line in lines if session_key(line.stream) in self.told]
         self._forget(open_streams, told_streams)
@@ -177,21 +188,18 @@ class CallTracker:
         )
         return session_lines(rec, diagnose(rec))
 
-    def _ended(self, stream: Stream, final: bool) -> tuple[str, float] | None:
-        """(why, when) the session ended, or None while it is open or its checks still wait for
-        their answers (a check unanswered now may still be answered, or time out: FINAL_WAIT)."""
-        if final:
-            return self._ending(stream) or ("capture ended", last_activity(stream) or self.now)
-        if any(
+    def _settling(self, stream: Stream) -> bool:
+        """Whether a check of the session is still unanswered and may yet be (RFC 5389 §7.2.1: the
+        last wait is FINAL_WAIT after the last transmission), so its outcome is not known yet."""
+        return any(
             o == "unanswered" and p.last_check is not None and self.now - p.last_check < FINAL_WAIT
             for c in stream.components
             for p in c.pairs
             for o in p.outcomes
-        ):
-            return None
-        return self._ending(stream)
+        )
 
     def _ending(self, stream: Stream) -> tuple[str, float] | None:
+        """(why, when) the session ended, or None while it is open."""
         if stream.call_id is not None and stream.call_id in self.call_ended:
             return self.call_ended[stream.call_id]
         last = last_activity(stream)
