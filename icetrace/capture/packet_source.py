@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from dissectors.demux import COUNTED, TURN_PORTS, channel_data_fits, media_kind
 from dissectors.framing import detect_tcp_framing
@@ -26,7 +26,7 @@ from icetrace.capture.network import (
     ip_offset,
     tunnel_inner,
 )
-from icetrace.capture.reader import CaptureReader, ReadProblem
+from icetrace.capture.reader import CaptureReader, Frame, ReadProblem
 from icetrace.capture.tcp_stream import Chunk, TcpDirection
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
@@ -69,6 +69,24 @@ def _untunnel(ipdec: IpDecoder, ip: IpPacket, time: float) -> IpPacket | None:
     return ip
 
 
+class _Clocked:
+    """A reader whose every frame's time goes to `clock` first (a live capture's clock moves with
+    media and all, not only with what the packet source hands on)."""
+
+    def __init__(self, reader: CaptureReader, clock: Callable[[float], None]) -> None:
+        self.reader = reader
+        self.clock = clock
+
+    def __iter__(self) -> Iterator[Frame]:
+        clock = self.clock
+        for frame in self.reader:
+            clock(frame.time)
+            yield frame
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reader, name)
+
+
 class PacketSource:
     """Iterate TransportPackets of interest from one or more captures, in file order."""
 
@@ -86,6 +104,8 @@ class PacketSource:
         # loop below so that media_flows() is up to date after each packet (the C skimmer reports
         # its counts only at the end of a file)
         self.live = live
+        # live: told the time of every frame, media and all, before the frame is read on
+        self.clock: Callable[[float], None] | None = None
         self.include_sip = include_sip
         # True (analyze, messages --no-media): UDP relayed media that carried no STUN is only
         # counted (relayed_counts), never handed on: ChannelData here, and on the fast path
@@ -122,8 +142,9 @@ class PacketSource:
         )
         ipdec = IpDecoder()
         tcp: TcpFlows = {}
+        frames = cast(CaptureReader, _Clocked(reader, self.clock)) if self.clock is not None else reader
         try:
-            yield from self._frames(path, reader, ipdec, tcp)
+            yield from self._frames(path, frames, ipdec, tcp)
             self._fragments_dropped(path, ipdec)
             yield from self._tcp_end(path, tcp)
         finally:

@@ -101,6 +101,7 @@ class CallTracker:
         self.looked = 0.0  # capture time of the last look
         self.look_seconds = 0.0  # how long the last look took (wall clock): looks are spaced to it
         self.sessions_told = 0
+        source.clock = self.advance
 
     def feed(self, packet: TransportPacket) -> None:
         self.now = max(self.now, packet.time)
@@ -116,7 +117,8 @@ class CallTracker:
             self.look()
 
     def advance(self, now: float) -> None:
-        """No packet for a while: the capture's clock moves on without one (wall time on a live pipe)."""
+        """The time of a frame the packet source may not hand on (media, other traffic): the
+        capture's clock moves on without STUN or SIP."""
         if now > self.now:
             self.now = now
             if self.now - self.looked >= max(self.options.tick, 2 * self.look_seconds):

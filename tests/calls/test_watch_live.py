@@ -1,0 +1,159 @@
+"""`icetrace watch` live: a real tcpdump on an interface of two network namespaces this test makes,
+piped into watch, while real aioice agents place calls one after another (two connect, one in
+between fails: the callee's network drops everything it sends). Every call is told once, in the
+order placed, while tcpdump still runs, with the outcome `analyze` gives of the saved capture.
+
+Needs root (namespaces, tcpdump); CI runs as root. Everything is bounded in time and removed after.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.testdata import ROOT
+
+AGENT = ROOT / "captures" / "record" / "aioice_agent.py"
+ICETRACE = [sys.executable, "-m", "icetrace"]
+IDLE = 3.0  # seconds: --idle, short so the test is quick
+LEFT, RIGHT = "10.213.0.1", "10.213.0.2"
+
+
+def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, check=check, capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture
+def lab() -> Iterator[tuple[str, str]]:
+    """Two namespaces joined by a veth pair (left 10.213.0.1, right 10.213.0.2), removed after."""
+    if os.geteuid() != 0:
+        pytest.fail("the live watch test needs root (network namespaces and tcpdump); CI runs as root")
+    assert shutil.which("tcpdump"), "tcpdump is installed by scripts/setup.sh"
+    left, right = f"icw{os.getpid()}l", f"icw{os.getpid()}r"
+    try:
+        for name in (left, right):
+            sh("ip", "netns", "add", name)
+            sh("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up")
+            sh("ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        sh("ip", "link", "add", "icwa", "netns", left, "type", "veth", "peer", "name", "icwb", "netns", right)
+        for name, dev, address in ((left, "icwa", LEFT), (right, "icwb", RIGHT)):
+            sh("ip", "netns", "exec", name, "ip", "addr", "add", f"{address}/24", "dev", dev)
+            sh("ip", "netns", "exec", name, "ip", "link", "set", dev, "up")
+        yield left, right
+    finally:
+        for name in (left, right):
+            sh("ip", "netns", "del", name, check=False)
+
+
+def place_call(lab: tuple[str, str], folder: Path, timeout: float) -> dict[str, str]:
+    """One call between an aioice agent in each namespace; the agents' own ufrags and outcome."""
+    folder.mkdir()
+    agents = []
+    for ns, name, peer, role in ((lab[0], "left", "right", "controlling"), (lab[1], "right", "left", "controlled")):
+        command = ["ip", "netns", "exec", ns, sys.executable, str(AGENT), "--name", name, "--peer", peer]
+        command += ["--role", role, "--dir", str(folder), "--timeout", str(timeout)]
+        agents.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    for agent in agents:
+        try:
+            agent.wait(timeout=timeout + 30)
+        finally:
+            agent.kill()
+    reports = {n: json.loads((folder / f"{n}.report.json").read_text()) for n in ("left", "right")}
+    return {
+        "left": reports["left"]["ice_ufrag"],
+        "right": reports["right"]["ice_ufrag"],
+        "connected": str(reports["left"]["error"] is None and reports["right"]["error"] is None),
+    }
+
+
+def told_lines(watch: subprocess.Popen[bytes], until: float, count: int) -> list[dict]:
+    """Lines watch prints, read as they come, until `count` are in or the time is up."""
+    assert watch.stdout is not None
+    out: list[dict] = []
+    buffer = b""
+    while len(out) < count and time.monotonic() < until:
+        ready, _, _ = select.select([watch.stdout], [], [], 0.2)
+        if not ready:
+            continue
+        chunk = os.read(watch.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        out += [json.loads(line) for line in lines if line.strip()]
+    return out
+
+
+def test_watch_tells_live_calls_as_they_end(lab: tuple[str, str], tmp_path: Path) -> None:
+    saved = tmp_path / "live.pcap"
+    tcpdump = subprocess.Popen(
+        ["ip", "netns", "exec", lab[0], "tcpdump", "-i", "icwa", "-U", "-w", "-", "-s", "0", "udp"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    tee = subprocess.Popen(["tee", str(saved)], stdin=tcpdump.stdout, stdout=subprocess.PIPE)
+    watch = subprocess.Popen(
+        [*ICETRACE, "watch", "-", "--idle", str(IDLE), "--json-lines"], stdin=tee.stdout, stdout=subprocess.PIPE
+    )
+    calls: list[dict[str, str]] = []
+    try:
+        time.sleep(1.0)  # tcpdump is listening
+        calls.append(place_call(lab, tmp_path / "call1", 10))
+        # the callee's network drops everything it sends: the caller's checks go unanswered
+        sh("ip", "netns", "exec", lab[1], "ip", "route", "add", "blackhole", f"{LEFT}/32")
+        calls.append(place_call(lab, tmp_path / "call2", 4))
+        sh("ip", "netns", "exec", lab[1], "ip", "route", "del", "blackhole", f"{LEFT}/32")
+        calls.append(place_call(lab, tmp_path / "call3", 10))
+        # the capture's clock moves on only with packets: other media on the network (RTP from
+        # another application) after the last call's idle time, while tcpdump still runs, lets watch
+        # see it end; analyze then reads the same capture end from that media
+        deadline = time.monotonic() + 60
+        for _ in range(12):
+            time.sleep(1.0)
+            sh(
+                "ip",
+                "netns",
+                "exec",
+                lab[1],
+                sys.executable,
+                "-c",
+                f"import socket; socket.socket(2, 2).sendto(bytes([128, 0]) + bytes(10), ('{LEFT}', 9))",
+            )
+        told = told_lines(watch, deadline, len(calls))
+    finally:
+        tcpdump.terminate()
+        try:
+            tcpdump.wait(timeout=10)
+        finally:
+            tcpdump.kill()
+    rest = told_lines(watch, time.monotonic() + 30, 10)
+    watch.wait(timeout=30)
+    tee.wait(timeout=10)
+    assert [c["connected"] for c in calls] == ["True", "False", "True"], "the agents' own outcome"
+    assert not rest, "every call was told while tcpdump still ran, none again at the end"
+    # once each, in the order placed, each as its call ended (nothing of it for --idle seconds)
+    assert [sorted((o["controlling"]["ufrag"], o["controlled"]["ufrag"])) for o in told] == [
+        sorted((c["left"], c["right"])) for c in calls
+    ]
+    assert [o["ended"]["reason"] for o in told] == ["idle"] * 3
+    assert [o["outcome"] for o in told] == ["connected", "failed", "connected"]
+    later = subprocess.run(
+        [*ICETRACE, "analyze", str(saved), "--json-lines", "-"], capture_output=True, check=True, timeout=60
+    )
+    whole = {
+        tuple(sorted((o["controlling"]["ufrag"], o["controlled"]["ufrag"]))): o
+        for o in map(json.loads, later.stdout.decode().splitlines())
+    }
+    for obj in told:
+        same = whole[tuple(sorted((obj["controlling"]["ufrag"], obj["controlled"]["ufrag"])))]
+        for key in ("outcome", "connectivity", "cause_code", "errors", "warnings", "components", "verdicts"):
+            assert obj[key] == same[key], (obj["session"], key)
