@@ -127,7 +127,7 @@ class CallPackets:
         self.call = call
         self.rng = rng
         self.udp = udp
-        self.channel = 0x4000 + call.number % 0x3000
+        self.channel = 0x4000 + call.number % 0x1000  # RFC 8656 §12: 0x4000-0x4FFF
 
     def _tid(self) -> bytes:
         return self.rng.getrandbits(96).to_bytes(12, "big")
