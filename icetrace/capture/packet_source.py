@@ -106,6 +106,7 @@ class PacketSource:
         self.live = live
         # live: told the time of every frame, media and all, before the frame is read on
         self.clock: Callable[[float], None] | None = None
+        self.relayed_forgotten = 0  # relayed packets counted, then forgotten (forget())
         self.include_sip = include_sip
         # True (analyze, messages --no-media): UDP relayed media that carried no STUN is only
         # counted (relayed_counts), never handed on: ChannelData here, and on the fast path
@@ -492,7 +493,7 @@ class PacketSource:
         for media_key in [key for key, v in self._media.items() if not kept(key, float(v[3]))]:
             del self._media[media_key]
         for relayed_key in [key for key, v in self._relayed.items() if not kept(key, float(v[3]))]:
-            del self._relayed[relayed_key]
+            self.relayed_forgotten += int(self._relayed.pop(relayed_key)[4])
         self._stun_pairs -= {key for key in self._stun_pairs if not kept(key, float("-inf"))}
         self.icmp_errors = [e for e in self.icmp_errors if keep(e.quoted_src, e.quoted_dst, e.time)]
 

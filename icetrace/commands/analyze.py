@@ -10,6 +10,9 @@ from typing import Any, TextIO
 from icetrace.commands.progress import Progress
 from icetrace.errors import InputError
 
+STREAM_ABOVE = 256 << 20
+"""Bytes: one capture larger than this is analysed as a stream unless told otherwise."""
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("analyze", help="reconstruct the ICE negotiation and diagnose it")
@@ -36,6 +39,13 @@ def register(subparsers: Any) -> None:
         help="tell this call's story in full (its Call-ID, or a session label the summary prints; repeatable)",
     )
     parser.add_argument("--top", type=int, default=0, metavar="N", help="tell the N worst sessions' stories in full")
+    parser.add_argument(
+        "--stream",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="analyse each session once it ends and let it go, so memory follows the calls open at once"
+        f" (auto: one capture file over {STREAM_ABOVE >> 20} MB, without --sdp, --log, --html or TLS keys)",
+    )
     parser.add_argument(
         "--every-story",
         action="store_true",
@@ -66,6 +76,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for option, name in (("--tls-keylog", args.tls_keylog), ("--rsa-key", args.rsa_key)):
         if name is not None and (not os.path.exists(name) or os.path.isdir(name)):
             raise InputError(f"{option} {name}: no such file")
+    if _streamed(args):
+        return _run_streamed(args, out)
     progress = Progress(err) if err.isatty() else None  # a gigabyte capture takes seconds to read
     try:
         analysis = analyze(
@@ -97,6 +109,52 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.json_lines == "-":
         return 0
     write_report(analysis, out, calls=args.call, top=args.top, every_story=args.every_story)
+    return 0
+
+
+def _streamed(args: argparse.Namespace) -> bool:
+    """Whether to analyse as a stream: asked for, or one big capture and nothing it cannot do."""
+    can = len(args.capture) == 1 and not (
+        args.sdp or args.log or args.html or args.tls_keylog or args.rsa_key or args.every_story
+    )
+    can = can and args.engine == "native"
+    if args.stream == "yes":
+        if not can:
+            raise InputError("--stream yes reads one capture, without --sdp, --log, --html, --every-story or TLS keys")
+        return True
+    if args.stream == "no" or not can or args.capture[0] == "-":
+        return False
+    try:
+        return os.path.getsize(args.capture[0]) > STREAM_ABOVE
+    except OSError:
+        return False
+
+
+def _run_streamed(args: argparse.Namespace, out: TextIO) -> int:
+    from icetrace.live.streamed import analyze_streamed, streamed_document
+    from icetrace.report.text import write_streamed_report
+
+    lines_out = out if args.json_lines == "-" else None
+    try:
+        lines_file = open(args.json_lines, "w", encoding="utf-8") if args.json_lines not in (None, "-") else None  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"{args.json_lines}: cannot write: {exc.strerror}") from None
+    try:
+        analysis = analyze_streamed(args.capture[0], calls=args.call, top=args.top, json_lines=lines_out or lines_file)
+    finally:
+        if lines_file is not None:
+            lines_file.close()
+    if args.json == "-":
+        streamed_document(analysis, out)
+        return 0
+    if args.json:
+        try:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                streamed_document(analysis, fh)
+        except OSError as exc:
+            raise InputError(f"{args.json}: cannot write: {exc.strerror}") from None
+    if args.json_lines != "-":
+        write_streamed_report(analysis, out, args.top)
     return 0
 
 

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.json_lines:
             write_object(ended.line, sources, out, ended={"reason": ended.reason, "at": ended.at})
         else:
-            stream = ended.line.stream
+            stream = ended.line.story
             cause = ended.line.cause or "-"
             out.write(
                 f"\n== {ended.line.label} ended ({ended.reason}, {_clock(ended.at)}): "

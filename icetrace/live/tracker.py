@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
-from icetrace.ice.model import Stream
+from icetrace.ice.model import Stream, Verdict
 from icetrace.ice.transactions import FINAL_WAIT
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.extract import RecordExtractor
@@ -96,16 +96,21 @@ class CallTracker:
         self.relayed = RelayedCounter()
         self.told: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self.pending: list[Ended] = []  # ended, waiting for an earlier session still settling
+        # told sessions' data is kept FINAL_WAIT longer, so capture-wide findings about it settle
+        self.release: dict[tuple[object, ...], float] = {}
+        self.capture_verdicts: dict[tuple[str, str], Verdict] = {}  # call_id None, settled, once each
         self.call_ended: dict[str, tuple[str, float]] = {}  # Call-ID -> (BYE/CANCEL/refused, time)
         self.now = 0.0
         self.looked = 0.0  # capture time of the last look
         self.look_seconds = 0.0  # how long the last look took (wall clock): looks are spaced to it
         self.sessions_told = 0
+        self.records_seen = 0  # STUN/TURN messages and ChannelData read, relayed media included
         source.clock = self.advance
 
     def feed(self, packet: TransportPacket) -> None:
         self.now = max(self.now, packet.time)
         for record in self.extractor.feed(packet):
+            self.records_seen += 1
             if not self.relayed.add(record):
                 self.records.append(record)
         before = len(self.signaling.sip.messages)
@@ -149,32 +154,35 @@ class CallTracker:
         waits for that one, so the order holds."""
         started = wall.monotonic()
         self.looked = self.now
-        lines = self._analyse()
+        lines = self._analyse(final)
         settling: list[float] = []
         for line in lines:
-            key = session_key(line.stream)
+            key = session_key(line.story)
             if key in self.told:
                 continue
-            if not final and self._settling(line.stream):
-                settling.append(last_activity(line.stream) or self.now)
+            if not final and self._settling(line.story):
+                settling.append(last_activity(line.story) or self.now)
                 continue
-            ending = self._ending(line.stream) or (
-                ("capture ended", last_activity(line.stream) or self.now) if final else None
+            ending = self._ending(line.story) or (
+                ("capture ended", last_activity(line.story) or self.now) if final else None
             )
             if ending is not None:
                 self._remember(key)
+                self.release[key] = self.now + FINAL_WAIT
                 self.pending.append(Ended(line, *ending))
+        open_streams = [line.story for line in lines if self.release.get(session_key(line.story), 1e300) > self.now]
+        told_streams = [line.story for line in lines if self.release.get(session_key(line.story), 1e300) <= self.now]
+        for key in [k for k, t in self.release.items() if t <= self.now]:
+            del self.release[key]
         barrier = min(settling, default=float("inf"))
         self.pending.sort(key=lambda e: (e.at, e.line.label))
         while self.pending and self.pending[0].at <= barrier:
             self.sessions_told += 1
-            self.emit(self.pending.pop(0))
-        open_streams = [line.stream for line in lines if session_key(line.stream) not in self.told]
-        told_streams = [line.stream for line in lines if session_key(line.stream) in self.told]
+            self.emit(self.pending.pop(0))  # the listener may let the story go
         self._forget(open_streams, told_streams)
         self.look_seconds = wall.monotonic() - started
 
-    def _analyse(self) -> list[SessionLine]:
+    def _analyse(self, final: bool) -> list[SessionLine]:
         model = SignalingModel()
         self.signaling.build(model)
         counts = RelayedCounter()
@@ -188,7 +196,21 @@ class CallTracker:
             list(self.source.icmp_errors),
             counts.counts(),
         )
-        return session_lines(rec, diagnose(rec))
+        verdicts = diagnose(rec)
+        self._keep_capture_verdicts(verdicts, final)
+        return session_lines(rec, verdicts)
+
+    def _keep_capture_verdicts(self, verdicts: Iterable[Verdict], final: bool) -> None:
+        """Findings about the capture, not one call: each kept once, when every frame it cites is
+        FINAL_WAIT old (an answer still on its way would change it), or at the end."""
+        times = {r.frame: r.time for r in self.records}
+        settled = self.now - FINAL_WAIT
+        for v in verdicts:
+            key = (v.code, v.message)
+            if v.call_id is not None or key in self.capture_verdicts:
+                continue
+            if final or all(times.get(frame, float("inf")) <= settled for frame in v.frames):
+                self.capture_verdicts[key] = v
 
     def _settling(self, stream: Stream) -> bool:
         """Whether a check of the session is still unanswered and may yet be (RFC 5389 §7.2.1: the

@@ -87,7 +87,7 @@ def write_html(
     if many or calls or top:
         lines = session_lines(analysis.reconstruction, analysis.verdict_list)
         picked = chosen(lines, calls, top)
-        streams = [line.stream for line in picked]
+        streams = [line.stream for line in picked if line.stream is not None]
         shown = {s.call_id for s in streams}
         verdicts = [v for v in verdicts if v.call_id in shown or (v.call_id is None and not many)]
         if many:

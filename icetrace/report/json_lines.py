@@ -31,7 +31,7 @@ def session_object(line: SessionLine, sources: Sequence[str], ended: dict[str, A
         "connect_seconds": None if connect is None else round(connect, 3),
         "errors": line.errors,
         "warnings": line.warnings,
-        **stream_dict(line.stream),
+        **stream_dict(line.story),
         "verdicts": [
             {"code": v.code, "severity": v.severity, "message": v.message, "frames": v.frames} for v in line.verdicts
         ],

@@ -28,11 +28,16 @@ WORST_LISTED = 20
 _RANK = {"failed": 0, "unknown": 1}
 
 
-@dataclass
+@dataclass(slots=True)
 class SessionLine:
-    """One ICE session as the summary lists it."""
+    """One ICE session as the summary lists it. `stream` is the whole story; a streamed analysis of
+    a long capture drops it (None) once the session is written, keeping only this line."""
 
-    stream: Stream
+    stream: Stream | None
+    call_id: str | None
+    index: int | None
+    state: str  # the stream's outcome
+    connectivity: str  # DIRECT, RELAY, FAILED or ""
     label: str  # the call's Call-ID and stream index, or the session's usernames
     cause: str | None  # the diagnosis's cause code, when the diagnosis gives one
     turn_server: str | None  # the TURN server of its relayed candidate(s)
@@ -44,6 +49,13 @@ class SessionLine:
     verdicts: list[Verdict] = field(default_factory=list)
 
     @property
+    def story(self) -> Stream:
+        """The whole story, from a line that still holds it."""
+        if self.stream is None:
+            raise ValueError(f"{self.label}: the story was let go once written")
+        return self.stream
+
+    @property
     def connect_seconds(self) -> float | None:
         if self.started is None or self.connected is None:
             return None
@@ -51,12 +63,12 @@ class SessionLine:
 
     @property
     def outcome(self) -> str:
-        via = self.stream.connectivity
-        return self.stream.outcome + (f" {via}" if via and via != "FAILED" else "")
+        via = self.connectivity
+        return self.state + (f" {via}" if via and via != "FAILED" else "")
 
     def badness(self) -> tuple[int, int, int, float]:
         """Sort key: failed, then unknown, then connected with errors, with warnings; slower first."""
-        rank = _RANK.get(self.stream.outcome, 2)
+        rank = _RANK.get(self.state, 2)
         return (rank, -self.errors, -self.warnings, -(self.connect_seconds or 0.0))
 
     def text(self) -> str:
@@ -159,6 +171,10 @@ def session_lines(rec: Reconstruction, verdicts: Sequence[Verdict]) -> list[Sess
         lines.append(
             SessionLine(
                 stream=stream,
+                call_id=stream.call_id,
+                index=stream.index,
+                state=stream.outcome,
+                connectivity=stream.connectivity,
                 label=session_label(stream),
                 cause=cause_code(stream),
                 turn_server=index.turn_server(stream),
@@ -173,8 +189,13 @@ def session_lines(rec: Reconstruction, verdicts: Sequence[Verdict]) -> list[Sess
     return lines
 
 
+def worst_order(line: SessionLine) -> tuple[tuple[int, int, int, float], float, str]:
+    """By badness; among equals, the earlier started first (then by label), whatever order they came in."""
+    return (line.badness(), line.started or 0.0, line.label)
+
+
 def worst_first(lines: Iterable[SessionLine]) -> list[SessionLine]:
-    return sorted(lines, key=SessionLine.badness)
+    return sorted(lines, key=worst_order)
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -206,11 +227,11 @@ def summarize(lines: Sequence[SessionLine], verdicts: Sequence[Verdict]) -> Summ
     by_server: dict[str, Counter[str]] = {}
     by_subnet: dict[str, Counter[str]] = {}
     for line in lines:
-        by_server.setdefault(line.turn_server or "(no TURN server)", Counter())[line.stream.outcome] += 1
-        by_subnet.setdefault(line.subnet or "(no private host address)", Counter())[line.stream.outcome] += 1
+        by_server.setdefault(line.turn_server or "(no TURN server)", Counter())[line.state] += 1
+        by_subnet.setdefault(line.subnet or "(no private host address)", Counter())[line.state] += 1
     return Summary(
         sessions=len(lines),
-        calls=len({line.stream.call_id for line in lines if line.stream.call_id}),
+        calls=len({line.call_id for line in lines if line.call_id}),
         by_outcome=Counter((line.outcome, line.cause or "-") for line in lines),
         by_server=by_server,
         by_subnet=by_subnet,
@@ -227,8 +248,8 @@ def chosen(lines: Sequence[SessionLine], calls: Sequence[str], top: int) -> list
     """The sessions whose full stories are asked for: those of the calls named (a Call-ID, or a
     session's label), then the `top` worst; each once, in that order."""
     wanted = set(calls)
-    named = [line for line in lines if line.stream.call_id in wanted or line.label in wanted]
-    out = {id(line.stream): line for line in named}
+    named = [line for line in lines if line.call_id in wanted or line.label in wanted]
+    out = {id(line): line for line in named}
     for line in worst_first(lines)[: max(top, 0)]:
-        out.setdefault(id(line.stream), line)
+        out.setdefault(id(line), line)
     return list(out.values())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
@@ -19,6 +19,14 @@ from icetrace.report.summary import (
     session_lines,
     summarize,
     worst_first,
+)
+
+if TYPE_CHECKING:
+    from icetrace.live.streamed import StreamedAnalysis
+
+CHECKS_LEGEND = (
+    "\nchk: answered/checks sent by the controlling (ctl) and controlled (ctd) agent, +retransmissions;"
+    " rtt: round trip of the checks leaving the capture's side, and whose\n"
 )
 
 
@@ -77,20 +85,38 @@ def write_report(
             write_summary(lines, analysis.verdict_list, out, max(top, WORST_LISTED))
         picked = chosen(lines, calls, top)
         for line in picked:
-            _write_stream(line.stream, out, paint)
-        shown = {line.stream.call_id for line in picked}
+            if line.stream is not None:
+                _write_stream(line.stream, out, paint)
+        shown = {line.call_id for line in picked}
         verdicts = [v for v in analysis.verdict_list if v.call_id in shown or (v.call_id is None and not many)]
-        streams = [line.stream for line in picked]
+        streams = [line.stream for line in picked if line.stream is not None]
     else:
         for s in analysis.streams:
             _write_stream(s, out, paint)
         verdicts, streams = analysis.verdict_list, analysis.streams
     _write_verdicts(verdicts, out, paint)
     if any(c.pairs for s in streams for c in s.components):
-        out.write(
-            "\nchk: answered/checks sent by the controlling (ctl) and controlled (ctd) agent, +retransmissions;"
-            " rtt: round trip of the checks leaving the capture's side, and whose\n"
-        )
+        out.write(CHECKS_LEGEND)
+    for problem in analysis.problems[:20]:
+        out.write(f"  input problem: {problem}\n")
+
+
+def write_streamed_report(analysis: StreamedAnalysis, out: TextIO, top: int, colour: bool | None = None) -> None:
+    """The report of a capture analysed as a stream: the summary, then the stories kept for it."""
+    paint = Painter(wanted(out) if colour is None else colour)
+    out.write(f"icetrace report: {', '.join(analysis.sources)}\n")
+    out.write(
+        f"  {analysis.messages} STUN/TURN messages, {len(analysis.lines)} ICE session(s); read as a stream:"
+        " each session analysed once it ended, then let go\n"
+    )
+    write_summary(analysis.lines, analysis.verdicts, out, max(top, WORST_LISTED))
+    shown = set()
+    for line in analysis.stories:
+        _write_stream(line.story, out, paint)
+        shown.add(line.call_id)
+    _write_verdicts([v for v in analysis.verdicts if v.call_id in shown], out, paint)
+    if any(c.pairs for line in analysis.stories for c in line.story.components):
+        out.write(CHECKS_LEGEND)
     for problem in analysis.problems[:20]:
         out.write(f"  input problem: {problem}\n")
 

@@ -70,7 +70,7 @@ def test_summary_counts_add_up_to_the_sessions(capture: Path, analysis: Analysis
 
 def test_worst_sessions_come_first(capture: Path, analysis: Analysis) -> None:
     lines = worst_first(session_lines(analysis.reconstruction, analysis.verdict_list))
-    ranks = [0 if x.stream.outcome == "failed" else 1 if x.stream.outcome == "unknown" else 2 for x in lines]
+    ranks = [0 if x.state == "failed" else 1 if x.state == "unknown" else 2 for x in lines]
     assert ranks == sorted(ranks) and ranks[0] < 2
     listed = section(
         run("analyze", str(capture)),
@@ -82,13 +82,13 @@ def test_worst_sessions_come_first(capture: Path, analysis: Analysis) -> None:
 
 def test_call_and_top_choose_the_stories(capture: Path, analysis: Analysis) -> None:
     lines = worst_first(session_lines(analysis.reconstruction, analysis.verdict_list))
-    connected = next(x for x in lines if x.stream.outcome == "connected")
-    one = run("analyze", str(capture), "--call", str(connected.stream.call_id))
+    connected = next(x for x in lines if x.state == "connected")
+    one = run("analyze", str(capture), "--call", str(connected.call_id))
     assert one.count("component 1: pairs by priority") == 1
-    assert f"\ncall {connected.stream.call_id} stream 0 (audio): outcome CONNECTED (RELAY)" in one
+    assert f"\ncall {connected.call_id} stream 0 (audio): outcome CONNECTED (RELAY)" in one
     top = run("analyze", str(capture), "--top", "3")
     told = [line for line in top.splitlines() if line.startswith("call ") and ": outcome " in line]
-    assert [t.split()[1] for t in told] == [x.stream.call_id for x in lines[:3]]
+    assert [t.split()[1] for t in told] == [x.call_id for x in lines[:3]]
     every = run("analyze", str(capture), "--every-story")
     assert "summary:" not in every
     assert every.count(": outcome ") == len(analysis.streams)

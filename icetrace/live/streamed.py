@@ -1,0 +1,139 @@
+"""`analyze` of a long server capture in bounded memory: the capture is read as `watch` reads it, each
+session analysed once it has ended and then let go, keeping only what the report needs (its
+summary line, its verdicts, its JSON compressed, and the stories the report will tell in full).
+
+Memory then follows the calls open at once, not the calls in the file: a 10 GB capture of a busy
+server's morning fits where its 100,000 calls' whole reconstruction would not.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from icetrace.capture.packet_source import PacketSource
+from icetrace.ice.model import Stream, Verdict
+from icetrace.live.tracker import CallTracker, Ended, WatchOptions
+from icetrace.report.json_document import JSON_SCHEMA_VERSION, stream_dict
+from icetrace.report.json_lines import write_session
+from icetrace.report.summary import SessionLine, worst_order
+
+STREAM_TICK = 10.0
+"""Seconds of capture time between looks: each record is analysed about once or twice."""
+
+
+class _Kept:
+    """A session's story kept for the full report, in a heap whose top is the least bad kept."""
+
+    def __init__(self, line: SessionLine) -> None:
+        self.line = line
+        self.order = worst_order(line)
+
+    def __lt__(self, other: _Kept) -> bool:
+        return self.order > other.order  # reversed: heapq's smallest is the least bad
+
+
+@dataclass
+class StreamedAnalysis:
+    """What the report of a streamed analysis needs, and nothing per session beyond that."""
+
+    sources: list[str]
+    lines: list[SessionLine] = field(default_factory=list)  # without their stories
+    verdicts: list[Verdict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    json_streams: list[tuple[float, str, bytes]] = field(default_factory=list)  # (start, label, zlib JSON)
+    stories: list[SessionLine] = field(default_factory=list)  # the lines whose stories are told in full
+    messages: int = 0
+
+    def iter_stream_dicts(self) -> Iterator[dict[str, Any]]:
+        for _, _, packed in sorted(self.json_streams, key=lambda item: (item[0], item[1])):
+            yield json.loads(zlib.decompress(packed))
+
+
+class _Collector:
+    """Takes each ended session: compresses its JSON, keeps its line and verdicts, keeps its story
+    when --call names it or while it is among the --top worst, writes its JSON line at once."""
+
+    def __init__(self, analysis: StreamedAnalysis, calls: Sequence[str], top: int, json_lines: TextIO | None) -> None:
+        self.analysis = analysis
+        self.calls = set(calls)
+        self.top = top
+        self.heap: list[_Kept] = []
+        self.json_lines = json_lines
+        self.seen_capture_verdicts: set[tuple[str, str]] = set()
+
+    def __call__(self, ended: Ended) -> None:
+        line = ended.line
+        stream = line.story
+        if self.json_lines is not None:
+            write_session(line, self.analysis.sources, self.json_lines)
+        packed = zlib.compress(json.dumps(stream_dict(stream), separators=(",", ":")).encode(), 6)
+        self.analysis.json_streams.append((line.started or ended.at, line.label, packed))
+        self.analysis.verdicts += line.verdicts
+        self._keep_story(line, stream)
+        line.stream = None  # the story goes; the line stays
+        self.analysis.lines.append(line)
+
+    def _keep_story(self, line: SessionLine, stream: Stream) -> None:
+        if line.call_id in self.calls or line.label in self.calls:
+            self.analysis.stories.append(_with_story(line, stream))
+            return
+        if self.top <= 0:
+            return
+        kept = _Kept(_with_story(line, stream))
+        if len(self.heap) < self.top:
+            heapq.heappush(self.heap, kept)
+        elif kept.order < self.heap[0].order:
+            heapq.heapreplace(self.heap, kept)
+
+    def finish(self) -> None:
+        worst = sorted(self.heap, key=lambda k: k.order)
+        self.analysis.stories += [k.line for k in worst]
+
+
+def _with_story(line: SessionLine, stream: Stream) -> SessionLine:
+    copy = SessionLine(**{name: getattr(line, name) for name in SessionLine.__slots__})
+    copy.stream = stream
+    return copy
+
+
+def analyze_streamed(
+    capture: str | Path,
+    *,
+    calls: Sequence[str] = (),
+    top: int = 0,
+    json_lines: TextIO | None = None,
+    idle: float = 30.0,
+) -> StreamedAnalysis:
+    """Read one capture once, telling each session as it ends; see the module's docstring."""
+    analysis = StreamedAnalysis(sources=[str(capture)])
+    collect = _Collector(analysis, calls, top, json_lines)
+    source = PacketSource([], count_relayed=True, live=True)
+    tracker = CallTracker(source, Path(capture).name, collect, WatchOptions(idle=idle, tick=STREAM_TICK))
+    for packet in source.read_each([capture]):
+        tracker.feed(packet)
+    tracker.finish()
+    collect.finish()
+    relayed = sum(c.packets for c in source.relayed_counts()) + source.relayed_forgotten
+    analysis.messages = tracker.records_seen + relayed
+    analysis.verdicts = list(tracker.capture_verdicts.values()) + analysis.verdicts
+    analysis.problems = [str(p) for p in source.problems] + tracker.signaling.problems
+    return analysis
+
+
+def streamed_document(analysis: StreamedAnalysis, out: TextIO) -> None:
+    """The JSON document (docs/json-schema.md) of a streamed analysis, written stream by stream."""
+    out.write(f'{{\n  "schema_version": {json.dumps(JSON_SCHEMA_VERSION)},\n')
+    out.write(f'  "sources": {json.dumps(analysis.sources)},\n  "streamed": true,\n  "streams": [')
+    for i, stream in enumerate(analysis.iter_stream_dicts()):
+        out.write(("," if i else "") + "\n    " + json.dumps(stream))
+    verdicts = [
+        {"code": v.code, "severity": v.severity, "message": v.message, "frames": v.frames, "call_id": v.call_id}
+        for v in analysis.verdicts
+    ]
+    out.write(f'\n  ],\n  "verdicts": {json.dumps(verdicts)},\n  "problems": {json.dumps(analysis.problems)}\n}}\n')
