@@ -114,7 +114,7 @@ def analyze_streamed(
     analysis = StreamedAnalysis(sources=[str(capture)])
     collect = _Collector(analysis, calls, top, json_lines)
     source = PacketSource([], count_relayed=True, live=True)
-    tracker = CallTracker(source, Path(capture).name, collect, WatchOptions(idle=idle, tick=STREAM_TICK))
+    tracker = CallTracker(source, Path(capture).name, collect, WatchOptions(idle=idle, tick=STREAM_TICK, prompt=False))
     for packet in source.read_each([capture]):
         tracker.feed(packet)
     tracker.finish()

@@ -40,6 +40,7 @@ REMEMBERED = 65536
 class WatchOptions:
     idle: float = 30.0  # seconds of capture time without checks, media or signaling that end a session
     tick: float = 1.0  # seconds of capture time between looks at the open sessions
+    prompt: bool = True  # look at once when a call ends (watch), not only every tick (a file)
     app_signaling: bool = True
 
 
@@ -103,6 +104,7 @@ class CallTracker:
         self.now = 0.0
         self.looked = 0.0  # capture time of the last look
         self.look_seconds = 0.0  # how long the last look took (wall clock): looks are spaced to it
+        self.look_ended = 0.0  # wall clock (monotonic) at the end of the last look
         self.sessions_told = 0
         self.records_seen = 0  # STUN/TURN messages and ChannelData read, relayed media included
         source.clock = self.advance
@@ -118,7 +120,10 @@ class CallTracker:
         ending = False
         for _, message in self.signaling.sip.messages[before:]:
             ending |= self._note_ending(message, packet.time)
-        if ending or self.now - self.looked >= max(self.options.tick, 2 * self.look_seconds):
+        # a BYE is looked at at once (watch: told as it ends), unless looks would then take more
+        # than half the time: a busy server's calls end hundreds a second
+        prompt = ending and self.options.prompt and wall.monotonic() - self.look_ended >= self.look_seconds
+        if prompt or self.now - self.looked >= max(self.options.tick, 2 * self.look_seconds):
             self.look()
 
     def advance(self, now: float) -> None:
@@ -180,7 +185,8 @@ class CallTracker:
             self.sessions_told += 1
             self.emit(self.pending.pop(0))  # the listener may let the story go
         self._forget(open_streams, told_streams)
-        self.look_seconds = wall.monotonic() - started
+        self.look_ended = wall.monotonic()
+        self.look_seconds = self.look_ended - started
 
     def _analyse(self, final: bool) -> list[SessionLine]:
         model = SignalingModel()
