@@ -168,9 +168,7 @@ class CallTracker:
             if not final and self._settling(line.story):
                 settling.append(last_activity(line.story) or self.now)
                 continue
-            ending = self._ending(line.story) or (
-                ("capture ended", last_activity(line.story) or self.now) if final else None
-            )
+            ending = self._ending(line.story) or (("capture ended", self.now) if final else None)
             if ending is not None:
                 self._remember(key)
                 self.release[key] = self.now + FINAL_WAIT
