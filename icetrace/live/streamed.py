@@ -23,8 +23,11 @@ from icetrace.report.json_document import JSON_SCHEMA_VERSION, stream_dict
 from icetrace.report.json_lines import write_session
 from icetrace.report.summary import SessionLine, worst_order
 
-STREAM_TICK = 10.0
-"""Seconds of capture time between looks: each record is analysed about once or twice."""
+STREAM_TICK = 30.0
+"""Seconds of capture time between looks at everything held (sessions gone idle, sessions without
+signaling): each record is analysed about once or twice."""
+QUICK_TICK = 2.0
+"""Seconds of capture time between looks at the calls that said BYE, each analysed alone."""
 
 
 class _Kept:
@@ -114,7 +117,12 @@ def analyze_streamed(
     analysis = StreamedAnalysis(sources=[str(capture)])
     collect = _Collector(analysis, calls, top, json_lines)
     source = PacketSource([], count_relayed=True, live=True)
-    tracker = CallTracker(source, Path(capture).name, collect, WatchOptions(idle=idle, tick=STREAM_TICK, prompt=False))
+    tracker = CallTracker(
+        source,
+        Path(capture).name,
+        collect,
+        WatchOptions(idle=idle, tick=QUICK_TICK, full_tick=STREAM_TICK, prompt=False),
+    )
     for packet in source.read_each([capture]):
         tracker.feed(packet)
     tracker.finish()

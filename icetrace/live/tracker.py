@@ -28,7 +28,9 @@ from icetrace.records.relayed import RelayedCounter
 from icetrace.records.stun_record import StunRecord
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.report.summary import SessionLine, session_lines
+from icetrace.signaling.app_signaling import build_app_model
 from icetrace.signaling.collect import SignalingCollector
+from icetrace.signaling.dialogs import build_model
 from icetrace.signaling.model import SignalingModel
 
 ENDING_METHODS = ("BYE", "CANCEL")
@@ -39,8 +41,9 @@ REMEMBERED = 65536
 @dataclass(frozen=True)
 class WatchOptions:
     idle: float = 30.0  # seconds of capture time without checks, media or signaling that end a session
-    tick: float = 1.0  # seconds of capture time between looks at the open sessions
-    prompt: bool = True  # look at once when a call ends (watch), not only every tick (a file)
+    tick: float = 1.0  # seconds of capture time between quick looks at the calls that said BYE
+    full_tick: float = 1.0  # seconds of capture time between looks at everything held (idle sessions)
+    prompt: bool = True  # a quick look at once when a call ends (watch), not only every tick (a file)
     app_signaling: bool = True
 
 
@@ -98,7 +101,10 @@ class CallTracker:
         self.told: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self.pending: list[Ended] = []  # ended, waiting for an earlier session still settling
         # told sessions' data is kept FINAL_WAIT longer, so capture-wide findings about it settle
-        self.release: dict[tuple[object, ...], float] = {}
+        self.release: dict[tuple[object, ...], tuple[float, frozenset[Endpoint], str | None]] = {}
+        self.told_calls: set[str] = set()  # calls whose sessions are all told
+        self.quick_looked = 0.0  # capture time of the last quick look
+        self.quick_seconds = 0.0  # how long the last quick look took (wall clock)
         self.capture_verdicts: dict[tuple[str, str], Verdict] = {}  # call_id None, settled, once each
         self.call_ended: dict[str, tuple[str, float]] = {}  # Call-ID -> (BYE/CANCEL/refused, time)
         self.now = 0.0
@@ -123,16 +129,22 @@ class CallTracker:
         # a BYE is looked at at once (watch: told as it ends), unless looks would then take more
         # than half the time: a busy server's calls end hundreds a second
         prompt = ending and self.options.prompt and wall.monotonic() - self.look_ended >= self.look_seconds
-        if prompt or self.now - self.looked >= max(self.options.tick, 2 * self.look_seconds):
-            self.look()
+        if prompt or self.now - self.quick_looked >= self.options.tick:
+            self.quick_look()
+        self._maybe_look()
 
     def advance(self, now: float) -> None:
         """The time of a frame the packet source may not hand on (media, other traffic): the
         capture's clock moves on without STUN or SIP."""
         if now > self.now:
             self.now = now
-            if self.now - self.looked >= max(self.options.tick, 2 * self.look_seconds):
-                self.look()
+            if self.now - self.quick_looked >= self.options.tick:
+                self.quick_look()
+            self._maybe_look()
+
+    def _maybe_look(self) -> None:
+        if self.now - self.looked >= max(self.options.full_tick, 2 * self.look_seconds):
+            self.look()
 
     def _note_ending(self, message: object, time: float) -> bool:
         call_id = getattr(message, "call_id", None)
@@ -170,38 +182,117 @@ class CallTracker:
                 continue
             ending = self._ending(line.story) or (("capture ended", self.now) if final else None)
             if ending is not None:
-                self._remember(key)
-                self.release[key] = self.now + FINAL_WAIT
-                self.pending.append(Ended(line, *ending))
-        open_streams = [line.story for line in lines if self.release.get(session_key(line.story), 1e300) > self.now]
-        told_streams = [line.story for line in lines if self.release.get(session_key(line.story), 1e300) <= self.now]
-        for key in [k for k, t in self.release.items() if t <= self.now]:
-            del self.release[key]
-        barrier = min(settling, default=float("inf"))
-        self.pending.sort(key=lambda e: (e.at, e.line.label))
-        while self.pending and self.pending[0].at <= barrier:
-            self.sessions_told += 1
-            self.emit(self.pending.pop(0))  # the listener may let the story go
+                self._tell(line, ending)
+        released = self._released()
+        open_streams = [line.story for line in lines if session_key(line.story) not in released]
+        told_streams = [line.story for line in lines if session_key(line.story) in released]
+        self._emit_pending(min(settling, default=float("inf")))
         self._forget(open_streams, told_streams)
         self.look_ended = wall.monotonic()
         self.look_seconds = self.look_ended - started
 
-    def _analyse(self, final: bool) -> list[SessionLine]:
-        model = SignalingModel()
-        self.signaling.build(model)
+    def _tell(self, line: SessionLine, ending: tuple[str, float]) -> None:
+        stream = line.story
+        key = session_key(stream)
+        self._remember(key)
+        self.release[key] = (self.now + FINAL_WAIT, frozenset(stream_endpoints(stream)), stream.call_id)
+        if stream.call_id:
+            self.told_calls.add(stream.call_id)
+        self.pending.append(Ended(line, *ending))
+
+    def _released(self) -> set[tuple[object, ...]]:
+        """The told sessions whose FINAL_WAIT has passed: their data may go."""
+        out = {key for key, (until, _, _) in self.release.items() if until <= self.now}
+        for key in out:
+            del self.release[key]
+        return out
+
+    def _emit_pending(self, barrier: float) -> None:
+        self.pending.sort(key=lambda e: (e.at, e.line.label))
+        while self.pending and self.pending[0].at <= barrier:
+            self.sessions_told += 1
+            self.emit(self.pending.pop(0))  # the listener may let the story go
+
+    def quick_look(self) -> None:
+        """Analyse only the calls that said BYE (CANCEL, refused) and are not told yet, with the
+        records, media and signaling of their own addresses: each such call once, whatever else
+        is held; then let go of what released sessions used."""
+        started = wall.monotonic()
+        self.quick_looked = self.now
+        wanted = {c for c in self.call_ended if c not in self.told_calls}
+        if wanted:
+            settling: list[float] = []
+            for line in self._analyse(False, wanted):
+                if session_key(line.story) in self.told:
+                    continue
+                if self._settling(line.story):
+                    settling.append(last_activity(line.story) or self.now)
+                elif (ending := self._ending(line.story)) is not None:
+                    self._tell(line, ending)
+            self._emit_pending(min(settling, default=float("inf")))
+        self._let_go(self._released_data())
+        self.look_ended = wall.monotonic()
+        self.quick_seconds = self.look_ended - started
+
+    def _released_data(self) -> tuple[set[Endpoint], set[str]]:
+        endpoints: set[Endpoint] = set()
+        calls: set[str] = set()
+        for key, (until, used, call_id) in list(self.release.items()):
+            if until <= self.now:
+                del self.release[key]
+                endpoints |= used
+                if call_id:
+                    calls.add(call_id)
+        return endpoints, calls
+
+    def _let_go(self, released: tuple[set[Endpoint], set[str]]) -> None:
+        """Drop what released sessions alone used (their addresses and calls)."""
+        done, calls = released
+        if not done and not calls:
+            return
+
+        def keep(src: Endpoint, dst: Endpoint, last: float) -> bool:
+            return src not in done and dst not in done
+
+        self.records = [r for r in self.records if keep(r.src, r.dst, r.time)]
+        for key in [k for k, flow in self.relayed.flows.items() if not keep(flow.src, flow.dst, flow.last_time)]:
+            del self.relayed.flows[key]
+        self.source.forget(keep)
+        self.signaling.sip.messages = [(ref, m) for ref, m in self.signaling.sip.messages if m.call_id not in calls]
+        for call_id in calls:
+            self.call_ended.pop(call_id, None)
+            self.told_calls.discard(call_id)
+
+    def _analyse(self, final: bool, calls: set[str] | None = None) -> list[SessionLine]:
+        """Correlate and diagnose what is held, or only `calls` and what their addresses carried."""
+        messages = self.signaling.sip_messages
+        if calls is not None:
+            messages = [(ref, m) for ref, m in messages if m.call_id in calls]
+        model = build_model(messages, SignalingModel())
+        if calls is None:
+            build_app_model(self.signaling.signals, model)
+        records, media, icmp = self.records, self.source.media_flows(), list(self.source.icmp_errors)
+        relayed = [*(replace(c) for c in self.relayed.flows.values()), *self.source.relayed_counts()]
+        if calls is not None:
+            mine = _signaled_endpoints(model)
+            records = [r for r in records if r.src in mine or r.dst in mine or _relay_peer_live(r, mine)]
+            media = [f for f in media if f.src in mine or f.dst in mine]
+            icmp = [e for e in icmp if e.quoted_src in mine or e.quoted_dst in mine]
+            relayed = [c for c in relayed if c.src in mine or c.dst in mine]
         counts = RelayedCounter()
-        for count in [*(replace(c) for c in self.relayed.flows.values()), *self.source.relayed_counts()]:
+        for count in relayed:
             counts.include(count)
         rec = correlate(
-            list(self.records),
+            list(records),
             model,
-            self.source.media_flows(),
+            media,
             self.now,
-            list(self.source.icmp_errors),
+            icmp,
             counts.counts(),
         )
         verdicts = diagnose(rec)
-        self._keep_capture_verdicts(verdicts, final)
+        if calls is None:
+            self._keep_capture_verdicts(verdicts, final)
         return session_lines(rec, verdicts)
 
     def _keep_capture_verdicts(self, verdicts: Iterable[Verdict], final: bool) -> None:
@@ -275,6 +366,21 @@ class CallTracker:
         ]
         for call_id in [c for c, (_, t) in self.call_ended.items() if c not in open_calls and t < horizon]:
             del self.call_ended[call_id]
+        self.told_calls -= told_calls
+
+
+def _signaled_endpoints(model: SignalingModel) -> set[Endpoint]:
+    """Every candidate address (and base) the calls' SDP names."""
+    out: set[Endpoint] = set()
+    for call in model.calls:
+        for exchange in call.exchanges:
+            for body in exchange.bodies:
+                for media in body.media:
+                    for c in media.candidates:
+                        out.add(c.address)
+                        if c.related is not None:
+                            out.add(c.related)
+    return out
 
 
 def _relay_peer_live(record: StunRecord, live: set[Endpoint]) -> bool:
