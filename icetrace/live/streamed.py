@@ -121,7 +121,7 @@ def analyze_streamed(
         source,
         Path(capture).name,
         collect,
-        WatchOptions(idle=idle, tick=QUICK_TICK, full_tick=STREAM_TICK, prompt=False),
+        WatchOptions(idle=idle, tick=QUICK_TICK, full_tick=STREAM_TICK, prompt=False, ordered=False),
     )
     for packet in source.read_each([capture]):
         tracker.feed(packet)

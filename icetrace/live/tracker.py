@@ -44,6 +44,7 @@ class WatchOptions:
     tick: float = 1.0  # seconds of capture time between quick looks at the calls that said BYE
     full_tick: float = 1.0  # seconds of capture time between looks at everything held (idle sessions)
     prompt: bool = True  # a quick look at once when a call ends (watch), not only every tick (a file)
+    ordered: bool = True  # tell in the order sessions ended (watch); a file's analysis need not wait
     app_signaling: bool = True
 
 
@@ -191,11 +192,11 @@ class CallTracker:
         self.look_ended = wall.monotonic()
         self.look_seconds = self.look_ended - started
 
-    def _tell(self, line: SessionLine, ending: tuple[str, float]) -> None:
+    def _tell(self, line: SessionLine, ending: tuple[str, float], grace: float = FINAL_WAIT) -> None:
         stream = line.story
         key = session_key(stream)
         self._remember(key)
-        self.release[key] = (self.now + FINAL_WAIT, frozenset(stream_endpoints(stream)), stream.call_id)
+        self.release[key] = (self.now + grace, frozenset(stream_endpoints(stream)), stream.call_id)
         if stream.call_id:
             self.told_calls.add(stream.call_id)
         self.pending.append(Ended(line, *ending))
@@ -208,6 +209,8 @@ class CallTracker:
         return out
 
     def _emit_pending(self, barrier: float) -> None:
+        if not self.options.ordered:
+            barrier = float("inf")
         self.pending.sort(key=lambda e: (e.at, e.line.label))
         while self.pending and self.pending[0].at <= barrier:
             self.sessions_told += 1
@@ -228,7 +231,7 @@ class CallTracker:
                 if self._settling(line.story):
                     settling.append(last_activity(line.story) or self.now)
                 elif (ending := self._ending(line.story)) is not None:
-                    self._tell(line, ending)
+                    self._tell(line, ending, grace=0.0)  # its capture-wide findings are in hand now
             self._emit_pending(min(settling, default=float("inf")))
         self._let_go(self._released_data())
         self.look_ended = wall.monotonic()
@@ -291,8 +294,8 @@ class CallTracker:
             counts.counts(),
         )
         verdicts = diagnose(rec)
-        if calls is None:
-            self._keep_capture_verdicts(verdicts, final)
+        # calls that said BYE are over: what the capture shows of them is settled
+        self._keep_capture_verdicts(verdicts, final or calls is not None)
         return session_lines(rec, verdicts)
 
     def _keep_capture_verdicts(self, verdicts: Iterable[Verdict], final: bool) -> None:
