@@ -261,6 +261,7 @@ class CallTracker:
         for key in [k for k, flow in self.relayed.flows.items() if not keep(flow.src, flow.dst, flow.last_time)]:
             del self.relayed.flows[key]
         self.source.forget(keep)
+        self.extractor.forget(lambda client, server: keep(client, server, self.now))
         self.signaling.sip.messages = [(ref, m) for ref, m in self.signaling.sip.messages if m.call_id not in calls]
         for call_id in calls:
             self.call_ended.pop(call_id, None)
@@ -361,6 +362,7 @@ class CallTracker:
         for key in [k for k, flow in self.relayed.flows.items() if not keep(flow.src, flow.dst, flow.last_time)]:
             del self.relayed.flows[key]
         self.source.forget(keep)
+        self.extractor.forget(lambda client, server: keep(client, server, self.now))
         self.signaling.sip.messages = [
             (ref, message)
             for ref, message in self.signaling.sip.messages

@@ -7,7 +7,7 @@ Data indication, or a ChannelData frame comes out as its own record with `relay`
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeVar, cast
@@ -114,6 +114,12 @@ class RecordExtractor:
         self._tcp_directions: dict[tuple[Endpoint, Endpoint], _TcpDirection] = {}
         # (client, server, channel) -> peer, from ChannelBind requests
         self._channels: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
+        self._shared = Shared()
+
+    def forget(self, keep: Callable[[Endpoint, Endpoint], bool]) -> None:
+        """Let go of the channel bindings `keep(client, server)` refuses, and of the shared values
+        (records built already keep theirs): a capture read for hours keeps what open calls need."""
+        self._channels = {key: peer for key, peer in self._channels.items() if keep(key[0], key[1])}
         self._shared = Shared()
 
     def feed(self, packet: TransportPacket) -> Iterator[StunRecord]:
