@@ -26,7 +26,7 @@ from icetrace.capture.network import (
     ip_offset,
     tunnel_inner,
 )
-from icetrace.capture.reader import CaptureReader, ReadProblem
+from icetrace.capture.reader import CaptureReader, ReadProblem, RowSink
 from icetrace.capture.tcp_stream import Chunk, TcpDirection
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
@@ -79,6 +79,7 @@ class PacketSource:
         include_sip: bool = True,
         progress: Callable[[int, int], None] | None = None,
         count_relayed: bool = False,
+        relayed_rows: RowSink | None = None,
     ) -> None:
         self.paths = [Path(p) for p in paths]
         self.include_sip = include_sip
@@ -87,6 +88,8 @@ class PacketSource:
         # ChannelData and Send/Data indications in the C skimmer; False (messages): it is handed
         # on, to be listed
         self.count_relayed = count_relayed
+        # messages: the C skimmer writes the rows of UDP relayed media there instead of handing it on
+        self.relayed_rows = relayed_rows
         self._relayed: dict[tuple[bytes, int, bytes, int, int, str], list[int | float]] = {}
         self._skimmed: list[RelayedCount] = []
         # the latest time of an indication the skimmer counted (it never became a packet)
@@ -109,6 +112,7 @@ class PacketSource:
             media_sink=self._media_sink,
             progress=self.progress,
             relayed_sink=self._relayed_sink if self.count_relayed else None,
+            relayed_rows=self.relayed_rows,
         )
         ipdec = IpDecoder()
         tcp: TcpFlows = {}

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from icetrace.capture.formats import registry
-from icetrace.capture.formats.base import Frame, MediaSink, Progress, ReadProblem, RelayedSink, SkimmedBody
+from icetrace.capture.formats.base import Frame, MediaSink, Progress, ReadProblem, RelayedSink, RowSink, SkimmedBody
 from icetrace.capture.input_file import open_capture
 from icetrace.errors import InputError
 
-__all__ = ["CaptureReader", "Frame", "ReadProblem", "read_frames"]
+__all__ = ["CaptureReader", "Frame", "ReadProblem", "RowSink", "read_frames"]
 
 
 @dataclass
@@ -36,6 +36,8 @@ class CaptureReader:
     media_sink: MediaSink | None = None
     # When set too, UDP relayed media (ChannelData, Send/Data indications) is counted by the C skimmer
     relayed_sink: RelayedSink | None = None
+    # Or, when set, the C skimmer writes the rows of UDP relayed media (icetrace messages) there
+    relayed_rows: RowSink | None = None
     progress: Progress | None = None
     _fast: SkimmedBody | None = None
 

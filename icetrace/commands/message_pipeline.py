@@ -21,7 +21,7 @@ import os
 import queue
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -52,8 +52,9 @@ def _stateless(packet: TransportPacket) -> bool:
     return ((payload[0] << 8) | payload[1]) & ~_CLASS_BITS != _CHANNEL_BIND
 
 
-def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
-    """The formatted text of every record of `source`, in packet order."""
+def write_texts(source: PacketSource, formatter: Any, write: Callable[[str], object], rows: Any = None) -> None:
+    """Write the formatted text of every record of `source`, in packet order; with `rows` (messages'
+    RelayedRows), the rows the C skimmer writes too, in their place."""
     context = multiprocessing.get_context("fork")
     packets_in, packets_out = context.Pipe(duplex=False)  # (receiving end, sending end)
     text_in, text_out = context.Pipe(duplex=False)
@@ -64,42 +65,12 @@ def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
     received: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
     receiver = threading.Thread(target=_receive, args=(text_in, received), daemon=True)
     receiver.start()
-    # per packet, in order: its text when decoded here, None when the child's text is due
-    order: deque[str | None] = deque()
-    remote: deque[str] = deque()
-    local = RecordExtractor()
+    out = _Output(packets_out, received, write)
+    if rows is not None:
+        rows.target = out.rows
     finished = False
     try:
-        batch: list[tuple[Any, ...]] = []
-        plain = 0
-        for p in source:
-            if _stateless(p):
-                plain += 1
-                if plain % _LOCAL_EVERY == 0:
-                    order.append(formatter.format(list(local.feed(p))))
-                    continue
-            order.append(None)
-            batch.append(
-                (p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload, p.gap_before)
-            )
-            if len(batch) >= _PACKETS_PER_BATCH:
-                packets_out.send(batch)
-                batch = []
-                while not received.empty():
-                    remote.extend(_checked(received.get()))
-                text = _ready(order, remote)
-                if text:
-                    yield text
-        if batch:
-            packets_out.send(batch)
-        packets_out.send(None)
-        while True:
-            text = _ready(order, remote)
-            if text:
-                yield text
-            if not order:
-                break
-            remote.extend(_checked(received.get()))
+        out.run(source, formatter)
         finished = True
     finally:
         packets_out.close()  # an unfinished child sees the end of its input and stops
@@ -111,8 +82,88 @@ def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
         text_in.close()
 
 
-def _ready(order: deque[str | None], remote: deque[str]) -> str:
-    """The text of the packets at the head of `order` whose text is known, taken off both queues."""
+_MAX_WAITING = 4 << 20  # characters of text held back behind packets the child has not answered yet
+
+
+class _Output:
+    """The text of each packet in packet order: decoded here, or by the child in batches; and the
+    skimmer's rows, which follow the text of every packet read before them."""
+
+    def __init__(self, packets_out: Connection, received: queue.SimpleQueue[list[str] | None], write: Any) -> None:
+        self.packets_out = packets_out
+        self.received = received
+        self.write = write
+        # per packet, in order: its text when known, None when the child's text is due
+        self.order: deque[str | None] = deque()
+        self.remote: deque[str] = deque()
+        self.batch: list[tuple[Any, ...]] = []
+        self.waiting = 0  # characters of text in `order`
+
+    def run(self, source: PacketSource, formatter: Any) -> None:
+        local = RecordExtractor()
+        plain = 0
+        order, batch = self.order, self.batch
+        for p in source:
+            if _stateless(p):
+                plain += 1
+                if plain % _LOCAL_EVERY == 0:
+                    self.text(formatter.format(list(local.feed(p))))
+                    continue
+            order.append(None)
+            batch.append(
+                (p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload, p.gap_before)
+            )
+            if len(batch) >= _PACKETS_PER_BATCH:
+                self.send()
+                self.drain(0 if self.waiting > _MAX_WAITING else None)
+        self.send()
+        self.packets_out.send(None)
+        self.drain(0)
+
+    def text(self, text: str) -> None:
+        """Text known here, written once the text of every packet before it is."""
+        if not self.order:
+            self.write(text)
+            return
+        self.order.append(text)
+        self.waiting += len(text)
+
+    def rows(self, text: str) -> None:
+        """Rows the skimmer wrote; when much text waits for the child, wait for its answers."""
+        self.text(text)
+        if self.waiting > _MAX_WAITING:
+            self.send()
+            self.drain(_MAX_WAITING // 2)
+
+    def send(self) -> None:
+        if self.batch:
+            self.packets_out.send(self.batch)  # pickled here: the list can be reused
+            self.batch.clear()
+
+    def drain(self, until: int | None) -> None:
+        """Write the text that is ready; with `until`, wait for the child's answers until at most that
+        much text waits (0: until every packet's text is written)."""
+        while True:
+            while not self.received.empty():
+                self.take(self.received.get())
+            text, self.waiting = _ready(self.order, self.remote, self.waiting)
+            if text:
+                self.write(text)
+            if until is None or not self.order or (until and self.waiting <= until):
+                return
+            self.take(self.received.get())
+
+    def take(self, chunk: list[str] | None) -> None:
+        """One batch of the child's texts; None when it ended (an error if texts are still due)."""
+        if chunk is not None:
+            self.remote.extend(_checked(chunk))
+        elif self.order.count(None) > len(self.remote):
+            _checked(chunk)
+
+
+def _ready(order: deque[str | None], remote: deque[str], waiting: int) -> tuple[str, int]:
+    """The text of the packets at the head of `order` whose text is known, taken off both queues,
+    and how much of the text in `order` still waits."""
     parts = []
     while order:
         head = order[0]
@@ -120,9 +171,11 @@ def _ready(order: deque[str | None], remote: deque[str]) -> str:
             if not remote:
                 break
             head = remote.popleft()
+        else:
+            waiting -= len(head)
         order.popleft()
         parts.append(head)
-    return "".join(parts)
+    return "".join(parts), waiting
 
 
 def _checked(chunk: list[str] | None) -> list[str]:

@@ -53,6 +53,15 @@ RelayedSink = Callable[[list[tuple[Any, ...]], float | None], None]
 Progress = Callable[[int, int], None]
 
 
+class RowSink(Protocol):
+    """Where the C skimmer's rows of relayed media go (`icetrace messages`): their format, and each
+    run of rows, handed over once every frame before them has been read."""
+
+    format: str  # "csv", "jsonl" or "table"
+
+    def write(self, text: str) -> None: ...
+
+
 class SkimmedBody(Protocol):
     """A file body read through a media skimmer: frames, and what reading them found."""
 
@@ -73,6 +82,7 @@ class Reading(Protocol):
     bytes_read: int
     media_sink: MediaSink | None
     relayed_sink: RelayedSink | None  # with a media sink: UDP relayed media counted too
+    relayed_rows: RowSink | None  # with a media sink: the rows of UDP relayed media written by the skimmer
     progress: Progress | None
 
     def problem(self, offset: int, frame: int, message: str) -> None: ...
