@@ -13,14 +13,15 @@ import argparse
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from icetrace.corpus.companions import CaptureTask, discover, is_url
-from icetrace.corpus.junit import Case, junit_xml
-from icetrace.corpus.runner import default_jobs, run_all
-from icetrace.corpus.worker import Outcome, summarise
+from icetrace.corpus.companions import is_url
 from icetrace.errors import IcetraceError, InputError, OutputError
 from icetrace.exit_status import ExitStatus
+
+if TYPE_CHECKING:  # the corpus runner (concurrent.futures, logging, XML) is imported when check runs
+    from icetrace.corpus.companions import CaptureTask
+    from icetrace.corpus.worker import Outcome
 
 LABELS = {"ok": "ok", "changed": "CHANGED", "error": "ERROR", "new": "NEW", "updated": "updated"}
 
@@ -47,6 +48,10 @@ class Entry:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from icetrace.corpus.companions import discover
+    from icetrace.corpus.runner import default_jobs, run_all
+    from icetrace.corpus.worker import summarise
+
     if args.jobs < 0:
         raise InputError("--jobs must be 1 or more (0: every core)")
     tasks = discover(args.directory)
@@ -164,6 +169,8 @@ def _load(name: str, load_golden: Any) -> Any:
 
 
 def _write_junit(name: str, entries: list[Entry]) -> None:
+    from icetrace.corpus.junit import Case, junit_xml
+
     cases = [Case(e.capture, e.status, "\n".join(e.lines), e.seconds) for e in entries]
     try:
         Path(name).write_bytes(junit_xml(cases))
