@@ -68,14 +68,13 @@ struct Lister {
     int n_specs;
     char *text;
     size_t len, cap;
-    uint64_t *marks; /* (frame number, end of its row in text) */
-    size_t n_marks, cap_marks;
+    uint64_t *frames, *ends; /* each row's frame number, and where it ends in text */
+    size_t n_rows, cap_rows;
     int failed; /* out of memory while writing */
     struct {
         uint8_t family, addr[16];
-        uint16_t port;
         char text[EP_SIZE];
-    } endpoints[ENDPOINT_CACHE]; /* the text of recent transport addresses (inet_ntop is slow) */
+    } endpoints[ENDPOINT_CACHE]; /* "[ipv6]:" of the IPv6 addresses seen lately (inet_ntop is slow) */
 };
 
 typedef struct {
@@ -135,7 +134,8 @@ void lister_free(Lister *l) {
     PyMem_Free(l->index[0]);
     PyMem_Free(l->index[1]);
     free(l->text);
-    free(l->marks);
+    free(l->frames);
+    free(l->ends);
     PyMem_Free(l);
 }
 
@@ -360,31 +360,34 @@ static void padded_digits(char *out, uint64_t v, int width) {
     out[width] = 0;
 }
 
-/* Endpoint.__str__: "ip:port", "[ipv6]:port", the address as socket.inet_ntop writes it. */
+/* Endpoint.__str__: "ip:port", "[ipv6]:port", the address as socket.inet_ntop writes it (IPv4:
+ * dotted decimal, written here; IPv6: inet_ntop's text, remembered for the addresses seen lately). */
 static void endpoint_text(Lister *l, char *out, int family, const uint8_t *addr, uint16_t port) {
-    int size = family == 4 ? 4 : 16;
-    uint64_t h = port * 0x9E3779B97F4A7C15ULL;
-    for (int i = 0; i < size; i++) h = (h ^ addr[i]) * 0x100000001B3ULL;
-    size_t slot = (h >> 20) & (ENDPOINT_CACHE - 1);
-    if (l->endpoints[slot].family == family && l->endpoints[slot].port == port &&
-        memcmp(l->endpoints[slot].addr, addr, size) == 0) {
-        strcpy(out, l->endpoints[slot].text);
+    char *o = out;
+    if (family == 4) {
+        for (int i = 0; i < 4; i++) {
+            o += u64_text(o, addr[i]);
+            *o++ = i < 3 ? '.' : ':';
+        }
+        u64_text(o, port);
         return;
     }
-    char ip[INET6_ADDRSTRLEN];
-    inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, ip, sizeof ip);
-    char *o = out;
-    if (family != 4) *o++ = '[';
-    size_t n = strlen(ip);
-    memcpy(o, ip, n);
-    o += n;
-    if (family != 4) *o++ = ']';
-    *o++ = ':';
-    u64_text(o, port);
-    l->endpoints[slot].family = (uint8_t)family;
-    l->endpoints[slot].port = port;
-    memcpy(l->endpoints[slot].addr, addr, size);
-    strcpy(l->endpoints[slot].text, out);
+    uint64_t h = 0xCBF29CE484222325ULL;
+    for (int i = 0; i < 16; i++) h = (h ^ addr[i]) * 0x100000001B3ULL;
+    size_t slot = (h >> 17) & (ENDPOINT_CACHE - 1);
+    if (!l->endpoints[slot].family || memcmp(l->endpoints[slot].addr, addr, 16) != 0) {
+        char ip[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, addr, ip, sizeof ip);
+        size_t n = strlen(ip);
+        l->endpoints[slot].text[0] = '[';
+        memcpy(l->endpoints[slot].text + 1, ip, n);
+        memcpy(l->endpoints[slot].text + 1 + n, "]:", 3);
+        memcpy(l->endpoints[slot].addr, addr, 16);
+        l->endpoints[slot].family = 6;
+    }
+    size_t n = strlen(l->endpoints[slot].text);
+    memcpy(o, l->endpoints[slot].text, n);
+    u64_text(o + n, port);
 }
 
 static const uint64_t POW10[20] = {1ULL,
@@ -906,12 +909,14 @@ static void write_table(Lister *l, const Row *r) {
 }
 
 static int write_row(Lister *l, const Row *r) {
-    if (l->n_marks + 2 > l->cap_marks) {
-        size_t cap = l->cap_marks ? l->cap_marks * 2 : 2048;
-        uint64_t *grown = realloc(l->marks, cap * sizeof(uint64_t));
-        if (!grown) return -1;
-        l->marks = grown;
-        l->cap_marks = cap;
+    if (l->n_rows == l->cap_rows) {
+        size_t cap = l->cap_rows ? l->cap_rows * 2 : 1024;
+        uint64_t *frames = realloc(l->frames, cap * sizeof(uint64_t));
+        if (frames) l->frames = frames;
+        uint64_t *ends = frames ? realloc(l->ends, cap * sizeof(uint64_t)) : NULL;
+        if (!ends) return -1;
+        l->ends = ends;
+        l->cap_rows = cap;
     }
     if (l->format == ROWS_CSV)
         write_csv(l, r);
@@ -920,8 +925,8 @@ static int write_row(Lister *l, const Row *r) {
     else
         write_table(l, r);
     if (l->failed) return -1;
-    l->marks[l->n_marks++] = r->frame;
-    l->marks[l->n_marks++] = l->len;
+    l->frames[l->n_rows] = r->frame;
+    l->ends[l->n_rows++] = l->len;
     return 1;
 }
 
@@ -971,8 +976,9 @@ PyObject *lister_take_rows(Lister *l) {
     PyObject *text = PyUnicode_New((Py_ssize_t)l->len, 127);
     if (!text) return NULL;
     memcpy(PyUnicode_DATA(text), l->text, l->len);
-    PyObject *result = Py_BuildValue("Ny#", text, (const char *)l->marks, (Py_ssize_t)(l->n_marks * sizeof(uint64_t)));
+    Py_ssize_t size = (Py_ssize_t)(l->n_rows * sizeof(uint64_t));
+    PyObject *result = Py_BuildValue("Ny#y#", text, (const char *)l->frames, size, (const char *)l->ends, size);
     l->len = 0;
-    l->n_marks = 0;
+    l->n_rows = 0;
     return result;
 }

@@ -850,7 +850,7 @@ static PyObject *Skimmer_time_base(Skimmer *s, PyObject *args) {
 
 static PyObject *Skimmer_rows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     REFUSE_WHILE_BUSY(s)
-    if (!s->lister) return Py_BuildValue("sy#", "", "", (Py_ssize_t)0);
+    if (!s->lister) return Py_BuildValue("sy#y#", "", "", (Py_ssize_t)0, "", (Py_ssize_t)0);
     return lister_take_rows(s->lister);
 }
 
@@ -945,7 +945,7 @@ static PyMethodDef Skimmer_methods[] = {
     {"time_base", (PyCFunction)Skimmer_time_base, METH_VARARGS,
      "time_base(interface, divisor, offset, float_division=False): frame times are (ticks + offset) / divisor"},
     {"rows", (PyCFunction)Skimmer_rows, METH_NOARGS,
-     "rows written since the last call: (text, bytes of uint64 (frame number, end in text) pairs)"},
+     "rows written since the last call: (text, frame numbers, ends in text: native uint64 bytes)"},
     {NULL},
 };
 

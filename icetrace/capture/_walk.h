@@ -135,7 +135,8 @@ int lister_udp(Lister *l, FlowTable *pairs, int version, const uint8_t *src, con
 int lister_tcp(Lister *l, int version, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport);
 /* An IP datagram whose payload Python reads and the walk does not (fragments, extension headers). */
 int lister_opaque(Lister *l, int version, const uint8_t *src, const uint8_t *dst);
-/* The rows written since the last call: (text, bytes of uint64 pairs (frame number, end in text)). */
+/* The rows written since the last call: (text, each row's frame number, where each ends in text),
+ * the numbers as bytes of native uint64. */
 PyObject *lister_take_rows(Lister *l);
 
 #endif

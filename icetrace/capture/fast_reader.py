@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import Any, BinaryIO, Protocol
 
 from dissectors.codec import REGISTRY, attribute_spec
@@ -216,18 +216,19 @@ class _WaitingRows:
     def __init__(self, sink: RowSink) -> None:
         self.sink = sink
         self.text = ""
-        self.frames: list[int] = []  # frame number of each row
-        self.ends: list[int] = []  # where each row ends in `text`
+        self.frames: Sequence[int] = ()  # frame number of each row
+        self.ends: Sequence[int] = ()  # where each row ends in `text`
         self.done = 0  # rows written
         self.first = _AFTER_EVERY_FRAME  # frame number of the first row waiting
 
-    def add(self, text: str, marks: bytes) -> None:
+    def add(self, text: str, frames: bytes, ends: bytes) -> None:
         """The rows of the latest walks: the rows still waiting come before them."""
         if not text:
             return
         self.flush()
-        fields = memoryview(marks).cast("Q").tolist()
-        self.text, self.frames, self.ends, self.done = text, fields[0::2], fields[1::2], 0
+        # read where needed (a few bisections a window), not converted row by row
+        self.frames, self.ends = memoryview(frames).cast("Q"), memoryview(ends).cast("Q")
+        self.text, self.done = text, 0
         self.first = self.frames[0]
 
     def before(self, number: int) -> None:

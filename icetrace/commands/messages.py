@@ -160,8 +160,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     batch: list[StunRecord] = []
 
     def records_then(text: str) -> None:
-        out.write(formatter.format(batch))
-        batch.clear()
+        if batch:
+            out.write(formatter.format(batch))
+            batch.clear()
         out.write(text)
 
     if rows is not None:
