@@ -60,6 +60,9 @@ struct Lister {
     int format;
     FlowTable bindings; /* (client, server, channel) -> peer, from ChannelBind requests */
     FlowTable opaque;   /* transport and IP address pairs whose bindings are Python's to know */
+    FlowTable streams;  /* TCP directions followed (see lister_tcp) */
+    uint64_t *listed_at, *listed; /* a frame handed back, and the bytes of its direction listed before it */
+    size_t n_listed, cap_listed;
     uint64_t divisor[MAX_INTERFACES];
     int64_t offset[MAX_INTERFACES];
     uint8_t float_division[MAX_INTERFACES]; /* the time is float(ticks + offset) / divisor, not exact */
@@ -89,6 +92,7 @@ typedef struct {
     char time_repr[40], time_fixed[40];
     char src[EP_SIZE], dst[EP_SIZE];
     int channeldata;
+    const char *transport; /* "udp" or "tcp" */
     const char *dialect, *method, *cls;
     unsigned type;
     char tid[33];
@@ -131,6 +135,9 @@ void lister_free(Lister *l) {
     if (!l) return;
     free(l->bindings.slots);
     free(l->opaque.slots);
+    free(l->streams.slots);
+    free(l->listed_at);
+    free(l->listed);
     PyMem_Free(l->index[0]);
     PyMem_Free(l->index[1]);
     free(l->text);
@@ -226,10 +233,6 @@ static int mark_both_ways(Lister *l, int version, int kind, uint16_t sport, uint
     if (mark(&l->opaque, key) < 0) return -1;
     make_key(key, version, kind, dport, sport, dst, src);
     return mark(&l->opaque, key);
-}
-
-int lister_tcp(Lister *l, int version, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport) {
-    return mark_both_ways(l, version, KIND_OPAQUE_EPS, sport, dport, src, dst);
 }
 
 int lister_opaque(Lister *l, int version, const uint8_t *src, const uint8_t *dst) {
@@ -769,7 +772,9 @@ static void write_csv(Lister *l, const Row *r) {
     puts_(l, r->src);
     put(l, ",", 1);
     puts_(l, r->dst);
-    puts_(l, r->channeldata ? ",udp,channeldata,,,," : ",udp,stun,");
+    put(l, ",", 1);
+    puts_(l, r->transport);
+    puts_(l, r->channeldata ? ",channeldata,,,," : ",stun,");
     if (!r->channeldata) {
         puts_(l, r->dialect);
         put(l, ",", 1);
@@ -822,7 +827,9 @@ static void write_jsonl(Lister *l, const Row *r) {
     put_json_string(l, r->src);
     puts_(l, ", \"dst\": ");
     put_json_string(l, r->dst);
-    puts_(l, ", \"transport\": \"udp\", \"kind\": ");
+    puts_(l, ", \"transport\": ");
+    put_json_string(l, r->transport);
+    puts_(l, ", \"kind\": ");
     put_json_string(l, r->channeldata ? "channeldata" : "stun");
     puts_(l, ", \"dialect\": ");
     put_json_string(l, r->channeldata ? "" : r->dialect);
@@ -878,7 +885,9 @@ static void write_table(Lister *l, const Row *r) {
     put_padded(l, r->src, 22, 0);
     put(l, " ", 1);
     put_padded(l, r->dst, 22, 0);
-    puts_(l, " udp ");
+    put(l, " ", 1);
+    puts_(l, r->transport);
+    put(l, " ", 1);
     if (r->channeldata)
         strcpy(what, "channeldata");
     else
@@ -948,6 +957,7 @@ int lister_udp(Lister *l, FlowTable *pairs, int version, const uint8_t *src, con
     make_key(key, version, KIND_PAIR, sport, dport, src, dst);
     int known = holds(pairs, key);
     Row row;
+    row.transport = "udp";
     if (p[0] <= 3) {
         /* STUN as the packet source sees it: the first message of a 5-tuple teaches it the 5-tuple */
         if (n < 20 || 20u + be16(p + 2) != n) return 0;
@@ -972,13 +982,180 @@ int lister_udp(Lister *l, FlowTable *pairs, int version, const uint8_t *src, con
     return write_row(l, &row);
 }
 
+/* -- ChannelData framed on TURN/TCP (RFC 8656 §12.5) ------------------------------------------ *
+ *
+ * A TCP direction whose first bytes the packet source and the extractor frame as STUN and
+ * ChannelData (records/extract.py's "stun" framing) is followed here too, segment by segment:
+ * where each frame starts. A segment that comes in order, starts where a frame starts and holds
+ * whole ChannelData frames only is listed here and not handed back; the packet source hears how
+ * many bytes of the direction were listed when it gets the direction's next segment (tcp_listed),
+ * so its sequence numbers stay right, and the extractor, between two frames there, needs nothing.
+ * A segment out of order, a SYN after data, bytes no frame starts with: the direction is Python's
+ * from then on. Whole STUN messages in the segments handed back are read for ChannelBind as UDP
+ * ones are; a ChannelBind split over segments makes its transport addresses opaque. */
+
+enum { STREAM_NEW, STREAM_FOLLOWED, STREAM_PYTHON };
+/* A TCP direction's Flow: first_number its state, first_ticks the next sequence number (bit 32 set
+ * once known), last_number the bytes left of the frame in progress, last_ticks the bytes listed
+ * since the last segment handed back, value[0..3] the first bytes of the frame in progress and
+ * value[4] how many of them came. */
+#define SEQ_KNOWN (1ULL << 32)
+
+static const uint8_t COOKIE[4] = {0x21, 0x12, 0xA4, 0x42};
+
+/* Whether the extractor frames a direction starting with these bytes as STUN and ChannelData:
+ * dissectors/framing.detect_tcp_framing gives "stun", or nothing and ChannelData fits on a TURN port. */
+static int stun_framing(const uint8_t *p, uint32_t n, uint16_t sport, uint16_t dport) {
+    if (n >= 12 && (p[0] == 2 || p[0] == 3) && p[1] == 0 && memcmp(p + 8, COOKIE, 4) == 0) return 0;
+    if (n >= 8 && p[0] < 0x40 && memcmp(p + 4, COOKIE, 4) == 0) return 1;
+    if (n >= 10 && p[2] < 0x40 && memcmp(p + 6, COOKIE, 4) == 0) return 0;
+    if (n >= 11 && p[0] == 0x16 && p[1] == 0x03 && p[2] == 0x01 && p[3] == 0x00) return 0; /* MS pseudo-TLS */
+    if (n >= 8 && (p[0] == 2 || p[0] == 3) && p[1] == 0 && p[4] < 0x40 && 20u + be16(p + 6) == be16(p + 2)) return 0;
+    return (TURN_PORT(sport) || TURN_PORT(dport)) && n >= 4 && p[0] >= 0x40 && p[0] <= 0x4F && 4u + be16(p + 2) <= n;
+}
+
+static int to_python(Lister *l, Flow *f, int version, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+                     uint16_t dport) {
+    f->first_number = STREAM_PYTHON;
+    return mark_both_ways(l, version, KIND_OPAQUE_EPS, sport, dport, src, dst);
+}
+
+/* Where frames start in one more segment of a followed direction, as split_stun_stream finds them;
+ * whole STUN messages read for ChannelBind. */
+static int track(Lister *l, Flow *f, int version, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+                 uint16_t dport, const uint8_t *p, uint32_t n) {
+    uint32_t pos = 0;
+    while (pos < n) {
+        if (f->last_number) {
+            uint32_t take = f->last_number < n - pos ? (uint32_t)f->last_number : n - pos;
+            f->last_number -= take;
+            pos += take;
+            continue;
+        }
+        int before = f->value[4]; /* bytes of this frame in earlier segments */
+        while (f->value[4] < 4 && pos < n) f->value[f->value[4]++] = p[pos++];
+        if (f->value[4] < 4) break;
+        const uint8_t *h = f->value;
+        uint32_t size;
+        if (h[0] < 0x40)
+            size = 20u + be16(h + 2);
+        else if (h[0] <= 0x7F || (h[0] == 0xFF && h[1] == 0x10))
+            size = (4u + be16(h + 2) + 3) & ~3u;
+        else
+            return to_python(l, f, version, src, dst, sport, dport); /* no frame starts so: the extractor resynchronises */
+        f->value[4] = 0;
+        uint32_t rest = size - 4, here = n - pos;
+        if (h[0] < 0x40 && be16(h) == 0x0009) { /* a ChannelBind */
+            int whole = !before && rest <= here;
+            int r = whole ? learn_binding(l, version, src, dst, sport, dport, p + pos - 4, size)
+                          : mark_both_ways(l, version, KIND_OPAQUE_EPS, sport, dport, src, dst);
+            if (r < 0) return -1;
+        }
+        if (rest <= here) {
+            pos += rest;
+        } else {
+            f->last_number = rest - here;
+            pos = n;
+        }
+    }
+    return 0;
+}
+
+/* The segment holds whole ChannelData frames only, each a row of its own: their rows. 0: none written. */
+static int list_segment(Lister *l, int version, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+                        uint16_t dport, const uint8_t *p, uint32_t n, uint64_t number, uint64_t ticks, uint32_t iface) {
+    uint32_t pos = 0, frames = 0;
+    while (pos < n) {
+        if (n - pos < 4 || p[pos] < 0x40 || p[pos] > 0x4F) return 0;
+        uint32_t declared = be16(p + pos + 2), size = (4 + declared + 3) & ~3u;
+        if (size > n - pos || looks_like_stun_header(p + pos + 4, declared)) return 0;
+        pos += size;
+        frames++;
+    }
+    if (!frames || is_opaque(l, version, src, dst, sport, dport)) return 0;
+    Row row;
+    if (!time_texts(l, ticks, iface, &row)) return 0;
+    row.transport = "tcp";
+    row.frame = number;
+    endpoint_text(l, row.src, version, src, sport);
+    endpoint_text(l, row.dst, version, dst, dport);
+    for (pos = 0; pos < n; pos += (4 + be16(p + pos + 2) + 3) & ~3u) {
+        channel_data_row(l, version, src, dst, sport, dport, p + pos, 4 + be16(p + pos + 2), &row);
+        if (write_row(l, &row) < 0) return -1;
+    }
+    return 1;
+}
+
+/* The frame handed back carries the bytes of its direction listed before it (packet source: tcp_listed). */
+static int hand_back(Lister *l, Flow *f, uint64_t number) {
+    if (!f->last_ticks) return 0;
+    if (l->n_listed == l->cap_listed) {
+        size_t cap = l->cap_listed ? l->cap_listed * 2 : 256;
+        uint64_t *at = realloc(l->listed_at, cap * sizeof(uint64_t));
+        if (at) l->listed_at = at;
+        uint64_t *bytes = at ? realloc(l->listed, cap * sizeof(uint64_t)) : NULL;
+        if (!bytes) return -1;
+        l->listed = bytes;
+        l->cap_listed = cap;
+    }
+    l->listed_at[l->n_listed] = number;
+    l->listed[l->n_listed++] = f->last_ticks;
+    f->last_ticks = 0;
+    return 0;
+}
+
+int lister_tcp(Lister *l, int version, const uint8_t *src, const uint8_t *dst, const uint8_t *tcp, uint32_t size,
+               uint64_t number, uint64_t ticks, uint32_t iface) {
+    uint16_t sport = be16(tcp), dport = be16(tcp + 2);
+    uint32_t seq = be32(tcp + 4), offset = (tcp[12] >> 4) * 4u;
+    const uint8_t *p = tcp + offset;
+    uint32_t n = offset < size ? size - offset : 0;
+    uint8_t key[KEY_SIZE];
+    make_key(key, version, KIND_STREAM, sport, dport, src, dst);
+    int created = 0, error = 0;
+    Flow *f = table_find(&l->streams, key, 1, &created, &error);
+    if (!f) return -1;
+    if (f->first_number == STREAM_PYTHON) return 0;
+    if (tcp[13] & 0x02) { /* SYN: the packet source counts from it */
+        if (f->first_number == STREAM_NEW && !n) {
+            f->first_ticks = SEQ_KNOWN | (uint32_t)(seq + 1);
+            return 0;
+        }
+        return hand_back(l, f, number) < 0 ? -1 : to_python(l, f, version, src, dst, sport, dport);
+    }
+    if (!n) return f->first_number == STREAM_FOLLOWED ? 2 : 0; /* nothing for the packet source */
+    if (f->first_number == STREAM_NEW) {
+        if (((f->first_ticks & SEQ_KNOWN) && (uint32_t)f->first_ticks != seq) ||
+            !stun_framing(p, n, sport, dport))
+            return to_python(l, f, version, src, dst, sport, dport);
+        f->first_number = STREAM_FOLLOWED; /* the extractor's first bytes: always handed back */
+        f->first_ticks = SEQ_KNOWN | (uint32_t)(seq + n);
+        return track(l, f, version, src, dst, sport, dport, p, n);
+    }
+    if ((uint32_t)f->first_ticks != seq)
+        return hand_back(l, f, number) < 0 ? -1 : to_python(l, f, version, src, dst, sport, dport);
+    f->first_ticks = SEQ_KNOWN | (uint32_t)(seq + n);
+    if (!f->last_number && !f->value[4]) {
+        int listed = list_segment(l, version, src, dst, sport, dport, p, n, number, ticks, iface);
+        if (listed) {
+            f->last_ticks += n;
+            return listed < 0 ? -1 : 1;
+        }
+    }
+    if (hand_back(l, f, number) < 0) return -1;
+    return track(l, f, version, src, dst, sport, dport, p, n);
+}
+
 PyObject *lister_take_rows(Lister *l) {
     PyObject *text = PyUnicode_New((Py_ssize_t)l->len, 127);
     if (!text) return NULL;
     memcpy(PyUnicode_DATA(text), l->text, l->len);
     Py_ssize_t size = (Py_ssize_t)(l->n_rows * sizeof(uint64_t));
-    PyObject *result = Py_BuildValue("Ny#y#", text, (const char *)l->frames, size, (const char *)l->ends, size);
+    Py_ssize_t listed = (Py_ssize_t)(l->n_listed * sizeof(uint64_t));
+    PyObject *result = Py_BuildValue("Ny#y#y#y#", text, (const char *)l->frames, size, (const char *)l->ends, size,
+                                     (const char *)l->listed_at, listed, (const char *)l->listed, listed);
     l->len = 0;
     l->n_rows = 0;
+    l->n_listed = 0;
     return result;
 }

@@ -463,11 +463,13 @@ static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, ui
         return classify_udp(s, version, src, dst, d + l4, payload, size, number, ticks, iface, error);
     }
     if (proto == 6 && l4 + 20 <= end) {
-        if (s->lister && lister_tcp(s->lister, version, src, dst, be16(d + l4), be16(d + l4 + 2)) < 0) *error = 1;
         uint8_t key[KEY_SIZE];
         make_key(key, version, KIND_TCP, be16(d + l4), be16(d + l4 + 2), src, dst);
         if (is_ignored(s, key)) return FRAME_SKIPPED;
-        return FRAME_KEEP;
+        if (!s->lister) return FRAME_KEEP;
+        int listed = lister_tcp(s->lister, version, src, dst, d + l4, end - l4, number, ticks, iface);
+        if (listed < 0) *error = 1;
+        return listed == 1 ? FRAME_LISTED : listed == 2 ? FRAME_SKIPPED : FRAME_KEEP;
     }
     if (proto == 1 || proto == 58) return FRAME_KEEP; /* ICMP errors: evidence, never messages */
     return keep_opaque(s, version, src, dst, error);
@@ -850,7 +852,7 @@ static PyObject *Skimmer_time_base(Skimmer *s, PyObject *args) {
 
 static PyObject *Skimmer_rows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     REFUSE_WHILE_BUSY(s)
-    if (!s->lister) return Py_BuildValue("sy#y#", "", "", (Py_ssize_t)0, "", (Py_ssize_t)0);
+    if (!s->lister) return Py_BuildValue("sy#y#y#y#", "", "", (Py_ssize_t)0, "", (Py_ssize_t)0, "", (Py_ssize_t)0, "", (Py_ssize_t)0);
     return lister_take_rows(s->lister);
 }
 

@@ -13,6 +13,7 @@
 
 /* what a payload holds: dissectors.demux.media_kind's names, in this order */
 enum { KIND_RTP, KIND_RTCP, KIND_DTLS, KIND_ZRTP, KIND_CHANNELDATA, KIND_DATA };
+#define KIND_STREAM 249    /* key of a TCP direction the lister follows */
 #define KIND_BINDING 250   /* key of a channel binding (lister) */
 #define KIND_OPAQUE_IPS 251 /* key of an address pair the lister leaves to Python */
 #define KIND_OPAQUE_EPS 252 /* key of a transport address pair the lister leaves to Python */
@@ -131,12 +132,16 @@ int lister_time_base(Lister *l, uint32_t iface, uint64_t divisor, int64_t offset
  * lister adds a 5-tuple's first STUN message there, as the packet source does. */
 int lister_udp(Lister *l, FlowTable *pairs, int version, const uint8_t *src, const uint8_t *dst, uint16_t sport,
                uint16_t dport, const uint8_t *p, uint32_t n, uint64_t number, uint64_t ticks, uint32_t iface);
-/* A TCP segment between these transport addresses: channel bindings it may carry are Python's. */
-int lister_tcp(Lister *l, int version, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport);
+/* A TCP segment (header and payload, `size` bytes) of a direction the packet source follows or has
+ * yet to decide on: 1 its rows are written (not handed back), 2 nothing to hand back, 0 Python
+ * reads it, -1 out of memory. */
+int lister_tcp(Lister *l, int version, const uint8_t *src, const uint8_t *dst, const uint8_t *tcp, uint32_t size,
+               uint64_t number, uint64_t ticks, uint32_t iface);
 /* An IP datagram whose payload Python reads and the walk does not (fragments, extension headers). */
 int lister_opaque(Lister *l, int version, const uint8_t *src, const uint8_t *dst);
-/* The rows written since the last call: (text, each row's frame number, where each ends in text),
- * the numbers as bytes of native uint64. */
+/* The rows written since the last call: (text, each row's frame number, where each ends in text,
+ * frames handed back after TCP bytes of their direction were listed, how many bytes), the numbers
+ * as bytes of native uint64. */
 PyObject *lister_take_rows(Lister *l);
 
 #endif

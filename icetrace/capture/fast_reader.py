@@ -146,6 +146,7 @@ class FastBody:
         if relayed_sink is not None:
             self._skimmer.count_relayed()
         self._rows = _WaitingRows(relayed_rows) if relayed_rows is not None else None
+        self._listed: dict[int, int] = {}  # see tcp_listed
         if relayed_rows is not None:
             self._skimmer.list_relayed(relayed_rows.format, *attribute_tables())
             for interface, divisor, offset, float_division in hook.time_bases():
@@ -175,14 +176,25 @@ class FastBody:
         rows = self._rows
         if rows is None:
             return frames
-        rows.add(*self._skimmer.rows())
+        self._take_rows()
         return rows.interleave(frames)
+
+    def _take_rows(self) -> None:
+        assert self._rows is not None
+        text, frames, ends, listed_at, listed = self._skimmer.rows()
+        self._rows.add(text, frames, ends)
+        if listed_at:
+            self._listed.update(zip(memoryview(listed_at).cast("Q"), memoryview(listed).cast("Q")))
+
+    def tcp_listed(self, frame: int) -> int:
+        """Bytes of this TCP frame's direction the skimmer listed since the frame before it handed back."""
+        return self._listed.pop(frame, 0)
 
     def __iter__(self) -> Iterator[Frame]:
         try:
             yield from self.hook.walk(self)
             if self._rows is not None:
-                self._rows.add(*self._skimmer.rows())
+                self._take_rows()
                 self._rows.flush()
         finally:
             self._report_media()

@@ -241,6 +241,10 @@ class PacketSource:
             if key in tcp:
                 return  # a flow we decided not to follow
             state = tcp[key] = TcpDirection()
+        elif self.relayed_rows is not None:
+            listed = reader.tcp_listed(frame)  # the skimmer listed the segments before this one
+            if listed:
+                state.skip_listed(listed)
         chunks = state.accept(seq, payload, bool(p[13] & 0x02), frame, time)
         if state.follow is None:
             if not chunks:

@@ -46,6 +46,10 @@ class CaptureReader:
         if self._fast is not None:
             self._fast.ignore_tcp(src, sport, dst, dport)
 
+    def tcp_listed(self, frame: int) -> int:
+        """Bytes of this TCP frame's direction whose rows the skimmer wrote since it last handed one back."""
+        return self._fast.tcp_listed(frame) if self._fast is not None else 0
+
     def problem(self, offset: int, frame: int, message: str) -> None:
         self.problems.append(ReadProblem(str(self.path), offset, frame, message))
 

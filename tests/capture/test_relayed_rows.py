@@ -93,8 +93,8 @@ def udp(payload: bytes, src=CLIENT, dst=SERVER) -> bytes:
     return ether(IP(src=src[0], dst=dst[0]) / UDP(sport=src[1], dport=dst[1]) / payload)
 
 
-def tcp(payload: bytes, seq: int, src=CLIENT, dst=SERVER) -> bytes:
-    return ether(IP(src=src[0], dst=dst[0]) / TCP(sport=src[1], dport=dst[1], flags="PA", seq=seq) / payload)
+def tcp(payload: bytes, seq: int, src=CLIENT, dst=SERVER, flags: str = "PA") -> bytes:
+    return ether(IP(src=src[0], dst=dst[0]) / TCP(sport=src[1], dport=dst[1], flags=flags, seq=seq) / payload)
 
 
 def pcap(frames: list[bytes], ticks: list[int] | None = None, *, nanos: bool = False) -> bytes:
@@ -314,3 +314,135 @@ def test_times_are_written_as_python_writes_them(case, fmt, tmp_path, monkeypatc
     path = _write(tmp_path, data, "times.cap")
     text = assert_same_rows(path, monkeypatch, fmt)
     assert rows_in_c(path) > 0.7 * text.count("\n")
+
+
+# -- ChannelData framed on TURN/TCP --------------------------------------------------------------
+
+
+def _tcp_stream(data: bytes, cuts: list[int], seq: int, src, dst, *, order=None, syn: bool = False) -> list[bytes]:
+    """`data` in segments cut at the offsets `cuts` (in `order` when given), from sequence number `seq`."""
+    bounds = [0, *cuts, len(data)]
+    segments = [(bounds[i], data[bounds[i] : bounds[i + 1]]) for i in range(len(bounds) - 1)]
+    frames = [tcp(b"", seq - 1, src, dst, flags="S")] if syn else []
+    for i in order if order is not None else range(len(segments)):
+        start, chunk = segments[i]
+        frames.append(tcp(chunk, seq + start, src, dst))
+        frames.append(tcp(b"", 1, dst, src, flags="A"))  # the other side's ACK
+    return frames
+
+
+def _stream_cases() -> dict[str, list[bytes]]:
+    cd = encode_channel_data
+    client, server = (CLIENT[0], 51000), SERVER
+    rtp = [cd(0x4001, RTP, stream=True) for _ in range(6)]
+    whole = b"".join(rtp)
+    frame = len(rtp[0])
+    bind = channel_bind(0x4001, PEER)
+    cases = {
+        "whole frames": _tcp_stream(whole, [frame, 3 * frame, 4 * frame], 1000, client, server),
+        "frames cut across segments": _tcp_stream(
+            whole, [frame + 7, 2 * frame + 2, 4 * frame - 1], 1000, client, server
+        ),
+        "a header cut": _tcp_stream(whole, [frame + 2, 2 * frame], 1000, client, server),
+        "binding in the stream": _tcp_stream(
+            rtp[0] + bind + rtp[1] + rtp[2], [frame, frame + len(bind)], 1000, client, server
+        ),
+        "binding cut": _tcp_stream(
+            rtp[0] + bind + rtp[1] + rtp[2], [frame + 9, frame + len(bind)], 1000, client, server
+        ),
+        "a check inside": _tcp_stream(
+            rtp[0] + cd(0x4001, CHECK, stream=True) + rtp[1], [frame, 2 * frame + 8], 1000, client, server
+        ),
+        "out of order": _tcp_stream(whole, [frame, 2 * frame, 3 * frame], 1000, client, server, order=[0, 2, 1, 3]),
+        "retransmitted": _tcp_stream(whole, [frame, 2 * frame, 3 * frame], 1000, client, server, order=[0, 1, 1, 2, 3]),
+        "from the SYN": _tcp_stream(whole, [frame, 2 * frame], 5000, client, server, syn=True),
+        "MS multiplexed": _tcp_stream(
+            rtp[0] + cd(0xFF10, RTP, stream=True, session_id=b"s" * 8) + rtp[1], [frame], 1000, client, server
+        ),
+        "channel above 0x4FFF": _tcp_stream(
+            rtp[0] + cd(0x5001, RTP, stream=True) + rtp[1], [frame], 1000, client, server
+        ),
+        "junk": _tcp_stream(rtp[0] + b"\x99" * 40 + rtp[1] + rtp[2], [frame, frame + 40], 1000, client, server),
+        "STUN first": _tcp_stream(CHECK + whole, [len(CHECK), len(CHECK) + frame], 1000, client, server),
+        "not a TURN port": _tcp_stream(whole, [frame], 1000, client, ("198.51.100.1", 4000)),
+    }
+    back = b"".join(cd(0x4001, RTCP, stream=True) for _ in range(4))
+    cases["both ways"] = _tcp_stream(bind + whole, [len(bind), len(bind) + frame], 1000, client, server) + _tcp_stream(
+        back, [len(back) // 4, len(back) // 2], 9000, server, client
+    )
+    return cases
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_channel_data_on_turn_tcp_is_listed_as_python_lists_it(fmt, tmp_path, monkeypatch):
+    """Each case on a connection of its own, then all of them interleaved: same rows either way."""
+    cases = _stream_cases()
+    frames, port = [], 51000
+    for frames_of in cases.values():
+        frames += [_on_port(f, port) for f in frames_of]
+        frames.append(udp(encode_channel_data(0x4001, RTP)))  # UDP rows between
+        port += 1
+    path = _write(tmp_path, pcap(frames))
+    text = assert_same_rows(path, monkeypatch, fmt)
+    assert text.count("tcp") > 40
+    written = _rows_written(path)
+    assert written.count("tcp") >= 10  # the plain cases are listed in C
+    assert "channeldata peer=203.0.113.9:7000" in assert_same_rows(path, monkeypatch, "csv")
+
+
+def _on_port(frame: bytes, port: int) -> bytes:
+    """A frame of the test client moved to `port` (its other side's address unchanged)."""
+    packet = Ether(frame)
+    transport = packet[TCP] if TCP in packet else packet[UDP]
+    if packet[IP].src == CLIENT[0]:
+        transport.sport = port
+    else:
+        transport.dport = port
+    del packet[IP].chksum, transport.chksum
+    return bytes(packet)
+
+
+def _rows_written(path: Path) -> str:
+    rows = _Rows()
+    for _ in PacketSource([path], relayed_rows=rows):
+        pass
+    return "".join(rows.parts)
+
+
+def test_random_turn_tcp_streams(tmp_path, monkeypatch):
+    """Streams of ChannelData, ChannelBinds and checks, cut at random and now and then reordered or
+    repeated: the rows are Python's whatever the segments."""
+    rng = random.Random(7)
+    cd = encode_channel_data
+    frames = []
+    for connection in range(30):
+        client = (f"192.0.2.{20 + connection % 5}", 52000 + connection)
+        pieces = []
+        for i in range(rng.randrange(3, 12)):
+            pick = rng.random()
+            if pick < 0.75:
+                pieces.append(cd(0x4000 + rng.randrange(3), rng.choice([RTP, RTCP, DTLS, RTP[:13]]), stream=True))
+            elif pick < 0.85:
+                pieces.append(channel_bind(0x4000 + rng.randrange(3), rng.choice([PEER, PEER6]), tid=bytes([i]) * 12))
+            elif pick < 0.95:
+                pieces.append(cd(0x4001, CHECK, stream=True))
+            else:
+                pieces.append(CHECK)
+        data = b"".join(pieces)
+        starts = [sum(len(p) for p in pieces[:i]) for i in range(1, len(pieces))]  # mostly between frames
+        cuts = {c for c in starts if rng.random() < 0.7} | {
+            rng.randrange(1, len(data)) for _ in range(rng.randrange(2))
+        }
+        cuts = sorted(cuts) or [len(data) // 2]
+        order = list(range(len(cuts) + 1))
+        if rng.random() < 0.2:
+            i = rng.randrange(len(order) - 1)
+            order[i], order[i + 1] = order[i + 1], order[i]
+        if rng.random() < 0.2:
+            order.insert(rng.randrange(len(order)), rng.choice(order))
+        frames += _tcp_stream(data, cuts, rng.randrange(1 << 32), client, SERVER, order=order, syn=rng.random() < 0.3)
+        frames.append(udp(cd(0x4000 + connection % 3, RTP), client))
+    path = _write(tmp_path, pcap(frames))
+    for fmt in FORMATS:
+        assert_same_rows(path, monkeypatch, fmt)
+    assert _rows_written(path).count("tcp") > 20

@@ -72,6 +72,8 @@ class SkimmedBody(Protocol):
 
     def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None: ...
 
+    def tcp_listed(self, frame: int) -> int: ...
+
 
 class Reading(Protocol):
     """The reader as a format module sees it (`CaptureReader` is one): where damage goes, how far
