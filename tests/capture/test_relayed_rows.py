@@ -23,6 +23,7 @@ from dissectors.codec import encode_channel_data, encode_stun
 from icetrace.capture import fast_reader
 from icetrace.capture.packet_source import PacketSource
 from icetrace.cli import main
+from icetrace.commands import message_pipeline
 from tests.capture.test_fast_reader import epb, idb, shb
 from tests.capture.test_relayed_skimmer import (
     CHECK,
@@ -153,6 +154,8 @@ def test_a_relay_capture_lists_the_same_rows(kind, fmt, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_two_processes_write_the_rows_in_place(fmt, tmp_path, monkeypatch):
+    """The rows written here while the child decodes the rest (started at once, as on a big capture)."""
+    monkeypatch.setattr(message_pipeline, "_DECODED_HERE", 0)
     path = tmp_path / "turn-server.pcap"
     _make_capture().relay_capture(str(path), "turn-server", 300_000, random.Random(3))
     one = assert_same_rows(path, monkeypatch, fmt, "1")
