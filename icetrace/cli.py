@@ -9,11 +9,11 @@ import traceback
 from collections.abc import Sequence
 from typing import TextIO
 
-from icetrace import __version__
 from icetrace.crash import crash_line
 from icetrace.errors import IcetraceError
 from icetrace.exit_status import ExitStatus
 from icetrace.output import GuardedOutput
+from icetrace.version import __version__
 
 # Subcommand modules under icetrace.commands, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (

@@ -12,14 +12,15 @@ import ast
 from tests.testdata import ROOT
 
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "protocol_number", "exit_status"}),
+    frozenset({"errors", "protocol_number", "exit_status", "version"}),
     frozenset({"output", "crash"}),
     frozenset({"records"}),
     frozenset({"capture", "signaling"}),
+    frozenset({"reading"}),
     frozenset({"ice"}),
     frozenset({"tables"}),
-    frozenset({"analysis"}),
     frozenset({"plots"}),
+    frozenset({"analysis"}),
     frozenset({"report"}),
     frozenset({"corpus"}),
     frozenset({"commands"}),
@@ -28,9 +29,9 @@ LAYERS: tuple[frozenset[str], ...] = (
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
-# Upward arrows that are a door, not a dependency: `Analysis.plot_timeline()`/`plot_ladder()` give
-# notebooks the plots of an analysis, importing matplotlib only when called.
-DOORS = {("icetrace/analysis.py", "plots")}
+# Upward arrows that are a door, not a dependency: `Analysis.to_dict()` hands the reconstruction to
+# report/json_document.py, which never imports the analysis back.
+DOORS = {("icetrace/analysis.py", "report")}
 
 
 def _imports(path):
@@ -96,6 +97,7 @@ FORMAT_MAY_IMPORT = {
     "icetrace.capture.fast_reader",
     "icetrace.capture.linktypes",
     "icetrace.capture.media_skip",
+    "icetrace.capture.pcapng_blocks",
     "icetrace.errors",
 }
 
@@ -199,3 +201,55 @@ def _long_functions() -> dict[str, int]:
 def test_no_function_is_longer_than_sixty_lines():
     long = _long_functions()
     assert long == {}, f"split these (lines counted from def to the last line): {long}"
+
+
+# -- the whole package: no circle of imports, no oversized module ----------------------------------
+
+
+def _icetrace_graph(root=ROOT) -> dict[str, set[str]]:
+    """Every icetrace module and the icetrace modules it imports, at any depth of the file: an import
+    under `if TYPE_CHECKING:` or inside a function ties two modules as much as one at the top."""
+    modules = {_module_name(p, root) for p in (root / "icetrace").rglob("*.py")}
+    return {
+        _module_name(path, root): {t for t in _targets(path, root) if t in modules}
+        for path in sorted((root / "icetrace").rglob("*.py"))
+    }
+
+
+def test_icetrace_modules_import_each_other_without_cycles():
+    """A type lives below the modules that use it, so no two modules need each other."""
+    assert _cycle(_icetrace_graph()) == []
+
+
+def test_icetrace_imports_are_absolute():
+    """The graph above reads absolute imports; a relative one would hide an arrow from it."""
+    relative = [
+        f"{path.relative_to(ROOT).as_posix()}:{node.lineno}"
+        for path in sorted((ROOT / "icetrace").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+    ]
+    assert relative == []
+
+
+def test_a_cycle_through_a_type_checking_import_is_seen(tmp_path):
+    package = tmp_path / "icetrace" / "ice"
+    package.mkdir(parents=True)
+    (package / "model.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from icetrace.ice.result import Result\n",
+        encoding="utf-8",
+    )
+    (package / "result.py").write_text("from icetrace.ice.model import Pair\n", encoding="utf-8")
+    assert _cycle(_icetrace_graph(tmp_path)) == ["icetrace.ice.model", "icetrace.ice.result", "icetrace.ice.model"]
+
+
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_is_longer_than_six_hundred_lines():
+    long = {
+        path.relative_to(ROOT).as_posix(): lines
+        for path in sorted((ROOT / "icetrace").rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}, f"split these by concept: {long}"

@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from icetrace.analysis import capture_records
 from icetrace.cli import main
 from icetrace.commands import message_pipeline
 from icetrace.commands.messages import Formatter
+from icetrace.reading import capture_records
 from icetrace.records.stun_record import RelayHop
 from icetrace.tables.message_rows import csv_fields, csv_line, line_row
 from tests import testdata

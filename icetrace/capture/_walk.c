@@ -65,6 +65,8 @@ typedef struct {
     uint64_t *latest;  /* per interface: the latest ticks of a counted indication */
     uint8_t *has_latest;
     Lister *lister;    /* write relayed media rows (list_relayed) */
+    uint64_t *ends;    /* per interface: the latest ticks of a frame not handed back (the capture's end) */
+    uint8_t *has_end;
 } Skimmer;
 
 static inline uint32_t rd32(const uint8_t *p, int big) {
@@ -508,6 +510,10 @@ static int take_frame(Skimmer *s, Kept *kept, const uint8_t *data, uint32_t capl
     int what = classify(s, data, caplen, linktype, number, ticks, iface, &error, 0);
     if (error) return -1;
     if (what == FRAME_KEEP) return kept_push(kept, number, offset, caplen, orig, ticks, iface, linktype);
+    if (iface < MAX_INTERFACES && (!s->has_end[iface] || ticks > s->ends[iface])) {
+        s->ends[iface] = ticks;
+        s->has_end[iface] = 1;
+    }
     if (what == FRAME_COUNTED || what == FRAME_LISTED)
         s->counted++;
     else
@@ -797,6 +803,24 @@ fail:
     return NULL;
 }
 
+/* ends() -> [(interface, latest ticks of a frame walked and not handed back)] */
+static PyObject *Skimmer_ends(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
+    REFUSE_WHILE_BUSY(s)
+    PyObject *list = PyList_New(0);
+    if (!list) return NULL;
+    for (uint32_t i = 0; i < MAX_INTERFACES; i++) {
+        if (!s->has_end[i]) continue;
+        PyObject *item = Py_BuildValue("IK", i, (unsigned long long)s->ends[i]);
+        if (!item || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    return list;
+}
+
 static PyObject *Skimmer_count_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     REFUSE_WHILE_BUSY(s)
     if (s->lister) {
@@ -881,6 +905,14 @@ static int Skimmer_init(Skimmer *s, PyObject *args, PyObject *kwds) {
     s->big = big;
     s->pcap_linktype = linktype;
     s->pcap_divisor = divisor;
+    if (!s->ends) {
+        s->ends = PyMem_Calloc(MAX_INTERFACES, sizeof(uint64_t));
+        s->has_end = PyMem_Calloc(MAX_INTERFACES, 1);
+        if (!s->ends || !s->has_end) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
     if (!s->iface_link) {
         s->iface_link = PyMem_Calloc(MAX_INTERFACES, sizeof(int32_t));
         if (!s->iface_link) {
@@ -898,6 +930,8 @@ static void Skimmer_dealloc(Skimmer *s) {
     free(s->pairs.slots);
     PyMem_Free(s->latest);
     PyMem_Free(s->has_latest);
+    PyMem_Free(s->ends);
+    PyMem_Free(s->has_end);
     PyMem_Free(s->iface_link);
     PyMem_Free(s->media_link);
     lister_free(s->lister);
@@ -948,6 +982,7 @@ static PyMethodDef Skimmer_methods[] = {
      "time_base(interface, divisor, offset, float_division=False): frame times are (ticks + offset) / divisor"},
     {"rows", (PyCFunction)Skimmer_rows, METH_NOARGS,
      "rows written since the last call: (text, frame numbers, ends in text: native uint64 bytes)"},
+    {"ends", (PyCFunction)Skimmer_ends, METH_NOARGS, "per interface, the latest ticks of a frame not handed back"},
     {NULL},
 };
 

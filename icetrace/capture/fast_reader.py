@@ -141,6 +141,9 @@ class FastBody:
         self.progress = progress
         self.problems: list[ReadProblem] = []
         self.bytes_read = hook.start_offset
+        # the time of the latest frame the skimmer walked without handing it back (the capture's end,
+        # when its last frames are neither STUN nor media)
+        self.end_time: float | None = None
         self._skimmer: Any = hook.skimmer(Skimmer)
         self.relayed_sink = relayed_sink
         if relayed_sink is not None:
@@ -209,6 +212,7 @@ class FastBody:
 
     def _report_media(self) -> None:
         time = self.hook.flow_time
+        self.end_time = max((time(ticks, iface) for iface, ticks in self._skimmer.ends()), default=None)
         for src, sport, dst, dport, kind, n1, t1, i1, n2, t2, i2, packets, size in self._skimmer.flows():
             self.sink(src, sport, dst, dport, kind, n1, time(t1, i1), n2, time(t2, i2), packets, size)
         if self.relayed_sink is not None:

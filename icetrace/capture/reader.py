@@ -39,6 +39,9 @@ class CaptureReader:
     # Or, when set, the C skimmer writes the rows of UDP relayed media (icetrace messages) there
     relayed_rows: RowSink | None = None
     progress: Progress | None = None
+    # the latest frame the fast path walked without handing it back: frames after the last one
+    # handed back still say how long the capture ran
+    end_time: float | None = None
     _fast: SkimmedBody | None = None
 
     def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None:
@@ -63,6 +66,7 @@ class CaptureReader:
         finally:
             self.bytes_read = body.bytes_read
             self.problems.extend(body.problems)
+            self.end_time = body.end_time
 
     def __iter__(self) -> Iterator[Frame]:
         fh, gz = open_capture(self.path)

@@ -61,7 +61,12 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if progress:
             progress.close()
     if args.html:
+        if progress:  # the plots and the messages table of a big capture take a while
+            err.write(f"writing {args.html}: plots and {len(analysis.messages):,} messages ...")
+            err.flush()
         _write_html(analysis, args.html)
+        if progress:
+            err.write(" done\n")
     if args.json == "-":
         json.dump(analysis.to_dict(), out, indent=2)
         out.write("\n")

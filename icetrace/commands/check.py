@@ -63,17 +63,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     outcomes = run_all(tasks, summarise, args.jobs or default_jobs(), args.dask, progress.update if progress else None)
     if progress:
         progress.close()
-    entries = []
-    for task, outcome in zip(tasks, outcomes, strict=True):
-        entry = _judge(task, outcome, args.update)
-        entry.seconds = outcome.seconds
-        entries.append(entry)
-        if entry.refused:
-            err.write(f"icetrace: {entry.refused}\n")
-        if outcome.crash:
-            if args.traceback and outcome.traceback:
-                err.write(outcome.traceback)
-            err.write(f"{outcome.crash_line}\n")
+    entries = _entries(tasks, outcomes, args, err)
     counts = {s: sum(e.status == s for e in entries) for s in LABELS}
     unreadable = sum(e.kind == "unreadable" for e in entries)
     crashed = sum(e.kind == "crashed" for e in entries)
@@ -109,6 +99,22 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         + "\n"
     )
     return status
+
+
+def _entries(tasks: list[CaptureTask], outcomes: list[Outcome], args: argparse.Namespace, err: TextIO) -> list[Entry]:
+    """Each capture judged against its golden file; refusals and crashes told on `err` as they are met."""
+    entries = []
+    for task, outcome in zip(tasks, outcomes, strict=True):
+        entry = _judge(task, outcome, args.update)
+        entry.seconds = outcome.seconds
+        entries.append(entry)
+        if entry.refused:
+            err.write(f"icetrace: {entry.refused}\n")
+        if outcome.crash:
+            if args.traceback and outcome.traceback:
+                err.write(outcome.traceback)
+            err.write(f"{outcome.crash_line}\n")
+    return entries
 
 
 def _judge(task: CaptureTask, outcome: Outcome, update: bool) -> Entry:

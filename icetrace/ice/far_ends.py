@@ -20,7 +20,7 @@ from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import StunRecord
 
 if TYPE_CHECKING:
-    from icetrace.ice.correlator import Reconstruction
+    from icetrace.ice.reconstruction import Reconstruction
     from icetrace.ice.transactions import Transaction
 
 TURN_METHODS = ("allocate", "refresh", "create-permission", "channel-bind")

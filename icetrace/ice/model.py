@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from icetrace.ice.verdict_rules import VerdictCode
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -24,6 +23,7 @@ from icetrace.records.vocabulary import (
     Severity,
     StreamOutcome,
     TransactionOutcome,
+    VerdictCode,
 )
 
 

@@ -2,7 +2,7 @@
 differences between views say.
 
 A request keeps its transaction id and USERNAME through NATs and TURN relays, so the same request
-seen on other addresses is another view of one check (`transactions.merge_views`). A NAT rewrites the source of
+seen on other addresses is another view of one check (`matching.merge_views`). A NAT rewrites the source of
 what leaves and the destination of what comes in (RFC 4787 §4), so two views of one check name the
 NAT mappings between the two capture points. Where a view was taken also decides what its timing
 means: seen on the sender's side, request -> response is the round trip of the sender's check; seen
@@ -11,57 +11,11 @@ on the receiver's side, it is only the receiver's answering time, never a round 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 from icetrace.ice.addresses import private_address
 from icetrace.ice.model import NatMapping
+from icetrace.ice.transactions import MIDDLE, NEARNESS, RECEIVER, Leg, Transaction
+from icetrace.records.capture_set import capture_index
 from icetrace.records.endpoint import Endpoint
-from icetrace.records.stun_record import StunRecord
-
-if TYPE_CHECKING:  # transactions.py merges views with these rules
-    from icetrace.ice.transactions import Transaction
-
-SENDER, MIDDLE, RECEIVER = "sender", "middle", "receiver"
-_NEARNESS = {SENDER: 0, MIDDLE: 1, RECEIVER: 2}
-
-
-@dataclass(slots=True)
-class Leg:
-    """What one capture point saw of a check: its transmissions on one 5-tuple and the answers on
-    the reverse 5-tuple. One view can hold several legs: a relayed check's client-to-relay and
-    relay-to-peer legs share the check's effective addresses, and so do two taps' copies of it."""
-
-    requests: list[StunRecord]
-    responses: list[StunRecord]
-    _side: str = field(default="", repr=False, compare=False)
-
-    @property
-    def side(self) -> str:
-        """Where the leg was seen, from its addresses on the wire (for a relayed check, the client
-        <-> TURN server leg): a private source sending to a public address is on the sender's LAN,
-        a public source reaching a private address on the receiver's. Anything else is MIDDLE:
-        both public (the public segment, or agents without a NAT) or both private (one LAN, where
-        each agent is on the capture's side)."""
-        if not self._side:
-            r = self.requests[0]
-            src_private, dst_private = private_address(r.src.ip), private_address(r.dst.ip)
-            if src_private and not dst_private:
-                self._side = SENDER
-            elif dst_private and not src_private:
-                self._side = RECEIVER
-            else:
-                self._side = MIDDLE
-        return self._side
-
-    @property
-    def rtt_ms(self) -> float | None:
-        """From the last transmission before the first answer (as Transaction.rtt_ms)."""
-        if not self.responses:
-            return None
-        answer = self.responses[0].time
-        sent = [r.time for r in self.requests if r.time <= answer]
-        return (answer - sent[-1]) * 1000 if sent else None
 
 
 def legs(view: Transaction) -> list[Leg]:
@@ -72,12 +26,14 @@ def legs(view: Transaction) -> list[Leg]:
         return view.legs
     if _one_leg(view):  # the usual view: its own lists serve as its one leg's, nothing to remember
         return [Leg(view.requests, view.responses)]
-    out: dict[tuple[Endpoint, Endpoint], Leg] = {}
+    # two taps that saw the same 5-tuple (a gateway's own interface and its segment) saw two copies
+    # of each transmission: each capture's copies are a leg of their own
+    out: dict[tuple[int, Endpoint, Endpoint], Leg] = {}
     for r in view.requests:
-        out.setdefault((r.src, r.dst), Leg([], [])).requests.append(r)
+        out.setdefault((capture_index(r.frame), r.src, r.dst), Leg([], [])).requests.append(r)
     first = next(iter(out.values()))
     for r in view.responses:
-        out.get((r.dst, r.src), first).responses.append(r)
+        out.get((capture_index(r.frame), r.dst, r.src), first).responses.append(r)
     for leg in out.values():
         leg.responses.sort(key=lambda r: (r.time, r.frame))
     view.legs = list(out.values())
@@ -87,8 +43,8 @@ def legs(view: Transaction) -> list[Leg]:
 def _one_leg(view: Transaction) -> bool:
     """Every request on one 5-tuple (every answer then goes with it), answers in time order."""
     first = view.requests[0]
-    src, dst = first.src, first.dst
-    if any(r.src != src or r.dst != dst for r in view.requests):
+    src, dst, capture = first.src, first.dst, capture_index(first.frame)
+    if any(r.src != src or r.dst != dst or capture_index(r.frame) != capture for r in view.requests):
         return False
     order = [(r.time, r.frame) for r in view.responses]
     return order == sorted(order)
@@ -96,7 +52,7 @@ def _one_leg(view: Transaction) -> bool:
 
 def side(view: Transaction) -> str:
     """The side of a view: that of its leg nearest the sender."""
-    return min((leg.side for leg in legs(view)), key=_NEARNESS.__getitem__)
+    return min((leg.side for leg in legs(view)), key=NEARNESS.__getitem__)
 
 
 def views(t: Transaction) -> list[Transaction]:
@@ -106,7 +62,7 @@ def views(t: Transaction) -> list[Transaction]:
 def nearest_first(group: list[Transaction]) -> list[Transaction]:
     """Views from the sender's end to the receiver's: by side first, since two captures' clocks need
     not agree, then by time."""
-    return sorted(group, key=lambda v: (_NEARNESS[side(v)], v.request.time, v.request.frame))
+    return sorted(group, key=lambda v: (NEARNESS[side(v)], v.request.time, v.request.frame))
 
 
 def ordered(t: Transaction) -> list[Transaction]:
@@ -127,7 +83,7 @@ def one_check(a: Transaction, b: Transaction) -> bool:
 def _all_legs(t: Transaction) -> list[Leg]:
     return sorted(
         (leg for v in views(t) for leg in legs(v)),
-        key=lambda leg: (_NEARNESS[leg.side], leg.requests[0].time, leg.requests[0].frame),
+        key=lambda leg: (NEARNESS[leg.side], leg.requests[0].time, leg.requests[0].frame),
     )
 
 
@@ -184,8 +140,8 @@ def nat_mappings(transactions: list[Transaction]) -> list[NatMapping]:
             if near.dst != far.dst:
                 changes.append((far.dst, near.dst))  # the receiver's NAT rewrote the destination
             for inside, outside in changes:
-                if inside.port == 0 or outside.port == 0:
-                    continue  # a relayed address that could not be told (its Allocate was not captured)
+                if inside.unknown or outside.unknown:
+                    continue  # an address the capture never showed (its Allocate or ChannelBind was not captured)
                 mapping = found.setdefault((inside, outside), NatMapping(inside, outside))
                 if len(mapping.frames) < 8:
                     mapping.frames.append(near.request.frame)

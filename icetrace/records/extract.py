@@ -228,6 +228,7 @@ class RecordExtractor:
         cd = decode_channel_data(payload, stream=stream and not framed)
         if cd is None:
             return
+        via = "ms-multiplexed" if cd.session_id is not None else "channeldata"
         # which side is the client: the one that sent the ChannelBind
         src, dst, channel = packet.src, packet.dst, cd.channel
         peer = self._channels.get((src, dst, channel))
@@ -235,8 +236,9 @@ class RecordExtractor:
             via, client, server = "channeldata", src, dst
         else:
             peer = self._channels.get((dst, src, channel))
-            via = "ms-multiplexed" if cd.session_id is not None else "channeldata"
-            client, server = dst, src
+            # without its ChannelBind in the capture, the side off the TURN ports is the client
+            sent_by_client = peer is None and dst.port in TURN_PORTS and src.port not in TURN_PORTS
+            client, server = (src, dst) if sent_by_client else (dst, src)
         key = (via, client, server, peer, channel)
         hop = self._hops.get(key)
         if hop is None:  # a frozen RelayHop costs more to build than to find

@@ -34,6 +34,39 @@ NominationStyle = Literal["regular", "aggressive", "final-offer", "none", "not-c
 Connectivity = Literal["DIRECT", "RELAY", "FAILED", ""]  # MS-QoE's Ice connectivity; "" when nothing was selected
 Severity = Literal["error", "warning", "info"]
 
+# Every verdict code, in report order: the closed vocabulary of `Verdict.code`. A test holds it
+# equal to the registry (ice/diagnosis/registry.py), so a rule cannot be added or renamed here alone.
+VerdictCode = Literal[
+    "D1",
+    "D2",
+    "D4",
+    "D5",
+    "D6",
+    "D19",
+    "NONSTANDARD-ANSWER",
+    "PEER-PROBES",
+    "ORPHAN-RESPONSES",
+    "D8",
+    "D9",
+    "D11",
+    "D11-INTEGRITY",
+    "D12",
+    "CHECK-ERROR",
+    "D13",
+    "MID-CALL",
+    "SHOULD-HAVE-WON",
+    "D14",
+    "D16",
+    "D25",
+    "SDP-REMOTE-CANDIDATES",
+    "LITE-CHECKS",
+    "FAILED",
+    "CLIENT-REPORT",
+    "D26",
+    "AGENT-REPORT",
+    "AGENT-DISAGREES",
+]
+
 
 def words(vocabulary: object) -> tuple[str, ...]:
     """The words of a Literal type (of a union of them too), in declaration order."""
@@ -62,5 +95,6 @@ __all__ = [
     "Severity",
     "StreamOutcome",
     "TransactionOutcome",
+    "VerdictCode",
     "words",
 ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream
 from icetrace.report.colour import Painter, wanted
+from icetrace.report.hints import no_stun_hint
 
 
 def _cand(agent: Agent | None) -> list[str]:
@@ -55,31 +57,36 @@ def write_report(analysis: Analysis, out: TextIO, colour: bool | None = None) ->
         f"  {len(rec.records) + rec.relayed_messages + copies} STUN/TURN messages"
         + (f" ({copies} also seen by another capture, counted once)" if copies else "")
         + f", {len(rec.transactions)} transactions, "
-        f"{len(attempts)} TURN allocation(s), {len(analysis.streams)} ICE session(s)\n"
+        f"{len(attempts)} TURN allocation(s), {len(analysis.reconstruction.streams)} ICE session(s)\n"
     )
+    hint = no_stun_hint(rec)
+    if hint:
+        out.write(f"  {hint}\n")
     for note in rec.vantage:
         out.write(f"  vantage: {note}\n")
+    names = rec.captures
     for attempt in attempts:
-        out.write(f"  {attempt.text()}\n")
+        out.write(f"  {attempt.text(names.frame_text)}\n")
     for m in rec.nat_mappings:
         out.write(f"  NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)\n")
-    for s in analysis.streams:
-        _write_stream(s, out, paint)
+    for s in analysis.reconstruction.streams:
+        _write_stream(s, out, paint, names.frame_text)
     out.write("\nverdicts:\n" if analysis.verdict_list else "\nverdicts: none\n")
     for v in analysis.verdict_list:
-        frames = ", ".join(str(f) for f in v.frames[:8])
+        frames = names.frames_text(v.frames[:8])
         head = paint.severity(f"[{v.code}] {v.severity}:", v.severity)
         out.write(f"  {head} {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
-    if any(c.pairs for s in analysis.streams for c in s.components):
+    for problem in analysis.problems[:20]:  # before the key below, so the report ends with it
+        out.write(f"  input problem: {problem}\n")
+    if any(c.pairs for s in analysis.reconstruction.streams for c in s.components):
         out.write(
             "\nchk: answered/checks sent by the controlling (ctl) and controlled (ctd) agent, +retransmissions;"
-            " rtt: round trip of the checks leaving the capture's side, and whose\n"
+            " rtt: round trip of the checks leaving the capture's side, followed by whose checks they were"
+            " (ctl or ctd).\n"
         )
-    for problem in analysis.problems[:20]:
-        out.write(f"  input problem: {problem}\n")
 
 
-def _write_stream(s: Stream, out: TextIO, paint: Painter) -> None:
+def _write_stream(s: Stream, out: TextIO, paint: Painter, frame_text: Callable[[int], str]) -> None:
     title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
     via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
     outcome = paint.outcome(s.outcome.upper())
@@ -90,7 +97,7 @@ def _write_stream(s: Stream, out: TextIO, paint: Painter) -> None:
     for comp in s.components:
         _write_component(comp, out, paint)
     for f in s.media_flows:
-        out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {f.first_frame}\n")
+        out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {frame_text(f.first_frame)}\n")
 
 
 def _write_component(comp: Component, out: TextIO, paint: Painter) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from icetrace.signaling.model import Call, DiagnosticHeader, SdpExchange, SessionDescription, SignalingModel, SourceRef
+from icetrace.signaling.client_report import DiagnosticHeader, client_report
+from icetrace.signaling.model import Call, SdpExchange, SessionDescription, SignalingModel, SourceRef
 from icetrace.signaling.mras import parse_mras_response
 from icetrace.signaling.sdp import parse_sdp
 from icetrace.signaling.sip import SipMessage, header_param, split_body
@@ -95,7 +96,11 @@ def build_model(
         call.events.append((source, label))
         for name in DIAGNOSTIC_HEADERS:
             for value in message.all(name):
-                call.diagnostics.append(DiagnosticHeader(message=label, header=name, value=value))
+                diagnostic = DiagnosticHeader(message=label, header=name, value=value)
+                call.diagnostics.append(diagnostic)
+                report = client_report(diagnostic)
+                if report is not None:
+                    call.client_reports.append(report)
         if message.status == 200 and "msrtc-media-relay-auth" in message.content_type.lower():
             creds = parse_mras_response(message.body, source, model.problems)
             if creds is not None:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from icetrace.protocol_number import ascii_number
 from icetrace.records.endpoint import Endpoint
 from icetrace.signaling.agent_report import AgentReport
-from icetrace.signaling.sip import header_param
+from icetrace.signaling.client_report import ClientReport, DiagnosticHeader
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,31 +116,6 @@ class SdpExchange:
     peer: str | None = None  # for requests: the agent addressed ("callee:<epid or To-tag>"), once known
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DiagnosticHeader:
-    """A diagnostics header (ms-diagnostics, ms-client-diagnostics, Reason) as a SIP message carried it."""
-
-    message: str  # the message, as Call.events names it: "BYE", "488 Not Acceptable Here (INVITE)"
-    header: str
-    value: str
-
-    @property
-    def code(self) -> int | None:
-        return ascii_number(self.value.partition(";")[0].strip())
-
-    @property
-    def reason(self) -> str | None:
-        params = self.value.partition(";")[2]
-        return header_param(";" + params, "reason") if params else None
-
-    def __str__(self) -> str:
-        text = f"{self.message}: {self.header}: {self.value}"
-        if self.code is not None:
-            code = self.value.partition(";")[0].strip()
-            text += f" [code {code}" + (f": {self.reason}]" if self.reason else "]")
-        return text
-
-
 @dataclass(slots=True, kw_only=True)
 class Call:
     """A SIP dialog set (one Call-ID), or one user-supplied offer/answer pair."""
@@ -150,6 +124,8 @@ class Call:
     exchanges: list[SdpExchange] = field(default_factory=list)
     events: list[tuple[SourceRef, str]] = field(default_factory=list)  # "INVITE", "183", "BYE: ..."
     diagnostics: list[DiagnosticHeader] = field(default_factory=list)
+    # what the Microsoft diagnostics among them say, read once as the SIP message is loaded
+    client_reports: list[ClientReport] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

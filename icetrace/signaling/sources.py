@@ -10,95 +10,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from dissectors.start_line import looks_like_sip
 from icetrace.errors import InputError
 from icetrace.protocol_number import ascii_number
-from icetrace.records.endpoint import Endpoint
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.signaling.agent_dump import looks_like_agent_dump, read_agent_dump
-from icetrace.signaling.app_signaling import AppSignal, AppSignalingCollector, build_app_model, merge_known_description
+from icetrace.signaling.app_signaling import AppSignal, build_app_model, merge_known_description
+from icetrace.signaling.collect import SignalingCollector
 from icetrace.signaling.dialogs import build_model
 from icetrace.signaling.model import Call, SdpExchange, SignalingModel, SourceRef
 from icetrace.signaling.sdp import parse_sdp
-from icetrace.signaling.sip import SipMessage, SipStreamSplitter, SipSyntaxError, parse_sip
+from icetrace.signaling.sip import SipMessage, SipSyntaxError, parse_sip
 
 _START_LINE = re.compile(r"^(?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 [0-9]{3}(?: .*)?)\s*$")
-# a start line at the beginning of a line of a TCP stream, for resynchronising after lost bytes
-_START_IN_STREAM = re.compile(rb"(?:^|\n)((?:[A-Z]+ \S+ SIP/2\.0|SIP/2\.0 [0-9]{3}[^\r\n]*)\r?\n)")
 _LOG_TIME = re.compile(r"(\d{2})/(\d{2})/(\d{4})[-|](\d{2}):(\d{2}):(\d{2})\.(\d{3})", re.ASCII)
-
-
-class SipCollector:
-    """Feed TransportPackets; collects SIP messages from UDP datagrams and TCP streams.
-
-    Messages that fail to parse are problems of their flow: a flow repeating one mistake gives
-    one line with a count, not one line per datagram.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.messages: list[tuple[SourceRef, SipMessage]] = []
-        self._sip_splitters: dict[tuple[Endpoint, Endpoint], SipStreamSplitter | None] = {}
-        self._resync: set[tuple[Endpoint, Endpoint]] = set()  # directions waiting for a start line after a gap
-        # (transport, src, dst) -> (first ref, first error, frames)
-        self._flow_problems: dict[tuple[str, Endpoint, Endpoint], tuple[SourceRef, str, list[int]]] = {}
-
-    @property
-    def problems(self) -> list[str]:
-        out = []
-        for (transport, src, dst), (ref, error, frames) in self._flow_problems.items():
-            if len(frames) == 1:
-                out.append(f"{ref}: {error}")
-            else:
-                shown = ", ".join(str(f) for f in frames[:5]) + (", ..." if len(frames) > 5 else "")
-                out.append(
-                    f"{transport} {src} -> {dst}: {len(frames)} messages are not SIP "
-                    f"(frames {shown}); first, {ref}: {error}"
-                )
-        return out
-
-    def feed(self, packet: TransportPacket) -> None:
-        ref = SourceRef(kind="frame", name=self.name, position=packet.frame, time=packet.time)
-        if packet.transport == "udp":
-            if looks_like_sip(packet.payload):
-                self._parse(packet.payload, ref, packet)
-            return
-        key = (packet.src, packet.dst)
-        splitter = self._sip_splitters.get(key, ...)
-        if splitter is None:
-            return
-        if splitter is ...:
-            if not looks_like_sip(packet.payload):
-                self._sip_splitters[key] = None
-                return
-            splitter = self._sip_splitters[key] = SipStreamSplitter()
-        payload = packet.payload
-        if packet.gap_before or key in self._resync:
-            # bytes were lost: the message they cut is gone; read on from the next start line
-            splitter.clear()
-            start = _START_IN_STREAM.search(payload)
-            if start is None:
-                self._resync.add(key)
-                return
-            self._resync.discard(key)
-            payload = payload[start.start(1) :]
-        for message in splitter.feed(payload):
-            self._parse(message, ref, packet)
-
-    def _parse(self, data: bytes, ref: SourceRef, packet: TransportPacket) -> None:
-        try:
-            self.messages.append((ref, parse_sip(data)))
-        except SipSyntaxError as exc:
-            flow = (packet.transport, packet.src, packet.dst)
-            known = self._flow_problems.get(flow)
-            if known is None:
-                self._flow_problems[flow] = (ref, str(exc), [packet.frame])
-            else:
-                known[2].append(packet.frame)
 
 
 # Text inputs are read whole, so their size is bounded: an SDP body or one SIP message is a few KB
@@ -234,15 +161,13 @@ def load_signaling(
     messages: list[tuple[SourceRef, SipMessage]] = []
     signals: list[AppSignal] = []
     for name, source in captures:
-        collector = SipCollector(name)
-        app = AppSignalingCollector(name)
+        collector = SignalingCollector(name)
         for packet in source:
             collector.feed(packet)
-            app.feed(packet)
-        app.finish()
-        messages.extend(collector.messages + app.sip_messages)
-        signals.extend(app.signals)
-        model.problems.extend(collector.problems + app.problems)
+        collector.finish()
+        messages.extend(collector.sip_messages)
+        signals.extend(collector.signals)
+        model.problems.extend(collector.problems)
         model.problems.extend(str(p) for p in source.problems)
     for log in logs:
         path = Path(log)
@@ -259,6 +184,9 @@ def load_signaling(
     build_app_model(signals, model)
     add_sdp_files(model, sdp_files)
     return model
+
+
+_SDP_LINE = re.compile(r"^[a-z]=\S", re.MULTILINE)  # RFC 8866 §5: every SDP line is <type>=<value>
 
 
 def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
@@ -281,6 +209,11 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
             if sip:
                 build_model(sip, model)
                 continue
+        if not _SDP_LINE.search(text):
+            raise InputError(
+                f"{path}: not an SDP body, SIP message or a= lines (no line of the form x=...; "
+                f"it starts {text.strip()[:40]!r})"
+            )
         desc = parse_sdp(text, SourceRef(kind="file", name=path.name, position=1))
         model.problems.extend(f"{path.name}: {p}" for p in desc.problems)
         if merge_known_description(model, desc, text):
@@ -300,33 +233,3 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
         )
     if call.exchanges:
         model.calls.append(call)
-
-
-@dataclass(kw_only=True)
-class DecryptedSignaling:
-    sip_messages: list[tuple[SourceRef, SipMessage]] = field(default_factory=list)
-    signals: list[AppSignal] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
-TlsStream = tuple[str, int, float, list[tuple[bool, bytes]]]
-
-
-def decrypted_signaling(name: str, streams: Iterable[TlsStream]) -> DecryptedSignaling:
-    """SIP, HTTP and WebSocket signaling inside decrypted TLS streams (stream, first frame, time,
-    [(reverse, bytes)]): each stream's plaintext goes through the same readers as plain TCP."""
-    out = DecryptedSignaling()
-    for stream, frame, time, chunks in streams:
-        client, server = Endpoint(f"tls-stream-{stream}-client", 1), Endpoint(f"tls-stream-{stream}-server", 2)
-        sip = SipCollector(name)
-        app = AppSignalingCollector(name)
-        for reverse, data in chunks:
-            src, dst = (server, client) if reverse else (client, server)
-            packet = TransportPacket(frame=frame, time=time, src=src, dst=dst, transport="tcp", payload=data)
-            sip.feed(packet)
-            app.feed(packet)
-        app.finish()
-        out.sip_messages += sip.messages + app.sip_messages
-        out.signals += app.signals
-        out.problems += sip.problems + app.problems
-    return out

@@ -9,11 +9,12 @@ error (`UndeclaredColumn`) when this module loads, never a key silently dropped 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from icetrace.records.stun_record import StunRecord
-from icetrace.tables.schema import MESSAGE_LINE, TABLES, Column, UndeclaredColumn
+from icetrace.tables.rows import row_builder
+from icetrace.tables.schema import MESSAGE_LINE, TABLES
 
 Getter = Callable[[StunRecord], Any]
 
@@ -55,6 +56,7 @@ TABLE_GETTERS: dict[str, Getter] = {
     "ice_role": lambda r: r.ice_role,
     "relay_via": lambda r: r.relay.via if r.relay else None,
     "relay_peer": lambda r: str(r.relay.peer) if r.relay and r.relay.peer else None,
+    "relay_server": lambda r: str(r.relay.server) if r.relay else None,
     "anomalies": lambda r: "; ".join(r.anomalies),
 }
 
@@ -66,25 +68,6 @@ LINE_GETTERS: dict[str, Getter] = {
     "relay": _relay,
     "anomalies": lambda r: list(r.anomalies),
 }
-
-
-def row_builder(
-    what: str, columns: Iterable[Column], getters: dict[str, Getter]
-) -> Callable[[StunRecord], dict[str, Any]]:
-    """A function from a record to its row: the declared columns in order, each from its getter."""
-    names = [c.name for c in columns]
-    extra = [name for name in getters if name not in names]
-    if extra:
-        raise UndeclaredColumn(f"{what}: undeclared column(s) {', '.join(extra)} (declare them in tables/schema.py)")
-    missing = [name for name in names if name not in getters]
-    if missing:
-        raise ValueError(f"{what}: declared column(s) {', '.join(missing)} have no getter")
-    ordered = [(name, getters[name]) for name in names]
-
-    def row(record: StunRecord) -> dict[str, Any]:
-        return {name: get(record) for name, get in ordered}
-
-    return row
 
 
 table_row = row_builder("messages", TABLES["messages"], TABLE_GETTERS)

@@ -15,8 +15,8 @@ from scapy.layers.l2 import LLC, SNAP, Ether
 from scapy.utils import wrpcap
 
 from dissectors.codec import encode_stun
-from icetrace.analysis import capture_records
 from icetrace.capture.packet_source import PacketSource
+from icetrace.reading import capture_records
 
 BINDING = encode_stun(0x0001, bytes(range(12)), [("PRIORITY", 1845494271), ("USERNAME", b"a:b")], fingerprint=True)
 DATAGRAM = IP(src="192.0.2.1", dst="198.51.100.2") / UDP(sport=50000, dport=3478) / BINDING

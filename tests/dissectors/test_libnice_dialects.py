@@ -18,7 +18,7 @@ from dissectors.checks import (
     verify_legacy_integrity,
 )
 from dissectors.codec import decode_stun
-from icetrace.analysis import capture_records
+from icetrace.reading import capture_records
 from tests.corpus.truth import CAPTURES, load_truth
 
 OC2007 = CAPTURES / "real" / "libnice-oc2007"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dissectors.stun import STUN
-from icetrace.analysis import capture_records
+from icetrace.reading import capture_records
 from tests.dissectors.tshark_view import public_captures
 
 

@@ -10,8 +10,8 @@ from scapy.layers.inet import IP, TCP
 
 from dissectors.codec import encode_stun
 from dissectors.framing import frame_msturn_tcp, frame_rfc4571, resync_offset
-from icetrace.analysis import capture_records
 from icetrace.capture import fast_reader
+from icetrace.reading import capture_records
 from tests.capture.test_fast_reader import BINDING, ethernet, frames_for, ip4, pcap_bytes, plain, run
 
 FRAMINGS = {
@@ -123,7 +123,7 @@ def test_pcap_damage_reads_alike_on_every_path(tmp_path, monkeypatch):
 
 
 def test_sip_over_tcp_resynchronises_after_a_lost_segment(tmp_path):
-    from icetrace.signaling.sources import SipCollector
+    from icetrace.signaling.collect import SipCollector
 
     def options(i: int) -> bytes:
         return f"OPTIONS sip:u{i}@example.org SIP/2.0\r\nCall-ID: call-{i}\r\nCSeq: {i} OPTIONS\r\nContent-Length: 0\r\n\r\n".encode()

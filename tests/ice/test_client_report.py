@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import icetrace
-from icetrace.ice.client_report import client_report
-from icetrace.signaling.model import DiagnosticHeader
+from icetrace.signaling.client_report import DiagnosticHeader, client_report
 from tests import testdata
 
 SEED = testdata.SEED_CALL

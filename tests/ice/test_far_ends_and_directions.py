@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import icetrace
-from icetrace.ice.transactions import match_transactions, merge_views, orphan_responses
+from icetrace.ice.matching import match_transactions, merge_views, orphan_responses
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.media_flow import MediaFlow
 from tests.ice.test_verdicts import answer, check, msg, retransmitted

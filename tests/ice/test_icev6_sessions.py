@@ -9,9 +9,10 @@ import base64
 import pytest
 
 import icetrace
-from icetrace.analysis import capture_records
-from icetrace.ice.correlator import _icev6_sides, icev6_component, split_username
-from icetrace.ice.transactions import match_transactions
+from icetrace.ice.matching import match_transactions
+from icetrace.ice.sessions import icev6_sides
+from icetrace.ice.usernames import icev6_component, split_username
+from icetrace.reading import capture_records
 from tests.corpus.truth import CAPTURES, load_truth
 
 FOLDER = CAPTURES / "real" / "libnice-oc2007"
@@ -89,7 +90,7 @@ def test_candidate_keys_group_into_the_two_agents():
     truth = load_truth(FOLDER)["agents"]
     records = list(capture_records(FOLDER / "public.pcap"))
     transactions = match_transactions([(r, r.src, r.dst, False) for r in records], records[-1].time)
-    calls = _icev6_sides(transactions)
+    calls = icev6_sides(transactions)
     assert set(calls.members) == {0}
     sides = [set(keys) for keys in calls.members[0].values()]
     assert len(sides) == 2

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 
-from icetrace.ice.correlator import split_username
+from icetrace.ice.matching import match_transactions
 from icetrace.ice.priority import component_from_priority, pair_priority
-from icetrace.ice.transactions import match_transactions
+from icetrace.ice.usernames import split_username
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import StunRecord
 

@@ -8,8 +8,9 @@ from typing import get_args
 import pytest
 
 import icetrace
-from icetrace.ice.diagnosis import diagnose
-from icetrace.ice.verdict_rules import RULES, Finding, VerdictCode, rule, verdict_table
+from icetrace.ice.diagnosis import diagnose, verdict_table
+from icetrace.ice.diagnosis.registry import RULES, Finding, in_report_order, rule
+from icetrace.records.vocabulary import VerdictCode
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "correlator.md"
 SEED = Path(__file__).resolve().parents[2] / "captures" / "lync"
@@ -32,7 +33,8 @@ def test_every_rule_says_what_it_means_and_what_it_rests_on():
 
 
 def test_the_closed_vocabulary_is_the_registry():
-    assert list(get_args(VerdictCode)) == list(RULES)
+    assert set(get_args(VerdictCode)) == set(RULES)
+    assert list(get_args(VerdictCode)) == [r.code for r in in_report_order()]
 
 
 def test_a_code_outside_the_vocabulary_has_no_rule():
@@ -53,7 +55,7 @@ def test_verdicts_carry_the_rule_code_severity_and_stream_call():
     for v in a.verdict_list:
         assert v.severity == RULES[v.code].severity
     failed = next(v for v in a.verdict_list if v.code == "FAILED")
-    stream = next(s for s in a.streams if s.outcome == "failed")
+    stream = next(s for s in a.reconstruction.streams if s.outcome == "failed")
     assert failed.call_id == stream.call_id
     assert failed.frames
 
@@ -68,14 +70,14 @@ def test_a_registered_rule_runs_per_stream(monkeypatch):
 
     monkeypatch.setitem(RULES, "PROBE", RULES["D8"].__class__("PROBE", "info", "probe", "none", "stream", probe))
     verdicts = diagnose(a.reconstruction)
-    assert seen == a.streams
-    assert [v.message for v in verdicts if v.code == "PROBE"] == [f"probe {s.index}" for s in a.streams]
+    assert seen == a.reconstruction.streams
+    assert [v.message for v in verdicts if v.code == "PROBE"] == [f"probe {s.index}" for s in a.reconstruction.streams]
 
 
 def test_per_stream_rules_read_only_their_streams_checks(monkeypatch):
     """A busy capture holds thousands of streams: a per-stream rule that walked every check of the
     capture for each stream made diagnosis quadratic (34 s of a 1 GB capture's analysis)."""
-    import icetrace.ice.diagnosis as diagnosis
+    import icetrace.ice.diagnosis.checks as diagnosis
 
     analysis = icetrace.analyze([SEED / "mpop" / "capture.pcap"], logs=[SEED / "mpop" / "alice.uccapilog"])
     rec = analysis.reconstruction

@@ -5,7 +5,8 @@ reason) and, per media, a `CallerMediaDebug`/`CalleeMediaDebug` parameter holdin
 client's own ICE summary: an ICEWarn bit mask and the addresses it used (LocalSite,
 LocalMR, RemoteSite, RemoteMR). Engineers compare that claim with the packets; the
 research catalogue's D26 asks icetrace to do it. The ICEWarn bits are not decoded here:
-no specification of them is available to cite, so the value is shown as sent.
+no specification of them is available to cite, so the value is shown as sent. A header is read
+once, as its SIP message is loaded (signaling/dialogs.py); the diagnosis reads `Call.client_reports`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from icetrace.signaling.model import DiagnosticHeader
+from icetrace.protocol_number import ascii_number
+from icetrace.signaling.sip import header_param
 
 _MEDIA_DEBUG = re.compile(r'(Caller|Callee)MediaDebug="([^"]*)"', re.IGNORECASE)
 _MEDIA_SECTION = re.compile(r"(?:^|\s)([A-Za-z-]+):(\S+)")
 _ADDRESS_KEYS = ("LocalSite", "LocalMR", "RemoteSite", "RemoteMR")
 _CONNECTIVITY_FAILURE = re.compile(r"(media )?connectivity.*fail|fail.*(media )?connectivity|\bICE\b.*fail", re.I)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiagnosticHeader:
+    """A diagnostics header (ms-diagnostics, ms-client-diagnostics, Reason) as a SIP message carried it."""
+
+    message: str  # the message, as Call.events names it: "BYE", "488 Not Acceptable Here (INVITE)"
+    header: str
+    value: str
+
+    @property
+    def code(self) -> int | None:
+        return ascii_number(self.value.partition(";")[0].strip())
+
+    @property
+    def reason(self) -> str | None:
+        params = self.value.partition(";")[2]
+        return header_param(";" + params, "reason") if params else None
+
+    def __str__(self) -> str:
+        text = f"{self.message}: {self.header}: {self.value}"
+        if self.code is not None:
+            code = self.value.partition(";")[0].strip()
+            text += f" [code {code}" + (f": {self.reason}]" if self.reason else "]")
+        return text
 
 
 @dataclass
@@ -70,7 +97,3 @@ def client_report(diagnostic: DiagnosticHeader) -> ClientReport | None:
             fields = dict(item.split("=", 1) for item in section.split(",") if "=" in item)
             media.append(MediaDebug(side.lower(), name, fields))
     return ClientReport(diagnostic.message, diagnostic.header, diagnostic.code, diagnostic.reason, media)
-
-
-def client_reports(diagnostics: list[DiagnosticHeader]) -> list[ClientReport]:
-    return [r for r in map(client_report, diagnostics) if r is not None]
