@@ -1,6 +1,11 @@
-"""Which text protocol a payload opens with: a SIP or an HTTP/1.x start line (RFC 3261 §7, RFC 9112 §3)."""
+"""Which text protocol a payload opens with: a SIP or an HTTP/1.x start line (RFC 3261 §7, RFC 9112 §3).
+
+`SIGNALING_STREAM_STARTS` holds the tests a TCP stream's first bytes must pass for the packet
+source to follow it for the signaling collectors: a signaling transport over TCP adds its own."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 _SIP_STARTS = (
     b"SIP/2.0 ",
@@ -50,4 +55,12 @@ def looks_like_http(first: bytes) -> bool:
     return False
 
 
-__all__ = ["looks_like_http", "looks_like_sip"]
+SIGNALING_STREAM_STARTS: tuple[Callable[[bytes], bool], ...] = (looks_like_sip, looks_like_http)
+
+
+def opens_signaling_stream(first: bytes) -> bool:
+    """Whether a TCP stream's first bytes open a signaling protocol the collectors read."""
+    return any(opens(first) for opens in SIGNALING_STREAM_STARTS)
+
+
+__all__ = ["SIGNALING_STREAM_STARTS", "looks_like_http", "looks_like_sip", "opens_signaling_stream"]

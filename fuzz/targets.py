@@ -87,8 +87,7 @@ def _capture_file(data: bytes, suffix: str) -> None:
         for packet in source:
             for _ in extractor.feed(packet):
                 pass
-        source.media_flows()
-        source.relayed_counts()
+        source.summary()
 
 
 def _relay_frames() -> list[bytes]:

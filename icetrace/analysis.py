@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
-from icetrace.ice.model import Stream, Verdict
+from icetrace.ice.model import Verdict
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.reading import ReadOptions, combine, read_capture
 from icetrace.records.media_flow import MediaFlow
@@ -31,9 +31,12 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-@dataclass
+@dataclass(repr=False)
 class Analysis:
-    """The reconstruction plus its tables. DataFrames are built on first use."""
+    """The reconstruction plus its tables. DataFrames are built on first use; each table's columns,
+    dtypes and units are declared in icetrace/tables/schema.py (docs/correlator.md lists them).
+    The correlator's own objects (streams with their agents, components and pairs) are in
+    `reconstruction`."""
 
     reconstruction: Reconstruction
     verdict_list: list[Verdict]
@@ -42,9 +45,32 @@ class Analysis:
     duplicate_messages: int = 0  # records another capture of the same traffic also held, kept once
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """A short summary: counts and each stream's outcome (never packet bytes or credentials)."""
+        rec = self.reconstruction
+        outcomes = []
+        for s in rec.streams[:8]:
+            name = f"stream {s.index} {s.media or ''}".strip() if s.call_id else "session without signaling"
+            via = f" {s.connectivity}" if s.connectivity and s.connectivity != "FAILED" else ""
+            outcomes.append(f"{name}: {s.outcome}{via}")
+        more = f"; {len(rec.streams) - 8} more" if len(rec.streams) > 8 else ""
+        sources = ", ".join(Path(str(p)).name for p in self.sources[:3]) + (" …" if len(self.sources) > 3 else "")
+        return (
+            f"<Analysis of {sources or 'records'}: {len(rec.records)} messages, {len(rec.transactions)} "
+            f"transactions, {len(rec.checks)} checks, {len(rec.streams)} streams "
+            f"({'; '.join(outcomes)}{more}), {len(self.verdict_list)} verdicts>"
+        )
+
     @property
-    def streams(self) -> list[Stream]:
-        return self.reconstruction.streams
+    def streams(self) -> pd.DataFrame:
+        """One row per ICE session (a call's media stream, or a session seen without signaling): outcome,
+        connectivity, the first selected pair, time to connect, the relay that carries it."""
+        return self._table("streams")
+
+    @property
+    def allocations(self) -> pd.DataFrame:
+        """One row per TURN allocation the clients tried: what each was granted, or why not."""
+        return self._table("allocations")
 
     def _table(self, name: str) -> pd.DataFrame:
         from icetrace.tables.schema import dataframe  # pandas (90 MB resident) only when a table is asked for
@@ -55,30 +81,37 @@ class Analysis:
 
     @property
     def messages(self) -> pd.DataFrame:
+        """Every STUN/TURN message and ChannelData frame, inner messages of TURN wrappers included."""
         return self._table("messages")
 
     @property
     def transactions(self) -> pd.DataFrame:
+        """Every STUN/TURN transaction: its requests, first answer, outcome and round trip."""
         return self._table("transactions")
 
     @property
     def candidates(self) -> pd.DataFrame:
+        """Every candidate each agent signaled or revealed, by stream."""
         return self._table("candidates")
 
     @property
     def pairs(self) -> pd.DataFrame:
+        """Every candidate pair by stream and component: state, nomination, selection, counters, RTTs."""
         return self._table("pairs")
 
     @property
     def checks(self) -> pd.DataFrame:
+        """Every connectivity check, keyed by its pair (call_id, stream, component, controlling, controlled)."""
         return self._table("checks")
 
     @property
     def media(self) -> pd.DataFrame:
+        """Every media flow (RTP, RTCP, DTLS, ...) by direction, relayed ones with their relay."""
         return self._table("media")
 
     @property
     def verdicts(self) -> pd.DataFrame:
+        """The diagnosis: code, severity, message and the frames (a list) that show it."""
         return self._table("verdicts")
 
     def plot_timeline(self) -> Figure:
@@ -130,6 +163,14 @@ def analyze(
     add_sdp_files(model, sdp)
     read = combine(reads, records, media)
     del reads  # the records live on in read.records, then in the reconstruction
-    rec = correlate(read.records, model, read.media, read.end, read.icmp, read.relayed)
+    rec = correlate(
+        read.records,
+        capture_end=read.end,
+        signaling=model,
+        media=read.media,
+        icmp_errors=read.icmp,
+        relayed=read.relayed,
+        captures=read.captures,
+    )
     problems = read.problems + model.problems
     return Analysis(rec, diagnose(rec), problems, [*read.sources, *(str(p) for p in [*sdp, *logs])], read.copies)

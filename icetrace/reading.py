@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from icetrace.capture.interface import interface_of
 from icetrace.capture.packet_source import PacketSource
+from icetrace.records.capture_set import CaptureSet, CaptureSpan, display_names, frame_id, messages_in_two, reading
 from icetrace.records.extract import RecordExtractor, iter_stun_records
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -45,7 +47,21 @@ class CaptureRead:
     flows: list[MediaFlow]
     icmp: list[IcmpError]
     problems: list[str]
-    end: float
+    end: float | None  # its last frame's time (handed on, counted or walked past); None: it held none
+    first: float | None = None  # the first packet it handed on or counted
+    interface: tuple[object, ...] | None = None  # what its header says of the interface
+
+    def renumber(self, index: int) -> None:
+        """Give every frame reference the id that names this capture (the `index`-th given)."""
+        for r in self.records:
+            r.frame = frame_id(index, r.frame)
+        for c in self.relayed.counts():
+            c.first_frame, c.last_frame = frame_id(index, c.first_frame), frame_id(index, c.last_frame)
+        self.flows = [
+            replace(f, first_frame=frame_id(index, f.first_frame), last_frame=frame_id(index, f.last_frame))
+            for f in self.flows
+        ]
+        self.icmp = [replace(e, frame=frame_id(index, e.frame)) for e in self.icmp]
 
 
 def read_capture(capture: str | Path | Any, options: ReadOptions, model: SignalingModel) -> CaptureRead:
@@ -58,7 +74,6 @@ def read_capture(capture: str | Path | Any, options: ReadOptions, model: Signali
         pyshark_input.tshark_arguments(capture) if pyshark else [], options.display_filter
     )
     keylog = options.tls_keylog if options.tls_keylog is not None else pyshark_input.tls_keylog(arguments)
-    end = 0.0
     with _readable(path, options.engine) as whole, pyshark_input.readable(whole, arguments) as readable:
         source = PacketSource([readable], progress=options.progress, count_relayed=True)
         extractor = RecordExtractor(all_bytes=False)
@@ -66,12 +81,12 @@ def read_capture(capture: str | Path | Any, options: ReadOptions, model: Signali
         records: list[StunRecord] = []
         relayed = RelayedCounter()
         for packet in source:
-            end = max(end, packet.time)
             for record in extractor.feed(packet):
                 if not relayed.add(record):  # relayed media is counted, not kept
                     records.append(record)
             signaling.feed(packet)
         signaling.finish()
+    summary = source.summary()
     problems: list[str] = []
     if keylog is not None or options.rsa_key is not None:
         from icetrace.capture.tshark_engine import tls_plaintext
@@ -82,15 +97,14 @@ def read_capture(capture: str | Path | Any, options: ReadOptions, model: Signali
         problems += tls.problems
     signaling.build(model)
     problems += [str(p) for p in source.problems] + signaling.problems
-    for count in source.relayed_counts():
+    for count in summary.relayed:  # what the packet source counted of the same capture
         relayed.include(count)
-    flows = source.media_flows()
-    # media is counted, not handed on: its last frame still says how long the capture ran
-    end = max([end, *(f.last_time for f in flows)])
-    if source.relayed_end is not None:  # so do the indications the skimmer counted
-        end = max(end, source.relayed_end)
     name = str(path) if pyshark else str(capture)
-    return CaptureRead(name, records, relayed, flows, source.icmp_errors, problems, end)
+    flows = summary.media_flows
+    starts = [*(r.time for r in records[:1]), *(f.first_time for f in flows), *(c.first_time for c in relayed.counts())]
+    interface = interface_of(path) if path.is_file() else None  # a pipe is read once, its header with it
+    first = min(starts) if starts else None
+    return CaptureRead(name, records, relayed, flows, summary.icmp_errors, problems, summary.end, first, interface)
 
 
 @dataclass
@@ -103,33 +117,57 @@ class Reads:
     relayed: list[RelayedCount]
     problems: list[str]
     sources: list[str]
-    end: float | None  # None: nothing said when the capture ended
+    end: float  # when the capture ended: its last packet, or the last record handed in
     copies: int  # messages another capture of the same traffic also held, kept once
+    captures: CaptureSet  # how the captures were read together, and how their frame ids read
 
 
 def combine(
     reads: Sequence[CaptureRead], records: Iterable[StunRecord] | None, media: Iterable[MediaFlow] | None
 ) -> Reads:
-    """The captures' reads together: a message seen in two captures (same transaction, type and time)
-    is kept once, a relayed flow seen twice counted once."""
-    per_capture: list[list[StunRecord]] = [list(records or []), *(read.records for read in reads)]
+    """The captures' reads together: the frame ids of each name its file, and they are read as one
+    timeline (their counts add up) or as taps of one call (a message seen in two captures, same
+    transaction, type and time, is kept once, a relayed flow seen twice counted once)."""
+    for index, read in enumerate(reads):
+        if index:
+            read.renumber(index)  # frame ids that name their file (records/capture_set.py)
+    together = _together(reads)
+    given = RelayedCounter()  # records handed in are held to the captures' rule: relayed media is counted
+    per_capture: list[list[StunRecord]] = [
+        [r for r in records or () if not given.add(r)],
+        *(read.records for read in reads),
+    ]
     merged = RelayedCounter()
-    relayed_copies = sum(merged.merge(read.relayed) for read in reads)
-    capture_end = max([0.0, *(read.end for read in reads)])
+    relayed_copies = 0
+    for read in reads:
+        if together.timeline:  # the files of one capture: what each counted adds up
+            for count in read.relayed.counts():
+                merged.include(count)
+        else:
+            relayed_copies += merged.merge(read.relayed)
     all_records = _dedupe(per_capture)
     copies = sum(len(r) for r in per_capture) - len(all_records) + relayed_copies
-    if all_records:
-        capture_end = max(capture_end, max(r.time for r in all_records))
+    ends = [read.end for read in reads if read.end is not None]
     return Reads(
         records=all_records,
         media=[*(media or []), *(f for read in reads for f in read.flows)],
         icmp=[e for read in reads for e in read.icmp],
-        relayed=merged.counts(),
+        relayed=[*merged.counts(), *given.counts()],
         problems=[p for read in reads for p in read.problems],
         sources=[read.source for read in reads],
-        end=capture_end or None,
+        end=max([*ends, *(r.time for r in all_records)], default=0.0),
         copies=copies,
+        captures=together,
     )
+
+
+def _together(reads: Sequence[CaptureRead]) -> CaptureSet:
+    """How the captures are read together: one timeline, or taps of one call (records/capture_set.py)."""
+    if len(reads) < 2:
+        return CaptureSet(display_names([read.source for read in reads]))
+    stamps = [[(r.transaction_id, r.type, r.time) for r in read.records if r.kind == "stun"] for read in reads]
+    spans = [CaptureSpan(read.source, read.first, read.end, read.interface) for read in reads]
+    return reading(spans, messages_in_two(stamps))
 
 
 def capture_records(capture: str | Path) -> Iterator[StunRecord]:

@@ -72,7 +72,7 @@ def test_seed_call_comments_read_back_with_tshark(tmp_path, seed, name):
     assert out.read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"
 
     d8 = seed.verdicts[seed.verdicts.code == "D8"]
-    evidence = sorted({int(f) for frames in d8.frames for f in frames.split(",")})
+    evidence = sorted({int(f) for frames in d8.frames for f in frames})
     assert evidence
     assert sorted(comments(out, 'frame.comment contains "D8"')) == evidence
 

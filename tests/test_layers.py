@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"plots"}),
     frozenset({"analysis"}),
     frozenset({"report"}),
-    frozenset({"corpus"}),
+    frozenset({"corpus", "live"}),
     frozenset({"commands"}),
     frozenset({"cli"}),
     frozenset({"__main__", "__init__"}),
@@ -97,6 +97,7 @@ FORMAT_MAY_IMPORT = {
     "icetrace.capture.fast_reader",
     "icetrace.capture.linktypes",
     "icetrace.capture.media_skip",
+    "icetrace.capture.pcapng_blocks",
     "icetrace.errors",
 }
 

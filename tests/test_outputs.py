@@ -20,7 +20,7 @@ def test_analyze_json_on_stdout_alone():
     out = io.StringIO()
     assert main(["analyze", str(SEED), "--json", "-"], stdout=out, stderr=io.StringIO()) == 0
     doc = json.loads(out.getvalue())  # nothing but JSON
-    assert doc["schema_version"] == "1.3"
+    assert doc["schema_version"] == "1.4"
     stream = doc["streams"][0]
     assert stream["outcome"] == "connected"
     pair = stream["components"][0]["selected"]

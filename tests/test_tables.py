@@ -96,7 +96,7 @@ PAIR_JSON_ONLY = {"first_frame"}
 
 
 def test_json_pairs_mirror_the_pairs_table(seed_call):
-    pairs = [p for s in seed_call.streams for c in s.components for p in c.pairs]
+    pairs = [p for s in seed_call.reconstruction.streams for c in s.components for p in c.pairs]
     assert pairs
     declared = {c.name for c in schema.TABLES["pairs"]}
     for pair in pairs:

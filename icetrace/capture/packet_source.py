@@ -3,18 +3,20 @@
 RTP, RTCP and DTLS are recognised from one byte (RFC 7983) and only counted per
 5-tuple (for the media table); nothing else about them is built. TCP flows are
 followed only when their first bytes look like a STUN framing, SIP or HTTP (application
-signaling: HTTP bodies and WebSocket messages).
+signaling: HTTP bodies and WebSocket messages). What is counted instead of handed on comes back
+once, when every packet has been read: `PacketSource.summary()`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from dissectors.demux import COUNTED, TURN_PORTS, channel_data_fits, media_kind
 from dissectors.framing import detect_tcp_framing
-from dissectors.start_line import looks_like_http, looks_like_sip
+from dissectors.start_line import looks_like_sip, opens_signaling_stream
 from icetrace.capture.network import (
     FRAGMENT_TIMEOUT,
     MAX_PENDING_BYTES,
@@ -26,7 +28,7 @@ from icetrace.capture.network import (
     ip_offset,
     tunnel_inner,
 )
-from icetrace.capture.reader import CaptureReader, Frame, ReadProblem
+from icetrace.capture.reader import CaptureReader, Frame, ReadProblem, RowSink
 from icetrace.capture.tcp_stream import Chunk, TcpDirection
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
@@ -87,8 +89,19 @@ class _Clocked:
         return getattr(self.reader, name)
 
 
+@dataclass(frozen=True)
+class CaptureSummary:
+    """What a packet source kept of its captures besides the packets it handed on."""
+
+    media_flows: list[MediaFlow]  # non-STUN traffic per 5-tuple, direction and kind, by first frame
+    icmp_errors: list[IcmpError]  # ICMP errors quoting a UDP datagram: evidence for checks
+    relayed: list[RelayedCount]  # UDP relayed media counted instead of handed on (`count_relayed`)
+    end: float | None  # the latest time of a packet handed on or counted; None when there was none
+
+
 class PacketSource:
-    """Iterate TransportPackets of interest from one or more captures, in file order."""
+    """Iterate TransportPackets of interest from one or more captures, in file order; once they are
+    all read, `summary()` gives what was counted instead."""
 
     def __init__(
         self,
@@ -98,10 +111,11 @@ class PacketSource:
         progress: Callable[[int, int], None] | None = None,
         count_relayed: bool = False,
         live: bool = False,
+        relayed_rows: RowSink | None = None,
     ) -> None:
         self.paths = [Path(p) for p in paths]
         # a capture still being written: read as it comes (no spool file), every frame through the
-        # loop below so that media_flows() is up to date after each packet (the C skimmer reports
+        # loop below so that so_far() is up to date after each packet (the C skimmer reports
         # its counts only at the end of a file)
         self.live = live
         # live: told the time of every frame, media and all, before the frame is read on
@@ -109,29 +123,57 @@ class PacketSource:
         self.relayed_forgotten = 0  # relayed packets counted, then forgotten (forget())
         self.include_sip = include_sip
         # True (analyze, messages --no-media): UDP relayed media that carried no STUN is only
-        # counted (relayed_counts), never handed on: ChannelData here, and on the fast path
+        # counted (the summary's relayed counts), never handed on: ChannelData here, and on the fast path
         # ChannelData and Send/Data indications in the C skimmer; False (messages): it is handed
         # on, to be listed
         self.count_relayed = count_relayed
+        # messages: the C skimmer writes the rows of UDP relayed media there instead of handing it on
+        self.relayed_rows = relayed_rows
         self._relayed: dict[tuple[bytes, int, bytes, int, int, str], list[int | float]] = {}
         self._skimmed: list[RelayedCount] = []
         # the latest time of an indication the skimmer counted (it never became a packet)
-        self.relayed_end: float | None = None
+        self._relayed_end: float | None = None
+        self._packets_end: float | None = None  # the latest time of a packet handed on
+        self._read = False  # every packet was handed on: the summary is complete
         self.progress = progress
         self.problems: list[ReadProblem] = []
         self.frames_read = 0
         self.formats: dict[str, str] = {}
         self._media: dict[tuple[bytes, int, bytes, int, str, str], list[int | float]] = {}
         self._stun_pairs: set[tuple[bytes, int, bytes, int]] = set()
-        self.icmp_errors: list[IcmpError] = []
+        self._icmp_errors: list[IcmpError] = []
+        # the time of the captures' last frame, whatever it held: a capture that runs on after its
+        # last STUN or media packet shows that much longer silence (unanswered checks time out)
+        self._frames_end: float | None = None
 
     def __iter__(self) -> Iterator[TransportPacket]:
         return self.read_each(self.paths)
 
     def read_each(self, paths: Iterable[str | Path]) -> Iterator[TransportPacket]:
         """The captures `paths` names, one after another as it names them (it may wait for the next)."""
+        end = float("-inf") if self._packets_end is None else self._packets_end
         for path in paths:
-            yield from self._one(Path(path))
+            for packet in self._one(Path(path)):
+                if packet.time > end:
+                    end = packet.time
+                yield packet
+        if end != float("-inf"):
+            self._packets_end = end
+        self._read = True
+
+    def summary(self) -> CaptureSummary:
+        """The media flows, ICMP errors and relayed counts of the captures, and the time they end."""
+        if not self._read:
+            raise RuntimeError("a capture's summary is known once every packet of it was read")
+        return self.so_far()
+
+    def so_far(self) -> CaptureSummary:
+        """The summary of what was read until now: a live capture's (every frame of which goes through
+        the packet loop, so its media counts are current after each packet)."""
+        flows = self._media_flows()
+        ends = (self._packets_end, self._frames_end, *(f.last_time for f in flows), self._relayed_end)
+        times = [t for t in ends if t is not None]
+        return CaptureSummary(flows, list(self._icmp_errors), self._relayed_counts(), max(times, default=None))
 
     def _one(self, path: Path) -> Iterator[TransportPacket]:
         reader = CaptureReader(
@@ -139,26 +181,30 @@ class PacketSource:
             media_sink=None if self.live else self._media_sink,
             progress=self.progress,
             relayed_sink=self._relayed_sink if self.count_relayed and not self.live else None,
+            relayed_rows=self.relayed_rows,
             live=self.live,
         )
         ipdec = IpDecoder()
         tcp: TcpFlows = {}
         frames = cast(CaptureReader, _Clocked(reader, self.clock)) if self.clock is not None else reader
         try:
-            yield from self._frames(path, frames, ipdec, tcp)
+            last = yield from self._frames(path, frames, ipdec, tcp)
+            ends = [t for t in (last, reader.end_time, self._frames_end) if t is not None]
+            self._frames_end = max(ends) if ends else None
             self._fragments_dropped(path, ipdec)
             yield from self._tcp_end(path, tcp)
         finally:
             self.problems.extend(reader.problems)
             self.formats[str(path)] = reader.format
 
-    def _frames(self, path: Path, reader: CaptureReader, ipdec: IpDecoder, tcp: TcpFlows) -> Iterator[TransportPacket]:
-        """The per-frame loop: STUN and counted media stay inline (most frames), the rest is delegated."""
-        stun_pairs = self._stun_pairs
-        media = self._media
-        count = self._count
+    def _frames(
+        self, path: Path, reader: CaptureReader, ipdec: IpDecoder, tcp: TcpFlows
+    ) -> Generator[TransportPacket, None, float | None]:
+        """The per-frame loop (STUN and counted media inline, the rest delegated); returns the last frame's time."""
+        stun_pairs, media, count = self._stun_pairs, self._media, self._count
         media_kind = _MEDIA_KIND
         progress = self.progress
+        frame = None
         for frame in reader:
             self.frames_read += 1
             if progress is not None and not frame.number & 0x3FFF:
@@ -210,6 +256,7 @@ class PacketSource:
                     yield from self._tcp_segment(path, reader, tcp, ip, p, frame.number, frame.time)
             elif proto == 1 or proto == 58:
                 self._icmp(ip.version, address_text(ip.src), p, frame.number, frame.time)
+        return frame.time if frame is not None else None
 
     def _hand_on_udp(
         self, src: bytes, sport: int, dst: bytes, dport: int, payload: bytes, frame: int, time: float
@@ -269,6 +316,10 @@ class PacketSource:
             if key in tcp:
                 return  # a flow we decided not to follow
             state = tcp[key] = TcpDirection()
+        elif self.relayed_rows is not None:
+            listed = reader.tcp_listed(frame)  # the skimmer listed the segments before this one
+            if listed:
+                state.skip_listed(listed)
         chunks = state.accept(seq, payload, bool(p[13] & 0x02), frame, time)
         if state.follow is None:
             if not chunks:
@@ -281,7 +332,7 @@ class PacketSource:
             if not (
                 detect_tcp_framing(first)
                 or ((sport in TURN_PORTS or dport in TURN_PORTS) and channel_data_fits(first, stream=True))
-                or (self.include_sip and (looks_like_sip(first) or looks_like_http(first)))
+                or (self.include_sip and opens_signaling_stream(first))
                 or (reverse is not None and reverse.follow)
             ):
                 tcp[key] = None
@@ -405,8 +456,8 @@ class PacketSource:
                     bytes=size,
                 )
             )
-        if latest is not None and (self.relayed_end is None or latest > self.relayed_end):
-            self.relayed_end = latest
+        if latest is not None and (self._relayed_end is None or latest > self._relayed_end):
+            self._relayed_end = latest
 
     def _icmp(self, version: int, reporter: str, p: bytes, frame: int, time: float) -> None:
         """Keep ICMP errors that quote a UDP datagram: evidence for checks, never messages."""
@@ -422,7 +473,7 @@ class PacketSource:
             src, dst, udp = quoted[8:24], quoted[24:40], quoted[40:48]
         else:
             return
-        self.icmp_errors.append(
+        self._icmp_errors.append(
             IcmpError(
                 frame=frame,
                 time=time,
@@ -458,7 +509,7 @@ class PacketSource:
             entry[4] += 1
             entry[5] += size
 
-    def relayed_counts(self) -> list[RelayedCount]:
+    def _relayed_counts(self) -> list[RelayedCount]:
         """The UDP relayed media counted instead of handed on (`count_relayed`), keyed as RelayedCounter
         keys it; a key may come twice (counted here and in the skimmer): RelayedCounter.include adds them."""
         return self._skimmed + [
@@ -495,9 +546,9 @@ class PacketSource:
         for relayed_key in [key for key, v in self._relayed.items() if not kept(key, float(v[3]))]:
             self.relayed_forgotten += int(self._relayed.pop(relayed_key)[4])
         self._stun_pairs -= {key for key in self._stun_pairs if not kept(key, float("-inf"))}
-        self.icmp_errors = [e for e in self.icmp_errors if keep(e.quoted_src, e.quoted_dst, e.time)]
+        self._icmp_errors = [e for e in self._icmp_errors if keep(e.quoted_src, e.quoted_dst, e.time)]
 
-    def media_flows(self) -> list[MediaFlow]:
+    def _media_flows(self) -> list[MediaFlow]:
         """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame."""
         flows = [
             MediaFlow(

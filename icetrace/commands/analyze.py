@@ -93,7 +93,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if progress:
             progress.close()
     if args.html:
-        _write_html(analysis, args.html, args)
+        _write_html(analysis, args, err if progress else None)
     if args.json_lines:
         _write_json_lines(analysis, args.json_lines, out)
     if args.json == "-":
@@ -131,8 +131,7 @@ def _streamed(args: argparse.Namespace) -> bool:
 
 
 def _run_streamed(args: argparse.Namespace, out: TextIO) -> int:
-    from icetrace.live.streamed import analyze_streamed, streamed_document
-    from icetrace.report.text import write_streamed_report
+    from icetrace.live.streamed import analyze_streamed, streamed_document, write_streamed_report
 
     lines_out = out if args.json_lines == "-" else None
     try:
@@ -158,14 +157,22 @@ def _run_streamed(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _write_html(analysis: Any, path: str, args: argparse.Namespace) -> None:
+def _write_html(analysis: Any, args: argparse.Namespace, progress: TextIO | None) -> None:
+    """The HTML page; `progress` hears that it is being written (a big capture's plots and messages
+    table take a while)."""
     from icetrace.report.html import write_html
 
+    path = args.html
+    if progress:
+        progress.write(f"writing {path}: plots and {len(analysis.messages):,} messages ...")
+        progress.flush()
     try:
         with open(path, "w", encoding="utf-8") as fh:
             write_html(analysis, fh, calls=args.call, top=args.top, every_story=args.every_story)
     except OSError as exc:
         raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+    if progress:
+        progress.write(" done\n")
 
 
 def _write_json_lines(analysis: Any, path: str, out: TextIO) -> None:

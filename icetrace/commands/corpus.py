@@ -1,5 +1,6 @@
 """`icetrace corpus CORPUS_DIR... --out FILE.parquet [--jobs N] [--dask SCHEDULER]`: the whole corpus
-as tables (streams, pairs, checks, verdicts) with the capture as a column, one Parquet file per kind."""
+as tables (streams, pairs, checks, verdicts, media, allocations) with the capture as a column, written
+as one Parquet dataset at FILE.parquet (a directory, one folder per table)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from icetrace.exit_status import ExitStatus
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("corpus", help="write corpus-wide tables (streams, pairs, checks, verdicts)")
+    parser = subparsers.add_parser(
+        "corpus", help="write corpus-wide tables (streams, pairs, checks, verdicts, media, allocations)"
+    )
     parser.add_argument("directory", nargs="+", help="corpus folder: a path, file:// or fsspec URL")
     parser.add_argument(
-        "--out", required=True, metavar="FILE.parquet", help="writes FILE.streams.parquet, FILE.pairs.parquet, ..."
+        "--out",
+        required=True,
+        metavar="FILE.parquet",
+        help="the Parquet dataset to write: a directory, one folder per table (pd.read_parquet reads it whole)",
     )
     parser.add_argument("--jobs", type=int, default=0, metavar="N", help="processes (default: every core)")
     parser.add_argument("--dask", metavar="SCHEDULER", help="run the analyses on this Dask scheduler")
@@ -43,9 +49,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             status = max(status, ExitStatus.BAD_INPUT)
     tables = combine([o.tables for o in outcomes if o.tables is not None])
     try:
-        paths = write_parquet(tables, args.out)
+        path = write_parquet(tables, args.out)
     except OSError as exc:
         raise OutputError(f"{args.out}: cannot write: {exc.strerror or exc}") from None
-    for kind, path in paths.items():
-        out.write(f"{path}: {len(tables[kind])} {kind}\n")
+    counts = ", ".join(f"{len(tables[kind])} {kind}" for kind in tables)
+    out.write(f"{path}: {counts} (pandas: pd.read_parquet({str(path)!r}, filters=[('table', '==', 'pairs')]))\n")
     return status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 from icetrace.capture.packet_source import PacketSource
@@ -41,11 +41,14 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def iter_records(paths: list[str], err: TextIO, engine: str = "native", *, media: bool = True) -> Iterator[StunRecord]:
+def iter_records(
+    paths: list[str], err: TextIO, engine: str = "native", *, media: bool = True, rows: RelayedRows | None = None
+) -> Iterator[StunRecord]:
     """Every record of the captures, in capture order; warnings go to `err` at the end.
 
     `media=False` lets the reader count UDP relayed media instead of handing it on (some relayed
-    media records may still come, to be left out by the caller)."""
+    media records may still come, to be left out by the caller). With `rows`, the C skimmer writes
+    the rows of UDP relayed media there itself, when every record before them has come."""
     if engine == "tshark":
         from icetrace.capture.tshark_engine import converted
 
@@ -53,22 +56,41 @@ def iter_records(paths: list[str], err: TextIO, engine: str = "native", *, media
             with converted(path) as copy:
                 yield from iter_records([str(copy)], err, media=media)
         return
-    reading = _Reading(paths, err, media=media)
+    reading = _Reading(paths, err, media=media, rows=rows)
     extractor = RecordExtractor()
     for packet in reading.source:
         yield from extractor.feed(packet)
     reading.finish()
 
 
+def _nowhere(text: str) -> None:
+    raise RuntimeError("relayed media rows were written before their place in the output was set")
+
+
+class RelayedRows:
+    """Where the C skimmer writes the rows of UDP relayed media (a capture.reader.RowSink): to
+    `target`, which puts them into the output after the text of every frame before them."""
+
+    def __init__(self, fmt: str) -> None:
+        self.format = fmt
+        self.target: Callable[[str], None] = _nowhere
+
+    def write(self, text: str) -> None:
+        self.target(text)
+
+
 class _Reading:
     """The captures' packet source, with the progress line on a terminal and the warnings at the end."""
 
-    def __init__(self, paths: list[str], err: TextIO, *, media: bool = True) -> None:
+    def __init__(self, paths: list[str], err: TextIO, *, media: bool = True, rows: RelayedRows | None = None) -> None:
         self.err = err
         self.progress = Progress(err) if err.isatty() else None
         # without media rows, UDP relayed media is counted by the reader, never decoded
         self.source = PacketSource(
-            paths, progress=self.progress.update if self.progress else None, count_relayed=not media
+            paths,
+            progress=self.progress.update if self.progress else None,
+            count_relayed=not media,
+            relayed_rows=rows,
         )
 
     def finish(self) -> None:
@@ -125,16 +147,27 @@ _BATCH = 1024  # records per write: one system call per row is slow on a pipe or
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    formatter = Formatter(args.format, media=not args.no_media)
+    media = not args.no_media
+    formatter = Formatter(args.format, media=media)
     out.write(formatter.header())
+    # the C skimmer writes relayed media rows when it is built (the Python path writes the same)
+    rows = RelayedRows(args.format) if media and args.engine == "native" else None
     if args.engine == "native" and args.jobs != 1 and message_pipeline.available():
-        reading = _Reading(args.capture, err, media=not args.no_media)
-        for text in message_pipeline.texts(reading.source, formatter):
-            out.write(text)
+        reading = _Reading(args.capture, err, media=media, rows=rows)
+        message_pipeline.write_texts(reading.source, formatter, out.write, rows)
         reading.finish()
         return 0
     batch: list[StunRecord] = []
-    for record in iter_records(args.capture, err, args.engine, media=not args.no_media):
+
+    def records_then(text: str) -> None:
+        if batch:
+            out.write(formatter.format(batch))
+            batch.clear()
+        out.write(text)
+
+    if rows is not None:
+        rows.target = records_then
+    for record in iter_records(args.capture, err, args.engine, media=media, rows=rows):
         batch.append(record)
         if len(batch) >= _BATCH:
             out.write(formatter.format(batch))

@@ -144,8 +144,15 @@ def discover(roots: list[str]) -> list[CaptureTask]:
             tasks += _discover_url(root)
             continue
         path = Path(_strip_file_scheme(root))
+        if path.is_file():  # one capture: itself with the companions beside it
+            names = sorted(p.name for p in path.parent.iterdir() if p.is_file())
+            found = folder_tasks(str(path.parent), names, lambda n: Path(n).read_bytes())
+            tasks += [t for t in found if Path(t.capture).name == path.name]
+            if not any(Path(t.capture).name == path.name for t in found):
+                raise InputError(f"{root}: not a capture (a folder of captures, or a .pcap, .pcapng or .cap file)")
+            continue
         if not path.is_dir():
-            raise InputError(f"{root}: no such directory")
+            raise InputError(f"{root}: no such file or directory")
         folders: dict[Path, list[str]] = {}
         for p in sorted(path.rglob("*")):
             if p.is_file():

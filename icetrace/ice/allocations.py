@@ -8,9 +8,11 @@ relayed address).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from icetrace.ice.directions import lacking
 from icetrace.records.endpoint import Endpoint
 
 if TYPE_CHECKING:
@@ -29,21 +31,29 @@ class AllocationAttempt:
     successes: int = 0
     signed: bool = False  # some request carried MESSAGE-INTEGRITY (long-term credentials)
     frame: int | None = None  # the success that gave the relayed address, else the first request
+    answers_lacking: bool = False  # the capture lacks the server-to-client direction
 
-    def text(self) -> str:
+    def text(self, frame_text: Callable[[int], str] = str) -> str:
+        """One line; `frame_text` writes a frame reference (the file's name too, with several captures)."""
+        frame = frame_text(self.frame) if self.frame is not None else "?"
         head = f"allocation {self.client} -> {self.server} ({self.transport}): "
         if self.relayed:
             mapped = f", mapped {self.mapped}" if self.mapped else ""
-            return head + f"relayed {', '.join(str(r) for r in self.relayed)}{mapped} (frame {self.frame})"
+            return head + f"relayed {', '.join(str(r) for r in self.relayed)}{mapped} (frame {frame})"
         if self.successes:
-            return head + f"no relayed address: the success response names none (frame {self.frame})"
+            return head + f"no relayed address: the success response names none (frame {frame})"
         if self.errors == [e for e in self.errors if e.startswith("401")] and self.errors and not self.signed:
             # RFC 8489 §9.2.4: the first 401 is the challenge; the client never came back with credentials
-            return head + f"no relayed address: challenged with {self.errors[0]} and not retried (frame {self.frame})"
+            return head + f"no relayed address: challenged with {self.errors[0]} and not retried (frame {frame})"
         if self.errors:
             last = self.errors[-1]
-            return head + f"no relayed address: refused with {last} (frame {self.frame})"
-        return head + f"no relayed address: {self.requests} request(s) never answered (frame {self.frame})"
+            return head + f"no relayed address: refused with {last} (frame {frame})"
+        if self.answers_lacking:
+            return head + (
+                f"relayed address not in the capture: {self.requests} request(s), whose answers travel the "
+                f"direction the capture lacks (frame {frame})"
+            )
+        return head + f"no relayed address: {self.requests} request(s) never answered (frame {frame})"
 
 
 def allocation_attempts(rec: Reconstruction) -> list[AllocationAttempt]:
@@ -78,4 +88,7 @@ def allocation_attempts(rec: Reconstruction) -> list[AllocationAttempt]:
         attempt.mapped = attempt.mapped or a.mapped
         if a.relayed is None and not attempt.relayed:
             attempt.frame = a.frame
+    missing = lacking(rec) if out else set()
+    for attempt in out.values():
+        attempt.answers_lacking = (attempt.server, attempt.client) in missing
     return list(out.values())

@@ -3,9 +3,12 @@ what the capture shows (RFC 8445 §7.2.5.3.1 peer-reflexive, §6.1.2.4 a srflx c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from icetrace.ice.addresses import private_address
 from icetrace.ice.model import Agent, IceCandidate
 from icetrace.ice.priority import component_from_priority
+from icetrace.ice.relaying import is_unknown_relayed
 from icetrace.records.endpoint import Endpoint
 
 
@@ -23,7 +26,7 @@ def agent_candidate(
     §6.1.2.4), or a new one learned from the wire. `priority_hint` is the PRIORITY of a check sent
     from it: it says the component (RFC 8445 §5.1.2.1) but is not the candidate's own priority."""
     wanted = component_from_priority(priority_hint) if priority_hint else component
-    found = _known_candidate(agent, address, transport, wanted)
+    found = _known_candidate(agent, address, transport, wanted) or _signaled_relay(agent, address)
     if found is not None:
         if found.component is None and wanted is not None:
             found.component = wanted
@@ -31,8 +34,10 @@ def agent_candidate(
             found.check_priority = priority_hint
         return found
     signaled = any(c.origin == "sdp" for c in agent.candidates)
-    if address in relayed_addresses or address.port == 0:
+    if address in relayed_addresses or is_unknown_relayed(address):
         ctype = "relay"
+    elif address.unknown:
+        ctype = "unknown"  # a TURN peer the capture never named: nothing says what it is
     elif address in mapped_addresses:
         ctype = "srflx"  # a STUN/TURN server reported this very address as a mapping
     elif signaled:
@@ -56,6 +61,37 @@ def agent_candidate(
     )
     agent.candidates.append(learned)
     return learned
+
+
+def unproven_reflexive(agents: Iterable[Agent], translated: set[Endpoint]) -> None:
+    """A candidate learned from the wire and typed srflx because a STUN/TURN server reported its
+    address as a mapping stays srflx only when something shows a NAT: a mapping of it from another
+    address (`translated`: the server saw it arrive from a base behind a NAT, or one check was seen
+    on both sides of the NAT), or a private address of the same agent. A mapping equal to the address
+    the capture shows says only that no NAT stands between the capture and the agent: the capture is
+    outside its NAT, or the agent has a public address of its own (a gateway, an SFU). Then it is
+    `prflx` when the agent signaled other candidates (RFC 8445 §7.2.5.3.1), else `unknown`."""
+    for agent in agents:
+        private = any(private_address(c.address.ip) for c in agent.candidates if not c.address.unknown)
+        signaled = any(c.origin == "sdp" for c in agent.candidates)
+        for c in agent.candidates:
+            if c.type == "srflx" and c.origin != "sdp" and c.address not in translated and not private:
+                c.type = "prflx" if signaled else "unknown"
+
+
+def _signaled_relay(agent: Agent, address: Endpoint) -> IceCandidate | None:
+    """The relayed candidate the agent signaled on the server of a relayed address the capture never
+    showed (its Allocate is not in it), when the agent signaled just one there."""
+    if not is_unknown_relayed(address):
+        return None
+    there = {
+        c.address: c for c in agent.candidates if c.origin == "sdp" and c.type == "relay" and c.address.ip == address.ip
+    }
+    if len(there) != 1:
+        return None
+    (found,) = there.values()
+    found.nat_aliases.add(address)  # what the capture calls it: its checks and media carry that name
+    return found
 
 
 def _known_candidate(agent: Agent, address: Endpoint, transport: str, component: int | None) -> IceCandidate | None:

@@ -8,47 +8,66 @@ Each step is a module of its own; `correlate` runs them in order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from icetrace.ice.call_media import call_endpoints, call_media
+from icetrace.ice.candidates import unproven_reflexive
+from icetrace.ice.carried_media import carried_by
 from icetrace.ice.directions import vantage_notes, vantage_point
-from icetrace.ice.gathering import gather
+from icetrace.ice.gathering import gather, relayed_legs
 from icetrace.ice.integrity import verify_checks, verify_turn
 from icetrace.ice.matching import attach_icmp, match_transactions, merge_views, orphan_responses
 from icetrace.ice.midcall import mark_mid_call
+from icetrace.ice.model import Agent, Mapping, NatMapping
 from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomination_style
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
-from icetrace.ice.relaying import RelayedByLeg, effective_addresses, relayed_media
+from icetrace.ice.relaying import (
+    ChannelBinds,
+    channel_binds,
+    effective_addresses,
+    on_relay_ports,
+    peers_across_the_relay,
+    relay_ports,
+    relayed_media,
+)
 from icetrace.ice.selection import MediaIndex, pair_checks, pair_state, select_components, stream_outcome
 from icetrace.ice.sessions import CheckMatcher, Session, icev6_sides
 from icetrace.ice.signaled import ServerHandouts, infer_types, streams_from_signaling
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import nat_mappings
+from icetrace.records.capture_set import CaptureSet
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
-from icetrace.records.relayed import RelayedCount, RelayedCounter
+from icetrace.records.relayed import RelayedCount
 from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.model import SignalingModel
 
 
 def correlate(
     records: list[StunRecord],
+    *,
+    capture_end: float,
     signaling: SignalingModel | None = None,
     media: list[MediaFlow] | None = None,
-    capture_end: float | None = None,
     icmp_errors: list[IcmpError] | None = None,
     relayed: Iterable[RelayedCount] = (),
+    captures: CaptureSet | None = None,
 ) -> Reconstruction:
     """Rebuild every ICE session found in the records (and the signaling, when given).
 
-    Relayed media among the records is counted (`relayed` holds what the reader counted already)."""
-    counter = RelayedCounter()
-    records = sorted((r for r in records if not counter.add(r)), key=lambda r: (r.time, r.frame))
-    end = capture_end if capture_end is not None else (records[-1].time if records else 0.0)
+    `records` hold no relayed media: the reader counted it into `relayed` (reading.py);
+    `capture_end` is when the capture stopped, which decides whether an unanswered request timed out;
+    `captures` says how several captures were read together (taps, or one timeline)."""
+    captures = captures or CaptureSet()
+    records = sorted(records, key=lambda r: (r.time, r.frame))
     allocations, mappings = gather(records)
-    relayed_by_leg = RelayedByLeg({(a.client, a.server): a.relayed for a in allocations if a.relayed is not None})
-    transactions = _transactions(records, relayed_by_leg, end, icmp_errors or [])
+    relayed_by_leg = relayed_legs(records)
+    media = call_media(media or [], call_endpoints(records, allocations, signaling))
+    media = on_relay_ports(media, relay_ports(relayed_by_leg))
+    binds = peers_across_the_relay(records, relayed_by_leg, channel_binds(records))
+    transactions = _transactions(records, relayed_by_leg, capture_end, icmp_errors or [], binds)
     signaled = streams_from_signaling(signaling) if signaling else []
     handouts = ServerHandouts.of(allocations, mappings)
     for s in signaled:
@@ -57,30 +76,56 @@ def correlate(
     matcher = CheckMatcher([Session(s.stream, s) for s in signaled], icev6_sides(transactions))
     checks = [c for t in transactions if (c := place_check(matcher, t, known)) is not None]
     vantage_from_timing(checks)
-    found_mappings = nat_mappings(transactions)
-    alias_across_nats(matcher.sessions, found_mappings)
+    found_mappings = _across_nats(matcher.sessions, transactions, mappings)
     checks_by_pair = pair_checks(checks)
-    relayed_counts = [*relayed, *counter.counts()]
-    through_relays = relayed_media(relayed_counts, records, relayed_by_leg)
+    relayed_counts = list(relayed)
+    through_relays = relayed_media(relayed_counts, records, relayed_by_leg, captures.tap, binds)
     carried = MediaIndex([*(media or []), *through_relays])
     early_notes: list[str] = []
     for session in matcher.sessions:
         nominate_by_final_offer(session, known.relayed, known.mapped)
-        _finish(session, carried, checks_by_pair)
-        early_notes += ended_early(session.stream, checks_by_pair, end)
+        _finish(session, carried, checks_by_pair, captures.tap)
+        early_notes += ended_early(session.stream, checks_by_pair, capture_end)
     streams = [session.stream for session in matcher.sessions]
     reconstruction = Reconstruction(
-        records, transactions, allocations, mappings, streams, checks, media or [], signaling=signaling, capture_end=end
+        records,
+        transactions,
+        allocations,
+        mappings,
+        streams,
+        checks,
+        media or [],
+        signaling=signaling,
+        capture_end=capture_end,
     )
+    reconstruction.captures = captures
     reconstruction.relayed_media = through_relays
     reconstruction.relayed_messages = sum(c.packets for c in relayed_counts)
-    reconstruction.integrity = verify_turn(transactions, signaling.relay_credentials if signaling else [])
-    reconstruction.integrity.update(verify_checks(key_contexts(checks)))
     reconstruction.nat_mappings = found_mappings
-    reconstruction.orphans = orphan_responses(records, transactions)
-    mark_mid_call(reconstruction)
-    reconstruction.vantage = vantage_point(reconstruction) + early_notes + vantage_notes(reconstruction)
+    _conclude(reconstruction, early_notes)
     return reconstruction
+
+
+def _across_nats(sessions: list[Session], transactions: list[Transaction], mappings: list[Mapping]) -> list[NatMapping]:
+    """The NAT mappings checks seen at two taps reveal, joined to the candidates they name; and the
+    server-reflexive candidates that no NAT shows to be one, retyped."""
+    found = nat_mappings(transactions)
+    alias_across_nats(sessions, found)
+    translated = {m.mapped for m in mappings if m.base != m.mapped} | {m.outside for m in found}
+    unproven_reflexive(_agents(sessions), translated)
+    return found
+
+
+def _conclude(rec: Reconstruction, early_notes: list[str]) -> None:
+    """Integrity verified, orphans found, a mid-call start told, and the vantage notes, the reading
+    of several captures first."""
+    signaling = rec.signaling
+    rec.integrity = verify_turn(rec.transactions, signaling.relay_credentials if signaling else [])
+    rec.integrity.update(verify_checks(key_contexts(rec.checks)))
+    rec.orphans = orphan_responses(rec.records, rec.transactions)
+    mark_mid_call(rec)
+    reading = [rec.captures.note] if rec.captures.note else []
+    rec.vantage = reading + vantage_point(rec) + early_notes + vantage_notes(rec)
 
 
 def _transactions(
@@ -88,16 +133,22 @@ def _transactions(
     relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
     end: float,
     icmp_errors: list[IcmpError],
+    binds: ChannelBinds,
 ) -> list[Transaction]:
     """The records' transactions, between effective addresses (a relayed check's relayed address and
     peer), one per check seen at several points, with the ICMP errors that quote them."""
-    effective = [(r, *effective_addresses(r, relayed_by_leg)) for r in records]
+    ports = relay_ports(relayed_by_leg)
+    effective = [(r, *effective_addresses(r, relayed_by_leg, binds, ports)) for r in records]
     transactions = merge_views(match_transactions(effective, end))
     attach_icmp(transactions, icmp_errors)
     return transactions
 
 
-def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair) -> None:
+def _agents(sessions: list[Session]) -> list[Agent]:
+    return [a for session in sessions for a in (session.stream.controlling, session.stream.controlled) if a]
+
+
+def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair, tap_of: Callable[[int], int]) -> None:
     """Once every check is accounted: each pair's state, each component's selected pair, the
     stream's nomination style and outcome, and the media on the selected pairs."""
     stream = session.stream
@@ -106,6 +157,5 @@ def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair) -
     stream.components = select_components(session, media, checks_by_pair)
     stream.nomination_style = nomination_style(session)
     stream.outcome = stream_outcome(stream, list(session.pairs.values()))
-    chosen_pairs = [c.selected for c in stream.components if c.selected]
-    flows = {id(f): f for p in chosen_pairs for f in media.on(p)}
-    stream.media_flows = sorted(flows.values(), key=lambda f: (f.first_frame, str(f.src), f.kind))
+    chosen_pairs = list({id(c.selected): c.selected for c in stream.components if c.selected}.values())
+    stream.media_flows = [f for p in chosen_pairs for f in carried_by(p, media.on(p), tap_of)]

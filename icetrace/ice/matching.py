@@ -75,11 +75,13 @@ def merge_views(transactions: list[Transaction]) -> list[Transaction]:
 
 
 def _split_by_destination(group: list[Transaction]) -> list[list[Transaction]]:
-    """Views that may be one request: no two of them leave one address for different destinations."""
+    """Views that may be one request: no two of them leave one address for different destinations,
+    unless a NAT before the destination explains it (a server behind a 1:1 NAT, seen on its own
+    interface at its private address, views.one_check)."""
     parts: list[list[Transaction]] = []
     for t in group:
         for part in parts:
-            if not any(v.src == t.src and v.dst != t.dst for v in part):
+            if not any(v.src == t.src and v.dst != t.dst and not one_check(v, t) for v in part):
                 part.append(t)
                 break
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from icetrace.ice.carried_media import carried_by
 from icetrace.ice.far_ends import looks_like_server_request
 from icetrace.ice.model import Pair, Stream
 from icetrace.records.endpoint import Endpoint
@@ -38,8 +39,9 @@ def mark_mid_call(rec: Reconstruction) -> None:
                 pair.selected_because = "in-use"
         stream.nomination_style = "not-captured"
         stream.outcome = "connected"
-        pairs = list(chosen.values())
-        stream.media_flows = [f for f in rec.media if any(p.carries(f.src, f.dst) for p in pairs)]
+        pairs = list({id(p): p for p in chosen.values()}.values())
+        carried = [f for f in [*rec.media, *rec.relayed_media] if any(p.carries(f.src, f.dst) for p in pairs)]
+        stream.media_flows = [f for p in pairs for f in carried_by(p, carried, rec.captures.tap)]
 
 
 class _Seen:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from icetrace.ice.integrity import Integrity
 from icetrace.ice.model import Allocation, Mapping, NatMapping, Pair, Stream
 from icetrace.ice.transactions import Transaction
+from icetrace.records.capture_set import CaptureSet
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
 from icetrace.signaling.model import SignalingModel
@@ -51,3 +52,4 @@ class Reconstruction:
     relayed_messages: int = 0  # the ChannelData and indications counted into relayed_media, not kept as records
     # by transaction_key: the results integrity.without_key would not give
     integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)
+    captures: CaptureSet = field(default_factory=CaptureSet)  # the captures read, and how frame ids read

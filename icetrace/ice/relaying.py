@@ -8,7 +8,8 @@ Relayed data that carried no check is the call's media on a relayed pair.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from dissectors.demux import TURN_PORTS
 from icetrace.records.endpoint import Endpoint
@@ -19,36 +20,69 @@ from icetrace.records.stun_record import RelayHop, StunRecord
 OUTBOUND_VIA = ("send-indication", "ms-send-request")
 
 
+ChannelBinds = dict[tuple[Endpoint, Endpoint, int], Endpoint]
+"""(client, server, channel) -> the peer its ChannelBind request named."""
+
+
+RelayPorts = dict[Endpoint, Endpoint]
+"""A relay port as the TURN server's own interface shows it -> the relayed address it stands for."""
+
+
+def relay_ports(relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]) -> RelayPorts:
+    """Where a capture at the TURN server sees its relayed addresses: a server relays from the port
+    its relayed address names (RFC 8656 §7.2), on its own IP; behind a 1:1 NAT (a cloud's elastic
+    address, coturn's --external-ip) that IP is the private one, the relayed address the public one."""
+    return {Endpoint(server.ip, relayed.port): relayed for (_client, server), relayed in relayed_by_leg.items()}
+
+
 def effective_addresses(
-    record: StunRecord, relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+    record: StunRecord,
+    relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
+    binds: ChannelBinds | None = None,
+    ports: RelayPorts | None = None,
 ) -> tuple[Endpoint, Endpoint, bool]:
     """Where a message really went between the ICE agents (RFC 8656 §10-12).
 
     A check wrapped in a Send indication or ChannelData leaves the relay from the
     client's relayed address towards the peer; one in a Data indication came from
-    the peer to the relayed address.
+    the peer to the relayed address. Seen on the relay-to-peer leg itself (a capture at the
+    server, `ports`), it is the same check between the same addresses: no NAT made it.
     """
     hop = record.relay
     if hop is None:
+        if ports and (record.src in ports or record.dst in ports):
+            return ports.get(record.src, record.src), ports.get(record.dst, record.dst), True
         return record.src, record.dst, False
-    src, dst = hop_addresses(hop, record.src, relayed_by_leg)
+    src, dst = hop_addresses(hop, record.src, relayed_by_leg, binds)
     return src, dst, True
 
 
 def hop_addresses(
-    hop: RelayHop, sender: Endpoint, relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+    hop: RelayHop,
+    sender: Endpoint,
+    relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
+    binds: ChannelBinds | None = None,
 ) -> tuple[Endpoint, Endpoint]:
-    """(source, destination) between relayed address and peer of what `sender` sent through `hop`."""
+    """(source, destination) between relayed address and peer of what `sender` sent through `hop`;
+    a channel's peer from its ChannelBind when the hop does not name it (the binding was read in
+    another file of the capture)."""
     relayed = relayed_by_leg.get((hop.client, hop.server))
     if relayed is None:
         # the client may send through another address of the same relay (MS Edge pools)
-        relayed = _last_by_client(relayed_by_leg).get(hop.client) or _unknown_relayed(hop.server.ip)
-    peer = hop.peer or _UNKNOWN_PEER
+        relayed = _last_by_client(relayed_by_leg).get(hop.client) or unknown_relayed(hop.client, hop.server.ip)
+    peer = hop.peer
+    if peer is None and hop.channel is not None and binds:
+        peer = binds.get((hop.client, hop.server, hop.channel))
+    peer = peer or unknown_peer(hop.client, hop.channel)
     outbound = hop.via in OUTBOUND_VIA or (hop.via in ("channeldata", "ms-multiplexed") and sender == hop.client)
     return (relayed, peer) if outbound else (peer, relayed)
 
 
-_UNKNOWN_PEER = Endpoint("0.0.0.0", 0)
+@functools.lru_cache(maxsize=1024)
+def unknown_relayed(client: Endpoint, server_ip: str) -> Endpoint:
+    """A client's relayed address whose Allocate the capture lacks: its server's IP is all the capture
+    shows (one object per client, not one per relayed check)."""
+    return Endpoint(server_ip, 0, f"{server_ip}:? (relayed for {client}; Allocate not in capture)")
 
 
 class RelayedByLeg(dict[tuple[Endpoint, Endpoint], Endpoint]):
@@ -71,14 +105,25 @@ def _last_by_client(relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]) -
 
 
 @functools.lru_cache(maxsize=1024)
-def _unknown_relayed(server_ip: str) -> Endpoint:
-    """A relayed address whose allocation the capture lacks: the server's IP, port 0 (one object per
-    server, not one per relayed check)."""
-    return Endpoint(server_ip, 0)
+def unknown_peer(client: Endpoint, channel: int | None) -> Endpoint:
+    """The peer of a client's channel whose ChannelBind the capture lacks (or of a relayed message
+    that named none): nothing in the capture says its address."""
+    if channel is None:
+        return Endpoint("", 0, f"peer of {client} (address not in capture)")
+    return Endpoint("", 0, f"peer behind channel {channel:#06x} of {client} (binding not in capture)")
+
+
+def is_unknown_relayed(address: Endpoint) -> bool:
+    """A relayed address the capture never showed (`unknown_relayed`): its server's IP, no port."""
+    return bool(address.unknown) and bool(address.ip)
 
 
 def relayed_media(
-    counts: Iterable[RelayedCount], records: list[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]
+    counts: Iterable[RelayedCount],
+    records: list[StunRecord],
+    relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
+    tap_of: Callable[[int], int] = lambda frame: 0,
+    binds: ChannelBinds | None = None,
 ) -> list[MediaFlow]:
     """Media relayed through TURN, per direction between relayed address and peer, by what it carried.
 
@@ -86,17 +131,19 @@ def relayed_media(
     indication) that carried something other than a check are the call's media on a relayed pair.
     The packet source only sees them on the client-to-relay leg; here they get the addresses
     of the pair they belong to. A channel's client and peer come from its ChannelBind; without
-    one in the capture (it started mid-call) the side on a TURN port is the server.
+    one in the capture (it started mid-call) the side on a TURN port is the server. Each tap's count
+    stays its own flow (`tap_of`: the tap a frame id was seen at): two taps' copies add nothing up.
+    `binds` may hold channels' peers learned otherwise (`peers_across_the_relay`).
     """
-    binds = _channel_binds(records)
-    flows: dict[tuple[Endpoint, Endpoint, str, str, Endpoint, Endpoint | None, int | None], list[float]] = {}
+    binds = binds if binds is not None else channel_binds(records)
+    flows: dict[tuple[Endpoint, Endpoint, str, str, Endpoint, Endpoint | None, int | None, int], list[float]] = {}
     for c in counts:
         client, peer = _client_and_peer(c, binds)
         server = c.dst if client == c.src else c.src
         src, dst = hop_addresses(
             RelayHop(via=c.via, client=client, server=server, peer=peer, channel=c.channel), c.src, relayed_by_leg
         )
-        key = (src, dst, c.kind, c.via, server, peer, c.channel)
+        key = (src, dst, c.kind, c.via, server, peer, c.channel, tap_of(c.first_frame))
         entry = flows.get(key)
         if entry is None:
             flows[key] = [c.first_frame, c.first_time, c.last_frame, c.last_time, c.packets, c.bytes]
@@ -125,14 +172,14 @@ def relayed_media(
             relay_peer=peer,
             channel=channel,
         )
-        for (src, dst, kind, via, server, peer, channel), v in flows.items()
+        for (src, dst, kind, via, server, peer, channel, _tap), v in flows.items()
     ]
     return sorted(out, key=lambda f: (f.first_frame, str(f.src), f.kind))
 
 
-def _channel_binds(records: list[StunRecord]) -> dict[tuple[Endpoint, Endpoint, int], Endpoint]:
+def channel_binds(records: list[StunRecord]) -> ChannelBinds:
     """(client, server, channel) -> peer, from the ChannelBind requests in the capture."""
-    binds: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
+    binds: ChannelBinds = {}
     for r in records:
         if r.method == "channel-bind" and r.cls == "request" and r.relay is None and r.channel_number is not None:
             peer = r.addresses.get("XOR-PEER-ADDRESS")
@@ -141,9 +188,35 @@ def _channel_binds(records: list[StunRecord]) -> dict[tuple[Endpoint, Endpoint, 
     return binds
 
 
-def _client_and_peer(
-    c: RelayedCount, binds: dict[tuple[Endpoint, Endpoint, int], Endpoint]
-) -> tuple[Endpoint, Endpoint | None]:
+def peers_across_the_relay(
+    records: list[StunRecord], relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint], binds: ChannelBinds
+) -> ChannelBinds:
+    """`binds`, with the peers of channels whose ChannelBind the capture lacks learned from one message
+    relayed between two clients of one server: sent by A in its channel and handed to B in B's
+    channel (the same transaction id and type), A's channel leads to B's relayed address and B's to
+    A's (RFC 8656 §12: the server relays between the relayed addresses). A relayed address the capture
+    lacks stays unknown, but each channel then leads to the other's."""
+    sent: dict[tuple[str, int, Endpoint], RelayHop] = {}
+    handed: dict[tuple[str, int, Endpoint], RelayHop] = {}
+    for r in records:
+        hop = r.relay
+        if hop is None or hop.via != "channeldata" or hop.channel is None or not r.transaction_id:
+            continue
+        side = sent if r.src == hop.client else handed
+        side.setdefault((r.transaction_id, r.type, hop.server), hop)
+    learned = dict(binds)
+    for key, a in sent.items():
+        b = handed.get(key)
+        if b is None or a.client == b.client or a.channel is None or b.channel is None:
+            continue
+        relayed_a = relayed_by_leg.get((a.client, a.server)) or unknown_relayed(a.client, a.server.ip)
+        relayed_b = relayed_by_leg.get((b.client, b.server)) or unknown_relayed(b.client, b.server.ip)
+        learned.setdefault((a.client, a.server, a.channel), relayed_b)
+        learned.setdefault((b.client, b.server, b.channel), relayed_a)
+    return learned
+
+
+def _client_and_peer(c: RelayedCount, binds: ChannelBinds) -> tuple[Endpoint, Endpoint | None]:
     """A count's TURN client and peer: as counted, else from its channel's ChannelBind, else the
     side off the TURN ports is the client."""
     client, peer = c.client, c.peer
@@ -156,3 +229,14 @@ def _client_and_peer(
             client = c.src if c.dst.port in TURN_PORTS and c.src.port not in TURN_PORTS else c.dst
     assert client is not None
     return client, peer
+
+
+def on_relay_ports(flows: Iterable[MediaFlow], ports: RelayPorts) -> list[MediaFlow]:
+    """Media on the relay-to-peer leg, as a capture at the TURN server sees it, named by the relayed
+    address its relay port stands for (it is the relayed pair's media, not a flow of its own)."""
+    out = []
+    for f in flows:
+        if f.src in ports or f.dst in ports:
+            f = replace(f, src=ports.get(f.src, f.src), dst=ports.get(f.dst, f.dst))
+        out.append(f)
+    return out

@@ -51,7 +51,7 @@ def stream_outcome(stream: Stream, pairs: list[Pair]) -> StreamOutcome:
     return "unknown"
 
 
-# -- selection --------------------------------------------------------------------
+# -- what the capture shows of each pair -------------------------------------------------
 
 MEDIA_KINDS = frozenset(("rtp", "rtcp", "dtls", "zrtp", "data", "channeldata", "turn-data"))
 """What proves a pair carried the call (RFC 7983 demultiplexing): SRTP/SRTCP and RTP/RTCP by their

@@ -14,6 +14,7 @@ from __future__ import annotations
 from icetrace.ice.addresses import private_address
 from icetrace.ice.model import NatMapping
 from icetrace.ice.transactions import MIDDLE, NEARNESS, RECEIVER, Leg, Transaction
+from icetrace.records.capture_set import capture_index
 from icetrace.records.endpoint import Endpoint
 
 
@@ -25,12 +26,14 @@ def legs(view: Transaction) -> list[Leg]:
         return view.legs
     if _one_leg(view):  # the usual view: its own lists serve as its one leg's, nothing to remember
         return [Leg(view.requests, view.responses)]
-    out: dict[tuple[Endpoint, Endpoint], Leg] = {}
+    # two taps that saw the same 5-tuple (a gateway's own interface and its segment) saw two copies
+    # of each transmission: each capture's copies are a leg of their own
+    out: dict[tuple[int, Endpoint, Endpoint], Leg] = {}
     for r in view.requests:
-        out.setdefault((r.src, r.dst), Leg([], [])).requests.append(r)
+        out.setdefault((capture_index(r.frame), r.src, r.dst), Leg([], [])).requests.append(r)
     first = next(iter(out.values()))
     for r in view.responses:
-        out.get((r.dst, r.src), first).responses.append(r)
+        out.get((capture_index(r.frame), r.dst, r.src), first).responses.append(r)
     for leg in out.values():
         leg.responses.sort(key=lambda r: (r.time, r.frame))
     view.legs = list(out.values())
@@ -40,8 +43,8 @@ def legs(view: Transaction) -> list[Leg]:
 def _one_leg(view: Transaction) -> bool:
     """Every request on one 5-tuple (every answer then goes with it), answers in time order."""
     first = view.requests[0]
-    src, dst = first.src, first.dst
-    if any(r.src != src or r.dst != dst for r in view.requests):
+    src, dst, capture = first.src, first.dst, capture_index(first.frame)
+    if any(r.src != src or r.dst != dst or capture_index(r.frame) != capture for r in view.requests):
         return False
     order = [(r.time, r.frame) for r in view.responses]
     return order == sorted(order)
@@ -137,8 +140,8 @@ def nat_mappings(transactions: list[Transaction]) -> list[NatMapping]:
             if near.dst != far.dst:
                 changes.append((far.dst, near.dst))  # the receiver's NAT rewrote the destination
             for inside, outside in changes:
-                if inside.port == 0 or outside.port == 0:
-                    continue  # a relayed address that could not be told (its Allocate was not captured)
+                if inside.unknown or outside.unknown:
+                    continue  # an address the capture never showed (its Allocate or ChannelBind was not captured)
                 mapping = found.setdefault((inside, outside), NatMapping(inside, outside))
                 if len(mapping.frames) < 8:
                     mapping.frames.append(near.request.frame)

@@ -19,9 +19,11 @@ from typing import Any, TextIO
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.model import Stream, Verdict
 from icetrace.live.tracker import CallTracker, Ended, WatchOptions
+from icetrace.report.colour import Painter, wanted
 from icetrace.report.json_document import JSON_SCHEMA_VERSION, stream_dict
 from icetrace.report.json_lines import write_session
-from icetrace.report.summary import SessionLine, worst_order
+from icetrace.report.summary import WORST_LISTED, SessionLine, worst_order
+from icetrace.report.text import write_stories, write_summary
 
 STREAM_TICK = 30.0
 """Seconds of capture time between looks at everything held (sessions gone idle, sessions without
@@ -58,7 +60,7 @@ class StreamedAnalysis:
             yield json.loads(zlib.decompress(packed))
 
 
-class _Collector:
+class _SessionKeeper:
     """Takes each ended session: compresses its JSON, keeps its line and verdicts, keeps its story
     when --call names it or while it is among the --top worst, writes its JSON line at once."""
 
@@ -115,7 +117,7 @@ def analyze_streamed(
 ) -> StreamedAnalysis:
     """Read one capture once, telling each session as it ends; see the module's docstring."""
     analysis = StreamedAnalysis(sources=[str(capture)])
-    collect = _Collector(analysis, calls, top, json_lines)
+    collect = _SessionKeeper(analysis, calls, top, json_lines)
     source = PacketSource([], count_relayed=True, live=True)
     tracker = CallTracker(
         source,
@@ -127,7 +129,7 @@ def analyze_streamed(
         tracker.feed(packet)
     tracker.finish()
     collect.finish()
-    relayed = sum(c.packets for c in source.relayed_counts()) + source.relayed_forgotten
+    relayed = sum(c.packets for c in source.so_far().relayed) + source.relayed_forgotten
     analysis.messages = tracker.records_seen + relayed
     analysis.verdicts = list(tracker.capture_verdicts.values()) + analysis.verdicts
     analysis.problems = [str(p) for p in source.problems] + tracker.signaling.problems
@@ -145,3 +147,17 @@ def streamed_document(analysis: StreamedAnalysis, out: TextIO) -> None:
         for v in analysis.verdicts
     ]
     out.write(f'\n  ],\n  "verdicts": {json.dumps(verdicts)},\n  "problems": {json.dumps(analysis.problems)}\n}}\n')
+
+
+def write_streamed_report(analysis: StreamedAnalysis, out: TextIO, top: int, colour: bool | None = None) -> None:
+    """The report of a capture analysed as a stream: the summary, then the stories kept for it."""
+    paint = Painter(wanted(out) if colour is None else colour)
+    out.write(f"icetrace report: {', '.join(analysis.sources)}\n")
+    out.write(
+        f"  {analysis.messages} STUN/TURN messages, {len(analysis.lines)} ICE session(s); read as a stream:"
+        " each session analysed once it ended, then let go\n"
+    )
+    write_summary(analysis.lines, analysis.verdicts, out, max(top, WORST_LISTED))
+    shown = {line.call_id for line in analysis.stories}
+    verdicts = [v for v in analysis.verdicts if v.call_id in shown]
+    write_stories([line.story for line in analysis.stories], verdicts, analysis.problems, out, paint)

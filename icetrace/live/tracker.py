@@ -232,7 +232,9 @@ class CallTracker:
                     settling.append(last_activity(line.story) or self.now)
                 elif (ending := self._ending(line.story)) is not None:
                     self._tell(line, ending, grace=0.0)  # its capture-wide findings are in hand now
-            self._emit_pending(min(settling, default=float("inf")))
+            # a session gone idle since the last full look is found at the next one: what ended
+            # after that look waits for it, so the order holds
+            self._emit_pending(min([*settling, self.looked]))
         self._let_go(self._released_data())
         self.look_ended = wall.monotonic()
         self.quick_seconds = self.look_ended - started
@@ -275,8 +277,9 @@ class CallTracker:
         model = build_model(messages, SignalingModel())
         if calls is None:
             build_app_model(self.signaling.signals, model)
-        records, media, icmp = self.records, self.source.media_flows(), list(self.source.icmp_errors)
-        relayed = [*(replace(c) for c in self.relayed.flows.values()), *self.source.relayed_counts()]
+        held = self.source.so_far()
+        records, media, icmp = self.records, held.media_flows, held.icmp_errors
+        relayed = [*(replace(c) for c in self.relayed.flows.values()), *held.relayed]
         if calls is not None:
             mine = _signaled_endpoints(model)
             records = [r for r in records if r.src in mine or r.dst in mine or _relay_peer_live(r, mine)]
@@ -287,12 +290,7 @@ class CallTracker:
         for count in relayed:
             counts.include(count)
         rec = correlate(
-            list(records),
-            model,
-            media,
-            self.now,
-            icmp,
-            counts.counts(),
+            list(records), capture_end=self.now, signaling=model, media=media, icmp_errors=icmp, relayed=counts.counts()
         )
         verdicts = diagnose(rec)
         # calls that said BYE are over: what the capture shows of them is settled
@@ -327,7 +325,7 @@ class CallTracker:
             return self.call_ended[stream.call_id]
         last = last_activity(stream)
         if last is not None and self.now - last >= self.options.idle:
-            return "idle", last
+            return "idle", last + self.options.idle  # ended when its silence had lasted that long
         return None
 
     def _remember(self, key: tuple[object, ...]) -> None:

@@ -9,11 +9,13 @@ in the same order) where a column exists, so the pictures follow the tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
+from icetrace.ice.carried_media import carried_by
 from icetrace.ice.model import Pair
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.records.vocabulary import TransactionOutcome
@@ -56,21 +58,26 @@ class Lane:
     relayed: bool
     events: list[CheckEvent] = field(default_factory=list)
     media: MediaBand | None = None
+    rtt_ms: float | None = None  # the pair's round trip as the pairs table and the report give it
+    rtt_of: str | None = None  # whose checks it times: "controlling" or "controlled"
 
     @property
     def group(self) -> str:
         return self.stream if self.component is None else f"{self.stream}, component {self.component}"
 
     @property
-    def first_rtt_ms(self) -> float | None:
-        return next((e.rtt_ms for e in self.events if e.kind == "success" and e.rtt_ms is not None), None)
+    def rtt_text(self) -> str:
+        """'rtt 60.0 ms (controlling's checks)', the same figure the text report and HTML give."""
+        if self.rtt_ms is None:
+            return ""
+        return f"rtt {self.rtt_ms:.1f} ms" + (f" ({self.rtt_of}'s checks)" if self.rtt_of else "")
 
 
 @dataclass(frozen=True)
 class GatheringEvent:
     time: float
     method: str
-    outcome: TransactionOutcome
+    outcome: TransactionOutcome | Literal["challenge"]  # challenge: a TURN 401/438 asking for credentials
     frame: int
     error_code: int | None = None
 
@@ -104,25 +111,47 @@ class Story:
         return max(times, default=self.t0)
 
 
-def endpoint_label(kind: str | None, address: str) -> str:
-    return f"{kind or '?'} {address}"
+# TURN requests whose 401 (or 438 Stale Nonce) is the challenge for long-term credentials, not a
+# failure (RFC 8489 §9.2, RFC 8656 §7.2); a Binding check's 401 is a real refusal (RFC 8445 §7.3)
+CHALLENGED_METHODS = frozenset(("allocate", "refresh", "create-permission", "channel-bind", "connect"))
 
 
-def pair_label(p: Pair) -> str:
-    """Controlling side first, as in the pair table."""
-    return (
-        f"{endpoint_label(p.controlling.type, str(p.controlling.address))} → "
-        f"{endpoint_label(p.controlled.type, str(p.controlled.address))}"
-    )
+def is_challenge(method: str, code: int | None) -> bool:
+    return code in (401, 438) and method in CHALLENGED_METHODS or (code == 401 and method.startswith("ms-"))
+
+
+def endpoint_label(kind: str | None, address: str, relay_transport: str | None = None) -> str:
+    """'host 10.0.0.1:5000', 'relay 198.51.100.1:4000 (TURN/TCP)'; an address no agent signaled is 'unsignaled'."""
+    name = kind if kind and kind != "unknown" else "unsignaled"
+    via = f" (TURN/{relay_transport.upper()})" if relay_transport and relay_transport != "udp" else ""
+    return f"{name} {address}{via}"
+
+
+def pair_label(p: Pair, relay_transports: dict[str, str] | None = None) -> str:
+    """Controlling side first, as in the pair table; a TCP pair says so, a relay reached over TCP/TLS too."""
+    over = relay_transports or {}
+    ends = [
+        endpoint_label(side.type, str(side.address), over.get(str(side.address)) if side.type == "relay" else None)
+        for side in (p.controlling, p.controlled)
+    ]
+    transport = f"[{p.transport}] " if p.transport and p.transport != "udp" else ""
+    return f"{transport}{ends[0]} → {ends[1]}"
+
+
+def relay_transports(rec: Reconstruction) -> dict[str, str]:
+    """Relayed address -> the transport its client used to reach the TURN server."""
+    return {str(a.relayed): a.transport for a in rec.allocations if a.relayed is not None}
 
 
 def _agent_short(name: str | None) -> str:
-    """'callee:bbbb' -> 'callee'; a session without signaling keeps its ufrag name."""
+    """'callee:bbbb' -> 'callee'; a session without signaling names its agent by ufrag ('agent 8nM3')."""
     if not name:
         return "?"
-    head = name.split(":", 1)[0]
+    head, _, rest = name.partition(":")
     if head in ("caller", "callee"):
         return head
+    if head == "ufrag":
+        name = f"agent {rest}"
     return name if len(name) <= 16 else name[:14] + "…"  # [MS-ICE] agents are named by 44-character keys
 
 
@@ -131,6 +160,7 @@ def build(rec: Reconstruction, checks: pd.DataFrame) -> Story:
     lanes: dict[int, Lane] = {}
     ordered: list[Lane] = []
     names = _stream_names(rec)
+    over = relay_transports(rec)
     for s in rec.streams:
         stream = names[id(s)]
         for comp in s.components:
@@ -139,12 +169,14 @@ def build(rec: Reconstruction, checks: pd.DataFrame) -> Story:
                 lane = Lane(
                     stream=stream,
                     component=comp.component,
-                    label=pair_label(p),
+                    label=pair_label(p, over),
                     priority=p.priority,
                     state=p.state,
                     nominated=bool(p.nominated),
                     selected=comp.selected is p,
                     relayed=bool(getattr(p, "relayed", False)) or p.is_relay,
+                    rtt_ms=p.rtt_ms,
+                    rtt_of=p.rtt_of,
                 )
                 lanes[id(p)] = lane
                 ordered.append(lane)
@@ -165,7 +197,7 @@ def build(rec: Reconstruction, checks: pd.DataFrame) -> Story:
     for s in rec.streams:
         for comp in s.components:
             for p in comp.pairs:
-                lanes[id(p)].media = _media_band(p, [*rec.media, *rec.relayed_media])
+                lanes[id(p)].media = _media_band(p, [*rec.media, *rec.relayed_media], rec.captures.tap)
     ordered += unmatched.values()
     for lane in ordered:
         lane.events.sort(key=lambda e: e.time)
@@ -190,9 +222,10 @@ def _stream_names(rec: Reconstruction) -> dict[int, str]:
     streams = rec.streams
     calls = {s.call_id for s in streams if s.call_id}
     names = {}
+    unsignaled = [s for s in streams if not s.call_id]
     for s in streams:
         if not s.call_id:
-            names[id(s)] = "session (no signaling)"
+            names[id(s)] = session_name(s, unsignaled)
             continue
         name = f"stream {s.index} {s.media or ''}".strip()
         twins = [o for o in streams if o.call_id == s.call_id and o.index == s.index]
@@ -202,6 +235,13 @@ def _stream_names(rec: Reconstruction) -> dict[int, str]:
             name = f"call {s.call_id[:16]} {name}"
         names[id(s)] = name
     return names
+
+
+def session_name(s: Any, unsignaled: list[Any]) -> str:
+    """'session 2 (no signaling; ufrags FY32/+miv)': each ICE session seen without signaling apart."""
+    ufrags = "/".join(str(a.ufrag) for a in (s.controlling, s.controlled) if a is not None and a.ufrag)
+    number = f" {unsignaled.index(s) + 1}" if len(unsignaled) > 1 else ""
+    return f"session{number} (no signaling" + (f"; ufrags {ufrags})" if ufrags else ")")
 
 
 def _unmatched(lanes: dict[tuple[str, str], Lane], t: Any, row: dict[Any, Any]) -> None:
@@ -236,8 +276,12 @@ def _check_events(t: Any, row: dict[Any, Any], from_controlling: bool) -> list[C
     return events
 
 
-def _media_band(p: Pair, flows: list[Any]) -> MediaBand | None:
-    mine = [f for f in flows if p.carries(f.src, f.dst)]
+def _media_band(p: Pair, flows: list[Any], tap_of: Callable[[int], int]) -> MediaBand | None:
+    """The media a pair carried, each flow counted once (carried_media); none on a pair whose checks
+    never succeeded (RFC 8445 §12: media goes on a valid pair), though it shares a socket with one."""
+    if p.state != "succeeded":
+        return None
+    mine = carried_by(p, [f for f in flows if p.carries(f.src, f.dst)], tap_of)
     if not mine:
         return None
     kinds = "+".join(sorted({f.kind for f in mine}))
@@ -253,7 +297,7 @@ def address_roles(rec: Reconstruction) -> dict[str, str]:
     the agent that allocated it; an Allocate's server is the relay (an A/V Edge for MS-TURN).
     """
     roles: dict[str, str] = {}
-    names = {"srflx": "NAT", "relay": "relay", "prflx": "prflx", "host": "host"}
+    names = {"srflx": "NAT", "relay": "relay", "prflx": "prflx", "host": "host", "unknown": ""}
     owner: dict[str, str] = {}
     for s in rec.streams:
         for agent in (s.controlling, s.controlled):
@@ -263,7 +307,7 @@ def address_roles(rec: Reconstruction) -> dict[str, str]:
             for c in agent.candidates:
                 text = str(c.address)
                 owner.setdefault(text, who)
-                roles.setdefault(text, f"{who} {names.get(c.type, c.type)}")
+                roles.setdefault(text, f"{who} {names.get(c.type, c.type)}".strip())
                 if c.type == "srflx" and c.related is not None:
                     roles.setdefault(str(c.related), f"{who} host")
                     owner.setdefault(str(c.related), who)
@@ -296,10 +340,12 @@ def _gathering(rec: Reconstruction, check_ids: set[int], roles: dict[str, str]) 
         src, dst = str(t.src), str(t.dst)
         key = (src, dst)
         if key not in by_lane:
-            label = f"{roles.get(src, '')} {src} → {roles.get(dst, 'server')} {dst}".strip()
+            over = f" ({t.request.transport.upper()})" if t.request.transport != "udp" else ""
+            label = f"{roles.get(src, '')} {src} → {roles.get(dst, 'server')} {dst}{over}".strip()
             by_lane[key] = GatheringLane(label)
         code = t.response.error_code if t.response is not None else None
-        by_lane[key].events.append(GatheringEvent(t.request.time, t.request.method, t.outcome, t.request.frame, code))
+        outcome = "challenge" if t.outcome == "error" and is_challenge(t.request.method, code) else t.outcome
+        by_lane[key].events.append(GatheringEvent(t.request.time, t.request.method, outcome, t.request.frame, code))
     return list(by_lane.values())
 
 

@@ -17,7 +17,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.plots.story import GatheringLane, Lane, Story, build
+from icetrace.plots.story import GatheringLane, Lane, Story, build, is_challenge
+from icetrace.plots.time_axis import TimeAxis
 
 # kind -> (marker, colour, legend text); the gid of each drawn collection is "check-<kind>"
 MARKS: dict[str, tuple[str, str, str]] = {
@@ -45,19 +46,54 @@ def timeline_figure(rec: Reconstruction, checks: pd.DataFrame, story: Story | No
     height = 1.9 + LANE_INCH * max(len(rows), 4) + (LANE_INCH * g_rows + 0.5 if g_rows else 0)
     # wide enough that the plot keeps most of the width beside the longest label (IPv6 pairs are long)
     longest = max([len(lane.label) for lane in story.lanes] + [len(g.label) for g in story.gathering] + [0])
-    fig = Figure(figsize=(max(12.0, 0.06 * longest + 8.0), height), layout="constrained")
+    width = max(12.0, 0.06 * longest + 8.0)
+    legend = _legend(story)
+    height += 0.22 * -(-len(legend) // _legend_columns(legend, width))
+    fig = Figure(figsize=(width, height), layout="constrained")
     if g_rows:
         gax, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [g_rows, max(len(rows), 1)]})
-        _draw_gathering(gax, story)
     else:
         gax, ax = None, fig.subplots()
-    _draw_pairs(ax, rows, story)
+    time = _time_axis(story)
+    if gax is not None:
+        _draw_gathering(gax, story, time)
+    _draw_pairs(ax, rows, story, time)
     for axis in [a for a in (gax, ax) if a is not None]:
         for event in story.sip:
-            axis.axvline(event.time - story.t0, color="tab:purple", lw=0.9, ls="--", alpha=0.7, gid="sip")
-    top = gax if gax is not None else ax
-    span = max(story.end - story.t0, 1.0)
-    for x, text in _merged_sip_labels(story, span * 0.02):
+            axis.axvline(time.x(event.time - story.t0), color="tab:purple", lw=0.9, ls="--", alpha=0.7, gid="sip")
+        time.draw_breaks(axis, label=axis is ax)
+    _draw_sip_labels(gax if gax is not None else ax, story, time)
+    end = story.end - story.t0
+    drawn = max(time.x(end), 1e-3)
+    ax.set_xlim(-0.02 * drawn, time.x(end) + 0.06 * drawn)
+    if time.cuts:  # matplotlib's own ticks otherwise
+        time.set_ticks(ax, 0.0, end, characters=max(30.0, (width - 0.075 * longest - 4.0) / 0.075))
+    start = datetime.fromtimestamp(story.t0, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    ax.set_xlabel(f"seconds since {start} UTC" + ("; grey bands: idle time cut short" if time.cuts else ""))
+    fig.suptitle(_title(story), fontsize=10)
+    fig.legend(
+        handles=legend, loc="outside lower center", ncols=_legend_columns(legend, width), fontsize=7, frameon=False
+    )
+    return fig
+
+
+def _time_axis(story: Story) -> TimeAxis:
+    """The broken axis: busy wherever a check, gathering transaction, SIP event or media was."""
+    busy = [(e.time, e.time) for lane in story.lanes for e in lane.events]
+    busy += [(lane.media.first, lane.media.last) for lane in story.lanes if lane.media]
+    busy += [(e.time, e.time) for g in story.gathering for e in g.events] + [(e.time, e.time) for e in story.sip]
+    return TimeAxis.of((a - story.t0, b - story.t0) for a, b in busy)
+
+
+def _legend_columns(handles: list[Any], width: float) -> int:
+    """As many columns as fit the figure's width, so no entry is cut off at either side."""
+    longest = max((len(str(h.get_label())) for h in handles), default=10)
+    return max(1, min(5, int((width - 0.4) / (0.058 * longest + 0.5))))
+
+
+def _draw_sip_labels(top: Any, story: Story, time: TimeAxis) -> None:
+    span = max(time.x(story.end - story.t0), 1.0)
+    for x, text in _merged_sip_labels(story, time, span * 0.02):
         top.annotate(
             text,
             (x, 1.0),
@@ -71,20 +107,13 @@ def timeline_figure(rec: Reconstruction, checks: pd.DataFrame, story: Story | No
             va="bottom",
             gid="sip-label",
         )
-    end = story.end - story.t0
-    ax.set_xlim(-0.02 * max(end, 1.0), end + 0.06 * max(end, 1.0))
-    start = datetime.fromtimestamp(story.t0, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    ax.set_xlabel(f"seconds since {start} UTC")
-    fig.suptitle(_title(story), fontsize=10)
-    fig.legend(handles=_legend(story), loc="outside lower center", ncols=5, fontsize=7, frameon=False)
-    return fig
 
 
-def _merged_sip_labels(story: Story, within: float) -> list[tuple[float, str]]:
-    """SIP events closer than `within` seconds share one label, so their texts do not overprint."""
+def _merged_sip_labels(story: Story, time: TimeAxis, within: float) -> list[tuple[float, str]]:
+    """SIP events drawn closer than `within` share one label, so their texts do not overprint."""
     merged: list[tuple[float, list[str]]] = []
     for event in story.sip:
-        x = event.time - story.t0
+        x = time.x(event.time - story.t0)
         if merged and x - merged[-1][0] < within:
             if event.label not in merged[-1][1]:
                 merged[-1][1].append(event.label)
@@ -95,9 +124,11 @@ def _merged_sip_labels(story: Story, within: float) -> list[tuple[float, str]]:
 
 def _title(story: Story) -> str:
     selected = sum(lane.selected for lane in story.lanes)
+    sessions = len({lane.stream for lane in story.lanes})
+    where = f" in {sessions} sessions" if sessions > 1 else ""
     return (
-        f"ICE checks per candidate pair: {len(story.lanes)} pairs, "
-        f"{selected} selected (green lane), nominated (yellow lane)"
+        f"ICE checks per candidate pair: {len(story.lanes)} pairs{where}, "
+        f"{selected} selected (green lane, one per component), nominated (yellow lane)"
     )
 
 
@@ -113,7 +144,7 @@ def _rows(lanes: list[Lane]) -> list[Lane | str]:
     return rows
 
 
-def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story) -> None:
+def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story, time: TimeAxis) -> None:
     points: dict[str, list[tuple[float, float]]] = {k: [] for k in MARKS}
     labels = []
     for y, row in enumerate(rows):
@@ -127,7 +158,7 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story) -> None:
             colour = SELECTED_COLOUR if row.selected else NOMINATED_COLOUR
             ax.axhspan(y - 0.5, y + 0.5, color=colour, zorder=0, gid="selected" if row.selected else "nominated")
         if row.media is not None:
-            first, last = row.media.first - story.t0, row.media.last - story.t0
+            first, last = time.x(row.media.first - story.t0), time.x(row.media.last - story.t0)
             ax.barh(y, max(last - first, 1e-3), left=first, height=0.55, color=MEDIA_COLOUR, alpha=0.22, gid="media")
             ax.annotate(
                 f"{row.media.kinds} {row.media.packets} pkts",
@@ -142,10 +173,9 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story) -> None:
                 gid="media-label",
             )
         for e in row.events:
-            points[e.kind].append((e.time - story.t0, y - 0.17 if e.from_controlling else y + 0.17))
-        rtt = row.first_rtt_ms
+            points[e.kind].append((time.x(e.time - story.t0), y - 0.17 if e.from_controlling else y + 0.17))
         ax.annotate(
-            row.state + ("" if rtt is None else f", rtt {rtt:.1f} ms"),
+            row.state + (f", {row.rtt_text}" if row.rtt_text else ""),
             (1.0, y),
             xycoords=("axes fraction", "data"),
             xytext=(4, 0),
@@ -171,7 +201,8 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story) -> None:
     if rows:
         ax.set_ylabel("pairs: controlling → controlled", fontsize=8)
     if not rows:
-        ax.text(0.5, 0.5, "no candidate pairs", transform=ax.transAxes, ha="center", color="0.4")
+        ax.set_yticks([0], ["no candidate pairs"], color="0.4")
+        ax.set_ylim(0.5, -0.5)
 
 
 def _scatter(ax: Any, kind: str, xy: list[tuple[float, float]]) -> None:
@@ -192,26 +223,27 @@ def _scatter(ax: Any, kind: str, xy: list[tuple[float, float]]) -> None:
     )
 
 
-GATHER_COLOURS = {"success": "tab:green", "error": "tab:red"}
+GATHER_COLOURS = {"success": "tab:green", "error": "tab:red", "challenge": "tab:orange"}
 # marker by method, colour by outcome; unknown methods get "P"
 GATHER_SHAPES = {"allocate": "s", "binding": "o", "refresh": "D", "channel-bind": "v", "create-permission": "^"}
 
 
-def _draw_gathering(ax: Any, story: Story) -> None:
+def _draw_gathering(ax: Any, story: Story, time: TimeAxis) -> None:
     lanes: list[GatheringLane] = story.gathering
     for y, lane in enumerate(lanes):
         counts: dict[str, tuple[int, list[int]]] = {}
         for e in lane.events:
             colour = GATHER_COLOURS.get(e.outcome, "0.5")
             marker = GATHER_SHAPES.get(e.method, "P")
-            ax.plot(e.time - story.t0, y, marker=marker, color=colour, ms=5, ls="none", alpha=0.85, gid="gathering")
+            x = time.x(e.time - story.t0)
+            ax.plot(x, y, marker=marker, color=colour, ms=5, ls="none", alpha=0.85, gid="gathering")
             count, codes = counts.get(e.method, (0, []))
             counts[e.method] = (count + 1, codes + ([e.error_code] if e.error_code else []))
         parts = []
         for method, (count, codes) in counts.items():
             text = method + (f" ×{count}" if count > 1 else "")
             if codes:
-                text += " (" + ", ".join(str(c) for c in sorted(set(codes))) + ")"
+                text += " (" + ", ".join(_code_text(method, c) for c in sorted(set(codes))) + ")"
             parts.append(text)
         ax.annotate(
             ", ".join(parts),
@@ -227,6 +259,10 @@ def _draw_gathering(ax: Any, story: Story) -> None:
     ax.set_ylim(len(lanes) - 0.5, -0.5)
     ax.set_ylabel("gathering", fontsize=8)
     ax.grid(axis="x", color="0.9", lw=0.6)
+
+
+def _code_text(method: str, code: int) -> str:
+    return f"{code} challenge" if is_challenge(method, code) else str(code)
 
 
 def _legend(story: Story) -> list[Any]:
@@ -249,9 +285,11 @@ def _legend(story: Story) -> list[Any]:
                 marker=GATHER_SHAPES.get(method, "P"),
                 markerfacecolor="none",
                 markeredgecolor="0.3",
-                label=f"{method} (gathering; colour: outcome)",
+                label=f"{method} (gathering)",
             )
         )
+    if methods:
+        handles.append(Line2D([], [], ls="none", label="gathering: green success, orange 401 challenge, red error"))
     if any(lane.media for lane in story.lanes):
         handles.append(Patch(color=MEDIA_COLOUR, alpha=0.22, label="media (packets both ways)"))
     if story.sip:

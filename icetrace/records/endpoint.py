@@ -9,12 +9,19 @@ from icetrace.protocol_number import ascii_number
 
 @dataclass(frozen=True, slots=True, order=True)
 class Endpoint:
-    """An IP address (text form, IPv6 compressed) and a port."""
+    """An IP address (text form, IPv6 compressed) and a port.
+
+    `unknown` names an address the capture never showed (a TURN peer whose ChannelBind, or a relayed
+    address whose Allocate, is not in it) by what stands for it: it is what the address reads as, so
+    no report invents an IP or a port 0 for it (`ice/relaying.py` makes them)."""
 
     ip: str
     port: int
+    unknown: str = ""
 
     def __str__(self) -> str:
+        if self.unknown:
+            return self.unknown
         if ":" in self.ip:
             return f"[{self.ip}]:{self.port}"
         return f"{self.ip}:{self.port}"

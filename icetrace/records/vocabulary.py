@@ -59,6 +59,7 @@ VerdictCode = Literal[
     "D16",
     "D25",
     "SDP-REMOTE-CANDIDATES",
+    "LITE-CHECKS",
     "FAILED",
     "CLIENT-REPORT",
     "D26",

@@ -14,6 +14,7 @@ from icetrace.ice.integrity import transaction_key
 from icetrace.ice.model import IceCandidate, Pair, Stream
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.transactions import Transaction
+from icetrace.records.capture_set import capture_index, frame_id, frame_number
 
 
 def _side(c: IceCandidate) -> str:
@@ -69,7 +70,21 @@ def frame_notes(analysis: Analysis) -> dict[int, list[str]]:
     for v in analysis.verdict_list:
         for frame in v.frames:
             notes.add(frame, f"{v.code}: {v.message}")
+    if rec.captures.several:  # each file's comments say which reading the analysis took
+        for index in range(len(rec.captures.names)):
+            frames = [f for f in notes.by_frame if capture_index(f) == index]
+            notes.add(min(frames) if frames else frame_id(index, 1), rec.captures.note)
     return {frame: texts for frame, texts in notes.by_frame.items() if texts}
+
+
+def notes_per_capture(analysis: Analysis, captures: int) -> list[dict[int, list[str]]]:
+    """`frame_notes` split by the capture each frame is in, numbered as in that capture."""
+    out: list[dict[int, list[str]]] = [{} for _ in range(captures)]
+    for frame, texts in frame_notes(analysis).items():
+        index = capture_index(frame)
+        if index < captures:
+            out[index][frame_number(frame)] = texts
+    return out
 
 
 def _check_notes(rec: Reconstruction, notes: _Notes) -> set[int]:
@@ -82,15 +97,16 @@ def _check_notes(rec: Reconstruction, notes: _Notes) -> set[int]:
         how = " relayed" if t.relayed else ""
         integrity = rec.integrity.get(transaction_key(t))
         bad = " integrity bad" if integrity is not None and integrity.request == "bad" else ""
-        for n, req in enumerate(t.requests):
-            again = f" retransmission {n}" if n else ""
-            flag = " USE-CANDIDATE" if req.use_candidate else ""
-            notes.add(req.frame, f"check {_direction(stream, sender)}{how} {what}{again}{flag}{bad}")
-        for n, resp in enumerate(t.responses):
-            answer = _answer(t) if n == 0 else f"{resp.cls} (repeated answer)"
-            notes.add(resp.frame, f"check {answer} {what}")
-        if t.response is None:
-            notes.add(t.requests[-1].frame, f"check {t.outcome} {what}")
+        for view in (t, *t.other_views):  # the copies other taps saw get their notes in their files
+            for n, req in enumerate(view.requests):
+                again = f" retransmission {n}" if n else ""
+                flag = " USE-CANDIDATE" if req.use_candidate else ""
+                notes.add(req.frame, f"check {_direction(stream, sender)}{how} {what}{again}{flag}{bad}")
+            for n, resp in enumerate(view.responses):
+                answer = _answer(t) if n == 0 else f"{resp.cls} (repeated answer)"
+                notes.add(resp.frame, f"check {answer} {what}")
+            if view.response is None:
+                notes.add(view.requests[-1].frame, f"check {t.outcome} {what}")
     return check_ids
 
 

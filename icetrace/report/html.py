@@ -9,7 +9,8 @@ can point at the messages that matter.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any, TextIO
 
@@ -22,6 +23,7 @@ from icetrace.plots.story import build
 from icetrace.report.html_summary import write_many_calls
 from icetrace.report.summary import MANY_SESSIONS, NOTES_LISTED, WORST_LISTED, chosen, session_lines
 
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'  # phones: their own width
 MAX_MESSAGES = 5000  # beyond this the page gets slow to filter; the CLI's `messages` has them all
 
 CSS = """
@@ -37,6 +39,9 @@ tr.selected td{background:#d8f5d8;font-weight:600}tr.nominated td{background:#ff
 .plot svg{max-width:100%;height:auto}
 #filter{font-size:14px;padding:3px 6px;width:28em}#count{margin-left:1em;color:#555}
 code{background:#f4f4f4;padding:0 3px}
+.wide{overflow-x:auto;max-width:100%}h1,li,p{overflow-wrap:anywhere}
+@media (max-width:700px){body{margin:.5em;font-size:13px}table{font-size:11px}th,td{padding:1px 3px}
+td{overflow-wrap:anywhere}#filter{width:100%;box-sizing:border-box}#count{display:block;margin:0}}
 """
 
 # Filters the messages table on every word typed (all must match somewhere in the row).
@@ -74,10 +79,18 @@ def write_html(
 ) -> None:
     """Above a handful of ICE sessions (unless `every_story`) the page opens with the many-calls
     summary and shows only the stories `calls` and `top` choose, without the plots."""
-    many = len(analysis.streams) > MANY_SESSIONS and not every_story
-    streams, verdicts = analysis.streams, analysis.verdict_list
+    page = io.StringIO()
+    _write_page(analysis, page, calls, top, every_story)
+    out.write(unique_ids(page.getvalue()))
+
+
+def _write_page(analysis: Analysis, out: TextIO, calls: Sequence[str], top: int, every_story: bool) -> None:
+    streams, verdicts = analysis.reconstruction.streams, analysis.verdict_list
+    many = len(streams) > MANY_SESSIONS and not every_story
     title = "icetrace: " + (", ".join(analysis.sources) or "records")
-    out.write(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>\n')
+    out.write(
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">{VIEWPORT}<title>{escape(title)}</title>\n'
+    )
     out.write(f"<style>{CSS}</style></head><body>\n<h1>{escape(title)}</h1>\n")
     out.write(
         '<nav><a href="#summary">summary</a> · <a href="#verdicts">verdicts</a> · '
@@ -93,10 +106,10 @@ def write_html(
         if many:
             write_many_calls(lines, analysis.verdict_list, out, max(top, WORST_LISTED))
     _summary(analysis, streams, out, many)
-    _verdicts(verdicts, out)
+    _verdicts(verdicts, out, analysis.reconstruction.captures.frame_text)
     out.write('<div id="streams"></div>\n')
     for s in streams:
-        _stream(s, out)
+        _stream(s, out, analysis.reconstruction.captures.frame_text)
     if many:
         out.write('<h2 id="timeline">Timeline</h2>\n<p>not drawn for many calls: `icetrace plot` draws them</p>\n')
     else:
@@ -130,6 +143,19 @@ def _svg(figure: Any) -> str:
     return text[text.index("<svg") :]
 
 
+def unique_ids(page: str) -> str:
+    """Every id once: a later element with an id already used is renamed (the plots' gids repeat,
+    and both plots may define the same marker; a reference then finds the first, of the same shape)."""
+    seen: dict[str, int] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        name = match.group(1)
+        seen[name] = seen.get(name, 0) + 1
+        return match.group(0) if seen[name] == 1 else f' id="{name}-{seen[name]}"'
+
+    return re.sub(r' id="([^"]+)"', rename, page)
+
+
 def _cell(value: Any, cls: str = "") -> str:
     if value is None or (not isinstance(value, (list, str)) and bool(pd.isna(value))):
         value = ""
@@ -140,10 +166,10 @@ def _cell(value: Any, cls: str = "") -> str:
 def _summary(analysis: Analysis, streams: Sequence[Stream], out: TextIO, many: bool) -> None:
     rec = analysis.reconstruction
     out.write("<h2>Capture</h2>\n<ul>\n" if many else '<h2 id="summary">Summary</h2>\n<ul>\n')
-    listed = len(analysis.messages) + rec.relayed_messages
+    listed = len(analysis.messages) + rec.relayed_messages + analysis.duplicate_messages  # as the text report
     out.write(
         f"<li>{listed} STUN/TURN messages, {len(rec.transactions)} transactions, "
-        f"{len(allocation_attempts(rec))} TURN allocation(s), {len(analysis.streams)} ICE session(s)</li>\n"
+        f"{len(allocation_attempts(rec))} TURN allocation(s), {len(rec.streams)} ICE session(s)</li>\n"
     )
     for s in streams:
         name = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
@@ -152,7 +178,8 @@ def _summary(analysis: Analysis, streams: Sequence[Stream], out: TextIO, many: b
             f'<li>{escape(name)}: outcome <span class="outcome">{escape(s.outcome.upper())}</span>'
             f"{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
         )
-    notes = [f"vantage: {note}" for note in rec.vantage] + [a.text() for a in allocation_attempts(rec)]
+    notes = [f"vantage: {note}" for note in rec.vantage]
+    notes += [a.text(rec.captures.frame_text) for a in allocation_attempts(rec)]
     for line in notes[: NOTES_LISTED if many else None]:
         out.write(f"<li>{escape(line)}</li>\n")
     if many and len(notes) > NOTES_LISTED:
@@ -162,21 +189,21 @@ def _summary(analysis: Analysis, streams: Sequence[Stream], out: TextIO, many: b
     out.write("</ul>\n")
 
 
-def _verdicts(verdicts: Sequence[Verdict], out: TextIO) -> None:
+def _verdicts(verdicts: Sequence[Verdict], out: TextIO, name: Callable[[int], str]) -> None:
     out.write('<h2 id="verdicts">Verdicts</h2>\n')
     if not verdicts:
         out.write("<p>none</p>\n")
         return
-    out.write('<table id="verdict-table"><thead><tr><th>code</th><th>severity</th><th>message</th>')
+    out.write('<div class="wide"><table id="verdict-table"><thead><tr><th>code</th><th>severity</th><th>message</th>')
     out.write("<th>frames</th></tr></thead><tbody>\n")
     order = {"error": 0, "warning": 1, "info": 2}  # the worst first; the analysis order within a severity
     for v in sorted(verdicts, key=lambda v: order.get(v.severity, 3)):
-        frames = ", ".join(str(f) for f in v.frames)
+        links = ", ".join(f'<a href="#f{f}">{escape(name(f))}</a>' for f in v.frames)
         out.write(
             f'<tr class="verdict">{_cell(v.code)}{_cell(v.severity, "sev-" + v.severity)}{_cell(v.message)}'
-            f"{_cell(frames)}</tr>\n"
+            f"<td>{links}</td></tr>\n"
         )
-    out.write("</tbody></table>\n")
+    out.write("</tbody></table></div>\n")
 
 
 def _agent_table(agent: Agent | None, out: TextIO) -> None:
@@ -186,25 +213,27 @@ def _agent_table(agent: Agent | None, out: TextIO) -> None:
         f"<h4>{escape(agent.name)} ({escape(agent.role or 'role unknown')}), ufrag "
         f"<code>{escape(str(agent.ufrag))}</code></h4>\n"
     )
-    out.write('<table class="candidates"><thead><tr><th>component</th><th>transport</th><th>type</th>')
+    out.write(
+        '<div class="wide"><table class="candidates"><thead><tr><th>component</th><th>transport</th><th>type</th>'
+    )
     out.write("<th>address</th><th>priority</th><th>origin</th><th>related</th></tr></thead><tbody>\n")
     for c in sorted(agent.candidates, key=lambda c: (c.component or 0, -(c.priority or 0))):
         out.write(
             f"<tr>{_cell(c.component)}{_cell(c.transport)}{_cell(c.type)}{_cell(str(c.address))}"
             f"{_cell(c.priority, 'num')}{_cell(c.origin)}{_cell(str(c.related) if c.related else None)}</tr>\n"
         )
-    out.write("</tbody></table>\n")
+    out.write("</tbody></table></div>\n")
 
 
-def _stream(s: Stream, out: TextIO) -> None:
+def _stream(s: Stream, out: TextIO, frame_text: Callable[[int], str]) -> None:
     name = f"Call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "Session (no signaling)"
     out.write(f'<h2 class="stream">{escape(name)}</h2>\n<h3>Candidates</h3>\n')
     _agent_table(s.controlling, out)
     _agent_table(s.controlled, out)
     for comp in s.components:
         out.write(f"<h3>Component {escape(str(comp.component))}: pairs by priority</h3>\n")
-        out.write('<table class="pairs"><thead><tr><th></th><th>controlling</th><th>controlled</th>')
-        out.write("<th>transport</th><th>state</th><th>nominated</th><th>checks</th><th>rtt ms</th>")
+        out.write('<div class="wide"><table class="pairs"><thead><tr><th></th><th>state</th><th>controlling</th>')
+        out.write("<th>controlled</th><th>transport</th><th>nominated</th><th>checks</th><th>rtt ms</th>")
         out.write("<th>priority</th><th>first frame</th></tr></thead><tbody>\n")
         for p in sorted(comp.pairs, key=lambda p: -(p.priority or 0)):
             selected = p is comp.selected
@@ -213,15 +242,15 @@ def _stream(s: Stream, out: TextIO) -> None:
             outcomes = list(getattr(p, "outcomes", []))  # one per check transaction
             answered = sum(o in ("success", "error") for o in outcomes)
             out.write(
-                f'<tr class="{cls}">{_cell(mark)}'
+                f'<tr class="{cls}">{_cell(mark)}{_cell(p.state, "state-" + p.state)}'
                 f"{_cell(f'{p.controlling.type} {p.controlling.address}')}"
                 f"{_cell(f'{p.controlled.type} {p.controlled.address}')}{_cell(p.transport)}"
-                f"{_cell(p.state, 'state-' + p.state)}{_cell(p.nominated_by if p.nominated else '')}"
-                f"{_cell(f'{answered}/{len(outcomes)} answered', 'num')}"
+                f"{_cell(p.nominated_by if p.nominated else '')}"
+                f"{_cell(_checks_text(p, answered, len(outcomes)), 'num')}"
                 f"{_cell(None if p.rtt_ms is None else f'{p.rtt_ms:.1f}', 'num')}{_cell(p.priority, 'num')}"
-                f"{_cell(min(p.frames) if p.frames else None, 'num')}</tr>\n"
+                f"{_cell(frame_text(min(p.frames)) if p.frames else None, 'num')}</tr>\n"
             )
-        out.write("</tbody></table>\n")
+        out.write("</tbody></table></div>\n")
         if comp.selected is not None:
             because = SELECTED_BECAUSE[comp.selected.selected_because] if comp.selected.selected_because else ""
             out.write(f"<p>selected by {escape(str(comp.selected_by))}: {escape(because)}</p>\n")
@@ -232,9 +261,16 @@ def _stream(s: Stream, out: TextIO) -> None:
         for f in s.media_flows:
             out.write(
                 f"<li>{escape(f.kind)} {escape(str(f.src))} → {escape(str(f.dst))}: {f.packets} packets "
-                f"from frame {f.first_frame}</li>\n"
+                f"from frame {escape(frame_text(f.first_frame))}</li>\n"
             )
         out.write("</ul>\n")
+
+
+def _checks_text(p: Any, answered: int, checks: int) -> str:
+    """'0/1 answered, +6 retransmissions', as the text report counts them."""
+    sent = p.requests_by_controlling + p.requests_by_controlled
+    again = sent - p.checks_from_controlling - p.checks_from_controlled
+    return f"{answered}/{checks} answered" + (f", +{again} retransmissions" if again > 0 else "")
 
 
 MESSAGE_COLUMNS = (
@@ -260,20 +296,47 @@ def _messages(analysis: Analysis, out: TextIO) -> None:
         '<p><input id="filter" type="search" placeholder="filter: words that must all appear, e.g. allocate 401" '
         'aria-label="filter messages"><span id="count"></span></p>\n'
     )
-    if len(messages) > MAX_MESSAGES:
-        out.write(f"<p>first {MAX_MESSAGES} of {len(messages)} messages (`icetrace messages` lists all)</p>\n")
+    _count_note(analysis, out)
     columns = [c for c in MESSAGE_COLUMNS if c in messages.columns]
     t0 = float(messages["time"].min()) if len(messages) else 0.0
-    out.write('<table id="messages"><thead><tr>')
+    out.write('<div class="wide"><table id="messages"><thead><tr>')
     out.write("".join(f"<th>{escape(c)}</th>" for c in columns) + "</tr></thead><tbody>\n")
+    cited = {f for v in analysis.verdict_list for f in v.frames}
+    anchored: set[int] = set()
     for row in messages.head(MAX_MESSAGES).to_dict("records"):
         cells = []
+        frame = int(row["frame"])
         for c in columns:
             value = row.get(c)
+            if c == "frame":  # links back to the verdicts citing it, or to the top
+                back = "#verdicts" if frame in cited else "#summary"
+                shown = escape(analysis.reconstruction.captures.frame_text(frame))
+                cells.append(f'<td class="num"><a href="{back}">{shown}</a></td>')
+                continue
             if c == "time":
                 value = f"{float(value) - t0:.6f}"
             elif c == "use_candidate":
                 value = "USE-CANDIDATE" if value is True else ""
             cells.append(_cell(value, "num" if c in ("frame", "time") else ""))
-        out.write("<tr>" + "".join(cells) + "</tr>\n")
-    out.write("</tbody></table>\n")
+        anchor = "" if frame in anchored else f' id="f{frame}"'
+        anchored.add(frame)
+        out.write(f"<tr{anchor}>" + "".join(cells) + "</tr>\n")
+    out.write("</tbody></table></div>\n")
+
+
+def _count_note(analysis: Analysis, out: TextIO) -> None:
+    """Why the table may show fewer messages than the summary counts."""
+    rec = analysis.reconstruction
+    shown = min(len(analysis.messages), MAX_MESSAGES)
+    parts = []
+    if len(analysis.messages) > MAX_MESSAGES:
+        parts.append(f"the first {MAX_MESSAGES} of {len(analysis.messages)} listed (`icetrace messages` lists all)")
+    if rec.relayed_messages:
+        parts.append(
+            f"{rec.relayed_messages} relayed media messages (ChannelData, Send/Data indications carrying no STUN) "
+            "counted in the summary, not listed"
+        )
+    if analysis.duplicate_messages:
+        parts.append(f"{analysis.duplicate_messages} seen by two captures, listed once")
+    if parts:
+        out.write(f"<p>{shown} messages here: " + "; ".join(escape(p) for p in parts) + ".</p>\n")

@@ -4,28 +4,34 @@ columns are read with the tables' getters (tables/analysis_rows.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from icetrace.ice.model import Pair, Stream, Verdict
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.tables.analysis_rows import PAIR_COUNTERS
 
-JSON_SCHEMA_VERSION = (
-    "1.3"  # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures
-)
+# 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures;
+# 1.4: with several captures a frame reference reads "file#number", an address never shown reads in words
+JSON_SCHEMA_VERSION = "1.4"
+
+FrameRef = Callable[[int | None], int | str | None]
 
 
 def json_document(
     rec: Reconstruction, verdicts: list[Verdict], problems: list[str], sources: list[str]
 ) -> dict[str, Any]:
-    """The documented, versioned JSON shape (docs/json-schema.md)."""
+    """The documented, versioned JSON shape (docs/json-schema.md). With several captures a frame
+    reference reads 'file#number'."""
+    ref = rec.captures.frame_json
     return {
         "schema_version": JSON_SCHEMA_VERSION,
         "sources": sources,
         "vantage": rec.vantage,
-        "streams": [stream_dict(s) for s in rec.streams],
+        "streams": [stream_dict(s, ref) for s in rec.streams],
         "nat_mappings": [
-            {"inside": str(m.inside), "outside": str(m.outside), "frames": m.frames} for m in rec.nat_mappings
+            {"inside": str(m.inside), "outside": str(m.outside), "frames": [ref(f) for f in m.frames]}
+            for m in rec.nat_mappings
         ],
         "allocations": [
             {
@@ -35,12 +41,18 @@ def json_document(
                 "relayed": str(a.relayed) if a.relayed else None,
                 "mapped": str(a.mapped) if a.mapped else None,
                 "lifetime": a.lifetime,
-                "frame": a.frame,
+                "frame": ref(a.frame),
             }
             for a in rec.allocations
         ],
         "verdicts": [
-            {"code": v.code, "severity": v.severity, "message": v.message, "frames": v.frames, "call_id": v.call_id}
+            {
+                "code": v.code,
+                "severity": v.severity,
+                "message": v.message,
+                "frames": [ref(f) for f in v.frames],
+                "call_id": v.call_id,
+            }
             for v in verdicts
         ],
         "problems": problems,
@@ -51,7 +63,7 @@ def _endpoint_dict(c: Any) -> dict[str, Any]:
     return {"address": str(c.address), "type": c.type, "transport": c.transport, "agent": c.agent}
 
 
-def pair_dict(p: Pair) -> dict[str, Any]:
+def pair_dict(p: Pair, ref: FrameRef = lambda f: f) -> dict[str, Any]:
     return {
         "controlling": _endpoint_dict(p.controlling),
         "controlled": _endpoint_dict(p.controlled),
@@ -63,11 +75,11 @@ def pair_dict(p: Pair) -> dict[str, Any]:
         "nominated_by": p.nominated_by,
         "selected_because": p.selected_because,
         **{k: _rounded(get(p)) for k, get in PAIR_COUNTERS.items()},
-        "first_frame": min(p.frames) if p.frames else None,
+        "first_frame": ref(min(p.frames)) if p.frames else None,
     }
 
 
-def stream_dict(s: Stream) -> dict[str, Any]:
+def stream_dict(s: Stream, ref: FrameRef = lambda f: f) -> dict[str, Any]:
     def agent(a: Any) -> dict[str, Any] | None:
         if a is None:
             return None
@@ -100,14 +112,20 @@ def stream_dict(s: Stream) -> dict[str, Any]:
         "components": [
             {
                 "component": c.component,
-                "pairs": [pair_dict(p) for p in c.pairs],
-                "selected": pair_dict(c.selected) if c.selected else None,
+                "pairs": [pair_dict(p, ref) for p in c.pairs],
+                "selected": pair_dict(c.selected, ref) if c.selected else None,
                 "selected_by": c.selected_by,
             }
             for c in s.components
         ],
         "media_flows": [
-            {"src": str(f.src), "dst": str(f.dst), "kind": f.kind, "packets": f.packets, "first_frame": f.first_frame}
+            {
+                "src": str(f.src),
+                "dst": str(f.dst),
+                "kind": f.kind,
+                "packets": f.packets,
+                "first_frame": ref(f.first_frame),
+            }
             for f in s.media_flows
         ],
     }

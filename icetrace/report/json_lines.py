@@ -11,12 +11,18 @@ from typing import Any, TextIO
 
 from icetrace.ice.model import Verdict
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.report.json_document import JSON_SCHEMA_VERSION, stream_dict
+from icetrace.report.json_document import JSON_SCHEMA_VERSION, FrameRef, stream_dict
 from icetrace.report.summary import SessionLine, session_lines
 
 
-def session_object(line: SessionLine, sources: Sequence[str], ended: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`ended`: when and why a watched session ended (`icetrace watch`)."""
+def session_object(
+    line: SessionLine,
+    sources: Sequence[str],
+    ended: dict[str, Any] | None = None,
+    ref: FrameRef = lambda f: f,
+) -> dict[str, Any]:
+    """`ended`: when and why a watched session ended (`icetrace watch`); `ref` writes a frame reference
+    (with several captures, 'file#number')."""
     connect = line.connect_seconds
     return {
         **({"ended": ended} if ended is not None else {}),
@@ -31,18 +37,25 @@ def session_object(line: SessionLine, sources: Sequence[str], ended: dict[str, A
         "connect_seconds": None if connect is None else round(connect, 3),
         "errors": line.errors,
         "warnings": line.warnings,
-        **stream_dict(line.story),
+        **stream_dict(line.story, ref),
         "verdicts": [
-            {"code": v.code, "severity": v.severity, "message": v.message, "frames": v.frames} for v in line.verdicts
+            {"code": v.code, "severity": v.severity, "message": v.message, "frames": [ref(f) for f in v.frames]}
+            for v in line.verdicts
         ],
     }
 
 
-def write_session(line: SessionLine, sources: Sequence[str], out: TextIO, ended: dict[str, Any] | None = None) -> None:
-    out.write(json.dumps(session_object(line, sources, ended), separators=(",", ":")) + "\n")
+def write_session(
+    line: SessionLine,
+    sources: Sequence[str],
+    out: TextIO,
+    ended: dict[str, Any] | None = None,
+    ref: FrameRef = lambda f: f,
+) -> None:
+    out.write(json.dumps(session_object(line, sources, ended, ref), separators=(",", ":")) + "\n")
 
 
 def write_json_lines(rec: Reconstruction, verdicts: Sequence[Verdict], sources: Sequence[str], out: TextIO) -> None:
     """Every session of the reconstruction, in the report's order."""
     for line in session_lines(rec, verdicts):
-        write_session(line, sources, out)
+        write_session(line, sources, out, ref=rec.captures.frame_json)

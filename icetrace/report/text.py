@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream, Verdict
+from icetrace.records.capture_set import CaptureSet
 from icetrace.report.colour import Painter, wanted
+from icetrace.report.hints import no_stun_hint
 from icetrace.report.summary import (
     MANY_SESSIONS,
     NOTES_LISTED,
@@ -21,12 +23,13 @@ from icetrace.report.summary import (
     worst_first,
 )
 
-if TYPE_CHECKING:
-    from icetrace.live.streamed import StreamedAnalysis
+ONE_CAPTURE = CaptureSet()
+"""One capture read alone: frame references are its own frame numbers."""
 
 CHECKS_LEGEND = (
     "\nchk: answered/checks sent by the controlling (ctl) and controlled (ctd) agent, +retransmissions;"
-    " rtt: round trip of the checks leaving the capture's side, and whose\n"
+    " rtt: round trip of the checks leaving the capture's side, followed by whose checks they were"
+    " (ctl or ctd).\n"
 )
 
 
@@ -77,58 +80,45 @@ def write_report(
     stories `calls` (Call-IDs or session labels) and `top` (the worst N) choose; either given also
     chooses the stories of a short report."""
     paint = Painter(wanted(out) if colour is None else colour)
-    many = len(analysis.streams) > MANY_SESSIONS and not every_story
+    streams = analysis.reconstruction.streams
+    names = analysis.reconstruction.captures
+    many = len(streams) > MANY_SESSIONS and not every_story
     _write_head(analysis, out, limit=NOTES_LISTED if many else None)
+    verdicts = analysis.verdict_list
     if many or calls or top:
-        lines = session_lines(analysis.reconstruction, analysis.verdict_list)
+        lines = session_lines(analysis.reconstruction, verdicts)
         if many:
-            write_summary(lines, analysis.verdict_list, out, max(top, WORST_LISTED))
+            write_summary(lines, verdicts, out, max(top, WORST_LISTED))
         picked = chosen(lines, calls, top)
-        for line in picked:
-            if line.stream is not None:
-                _write_stream(line.stream, out, paint)
         shown = {line.call_id for line in picked}
-        verdicts = [v for v in analysis.verdict_list if v.call_id in shown or (v.call_id is None and not many)]
+        verdicts = [v for v in verdicts if v.call_id in shown or (v.call_id is None and not many)]
         streams = [line.stream for line in picked if line.stream is not None]
-    else:
-        for s in analysis.streams:
-            _write_stream(s, out, paint)
-        verdicts, streams = analysis.verdict_list, analysis.streams
-    _write_verdicts(verdicts, out, paint)
+    write_stories(streams, verdicts, analysis.problems, out, paint, names)
+
+
+def write_stories(
+    streams: Sequence[Stream],
+    verdicts: Sequence[Verdict],
+    problems: Sequence[str],
+    out: TextIO,
+    paint: Painter,
+    names: CaptureSet = ONE_CAPTURE,
+) -> None:
+    """The stories told in full, the verdicts, the input problems and the key to the pair tables."""
+    for s in streams:
+        _write_stream(s, out, paint, names.frame_text)
+    _write_verdicts(verdicts, out, paint, names)
+    for problem in problems[:20]:  # before the key below, so the report ends with it
+        out.write(f"  input problem: {problem}\n")
     if any(c.pairs for s in streams for c in s.components):
         out.write(CHECKS_LEGEND)
-    for problem in analysis.problems[:20]:
-        out.write(f"  input problem: {problem}\n")
-
-
-def write_streamed_report(analysis: StreamedAnalysis, out: TextIO, top: int, colour: bool | None = None) -> None:
-    """The report of a capture analysed as a stream: the summary, then the stories kept for it."""
-    paint = Painter(wanted(out) if colour is None else colour)
-    out.write(f"icetrace report: {', '.join(analysis.sources)}\n")
-    out.write(
-        f"  {analysis.messages} STUN/TURN messages, {len(analysis.lines)} ICE session(s); read as a stream:"
-        " each session analysed once it ended, then let go\n"
-    )
-    write_summary(analysis.lines, analysis.verdicts, out, max(top, WORST_LISTED))
-    shown = set()
-    for line in analysis.stories:
-        _write_stream(line.story, out, paint)
-        shown.add(line.call_id)
-    _write_verdicts([v for v in analysis.verdicts if v.call_id in shown], out, paint)
-    if any(c.pairs for line in analysis.stories for c in line.story.components):
-        out.write(CHECKS_LEGEND)
-    for problem in analysis.problems[:20]:
-        out.write(f"  input problem: {problem}\n")
 
 
 def write_session(stream: Stream, verdicts: Sequence[Verdict], out: TextIO, colour: bool | None = None) -> None:
     """One session's story and its verdicts (`icetrace watch` tells each as it ends)."""
     paint = Painter(wanted(out) if colour is None else colour)
-    _write_stream(stream, out, paint)
-    for v in verdicts:
-        frames = ", ".join(str(f) for f in v.frames[:8])
-        head = paint.severity(f"[{v.code}] {v.severity}:", v.severity)
-        out.write(f"  {head} {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
+    _write_stream(stream, out, paint, ONE_CAPTURE.frame_text)
+    _write_verdict_lines(verdicts, out, paint, ONE_CAPTURE)
 
 
 def _write_head(analysis: Analysis, out: TextIO, limit: int | None) -> None:
@@ -142,10 +132,13 @@ def _write_head(analysis: Analysis, out: TextIO, limit: int | None) -> None:
         f"  {len(rec.records) + rec.relayed_messages + copies} STUN/TURN messages"
         + (f" ({copies} also seen by another capture, counted once)" if copies else "")
         + f", {len(rec.transactions)} transactions, "
-        f"{len(attempts)} TURN allocation(s), {len(analysis.streams)} ICE session(s)\n"
+        f"{len(attempts)} TURN allocation(s), {len(rec.streams)} ICE session(s)\n"
     )
+    hint = no_stun_hint(rec)
+    if hint:
+        out.write(f"  {hint}\n")
     listed: list[str] = [f"vantage: {note}" for note in rec.vantage]
-    listed += [attempt.text() for attempt in attempts]
+    listed += [attempt.text(rec.captures.frame_text) for attempt in attempts]
     listed += [f"NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)" for m in rec.nat_mappings]
     for line in listed[:limit]:
         out.write(f"  {line}\n")
@@ -153,10 +146,14 @@ def _write_head(analysis: Analysis, out: TextIO, limit: int | None) -> None:
         out.write(f"  ... {len(listed) - limit} more vantage notes, allocations and mappings (--json has them all)\n")
 
 
-def _write_verdicts(verdicts: Sequence[Verdict], out: TextIO, paint: Painter) -> None:
+def _write_verdicts(verdicts: Sequence[Verdict], out: TextIO, paint: Painter, names: CaptureSet) -> None:
     out.write("\nverdicts:\n" if verdicts else "\nverdicts: none\n")
+    _write_verdict_lines(verdicts, out, paint, names)
+
+
+def _write_verdict_lines(verdicts: Sequence[Verdict], out: TextIO, paint: Painter, names: CaptureSet) -> None:
     for v in verdicts:
-        frames = ", ".join(str(f) for f in v.frames[:8])
+        frames = names.frames_text(v.frames[:8])
         head = paint.severity(f"[{v.code}] {v.severity}:", v.severity)
         out.write(f"  {head} {v.message}" + (f" (frames {frames})" if frames else "") + "\n")
 
@@ -187,7 +184,7 @@ def write_summary(lines: Sequence[SessionLine], verdicts: Sequence[Verdict], out
         out.write(f"    {line.text()}\n")
 
 
-def _write_stream(s: Stream, out: TextIO, paint: Painter) -> None:
+def _write_stream(s: Stream, out: TextIO, paint: Painter, frame_text: Callable[[int], str]) -> None:
     title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
     via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
     outcome = paint.outcome(s.outcome.upper())
@@ -198,7 +195,7 @@ def _write_stream(s: Stream, out: TextIO, paint: Painter) -> None:
     for comp in s.components:
         _write_component(comp, out, paint)
     for f in s.media_flows:
-        out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {f.first_frame}\n")
+        out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {frame_text(f.first_frame)}\n")
 
 
 def _write_component(comp: Component, out: TextIO, paint: Painter) -> None:

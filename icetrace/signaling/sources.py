@@ -186,6 +186,9 @@ def load_signaling(
     return model
 
 
+_SDP_LINE = re.compile(r"^[a-z]=\S", re.MULTILINE)  # RFC 8866 §5: every SDP line is <type>=<value>
+
+
 def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
     """--sdp files, offer first: SDP bodies, SIP messages or bare a= lines.
 
@@ -206,6 +209,11 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
             if sip:
                 build_model(sip, model)
                 continue
+        if not _SDP_LINE.search(text):
+            raise InputError(
+                f"{path}: not an SDP body, SIP message or a= lines (no line of the form x=...; "
+                f"it starts {text.strip()[:40]!r})"
+            )
         desc = parse_sdp(text, SourceRef(kind="file", name=path.name, position=1))
         model.problems.extend(f"{path.name}: {p}" for p in desc.problems)
         if merge_known_description(model, desc, text):

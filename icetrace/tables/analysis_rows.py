@@ -1,4 +1,5 @@
-"""The rows of the analysis tables (transactions, candidates, pairs, checks, media, verdicts), built
+"""The rows of the analysis tables (transactions, candidates, pairs, checks, media, verdicts, streams,
+allocations), built
 from the columns declared in tables/schema.py: one getter per column, as tables/message_rows.py
 builds the messages table's rows. A getter for an undeclared column, or a declared column without
 one, is an error when this module loads."""
@@ -8,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.integrity import Integrity, transaction_key, without_key
-from icetrace.ice.model import Agent, Component, IceCandidate, Pair, Stream, Verdict
+from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Pair, Stream, Verdict
 from icetrace.ice.reconstruction import Check, Reconstruction
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
@@ -146,6 +148,10 @@ _check_row = row_builder(
         "time": lambda c: c.check.transaction.request.time,
         "transaction_id": lambda c: c.check.transaction.request.transaction_id,
         "call_id": lambda c: c.check.stream.call_id if c.check.stream else None,
+        "stream": lambda c: c.check.stream.index if c.check.stream else None,
+        "component": lambda c: c.check.pair.component if c.check.pair else None,
+        "controlling": lambda c: str(c.check.pair.controlling.address) if c.check.pair else None,
+        "controlled": lambda c: str(c.check.pair.controlled.address) if c.check.pair else None,
         "sender": lambda c: c.check.sender,
         "src": lambda c: str(c.check.transaction.src),
         "dst": lambda c: str(c.check.transaction.dst),
@@ -191,8 +197,96 @@ _verdict_row = row_builder(
         "code": lambda v: v.code,
         "severity": lambda v: v.severity,
         "message": lambda v: v.message,
-        "frames": lambda v: ",".join(str(f) for f in v.frames),
+        "frames": lambda v: list(v.frames),
         "call_id": lambda v: v.call_id,
+    },
+)
+
+
+class _Session(NamedTuple):
+    stream: Stream
+    rec: Reconstruction
+
+    @property
+    def selected(self) -> list[Pair]:
+        return [c.selected for c in self.stream.components if c.selected is not None]
+
+    @property
+    def pairs(self) -> list[Pair]:
+        return [p for c in self.stream.components for p in c.pairs]
+
+    def relay(self) -> Allocation | None:
+        """The allocation whose relayed address is a side of the first selected pair."""
+        if not self.selected:
+            return None
+        ends = {self.selected[0].controlling.address, self.selected[0].controlled.address}
+        return next((a for a in self.rec.allocations if a.relayed in ends), None)
+
+    def relay_host(self) -> str | None:
+        """Without the allocation (the far agent's): a server seen allocating on the relayed candidate's IP
+        (a TURN server relays from its own addresses)."""
+        if not self.selected:
+            return None
+        relayed = [c.address for c in (self.selected[0].controlling, self.selected[0].controlled) if c.type == "relay"]
+        hosts = {str(a.server) for r in relayed for a in self.rec.allocations if a.server.ip == r.ip}
+        return sorted(hosts)[0] if len(hosts) == 1 else None
+
+    def time_to_connect_ms(self) -> float | None:
+        """From the stream's first check to the first answered check on the first selected pair."""
+        starts = [p.first_check for p in self.pairs if p.first_check is not None]
+        if not self.selected or not starts:
+            return None
+        chosen = self.selected[0]
+        answers = [
+            c.transaction.response.time
+            for c in self.rec.checks
+            if c.pair is chosen and c.transaction.response is not None and c.transaction.outcome == "success"
+        ]
+        return round((min(answers) - min(starts)) * 1000, 3) if answers else None
+
+
+def _first_selected(get: Callable[[Pair], Any]) -> Callable[[_Session], Any]:
+    return lambda s: get(s.selected[0]) if s.selected else None
+
+
+_stream_row = row_builder(
+    "streams",
+    TABLES["streams"],
+    {
+        "call_id": lambda s: s.stream.call_id,
+        "stream": lambda s: s.stream.index,
+        "media": lambda s: s.stream.media,
+        "outcome": lambda s: s.stream.outcome,
+        "connectivity": lambda s: s.stream.connectivity,
+        "nomination_style": lambda s: s.stream.nomination_style,
+        "components": lambda s: len(s.stream.components),
+        "selected_components": lambda s: len(s.selected),
+        "selected_controlling_type": _first_selected(lambda p: p.controlling.type),
+        "selected_controlled_type": _first_selected(lambda p: p.controlled.type),
+        "selected_transport": _first_selected(lambda p: p.transport),
+        "pairs": lambda s: len(s.pairs),
+        "succeeded_pairs": lambda s: sum(p.state == "succeeded" for p in s.pairs),
+        "failed_pairs": lambda s: sum(p.state == "failed" for p in s.pairs),
+        "time_to_connect_ms": lambda s: s.time_to_connect_ms(),
+        "relay_server": lambda s: str(relay.server) if (relay := s.relay()) else s.relay_host(),
+        "relay_protocol": lambda s: relay.transport if (relay := s.relay()) else None,
+    },
+)
+
+_allocation_row = row_builder(
+    "allocations",
+    TABLES["allocations"],
+    {
+        "client": lambda a: str(a.client),
+        "server": lambda a: str(a.server),
+        "transport": lambda a: a.transport,
+        "relayed_address": lambda a: str(a.relayed[0]) if a.relayed else None,
+        "mapped": lambda a: str(a.mapped) if a.mapped else None,
+        "requests": lambda a: a.requests,
+        "successes": lambda a: a.successes,
+        "errors": lambda a: list(a.errors),
+        "frame": lambda a: a.frame,
+        "summary": lambda a: a.text(),
     },
 )
 
@@ -225,4 +319,8 @@ def table_rows(name: str, rec: Reconstruction, verdicts: list[Verdict]) -> list[
         return [_media_row(_Flow(f, chosen)) for f in [*rec.media, *rec.relayed_media]]
     if name == "verdicts":
         return [_verdict_row(v) for v in verdicts]
+    if name == "streams":
+        return [_stream_row(_Session(s, rec)) for s in rec.streams]
+    if name == "allocations":
+        return [_allocation_row(a) for a in allocation_attempts(rec)]
     raise KeyError(name)

@@ -56,6 +56,7 @@ TABLE_GETTERS: dict[str, Getter] = {
     "ice_role": lambda r: r.ice_role,
     "relay_via": lambda r: r.relay.via if r.relay else None,
     "relay_peer": lambda r: str(r.relay.peer) if r.relay and r.relay.peer else None,
+    "relay_server": lambda r: str(r.relay.server) if r.relay else None,
     "anomalies": lambda r: "; ".join(r.anomalies),
 }
 

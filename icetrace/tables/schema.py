@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from icetrace.records.vocabulary import TransactionOutcome, words
 
@@ -67,6 +67,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
             meaning="how a relayed message was wrapped (Send/Data indication, ChannelData)",
         ),
         Column(name="relay_peer", dtype="string", meaning="the TURN peer address of a relayed message"),
+        Column(name="relay_server", dtype="string", meaning="the TURN server a relayed message went through"),
         Column(name="anomalies", dtype="string", meaning="what did not parse, '; '-separated"),
     ),
     "transactions": (
@@ -126,8 +127,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="transport", dtype="string", meaning="udp or tcp"),
         Column(
             name="priority",
-            dtype="Int64",
-            meaning="pair priority (RFC 8445 §6.1.2.3), when both candidates' priorities are signaled",
+            dtype="UInt64",
+            meaning="pair priority (RFC 8445 §6.1.2.3, up to 2^64), when both candidates' priorities are signaled",
         ),
         Column(name="state", dtype="string", meaning="succeeded, failed or in-progress (PairState)"),
         Column(name="nominated", dtype="bool", meaning="nominated"),
@@ -188,6 +189,15 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="time", dtype="float64", meaning="time of the first request", unit="s since the epoch"),
         Column(name="transaction_id", dtype="string", meaning="hex transaction id"),
         Column(name="call_id", dtype="string", meaning="SIP Call-ID of its stream"),
+        Column(name="stream", dtype="Int64", meaning="media stream index of its stream"),
+        Column(name="component", dtype="Int64", meaning="ICE component of its pair"),
+        Column(
+            name="controlling",
+            dtype="string",
+            meaning="its pair's controlling candidate address (with call_id, stream and component, the pairs "
+            "table's key: empty when the check is on no known pair)",
+        ),
+        Column(name="controlled", dtype="string", meaning="its pair's controlled candidate address"),
         Column(
             name="sender",
             dtype="string",
@@ -229,11 +239,65 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="relay_peer", dtype="string", meaning="the peer of a relayed flow"),
         Column(name="channel", dtype="Int64", meaning="the TURN channel number of a relayed flow (ChannelData)"),
     ),
+    "streams": (
+        Column(name="call_id", dtype="string", meaning="SIP Call-ID (empty without signaling)"),
+        Column(name="stream", dtype="Int64", meaning="media stream index in the SDP"),
+        Column(name="media", dtype="string", meaning="audio, video, ... from the SDP"),
+        Column(name="outcome", dtype="string", meaning="connected, failed or unknown"),
+        Column(name="connectivity", dtype="string", meaning="DIRECT, RELAY or FAILED (MS-QoE's)"),
+        Column(name="nomination_style", dtype="string", meaning="regular, aggressive, final-offer, ..."),
+        Column(name="components", dtype="Int64", meaning="ICE components"),
+        Column(name="selected_components", dtype="Int64", meaning="components with a selected pair"),
+        Column(
+            name="selected_controlling_type",
+            dtype="string",
+            meaning="candidate type of the controlling side of the first selected pair",
+        ),
+        Column(
+            name="selected_controlled_type",
+            dtype="string",
+            meaning="candidate type of the controlled side of the first selected pair",
+        ),
+        Column(name="selected_transport", dtype="string", meaning="transport of the first selected pair"),
+        Column(name="pairs", dtype="Int64", meaning="candidate pairs"),
+        Column(name="succeeded_pairs", dtype="Int64", meaning="pairs in state succeeded"),
+        Column(name="failed_pairs", dtype="Int64", meaning="pairs in state failed"),
+        Column(
+            name="time_to_connect_ms",
+            dtype="float64",
+            meaning="from the stream's first check to the first answered check on the first selected pair",
+            unit="ms",
+        ),
+        Column(
+            name="relay_server",
+            dtype="string",
+            meaning="the TURN server that relays the first selected pair: its allocation's, else the one server "
+            "seen allocating on the relayed candidate's IP address",
+        ),
+        Column(
+            name="relay_protocol",
+            dtype="string",
+            meaning="how that pair's TURN client reached the server: udp or tcp (TURN over TCP/TLS); empty when "
+            "its allocation was not seen",
+        ),
+    ),
+    "allocations": (
+        Column(name="client", dtype="string", meaning="the TURN client's transport address"),
+        Column(name="server", dtype="string", meaning="the TURN server's transport address"),
+        Column(name="transport", dtype="string", meaning="client to server: udp or tcp"),
+        Column(name="relayed_address", dtype="string", meaning="the relayed address granted (the first, when several)"),
+        Column(name="mapped", dtype="string", meaning="XOR-MAPPED-ADDRESS: the client as the server saw it"),
+        Column(name="requests", dtype="int64", meaning="Allocate transmissions, retransmissions included"),
+        Column(name="successes", dtype="int64", meaning="success responses"),
+        Column(name="errors", dtype="object", meaning="error responses in order ('401 Unauthorized', ...)"),
+        Column(name="frame", dtype="Int64", meaning="the success that granted the address, else the first request"),
+        Column(name="summary", dtype="string", meaning="the allocation in words, as the report tells it"),
+    ),
     "verdicts": (
         Column(name="code", dtype="string", meaning="D1, D2, ... from the failure catalogue; INFO-* for observations"),
         Column(name="severity", dtype="string", meaning="error, warning or info (Severity)"),
         Column(name="message", dtype="string", meaning="what was found, in words"),
-        Column(name="frames", dtype="string", meaning="the frames that show it, comma-separated"),
+        Column(name="frames", dtype="object", meaning="the frames that show it (a list of frame numbers)"),
         Column(name="call_id", dtype="string", meaning="SIP Call-ID it is about"),
     ),
 }
@@ -261,36 +325,12 @@ MESSAGE_LINE: tuple[Column, ...] = (
 # `icetrace corpus`: one table per kind over every capture, each after a `capture` column. The
 # streams table is the corpus's own; the others are the analysis tables of the same name.
 CORPUS_TABLES: dict[str, tuple[str, tuple[Column, ...]]] = {
-    "streams": (
-        "stream",
-        (
-            Column(name="call_id", dtype="string", meaning="SIP Call-ID (empty without signaling)"),
-            Column(name="stream", dtype="Int64", meaning="media stream index in the SDP"),
-            Column(name="media", dtype="string", meaning="audio, video, ... from the SDP"),
-            Column(name="outcome", dtype="string", meaning="connected, failed or unknown"),
-            Column(name="connectivity", dtype="string", meaning="DIRECT, RELAY or FAILED (MS-QoE's)"),
-            Column(name="nomination_style", dtype="string", meaning="regular, aggressive, final-offer, ..."),
-            Column(name="components", dtype="Int64", meaning="ICE components"),
-            Column(name="selected_components", dtype="Int64", meaning="components with a selected pair"),
-            Column(
-                name="selected_controlling_type",
-                dtype="string",
-                meaning="candidate type of the controlling side of the first selected pair",
-            ),
-            Column(
-                name="selected_controlled_type",
-                dtype="string",
-                meaning="candidate type of the controlled side of the first selected pair",
-            ),
-            Column(name="selected_transport", dtype="string", meaning="transport of the first selected pair"),
-            Column(name="pairs", dtype="Int64", meaning="candidate pairs"),
-            Column(name="succeeded_pairs", dtype="Int64", meaning="pairs in state succeeded"),
-            Column(name="failed_pairs", dtype="Int64", meaning="pairs in state failed"),
-        ),
-    ),
+    "streams": ("ICE session (media stream)", TABLES["streams"]),
     "pairs": ("candidate pair", TABLES["pairs"]),
     "checks": ("connectivity check transaction", TABLES["checks"]),
     "verdicts": ("verdict", TABLES["verdicts"]),
+    "media": ("media flow", TABLES["media"]),
+    "allocations": ("TURN allocation attempt", TABLES["allocations"]),
 }
 
 
@@ -322,7 +362,13 @@ JSON_OBJECTS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
-_JSON_TYPES = {"int64": "int", "Int64": "int or null", "float64": "float or null", "string": "str or null"}
+_JSON_TYPES = {
+    "int64": "int",
+    "Int64": "int or null",
+    "UInt64": "int or null",
+    "float64": "float or null",
+    "string": "str or null",
+}
 
 
 SCHEMAS: dict[str, dict[str, str]] = {name: {c.name: c.dtype for c in columns} for name, columns in TABLES.items()}
@@ -342,9 +388,26 @@ def dataframe(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
 
     schema = SCHEMAS[name]
     check_keys(name, set().union(*(row.keys() for row in rows)))
-    df = pd.DataFrame(rows, columns=list(schema))
-    typed: pd.DataFrame = df.astype(schema)
-    return typed
+    # column by column: a column of integers with a gap goes through float64 in pd.DataFrame(rows),
+    # which loses the low bits of a 64-bit pair priority
+    columns = {column: _array([row.get(column) for row in rows], dtype) for column, dtype in schema.items()}
+    table: pd.DataFrame = pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
+    return table
+
+
+def _array(values: list[Any], dtype: str) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    if dtype == "object":  # lists stay lists, one per cell
+        cells = np.empty(len(values), dtype=object)
+        cells[:] = values
+        return cells
+    if dtype == "bool":
+        return np.array([bool(v) for v in values], dtype=bool)
+    if dtype == "float64":
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+    return pd.array(values, dtype=cast(Any, dtype))
 
 
 def markdown(tables: Mapping[str, Iterable[Column]] | None = None) -> str:

@@ -46,19 +46,19 @@ def section(report: str, title: str) -> list[str]:
 
 
 def test_the_capture_has_many_calls_with_both_fates(analysis: Analysis) -> None:
-    outcomes = {s.outcome for s in analysis.streams}
-    assert len(analysis.streams) > 4 * MANY_SESSIONS
+    outcomes = {s.outcome for s in analysis.reconstruction.streams}
+    assert len(analysis.reconstruction.streams) > 4 * MANY_SESSIONS
     assert "connected" in outcomes and outcomes - {"connected"}
 
 
 def test_summary_counts_add_up_to_the_sessions(capture: Path, analysis: Analysis) -> None:
     report = run("analyze", str(capture))
-    sessions = len(analysis.streams)
+    sessions = len(analysis.reconstruction.streams)
     assert f"summary: {sessions} ICE session(s) in {sessions} call(s)" in report
     for title in ("by outcome and cause", "by TURN server", "by client subnet"):
         counts = [int(line.split()[0]) for line in section(report, title)]
         assert sum(counts) == sessions, title
-    connected = sum(s.outcome == "connected" for s in analysis.streams)
+    connected = sum(s.outcome == "connected" for s in analysis.reconstruction.streams)
     by_outcome = {" ".join(line.split()[1:3]): int(line.split()[0]) for line in section(report, "by outcome and cause")}
     assert by_outcome["CONNECTED RELAY"] == connected
     servers = {line.split()[1] for line in section(report, "by TURN server")}
@@ -91,14 +91,14 @@ def test_call_and_top_choose_the_stories(capture: Path, analysis: Analysis) -> N
     assert [t.split()[1] for t in told] == [x.call_id for x in lines[:3]]
     every = run("analyze", str(capture), "--every-story")
     assert "summary:" not in every
-    assert every.count(": outcome ") == len(analysis.streams)
+    assert every.count(": outcome ") == len(analysis.reconstruction.streams)
 
 
 def test_json_lines_one_object_per_session(capture: Path, analysis: Analysis, tmp_path: Path) -> None:
     out = tmp_path / "calls.jsonl"
     document = json.loads(run("analyze", str(capture), "--json", "-", "--json-lines", str(out)))
     objects = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(objects) == len(document["streams"]) == len(analysis.streams)
+    assert len(objects) == len(document["streams"]) == len(analysis.reconstruction.streams)
     for obj, stream in zip(objects, document["streams"], strict=True):
         assert {k: obj[k] for k in stream} == stream
     table = pd.read_json(out, lines=True)
@@ -112,7 +112,7 @@ def test_html_opens_with_the_summary_and_tells_the_chosen_story(
     capture: Path, analysis: Analysis, tmp_path: Path
 ) -> None:
     page = tmp_path / "calls.html"
-    call = analysis.streams[0].call_id
+    call = analysis.reconstruction.streams[0].call_id
     run("analyze", str(capture), "--html", str(page), "--call", str(call))
     text = page.read_text()
     for table in ("by-outcome", "by-server", "by-subnet", "worst"):

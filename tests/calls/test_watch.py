@@ -139,13 +139,13 @@ def test_memory_follows_open_calls_not_the_capture(tmp_path: Path) -> None:
         tracker.feed(packet)
         records += max(0, len(tracker.records) - before[0])
         sip += max(0, len(tracker.signaling.sip.messages) - before[1])
-        held.append((len(tracker.records), len(tracker.signaling.sip.messages), len(source.media_flows())))
+        held.append((len(tracker.records), len(tracker.signaling.sip.messages), len(source.so_far().media_flows)))
     most = [max(h[i] for h in held) for i in range(3)]
     tracker.finish()
     assert len(told) > 30 and records > 200 and sip > 120
     # four calls at once out of some forty: what is held stays well below what went by
     assert most[0] < 0.35 * records and most[1] < 0.35 * sip
-    assert len(source.media_flows()) < most[2], "the media counts of told sessions are forgotten"
+    assert len(source.so_far().media_flows) < most[2], "the media counts of told sessions are forgotten"
 
 
 @pytest.mark.parametrize("command", [["analyze", "--json", "-"], ["messages", "--format", "csv"]])

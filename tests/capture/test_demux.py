@@ -76,7 +76,7 @@ def capture(tmp_path_factory) -> tuple[Path, Counter]:
 def _counted(path: Path) -> Counter:
     source = PacketSource([path])
     list(source)
-    return Counter({(f.dst.port, f.kind): f.packets for f in source.media_flows()})
+    return Counter({(f.dst.port, f.kind): f.packets for f in source.summary().media_flows})
 
 
 def test_the_c_skimmer_counts_what_the_demux_says(capture):
@@ -156,7 +156,7 @@ def _relayed_counted(path: Path) -> Counter:
     for packet in source:
         for record in extractor.feed(packet):
             counter.add(record)
-    for count in source.relayed_counts():
+    for count in source.summary().relayed:
         counter.include(count)
     return Counter({(f.via, f.kind): f.packets for f in counter.counts()})
 

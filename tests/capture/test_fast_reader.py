@@ -211,7 +211,7 @@ def plain(monkeypatch):
 def run(path: Path):
     source = PacketSource([path])
     packets = list(source)
-    return packets, source.media_flows(), [str(p) for p in source.problems]
+    return packets, source.summary().media_flows, [str(p) for p in source.problems]
 
 
 CASES = {

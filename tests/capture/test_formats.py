@@ -8,11 +8,14 @@ from collections.abc import Callable
 import pytest
 
 from icetrace.capture.formats import registry
+from icetrace.capture.formats.base import CaptureFormat
 from icetrace.capture.formats.pcap import MAGIC_MICROS_BE, MAGIC_MICROS_LE, MAGIC_NANOS_BE, MAGIC_NANOS_LE
 from icetrace.capture.input_file import open_capture
+from icetrace.capture.pcapng_writer import write_annotated
 from icetrace.capture.reader import CaptureReader
 from icetrace.errors import InputError
 from tests.capture.test_fast_reader import frames_for, netmon_bytes, pcap_bytes, pcapng_bytes
+from tests.testdata import ROOT
 
 ETHERNET, _ = frames_for("ethernet")
 # pcapng_bytes: Ethernet and raw IP frames in pairs, one Simple Packet Block, then the SLL frames
@@ -58,6 +61,36 @@ def test_each_format_reads_its_own_file(tmp_path, magic, skimmed):
     with fh:
         direct = list(fmt.read(fh, CaptureReader(path, media_sink=sink)))
     assert direct == read
+
+
+@pytest.mark.parametrize("magic", sorted(SAMPLES), ids=lambda m: m.hex())
+def test_each_format_copies_its_own_file_as_pcapng(tmp_path, magic):
+    """`icetrace annotate` finds the format by its magic number and lets it write the copy: the copy
+    holds every frame with its number, time and bytes, and the notes given for it."""
+    _, make, frames = SAMPLES[magic]
+    source, copy = tmp_path / "capture.bin", tmp_path / "copy.pcapng"
+    source.write_bytes(make())
+    assert write_annotated(source, copy, {1: ["first note"], frames: ["last", "note"]}) == []
+    original, copied = list(CaptureReader(source)), list(CaptureReader(copy))
+    assert [(f.number, f.data) for f in copied] == [(f.number, f.data) for f in original]
+    assert [f.time for f in copied] == pytest.approx([f.time for f in original], abs=1e-6)
+    data = copy.read_bytes()
+    assert data.count(b"first note") == data.count(b"last") == 1
+    blank = tmp_path / "blank.pcapng"
+    write_annotated(source, blank, {}, keep={1})
+    assert [len(f.data) > 0 for f in CaptureReader(blank)] == [True] + [False] * (frames - 1)
+
+
+def test_the_docs_checklist_names_every_part_of_a_format():
+    """docs/capture-formats.md's "Adding a format" names each method a format implements, and every
+    registered format implements them."""
+    methods = [name for name in vars(CaptureFormat) if not name.startswith("_")]
+    assert {"read", "copy_as_pcapng"} <= set(methods)
+    text = (ROOT / "docs" / "capture-formats.md").read_text(encoding="utf-8")
+    checklist = text[text.index("## Adding a format") :]
+    assert [m for m in methods if f"`{m}(" not in checklist] == []
+    for fmt in registry.FORMATS:
+        assert all(callable(getattr(fmt, m)) for m in methods), fmt.name
 
 
 def test_a_gzipped_file_is_told_by_the_magic_inside(tmp_path):

@@ -52,7 +52,7 @@ def test_file_capture_with_a_display_filter_keeps_the_original_frame_numbers(who
     # only the direct host pairs were checked in those frames, and they were never answered
     assert set(analysis.pairs.controlled) == {"10.0.0.20:6000", "10.0.0.20:6001"}
     assert "D8" in set(analysis.verdicts.code)
-    assert [s.outcome for s in analysis.streams] == ["failed"]
+    assert [s.outcome for s in analysis.reconstruction.streams] == ["failed"]
     assert analysis.sources == [str(SEED)]
 
 

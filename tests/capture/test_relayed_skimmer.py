@@ -45,22 +45,20 @@ MS_COOKIE = ("MAGIC-COOKIE", 0x72C64BC6)
 def _tally(path: Path) -> tuple[dict, list[str], list, float, int]:
     """What analyze keeps of one capture: relayed flows, records, media, the capture's end, packets handed on."""
     source = PacketSource([path], count_relayed=True)
-    extractor, counter, kept, end, packets = RecordExtractor(), RelayedCounter(), [], 0.0, 0
+    extractor, counter, kept, packets = RecordExtractor(), RelayedCounter(), [], 0
     for packet in source:
         packets += 1
-        end = max(end, packet.time)
         for record in extractor.feed(packet):
             if not counter.add(record):
                 kept.append(repr(record))
-    for count in source.relayed_counts():
+    summary = source.summary()
+    for count in summary.relayed:
         counter.include(count)
     flows = {
         key: (f.first_frame, f.first_time, f.last_frame, f.last_time, f.packets, f.bytes)
         for key, f in counter.flows.items()
     }
-    media = source.media_flows()
-    end = max([end, *(f.last_time for f in media), source.relayed_end or 0.0])
-    return flows, kept, media, end, packets
+    return flows, kept, summary.media_flows, summary.end, packets
 
 
 def _both(path: Path, monkeypatch) -> tuple[tuple, tuple]:

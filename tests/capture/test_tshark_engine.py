@@ -119,7 +119,7 @@ def test_sip_over_tls_with_key_log(tmp_path):
     from icetrace.analysis import analyze
 
     analysis = analyze([pcap], tls_keylog=keylog)
-    streams = [s for s in analysis.streams if s.call_id == CALL_ID]
+    streams = [s for s in analysis.reconstruction.streams if s.call_id == CALL_ID]
     assert streams, analysis.problems
     addresses = {str(c.address) for c in streams[0].controlling.candidates}
     assert "84.155.254.180:50033" in addresses
@@ -131,4 +131,6 @@ def test_sip_over_tls_with_key_log(tmp_path):
         through_pyshark = analyze([capture])
     finally:
         capture.close()
-    assert [s.call_id for s in through_pyshark.streams] == [s.call_id for s in analysis.streams]
+    assert [s.call_id for s in through_pyshark.reconstruction.streams] == [
+        s.call_id for s in analysis.reconstruction.streams
+    ]

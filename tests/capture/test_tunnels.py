@@ -62,7 +62,7 @@ def write(tmp_path: Path, packets) -> Path:
 def run(path: Path):
     source = PacketSource([path])
     packets = list(source)
-    return packets, source.media_flows(), [str(p) for p in source.problems]
+    return packets, source.summary().media_flows, [str(p) for p in source.problems]
 
 
 @pytest.mark.parametrize("name", sorted(TUNNELS))

@@ -9,11 +9,14 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+import icetrace
 from icetrace.cli import main
-from icetrace.corpus.tables import KINDS, STREAM_COLUMNS
+from icetrace.corpus.tables import KINDS, read_table
+from icetrace.tables.schema import CORPUS_TABLES
 from tests.testdata import CAPTURES
 
 LYNC = CAPTURES / "lync"
@@ -84,9 +87,14 @@ def test_corpus_tables_load_in_pandas(corpus, tmp_path):
     (corpus / "broken.pcap").write_bytes(b"not a capture")
     status, out, err = _run("corpus", str(corpus), "--out", str(tmp_path / "calls.parquet"), "--jobs", "1")
     assert status == 2 and "skipped" in err and "broken.pcap" in err
-    tables = {kind: pd.read_parquet(tmp_path / f"calls.{kind}.parquet") for kind in KINDS}
+    # what the user named is one dataset: pandas (and Dask) read it whole, with a `table` column
+    whole = pd.read_parquet(tmp_path / "calls.parquet")
+    assert set(whole["table"]) == set(KINDS) and len(whole) == sum(
+        len(pd.read_parquet(tmp_path / "calls.parquet", filters=[("table", "==", kind)])) for kind in KINDS
+    )
+    tables = {kind: read_table(tmp_path / "calls.parquet", kind) for kind in KINDS}
     streams = tables["streams"]
-    assert list(streams.columns) == ["capture", *STREAM_COLUMNS]
+    assert list(streams.columns) == ["capture", *(c.name for c in CORPUS_TABLES["streams"][1])]
     assert set(streams["capture"]) == {
         str(corpus / n / "capture.pcap") for n in ("seed-call", "failed-call", "legacy-oc2007")
     }
@@ -99,7 +107,21 @@ def test_corpus_tables_load_in_pandas(corpus, tmp_path):
     checks, verdicts = tables["checks"], tables["verdicts"]
     assert len(checks) and checks["capture"].notna().all() and {"src", "dst", "outcome"} <= set(checks.columns)
     assert "D8" in set(verdicts[verdicts["capture"] == str(corpus / "failed-call" / "capture.pcap")]["code"])
-    assert f"{tmp_path / 'calls.streams.parquet'}: {len(streams)} streams" in out
+    assert f"{tmp_path / 'calls.parquet'}: {len(streams)} streams, {len(pairs)} pairs" in out
+    assert isinstance(verdicts.frames.iloc[0], (list, np.ndarray)) and len(tables["allocations"])
+
+
+def test_corpus_keeps_64_bit_priorities_exact(tmp_path):
+    """Pair priorities go up to 2^64: the Parquet dataset gives back what the JSON says, to the last bit."""
+    pytest.importorskip("pyarrow")
+    folder = CAPTURES / "real" / "chromium-relay"
+    status, _, _ = _run("corpus", str(folder), "--out", str(tmp_path / "c.parquet"), "--jobs", "1")
+    pairs = pd.read_parquet(tmp_path / "c.parquet", filters=[("table", "==", "pairs")])
+    assert status == 0 and pairs["priority"].dtype == "UInt64"
+    doc = icetrace.analyze([folder / "public.pcap"]).to_dict()
+    exact = {p["priority"] for s in doc["streams"] for c in s["components"] for p in c["pairs"] if p["priority"]}
+    big = {int(v) for v in pairs.loc[pairs.capture.str.endswith("public.pcap"), "priority"].dropna()}
+    assert exact and big == exact and max(exact) > 2**53  # past float64's exact integers
 
 
 def test_the_default_path_needs_no_dask_fsspec_or_pyarrow(corpus, monkeypatch):

@@ -80,9 +80,13 @@ def test_the_packet_source_counts_what_the_records_would():
     from icetrace.capture.packet_source import PacketSource
     from icetrace.ice.correlator import correlate
     from icetrace.records.extract import iter_stun_records
+    from icetrace.records.relayed import RelayedCounter
 
     source = PacketSource([CAPTURE])
-    by_records = correlate(list(iter_stun_records(source)), media=source.media_flows())
+    counter = RelayedCounter()
+    records = [r for r in iter_stun_records(source) if not counter.add(r)]
+    summary = source.summary()
+    by_records = correlate(records, capture_end=summary.end, media=summary.media_flows, relayed=counter.counts())
     by_source = icetrace.analyze([CAPTURE]).reconstruction
     assert by_source.relayed_messages == by_records.relayed_messages > 0
     assert sorted(map(repr, by_source.relayed_media)) == sorted(map(repr, by_records.relayed_media))

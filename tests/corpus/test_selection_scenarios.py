@@ -98,7 +98,7 @@ def test_without_the_media_the_same_checks_leave_the_outcome_open(tmp_path):
     checks_only = tmp_path / "checks.pcap"
     wrpcap(str(checks_only), [p for p in packets if bytes(p[UDP].payload)[0] < 4])
     analysis = icetrace.analyze([checks_only])
-    (stream,) = analysis.streams
+    (stream,) = analysis.reconstruction.streams
     assert stream.outcome == "unknown" and all(c.selected is None for c in stream.components)
     assert "D13" not in {v.code for v in analysis.verdict_list}
     assert stream.ended_before_nomination

@@ -77,7 +77,7 @@ def test_peer_probes_are_told_per_series_and_not_as_an_unreachable_server():
         assert f"{series['requests']} Binding request(s) ({series['transmissions']} transmissions)" in text
         assert "none answered" in text and "permission" in text
     assert not any("unreachable" in v.message for v in a.verdict_list)
-    assert a.streams == []
+    assert a.reconstruction.streams == []
     assert "TURN ChannelData present: the capture includes a client-to-relay leg" in a.reconstruction.vantage
 
 
@@ -125,7 +125,7 @@ def test_the_same_capture_given_twice_is_counted_as_listed_and_analysed_once(tmp
 def test_long_term_credential_binding_is_no_ice_session():
     truth = load_truth(SYNTHETIC / "long_term_binding")
     a = _analyze("long_term_binding")
-    assert a.streams == [] and len(a.checks) == 0
+    assert a.reconstruction.streams == [] and len(a.checks) == 0
     assert [(str(m.base), str(m.mapped)) for m in a.reconstruction.mappings] == [
         (truth["mapping"]["base"], truth["mapping"]["mapped"])
     ]
@@ -158,7 +158,7 @@ def test_one_way_capture_names_the_missing_direction():
 def test_mid_call_capture_tells_the_pair_in_use():
     truth = load_truth(SYNTHETIC / "mid_call")
     a = _analyze("mid_call")
-    (stream,) = a.streams
+    (stream,) = a.reconstruction.streams
     assert stream.mid_call and stream.outcome == "connected" and stream.nomination_style == "not-captured"
     want = truth["agents"]["left"]["streams"][0]["components"][0]["selected"]
     (selected,) = [c.selected for c in stream.components if c.selected]

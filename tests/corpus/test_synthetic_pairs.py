@@ -92,7 +92,7 @@ def test_report_shows_each_direction_and_whose_round_trip():
 def test_component_two_checks_land_on_component_two():
     s = synthetic_scenario("component_priority")
     analysis = icetrace.analyze([SYNTHETIC / "component_priority" / "capture.pcap"])
-    (stream,) = analysis.streams
+    (stream,) = analysis.reconstruction.streams
     by_component = {c.component: c for c in stream.components}
     assert set(by_component) == {1, 2}
     for component, remote in s.REMOTE.items():

@@ -47,9 +47,12 @@ def have_tshark() -> bool:
 
 
 def public_captures() -> list:
-    """The public captures, and the project's own recordings (pcap copies), as parametrisation cases."""
+    """The public captures, and the project's own recordings (pcap copies), as parametrisation cases;
+    not the captures cut from those recordings (captures/derived): their frames are the recordings'."""
     public = testdata.cases(testdata.PUBLIC, suffixes=(".pcap", ".pcapng"))
-    return public + testdata.cases(testdata.CAPTURES, "*/*/*.pcap", exclude=[testdata.PUBLIC])
+    return public + testdata.cases(
+        testdata.CAPTURES, "*/*/*.pcap", exclude=[testdata.PUBLIC, testdata.CAPTURES / "derived"]
+    )
 
 
 def tshark_stun(path: Path) -> dict[int, TsharkStun]:

@@ -39,7 +39,7 @@ def sdp_files(tmp_path):
 
 def selected(records, tmp_path, media=()):
     analysis = icetrace.analyze([], sdp=sdp_files(tmp_path), records=records, media=list(media))
-    (stream,) = [s for s in analysis.streams if s.call_id]
+    (stream,) = [s for s in analysis.reconstruction.streams if s.call_id]
     (component,) = stream.components
     sel = component.selected
     return (sel.controlling.address, sel.selected_because) if sel else None
@@ -155,7 +155,7 @@ def test_channeldata_media_lands_on_its_relayed_pair():
         for i in range(5)
     ]
     analysis = icetrace.analyze([], records=records + [req, resp, *cd])
-    (stream,) = analysis.streams
+    (stream,) = analysis.reconstruction.streams
     (component,) = stream.components
     sel = component.selected
     assert sel is not None and sel.selected_because == "media-only" and stream.outcome == "connected"
@@ -181,7 +181,7 @@ def test_channeldata_media_lands_on_its_relayed_pair():
         for r in (req, resp)
     ]
     analysis = icetrace.analyze([], records=records + [req, resp, *wrappers])
-    assert analysis.streams[0].components[0].selected is None
+    assert analysis.reconstruction.streams[0].components[0].selected is None
 
 
 def test_d25_names_the_pair_that_carried_the_media(tmp_path):

@@ -55,7 +55,7 @@ def test_verdicts_carry_the_rule_code_severity_and_stream_call():
     for v in a.verdict_list:
         assert v.severity == RULES[v.code].severity
     failed = next(v for v in a.verdict_list if v.code == "FAILED")
-    stream = next(s for s in a.streams if s.outcome == "failed")
+    stream = next(s for s in a.reconstruction.streams if s.outcome == "failed")
     assert failed.call_id == stream.call_id
     assert failed.frames
 
@@ -70,8 +70,8 @@ def test_a_registered_rule_runs_per_stream(monkeypatch):
 
     monkeypatch.setitem(RULES, "PROBE", RULES["D8"].__class__("PROBE", "info", "probe", "none", "stream", probe))
     verdicts = diagnose(a.reconstruction)
-    assert seen == a.streams
-    assert [v.message for v in verdicts if v.code == "PROBE"] == [f"probe {s.index}" for s in a.streams]
+    assert seen == a.reconstruction.streams
+    assert [v.message for v in verdicts if v.code == "PROBE"] == [f"probe {s.index}" for s in a.reconstruction.streams]
 
 
 def test_per_stream_rules_read_only_their_streams_checks(monkeypatch):

@@ -138,8 +138,8 @@ def test_d13_no_nomination_and_d25_media():
     nominated = check(0, L_HOST, R_SRFLX, "n2", use_candidate=True)
     records = [nominated, answer(0.02, nominated)]
     assert "D13" not in codes(records)
-    other = MediaFlow(
-        src=Endpoint("192.0.2.9", 1),
+    other = MediaFlow(  # from the checking agent's host, to an address no pair of it names
+        src=L_HOST,
         dst=Endpoint("192.0.2.8", 2),
         transport="udp",
         kind="rtp",

@@ -48,9 +48,11 @@ def test_retransmissions_collapse_into_one_arrow_with_count_and_span():
     frames = analysis.messages[analysis.messages.transaction_id == timed_out.transaction_id]
     span = frames.time.max() - frames.time.min()
     assert timed_out.requests == 7 and timed_out.outcome == "timeout"
-    assert f"binding request ×{timed_out.requests} over {span:.2f} s, no answer  f15…" in labels
-    # relayed checks are drawn on the wire, inside their MS-TURN wrapper, and the wrapper is not drawn twice
-    assert "binding request (in ms-send-request)  f29" in labels
+    assert f"binding request ×{timed_out.requests} over {span:.2f} s, no answer  udp  f15…" in labels
+    # relayed checks are drawn from the sender to the peer through the relay's column, with the
+    # transport of both legs, and the MS-TURN wrapper is not drawn twice
+    assert "binding request (ms send request)  udp→relay→udp  f29" in labels
+    assert len(fig.findobj(lambda a: a.get_gid() == "via-relay")) == 4
     assert not any(label.startswith("ms-send request") for label in labels)
     # media collapsed per flow with its packet count
     assert sum(label.startswith("rtp 400 pkts over") for label in labels) == 2
@@ -66,7 +68,7 @@ def test_channeldata_carrying_checks_is_drawn_once_as_the_check():
     analysis = icetrace.analyze([RELAY_ONLY])
     fig = analysis.plot_ladder()
     labels = _by_gid(fig, "arrow-label")
-    assert any(label.startswith("binding request (in channeldata)") for label in labels)
+    assert any(label.startswith("binding request (channeldata)") for label in labels)
     assert not any(label.startswith("ChannelData") for label in labels)
     assert any(re.match(r"channeldata \d+ pkts over", label) for label in labels)
     assert outside_canvas(fig) == []
@@ -88,6 +90,6 @@ def test_selected_pairs_are_bold():
     labels = [a for a in fig.findobj(lambda a: a.get_gid() == "arrow-label")]
     bold = {t.get_text() for t in labels if t.get_fontweight() == "bold"}
     nominating = analysis.checks[analysis.checks.use_candidate]
-    assert {f"binding request USE-CANDIDATE  f{f}" for f in nominating.frame} <= bold and len(nominating) == 2
+    assert {f"binding request USE-CANDIDATE  udp  f{f}" for f in nominating.frame} <= bold and len(nominating) == 2
     assert sum(text.startswith(("rtp ", "rtcp ")) for text in bold) == 4  # media both ways, both components
     assert not any("no answer" in text for text in bold)  # the host pairs that timed out were not selected

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from functools import cache
@@ -94,8 +95,14 @@ def test_page_holds_the_whole_report():
     pairs = [rows for name, rows in page.tables if name == "pairs"]
     assert sum(len(rows) - 1 for rows in pairs) == len(analysis.pairs)
     selected = [row for rows in pairs for row in rows if row[0] == "selected"]
-    assert [row[1] for row in selected] == ["host 192.168.1.100:50036", "host 192.168.1.100:50032"]
+    assert [row[2] for row in selected] == ["host 192.168.1.100:50036", "host 192.168.1.100:50032"]
+    assert all(row[1] == "succeeded" for row in selected)  # the state right after the mark: seen on a phone
+    failed = [row for rows in pairs for row in rows if row[1] == "failed"]
+    assert failed and all(re.fullmatch(r"0/1 answered, \+6 retransmissions", row[6]) for row in failed)
     verdicts = tables["verdict-table"][1:]
+    ids = [attrs["id"] for _, attrs in page.tags if attrs.get("id")]
+    assert len(ids) == len(set(ids)) and "f15" in ids  # valid HTML; a message row to link to
+    assert 'href="#f15"' in text  # from the ladder's arrow and the verdicts
     assert sorted((row[0], row[3]) for row in verdicts) == sorted(
         (v.code, ", ".join(str(f) for f in v.frames)) for v in analysis.verdict_list
     )
@@ -188,3 +195,32 @@ def test_browser_loads_the_page_filters_and_shows_it(tmp_path):
     colours = {colour for _, colour in image.getcolors(maxcolors=1 << 20)}
     assert (216, 245, 216) in colours  # tr.selected background (#d8f5d8): the pair tables rendered
     assert (200, 240, 200) in colours  # the timeline's selected lane (#c8f0c8): the SVG rendered
+
+
+def test_page_reads_at_400_px_without_sideways_scrolling(tmp_path):
+    """A support engineer's phone: nothing wider than the screen, each pair's state in view."""
+    measure = (
+        "<script>var s=[].slice.call(document.querySelectorAll('table.pairs tbody td:nth-child(2)'))"
+        ".map(function(c){return Math.round(c.getBoundingClientRect().right);});"
+        "document.body.setAttribute('data-measure', JSON.stringify({page: document.documentElement.scrollWidth,"
+        " screen: window.innerWidth, state: s}));</script></body>"
+    )
+    page = tmp_path / "narrow.html"
+    page.write_text(seed_page().replace("</body>", measure), encoding="utf-8")
+    # headless Chromium's window is at least 500 px wide: the page is read in a 400 px frame
+    frame = tmp_path / "phone.html"
+    frame.write_text(
+        '<!DOCTYPE html><html><body style="margin:0"><iframe id="phone" src="narrow.html" width="400" '
+        'height="900" style="border:0"></iframe><script>document.getElementById("phone").onload=function(){'
+        "document.body.setAttribute('data-measure',"
+        "this.contentWindow.document.body.getAttribute('data-measure'));};</script></body></html>"
+    )
+    result = _chromium(
+        tmp_path, frame.as_uri(), "--allow-file-access-from-files", "--virtual-time-budget=5000", "--dump-dom"
+    )
+    assert result.returncode == 0 and _console(result) == []
+    found = re.search(r'data-measure="([^"]+)"', result.stdout)
+    assert found, result.stdout[-500:]
+    measured = json.loads(found.group(1).replace("&quot;", '"'))
+    assert measured["screen"] == 400 and measured["page"] <= measured["screen"]
+    assert measured["state"] and max(measured["state"]) <= measured["screen"]

@@ -1,9 +1,10 @@
-"""What every capture format module shares: the frames it yields, the damage it records, and
-the two protocols that join a format to `CaptureReader` without either importing the other."""
+"""What every capture format module shares: the frames it yields, the damage it records, the
+protocols that join a format to `CaptureReader` without either importing the other, and what an
+annotated copy (`icetrace annotate`) asks of a format."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -53,15 +54,27 @@ RelayedSink = Callable[[list[tuple[Any, ...]], float | None], None]
 Progress = Callable[[int, int], None]
 
 
+class RowSink(Protocol):
+    """Where the C skimmer's rows of relayed media go (`icetrace messages`): their format, and each
+    run of rows, handed over once every frame before them has been read."""
+
+    format: str  # "csv", "jsonl" or "table"
+
+    def write(self, text: str) -> None: ...
+
+
 class SkimmedBody(Protocol):
     """A file body read through a media skimmer: frames, and what reading them found."""
 
     problems: list[ReadProblem]
     bytes_read: int
+    end_time: float | None  # the latest frame walked and not handed back
 
     def __iter__(self) -> Iterator[Frame]: ...
 
     def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int) -> None: ...
+
+    def tcp_listed(self, frame: int) -> int: ...
 
 
 class Reading(Protocol):
@@ -73,6 +86,7 @@ class Reading(Protocol):
     bytes_read: int
     media_sink: MediaSink | None
     relayed_sink: RelayedSink | None  # with a media sink: UDP relayed media counted too
+    relayed_rows: RowSink | None  # with a media sink: the rows of UDP relayed media written by the skimmer
     progress: Progress | None
 
     def problem(self, offset: int, frame: int, message: str) -> None: ...
@@ -82,11 +96,36 @@ class Reading(Protocol):
         ...
 
 
+@dataclass
+class Copying:
+    """An annotated copy as a format writes it: the notes for each frame number, the frames whose
+    bytes are kept (None: all; the others stay numbered and timed, with no bytes), and where the
+    damage skipped while copying goes. Frames are numbered as the format's reader numbers them."""
+
+    path: str
+    comments: Mapping[int, Sequence[str]]
+    keep: Container[int] | None
+    problems: list[ReadProblem]
+
+    def notes(self, number: int) -> Sequence[str]:
+        return self.comments.get(number, ())
+
+    def blank(self, number: int) -> bool:
+        """Whether frame `number` is copied without its bytes."""
+        return self.keep is not None and number not in self.keep
+
+
 class CaptureFormat(Protocol):
-    """One capture file format: told by its first four bytes, read from the start of the file."""
+    """One capture file format: told by its first four bytes, read from the start of the file, and
+    copied as pcapng with notes for `icetrace annotate`."""
 
     name: str  # as reported in CaptureReader.format
     title: str  # as named in messages
     magics: tuple[bytes, ...]  # the file's first four bytes
 
     def read(self, fh: BinaryIO, reading: Reading) -> Iterator[Frame]: ...
+
+    def copy_as_pcapng(self, fh: BinaryIO, copying: Copying) -> Iterator[bytes]:
+        """The file (`fh` at its start) as pcapng blocks, frames numbered and timed as `read` gives
+        them, with `copying.notes(number)` as comments on each."""
+        ...

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, BinaryIO
 
-from icetrace.capture import fast_reader
-from icetrace.capture.formats.base import Frame, Reading, ReadProblem
+from icetrace.capture import fast_reader, pcapng_blocks
+from icetrace.capture.formats.base import Copying, Frame, Reading, ReadProblem
 from icetrace.capture.linktypes import (
     LINKTYPE_ETHERNET,
+    LINKTYPE_IEEE802_11,
     LINKTYPE_NETMON_802_11,
     LINKTYPE_NETMON_UNSUPPORTED,
     LINKTYPE_RAW,
@@ -144,6 +145,9 @@ class Netmon:
             reading.bytes_read = layout.offset(index) + FRAME_HEADER + len(frame.data)
             yield frame
 
+    def copy_as_pcapng(self, fh: BinaryIO, copying: Copying) -> Iterator[bytes]:
+        return _copy(fh, copying)
+
 
 def netmon_frame(
     fh: BinaryIO, layout: NetmonLayout, index: int, problems: list[ReadProblem], path: str
@@ -215,8 +219,7 @@ class NetmonHook:
                 base, filled = offset, source.readinto(view) or 0
             window = view[:filled]
             raw, after, _ = skimmer.walk_netmon(window, base, layout.table, index)
-            if raw:
-                yield from self.frames(window, 0, raw)
+            yield from body.walked(self.frames(window, 0, raw) if raw else ())
             if after > index:
                 index = after
                 body.bytes_read = base + filled
@@ -229,7 +232,7 @@ class NetmonHook:
             # a frame larger than the window, or cut short by the end of the file
             frame = netmon_frame(source, layout, index, body.problems, body.path)
             if frame is not None:  # a damaged frame is skipped, as in the plain reader
-                yield frame
+                yield from body.walked((frame,))
             index += 1
             skimmer.number = index
 
@@ -246,6 +249,70 @@ class NetmonHook:
 
     def flow_time(self, ticks: int, utc: int) -> float:
         return self.layout.time(ticks, utc == 1)
+
+    def time_bases(self) -> list[tuple[int, int, int, bool]]:
+        """NetmonLayout.time: microseconds after the capture's start, or a FILETIME (int / float)."""
+        return [(0, 1_000_000, self.layout.start_us, False), (1, 10_000_000, -FILETIME_UNIX_EPOCH, True)]
+
+
+# -- an annotated copy ----------------------------------------------------------
+
+LINKTYPE_USER0 = 147  # Network Monitor frames of a media type no pcap link type stands for
+# Network Monitor records that are not packets (events, network information, DNS cache, the
+# capture filter): Wireshark skips them without giving them a frame number, and so does the copy
+_NOT_PACKETS = frozenset(NetmonRecord)
+
+
+def _copy(fh: BinaryIO, copying: Copying) -> Iterator[bytes]:
+    """One pcapng interface per link type the frames use, times in 100 ns units (2.3 files stamp
+    each frame with a FILETIME, older ones with microseconds since the capture start)."""
+    problems, path = copying.problems, copying.path
+    layout = read_layout(fh, path, [])
+    yield pcapng_blocks.shb()
+    interfaces: dict[int, int] = {}
+    for index in range(layout.frames):
+        frame_offset = layout.offset(index)
+        rh = b""
+        if frame_offset + 16 <= layout.file_size:
+            fh.seek(frame_offset)
+            rh = fh.read(16)
+        delta_us, orig, incl = struct.unpack("<QII", rh) if len(rh) == 16 else (0, 0, -1)
+        data = fh.read(incl) if 0 <= incl <= layout.file_size - frame_offset - 16 else b""
+        notes = list(copying.notes(index + 1))
+        media = None
+        ticks = (layout.start_us + delta_us) * 10
+        if len(data) != incl:
+            # the reader skips a damaged frame and reads on (the table gives every frame's offset);
+            # the copy keeps its number with an empty frame that says so
+            problems.append(ReadProblem(path, frame_offset, index + 1, "damaged frame left empty"))
+            notes.insert(0, "icetrace: damaged Network Monitor frame (cut short or pointing past the end)")
+            data, orig = b"", 0
+        elif layout.trailer:
+            tr = fh.read(layout.trailer)
+            if len(tr) == layout.trailer:
+                media = struct.unpack_from("<H", tr)[0]
+                if layout.trailer >= 15:
+                    filetime = struct.unpack_from("<Q", tr, 6)[0]
+                    if filetime:
+                        ticks = filetime - FILETIME_UNIX_EPOCH
+        if media in _NOT_PACKETS:
+            continue
+        linktype = layout.default_link if media is None else netmon_linktype(media)
+        name = None
+        if linktype == LINKTYPE_NETMON_802_11:
+            # NetMon's radio header (version, then its length, little-endian) has no pcap link
+            # type; the 802.11 frame after it is written as LINKTYPE_IEEE802_11
+            cut = data[1] | data[2] << 8 if len(data) >= 3 else 0
+            data, orig, linktype = data[cut:], max(0, orig - cut), LINKTYPE_IEEE802_11
+        elif linktype == LINKTYPE_NETMON_UNSUPPORTED:
+            linktype, name = LINKTYPE_USER0, f"Network Monitor media type 0x{(media or 0):04x}"
+        key = linktype if name is None else -(media or 0) - 1
+        if key not in interfaces:
+            interfaces[key] = len(interfaces)
+            yield pcapng_blocks.idb("<", linktype, 0, 7, name)
+        if copying.blank(index + 1):
+            data = b""
+        yield pcapng_blocks.epb("<", interfaces[key], max(0, ticks), data, orig, pcapng_blocks.comment_options(notes))
 
 
 NETMON = Netmon()

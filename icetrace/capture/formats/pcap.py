@@ -12,8 +12,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from icetrace.capture import fast_reader
-from icetrace.capture.formats.base import FIRST_RESYNC_WINDOW, RESYNC_WINDOW, Frame, Reading, ReadProblem
+from icetrace.capture import fast_reader, pcapng_blocks
+from icetrace.capture.formats.base import FIRST_RESYNC_WINDOW, RESYNC_WINDOW, Copying, Frame, Reading, ReadProblem
 from icetrace.capture.linktypes import LINKTYPE_ETHERNET
 from icetrace.errors import InputError
 
@@ -31,6 +31,7 @@ class PcapHeader:
     endian: str  # struct byte order of the record headers: "<" or ">"
     divisor: int  # timestamp fraction units per second
     linktype: int
+    snaplen: int
 
     @classmethod
     def read(cls, fh: BinaryIO, path: object) -> PcapHeader:
@@ -40,8 +41,8 @@ class PcapHeader:
         magic = header[:4]
         endian = "<" if magic in (MAGIC_MICROS_LE, MAGIC_NANOS_LE) else ">"
         nanos = magic in (MAGIC_NANOS_LE, MAGIC_NANOS_BE)
-        linktype = struct.unpack(endian + "I", header[20:24])[0] & 0x0FFFFFFF
-        return cls(endian, 1_000_000_000 if nanos else 1_000_000, linktype)
+        snaplen, linktype = struct.unpack(endian + "II", header[16:24])
+        return cls(endian, 1_000_000_000 if nanos else 1_000_000, linktype & 0x0FFFFFFF, snaplen)
 
 
 class Pcap:
@@ -65,6 +66,44 @@ class Pcap:
                 return
             offset, number = resume
         yield from _records(fh, header, reading, offset, number)
+
+    def copy_as_pcapng(self, fh: BinaryIO, copying: Copying) -> Iterator[bytes]:
+        """One section and interface, then each record as an Enhanced Packet Block in the file's
+        own time units; damaged records skipped to the next plausible one, as the reader does."""
+        header = PcapHeader.read(fh, copying.path)
+        yield pcapng_blocks.shb()
+        yield pcapng_blocks.idb("<", header.linktype & 0xFFFF, header.snaplen, 9 if header.divisor > 1_000_000 else 6)
+        number, offset = 0, HEADER
+        rec = struct.Struct(header.endian + "IIII")
+        while True:
+            rh = fh.read(16)
+            if not rh:
+                return
+            number += 1
+            if len(rh) < 16:
+                copying.problems.append(
+                    ReadProblem(copying.path, offset, number, "record header cut short (file truncated)")
+                )
+                return
+            sec, frac, incl, orig = rec.unpack(rh)
+            if incl > MAX_PCAP_RECORD:
+                what = f"record length {incl} is implausible"
+                resume = pcap_resync(
+                    fh, offset, number, header.endian, header.divisor, what, copying.problems, copying.path
+                )
+                if resume is None:
+                    return
+                offset, number = resume, number - 1
+                continue
+            data = fh.read(incl)
+            if len(data) < incl:
+                copying.problems.append(ReadProblem(copying.path, offset, number, "frame cut short (file truncated)"))
+                return
+            offset += 16 + incl
+            if copying.blank(number):
+                data = b""
+            notes = pcapng_blocks.comment_options(copying.notes(number))
+            yield pcapng_blocks.epb("<", 0, sec * header.divisor + frac, data, orig, notes)
 
 
 def _numpy_pass(fh: BinaryIO, header: PcapHeader, reading: Reading) -> Generator[Frame, None, tuple[int, int] | None]:
@@ -141,6 +180,9 @@ class PcapHook:
 
     def flow_time(self, ticks: int, _interface: int) -> float:
         return ticks / self.header.divisor
+
+    def time_bases(self) -> list[tuple[int, int, int, bool]]:
+        return [(0, self.header.divisor, 0, False)]
 
     def stopped(
         self, body: fast_reader.FastBody, status: int, window: memoryview, pos: int, base: int, source: Any

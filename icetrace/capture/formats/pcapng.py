@@ -7,12 +7,12 @@ skipped to the next block whose type is known and whose lengths agree.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from enum import IntEnum
 from typing import Any, BinaryIO
 
-from icetrace.capture import fast_reader
-from icetrace.capture.formats.base import FIRST_RESYNC_WINDOW, RESYNC_WINDOW, Frame, Reading, ReadProblem
+from icetrace.capture import fast_reader, pcapng_blocks
+from icetrace.capture.formats.base import FIRST_RESYNC_WINDOW, RESYNC_WINDOW, Copying, Frame, Reading, ReadProblem
 
 
 class BlockType(IntEnum):
@@ -52,6 +52,9 @@ class Pcapng:
             yield from fast
             return
         yield from _blocks(fh, reading)
+
+    def copy_as_pcapng(self, fh: BinaryIO, copying: Copying) -> Iterator[bytes]:
+        return _copy(fh, copying)
 
 
 def _blocks(fh: BinaryIO, reading: Reading) -> Iterator[Frame]:
@@ -154,6 +157,9 @@ class PcapngHook:
     def flow_time(self, ticks: int, interface: int) -> float:
         return ticks / self.file_interfaces[interface][1]
 
+    def time_bases(self) -> list[tuple[int, int, int, bool]]:
+        return []  # each interface's, as its description block is read
+
     def stopped(
         self, body: fast_reader.FastBody, status: int, window: memoryview, pos: int, base: int, source: Any
     ) -> tuple[int, Frame | None] | None:
@@ -196,6 +202,7 @@ class PcapngHook:
                 self.interfaces.append(interface(content, self.endian))
                 self.file_interfaces.append(self.interfaces[-1])
                 skimmer.add_interface(self.interfaces[-1][0])
+                body.time_base(len(self.file_interfaces) - 1, self.interfaces[-1][1])
         elif btype in PACKET_BLOCKS:
             number = skimmer.number + 1
             skimmer.number = number
@@ -309,6 +316,97 @@ def resync_after_damage(
     )
     fh.seek(resume)
     return resume
+
+
+# -- an annotated copy ----------------------------------------------------------
+
+
+def _copy(fh: BinaryIO, copying: Copying) -> Iterator[bytes]:
+    """Block by block: sections, interfaces, statistics and each packet's own options stay as they
+    were; a packet block with notes (or left without its bytes) is rewritten with comment options."""
+    problems, path = copying.problems, copying.path
+    endian = "<"
+    snaplens: list[int] = []
+    offset = 0
+    number = 0
+    while True:
+        bh = fh.read(8)
+        if not bh:
+            return
+        if len(bh) < 8:
+            problems.append(ReadProblem(path, offset, number + 1, "block header cut short (file truncated)"))
+            return
+        bom = b""
+        if bh[:4] == b"\x0a\x0d\x0d\x0a":
+            bom = fh.read(4)
+            if len(bom) < 4:
+                problems.append(ReadProblem(path, offset, number + 1, "section header cut short"))
+                return
+            endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+        blen = struct.unpack(endian + "I", bh[4:8])[0]
+        body = b""
+        if 12 <= blen <= MAX_BLOCK and not blen % 4:
+            body = bom + fh.read(blen - 8 - len(bom))
+            if len(body) < blen - 8:
+                problems.append(ReadProblem(path, offset, number + 1, "block cut short (file truncated)"))
+                return
+        if not body or struct.unpack(endian + "I", body[-4:])[0] != blen:
+            what = f"corrupt block length {blen}" if not body else f"block length {blen} disagrees with its trailer"
+            resume = resync_after_damage(fh, offset, number + 1, endian, what, problems, path)
+            if resume is None:
+                return
+            offset = resume
+            continue
+        btype = struct.unpack(endian + "I", bh[:4])[0]
+        block = bh + body
+        if bom:
+            snaplens = []
+        elif btype == 1 and len(body) >= 12:
+            snaplens.append(struct.unpack_from(endian + "I", body, 4)[0])
+        elif btype in (6, 2, 3):
+            number += 1
+            notes = copying.notes(number)
+            if (notes or copying.blank(number)) and len(body) >= 24 - 4 * (btype == 3):
+                snaplen = snaplens[0] if snaplens else 0
+                content = _blanked(endian, btype, body[:-4]) if copying.blank(number) else body[:-4]
+                block = _with_comments(endian, btype, content, notes, snaplen)
+        offset += blen
+        yield block
+
+
+def _with_comments(endian: str, btype: int, content: bytes, notes: Sequence[str], snaplen: int) -> bytes:
+    """A packet block (content without header and trailer) with comment options added."""
+    if btype == 3:  # Simple Packet Block: no options allowed, so it becomes an EPB on interface 0
+        (orig,) = struct.unpack_from(endian + "I", content)
+        caplen = min(orig, snaplen) if snaplen else orig
+        # an SPB has no timestamp; the EPB says 0, as Wireshark does when it saves one with a comment
+        return pcapng_blocks.epb(endian, 0, 0, content[4 : 4 + caplen], orig, pcapng_blocks.comment_options(notes))
+    caplen = struct.unpack_from(endian + "I", content, 12)[0]
+    fixed = 20 + caplen + (-caplen % 4)
+    existing = content[fixed:]
+    kept = []
+    pos = 0
+    while pos + 4 <= len(existing):
+        code, length = struct.unpack_from(endian + "HH", existing, pos)
+        if code == pcapng_blocks.OPT_ENDOFOPT:
+            break
+        kept.append(existing[pos : pos + 4 + length + (-length % 4)])
+        pos += 4 + length + (-length % 4)
+    options = b"".join(kept) + b"".join(
+        pcapng_blocks.option(endian, c, v) for c, v in pcapng_blocks.comment_options(notes)
+    )
+    body = content[:fixed] + (options + struct.pack(endian + "HH", pcapng_blocks.OPT_ENDOFOPT, 0) if options else b"")
+    return pcapng_blocks.block(endian, btype, body)
+
+
+def _blanked(endian: str, btype: int, content: bytes) -> bytes:
+    """A packet block's content with its captured bytes dropped (lengths and options kept)."""
+    if btype == 3:
+        return content[:4]
+    caplen = struct.unpack_from(endian + "I", content, 12)[0]
+    head = bytearray(content[:20])
+    struct.pack_into(endian + "I", head, 12, 0)
+    return bytes(head) + content[20 + caplen + (-caplen % 4) :]
 
 
 PCAPNG = Pcapng()

@@ -169,3 +169,31 @@ def _bases(stream: Stream, address: Endpoint) -> set[Endpoint]:
             if c.address == address and c.type == "srflx" and c.related is not None:
                 out.add(c.related)
     return out
+
+
+@rule(
+    "LITE-CHECKS",
+    "info",
+    "an agent that signaled a=ice-lite sent checks of its own: a lite agent only answers them, so who checks and "
+    "who may nominate is not what the signaling says",
+    "RFC 8445 §2.5 (lite agents do not check), §6.1.1 (a lite agent is controlled)",
+)
+def _lite_checks(facts: Facts, stream: Stream) -> Iterator[Finding]:
+    checks = facts.checks_by_stream.get(id(stream), ())
+    for agent in (stream.controlling, stream.controlled):
+        if agent is None or not agent.ice_lite:
+            continue
+        mine = [c.transaction for c in checks if c.sender == agent.name]
+        if not mine:
+            continue
+        roles = sorted({t.request.ice_role for t in mine if t.request.ice_role})
+        nominating = sum(1 for t in mine if t.request.use_candidate or t.request.nomination is not None)
+        text = (
+            f"{agent.name} signaled a=ice-lite but sent {len(mine)} connectivity check(s) of its own"
+            + (f" (as {'/'.join(roles)})" if roles else "")
+            + ": a lite agent only answers checks (RFC 8445 §2.5), so the full agent's are not the only ones "
+            "(consent checks, RFC 7675, look the same on the wire)"
+        )
+        if nominating:
+            text += f"; {nominating} of them carried USE-CANDIDATE: it nominates as only a controlling full agent may"
+        yield Finding(text + ".", cite([t.request.frame for t in mine]))

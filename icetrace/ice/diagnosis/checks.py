@@ -13,6 +13,7 @@ from icetrace.ice.integrity import transaction_key
 from icetrace.ice.model import Stream
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.transactions import Transaction
+from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import StunRecord
 
 
@@ -24,11 +25,17 @@ from icetrace.records.stun_record import StunRecord
 )
 def _unanswered_pair(facts: Facts, stream: Stream) -> Iterator[Finding]:
     missing = facts.lacking
+    wire: dict[int, set[tuple[Endpoint, Endpoint]]] = {}  # each pair's checks as the wire carried them
+    for check in facts.checks_by_stream.get(id(stream), ()) if missing else ():
+        if check.pair is not None:
+            wire.setdefault(id(check.pair), set()).update((r.src, r.dst) for r in check.transaction.requests)
     for p in stream_pairs(stream):
         checks = p.checks_from_controlling + p.checks_from_controlled
         ends = (p.controlling.address, p.controlled.address)
         if ends in missing or ends[::-1] in missing:
             continue  # the answers would travel a direction the capture lacks: ORPHAN-RESPONSES says so
+        if any((dst, src) in missing for src, dst in wire.get(id(p), ())):
+            continue  # relayed: the answers come back on the client's leg in the direction the capture lacks
         if p.state == "failed" and checks and not p.errors:
             if p.checks_from_controlling and p.checks_from_controlled:
                 text = f"Checks on {pair_text(p)} went unanswered in both directions: the path is filtered."
@@ -41,7 +48,9 @@ def _unanswered_pair(facts: Facts, stream: Stream) -> Iterator[Finding]:
                         "direction of the link, the answers are not in it."
                     )
             if p.icmp:
-                text += f" The network said why: {p.icmp[0].text} (frame {p.icmp[0].frame})."
+                text += (
+                    f" The network said why: {p.icmp[0].text} (frame {facts.rec.captures.frame_text(p.icmp[0].frame)})."
+                )
             yield Finding(text, cite(p.frames, [e.frame for e in p.icmp]))
 
 
@@ -185,6 +194,7 @@ def _refusals(facts: Facts, stream: Stream, wanted: Callable[[int], bool]) -> li
 def _who_switched(rec: Reconstruction, refusal: _Refusal) -> str:
     """RFC 8445 §7.2.5.1: the agent that got the 487 switches role; say whether its later checks did."""
     for t, resp in zip(refusal.transactions, refusal.responses):
+        frame = rec.captures.frame_text(resp.frame)
         before = t.request.ice_role
         later = [
             u.request.ice_role
@@ -192,8 +202,8 @@ def _who_switched(rec: Reconstruction, refusal: _Refusal) -> str:
             if u.src == t.src and u.request.time > resp.time and u.request.ice_role
         ]
         if later and later[-1] != before:
-            return f"the agent at {t.src} got the 487 (frame {resp.frame}) and switched from {before} to {later[-1]}."
+            return f"the agent at {t.src} got the 487 (frame {frame}) and switched from {before} to {later[-1]}."
         if later:
-            return f"the agent at {t.src} got the 487 (frame {resp.frame}) but kept sending as {before}."
-        return f"the agent at {t.src} got the 487 (frame {resp.frame}); no later check shows its new role."
+            return f"the agent at {t.src} got the 487 (frame {frame}) but kept sending as {before}."
+        return f"the agent at {t.src} got the 487 (frame {frame}); no later check shows its new role."
     return "the agents resolved roles by tie-breaker."

@@ -55,7 +55,8 @@ def _mid_call(facts: Facts, stream: Stream) -> Iterator[Finding]:
     chosen = [c.selected for c in stream.components if c.selected is not None]
     packets = sum(f.packets for f in stream.media_flows)
     media = (
-        f" and {packets} media packets from frame {min(f.first_frame for f in stream.media_flows)}"
+        f" and {packets} media packets from frame "
+        f"{facts.rec.captures.frame_text(min(f.first_frame for f in stream.media_flows))}"
         if stream.media_flows
         else ""
     )

@@ -33,7 +33,10 @@ def _server_silent(facts: Facts) -> Iterator[Finding]:
     for t in facts.server_transactions:
         by_server.setdefault(str(t.dst), []).append(t)
     received = facts.addressed
+    missing = facts.lacking
     for server, txs in by_server.items():
+        if any((t.dst, t.src) in missing for t in txs):
+            continue  # its answers travel a direction the capture lacks: the vantage notes say so
         if all(t.response is None for t in txs) and any(t.outcome == "timeout" or t.retransmissions for t in txs):
             deaf = sorted({t.src.ip for t in txs if t.src.ip not in received})
             caveat = (
@@ -61,6 +64,9 @@ def _no_mapping(facts: Facts) -> Iterator[Finding]:
     clients = {t.src for t in server_tx if private_address(t.src.ip)}
     # a non-standard answer may carry the mapping in a vendor attribute: NONSTANDARD-ANSWER says so
     mapped_clients = {m.base for m in facts.rec.mappings} | {t.src for t in server_tx if t.nonstandard}
+    # an allocation made before the capture started answered with the mapping (RFC 8656 §7.3)
+    mapped_clients |= _allocated_before_capture(facts)
+    mapped_clients |= {client for _server, client in facts.lacking}  # its answers are not in the capture
     by_client: dict[Endpoint, list[Transaction]] = {}
     for t in server_tx:
         by_client.setdefault(t.src, []).append(t)
@@ -70,6 +76,18 @@ def _no_mapping(facts: Facts) -> Iterator[Finding]:
             f"{client} is a private address and got no server-reflexive mapping from any STUN/TURN server.",
             cite([t.request.frame for t in txs]),
         )
+
+
+_ON_AN_ALLOCATION = ("refresh", "channel-bind", "create-permission", "send")
+
+
+def _allocated_before_capture(facts: Facts) -> set[Endpoint]:
+    """TURN clients using an allocation whose Allocate the capture does not hold (relaying through
+    it, refreshing it, binding channels on it)."""
+    rec = facts.rec
+    using = {r.relay.client for r in rec.records if r.relay is not None}
+    using |= {r.src for r in rec.records if r.relay is None and r.method in _ON_AN_ALLOCATION and r.cls != "success"}
+    return using - {a.client for a in rec.allocations}
 
 
 @rule(
@@ -202,7 +220,7 @@ def _peer_probes(facts: Facts) -> Iterator[Finding]:
     start = records[0].time if records else 0.0
     for (src, dst), txs in flows.items():
         evidence = peers[dst]
-        seen = f" (frame {evidence.frame})" if evidence.frame else ""
+        seen = f" (frame {facts.rec.captures.frame_text(evidence.frame)})" if evidence.frame else ""
         for series in _series(txs):
             answered = [t for t in series if t.response is not None]
             sent = sum(len(t.requests) for t in series)

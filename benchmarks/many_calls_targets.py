@@ -1,9 +1,10 @@
 """The many-calls targets: `icetrace analyze` on a busy server's capture at 100 and 400 MB, against
 `tshark -Y stun` on the same file, with peak memory.
 
-Usage: python benchmarks/calls_bench.py [--sizes 100 400] [--repeat 1] [--stream auto|yes|no] [--no-tshark]
+Usage: python benchmarks/many_calls_targets.py [--sizes 100 400] [--repeat 1] [--stream auto|yes|no] [--no-tshark]
 
-Writes benchmarks/data/calls-SIZE.pcap (make_capture.py --kind calls) when missing. Each round runs
+Writes benchmarks/data/many-calls-SIZE.pcap (make_capture.py --kind many-calls, the capture
+many_calls_bench.py writes too) when missing. Each round runs
 every command once, interleaved, each as its own process (wall clock, and the peak resident set the
 kernel accounts for it); prints the median of the rounds, the time ratio of the largest to the
 smallest size, tshark's time over icetrace's, and the memory each extra ICE session costs (peak at
@@ -21,19 +22,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import many_calls_bench  # noqa: E402
+
 DATA = ROOT / "benchmarks" / "data"
 ICETRACE = str(ROOT / ".venv" / "bin" / "icetrace")
 
 
 def capture(size_mb: int) -> Path:
-    path = DATA / f"calls-{size_mb}.pcap"
-    if not path.exists():
-        DATA.mkdir(parents=True, exist_ok=True)
-        maker = ROOT / "benchmarks" / "make_capture.py"
-        subprocess.run(
-            [sys.executable, str(maker), str(path), "--size-mb", str(size_mb), "--kind", "calls"], check=True
-        )
-    return path
+    return many_calls_bench.capture(size_mb)[0]
 
 
 def measure(command: list[str]) -> tuple[float, int, bytes]:

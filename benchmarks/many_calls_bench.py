@@ -1,0 +1,129 @@
+"""`icetrace analyze` on a busy server's capture at N, 2N and 4N calls: time, peak RSS, and how they grow.
+
+Usage: python benchmarks/many_calls_bench.py [--size-mb 100] [--steps 3] [--repeat 1] [--profile]
+
+Generates benchmarks/data/many-calls-<size>.pcap (make_capture.py --kind many-calls: about 6,000
+calls in 100 MB) for size, 2 x size, 4 x size MB if missing, then runs `icetrace analyze --json -`
+on each as a fresh child and prints its wall time and peak RSS (the child's own, from wait4),
+and their ratio to the size before. Doubling the calls should at most double the time: a ratio
+well above 2 is a step whose cost grows faster than the calls.
+
+--profile runs each size once more under cProfile and lists the functions whose own time grows
+faster than the calls (growth exponent over the sizes above 1.2 and at least 1% of the largest
+run), file:function, with their seconds at each size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import pstats
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import many_calls  # noqa: E402
+from run import measure  # noqa: E402
+
+
+def capture(size_mb: int) -> tuple[Path, dict[str, float]]:
+    """The capture of `size_mb` and what it holds (written beside it as JSON)."""
+    path = HERE / "data" / f"many-calls-{size_mb}.pcap"
+    facts = path.with_suffix(".json")
+    if not path.exists() or not facts.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            counts = many_calls.write(fh, size_mb * 1_000_000, random.Random(1))
+        facts.write_text(json.dumps(counts))
+    return path, json.loads(facts.read_text())
+
+
+def profile(path: Path) -> dict[str, float]:
+    """Own seconds of each function (file:function) in one profiled analysis."""
+    with tempfile.TemporaryDirectory(prefix="icetrace-bench-") as tmp:
+        out = Path(tmp) / "profile"
+        command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "icetrace", "analyze", "--json", "-"]
+        subprocess.run([*command, str(path)], check=True, stdout=subprocess.DEVNULL)
+        stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
+    own: dict[str, float] = {}
+    for (filename, line, function), (_cc, _nc, tottime, _ct, callers) in stats.items():
+        name = _name(filename, line, function)
+        if filename == "<string>" and callers:  # generated (a dataclass's __hash__): named by its busiest caller
+            caller = max(callers.items(), key=lambda item: item[1][2])[0]
+            name += " from " + _name(*caller)
+        own[name] = own.get(name, 0.0) + tottime
+    return own
+
+
+def _name(filename: str, line: int, function: str) -> str:
+    """file:function; a comprehension or lambda with its line, so it can be found."""
+    where = _short(filename)
+    return f"{where}:{line}:{function}" if function.startswith("<") and where.endswith(".py") else f"{where}:{function}"
+
+
+def _short(filename: str) -> str:
+    for root in ("icetrace", "dissectors"):
+        marker = f"/{root}/"
+        if marker in filename:
+            return root + "/" + filename.split(marker, 1)[1]
+    return Path(filename).name if filename.startswith("/") else filename
+
+
+def superlinear(profiles: list[dict[str, float]], calls: list[float]) -> list[tuple[str, float, list[float]]]:
+    """(function, growth exponent against the calls, seconds per size) of the functions growing faster."""
+    largest = sum(profiles[-1].values())
+    found = []
+    for name, seconds in profiles[-1].items():
+        first = profiles[0].get(name, 0.0)
+        if seconds < 0.01 * largest or first <= 0:
+            continue
+        exponent = math.log(seconds / first) / math.log(calls[-1] / calls[0])
+        if exponent > 1.2:
+            found.append((name, exponent, [p.get(name, 0.0) for p in profiles]))
+    return sorted(found, key=lambda f: -f[2][-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mb", type=int, default=100, help="the smallest capture (N calls)")
+    parser.add_argument("--steps", type=int, default=3, help="sizes: size, 2 x size, 4 x size ...")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each size (median shown)")
+    parser.add_argument("--profile", action="store_true", help="list the functions growing faster than the calls")
+    args = parser.parse_args()
+    sizes = [args.size_mb * 2**i for i in range(args.steps)]
+    captures = [capture(size) for size in sizes]
+    icetrace = f"{sys.executable} -m icetrace analyze --json -"
+    print(f"# many-calls: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    previous = None
+    for size, (path, facts) in zip(sizes, captures):
+        runs = [measure(f"{icetrace} {path} | wc -c") for _ in range(args.repeat)]
+        elapsed = statistics.median(r[0] for r in runs)
+        rss = max(r[1] for r in runs)
+        calls = facts["calls begun"]
+        ratio = ""
+        if previous is not None:
+            growth = elapsed / previous[0], rss / previous[1], calls / previous[2]
+            ratio = "  x{:.2f} time, x{:.2f} RSS for x{:.2f} calls".format(*growth)
+        print(
+            f"{size:5} MB {calls:7.0f} calls {facts['stun']:8.0f} STUN  analyze {elapsed:7.2f} s"
+            f"  peak RSS {rss:7.1f} MB  ({1e3 * rss / calls:.1f} KB a call){ratio}"
+        )
+        previous = (elapsed, rss, calls)
+    if args.profile:
+        profiles = [profile(path) for path, _ in captures]
+        calls_at = [facts["calls begun"] for _, facts in captures]
+        print("# own time growing faster than the calls (exponent: time ~ calls^e), seconds per size:")
+        for name, exponent, seconds in superlinear(profiles, calls_at):
+            print(f"  e={exponent:4.2f}  {name}  " + "  ".join(f"{s:7.2f}" for s in seconds))
+
+
+if __name__ == "__main__":
+    main()
