@@ -757,6 +757,18 @@ static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     return list;
 }
 
+/* clear_counts(): forget the media and relayed media counted so far (flows() and relayed() then
+ * hold only what is counted after), so a long reading can take its counts as it goes */
+static PyObject *Skimmer_clear_counts(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
+    REFUSE_WHILE_BUSY(s)
+    FlowTable *tables[] = {&s->flows, &s->relayed};
+    for (int i = 0; i < 2; i++) {
+        if (tables[i]->used) memset(tables[i]->slots, 0, tables[i]->cap * sizeof(Flow));
+        tables[i]->used = 0;
+    }
+    Py_RETURN_NONE;
+}
+
 /* relayed() -> ([(via, src, sport, dst, dport, channel, peer address or None, peer port, kind,
  *                 first number, first ticks, first interface, last number, last ticks, last interface,
  *                 packets, bytes)], [(interface, latest ticks of a counted indication)]) */
@@ -976,6 +988,8 @@ static PyMethodDef Skimmer_methods[] = {
     {"count_relayed", (PyCFunction)Skimmer_count_relayed, METH_NOARGS,
      "from now on, count UDP relayed media (ChannelData, Send/Data indications) instead of handing it back"},
     {"relayed", (PyCFunction)Skimmer_relayed, METH_NOARGS, "relayed media counted, and the latest indication"},
+    {"clear_counts", (PyCFunction)Skimmer_clear_counts, METH_NOARGS,
+     "forget the media and relayed media counted so far (flows() and relayed() start again)"},
     {"list_relayed", (PyCFunction)Skimmer_list_relayed, METH_VARARGS,
      "list_relayed(format, modern, legacy): write the rows of UDP relayed media instead of handing it back"},
     {"time_base", (PyCFunction)Skimmer_time_base, METH_VARARGS,

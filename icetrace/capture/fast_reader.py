@@ -193,6 +193,12 @@ class FastBody:
         """Bytes of this TCP frame's direction the skimmer listed since the frame before it handed back."""
         return self._listed.pop(frame, 0)
 
+    def report_counts(self) -> None:
+        """Hand the media and relayed media counted so far to the sinks, then count afresh: a long
+        reading takes its counts as it goes (the sinks add them up)."""
+        self._report_media()
+        self._skimmer.clear_counts()
+
     def __iter__(self) -> Iterator[Frame]:
         try:
             yield from self.hook.walk(self)

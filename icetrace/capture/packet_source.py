@@ -10,7 +10,7 @@ once, when every packet has been read: `PacketSource.summary()`.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,7 +33,7 @@ from icetrace.capture.tcp_stream import Chunk, TcpDirection
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
-from icetrace.records.relayed import WRAPPERS, RelayedCount
+from icetrace.records.relayed import WRAPPERS, RelayedCount, RelayedCounter
 from icetrace.records.transport_packet import TransportPacket, new_packet
 
 _MEDIA_KIND = COUNTED
@@ -130,7 +130,8 @@ class PacketSource:
         # messages: the C skimmer writes the rows of UDP relayed media there instead of handing it on
         self.relayed_rows = relayed_rows
         self._relayed: dict[tuple[bytes, int, bytes, int, int, str], list[int | float]] = {}
-        self._skimmed: list[RelayedCount] = []
+        self._skimmed = RelayedCounter()  # what the C skimmer counted, added up as it reports
+        self._reader: CaptureReader | None = None  # the capture being read
         # the latest time of an indication the skimmer counted (it never became a packet)
         self._relayed_end: float | None = None
         self._packets_end: float | None = None  # the latest time of a packet handed on
@@ -168,8 +169,11 @@ class PacketSource:
         return self.so_far()
 
     def so_far(self) -> CaptureSummary:
-        """The summary of what was read until now: a live capture's (every frame of which goes through
-        the packet loop, so its media counts are current after each packet)."""
+        """The summary of what was read until now: what the C skimmer counted is taken from it first
+        (it may have counted a little ahead of the packet last handed on, up to the end of the
+        window it walked)."""
+        if self._reader is not None:
+            self._reader.report_counts()
         flows = self._media_flows()
         ends = (self._packets_end, self._frames_end, *(f.last_time for f in flows), self._relayed_end)
         times = [t for t in ends if t is not None]
@@ -187,6 +191,7 @@ class PacketSource:
         ipdec = IpDecoder()
         tcp: TcpFlows = {}
         frames = cast(CaptureReader, _Clocked(reader, self.clock)) if self.clock is not None else reader
+        self._reader = reader
         try:
             last = yield from self._frames(path, frames, ipdec, tcp)
             ends = [t for t in (last, reader.end_time, self._frames_end) if t is not None]
@@ -194,6 +199,7 @@ class PacketSource:
             self._fragments_dropped(path, ipdec)
             yield from self._tcp_end(path, tcp)
         finally:
+            self._reader = None
             self.problems.extend(reader.problems)
             self.formats[str(path)] = reader.format
 
@@ -277,8 +283,12 @@ class PacketSource:
             if entry is None:
                 self._media[key] = [frame, time, frame, time, 1, len(payload)]
             else:
-                entry[2] = frame
-                entry[3] = time
+                if frame > entry[2]:  # (so_far may have taken later frames from the skimmer)
+                    entry[2] = frame
+                    entry[3] = time
+                elif frame < entry[0]:
+                    entry[0] = frame
+                    entry[1] = time
                 entry[4] += 1
                 entry[5] += len(payload)
             # counted without decoding: RFC 8656 ChannelData whose data is not STUN (its first byte
@@ -401,8 +411,13 @@ class PacketSource:
         if entry is None:
             media[key] = [frame, time, frame, time, 1, size]
         else:
-            entry[2] = frame
-            entry[3] = time
+            # the skimmer's counts, taken while reading (so_far), may hold later frames already
+            if frame > entry[2]:
+                entry[2] = frame
+                entry[3] = time
+            elif frame < entry[0]:
+                entry[0] = frame
+                entry[1] = time
             entry[4] += 1
             entry[5] += size
 
@@ -438,7 +453,7 @@ class PacketSource:
         for via, src, sport, dst, dport, channel, peer, peer_port, kind, n1, t1, n2, t2, packets, size in counts:
             source, destination = endpoint_of(src, sport), endpoint_of(dst, dport)
             channeldata = via == "channeldata"
-            self._skimmed.append(
+            self._skimmed.include(
                 RelayedCount(
                     src=source,
                     dst=destination,
@@ -512,7 +527,7 @@ class PacketSource:
     def _relayed_counts(self) -> list[RelayedCount]:
         """The UDP relayed media counted instead of handed on (`count_relayed`), keyed as RelayedCounter
         keys it; a key may come twice (counted here and in the skimmer): RelayedCounter.include adds them."""
-        return self._skimmed + [
+        return [replace(c) for c in self._skimmed.flows.values()] + [
             RelayedCount(
                 src=endpoint_of(src, sport),
                 dst=endpoint_of(dst, dport),
@@ -545,6 +560,9 @@ class PacketSource:
             del self._media[media_key]
         for relayed_key in [key for key, v in self._relayed.items() if not kept(key, float(v[3]))]:
             self.relayed_forgotten += int(self._relayed.pop(relayed_key)[4])
+        skimmed = self._skimmed.flows
+        for count_key in [key for key, c in skimmed.items() if not keep(c.src, c.dst, c.last_time)]:
+            self.relayed_forgotten += skimmed.pop(count_key).packets
         self._stun_pairs -= {key for key in self._stun_pairs if not kept(key, float("-inf"))}
         self._icmp_errors = [e for e in self._icmp_errors if keep(e.quoted_src, e.quoted_dst, e.time)]
 

@@ -58,6 +58,11 @@ class CaptureReader:
     def problem(self, offset: int, frame: int, message: str) -> None:
         self.problems.append(ReadProblem(str(self.path), offset, frame, message))
 
+    def report_counts(self) -> None:
+        """The media the fast path counted so far, handed to the sinks now (they add it up)."""
+        if self._fast is not None:
+            self._fast.report_counts()
+
     def follow(self, body: SkimmedBody) -> Iterator[Frame]:
         """The frames of a skimmed body, keeping `bytes_read` and `problems` up to date."""
         self._fast = body

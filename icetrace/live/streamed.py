@@ -118,7 +118,8 @@ def analyze_streamed(
     """Read one capture once, telling each session as it ends; see the module's docstring."""
     analysis = StreamedAnalysis(sources=[str(capture)])
     collect = _SessionKeeper(analysis, calls, top, json_lines)
-    source = PacketSource([], count_relayed=True, live=True)
+    # a file, not a pipe: the C skimmer counts the media, and each look takes its counts so far
+    source = PacketSource([], count_relayed=True)
     tracker = CallTracker(
         source,
         Path(capture).name,

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from icetrace.capture.packet_source import CaptureSummary, PacketSource
 from icetrace.cli import main
 from icetrace.live.streamed import analyze_streamed
+from icetrace.records.relayed import RelayedCounter
 from tests.calls.many_calls import many_calls_capture
 
 
@@ -50,3 +52,24 @@ def test_streamed_keeps_no_story_it_will_not_tell(capture: Path) -> None:
     assert len(analysis.lines) > 30 and all(line.stream is None for line in analysis.lines)
     assert [line.stream is not None for line in analysis.stories] == [True, True]
     assert len(analysis.json_streams) == len(analysis.lines)
+
+
+def _flows(summary: CaptureSummary) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    media = sorted((f.src, f.dst, f.kind, f.first_frame, f.last_frame, f.packets, f.bytes) for f in summary.media_flows)
+    counter = RelayedCounter()
+    for count in summary.relayed:
+        counter.include(count)
+    relayed = sorted((str(key), c.first_frame, c.last_frame, c.packets, c.bytes) for key, c in counter.flows.items())
+    return media, relayed
+
+
+def test_counts_taken_while_reading_add_up_to_the_counts_at_the_end(capture: Path) -> None:
+    at_end = PacketSource([capture], count_relayed=True)
+    assert sum(1 for _ in at_end) > 500
+    media, relayed = _flows(at_end.summary())
+    assert media and relayed, "the skimmer counted media and relayed media"
+    as_read = PacketSource([capture], count_relayed=True)
+    for number, _ in enumerate(as_read):
+        if number % 37 == 0:
+            as_read.so_far()  # takes what the skimmer counted so far and lets it count afresh
+    assert _flows(as_read.summary()) == (media, relayed)

@@ -76,6 +76,10 @@ class SkimmedBody(Protocol):
 
     def tcp_listed(self, frame: int) -> int: ...
 
+    def report_counts(self) -> None:
+        """Hand the media counted so far to the sinks now, and count afresh."""
+        ...
+
 
 class Reading(Protocol):
     """The reader as a format module sees it (`CaptureReader` is one): where damage goes, how far
