@@ -118,10 +118,12 @@ class RecordExtractor:
         self._shared = Shared()
 
     def forget(self, keep: Callable[[Endpoint, Endpoint], bool]) -> None:
-        """Let go of the channel bindings `keep(client, server)` refuses, and of the shared values
-        (records built already keep theirs): a capture read for hours keeps what open calls need."""
+        """Let go of the channel bindings `keep(client, server)` refuses, and of the shared values and
+        relay hops found so far (records built already keep theirs): a capture read for hours keeps
+        what open calls need."""
         self._channels = {key: peer for key, peer in self._channels.items() if keep(key[0], key[1])}
         self._shared = Shared()
+        self._hops = {}
 
     def feed(self, packet: TransportPacket) -> Iterator[StunRecord]:
         if packet.transport == "udp":
