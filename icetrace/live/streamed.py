@@ -52,12 +52,15 @@ class StreamedAnalysis:
     verdicts: list[Verdict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     json_streams: list[tuple[float, str, bytes]] = field(default_factory=list)  # (start, label, zlib JSON)
+    # the first session's JSON: the preset dictionary every session's JSON is compressed with (their
+    # keys and much of their values repeat), which shrinks each to a fraction
+    json_dictionary: bytes = b""
     stories: list[SessionLine] = field(default_factory=list)  # the lines whose stories are told in full
     messages: int = 0
 
     def iter_stream_dicts(self) -> Iterator[dict[str, Any]]:
         for _, _, packed in sorted(self.json_streams, key=lambda item: (item[0], item[1])):
-            yield json.loads(zlib.decompress(packed))
+            yield json.loads(zlib.decompressobj(zdict=self.json_dictionary).decompress(packed))
 
 
 class _SessionKeeper:
@@ -77,7 +80,11 @@ class _SessionKeeper:
         stream = line.story
         if self.json_lines is not None:
             write_session(line, self.analysis.sources, self.json_lines)
-        packed = zlib.compress(json.dumps(stream_dict(stream), separators=(",", ":")).encode(), 6)
+        text = json.dumps(stream_dict(stream), separators=(",", ":")).encode()
+        if not self.analysis.json_dictionary:
+            self.analysis.json_dictionary = text
+        packer = zlib.compressobj(9, zdict=self.analysis.json_dictionary)
+        packed = packer.compress(text) + packer.flush()
         self.analysis.json_streams.append((line.started or ended.at, line.label, packed))
         self.analysis.verdicts += line.verdicts
         self._keep_story(line, stream)

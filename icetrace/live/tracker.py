@@ -57,9 +57,11 @@ class Ended:
     at: float
 
 
-def session_key(stream: Stream) -> tuple[object, ...]:
+def session_key(stream: Stream) -> int:
+    """A session by its call, stream and agents' usernames, hashed: hours of told sessions are
+    remembered in a few bytes each (two of 65,536 sharing a 64-bit hash is a 1e-10 chance)."""
     agents = tuple(a.ufrag if a else None for a in (stream.controlling, stream.controlled))
-    return (stream.call_id, stream.index, *agents)
+    return hash((stream.call_id, stream.index, *agents))
 
 
 def stream_endpoints(stream: Stream) -> set[Endpoint]:
@@ -99,10 +101,10 @@ class CallTracker:
         self.signaling = SignalingCollector(name, app_signaling=options.app_signaling)
         self.records: list[StunRecord] = []
         self.relayed = RelayedCounter()
-        self.told: OrderedDict[tuple[object, ...], None] = OrderedDict()
+        self.told: OrderedDict[int, None] = OrderedDict()
         self.pending: list[Ended] = []  # ended, waiting for an earlier session still settling
         # told sessions' data is kept FINAL_WAIT longer, so capture-wide findings about it settle
-        self.release: dict[tuple[object, ...], tuple[float, frozenset[Endpoint], str | None]] = {}
+        self.release: dict[int, tuple[float, frozenset[Endpoint], str | None]] = {}
         self.told_calls: set[str] = set()  # calls whose sessions are all told
         self.quick_looked = 0.0  # capture time of the last quick look
         self.quick_seconds = 0.0  # how long the last quick look took (wall clock)
@@ -201,7 +203,7 @@ class CallTracker:
             self.told_calls.add(stream.call_id)
         self.pending.append(Ended(line, *ending))
 
-    def _released(self) -> set[tuple[object, ...]]:
+    def _released(self) -> set[int]:
         """The told sessions whose FINAL_WAIT has passed: their data may go."""
         out = {key for key, (until, _, _) in self.release.items() if until <= self.now}
         for key in out:
@@ -328,7 +330,7 @@ class CallTracker:
             return "idle", last + self.options.idle  # ended when its silence had lasted that long
         return None
 
-    def _remember(self, key: tuple[object, ...]) -> None:
+    def _remember(self, key: int) -> None:
         self.told[key] = None
         while len(self.told) > REMEMBERED:
             self.told.popitem(last=False)
