@@ -10,6 +10,7 @@ choose which full stories follow.
 from __future__ import annotations
 
 import ipaddress
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ class SessionLine:
     connectivity: str  # DIRECT, RELAY, FAILED or ""
     label: str  # the call's Call-ID and stream index, or the session's usernames
     cause: str | None  # the diagnosis's cause code, when the diagnosis gives one
-    turn_server: str | None  # the TURN server of its relayed candidate(s)
+    turn_server: str | None  # the TURN server of its relayed candidate(s), or the one it asked for one
     subnet: str | None  # the client's network (/24, IPv6 /64), from its private host candidate
     started: float | None  # the first signaled candidate or the first check
     connected: float | None  # the first answered check of the selected pair
@@ -119,7 +120,12 @@ class _Index:
 
     def __init__(self, rec: Reconstruction, verdicts: Sequence[Verdict]) -> None:
         self.server_by_relayed = {str(a.relayed): str(a.server) for a in rec.allocations if a.relayed is not None}
+        # the server a client asked for an allocation, whether or not it got one (a refusal is the
+        # server's doing too: 486 Allocation Quota Reached on a busy one)
         self.server_by_client = {str(a.client): str(a.server) for a in rec.allocations}
+        for t in rec.transactions:
+            if t.request.method == "allocate" and t.request.relay is None:
+                self.server_by_client.setdefault(str(t.src), str(t.dst))
         self.first_success: dict[int, float] = {}
         self.first_check: dict[int, float] = {}
         for check in rec.checks:
@@ -142,7 +148,7 @@ class _Index:
         candidates += [c for a in (stream.controlling, stream.controlled) if a for c in a.candidates]
         for c in candidates:
             server = self.server_by_relayed.get(str(c.address))
-            if server is None and c.type == "host":
+            if server is None and c.type in ("host", "srflx"):  # the address the server saw it ask from
                 server = self.server_by_client.get(str(c.address))
             if server is not None:
                 return server
@@ -176,9 +182,9 @@ def session_lines(rec: Reconstruction, verdicts: Sequence[Verdict]) -> list[Sess
                 state=stream.outcome,
                 connectivity=stream.connectivity,
                 label=session_label(stream),
-                cause=cause_code(stream),
-                turn_server=index.turn_server(stream),
-                subnet=_client_subnet(stream),
+                cause=_shared(cause_code(stream)),
+                turn_server=_shared(index.turn_server(stream)),
+                subnet=_shared(_client_subnet(stream)),
                 started=index.started(stream),
                 connected=index.connected(stream),
                 errors=sum(v.severity == "error" for v in mine),
@@ -187,6 +193,12 @@ def session_lines(rec: Reconstruction, verdicts: Sequence[Verdict]) -> list[Sess
             )
         )
     return lines
+
+
+def _shared(text: str | None) -> str | None:
+    """One string object for a value many sessions share (a TURN server, a subnet, a cause code):
+    a long capture keeps a line per session."""
+    return None if text is None else sys.intern(text)
 
 
 def worst_order(line: SessionLine) -> tuple[tuple[int, int, int, float], float, str]:

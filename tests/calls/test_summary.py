@@ -3,9 +3,13 @@ and --call / --top / --every-story choose the stories; --json-lines writes one o
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import io
 import json
+from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -13,7 +17,8 @@ import pytest
 import icetrace
 from icetrace.analysis import Analysis
 from icetrace.cli import main
-from icetrace.report.summary import MANY_SESSIONS, session_lines, worst_first
+from icetrace.report.summary import MANY_SESSIONS, session_lines, summarize, worst_first
+from icetrace.report.text import write_summary
 from tests.calls.many_calls import many_calls_capture
 
 
@@ -62,7 +67,8 @@ def test_summary_counts_add_up_to_the_sessions(capture: Path, analysis: Analysis
     by_outcome = {" ".join(line.split()[1:3]): int(line.split()[0]) for line in section(report, "by outcome and cause")}
     assert by_outcome["CONNECTED RELAY"] == connected
     servers = {line.split()[1] for line in section(report, "by TURN server")}
-    assert {"198.51.100.9:3478", "198.51.100.10:3478"} <= servers
+    # a call whose Allocate was refused (486) counts under the server that refused it
+    assert servers == {"198.51.100.9:3478", "198.51.100.10:3478"}
     assert f"({connected} sessions that connected)" in report
     # the summary replaces the stories: none is told unless asked for
     assert "component 1: pairs by priority" not in report
@@ -119,3 +125,25 @@ def test_html_opens_with_the_summary_and_tells_the_chosen_story(
         assert f'<table id="{table}">' in text
     assert text.count('<h2 class="stream">') == 1
     assert f"Call {call} stream 0" in text
+
+
+def test_sessions_are_grouped_by_whatever_cause_code_the_diagnosis_sets(analysis: Analysis) -> None:
+    """The summary groups by the stream's cause code as it finds it, not by a list of known codes:
+    codes invented here are counted and printed as they are."""
+    invented = ["relayed:made-up-one", "failed:made-up-two", "relayed:made-up-one", None]
+    streams = [copy.copy(s) for s in analysis.reconstruction.streams]
+    for number, stream in enumerate(streams):
+        code = invented[number % len(invented)]
+        stream.cause = SimpleNamespace(code=code) if code else None  # type: ignore[attr-defined]
+    rec = dataclasses.replace(analysis.reconstruction, streams=streams)
+    lines = session_lines(rec, analysis.verdict_list)
+    assert [line.cause for line in lines] == [invented[n % len(invented)] for n in range(len(streams))]
+    expected = Counter((line.outcome, invented[n % len(invented)] or "-") for n, line in enumerate(lines))
+    assert summarize(lines, []).by_outcome == expected
+    out = io.StringIO()
+    write_summary(lines, [], out, 5)
+    listed = {
+        (" ".join(row.split()[1:-2]), row.split()[-1]): int(row.split()[0])
+        for row in section(out.getvalue(), "by outcome and cause")
+    }
+    assert listed == {(outcome.upper(), cause): n for (outcome, cause), n in expected.items()}
