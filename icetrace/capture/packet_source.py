@@ -30,6 +30,7 @@ from icetrace.capture.network import (
 )
 from icetrace.capture.reader import CaptureReader, Frame, ReadProblem, RowSink
 from icetrace.capture.tcp_stream import Chunk, TcpDirection
+from icetrace.records.capture_set import frame_id
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -73,16 +74,21 @@ def _untunnel(ipdec: IpDecoder, ip: IpPacket, time: float) -> IpPacket | None:
 
 class _Clocked:
     """A reader whose every frame's time goes to `clock` first (a live capture's clock moves with
-    media and all, not only with what the packet source hands on)."""
+    media and all, not only with what the packet source hands on), its frames numbered with their
+    file's id when it is not the first file read (records/capture_set.py)."""
 
-    def __init__(self, reader: CaptureReader, clock: Callable[[float], None]) -> None:
+    def __init__(self, reader: CaptureReader, clock: Callable[[float], None] | None, capture: int) -> None:
         self.reader = reader
         self.clock = clock
+        self.base = frame_id(capture, 0)
 
     def __iter__(self) -> Iterator[Frame]:
-        clock = self.clock
+        clock, base = self.clock, self.base
         for frame in self.reader:
-            clock(frame.time)
+            if clock is not None:
+                clock(frame.time)
+            if base:
+                frame.number += base
             yield frame
 
     def __getattr__(self, name: str) -> Any:
@@ -121,6 +127,7 @@ class PacketSource:
         # live: told the time of every frame, media and all, before the frame is read on
         self.clock: Callable[[float], None] | None = None
         self.relayed_forgotten = 0  # relayed packets counted, then forgotten (forget())
+        self.read_names: list[str] = []  # the captures read so far, in order
         self.include_sip = include_sip
         # True (analyze, messages --no-media): UDP relayed media that carried no STUN is only
         # counted (the summary's relayed counts), never handed on: ChannelData here, and on the fast path
@@ -151,9 +158,12 @@ class PacketSource:
         return self.read_each(self.paths)
 
     def read_each(self, paths: Iterable[str | Path]) -> Iterator[TransportPacket]:
-        """The captures `paths` names, one after another as it names them (it may wait for the next)."""
+        """The captures `paths` names, one after another as it names them (it may wait for the next).
+        Live, each file after the first numbers its frames with its own id (a ring buffer's files are
+        one timeline, `read_names` in order)."""
         end = float("-inf") if self._packets_end is None else self._packets_end
         for path in paths:
+            self.read_names.append(str(path))
             for packet in self._one(Path(path)):
                 if packet.time > end:
                     end = packet.time
@@ -190,7 +200,9 @@ class PacketSource:
         )
         ipdec = IpDecoder()
         tcp: TcpFlows = {}
-        frames = cast(CaptureReader, _Clocked(reader, self.clock)) if self.clock is not None else reader
+        capture = len(self.read_names) - 1 if self.live else 0
+        wrapped = self.clock is not None or capture > 0
+        frames = cast(CaptureReader, _Clocked(reader, self.clock, capture)) if wrapped else reader
         self._reader = reader
         try:
             last = yield from self._frames(path, frames, ipdec, tcp)

@@ -49,8 +49,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     sources = [args.source]
 
     def emit(ended: Ended) -> None:
+        names = tracker.captures()
         if args.json_lines:
-            write_object(ended.line, sources, out, ended={"reason": ended.reason, "at": ended.at})
+            reason = {"reason": ended.reason, "at": ended.at}
+            write_object(ended.line, sources, out, ended=reason, ref=names.frame_json)
         else:
             stream = ended.line.story
             cause = ended.line.cause or "-"
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 f"\n== {ended.line.label} ended ({ended.reason}, {_clock(ended.at)}): "
                 f"{ended.line.outcome.upper()}, cause {cause}\n"
             )
-            write_session(stream, ended.line.verdicts, out)
+            write_session(stream, ended.line.verdicts, out, names=names)
         out.flush()
 
     tracker = CallTracker(source, args.source, emit, WatchOptions(idle=args.idle))

@@ -22,6 +22,7 @@ from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.model import Stream, Verdict
 from icetrace.ice.transactions import FINAL_WAIT
+from icetrace.records.capture_set import CaptureSet, display_names
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.relayed import RelayedCounter
@@ -116,7 +117,15 @@ class CallTracker:
         self.look_ended = 0.0  # wall clock (monotonic) at the end of the last look
         self.sessions_told = 0
         self.records_seen = 0  # STUN/TURN messages and ChannelData read, relayed media included
+        self._captures = CaptureSet()
         source.clock = self.advance
+
+    def captures(self) -> CaptureSet:
+        """The files read so far as one timeline (a ring buffer's), how their frame ids read."""
+        names = self.source.read_names
+        if len(names) != len(self._captures.names):
+            self._captures = CaptureSet(display_names(names), timeline=True)
+        return self._captures
 
     def feed(self, packet: TransportPacket) -> None:
         self.now = max(self.now, packet.time)
@@ -292,7 +301,13 @@ class CallTracker:
         for count in relayed:
             counts.include(count)
         rec = correlate(
-            list(records), capture_end=self.now, signaling=model, media=media, icmp_errors=icmp, relayed=counts.counts()
+            list(records),
+            capture_end=self.now,
+            signaling=model,
+            media=media,
+            icmp_errors=icmp,
+            relayed=counts.counts(),
+            captures=self.captures(),
         )
         verdicts = diagnose(rec)
         # calls that said BYE are over: what the capture shows of them is settled

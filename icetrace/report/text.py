@@ -114,11 +114,18 @@ def write_stories(
         out.write(CHECKS_LEGEND)
 
 
-def write_session(stream: Stream, verdicts: Sequence[Verdict], out: TextIO, colour: bool | None = None) -> None:
-    """One session's story and its verdicts (`icetrace watch` tells each as it ends)."""
+def write_session(
+    stream: Stream,
+    verdicts: Sequence[Verdict],
+    out: TextIO,
+    colour: bool | None = None,
+    names: CaptureSet = ONE_CAPTURE,
+) -> None:
+    """One session's story and its verdicts (`icetrace watch` tells each as it ends); `names` says
+    how frame ids read (a ring buffer's files: 'file#number')."""
     paint = Painter(wanted(out) if colour is None else colour)
-    _write_stream(stream, out, paint, ONE_CAPTURE.frame_text)
-    _write_verdict_lines(verdicts, out, paint, ONE_CAPTURE)
+    _write_stream(stream, out, paint, names.frame_text)
+    _write_verdict_lines(verdicts, out, paint, names)
 
 
 def _write_head(analysis: Analysis, out: TextIO, limit: int | None) -> None:
