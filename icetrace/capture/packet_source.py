@@ -9,6 +9,7 @@ once, when every packet has been read: `PacketSource.summary()`.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -70,6 +71,15 @@ def _untunnel(ipdec: IpDecoder, ip: IpPacket, time: float) -> IpPacket | None:
             return None
         ip = decoded
     return ip
+
+
+def _packed(address: Endpoint) -> tuple[bytes, int] | None:
+    """(packed address, port) as the counts are keyed; None for an address not written as one."""
+    try:
+        family = socket.AF_INET6 if ":" in address.ip else socket.AF_INET
+        return socket.inet_pton(family, address.ip), address.port
+    except OSError:
+        return None
 
 
 class _Clocked:
@@ -178,16 +188,22 @@ class PacketSource:
             raise RuntimeError("a capture's summary is known once every packet of it was read")
         return self.so_far()
 
-    def so_far(self) -> CaptureSummary:
+    def so_far(self, near: set[Endpoint] | None = None) -> CaptureSummary:
         """The summary of what was read until now: what the C skimmer counted is taken from it first
         (it may have counted a little ahead of the packet last handed on, up to the end of the
-        window it walked)."""
+        window it walked). `near`: only the flows, counts and ICMP errors to or from those addresses
+        (a look at a few calls of a busy capture)."""
         if self._reader is not None:
             self._reader.report_counts()
-        flows = self._media_flows()
+        wanted = None if near is None else {key for e in near if (key := _packed(e)) is not None}
+        flows = self._media_flows(wanted)
+        icmp = [e for e in self._icmp_errors if near is None or e.quoted_src in near or e.quoted_dst in near]
+        relayed = self._relayed_counts(wanted)
+        if near is not None:
+            relayed = [c for c in relayed if c.src in near or c.dst in near]
         ends = (self._packets_end, self._frames_end, *(f.last_time for f in flows), self._relayed_end)
         times = [t for t in ends if t is not None]
-        return CaptureSummary(flows, list(self._icmp_errors), self._relayed_counts(), max(times, default=None))
+        return CaptureSummary(flows, icmp, relayed, max(times, default=None))
 
     def _one(self, path: Path) -> Iterator[TransportPacket]:
         reader = CaptureReader(
@@ -536,7 +552,7 @@ class PacketSource:
             entry[4] += 1
             entry[5] += size
 
-    def _relayed_counts(self) -> list[RelayedCount]:
+    def _relayed_counts(self, wanted: set[tuple[bytes, int]] | None = None) -> list[RelayedCount]:
         """The UDP relayed media counted instead of handed on (`count_relayed`), keyed as RelayedCounter
         keys it; a key may come twice (counted here and in the skimmer): RelayedCounter.include adds them."""
         return [replace(c) for c in self._skimmed.flows.values()] + [
@@ -557,6 +573,7 @@ class PacketSource:
                 bytes=int(v[5]),
             )
             for (src, sport, dst, dport, channel, kind), v in self._relayed.items()
+            if wanted is None or (src, sport) in wanted or (dst, dport) in wanted
         ]
 
     def forget(self, keep: Callable[[Endpoint, Endpoint, float], bool]) -> None:
@@ -566,6 +583,9 @@ class PacketSource:
 
         def kept(key: tuple[Any, ...], last: float) -> bool:
             return keep(endpoint_of(key[0], key[1]), endpoint_of(key[2], key[3]), last)
+
+        if self._reader is not None:  # what the skimmer counted so far goes too, not later
+            self._reader.report_counts()
 
         # in place: the packet loop holds these very objects
         for media_key in [key for key, v in self._media.items() if not kept(key, float(v[3]))]:
@@ -578,8 +598,12 @@ class PacketSource:
         self._stun_pairs -= {key for key in self._stun_pairs if not kept(key, float("-inf"))}
         self._icmp_errors = [e for e in self._icmp_errors if keep(e.quoted_src, e.quoted_dst, e.time)]
 
-    def _media_flows(self) -> list[MediaFlow]:
-        """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame."""
+    def _media_flows(self, wanted: set[tuple[bytes, int]] | None = None) -> list[MediaFlow]:
+        """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame (`wanted`: only
+        from or to those (packed address, port))."""
+        media = self._media.items()
+        if wanted is not None:
+            media = [(k, v) for k, v in media if (k[0], k[1]) in wanted or (k[2], k[3]) in wanted]  # type: ignore[assignment]
         flows = [
             MediaFlow(
                 src=Endpoint(address_text(src), sport),
@@ -593,7 +617,7 @@ class PacketSource:
                 packets=int(v[4]),
                 bytes=int(v[5]),
             )
-            for (src, sport, dst, dport, transport, kind), v in self._media.items()
+            for (src, sport, dst, dport, transport, kind), v in media
         ]
         flows.sort(key=lambda f: f.first_frame)
         return flows

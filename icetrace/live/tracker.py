@@ -288,14 +288,12 @@ class CallTracker:
         model = build_model(messages, SignalingModel())
         if calls is None:
             build_app_model(self.signaling.signals, model)
-        held = self.source.so_far()
+        mine = _signaled_endpoints(model) if calls is not None else None
+        held = self.source.so_far(mine)  # only what the calls' own addresses carried, for a few calls
         records, media, icmp = self.records, held.media_flows, held.icmp_errors
         relayed = [*(replace(c) for c in self.relayed.flows.values()), *held.relayed]
-        if calls is not None:
-            mine = _signaled_endpoints(model)
+        if mine is not None:
             records = [r for r in records if r.src in mine or r.dst in mine or _relay_peer_live(r, mine)]
-            media = [f for f in media if f.src in mine or f.dst in mine]
-            icmp = [e for e in icmp if e.quoted_src in mine or e.quoted_dst in mine]
             relayed = [c for c in relayed if c.src in mine or c.dst in mine]
         counts = RelayedCounter()
         for count in relayed:

@@ -1,7 +1,8 @@
 """`icetrace watch` live: a real tcpdump on an interface of two network namespaces this test makes,
-piped into watch, while real aioice agents place calls one after another (two connect, one in
-between fails: the callee's network drops everything it sends). Every call is told once, in the
-order placed, while tcpdump still runs, with the outcome `analyze` gives of the saved capture.
+piped into two watches (JSON lines, and stories through a named pipe), while real aioice agents
+place calls one after another (two connect, one in between fails: the callee's network drops
+everything it sends). Every call is told once, in the order placed, while tcpdump still runs, its
+story and cause printed, with the outcome and cause `analyze` gives of the saved capture.
 
 Needs root (namespaces, tcpdump); CI runs as root. Everything is bounded in time and removed after.
 """
@@ -15,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -75,22 +76,30 @@ def place_call(lab: tuple[str, str], folder: Path, timeout: float) -> dict[str, 
     }
 
 
-def told_lines(watch: subprocess.Popen[bytes], until: float, count: int) -> list[dict]:
-    """Lines watch prints, read as they come, until `count` are in or the time is up."""
+def read_as_printed(watch: subprocess.Popen[bytes], until: float, done: Callable[[bytes], bool]) -> bytes:
+    """What watch prints, read as it comes, until `done` says enough is in or the time is up."""
     assert watch.stdout is not None
-    out: list[dict] = []
-    buffer = b""
-    while len(out) < count and time.monotonic() < until:
+    text = b""
+    while not done(text) and time.monotonic() < until:
         ready, _, _ = select.select([watch.stdout], [], [], 0.2)
         if not ready:
             continue
         chunk = os.read(watch.stdout.fileno(), 65536)
         if not chunk:
             break
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        out += [json.loads(line) for line in lines if line.strip()]
-    return out
+        text += chunk
+    return text
+
+
+def told_lines(watch: subprocess.Popen[bytes], until: float, count: int) -> list[dict]:
+    """JSON lines watch prints, read as they come, until `count` are in or the time is up."""
+    text = read_as_printed(watch, until, lambda text: text.count(b"\n") >= count)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def story_heads(text: bytes) -> list[str]:
+    """The head line of each story watch printed: '== LABEL ended (why, when): OUTCOME, cause CODE'."""
+    return [line for line in text.decode().splitlines() if line.startswith("== ")]
 
 
 def test_watch_tells_live_calls_as_they_end(lab: tuple[str, str], tmp_path: Path) -> None:
@@ -100,7 +109,11 @@ def test_watch_tells_live_calls_as_they_end(lab: tuple[str, str], tmp_path: Path
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    tee = subprocess.Popen(["tee", str(saved)], stdin=tcpdump.stdout, stdout=subprocess.PIPE)
+    stories = tmp_path / "stories.fifo"
+    os.mkfifo(stories)
+    # the second watch opens the named pipe itself; tee's writing end opens once it reads
+    storyteller = subprocess.Popen([*ICETRACE, "watch", str(stories), "--idle", str(IDLE)], stdout=subprocess.PIPE)
+    tee = subprocess.Popen(["tee", str(saved), str(stories)], stdin=tcpdump.stdout, stdout=subprocess.PIPE)
     watch = subprocess.Popen(
         [*ICETRACE, "watch", "-", "--idle", str(IDLE), "--json-lines"], stdin=tee.stdout, stdout=subprocess.PIPE
     )
@@ -129,6 +142,7 @@ def test_watch_tells_live_calls_as_they_end(lab: tuple[str, str], tmp_path: Path
                 f"import socket; socket.socket(2, 2).sendto(bytes([128, 0]) + bytes(10), ('{LEFT}', 9))",
             )
         told = told_lines(watch, deadline, len(calls))
+        printed = read_as_printed(storyteller, deadline, lambda text: len(story_heads(text)) >= len(calls))
     finally:
         tcpdump.terminate()
         try:
@@ -138,6 +152,8 @@ def test_watch_tells_live_calls_as_they_end(lab: tuple[str, str], tmp_path: Path
     rest = told_lines(watch, time.monotonic() + 30, 10)
     watch.wait(timeout=30)
     tee.wait(timeout=10)
+    printed_later = read_as_printed(storyteller, time.monotonic() + 30, lambda text: False)
+    storyteller.wait(timeout=30)
     assert [c["connected"] for c in calls] == ["True", "False", "True"], "the agents' own outcome"
     assert not rest, "every call was told while tcpdump still ran, none again at the end"
     # once each, in the order placed, each as its call ended (nothing of it for --idle seconds)
@@ -146,6 +162,14 @@ def test_watch_tells_live_calls_as_they_end(lab: tuple[str, str], tmp_path: Path
     ]
     assert [o["ended"]["reason"] for o in told] == ["idle"] * 3
     assert [o["outcome"] for o in told] == ["connected", "failed", "connected"]
+    # the same calls told as stories while tcpdump ran: head (why it ended, outcome, cause), then
+    # the story itself
+    heads = story_heads(printed)
+    assert not story_heads(printed_later), "every story was printed while tcpdump still ran"
+    assert [h.split(" ended (")[0].removeprefix("== ") for h in heads] == [o["session"] for o in told]
+    for head, obj in zip(heads, told, strict=True):
+        assert f"): {obj['outcome'].upper()}" in head and head.endswith(f", cause {obj['cause_code'] or '-'}")
+    assert printed.decode().count("component 1: pairs by priority") == len(calls)
     later = subprocess.run(
         [*ICETRACE, "analyze", str(saved), "--json-lines", "-"], capture_output=True, check=True, timeout=60
     )
