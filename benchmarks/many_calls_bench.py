@@ -1,9 +1,10 @@
 """`icetrace analyze` on a busy server's capture at N, 2N and 4N calls: time, peak RSS, and how they grow.
 
-Usage: python benchmarks/many_calls_bench.py [--size-mb 100] [--steps 3] [--repeat 1] [--profile]
+Usage: python benchmarks/many_calls_bench.py [--size-mb 100] [--steps 3] [--repeat 1] [--stream auto|yes|no] [--profile]
 
 Generates benchmarks/data/many-calls-<size>.pcap (make_capture.py --kind many-calls: about 6,000
 calls in 100 MB) for size, 2 x size, 4 x size MB if missing, then runs `icetrace analyze --json -`
+(with --stream: auto, a capture over 256 MB read as a stream; yes or no, every size alike)
 on each as a fresh child and prints its wall time and peak RSS (the child's own, from wait4),
 and their ratio to the size before. Doubling the calls should at most double the time: a ratio
 well above 2 is a step whose cost grows faster than the calls.
@@ -46,11 +47,12 @@ def capture(size_mb: int) -> tuple[Path, dict[str, float]]:
     return path, json.loads(facts.read_text())
 
 
-def profile(path: Path) -> dict[str, float]:
+def profile(path: Path, stream: str) -> dict[str, float]:
     """Own seconds of each function (file:function) in one profiled analysis."""
     with tempfile.TemporaryDirectory(prefix="icetrace-bench-") as tmp:
         out = Path(tmp) / "profile"
         command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "icetrace", "analyze", "--json", "-"]
+        command += ["--stream", stream]
         subprocess.run([*command, str(path)], check=True, stdout=subprocess.DEVNULL)
         stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
     own: dict[str, float] = {}
@@ -96,11 +98,12 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=100, help="the smallest capture (N calls)")
     parser.add_argument("--steps", type=int, default=3, help="sizes: size, 2 x size, 4 x size ...")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each size (median shown)")
+    parser.add_argument("--stream", choices=("auto", "yes", "no"), default="auto", help="analyze's --stream")
     parser.add_argument("--profile", action="store_true", help="list the functions growing faster than the calls")
     args = parser.parse_args()
     sizes = [args.size_mb * 2**i for i in range(args.steps)]
     captures = [capture(size) for size in sizes]
-    icetrace = f"{sys.executable} -m icetrace analyze --json -"
+    icetrace = f"{sys.executable} -m icetrace analyze --stream {args.stream} --json -"
     print(f"# many-calls: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     previous = None
     for size, (path, facts) in zip(sizes, captures):
@@ -114,11 +117,11 @@ def main() -> None:
             ratio = "  x{:.2f} time, x{:.2f} RSS for x{:.2f} calls".format(*growth)
         print(
             f"{size:5} MB {calls:7.0f} calls {facts['stun']:8.0f} STUN  analyze {elapsed:7.2f} s"
-            f"  peak RSS {rss:7.1f} MB  ({1e3 * rss / calls:.1f} KB a call){ratio}"
+            f"  peak RSS {rss:7.1f} MB  ({1e3 * rss / calls:.1f} KB a call){ratio}  load {os.getloadavg()[0]:.1f}"
         )
         previous = (elapsed, rss, calls)
     if args.profile:
-        profiles = [profile(path) for path, _ in captures]
+        profiles = [profile(path, args.stream) for path, _ in captures]
         calls_at = [facts["calls begun"] for _, facts in captures]
         print("# own time growing faster than the calls (exponent: time ~ calls^e), seconds per size:")
         for name, exponent, seconds in superlinear(profiles, calls_at):

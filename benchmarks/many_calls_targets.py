@@ -7,8 +7,10 @@ Writes benchmarks/data/many-calls-SIZE.pcap (make_capture.py --kind many-calls, 
 many_calls_bench.py writes too) when missing. Each round runs
 every command once, interleaved, each as its own process (wall clock, and the peak resident set the
 kernel accounts for it); prints the median of the rounds, the time ratio of the largest to the
-smallest size, tshark's time over icetrace's, and the memory each extra ICE session costs (peak at
-the largest size less at the smallest, over the sessions between them).
+smallest size, tshark's time over icetrace's (wall clock and CPU time: on a machine others share,
+CPU time is the steadier figure), and the memory each extra ICE session costs (peak at the largest
+size less at the smallest, over the sessions between them). Each run prints the load average it
+started at.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import many_calls_bench  # noqa: E402
 
-DATA = ROOT / "benchmarks" / "data"
 ICETRACE = str(ROOT / ".venv" / "bin" / "icetrace")
 
 
@@ -34,8 +35,9 @@ def capture(size_mb: int) -> Path:
     return many_calls_bench.capture(size_mb)[0]
 
 
-def measure(command: list[str]) -> tuple[float, int, bytes]:
-    """Wall seconds, peak RSS in bytes (the kernel's account of this process), and its output."""
+def measure(command: list[str]) -> tuple[float, float, int, bytes]:
+    """Wall seconds, CPU seconds (user + system), peak RSS in bytes (the kernel's account of this
+    process), and its output."""
     started = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
@@ -44,7 +46,7 @@ def measure(command: list[str]) -> tuple[float, int, bytes]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     proc.stdout.close()
-    return wall, usage.ru_maxrss * 1024, out
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, out
 
 
 def sessions(report: bytes) -> int:
@@ -52,6 +54,30 @@ def sessions(report: bytes) -> int:
         if "ICE session(s)" in line:
             return int(line.split(" ICE session(s)")[0].split()[-1])
     return 0
+
+
+Run = tuple[float, float, int, float]  # wall s, CPU s, peak RSS bytes, load average when it started
+
+
+def rounds(files: dict[int, Path], args: argparse.Namespace) -> tuple[dict[str, list[Run]], dict[int, int]]:
+    """Every command once a round, in turn; each run printed as it ends, with the load average."""
+    runs: dict[str, list[Run]] = {}
+    found: dict[int, int] = {}
+    for _ in range(args.repeat):
+        for size, path in files.items():
+            commands = {f"icetrace {size}": [ICETRACE, "analyze", str(path), "--stream", args.stream]}
+            if not args.no_tshark:
+                fields = ["-T", "fields", "-e", "frame.number"]
+                commands[f"tshark {size}"] = ["tshark", "-n", "-r", str(path), "-Y", "stun", *fields]
+            for name, command in commands.items():
+                load = os.getloadavg()[0]
+                wall, cpu, peak, out = measure(command)
+                runs.setdefault(name, []).append((wall, cpu, peak, load))
+                if name.startswith("icetrace"):
+                    found[size] = sessions(out)
+                figures = f"{wall:7.1f} s wall, {cpu:7.1f} s CPU, peak {peak / 2**20:5.0f} MB"
+                print(f"  {name:>14} MB: {figures}, load {load:.1f}", flush=True)
+    return runs, found
 
 
 def main() -> None:
@@ -62,34 +88,27 @@ def main() -> None:
     parser.add_argument("--no-tshark", action="store_true")
     args = parser.parse_args()
     files = {size: capture(size) for size in args.sizes}
-    runs: dict[str, list[tuple[float, int]]] = {}
-    found: dict[int, int] = {}
-    print(os.popen("uptime").read().strip())
-    for _ in range(args.repeat):
-        for size, path in files.items():
-            wall, peak, out = measure([ICETRACE, "analyze", str(path), "--stream", args.stream])
-            runs.setdefault(f"icetrace {size}", []).append((wall, peak))
-            found[size] = sessions(out)
-            if not args.no_tshark:
-                tshark = ["tshark", "-n", "-r", str(path), "-Y", "stun", "-T", "fields", "-e", "frame.number"]
-                wall, peak, _ = measure(tshark)
-                runs.setdefault(f"tshark {size}", []).append((wall, peak))
-    print(os.popen("uptime").read().strip())
-    median = {name: statistics.median(w for w, _ in r) for name, r in runs.items()}
-    peak = {name: max(p for _, p in r) for name, r in runs.items()}
+    runs, found = rounds(files, args)
+    wall = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
+    cpu = {name: statistics.median(r[1] for r in rs) for name, rs in runs.items()}
+    peak = {name: max(r[2] for r in rs) for name, rs in runs.items()}
     for name in runs:
         size = int(name.split()[1])
-        print(f"{name:>14} MB: {median[name]:7.1f} s, peak {peak[name] / 2**20:6.0f} MB, {found[size]} sessions")
+        print(
+            f"{name:>14} MB: median {wall[name]:7.1f} s wall, {cpu[name]:7.1f} s CPU,"
+            f" peak {peak[name] / 2**20:6.0f} MB, {found[size]} sessions"
+        )
     small, large = min(args.sizes), max(args.sizes)
-    ratio = median[f"icetrace {large}"] / median[f"icetrace {small}"]
-    print(f"icetrace {large} MB / {small} MB: {ratio:.2f}x the time for {large / small:g}x the data")
+    a, b = f"icetrace {large}", f"icetrace {small}"
+    print(f"icetrace {large} MB / {small} MB: {wall[a] / wall[b]:.2f}x wall, {cpu[a] / cpu[b]:.2f}x CPU")
     if not args.no_tshark:
         for size in args.sizes:
-            print(f"tshark / icetrace at {size} MB: {median[f'tshark {size}'] / median[f'icetrace {size}']:.2f}x")
+            t, i = f"tshark {size}", f"icetrace {size}"
+            print(f"tshark / icetrace at {size} MB: {wall[t] / wall[i]:.2f}x wall, {cpu[t] / cpu[i]:.2f}x CPU")
     extra = found[large] - found[small]
     if extra > 0:
-        per = (peak[f"icetrace {large}"] - peak[f"icetrace {small}"]) / extra
-        print(f"memory per extra session: {per:.0f} bytes ({extra} sessions more)")
+        per = (peak[a] - peak[b]) / extra
+        print(f"peak memory per extra session: {per:.0f} bytes ({extra} sessions more)")
 
 
 if __name__ == "__main__":
