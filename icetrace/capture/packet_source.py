@@ -9,7 +9,6 @@ once, when every packet has been read: `PacketSource.summary()`.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any, cast
 from dissectors.demux import COUNTED, TURN_PORTS, channel_data_fits, media_kind
 from dissectors.framing import detect_tcp_framing
 from dissectors.start_line import looks_like_sip, opens_signaling_stream
+from icetrace.capture.live_frames import LiveFrames
 from icetrace.capture.network import (
     FRAGMENT_TIMEOUT,
     MAX_PENDING_BYTES,
@@ -27,11 +27,11 @@ from icetrace.capture.network import (
     IpPacket,
     address_text,
     ip_offset,
+    packed_endpoint,
     tunnel_inner,
 )
-from icetrace.capture.reader import CaptureReader, Frame, ReadProblem, RowSink
+from icetrace.capture.reader import CaptureReader, ReadProblem, RowSink
 from icetrace.capture.tcp_stream import Chunk, TcpDirection
-from icetrace.records.capture_set import frame_id
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -71,38 +71,6 @@ def _untunnel(ipdec: IpDecoder, ip: IpPacket, time: float) -> IpPacket | None:
             return None
         ip = decoded
     return ip
-
-
-def _packed(address: Endpoint) -> tuple[bytes, int] | None:
-    """(packed address, port) as the counts are keyed; None for an address not written as one."""
-    try:
-        family = socket.AF_INET6 if ":" in address.ip else socket.AF_INET
-        return socket.inet_pton(family, address.ip), address.port
-    except OSError:
-        return None
-
-
-class _Clocked:
-    """A reader whose every frame's time goes to `clock` first (a live capture's clock moves with
-    media and all, not only with what the packet source hands on), its frames numbered with their
-    file's id when it is not the first file read (records/capture_set.py)."""
-
-    def __init__(self, reader: CaptureReader, clock: Callable[[float], None] | None, capture: int) -> None:
-        self.reader = reader
-        self.clock = clock
-        self.base = frame_id(capture, 0)
-
-    def __iter__(self) -> Iterator[Frame]:
-        clock, base = self.clock, self.base
-        for frame in self.reader:
-            if clock is not None:
-                clock(frame.time)
-            if base:
-                frame.number += base
-            yield frame
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.reader, name)
 
 
 @dataclass(frozen=True)
@@ -195,7 +163,7 @@ class PacketSource:
         (a look at a few calls of a busy capture)."""
         if self._reader is not None:
             self._reader.report_counts()
-        wanted = None if near is None else {key for e in near if (key := _packed(e)) is not None}
+        wanted = None if near is None else {key for e in near if (key := packed_endpoint(e)) is not None}
         flows = self._media_flows(wanted)
         icmp = [e for e in self._icmp_errors if near is None or e.quoted_src in near or e.quoted_dst in near]
         relayed = self._relayed_counts(wanted)
@@ -218,7 +186,7 @@ class PacketSource:
         tcp: TcpFlows = {}
         capture = len(self.read_names) - 1 if self.live else 0
         wrapped = self.clock is not None or capture > 0
-        frames = cast(CaptureReader, _Clocked(reader, self.clock, capture)) if wrapped else reader
+        frames = cast(CaptureReader, LiveFrames(reader, self.clock, capture)) if wrapped else reader
         self._reader = reader
         try:
             last = yield from self._frames(path, frames, ipdec, tcp)
