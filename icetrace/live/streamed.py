@@ -28,7 +28,7 @@ from icetrace.report.text import write_stories, write_summary
 STREAM_TICK = 30.0
 """Seconds of capture time between looks at everything held (sessions gone idle, sessions without
 signaling): each record is analysed about once or twice."""
-QUICK_TICK = 2.0
+QUICK_TICK = 5.0
 """Seconds of capture time between looks at the calls that said BYE, each analysed alone."""
 
 

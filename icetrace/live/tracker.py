@@ -25,7 +25,9 @@ from icetrace.ice.transactions import FINAL_WAIT
 from icetrace.records.capture_set import CaptureSet, display_names
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.extract import RecordExtractor
-from icetrace.records.relayed import RelayedCounter
+from icetrace.records.icmp_error import IcmpError
+from icetrace.records.media_flow import MediaFlow
+from icetrace.records.relayed import RelayedCount, RelayedCounter
 from icetrace.records.stun_record import StunRecord
 from icetrace.records.transport_packet import TransportPacket
 from icetrace.report.summary import SessionLine, session_lines
@@ -111,6 +113,8 @@ class CallTracker:
         self.quick_seconds = 0.0  # how long the last quick look took (wall clock)
         self.capture_verdicts: dict[tuple[str, str], Verdict] = {}  # call_id None, settled, once each
         self.call_ended: dict[str, tuple[str, float]] = {}  # Call-ID -> (BYE/CANCEL/refused, time)
+        self.call_started: dict[str, float] = {}  # Call-ID -> its first SIP message's time
+        self.skipped: set[Endpoint] = set()  # the addresses of the young calls the last look skipped
         self.now = 0.0
         self.looked = 0.0  # capture time of the last look
         self.look_seconds = 0.0  # how long the last look took (wall clock): looks are spaced to it
@@ -138,6 +142,8 @@ class CallTracker:
         ending = False
         for _, message in self.signaling.sip.messages[before:]:
             ending |= self._note_ending(message, packet.time)
+            if message.call_id:
+                self.call_started.setdefault(message.call_id, packet.time)
         # a BYE is looked at at once (watch: told as it ends), unless looks would then take more
         # than half the time: a busy server's calls end hundreds a second
         prompt = ending and self.options.prompt and wall.monotonic() - self.look_ended >= self.look_seconds
@@ -183,7 +189,7 @@ class CallTracker:
         waits for that one, so the order holds."""
         started = wall.monotonic()
         self.looked = self.now
-        lines = self._analyse(final)
+        lines = self._analyse(final, skip=set() if final else self._young_calls())
         settling: list[float] = []
         for line in lines:
             key = session_key(line.story)
@@ -278,13 +284,27 @@ class CallTracker:
         self.signaling.sip.messages = [(ref, m) for ref, m in self.signaling.sip.messages if m.call_id not in calls]
         for call_id in calls:
             self.call_ended.pop(call_id, None)
+            self.call_started.pop(call_id, None)
             self.told_calls.discard(call_id)
 
-    def _analyse(self, final: bool, calls: set[str] | None = None) -> list[SessionLine]:
-        """Correlate and diagnose what is held, or only `calls` and what their addresses carried."""
+    def _young_calls(self) -> set[str]:
+        """Calls whose first SIP message is less than --idle seconds old and that have not ended:
+        none of their sessions can have gone idle, so a look at everything held need not analyse
+        them (their BYE brings a quick look)."""
+        young = self.now - self.options.idle
+        return {c for c, t in self.call_started.items() if t > young and c not in self.call_ended}
+
+    def _analyse(self, final: bool, calls: set[str] | None = None, skip: set[str] | None = None) -> list[SessionLine]:
+        """Correlate and diagnose what is held, or only `calls` and what their addresses carried;
+        without the calls `skip` names and what their addresses carried (kept as in use)."""
         messages = self.signaling.sip_messages
         if calls is not None:
             messages = [(ref, m) for ref, m in messages if m.call_id in calls]
+        self.skipped = set()
+        if skip:
+            skipped = [(ref, m) for ref, m in messages if m.call_id in skip]
+            self.skipped = _signaled_endpoints(build_model(skipped, SignalingModel()))
+            messages = [(ref, m) for ref, m in messages if m.call_id not in skip]
         model = build_model(messages, SignalingModel())
         if calls is None:
             build_app_model(self.signaling.signals, model)
@@ -295,6 +315,8 @@ class CallTracker:
         if mine is not None:
             records = [r for r in records if r.src in mine or r.dst in mine or _relay_peer_live(r, mine)]
             relayed = [c for c in relayed if c.src in mine or c.dst in mine]
+        if self.skipped:
+            records, media, icmp, relayed = _without(self.skipped, records, media, icmp, relayed)
         counts = RelayedCounter()
         for count in relayed:
             counts.include(count)
@@ -351,7 +373,7 @@ class CallTracker:
     def _forget(self, open_streams: Iterable[Stream], told_streams: Iterable[Stream]) -> None:
         """Drop what told sessions used, unless an open one uses it too, and what no open session
         uses and the horizon no longer covers (it may still become part of a session)."""
-        live: set[Endpoint] = set()
+        live: set[Endpoint] = set(self.skipped)  # the young calls' addresses: not looked at, in use
         open_calls: set[str] = set()
         for stream in open_streams:
             live |= stream_endpoints(stream)
@@ -384,6 +406,8 @@ class CallTracker:
         ]
         for call_id in [c for c, (_, t) in self.call_ended.items() if c not in open_calls and t < horizon]:
             del self.call_ended[call_id]
+        for call_id in [c for c, t in self.call_started.items() if c not in open_calls and t < horizon]:
+            del self.call_started[call_id]
         self.told_calls -= told_calls
 
 
@@ -399,6 +423,22 @@ def _signaled_endpoints(model: SignalingModel) -> set[Endpoint]:
                         if c.related is not None:
                             out.add(c.related)
     return out
+
+
+def _without(
+    skipped: set[Endpoint],
+    records: list[StunRecord],
+    media: list[MediaFlow],
+    icmp: list[IcmpError],
+    relayed: list[RelayedCount],
+) -> tuple[list[StunRecord], list[MediaFlow], list[IcmpError], list[RelayedCount]]:
+    """What is held, less what went to or from the skipped addresses."""
+    return (
+        [r for r in records if not (r.src in skipped or r.dst in skipped or _relay_peer_live(r, skipped))],
+        [f for f in media if not (f.src in skipped or f.dst in skipped)],
+        [e for e in icmp if not (e.quoted_src in skipped or e.quoted_dst in skipped)],
+        [c for c in relayed if not (c.src in skipped or c.dst in skipped)],
+    )
 
 
 def _relay_peer_live(record: StunRecord, live: set[Endpoint]) -> bool:
