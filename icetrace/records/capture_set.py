@@ -15,6 +15,7 @@ the two apart and says why.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,7 +86,8 @@ def display_names(paths: Sequence[str]) -> tuple[str, ...]:
     """Each capture by its file name, or by its path where two share a name (left/public.pcap and
     right/public.pcap)."""
     names = [path.replace("\\", "/").rsplit("/", 1)[-1] for path in paths]
-    return tuple(name if names.count(name) == 1 else path for name, path in zip(names, paths, strict=True))
+    seen = Counter(names)  # a ring buffer read for hours names thousands of files
+    return tuple(name if seen[name] == 1 else path for name, path in zip(names, paths, strict=True))
 
 
 def reading(spans: Sequence[CaptureSpan], messages_in_two: int) -> CaptureSet:
