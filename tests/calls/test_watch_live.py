@@ -1,8 +1,9 @@
-"""`icetrace watch` live: a real tcpdump on an interface of two network namespaces this test makes,
+"""`icetrace watch` live. A real tcpdump on an interface of two network namespaces this test makes,
 piped into two watches (JSON lines, and stories through a named pipe), while real aioice agents
 place calls one after another (two connect, one in between fails: the callee's network drops
 everything it sends). Every call is told once, in the order placed, while tcpdump still runs, its
-story and cause printed, with the outcome and cause `analyze` gives of the saved capture.
+story and cause printed, with the outcome and cause `analyze` gives of the saved capture. And a
+real dumpcap writing a ring buffer, a file a second, that watch follows as a folder.
 
 Needs root (namespaces, tcpdump); CI runs as root. Everything is bounded in time and removed after.
 """
@@ -13,6 +14,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -181,3 +183,44 @@ def test_watch_tells_live_calls_as_they_end(lab: tuple[str, str], tmp_path: Path
         same = whole[tuple(sorted((obj["controlling"]["ufrag"], obj["controlled"]["ufrag"])))]
         for key in ("outcome", "connectivity", "cause_code", "errors", "warnings", "components", "verdicts"):
             assert obj[key] == same[key], (obj["session"], key)
+
+
+def test_watch_follows_a_dumpcap_ring_buffer(lab: tuple[str, str], tmp_path: Path) -> None:
+    """A real dumpcap writes a ring buffer (a new file every second) while two calls are placed;
+    watch follows the folder and tells each call once, in order, while dumpcap still runs."""
+    assert shutil.which("dumpcap"), "dumpcap comes with tshark (scripts/setup.sh)"
+    ring = tmp_path / "ring"
+    ring.mkdir()
+    dumpcap = subprocess.Popen(
+        ["ip", "netns", "exec", lab[0], "dumpcap", "-q", "-i", "icwa", "-f", "udp", "-b", "duration:1"]
+        + ["-w", str(ring / "ring.pcapng")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    watch = subprocess.Popen(
+        [*ICETRACE, "watch", str(ring), "--idle", str(IDLE), "--json-lines"], stdout=subprocess.PIPE
+    )
+    try:
+        time.sleep(2.0)  # dumpcap is listening
+        calls = [place_call(lab, tmp_path / "call1", 10), place_call(lab, tmp_path / "call2", 10)]
+        deadline = time.monotonic() + 60
+        for _ in range(10):  # traffic after the calls: the capture's clock and the ring move on
+            time.sleep(1.0)
+            poke = f"import socket; socket.socket(2, 2).sendto(bytes([128, 0]) + bytes(10), ('{LEFT}', 9))"
+            sh("ip", "netns", "exec", lab[1], sys.executable, "-c", poke)
+        told = told_lines(watch, deadline, len(calls))
+        files = sorted(p.name for p in ring.iterdir())
+    finally:
+        dumpcap.terminate()
+        try:
+            dumpcap.wait(timeout=10)
+        finally:
+            dumpcap.kill()
+        watch.send_signal(signal.SIGINT)  # watch follows the folder until interrupted
+        watch.wait(timeout=30)
+    assert len(files) > 3, "dumpcap rotated its ring buffer"
+    assert [c["connected"] for c in calls] == ["True", "True"], "the agents' own outcome"
+    assert [sorted((o["controlling"]["ufrag"], o["controlled"]["ufrag"])) for o in told] == [
+        sorted((c["left"], c["right"])) for c in calls
+    ]
+    assert [(o["outcome"], o["ended"]["reason"]) for o in told] == [("connected", "idle")] * 2
