@@ -5,11 +5,12 @@ Usage: python benchmarks/many_calls_bench.py [--size-mb 100] [--steps 3] [--repe
 Generates benchmarks/data/many-calls-<size>.pcap (make_capture.py --kind many-calls: about 6,000
 calls in 100 MB) for size, 2 x size, 4 x size MB if missing, then runs `icetrace analyze --json -`
 (with --stream: auto, a capture over 256 MB read as a stream; yes or no, every size alike)
-on each as a fresh child and prints its wall time and peak RSS (the child's own, from wait4),
-and their ratio to the size before. Doubling the calls should at most double the time: a ratio
-well above 2 is a step whose cost grows faster than the calls.
+on each as a fresh child and prints its wall time, CPU time and peak RSS (the child's own, from
+wait4), and their ratio to the size before; on a machine others share, CPU time is the steadier.
+Doubling the calls should at most double the time: a ratio well above 2 is a step whose cost grows
+faster than the calls.
 
---profile runs each size once more under cProfile and lists the functions whose own time grows
+--profile runs each size once more under cProfile (timed by CPU time) and lists the functions whose own time grows
 faster than the calls (growth exponent over the sizes above 1.2 and at least 1% of the largest
 run), file:function, with their seconds at each size.
 """
@@ -26,13 +27,24 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import many_calls  # noqa: E402
-from run import measure  # noqa: E402
+
+# the profiled child: CPU time (time.process_time), so that a machine others share does not charge a
+# function with the seconds the process waited for a core while it ran
+PROFILED = (
+    "import cProfile, os, sys, time\n"
+    "from icetrace.cli import main\n"
+    "profiler = cProfile.Profile(time.process_time)\n"
+    "with open(os.devnull, 'w') as out:\n"
+    "    profiler.runcall(main, ['analyze', sys.argv[2], '--json', '-', '--stream', sys.argv[3]], stdout=out)\n"
+    "profiler.dump_stats(sys.argv[1])\n"
+)
 
 
 def capture(size_mb: int) -> tuple[Path, dict[str, float]]:
@@ -47,13 +59,22 @@ def capture(size_mb: int) -> tuple[Path, dict[str, float]]:
     return path, json.loads(facts.read_text())
 
 
+def measure(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one command, as the kernel
+    accounts for that process alone."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{command} failed")
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
 def profile(path: Path, stream: str) -> dict[str, float]:
     """Own seconds of each function (file:function) in one profiled analysis."""
     with tempfile.TemporaryDirectory(prefix="icetrace-bench-") as tmp:
         out = Path(tmp) / "profile"
-        command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "icetrace", "analyze", "--json", "-"]
-        command += ["--stream", stream]
-        subprocess.run([*command, str(path)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-c", PROFILED, str(out), str(path), stream], check=True)
         stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
     own: dict[str, float] = {}
     for (filename, line, function), (_cc, _nc, tottime, _ct, callers) in stats.items():
@@ -103,23 +124,26 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [args.size_mb * 2**i for i in range(args.steps)]
     captures = [capture(size) for size in sizes]
-    icetrace = f"{sys.executable} -m icetrace analyze --stream {args.stream} --json -"
+    icetrace = [sys.executable, "-m", "icetrace", "analyze", "--stream", args.stream, "--json", "-"]
     print(f"# many-calls: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     previous = None
     for size, (path, facts) in zip(sizes, captures):
-        runs = [measure(f"{icetrace} {path} | wc -c") for _ in range(args.repeat)]
+        load = os.getloadavg()[0]
+        runs = [measure([*icetrace, str(path)]) for _ in range(args.repeat)]
         elapsed = statistics.median(r[0] for r in runs)
-        rss = max(r[1] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        rss = max(r[2] for r in runs)
         calls = facts["calls begun"]
         ratio = ""
         if previous is not None:
-            growth = elapsed / previous[0], rss / previous[1], calls / previous[2]
-            ratio = "  x{:.2f} time, x{:.2f} RSS for x{:.2f} calls".format(*growth)
+            growth = elapsed / previous[0], cpu / previous[1], rss / previous[2], calls / previous[3]
+            ratio = "  x{:.2f} wall, x{:.2f} CPU, x{:.2f} RSS for x{:.2f} calls".format(*growth)
         print(
-            f"{size:5} MB {calls:7.0f} calls {facts['stun']:8.0f} STUN  analyze {elapsed:7.2f} s"
-            f"  peak RSS {rss:7.1f} MB  ({1e3 * rss / calls:.1f} KB a call){ratio}  load {os.getloadavg()[0]:.1f}"
+            f"{size:5} MB {calls:7.0f} calls {facts['stun']:8.0f} STUN  analyze {elapsed:7.2f} s wall"
+            f" {cpu:7.2f} s CPU ({1e3 * cpu / calls:.2f} ms a call)  peak RSS {rss:6.1f} MB{ratio}  load {load:.1f}",
+            flush=True,
         )
-        previous = (elapsed, rss, calls)
+        previous = (elapsed, cpu, rss, calls)
     if args.profile:
         profiles = [profile(path, args.stream) for path, _ in captures]
         calls_at = [facts["calls begun"] for _, facts in captures]
