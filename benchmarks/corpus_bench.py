@@ -41,6 +41,7 @@ def shifted(data: bytes, seconds: int) -> bytes:
 
 def generate(target: Path, count: int) -> int:
     tasks = discover([str(ROOT / "captures")])
+    print(f"{len(tasks)} recordings checked in captures/ (one format each), copied until there are {count}")
     if target.exists():
         shutil.rmtree(target)
     made = 0

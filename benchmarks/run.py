@@ -7,9 +7,15 @@ Without CAPTURE, benchmarks/data/<kind>-<size>.pcap (-heavy.pcap with --stun-mix
 generated first (--format: and converted with editcap). --analyze adds `icetrace analyze --json -`
 to the commands, --no-media `icetrace messages --no-media` (the listing without relayed media
 rows); --no-tshark leaves tshark and tcpdump out.
-Prints wall time, MB/s and peak RSS of each command
-(children measured with wait4). With --repeat N the commands run in N interleaved
-rounds, so a noisy machine slows them alike, and the minimum and median are shown.
+Prints wall time, MB/s and memory of each command: the peak RSS of its largest process (wait4's
+ru_maxrss over the command's processes) and the peak of all its processes together (their PSS, the
+resident memory with pages shared between them counted once, summed over the command's process
+group and sampled every 20 ms): `icetrace messages` on two cores runs as two processes, the reader
+and the forked decoder. With --repeat N the commands run in N interleaved rounds, so a noisy machine
+slows them alike, and the minimum and median are shown.
+
+A CAPTURE that does not exist is generated with --size-mb, so name the size you mean:
+`python benchmarks/run.py --size-mb 100` makes and measures benchmarks/data/voip-100.pcap.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -75,19 +82,22 @@ def main() -> None:
     )
     times: dict[str, list[float]] = {name: [] for name in commands}
     peaks: dict[str, float] = {}
+    totals: dict[str, float] = {}
     lines: dict[str, str] = {}
     for _ in range(args.repeat):
         for name, command in commands.items():
-            elapsed, rss, out = measure(command)
+            elapsed, rss, total, out = measure(command)
             times[name].append(elapsed)
             peaks[name] = max(peaks.get(name, 0.0), rss)
+            totals[name] = max(totals.get(name, 0.0), total)
             lines[name] = out
     for name in commands:
         best, median = min(times[name]), statistics.median(times[name])
         runs = " ".join(f"{t:.2f}" for t in times[name])
         print(
             f"{name:28} min {best:6.2f} s  median {median:6.2f} s  {size_mb / best:7.1f} MB/s  "
-            f"peak RSS {peaks[name]:6.1f} MB  ({lines[name]} output lines)  runs: {runs}"
+            f"peak RSS {peaks[name]:6.1f} MB (largest process), {totals[name]:6.1f} MB (all processes, PSS)  "
+            f"({lines[name]} output lines)  runs: {runs}"
         )
     if "tshark -Y stun -T fields" in times:
         ratio = statistics.median(times["tshark -Y stun -T fields"]) / statistics.median(times["icetrace messages"])
@@ -101,8 +111,9 @@ def main() -> None:
         print(f"icetrace takes {1 / ratio:.2f}x the time of tcpdump BPF + tshark (medians)")
 
 
-def measure(command: str) -> tuple[float, float, str]:
-    """Wall time, peak RSS (MB) and output of one command, run in a fresh child."""
+def measure(command: str) -> tuple[float, float, float, str]:
+    """Wall time, peak RSS of the largest process (MB), peak PSS of all processes together (MB) and
+    output of one command, run in a fresh child."""
     # a fresh child per measurement, so ru_maxrss is that command's own peak
     code = (
         "import resource, subprocess, sys, time; t=time.perf_counter(); "
@@ -110,9 +121,37 @@ def measure(command: str) -> tuple[float, float, str]:
         "e=time.perf_counter()-t; "
         "print(e, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, out.strip())"
     )
-    out = subprocess.run([sys.executable, "-c", code, command], capture_output=True, text=True, check=True).stdout
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, command], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    total = 0.0
+    while child.poll() is None:
+        total = max(total, group_pss_mb(child.pid))
+        time.sleep(0.02)
+    out = child.communicate()[0]
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, command)
     fields = out.split()
-    return float(fields[0]), float(fields[1]), fields[2] if len(fields) > 2 else "?"
+    return float(fields[0]), float(fields[1]), total, fields[2] if len(fields) > 2 else "?"
+
+
+def group_pss_mb(group: int) -> float:
+    """The PSS of every process in a process group, summed (MB); the measuring child itself, a small
+    Python interpreter, is in the group too. Linux's /proc/PID/smaps_rollup."""
+    total_kb = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[2]) != group:
+                continue
+            for line in (proc / "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kb += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended meanwhile
+    return total_kb / 1024
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """One fuzz target per entry point that takes untrusted bytes, with seed inputs to mutate.
 
-A target takes bytes and returns normally, or raises one of the errors its entry point
-documents for whole-input problems (`allowed`). Anything else is a crash. The seeds are small
-valid inputs, so that mutations reach past the first length check.
+A target takes bytes and returns what its entry point read, or raises one of the errors its entry
+point documents for whole-input problems (`allowed`). Anything else is a crash. The seeds are small
+valid inputs, so that mutations reach past the first length check; `intact` says what each seed
+holds, from how it was built, so that an entry point that reads nothing is caught too.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import gzip
 import json
 import random
 import shutil
+import struct
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -48,6 +51,7 @@ class Target:
     name: str
     run: Callable[[bytes], object]
     seeds: tuple[bytes, ...]
+    intact: tuple[Any, ...]  # what `run` reads from each seed
     allowed: tuple[type[BaseException], ...] = ()
 
 
@@ -63,31 +67,49 @@ def _stun_seeds() -> tuple[bytes, ...]:
     )
 
 
-def _codec(data: bytes) -> None:
-    decode_stun(data)
-    decode_channel_data(data)
+def _codec(data: bytes) -> tuple[Any, ...]:
+    """(method, class, attribute names) of the STUN message, (channel, length) of the ChannelData."""
+    stun = decode_stun(data)
+    channel = decode_channel_data(data)
     decode_channel_data(data, stream=True)
+    message = (stun.method_name, stun.cls, tuple(a.name for a in stun.attributes)) if stun and stun.cls else None
+    return message, (channel.channel, channel.length) if channel else None
 
 
-def _framings(data: bytes) -> None:
-    detect_tcp_framing(data)
-    split_stun_stream(data)
-    split_rfc4571(data)
-    split_msturn_tcp(data)
-    for framing in ("stun", "rfc4571", "ms-turn-tcp"):
-        resync_offset(data, framing)
+_STUN_INTACT = (
+    (("binding", "request", ("PRIORITY", "USERNAME", "MESSAGE-INTEGRITY", "FINGERPRINT")), None),
+    (("binding", "success", ("XOR-MAPPED-ADDRESS", "FINGERPRINT")), None),
+    (("send", "indication", ("XOR-PEER-ADDRESS", "DATA")), None),
+    (None, (0x4000, 8)),
+)
 
 
-def _capture_file(data: bytes, suffix: str) -> None:
+def _framings(data: bytes) -> tuple[str | None, int]:
+    """(the framing detected, how many messages its splitter found)."""
+    framing = detect_tcp_framing(data)
+    counts = {
+        "stun": len(split_stun_stream(data)[0]),
+        "rfc4571": len(split_rfc4571(data)[0]),
+        "ms-turn-tcp": len(split_msturn_tcp(data)[0]),
+    }
+    for name in counts:
+        resync_offset(data, name)
+    return framing, counts.get(framing or "", 0)
+
+
+def _capture_file(data: bytes, suffix: str) -> tuple[int, ...]:
+    """The frames whose STUN or TURN content was read: as records, or counted as relayed media."""
     path = _SCRATCH / f"input{suffix}"
     path.write_bytes(data)
+    frames: set[int] = set()
     for count_relayed in (False, True):  # `messages` hands relayed media on; analyze counts it (in C too)
         source = PacketSource([path], count_relayed=count_relayed)
         extractor = RecordExtractor()
         for packet in source:
-            for _ in extractor.feed(packet):
-                pass
-        source.summary()
+            frames.update(record.frame for record in extractor.feed(packet))
+        summary = source.summary()
+        frames.update(f for count in summary.relayed for f in (count.first_frame, count.last_frame))
+    return tuple(sorted(frames))
 
 
 def _relay_frames() -> list[bytes]:
@@ -110,20 +132,52 @@ def _relay_frames() -> list[bytes]:
     return [bytes(ethernet(ip4(p, *pair))) for p, pair in zip(payloads, ports)]
 
 
+def _pcapng_seed() -> bytes:
+    """Two sections (little then big endian), interfaces of three link types and resolutions, a
+    statistics block and a Simple Packet Block: frames 1-4 and 14-15 carry STUN."""
+    from tests.capture.test_fast_reader import block, epb, frames_for, idb, shb
+
+    eth, raw, sll = (frames_for(link)[0][:6] for link in ("ethernet", "raw", "sll"))
+    parts = [shb("<"), idb("<", 1), idb("<", 101, 9)]
+    for i, (a, b) in enumerate(zip(eth, raw)):
+        parts.append(epb("<", 0, 1700000000_000000 + i, a))
+        parts.append(epb("<", 1, 1700000000_000000000 + 7 * i, b))
+        if i == 3:
+            parts.append(block("<", 5, struct.pack("<IIII", 0, 0, 0, 0)))  # Interface Statistics Block
+            parts.append(block("<", 3, struct.pack("<I", len(a)) + a))  # Simple Packet Block: frame 9
+    parts += [shb(">"), idb(">", 113, 0x80 | 20)]
+    parts += [epb(">", 0, (1700000000 << 20) + i, f) for i, f in enumerate(sll[:4])]
+    return b"".join(parts)
+
+
 def _capture_seeds() -> tuple[bytes, ...]:
-    from tests.capture.test_fast_reader import frames_for, netmon_bytes, pcap_bytes, pcapng_bytes
+    """Twelve frames whose first two are a Binding request and its answer (the rest media), in pcap
+    and Network Monitor files; a pcapng file; the relay's five frames in pcap and Network Monitor."""
+    from tests.capture.test_fast_reader import frames_for, netmon_bytes, pcap_bytes
 
     frames, linktype = frames_for("ethernet")
     small = frames[:12]
     relay = _relay_frames()
     return (
         pcap_bytes(small, linktype),
-        pcapng_bytes()[:3000],
+        _pcapng_seed(),
         netmon_bytes(small, 3),
         netmon_bytes(small, 1),
         pcap_bytes(relay, 1),
         netmon_bytes(relay, 2),
     )
+
+
+_CHECK_AND_ANSWER = (1, 2)  # the Binding request and its success response
+_RELAY_FRAMES = (1, 2, 3, 4, 5)  # a check, ChannelData, Send and Data indications, an MS-TURN Send
+_CAPTURE_INTACT = (
+    _CHECK_AND_ANSWER,
+    (1, 2, 3, 4, 14, 15),
+    _CHECK_AND_ANSWER,
+    _CHECK_AND_ANSWER,
+    _RELAY_FRAMES,
+    _RELAY_FRAMES,
+)
 
 
 def _gzip_seeds() -> tuple[bytes, ...]:
@@ -144,27 +198,39 @@ _SIP = (
 )
 
 
-def _signaling(data: bytes) -> None:
+def _signaling(data: bytes) -> tuple[Any, ...]:
+    """(media lines, candidates, remote candidates) of the SDP; the SIP method; candidate lines read."""
     text = data.decode("utf-8", errors="replace")
-    parse_sdp(text)
+    sdp = parse_sdp(text)
+    lines = 0
     for line in text.splitlines():
         for parse in (parse_candidate_line, parse_remote_candidates):
             try:
                 parse(line)
+                lines += parse is parse_candidate_line
             except CandidateSyntaxError:
                 pass
+    method = None
     try:
-        split_body(parse_sip(data))
+        message = parse_sip(data)
+        method = message.method
+        split_body(message)
     except SipSyntaxError:
         pass
     splitter = SipStreamSplitter()
     for i in range(0, len(data), 97):
         splitter.feed(data[i : i + 97])
+    media = (
+        len(sdp.media),
+        sum(len(m.candidates) for m in sdp.media),
+        sum(len(m.remote_candidates) for m in sdp.media),
+    )
+    return media, method, lines
 
 
-def _text_log(data: bytes) -> None:
-    for _ in sip_from_text(data.decode("utf-8", errors="replace"), "log"):
-        pass
+def _text_log(data: bytes) -> list[str | None]:
+    """The methods of the SIP messages read (None for a response or a message that did not parse)."""
+    return [getattr(m, "method", None) for _, m, _ in sip_from_text(data.decode("utf-8", errors="replace"), "log")]
 
 
 _MRAS = (
@@ -175,14 +241,15 @@ _MRAS = (
 )
 
 
-def _mras(data: bytes) -> None:
-    parse_mras_response(data, None, [])
+def _mras(data: bytes) -> Any:
+    credentials = parse_mras_response(data, None, [])
+    return None if credentials is None else (credentials.username, credentials.password, len(credentials.relays))
 
 
-def _golden(data: bytes) -> None:
+def _golden(data: bytes) -> Any:
     path = _SCRATCH / "golden.expected.json"
     path.write_bytes(data)
-    load_golden(path)
+    return load_golden(path)
 
 
 _GOLDEN = json.dumps(
@@ -192,7 +259,7 @@ _GOLDEN = json.dumps(
 TARGETS = {
     t.name: t
     for t in (
-        Target("stun-codec", _codec, _stun_seeds()),
+        Target("stun-codec", _codec, _stun_seeds(), _STUN_INTACT),
         Target(
             "tcp-framings",
             _framings,
@@ -200,22 +267,45 @@ TARGETS = {
                 b"".join(frame(m) for m in _stun_seeds())
                 for frame in (lambda m: m, frame_rfc4571, lambda m: frame_msturn_tcp(2, m))
             ),
+            (("stun", 4), ("rfc4571", 4), ("ms-turn-tcp", 4)),
         ),
-        Target("pcap", lambda data: _capture_file(data, ".pcap"), _capture_seeds()[0::4], (InputError,)),
-        Target("pcapng", lambda data: _capture_file(data, ".pcapng"), _capture_seeds()[1:2], (InputError,)),
+        Target(
+            "pcap",
+            lambda data: _capture_file(data, ".pcap"),
+            _capture_seeds()[0::4],
+            _CAPTURE_INTACT[0::4],
+            (InputError,),
+        ),
+        Target(
+            "pcapng",
+            lambda data: _capture_file(data, ".pcapng"),
+            _capture_seeds()[1:2],
+            _CAPTURE_INTACT[1:2],
+            (InputError,),
+        ),
         Target(
             "netmon",
             lambda data: _capture_file(data, ".cap"),
             _capture_seeds()[2:4] + _capture_seeds()[5:],
+            _CAPTURE_INTACT[2:4] + _CAPTURE_INTACT[5:],
             (InputError,),
         ),
-        Target("gzip", lambda data: _capture_file(data, ".gz"), _gzip_seeds(), (InputError,)),
-        Target("sip-sdp-candidates", _signaling, (_SDP, _SIP)),
+        Target("gzip", lambda data: _capture_file(data, ".gz"), _gzip_seeds(), _CAPTURE_INTACT[:3], (InputError,)),
         Target(
-            "text-log", _text_log, (_SIP + b"\r\n" + _SIP, b"$$begin_record\nStart-Line: " + _SIP + b"$$end_record\n")
+            "sip-sdp-candidates",
+            _signaling,
+            (_SDP, _SIP),
+            # text without an m= line is read as one audio stream, as bare a= lines given with --sdp are
+            (((1, 3, 1), None, 3), ((1, 0, 0), "INVITE", 0)),
         ),
-        Target("mras-xml", _mras, (_MRAS,)),
-        Target("golden-file", _golden, (_GOLDEN,), (InputError,)),
+        Target(
+            "text-log",
+            _text_log,
+            (_SIP + b"\r\n" + _SIP, b"$$begin_record\nStart-Line: " + _SIP + b"$$end_record\n"),
+            (["INVITE", "INVITE"], ["INVITE"]),
+        ),
+        Target("mras-xml", _mras, (_MRAS,), (("u", "p", 2),)),
+        Target("golden-file", _golden, (_GOLDEN,), (json.loads(_GOLDEN),), (InputError,)),
     )
 }
 

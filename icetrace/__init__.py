@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 from icetrace.version import __version__
 
 if TYPE_CHECKING:
-    from icetrace.analysis import Analysis, analyze
+    from icetrace.analysis import Analysis, analyze, verdict_codes
 
-__all__ = ["Analysis", "analyze", "__version__"]
+__all__ = ["Analysis", "analyze", "verdict_codes", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    """`icetrace.analyze` and `icetrace.Analysis` are the real ones (signature, docstring), imported
-    on first use so that `import icetrace` (and the CLI's start) stays light."""
-    if name in ("analyze", "Analysis"):
+    """`icetrace.analyze`, `icetrace.Analysis` and `icetrace.verdict_codes` are the real ones (signature,
+    docstring), imported on first use so that `import icetrace` (and the CLI's start) stays light."""
+    if name in ("analyze", "Analysis", "verdict_codes"):
         import icetrace.analysis
 
         return getattr(icetrace.analysis, name)

@@ -18,7 +18,9 @@ from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.model import Verdict
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.reading import ReadOptions, combine, read_capture
+from icetrace.ice.stream_names import stream_names
+from icetrace.reading import ReadOptions, capture_name, combine, read_capture
+from icetrace.records.capture_set import display_names
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.stun_record import StunRecord
 from icetrace.report.json_document import json_document
@@ -49,12 +51,14 @@ class Analysis:
         """A short summary: counts and each stream's outcome (never packet bytes or credentials)."""
         rec = self.reconstruction
         outcomes = []
+        names = stream_names(rec.streams)
         for s in rec.streams[:8]:
-            name = f"stream {s.index} {s.media or ''}".strip() if s.call_id else "session without signaling"
+            name = names[id(s)]
             via = f" {s.connectivity}" if s.connectivity and s.connectivity != "FAILED" else ""
             outcomes.append(f"{name}: {s.outcome}{via}")
         more = f"; {len(rec.streams) - 8} more" if len(rec.streams) > 8 else ""
-        sources = ", ".join(Path(str(p)).name for p in self.sources[:3]) + (" …" if len(self.sources) > 3 else "")
+        files = display_names([str(p) for p in self.sources])
+        sources = ", ".join(files[:3]) + (" …" if len(files) > 3 else "")
         return (
             f"<Analysis of {sources or 'records'}: {len(rec.records)} messages, {len(rec.transactions)} "
             f"transactions, {len(rec.checks)} checks, {len(rec.streams)} streams "
@@ -110,6 +114,12 @@ class Analysis:
         return self._table("media")
 
     @property
+    def selection_changes(self) -> pd.DataFrame:
+        """Each move of the pair in use (a call that ran on a relay, then on a direct pair): when the new
+        pair first carried media, the pairs before and after (keys of the pairs table), in words."""
+        return self._table("selection_changes")
+
+    @property
     def verdicts(self) -> pd.DataFrame:
         """The diagnosis: code, severity, message and the frames (a list) that show it."""
         return self._table("verdicts")
@@ -157,7 +167,8 @@ def analyze(
     """
     model = signaling or SignalingModel()
     options = ReadOptions(engine, tls_keylog, rsa_key, progress, app_signaling, display_filter)
-    reads = [read_capture(capture, options, model) for capture in captures]
+    names = display_names([capture_name(c) for c in captures])  # each capture's one name in every output
+    reads = [read_capture(capture, options, model, name) for capture, name in zip(captures, names, strict=True)]
     if logs:
         load_signaling(logs=logs, model=model)
     add_sdp_files(model, sdp)
@@ -174,3 +185,24 @@ def analyze(
     )
     problems = read.problems + model.problems
     return Analysis(rec, diagnose(rec), problems, [*read.sources, *(str(p) for p in [*sdp, *logs])], read.copies)
+
+
+def verdict_codes() -> pd.DataFrame:
+    """Every verdict the diagnosis can give, in report order: its code, severity (and the one it takes on
+    a connected stream, where that differs), what it means and the RFC or specification it rests on,
+    from the verdict registry (docs/correlator.md's table). Join it to a verdicts table on `code` to
+    read each verdict's meaning beside it."""
+    import pandas as pd
+
+    from icetrace.ice.diagnosis.registry import in_report_order
+
+    rules = in_report_order()
+    columns: dict[str, list[str | None]] = {
+        "code": [r.code for r in rules],
+        "severity": [r.severity for r in rules],
+        "connected_severity": [r.connected_severity for r in rules],  # when it differs on a connected stream
+        "meaning": [r.meaning for r in rules],
+        "reference": [r.reference for r in rules],
+    }
+    table: pd.DataFrame = pd.DataFrame(columns).astype("string")
+    return table

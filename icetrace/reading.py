@@ -64,8 +64,18 @@ class CaptureRead:
         self.icmp = [replace(e, frame=frame_id(index, e.frame)) for e in self.icmp]
 
 
-def read_capture(capture: str | Path | Any, options: ReadOptions, model: SignalingModel) -> CaptureRead:
-    """Read one capture once; its SIP and application signaling go into `model`."""
+def capture_name(capture: str | Path | Any) -> str:
+    """A capture argument as the user gave it: its path (a pyshark FileCapture's input file)."""
+    from icetrace.capture import pyshark_input
+
+    return str(pyshark_input.capture_path(capture)) if pyshark_input.is_pyshark_capture(capture) else str(capture)
+
+
+def read_capture(
+    capture: str | Path | Any, options: ReadOptions, model: SignalingModel, display: str | None = None
+) -> CaptureRead:
+    """Read one capture once; its SIP and application signaling go into `model`, named `display`
+    (the name the outputs give this capture among the others: records/capture_set.py), else its file name."""
     from icetrace.capture import pyshark_input
 
     path = pyshark_input.capture_path(capture)
@@ -77,7 +87,7 @@ def read_capture(capture: str | Path | Any, options: ReadOptions, model: Signali
     with _readable(path, options.engine) as whole, pyshark_input.readable(whole, arguments) as readable:
         source = PacketSource([readable], progress=options.progress, count_relayed=True)
         extractor = RecordExtractor(all_bytes=False)
-        signaling = SignalingCollector(path.name, app_signaling=options.app_signaling)
+        signaling = SignalingCollector(display or path.name, app_signaling=options.app_signaling)
         records: list[StunRecord] = []
         relayed = RelayedCounter()
         for packet in source:
@@ -92,14 +102,14 @@ def read_capture(capture: str | Path | Any, options: ReadOptions, model: Signali
         from icetrace.capture.tshark_engine import tls_plaintext
         from icetrace.signaling.collect import decrypted_signaling
 
-        tls = decrypted_signaling(path.name, tls_plaintext(path, keylog, options.rsa_key))
+        tls = decrypted_signaling(display or path.name, tls_plaintext(path, keylog, options.rsa_key))
         signaling.add_decrypted(tls)
         problems += tls.problems
     signaling.build(model)
     problems += [str(p) for p in source.problems] + signaling.problems
     for count in summary.relayed:  # what the packet source counted of the same capture
         relayed.include(count)
-    name = str(path) if pyshark else str(capture)
+    name = capture_name(capture)
     flows = summary.media_flows
     starts = [*(r.time for r in records[:1]), *(f.first_time for f in flows), *(c.first_time for c in relayed.counts())]
     interface = interface_of(path) if path.is_file() else None  # a pipe is read once, its header with it

@@ -97,6 +97,10 @@ def test_seed_call_comments_read_back_with_tshark(tmp_path, seed, name):
     allocations = seed.to_dict()["allocations"]
     for a in allocations:
         assert any(n.startswith(f"allocation {a['client']}") and a["relayed"] in n for n in notes[a["frame"]])
+    # the stream's cause on each frame it cites
+    cause = seed.reconstruction.streams[0].cause
+    assert cause is not None and cause.evidence_frames
+    assert sorted(comments(out, f'frame.comment contains "cause {cause.code}"')) == cause.evidence_frames
 
 
 @pytest.mark.tshark

@@ -48,6 +48,23 @@ def _analyze(*args: str) -> tuple[int, str, str]:
     return status, out.getvalue(), err.getvalue()
 
 
+def test_verdict_codes_are_the_registry_s_with_their_meanings():
+    from icetrace.ice.diagnosis import verdict_table
+
+    codes = icetrace.verdict_codes()
+    assert list(codes.columns) == ["code", "severity", "connected_severity", "meaning", "reference"]
+    table = verdict_table().splitlines()[2:]  # the docs' table, written from the same registry
+    severities = [
+        r.severity
+        + (f" ({r.connected_severity} on a connected stream)" if isinstance(r.connected_severity, str) else "")
+        for r in codes.itertuples()
+    ]
+    lines = [f"| {r.code} | {s} | {r.meaning} | {r.reference} |" for r, s in zip(codes.itertuples(), severities)]
+    assert lines == table and codes.connected_severity.notna().any()
+    seen = icetrace.analyze([testdata.SEED_CALL]).verdicts.merge(codes, on="code", how="left")
+    assert len(seen) and seen.meaning.notna().all()  # every verdict given is one the registry explains
+
+
 def test_junk_sdp_file_is_refused(tmp_path):
     junk = tmp_path / "offer.sdp"
     junk.write_text("hello\n")

@@ -1,5 +1,6 @@
 import io
 
+import icetrace
 from icetrace import __version__
 from icetrace.cli import main
 from icetrace.records.endpoint import Endpoint
@@ -48,4 +49,21 @@ def test_analyze_shows_progress_on_a_terminal_only():
     assert err.getvalue().endswith("\n") and " frames " in err.getvalue().split("\r")[-1]
     quiet = io.StringIO()
     assert main(["analyze", str(capture)], stdout=io.StringIO(), stderr=quiet) == 0
+    assert quiet.getvalue() == ""
+
+
+def test_analyze_names_each_part_of_the_html_page_as_it_is_written(tmp_path):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    capture = testdata.require(testdata.SEED_CALL)
+    page, err = tmp_path / "r.html", Terminal()
+    assert main(["analyze", str(capture), "--html", str(page)], stdout=io.StringIO(), stderr=err) == 0
+    line = err.getvalue().split("\r")[-1].splitlines()[-1]
+    messages = len(icetrace.analyze([capture]).messages)
+    assert line == f"writing {page}: report ... timeline ... ladder ... {messages} messages ... done"
+    assert page.read_text(encoding="utf-8").endswith("</html>\n")
+    quiet = io.StringIO()
+    assert main(["analyze", str(capture), "--html", str(page)], stdout=io.StringIO(), stderr=quiet) == 0
     assert quiet.getvalue() == ""

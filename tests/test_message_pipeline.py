@@ -59,10 +59,10 @@ def test_a_failure_in_the_decoding_process_is_raised_here(monkeypatch):
     parent = os.getpid()
     original = Formatter.format
 
-    def broken(self, records):
+    def broken(self, records, capture=0):
         if os.getpid() != parent:
             raise ValueError("formatter broke")
-        return original(self, records)
+        return original(self, records, capture)
 
     monkeypatch.setattr(Formatter, "format", broken)
     monkeypatch.setattr(message_pipeline, "_DECODED_HERE", 0)

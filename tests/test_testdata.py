@@ -104,3 +104,46 @@ def test_every_file_in_tests_data_is_attributed():
     for path in testdata.require_files(testdata.DATA, skip_suffixes=(".md",)):
         inner = path.relative_to(testdata.DATA).parts
         assert any(f"`{part}" in text for part in (path.name, *inner[1:-1])), path
+
+
+SKIPPING_SUITE = """
+import pytest
+
+pytest.importorskip("a_module_that_is_not_installed")
+"""
+
+SKIPPING_TESTS = """
+import pytest
+
+@pytest.mark.skipif(True, reason="tshark is not installed")
+def test_marked():
+    pass
+
+def test_inside():
+    pytest.skip("the C skimmer is not compiled")
+
+@pytest.mark.xfail(reason="expected to fail", strict=True)
+def test_expected_failure():
+    assert False
+
+def test_runs():
+    pass
+"""
+
+
+@pytest.mark.parametrize("ci", ["1", ""])
+def test_in_ci_a_skip_fails_naming_what_was_missing(pytester, monkeypatch, ci):
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("CI", ci)
+    pytester.makeconftest("from tests.conftest import *  # noqa: F401,F403\n")
+    pytester.makepyfile(test_tools=SKIPPING_TESTS, test_module_skip=SKIPPING_SUITE)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-rA")
+    if ci:
+        result.assert_outcomes(passed=1, failed=1, errors=1, skipped=1, xfailed=1)  # a skipif fails at setup
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        result.stdout.fnmatch_lines(["*skipped in CI, where nothing may be missing: tshark is not installed*"])
+        result.stdout.fnmatch_lines(["*skipped in CI, where nothing may be missing: the C skimmer is not compiled*"])
+        result.stdout.fnmatch_lines(["*skipped in CI*test_module_skip.py*a_module_that_is_not_installed*"])
+    else:
+        result.assert_outcomes(passed=1, skipped=3, xfailed=1)
+        assert result.ret == pytest.ExitCode.OK

@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+PARTIAL = "unknown:partial-capture"  # docs/causes.md: the capture lacks what would decide (one direction)
 REAL = HERE.parent / "real"
 
 
@@ -47,8 +48,9 @@ def _filtered(source: Path, display_filter: str, out: Path) -> None:
     _run("tshark", "-r", str(source), "-Y", display_filter, "-F", "pcap", "-w", str(out))
 
 
-def _truth(recording: str, scenario: str, description: str, vantage: dict, facts: dict) -> dict:
-    """The recording's truth about the call, with what this cut is and what it leaves out."""
+def _truth(recording: str, scenario: str, description: str, vantage: dict, facts: dict, cut_from: dict) -> dict:
+    """The recording's truth about the call, with what this cut is and what it leaves out; each cut
+    (`cut_from`: the recording's tap it was cut from) sits where that tap does."""
     source = json.loads((REAL / recording / "truth.json").read_text())
     truth = {
         "scenario": scenario,
@@ -56,10 +58,12 @@ def _truth(recording: str, scenario: str, description: str, vantage: dict, facts
         "derived_from": f"real/{recording}",
         "expected_outcome": source["expected_outcome"],
         "vantage_points": vantage,
+        "segments": {name: source["segments"][cut_from[name]] for name in vantage},
         "capture_facts": facts,
         "agents": source["agents"],
     }
-    for key in ("nomination_style", "nomination_style_source", "candidate_types_signaled"):
+    keys = ("expected_connectivity", "expected_cause", "nomination_style", "nomination_style_source")
+    for key in (*keys, "candidate_types_signaled"):
         if key in source:
             truth[key] = source[key]
     return truth
@@ -109,6 +113,7 @@ def late_start(out: Path) -> None:
             "ride ChannelData whose relayed address and peer the capture never shows.",
             vantage,
             facts,
+            {f"{tap}.pcap": f"{tap}.pcap" for tap in cuts},
         ),
     )
 
@@ -123,12 +128,19 @@ def tcp_halves(out: Path) -> None:
     _filtered(source, f"ip.dst == {client}", folder / "server-to-client.pcap")
     facts = {
         "client-to-server.pcap": {
-            "unobservable": ["relayed_address", "succeeded", "connectivity", "nomination_style"],
-            "why": "only the left agent's own packets: no answer from coturn or the peer is in it",
+            "unobservable": ["relayed_address", "succeeded", "connectivity", "outcome", "selected"],
+            "cause": PARTIAL,
+            "why": "only the left agent's own packets: no answer from coturn or the peer is in it, so no check "
+            "is seen to succeed and nothing to be selected (its own checks, nominations and media are all in it); "
+            "the capture lacks what would decide a cause: one direction",
         },
         "server-to-client.pcap": {
-            "unobservable": ["peer_address", "succeeded", "connectivity", "nomination_style"],
-            "why": "only the packets to the left agent: no request of its own, no ChannelBind request naming the peer",
+            "unobservable": ["peer_address", "succeeded", "connectivity", "nomination_style", "outcome", "selected"],
+            "cause": PARTIAL,
+            "why": "only the packets to the left agent: no request of its own (no check of the controlling agent, "
+            "so no nomination), no ChannelBind request naming the peer; the answers to its checks arrive without "
+            "the requests they answer, so no check is seen to succeed; the capture lacks what would decide a "
+            "cause: one direction",
         },
     }
     vantage = {
@@ -144,6 +156,7 @@ def tcp_halves(out: Path) -> None:
             "its TCP connection to coturn in each file.",
             vantage,
             facts,
+            dict.fromkeys(vantage, "left-lan.pcap"),
         ),
     )
 
@@ -183,6 +196,7 @@ def ring_buffer(out: Path) -> None:
             "it: given together, the pieces are one capture's timeline.",
             vantage,
             facts,
+            dict.fromkeys(vantage, "public.pcap"),
         ),
     )
 

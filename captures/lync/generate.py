@@ -463,14 +463,18 @@ def _candidate_truth(
 
 
 def _alice_truth(
-    selected: dict[int, dict | None], checklist: dict[int, list[dict]], role: str = "controlling", icev6: bool = False
+    selected: dict[int, dict | None],
+    checklist: dict[int, list[dict]],
+    role: str = "controlling",
+    icev6: bool = False,
+    relayed_ip: str = EDGE,
 ) -> dict:
     components = []
     for comp, p in PORTS.items():
         local = [
             _candidate_truth(ALICE, p.host, "host", comp, 2130706432 - comp),
             _candidate_truth(
-                EDGE, p.relayed, "relay", comp, 16648704 - comp, f"{ALICE_PUBLIC}:{p.turn}", foundation="3"
+                relayed_ip, p.relayed, "relay", comp, 16648704 - comp, f"{ALICE_PUBLIC}:{p.turn}", foundation="3"
             ),
             _candidate_truth(
                 ALICE_PUBLIC, p.turn, "srflx", comp, 1694234624 - comp, f"{ALICE}:{p.turn}", foundation="6"
@@ -526,8 +530,10 @@ def _ice19_checks(
     answered: bool,
     nominate: bool,
     relayed_ok: bool = True,
+    relayed_ip: str = EDGE,
 ) -> list[dict]:
-    """The checks of one component in the order the second seed gives: direct, NAT, relay."""
+    """The checks of one component in the order the second seed gives: direct, NAT, relay.
+    `relayed_ip`: the address the Edge allocated (Alice's relayed candidate)."""
     p = PORTS[comp]
     host, turn = (ALICE, p.host), (ALICE, p.turn)
     bob_host, bob_relay = (BOB, p.bob_host + shift), (EDGE, p.bob_relayed + shift)
@@ -564,11 +570,11 @@ def _ice19_checks(
         relayed_data(
             cap, t + 0.36, comp, bob_relay, check_response(f"r2r-{tag}", (EDGE, p.relayed), BOB_PWD), f"data-{tag}"
         )
-        entries.append(_entry((EDGE, p.relayed), "relay", bob_relay, "relay", "succeeded"))
+        entries.append(_entry((relayed_ip, p.relayed), "relay", bob_relay, "relay", "succeeded"))
     else:
         for dt in RETRANSMIT[1:]:
             relayed_send(cap, t + 0.3 + dt, comp, bob_relay, inner, f"send-{tag}-{dt}")
-        entries.append(_entry((EDGE, p.relayed), "relay", bob_relay, "relay", "failed"))
+        entries.append(_entry((relayed_ip, p.relayed), "relay", bob_relay, "relay", "failed"))
     if answered and nominate:
         # regular nomination: one more check with USE-CANDIDATE on the chosen pair
         cap.udp(
@@ -608,12 +614,28 @@ def _call_setup(relayed_ip: str = EDGE) -> Capture:
     return cap
 
 
+NO_DIRECT_PATH = {
+    "stream": 0,
+    "code": "relayed:no-direct-path",
+    "side": "callee",
+    "why": "Bob, inside the company, offers his private host address and the Edge relay only (no "
+    "server-reflexive candidate): no direct pair crosses from Alice's home network into his, and the "
+    "Edge relay carries the call.",
+}
+REGULAR = {
+    "nomination_style": "regular",
+    "nomination_style_source": "this generator: Alice checks every pair without USE-CANDIDATE, then sends one "
+    "more check with USE-CANDIDATE on the pair she chose",
+    "candidate_types_signaled": True,
+}
+
+
 def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
     cap = _call_setup(relayed_ip)
     checklist, selected = {}, {}
     for comp in PORTS:
         checklist[comp] = _ice19_checks(
-            cap, 3.0 + 0.02 * comp, comp, BOB_UFRAG, 0, True, True, relayed_ok=relayed_ip == EDGE
+            cap, 3.0 + 0.02 * comp, comp, BOB_UFRAG, 0, True, True, relayed_ok=relayed_ip == EDGE, relayed_ip=relayed_ip
         )
         p = PORTS[comp]
         selected[comp] = {
@@ -629,7 +651,10 @@ def seed_call(relayed_ip: str = EDGE) -> tuple[Capture, dict]:
     _media(cap, 5.7, 0, 40.0)
     truth = {
         "expected_outcome": "connected",
-        "agents": {"alice": _alice_truth(selected, checklist)},
+        "expected_connectivity": "RELAY",
+        "expected_cause": NO_DIRECT_PATH,
+        **REGULAR,
+        "agents": {"alice": _alice_truth(selected, checklist, relayed_ip=relayed_ip)},
         "expected_verdicts": [],
     }
     return cap, truth
@@ -645,6 +670,14 @@ def failed_call() -> tuple[Capture, dict]:
     cap.sip(45.0, bye, True)
     truth = {
         "expected_outcome": "failed",
+        "expected_connectivity": "FAILED",
+        "expected_cause": {
+            "stream": 0,
+            "code": "failed:no-common-path",
+            "side": "both",
+            "why": "no check is ever answered, while the Edge answers both of Alice's Allocates.",
+        },
+        **REGULAR,
         "agents": {"alice": _alice_truth({1: None, 2: None}, checklist)},
         "expected_verdicts": ["D8", "FAILED"],
     }
@@ -671,6 +704,15 @@ def mpop() -> tuple[Capture, dict]:
     _media(cap, 5.7, 0, 40.0)
     truth = {
         "expected_outcome": "connected",
+        "expected_connectivity": "RELAY",
+        "expected_cause": NO_DIRECT_PATH,
+        **REGULAR,
+        "capture_facts": {
+            "capture.pcap": {
+                "ice_streams": 2,
+                "why": "Bob's second endpoint (epid cccc) answered with its own candidates and was checked too",
+            }
+        },
         "callee": "callee:bbbb",
         "agents": {"alice": _alice_truth(selected, checklist)},
         "expected_verdicts": [],
@@ -749,6 +791,12 @@ def legacy_oc2007() -> tuple[Capture, dict]:
     _media(cap, 6.5, 0, 40.0)
     truth = {
         "expected_outcome": "connected",
+        "expected_connectivity": "RELAY",
+        "expected_cause": NO_DIRECT_PATH,
+        "nomination_style": "final-offer",
+        "nomination_style_source": "this generator: MS-ICE checks carry no USE-CANDIDATE; Alice's final re-INVITE "
+        "names Bob's relayed candidate with a=remote-candidate",
+        "candidate_types_signaled": False,
         "agents": {"alice": _alice_truth(selected, checklist, icev6=True)},
         "expected_verdicts": [],
     }
@@ -858,7 +906,22 @@ def hairpin() -> tuple[Capture, dict]:
                 foundation="6",
             ),
         ]
-    return cap, {"expected_outcome": "connected", "agents": {"alice": alice}, "expected_verdicts": []}
+    cause = {
+        "stream": 0,
+        "code": "direct",
+        "side": "both",
+        "why": "the shared NAT hairpins: the server-reflexive pair through 84.155.254.180 carries the call; the "
+        "host pair between the two subnets could never work.",
+    }
+    truth = {
+        "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": cause,
+        **REGULAR,
+        "agents": {"alice": alice},
+        "expected_verdicts": [],
+    }
+    return cap, truth
 
 
 SCENARIOS = {

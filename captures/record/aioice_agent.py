@@ -2,9 +2,15 @@
 
 Run inside a network namespace by netlab.py. Writes <name>.offer.json (what it
 would signal), reads the peer's, connects, sends a little data on the selected
-pair, and writes <name>.report.json: the agent's own account (candidates,
-credentials, role, check list with states, selected pair), read from aioice's
-objects after connect(). Nothing here looks at the capture.
+pair (unless --no-data), and writes <name>.report.json: the agent's own account
+(candidates, credentials, role, check list with states, selected pair), read from
+aioice's objects after connect(). Nothing here looks at the capture.
+
+For the lab's cause scenarios: --hold-file waits for the lab before the checks
+start (so it can change the network between gathering and checking), <name>.connected
+tells the lab the call is up, --linger keeps the call open (consent checks every
+~5 s) and notes when aioice gives it up, --signal-wrong-pwd signals a password that
+is not the agent's own (so the peer's checks and answers fail integrity).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from aioice import Candidate, Connection, TransportPolicy
+from aioice import Candidate, Connection, ConnectionClosed, TransportPolicy
 
 
 def cand_dict(c: Candidate) -> dict:
@@ -46,9 +52,11 @@ async def run(args: argparse.Namespace) -> None:
         transport_policy=TransportPolicy.RELAY if args.relay_only else TransportPolicy.ALL,
     )
     await conn.gather_candidates()
+    # a password of the same length and alphabet, but not the one aioice checks integrity with
+    signaled_pwd = conn.local_password[::-1] if args.signal_wrong_pwd else conn.local_password
     offer = {
         "ufrag": conn.local_username,
-        "pwd": conn.local_password,
+        "pwd": signaled_pwd,
         "candidates": [c.to_sdp() for c in conn.local_candidates],
     }
     (folder / f"{args.name}.offer.json").write_text(json.dumps(offer))
@@ -64,16 +72,58 @@ async def run(args: argparse.Namespace) -> None:
     for line in peer["candidates"]:
         await conn.add_remote_candidate(Candidate.from_sdp(line))
     await conn.add_remote_candidate(None)
+    if args.hold_file:
+        await wait_for(Path(args.hold_file), 30)
     error = None
     started = time.time()
     try:
         await asyncio.wait_for(conn.connect(), timeout=args.timeout)
-        for i in range(20):
-            await conn.send(f"{args.name} data {i}".encode())
-            await asyncio.sleep(0.05)
+        (folder / f"{args.name}.connected").touch()
+        if not args.no_data:
+            for i in range(20):
+                await conn.send(f"{args.name} data {i}".encode())
+                await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)
     except (ConnectionError, asyncio.TimeoutError) as exc:
         error = f"{type(exc).__name__}: {exc}"
+    report = snapshot(conn, args, error, started)
+    extra: dict = {}
+    if signaled_pwd != conn.local_password:
+        extra["signaled_pwd"] = signaled_pwd
+    if args.linger and error is None:
+        # when aioice gave the call up (its check list as it stood before), or None: still up
+        extra["consent_expired"] = await linger(conn, args.linger)
+        if extra["consent_expired"] is None:
+            report = snapshot(conn, args, error, started)
+    report.update(extra, ended=time.time())
+    (folder / f"{args.name}.report.json").write_text(json.dumps(report, indent=2))
+    await conn.close()
+
+
+async def wait_for(path: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no {path.name} from the lab")
+        await asyncio.sleep(0.01)
+
+
+async def linger(conn: Connection, seconds: float) -> float | None:
+    """Keep the call open; aioice closes it after 6 unanswered consent checks (RFC 7675):
+    the time it did, or None if it stayed up."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            event = await asyncio.wait_for(conn.get_event(), timeout=left)
+        except asyncio.TimeoutError:
+            return None
+        if isinstance(event, ConnectionClosed) or event is None:
+            return time.time()
+    return None
+
+
+def snapshot(conn: Connection, args: argparse.Namespace, error: str | None, started: float) -> dict:
+    """The agent's own account, read from aioice's objects (before close() empties them)."""
     checklist = []
     for pair in conn._check_list:  # the agent's own check list, states as aioice holds them
         checklist.append(
@@ -96,7 +146,7 @@ async def run(args: argparse.Namespace) -> None:
             "remote_type": nominated.remote_candidate.type,
             "transport": nominated.local_candidate.transport.lower(),
         }
-    report = {
+    return {
         "software": f"aioice {version('aioice')}",
         "role": args.role,
         "ice_ufrag": conn.local_username,
@@ -121,8 +171,6 @@ async def run(args: argparse.Namespace) -> None:
             }
         ],
     }
-    (folder / f"{args.name}.report.json").write_text(json.dumps(report, indent=2))
-    await conn.close()
 
 
 def main() -> None:
@@ -140,6 +188,10 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--lan", default="")
     p.add_argument("--public", default="")
+    p.add_argument("--hold-file", help="wait for this file before the checks start")
+    p.add_argument("--no-data", action="store_true", help="send nothing on the selected pair")
+    p.add_argument("--linger", type=float, default=0, help="keep the call open this many seconds")
+    p.add_argument("--signal-wrong-pwd", action="store_true")
     asyncio.run(run(p.parse_args()))
 
 

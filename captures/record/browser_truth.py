@@ -115,6 +115,9 @@ def browser_truth(result: dict, lan: str, public: str | None) -> dict:
     role = next((t["iceRole"] for t in transports if t.get("iceRole") in ("controlling", "controlled")), None)
     if role is None:  # no transport stats (Firefox): the offerer of a full-ICE call controls (RFC 8445 §6.1.1)
         role = "controlling" if result["caller"] else "controlled"
+    # a page that kept the call open after its snapshot: when the browser's ICE failed (its consent
+    # verdict, RFC 7675 §5.1), or None if it stayed up
+    lingered = {"consent_expired": result.get("consentExpired")} if "linger" in result else {}
     return {
         "software": result["userAgent"],
         "role": role,
@@ -124,6 +127,7 @@ def browser_truth(result: dict, lan: str, public: str | None) -> dict:
         "public_address": public,
         "connected": result["connected"],
         "ice_connection_state": result.get("iceConnectionState"),
+        **lingered,
         "streams": [
             {
                 "media": _media(local_sdp),

@@ -8,6 +8,12 @@ on the selected pair and writes <name>.report.json: the agent's own account (can
 credentials, role, compatibility mode, the pair nice_agent_get_selected_pair returns, component
 states as the signals announced them). Nothing here looks at the capture.
 
+For the lab's cause scenarios: --signal-wrong-pwd signals a password that is not the agent's own
+(the peer's checks fail integrity), --consent-freshness turns on libnice's RFC 7675 consent checks
+(NICE_AGENT_OPTION_CONSENT_FRESHNESS), <name>.connected tells the lab the call is up, --no-data
+sends nothing on the selected pair and --linger keeps the call open, noting when libnice gives it
+up (its component state turning failed after ready).
+
 Debian 12's typelib reads NiceCandidate's fields at wrong offsets (priority comes back as
 garbage), so candidate fields are read and written with ctypes at the C header's offsets
 (agent/candidate.h: type, transport, addr, base_addr are 64 bytes; priority at 64, foundation at
@@ -122,6 +128,10 @@ class Recorder:
         self.folder = Path(args.dir)
         self.loop = GLib.MainLoop()
         flags = Nice.AgentOption.LITE_MODE if args.lite else Nice.AgentOption(0)
+        if args.consent_freshness:
+            flags |= Nice.AgentOption.CONSENT_FRESHNESS
+        if args.regular_nomination:
+            flags |= Nice.AgentOption.REGULAR_NOMINATION
         self.agent = Nice.Agent.new_full(GLib.MainContext.default(), MODES[args.mode], flags)
         self.agent.set_property("controlling-mode", args.role == "controlling")
         self.agent.set_property("ice-tcp", False)
@@ -149,6 +159,7 @@ class Recorder:
         self.gathered = False
         self.received = 0
         self.final: dict | None = None
+        self.pwd = ""
         self.agent.connect("candidate-gathering-done", self._gathered)
         self.agent.connect("component-state-changed", self._state)
         self.agent.connect("new-selected-pair-full", self._selected)
@@ -192,7 +203,10 @@ class Recorder:
         self.agent.gather_candidates(self.stream)
         self.wait(lambda: self.gathered, 12)
         ok, ufrag, pwd = self.agent.get_local_credentials(self.stream)
-        offer = {"ufrag": ufrag, "pwd": pwd, "lite": args.lite, "candidates": self.local_candidates()}
+        # a password of the same length and alphabet, but not the one libnice checks integrity with
+        signaled_pwd = pwd[::-1] if args.signal_wrong_pwd else pwd
+        self.pwd = pwd
+        offer = {"ufrag": ufrag, "pwd": signaled_pwd, "lite": args.lite, "candidates": self.local_candidates()}
         if args.advertise:
             # a lite agent behind a 1:1 port forward signals the forwarded public address
             for cand in offer["candidates"]:
@@ -206,6 +220,9 @@ class Recorder:
             raise SystemExit(f"{args.name}: no offer from {args.peer}")
         time.sleep(0.2)
         peer = json.loads(peer_file.read_text())
+        if args.hold_file and not self.wait(Path(args.hold_file).exists, 30):
+            # the lab changes the network between gathering and the first check
+            raise SystemExit(f"{args.name}: no {args.hold_file} from the lab")
         if args.mode != "oc2007":
             self.agent.set_remote_credentials(self.stream, peer["ufrag"], peer["pwd"])
         remote = []
@@ -240,15 +257,26 @@ class Recorder:
             if pair is not None:
                 self.final = {"remote_candidate": pair["remote_username"], "local_candidate": pair["local_username"]}
                 (self.folder / f"{args.name}.final.json").write_text(json.dumps(self.final))
+        consent_expired: float | None = None
         if ready and self.states[-1]["state"] == "ready":
-            for i in range(20):
+            (self.folder / f"{args.name}.connected").touch()
+            for i in range(0 if args.no_data else 20):
                 data = f"{args.name} data {i}"
                 self.agent.send(self.stream, 1, len(data), data)
                 self.wait(lambda: False, 0.05)
             self.wait(lambda: False, 1.5)
+            if args.linger:
+                consent_expired = self.linger(args.linger)
         else:
             error = f"component state {self.states[-1]['state'] if self.states else 'none'}"
-        self.report(offer, peer, error)
+        self.report(offer, peer, error, signaled_pwd if signaled_pwd != pwd else None, consent_expired)
+
+    def linger(self, seconds: float) -> float | None:
+        """Keep the call open: when libnice gave it up (its component failed after ready, as it does
+        when consent expires, RFC 7675 §5.1), or None if it stayed up."""
+        up = len(self.states)
+        self.wait(lambda: any(s["state"] == "failed" for s in self.states[up:]), seconds)
+        return next((s["time"] for s in self.states[up:] if s["state"] == "failed"), None)
 
     def selected(self) -> dict | None:
         local, remote = ctypes.c_void_p(), ctypes.c_void_p()
@@ -265,17 +293,21 @@ class Recorder:
             "remote_username": theirs["username"],
         }
 
-    def report(self, offer: dict, peer: dict, error: str | None) -> None:
+    def report(
+        self, offer: dict, peer: dict, error: str | None, signaled_pwd: str | None, consent_expired: float | None
+    ) -> None:
         args = self.args
         remote = [describe(self.ptr, _boxed_pointer(c)) for c in self.agent.get_remote_candidates(self.stream, 1)]
         legacy = args.mode == "oc2007"
         report = {
             "software": f"libnice {args.version} ({args.mode}{', ice-lite' if args.lite else ''})",
             "compatibility": args.mode,
+            # read back from the agent: aggressive unless NICE_AGENT_OPTION_REGULAR_NOMINATION
+            "nomination_mode": self.agent.get_property("nomination-mode").value_nick,
             "ice_lite": args.lite,
             "role": args.role,
             "ice_ufrag": None if legacy else offer["ufrag"],
-            "ice_pwd": None if legacy else offer["pwd"],
+            "ice_pwd": None if legacy else self.pwd,
             "lan_address": args.lan,
             "public_address": args.public,
             "signaled_candidates": offer["candidates"],
@@ -302,6 +334,10 @@ class Recorder:
         }
         if self.final is not None:
             report["final_offer"] = self.final
+        if signaled_pwd is not None:
+            report["signaled_pwd"] = signaled_pwd
+        if args.linger and error is None:
+            report["consent_expired"] = consent_expired
         (self.folder / f"{args.name}.report.json").write_text(json.dumps(report, indent=2))
 
 
@@ -323,6 +359,12 @@ def main() -> None:
     p.add_argument("--lan", default="")
     p.add_argument("--public", default="")
     p.add_argument("--version", default="")
+    p.add_argument("--hold-file", help="wait for this file before the checks start")
+    p.add_argument("--signal-wrong-pwd", action="store_true")
+    p.add_argument("--consent-freshness", action="store_true")
+    p.add_argument("--regular-nomination", action="store_true")
+    p.add_argument("--no-data", action="store_true", help="send nothing on the selected pair")
+    p.add_argument("--linger", type=float, default=0, help="keep the call open this many seconds")
     Recorder(p.parse_args()).run()
 
 

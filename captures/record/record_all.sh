@@ -25,8 +25,8 @@ done
 if (($# == 0 || ${#netlab_names[@]})); then
     python3 -m venv .venv-record
     .venv-record/bin/python -m pip install -q aioice
-    PYTHON="$PWD/.venv-record/bin/python" timeout 900 .venv-record/bin/python captures/record/netlab.py "${netlab_names[@]}"
+    PYTHON="$PWD/.venv-record/bin/python" timeout 2400 .venv-record/bin/python captures/record/netlab.py "${netlab_names[@]}"
 fi
 if (($# == 0 || ${#libnice_names[@]})); then
-    timeout 600 /usr/bin/python3 captures/record/libnice_lab.py "${libnice_names[@]}"
+    timeout 1200 /usr/bin/python3 captures/record/libnice_lab.py "${libnice_names[@]}"
 fi

@@ -16,4 +16,8 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 systemctl stop coturn 2>/dev/null || true
-ICETRACE_LAB="${ICETRACE_LAB:-br}" timeout 600 python3 captures/record/browser_lab.py "$@"
+# turn_holder.py (chromium-turn-quota's other TURN user) is an aioice client
+python3 -m venv .venv-record
+.venv-record/bin/python -m pip install -q aioice
+PYTHON="$PWD/.venv-record/bin/python" ICETRACE_LAB="${ICETRACE_LAB:-br}" timeout 900 \
+    .venv-record/bin/python captures/record/browser_lab.py "$@"

@@ -15,7 +15,8 @@ Topology (namespaces prefixed with ICETRACE_LAB, default "vt"; every address exi
 Taps: `turn-server.pcap` on coturn's own interface, `gateway.pcap` on the gateway's, `left-lan.pcap`
 on the left agent's LAN, `public.pcap` on the public bridge. Truth from the agents' own objects,
 as netlab.py writes it (aioice_agent.py, libnice_agent.py). Everything started is stopped by PID
-and the namespaces are removed on exit.
+and the namespaces are removed on exit. `python3 captures/record/vantage_lab.py --segments` records
+nothing: it writes where each tap sits (`segments`) into the recorded calls' truth files.
 """
 
 from __future__ import annotations
@@ -52,12 +53,58 @@ SCENARIOS = {
         "10.0.22.48, public 203.0.113.200, --external-ip): the relayed data leaves coturn's relay "
         "port towards the gateway. turn-server.pcap is coturn's own interface.",
         "agents": "aioice",
+        "cause": {
+            "code": "relayed:policy",
+            "side": "left",
+            "why": "the left agent gathers only relayed candidates (TransportPolicy.RELAY); nothing in the network is "
+            "blocked.",
+            "connectivity": "RELAY",
+        },
+        "facts": {
+            "nomination_style": "aggressive",
+            "nomination_style_source": "aioice 0.13.0 itself: Connection.check_start (aioice/ice.py) sets nominate = "
+            "ice_controlling and not remote_is_lite, and build_request adds USE-CANDIDATE when nominating: the "
+            "controlling left agent nominates with every check (the gateway is a full agent)",
+            "candidate_types_signaled": False,
+            "capture_facts": {
+                "gateway.pcap": {
+                    "unobservable": ["connectivity", "cause"],
+                    "why": "at the gateway's own interface the left agent's relayed address (coturn's public side) "
+                    "arrives like any peer's address: its Allocate travels the left agent's leg to coturn and no "
+                    "signaling is captured, so nothing in gateway.pcap says the pair is relayed, nor that the left "
+                    "agent used relayed candidates only",
+                },
+            },
+        },
     },
     "gateway-ice-lite": {
         "description": "libnice full (controlling) behind a NAT calls a libnice ICE-lite gateway on a "
         "public address (no NAT; its host candidate is the public address), coturn in the cloud for "
         "STUN and TURN. gateway.pcap is the gateway's own interface.",
         "agents": "libnice",
+        "cause": {
+            "code": "direct",
+            "side": "both",
+            "why": "nothing is blocked: the left agent's NAT mapping reaches the gateway's public host address.",
+            "connectivity": "DIRECT",
+        },
+        "facts": {
+            "nomination_style": "aggressive",
+            "nomination_style_source": "libnice 0.1.21 itself: the agent captures/record/libnice_agent.py creates "
+            "(Nice.Agent.new_full without NICE_AGENT_OPTION_REGULAR_NOMINATION) reports its nomination-mode property "
+            "as NICE_NOMINATION_MODE_AGGRESSIVE in the RFC5245 mode (read back through PyGObject from Debian's "
+            "libnice10 0.1.21-1); the lite gateway never nominates (RFC 8445 §2.5)",
+            "candidate_types_signaled": True,
+            "capture_facts": {
+                "turn-server.pcap": {
+                    "unobservable": ["outcome", "selected", "succeeded", "connectivity", "nomination_style"],
+                    "cause": "unknown:partial-capture",
+                    "why": "the call runs on the left agent's server-reflexive address to the gateway's host, a path "
+                    "that never crosses coturn: its own interface holds only the left agent's Allocate and its "
+                    "Binding requests to coturn, no connectivity check, so nothing in it decides a cause",
+                },
+            },
+        },
     },
 }
 
@@ -66,6 +113,14 @@ TAPS = {
     "gateway.pcap": (GATEWAY, "eth0", "the gateway's own interface (203.0.113.50, no NAT)"),
     "left-lan.pcap": (HOST_L, "eth0", "left agent's LAN side (behind its NAT)"),
     "public.pcap": (PUB, "br0", "the public segment between the left NAT, the cloud NAT and the gateway"),
+}
+# where each tap sits (truth.json's `segments`): the gateway is an agent whose own interface is its LAN
+# side (with no NAT), coturn's interface is a server's, beyond the left agent's NAT like the public bridge
+SEGMENTS = {
+    "turn-server.pcap": "server:coturn",
+    "gateway.pcap": "lan:gateway",
+    "left-lan.pcap": "lan:left",
+    "public.pcap": "public",
 }
 
 
@@ -260,11 +315,16 @@ def record(name: str, spec: dict) -> None:
             log.unlink()  # aioice logs nothing: no empty files
     shutil.rmtree(work, ignore_errors=True)
     connected = len(reports) == 2 and all(r["streams"][0]["components"][0]["selected"] for r in reports.values())
+    fields = netlab.cause_fields(name, spec, reports, connected)
     truth = {
         "scenario": name,
         "description": spec["description"],
         "expected_outcome": "connected" if connected else "failed",
+        "expected_connectivity": fields["expected_connectivity"],
         "vantage_points": {file: where for file, (_s, _d, where) in TAPS.items()},
+        "segments": dict(SEGMENTS),
+        "expected_cause": fields["expected_cause"],
+        **spec["facts"],  # from the agents' code, and what each tap's place lets it show
         "agents": reports,
     }
     (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
@@ -272,6 +332,11 @@ def record(name: str, spec: dict) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--segments"]:  # no recording: the recorded calls' truths learn where their taps sit
+        netlab.place_taps(
+            [Path(a) for a in sys.argv[2:]] or sorted(p.parent for p in OUT.glob("*/truth.json")), SEGMENTS
+        )
+        return
     if os.geteuid() != 0:
         raise SystemExit("vantage_lab.py needs root (network namespaces, nftables, tcpdump)")
     chosen = sys.argv[1:] or list(SCENARIOS)

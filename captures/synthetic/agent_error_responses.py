@@ -70,6 +70,16 @@ def build() -> tuple[Capture, dict]:
             "USE-CANDIDATE every 0.5 s, all answered. Errors sent: 487 x1, 500 x1, 401 x2, all by left to right."
         ),
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "connected:no-media",
+            "side": "both",
+            "why": "the left agent keeps checking from socket B with USE-CANDIDATE for 4.5 s, every check answered, and no media is sent.",
+        },
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: left checks once from socket A without USE-CANDIDATE, then from socket B with USE-CANDIDATE",
+        "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the left agent's LAN"},
         "expected_verdicts": ["D11", "D12", "CHECK-ERROR"],
         "errors_sent": [

@@ -101,6 +101,22 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "expected_connectivity": "RELAY",
+        "expected_cause": {
+            "stream": 0,
+            "code": "relayed:policy",
+            "side": "local",
+            "why": "the local agent checks and is checked only through its two TURN relays: it uses relayed candidates only.",
+        },
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the local agent checks each component, then nominates each with one more check carrying USE-CANDIDATE",
+        "candidate_types_signaled": False,
+        "capture_facts": {
+            "capture.pcap": {
+                "unobservable": ["relayed_address"],
+                "why": "the capture starts after both TURN allocations: no Allocate answer names the relayed addresses",
+            }
+        },
         "vantage_points": {"capture.pcap": "the local agent's LAN, started after its TURN allocations"},
         "agents": {
             "local": common

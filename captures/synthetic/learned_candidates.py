@@ -126,6 +126,16 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "direct",
+            "side": "both",
+            "why": "nothing is blocked: the remote agent's checks from its NAT address are answered and that pair carries the call.",
+        },
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the remote agent's first check carries no USE-CANDIDATE, its second does",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the local (controlled) agent's LAN, inside its NAT"},
         "agents": {
             "local": agent(

@@ -136,6 +136,14 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "direct",
+            "side": "both",
+            "why": "nothing is blocked: the browser's NAT mapping reaches the gateway's public host address and RTP "
+            "follows on that pair; its private host address could never be reached from the gateway.",
+        },
         "nomination_style": "regular",
         "nomination_style_source": "this module: the browser checks once without USE-CANDIDATE, then nominates",
         "candidate_types_signaled": True,

@@ -277,6 +277,16 @@ def truth(chosen: dict[int, tuple[tuple[str, int], tuple[str, int]]]) -> dict:
         "scenario": NAME,
         "description": " ".join(__doc__.split("\n\n")[1].split()),
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "direct",
+            "side": "both",
+            "why": "the server-reflexive pairs from the LAN interface succeed and carry the call; the other interfaces' pairs could never work.",
+        },
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the caller checks every pair, then nominates the best succeeded one with USE-CANDIDATE",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the caller's machine, all interfaces"},
         "agents": {"caller": agent(True), "callee": agent(False)},
     }

@@ -100,6 +100,16 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.split("\n\n")[2].replace("\n", " "),
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "direct",
+            "side": "both",
+            "why": "nothing is blocked: the host pair's checks succeed and media follows on it.",
+        },
+        "nomination_style": "none",
+        "nomination_style_source": "this module: no check carries USE-CANDIDATE; the capture ends 0.8 s after the first success",
+        "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the LAN both agents share; ends 0.8 s after the first success"},
         "agents": {
             "left": agent("left", "controlling", LEFT_UFRAG, LEFT_PWD, left, right),

@@ -58,6 +58,16 @@ def build() -> tuple[Capture, dict]:
             "check sent before the capture began. No gathering, no signaling, no nomination in the capture."
         ),
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "direct",
+            "side": "both",
+            "why": "the pair in use joins the left agent's host to the right agent's public address: no relay on its path.",
+        },
+        "nomination_style": "not-captured",
+        "nomination_style_source": "this module: the capture starts mid-call, long after the nomination; the consent checks in it carry no USE-CANDIDATE",
+        "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the left agent's LAN"},
         "expected_verdicts": ["MID-CALL", "ORPHAN-RESPONSES"],
         "forbidden_verdicts": ["D13", "D8", "D25"],

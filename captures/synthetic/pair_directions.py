@@ -111,6 +111,16 @@ def truth(
         "scenario": name,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "direct",
+            "side": "both",
+            "why": "nothing is blocked: the one pair works both ways and DTLS follows.",
+        },
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the remote (controlling) agent's third check carries USE-CANDIDATE, its first two do not",
+        "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": where or "the local (controlled) agent's LAN, inside its NAT"},
         "agents": {
             "local": agent("controlled", LOCAL_UFRAG, LOCAL_PWD, local[0], local_public[0], local_host, remote_host),

@@ -119,6 +119,16 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.split("\n\n")[2].replace("\n", " "),
         "expected_outcome": "connected",
+        "expected_connectivity": "RELAY",
+        "expected_cause": {
+            "stream": 0,
+            "code": "relayed:policy",
+            "side": "left",
+            "why": "the left agent checks only through its TURN channel: it uses its relayed candidate only.",
+        },
+        "nomination_style": "none",
+        "nomination_style_source": "this module: no check carries USE-CANDIDATE; the capture ends 0.8 s after the first success",
+        "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the left agent's LAN: only the client-to-relay leg"},
         "agents": {"left": left},
     }

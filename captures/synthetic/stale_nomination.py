@@ -232,6 +232,16 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.split("\n\n")[1].replace("\n", " "),
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "connected:no-media",
+            "side": "both",
+            "why": "the pairs from socket B are checked and answered for the rest of the capture, and no media is sent.",
+        },
+        "nomination_style": "aggressive",
+        "nomination_style_source": "this module: every check of the controlling agent, from both sockets, carries USE-CANDIDATE",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the LAN both agents share"},
         "agents": {"left": left, "right": right},
     }

@@ -155,9 +155,27 @@ def truth() -> dict:
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
         "expected_outcome": "connected",
+        "expected_connectivity": "RELAY",
+        "expected_cause": {
+            "stream": 0,
+            "code": "relayed:policy",
+            "side": "caller",
+            "why": "the caller is relay-only: it checks from its TURN relayed address, and nothing is blocked.",
+        },
+        "nomination_style": "regular",
+        "nomination_style_source": "this module: the caller checks the callee's candidates, then nominates the answered one with USE-CANDIDATE",
+        "candidate_types_signaled": False,
         "vantage_points": {
             "capture.pcap": "the caller's LAN (10.10.0.10), inside its NAT",
             "callee-lan.pcap": "the callee's LAN (10.20.0.10), inside its NAT; clock 1.5 s behind",
+        },
+        "capture_facts": {
+            "callee-lan.pcap": {
+                "unobservable": ["connectivity", "cause"],
+                "why": "on the callee's LAN the caller's relayed address (203.0.113.254:49200) is just an address: no "
+                "TURN message and no signaling in callee-lan.pcap says it is a relay (the caller's Allocate and its "
+                "TURN framing stay on the caller's side), so neither the connectivity nor the relay-only policy shows",
+            }
         },
         "agents": {
             "caller": {

@@ -166,6 +166,16 @@ def truth() -> dict:
         "scenario": NAME,
         "description": " ".join(__doc__.split("\n\n")[2].split()),
         "expected_outcome": "connected",
+        "expected_connectivity": "DIRECT",
+        "expected_cause": {
+            "stream": 0,
+            "code": "direct",
+            "side": "both",
+            "why": "nothing is blocked: the host pair's checks succeed with USE-CANDIDATE.",
+        },
+        "nomination_style": "aggressive",
+        "nomination_style_source": "this module: the controlling agent's one check carries USE-CANDIDATE",
+        "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the LAN both agents and their WebSocket connections share"},
         "agents": {
             "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, left, right),

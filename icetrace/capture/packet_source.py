@@ -124,6 +124,7 @@ class PacketSource:
         self.progress = progress
         self.problems: list[ReadProblem] = []
         self.frames_read = 0
+        self.reading = 0  # the index of the capture the packets now handed on come from
         self.formats: dict[str, str] = {}
         self._media: dict[tuple[bytes, int, bytes, int, str, str], list[int | float]] = {}
         self._stun_pairs: set[tuple[bytes, int, bytes, int]] = set()
@@ -141,6 +142,7 @@ class PacketSource:
         one timeline, `read_names` in order)."""
         end = float("-inf") if self._packets_end is None else self._packets_end
         for path in paths:
+            self.reading = len(self.read_names)
             self.read_names.append(str(path))
             for packet in self._one(Path(path)):
                 if packet.time > end:
@@ -273,6 +275,12 @@ class PacketSource:
             and (sport in TURN_PORTS or dport in TURN_PORTS or (src, sport, dst, dport) in stun_pairs)
         ) or (b0 == 0xFF and payload[1:2] == b"\x10" and (src, sport, dst, dport) in stun_pairs):
             # ChannelData on a TURN port needs no Allocate in the capture: it may start mid-call.
+            # Data whose first byte is STUN's (RFC 7983: 0-3) is a relayed check or its answer, not
+            # media: it becomes records of its own, and the leg counts only what carried media.
+            # MS multiplexed TURN's data follows an 8-byte session id
+            inner = 4 if b0 <= 79 else 12
+            if len(payload) > inner and payload[inner] <= 3:
+                return True
             # Counted here, not by _count: on a TURN server's capture this is the common path
             key = (src, sport, dst, dport, "udp", "channeldata")
             entry = self._media.get(key)

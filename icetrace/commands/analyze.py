@@ -157,22 +157,26 @@ def _run_streamed(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _write_html(analysis: Any, args: argparse.Namespace, progress: TextIO | None) -> None:
-    """The HTML page; `progress` hears that it is being written (a big capture's plots and messages
-    table take a while)."""
+def _write_html(analysis: Any, args: argparse.Namespace, err: TextIO | None) -> None:
+    """The page; on a terminal, each part named as it begins (the plots of a big capture take seconds)."""
     from icetrace.report.html import write_html
 
     path = args.html
-    if progress:
-        progress.write(f"writing {path}: plots and {len(analysis.messages):,} messages ...")
-        progress.flush()
+
+    def stage(part: str) -> None:
+        if err is not None:
+            err.write(f"writing {path}: {part} ..." if part == "report" else f" {part} ...")
+            err.flush()
+
     try:
         with open(path, "w", encoding="utf-8") as fh:
-            write_html(analysis, fh, calls=args.call, top=args.top, every_story=args.every_story)
+            write_html(analysis, fh, stage, calls=args.call, top=args.top, every_story=args.every_story)
     except OSError as exc:
+        if err is not None:
+            err.write("\n")  # the error on a line of its own
         raise InputError(f"{path}: cannot write: {exc.strerror}") from None
-    if progress:
-        progress.write(" done\n")
+    if err is not None:
+        err.write(" done\n")
 
 
 def _write_json_lines(analysis: Any, path: str, out: TextIO) -> None:

@@ -7,11 +7,13 @@ each copy is `<capture name without its suffix>.pcapng` in it."""
 from __future__ import annotations
 
 import argparse
+import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
 from icetrace.errors import InputError
+from icetrace.records.capture_set import display_names
 
 
 def register(subparsers: Any) -> None:
@@ -37,22 +39,30 @@ def register(subparsers: Any) -> None:
 
 
 def outputs(captures: list[str], out: str) -> list[Path]:
-    """Where each capture's annotated copy goes; refuses to overwrite an input or to give two
-    captures one copy."""
+    """Where each capture's annotated copy goes: with several, in the folder under the name the
+    analysis gives each (captures of one file name in different folders keep as many folders as tell
+    them apart); refuses to overwrite an input or to give two captures one copy."""
     if len(captures) == 1:
         targets = [Path(out)]
     else:
         folder = Path(out)
         if folder.exists() and not folder.is_dir():
             raise InputError(f"{out}: with several captures, -o names a folder for their annotated copies")
-        targets = [folder / (_stem(Path(c).name) + ".pcapng") for c in captures]
-        if len({t.name for t in targets}) < len(targets):
+        targets = [folder.joinpath(*_inside(name)) for name in display_names(captures)]
+        if len(set(targets)) < len(targets):
             raise InputError("two captures share a name: their annotated copies would overwrite each other")
     inputs = {Path(c).resolve() for c in captures}
     for target in targets:
         if target.resolve() in inputs:
             raise InputError(f"{target}: the output would overwrite a capture")
     return targets
+
+
+def _inside(name: str) -> list[str]:
+    """A capture's name as a path under the output folder: its folders (none above the folder), and
+    its file name with the .pcapng suffix."""
+    *folders, file = [part for part in name.replace("\\", "/").split("/") if part not in ("", os.curdir, os.pardir)]
+    return [*folders, _stem(file) + ".pcapng"]
 
 
 def _stem(name: str) -> str:
@@ -78,7 +88,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             sources = [stack.enter_context(converted(c)) for c in args.capture]
         analysis = analyze(sources, sdp=args.sdp, logs=args.log, tls_keylog=args.tls_keylog)
         if len(targets) > 1:
-            targets[0].parent.mkdir(parents=True, exist_ok=True)
+            for target in targets:
+                target.parent.mkdir(parents=True, exist_ok=True)
         per_capture = notes_per_capture(analysis, len(sources))
         for source, target, notes in zip(sources, targets, per_capture, strict=True):
             write_annotated(source, target, notes)  # damage it skips is what the analysis reported

@@ -125,18 +125,16 @@ class _Output:
             if self.child is None:
                 if decoded < _DECODED_HERE:
                     decoded += 1
-                    self.text(formatter.format(list(local.feed(p))))
+                    self.text(formatter.format(list(local.feed(p)), source.reading))
                     continue
                 self.child = _Child(formatter, local)  # it goes on from the state learned here
             if _stateless(p):
                 plain += 1
                 if plain % _LOCAL_EVERY == 0:
-                    self.text(formatter.format(list(local.feed(p))))
+                    self.text(formatter.format(list(local.feed(p)), source.reading))
                     continue
             order.append(None)
-            batch.append(
-                (p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload, p.gap_before)
-            )
+            batch.append(_packed(p, source.reading))
             if len(batch) >= _PACKETS_PER_BATCH:
                 self.send()
                 self.drain(0 if self.waiting > _MAX_WAITING else None)
@@ -189,6 +187,11 @@ class _Output:
             self.remote.extend(_checked(chunk))
         elif self.order.count(None) > len(self.remote):
             _checked(chunk)
+
+
+def _packed(p: TransportPacket, capture: int) -> tuple[Any, ...]:
+    """A packet as the child reads it (plain values pickle fast), with the index of its capture."""
+    return (p.frame, p.time, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.transport, p.payload, p.gap_before, capture)
 
 
 def _ready(order: deque[str | None], remote: deque[str], waiting: int) -> tuple[str, int]:
@@ -252,7 +255,7 @@ def _decode(
             if batch is None:
                 break
             texts: list[str] = []
-            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap in batch:
+            for frame, time, src_ip, src_port, dst_ip, dst_port, transport, payload, gap, capture in batch:
                 src = endpoints.get((src_ip, src_port))
                 if src is None:
                     src = endpoints[(src_ip, src_port)] = Endpoint(src_ip, src_port)
@@ -272,7 +275,7 @@ def _decode(
                         )
                     )
                 )
-                texts.append(formatter.format(records) if records else "")
+                texts.append(formatter.format(records, capture) if records else "")
             text_out.send(texts)
         text_out.send(None)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from icetrace.capture.packet_source import PacketSource
 from icetrace.commands import message_pipeline
 from icetrace.commands.progress import Progress
+from icetrace.records.capture_set import display_names
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.relayed import is_relayed_media
 from icetrace.records.stun_record import StunRecord
-from icetrace.tables.message_rows import LINE_COLUMNS, csv_line, line_row
+from icetrace.tables.message_rows import LINE_COLUMNS, csv_field, csv_line, line_row
 
 
 def register(subparsers: Any) -> None:
@@ -43,8 +44,9 @@ def register(subparsers: Any) -> None:
 
 def iter_records(
     paths: list[str], err: TextIO, engine: str = "native", *, media: bool = True, rows: RelayedRows | None = None
-) -> Iterator[StunRecord]:
-    """Every record of the captures, in capture order; warnings go to `err` at the end.
+) -> Iterator[tuple[int, StunRecord]]:
+    """Every record of the captures, in capture order, with the index of the capture that held it;
+    warnings go to `err` at the end.
 
     `media=False` lets the reader count UDP relayed media instead of handing it on (some relayed
     media records may still come, to be left out by the caller). With `rows`, the C skimmer writes
@@ -52,14 +54,16 @@ def iter_records(
     if engine == "tshark":
         from icetrace.capture.tshark_engine import converted
 
-        for path in paths:
+        for index, path in enumerate(paths):
             with converted(path) as copy:
-                yield from iter_records([str(copy)], err, media=media)
+                yield from ((index, r) for _, r in iter_records([str(copy)], err, media=media))
         return
     reading = _Reading(paths, err, media=media, rows=rows)
     extractor = RecordExtractor()
-    for packet in reading.source:
-        yield from extractor.feed(packet)
+    source = reading.source
+    for packet in source:
+        for record in extractor.feed(packet):
+            yield source.reading, record
     reading.finish()
 
 
@@ -69,13 +73,18 @@ def _nowhere(text: str) -> None:
 
 class RelayedRows:
     """Where the C skimmer writes the rows of UDP relayed media (a capture.reader.RowSink): to
-    `target`, which puts them into the output after the text of every frame before them."""
+    `target`, which puts them into the output after the text of every frame before them. With
+    several captures, each row is led by the capture being read, as `formatter` leads its lines."""
 
-    def __init__(self, fmt: str) -> None:
-        self.format = fmt
+    def __init__(self, formatter: Formatter) -> None:
+        self.format = formatter.fmt
+        self.formatter = formatter
         self.target: Callable[[str], None] = _nowhere
+        self.source: PacketSource | None = None  # the reading, which says which capture it is in
 
     def write(self, text: str) -> None:
+        if self.formatter.captures and self.source is not None:
+            text = self.formatter.led(text, self.source.reading)
         self.target(text)
 
 
@@ -92,6 +101,8 @@ class _Reading:
             count_relayed=not media,
             relayed_rows=rows,
         )
+        if rows is not None:
+            rows.source = self.source
 
     def finish(self) -> None:
         if self.progress:
@@ -101,27 +112,49 @@ class _Reading:
 
 
 class Formatter:
-    """Turns records into the text of one output format, a batch at a time."""
+    """Turns records into the text of one output format, a batch at a time. With several captures
+    (`captures`: their names) every line starts with the capture that held the record."""
 
-    def __init__(self, fmt: str, media: bool = True) -> None:
+    def __init__(self, fmt: str, media: bool = True, captures: Sequence[str] = ()) -> None:
         self.fmt = fmt
         self.media = media  # False: relayed media rows are left out
+        self.captures = tuple(captures) if len(captures) > 1 else ()
+        self._csv_prefixes = [csv_field(name) + "," for name in self.captures]
+        width = max((len(name) for name in self.captures), default=0)
+        self._table_prefixes = [f"{name:<{width}} " for name in self.captures]
+        self._table_first = f"{'capture':<{width}} " if self.captures else ""
 
     def header(self) -> str:
         if self.fmt == "csv":
-            return ",".join(LINE_COLUMNS) + "\n"
+            return ",".join([*(["capture"] if self.captures else []), *LINE_COLUMNS]) + "\n"
         if self.fmt == "table":
-            return f"{'frame':>7} {'time':>17} {'src':>22} {'dst':>22} {'tr':3} {'message':34} {'details'}\n"
+            columns = f"{'frame':>7} {'time':>17} {'src':>22} {'dst':>22} {'tr':3} {'message':34} {'details'}"
+            return f"{self._table_first}{columns}\n"
         return ""
 
-    def format(self, records: Iterable[StunRecord]) -> str:
+    def format(self, records: Iterable[StunRecord], capture: int = 0) -> str:
+        """The lines of records the `capture`-th capture held."""
         if not self.media:
             records = [r for r in records if not is_relayed_media(r)]
         if self.fmt == "jsonl":
-            return "".join([json.dumps(line_row(record)) + "\n" for record in records])
-        if self.fmt == "csv":
-            return "".join(map(csv_line, records))
-        return "".join(map(_table_line, records))
+            named = {"capture": self.captures[capture]} if self.captures else {}
+            return "".join([json.dumps({**named, **line_row(record)}) + "\n" for record in records])
+        lines = map(csv_line, records) if self.fmt == "csv" else map(_table_line, records)
+        if not self.captures:
+            return "".join(lines)
+        prefix = (self._csv_prefixes if self.fmt == "csv" else self._table_prefixes)[capture]
+        return "".join([prefix + line for line in lines])
+
+    def led(self, text: str, capture: int) -> str:
+        """Lines formatted elsewhere (the C skimmer's rows, one capture's) led by the `capture`-th
+        capture's name as format() leads its own."""
+        if not self.captures or not text:
+            return text
+        if self.fmt == "jsonl":  # {"capture": NAME, "frame": ...}
+            lead = '{"capture": ' + json.dumps(self.captures[capture]) + ", "
+            return "".join(lead + line[1:] + "\n" for line in text[:-1].split("\n"))
+        prefix = (self._csv_prefixes if self.fmt == "csv" else self._table_prefixes)[capture]
+        return "".join(prefix + line + "\n" for line in text[:-1].split("\n"))
 
 
 def _table_line(record: StunRecord) -> str:
@@ -148,29 +181,31 @@ _BATCH = 1024  # records per write: one system call per row is slow on a pipe or
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     media = not args.no_media
-    formatter = Formatter(args.format, media=media)
+    formatter = Formatter(args.format, media=media, captures=display_names(args.capture))
     out.write(formatter.header())
     # the C skimmer writes relayed media rows when it is built (the Python path writes the same)
-    rows = RelayedRows(args.format) if media and args.engine == "native" else None
+    rows = RelayedRows(formatter) if media and args.engine == "native" else None
     if args.engine == "native" and args.jobs != 1 and message_pipeline.available():
         reading = _Reading(args.capture, err, media=media, rows=rows)
         message_pipeline.write_texts(reading.source, formatter, out.write, rows)
         reading.finish()
         return 0
     batch: list[StunRecord] = []
+    held_by = 0
 
     def records_then(text: str) -> None:
         if batch:
-            out.write(formatter.format(batch))
+            out.write(formatter.format(batch, held_by))
             batch.clear()
         out.write(text)
 
     if rows is not None:
         rows.target = records_then
-    for record in iter_records(args.capture, err, args.engine, media=media, rows=rows):
-        batch.append(record)
-        if len(batch) >= _BATCH:
-            out.write(formatter.format(batch))
+    for capture, record in iter_records(args.capture, err, args.engine, media=media, rows=rows):
+        if len(batch) >= _BATCH or capture != held_by:
+            out.write(formatter.format(batch, held_by))
             batch.clear()
-    out.write(formatter.format(batch))
+            held_by = capture
+        batch.append(record)
+    out.write(formatter.format(batch, held_by))
     return 0

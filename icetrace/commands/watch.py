@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from icetrace.live.inputs import live_paths
     from icetrace.live.tracker import CallTracker, Ended, WatchOptions
     from icetrace.report.json_lines import write_session as write_object
-    from icetrace.report.text import write_session
+    from icetrace.report.text import Told, write_session
 
     if not args.idle > 0:
         raise InputError("--idle needs a positive number of seconds")
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         names = tracker.captures()
         if args.json_lines:
             reason = {"reason": ended.reason, "at": ended.at}
-            write_object(ended.line, sources, out, ended=reason, ref=names.frame_json)
+            write_object(ended.line, sources, out, ended=reason, ref=names.frame_json, files=names)
         else:
             stream = ended.line.story
             cause = ended.line.cause or "-"
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 f"\n== {ended.line.label} ended ({ended.reason}, {_clock(ended.at)}): "
                 f"{ended.line.outcome.upper()}, cause {cause}\n"
             )
-            write_session(stream, ended.line.verdicts, out, names=names)
+            write_session(stream, ended.line.verdicts, out, told=Told(names, tracker.start or 0.0))
         out.flush()
 
     tracker = CallTracker(source, args.source, emit, WatchOptions(idle=args.idle))

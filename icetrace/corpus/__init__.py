@@ -10,8 +10,9 @@ if TYPE_CHECKING:
 
 
 def corpus_tables(roots: list[str], jobs: int = 0, dask: str | None = None) -> dict[str, pd.DataFrame]:
-    """The tables `icetrace corpus` writes, as DataFrames: streams, pairs, checks, verdicts, each with
-    a `capture` column. Captures that cannot be read are left out (the command says which)."""
+    """The tables `icetrace corpus` writes, as DataFrames (streams, pairs, checks, verdicts, media,
+    allocations), each with a `capture` column. Captures that cannot be read are left out (the command
+    says which)."""
     from icetrace.corpus.companions import discover
     from icetrace.corpus.runner import default_jobs, run_all
     from icetrace.corpus.tables import combine

@@ -28,12 +28,12 @@ UNION_DTYPES = {"priority": "UInt64", "frame": "Int64"}
 
 
 def rows(analysis: Analysis, capture: str) -> dict[str, pd.DataFrame]:
-    """One capture's tables, each with `capture` as its first column."""
-    tables = {kind: getattr(analysis, kind) for kind in KINDS}
+    """One capture's tables, each with `capture` as its first column: the capture as the corpus found it
+    (its path or URL, where the analysis names it by its file name)."""
     out = {}
-    for kind, table in tables.items():
-        table = table.copy()
-        table.insert(0, "capture", _strings([capture] * len(table)))
+    for kind in KINDS:
+        table = getattr(analysis, kind).copy()
+        table["capture"] = _strings([capture] * len(table))
         out[kind] = table
     return out
 
@@ -76,7 +76,7 @@ def write_parquet(tables: dict[str, pd.DataFrame], out: str) -> Path:
         shutil.rmtree(path)
     columns: dict[str, str] = {}
     for _, declared in CORPUS_TABLES.values():
-        for c in declared:
+        for c in declared[1:]:  # after `capture`, the first column of every file
             columns.setdefault(c.name, UNION_DTYPES.get(c.name, c.dtype))
     schema = _arrow_schema(columns)
     for kind in KINDS:
@@ -117,6 +117,6 @@ def read_table(path: str | Path, kind: str) -> pd.DataFrame:
     """One table of a corpus dataset with its own columns (`read_table("c.parquet", "pairs")`)."""
     import pandas as pd
 
-    names = ["capture", *(c.name for c in CORPUS_TABLES[kind][1])]
+    names = [c.name for c in CORPUS_TABLES[kind][1]]
     table: pd.DataFrame = pd.read_parquet(Path(path) / f"table={kind}", columns=names)
     return table

@@ -11,22 +11,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from icetrace.ice.call_media import call_endpoints, call_media
+from icetrace.ice.cancellation import cancel_after_nomination
 from icetrace.ice.candidates import unproven_reflexive
 from icetrace.ice.carried_media import carried_by
 from icetrace.ice.directions import vantage_notes, vantage_point
+from icetrace.ice.far_ends import relay_roles
 from icetrace.ice.gathering import gather, relayed_legs
 from icetrace.ice.integrity import verify_checks, verify_turn
 from icetrace.ice.matching import attach_icmp, match_transactions, merge_views, orphan_responses
 from icetrace.ice.midcall import mark_mid_call
-from icetrace.ice.model import Agent, Mapping, NatMapping
+from icetrace.ice.model import Agent, Allocation, Mapping, NatMapping
 from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomination_style
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
+from icetrace.ice.relay_paths import RelayHosts, mark_relay_paths
+from icetrace.ice.relayed_checks import relayed_checks, stream_legs
 from icetrace.ice.relaying import (
     ChannelBinds,
     channel_binds,
     effective_addresses,
     on_relay_ports,
+    oriented_channels,
     peers_across_the_relay,
     relay_ports,
     relayed_media,
@@ -34,6 +39,7 @@ from icetrace.ice.relaying import (
 from icetrace.ice.selection import MediaIndex, pair_checks, pair_state, select_components, stream_outcome
 from icetrace.ice.sessions import CheckMatcher, Session, icev6_sides
 from icetrace.ice.signaled import ServerHandouts, infer_types, streams_from_signaling
+from icetrace.ice.switches import selection_changes
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import nat_mappings
 from icetrace.records.capture_set import CaptureSet
@@ -62,10 +68,12 @@ def correlate(
     `captures` says how several captures were read together (taps, or one timeline)."""
     captures = captures or CaptureSet()
     records = sorted(records, key=lambda r: (r.time, r.frame))
+    roles = relay_roles(records)
+    oriented_channels(records, roles)
     allocations, mappings = gather(records)
     relayed_by_leg = relayed_legs(records)
-    media = call_media(media or [], call_endpoints(records, allocations, signaling))
-    media = on_relay_ports(media, relay_ports(relayed_by_leg))
+    counts = list(relayed)
+    flows = _calls_media([*(media or []), *stream_legs(counts)], records, allocations, signaling, relayed_by_leg)
     binds = peers_across_the_relay(records, relayed_by_leg, channel_binds(records))
     transactions = _transactions(records, relayed_by_leg, capture_end, icmp_errors or [], binds)
     signaled = streams_from_signaling(signaling) if signaling else []
@@ -78,32 +86,36 @@ def correlate(
     vantage_from_timing(checks)
     found_mappings = _across_nats(matcher.sessions, transactions, mappings)
     checks_by_pair = pair_checks(checks)
-    relayed_counts = list(relayed)
-    through_relays = relayed_media(relayed_counts, records, relayed_by_leg, captures.tap, binds)
-    carried = MediaIndex([*(media or []), *through_relays])
+    through_relays = relayed_media(counts, records, relayed_by_leg, captures.tap, binds, roles)
+    carried = MediaIndex([*flows, *through_relays])
     early_notes: list[str] = []
     for session in matcher.sessions:
         nominate_by_final_offer(session, known.relayed, known.mapped)
         _finish(session, carried, checks_by_pair, captures.tap)
         early_notes += ended_early(session.stream, checks_by_pair, capture_end)
     streams = [session.stream for session in matcher.sessions]
-    reconstruction = Reconstruction(
-        records,
-        transactions,
-        allocations,
-        mappings,
-        streams,
-        checks,
-        media or [],
-        signaling=signaling,
-        capture_end=capture_end,
-    )
-    reconstruction.captures = captures
+    mark_relay_paths(streams, RelayHosts.of(allocations, transactions, captures.frame_text))
+    reconstruction = Reconstruction(records, transactions, allocations, mappings, streams, checks, flows)
+    reconstruction.signaling, reconstruction.capture_end, reconstruction.captures = signaling, capture_end, captures
     reconstruction.relayed_media = through_relays
-    reconstruction.relayed_messages = sum(c.packets for c in relayed_counts)
+    reconstruction.relayed_messages = sum(c.packets for c in counts)
+    reconstruction.relayed_checks = relayed_checks(records, captures.tap)
     reconstruction.nat_mappings = found_mappings
     _conclude(reconstruction, early_notes)
     return reconstruction
+
+
+def _calls_media(
+    flows: list[MediaFlow],
+    records: list[StunRecord],
+    allocations: list[Allocation],
+    signaling: SignalingModel | None,
+    relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
+) -> list[MediaFlow]:
+    """The flows of the calls' endpoints, a relay port seen at the server named by the relayed
+    address it stands for."""
+    flows = call_media(flows, call_endpoints(records, allocations, signaling))
+    return on_relay_ports(flows, relay_ports(relayed_by_leg))
 
 
 def _across_nats(sessions: list[Session], transactions: list[Transaction], mappings: list[Mapping]) -> list[NatMapping]:
@@ -152,9 +164,13 @@ def _finish(session: Session, media: MediaIndex, checks_by_pair: ChecksByPair, t
     """Once every check is accounted: each pair's state, each component's selected pair, the
     stream's nomination style and outcome, and the media on the selected pairs."""
     stream = session.stream
+    controlling = stream.controlling.name if stream.controlling else None
+    cancel_after_nomination(session.pairs.values(), checks_by_pair, controlling)
     for pair in session.pairs.values():
         pair.state = pair_state(pair)
     stream.components = select_components(session, media, checks_by_pair)
+    for component in stream.components:
+        component.selection_changes = selection_changes(component, checks_by_pair, media.on)
     stream.nomination_style = nomination_style(session)
     stream.outcome = stream_outcome(stream, list(session.pairs.values()))
     chosen_pairs = list({id(c.selected): c.selected for c in stream.components if c.selected}.values())

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dissectors.constants import MS_MULTIPLEXED_CHANNEL
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import StunRecord
 
@@ -141,3 +142,54 @@ def turn_servers(records: Iterable[StunRecord]) -> set[Endpoint]:
         for r in records
         if r.kind == "stun" and r.relay is None and r.method in TURN_METHODS and r.cls in ("success", "error")
     }
+
+
+# TURN messages that only a server sends (Data indications) or only a client sends (Send), by (method, class)
+_FROM_SERVER = frozenset((("data", "indication"), ("ms-data", "indication")))
+_FROM_CLIENT = frozenset((("send", "indication"), ("ms-send", "request")))
+
+
+@dataclass(frozen=True)
+class RelayRoles:
+    """Who the capture shows acting as a TURN server and who as its client, by what each did; a
+    server that spoke [MS-TURN] (its messages' dialect, or multiplexed TURN's 0xFF10) is in `ms`."""
+
+    servers: frozenset[Endpoint]
+    clients: frozenset[Endpoint]
+    ms: frozenset[Endpoint]
+
+
+def relay_roles(records: Iterable[StunRecord]) -> RelayRoles:
+    """A server answered a TURN request or sent a Data indication, or was sent a Send indication
+    (RFC 8656 §7-11, [MS-TURN] Send request and Data indication); a client sent those requests or
+    Send indications, or was sent Data indications. ChannelData flows only between a client and its
+    server (RFC 8656 §12), so its other end is a server too: how MS multiplexed TURN (0xFF10) shows
+    a relay whose Allocate the capture lacks."""
+    servers: set[Endpoint] = set()
+    clients: set[Endpoint] = set()
+    ms: set[Endpoint] = set()
+    channels: list[StunRecord] = []
+    for r in records:
+        if r.kind == "channeldata":
+            channels.append(r)
+            continue
+        if r.relay is not None:
+            continue
+        kind = (r.method, r.cls)
+        if r.method in TURN_METHODS and r.cls in ("success", "error") or kind in _FROM_SERVER:
+            server, client = r.src, r.dst
+        elif r.method in TURN_METHODS and r.cls == "request" or kind in _FROM_CLIENT:
+            server, client = r.dst, r.src
+        else:
+            continue
+        servers.add(server)
+        clients.add(client)
+        if r.dialect == "ms-turn":
+            ms.add(server)
+    for r in channels:
+        for client, server in ((r.src, r.dst), (r.dst, r.src)):
+            if client in clients and server not in clients:
+                servers.add(server)
+                if r.type == MS_MULTIPLEXED_CHANNEL:
+                    ms.add(server)
+    return RelayRoles(frozenset(servers), frozenset(clients - servers), frozenset(ms))

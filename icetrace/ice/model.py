@@ -12,6 +12,7 @@ from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.vocabulary import (
+    CauseCode,
     Connectivity,
     NominatedBy,
     NominationStyle,
@@ -42,6 +43,7 @@ class IceCandidate:
     related: Endpoint | None = None
     frame: int | None = None  # where a learned candidate was first seen
     signaled_at: float | None = None  # when its signaling crossed the wire (a trickled one arrives late)
+    signaled_in: str | None = None  # the capture (or SDP file, or log) whose signaling carried it
     # the PRIORITY its checks carried: RFC 8445 §7.2.5.3.1, the priority it would get as a
     # peer-reflexive candidate, not the candidate's own
     check_priority: int | None = None
@@ -122,6 +124,8 @@ class Pair:
     first_check: float | None = None
     last_check: float | None = None
     relayed: bool = False
+    # why its path runs through a TURN relay when its candidate types do not say so (relay_paths.py)
+    through_relay: str | None = None
     frames: list[int] = field(default_factory=list)
     nomination_frame: int | None = None
     outcomes: list[TransactionOutcome] = field(default_factory=list)  # one per check transaction
@@ -168,7 +172,9 @@ class Pair:
 
     @property
     def is_relay(self) -> bool:
-        return "relay" in (self.controlling.type, self.controlled.type) or self.relayed
+        """Whether its path runs through a TURN relay: either side's, by type, wire or server evidence."""
+        by_type = "relay" in (self.controlling.type, self.controlled.type)
+        return by_type or self.relayed or self.through_relay is not None
 
 
 _PER_AGENT = (
@@ -184,12 +190,35 @@ _PER_AGENT = (
 
 
 @dataclass(kw_only=True)
+class SelectionChange:
+    """The pair in use moved from one pair to another, at a time and frame."""
+
+    time: float  # when the new pair first carried media (capture timestamp)
+    frame: int | None  # that packet
+    before: Pair
+    after: Pair
+
+
+@dataclass(kw_only=True)
 class Component:
     component: int | None
     pairs: list[Pair] = field(default_factory=list)
     selected: Pair | None = None
     # the selected pair's nominated_by, "media" (no nomination on the wire) or "in-use" (mid-call)
     selected_by: SelectedBy | None = None
+    # each time the pair in use moved to another one (empty when one pair carried the call throughout)
+    selection_changes: list[SelectionChange] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class Cause:
+    """Why a stream went direct, relayed or dead: a code from the cause registry, one sentence, the
+    frames that show it, and what to change or check."""
+
+    code: CauseCode
+    summary: str
+    evidence_frames: list[int] = field(default_factory=list)
+    next_step: str = ""
 
 
 @dataclass(kw_only=True)
@@ -208,6 +237,7 @@ class Stream:
     mid_call: bool = False  # the capture joined after ICE completed: the pair in use is the selected one
     ended_before_nomination: bool = False  # checks succeeded, no nomination, and the capture stopped soon after
     media_flows: list[MediaFlow] = field(default_factory=list)
+    cause: Cause | None = None  # set by the diagnosis
 
     @property
     def connectivity(self) -> Connectivity:
@@ -217,8 +247,7 @@ class Stream:
             return "FAILED"
         for component in self.components:
             if component.selected is not None:
-                types = (component.selected.controlling.type, component.selected.controlled.type)
-                return "RELAY" if "relay" in types else "DIRECT"
+                return "RELAY" if component.selected.is_relay else "DIRECT"
         return ""
 
 

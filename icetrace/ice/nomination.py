@@ -106,19 +106,36 @@ def _aliases(agent: Agent, address: Endpoint) -> set[Endpoint]:
 def _equivalent_pair(
     session: Session, caller: Agent, callee: Agent, local: Endpoint, remote: Endpoint, caller_controls: bool
 ) -> Pair | None:
+    """The pair the offer names, as the capture saw it: a srflx candidate is seen by its base on its
+    own LAN. Of the pairs whose ends are the named candidates or their bases, the one nearest the
+    names wins (both ends as named, then one), a valid pair before one that is not: a host pair
+    between the two bases is another pair, the offer does not nominate it."""
     mine, theirs = _aliases(caller, local), _aliases(callee, remote)
+    best: Pair | None = None
+    best_rank: tuple[int, bool] | None = None
     for pair in session.pairs.values():
         a, b = (pair.controlling.address, pair.controlled.address)
         if not caller_controls:
             a, b = b, a
         if a in mine and b in theirs:
-            return pair
-    return None
+            rank = ((a == local) + (b == remote), "success" in pair.outcomes)
+            if best_rank is None or rank > best_rank:
+                best, best_rank = pair, rank
+    if best_rank == (0, False):
+        return None  # only the bases' pair, never valid: the named pair's checks were not captured
+    return best
 
 
 def nomination_style(session: Session) -> NominationStyle:
-    if session.use_candidate_requests:
-        return "aggressive" if session.use_candidate_requests == session.controlling_requests else "regular"
+    """Aggressive (RFC 5245 §8.1.1.2) when the controlling agent nominated from its first check on:
+    nothing it sent before its first nominating check lacked the flag. Regular (RFC 8445 §8.1.1)
+    when checks without the flag came first and a nomination followed. Checks after the first
+    nomination do not count: consent freshness (RFC 7675) and keepalives carry no USE-CANDIDATE,
+    and an aggressive agent (aioice) sends them once the call is up."""
+    checks = sorted(session.controlling_checks)
+    first = next((time for time, nominates in checks if nominates), None)
+    if first is not None:
+        return "regular" if any(time < first for time, _ in checks) else "aggressive"
     if any(p.nominated_by == "final-offer" for p in session.pairs.values()):
         return "final-offer"
     return "none"

@@ -184,8 +184,9 @@ def _account(session: Session, pair: Pair, t: Transaction, sender: Agent, receiv
     pair.last_check = last if pair.last_check is None else max(pair.last_check, last)
     _add(pair, f"checks_from_{me}", 1)
     _add(pair, f"requests_by_{me}", transmissions(t))
+    nominates = t.request.use_candidate or t.request.nomination is not None
     if from_controlling:
-        session.controlling_requests += 1
+        session.controlling_checks.append((t.request.time, nominates))
     if t.response is not None:
         _add(pair, f"answers_to_{me}", 1)
         if t.response.cls == "error":
@@ -207,9 +208,7 @@ def _account(session: Session, pair: Pair, t: Transaction, sender: Agent, receiv
     elif outcome == "error" and t.response is not None and t.response.error_code is not None:
         pair.errors.append(t.response.error_code)
     pair.icmp.extend(t.icmp)
-    nominates = t.request.use_candidate or t.request.nomination is not None
     if from_controlling and nominates:
-        session.use_candidate_requests += 1
         # RFC 8445 §7.2.5.3.4 / §8.1.1: nominated once a check carrying USE-CANDIDATE succeeds
         if outcome == "success" and not pair.nominated:
             pair.nominated = True

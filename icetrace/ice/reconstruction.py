@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from icetrace.ice.integrity import Integrity
 from icetrace.ice.model import Allocation, Mapping, NatMapping, Pair, Stream
+from icetrace.ice.relayed_checks import RelayedChecks
 from icetrace.ice.transactions import Transaction
 from icetrace.records.capture_set import CaptureSet
 from icetrace.records.media_flow import MediaFlow
@@ -50,6 +51,12 @@ class Reconstruction:
     orphans: list[StunRecord] = field(default_factory=list)  # responses to requests not captured
     relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
     relayed_messages: int = 0  # the ChannelData and indications counted into relayed_media, not kept as records
+    relayed_checks: list[RelayedChecks] = field(default_factory=list)  # the wrappers that carried STUN, per leg
     # by transaction_key: the results integrity.without_key would not give
     integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)
     captures: CaptureSet = field(default_factory=CaptureSet)  # the captures read, and how frame ids read
+
+    @property
+    def start(self) -> float:
+        """The time of the first STUN/TURN message: the causes and selection changes count from it."""
+        return self.records[0].time if self.records else 0.0

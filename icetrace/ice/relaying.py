@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from dissectors.demux import TURN_PORTS
+from icetrace.ice.far_ends import RelayRoles
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.relayed import RelayedCount
@@ -124,6 +125,7 @@ def relayed_media(
     relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
     tap_of: Callable[[int], int] = lambda frame: 0,
     binds: ChannelBinds | None = None,
+    roles: RelayRoles | None = None,
 ) -> list[MediaFlow]:
     """Media relayed through TURN, per direction between relayed address and peer, by what it carried.
 
@@ -131,14 +133,15 @@ def relayed_media(
     indication) that carried something other than a check are the call's media on a relayed pair.
     The packet source only sees them on the client-to-relay leg; here they get the addresses
     of the pair they belong to. A channel's client and peer come from its ChannelBind; without
-    one in the capture (it started mid-call) the side on a TURN port is the server. Each tap's count
+    one in the capture (it started mid-call) the side `roles` shows to be a server, else the side on a
+    TURN port, is the server. Each tap's count
     stays its own flow (`tap_of`: the tap a frame id was seen at): two taps' copies add nothing up.
     `binds` may hold channels' peers learned otherwise (`peers_across_the_relay`).
     """
     binds = binds if binds is not None else channel_binds(records)
     flows: dict[tuple[Endpoint, Endpoint, str, str, Endpoint, Endpoint | None, int | None, int], list[float]] = {}
     for c in counts:
-        client, peer = _client_and_peer(c, binds)
+        client, peer = _client_and_peer(c, binds, roles)
         server = c.dst if client == c.src else c.src
         src, dst = hop_addresses(
             RelayHop(via=c.via, client=client, server=server, peer=peer, channel=c.channel), c.src, relayed_by_leg
@@ -216,9 +219,11 @@ def peers_across_the_relay(
     return learned
 
 
-def _client_and_peer(c: RelayedCount, binds: ChannelBinds) -> tuple[Endpoint, Endpoint | None]:
-    """A count's TURN client and peer: as counted, else from its channel's ChannelBind, else the
-    side off the TURN ports is the client."""
+def _client_and_peer(
+    c: RelayedCount, binds: ChannelBinds, roles: RelayRoles | None
+) -> tuple[Endpoint, Endpoint | None]:
+    """A count's TURN client and peer: as counted, else from its channel's ChannelBind, else by
+    what the capture shows either side do (`roles`), else the side off the TURN ports is the client."""
     client, peer = c.client, c.peer
     if c.channel is not None and (client is None or peer is None):
         if (c.src, c.dst, c.channel) in binds:
@@ -226,9 +231,34 @@ def _client_and_peer(c: RelayedCount, binds: ChannelBinds) -> tuple[Endpoint, En
         elif (c.dst, c.src, c.channel) in binds:
             client, peer = c.dst, binds[(c.dst, c.src, c.channel)]
         elif client is None:
-            client = c.src if c.dst.port in TURN_PORTS and c.src.port not in TURN_PORTS else c.dst
+            client = channel_client(c.src, c.dst, roles)
     assert client is not None
     return client, peer
+
+
+def channel_client(src: Endpoint, dst: Endpoint, roles: RelayRoles | None) -> Endpoint:
+    """Which end of ChannelData whose ChannelBind the capture lacks is the TURN client: the one the
+    capture shows acting as a client, or whose other end acts as a server; else the end off the TURN
+    ports (a guess: TURN servers listen on them, RFC 8656 §18)."""
+    if roles is not None:
+        if src in roles.clients or dst in roles.servers:
+            return src
+        if dst in roles.clients or src in roles.servers:
+            return dst
+    return src if dst.port in TURN_PORTS and src.port not in TURN_PORTS else dst
+
+
+def oriented_channels(records: Iterable[StunRecord], roles: RelayRoles) -> None:
+    """Set each ChannelData hop's client and server by what the capture shows them do: the reader,
+    without the channel's ChannelBind, could only guess by the TURN ports (Teams' relays listen
+    on 3480 too)."""
+    for r in records:
+        hop = r.relay
+        if hop is None or hop.via not in ("channeldata", "ms-multiplexed") or hop.peer is not None:
+            continue
+        client = channel_client(r.src, r.dst, roles)  # a wrapped message's addresses are its packet's
+        if client != hop.client:
+            r.relay = replace(hop, client=client, server=r.dst if client == r.src else r.src)
 
 
 def on_relay_ports(flows: Iterable[MediaFlow], ports: RelayPorts) -> list[MediaFlow]:

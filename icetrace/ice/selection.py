@@ -15,10 +15,16 @@ from icetrace.records.vocabulary import PairState, SelectedBecause, StreamOutcom
 
 
 def pair_state(pair: Pair) -> PairState:
+    """Succeeded once a check did; failed when every check did, or when the network refused one
+    (ICMP unreachable quoting it) and none since got an answer: checks still open when the capture
+    ended go the same closed path."""
     outcomes = pair.outcomes
     if "success" in outcomes:
         return "succeeded"
-    if outcomes and all(o in ("error", "integrity-failure", "timeout", "icmp-error") for o in outcomes):
+    failing = ("error", "integrity-failure", "timeout", "icmp-error")
+    if outcomes and all(o in failing for o in outcomes):
+        return "failed"
+    if "icmp-error" in outcomes and all(o in (*failing, "unanswered") for o in outcomes):
         return "failed"
     if pair.nominated_by == "final-offer" and not outcomes:
         return "succeeded"  # the controlling agent only offers pairs it validated

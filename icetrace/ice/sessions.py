@@ -17,8 +17,8 @@ class Session:
         self.stream = stream
         self.signaled = signaled
         self.pairs: dict[tuple[Endpoint, Endpoint, str], Pair] = {}
-        self.use_candidate_requests = 0
-        self.controlling_requests = 0
+        # the controlling agent's checks: (time sent, whether it nominated: USE-CANDIDATE or NOMINATION)
+        self.controlling_checks: list[tuple[float, bool]] = []
         self.icev6_agents: dict[str, Agent] = {}  # [MS-ICE] candidate username -> its agent
 
     def agents(self) -> list[Agent]:

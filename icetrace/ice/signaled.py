@@ -48,6 +48,7 @@ def _candidates(agent: str, media: Iterable[MediaStream]) -> list[IceCandidate]:
                     origin="sdp",
                     related=c.related,
                     signaled_at=c.source.time if c.source else None,
+                    signaled_in=c.source.name if c.source else None,
                     password=c.password if c.grammar == "ms-icev6" else None,
                 )
             )

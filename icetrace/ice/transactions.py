@@ -75,6 +75,9 @@ class Transaction:
     responses: list[StunRecord] = field(default_factory=list)
     relayed: bool = False
     gave_up: bool = False  # set by close(): no answer by the end of the retransmission schedule
+    # set once the stream's nomination is known: a check its agent stopped when another pair of its
+    # component was nominated (RFC 8445 §8.1.2), whose silence is no failure
+    cancelled: bool = False
     icmp: tuple[IcmpError, ...] = ()  # errors quoting one of its requests
     nonstandard: bool = False  # answered by a message that is no response of the request's method
     # RFC 8489 §9.1.4: an answer whose MESSAGE-INTEGRITY fails is discarded as if never received
@@ -97,7 +100,8 @@ class Transaction:
     def outcome(self) -> TransactionOutcome:
         """'success', 'error', 'nonstandard' (answered by another message type), 'integrity-failure'
         (the answer fails MESSAGE-INTEGRITY with the signaled key), 'icmp-error' (the network refused
-        it), 'timeout' (schedule ran out) or 'unanswered' (capture ended first)."""
+        it), 'cancelled' (its agent stopped it when it nominated another pair), 'timeout' (schedule ran
+        out) or 'unanswered' (capture ended first)."""
         if self.response is not None:
             if self.nonstandard:
                 return "nonstandard"
@@ -106,6 +110,8 @@ class Transaction:
             return "success" if self.response.cls == "success" else "error"
         if self.icmp:
             return "icmp-error"
+        if self.cancelled:
+            return "cancelled"
         return "timeout" if self.gave_up else "unanswered"
 
     @property

@@ -19,11 +19,12 @@ from typing import Any, TextIO
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.model import Stream, Verdict
 from icetrace.live.tracker import CallTracker, Ended, WatchOptions
+from icetrace.records.capture_set import CaptureSet
 from icetrace.report.colour import Painter, wanted
 from icetrace.report.json_document import JSON_SCHEMA_VERSION, stream_dict
 from icetrace.report.json_lines import write_session
 from icetrace.report.summary import WORST_LISTED, SessionLine, worst_order
-from icetrace.report.text import write_stories, write_summary
+from icetrace.report.text import Told, write_stories, write_summary
 
 STREAM_TICK = 30.0
 """Seconds of capture time between looks at everything held (sessions gone idle, sessions without
@@ -57,6 +58,8 @@ class StreamedAnalysis:
     json_dictionary: bytes = b""
     stories: list[SessionLine] = field(default_factory=list)  # the lines whose stories are told in full
     messages: int = 0
+    start: float = 0.0  # the first STUN/TURN message's time: the stories count from it
+    captures: CaptureSet = CaptureSet()  # the file read, as frames name it
 
     def iter_stream_dicts(self) -> Iterator[dict[str, Any]]:
         for _, _, packed in sorted(self.json_streams, key=lambda item: (item[0], item[1])):
@@ -79,8 +82,9 @@ class _SessionKeeper:
         line = ended.line
         stream = line.story
         if self.json_lines is not None:
-            write_session(line, self.analysis.sources, self.json_lines)
-        text = json.dumps(stream_dict(stream), separators=(",", ":")).encode()
+            write_session(line, self.analysis.sources, self.json_lines, files=ended.captures)
+        whole = stream_dict(stream, files=ended.captures, capture=line.capture)
+        text = json.dumps(whole, separators=(",", ":")).encode()
         if not self.analysis.json_dictionary:
             self.analysis.json_dictionary = text
         packer = zlib.compressobj(9, zdict=self.analysis.json_dictionary)
@@ -139,6 +143,8 @@ def analyze_streamed(
     collect.finish()
     relayed = sum(c.packets for c in source.so_far().relayed) + source.relayed_forgotten
     analysis.messages = tracker.records_seen + relayed
+    analysis.start = tracker.start or 0.0
+    analysis.captures = tracker.captures()
     analysis.verdicts = list(tracker.capture_verdicts.values()) + analysis.verdicts
     analysis.problems = [str(p) for p in source.problems] + tracker.signaling.problems
     return analysis
@@ -151,7 +157,14 @@ def streamed_document(analysis: StreamedAnalysis, out: TextIO) -> None:
     for i, stream in enumerate(analysis.iter_stream_dicts()):
         out.write(("," if i else "") + "\n    " + json.dumps(stream))
     verdicts = [
-        {"code": v.code, "severity": v.severity, "message": v.message, "frames": v.frames, "call_id": v.call_id}
+        {
+            "capture": analysis.captures.file_of(v.frames[0]) if v.frames else None,
+            "code": v.code,
+            "severity": v.severity,
+            "message": v.message,
+            "frames": v.frames,
+            "call_id": v.call_id,
+        }
         for v in analysis.verdicts
     ]
     out.write(f'\n  ],\n  "verdicts": {json.dumps(verdicts)},\n  "problems": {json.dumps(analysis.problems)}\n}}\n')
@@ -168,4 +181,5 @@ def write_streamed_report(analysis: StreamedAnalysis, out: TextIO, top: int, col
     write_summary(analysis.lines, analysis.verdicts, out, max(top, WORST_LISTED))
     shown = {line.call_id for line in analysis.stories}
     verdicts = [v for v in analysis.verdicts if v.call_id in shown]
-    write_stories([line.story for line in analysis.stories], verdicts, analysis.problems, out, paint)
+    stories = [line.story for line in analysis.stories]
+    write_stories(stories, verdicts, analysis.problems, out, paint, Told(start=analysis.start))

@@ -58,6 +58,7 @@ class Ended:
     line: SessionLine
     reason: str  # "BYE", "CANCEL", "refused", "idle", "capture ended"
     at: float
+    captures: CaptureSet = CaptureSet()  # the files read when it was told: how its frames read
 
 
 def session_key(stream: Stream) -> int:
@@ -121,7 +122,9 @@ class CallTracker:
         self.look_ended = 0.0  # wall clock (monotonic) at the end of the last look
         self.sessions_told = 0
         self.records_seen = 0  # STUN/TURN messages and ChannelData read, relayed media included
+        self.start: float | None = None  # the first STUN/TURN message's time: stories count from it
         self._captures = CaptureSet()
+        self._named = -1  # the index of the file the signaling collector names as its source
         source.clock = self.advance
 
     def captures(self) -> CaptureSet:
@@ -137,6 +140,11 @@ class CallTracker:
             self.records_seen += 1
             if not self.relayed.add(record):
                 self.records.append(record)
+                if self.start is None or record.time < self.start:
+                    self.start = record.time
+        if self.source.reading != self._named:  # a ring buffer's next file: its signaling named by it
+            self._named = self.source.reading
+            self.signaling.rename(self.captures().names[self._named])
         before = len(self.signaling.sip.messages)
         self.signaling.feed(packet)
         ending = False
@@ -216,7 +224,7 @@ class CallTracker:
         self.release[key] = (self.now + grace, frozenset(stream_endpoints(stream)), stream.call_id)
         if stream.call_id:
             self.told_calls.add(stream.call_id)
-        self.pending.append(Ended(line, *ending))
+        self.pending.append(Ended(line, *ending, self.captures()))
 
     def _released(self) -> set[int]:
         """The told sessions whose FINAL_WAIT has passed: their data may go."""

@@ -22,7 +22,8 @@ from matplotlib.figure import Figure
 
 from icetrace.ice.carried_media import one_copy_per_flow
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.plots.story import WRAPPING_METHODS, Story, build, is_challenge
+from icetrace.plots.story import WRAPPING_METHODS, Story, agent_sides, build, is_challenge, with_host_sockets, wrapped
+from icetrace.plots.time_axis import duration_text
 from icetrace.records.vocabulary import TransactionOutcome
 
 COLOURS = {
@@ -41,10 +42,12 @@ ANSWERED: dict[TransactionOutcome, bool] = {
     "nonstandard": True,
     "integrity-failure": True,
     "icmp-error": False,
+    "cancelled": False,
     "timeout": False,
     "unanswered": False,
 }
-ROLE_ORDER = ("caller", "STUN server", "relay server", "edge relay", "callee")
+# left to right; a TURN client no agent is known to own (its checks are not in the capture) on the left
+ROLE_ORDER = ("caller", "TURN client", "STUN server", "relay server", "edge relay", "callee")
 IDLE_BREAK_S = 5.0  # a pause this long between two rows is drawn as a break in the ladder
 # RFC 8656 §2: a TURN server relays to peers over UDP; RFC 6062's TCP relaying uses Connect, not Send/Data
 RELAY_TO_PEER = "udp"
@@ -74,7 +77,7 @@ class Arrow:
         text = self.text.removesuffix(NO_ANSWER)
         span = f"over {self.last - self.first:.2f} s"
         if self.unit == "pkts":
-            body = f"{text} {self.count} pkts {span}"
+            body = f"{text} 1 pkt" if self.count == 1 else f"{text} {self.count} pkts {span}"
         else:
             body = text if self.count == 1 else f"{text} ×{self.count} {span}"
         if self.text.endswith(NO_ANSWER):
@@ -114,19 +117,26 @@ def arrows(rec: Reconstruction, messages: pd.DataFrame, transactions: pd.DataFra
             by_key[key] = arrow
         answered = colour in (COLOURS["request"], COLOURS["success"]) and not text.endswith(NO_ANSWER)
         by_key[key].bold |= answered and path.carries(str(row.get("transaction_id")), src, dst, via)
-    # a NAT's two names of one socket: from one check seen at two taps, or a server's mapping of it
-    joined = [(m.inside, m.outside) for m in rec.nat_mappings] + [(m.base, m.mapped) for m in rec.mappings]
-    for f in one_copy_per_flow(rec.media, joined, rec.captures.tap) if rec.captures.several else rec.media:
-        key = (str(f.src), str(f.dst), f"media {f.kind}")
-        arrow = Arrow(
-            key[0], key[1], f"{f.kind}", COLOURS["media"], f.first_time, f.last_time, f.first_frame, f.packets
-        )
-        arrow.unit, arrow.bold, arrow.legs = "pkts", path.on(key[0], key[1]), (str(f.transport or "udp"),)
-        by_key[key] = arrow
+    by_key.update(_media_arrows(rec, path))
     if rec.captures.several:
         for arrow in by_key.values():
             arrow.frame_name = rec.captures.frame_text(arrow.frame)
     return sorted(by_key.values(), key=lambda a: (a.first, a.frame))
+
+
+def _media_arrows(rec: Reconstruction, path: SelectedPath) -> dict[tuple[str, ...], Arrow]:
+    """One arrow per media flow. A TURN client's ChannelData leg counts the media it carried (the
+    checks inside its ChannelData are drawn as the checks they are, ice/relayed_checks.py)."""
+    # a NAT's two names of one socket: from one check seen at two taps, or a server's mapping of it
+    joined = [(m.inside, m.outside) for m in rec.nat_mappings] + [(m.base, m.mapped) for m in rec.mappings]
+    out: dict[tuple[str, ...], Arrow] = {}
+    for f in one_copy_per_flow(rec.media, joined, rec.captures.tap) if rec.captures.several else rec.media:
+        key = (str(f.src), str(f.dst), f"media {f.kind}")
+        arrow = Arrow(*key[:2], f.kind, COLOURS["media"], f.first_time, f.last_time, f.first_frame, f.packets)
+        leg = f.kind == "channeldata" and path.on_leg(*key[:2])
+        arrow.unit, arrow.bold, arrow.legs = "pkts", leg or path.on(*key[:2]), (str(f.transport or "udp"),)
+        out[key] = arrow
+    return out
 
 
 def _seen_at_another_tap(rec: Reconstruction) -> set[int]:
@@ -172,6 +182,14 @@ class SelectedPath:
         self.by_hosts = {hosts: next(iter(r)) for hosts, r in by_hosts.items() if len(r) == 1}
         chosen = {id(c.selected) for s in rec.streams for c in s.components if c.selected is not None}
         self.checks = {str(c.transaction.request.transaction_id): id(c.pair) in chosen for c in rec.checks}
+        # the client-to-server legs a selected pair's relayed checks travelled: its media's too
+        self.legs = {
+            frozenset((str(r.relay.client), str(r.relay.server)))
+            for c in rec.checks
+            if id(c.pair) in chosen
+            for r in (*c.transaction.requests, *c.transaction.responses)
+            if r.relay is not None
+        }
         self.sides: list[tuple[set[str], set[str]]] = []
         self.clients: list[tuple[set[str], set[str]]] = []
         for s in rec.streams:
@@ -190,6 +208,10 @@ class SelectedPath:
         if transaction_id in self.checks:
             return self.checks[transaction_id]
         return self.on(src, dst, via)
+
+    def on_leg(self, src: str, dst: str) -> bool:
+        """A TURN client-to-server leg a selected pair's relayed checks travelled."""
+        return frozenset((src, dst)) in self.legs
 
     def on(self, src: str, dst: str, via: str | None = None) -> bool:
         if via is not None:
@@ -262,18 +284,26 @@ def _message_text(row: dict[Any, Any]) -> tuple[str, str]:
 SIDE_ORDER = ("host", "TURN client", "NAT", "prflx", "relay")  # from the agent outwards, toward the servers
 
 
-def columns(addresses: list[str], roles: dict[str, str]) -> list[str]:
+def columns(addresses: list[str], roles: dict[str, str], sides: dict[str, str] | None = None) -> list[str]:
     """Caller side on the left, servers in the middle, callee side on the right, the rest after;
-    on each side the agent's own addresses outermost and its relay nearest the servers."""
+    on each side each agent's addresses together, its own outermost and its relay nearest the servers.
+    `sides` puts agents seen without signaling on a side (story.agent_sides): so a relayed check's
+    path crosses its relay's column."""
+    agents = list(sides or {})
 
-    def rank(addr: str) -> tuple[int, int, str]:
+    def rank(addr: str) -> tuple[int, int, int, str]:
         role = roles.get(addr, "")
+        who = next((a for a in agents if role == a or role.startswith(a + " ")), None)
+        placed = (sides or {})[who] + role[len(who) :] if who is not None else role
         for i, head in enumerate(ROLE_ORDER):
-            if role.startswith(head):
-                kind = role.removeprefix(head).strip()
+            if placed.startswith(head):
+                kind = placed.removeprefix(head).strip()
                 step = SIDE_ORDER.index(kind) if kind in SIDE_ORDER else len(SIDE_ORDER)
-                return i, (step if head == "caller" else -step if head == "callee" else 0), role
-        return len(ROLE_ORDER), 0, role
+                group = agents.index(who) if who is not None else 0
+                if head == "callee":
+                    group, step = -group, -step
+                return i, group, (step if head in ("caller", "callee") else 0), role
+        return len(ROLE_ORDER), 0, 0, role
 
     first_seen = {a: i for i, a in enumerate(addresses)}
     return sorted(addresses, key=lambda a: (*rank(a), first_seen[a]))
@@ -293,15 +323,23 @@ def ladder_figure(
     drawn = arrows(rec, messages, transactions)
     hidden = max(0, len(drawn) - max_arrows)
     drawn = drawn[:max_arrows]
-    ends = [a for arrow in drawn for a in (arrow.src, arrow.via, arrow.dst) if a is not None]
-    cols = columns(list(dict.fromkeys(ends)), story.roles)
+    ends = list(dict.fromkeys(a for arrow in drawn for a in (arrow.src, arrow.via, arrow.dst) if a is not None))
+    roles = with_host_sockets(story.roles, ends)
+    cols = columns(ends, roles, agent_sides(rec))
     rows = _rows(drawn)
     # a column is as wide as its header's longest line (IPv6 addresses are long) at 7.5 pt bold
-    header = max((len(line) for c in cols for line in (story.roles.get(c, ""), c)), default=0)
+    header = max((len(line) for c in cols for line in (roles.get(c, ""), c)), default=0)
     width = max(7.0, max(1.9, 0.075 * header + 0.2) * len(cols) + 2.5)
-    fig = Figure(figsize=(width, 1.8 + 0.3 * max(len(rows), 1) + (0.3 if hidden else 0)), layout="constrained")
+    legend = [
+        "STUN/TURN ladder, repeats collapsed (×count over span), transport of each leg",
+        "blue requests, green success, orange 401 challenges, red errors, grey indications, teal media;",
+        "bold: the selected path; ● on a relay column: relayed through that TURN server",
+    ]
+    title = wrapped([*story.headlines, *legend], width, 9)
+    height = 1.8 + 0.3 * max(len(rows), 1) + (0.3 if hidden else 0) + 0.16 * (title.count("\n") - 2)
+    fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.subplots()
-    _draw_columns(ax, cols, story.roles, len(rows))
+    _draw_columns(ax, cols, roles, len(rows))
     x = {addr: i for i, addr in enumerate(cols)}
     t0 = drawn[0].first if drawn else 0.0  # the first message drawn, whatever else the capture holds
     for y, row in enumerate(rows):
@@ -314,12 +352,7 @@ def ladder_figure(
     ax.set_ylim(len(rows) + (0.6 if hidden else 0.2), -1.0)
     ax.set_xlim(-0.5, max(len(cols) - 0.5, 0.5))
     ax.axis("off")
-    fig.suptitle(
-        "STUN/TURN ladder, repeats collapsed (×count over span), transport of each leg\n"
-        "blue requests, green success, orange 401 challenges, red errors, grey indications, teal media;\n"
-        "bold: the selected path; ● on a relay column: relayed through that TURN server",
-        fontsize=9,
-    )
+    fig.suptitle(title, fontsize=9)
     if not drawn:
         ax.text(0.5, 0.5, "no STUN/TURN messages", transform=ax.transAxes, ha="center", color="0.4")
     return fig
@@ -356,7 +389,9 @@ def _draw_columns(ax: Axes, cols: list[str], roles: dict[str, str], rows: int) -
 def _draw_break(ax: Axes, idle: float, y: int, width: int) -> None:
     """A break across the ladder: the time axis is not to scale here."""
     ax.plot([-0.5, max(width - 0.5, 0.5)], [y, y], color="0.6", lw=0.8, ls=(0, (1, 3)), gid="idle-break")
-    ax.annotate(f"≈ {idle:.1f} s idle", (-0.45, y), ha="right", va="center", fontsize=6.5, color="0.3", gid="idle")
+    ax.annotate(
+        f"≈ {duration_text(idle)} idle", (-0.45, y), ha="right", va="center", fontsize=6.5, color="0.3", gid="idle"
+    )
 
 
 def _draw_arrow(ax: Axes, arrow: Arrow, x: dict[str, int], y: int, t0: float) -> None:

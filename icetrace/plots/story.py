@@ -16,8 +16,10 @@ from typing import Any, Literal
 import pandas as pd
 
 from icetrace.ice.carried_media import carried_by
-from icetrace.ice.model import Pair
+from icetrace.ice.far_ends import relay_roles
+from icetrace.ice.model import Pair, Stream
 from icetrace.ice.reconstruction import Reconstruction
+from icetrace.ice.stream_names import stream_names, stream_title
 from icetrace.records.vocabulary import TransactionOutcome
 
 # TURN methods that only carry another message or data: drawn with what they carry, not as gathering
@@ -95,6 +97,14 @@ class SipEvent:
     frame: int | None
 
 
+@dataclass(frozen=True)
+class SwitchEvent:
+    """The pair in use moved to another (ice/switches.py)."""
+
+    time: float
+    label: str  # "switched to direct"
+
+
 @dataclass
 class Story:
     lanes: list[Lane]
@@ -102,6 +112,8 @@ class Story:
     sip: list[SipEvent]
     roles: dict[str, str]  # address text -> role ("caller host", "relay server", ...)
     t0: float  # the time every plot counts from
+    headlines: list[str] = field(default_factory=list)  # each stream's cause, its first line in the report
+    switches: list[SwitchEvent] = field(default_factory=list)
 
     @property
     def end(self) -> float:
@@ -143,6 +155,14 @@ def relay_transports(rec: Reconstruction) -> dict[str, str]:
     return {str(a.relayed): a.transport for a in rec.allocations if a.relayed is not None}
 
 
+def _agent_labels(rec: Reconstruction) -> dict[str, str]:
+    """Each agent's short name; a forked call's answering endpoints keep their tag ('callee bbbb')
+    so that their columns stay apart."""
+    names = {a.name for s in rec.streams for a in (s.controlling, s.controlled) if a is not None}
+    callees = {n for n in names if n.startswith("callee:")}
+    return {n: f"callee {n.partition(':')[2]}" if len(callees) > 1 and n in callees else _agent_short(n) for n in names}
+
+
 def _agent_short(name: str | None) -> str:
     """'callee:bbbb' -> 'callee'; a session without signaling names its agent by ufrag ('agent 8nM3')."""
     if not name:
@@ -159,7 +179,7 @@ def build(rec: Reconstruction, checks: pd.DataFrame) -> Story:
     """The story of `rec`; `checks` is its checks table (one row per entry of `rec.checks`)."""
     lanes: dict[int, Lane] = {}
     ordered: list[Lane] = []
-    names = _stream_names(rec)
+    names = stream_names(rec.streams)
     over = relay_transports(rec)
     for s in rec.streams:
         stream = names[id(s)]
@@ -201,47 +221,55 @@ def build(rec: Reconstruction, checks: pd.DataFrame) -> Story:
     ordered += unmatched.values()
     for lane in ordered:
         lane.events.sort(key=lambda e: e.time)
-    roles = address_roles(rec)
+    seen = dict.fromkeys(str(a) for t in rec.transactions for a in (t.src, t.dst))
+    roles = with_host_sockets(address_roles(rec), list(seen))
     gathering = _gathering(rec, check_ids, roles)
     sip = sip_events(rec)
     starts = [e.time for lane in ordered for e in lane.events[:1]]
     starts += [g.events[0].time for g in gathering if g.events] + [e.time for e in sip]
     starts += [lane.media.first for lane in ordered if lane.media]
-    return Story(ordered, gathering, sip, roles, min(starts, default=0.0))
+    return Story(ordered, gathering, sip, roles, min(starts, default=0.0), headlines(rec.streams), switches(rec))
+
+
+def switches(rec: Reconstruction) -> list[SwitchEvent]:
+    """Every move of a pair in use (ice/switches.py), as a mark on the timeline."""
+    return [
+        SwitchEvent(change.time, f"switched to {'relay' if change.after.is_relay else 'direct'}")
+        for s in rec.streams
+        for comp in s.components
+        for change in comp.selection_changes
+    ]
+
+
+MAX_HEADLINES = 3
+
+
+def wrapped(lines: list[str], width_inches: float, points: float) -> str:
+    """Title lines wrapped to a figure's width: about 95 / `points` characters an inch (addresses
+    and digits are wide), with room for the figure's margins."""
+    import textwrap
+
+    chars = max(40, int((width_inches - 0.5) * 95 / points))
+    return "\n".join(part for line in lines for part in textwrap.wrap(line, chars, subsequent_indent="  "))
+
+
+def headlines(streams: list[Stream]) -> list[str]:
+    """Each stream's cause as a title line (the first MAX_HEADLINES, then how many more)."""
+    out = []
+    for s in streams[:MAX_HEADLINES]:
+        name = stream_title(s, streams)  # sessions without signaling named apart, as in the reports
+        if s.cause is not None:
+            out.append(f"{name}: [{s.cause.code}] {s.cause.summary}")
+    more = len(streams) - MAX_HEADLINES
+    if more > 0:
+        out.append(f"... and {more} more stream(s)")
+    return out
 
 
 def _value(row: dict[Any, Any], name: str, default: Any) -> Any:
     """A DataFrame cell, or `default` when the column is missing or the cell is NA."""
     value = row.get(name, default)
     return default if value is None or bool(pd.isna(value)) else value
-
-
-def _stream_names(rec: Reconstruction) -> dict[int, str]:
-    """'stream 0 audio'; with the answering agent when several answered one offer (forking, MPOP),
-    with the call when the capture holds several calls."""
-    streams = rec.streams
-    calls = {s.call_id for s in streams if s.call_id}
-    names = {}
-    unsignaled = [s for s in streams if not s.call_id]
-    for s in streams:
-        if not s.call_id:
-            names[id(s)] = session_name(s, unsignaled)
-            continue
-        name = f"stream {s.index} {s.media or ''}".strip()
-        twins = [o for o in streams if o.call_id == s.call_id and o.index == s.index]
-        if len(twins) > 1 and s.controlled is not None:
-            name += f" with {s.controlled.name}"
-        if len(calls) > 1:
-            name = f"call {s.call_id[:16]} {name}"
-        names[id(s)] = name
-    return names
-
-
-def session_name(s: Any, unsignaled: list[Any]) -> str:
-    """'session 2 (no signaling; ufrags FY32/+miv)': each ICE session seen without signaling apart."""
-    ufrags = "/".join(str(a.ufrag) for a in (s.controlling, s.controlled) if a is not None and a.ufrag)
-    number = f" {unsignaled.index(s) + 1}" if len(unsignaled) > 1 else ""
-    return f"session{number} (no signaling" + (f"; ufrags {ufrags})" if ufrags else ")")
 
 
 def _unmatched(lanes: dict[tuple[str, str], Lane], t: Any, row: dict[Any, Any]) -> None:
@@ -290,20 +318,43 @@ def _media_band(p: Pair, flows: list[Any], tap_of: Callable[[int], int]) -> Medi
     )
 
 
+def agent_sides(rec: Reconstruction) -> dict[str, str]:
+    """The side each agent is drawn on, by the name its addresses' roles carry: a controlling agent's
+    as a caller's (left of the servers), a controlled one's as a callee's; a call's caller and callee
+    keep theirs. An agent seen without signaling is otherwise named only by its ufrag."""
+    sides: dict[str, str] = {}
+    labels = _agent_labels(rec)
+    for s in rec.streams:
+        for agent, side in ((s.controlling, "caller"), (s.controlled, "callee")):
+            if agent is not None:
+                who = labels[agent.name]
+                signaled = who.split(" ")[0] in ("caller", "callee")
+                sides.setdefault(who, who.split(" ")[0] if signaled else side)
+    return sides
+
+
 def address_roles(rec: Reconstruction) -> dict[str, str]:
     """'caller host', 'caller NAT', 'caller relay', 'relay server'... for the addresses the reconstruction knows.
 
     A server-reflexive address is the public side of the agent's NAT; a relayed address belongs to
-    the agent that allocated it; an Allocate's server is the relay (an A/V Edge for MS-TURN).
+    the agent that allocated it; an Allocate's server is the relay (an A/V Edge for MS-TURN). An
+    address the capture shows acting as a TURN server (far_ends.relay_roles) is a server whatever
+    a check made of it: a relay's listening address may stand as a peer's candidate (MS multiplexed
+    TURN), but what it is, is the relay.
     """
-    roles: dict[str, str] = {}
+    acting = relay_roles(rec.records)
+    roles: dict[str, str] = {str(s): "edge relay" if s in acting.ms else "relay server" for s in acting.servers}
+    for r in rec.records:  # a relayed message's server, as the correlator placed it (a capture begun mid-call)
+        if r.relay is not None:
+            roles.setdefault(str(r.relay.server), "edge relay" if r.relay.via.startswith("ms-") else "relay server")
     names = {"srflx": "NAT", "relay": "relay", "prflx": "prflx", "host": "host", "unknown": ""}
     owner: dict[str, str] = {}
+    labels = _agent_labels(rec)
     for s in rec.streams:
         for agent in (s.controlling, s.controlled):
             if agent is None:
                 continue
-            who = _agent_short(agent.name)
+            who = labels[agent.name]
             for c in agent.candidates:
                 text = str(c.address)
                 owner.setdefault(text, who)
@@ -323,12 +374,35 @@ def address_roles(rec: Reconstruction) -> dict[str, str]:
                 roles.setdefault(str(a.relayed), f"{client} relay")
             if a.mapped is not None and a.mapped != a.client:
                 roles.setdefault(str(a.mapped), f"{client} NAT")
+    for address, role in _relaying_clients(rec, labels).items():
+        roles.setdefault(address, role)
+    for socket in acting.clients:
+        roles.setdefault(str(socket), "TURN client")  # no agent of the capture's is known to own it
     for m in rec.mappings:
         roles.setdefault(str(m.server), "STUN server")
         base = owner.get(str(m.base))
         if base and m.mapped != m.base:
             roles.setdefault(str(m.mapped), f"{base} NAT")
     return roles
+
+
+def _relaying_clients(rec: Reconstruction, labels: dict[str, str]) -> dict[str, str]:
+    """The TURN client socket an agent's relayed checks left from, or the peer's reached it through,
+    is that agent's: so named though its Allocate lies before the capture or went unanswered in it."""
+    out: dict[str, str] = {}
+    for check in rec.checks:
+        request, stream = check.transaction.request, check.stream
+        hop = request.relay
+        if hop is None or check.sender is None or stream is None:
+            continue
+        agents = [a.name for a in (stream.controlling, stream.controlled) if a is not None]
+        if request.src == hop.client:
+            who: str | None = check.sender
+        else:  # it came through the relay to the client: the agent it was sent to
+            who = next((name for name in agents if name != check.sender), None)
+        if who in labels:
+            out.setdefault(str(hop.client), f"{labels[who]} TURN client")
+    return out
 
 
 def _gathering(rec: Reconstruction, check_ids: set[int], roles: dict[str, str]) -> list[GatheringLane]:
@@ -388,3 +462,37 @@ def _sip_label(text: str) -> str | None:
             return None
         return code if method in ("", "INVITE") else f"{code} ({method})"
     return head if head in CALL_METHODS else None
+
+
+def with_host_sockets(roles: dict[str, str], addresses: list[str]) -> dict[str, str]:
+    """The roles, and names for addresses no candidate names: one on a TURN server's own IP with a
+    relayed address's port is that relayed address as the server's interface shows it (a capture on
+    the server); one on a single agent's host (the IP of its host or TURN client address: a socket it
+    gathered from) is that agent's host, or its TURN client when it acted as one. So each is drawn on
+    its side, not beyond the other agent's."""
+    agents: dict[str, set[str]] = {}
+    servers = {_ip(a) for a, role in roles.items() if role in ("relay server", "edge relay")}
+    relayed: dict[str, set[str]] = {}  # port -> the relayed addresses' roles
+    for address, given in roles.items():
+        who, _, kind = given.rpartition(" ")
+        if given.endswith(" TURN client") or kind == "host":
+            agents.setdefault(_ip(address), set()).add(given.removesuffix(" TURN client").removesuffix(" host"))
+        if kind == "relay" and who not in ("", "edge"):
+            relayed.setdefault(address.rsplit(":", 1)[-1], set()).add(given)
+    named = dict(roles)
+    for address in addresses:
+        role = named.get(address)
+        if role is not None and role != "TURN client":
+            continue
+        owners = agents.get(_ip(address), set())
+        same_port = relayed.get(address.rsplit(":", 1)[-1], set())
+        if role is None and _ip(address) in servers and len(same_port) == 1:
+            named[address] = next(iter(same_port))
+        elif len(owners) == 1:  # a TURN client no check tied to an agent, on that agent's host
+            named[address] = f"{next(iter(owners))} {role or 'host'}"
+    return named
+
+
+def _ip(address: str) -> str:
+    """'10.0.0.1:5000' -> '10.0.0.1', '[2001:db8::1]:5000' -> '2001:db8::1'."""
+    return address.rsplit(":", 1)[0].strip("[]")

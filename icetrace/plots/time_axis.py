@@ -87,20 +87,31 @@ class TimeAxis:
         for i, (start, end) in enumerate(self.cuts):
             left, right = self.x(start), self.x(end)
             ax.axvspan(left, right, color="0.85", alpha=0.6, lw=0, zorder=0.5, gid="idle-break")
-            if label:  # from the bottom, the next from the top, so two cuts close together stay readable
+            if label:  # from the top (a group's heading row, no marks), the next from the bottom, so two
+                # cuts close together stay readable
+                top = i % 2 == 0
                 ax.annotate(
-                    f"{end - start:.1f} s idle",
-                    ((left + right) / 2, float(i % 2)),
+                    f"{duration_text(end - start)} idle",
+                    ((left + right) / 2, 1.0 if top else 0.0),
                     xycoords=("data", "axes fraction"),
-                    xytext=(0, -3 if i % 2 else 3),
+                    xytext=(0, -3 if top else 3),
                     textcoords="offset points",
                     rotation=90,
                     ha="center",
-                    va="top" if i % 2 else "bottom",
+                    va="top" if top else "bottom",
                     fontsize=6.5,
                     color="0.3",
                     gid="idle",
                 )
+
+
+def duration_text(seconds: float) -> str:
+    """A pause in the unit that reads it: '52.8 s', '12.5 min', '3.2 h', '113.2 days' (a capture's clock
+    may jump by months between two sessions)."""
+    for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.1f} s"
 
 
 def _seconds(value: float, step: float) -> str:

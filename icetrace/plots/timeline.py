@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.plots.story import GatheringLane, Lane, Story, build, is_challenge
+from icetrace.plots.story import GatheringLane, Lane, MediaBand, Story, build, is_challenge, wrapped
 from icetrace.plots.time_axis import TimeAxis
 
 # kind -> (marker, colour, legend text); the gid of each drawn collection is "check-<kind>"
@@ -28,12 +28,13 @@ MARKS: dict[str, tuple[str, str, str]] = {
     "success": ("o", "tab:green", "success response"),
     "error": ("X", "tab:red", "error response"),
     "nonstandard": ("P", "tab:olive", "answered by another message type"),
+    "cancelled": ("s", "0.55", "cancelled (another pair nominated)"),
     "timeout": ("s", "0.35", "timed out"),
     "unanswered": ("s", "0.7", "unanswered (capture ended)"),
     "icmp-error": ("X", "tab:purple", "ICMP error"),
     "integrity-failure": ("*", "magenta", "MESSAGE-INTEGRITY failed"),
 }
-HOLLOW = {"request", "unanswered"}
+HOLLOW = {"request", "unanswered", "cancelled"}
 LANE_INCH = 0.3
 SELECTED_COLOUR, NOMINATED_COLOUR, MEDIA_COLOUR = "#c8f0c8", "#fff0b0", "tab:blue"
 
@@ -49,6 +50,8 @@ def timeline_figure(rec: Reconstruction, checks: pd.DataFrame, story: Story | No
     width = max(12.0, 0.06 * longest + 8.0)
     legend = _legend(story)
     height += 0.22 * -(-len(legend) // _legend_columns(legend, width))
+    title = _title(story, width)
+    height += 0.18 * title.count("\n")
     fig = Figure(figsize=(width, height), layout="constrained")
     if g_rows:
         gax, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [g_rows, max(len(rows), 1)]})
@@ -61,7 +64,11 @@ def timeline_figure(rec: Reconstruction, checks: pd.DataFrame, story: Story | No
     for axis in [a for a in (gax, ax) if a is not None]:
         for event in story.sip:
             axis.axvline(time.x(event.time - story.t0), color="tab:purple", lw=0.9, ls="--", alpha=0.7, gid="sip")
+        for switch in story.switches:
+            x = time.x(switch.time - story.t0)
+            axis.axvline(x, color="tab:green", lw=1.2, ls="-.", alpha=0.8, gid="switch")
         time.draw_breaks(axis, label=axis is ax)
+    _draw_switch_labels(ax, story, time)
     _draw_sip_labels(gax if gax is not None else ax, story, time)
     end = story.end - story.t0
     drawn = max(time.x(end), 1e-3)
@@ -70,7 +77,7 @@ def timeline_figure(rec: Reconstruction, checks: pd.DataFrame, story: Story | No
         time.set_ticks(ax, 0.0, end, characters=max(30.0, (width - 0.075 * longest - 4.0) / 0.075))
     start = datetime.fromtimestamp(story.t0, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     ax.set_xlabel(f"seconds since {start} UTC" + ("; grey bands: idle time cut short" if time.cuts else ""))
-    fig.suptitle(_title(story), fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.legend(
         handles=legend, loc="outside lower center", ncols=_legend_columns(legend, width), fontsize=7, frameon=False
     )
@@ -83,6 +90,24 @@ def _time_axis(story: Story) -> TimeAxis:
     busy += [(lane.media.first, lane.media.last) for lane in story.lanes if lane.media]
     busy += [(e.time, e.time) for g in story.gathering for e in g.events] + [(e.time, e.time) for e in story.sip]
     return TimeAxis.of((a - story.t0, b - story.t0) for a, b in busy)
+
+
+def _draw_switch_labels(ax: Any, story: Story, time: TimeAxis) -> None:
+    """Each move of the pair in use, named at the foot of its line."""
+    for switch in story.switches:
+        ax.annotate(
+            switch.label,
+            (time.x(switch.time - story.t0), 0.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, 2),
+            textcoords="offset points",
+            rotation=90,
+            fontsize=7,
+            color="tab:green",
+            ha="left",
+            va="bottom",
+            gid="switch-label",
+        )
 
 
 def _legend_columns(handles: list[Any], width: float) -> int:
@@ -122,14 +147,19 @@ def _merged_sip_labels(story: Story, time: TimeAxis, within: float) -> list[tupl
     return [(x, ", ".join(texts)) for x, texts in merged]
 
 
-def _title(story: Story) -> str:
+def _title(story: Story, width: float) -> str:
+    """Each stream's cause first, then what the plot shows."""
     selected = sum(lane.selected for lane in story.lanes)
     sessions = len({lane.stream for lane in story.lanes})
     where = f" in {sessions} sessions" if sessions > 1 else ""
-    return (
-        f"ICE checks per candidate pair: {len(story.lanes)} pairs{where}, "
+    pairs = f"{len(story.lanes)} pair{'s' if len(story.lanes) != 1 else ''}"
+    legend = (
+        f"ICE checks per candidate pair: {pairs}{where}, "
         f"{selected} selected (green lane, one per component), nominated (yellow lane)"
     )
+    if not story.lanes:  # nothing to count, nor a lane colour to explain
+        legend = "ICE checks per candidate pair: the capture holds no connectivity check"
+    return wrapped([*story.headlines, legend], width, 10)
 
 
 def _rows(lanes: list[Lane]) -> list[Lane | str]:
@@ -146,6 +176,7 @@ def _rows(lanes: list[Lane]) -> list[Lane | str]:
 
 def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story, time: TimeAxis) -> None:
     points: dict[str, list[tuple[float, float]]] = {k: [] for k in MARKS}
+    end = time.x(story.end - story.t0)
     labels = []
     for y, row in enumerate(rows):
         if isinstance(row, str):
@@ -158,20 +189,7 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story, time: TimeAxis) -
             colour = SELECTED_COLOUR if row.selected else NOMINATED_COLOUR
             ax.axhspan(y - 0.5, y + 0.5, color=colour, zorder=0, gid="selected" if row.selected else "nominated")
         if row.media is not None:
-            first, last = time.x(row.media.first - story.t0), time.x(row.media.last - story.t0)
-            ax.barh(y, max(last - first, 1e-3), left=first, height=0.55, color=MEDIA_COLOUR, alpha=0.22, gid="media")
-            ax.annotate(
-                f"{row.media.kinds} {row.media.packets} pkts",
-                (first, y),
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=6.5,
-                color="navy",
-                zorder=4,  # above the check markers, on a light box so both stay readable
-                bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 0.6},
-                gid="media-label",
-            )
+            _draw_media(ax, row.media, y, (time.x(row.media.first - story.t0), time.x(row.media.last - story.t0)), end)
         for e in row.events:
             points[e.kind].append((time.x(e.time - story.t0), y - 0.17 if e.from_controlling else y + 0.17))
         ax.annotate(
@@ -203,6 +221,27 @@ def _draw_pairs(ax: Any, rows: list[Lane | str], story: Story, time: TimeAxis) -
     if not rows:
         ax.set_yticks([0], ["no candidate pairs"], color="0.4")
         ax.set_ylim(0.5, -0.5)
+
+
+def _draw_media(ax: Any, media: MediaBand, y: int, span: tuple[float, float], end: float) -> None:
+    """A pair's media band and its count, written leftwards from the band's end when the band lies
+    late in the plot, so the count stays inside it."""
+    first, last = span
+    ax.barh(y, max(last - first, 1e-3), left=first, height=0.55, color=MEDIA_COLOUR, alpha=0.22, gid="media")
+    late = first > 0.6 * end
+    ax.annotate(
+        f"{media.kinds} {media.packets} pkt{'s' if media.packets != 1 else ''}",
+        (last if late else first, y),
+        xytext=(-3 if late else 3, 0),
+        textcoords="offset points",
+        ha="right" if late else "left",
+        va="center",
+        fontsize=6.5,
+        color="navy",
+        zorder=4,  # above the check markers, on a light box so both stay readable
+        bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 0.6},
+        gid="media-label",
+    )
 
 
 def _scatter(ax: Any, kind: str, xy: list[tuple[float, float]]) -> None:
@@ -294,6 +333,8 @@ def _legend(story: Story) -> list[Any]:
         handles.append(Patch(color=MEDIA_COLOUR, alpha=0.22, label="media (packets both ways)"))
     if story.sip:
         handles.append(Line2D([], [], color="tab:purple", ls="--", label="SIP event"))
+    if story.switches:
+        handles.append(Line2D([], [], color="tab:green", ls="-.", label="the pair in use changed"))
     return handles
 
 

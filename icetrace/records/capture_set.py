@@ -15,7 +15,7 @@ the two apart and says why.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -74,6 +74,13 @@ class CaptureSet:
             return None
         return self.frame_text(frame) if self.several else frame
 
+    def file_of(self, frame: int | None) -> str | None:
+        """The name of the capture a frame id belongs to (None: no frame, or no capture was given)."""
+        if frame is None or not self.names:
+            return None
+        index = capture_index(frame)
+        return self.names[index] if index < len(self.names) else None
+
     def frames_text(self, frames: Sequence[int]) -> str:
         return ", ".join(self.frame_text(f) for f in frames)
 
@@ -83,11 +90,22 @@ class CaptureSet:
 
 
 def display_names(paths: Sequence[str]) -> tuple[str, ...]:
-    """Each capture by its file name, or by its path where two share a name (left/public.pcap and
-    right/public.pcap)."""
-    names = [path.replace("\\", "/").rsplit("/", 1)[-1] for path in paths]
-    seen = Counter(names)  # a ring buffer read for hours names thousands of files
-    return tuple(name if seen[name] == 1 else path for name, path in zip(names, paths, strict=True))
+    """Each capture by the shortest end of its path that no other capture's path ends in as well:
+    its file name, or where two share one, as many of its folders as tell them apart
+    (aioice-direct/public.pcap and aioice-relay-only/public.pcap); one path given twice, one name.
+    Only paths of the same file name are compared (a ring buffer read for hours names thousands)."""
+    parts = [path.replace("\\", "/").split("/") for path in paths]
+    sharing: dict[str, list[int]] = defaultdict(list)
+    for i, mine in enumerate(parts):
+        sharing[mine[-1]].append(i)
+    names = []
+    for i, mine in enumerate(parts):
+        others = [parts[j] for j in sharing[mine[-1]] if j != i and parts[j] != mine]
+        depth = 1
+        while depth < len(mine) and any(p[-depth:] == mine[-depth:] for p in others):
+            depth += 1
+        names.append(paths[i] if depth == len(mine) else "/".join(mine[-depth:]))
+    return tuple(names)
 
 
 def reading(spans: Sequence[CaptureSpan], messages_in_two: int) -> CaptureSet:

@@ -16,10 +16,10 @@ IntegrityPresence = Literal["absent", "unknown-key"]  # as extracted: present or
 IntegrityResult = Literal["ok", "bad", "unverified", "absent"]  # once ice/integrity.py knew the key
 
 # a transaction: answered, answered by another message type, answered with a MESSAGE-INTEGRITY that
-# fails with the signaled key, refused by the network (ICMP), given up by its sender's schedule, or
-# still open when the capture ended
+# fails with the signaled key, refused by the network (ICMP), stopped by its sender when it nominated
+# another pair, given up by its sender's schedule, or still open when the capture ended
 TransactionOutcome = Literal[
-    "success", "error", "nonstandard", "integrity-failure", "icmp-error", "timeout", "unanswered"
+    "success", "error", "nonstandard", "integrity-failure", "icmp-error", "cancelled", "timeout", "unanswered"
 ]
 
 Role = Literal["controlling", "controlled"]
@@ -67,6 +67,28 @@ VerdictCode = Literal[
     "AGENT-DISAGREES",
 ]
 
+# Every cause code, in the order the rules are tried: the closed vocabulary of `Cause.code`. A test
+# holds it equal to the cause registry (ice/diagnosis/cause_registry.py). The family before the
+# colon says how the call ended up (direct, relayed, failed, connected, unknown), the rest why.
+CauseCode = Literal[
+    "unknown:partial-capture",
+    "failed:network-lost",
+    "failed:consent-lost",
+    "connected:no-media",
+    "direct",
+    "relayed:agent-choice",
+    "relayed:udp-blocked",
+    "relayed:policy",
+    "relayed:symmetric-nat",
+    "relayed:no-hairpin",
+    "relayed:direct-blocked",
+    "relayed:no-direct-path",
+    "failed:credentials",
+    "failed:role-conflict",
+    "failed:turn-refused",
+    "failed:no-common-path",
+]
+
 
 def words(vocabulary: object) -> tuple[str, ...]:
     """The words of a Literal type (of a union of them too), in declaration order."""
@@ -77,6 +99,7 @@ def words(vocabulary: object) -> tuple[str, ...]:
 
 
 __all__ = [
+    "CauseCode",
     "Connectivity",
     "Dialect",
     "FingerprintResult",

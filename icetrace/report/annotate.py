@@ -2,7 +2,7 @@
 
 Short notes a Wireshark user can filter on (`frame.comment contains "D8"`): each check with
 its pair and direction, its answer with the round-trip time, nomination and selection, TURN
-allocations and other gathering transactions, and each verdict on its evidence frames.
+allocations and other gathering transactions, each stream's cause and each verdict on its evidence frames.
 """
 
 from __future__ import annotations
@@ -67,6 +67,9 @@ def frame_notes(analysis: Analysis) -> dict[int, list[str]]:
             a.frame,
             f"allocation {a.client} → {a.server} {a.transport}: relayed {a.relayed}, mapped {a.mapped}{lifetime}",
         )
+    for cause in [s.cause for s in rec.streams if s.cause is not None]:
+        for frame in cause.evidence_frames:
+            notes.add(frame, f"cause {cause.code}: {cause.summary}")
     for v in analysis.verdict_list:
         for frame in v.frames:
             notes.add(frame, f"{v.code}: {v.message}")

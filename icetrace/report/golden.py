@@ -2,8 +2,9 @@
 
 The golden file sits beside the capture as `<capture>.expected.json` and is written by
 `icetrace check --update`. The summary keeps what a regression should notice (per call, stream and
-component: outcome, connectivity, nomination style, selected pair, the succeeded and failed pairs;
-the verdict codes) and leaves out what legitimately varies (timings, counters, frame numbers).
+component: outcome, connectivity, nomination style, cause code, selected pair, the succeeded and
+failed pairs, the nominated pairs where they are not just the selected one; the verdict codes) and
+leaves out what legitimately varies (timings, counters, frame numbers).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ MAX_GOLDEN_BYTES = 16 << 20  # a summary is a few KB
 MAX_GOLDEN_DEPTH = 32  # a summary nests 5 deep
 
 
-GOLDEN_FORMAT = 2
+GOLDEN_FORMAT = 3  # 3: streams carry their cause code
 
 
 def _pair_label(p: dict[str, Any]) -> str:
@@ -29,33 +30,58 @@ def _pair_label(p: dict[str, Any]) -> str:
     return f"{a['address']} {a['type']} -> {b['address']} {b['type']} {p['transport']}"
 
 
+def stream_keys(streams: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Where each stream of `analyze --json` sits in a summary: its call's key and its own. Streams
+    without signaling share the call `-` and an index, numbered `-`, `-#2`, ... in analysis order."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for s in streams:
+        call = "-" if s["call_id"] is None else str(s["call_id"])
+        base = "-" if s["index"] is None else str(s["index"])
+        key, n = base, 1
+        while (call, key) in seen:
+            n += 1
+            key = f"{base}#{n}"
+        seen.add((call, key))
+        out.append((call, key))
+    return out
+
+
+def _component(c: dict[str, Any]) -> dict[str, Any]:
+    """A component's selected pair, its succeeded and failed pairs, and its nominated pairs where
+    they are not just the selected one (most components: a full agent selects the pair it nominated,
+    RFC 8445 §8.1.1), so a golden file grows only where a nomination tells something of its own."""
+    selected = None if c["selected"] is None else _pair_label(c["selected"])
+    out: dict[str, Any] = {
+        "selected": selected,
+        "succeeded": sorted({_pair_label(p) for p in c["pairs"] if p["state"] == "succeeded"}),
+        "failed": sorted({_pair_label(p) for p in c["pairs"] if p["state"] == "failed"}),
+    }
+    nominated = sorted({_pair_label(p) for p in c["pairs"] if p["nominated"]})
+    if nominated != ([selected] if selected else []):
+        out["nominated"] = nominated
+    return out
+
+
 def summary(analysis: Analysis) -> dict[str, Any]:
     """What a user cares about per call, stream and component: no timings, counters or frame
     numbers, so a golden file changes only when the story does."""
     doc = analysis.to_dict()
     calls: dict[str, Any] = {}
-    for s in doc["streams"]:
-        call = calls.setdefault("-" if s["call_id"] is None else str(s["call_id"]), {"streams": {}})
-        base = "-" if s["index"] is None else str(s["index"])
-        key, n = base, 1
-        while key in call["streams"]:  # streams without signaling share an index: number them
-            n += 1
-            key = f"{base}#{n}"
+    for s, (call_key, key) in zip(doc["streams"], stream_keys(doc["streams"]), strict=True):
+        call = calls.setdefault(call_key, {"streams": {}})
         components = {}
         for c in s["components"]:
             ckey = str(c["component"])
             while ckey in components:
                 ckey += "'"
-            components[ckey] = {
-                "selected": None if c["selected"] is None else _pair_label(c["selected"]),
-                "succeeded": sorted({_pair_label(p) for p in c["pairs"] if p["state"] == "succeeded"}),
-                "failed": sorted({_pair_label(p) for p in c["pairs"] if p["state"] == "failed"}),
-            }
+            components[ckey] = _component(c)
         call["streams"][key] = {
             "media": s["media"],
             "outcome": s["outcome"],
             "connectivity": s["connectivity"],
             "nomination_style": s["nomination_style"],
+            "cause": s["cause"]["code"] if s["cause"] else None,
             "components": components,
         }
     return {"format": GOLDEN_FORMAT, "calls": calls, "verdicts": sorted({v["code"] for v in doc["verdicts"]})}

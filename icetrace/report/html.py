@@ -19,6 +19,10 @@ import pandas as pd
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream, Verdict
+from icetrace.ice.reconstruction import Reconstruction
+from icetrace.ice.relayed_checks import relayed_summary
+from icetrace.ice.stream_names import stream_title
+from icetrace.ice.switches import change_text
 from icetrace.plots.story import build
 from icetrace.report.html_summary import write_many_calls
 from icetrace.report.summary import MANY_SESSIONS, NOTES_LISTED, WORST_LISTED, chosen, session_lines
@@ -35,7 +39,8 @@ th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.selected td{background:#d8f5d8;font-weight:600}tr.nominated td{background:#fff5c8}
 .sev-error{color:#b00020;font-weight:600}.sev-warning{color:#a05a00;font-weight:600}.sev-info{color:#345}
 .state-succeeded{color:#17702a}.state-failed{color:#b00020}
-.outcome{font-weight:700}.plot{overflow-x:auto;border:1px solid #eee;margin:.5em 0}
+.outcome{font-weight:700}.cause{font-size:1.05em}.cause code{font-weight:700}
+.plot{overflow-x:auto;border:1px solid #eee;margin:.5em 0}
 .plot svg{max-width:100%;height:auto}
 #filter{font-size:14px;padding:3px 6px;width:28em}#count{margin-left:1em;color:#555}
 code{background:#f4f4f4;padding:0 3px}
@@ -72,19 +77,24 @@ SCRIPT = """
 def write_html(
     analysis: Analysis,
     out: TextIO,
+    stage: Callable[[str], None] | None = None,
     *,
     calls: Sequence[str] = (),
     top: int = 0,
     every_story: bool = False,
 ) -> None:
-    """Above a handful of ICE sessions (unless `every_story`) the page opens with the many-calls
+    """The page; `stage` hears each part as it begins (the plots of a big capture take seconds).
+    Above a handful of ICE sessions (unless `every_story`) the page opens with the many-calls
     summary and shows only the stories `calls` and `top` choose, without the plots."""
     page = io.StringIO()
-    _write_page(analysis, page, calls, top, every_story)
-    out.write(unique_ids(page.getvalue()))
+    _write_page(analysis, page, stage or (lambda part: None), calls, top, every_story)
+    out.write(resolved_links(unique_ids(page.getvalue())))
 
 
-def _write_page(analysis: Analysis, out: TextIO, calls: Sequence[str], top: int, every_story: bool) -> None:
+def _write_page(
+    analysis: Analysis, out: TextIO, stage: Callable[[str], None], calls: Sequence[str], top: int, every_story: bool
+) -> None:
+    stage("report")
     streams, verdicts = analysis.reconstruction.streams, analysis.verdict_list
     many = len(streams) > MANY_SESSIONS and not every_story
     title = "icetrace: " + (", ".join(analysis.sources) or "records")
@@ -108,17 +118,21 @@ def _write_page(analysis: Analysis, out: TextIO, calls: Sequence[str], top: int,
     _summary(analysis, streams, out, many)
     _verdicts(verdicts, out, analysis.reconstruction.captures.frame_text)
     out.write('<div id="streams"></div>\n')
+    numbers = {id(s): number for number, s in enumerate(analysis.reconstruction.streams, 1)}
     for s in streams:
-        _stream(s, out, analysis.reconstruction.captures.frame_text)
+        _stream(s, (numbers[id(s)], stream_title(s, analysis.reconstruction.streams)), out, analysis.reconstruction)
     if many:
         out.write('<h2 id="timeline">Timeline</h2>\n<p>not drawn for many calls: `icetrace plot` draws them</p>\n')
     else:
+        stage("timeline")
         story = build(analysis.reconstruction, analysis.checks)
         out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
         out.write(_svg(_timeline(analysis, story)))
+        stage("ladder")
         out.write('</div>\n<h2 id="ladder">Ladder</h2>\n<div class="plot" id="ladder-plot">')
         out.write(_svg(_ladder(analysis, story)))
         out.write("</div>\n")
+    stage(f"{min(len(analysis.messages), MAX_MESSAGES):,} messages")
     _messages(analysis, out)
     out.write(f"<script>{SCRIPT}</script>\n</body></html>\n")
 
@@ -156,6 +170,22 @@ def unique_ids(page: str) -> str:
     return re.sub(r' id="([^"]+)"', rename, page)
 
 
+_LINK = re.compile(r'<a (xlink:)?href="#([^"]*)"(?: target="_blank")?>')
+
+
+def resolved_links(page: str) -> str:
+    """Every link inside the page leads somewhere and stays in this tab: one to a frame the messages
+    table does not list (a media packet's, one past the table's end) becomes plain text, and the
+    plots' links lose the new-window target matplotlib gives them."""
+    ids = set(re.findall(r' id="([^"]+)"', page))
+
+    def resolve(match: re.Match[str]) -> str:
+        target = match.group(2)
+        return f'<a {match.group(1) or ""}href="#{target}">' if target in ids else "<a>"
+
+    return _LINK.sub(resolve, page)
+
+
 def _cell(value: Any, cls: str = "") -> str:
     if value is None or (not isinstance(value, (list, str)) and bool(pd.isna(value))):
         value = ""
@@ -171,12 +201,14 @@ def _summary(analysis: Analysis, streams: Sequence[Stream], out: TextIO, many: b
         f"<li>{listed} STUN/TURN messages, {len(rec.transactions)} transactions, "
         f"{len(allocation_attempts(rec))} TURN allocation(s), {len(rec.streams)} ICE session(s)</li>\n"
     )
+    numbers = {id(s): number for number, s in enumerate(rec.streams, 1)}
     for s in streams:
-        name = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
+        name = f'<a href="#stream-{numbers[id(s)]}">{escape(stream_title(s, rec.streams))}</a>'
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
+        cause = f"<code>{escape(s.cause.code)}</code> {escape(s.cause.summary)} " if s.cause else ""
         out.write(
-            f'<li>{escape(name)}: outcome <span class="outcome">{escape(s.outcome.upper())}</span>'
-            f"{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
+            f'<li class="cause">{name}: {cause}— outcome <span class="outcome">{escape(s.outcome.upper())}'
+            f"</span>{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
         )
     notes = [f"vantage: {note}" for note in rec.vantage]
     notes += [a.text(rec.captures.frame_text) for a in allocation_attempts(rec)]
@@ -184,6 +216,9 @@ def _summary(analysis: Analysis, streams: Sequence[Stream], out: TextIO, many: b
         out.write(f"<li>{escape(line)}</li>\n")
     if many and len(notes) > NOTES_LISTED:
         out.write(f"<li>… {len(notes) - NOTES_LISTED} more vantage notes and allocations (--json has them all)</li>\n")
+    relayed = relayed_summary(rec.relayed_messages, rec.relayed_checks)
+    if relayed:
+        out.write(f"<li>{escape(relayed)}</li>\n")
     for problem in analysis.problems[:50]:
         out.write(f"<li>input problem: {escape(problem)}</li>\n")
     out.write("</ul>\n")
@@ -225,9 +260,21 @@ def _agent_table(agent: Agent | None, out: TextIO) -> None:
     out.write("</tbody></table></div>\n")
 
 
-def _stream(s: Stream, out: TextIO, frame_text: Callable[[int], str]) -> None:
-    name = f"Call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "Session (no signaling)"
-    out.write(f'<h2 class="stream">{escape(name)}</h2>\n<h3>Candidates</h3>\n')
+def _stream(s: Stream, title: tuple[int, str], out: TextIO, rec: Reconstruction) -> None:
+    """One ICE session: its heading (each apart, and the summary's link to it), cause, candidates, pairs, media."""
+    frame_text = rec.captures.frame_text
+    number, name = title
+    heading = name[:1].upper() + name[1:]
+    out.write(f'<h2 class="stream" id="stream-{number}">{escape(heading)}</h2>\n')
+    if s.cause is not None:
+        frames = rec.captures.frames_text(s.cause.evidence_frames)
+        out.write(
+            f'<p class="cause"><code>{escape(s.cause.code)}</code> {escape(s.cause.summary)}</p>\n'
+            f"<p>next step: {escape(s.cause.next_step)}"
+            + (f" (evidence: frames {escape(frames)})" if frames else "")
+            + "</p>\n"
+        )
+    out.write("<h3>Candidates</h3>\n")
     _agent_table(s.controlling, out)
     _agent_table(s.controlled, out)
     for comp in s.components:
@@ -256,6 +303,8 @@ def _stream(s: Stream, out: TextIO, frame_text: Callable[[int], str]) -> None:
             out.write(f"<p>selected by {escape(str(comp.selected_by))}: {escape(because)}</p>\n")
         else:
             out.write("<p>selected: none</p>\n")
+        for change in comp.selection_changes:
+            out.write(f'<p class="switch">selection change: {escape(change_text(change, rec.start, frame_text))}</p>\n')
     if s.media_flows:
         out.write("<h3>Media</h3>\n<ul>\n")
         for f in s.media_flows:

@@ -7,13 +7,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from icetrace.ice.model import Pair, Stream, Verdict
+from icetrace.ice.model import Cause, Pair, SelectionChange, Stream, Verdict
 from icetrace.ice.reconstruction import Reconstruction
-from icetrace.tables.analysis_rows import PAIR_COUNTERS
+from icetrace.records.capture_set import CaptureSet
+from icetrace.tables.analysis_rows import (
+    PAIR_COUNTERS,
+    candidate_source,
+    file_named,
+    first_check_frames,
+    pair_source,
+    stream_source,
+)
 
 # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures;
-# 1.4: with several captures a frame reference reads "file#number", an address never shown reads in words
-JSON_SCHEMA_VERSION = "1.4"
+# 1.4: with several captures a frame reference reads "file#number", an address never shown reads in words;
+# 1.5: streams carry "cause", components "selection_changes";
+# 1.6: streams, candidates, pairs, media flows, allocations and verdicts name the capture they came from
+JSON_SCHEMA_VERSION = "1.6"
 
 FrameRef = Callable[[int | None], int | str | None]
 
@@ -23,18 +33,20 @@ def json_document(
 ) -> dict[str, Any]:
     """The documented, versioned JSON shape (docs/json-schema.md). With several captures a frame
     reference reads 'file#number'."""
-    ref = rec.captures.frame_json
+    ref, files = rec.captures.frame_json, rec.captures
+    firsts = first_check_frames(rec)
     return {
         "schema_version": JSON_SCHEMA_VERSION,
         "sources": sources,
         "vantage": rec.vantage,
-        "streams": [stream_dict(s, ref) for s in rec.streams],
+        "streams": [stream_dict(s, ref, files, file_named(files, stream_source(s, rec, firsts))) for s in rec.streams],
         "nat_mappings": [
             {"inside": str(m.inside), "outside": str(m.outside), "frames": [ref(f) for f in m.frames]}
             for m in rec.nat_mappings
         ],
         "allocations": [
             {
+                "capture": files.file_of(a.frame),
                 "client": str(a.client),
                 "server": str(a.server),
                 "transport": a.transport,
@@ -47,6 +59,7 @@ def json_document(
         ],
         "verdicts": [
             {
+                "capture": files.file_of(v.frames[0]) if v.frames else None,
                 "code": v.code,
                 "severity": v.severity,
                 "message": v.message,
@@ -63,8 +76,9 @@ def _endpoint_dict(c: Any) -> dict[str, Any]:
     return {"address": str(c.address), "type": c.type, "transport": c.transport, "agent": c.agent}
 
 
-def pair_dict(p: Pair, ref: FrameRef = lambda f: f) -> dict[str, Any]:
+def pair_dict(p: Pair, ref: FrameRef = lambda f: f, files: CaptureSet | None = None) -> dict[str, Any]:
     return {
+        "capture": file_named(files or CaptureSet(), pair_source(p)),
         "controlling": _endpoint_dict(p.controlling),
         "controlled": _endpoint_dict(p.controlled),
         "transport": p.transport,
@@ -79,47 +93,35 @@ def pair_dict(p: Pair, ref: FrameRef = lambda f: f) -> dict[str, Any]:
     }
 
 
-def stream_dict(s: Stream, ref: FrameRef = lambda f: f) -> dict[str, Any]:
-    def agent(a: Any) -> dict[str, Any] | None:
-        if a is None:
-            return None
-        return {
-            "name": a.name,
-            "ufrag": a.ufrag,
-            "role": a.role,
-            "ice_lite": a.ice_lite,
-            "candidates": [
-                {
-                    **_endpoint_dict(c),
-                    "component": c.component,
-                    "priority": c.priority,
-                    "check_priority": c.check_priority,
-                    "origin": c.origin,
-                }
-                for c in a.candidates
-            ],
-        }
-
+def stream_dict(
+    s: Stream, ref: FrameRef = lambda f: f, files: CaptureSet | None = None, capture: str | None = None
+) -> dict[str, Any]:
+    """A stream as the document writes it; `files` names the capture of its candidates, pairs and
+    media, `capture` the stream's own (tables/analysis_rows.stream_source)."""
+    files = files or CaptureSet()
     return {
+        "capture": capture,
         "call_id": s.call_id,
         "index": s.index,
         "media": s.media,
         "outcome": s.outcome,
         "connectivity": s.connectivity or None,
         "nomination_style": s.nomination_style,
-        "controlling": agent(s.controlling),
-        "controlled": agent(s.controlled),
+        "controlling": _agent_dict(s.controlling, files),
+        "controlled": _agent_dict(s.controlled, files),
         "components": [
             {
                 "component": c.component,
-                "pairs": [pair_dict(p, ref) for p in c.pairs],
-                "selected": pair_dict(c.selected, ref) if c.selected else None,
+                "pairs": [pair_dict(p, ref, files) for p in c.pairs],
+                "selected": pair_dict(c.selected, ref, files) if c.selected else None,
                 "selected_by": c.selected_by,
+                "selection_changes": [selection_change_dict(change, ref, files) for change in c.selection_changes],
             }
             for c in s.components
         ],
         "media_flows": [
             {
+                "capture": files.file_of(f.first_frame),
                 "src": str(f.src),
                 "dst": str(f.dst),
                 "kind": f.kind,
@@ -128,6 +130,51 @@ def stream_dict(s: Stream, ref: FrameRef = lambda f: f) -> dict[str, Any]:
             }
             for f in s.media_flows
         ],
+        "cause": cause_dict(s.cause, ref),
+    }
+
+
+def _agent_dict(a: Any, files: CaptureSet) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {
+        "name": a.name,
+        "ufrag": a.ufrag,
+        "role": a.role,
+        "ice_lite": a.ice_lite,
+        "candidates": [
+            {
+                "capture": file_named(files, candidate_source(c)),
+                **_endpoint_dict(c),
+                "component": c.component,
+                "priority": c.priority,
+                "check_priority": c.check_priority,
+                "origin": c.origin,
+            }
+            for c in a.candidates
+        ],
+    }
+
+
+def cause_dict(cause: Cause | None, ref: FrameRef = lambda f: f) -> dict[str, Any] | None:
+    if cause is None:
+        return None
+    return {
+        "code": cause.code,
+        "summary": cause.summary,
+        "evidence_frames": [ref(f) for f in cause.evidence_frames],
+        "next_step": cause.next_step,
+    }
+
+
+def selection_change_dict(
+    change: SelectionChange, ref: FrameRef = lambda f: f, files: CaptureSet | None = None
+) -> dict[str, Any]:
+    return {
+        "time": change.time,
+        "frame": ref(change.frame),
+        "from": pair_dict(change.before, ref, files),
+        "to": pair_dict(change.after, ref, files),
     }
 
 

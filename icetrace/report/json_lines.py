@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from icetrace.ice.model import Verdict
 from icetrace.ice.reconstruction import Reconstruction
+from icetrace.records.capture_set import CaptureSet
 from icetrace.report.json_document import JSON_SCHEMA_VERSION, FrameRef, stream_dict
 from icetrace.report.summary import SessionLine, session_lines
 
@@ -20,9 +21,10 @@ def session_object(
     sources: Sequence[str],
     ended: dict[str, Any] | None = None,
     ref: FrameRef = lambda f: f,
+    files: CaptureSet | None = None,
 ) -> dict[str, Any]:
     """`ended`: when and why a watched session ended (`icetrace watch`); `ref` writes a frame reference
-    (with several captures, 'file#number')."""
+    (with several captures, 'file#number'); `files` names the captures frames come from."""
     connect = line.connect_seconds
     return {
         **({"ended": ended} if ended is not None else {}),
@@ -37,7 +39,7 @@ def session_object(
         "connect_seconds": None if connect is None else round(connect, 3),
         "errors": line.errors,
         "warnings": line.warnings,
-        **stream_dict(line.story, ref),
+        **stream_dict(line.story, ref, files, line.capture),
         "verdicts": [
             {"code": v.code, "severity": v.severity, "message": v.message, "frames": [ref(f) for f in v.frames]}
             for v in line.verdicts
@@ -51,11 +53,12 @@ def write_session(
     out: TextIO,
     ended: dict[str, Any] | None = None,
     ref: FrameRef = lambda f: f,
+    files: CaptureSet | None = None,
 ) -> None:
-    out.write(json.dumps(session_object(line, sources, ended, ref), separators=(",", ":")) + "\n")
+    out.write(json.dumps(session_object(line, sources, ended, ref, files), separators=(",", ":")) + "\n")
 
 
 def write_json_lines(rec: Reconstruction, verdicts: Sequence[Verdict], sources: Sequence[str], out: TextIO) -> None:
     """Every session of the reconstruction, in the report's order."""
     for line in session_lines(rec, verdicts):
-        write_session(line, sources, out, ref=rec.captures.frame_json)
+        write_session(line, sources, out, ref=rec.captures.frame_json, files=rec.captures)

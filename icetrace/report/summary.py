@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from icetrace.ice.addresses import private_address
 from icetrace.ice.model import IceCandidate, Pair, Stream, Verdict
 from icetrace.ice.reconstruction import Reconstruction
+from icetrace.tables.analysis_rows import file_named, first_check_frames, stream_source
 
 MANY_SESSIONS = 5
 """Above this many ICE sessions the report opens with the summary and tells only the chosen stories."""
@@ -44,6 +45,7 @@ class SessionLine:
     turn_server: str | None  # the TURN server of its relayed candidate(s), or the one it asked for one
     subnet: str | None  # the client's network (/24, IPv6 /64), from its private host candidate
     started: float | None  # the first signaled candidate or the first check
+    capture: str | None  # the capture that signaled it, else that of its first check (the JSON's)
     connected: float | None  # the first answered check of the selected pair
     errors: int = 0
     warnings: int = 0
@@ -92,9 +94,8 @@ def session_label(stream: Stream) -> str:
 
 
 def cause_code(stream: Stream) -> str | None:
-    """The diagnosis's cause code, when this version of the diagnosis sets one."""
-    cause = getattr(stream, "cause", None)
-    return getattr(cause, "code", None) if cause is not None else None
+    """The stream's cause code (the registry's, docs/causes.md), once the diagnosis decided one."""
+    return stream.cause.code if stream.cause is not None else None
 
 
 def subnet_of(ip: str) -> str:
@@ -171,6 +172,7 @@ class _Index:
 def session_lines(rec: Reconstruction, verdicts: Sequence[Verdict]) -> list[SessionLine]:
     """One line per stream, in the reconstruction's order."""
     index = _Index(rec, verdicts)
+    firsts = first_check_frames(rec)
     lines = []
     for stream in rec.streams:
         mine = index.verdicts.get(stream.call_id, []) if stream.call_id else []
@@ -186,6 +188,7 @@ def session_lines(rec: Reconstruction, verdicts: Sequence[Verdict]) -> list[Sess
                 turn_server=_shared(index.turn_server(stream)),
                 subnet=_shared(_client_subnet(stream)),
                 started=index.started(stream),
+                capture=_shared(file_named(rec.captures, stream_source(stream, rec, firsts))),
                 connected=index.connected(stream),
                 errors=sum(v.severity == "error" for v in mine),
                 warnings=sum(v.severity == "warning" for v in mine),

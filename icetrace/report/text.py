@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TextIO
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.model import SELECTED_BECAUSE, Agent, Component, Pair, Stream, Verdict
+from icetrace.ice.relayed_checks import relayed_summary
+from icetrace.ice.stream_names import stream_title
+from icetrace.ice.switches import change_text
 from icetrace.records.capture_set import CaptureSet
 from icetrace.report.colour import Painter, wanted
 from icetrace.report.hints import no_stun_hint
@@ -31,6 +35,17 @@ CHECKS_LEGEND = (
     " rtt: round trip of the checks leaving the capture's side, followed by whose checks they were"
     " (ctl or ctd).\n"
 )
+
+
+@dataclass(frozen=True)
+class Told:
+    """What a story's words rest on besides the session: how frame ids read (a ring buffer's files:
+    'file#number'), the time selection changes count from (the first STUN/TURN message), and the
+    sessions titles tell apart (those without signaling are numbered among them)."""
+
+    names: CaptureSet = ONE_CAPTURE
+    start: float = 0.0
+    among: Sequence[Stream] | None = None  # None: the sessions told
 
 
 def _cand(agent: Agent | None) -> list[str]:
@@ -93,7 +108,8 @@ def write_report(
         shown = {line.call_id for line in picked}
         verdicts = [v for v in verdicts if v.call_id in shown or (v.call_id is None and not many)]
         streams = [line.stream for line in picked if line.stream is not None]
-    write_stories(streams, verdicts, analysis.problems, out, paint, names)
+    rec = analysis.reconstruction
+    write_stories(streams, verdicts, analysis.problems, out, paint, Told(names, rec.start, rec.streams))
 
 
 def write_stories(
@@ -102,12 +118,13 @@ def write_stories(
     problems: Sequence[str],
     out: TextIO,
     paint: Painter,
-    names: CaptureSet = ONE_CAPTURE,
+    told: Told = Told(),
 ) -> None:
     """The stories told in full, the verdicts, the input problems and the key to the pair tables."""
+    among = streams if told.among is None else told.among
     for s in streams:
-        _write_stream(s, out, paint, names.frame_text)
-    _write_verdicts(verdicts, out, paint, names)
+        _write_stream(s, stream_title(s, among), out, paint, told)
+    _write_verdicts(verdicts, out, paint, told.names)
     for problem in problems[:20]:  # before the key below, so the report ends with it
         out.write(f"  input problem: {problem}\n")
     if any(c.pairs for s in streams for c in s.components):
@@ -119,13 +136,12 @@ def write_session(
     verdicts: Sequence[Verdict],
     out: TextIO,
     colour: bool | None = None,
-    names: CaptureSet = ONE_CAPTURE,
+    told: Told = Told(),
 ) -> None:
-    """One session's story and its verdicts (`icetrace watch` tells each as it ends); `names` says
-    how frame ids read (a ring buffer's files: 'file#number')."""
+    """One session's story and its verdicts (`icetrace watch` tells each as it ends)."""
     paint = Painter(wanted(out) if colour is None else colour)
-    _write_stream(stream, out, paint, names.frame_text)
-    _write_verdict_lines(verdicts, out, paint, names)
+    _write_stream(stream, stream_title(stream, told.among or [stream]), out, paint, told)
+    _write_verdict_lines(verdicts, out, paint, told.names)
 
 
 def _write_head(analysis: Analysis, out: TextIO, limit: int | None) -> None:
@@ -146,6 +162,8 @@ def _write_head(analysis: Analysis, out: TextIO, limit: int | None) -> None:
         out.write(f"  {hint}\n")
     listed: list[str] = [f"vantage: {note}" for note in rec.vantage]
     listed += [attempt.text(rec.captures.frame_text) for attempt in attempts]
+    relayed = relayed_summary(rec.relayed_messages, rec.relayed_checks)
+    listed += [relayed] if relayed else []
     listed += [f"NAT mapping {m.inside} -> {m.outside} (one check seen on both sides)" for m in rec.nat_mappings]
     for line in listed[:limit]:
         out.write(f"  {line}\n")
@@ -191,21 +209,32 @@ def write_summary(lines: Sequence[SessionLine], verdicts: Sequence[Verdict], out
         out.write(f"    {line.text()}\n")
 
 
-def _write_stream(s: Stream, out: TextIO, paint: Painter, frame_text: Callable[[int], str]) -> None:
-    title = f"call {s.call_id} stream {s.index} ({s.media})" if s.call_id else "session (no signaling)"
+def cause_line(s: Stream, title: str) -> str:
+    """The stream's first line, after its title: why it went direct, relayed or dead."""
+    if s.cause is None:
+        return title
+    return f"{title}: [{s.cause.code}] {s.cause.summary}"
+
+
+def _write_stream(s: Stream, title: str, out: TextIO, paint: Painter, told: Told) -> None:
+    frame_text = told.names.frame_text
+    out.write(f"\n{cause_line(s, title)}\n")
+    if s.cause is not None:
+        frames = told.names.frames_text(s.cause.evidence_frames[:8])
+        out.write(f"  next step: {s.cause.next_step}" + (f" (evidence: frames {frames})" if frames else "") + "\n")
     via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
     outcome = paint.outcome(s.outcome.upper())
-    out.write(f"\n{title}: outcome {outcome}{via}, nomination {s.nomination_style}\n")
+    out.write(f"  outcome {outcome}{via}, nomination {s.nomination_style}\n")
     out.write("  candidates:\n")
     for line in _cand(s.controlling) + _cand(s.controlled):
         out.write(line + "\n")
     for comp in s.components:
-        _write_component(comp, out, paint)
+        _write_component(comp, out, paint, told)
     for f in s.media_flows:
         out.write(f"  media {f.kind} {f.src} -> {f.dst}: {f.packets} packets from frame {frame_text(f.first_frame)}\n")
 
 
-def _write_component(comp: Component, out: TextIO, paint: Painter) -> None:
+def _write_component(comp: Component, out: TextIO, paint: Painter, told: Told) -> None:
     out.write(f"  component {comp.component}: pairs by priority (* selected, N nominated)\n")
     out.write(
         f"      {'controlling':>24} {'':7}    {'controlled':>24} {'':7} {'tr':3} {'state':11} "
@@ -227,3 +256,5 @@ def _write_component(comp: Component, out: TextIO, paint: Painter) -> None:
         )
     else:
         out.write("    selected: none\n")
+    for change in comp.selection_changes:
+        out.write(f"    selection change: {change_text(change, told.start, told.names.frame_text)}\n")

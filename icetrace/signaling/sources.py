@@ -20,7 +20,7 @@ from icetrace.signaling.agent_dump import looks_like_agent_dump, read_agent_dump
 from icetrace.signaling.app_signaling import AppSignal, build_app_model, merge_known_description
 from icetrace.signaling.collect import SignalingCollector
 from icetrace.signaling.dialogs import build_model
-from icetrace.signaling.model import Call, SdpExchange, SignalingModel, SourceRef
+from icetrace.signaling.model import Call, SdpExchange, SessionDescription, SignalingModel, SourceRef
 from icetrace.signaling.sdp import parse_sdp
 from icetrace.signaling.sip import SipMessage, SipSyntaxError, parse_sip
 
@@ -190,16 +190,17 @@ _SDP_LINE = re.compile(r"^[a-z]=\S", re.MULTILINE)  # RFC 8866 §5: every SDP li
 
 
 def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
-    """--sdp files, offer first: SDP bodies, SIP messages or bare a= lines.
+    """--sdp files: SDP bodies, SIP messages or bare a= lines, in any order.
 
-    A file after the answer that names remote candidates is the offerer's updated offer: only the
-    controlling agent sends a=remote-candidates (RFC 5245 §9.1.2.2) or, in OC 2007, a=remote-candidate.
+    Who wrote a description is read from the descriptions, not from their order: among three or more
+    files, one that names remote candidates is the offerer's updated offer, since only the controlling
+    agent sends a=remote-candidates (RFC 5245 §9.1.2.2) or, in OC 2007, a=remote-candidate; the
+    description with the same candidates or ufrag is that agent's offer, and the rest are answers.
+    Only where nothing tells them apart (an offer and an answer alone) is the first file the offer.
     """
     paths = list(paths)
-    if not paths:
-        return
-    call = Call(call_id="sdp-files")
-    for index, item in enumerate(paths):
+    described: list[tuple[Path, SessionDescription]] = []
+    for item in paths:
         path = Path(item)
         text = _read_text(path, MAX_SDP_FILE, "SDP or SIP file")
         if not text.strip():
@@ -218,13 +219,13 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
         model.problems.extend(f"{path.name}: {p}" for p in desc.problems)
         if merge_known_description(model, desc, text):
             continue  # the capture (or a log) already holds this description: the file adds candidates
-        final = index >= 2 and any(m.remote_candidates for m in desc.media)
-        role = "offer" if index == 0 else "final-offer" if final else "answer"
-        agent = "caller" if index == 0 or final else f"callee:{path.name}"
+        described.append((path, desc))
+    call = Call(call_id="sdp-files")
+    for role, path, desc in _file_roles(described, updates_possible=len(paths) >= 3):
         call.exchanges.append(
             SdpExchange(
                 role=role,
-                agent=agent,
+                agent="caller" if role != "answer" else f"callee:{path.name}",
                 sip_method=None,
                 sip_status=None,
                 bodies=[desc],
@@ -233,3 +234,28 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
         )
     if call.exchanges:
         model.calls.append(call)
+
+
+def _file_roles(
+    described: list[tuple[Path, SessionDescription]], *, updates_possible: bool
+) -> list[tuple[str, Path, SessionDescription]]:
+    """(role, path, description): the offer, the answers by file name, the updated offers by file name.
+
+    An updated offer needs an offer and an answer before it, so it is looked for only among three or
+    more files."""
+    updates = [d for d in described if updates_possible and any(m.remote_candidates for m in d[1].media)]
+    rest = [d for d in described if not any(d is u for u in updates)]
+    offer = next((d for d in rest if any(_same_agent(d[1], u[1]) for u in updates)), rest[0] if rest else None)
+    answers = sorted((d for d in rest if d is not offer), key=lambda d: (d[0].name, str(d[0])))
+    return (
+        ([("offer", *offer)] if offer is not None else [])
+        + [("answer", *d) for d in answers]
+        + [("final-offer", *d) for d in sorted(updates, key=lambda d: (d[0].name, str(d[0])))]
+    )
+
+
+def _same_agent(a: SessionDescription, b: SessionDescription) -> bool:
+    """Two descriptions by one agent: a candidate or an ice-ufrag in common."""
+    ufrags = {m.ice_ufrag for m in a.media if m.ice_ufrag} & {m.ice_ufrag for m in b.media if m.ice_ufrag}
+    candidates = {(c.address, c.component) for m in a.media for c in m.candidates}
+    return bool(ufrags) or any((c.address, c.component) in candidates for m in b.media for c in m.candidates)

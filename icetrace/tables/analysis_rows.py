@@ -11,14 +11,18 @@ from typing import Any, NamedTuple
 
 from icetrace.ice.allocations import allocation_attempts
 from icetrace.ice.integrity import Integrity, transaction_key, without_key
-from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Pair, Stream, Verdict
+from icetrace.ice.model import Agent, Allocation, Component, IceCandidate, Pair, SelectionChange, Stream, Verdict
 from icetrace.ice.reconstruction import Check, Reconstruction
+from icetrace.ice.relayed_checks import with_leg_checks
+from icetrace.ice.switches import change_text
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import answer_ms, round_trip_ms
+from icetrace.records.capture_set import CaptureSet
 from icetrace.records.media_flow import MediaFlow
 from icetrace.tables.message_rows import table_row
+from icetrace.tables.pair_times import PairTimes, pair_times
 from icetrace.tables.rows import row_builder
-from icetrace.tables.schema import TABLES
+from icetrace.tables.schema import row_columns
 
 
 class _Verified(NamedTuple):
@@ -38,6 +42,7 @@ class _Paired(NamedTuple):
     stream: Stream
     component: Component
     pair: Pair
+    times: PairTimes
 
 
 class _Checked(NamedTuple):
@@ -48,6 +53,7 @@ class _Checked(NamedTuple):
 class _Flow(NamedTuple):
     flow: MediaFlow
     chosen: list[Pair]  # every stream's selected pairs
+    checks: int | None  # on a ChannelData leg: its wrappers that carried STUN, not media
 
 
 PAIR_COUNTERS: dict[str, Callable[[Pair], Any]] = {
@@ -77,7 +83,7 @@ def _on_pair(get: Callable[[Pair], Any]) -> Callable[[_Paired], Any]:
 
 _transaction_row = row_builder(
     "transactions",
-    TABLES["transactions"],
+    row_columns("transactions"),
     {
         "method": lambda v: v.t.request.method,
         "transaction_id": lambda v: v.t.request.transaction_id,
@@ -99,7 +105,7 @@ _transaction_row = row_builder(
 
 _candidate_row = row_builder(
     "candidates",
-    TABLES["candidates"],
+    row_columns("candidates"),
     {
         "call_id": lambda s: s.stream.call_id,
         "stream": lambda s: s.stream.index,
@@ -117,7 +123,7 @@ _candidate_row = row_builder(
 
 _pair_row = row_builder(
     "pairs",
-    TABLES["pairs"],
+    row_columns("pairs"),
     {
         "call_id": lambda i: i.stream.call_id,
         "stream": lambda i: i.stream.index,
@@ -136,13 +142,18 @@ _pair_row = row_builder(
         **{name: _on_pair(get) for name, get in PAIR_COUNTERS.items()},
         "first_check": lambda i: i.pair.first_check,
         "last_check": lambda i: i.pair.last_check,
+        "first_success": lambda i: i.times.first_success,
+        "nominated_at": lambda i: i.times.nominated_at,
+        "media_first": lambda i: i.times.media_first,
+        "media_last": lambda i: i.times.media_last,
+        "media_packets": lambda i: i.times.media_packets,
         "relayed": lambda i: i.pair.relayed,
     },
 )
 
 _check_row = row_builder(
     "checks",
-    TABLES["checks"],
+    row_columns("checks"),
     {
         "frame": lambda c: c.check.transaction.request.frame,
         "time": lambda c: c.check.transaction.request.time,
@@ -170,7 +181,7 @@ _check_row = row_builder(
 
 _media_row = row_builder(
     "media",
-    TABLES["media"],
+    row_columns("media"),
     {
         "src": lambda m: str(m.flow.src),
         "dst": lambda m: str(m.flow.dst),
@@ -187,12 +198,13 @@ _media_row = row_builder(
         "relay_server": lambda m: str(m.flow.relay_server) if m.flow.relay_server else None,
         "relay_peer": lambda m: str(m.flow.relay_peer) if m.flow.relay_peer else None,
         "channel": lambda m: m.flow.channel,
+        "checks": lambda m: m.checks,
     },
 )
 
 _verdict_row = row_builder(
     "verdicts",
-    TABLES["verdicts"],
+    row_columns("verdicts"),
     {
         "code": lambda v: v.code,
         "severity": lambda v: v.severity,
@@ -245,13 +257,48 @@ class _Session(NamedTuple):
         return round((min(answers) - min(starts)) * 1000, 3) if answers else None
 
 
+def stream_source(stream: Stream, rec: Reconstruction, first_checks: dict[int, int] | None = None) -> int | str | None:
+    """The file that signaled a stream, else its first check's frame (`first_checks`: every
+    stream's, from first_check_frames, when many streams are asked)."""
+    for agent in (stream.controlling, stream.controlled):
+        signaled = [c.signaled_in for c in agent.candidates if c.signaled_in] if agent else []
+        if signaled:
+            return signaled[0]
+    if first_checks is not None:
+        return first_checks.get(id(stream))
+    return next((c.transaction.request.frame for c in rec.checks if c.stream is stream), None)
+
+
+def first_check_frames(rec: Reconstruction) -> dict[int, int]:
+    """Each stream's first check's frame, by id(stream), found in one pass over the checks."""
+    out: dict[int, int] = {}
+    for c in rec.checks:
+        if c.stream is not None:
+            out.setdefault(id(c.stream), c.transaction.request.frame)
+    return out
+
+
+def candidate_source(candidate: IceCandidate) -> int | str | None:
+    """A learned candidate's frame, a signaled one's signaling file."""
+    if candidate.frame is not None and (candidate.origin != "sdp" or candidate.signaled_in is None):
+        return candidate.frame
+    return candidate.signaled_in
+
+
+def pair_source(pair: Pair) -> int | str | None:
+    """Its first frame (as the JSON document's `first_frame`), else where its candidates were signaled."""
+    if pair.frames:
+        return min(pair.frames)
+    return pair.controlling.signaled_in or pair.controlled.signaled_in
+
+
 def _first_selected(get: Callable[[Pair], Any]) -> Callable[[_Session], Any]:
     return lambda s: get(s.selected[0]) if s.selected else None
 
 
 _stream_row = row_builder(
     "streams",
-    TABLES["streams"],
+    row_columns("streams"),
     {
         "call_id": lambda s: s.stream.call_id,
         "stream": lambda s: s.stream.index,
@@ -259,6 +306,7 @@ _stream_row = row_builder(
         "outcome": lambda s: s.stream.outcome,
         "connectivity": lambda s: s.stream.connectivity,
         "nomination_style": lambda s: s.stream.nomination_style,
+        "cause": lambda s: s.stream.cause.code if s.stream.cause else None,
         "components": lambda s: len(s.stream.components),
         "selected_components": lambda s: len(s.selected),
         "selected_controlling_type": _first_selected(lambda p: p.controlling.type),
@@ -275,7 +323,7 @@ _stream_row = row_builder(
 
 _allocation_row = row_builder(
     "allocations",
-    TABLES["allocations"],
+    row_columns("allocations"),
     {
         "client": lambda a: str(a.client),
         "server": lambda a: str(a.server),
@@ -291,36 +339,118 @@ _allocation_row = row_builder(
 )
 
 
+class _Move(NamedTuple):
+    stream: Stream
+    component: Component
+    change: SelectionChange
+    rec: Reconstruction
+
+
+_selection_change_row = row_builder(
+    "selection_changes",
+    row_columns("selection_changes"),
+    {
+        "call_id": lambda m: m.stream.call_id,
+        "stream": lambda m: m.stream.index,
+        "component": lambda m: m.component.component,
+        "time": lambda m: m.change.time,
+        "frame": lambda m: m.change.frame,
+        "from_controlling": lambda m: str(m.change.before.controlling.address),
+        "from_controlled": lambda m: str(m.change.before.controlled.address),
+        "from_relayed": lambda m: m.change.before.is_relay,
+        "to_controlling": lambda m: str(m.change.after.controlling.address),
+        "to_controlled": lambda m: str(m.change.after.controlled.address),
+        "to_relayed": lambda m: m.change.after.is_relay,
+        "summary": lambda m: change_text(m.change, m.rec.start, m.rec.captures.frame_text),
+    },
+)
+
+
 def _verified(rec: Reconstruction, t: Transaction) -> Integrity:
     """MESSAGE-INTEGRITY of a request and its first response, verified where a key was known."""
     return rec.integrity.get(transaction_key(t)) or without_key(t)
 
 
-def table_rows(name: str, rec: Reconstruction, verdicts: list[Verdict]) -> list[dict[str, Any]]:
-    """The rows of the analysis table `name`, in the order the reconstruction holds them."""
+def _candidates(rec: Reconstruction) -> list[_Signaled]:
+    return [
+        _Signaled(s, agent, c)
+        for s in rec.streams
+        for agent in (s.controlling, s.controlled)
+        if agent is not None
+        for c in agent.candidates
+    ]
+
+
+def _items(name: str, rec: Reconstruction, verdicts: list[Verdict]) -> list[Any]:
+    """What the table `name` has one row of, in the order the reconstruction holds them."""
     if name == "messages":
-        return [table_row(r) for r in rec.records]
+        return list(rec.records)
     if name == "transactions":
-        return [_transaction_row(_Verified(t, _verified(rec, t))) for t in rec.transactions]
+        return [_Verified(t, _verified(rec, t)) for t in rec.transactions]
     if name == "candidates":
-        return [
-            _candidate_row(_Signaled(s, agent, c))
-            for s in rec.streams
-            for agent in (s.controlling, s.controlled)
-            if agent is not None
-            for c in agent.candidates
-        ]
+        return _candidates(rec)
     if name == "pairs":
-        return [_pair_row(_Paired(s, comp, p)) for s in rec.streams for comp in s.components for p in comp.pairs]
+        times = pair_times(rec)
+        return [_Paired(s, comp, p, times[id(p)]) for s in rec.streams for comp in s.components for p in comp.pairs]
     if name == "checks":
-        return [_check_row(_Checked(c, _verified(rec, c.transaction))) for c in rec.checks]
+        return [_Checked(c, _verified(rec, c.transaction)) for c in rec.checks]
     if name == "media":
         chosen = [c.selected for s in rec.streams for c in s.components if c.selected]
-        return [_media_row(_Flow(f, chosen)) for f in [*rec.media, *rec.relayed_media]]
+        flows = with_leg_checks([*rec.media, *rec.relayed_media], rec.relayed_checks, rec.captures.tap)
+        return [_Flow(f, chosen, checks) for f, checks in flows]
     if name == "verdicts":
-        return [_verdict_row(v) for v in verdicts]
+        return list(verdicts)
     if name == "streams":
-        return [_stream_row(_Session(s, rec)) for s in rec.streams]
+        return [_Session(s, rec) for s in rec.streams]
     if name == "allocations":
-        return [_allocation_row(a) for a in allocation_attempts(rec)]
+        return allocation_attempts(rec)
+    if name == "selection_changes":
+        return [_Move(s, c, change, rec) for s in rec.streams for c in s.components for change in c.selection_changes]
     raise KeyError(name)
+
+
+_ROWS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "messages": table_row,
+    "transactions": _transaction_row,
+    "candidates": _candidate_row,
+    "pairs": _pair_row,
+    "checks": _check_row,
+    "media": _media_row,
+    "verdicts": _verdict_row,
+    "streams": _stream_row,
+    "allocations": _allocation_row,
+    "selection_changes": _selection_change_row,
+}
+
+
+def file_named(files: CaptureSet, source: int | str | None) -> str | None:
+    """The name of the file a row came from: a frame id's capture, or the file named."""
+    return files.file_of(source) if isinstance(source, int) else source
+
+
+def table_rows(name: str, rec: Reconstruction, verdicts: list[Verdict]) -> list[dict[str, Any]]:
+    """The rows of the analysis table `name`, in the order the reconstruction holds them, each with
+    the capture it came from."""
+    build, source = _ROWS[name], _CAPTURE_OF[name]
+    files = rec.captures
+    rows = []
+    for item in _items(name, rec, verdicts):
+        row = build(item)
+        row["capture"] = file_named(files, source(item))
+        rows.append(row)
+    return rows
+
+
+_CAPTURE_OF: dict[str, Callable[[Any], int | str | None]] = {
+    "messages": lambda r: r.frame,
+    "transactions": lambda v: v.t.request.frame,
+    "candidates": lambda s: candidate_source(s.candidate),
+    "pairs": lambda i: pair_source(i.pair),
+    "checks": lambda c: c.check.transaction.request.frame,
+    "media": lambda m: m.flow.first_frame,
+    "verdicts": lambda v: v.frames[0] if v.frames else None,
+    "streams": lambda s: stream_source(s.stream, s.rec),
+    "allocations": lambda a: a.frame,
+    "selection_changes": lambda m: m.change.frame,
+}
+"""Where each table's row came from: a frame id (its capture named by the capture set) or a file name."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from icetrace.records.stun_record import StunRecord
 from icetrace.tables.rows import row_builder
-from icetrace.tables.schema import MESSAGE_LINE, TABLES
+from icetrace.tables.schema import MESSAGE_LINE, row_columns
 
 Getter = Callable[[StunRecord], Any]
 
@@ -70,14 +70,14 @@ LINE_GETTERS: dict[str, Getter] = {
 }
 
 
-table_row = row_builder("messages", TABLES["messages"], TABLE_GETTERS)
+table_row = row_builder("messages", row_columns("messages"), TABLE_GETTERS)
 line_row = row_builder("messages lines", MESSAGE_LINE, LINE_GETTERS)
 
 LINE_COLUMNS = tuple(c.name for c in MESSAGE_LINE)
 """The CSV header of `icetrace messages`; the JSONL keys are the same."""
 
 
-def _quoted(text: str) -> str:
+def csv_field(text: str) -> str:
     """A CSV field as csv.writer's QUOTE_MINIMAL writes it."""
     if "," in text or '"' in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
@@ -109,7 +109,7 @@ def csv_line(record: StunRecord) -> str:
         f"{record.frame},{round(record.time, 9)!r},{record.src},{record.dst},{record.transport},{record.kind},"
         f"{record.dialect},{record.method},{record.cls},{record.type},{record.transaction_id},"
         f"{'' if error_code is None else error_code},"
-        f"{_quoted(' '.join([f'{name}={ep}' for name, ep in record.addresses.items()]))},"
-        f"{record.fingerprint},{_quoted(','.join(record.attributes))},"
-        f"{_quoted(f'{relay.via} peer={relay.peer}') if relay else ''},{_quoted(','.join(record.anomalies))}\n"
+        f"{csv_field(' '.join([f'{name}={ep}' for name, ep in record.addresses.items()]))},"
+        f"{record.fingerprint},{csv_field(','.join(record.attributes))},"
+        f"{csv_field(f'{relay.via} peer={relay.peer}') if relay else ''},{csv_field(','.join(record.anomalies))}\n"
     )

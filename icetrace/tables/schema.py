@@ -34,8 +34,17 @@ class UndeclaredColumn(ValueError):
 
 _OUTCOMES = "/".join(words(TransactionOutcome))
 
+
+def _capture(of: str) -> Column:
+    """The first column of every table: the file a row came from, named as the outputs name a capture
+    (its file name; where two share one, the end of its path that tells them apart), so the rows of
+    several captures stay apart."""
+    return Column(name="capture", dtype="string", meaning=f"the capture {of}")
+
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "messages": (
+        _capture("that held the message"),
         Column(name="frame", dtype="int64", meaning="frame number in its capture"),
         Column(name="time", dtype="float64", meaning="capture timestamp", unit="s since the epoch"),
         Column(name="src", dtype="string", meaning="source transport address (IP:port) of the packet"),
@@ -71,6 +80,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="anomalies", dtype="string", meaning="what did not parse, '; '-separated"),
     ),
     "transactions": (
+        _capture("that held its first request"),
         Column(name="method", dtype="string", meaning="the request's method"),
         Column(name="transaction_id", dtype="string", meaning="hex transaction id"),
         Column(
@@ -102,6 +112,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ),
     ),
     "candidates": (
+        _capture("that showed it: a learned one's check, a signaled one's signaling (or the SDP file or log)"),
         Column(name="call_id", dtype="string", meaning="SIP Call-ID of the stream (empty without signaling)"),
         Column(name="stream", dtype="Int64", meaning="media stream index in the SDP"),
         Column(name="agent", dtype="string", meaning="caller, callee:<tag> or ufrag:<ufrag>"),
@@ -117,6 +128,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="related", dtype="string", meaning="raddr:rport"),
     ),
     "pairs": (
+        _capture("of its first frame (its first check), else the one that signaled its candidates"),
         Column(name="call_id", dtype="string", meaning="SIP Call-ID of the stream"),
         Column(name="stream", dtype="Int64", meaning="media stream index"),
         Column(name="component", dtype="Int64", meaning="ICE component"),
@@ -182,9 +194,35 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ),
         Column(name="first_check", dtype="float64", meaning="time of its first check", unit="s since the epoch"),
         Column(name="last_check", dtype="float64", meaning="time of its last check", unit="s since the epoch"),
+        Column(
+            name="first_success",
+            dtype="float64",
+            meaning="time its first check was answered with success",
+            unit="s since the epoch",
+        ),
+        Column(
+            name="nominated_at",
+            dtype="float64",
+            meaning="time the check that nominated it (USE-CANDIDATE or NOMINATION) was answered; empty when the "
+            "final offer nominated it",
+            unit="s since the epoch",
+        ),
+        Column(
+            name="media_first",
+            dtype="float64",
+            meaning="time of the first media packet it carried, either way (relayed media included)",
+            unit="s since the epoch",
+        ),
+        Column(name="media_last", dtype="float64", meaning="time of the last one", unit="s since the epoch"),
+        Column(
+            name="media_packets",
+            dtype="int64",
+            meaning="media packets it carried, both ways (each flow once, however many captures or relay legs saw it)",
+        ),
         Column(name="relayed", dtype="bool", meaning="its checks went through a TURN relay"),
     ),
     "checks": (
+        _capture("that held the request"),
         Column(name="frame", dtype="int64", meaning="frame of the first request"),
         Column(name="time", dtype="float64", meaning="time of the first request", unit="s since the epoch"),
         Column(name="transaction_id", dtype="string", meaning="hex transaction id"),
@@ -217,6 +255,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="response_integrity", dtype="string", meaning="of the first response (IntegrityResult)"),
     ),
     "media": (
+        _capture("that held the flow"),
         Column(name="src", dtype="string", meaning="source transport address"),
         Column(name="dst", dtype="string", meaning="destination transport address"),
         Column(name="transport", dtype="string", meaning="udp or tcp"),
@@ -225,7 +264,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="first_time", dtype="float64", meaning="first packet's time", unit="s since the epoch"),
         Column(name="last_frame", dtype="int64", meaning="last packet's frame"),
         Column(name="last_time", dtype="float64", meaning="last packet's time", unit="s since the epoch"),
-        Column(name="packets", dtype="int64", meaning="packets"),
+        Column(name="packets", dtype="int64", meaning="media packets (a relay leg's checks are in checks)"),
         Column(name="bytes", dtype="int64", meaning="payload bytes", unit="bytes"),
         Column(name="on_selected_pair", dtype="bool", meaning="carried by a selected pair"),
         Column(
@@ -238,14 +277,23 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="relay_server", dtype="string", meaning="the TURN server of a relayed flow"),
         Column(name="relay_peer", dtype="string", meaning="the peer of a relayed flow"),
         Column(name="channel", dtype="Int64", meaning="the TURN channel number of a relayed flow (ChannelData)"),
+        Column(
+            name="checks",
+            dtype="Int64",
+            meaning="on a TURN client-to-server leg (kind channeldata, no relay_via): its ChannelData that carried "
+            "STUN (relayed checks and their answers, RFC 7983's first byte 0-3), in neither packets nor bytes; "
+            "a leg that carried checks only has 0 packets and spans its checks",
+        ),
     ),
     "streams": (
+        _capture("that signaled it (or the SDP file or log), else the one that held its first check"),
         Column(name="call_id", dtype="string", meaning="SIP Call-ID (empty without signaling)"),
         Column(name="stream", dtype="Int64", meaning="media stream index in the SDP"),
         Column(name="media", dtype="string", meaning="audio, video, ... from the SDP"),
         Column(name="outcome", dtype="string", meaning="connected, failed or unknown"),
         Column(name="connectivity", dtype="string", meaning="DIRECT, RELAY or FAILED (MS-QoE's)"),
         Column(name="nomination_style", dtype="string", meaning="regular, aggressive, final-offer, ..."),
+        Column(name="cause", dtype="string", meaning="why it went direct, relayed or dead (docs/causes.md)"),
         Column(name="components", dtype="Int64", meaning="ICE components"),
         Column(name="selected_components", dtype="Int64", meaning="components with a selected pair"),
         Column(
@@ -282,6 +330,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ),
     ),
     "allocations": (
+        _capture("that held its frame"),
         Column(name="client", dtype="string", meaning="the TURN client's transport address"),
         Column(name="server", dtype="string", meaning="the TURN server's transport address"),
         Column(name="transport", dtype="string", meaning="client to server: udp or tcp"),
@@ -293,7 +342,27 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="frame", dtype="Int64", meaning="the success that granted the address, else the first request"),
         Column(name="summary", dtype="string", meaning="the allocation in words, as the report tells it"),
     ),
+    "selection_changes": (
+        _capture("that held the packet the new pair first carried media in"),
+        Column(name="call_id", dtype="string", meaning="SIP Call-ID of the stream (empty without signaling)"),
+        Column(name="stream", dtype="Int64", meaning="media stream index"),
+        Column(name="component", dtype="Int64", meaning="ICE component"),
+        Column(name="time", dtype="float64", meaning="when the new pair first carried media", unit="s since the epoch"),
+        Column(name="frame", dtype="Int64", meaning="that packet's frame"),
+        Column(
+            name="from_controlling",
+            dtype="string",
+            meaning="the pair in use before: its controlling candidate (with from_controlled, a pairs table key)",
+        ),
+        Column(name="from_controlled", dtype="string", meaning="the pair in use before: its controlled candidate"),
+        Column(name="from_relayed", dtype="bool", meaning="the pair in use before went through a TURN relay"),
+        Column(name="to_controlling", dtype="string", meaning="the pair in use after: its controlling candidate"),
+        Column(name="to_controlled", dtype="string", meaning="the pair in use after: its controlled candidate"),
+        Column(name="to_relayed", dtype="bool", meaning="the pair in use after goes through a TURN relay"),
+        Column(name="summary", dtype="string", meaning="the move in words, as the report tells it"),
+    ),
     "verdicts": (
+        _capture("that held its first frame (empty when it names none)"),
         Column(name="code", dtype="string", meaning="D1, D2, ... from the failure catalogue; INFO-* for observations"),
         Column(name="severity", dtype="string", meaning="error, warning or info (Severity)"),
         Column(name="message", dtype="string", meaning="what was found, in words"),
@@ -347,6 +416,7 @@ _PAIR_COUNTERS = tuple(
 # order the JSON writes them; fields the tables do not have are declared here.
 JSON_OBJECTS: dict[str, tuple[Column, ...]] = {
     "PAIR": (
+        *_json_fields("pairs", "capture"),
         Column(name="controlling", dtype="ENDPOINT", meaning="the controlling agent's candidate"),
         Column(name="controlled", dtype="ENDPOINT", meaning="the controlled agent's candidate"),
         *_json_fields("pairs", "transport", "component", "priority", "state", "nominated", "nominated_by"),
@@ -354,13 +424,32 @@ JSON_OBJECTS: dict[str, tuple[Column, ...]] = {
         *_json_fields("pairs", "rtt_ms_controlled", "answer_ms_controlling", "answer_ms_controlled"),
         Column(name="first_frame", dtype="Int64", meaning="frame of its first check"),
     ),
-    "media_flows": _json_fields("media", "src", "dst", "kind", "packets", "first_frame"),
+    "media_flows": _json_fields("media", "capture", "src", "dst", "kind", "packets", "first_frame"),
     "verdicts": (
-        *_json_fields("verdicts", "code", "severity", "message"),
+        *_json_fields("verdicts", "capture", "code", "severity", "message"),
         Column(name="frames", dtype="list[int]", meaning="the frames that show it"),
         *_json_fields("verdicts", "call_id"),
     ),
+    "cause": (
+        Column(name="code", dtype="string", meaning="why the stream went direct, relayed or dead (CauseCode)"),
+        Column(name="summary", dtype="string", meaning="the cause in one sentence, with the addresses it is about"),
+        Column(name="evidence_frames", dtype="list[int]", meaning="the frames that show it"),
+        Column(name="next_step", dtype="string", meaning="what to change or check"),
+    ),
+    "selection_changes": (
+        Column(name="time", dtype="float64", unit="s", meaning="capture time the new pair first carried media"),
+        Column(name="frame", dtype="Int64", meaning="that packet's frame"),
+        Column(name="from", dtype="PAIR", meaning="the pair in use before"),
+        Column(name="to", dtype="PAIR", meaning="the pair in use after"),
+    ),
 }
+
+
+def row_columns(table: str) -> tuple[Column, ...]:
+    """A table's columns a row getter fills: all but `capture`, which the file a row came from fills
+    (tables/analysis_rows.py), whichever row it is."""
+    return tuple(c for c in TABLES[table] if c.name != "capture")
+
 
 _JSON_TYPES = {
     "int64": "int",
@@ -423,10 +512,10 @@ def markdown(tables: Mapping[str, Iterable[Column]] | None = None) -> str:
 def corpus_markdown() -> str:
     """The table of docs/corpus.md: each corpus table's rows and columns."""
     out = ["| table | one row per | columns |", "|---|---|---|"]
-    for name, (row, columns) in CORPUS_TABLES.items():
-        out.append(f"| {name} | {row} | {', '.join(f'`{c.name}`' for c in columns)} |")
+    for name, (row, columns) in CORPUS_TABLES.items():  # each after `capture`, the capture's path or URL
+        out.append(f"| {name} | {row} | {', '.join(f'`{c.name}`' for c in columns[1:])} |")
     out += ["", "### `streams`", "", "| column | dtype | meaning |", "|---|---|---|"]
-    out += [f"| {c.name} | {c.dtype} | {c.meaning} |" for c in CORPUS_TABLES["streams"][1]]
+    out += [f"| {c.name} | {c.dtype} | {c.meaning} |" for c in CORPUS_TABLES["streams"][1][1:]]
     return "\n".join(out) + "\n"
 
 

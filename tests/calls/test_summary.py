@@ -17,6 +17,7 @@ import pytest
 import icetrace
 from icetrace.analysis import Analysis
 from icetrace.cli import main
+from icetrace.ice.diagnosis.cause_registry import ORDER
 from icetrace.report.summary import MANY_SESSIONS, session_lines, summarize, worst_first
 from icetrace.report.text import write_summary
 from tests.calls.many_calls import many_calls_capture
@@ -74,6 +75,24 @@ def test_summary_counts_add_up_to_the_sessions(capture: Path, analysis: Analysis
     assert "component 1: pairs by priority" not in report
 
 
+def test_sessions_are_counted_by_their_streams_registered_causes(capture: Path, analysis: Analysis) -> None:
+    """Each session counts under the cause the diagnosis decided for its stream, a code of the
+    cause registry (docs/causes.md), beside its outcome."""
+    streams = analysis.reconstruction.streams
+    assert all(s.cause is not None and s.cause.code in ORDER for s in streams)
+    expected = Counter(
+        (s.outcome.upper() + (f" {s.connectivity}" if s.connectivity not in ("", "FAILED") else ""), s.cause.code)
+        for s in streams
+        if s.cause is not None
+    )
+    listed = {
+        (" ".join(row.split()[1:-2]), row.split()[-1]): int(row.split()[0])
+        for row in section(run("analyze", str(capture)), "by outcome and cause")
+    }
+    assert listed == dict(expected)
+    assert len({code for _, code in listed}) > 1  # the calls that failed and those relayed differ
+
+
 def test_worst_sessions_come_first(capture: Path, analysis: Analysis) -> None:
     lines = worst_first(session_lines(analysis.reconstruction, analysis.verdict_list))
     ranks = [0 if x.state == "failed" else 1 if x.state == "unknown" else 2 for x in lines]
@@ -91,13 +110,15 @@ def test_call_and_top_choose_the_stories(capture: Path, analysis: Analysis) -> N
     connected = next(x for x in lines if x.state == "connected")
     one = run("analyze", str(capture), "--call", str(connected.call_id))
     assert one.count("component 1: pairs by priority") == 1
-    assert f"\ncall {connected.call_id} stream 0 (audio): outcome CONNECTED (RELAY)" in one
+    # the story opens with its cause, then its outcome
+    assert f"\ncall {connected.call_id} stream 0 (audio): [{connected.cause}] " in one
+    assert "\n  outcome CONNECTED (RELAY), nomination " in one
     top = run("analyze", str(capture), "--top", "3")
-    told = [line for line in top.splitlines() if line.startswith("call ") and ": outcome " in line]
+    told = [line for line in top.splitlines() if line.startswith("call ") and " stream 0 (audio): [" in line]
     assert [t.split()[1] for t in told] == [x.call_id for x in lines[:3]]
     every = run("analyze", str(capture), "--every-story")
     assert "summary:" not in every
-    assert every.count(": outcome ") == len(analysis.reconstruction.streams)
+    assert every.count("\n  outcome ") == len(analysis.reconstruction.streams)
 
 
 def test_json_lines_one_object_per_session(capture: Path, analysis: Analysis, tmp_path: Path) -> None:
@@ -123,7 +144,7 @@ def test_html_opens_with_the_summary_and_tells_the_chosen_story(
     text = page.read_text()
     for table in ("by-outcome", "by-server", "by-subnet", "worst"):
         assert f'<table id="{table}">' in text
-    assert text.count('<h2 class="stream">') == 1
+    assert text.count('<h2 class="stream" id="stream-') == 1
     assert f"Call {call} stream 0" in text
 
 

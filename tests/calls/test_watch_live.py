@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.calls.many_calls import without_captures
 from tests.testdata import ROOT
 
 AGENT = ROOT / "captures" / "record" / "aioice_agent.py"
@@ -182,7 +183,7 @@ def test_watch_tells_live_calls_as_they_end(lab: tuple[str, str], tmp_path: Path
     for obj in told:
         same = whole[tuple(sorted((obj["controlling"]["ufrag"], obj["controlled"]["ufrag"])))]
         for key in ("outcome", "connectivity", "cause_code", "errors", "warnings", "components", "verdicts"):
-            assert obj[key] == same[key], (obj["session"], key)
+            assert without_captures(obj[key]) == without_captures(same[key]), (obj["session"], key)
 
 
 def test_watch_follows_a_dumpcap_ring_buffer(lab: tuple[str, str], tmp_path: Path) -> None:

@@ -449,3 +449,31 @@ def test_random_turn_tcp_streams(tmp_path, monkeypatch):
     for fmt in FORMATS:
         assert_same_rows(path, monkeypatch, fmt)
     assert _rows_written(path).count("tcp") > 20
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_rows_of_several_captures_start_with_their_capture(fmt, jobs, tmp_path, monkeypatch):
+    """Listing a TURN server's and an A/V Edge's captures together: the rows written in C start with
+    the capture being read, as the rows written in Python do."""
+    monkeypatch.setattr(message_pipeline, "_DECODED_HERE", 0)
+    paths = [tmp_path / "turn-server.pcap", tmp_path / "av-edge.pcap"]
+    for path, seed in zip(paths, (4, 5)):
+        _make_capture().relay_capture(str(path), path.stem, 120_000, random.Random(seed))
+
+    def listing() -> str:
+        out = io.StringIO()
+        args = ["messages", "--format", fmt, "--jobs", jobs, *map(str, paths)]
+        assert main(args, stdout=out, stderr=io.StringIO()) == 0
+        return out.getvalue()
+
+    fast = listing()
+    with monkeypatch.context() as m:
+        m.setattr(fast_reader, "Skimmer", None)
+        assert listing() == fast
+    assert all(rows_in_c(path) > 0 for path in paths)
+    lines = fast.splitlines()[0 if fmt == "jsonl" else 1 :]
+    lead = {"csv": "{},", "jsonl": '{{"capture": "{}", ', "table": "{} "}[fmt]
+    names = [p.name.ljust(len("turn-server.pcap")) if fmt == "table" else p.name for p in paths]
+    held = [next(i for i, name in enumerate(names) if line.startswith(lead.format(name))) for line in lines]
+    assert held == sorted(held) and set(held) == {0, 1}  # the first capture's rows, then the second's

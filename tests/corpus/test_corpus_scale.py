@@ -94,7 +94,7 @@ def test_corpus_tables_load_in_pandas(corpus, tmp_path):
     )
     tables = {kind: read_table(tmp_path / "calls.parquet", kind) for kind in KINDS}
     streams = tables["streams"]
-    assert list(streams.columns) == ["capture", *(c.name for c in CORPUS_TABLES["streams"][1])]
+    assert list(streams.columns) == [c.name for c in CORPUS_TABLES["streams"][1]]
     assert set(streams["capture"]) == {
         str(corpus / n / "capture.pcap") for n in ("seed-call", "failed-call", "legacy-oc2007")
     }

@@ -116,11 +116,15 @@ def ring() -> list[Path]:
 
 
 def counts(a: Analysis) -> dict[str, object]:
-    """What a reading says of the call: every figure but the frame references."""
+    """What a reading says of the call: every figure but the frame references and file names."""
     doc = a.to_dict()
     streams = []
     for s in doc["streams"]:
-        pairs = [{k: v for k, v in p.items() if k != "first_frame"} for c in s["components"] for p in c["pairs"]]
+        pairs = [
+            {k: v for k, v in p.items() if k not in ("first_frame", "capture")}
+            for c in s["components"]
+            for p in c["pairs"]
+        ]
         flows = sorted((f["src"], f["dst"], f["kind"], f["packets"]) for f in s["media_flows"])
         streams.append((s["outcome"], s["connectivity"], s["nomination_style"], pairs, flows))
     allocations = sorted((x["client"], x["relayed"]) for x in doc["allocations"])

@@ -157,9 +157,10 @@ def test_annotate_refuses_a_file_as_the_folder_of_several_copies(tmp_path):
 
 
 def test_annotate_refuses_two_captures_of_one_name(tmp_path):
-    left = CAPTURES / "real" / "chromium-relay" / "public.pcap"
-    right = CAPTURES / "real" / "chromium-direct" / "public.pcap"
+    # one file given twice: nothing tells the copies apart (two files of one name in different
+    # folders keep a folder each: test_capture_column.py)
+    capture = CAPTURES / "real" / "chromium-relay" / "public.pcap"
     err = io.StringIO()
-    assert main(["annotate", str(left), str(right), "-o", str(tmp_path / "out")], stderr=err) == 2
+    assert main(["annotate", str(capture), str(capture), "-o", str(tmp_path / "out")], stderr=err) == 2
     assert "share a name" in err.getvalue()
     assert not Path(tmp_path / "out").exists()

@@ -28,6 +28,7 @@ SCENARIOS = [
     "one_way_responses",
     "mid_call",
     "agent_error_responses",
+    "role_conflict",
 ]
 
 

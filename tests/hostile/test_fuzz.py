@@ -9,6 +9,15 @@ from fuzz.targets import TARGETS, check, inputs, mutate
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
+def test_seeds_yield_what_they_hold(name):
+    """Each seed read whole: an entry point that returned nothing would pass the fuzzing below."""
+    target = TARGETS[name]
+    assert len(target.intact) == len(target.seeds)
+    for seed, intact in zip(target.seeds, target.intact):
+        assert target.run(seed) == intact
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
 def test_target_never_crashes(name):
     target = TARGETS[name]
     for seed in target.seeds:
@@ -41,7 +50,7 @@ def test_random_engine_is_seeded_and_keeps_crashing_inputs(tmp_path):
         if len(data) > 40:
             raise ValueError("too long")
 
-    count, _, crash = fuzz_random(Target("fragile", fragile, target.seeds), 200, 1, tmp_path)
+    count, _, crash = fuzz_random(Target("fragile", fragile, target.seeds, target.intact), 200, 1, tmp_path)
     assert count == 200
     assert crash is not None and "ValueError" in crash
     saved = sorted(tmp_path.iterdir())

@@ -10,13 +10,13 @@ from icetrace.records.stun_record import StunRecord
 _frame = itertools.count(1)
 
 
-def msg(t, src, dst, method, cls, tid, **kw):
+def msg(t, src, dst, method, cls, tid, transport="udp", **kw):
     return StunRecord(
         frame=next(_frame),
         time=t,
         src=src,
         dst=dst,
-        transport="udp",
+        transport=transport,
         kind="stun",
         dialect="rfc5389",
         method=method,

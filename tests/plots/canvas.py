@@ -85,3 +85,14 @@ def collections(fig: Figure, gid: str) -> list:
 
 def marker_count(fig: Figure, gid: str) -> int:
     return sum(len(c.get_offsets()) for c in collections(fig, gid) if hasattr(c, "get_offsets"))
+
+
+def outside_axes(fig: Figure, gid: str) -> list[str]:
+    """Texts of `gid` that stick out sideways of the axes they are drawn on (into the labels beside it)."""
+    out = []
+    for text, box, artist in _read(fig)[1]:
+        if isinstance(artist, Text) and artist.get_gid() == gid and artist.axes is not None:
+            frame = artist.axes.get_window_extent()
+            if box.x0 < frame.x0 - 0.5 or box.x1 > frame.x1 + 0.5:
+                out.append(text)
+    return out

@@ -15,7 +15,7 @@ import icetrace
 from icetrace.corpus.companions import CaptureTask, discover
 from icetrace.plots.story import WRAPPING_METHODS
 from tests import testdata
-from tests.plots.canvas import outside_canvas, overlapping, text_of
+from tests.plots.canvas import outside_axes, outside_canvas, overlapping, text_of
 
 TASKS = discover([str(testdata.CAPTURES)])
 CHUNKS = 8
@@ -60,7 +60,7 @@ def check_ladder(analysis) -> None:
     for label in bold:
         text = label.get_text()
         assert "no answer" not in text and label.get_color() not in ("tab:red", "tab:orange"), text
-        if " pkts " in text:
+        if re.search(r" pkts? ", text):
             continue  # media on a selected pair
         frame = int(re.search(r" f(\d+)…?$", text).group(1))
         transaction = str(first_frames.get(frame))
@@ -80,7 +80,10 @@ def check_timeline(analysis) -> None:
     fig = analysis.plot_timeline()
     fig.set_dpi(LOW_DPI)
     assert not (cut := outside_canvas(fig)), cut
-    assert not (over := overlapping(fig, ("tick", "state", "sip-label", "gathering-label", "idle"))), over
+    assert not (over := overlapping(fig, ("tick", "state", "sip-label", "gathering-label", "idle", "media-label"))), (
+        over
+    )
+    assert not (out := outside_axes(fig, "media-label")), out
     texts = text_of(fig)
     lanes = [t for t in fig.axes[-1].get_yticklabels() if "→" in t.get_text()]
     assert len(lanes) >= len(analysis.pairs), (len(lanes), len(analysis.pairs))

@@ -74,6 +74,60 @@ def test_channeldata_carrying_checks_is_drawn_once_as_the_check():
     assert outside_canvas(fig) == []
 
 
+def test_a_socket_on_an_agent_s_host_is_drawn_on_that_agent_s_side():
+    # Chromium signals only its relay candidate; its STUN binding leaves from another port of its host
+    folder = testdata.CAPTURES / "real" / "chromium-turn-tcp"
+    analysis = icetrace.analyze([folder / "left-lan.pcap"], sdp=[folder / "offer.sdp", folder / "answer.sdp"])
+    assert "192.168.1.10:34738" not in analysis.candidates.address.values
+    columns = _by_gid(analysis.plot_ladder(), "column")
+    assert columns[:2] == ["caller host\n192.168.1.10:34738", "caller TURN client\n192.168.1.10:43660"]
+    assert columns[-1].startswith("callee")
+
+
+RELAYED = [
+    testdata.CAPTURES / "servers" / "turn-server-vantage" / "turn-server.pcap",  # no signaling, the server's view
+    testdata.PUBLIC / "ntop_nDPI" / "teams.pcap",  # two sessions without signaling, MS-TURN
+    testdata.CAPTURES / "real" / "chromium-relay" / "public.pcap",
+    testdata.SEED_CALL,
+]
+
+
+def test_a_relayed_message_crosses_its_relay_s_column():
+    for capture in RELAYED:
+        fig = icetrace.analyze([capture]).plot_ladder()
+        spans = {}
+        for arrow in fig.findobj(lambda a: a.get_gid() == "arrow"):
+            spans.setdefault(arrow.xy[1], []).append(sorted((arrow.xy[0], arrow.xyann[0])))
+        dots = [
+            (line.get_xdata()[0], line.get_ydata()[0]) for line in fig.findobj(lambda a: a.get_gid() == "via-relay")
+        ]
+        assert dots, capture.name
+        for x, y in dots:
+            assert any(low < x < high for low, high in spans[y]), (capture.name, x, y)
+
+
+def test_a_turn_server_s_own_name_of_a_relayed_address_is_that_relay_s_column():
+    analysis = icetrace.analyze([testdata.CAPTURES / "servers" / "turn-server-vantage" / "turn-server.pcap"])
+    columns = _by_gid(analysis.plot_ladder(), "column")
+    relays = [c for c in columns if c.endswith(":49177")]
+    assert relays == ["agent O1U9 relay\n10.0.22.48:49177", "agent O1U9 relay\n203.0.113.200:49177"]
+    assert columns.index(relays[1]) < columns.index("relay server\n10.0.22.48:3478") < len(columns) - 1
+
+
+def test_a_forked_call_s_answering_endpoints_have_columns_of_their_own():
+    analysis = icetrace.analyze([testdata.CAPTURES / "lync" / "mpop" / "capture.pcap"])
+    columns = [c.split("\n")[0] for c in _by_gid(analysis.plot_ladder(), "column")]
+    edge = columns.index("edge relay")
+    assert all(c.startswith("caller") for c in columns[:edge])
+    callees = columns[edge + 1 :]
+    assert {c.rsplit(" ", 1)[0] for c in callees} == {"callee bbbb", "callee cccc"}
+    # each endpoint's columns side by side, its relay nearest the edge, its host outermost
+    for tag in ("bbbb", "cccc"):
+        mine = [i for i, c in enumerate(callees) if c.startswith(f"callee {tag}")]
+        assert mine == list(range(mine[0], mine[-1] + 1))
+        assert [callees[i] for i in mine] == sorted((callees[i] for i in mine), key=lambda c: not c.endswith("relay"))
+
+
 def test_long_ladders_say_what_they_left_out():
     analysis = seed()
     full = len(_by_gid(analysis.plot_ladder(), "arrow"))

@@ -115,10 +115,24 @@ def test_sixty_pairs_show_their_failures():
     assert "INVITE" in texts and "BYE, 200 (BYE)" in texts
 
 
+def test_the_title_counts_pairs_in_words():
+    one = icetrace.analyze([testdata.PUBLIC / "ntop_nDPI" / "skype-conference-call.pcap"])
+    assert len(one.pairs) == 1
+    last = one.plot_timeline().get_suptitle().splitlines()[-1]  # after each stream's cause
+    assert last.startswith("ICE checks per candidate pair: 1 pair, 1 selected")
+    last = seed().plot_timeline().get_suptitle().splitlines()[-1]
+    assert last.startswith(f"ICE checks per candidate pair: {len(seed().pairs)} pairs,")
+
+
 def test_no_pairs_draws_an_empty_timeline():
     analysis = icetrace.analyze([], records=[])
     fig = analysis.plot_timeline()
     assert "no candidate pairs" in text_of(fig) and outside_canvas(fig) == []
+    assert fig.get_suptitle().endswith("ICE checks per candidate pair: the capture holds no connectivity check")
+    # a capture of gathering alone: its title counts nothing and explains no lane colour
+    gathering = icetrace.analyze([testdata.CAPTURES / "real" / "aioice-failure" / "public.pcap"])
+    assert gathering.checks.empty and len(gathering.transactions)
+    assert gathering.plot_timeline().get_suptitle().endswith("holds no connectivity check")
 
 
 def test_many_pairs_analysis_tells_the_packets_story():
@@ -166,3 +180,47 @@ def test_checks_on_no_known_pair_get_a_lane_of_their_own(tmp_path):
     labels = _lane_labels(fig)
     assert labels == ["checks on no known pair", "192.168.1.1:1000 → 192.168.1.2:2000"]
     assert marker_count(fig, "check-request") == 1 and marker_count(fig, "check-retransmission") == 1
+
+
+def test_gathering_from_sockets_of_an_agent_s_host_is_named_for_that_agent():
+    # Telegram gathers from many ports of one host; only some of them are candidates the checks show
+    analysis = icetrace.analyze([testdata.PUBLIC / "ntop_nDPI" / "telegram_videocall.pcapng"])
+    fig = analysis.plot_timeline()
+    gathering = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    host = "192.168.12.169:"
+    sources = {label.split(" → ")[0].rsplit(" ", 1)[-1] for label in gathering}
+    assert len(sources) > len(set(analysis.candidates.address) & sources)  # sockets no candidate names
+    assert gathering and all(label.startswith("agent SuU3 ") and host in label for label in gathering)
+
+
+def test_each_session_s_cause_in_the_title_names_the_session_apart():
+    analysis = icetrace.analyze([testdata.PUBLIC / "ntop_nDPI" / "stun_signal.pcapng"])
+    title = analysis.plot_timeline().get_suptitle()
+    assert "session 1 (no signaling; ufrags mNwq/WJsu): [" in title
+    assert "session 2 (no signaling; ufrags 7kss/1EZs): [" in title
+
+
+def test_pauses_read_in_the_unit_that_fits_them():
+    from icetrace.plots.time_axis import duration_text
+
+    assert [duration_text(s) for s in (5.24, 119.0, 750.0, 9000.0, 9783876.2)] == [
+        "5.2 s",
+        "119.0 s",
+        "12.5 min",
+        "2.5 h",
+        "113.2 days",
+    ]
+
+
+def test_a_late_media_band_keeps_its_count_inside_the_plot():
+    # Google Meet's IPv6 session comes 113 days after the first: its band ends the plot
+    from tests.plots.canvas import outside_axes
+
+    analysis = icetrace.analyze([testdata.require(testdata.PUBLIC / "ntop_nDPI" / "stun_google_meet.pcapng")])
+    fig = analysis.plot_timeline()
+    assert [t.get_text() for t in fig.findobj(lambda a: a.get_gid() == "idle")] == ["113.2 days idle"]
+    assert outside_axes(fig, "media-label") == []
+    assert any(
+        label.endswith("142 pkts")
+        for label in [t.get_text() for t in fig.findobj(lambda a: a.get_gid() == "media-label")]
+    )

@@ -224,3 +224,80 @@ def test_page_reads_at_400_px_without_sideways_scrolling(tmp_path):
     measured = json.loads(found.group(1).replace("&quot;", '"'))
     assert measured["screen"] == 400 and measured["page"] <= measured["screen"]
     assert measured["state"] and max(measured["state"]) <= measured["screen"]
+
+
+# -- sessions apart, counts that add up ----------------------------------------------------------
+
+NDPI = testdata.PUBLIC / "ntop_nDPI"
+UNSIGNALED = [NDPI / "stun.pcap", NDPI / "stun_signal.pcapng", NDPI / "teams.pcap"]  # 5, 2, 2 sessions
+
+
+def page_of(*captures: Path) -> tuple[Analysis, str]:
+    analysis = icetrace.analyze([testdata.require(c) for c in captures])
+    out = io.StringIO()
+    write_html(analysis, out)
+    return analysis, out.getvalue()
+
+
+@pytest.mark.parametrize("capture", UNSIGNALED, ids=lambda p: p.name)
+def test_each_session_without_signaling_has_its_own_heading(capture):
+    analysis, text = page_of(capture)
+    streams = analysis.reconstruction.streams
+    assert len(streams) > 1 and not any(s.call_id for s in streams)
+    headings = re.findall(r'<h2 class="stream" id="(stream-\d+)">([^<]*)</h2>', text)
+    assert len(headings) == len(streams)
+    assert len({name for _, name in headings}) == len(streams)  # never two sessions under one heading
+    for (anchor, name), s in zip(headings, streams, strict=True):
+        ufrags = "/".join(a.ufrag for a in (s.controlling, s.controlled) if a is not None and a.ufrag)
+        assert name.startswith("Session ") and f"ufrags {ufrags})" in name
+        assert f'<a href="#{anchor}">{name[0].lower()}{name[1:]}</a>: ' in text  # the summary's link
+        # the lanes of the timeline name the same session
+        assert f"{name[0].lower()}{name[1:]}, component" in text
+
+
+@pytest.mark.parametrize(
+    "captures",
+    [
+        [testdata.SEED_CALL],
+        [
+            testdata.CAPTURES / "real" / "chromium-relay" / tap
+            for tap in ("left-lan.pcap", "public.pcap", "right-lan.pcap")
+        ],
+        sorted((testdata.CAPTURES / "servers" / "turn-server-vantage").glob("*.pcap")),  # copies at two taps
+    ],
+    ids=["seed-call", "chromium-relay-taps", "turn-server-vantage"],
+)
+def test_the_messages_table_says_how_it_adds_up_to_the_summary(captures):
+    analysis, text = page_of(*captures)
+    summary = int(re.search(r"<li>(\d+) STUN/TURN messages", text).group(1))
+    rows = len(dict(parsed(text).tables)["messages"]) - 1
+    assert rows == len(analysis.messages)
+    note = re.search(r"<p>(\d+) messages here: ([^<]*)</p>", text)
+    if summary == rows:
+        assert note is None
+        return
+    assert note and int(note.group(1)) == rows
+    if analysis.duplicate_messages:
+        assert f"{analysis.duplicate_messages} seen by two captures, listed once" in note.group(2)
+    told = sum(int(n) for n in re.findall(r"(\d+) (?:relayed media messages|seen by two captures)", note.group(2)))
+    assert rows + told == summary
+
+
+@pytest.mark.parametrize(
+    "capture",
+    [
+        testdata.SEED_CALL,
+        testdata.CAPTURES / "synthetic" / "mid_call" / "capture.pcap",  # media arrows on the ladder
+        testdata.CAPTURES / "synthetic" / "many_pairs" / "capture.pcap",
+        NDPI / "stun_signal.pcapng",
+    ],
+    ids=lambda p: p.parent.name if p.name == "capture.pcap" else p.name,
+)
+def test_every_id_is_unique_and_every_link_in_the_page_leads_to_one(capture):
+    _, text = page_of(capture)
+    ids = [attrs["id"] for _, attrs in parsed(text).tags if attrs.get("id")]
+    assert len(ids) == len(set(ids))
+    links = re.findall(r'<a (?:xlink:)?href="#([^"]*)"', text)
+    assert [link for link in links if link.startswith("f")], "no frame links: the test would prove nothing"
+    assert sorted({link for link in links if link not in set(ids)}) == []
+    assert 'target="_blank"' not in text  # a link inside the page stays in its tab

@@ -1,5 +1,8 @@
-"""`python -m icetrace.ice.diagnosis` prints the docs' verdict table."""
+"""`python -m icetrace.ice.diagnosis [verdicts|causes]` prints the docs' verdict table
+(docs/correlator.md) or cause table (docs/causes.md)."""
 
-from icetrace.ice.diagnosis import verdict_table
+import sys
 
-print(verdict_table())  # noqa: T201
+from icetrace.ice.diagnosis import cause_table, verdict_table
+
+print(cause_table() if sys.argv[1:] == ["causes"] else verdict_table())  # noqa: T201

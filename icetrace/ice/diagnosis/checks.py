@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from icetrace.ice.diagnosis.facts import Facts
 from icetrace.ice.diagnosis.registry import Finding, rule
+from icetrace.ice.diagnosis.stream_evidence import StreamEvidence
 from icetrace.ice.diagnosis.wording import cite, pair_text, stream_pairs
 from icetrace.ice.integrity import transaction_key
 from icetrace.ice.model import Stream
@@ -20,7 +21,8 @@ from icetrace.records.stun_record import StunRecord
 @rule(
     "D8",
     "warning",
-    "a pair's checks all went unanswered",
+    "a pair's checks all went unanswered; info where that could not hurt the call: a pair between private "
+    "addresses of different networks (it could never work), or any pair of a call that connected directly",
     "RFC 8445 §7.2.5.2 (check failures), §14.3 (RTO)",
 )
 def _unanswered_pair(facts: Facts, stream: Stream) -> Iterator[Finding]:
@@ -51,7 +53,14 @@ def _unanswered_pair(facts: Facts, stream: Stream) -> Iterator[Finding]:
                 text += (
                     f" The network said why: {p.icmp[0].text} (frame {facts.rec.captures.frame_text(p.icmp[0].frame)})."
                 )
-            yield Finding(text, cite(p.frames, [e.frame for e in p.icmp]))
+            harmless = not StreamEvidence.workable(p) or _connected_directly(stream)
+            if not StreamEvidence.workable(p):
+                text += " Both ends are private addresses of different networks: this pair could never work."
+            yield Finding(text, cite(p.frames, [e.frame for e in p.icmp]), severity="info" if harmless else None)
+
+
+def _connected_directly(stream: Stream) -> bool:
+    return stream.outcome == "connected" and stream.connectivity == "DIRECT"
 
 
 @rule(
@@ -59,6 +68,7 @@ def _unanswered_pair(facts: Facts, stream: Stream) -> Iterator[Finding]:
     "warning",
     "checks on a pair succeeded in one direction only",
     "RFC 8445 §7.2.5.3 (a pair is valid once both directions work)",
+    connected_severity="info",
 )
 def _one_way(facts: Facts, stream: Stream) -> Iterator[Finding]:
     for p in stream_pairs(stream):
@@ -75,6 +85,7 @@ def _one_way(facts: Facts, stream: Stream) -> Iterator[Finding]:
     "an agent answered checks with 400/401/431: the checks' credentials are not the ones it expects; who sent "
     "the errors to whom",
     "RFC 8445 §7.3, RFC 8489 §9.1.3 (short-term credential checks)",
+    connected_severity="warning",
 )
 def _bad_credentials(facts: Facts, stream: Stream) -> Iterator[Finding]:
     for refusal in _refusals(facts, stream, lambda code: code in (400, 401, 431)):
@@ -90,6 +101,7 @@ def _bad_credentials(facts: Facts, stream: Stream) -> Iterator[Finding]:
     "error",
     "a check's or its answer's MESSAGE-INTEGRITY does not verify with the signaled ice-pwd (credentials)",
     "RFC 8445 §7.2.2, §7.3 (short-term credentials), RFC 8489 §14.5 (MESSAGE-INTEGRITY)",
+    connected_severity="warning",
 )
 def _integrity_fails(facts: Facts, stream: Stream) -> Iterator[Finding]:
     """Checks and answers are signed with the password of the agent receiving the check: a MAC that
@@ -125,6 +137,7 @@ def _integrity_fails(facts: Facts, stream: Stream) -> Iterator[Finding]:
     "warning",
     "an agent answered checks with 487: a role conflict; who sent it to whom and whether the other switched",
     "RFC 8445 §7.3.1.1, §7.2.5.1 (role conflict)",
+    connected_severity="info",
 )
 def _role_conflict(facts: Facts, stream: Stream) -> Iterator[Finding]:
     for refusal in _refusals(facts, stream, lambda code: code == 487):
@@ -136,6 +149,7 @@ def _role_conflict(facts: Facts, stream: Stream) -> Iterator[Finding]:
     "warning",
     "an agent answered checks with another error response (500 Server Error and the like); who sent it to whom",
     "RFC 8445 §7.2.5.2.4, §7.3.1 (an error response fails the pair); RFC 8489 §14.8 (error codes)",
+    connected_severity="info",
 )
 def _check_error(facts: Facts, stream: Stream) -> Iterator[Finding]:
     for refusal in _refusals(facts, stream, lambda code: code not in (400, 401, 431, 487)):

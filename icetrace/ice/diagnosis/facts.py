@@ -7,11 +7,14 @@ walking the whole capture again, and nothing outlives the diagnosis.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from functools import cached_property
 
 from icetrace.ice.directions import MissingDirection, lacking, missing_directions
 from icetrace.ice.far_ends import PeerEvidence, looks_like_server_request, peer_evidence
+from icetrace.ice.model import Mapping
 from icetrace.ice.reconstruction import Check, Reconstruction
+from icetrace.ice.relay_paths import RelayHosts
 from icetrace.ice.transactions import Transaction
 from icetrace.records.endpoint import Endpoint
 
@@ -32,6 +35,43 @@ class Facts:
         """Requests to STUN/TURN servers: server-shaped requests whose destination is no peer."""
         peers = self.peers
         return [t for t in self.rec.transactions if looks_like_server_request(t) and t.dst not in peers]
+
+    @cached_property
+    def server_requests_by_ip(self) -> dict[str, list[Transaction]]:
+        """Requests to STUN/TURN servers by the IP they came from, in time order: a stream's cause
+        reads its own agents' share."""
+        out: dict[str, list[Transaction]] = {}
+        for t in sorted(self.server_transactions, key=lambda t: t.request.time):
+            out.setdefault(t.src.ip, []).append(t)
+        return out
+
+    @cached_property
+    def _request_times(self) -> dict[str, list[float]]:
+        return {ip: [t.request.time for t in txs] for ip, txs in self.server_requests_by_ip.items()}
+
+    def server_requests_between(self, ip: str, start: float, end: float) -> list[Transaction]:
+        """The requests `ip` sent to STUN/TURN servers from `start` to `end`: one host may carry
+        thousands of calls (a PBX, a busy client), and each call reads only its own time's."""
+        times = self._request_times.get(ip)
+        if not times:
+            return []
+        return self.server_requests_by_ip[ip][bisect_left(times, start) : bisect_right(times, end)]
+
+    @cached_property
+    def mappings_by_base_ip(self) -> dict[str, list[Mapping]]:
+        """The NAT mappings servers reported, by the IP of the socket they map."""
+        out: dict[str, list[Mapping]] = {}
+        for m in self.rec.mappings:
+            out.setdefault(m.base.ip, []).append(m)
+        return out
+
+    @cached_property
+    def relay_hosts(self) -> RelayHosts:
+        return RelayHosts.of(self.rec.allocations, self.rec.transactions, self.rec.captures.frame_text)
+
+    @property
+    def start(self) -> float:
+        return self.rec.start
 
     @cached_property
     def addressed(self) -> set[str]:
@@ -56,6 +96,16 @@ class Facts:
         for check in self.rec.checks:
             if check.stream is not None:
                 out.setdefault(id(check.stream), []).append(check)
+        return out
+
+    @cached_property
+    def keepalives_by_src(self) -> dict[Endpoint, list[tuple[Endpoint, float, int]]]:
+        """Binding indications outside relays (RFC 8445 §11 keepalives), as (destination, time,
+        frame) by source: a pair's own are found from its ends without a walk over the capture."""
+        out: dict[Endpoint, list[tuple[Endpoint, float, int]]] = {}
+        for r in self.rec.records:
+            if r.relay is None and r.method == "binding" and r.cls == "indication":
+                out.setdefault(r.src, []).append((r.dst, r.time, r.frame))
         return out
 
     @cached_property

@@ -27,6 +27,7 @@ class Finding:
     message: str
     frames: list[int] = field(default_factory=list)
     call_id: str | None = None  # capture-scope rules name their call; stream rules get the stream's
+    severity: Severity | None = None  # when this finding hurt the call less than the rule's severity says
 
 
 CaptureCheck = Callable[[Facts], Iterable[Finding]]
@@ -41,6 +42,8 @@ class VerdictRule:
     reference: str  # the RFC or specification section the rule rests on
     scope: Scope
     check: CaptureCheck | StreamCheck
+    # on a stream that connected anyway: severity says "this hurt the call", and it did not fail it
+    connected_severity: Severity | None = None
 
 
 RULES: dict[VerdictCode, VerdictRule] = {}
@@ -48,7 +51,12 @@ _REPORT_ORDER = {code: index for index, code in enumerate(get_args(VerdictCode))
 
 
 def rule(
-    code: VerdictCode, severity: Severity, meaning: str, reference: str, scope: Scope = "stream"
+    code: VerdictCode,
+    severity: Severity,
+    meaning: str,
+    reference: str,
+    scope: Scope = "stream",
+    connected_severity: Severity | None = None,
 ) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
     """Register the decorated function as the rule for `code`."""
 
@@ -57,7 +65,7 @@ def rule(
             raise ValueError(f"verdict code {code} has two rules")
         if code not in _REPORT_ORDER:
             raise ValueError(f"verdict code {code} is not in VerdictCode")
-        RULES[code] = VerdictRule(code, severity, meaning, reference, scope, check)
+        RULES[code] = VerdictRule(code, severity, meaning, reference, scope, check, connected_severity)
         return check
 
     return register
