@@ -13,7 +13,6 @@ import gzip
 import json
 import random
 import shutil
-import struct
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,19 +134,9 @@ def _relay_frames() -> list[bytes]:
 def _pcapng_seed() -> bytes:
     """Two sections (little then big endian), interfaces of three link types and resolutions, a
     statistics block and a Simple Packet Block: frames 1-4 and 14-15 carry STUN."""
-    from tests.capture.test_fast_reader import block, epb, frames_for, idb, shb
+    from tests.capture.test_fast_reader import pcapng_bytes
 
-    eth, raw, sll = (frames_for(link)[0][:6] for link in ("ethernet", "raw", "sll"))
-    parts = [shb("<"), idb("<", 1), idb("<", 101, 9)]
-    for i, (a, b) in enumerate(zip(eth, raw)):
-        parts.append(epb("<", 0, 1700000000_000000 + i, a))
-        parts.append(epb("<", 1, 1700000000_000000000 + 7 * i, b))
-        if i == 3:
-            parts.append(block("<", 5, struct.pack("<IIII", 0, 0, 0, 0)))  # Interface Statistics Block
-            parts.append(block("<", 3, struct.pack("<I", len(a)) + a))  # Simple Packet Block: frame 9
-    parts += [shb(">"), idb(">", 113, 0x80 | 20)]
-    parts += [epb(">", 0, (1700000000 << 20) + i, f) for i, f in enumerate(sll[:4])]
-    return b"".join(parts)
+    return pcapng_bytes(pairs=6, sll_frames=4)
 
 
 def _capture_seeds() -> tuple[bytes, ...]:

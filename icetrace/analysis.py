@@ -167,11 +167,17 @@ def analyze(
     """
     model = signaling or SignalingModel()
     options = ReadOptions(engine, tls_keylog, rsa_key, progress, app_signaling, display_filter)
-    names = display_names([capture_name(c) for c in captures])  # each capture's one name in every output
-    reads = [read_capture(capture, options, model, name) for capture, name in zip(captures, names, strict=True)]
+    # each input's one name in every output: its file name, or as much of its path as tells it apart
+    inputs = [capture_name(c) for c in captures]
+    names = display_names([*inputs, *(str(p) for p in [*sdp, *logs])])
+    reads = [
+        read_capture(capture, options, model, name)
+        for capture, name in zip(captures, names[: len(inputs)], strict=True)
+    ]
+    files = dict(zip((str(p) for p in [*sdp, *logs]), names[len(inputs) :], strict=True))
     if logs:
-        load_signaling(logs=logs, model=model)
-    add_sdp_files(model, sdp)
+        load_signaling(logs=logs, model=model, names=files)
+    add_sdp_files(model, sdp, files)
     read = combine(reads, records, media)
     del reads  # the records live on in read.records, then in the reconstruction
     rec = correlate(

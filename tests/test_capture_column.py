@@ -18,6 +18,7 @@ import icetrace
 from icetrace.analysis import Analysis
 from icetrace.cli import main
 from icetrace.records.capture_set import capture_index
+from icetrace.report.text import write_report
 from icetrace.tables import schema
 from tests.testdata import CAPTURES, require
 
@@ -197,3 +198,56 @@ def test_two_captures_of_one_file_name_are_named_alike_in_every_output(tmp_path)
     assert main(["annotate", *paths, "-o", str(tmp_path / "out")], stdout=out, stderr=io.StringIO()) == 0
     copies = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.pcapng")}
     assert copies == {n.removesuffix(".pcap") + ".pcapng" for n in SAME_NAMES}
+
+
+LEARNED = CAPTURES / "synthetic" / "learned_candidates"  # no signaling in the capture: the files are it
+ONE_SIDE = CAPTURES / "real" / "chromium-relay-one-side"  # each agent's getStats export holds its description
+
+
+def _copies(tmp_path: Path, files: dict[str, Path]) -> list[str]:
+    """Each file copied to the name it is given under `tmp_path`; their paths."""
+    for name, original in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(require(original).read_bytes())
+    return [str(tmp_path / name) for name in files]
+
+
+def _mentions(text: str, file_name: str) -> set[str]:
+    """Every mention of a file name in a text, with as much of its path as the text gives."""
+    return set(re.findall(rf"[\w./-]*{re.escape(file_name)}", text))
+
+
+def _told_apart(text: str, file_name: str, names: set[str]) -> bool:
+    """The text names the file only by an end of its path that tells it apart (or its whole path)."""
+    found = _mentions(text, file_name)
+    return bool(found) and all(n.endswith(tuple(names)) for n in found)
+
+
+def test_sdp_files_of_one_file_name_are_named_apart_in_every_output(tmp_path):
+    names = {"left/call.sdp", "right/call.sdp"}
+    sdp = _copies(tmp_path, {"left/call.sdp": LEARNED / "offer.sdp", "right/call.sdp": LEARNED / "answer.sdp"})
+    capture = str(require(LEARNED / "capture.pcap"))
+    a = icetrace.analyze([capture], sdp=sdp)
+    assert set(a.streams.capture) == {"left/call.sdp"}  # the offer signaled the stream
+    assert set(a.candidates.capture) == {"capture.pcap", *names}
+    assert "callee:right/call.sdp" in set(a.candidates.agent)  # the answer's agent, by its file
+    text, listed = io.StringIO(), io.StringIO()
+    assert main(["analyze", capture, *(f"--sdp={p}" for p in sdp)], stdout=text, stderr=io.StringIO()) == 0
+    assert main(["candidates", *sdp], stdout=listed, stderr=io.StringIO()) == 0
+    for output in (json.dumps(a.to_dict()), text.getvalue(), listed.getvalue(), repr(a)):
+        assert _told_apart(output, "call.sdp", names), _mentions(output, "call.sdp")
+
+
+def test_logs_of_one_file_name_are_named_apart_in_every_output(tmp_path):
+    names = {"left/stats.json", "right/stats.json"}
+    logs = _copies(tmp_path, {n: ONE_SIDE / f"{n.split('/')[0]}.result.json" for n in sorted(names)})
+    # the capture's own signaling left unread: the exports are what signaled the call
+    a = icetrace.analyze([require(ONE_SIDE / "left-lan.pcap")], logs=logs, app_signaling=False)
+    assert set(a.streams.capture) <= names and set(a.candidates.capture) <= {"left-lan.pcap", *names}
+    reports = " ".join(v for v in a.verdicts.message if "The agent reported" in v)
+    assert _mentions(reports, "stats.json") == names
+    text, listed = io.StringIO(), io.StringIO()
+    write_report(a, text, colour=False)
+    assert main(["candidates", *logs], stdout=listed, stderr=io.StringIO()) == 0
+    for output in (json.dumps(a.to_dict()), text.getvalue(), listed.getvalue()):
+        assert _told_apart(output, "stats.json", names), _mentions(output, "stats.json")

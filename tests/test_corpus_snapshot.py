@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 
 from icetrace.cli import main
-from tests.testdata import CAPTURE_SUFFIXES, CAPTURES, ROOT, files
+from tests.testdata import CAPTURE_SUFFIXES, CAPTURES, ROOT, files, script
 
-_spec = importlib.util.spec_from_file_location("corpus_snapshot", ROOT / "scripts" / "corpus_snapshot.py")
-assert _spec is not None and _spec.loader is not None
-snapshot = importlib.util.module_from_spec(_spec)
-sys.modules["corpus_snapshot"] = snapshot
-_spec.loader.exec_module(snapshot)
+snapshot = script(ROOT / "scripts" / "corpus_snapshot.py", "corpus_snapshot")
 
 
 def test_every_capture_stem_is_a_case():

@@ -8,9 +8,12 @@ the test runs, and `require*()` fail the test that asked.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -83,6 +86,18 @@ def require(path: Path) -> Path:
     if not path.is_file():
         pytest.fail(str(Missing(shown(path))), pytrace=False)
     return path
+
+
+def script(path: Path, name: str) -> ModuleType:
+    """A script of the repository (a generator, a lab or benchmark module: no package) run as the
+    module `name`, a fresh copy each call, registered in sys.modules (dataclasses look their module
+    up there); the test fails naming the file when it is not there."""
+    spec = importlib.util.spec_from_file_location(name, require(path))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def require_files(folder: Path, pattern: str = "**/*", **select: Any) -> list[Path]:

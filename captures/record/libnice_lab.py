@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -430,15 +429,7 @@ SCENARIOS = {
 
 
 def main() -> None:
-    if os.geteuid() != 0:
-        raise SystemExit("libnice_lab.py needs root (network namespaces, nftables, tcpdump)")
-    chosen = sys.argv[1:] or list(SCENARIOS)
-    signal.signal(signal.SIGTERM, lambda *_: (netlab.teardown(), sys.exit(1)))
-    try:
-        for name in chosen:
-            netlab.record(name, SCENARIOS[name])
-    finally:
-        netlab.teardown()
+    netlab.run("libnice_lab.py", SCENARIOS, netlab.record)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -390,10 +391,22 @@ def ns(name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess
     return sh("ip", "netns", "exec", name, *args, check=check)
 
 
-def teardown() -> None:
-    for name in NAMESPACES:
+def teardown(namespaces: tuple[str, ...] = NAMESPACES) -> None:
+    for name in namespaces:
         sh("ip", "netns", "del", name, check=False)
         shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
+
+
+def make_namespaces(namespaces: tuple[str, ...]) -> None:
+    """Fresh namespaces (any left from an earlier run removed): loopback up, no IPv6, and a
+    resolv.conf of their own, so nothing inside asks the machine's resolver."""
+    teardown(namespaces)
+    for name in namespaces:
+        sh("ip", "netns", "add", name)
+        Path(f"/etc/netns/{name}").mkdir(parents=True, exist_ok=True)
+        Path(f"/etc/netns/{name}/resolv.conf").write_text("nameserver 127.0.0.1\n")
+        ns(name, "ip", "link", "set", "lo", "up")
+        ns(name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
 
 
 def lan_of(host: str, spec: dict) -> tuple[str, str, str]:
@@ -500,13 +513,7 @@ def block_relaying() -> None:
 
 
 def build(spec: dict) -> None:
-    teardown()
-    for name in NAMESPACES:
-        sh("ip", "netns", "add", name)
-        Path(f"/etc/netns/{name}").mkdir(parents=True, exist_ok=True)
-        Path(f"/etc/netns/{name}/resolv.conf").write_text("nameserver 127.0.0.1\n")
-        ns(name, "ip", "link", "set", "lo", "up")
-        ns(name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+    make_namespaces(NAMESPACES)
     ns(PUB, "ip", "link", "add", "br0", "type", "bridge")
     ns(PUB, "ip", "addr", "add", f"{SERVER}/24", "dev", "br0")
     ns(PUB, "ip", "link", "set", "br0", "up")
@@ -610,10 +617,13 @@ SEGMENTS = {"left-lan.pcap": "lan:left", "right-lan.pcap": "lan:right", "public.
 TAP_FILTER = "udp or tcp or icmp"
 
 
-def start_taps(folder: Path, work: Path) -> list[subprocess.Popen[bytes]]:
+def start_taps(
+    folder: Path, work: Path, taps: dict[str, tuple[str, str]] = TAPS, tap_filter: str = TAP_FILTER
+) -> list[subprocess.Popen[bytes]]:
+    """tcpdump on each tap (file name -> namespace and device), writing into `folder`."""
     return [
-        start(space, "tcpdump", "-i", dev, "-U", "-n", "-w", str(folder / file), TAP_FILTER, log=work / f"{file}.log")
-        for file, (space, dev) in TAPS.items()
+        start(space, "tcpdump", "-i", dev, "-U", "-n", "-w", str(folder / file), tap_filter, log=work / f"{file}.log")
+        for file, (space, dev) in taps.items()
     ]
 
 
@@ -849,19 +859,37 @@ def record(name: str, spec: dict) -> None:
     print(f"{name}: {truth['expected_outcome']} ({truth['expected_connectivity']})")
 
 
-def main() -> None:
-    if sys.argv[1:2] == ["--segments"]:  # no recording: the recorded calls' truths learn where their taps sit
-        place_taps([Path(a) for a in sys.argv[2:]] or sorted(p.parent for p in OUT.glob("*/truth.json")), SEGMENTS)
-        return
+def run(
+    script: str,
+    scenarios: dict[str, dict],
+    record_one: Callable[[str, dict], None],
+    namespaces: tuple[str, ...] = NAMESPACES,
+) -> None:
+    """Record the scenarios named on the command line (all by default), as root; the lab's
+    namespaces are removed when it ends, fails or is sent SIGTERM."""
     if os.geteuid() != 0:
-        raise SystemExit("netlab.py needs root (network namespaces, nftables, tcpdump)")
-    chosen = sys.argv[1:] or list(SCENARIOS)
-    signal.signal(signal.SIGTERM, lambda *_: (teardown(), sys.exit(1)))
+        raise SystemExit(f"{script} needs root (network namespaces, nftables, tcpdump)")
+    chosen = sys.argv[1:] or list(scenarios)
+    signal.signal(signal.SIGTERM, lambda *_: (teardown(namespaces), sys.exit(1)))
     try:
         for name in chosen:
-            record(name, SCENARIOS[name])
+            record_one(name, scenarios[name])
     finally:
-        teardown()
+        teardown(namespaces)
+
+
+def segments_asked(out: Path, segments: dict[str, str]) -> bool:
+    """`--segments [FOLDER...]`: no recording; the truths of the calls recorded under `out` (or of
+    the folders named) learn where their taps sit."""
+    if sys.argv[1:2] != ["--segments"]:
+        return False
+    place_taps([Path(a) for a in sys.argv[2:]] or sorted(p.parent for p in out.glob("*/truth.json")), segments)
+    return True
+
+
+def main() -> None:
+    if not segments_asked(OUT, SEGMENTS):
+        run("netlab.py", SCENARIOS, record)
 
 
 if __name__ == "__main__":

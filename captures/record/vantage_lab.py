@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import libnice_lab  # noqa: E402
 import netlab  # noqa: E402
-from netlab import sh, start, stop  # noqa: E402
+from netlab import nft, ns, sh, start, stop  # noqa: E402
 
 OUT = HERE.parent / "servers"
 LAB = os.environ.get("ICETRACE_LAB", "vt")
@@ -122,16 +121,11 @@ SEGMENTS = {
     "left-lan.pcap": "lan:left",
     "public.pcap": "public",
 }
-
-
-def ns(name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return sh("ip", "netns", "exec", name, *args, check=check)
+TAP_FILTER = "udp or tcp"
 
 
 def teardown() -> None:
-    for name in NAMESPACES:
-        sh("ip", "netns", "del", name, check=False)
-        shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
+    netlab.teardown(NAMESPACES)
 
 
 def _veth(a: str, a_dev: str, b: str, b_dev: str) -> None:
@@ -143,13 +137,6 @@ def _veth(a: str, a_dev: str, b: str, b_dev: str) -> None:
     ns(b, "ip", "link", "set", f"{LAB}y{a_dev[:3]}", "name", b_dev)
 
 
-def _nft(space: str, rules: str) -> None:
-    with tempfile.NamedTemporaryFile("w", suffix=".nft", delete=False) as fh:
-        fh.write(rules)
-    ns(space, "nft", "-f", fh.name)
-    os.unlink(fh.name)
-
-
 def _host(space: str, dev: str, address: str, prefix: int, gateway: str | None) -> None:
     ns(space, "ip", "addr", "add", f"{address}/{prefix}", "dev", dev)
     ns(space, "ip", "link", "set", dev, "up")
@@ -157,14 +144,35 @@ def _host(space: str, dev: str, address: str, prefix: int, gateway: str | None) 
         ns(space, "ip", "route", "add", "default", "via", gateway)
 
 
+CONSUMER_NAT = """table ip nat {
+  chain postrouting { type nat hook postrouting priority 100; oifname "wan" masquerade; }
+}
+table ip filter {
+  chain forward { type filter hook forward priority 0;
+    iifname "wan" ct state established,related accept; iifname "wan" drop; }
+}
+"""
+CLOUD_NAT = f"""table ip nat {{
+  chain prerouting {{ type nat hook prerouting priority -100;
+    iifname "wan" ip daddr {TURN_PUBLIC} dnat to {TURN_PRIVATE}; }}
+  chain postrouting {{ type nat hook postrouting priority 100;
+    oifname "wan" ip saddr {TURN_PRIVATE} snat to {TURN_PUBLIC}; }}
+}}
+"""
+
+
+def _behind_nat(host: str, address: str, router: str, gateway: str, rules: str) -> None:
+    """`host` at `address` on the LAN side of `router` (its address there `gateway`), which
+    forwards under the nftables `rules`."""
+    _veth(host, "eth0", router, "lan")
+    _host(host, "eth0", address, 24, gateway)
+    _host(router, "lan", gateway, 24, None)
+    ns(router, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    nft(router, rules)
+
+
 def build() -> None:
-    teardown()
-    for name in NAMESPACES:
-        sh("ip", "netns", "add", name)
-        Path(f"/etc/netns/{name}").mkdir(parents=True, exist_ok=True)
-        Path(f"/etc/netns/{name}/resolv.conf").write_text("nameserver 127.0.0.1\n")
-        ns(name, "ip", "link", "set", "lo", "up")
-        ns(name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+    netlab.make_namespaces(NAMESPACES)
     ns(PUB, "ip", "link", "add", "br0", "type", "bridge")
     ns(PUB, "ip", "link", "set", "br0", "up")
     for space, dev, port, address in (
@@ -176,36 +184,9 @@ def build() -> None:
         ns(PUB, "ip", "link", "set", port, "master", "br0", "up")
         _host(space, dev, address, 24, None)
     # the left agent behind a consumer NAT (as netlab.py's)
-    _veth(HOST_L, "eth0", ROUTER_L, "lan")
-    _host(HOST_L, "eth0", LEFT_LAN, 24, LEFT_GW)
-    _host(ROUTER_L, "lan", LEFT_GW, 24, None)
-    ns(ROUTER_L, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-    _nft(
-        ROUTER_L,
-        """table ip nat {
-  chain postrouting { type nat hook postrouting priority 100; oifname "wan" masquerade; }
-}
-table ip filter {
-  chain forward { type filter hook forward priority 0;
-    iifname "wan" ct state established,related accept; iifname "wan" drop; }
-}
-""",
-    )
+    _behind_nat(HOST_L, LEFT_LAN, ROUTER_L, LEFT_GW, CONSUMER_NAT)
     # coturn in a cloud: a 1:1 NAT keeps every port, as a cloud's elastic address does
-    _veth(TURN_HOST, "eth0", CLOUD, "lan")
-    _host(TURN_HOST, "eth0", TURN_PRIVATE, 24, CLOUD_GW)
-    _host(CLOUD, "lan", CLOUD_GW, 24, None)
-    ns(CLOUD, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-    _nft(
-        CLOUD,
-        f"""table ip nat {{
-  chain prerouting {{ type nat hook prerouting priority -100;
-    iifname "wan" ip daddr {TURN_PUBLIC} dnat to {TURN_PRIVATE}; }}
-  chain postrouting {{ type nat hook postrouting priority 100;
-    oifname "wan" ip saddr {TURN_PRIVATE} snat to {TURN_PUBLIC}; }}
-}}
-""",
-    )
+    _behind_nat(TURN_HOST, TURN_PRIVATE, CLOUD, CLOUD_GW, CLOUD_NAT)
 
 
 def _coturn(folder: Path) -> subprocess.Popen[bytes]:
@@ -286,10 +267,9 @@ def record(name: str, spec: dict) -> None:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         build()
-        for file, (space, dev, _where) in TAPS.items():
-            procs.append(
-                start(space, "tcpdump", "-i", dev, "-U", "-n", "-w", str(folder / file), "udp or tcp", log=work / file)
-            )
+        procs += netlab.start_taps(
+            folder, work, {file: (space, dev) for file, (space, dev, _) in TAPS.items()}, TAP_FILTER
+        )
         procs.append(_coturn(folder))
         time.sleep(2.0)
         launch = _aioice_agents if spec["agents"] == "aioice" else _libnice_agents
@@ -332,20 +312,8 @@ def record(name: str, spec: dict) -> None:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--segments"]:  # no recording: the recorded calls' truths learn where their taps sit
-        netlab.place_taps(
-            [Path(a) for a in sys.argv[2:]] or sorted(p.parent for p in OUT.glob("*/truth.json")), SEGMENTS
-        )
-        return
-    if os.geteuid() != 0:
-        raise SystemExit("vantage_lab.py needs root (network namespaces, nftables, tcpdump)")
-    chosen = sys.argv[1:] or list(SCENARIOS)
-    signal.signal(signal.SIGTERM, lambda *_: (teardown(), sys.exit(1)))
-    try:
-        for name in chosen:
-            record(name, SCENARIOS[name])
-    finally:
-        teardown()
+    if not netlab.segments_asked(OUT, SEGMENTS):
+        netlab.run("vantage_lab.py", SCENARIOS, record, NAMESPACES)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from builder import HERE, Capture, ice_check, ice_error, ice_success, tid  # noqa: E402
+from truth_agents import agent, component, pair, selected, text  # noqa: E402
 
 from dissectors.codec import encode_stun  # noqa: E402
 
@@ -61,7 +62,7 @@ def build() -> tuple[Capture, dict]:
         label = f"er-b-{n}"
         cap.udp(at, LEFT_B, RIGHT, ice_check(label, LEFT_UFRAG, RIGHT_UFRAG, RIGHT_PWD, PRIO_LEFT - 2, True, True))
         cap.udp(at + 0.03, RIGHT, LEFT_B, ice_success(label, LEFT_PUBLIC_B, RIGHT_PWD))
-    pair = {"local": f"{LEFT_B[0]}:{LEFT_B[1]}", "local_type": "host", "remote": f"{RIGHT[0]}:{RIGHT[1]}"}
+    in_use = component([], [], [], selected(pair(text(LEFT_B), "host", text(RIGHT), "unknown")))
     truth = {
         "scenario": NAME,
         "description": (
@@ -89,28 +90,9 @@ def build() -> tuple[Capture, dict]:
             {"by": f"{LEFT_B[0]}:{LEFT_B[1]}", "to": f"{RIGHT[0]}:{RIGHT[1]}", "code": 401},
         ],
         "agents": {
-            "left": {
-                "software": "synthetic",
-                "role": "controlling",
-                "ice_ufrag": LEFT_UFRAG,
-                "ice_pwd": LEFT_PWD,
-                "lan_address": LEFT_A[0],
-                "public_address": LEFT_PUBLIC_B[0],
-                "streams": [
-                    {
-                        "media": "audio",
-                        "components": [
-                            {
-                                "component": 1,
-                                "local_candidates": [],
-                                "remote_candidates": [],
-                                "checklist": [],
-                                "selected": {**pair, "remote_type": "unknown", "transport": "udp"},
-                            }
-                        ],
-                    }
-                ],
-            }
+            "left": agent(
+                "controlling", LEFT_UFRAG, LEFT_PWD, LEFT_A[0], LEFT_PUBLIC_B[0], [in_use], software="synthetic"
+            )
         },
     }
     return cap, truth

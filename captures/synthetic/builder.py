@@ -3,7 +3,8 @@
 Each scenario module here rebuilds, byte for byte with icetrace's own dissectors, one pattern seen
 in real captures that the project could not record from a real agent. A scenario writes
 `<name>/capture.pcap` and `<name>/truth.json` (schema: captures/README.md) and is deterministic:
-fixed transaction ids, fixed times, so a test can regenerate it and compare bytes.
+fixed transaction ids, fixed times, so a test can regenerate it and compare bytes. The packets
+are built here; the agents' part of truth.json by truth_agents.py.
 """
 
 from __future__ import annotations
@@ -74,13 +75,29 @@ class Capture:
             seq += len(chunk)
         self.tcp_seq[key] = seq
 
-    def write(self, folder: Path, truth: dict) -> Path:
-        """capture.pcap (packets sorted by time, stable) and truth.json in `folder`."""
+    def write(self, folder: Path, truth: dict, beside: dict[str, str] | None = None) -> Path:
+        """capture.pcap and truth.json in `folder`, with `beside` (file name -> text: the agents' SDP)."""
         folder.mkdir(parents=True, exist_ok=True)
-        packets = sorted(self.packets, key=lambda p: float(p.time))
-        wrpcap(str(folder / "capture.pcap"), packets)
+        self.write_pcap(folder / "capture.pcap")
         (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
+        for name, body in (beside or {}).items():
+            (folder / name).write_text(body)
         return folder / "capture.pcap"
+
+    def write_pcap(self, path: Path) -> None:
+        """The packets sorted by time (a stable sort: packets stamped alike keep their order)."""
+        wrpcap(str(path), sorted(self.packets, key=lambda p: float(p.time)))
+
+
+def priority(type_preference: int, component: int = 1, local_preference: int = 65535) -> int:
+    """RFC 8445 §5.1.2.1 (local preference 65535: an agent with one address of each type)."""
+    return (type_preference << 24) + (local_preference << 8) + (256 - component)
+
+
+HOST_PRIORITY = priority(126)
+PRFLX_PRIORITY = priority(110)
+SRFLX_PRIORITY = priority(100)
+RELAY_PRIORITY = priority(0)
 
 
 def ice_check(
@@ -114,6 +131,34 @@ def ice_error(label: str, code: int, reason: str, pwd: str | None = None) -> byt
     """An error response (401 and 400 go unsigned, RFC 8445 §7.3.1.1; others signed when pwd is given)."""
     key = pwd.encode() if pwd is not None else None
     return encode_stun(0x0111, tid(label), [("ERROR-CODE", (code, reason))], integrity_key=key, fingerprint=True)
+
+
+def turn_send(label: str, peer: Address, inner: bytes) -> bytes:
+    """A TURN Send indication (RFC 8656 §11.1) carrying `inner` to `peer`."""
+    return encode_stun(0x0016, tid("send-" + label), [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
+
+
+def turn_data(label: str, peer: Address, inner: bytes) -> bytes:
+    """A TURN Data indication (RFC 8656 §11.4) bringing `inner` from `peer`."""
+    return encode_stun(0x0017, tid("data-" + label), [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
+
+
+def audio_sdp(session: int, ip: str, ufrag: str, pwd: str, candidates: list[str], port: int) -> bytes:
+    """An SDP body with one audio stream (RTP on `port`, RTCP on the next), its ICE credentials and candidates."""
+    lines = [
+        "v=0",
+        f"o=- {session} 1 IN IP4 {ip}",
+        "s=-",
+        f"c=IN IP4 {ip}",
+        "t=0 0",
+        f"m=audio {port} RTP/AVP 0",
+        f"a=rtcp:{port + 1}",
+        f"a=ice-ufrag:{ufrag}",
+        f"a=ice-pwd:{pwd}",
+        *candidates,
+        "a=rtpmap:0 PCMU/8000",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
 
 
 def rtp_payload(seq: int, ssrc: int, payload_type: int = 0) -> bytes:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, encode_stun, ice_check, ice_success, tid  # noqa: E402
+from builder import HERE, Capture, ice_check, ice_success, priority, turn_data, turn_send  # noqa: E402
+from truth_agents import agent, candidate, one_pair  # noqa: E402
 
 NAME = "component_priority"
 CLIENT = {1: ("192.168.10.20", 50001), 2: ("192.168.10.20", 50002)}
@@ -28,33 +29,20 @@ REMOTE_UFRAG, REMOTE_PWD = "RMTE", "remote-password-0123456789"
 HOP = 0.02  # one way, relay <-> remote agent
 
 
-def priority(type_preference: int, component: int) -> int:
-    """RFC 8445 §5.1.2.1 with local preference 65535."""
-    return (type_preference << 24) + (65535 << 8) + (256 - component)
-
-
-def _send(label: str, peer: tuple[str, int], inner: bytes) -> bytes:
-    return encode_stun(0x0016, tid("send-" + label), [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
-
-
-def _data(label: str, peer: tuple[str, int], inner: bytes) -> bytes:
-    return encode_stun(0x0017, tid("data-" + label), [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
-
-
 def build() -> Capture:
     cap = Capture()
 
     def local_check(label: str, t: float, component: int, nominate: bool = False) -> None:
         check = ice_check(label, LOCAL_UFRAG, REMOTE_UFRAG, REMOTE_PWD, priority(0, component), True, nominate)
-        cap.udp(t, CLIENT[component], TURN, _send(label, REMOTE[component], check))
+        cap.udp(t, CLIENT[component], TURN, turn_send(label, REMOTE[component], check))
         answer = ice_success(label, RELAYED[component], REMOTE_PWD)
-        cap.udp(t + 2 * HOP, TURN, CLIENT[component], _data(label, REMOTE[component], answer))
+        cap.udp(t + 2 * HOP, TURN, CLIENT[component], turn_data(label, REMOTE[component], answer))
 
     def remote_check(label: str, t: float, component: int) -> None:
         check = ice_check(label, REMOTE_UFRAG, LOCAL_UFRAG, LOCAL_PWD, priority(110, component), False)
-        cap.udp(t, TURN, CLIENT[component], _data(label, REMOTE[component], check))
+        cap.udp(t, TURN, CLIENT[component], turn_data(label, REMOTE[component], check))
         answer = ice_success(label, REMOTE[component], LOCAL_PWD)
-        cap.udp(t + 0.0004, CLIENT[component], TURN, _send(label, REMOTE[component], answer))
+        cap.udp(t + 0.0004, CLIENT[component], TURN, turn_send(label, REMOTE[component], answer))
 
     local_check("local-rtp", 0.100, 1)
     remote_check("remote-rtp", 0.150, 1)
@@ -66,37 +54,10 @@ def build() -> Capture:
 
 
 def truth() -> dict:
-    def cand(address: tuple[str, int], component: int, ctype: str, type_preference: int) -> dict:
-        return {
-            "foundation": ctype[0],
-            "component": component,
-            "transport": "udp",
-            "priority": priority(type_preference, component),
-            "address": f"{address[0]}:{address[1]}",
-            "type": ctype,
-            "related": None,
-        }
-
-    def components(mine: dict[int, dict], theirs: dict[int, dict]) -> list[dict]:
-        out = []
-        for c in (1, 2):
-            entry = {"local": mine[c]["address"], "local_type": mine[c]["type"], "remote": theirs[c]["address"]}
-            entry |= {"remote_type": theirs[c]["type"], "state": "succeeded", "nominated": True}
-            selected = {k: entry[k] for k in ("local", "local_type", "remote", "remote_type")} | {"transport": "udp"}
-            out.append(
-                {
-                    "component": c,
-                    "local_candidates": [mine[c]],
-                    "remote_candidates": [theirs[c]],
-                    "checklist": [entry],
-                    "selected": selected,
-                }
-            )
-        return out
-
-    relays = {c: cand(RELAYED[c], c, "relay", 0) for c in (1, 2)}
-    hosts = {c: cand(REMOTE[c], c, "host", 126) for c in (1, 2)}
-    common = {"software": "synthetic (captures/synthetic/builder.py)"}
+    relays = {c: candidate(RELAYED[c], "relay", priority(0, c), "r", component=c) for c in (1, 2)}
+    hosts = {c: candidate(REMOTE[c], "host", priority(126, c), "h", component=c) for c in (1, 2)}
+    local_view = [one_pair(relays[c], hosts[c]) for c in (1, 2)]
+    remote_view = [one_pair(hosts[c], relays[c]) for c in (1, 2)]
     return {
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
@@ -119,24 +80,8 @@ def truth() -> dict:
         },
         "vantage_points": {"capture.pcap": "the local agent's LAN, started after its TURN allocations"},
         "agents": {
-            "local": common
-            | {
-                "role": "controlling",
-                "ice_ufrag": LOCAL_UFRAG,
-                "ice_pwd": LOCAL_PWD,
-                "lan_address": CLIENT[1][0],
-                "public_address": None,
-                "streams": [{"media": "audio", "components": components(relays, hosts)}],
-            },
-            "remote": common
-            | {
-                "role": "controlled",
-                "ice_ufrag": REMOTE_UFRAG,
-                "ice_pwd": REMOTE_PWD,
-                "lan_address": REMOTE[1][0],
-                "public_address": REMOTE[1][0],
-                "streams": [{"media": "audio", "components": components(hosts, relays)}],
-            },
+            "local": agent("controlling", LOCAL_UFRAG, LOCAL_PWD, CLIENT[1][0], None, local_view),
+            "remote": agent("controlled", REMOTE_UFRAG, REMOTE_PWD, REMOTE[1][0], REMOTE[1][0], remote_view),
         },
     }
 

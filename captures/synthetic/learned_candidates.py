@@ -17,7 +17,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, encode_stun, ice_check, ice_success, tid  # noqa: E402
+from builder import (  # noqa: E402
+    HERE,
+    HOST_PRIORITY,
+    PRFLX_PRIORITY,
+    SRFLX_PRIORITY,
+    Capture,
+    encode_stun,
+    ice_check,
+    ice_success,
+    tid,
+)
+from truth_agents import agent, candidate, component, pair_of, selected  # noqa: E402
 
 NAME = "learned_candidates"
 LOCAL = ("192.168.10.20", 50000)
@@ -27,9 +38,6 @@ REMOTE_HOST = ("10.0.0.5", 61000)
 REMOTE_PUBLIC = ("203.0.113.77", 61000)
 LOCAL_UFRAG, LOCAL_PWD = "LOCL", "local-password-0123456789"
 REMOTE_UFRAG, REMOTE_PWD = "RMTE", "remote-password-0123456789"
-PRFLX_PRIORITY = (110 << 24) + (65535 << 8) + 255  # RFC 8445 §5.1.2.1, peer-reflexive, component 1
-HOST_PRIORITY = (126 << 24) + (65535 << 8) + 255
-SRFLX_PRIORITY = (100 << 24) + (65535 << 8) + 255
 
 OFFER = f"""v=0
 o=- 1 1 IN IP4 10.0.0.5
@@ -75,53 +83,14 @@ def build() -> Capture:
 
 
 def truth() -> dict:
-    def cand(address: tuple[str, int], ctype: str, prio: int, related: str | None = None) -> dict:
-        return {
-            "foundation": ctype,
-            "component": 1,
-            "transport": "udp",
-            "priority": prio,
-            "address": f"{address[0]}:{address[1]}",
-            "type": ctype,
-            "related": related,
-        }
-
-    local_host = cand(LOCAL, "host", HOST_PRIORITY)
-    local_srflx = cand(LOCAL_PUBLIC, "srflx", SRFLX_PRIORITY, "192.168.10.20:50000")
-    remote_host = cand(REMOTE_HOST, "host", HOST_PRIORITY)
-    remote_prflx = cand(REMOTE_PUBLIC, "prflx", PRFLX_PRIORITY)
-    local_entry = {"local": "192.168.10.20:50000", "local_type": "host", "remote": "203.0.113.77:61000"}
-    local_entry |= {"remote_type": "prflx", "state": "succeeded", "nominated": True}
-    remote_entry = {"local": "10.0.0.5:61000", "local_type": "host", "remote": "198.51.100.10:50000"}
-    remote_entry |= {"remote_type": "srflx", "state": "succeeded", "nominated": True}
-
-    def selected(entry: dict) -> dict:
-        return {k: entry[k] for k in ("local", "local_type", "remote", "remote_type")} | {"transport": "udp"}
-
-    def agent(role: str, ufrag: str, pwd: str, lan: str, public: str, mine: list, theirs: list, entry: dict) -> dict:
-        return {
-            "software": "synthetic (captures/synthetic/builder.py)",
-            "role": role,
-            "ice_ufrag": ufrag,
-            "ice_pwd": pwd,
-            "lan_address": lan,
-            "public_address": public,
-            "streams": [
-                {
-                    "media": "audio",
-                    "components": [
-                        {
-                            "component": 1,
-                            "local_candidates": mine,
-                            "remote_candidates": theirs,
-                            "checklist": [entry],
-                            "selected": selected(entry),
-                        }
-                    ],
-                }
-            ],
-        }
-
+    local_host = candidate(LOCAL, "host", HOST_PRIORITY, "host")
+    local_srflx = candidate(LOCAL_PUBLIC, "srflx", SRFLX_PRIORITY, "srflx", "192.168.10.20:50000")
+    remote_host = candidate(REMOTE_HOST, "host", HOST_PRIORITY, "host")
+    remote_prflx = candidate(REMOTE_PUBLIC, "prflx", PRFLX_PRIORITY, "prflx")
+    local_entry = pair_of(local_host, remote_prflx)
+    remote_entry = pair_of(remote_host, local_srflx)
+    local_view = component([local_host, local_srflx], [remote_host, remote_prflx], [local_entry], selected(local_entry))
+    remote_view = component([remote_host], [local_host, local_srflx], [remote_entry], selected(remote_entry))
     return {
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
@@ -138,35 +107,14 @@ def truth() -> dict:
         "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the local (controlled) agent's LAN, inside its NAT"},
         "agents": {
-            "local": agent(
-                "controlled",
-                LOCAL_UFRAG,
-                LOCAL_PWD,
-                LOCAL[0],
-                LOCAL_PUBLIC[0],
-                [local_host, local_srflx],
-                [remote_host, remote_prflx],
-                local_entry,
-            ),
-            "remote": agent(
-                "controlling",
-                REMOTE_UFRAG,
-                REMOTE_PWD,
-                REMOTE_HOST[0],
-                REMOTE_PUBLIC[0],
-                [remote_host],
-                [local_host, local_srflx],
-                remote_entry,
-            ),
+            "local": agent("controlled", LOCAL_UFRAG, LOCAL_PWD, LOCAL[0], LOCAL_PUBLIC[0], [local_view]),
+            "remote": agent("controlling", REMOTE_UFRAG, REMOTE_PWD, REMOTE_HOST[0], REMOTE_PUBLIC[0], [remote_view]),
         },
     }
 
 
 def write(folder: Path = HERE / NAME) -> Path:
-    path = build().write(folder, truth())
-    (folder / "offer.sdp").write_text(OFFER)
-    (folder / "answer.sdp").write_text(ANSWER)
-    return path
+    return build().write(folder, truth(), {"offer.sdp": OFFER, "answer.sdp": ANSWER})
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, ice_check, ice_success, rtp_payload  # noqa: E402
+from builder import HERE, HOST_PRIORITY, PRFLX_PRIORITY, SRFLX_PRIORITY, Capture, ice_check, ice_success, rtp_payload  # noqa: E402
+from truth_agents import agent, candidate, component, pair_of, selected  # noqa: E402
 
 NAME = "lite_gateway_checks"
 GATEWAY = ("198.51.100.40", 20000)
@@ -28,9 +29,6 @@ BROWSER_HOST = ("192.168.20.10", 50000)
 BROWSER_PUBLIC = ("203.0.113.30", 50000)
 BROWSER_UFRAG, BROWSER_PWD = "BRWS", "browser-password-0123456789"
 GATEWAY_UFRAG, GATEWAY_PWD = "GTWY", "gateway-password-0123456789"
-HOST_PRIORITY = (126 << 24) + (65535 << 8) + 255  # RFC 8445 §5.1.2.1, host, component 1
-SRFLX_PRIORITY = (100 << 24) + (65535 << 8) + 255
-PRFLX_PRIORITY = (110 << 24) + (65535 << 8) + 255
 
 OFFER = f"""v=0
 o=- 1 1 IN IP4 203.0.113.30
@@ -86,52 +84,15 @@ def build() -> Capture:
 
 
 def truth() -> dict:
-    def cand(address: tuple[str, int], ctype: str, prio: int, related: str | None = None) -> dict:
-        return {
-            "foundation": ctype,
-            "component": 1,
-            "transport": "udp",
-            "priority": prio,
-            "address": f"{address[0]}:{address[1]}",
-            "type": ctype,
-            "related": related,
-        }
-
-    browser_host = cand(BROWSER_HOST, "host", HOST_PRIORITY)
-    browser_srflx = cand(BROWSER_PUBLIC, "srflx", SRFLX_PRIORITY, "192.168.20.10:50000")
-    gateway_host = cand(GATEWAY, "host", HOST_PRIORITY)
-    pair = {"local": "192.168.20.10:50000", "local_type": "host", "remote": "198.51.100.40:20000"}
-    pair |= {"remote_type": "host", "state": "succeeded", "nominated": True}
-    mirror = {"local": "198.51.100.40:20000", "local_type": "host", "remote": "203.0.113.30:50000"}
-    mirror |= {"remote_type": "srflx", "state": "succeeded", "nominated": True}
-    failed = {"local": "198.51.100.40:20000", "local_type": "host", "remote": "192.168.20.10:50000"}
-    failed |= {"remote_type": "host", "state": "failed", "nominated": False}
-
-    def agent(role: str, ufrag: str, pwd: str, lan: str, public: str, mine: list, theirs: list, entries: list) -> dict:
-        selected = {k: entries[0][k] for k in ("local", "local_type", "remote", "remote_type")} | {"transport": "udp"}
-        return {
-            "software": "synthetic (captures/synthetic/builder.py)",
-            "role": role,
-            "ice_ufrag": ufrag,
-            "ice_pwd": pwd,
-            "lan_address": lan,
-            "public_address": public,
-            "streams": [
-                {
-                    "media": "audio",
-                    "components": [
-                        {
-                            "component": 1,
-                            "local_candidates": mine,
-                            "remote_candidates": theirs,
-                            "checklist": entries,
-                            "selected": selected,
-                        }
-                    ],
-                }
-            ],
-        }
-
+    browser_host = candidate(BROWSER_HOST, "host", HOST_PRIORITY, "host")
+    browser_srflx = candidate(BROWSER_PUBLIC, "srflx", SRFLX_PRIORITY, "srflx", "192.168.20.10:50000")
+    gateway_host = candidate(GATEWAY, "host", HOST_PRIORITY, "host")
+    browser_pair = pair_of(browser_host, gateway_host)
+    gateway_pair = pair_of(gateway_host, browser_srflx)
+    failed = pair_of(gateway_host, browser_host, "failed", nominated=False)
+    browser = [browser_host, browser_srflx]
+    browser_view = component(browser, [gateway_host], [browser_pair], selected(browser_pair))
+    gateway_view = component([gateway_host], browser, [gateway_pair, failed], selected(gateway_pair))
     return {
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
@@ -151,34 +112,15 @@ def truth() -> dict:
         "vantage_points": {"capture.pcap": "the gateway's own interface (a public address, no NAT)"},
         "agents": {
             "browser": agent(
-                "controlling",
-                BROWSER_UFRAG,
-                BROWSER_PWD,
-                BROWSER_HOST[0],
-                BROWSER_PUBLIC[0],
-                [browser_host, browser_srflx],
-                [gateway_host],
-                [pair],
+                "controlling", BROWSER_UFRAG, BROWSER_PWD, BROWSER_HOST[0], BROWSER_PUBLIC[0], [browser_view]
             ),
-            "gateway": agent(
-                "controlled",
-                GATEWAY_UFRAG,
-                GATEWAY_PWD,
-                GATEWAY[0],
-                GATEWAY[0],
-                [gateway_host],
-                [browser_host, browser_srflx],
-                [mirror, failed],
-            ),
+            "gateway": agent("controlled", GATEWAY_UFRAG, GATEWAY_PWD, GATEWAY[0], GATEWAY[0], [gateway_view]),
         },
     }
 
 
 def write(folder: Path = HERE / NAME) -> Path:
-    path = build().write(folder, truth())
-    (folder / "offer.sdp").write_text(OFFER)
-    (folder / "answer.sdp").write_text(ANSWER)
-    return path
+    return build().write(folder, truth(), {"offer.sdp": OFFER, "answer.sdp": ANSWER})
 
 
 if __name__ == "__main__":

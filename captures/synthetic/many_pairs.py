@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, ice_check, ice_error, ice_success, rtp_payload  # noqa: E402
+from builder import HERE, Capture, audio_sdp, ice_check, ice_error, ice_success, rtp_payload  # noqa: E402
+from truth_agents import agent, candidate, component, mirrored_component, pair, selected, text  # noqa: E402
 
 NAME = "many_pairs"
 CALLER_IPS = ("192.168.1.10", "10.8.0.2", "172.17.0.1", "192.168.122.1", "100.64.0.5")
@@ -35,6 +36,7 @@ START = 0.30  # first check, after the 183 carried the answer
 PACE = 0.02  # Ta: one new check every 20 ms (RFC 8445 §14.2)
 RETRANSMIT = (0.0, 0.5, 1.5)  # three sends, then the pair fails
 BYE = 12.0
+SOFTWARE = "synthetic (pattern seen on multi-homed hosts)"
 
 
 def priority(kind: str, local_pref: int, comp: int) -> int:
@@ -74,23 +76,6 @@ def outcome(local: int, remote_kind: str, remote: int) -> str:
     return "timeout"
 
 
-def _sdp(session: int, ip: str, ufrag: str, pwd: str, candidates: list[str], port: int) -> bytes:
-    lines = [
-        "v=0",
-        f"o=- {session} 1 IN IP4 {ip}",
-        "s=-",
-        f"c=IN IP4 {ip}",
-        "t=0 0",
-        f"m=audio {port} RTP/AVP 0",
-        f"a=rtcp:{port + 1}",
-        f"a=ice-ufrag:{ufrag}",
-        f"a=ice-pwd:{pwd}",
-        *candidates,
-        "a=rtpmap:0 PCMU/8000",
-    ]
-    return ("\r\n".join(lines) + "\r\n").encode()
-
-
 def _lines(candidates: list[tuple[str, tuple[str, int], int]], comp: int, related: bool) -> list[str]:
     out = []
     for i, (kind, (ip, port), prio) in enumerate(candidates):
@@ -119,7 +104,7 @@ def _sip(start: str, cseq: str, to_tag: str | None, body: bytes = b"") -> bytes:
 def build() -> tuple[Capture, dict]:
     cap = Capture()
     me = (CALLER_IPS[0], 5060)
-    offer = _sdp(
+    offer = audio_sdp(
         3001,
         CALLER_IPS[0],
         CALLER_UFRAG,
@@ -127,7 +112,7 @@ def build() -> tuple[Capture, dict]:
         [line for comp in (1, 2) for line in _lines(caller_candidates(comp), comp, False)],
         40000,
     )
-    answer = _sdp(
+    answer = audio_sdp(
         4002,
         CALLEE_SRFLX[0][0],
         CALLEE_UFRAG,
@@ -200,79 +185,25 @@ def build() -> tuple[Capture, dict]:
     return cap, truth(chosen)
 
 
-def _cand(kind: str, address: tuple[str, int], prio: int, comp: int, i: int, related: str | None) -> dict:
-    return {
-        "foundation": f"{kind[0]}{i}",
-        "component": comp,
-        "transport": "udp",
-        "priority": prio,
-        "address": f"{address[0]}:{address[1]}",
-        "type": kind,
-        "related": related,
-    }
-
-
 def truth(chosen: dict[int, tuple[tuple[str, int], tuple[str, int]]]) -> dict:
-    def text(a: tuple[str, int]) -> str:
-        return f"{a[0]}:{a[1]}"
-
-    def component(comp: int, caller_side: bool) -> dict:
-        mine = caller_candidates(comp)
-        theirs = callee_candidates(comp)
+    def caller_view(comp: int) -> dict:
+        mine, theirs = caller_candidates(comp), callee_candidates(comp)
         related = f"{CALLEE_HOSTS[0]}:{50000 + comp - 1}"
-        local = [_cand(k, a, p, comp, i, None) for i, (k, a, p) in enumerate(mine)]
-        remote = [_cand(k, a, p, comp, i, None if k == "host" else related) for i, (k, a, p) in enumerate(theirs)]
+        local = [candidate(a, k, p, f"{k[0]}{i}", component=comp) for i, (k, a, p) in enumerate(mine)]
+        remote = [
+            candidate(a, k, p, f"{k[0]}{i}", None if k == "host" else related, comp)
+            for i, (k, a, p) in enumerate(theirs)
+        ]
         checklist = []
         for li, (lk, la, _) in enumerate(mine):
             for ri, (rk, ra, _) in enumerate(theirs):
-                result = outcome(li, rk, ri)
-                entry = {
-                    "local": text(la),
-                    "local_type": lk,
-                    "remote": text(ra),
-                    "remote_type": rk,
-                    "state": "succeeded" if result == "success" else "failed",
-                    "nominated": (la, ra) == chosen[comp],
-                }
-                if not caller_side:
-                    entry = {
-                        **entry,
-                        "local": entry["remote"],
-                        "remote": entry["local"],
-                        "local_type": rk,
-                        "remote_type": lk,
-                    }
-                checklist.append(entry)
+                state = "succeeded" if outcome(li, rk, ri) == "success" else "failed"
+                checklist.append(pair(text(la), lk, text(ra), rk, state, (la, ra) == chosen[comp]))
         la, ra = chosen[comp]
-        selected = {
-            "local": text(la),
-            "local_type": "host",
-            "remote": text(ra),
-            "remote_type": "srflx",
-            "transport": "udp",
-        }
-        if not caller_side:
-            selected = {**selected, "local": text(ra), "remote": text(la), "local_type": "srflx", "remote_type": "host"}
-            local, remote = remote, local
-        return {
-            "component": comp,
-            "local_candidates": local,
-            "remote_candidates": remote,
-            "checklist": checklist,
-            "selected": selected,
-        }
+        return component(local, remote, checklist, selected(pair(text(la), "host", text(ra), "srflx")), comp)
 
-    def agent(caller_side: bool) -> dict:
-        return {
-            "software": "synthetic (pattern seen on multi-homed hosts)",
-            "role": "controlling" if caller_side else "controlled",
-            "ice_ufrag": CALLER_UFRAG if caller_side else CALLEE_UFRAG,
-            "ice_pwd": CALLER_PWD if caller_side else CALLEE_PWD,
-            "lan_address": CALLER_IPS[0] if caller_side else CALLEE_HOSTS[0],
-            "public_address": None if caller_side else CALLEE_SRFLX[0][0],
-            "streams": [{"media": "audio", "components": [component(1, caller_side), component(2, caller_side)]}],
-        }
-
+    caller = [caller_view(1), caller_view(2)]
+    callee = [mirrored_component(view) for view in caller]
     return {
         "scenario": NAME,
         "description": " ".join(__doc__.split("\n\n")[1].split()),
@@ -288,7 +219,12 @@ def truth(chosen: dict[int, tuple[tuple[str, int], tuple[str, int]]]) -> dict:
         "nomination_style_source": "this module: the caller checks every pair, then nominates the best succeeded one with USE-CANDIDATE",
         "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the caller's machine, all interfaces"},
-        "agents": {"caller": agent(True), "callee": agent(False)},
+        "agents": {
+            "caller": agent("controlling", CALLER_UFRAG, CALLER_PWD, CALLER_IPS[0], None, caller, software=SOFTWARE),
+            "callee": agent(
+                "controlled", CALLEE_UFRAG, CALLEE_PWD, CALLEE_HOSTS[0], CALLEE_SRFLX[0][0], callee, software=SOFTWARE
+            ),
+        },
     }
 
 

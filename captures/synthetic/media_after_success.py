@@ -16,13 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, dtls_record, ice_check, ice_success, rtp_payload  # noqa: E402
+from builder import HERE, PRFLX_PRIORITY, Capture, dtls_record, ice_check, ice_success, rtp_payload  # noqa: E402
+from truth_agents import agent, component, mirrored_component, pair, selected, text  # noqa: E402
 
 NAME = "media_after_success"
 LEFT, RIGHT = ("192.168.1.10", 50000), ("192.168.1.20", 50002)
 LEFT_UFRAG, LEFT_PWD = "mdLf", "mediapasswordleft0123456"
 RIGHT_UFRAG, RIGHT_PWD = "mdRt", "mediapasswordright012345"
-PRIORITY = (110 << 24) | (65535 << 8) | 255  # peer-reflexive priority a check carries, component 1
+SOFTWARE = "synthetic (pattern seen in a real capture)"
 FIRST_SUCCESS = 0.003
 END = FIRST_SUCCESS + 0.8
 
@@ -30,9 +31,9 @@ END = FIRST_SUCCESS + 0.8
 def build() -> tuple[Capture, dict]:
     cap = Capture()
     # the controlling agent's check, then the controlled agent's triggered check: no USE-CANDIDATE
-    cap.udp(0.0, LEFT, RIGHT, ice_check("left-1", LEFT_UFRAG, RIGHT_UFRAG, RIGHT_PWD, PRIORITY, True))
+    cap.udp(0.0, LEFT, RIGHT, ice_check("left-1", LEFT_UFRAG, RIGHT_UFRAG, RIGHT_PWD, PRFLX_PRIORITY, True))
     cap.udp(FIRST_SUCCESS, RIGHT, LEFT, ice_success("left-1", LEFT, RIGHT_PWD))
-    cap.udp(0.004, RIGHT, LEFT, ice_check("right-1", RIGHT_UFRAG, LEFT_UFRAG, LEFT_PWD, PRIORITY, False))
+    cap.udp(0.004, RIGHT, LEFT, ice_check("right-1", RIGHT_UFRAG, LEFT_UFRAG, LEFT_PWD, PRFLX_PRIORITY, False))
     cap.udp(0.006, LEFT, RIGHT, ice_success("right-1", RIGHT, LEFT_PWD))
     # DTLS handshake (content type 22, epoch 0), change cipher spec (20), then application data (23)
     cap.udp(0.010, LEFT, RIGHT, dtls_record(22, 0, 0, 180))
@@ -55,47 +56,8 @@ def build() -> tuple[Capture, dict]:
 
 
 def truth() -> dict:
-    left, right = f"{LEFT[0]}:{LEFT[1]}", f"{RIGHT[0]}:{RIGHT[1]}"
-
-    def agent(name: str, role: str, ufrag: str, pwd: str, local: str, remote: str) -> dict:
-        return {
-            "software": "synthetic (pattern seen in a real capture)",
-            "role": role,
-            "ice_ufrag": ufrag,
-            "ice_pwd": pwd,
-            "lan_address": local.split(":")[0],
-            "public_address": None,
-            "streams": [
-                {
-                    "media": "application",
-                    "components": [
-                        {
-                            "component": 1,
-                            "local_candidates": [],
-                            "remote_candidates": [],
-                            "checklist": [
-                                {
-                                    "local": local,
-                                    "local_type": "host",
-                                    "remote": remote,
-                                    "remote_type": "host",
-                                    "state": "succeeded",
-                                    "nominated": False,
-                                }
-                            ],
-                            "selected": {
-                                "local": local,
-                                "local_type": "host",
-                                "remote": remote,
-                                "remote_type": "host",
-                                "transport": "udp",
-                            },
-                        }
-                    ],
-                }
-            ],
-        }
-
+    entry = pair(text(LEFT), "host", text(RIGHT), "host", nominated=False)
+    left = component([], [], [entry], selected(entry))
     return {
         "scenario": NAME,
         "description": __doc__.split("\n\n")[2].replace("\n", " "),
@@ -112,8 +74,17 @@ def truth() -> dict:
         "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the LAN both agents share; ends 0.8 s after the first success"},
         "agents": {
-            "left": agent("left", "controlling", LEFT_UFRAG, LEFT_PWD, left, right),
-            "right": agent("right", "controlled", RIGHT_UFRAG, RIGHT_PWD, right, left),
+            "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, LEFT[0], None, [left], "application", SOFTWARE),
+            "right": agent(
+                "controlled",
+                RIGHT_UFRAG,
+                RIGHT_PWD,
+                RIGHT[0],
+                None,
+                [mirrored_component(left)],
+                "application",
+                SOFTWARE,
+            ),
         },
     }
 

@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from builder import HERE, Capture, ice_check, ice_success, rtp_payload  # noqa: E402
+from truth_agents import agent, component, pair, selected, text  # noqa: E402
 
 NAME = "mid_call"
 LEFT = ("192.168.40.10", 50000)
@@ -49,7 +50,7 @@ def build() -> tuple[Capture, dict]:
         label = f"mc-right-{n}"
         cap.udp(at, RIGHT, LEFT, ice_check(label, RIGHT_UFRAG, LEFT_UFRAG, LEFT_PWD, PRIORITY_RIGHT, False))
         cap.udp(at + 0.001, LEFT, RIGHT, ice_success(label, RIGHT, LEFT_PWD))
-    selected = {"local": f"{LEFT[0]}:{LEFT[1]}", "local_type": "host", "remote": f"{RIGHT[0]}:{RIGHT[1]}"}
+    in_use = component([], [], [], selected(pair(text(LEFT), "host", text(RIGHT), "unknown")))
     truth = {
         "scenario": NAME,
         "description": (
@@ -72,28 +73,7 @@ def build() -> tuple[Capture, dict]:
         "expected_verdicts": ["MID-CALL", "ORPHAN-RESPONSES"],
         "forbidden_verdicts": ["D13", "D8", "D25"],
         "agents": {
-            "left": {
-                "software": "synthetic",
-                "role": "controlling",
-                "ice_ufrag": LEFT_UFRAG,
-                "ice_pwd": LEFT_PWD,
-                "lan_address": LEFT[0],
-                "public_address": LEFT_PUBLIC[0],
-                "streams": [
-                    {
-                        "media": "audio",
-                        "components": [
-                            {
-                                "component": 1,
-                                "local_candidates": [],
-                                "remote_candidates": [],
-                                "checklist": [],
-                                "selected": {**selected, "remote_type": "unknown", "transport": "udp"},
-                            }
-                        ],
-                    }
-                ],
-            }
+            "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, LEFT[0], LEFT_PUBLIC[0], [in_use], software="synthetic")
         },
     }
     return cap, truth

@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, dtls_record, ice_check, ice_success  # noqa: E402
+from builder import HERE, HOST_PRIORITY, PRFLX_PRIORITY, Capture, dtls_record, ice_check, ice_success  # noqa: E402
+from truth_agents import agent, candidate, one_pair  # noqa: E402
 
 NAME = "pair_directions"
 LOCAL = ("192.168.10.20", 50000)
@@ -26,8 +27,8 @@ LOCAL_UFRAG, LOCAL_PWD = "LOCL", "local-password-0123456789"
 REMOTE_UFRAG, REMOTE_PWD = "RMTE", "remote-password-0123456789"
 ANSWER = 0.00026  # the local agent's answering time
 ROUND_TRIPS = (0.0072, 0.0063)  # the local agent's checks, request out -> response in
-REMOTE_PRIORITY = (126 << 24) + (65535 << 8) + 255  # RFC 8445 §5.1.2.1, host, component 1
-LOCAL_PRIORITY = (110 << 24) + (65535 << 8) + 255  # its check's PRIORITY: the prflx priority
+REMOTE_PRIORITY = HOST_PRIORITY  # the remote agent's host candidate, and its checks' PRIORITY
+LOCAL_PRIORITY = PRFLX_PRIORITY  # the local agent's checks' PRIORITY: the prflx priority
 
 
 def build(local: tuple[str, int] = LOCAL, local_public: tuple[str, int] = LOCAL_PUBLIC) -> Capture:
@@ -61,52 +62,9 @@ def build(local: tuple[str, int] = LOCAL, local_public: tuple[str, int] = LOCAL_
 def truth(
     local: tuple[str, int] = LOCAL, local_public: tuple[str, int] = LOCAL_PUBLIC, name: str = NAME, where: str = ""
 ) -> dict:
-    local_host = {
-        "foundation": "1",
-        "component": 1,
-        "transport": "udp",
-        "priority": (126 << 24) + (65535 << 8) + 255,
-        "address": f"{local[0]}:{local[1]}",
-        "type": "host",
-        "related": None,
-    }
-    remote_host = {
-        "foundation": "1",
-        "component": 1,
-        "transport": "udp",
-        "priority": REMOTE_PRIORITY,
-        "address": "203.0.113.50:40000",
-        "type": "host",
-        "related": None,
-    }
-
-    def agent(role: str, ufrag: str, pwd: str, lan: str, public: str, mine: dict, theirs: dict) -> dict:
-        entry = {"local": mine["address"], "local_type": mine["type"], "remote": theirs["address"]}
-        entry |= {"remote_type": theirs["type"], "state": "succeeded", "nominated": True}
-        selected = {k: entry[k] for k in ("local", "local_type", "remote", "remote_type")} | {"transport": "udp"}
-        return {
-            "software": "synthetic (captures/synthetic/builder.py)",
-            "role": role,
-            "ice_ufrag": ufrag,
-            "ice_pwd": pwd,
-            "lan_address": lan,
-            "public_address": public,
-            "streams": [
-                {
-                    "media": "audio",
-                    "components": [
-                        {
-                            "component": 1,
-                            "local_candidates": [mine],
-                            "remote_candidates": [theirs],
-                            "checklist": [entry],
-                            "selected": selected,
-                        }
-                    ],
-                }
-            ],
-        }
-
+    local_host = candidate(local, "host", HOST_PRIORITY, "1")
+    remote_host = candidate(REMOTE, "host", REMOTE_PRIORITY, "1")
+    local_view, remote_view = one_pair(local_host, remote_host), one_pair(remote_host, local_host)
     return {
         "scenario": name,
         "description": __doc__.strip().splitlines()[0],
@@ -123,8 +81,8 @@ def truth(
         "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": where or "the local (controlled) agent's LAN, inside its NAT"},
         "agents": {
-            "local": agent("controlled", LOCAL_UFRAG, LOCAL_PWD, local[0], local_public[0], local_host, remote_host),
-            "remote": agent("controlling", REMOTE_UFRAG, REMOTE_PWD, REMOTE[0], REMOTE[0], remote_host, local_host),
+            "local": agent("controlled", LOCAL_UFRAG, LOCAL_PWD, local[0], local_public[0], [local_view]),
+            "remote": agent("controlling", REMOTE_UFRAG, REMOTE_PWD, REMOTE[0], REMOTE[0], [remote_view]),
         },
     }
 

@@ -20,7 +20,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, ice_check, ice_success, rtp_payload, tid  # noqa: E402
+from builder import (  # noqa: E402
+    HERE,
+    HOST_PRIORITY,
+    PRFLX_PRIORITY,
+    RELAY_PRIORITY,
+    Capture,
+    ice_check,
+    ice_success,
+    rtp_payload,
+    tid,
+)
+from truth_agents import agent, candidate, component, pair_of, selected  # noqa: E402
 
 from dissectors.codec import encode_stun  # noqa: E402
 
@@ -31,8 +42,7 @@ TURN, LEFT_RELAY = ("203.0.113.254", 3478), ("203.0.113.254", 49300)
 RIGHT, RIGHT_RELAY = ("203.0.113.70", 7000), ("203.0.113.254", 49400)
 LEFT_UFRAG, LEFT_PWD = "rnL1", "left-password-rn-0123456"
 RIGHT_UFRAG, RIGHT_PWD = "rnR1", "right-password-rn-012345"
-HOST_PRIORITY = (126 << 24) + (65535 << 8) + 255
-PRFLX_PRIORITY = (110 << 24) + (65535 << 8) + 255
+SOFTWARE = "synthetic (captures/synthetic/relay_nominated_first.py)"
 
 
 def build() -> Capture:
@@ -64,32 +74,11 @@ def build() -> Capture:
     return cap
 
 
-def _candidate(address: tuple[str, int], kind: str) -> dict:
-    priority = HOST_PRIORITY if kind == "host" else (0 << 24) + (65535 << 8) + 255
-    return {
-        "foundation": "1" if kind == "host" else "3",
-        "component": 1,
-        "transport": "udp",
-        "priority": priority,
-        "address": f"{address[0]}:{address[1]}",
-        "type": kind,
-        "related": None,
-    }
-
-
 def truth() -> dict:
-    relay_pair = {"local": f"{LEFT[0]}:{LEFT[1]}", "local_type": "host", "remote": f"{RIGHT_RELAY[0]}:{RIGHT_RELAY[1]}"}
-    direct_pair = {"local": f"{LEFT[0]}:{LEFT[1]}", "local_type": "host", "remote": f"{RIGHT[0]}:{RIGHT[1]}"}
-    component = {
-        "component": 1,
-        "local_candidates": [_candidate(LEFT, "host")],
-        "remote_candidates": [_candidate(RIGHT, "host"), _candidate(RIGHT_RELAY, "relay")],
-        "checklist": [
-            {**relay_pair, "remote_type": "relay", "state": "succeeded", "nominated": True},
-            {**direct_pair, "remote_type": "host", "state": "succeeded", "nominated": False},
-        ],
-        "selected": {**relay_pair, "remote_type": "relay", "transport": "udp"},
-    }
+    left, right = candidate(LEFT, "host", HOST_PRIORITY, "1"), candidate(RIGHT, "host", HOST_PRIORITY, "1")
+    right_relay = candidate(RIGHT_RELAY, "relay", RELAY_PRIORITY, "3")
+    relayed, direct = pair_of(left, right_relay), pair_of(left, right, nominated=False)
+    left_view = component([left], [right, right_relay], [relayed, direct], selected(relayed))
     return {
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
@@ -108,15 +97,7 @@ def truth() -> dict:
         },
         "vantage_points": {"capture.pcap": "the left agent's LAN, inside its NAT"},
         "agents": {
-            "left": {
-                "software": "synthetic (captures/synthetic/relay_nominated_first.py)",
-                "role": "controlling",
-                "ice_ufrag": LEFT_UFRAG,
-                "ice_pwd": LEFT_PWD,
-                "lan_address": LEFT[0],
-                "public_address": LEFT_PUBLIC[0],
-                "streams": [{"media": "audio", "components": [component]}],
-            }
+            "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, LEFT[0], LEFT_PUBLIC[0], [left_view], software=SOFTWARE)
         },
     }
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, dtls_record, ice_check, ice_success, rtp_payload, tid  # noqa: E402
+from builder import HERE, PRFLX_PRIORITY, RELAY_PRIORITY, Capture, dtls_record, ice_check, ice_success, rtp_payload, tid  # noqa: E402
+from truth_agents import agent, candidate, component, pair, selected, text  # noqa: E402
 
 from dissectors.codec import encode_channel_data, encode_stun  # noqa: E402
 
@@ -26,7 +27,7 @@ RELAYED, MAPPED, PEER = ("198.51.100.1", 49152), ("203.0.113.1", 61000), ("203.0
 CHANNEL = 0x4000
 LEFT_UFRAG, LEFT_PWD = "rlLf", "relayedpasswordleft01234"
 RIGHT_UFRAG, RIGHT_PWD = "rlRt", "relayedpasswordright0123"
-PRIORITY = (110 << 24) | (65535 << 8) | 255
+SOFTWARE = "synthetic (pattern seen in a real capture, relayed)"
 FIRST_SUCCESS = 0.130
 END = FIRST_SUCCESS + 0.8
 
@@ -54,9 +55,9 @@ def build() -> tuple[Capture, dict]:
     bind = [("CHANNEL-NUMBER", CHANNEL), ("XOR-PEER-ADDRESS", PEER)]
     cap.udp(0.05, CLIENT, SERVER, encode_stun(0x0009, tid("bind"), bind))
     cap.udp(0.07, SERVER, CLIENT, encode_stun(0x0109, tid("bind"), []))
-    out(0.10, ice_check("left-1", LEFT_UFRAG, RIGHT_UFRAG, RIGHT_PWD, PRIORITY, True))
+    out(0.10, ice_check("left-1", LEFT_UFRAG, RIGHT_UFRAG, RIGHT_PWD, PRFLX_PRIORITY, True))
     back(FIRST_SUCCESS, ice_success("left-1", RELAYED, RIGHT_PWD))
-    back(0.14, ice_check("right-1", RIGHT_UFRAG, LEFT_UFRAG, LEFT_PWD, PRIORITY, False))
+    back(0.14, ice_check("right-1", RIGHT_UFRAG, LEFT_UFRAG, LEFT_PWD, PRFLX_PRIORITY, False))
     out(0.141, ice_success("right-1", PEER, LEFT_PWD))
     out(0.15, dtls_record(22, 0, 0, 180))
     back(0.18, dtls_record(22, 0, 0, 900))
@@ -73,48 +74,9 @@ def build() -> tuple[Capture, dict]:
 
 
 def truth() -> dict:
-    relayed, peer = f"{RELAYED[0]}:{RELAYED[1]}", f"{PEER[0]}:{PEER[1]}"
-    component = {
-        "component": 1,
-        "local_candidates": [
-            {
-                "foundation": "r1",
-                "component": 1,
-                "transport": "udp",
-                "priority": (0 << 24) | (65535 << 8) | 255,
-                "address": relayed,
-                "type": "relay",
-                "related": f"{MAPPED[0]}:{MAPPED[1]}",
-            }
-        ],
-        "remote_candidates": [],
-        "checklist": [
-            {
-                "local": relayed,
-                "local_type": "relay",
-                "remote": peer,
-                "remote_type": "prflx",
-                "state": "succeeded",
-                "nominated": False,
-            }
-        ],
-        "selected": {
-            "local": relayed,
-            "local_type": "relay",
-            "remote": peer,
-            "remote_type": "prflx",
-            "transport": "udp",
-        },
-    }
-    left = {
-        "software": "synthetic (pattern seen in a real capture, relayed)",
-        "role": "controlling",
-        "ice_ufrag": LEFT_UFRAG,
-        "ice_pwd": LEFT_PWD,
-        "lan_address": CLIENT[0],
-        "public_address": MAPPED[0],
-        "streams": [{"media": "application", "components": [component]}],
-    }
+    relay = candidate(RELAYED, "relay", RELAY_PRIORITY, "r1", text(MAPPED))
+    entry = pair(relay["address"], "relay", text(PEER), "prflx", nominated=False)
+    in_use = component([relay], [], [entry], selected(entry))
     return {
         "scenario": NAME,
         "description": __doc__.split("\n\n")[2].replace("\n", " "),
@@ -130,7 +92,9 @@ def truth() -> dict:
         "nomination_style_source": "this module: no check carries USE-CANDIDATE; the capture ends 0.8 s after the first success",
         "candidate_types_signaled": False,
         "vantage_points": {"capture.pcap": "the left agent's LAN: only the client-to-relay leg"},
-        "agents": {"left": left},
+        "agents": {
+            "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, CLIENT[0], MAPPED[0], [in_use], "application", SOFTWARE)
+        },
     }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, ice_check, rtp_payload, tid  # noqa: E402
+from builder import HERE, Capture, ice_check, rtp_payload, tid, turn_data, turn_send  # noqa: E402
 
 from dissectors.codec import encode_channel_data, encode_stun  # noqa: E402
 
@@ -43,10 +43,8 @@ def build() -> tuple[Capture, dict]:
         cap.udp(t + 0.001, SERVER, CLIENT_A, encode_channel_data(CHANNEL_A, rtp_payload(i, 0xA2, 111)[:-1]))
         cap.tcp(t + 0.002, CLIENT_B, SERVER, _tcp_channel_data(CHANNEL_B, rtp_payload(i, 0xB1, 0)))
         cap.tcp(t + 0.003, SERVER, CLIENT_B, _tcp_channel_data(CHANNEL_B, rtp_payload(i, 0xB2, 0)[:-3]))
-        send = [("XOR-PEER-ADDRESS", PEER_C), ("DATA", rtp_payload(i, 0xC1, 8))]
-        cap.udp(t + 0.004, CLIENT_C, SERVER, encode_stun(0x0016, tid(f"send-{i}"), send))
-        data = [("XOR-PEER-ADDRESS", PEER_C), ("DATA", rtp_payload(i, 0xC2, 8))]
-        cap.udp(t + 0.005, SERVER, CLIENT_C, encode_stun(0x0017, tid(f"data-{i}"), data))
+        cap.udp(t + 0.004, CLIENT_C, SERVER, turn_send(str(i), PEER_C, rtp_payload(i, 0xC1, 8)))
+        cap.udp(t + 0.005, SERVER, CLIENT_C, turn_data(str(i), PEER_C, rtp_payload(i, 0xC2, 8)))
     bind_a = [("CHANNEL-NUMBER", CHANNEL_A), ("XOR-PEER-ADDRESS", PEER_A)]
     cap.udp(1.0101, CLIENT_A, SERVER, encode_stun(0x0009, tid("rebind-a"), bind_a))
     cap.udp(1.0102, SERVER, CLIENT_A, encode_stun(0x0109, tid("rebind-a"), []))

@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, ice_error, tid  # noqa: E402
+from builder import HERE, HOST_PRIORITY, Capture, ice_error, tid  # noqa: E402
+from truth_agents import agent, candidate, component, pair_of  # noqa: E402
 
 from dissectors.codec import encode_stun  # noqa: E402
 
@@ -30,7 +31,7 @@ LEFT, RIGHT = ("192.0.2.10", 40000), ("198.51.100.20", 50000)
 LEFT_UFRAG, LEFT_PWD = "rcL1", "left-password-rc-0123456"
 RIGHT_UFRAG, RIGHT_PWD = "rcR1", "right-password-rc-012345"
 LEFT_TIE, RIGHT_TIE = 0x7A00000000000001, 0x1B00000000000002
-PRIORITY = (126 << 24) + (65535 << 8) + 255  # RFC 8445 §5.1.2.1, host, component 1
+SOFTWARE = "synthetic (captures/synthetic/role_conflict.py)"
 CHECKS = 8  # per agent, 0.5 s apart
 
 
@@ -38,7 +39,7 @@ def _check(label: str, sender_ufrag: str, receiver_ufrag: str, receiver_pwd: str
     """A check claiming the controlling role with the sender's own tie-breaker."""
     attrs: list = [
         ("USERNAME", f"{receiver_ufrag}:{sender_ufrag}".encode()),
-        ("PRIORITY", PRIORITY),
+        ("PRIORITY", HOST_PRIORITY),
         ("ICE-CONTROLLING", tie_breaker),
     ]
     return encode_stun(0x0001, tid(label), attrs, integrity_key=receiver_pwd.encode(), fingerprint=True)
@@ -57,37 +58,10 @@ def build() -> Capture:
     return cap
 
 
-def _candidate(address: tuple[str, int]) -> dict:
-    return {
-        "foundation": "1",
-        "component": 1,
-        "transport": "udp",
-        "priority": PRIORITY,
-        "address": f"{address[0]}:{address[1]}",
-        "type": "host",
-        "related": None,
-    }
-
-
 def _agent(ufrag: str, pwd: str, mine: tuple[str, int], theirs: tuple[str, int]) -> dict:
-    entry = {"local": f"{mine[0]}:{mine[1]}", "local_type": "host", "remote": f"{theirs[0]}:{theirs[1]}"}
-    entry |= {"remote_type": "host", "state": "failed", "nominated": False}
-    component = {
-        "component": 1,
-        "local_candidates": [_candidate(mine)],
-        "remote_candidates": [_candidate(theirs)],
-        "checklist": [entry],
-        "selected": None,
-    }
-    return {
-        "software": "synthetic (captures/synthetic/role_conflict.py)",
-        "role": "controlling",
-        "ice_ufrag": ufrag,
-        "ice_pwd": pwd,
-        "lan_address": mine[0],
-        "public_address": mine[0],
-        "streams": [{"media": "audio", "components": [component]}],
-    }
+    me, peer = candidate(mine, "host", HOST_PRIORITY, "1"), candidate(theirs, "host", HOST_PRIORITY, "1")
+    view = component([me], [peer], [pair_of(me, peer, "failed", nominated=False)], None)
+    return agent("controlling", ufrag, pwd, mine[0], mine[0], [view], software=SOFTWARE)
 
 
 def truth() -> dict:

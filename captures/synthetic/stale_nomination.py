@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, ice_check, ice_error, ice_success  # noqa: E402
+from builder import HERE, Capture, audio_sdp, ice_check, ice_error, ice_success, priority  # noqa: E402
+from truth_agents import agent, candidate, component, mirrored_component, pair_of, selected  # noqa: E402
 
 NAME = "stale_nomination"
 LEFT_IP, LEFT_B_IP, RIGHT_IP = "192.168.1.10", "10.99.0.2", "192.168.1.20"
@@ -29,11 +30,7 @@ LEFT_UFRAG, LEFT_PWD = "lfAa", "leftpassword0123456789ab"
 RIGHT_UFRAG, RIGHT_PWD = "rgBb", "rightpassword0123456789a"
 CALL_ID = "stale-nomination@192.168.1.10"
 END = 10.0  # seconds of capture
-
-
-def host_priority(local_preference: int, component: int) -> int:
-    """RFC 8445 §5.1.2.1 for a host candidate (type preference 126)."""
-    return (126 << 24) | (local_preference << 8) | (256 - component)
+SEEN = "synthetic (pattern seen in a real capture)"
 
 
 A_PREF, B_PREF, R_PREF = 65535, 32767, 65535
@@ -41,26 +38,9 @@ A_PREF, B_PREF, R_PREF = 65535, 32767, 65535
 
 def _candidates(foundation: str, sockets: dict[int, tuple[str, int]], preference: int) -> list[str]:
     return [
-        f"a=candidate:{foundation} {c} UDP {host_priority(preference, c)} {ip} {port} typ host"
+        f"a=candidate:{foundation} {c} UDP {priority(126, c, preference)} {ip} {port} typ host"
         for c, (ip, port) in sockets.items()
     ]
-
-
-def _sdp(session: int, ip: str, ufrag: str, pwd: str, candidates: list[str], port: int) -> bytes:
-    lines = [
-        "v=0",
-        f"o=- {session} 1 IN IP4 {ip}",
-        "s=-",
-        f"c=IN IP4 {ip}",
-        "t=0 0",
-        f"m=audio {port} RTP/AVP 0",
-        f"a=rtcp:{port + 1}",
-        f"a=ice-ufrag:{ufrag}",
-        f"a=ice-pwd:{pwd}",
-        *candidates,
-        "a=rtpmap:0 PCMU/8000",
-    ]
-    return ("\r\n".join(lines) + "\r\n").encode()
 
 
 def _sip(start: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
@@ -72,7 +52,7 @@ def _sip(start: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
 def build() -> tuple[Capture, dict]:
     cap = Capture()
     left_sip, right_sip = (LEFT_IP, 5060), (RIGHT_IP, 5060)
-    offer = _sdp(
+    offer = audio_sdp(
         1001,
         LEFT_IP,
         LEFT_UFRAG,
@@ -80,7 +60,7 @@ def build() -> tuple[Capture, dict]:
         _candidates("1", A, A_PREF) + _candidates("2", B, B_PREF),
         A[1][1],
     )
-    answer = _sdp(2002, RIGHT_IP, RIGHT_UFRAG, RIGHT_PWD, _candidates("1", R, R_PREF), R[1][1])
+    answer = audio_sdp(2002, RIGHT_IP, RIGHT_UFRAG, RIGHT_PWD, _candidates("1", R, R_PREF), R[1][1])
     common = [
         ("Call-ID", CALL_ID),
         ("From", "<sip:left@example.test>;tag=lefttag"),
@@ -120,9 +100,8 @@ def build() -> tuple[Capture, dict]:
     )
 
     def left_check(t: float, label: str, src: tuple[str, int], dst: tuple[str, int], comp: int, pref: int) -> None:
-        cap.udp(
-            t, src, dst, ice_check(label, LEFT_UFRAG, RIGHT_UFRAG, RIGHT_PWD, host_priority(pref, comp), True, True)
-        )
+        check = ice_check(label, LEFT_UFRAG, RIGHT_UFRAG, RIGHT_PWD, priority(126, comp, pref), True, True)
+        cap.udp(t, src, dst, check)
         cap.udp(t + 0.002, dst, src, ice_success(label, src, RIGHT_PWD))
 
     # socket A: one check per component (USE-CANDIDATE on every check: aggressive), both answered
@@ -131,14 +110,14 @@ def build() -> tuple[Capture, dict]:
     # the peer's checks to A: A answers 500 (component 1) and 401 (component 2)
     for comp, (code, reason) in ((1, (500, "Server Error")), (2, (401, "Unauthorized"))):
         label = f"R-A-{comp}"
-        prio = (110 << 24) | (R_PREF << 8) | (256 - comp)  # peer-reflexive priority in checks
+        prio = priority(110, comp, R_PREF)  # peer-reflexive priority in checks
         cap.udp(0.20 + comp * 0.02, R[comp], A[comp], ice_check(label, RIGHT_UFRAG, LEFT_UFRAG, LEFT_PWD, prio, False))
         signed = LEFT_PWD if code != 401 else None  # RFC 8445 §7.3.1.1: a 401 goes unsigned
         cap.udp(0.201 + comp * 0.02, A[comp], R[comp], ice_error(label, code, reason, signed))
     # the peer's checks to B: answered 401
     for comp in (1, 2):
         label = f"R-B-{comp}"
-        prio = (110 << 24) | (R_PREF << 8) | (256 - comp)
+        prio = priority(110, comp, R_PREF)
         cap.udp(0.30 + comp * 0.02, R[comp], B[comp], ice_check(label, RIGHT_UFRAG, LEFT_UFRAG, LEFT_PWD, prio, False))
         cap.udp(0.301 + comp * 0.02, B[comp], R[comp], ice_error(label, 401, "Unauthorized"))
     # socket B: USE-CANDIDATE every 0.5 s on both components until the capture ends, all answered
@@ -152,82 +131,17 @@ def build() -> tuple[Capture, dict]:
     return cap, truth()
 
 
-def _cand(sockets: dict[int, tuple[str, int]], comp: int, foundation: str, pref: int) -> dict:
-    ip, port = sockets[comp]
-    return {
-        "foundation": foundation,
-        "component": comp,
-        "transport": "udp",
-        "priority": host_priority(pref, comp),
-        "address": f"{ip}:{port}",
-        "type": "host",
-        "related": None,
-    }
-
-
 def truth() -> dict:
-    def component(comp: int) -> dict:
-        a, b, r = (f"{s[comp][0]}:{s[comp][1]}" for s in (A, B, R))
-        return {
-            "component": comp,
-            "local_candidates": [_cand(A, comp, "1", A_PREF), _cand(B, comp, "2", B_PREF)],
-            "remote_candidates": [_cand(R, comp, "1", R_PREF)],
-            "checklist": [
-                {
-                    "local": a,
-                    "local_type": "host",
-                    "remote": r,
-                    "remote_type": "host",
-                    "state": "succeeded",
-                    "nominated": True,
-                },
-                {
-                    "local": b,
-                    "local_type": "host",
-                    "remote": r,
-                    "remote_type": "host",
-                    "state": "succeeded",
-                    "nominated": True,
-                },
-            ],
-            "selected": {"local": b, "local_type": "host", "remote": r, "remote_type": "host", "transport": "udp"},
-        }
+    def left_view(comp: int) -> dict:
+        a, b, r = (
+            candidate(sockets[comp], "host", priority(126, comp, preference), foundation, component=comp)
+            for sockets, foundation, preference in ((A, "1", A_PREF), (B, "2", B_PREF), (R, "1", R_PREF))
+        )
+        from_a, from_b = pair_of(a, r), pair_of(b, r)
+        return component([a, b], [r], [from_a, from_b], selected(from_b), comp)
 
-    left = {
-        "software": "synthetic (pattern seen in a real capture)",
-        "role": "controlling",
-        "ice_ufrag": LEFT_UFRAG,
-        "ice_pwd": LEFT_PWD,
-        "lan_address": LEFT_IP,
-        "public_address": None,
-        "streams": [{"media": "audio", "components": [component(1), component(2)]}],
-    }
-    right_components = []
-    for comp in (1, 2):
-        c = component(comp)
-        c["local_candidates"], c["remote_candidates"] = c["remote_candidates"], c["local_candidates"]
-        c["checklist"] = [
-            {
-                **e,
-                "local": e["remote"],
-                "remote": e["local"],
-                "local_type": e["remote_type"],
-                "remote_type": e["local_type"],
-            }
-            for e in c["checklist"]
-        ]
-        sel = c["selected"]
-        c["selected"] = {**sel, "local": sel["remote"], "remote": sel["local"]}
-        right_components.append(c)
-    right = {
-        "software": "synthetic",
-        "role": "controlled",
-        "ice_ufrag": RIGHT_UFRAG,
-        "ice_pwd": RIGHT_PWD,
-        "lan_address": RIGHT_IP,
-        "public_address": None,
-        "streams": [{"media": "audio", "components": right_components}],
-    }
+    left = [left_view(1), left_view(2)]
+    right = [mirrored_component(view) for view in left]
     return {
         "scenario": NAME,
         "description": __doc__.split("\n\n")[1].replace("\n", " "),
@@ -243,7 +157,10 @@ def truth() -> dict:
         "nomination_style_source": "this module: every check of the controlling agent, from both sockets, carries USE-CANDIDATE",
         "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the LAN both agents share"},
-        "agents": {"left": left, "right": right},
+        "agents": {
+            "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, LEFT_IP, None, left, software=SEEN),
+            "right": agent("controlled", RIGHT_UFRAG, RIGHT_PWD, RIGHT_IP, None, right, software="synthetic"),
+        },
     }
 
 

@@ -21,8 +21,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builder import HERE, Capture, encode_stun, ice_check, ice_success, tid  # noqa: E402
-from scapy.utils import wrpcap  # noqa: E402
+from builder import (  # noqa: E402
+    HERE,
+    HOST_PRIORITY,
+    PRFLX_PRIORITY,
+    RELAY_PRIORITY,
+    SRFLX_PRIORITY,
+    Capture,
+    encode_stun,
+    ice_check,
+    ice_success,
+    tid,
+    turn_data,
+    turn_send,
+)
+from truth_agents import agent, candidate, component, pair_of, selected  # noqa: E402
 
 NAME = "two_nats_two_taps"
 CALLER_LAN = ("10.10.0.10", 50000)
@@ -37,19 +50,6 @@ CALLEE_CLOCK = -1.5  # the callee's capture clock, against the caller's
 HOP = 0.015  # one way between the relay and the callee
 ANSWER = 0.00026  # the callee's answering time
 CALLER_ANSWER = 0.0003
-RELAY_PRIORITY = (0 << 24) + (65535 << 8) + 255  # RFC 8445 §5.1.2.1: relay, component 1
-CALLEE_PRFLX_PRIORITY = (110 << 24) + (65535 << 8) + 255
-CALLER_PRFLX_PRIORITY = (110 << 24) + (65535 << 8) + 255
-
-
-def _send(label: str, peer: tuple[str, int], inner: bytes) -> bytes:
-    """A TURN Send indication (RFC 8656 §11.1) carrying `inner` to `peer`."""
-    return encode_stun(0x0016, tid("send-" + label), [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
-
-
-def _data(label: str, peer: tuple[str, int], inner: bytes) -> bytes:
-    """A TURN Data indication (RFC 8656 §11.4) bringing `inner` from `peer`."""
-    return encode_stun(0x0017, tid("data-" + label), [("XOR-PEER-ADDRESS", peer), ("DATA", inner)])
 
 
 def build(callee_clock: float = CALLEE_CLOCK) -> tuple[Capture, Capture]:
@@ -79,23 +79,23 @@ def build(callee_clock: float = CALLEE_CLOCK) -> tuple[Capture, Capture]:
         check = ice_check(label, CALLER_UFRAG, CALLEE_UFRAG, CALLEE_PWD, RELAY_PRIORITY, True, nominate)
         if not answered:
             for n, delay in enumerate((0.0, 0.5, 1.5)):  # RFC 5389 §7.2.1 schedule; the relay drops them all
-                caller.udp(t + delay, CALLER_LAN, TURN, _send(f"{label}-{n}", to, check))
+                caller.udp(t + delay, CALLER_LAN, TURN, turn_send(f"{label}-{n}", to, check))
             return
-        caller.udp(t, CALLER_LAN, TURN, _send(label, to, check))
+        caller.udp(t, CALLER_LAN, TURN, turn_send(label, to, check))
         at_callee(t + HOP, RELAYED, CALLEE_HOST, check)
         answer = ice_success(label, RELAYED, CALLEE_PWD)
         at_callee(t + HOP + ANSWER, CALLEE_HOST, RELAYED, answer)
-        caller.udp(t + 2 * HOP + ANSWER, TURN, CALLER_LAN, _data(label, to, answer))
+        caller.udp(t + 2 * HOP + ANSWER, TURN, CALLER_LAN, turn_data(label, to, answer))
 
     def callee_check(label: str, t: float, lost_first: bool = False) -> None:
-        check = ice_check(label, CALLEE_UFRAG, CALLER_UFRAG, CALLER_PWD, CALLEE_PRFLX_PRIORITY, False)
+        check = ice_check(label, CALLEE_UFRAG, CALLER_UFRAG, CALLER_PWD, PRFLX_PRIORITY, False)
         if lost_first:  # this transmission never reached the relay
             at_callee(t, CALLEE_HOST, RELAYED, check)
             t += 0.5
         at_callee(t, CALLEE_HOST, RELAYED, check)
-        caller.udp(t + HOP, TURN, CALLER_LAN, _data(label, CALLEE_PUBLIC, check))
+        caller.udp(t + HOP, TURN, CALLER_LAN, turn_data(label, CALLEE_PUBLIC, check))
         answer = ice_success(label, CALLEE_PUBLIC, CALLER_PWD)
-        caller.udp(t + HOP + CALLER_ANSWER, CALLER_LAN, TURN, _send(label, CALLEE_PUBLIC, answer))
+        caller.udp(t + HOP + CALLER_ANSWER, CALLER_LAN, TURN, turn_send(label, CALLEE_PUBLIC, answer))
         at_callee(t + 2 * HOP + CALLER_ANSWER, RELAYED, CALLEE_HOST, answer)
 
     caller_check("to-host", 0.100, CALLEE_HOST, answered=False)
@@ -107,50 +107,13 @@ def build(callee_clock: float = CALLEE_CLOCK) -> tuple[Capture, Capture]:
 
 
 def truth() -> dict:
-    relay = {
-        "foundation": "r1",
-        "component": 1,
-        "transport": "udp",
-        "priority": RELAY_PRIORITY,
-        "address": "203.0.113.254:49200",
-        "type": "relay",
-        "related": "198.51.100.10:50000",
-    }
-    host = {
-        "foundation": "h1",
-        "component": 1,
-        "transport": "udp",
-        "priority": (126 << 24) + (65535 << 8) + 255,
-        "address": "10.20.0.10:59253",
-        "type": "host",
-        "related": None,
-    }
-    srflx = {
-        "foundation": "s1",
-        "component": 1,
-        "transport": "udp",
-        "priority": (100 << 24) + (65535 << 8) + 255,
-        "address": "203.0.113.20:59253",
-        "type": "srflx",
-        "related": "10.20.0.10:59253",
-    }
-    selected = {
-        "local": "203.0.113.254:49200",
-        "local_type": "relay",
-        "remote": "203.0.113.20:59253",
-        "remote_type": "srflx",
-        "transport": "udp",
-    }
-    caller_list = [
-        {"local": relay["address"], "local_type": "relay", "remote": host["address"], "remote_type": "host"}
-        | {"state": "failed", "nominated": False},
-        {"local": relay["address"], "local_type": "relay", "remote": srflx["address"], "remote_type": "srflx"}
-        | {"state": "succeeded", "nominated": True},
-    ]
-    callee_list = [
-        {"local": host["address"], "local_type": "host", "remote": relay["address"], "remote_type": "relay"}
-        | {"state": "succeeded", "nominated": True}
-    ]
+    relay = candidate(RELAYED, "relay", RELAY_PRIORITY, "r1", "198.51.100.10:50000")
+    host = candidate(CALLEE_HOST, "host", HOST_PRIORITY, "h1")
+    srflx = candidate(CALLEE_PUBLIC, "srflx", SRFLX_PRIORITY, "s1", "10.20.0.10:59253")
+    dead, works = pair_of(relay, host, "failed", nominated=False), pair_of(relay, srflx)
+    caller_view = component([relay], [host, srflx], [dead, works], selected(works))
+    reached = pair_of(host, relay)
+    callee_view = component([host, srflx], [relay], [reached], selected(reached))
     return {
         "scenario": NAME,
         "description": __doc__.strip().splitlines()[0],
@@ -178,56 +141,8 @@ def truth() -> dict:
             }
         },
         "agents": {
-            "caller": {
-                "software": "synthetic (captures/synthetic/builder.py)",
-                "role": "controlling",
-                "ice_ufrag": CALLER_UFRAG,
-                "ice_pwd": CALLER_PWD,
-                "lan_address": CALLER_LAN[0],
-                "public_address": CALLER_PUBLIC[0],
-                "streams": [
-                    {
-                        "media": "audio",
-                        "components": [
-                            {
-                                "component": 1,
-                                "local_candidates": [relay],
-                                "remote_candidates": [host, srflx],
-                                "checklist": caller_list,
-                                "selected": selected,
-                            }
-                        ],
-                    }
-                ],
-            },
-            "callee": {
-                "software": "synthetic (captures/synthetic/builder.py)",
-                "role": "controlled",
-                "ice_ufrag": CALLEE_UFRAG,
-                "ice_pwd": CALLEE_PWD,
-                "lan_address": CALLEE_HOST[0],
-                "public_address": CALLEE_PUBLIC[0],
-                "streams": [
-                    {
-                        "media": "audio",
-                        "components": [
-                            {
-                                "component": 1,
-                                "local_candidates": [host, srflx],
-                                "remote_candidates": [relay],
-                                "checklist": callee_list,
-                                "selected": {
-                                    "local": host["address"],
-                                    "local_type": "host",
-                                    "remote": relay["address"],
-                                    "remote_type": "relay",
-                                    "transport": "udp",
-                                },
-                            }
-                        ],
-                    }
-                ],
-            },
+            "caller": agent("controlling", CALLER_UFRAG, CALLER_PWD, CALLER_LAN[0], CALLER_PUBLIC[0], [caller_view]),
+            "callee": agent("controlled", CALLEE_UFRAG, CALLEE_PWD, CALLEE_HOST[0], CALLEE_PUBLIC[0], [callee_view]),
         },
     }
 
@@ -236,7 +151,7 @@ def write(folder: Path = HERE / NAME, callee_clock: float = CALLEE_CLOCK) -> lis
     """The two taps; `callee_clock` moves the callee's capture clock (the corpus copy: 1.5 s behind)."""
     caller, callee = build(callee_clock)
     caller.write(folder, truth())
-    wrpcap(str(folder / "callee-lan.pcap"), sorted(callee.packets, key=lambda p: float(p.time)))
+    callee.write_pcap(folder / "callee-lan.pcap")
     return [folder / "capture.pcap", folder / "callee-lan.pcap"]
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from builder import HERE, Capture, ice_check, ice_success  # noqa: E402
+from truth_agents import agent, component, mirrored_component, pair, selected, text  # noqa: E402
 
 NAME = "websocket_signaling"
 SERVER = ("203.0.113.80", 443)
@@ -30,6 +31,7 @@ LEFT_UFRAG, LEFT_PWD = "wsLf", "websocketpasswordleft012"
 RIGHT_UFRAG, RIGHT_PWD = "wsRt", "websocketpasswordright01"
 HOST_PRIORITY = 2122260223
 PRFLX_PRIORITY = 1853824767
+SOFTWARE = "synthetic (WebSocket signaling as WebRTC apps use it)"
 TRICKLE_LEFT_AT = 0.300  # the caller's host candidate reaches the callee after the callee's first check
 
 
@@ -135,33 +137,8 @@ def build() -> tuple[Capture, dict]:
 
 
 def truth() -> dict:
-    left, right = f"{LEFT[0]}:{LEFT[1]}", f"{RIGHT[0]}:{RIGHT[1]}"
-
-    def agent(role: str, ufrag: str, pwd: str, local: str, remote: str) -> dict:
-        pair = {"local": local, "local_type": "host", "remote": remote, "remote_type": "host"}
-        return {
-            "software": "synthetic (WebSocket signaling as WebRTC apps use it)",
-            "role": role,
-            "ice_ufrag": ufrag,
-            "ice_pwd": pwd,
-            "lan_address": local.split(":")[0],
-            "public_address": None,
-            "streams": [
-                {
-                    "media": "audio",
-                    "components": [
-                        {
-                            "component": 1,
-                            "local_candidates": [],
-                            "remote_candidates": [],
-                            "checklist": [{**pair, "state": "succeeded", "nominated": True}],
-                            "selected": {**pair, "transport": "udp"},
-                        }
-                    ],
-                }
-            ],
-        }
-
+    entry = pair(text(LEFT), "host", text(RIGHT), "host")
+    left = component([], [], [entry], selected(entry))
     return {
         "scenario": NAME,
         "description": " ".join(__doc__.split("\n\n")[2].split()),
@@ -178,8 +155,10 @@ def truth() -> dict:
         "candidate_types_signaled": True,
         "vantage_points": {"capture.pcap": "the LAN both agents and their WebSocket connections share"},
         "agents": {
-            "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, left, right),
-            "right": agent("controlled", RIGHT_UFRAG, RIGHT_PWD, right, left),
+            "left": agent("controlling", LEFT_UFRAG, LEFT_PWD, LEFT[0], None, [left], software=SOFTWARE),
+            "right": agent(
+                "controlled", RIGHT_UFRAG, RIGHT_PWD, RIGHT[0], None, [mirrored_component(left)], software=SOFTWARE
+            ),
         },
     }
 

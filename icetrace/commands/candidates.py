@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import stat
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from icetrace.errors import InputError
@@ -142,10 +141,12 @@ def model_dict(model: SignalingModel) -> dict[str, Any]:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     captures, logs, sdps = classify_sources(args.source)
     from icetrace.capture.packet_source import PacketSource
+    from icetrace.records.capture_set import display_names
     from icetrace.signaling.sources import load_signaling
 
-    packets = [(Path(c).name, PacketSource([c])) for c in captures]
-    model = load_signaling(captures=packets, sdp_files=sdps, logs=logs)
+    names = dict(zip(args.source, display_names(args.source), strict=True))  # files of one name told apart
+    packets = [(names[c], PacketSource([c])) for c in captures]
+    model = load_signaling(captures=packets, sdp_files=sdps, logs=logs, names=names)
     for problem in model.problems:
         err.write(f"icetrace: warning: {problem}\n")
     if args.format == "json":

@@ -21,11 +21,12 @@ from icetrace.ice.integrity import verify_checks, verify_turn
 from icetrace.ice.matching import attach_icmp, match_transactions, merge_views, orphan_responses
 from icetrace.ice.midcall import mark_mid_call
 from icetrace.ice.model import Agent, Allocation, Mapping, NatMapping
+from icetrace.ice.multiplexed_turn import peer_legs, session_relayed_addresses, without_frame_counts
 from icetrace.ice.nomination import ended_early, nominate_by_final_offer, nomination_style
 from icetrace.ice.pairs import KnownAddresses, alias_across_nats, key_contexts, place_check, vantage_from_timing
 from icetrace.ice.reconstruction import ChecksByPair, Reconstruction
 from icetrace.ice.relay_paths import RelayHosts, mark_relay_paths
-from icetrace.ice.relayed_checks import relayed_checks, stream_legs
+from icetrace.ice.relayed_checks import indication_legs, relayed_checks, stream_legs
 from icetrace.ice.relaying import (
     ChannelBinds,
     channel_binds,
@@ -69,9 +70,10 @@ def correlate(
     captures = captures or CaptureSet()
     records = sorted(records, key=lambda r: (r.time, r.frame))
     roles = relay_roles(records)
-    oriented_channels(records, roles)
-    allocations, mappings = gather(records)
     relayed_by_leg = relayed_legs(records)
+    legs = peer_legs(records, relayed_by_leg)
+    oriented_channels(records, roles, legs)
+    allocations, mappings = gather(records)
     counts = list(relayed)
     flows = _calls_media([*(media or []), *stream_legs(counts)], records, allocations, signaling, relayed_by_leg)
     binds = peers_across_the_relay(records, relayed_by_leg, channel_binds(records))
@@ -80,14 +82,15 @@ def correlate(
     handouts = ServerHandouts.of(allocations, mappings)
     for s in signaled:
         infer_types(s.stream, handouts)
-    known = KnownAddresses({a.relayed for a in allocations if a.relayed is not None}, {m.mapped for m in mappings})
+    relayed_addresses = {a.relayed for a in allocations if a.relayed is not None} | session_relayed_addresses(records)
+    known = KnownAddresses(relayed_addresses, {m.mapped for m in mappings})
     matcher = CheckMatcher([Session(s.stream, s) for s in signaled], icev6_sides(transactions))
     checks = [c for t in transactions if (c := place_check(matcher, t, known)) is not None]
     vantage_from_timing(checks)
     found_mappings = _across_nats(matcher.sessions, transactions, mappings)
     checks_by_pair = pair_checks(checks)
-    through_relays = relayed_media(counts, records, relayed_by_leg, captures.tap, binds, roles)
-    carried = MediaIndex([*flows, *through_relays])
+    through_relays = relayed_media(counts, records, relayed_by_leg, captures.tap, binds, roles, legs)
+    carried = MediaIndex([*without_frame_counts(flows, legs), *through_relays])
     early_notes: list[str] = []
     for session in matcher.sessions:
         nominate_by_final_offer(session, known.relayed, known.mapped)
@@ -100,6 +103,7 @@ def correlate(
     reconstruction.relayed_media = through_relays
     reconstruction.relayed_messages = sum(c.packets for c in counts)
     reconstruction.relayed_checks = relayed_checks(records, captures.tap)
+    reconstruction.indication_legs = indication_legs(counts)
     reconstruction.nat_mappings = found_mappings
     _conclude(reconstruction, early_notes)
     return reconstruction

@@ -52,6 +52,8 @@ class Reconstruction:
     relayed_media: list[MediaFlow] = field(default_factory=list)  # TURN-relayed data, by relayed address and peer
     relayed_messages: int = 0  # the ChannelData and indications counted into relayed_media, not kept as records
     relayed_checks: list[RelayedChecks] = field(default_factory=list)  # the wrappers that carried STUN, per leg
+    # the client-to-server legs that carried media in Send/Data indications (ChannelData's are in media)
+    indication_legs: list[MediaFlow] = field(default_factory=list)
     # by transaction_key: the results integrity.without_key would not give
     integrity: dict[tuple[str, int], Integrity] = field(default_factory=dict)
     captures: CaptureSet = field(default_factory=CaptureSet)  # the captures read, and how frame ids read

@@ -20,6 +20,14 @@ from icetrace.records.relayed import WRAPPERS, RelayedCount
 from icetrace.records.stun_record import StunRecord
 
 CHANNEL_VIAS = {"channeldata": 4, "ms-multiplexed": 12}  # each wrapping's header: before the data
+INDICATION_VIAS = frozenset(via for via, _peer_attribute, _outbound in WRAPPERS.values())
+LEG_KINDS = frozenset(("channeldata", *INDICATION_VIAS))
+"""The kinds of a client-to-server leg's row: channeldata, or the indication that carried the data."""
+
+
+def leg_kind(via: str) -> str:
+    """The kind of the leg row a wrapper is counted on: ChannelData's (MS 0xFF10 too), or the indication's."""
+    return "channeldata" if via in CHANNEL_VIAS else via
 
 
 @dataclass(kw_only=True)
@@ -78,24 +86,36 @@ def stream_legs(counts: Iterable[RelayedCount]) -> list[MediaFlow]:
     """ChannelData legs over TCP or TLS as media flows (kind channeldata), as the packet source counts
     the UDP ones: the relayed media counted from the records of a TCP stream, summed per direction,
     its bytes with each frame's header (padding aside) as a datagram's payload holds it."""
-    legs: dict[tuple[Endpoint, Endpoint, str], MediaFlow] = {}
+    return _summed([c for c in counts if c.transport != "udp" and c.via in CHANNEL_VIAS])
+
+
+def indication_legs(counts: Iterable[RelayedCount]) -> list[MediaFlow]:
+    """The legs that carried media in Send/Data indications (MS-TURN Send requests, Data indications),
+    one flow per direction and wrapper, of the wrapper's kind: as ChannelData's legs are counted, but
+    their bytes are what the DATA attributes carried."""
+    return _summed([c for c in counts if c.via in INDICATION_VIAS])
+
+
+def _summed(counts: list[RelayedCount]) -> list[MediaFlow]:
+    """The counts summed per leg, direction and leg kind; ChannelData's bytes with each frame's header."""
+    legs: dict[tuple[Endpoint, Endpoint, str, str], MediaFlow] = {}
     for c in counts:
-        if c.transport == "udp" or c.via not in CHANNEL_VIAS:
-            continue
-        key = (c.src, c.dst, c.transport)
+        kind = leg_kind(c.via)
+        size = c.bytes + CHANNEL_VIAS.get(c.via, 0) * c.packets
+        key = (c.src, c.dst, c.transport, kind)
         leg = legs.get(key)
         if leg is None:
             legs[key] = MediaFlow(
                 src=c.src,
                 dst=c.dst,
                 transport=c.transport,
-                kind="channeldata",
+                kind=kind,
                 first_frame=c.first_frame,
                 first_time=c.first_time,
                 last_frame=c.last_frame,
                 last_time=c.last_time,
                 packets=c.packets,
-                bytes=c.bytes + CHANNEL_VIAS[c.via] * c.packets,
+                bytes=size,
             )
             continue
         first = min((leg.first_time, leg.first_frame), (c.first_time, c.first_frame))
@@ -107,7 +127,7 @@ def stream_legs(counts: Iterable[RelayedCount]) -> list[MediaFlow]:
             last_time=last[0],
             last_frame=last[1],
             packets=leg.packets + c.packets,
-            bytes=leg.bytes + c.bytes + CHANNEL_VIAS[c.via] * c.packets,
+            bytes=leg.bytes + size,
         )
     return sorted(legs.values(), key=lambda f: (f.first_time, f.first_frame))
 
@@ -115,27 +135,27 @@ def stream_legs(counts: Iterable[RelayedCount]) -> list[MediaFlow]:
 def with_leg_checks(
     flows: Iterable[MediaFlow], checks: Iterable[RelayedChecks], tap_of: Callable[[int], int]
 ) -> list[tuple[MediaFlow, int | None]]:
-    """Each flow with the checks its ChannelData leg carried besides its media (None: no such leg);
-    a leg that carried checks only comes as a flow of no packets that spans its checks."""
-    by_leg: dict[tuple[Endpoint, Endpoint, str, int], list[RelayedChecks]] = {}
+    """Each flow with the checks its leg carried besides its media, in ChannelData or in the same
+    indications (None: no such leg); a leg that carried checks only comes as a flow of no packets
+    that spans its checks."""
+    by_leg: dict[tuple[Endpoint, Endpoint, str, int, str], list[RelayedChecks]] = {}
     for c in checks:
-        if c.via in CHANNEL_VIAS:
-            by_leg.setdefault((c.src, c.dst, c.transport, c.tap), []).append(c)
+        by_leg.setdefault((c.src, c.dst, c.transport, c.tap, leg_kind(c.via)), []).append(c)
     out: list[tuple[MediaFlow, int | None]] = []
     for f in flows:
-        if f.kind != "channeldata" or f.relay_via:
+        if f.kind not in LEG_KINDS or f.relay_via:
             out.append((f, None))
             continue
-        carried = by_leg.pop((f.src, f.dst, f.transport, tap_of(f.first_frame)), [])
+        carried = by_leg.pop((f.src, f.dst, f.transport, tap_of(f.first_frame), f.kind), [])
         out.append((f, sum(c.packets for c in carried)))  # a leg counted in parts: its first part says them
-    for (src, dst, transport, _tap), carried in by_leg.items():
+    for (src, dst, transport, _tap, kind), carried in by_leg.items():
         first = min(carried, key=lambda c: (c.first_time, c.first_frame))
         last = max(carried, key=lambda c: (c.last_time, c.last_frame))
         only_checks = MediaFlow(
             src=src,
             dst=dst,
             transport=transport,
-            kind="channeldata",
+            kind=kind,
             first_frame=first.first_frame,
             first_time=first.first_time,
             last_frame=last.last_frame,

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from dissectors.demux import TURN_PORTS
 from icetrace.ice.far_ends import RelayRoles
+from icetrace.ice.multiplexed_turn import PeerLegs, on_peer_leg
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.media_flow import MediaFlow
 from icetrace.records.relayed import RelayedCount
@@ -126,6 +127,7 @@ def relayed_media(
     tap_of: Callable[[int], int] = lambda frame: 0,
     binds: ChannelBinds | None = None,
     roles: RelayRoles | None = None,
+    legs: PeerLegs = frozenset(),
 ) -> list[MediaFlow]:
     """Media relayed through TURN, per direction between relayed address and peer, by what it carried.
 
@@ -136,16 +138,13 @@ def relayed_media(
     one in the capture (it started mid-call) the side `roles` shows to be a server, else the side on a
     TURN port, is the server. Each tap's count
     stays its own flow (`tap_of`: the tap a frame id was seen at): two taps' copies add nothing up.
-    `binds` may hold channels' peers learned otherwise (`peers_across_the_relay`).
+    `binds` may hold channels' peers learned otherwise (`peers_across_the_relay`). MS multiplexed TURN
+    a peer sent to a relayed address (`legs`) went between those two already.
     """
     binds = binds if binds is not None else channel_binds(records)
     flows: dict[tuple[Endpoint, Endpoint, str, str, Endpoint, Endpoint | None, int | None, int], list[float]] = {}
     for c in counts:
-        client, peer = _client_and_peer(c, binds, roles)
-        server = c.dst if client == c.src else c.src
-        src, dst = hop_addresses(
-            RelayHop(via=c.via, client=client, server=server, peer=peer, channel=c.channel), c.src, relayed_by_leg
-        )
+        src, dst, server, peer = _count_addresses(c, relayed_by_leg, binds, roles, legs)
         key = (src, dst, c.kind, c.via, server, peer, c.channel, tap_of(c.first_frame))
         entry = flows.get(key)
         if entry is None:
@@ -178,6 +177,26 @@ def relayed_media(
         for (src, dst, kind, via, server, peer, channel, _tap), v in flows.items()
     ]
     return sorted(out, key=lambda f: (f.first_frame, str(f.src), f.kind))
+
+
+def _count_addresses(
+    c: RelayedCount,
+    relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint],
+    binds: ChannelBinds,
+    roles: RelayRoles | None,
+    legs: PeerLegs,
+) -> tuple[Endpoint, Endpoint, Endpoint, Endpoint | None]:
+    """(source, destination, server, peer) of a relayed count's data: between relayed address and
+    peer; a peer's data to a relayed address in MS multiplexed TURN went between those two already."""
+    between = on_peer_leg(c.src, c.dst, legs) if c.via == "ms-multiplexed" else None
+    if between is not None:
+        peer, relayed = between
+        return c.src, c.dst, relayed, peer
+    client, known_peer = _client_and_peer(c, binds, roles)
+    server = c.dst if client == c.src else c.src
+    hop = RelayHop(via=c.via, client=client, server=server, peer=known_peer, channel=c.channel)
+    src, dst = hop_addresses(hop, c.src, relayed_by_leg)
+    return src, dst, server, known_peer
 
 
 def channel_binds(records: list[StunRecord]) -> ChannelBinds:
@@ -248,13 +267,17 @@ def channel_client(src: Endpoint, dst: Endpoint, roles: RelayRoles | None) -> En
     return src if dst.port in TURN_PORTS and src.port not in TURN_PORTS else dst
 
 
-def oriented_channels(records: Iterable[StunRecord], roles: RelayRoles) -> None:
+def oriented_channels(records: Iterable[StunRecord], roles: RelayRoles, legs: PeerLegs = frozenset()) -> None:
     """Set each ChannelData hop's client and server by what the capture shows them do: the reader,
     without the channel's ChannelBind, could only guess by the TURN ports (Teams' relays listen
-    on 3480 too)."""
+    on 3480 too). A message a peer sent a relayed address inside MS multiplexed TURN (`legs`,
+    multiplexed_turn.py) travelled no client-to-server leg: it is between the addresses it shows."""
     for r in records:
         hop = r.relay
         if hop is None or hop.via not in ("channeldata", "ms-multiplexed") or hop.peer is not None:
+            continue
+        if hop.via == "ms-multiplexed" and on_peer_leg(r.src, r.dst, legs):
+            r.relay = None
             continue
         client = channel_client(r.src, r.dst, roles)  # a wrapped message's addresses are its packet's
         if client != hop.client:

@@ -9,7 +9,7 @@ with --sdp may be a bare SDP body, a SIP message, or just a= lines.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -154,10 +154,14 @@ def load_signaling(
     sdp_files: Iterable[str | Path] = (),
     logs: Iterable[str | Path] = (),
     model: SignalingModel | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> SignalingModel:
     """One signaling model from every source given (captures as (name, packets)); problems are
-    kept, never raised."""
+    kept, never raised. `names` gives a file, by the path as given, the name the outputs call it
+    (records/capture_set.py `display_names`: files of one name in different folders told apart);
+    a file it does not name is called by its file name."""
     model = model or SignalingModel()
+    names = names or {}
     messages: list[tuple[SourceRef, SipMessage]] = []
     signals: list[AppSignal] = []
     for name, source in captures:
@@ -171,26 +175,28 @@ def load_signaling(
         model.problems.extend(str(p) for p in source.problems)
     for log in logs:
         path = Path(log)
+        name = names.get(str(log), path.name)
         text = _read_text(path, MAX_LOG_FILE, "log")
         if looks_like_agent_dump(text):
-            read_agent_dump(text, path.name, model)
+            read_agent_dump(text, name, model)
             continue
-        for ref, message, problem in sip_from_text(text, path.name):
+        for ref, message, problem in sip_from_text(text, name):
             if message is None:
                 model.problems.append(f"{ref}: {problem}")
             else:
                 messages.append((ref, message))
     build_model(messages, model)
     build_app_model(signals, model)
-    add_sdp_files(model, sdp_files)
+    add_sdp_files(model, sdp_files, names)
     return model
 
 
 _SDP_LINE = re.compile(r"^[a-z]=\S", re.MULTILINE)  # RFC 8866 §5: every SDP line is <type>=<value>
 
 
-def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
-    """--sdp files: SDP bodies, SIP messages or bare a= lines, in any order.
+def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path], names: Mapping[str, str] | None = None) -> None:
+    """--sdp files: SDP bodies, SIP messages or bare a= lines, in any order; each called by the name
+    `names` gives its path as given (`load_signaling`), else by its file name.
 
     Who wrote a description is read from the descriptions, not from their order: among three or more
     files, one that names remote candidates is the offerer's updated offer, since only the controlling
@@ -199,14 +205,16 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
     Only where nothing tells them apart (an offer and an answer alone) is the first file the offer.
     """
     paths = list(paths)
-    described: list[tuple[Path, SessionDescription]] = []
+    names = names or {}
+    described: list[tuple[Path, str, SessionDescription]] = []
     for item in paths:
         path = Path(item)
+        name = names.get(str(item), path.name)
         text = _read_text(path, MAX_SDP_FILE, "SDP or SIP file")
         if not text.strip():
             raise InputError(f"{path}: empty; not an SDP body, SIP message or a= lines")
         if _START_LINE.match(text.lstrip().split("\n", 1)[0].strip()):
-            sip = [(r, m) for r, m, _ in sip_from_text(text, path.name) if m is not None]
+            sip = [(r, m) for r, m, _ in sip_from_text(text, name) if m is not None]
             if sip:
                 build_model(sip, model)
                 continue
@@ -215,21 +223,21 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
                 f"{path}: not an SDP body, SIP message or a= lines (no line of the form x=...; "
                 f"it starts {text.strip()[:40]!r})"
             )
-        desc = parse_sdp(text, SourceRef(kind="file", name=path.name, position=1))
-        model.problems.extend(f"{path.name}: {p}" for p in desc.problems)
+        desc = parse_sdp(text, SourceRef(kind="file", name=name, position=1))
+        model.problems.extend(f"{name}: {p}" for p in desc.problems)
         if merge_known_description(model, desc, text):
             continue  # the capture (or a log) already holds this description: the file adds candidates
-        described.append((path, desc))
+        described.append((path, name, desc))
     call = Call(call_id="sdp-files")
-    for role, path, desc in _file_roles(described, updates_possible=len(paths) >= 3):
+    for role, name, desc in _file_roles(described, updates_possible=len(paths) >= 3):
         call.exchanges.append(
             SdpExchange(
                 role=role,
-                agent="caller" if role != "answer" else f"callee:{path.name}",
+                agent="caller" if role != "answer" else f"callee:{name}",
                 sip_method=None,
                 sip_status=None,
                 bodies=[desc],
-                source=SourceRef(kind="file", name=path.name, position=1),
+                source=SourceRef(kind="file", name=name, position=1),
             )
         )
     if call.exchanges:
@@ -237,20 +245,24 @@ def add_sdp_files(model: SignalingModel, paths: Iterable[str | Path]) -> None:
 
 
 def _file_roles(
-    described: list[tuple[Path, SessionDescription]], *, updates_possible: bool
-) -> list[tuple[str, Path, SessionDescription]]:
-    """(role, path, description): the offer, the answers by file name, the updated offers by file name.
+    described: list[tuple[Path, str, SessionDescription]], *, updates_possible: bool
+) -> list[tuple[str, str, SessionDescription]]:
+    """(role, name, description): the offer, the answers by file name, the updated offers by file name.
 
     An updated offer needs an offer and an answer before it, so it is looked for only among three or
     more files."""
-    updates = [d for d in described if updates_possible and any(m.remote_candidates for m in d[1].media)]
+    updates = [d for d in described if updates_possible and any(m.remote_candidates for m in d[2].media)]
     rest = [d for d in described if not any(d is u for u in updates)]
-    offer = next((d for d in rest if any(_same_agent(d[1], u[1]) for u in updates)), rest[0] if rest else None)
-    answers = sorted((d for d in rest if d is not offer), key=lambda d: (d[0].name, str(d[0])))
+    offer = next((d for d in rest if any(_same_agent(d[2], u[2]) for u in updates)), rest[0] if rest else None)
+
+    def by_file(d: tuple[Path, str, SessionDescription]) -> tuple[str, str]:
+        return d[0].name, str(d[0])
+
+    answers = sorted((d for d in rest if d is not offer), key=by_file)
     return (
-        ([("offer", *offer)] if offer is not None else [])
-        + [("answer", *d) for d in answers]
-        + [("final-offer", *d) for d in sorted(updates, key=lambda d: (d[0].name, str(d[0])))]
+        ([("offer", offer[1], offer[2])] if offer is not None else [])
+        + [("answer", name, desc) for _path, name, desc in answers]
+        + [("final-offer", name, desc) for _path, name, desc in sorted(updates, key=by_file)]
     )
 
 

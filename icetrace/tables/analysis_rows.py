@@ -53,7 +53,7 @@ class _Checked(NamedTuple):
 class _Flow(NamedTuple):
     flow: MediaFlow
     chosen: list[Pair]  # every stream's selected pairs
-    checks: int | None  # on a ChannelData leg: its wrappers that carried STUN, not media
+    checks: int | None  # on a TURN leg (ChannelData or indications): its wrappers that carried STUN, not media
 
 
 PAIR_COUNTERS: dict[str, Callable[[Pair], Any]] = {
@@ -396,7 +396,8 @@ def _items(name: str, rec: Reconstruction, verdicts: list[Verdict]) -> list[Any]
         return [_Checked(c, _verified(rec, c.transaction)) for c in rec.checks]
     if name == "media":
         chosen = [c.selected for s in rec.streams for c in s.components if c.selected]
-        flows = with_leg_checks([*rec.media, *rec.relayed_media], rec.relayed_checks, rec.captures.tap)
+        legs = [*rec.media, *rec.indication_legs, *rec.relayed_media]
+        flows = with_leg_checks(legs, rec.relayed_checks, rec.captures.tap)
         return [_Flow(f, chosen, checks) for f, checks in flows]
     if name == "verdicts":
         return list(verdicts)

@@ -259,13 +259,24 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(name="src", dtype="string", meaning="source transport address"),
         Column(name="dst", dtype="string", meaning="destination transport address"),
         Column(name="transport", dtype="string", meaning="udp or tcp"),
-        Column(name="kind", dtype="string", meaning="rtp, dtls, zrtp, ... by the RFC 7983 first byte"),
+        Column(
+            name="kind",
+            dtype="string",
+            meaning="rtp, dtls, zrtp, ... by the RFC 7983 first byte; a TURN client-to-server leg's row (no "
+            "relay_via): channeldata, or the indication that carried the data (send-indication, data-indication, "
+            "ms-send-request, ms-data-indication)",
+        ),
         Column(name="first_frame", dtype="int64", meaning="first packet's frame"),
         Column(name="first_time", dtype="float64", meaning="first packet's time", unit="s since the epoch"),
         Column(name="last_frame", dtype="int64", meaning="last packet's frame"),
         Column(name="last_time", dtype="float64", meaning="last packet's time", unit="s since the epoch"),
         Column(name="packets", dtype="int64", meaning="media packets (a relay leg's checks are in checks)"),
-        Column(name="bytes", dtype="int64", meaning="payload bytes", unit="bytes"),
+        Column(
+            name="bytes",
+            dtype="int64",
+            meaning="payload bytes (an indication leg's: what its DATA attributes carried)",
+            unit="bytes",
+        ),
         Column(name="on_selected_pair", dtype="bool", meaning="carried by a selected pair"),
         Column(
             name="relay_via",
@@ -280,9 +291,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column(
             name="checks",
             dtype="Int64",
-            meaning="on a TURN client-to-server leg (kind channeldata, no relay_via): its ChannelData that carried "
-            "STUN (relayed checks and their answers, RFC 7983's first byte 0-3), in neither packets nor bytes; "
-            "a leg that carried checks only has 0 packets and spans its checks",
+            meaning="on a TURN client-to-server leg (kind channeldata or an indication's, no relay_via; MS "
+            "multiplexed TURN's 0xFF10 from a peer to a relayed address too): its ChannelData or indications that "
+            "carried STUN (relayed checks and their answers, RFC 7983's first byte 0-3), in neither packets nor "
+            "bytes; a leg that carried checks only has 0 packets and spans its checks",
         ),
     ),
     "streams": (

@@ -155,12 +155,12 @@ def epb(e: str, iface: int, ticks: int, frame: bytes) -> bytes:
     return block(e, 6, struct.pack(e + "IIIII", iface, ticks >> 32, ticks & 0xFFFFFFFF, len(frame), len(frame)) + frame)
 
 
-def pcapng_bytes() -> bytes:
+def pcapng_bytes(pairs: int | None = None, sll_frames: int | None = None) -> bytes:
     """Two sections (little then big endian); interfaces of different link types and resolutions;
-    a statistics block and a Simple Packet Block between the packets."""
-    eth, _ = frames_for("ethernet")
-    raw, _ = frames_for("raw")
-    sll, _ = frames_for("sll")
+    a statistics block and a Simple Packet Block between the packets. `pairs` and `sll_frames` keep
+    the file small (the fuzzing seed): at most that many Ethernet and raw IP frames, and SLL frames."""
+    eth, raw, sll = (frames_for(link)[0] for link in ("ethernet", "raw", "sll"))
+    eth, raw, sll = eth[:pairs], raw[:pairs], sll[:sll_frames]
     parts = [shb("<"), idb("<", 1), idb("<", 101, 9)]
     for i, (a, b) in enumerate(zip(eth, raw)):
         parts.append(epb("<", 0, 1700000000_000000 + i, a))

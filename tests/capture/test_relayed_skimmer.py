@@ -9,7 +9,6 @@ generated relay captures, on captures that start mid-call and on damaged message
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import random
 import struct
@@ -27,6 +26,7 @@ from icetrace.capture.packet_source import PacketSource
 from icetrace.cli import main
 from icetrace.records.extract import RecordExtractor
 from icetrace.records.relayed import RelayedCounter
+from tests.testdata import script
 
 pytestmark = pytest.mark.skipif(not fast_reader.available(), reason="the C skimmer is not compiled")
 
@@ -93,11 +93,7 @@ def _assert_same(path: Path, monkeypatch) -> tuple:
 
 
 def _make_capture():
-    spec = importlib.util.spec_from_file_location("make_capture", ROOT / "benchmarks" / "make_capture.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script(ROOT / "benchmarks" / "make_capture.py", "make_capture")
 
 
 @pytest.mark.parametrize("kind", ["turn-server", "av-edge"])

@@ -8,7 +8,6 @@ the merging of taps are compared with what each browser reported.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from functools import cache
 
@@ -16,6 +15,7 @@ import pytest
 
 import icetrace
 from tests.corpus.truth import CAPTURES, load_truth
+from tests.testdata import script
 
 BROWSER_SCENARIOS = (
     "chromium-direct",
@@ -79,11 +79,7 @@ def _views() -> list:
 
 
 def _browser_truth_module():
-    spec = importlib.util.spec_from_file_location("browser_truth", CAPTURES / "record" / "browser_truth.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script(CAPTURES / "record" / "browser_truth.py", "browser_truth")
 
 
 @pytest.mark.parametrize("name", REPORTED)

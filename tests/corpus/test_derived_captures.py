@@ -4,7 +4,6 @@ TCP connection is reported as such, and the files of a ring buffer read as one t
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import sys
@@ -17,6 +16,7 @@ import pytest
 import icetrace
 from icetrace.analysis import Analysis
 from tests.corpus.truth import CAPTURES, load_truth, schema_problems
+from tests.testdata import script
 
 DERIVED = CAPTURES / "derived"
 REAL = CAPTURES / "real"
@@ -24,13 +24,7 @@ INVENTED = re.compile(r"(?<![\d.])0\.0\.0\.0|:0(?!\d)")  # 0.0.0.0 or a port 0
 
 
 def _derive() -> ModuleType:
-    if "derived_captures" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("derived_captures", DERIVED / "derive.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["derived_captures"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["derived_captures"]
+    return sys.modules.get("derived_captures") or script(DERIVED / "derive.py", "derived_captures")
 
 
 @cache

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,11 +18,7 @@ SCENARIOS = scenario_dirs("lync")
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("lync_generate", CAPTURES / "lync" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lync_generate"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return testdata.script(CAPTURES / "lync" / "generate.py", "lync_generate")
 
 
 def test_generator_is_deterministic(tmp_path):

@@ -7,55 +7,37 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-from functools import cache
 from pathlib import Path
 
 import pytest
 
-import icetrace
-from icetrace.analysis import Analysis
 from icetrace.cli import main
 from icetrace.plots.ladder import arrows
 from icetrace.plots.story import build
 from icetrace.records.capture_set import capture_index
 from icetrace.report.html import write_html
 from icetrace.report.text import write_report
+from tests.corpus.taps import TAPS, media_on_selected, tap_analysis
 from tests.corpus.truth import CAPTURES
 
-TAPS = ("left-lan", "public", "right-lan")
 CALLS = ["chromium-relay", "chromium-direct", "aioice-direct", "aioice-relay-only"]
 FRAME_REF = re.compile(r"(left-lan|public|right-lan)\.pcap#\d+")
 
 
-@cache
-def read(name: str, taps: tuple[str, ...]) -> Analysis:
-    return icetrace.analyze([CAPTURES / "real" / name / f"{tap}.pcap" for tap in taps])
-
-
-def per_direction(a: Analysis) -> dict[tuple[str, str], int]:
-    """Packets per direction (from the controlling agent or to it) and kind on the selected pairs."""
-    out = {}
-    for s in a.reconstruction.streams:
-        controlling = {c.address for c in s.controlling.candidates} if s.controlling else set()
-        for f in s.media_flows:
-            out[("from controlling" if f.src in controlling else "to controlling", f.kind)] = f.packets
-    return out
-
-
 @pytest.mark.parametrize("name", CALLS)
 def test_media_is_counted_once_per_flow(name):
-    merged = per_direction(read(name, TAPS))
-    singles = [per_direction(read(name, (tap,))) for tap in TAPS]
+    merged = media_on_selected(tap_analysis(name, TAPS))
+    singles = [media_on_selected(tap_analysis(name, (tap,))) for tap in TAPS]
     assert merged == {k: max(s.get(k, 0) for s in singles) for k in set().union(*singles)}
     assert merged, "the call carried media"
 
 
 @pytest.mark.parametrize("name", CALLS)
 def test_an_allocation_seen_at_two_taps_is_one(name):
-    merged = read(name, TAPS)
+    merged = tap_analysis(name, TAPS)
     relayed = [a.relayed for a in merged.reconstruction.allocations]
     assert len(relayed) == len(set(relayed))
-    singles = {a.relayed for tap in TAPS for a in read(name, (tap,)).reconstruction.allocations}
+    singles = {a.relayed for tap in TAPS for a in tap_analysis(name, (tap,)).reconstruction.allocations}
     assert set(relayed) == singles
 
 
@@ -63,7 +45,7 @@ def test_an_allocation_seen_at_two_taps_is_one(name):
 def test_no_media_on_a_pair_never_answered(name):
     """The host pair shares its sockets with the srflx pair (the NAT mappings join them), but only
     the pair whose checks succeeded carried the media; each lane's count is the flow's, once."""
-    a = read(name, TAPS)
+    a = tap_analysis(name, TAPS)
     lanes = build(a.reconstruction, a.checks).lanes
     assert [lane for lane in lanes if lane.media is not None]
     for lane in lanes:
@@ -76,7 +58,7 @@ def test_no_media_on_a_pair_never_answered(name):
 
 @pytest.mark.parametrize("name", CALLS)
 def test_one_ladder_arrow_per_message(name):
-    a = read(name, TAPS)
+    a = tap_analysis(name, TAPS)
     rec = a.reconstruction
     by_frame = {r.frame: r for r in rec.records if r.kind == "stun"}
     drawn: dict[tuple[str, int], set[int]] = {}
@@ -99,7 +81,7 @@ def test_one_ladder_arrow_per_message(name):
 
 
 def test_every_frame_reference_names_its_file(tmp_path):
-    a = read("chromium-relay", TAPS)
+    a = tap_analysis("chromium-relay", TAPS)
     doc = a.to_dict()
     refs = [f["first_frame"] for s in doc["streams"] for f in s["media_flows"]]
     refs += [p["first_frame"] for s in doc["streams"] for c in s["components"] for p in c["pairs"]]
@@ -117,7 +99,7 @@ def test_every_frame_reference_names_its_file(tmp_path):
 
 
 def test_one_tap_keeps_plain_frame_numbers():
-    doc = read("chromium-relay", ("public",)).to_dict()
+    doc = tap_analysis("chromium-relay", ("public",)).to_dict()
     assert all(isinstance(x["frame"], int) for x in doc["allocations"])
 
 

@@ -7,7 +7,6 @@ derives what that tap shows; the taps merged and the signaling files given alone
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -206,11 +205,7 @@ def test_application_datagrams_are_the_agents_own_count(folder, name):
 
 
 def _libnice_truth_module():
-    spec = importlib.util.spec_from_file_location("libnice_truth", CAPTURES / "record" / "libnice_truth.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return testdata.script(CAPTURES / "record" / "libnice_truth.py", "libnice_truth")
 
 
 LOGGED_CHECKLISTS = [

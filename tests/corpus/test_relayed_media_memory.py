@@ -7,21 +7,18 @@ indications carrying RTP; both analyses must hold the same number of Python obje
 from __future__ import annotations
 
 import gc
-import importlib.util
 import types
 from pathlib import Path
 
 import icetrace
+from tests.testdata import script
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "captures" / "synthetic" / "relayed_mid_call.py"
 
 
 def _written(folder: Path, packets: int) -> Path:
-    spec = importlib.util.spec_from_file_location(f"relayed_mid_call_{packets}", SCENARIO)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = script(SCENARIO, f"relayed_mid_call_{packets}")
     module.PACKETS = packets  # per direction and client: the media, not the STUN
     return module.write(folder)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 from pathlib import Path
 
 import icetrace
 from icetrace.cli import main
+from tests.testdata import script
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNTHETIC = ROOT / "captures" / "synthetic"
@@ -27,11 +27,7 @@ def _messages(*options: str) -> list[dict]:
 
 
 def test_regenerates_byte_for_byte(tmp_path):
-    spec = importlib.util.spec_from_file_location("relayed_mid_call", SYNTHETIC / "relayed_mid_call.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    written = module.write(tmp_path / "relayed_mid_call")
+    written = script(SYNTHETIC / "relayed_mid_call.py", "relayed_mid_call").write(tmp_path / "relayed_mid_call")
     assert written.read_bytes() == CAPTURE.read_bytes()
     assert (tmp_path / "relayed_mid_call" / "truth.json").read_text() == (FOLDER / "truth.json").read_text()
 

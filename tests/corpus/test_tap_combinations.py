@@ -12,10 +12,10 @@ import itertools
 
 import pytest
 
-import icetrace
 from icetrace.analysis import Analysis
 from icetrace.ice.addresses import private_address
 from icetrace.records.endpoint import Endpoint
+from tests.corpus.taps import TAPS, media_on_selected, tap_analysis
 from tests.corpus.truth import CAPTURES, load_truth
 
 SCENARIOS = [
@@ -30,15 +30,7 @@ SCENARIOS = [
     "baresip-kamailio",
     "baresip-relay-only",
 ]  # libnice-oc2007 puts no role on the wire: which agent controls is a guess that depends on the taps
-TAPS = ("left-lan", "public", "right-lan")  # nearest the controlling agent first
 COMBINATIONS = [c for n in (2, 3) for c in itertools.combinations(TAPS, n)]
-_cache: dict[tuple[str, tuple[str, ...]], Analysis] = {}
-
-
-def analysis(name: str, taps: tuple[str, ...]) -> Analysis:
-    if (name, taps) not in _cache:
-        _cache[(name, taps)] = icetrace.analyze([CAPTURES / "real" / name / f"{tap}.pcap" for tap in taps])
-    return _cache[(name, taps)]
 
 
 def pair_of_each_check(a: Analysis) -> dict[str, tuple[str, str]]:
@@ -71,21 +63,11 @@ def selected(a: Analysis) -> dict | None:
     return doc["streams"][0]["components"][0]["selected"] if doc["streams"] else None
 
 
-def media_on_selected(a: Analysis) -> dict[tuple[str, str], int]:
-    """Packets per direction (from the controlling agent or to it) and kind on the selected pairs."""
-    out = {}
-    for s in a.reconstruction.streams:
-        controlling = {c.address for c in s.controlling.candidates} if s.controlling else set()
-        for f in s.media_flows:
-            out[("from controlling" if f.src in controlling else "to controlling", f.kind)] = f.packets
-    return out
-
-
 @pytest.mark.parametrize("name", SCENARIOS)
 @pytest.mark.parametrize("taps", COMBINATIONS, ids="+".join)
 def test_taps_together_tell_one_story(name, taps):
-    merged = analysis(name, taps)
-    alone = {tap: analysis(name, (tap,)) for tap in taps}
+    merged = tap_analysis(name, taps)
+    alone = {tap: tap_analysis(name, (tap,)) for tap in taps}
     # every check once: a transaction id as often as the tap that saw it most often has it (once,
     # unless the agent sent it on two paths), and every one any tap saw
     per_tap = [a.checks.transaction_id.value_counts() for a in alone.values()]
@@ -129,7 +111,7 @@ def test_taps_together_tell_one_story(name, taps):
 @pytest.mark.parametrize("name", SCENARIOS)
 @pytest.mark.parametrize("taps", COMBINATIONS, ids="+".join)
 def test_nat_mappings_join_each_lan_to_its_public_side(name, taps):
-    mappings = {(m.inside, m.outside) for m in analysis(name, taps).reconstruction.nat_mappings}
+    mappings = {(m.inside, m.outside) for m in tap_analysis(name, taps).reconstruction.nat_mappings}
     for inside, outside in mappings:  # the routers here are the only NATs: LAN side in, public side out
         assert private_address(inside.ip) and not private_address(outside.ip), (inside, outside)
     truth = load_truth(CAPTURES / "real" / name)
@@ -147,7 +129,7 @@ def test_nat_mappings_join_each_lan_to_its_public_side(name, taps):
 def test_one_transaction_sent_on_two_paths_is_two_checks():
     """baresip 1.0 sent one transaction through its relay and directly; the public tap saw both.
     No NAT turns a relayed address into a server-reflexive one: two checks on two pairs, no mapping."""
-    a = analysis("baresip-kamailio", ("public",))
+    a = tap_analysis("baresip-kamailio", ("public",))
     counts = a.checks.transaction_id.value_counts()
     reused = [tid for tid, n in counts.items() if n > 1]
     assert reused

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -113,23 +112,18 @@ def pair_addresses(pair_dict: dict) -> set[str]:
 
 
 SYNTHETIC = CAPTURES / "synthetic"
+SYNTHETIC_TOOLKIT = {"builder", "truth_agents"}  # the modules the scenarios import, not scenarios
 
 
 def synthetic_scenario(name: str) -> ModuleType:
     """The scenario module captures/synthetic/<name>.py, loaded once (its `write(folder)` rebuilds it)."""
     module_name = f"synthetic_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, testdata.require(SYNTHETIC / f"{name}.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+    return sys.modules.get(module_name) or testdata.script(SYNTHETIC / f"{name}.py", module_name)
 
 
 def synthetic_cases() -> list[Any]:
-    """Every scenario module in captures/synthetic (builder.py is their toolkit, not a scenario)."""
-    return [p.stem for p in testdata.cases(SYNTHETIC, "*.py") if isinstance(p, Path) and p.stem != "builder"] or [
+    """Every scenario module in captures/synthetic (builder.py and truth_agents.py are their toolkit)."""
+    cases = testdata.cases(SYNTHETIC, "*.py")
+    return [p.stem for p in cases if isinstance(p, Path) and p.stem not in SYNTHETIC_TOOLKIT] or [
         testdata.missing("no scenario modules in captures/synthetic")
     ]

@@ -4,11 +4,12 @@ one behind 203.0.113.2, with a TURN server at 203.0.113.254."""
 
 from __future__ import annotations
 
+import icetrace
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.media_flow import MediaFlow
 from tests.ice.records import msg
 
-__all__ = ["allocation", "check", "flow", "msg", "server_request", "unanswered"]
+__all__ = ["allocation", "check", "flow", "msg", "one_stream", "server_request", "unanswered"]
 
 L_HOST, L_TURN_SOCKET = Endpoint("192.168.1.10", 5000), Endpoint("192.168.1.10", 5010)
 L_SRFLX = Endpoint("203.0.113.1", 5000)
@@ -83,3 +84,9 @@ def flow(src, dst, first, last, frame):
         packets=10,
         bytes=1000,
     )
+
+
+def one_stream(records, media=()):
+    """The one ICE stream icetrace rebuilds from hand-built records (and media flows)."""
+    (stream,) = icetrace.analyze([], records=records, media=list(media)).reconstruction.streams
+    return stream

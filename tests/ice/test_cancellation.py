@@ -6,7 +6,7 @@ from __future__ import annotations
 import icetrace
 from icetrace.records.endpoint import Endpoint
 from tests import testdata
-from tests.ice.calls import L_HOST, R_HOST, R_SRFLX, check, msg
+from tests.ice.calls import L_HOST, R_HOST, R_SRFLX, check, msg, one_stream
 
 
 def _sends(times, src, dst, tid):
@@ -24,8 +24,7 @@ def _pair(stream, dst):
 
 def _analyze(records):
     consent = [r for t in (5.0, 10.0, 15.0) for r in check(t, L_HOST, R_SRFLX, f"k{t}")]
-    (stream,) = icetrace.analyze([], records=records + consent).reconstruction.streams
-    return stream
+    return one_stream(records + consent)
 
 
 def test_a_check_stopped_by_the_nomination_is_cancelled_not_failed():

@@ -20,6 +20,7 @@ from tests.ice.calls import (
     check,
     flow,
     msg,
+    one_stream,
     server_request,
     unanswered,
 )
@@ -28,10 +29,9 @@ STUN_SERVER = Endpoint("198.51.100.53", 3478)
 
 
 def cause(records, media=()):
-    a = icetrace.analyze([], records=records, media=list(media))
-    (stream,) = a.reconstruction.streams
-    assert stream.cause is not None
-    return stream.cause
+    found = one_stream(records, media).cause
+    assert found is not None
+    return found
 
 
 def relayed_call(t=1.05, transport="udp", mapped=None):

@@ -18,14 +18,9 @@ from tests.ice.calls import (
     check,
     flow,
     msg,
+    one_stream,
     unanswered,
 )
-
-
-def only_stream(analysis):
-    (stream,) = analysis.reconstruction.streams
-    return stream
-
 
 # -- connectivity: a pair through either side's relay is RELAY ---------------------------------
 
@@ -34,7 +29,7 @@ def test_a_pair_ending_on_an_address_of_a_host_that_answers_allocates_is_relayed
     # seen from the left LAN without signaling: the right agent's relay is typed from the wire only
     records = allocation(0.0, L_TURN_SOCKET, L_RELAY) + check(1.0, L_HOST, R_RELAY, "c1", use_candidate=True)
     media = [flow(L_HOST, R_RELAY, 1.1, 3.0, 100), flow(R_RELAY, L_HOST, 1.1, 3.0, 101)]
-    stream = only_stream(icetrace.analyze([], records=records, media=media))
+    stream = one_stream(records, media)
     (component,) = stream.components
     assert component.selected is not None and component.selected.controlled.type != "relay"
     assert "answers TURN Allocate requests" in (component.selected.through_relay or "")
@@ -43,7 +38,7 @@ def test_a_pair_ending_on_an_address_of_a_host_that_answers_allocates_is_relayed
 
 def test_the_allocated_relayed_address_itself_is_relayed():
     records = allocation(0.0, L_TURN_SOCKET, L_RELAY) + check(1.0, L_RELAY, R_SRFLX, "c1", use_candidate=True)
-    stream = only_stream(icetrace.analyze([], records=records))
+    stream = one_stream(records)
     assert stream.connectivity == "RELAY"
 
 
@@ -65,7 +60,7 @@ def test_a_server_address_that_only_answers_bindings_makes_nothing_relayed():
         msg(0.01, TURN, L_HOST, "binding", "success", "b1", addresses={"XOR-MAPPED-ADDRESS": L_SRFLX}),
     ]
     records += check(1.0, L_HOST, Endpoint(TURN.ip, 49160), "c1", use_candidate=True)
-    stream = only_stream(icetrace.analyze([], records=records))
+    stream = one_stream(records)
     assert stream.connectivity == "DIRECT"
 
 
@@ -77,14 +72,14 @@ def test_aggressive_nomination_stays_aggressive_when_consent_checks_follow():
     records = check(1.0, L_HOST, R_SRFLX, "a1", use_candidate=True)
     records += unanswered(1.01, L_HOST, R_HOST, "a2", use_candidate=True)
     records += check(6.0, L_HOST, R_SRFLX, "a3") + check(11.0, L_HOST, R_SRFLX, "a4")
-    stream = only_stream(icetrace.analyze([], records=records))
+    stream = one_stream(records)
     assert stream.nomination_style == "aggressive"
 
 
 def test_regular_nomination_validates_first_then_nominates():
     records = check(1.0, L_HOST, R_SRFLX, "r1") + check(1.5, L_HOST, R_SRFLX, "r2", use_candidate=True)
     records += check(6.0, L_HOST, R_SRFLX, "r3")
-    stream = only_stream(icetrace.analyze([], records=records))
+    stream = one_stream(records)
     assert stream.nomination_style == "regular"
 
 
@@ -132,7 +127,7 @@ def test_a_move_from_the_relay_to_a_direct_pair_is_one_change_with_its_time():
     records += check(1.0, L_HOST, R_RELAY, "v1", use_candidate=True)
     records += check(1.7, L_HOST, R_SRFLX, "v2", use_candidate=True)
     media = [flow(L_HOST, R_RELAY, 1.05, 1.8, 100), flow(L_HOST, R_SRFLX, 1.75, 9.0, 200)]
-    stream = only_stream(icetrace.analyze([], records=records, media=media))
+    stream = one_stream(records, media)
     (component,) = stream.components
     (change,) = component.selection_changes
     assert (change.before.controlled.address, change.after.controlled.address) == (R_RELAY, R_SRFLX)
@@ -145,5 +140,5 @@ def test_one_pair_in_use_throughout_is_no_change():
     records = check(1.0, L_HOST, R_SRFLX, "w1", use_candidate=True)
     records += check(1.1, L_HOST, R_HOST, "w2", use_candidate=True)  # nominated too, never used
     media = [flow(L_HOST, R_SRFLX, 1.05, 9.0, 100)]
-    stream = only_stream(icetrace.analyze([], records=records, media=media))
+    stream = one_stream(records, media)
     assert stream.components[0].selection_changes == []

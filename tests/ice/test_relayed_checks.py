@@ -69,7 +69,63 @@ def test_a_leg_counts_its_media_and_its_checks_apart_as_tshark_reads_them(captur
         got[(leg.src, leg.dst, leg.transport, False)] += leg.packets
         got[(leg.src, leg.dst, leg.transport, True)] += leg.checks
     assert +got == +expected
-    assert (media.checks.isna() == ~(media.kind.eq("channeldata") & media.relay_via.isna())).all()
+
+
+INDICATION_LEGS = [
+    REAL / "chromium-relay" / "left-lan.pcap",  # Send/Data indications carrying checks, then ChannelData
+    REAL / "libnice-symmetric" / "public.pcap",  # two clients' indications and ChannelData, seen from the middle
+    testdata.PUBLIC / "ntop_nDPI" / "teams.pcap",  # MS-TURN Send requests and Data indications carrying checks
+    testdata.CAPTURES / "lync" / "seed-call" / "capture.pcap",  # the seed call's MS-TURN checks
+    testdata.CAPTURES / "synthetic" / "relayed_mid_call" / "capture.pcap",  # media in Send/Data indications
+]
+STANDARD = {"0x0016": "send-indication", "0x0017": "data-indication"}  # RFC 8656 §11
+MS_TURN = {"0x0004": "ms-send-request", "0x0115": "ms-data-indication"}  # [MS-TURN]: MAGIC-COOKIE attribute first
+INDICATIONS = STANDARD | MS_TURN
+
+
+def tshark_indications(path: Path) -> Counter[tuple[str, str, str, str, bool]]:
+    """(src, dst, transport, wrapper, carried STUN) -> Send/Data indications (MS-TURN Send requests and
+    Data indications), as tshark decodes them (MS-TURN's without the cookie as CLASSIC-STUN); what
+    the DATA attribute holds by RFC 7983's first byte. 0x0004 is MS-TURN's Send request only with
+    MS-TURN's MAGIC-COOKIE attribute (RFC 8656's Refresh request otherwise)."""
+    standard = " || ".join(f"stun.type == {t}" for t in STANDARD)
+    ms = " || ".join(f"stun.type == {t} || classicstun.type == {t}" for t in MS_TURN)
+    wanted = f"{standard} || (({ms}) && (stun.att.magic_cookie || classicstun.att.magic.cookie))"
+    fields = ["ip.src", "udp.srcport", "tcp.srcport", "ip.dst", "udp.dstport", "tcp.dstport", "stun.type"]
+    fields += ["classicstun.type", "stun.value", "classicstun.att.data", "data.data"]
+    out = subprocess.run(
+        ["tshark", "-n", "-r", str(path), "-Y", wanted, "-T", "fields", "-E", "occurrence=f"]
+        + [arg for f in fields for arg in ("-e", f)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    counts: Counter[tuple[str, str, str, str, bool]] = Counter()
+    for line in out.splitlines():
+        src, usport, tsport, dst, udport, tdport, kind, classic, *values = line.split("\t")
+        ends = (f"{src}:{usport or tsport}", f"{dst}:{udport or tdport}")
+        data = next((v for v in values if v), "")
+        stun = bool(data) and int(data[:2], 16) <= 3
+        counts[(*ends, "udp" if usport else "tcp", INDICATIONS[kind or classic], stun)] += 1
+    return counts
+
+
+@pytest.mark.tshark
+@pytest.mark.parametrize("capture", INDICATION_LEGS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_an_indication_leg_counts_its_media_and_its_checks_apart_as_channeldata_legs_do(capture):
+    path = testdata.require(capture)
+    expected = tshark_indications(path)
+    assert expected, "no indications for tshark"
+    media = icetrace.analyze([path]).media
+    legs = media[media.kind.isin(set(INDICATIONS.values())) & media.relay_via.isna()]
+    got: Counter[tuple[str, str, str, str, bool]] = Counter()
+    for leg in legs.itertuples():
+        got[(leg.src, leg.dst, leg.transport, leg.kind, False)] += leg.packets
+        got[(leg.src, leg.dst, leg.transport, leg.kind, True)] += leg.checks
+    assert +got == +expected
+    # every leg row, of either carrier, says its checks; no other row does
+    leg_rows = media.kind.isin({"channeldata", *INDICATIONS.values()}) & media.relay_via.isna()
+    assert (media.checks.isna() == ~leg_rows).all()
 
 
 def test_a_leg_of_checks_only_is_no_media_and_draws_no_media_arrow():

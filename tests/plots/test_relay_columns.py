@@ -1,7 +1,7 @@
 """A TURN server is drawn as a server column by what the capture shows it do (it answers TURN
-requests, sends Data indications, takes a client's ChannelData), not by what a check made of it:
-on Teams' capture the relays its multiplexed TURN reaches have no Allocate in the capture, and one
-stood as a peer's candidate."""
+requests, sends Data indications, takes ChannelData), not by what a check made of it: on Teams'
+capture the relays its multiplexed TURN reaches have no Allocate in the capture, and their relayed
+addresses stand as the peer's candidates."""
 
 from __future__ import annotations
 
@@ -55,10 +55,12 @@ def test_teams_multiplexed_relays_are_server_columns_between_the_agents():
     assert servers == list(range(servers[0], servers[-1] + 1))  # the servers together
     assert min(agents) < servers[0] and servers[-1] < max(agents)  # between the agents
     assert order.index("52.114.252.8:3479") in servers
-    # the inner messages name the relay as their server, whatever port it listens on
+    # a peer's answers to the relayed addresses the checks came from (ice/multiplexed_turn.py): what
+    # they carry went between the frames' own addresses, on no client-to-server leg
     m = analysis.messages
-    inner = m[m.relay_via.eq("ms-multiplexed")]
-    assert set(zip(inner.src, inner.relay_server, strict=True)) == multiplexed
+    inner = m[m.kind.eq("stun") & m.frame.isin(m[m.kind.eq("channeldata")].frame)]
+    assert set(zip(inner.src, inner.dst, strict=True)) == multiplexed
+    assert inner.relay_via.isna().all()
 
 
 CLIENT = ("192.0.2.10", 50000)
