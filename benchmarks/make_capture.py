@@ -1,7 +1,7 @@
 """Write a large synthetic capture: a VoIP network's, a TURN server's or an A/V Edge's.
 
-Usage: python benchmarks/make_capture.py OUT.pcap --size-mb 1000 [--kind voip|turn-server|av-edge]
-                                         [--stun-mix rfc|heavy]
+Usage: python benchmarks/make_capture.py OUT.pcap --size-mb 1000 [--kind voip|turn-server|av-edge|many-calls]
+                                         [--stun-mix rfc|heavy] [--concurrent 2000]
 Packets are assembled from templates with struct (no Scapy per packet) so a
 gigabyte takes seconds. voip imitates a busy media network: ~97% RTP, some STUN/TURN,
 ChannelData, SIP, TCP. turn-server is a TURN server's own capture (port 3478) of 200 calls
@@ -10,7 +10,10 @@ receiving 50 RTP packets/s: 64% of clients relay with ChannelData over UDP, 10% 
 framed on TURN/TCP, 16% with Send/Data indications, 10% are the relay's other side (plain RTP
 between relayed address and peer). av-edge is a Lync/Skype for Business A/V Edge's: MS-TURN has
 no channels, so 90% of clients' media travels in MS-TURN Send requests (0x0004) and Data
-indications (0x0115), 10% is plain RTP on the relay's other side.
+indications (0x0115), 10% is plain RTP on the relay's other side. many-calls is a busy Edge
+pool's (a SIP proxy and two TURN servers): 2,000 calls at once, 3-10 s each, every one with its
+Allocate, SIP INVITE/200/ACK/BYE with SDP candidates, channel, check and media, a few failing
+(allocation refused, checks unanswered; many_calls.py).
 
 STUN comes at the rates agents following the RFCs send it once a call runs (--stun-mix rfc, the
 default; see CONSENT_INTERVAL and the refresh periods below): a consent check and its answer every
@@ -29,6 +32,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import many_calls  # noqa: E402
 
 from dissectors.codec import encode_channel_data, encode_stun  # noqa: E402
 
@@ -381,7 +387,8 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--size-mb", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--kind", choices=("voip", "turn-server", "av-edge"), default="voip")
+    parser.add_argument("--kind", choices=("voip", "turn-server", "av-edge", "many-calls"), default="voip")
+    parser.add_argument("--concurrent", type=int, default=2000, help="many-calls: how many calls run at once")
     parser.add_argument(
         "--stun-mix",
         choices=("rfc", "heavy"),
@@ -389,6 +396,17 @@ def main() -> None:
         help="relay captures: STUN at the RFC rates (rfc), or one packet in 50 (heavy, the older figures')",
     )
     args = parser.parse_args()
+    if args.kind == "many-calls":
+        with open(args.out, "wb") as fh:
+            rng = random.Random(args.seed)
+            counts = many_calls.write(fh, int(args.size_mb * 1e6), rng, concurrent=args.concurrent)
+        packets = counts["stun"] + counts["sip"] + counts["rtp"]
+        print(
+            f"{args.out}: {counts['bytes'] / 1e6:.0f} MB, {counts['seconds']:.0f} s, {counts['calls begun']:.0f} calls"
+            f" ({counts['calls ended']:.0f} ended), {packets:.0f} packets: {counts['stun']:.0f} STUN"
+            f" ({counts['stun'] / packets:.1%}), {counts['sip']:.0f} SIP, {counts['rtp']:.0f} RTP"
+        )
+        return
     if args.kind != "voip":
         relay_capture(args.out, args.kind, int(args.size_mb * 1e6), random.Random(args.seed), args.stun_mix)
         return

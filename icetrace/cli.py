@@ -19,6 +19,7 @@ from icetrace.version import __version__
 # Subcommand modules under icetrace.commands, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "analyze",
+    "watch",
     "messages",
     "candidates",
     "plot",

@@ -20,8 +20,9 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-# dask and corpus: the optional extras, installed so that CI tests --dask and the Parquet tables
-.venv/bin/python -m pip install -q -e '.[dev,dask,corpus]'
+# dask and corpus: the optional extras, installed so that CI tests --dask and the Parquet tables;
+# record: aioice, the real agents the live watch test places calls with
+.venv/bin/python -m pip install -q -e '.[dev,dask,corpus,record]'
 # An editable install leaves the modules uncompiled; compile them once, as a regular install
 # does, so that start-up does not recompile them on every run (PYTHONDONTWRITEBYTECODE).
 .venv/bin/python -m compileall -q icetrace dissectors

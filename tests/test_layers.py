@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"plots"}),
     frozenset({"analysis"}),
     frozenset({"report"}),
-    frozenset({"corpus"}),
+    frozenset({"corpus", "live"}),
     frozenset({"commands"}),
     frozenset({"cli"}),
     frozenset({"__main__", "__init__"}),

@@ -32,7 +32,10 @@ def messages(*args: str) -> tuple[int, str, str]:
 
 @needs_fork
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "table"])
-def test_two_processes_write_what_one_writes(fmt):
+@pytest.mark.parametrize("decoded_here", [0, 100, 100_000], ids=["child-first", "child-later", "no-child"])
+def test_two_processes_write_what_one_writes(fmt, decoded_here, monkeypatch):
+    """The child starts after `decoded_here` packets, from the state learned until then."""
+    monkeypatch.setattr(message_pipeline, "_DECODED_HERE", decoded_here)
     paths = [str(testdata.require(p)) for p in CAPTURES]
     one = messages("--jobs", "1", "--format", fmt, *paths)
     two = messages("--jobs", "2", "--format", fmt, *paths)
@@ -62,6 +65,7 @@ def test_a_failure_in_the_decoding_process_is_raised_here(monkeypatch):
         return original(self, records, capture)
 
     monkeypatch.setattr(Formatter, "format", broken)
+    monkeypatch.setattr(message_pipeline, "_DECODED_HERE", 0)
     status, _out, err = messages("--jobs", "2", str(CAPTURES[0]))
     assert status == 3  # a bug in icetrace, reported on one line
     assert len(err.splitlines()) == 1

@@ -23,11 +23,7 @@
  * Anything unusual (a non-packet pcapng block, a damaged length, an unknown
  * interface) stops the walk and is left to the Python reader, which reports it.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "_walk.h"
 
 #define FORMAT_PCAP 0
 #define FORMAT_PCAPNG 1
@@ -37,40 +33,16 @@
 #define STATUS_BLOCK 1   /* pcapng: a block Python must read (not a plain EPB) */
 #define STATUS_DAMAGE 2  /* pcap: implausible record length */
 
-#define MAX_INTERFACES 4096
 #define PCAP_MAX_RECORD (262144 * 4)  /* same limit as the Python reader */
 /* number, data offset, captured length, original length, ticks, interface (Network Monitor: the
  * time base, 0 = microseconds since the capture started, 1 = UTC FILETIME), link type */
 #define KEPT_FIELDS 7
 
-/* what a payload holds: dissectors.demux.media_kind's names, in this order */
-enum { KIND_RTP, KIND_RTCP, KIND_DTLS, KIND_ZRTP, KIND_CHANNELDATA, KIND_DATA };
-#define KIND_PAIR 254 /* key of a 5-tuple that carried STUN */
-#define KIND_TCP 255  /* key of an ignored TCP direction */
 /* how relayed data travelled: records/relayed.py's `via` names, in this order */
 enum { VIA_CHANNELDATA, VIA_SEND, VIA_DATA, VIA_MS_SEND, VIA_MS_DATA };
-enum { FRAME_KEEP, FRAME_COUNTED, FRAME_SKIPPED };
+enum { FRAME_KEEP, FRAME_COUNTED, FRAME_SKIPPED, FRAME_LISTED };
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
-
-/* key: version, kind, sport, dport, src[16], dst[16] (IPv4 in the first 4 bytes);
- * relayed data adds: via (byte 2), peer family (3: 0 none, 4, 6), channel (40), peer port (42),
- * peer address (44..59) */
-#define KEY_SIZE 64
-
-typedef struct {
-    uint8_t key[KEY_SIZE];
-    uint64_t first_number, first_ticks, last_number, last_ticks, packets, bytes;
-    uint32_t first_iface, last_iface;
-    int used;
-} Flow;
-
-/* Open addressing, linear probing, at most half full. It grows with the GIL released,
- * so plain malloc/free. */
-typedef struct {
-    Flow *slots;
-    size_t cap, used;
-} FlowTable;
 
 typedef struct {
     PyObject_HEAD
@@ -95,6 +67,7 @@ typedef struct {
     FlowTable pairs;   /* 5-tuples that carried STUN, both ways (only the key is used) */
     uint64_t *latest;  /* per interface: the latest ticks of a counted indication */
     uint8_t *has_latest;
+    Lister *lister;    /* write relayed media rows (list_relayed) */
     uint64_t *ends;    /* per interface: the latest ticks of a frame not handed back (the capture's end) */
     uint8_t *has_end;
 } Skimmer;
@@ -102,70 +75,6 @@ typedef struct {
 static inline uint32_t rd32(const uint8_t *p, int big) {
     return big ? ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3])
                : ((uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0]);
-}
-
-static inline uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static inline uint64_t hash_key(const uint8_t *key) {
-    uint64_t h = 0x9E3779B97F4A7C15ULL, word;
-    for (int i = 0; i < KEY_SIZE; i += 8) {
-        memcpy(&word, key + i, 8);
-        h = (h ^ word) * 0xFF51AFD7ED558CCDULL;
-        h ^= h >> 29;
-    }
-    return h;
-}
-
-static void make_key(uint8_t *key, int version, int kind, uint16_t sport, uint16_t dport,
-                     const uint8_t *src, const uint8_t *dst) {
-    int alen = version == 4 ? 4 : 16;
-    memset(key, 0, KEY_SIZE);
-    key[0] = (uint8_t)version;
-    key[1] = (uint8_t)kind;
-    key[4] = sport >> 8;
-    key[5] = sport & 0xFF;
-    key[6] = dport >> 8;
-    key[7] = dport & 0xFF;
-    memcpy(key + 8, src, alen);
-    memcpy(key + 24, dst, alen);
-}
-
-static int table_grow(FlowTable *t) {
-    size_t cap = t->cap ? t->cap * 2 : 256;
-    Flow *slots = calloc(cap, sizeof(Flow));
-    if (!slots) return -1;
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->slots[i].used) continue;
-        size_t j = hash_key(t->slots[i].key) & (cap - 1);
-        while (slots[j].used) j = (j + 1) & (cap - 1);
-        slots[j] = t->slots[i];
-    }
-    free(t->slots);
-    t->slots = slots;
-    t->cap = cap;
-    return 0;
-}
-
-/* The entry for `key`; with `insert`, a new zeroed one (marked used) when absent. NULL when
- * absent and not inserting, or out of memory (then *error is set). */
-static Flow *table_find(FlowTable *t, const uint8_t *key, int insert, int *created, int *error) {
-    if (insert && (t->used + 1) * 2 > t->cap && table_grow(t) < 0) {
-        *error = 1;
-        return NULL;
-    }
-    if (!t->cap) return NULL;
-    size_t mask = t->cap - 1, j = hash_key(key) & mask;
-    while (t->slots[j].used) {
-        if (memcmp(t->slots[j].key, key, KEY_SIZE) == 0) return &t->slots[j];
-        j = (j + 1) & mask;
-    }
-    if (!insert) return NULL;
-    Flow *f = &t->slots[j];
-    memcpy(f->key, key, KEY_SIZE);
-    f->used = 1;
-    t->used++;
-    *created = 1;
-    return f;
 }
 
 static int count_in(FlowTable *t, const uint8_t *key, uint64_t number, uint64_t ticks, uint32_t iface,
@@ -189,11 +98,6 @@ static int count_in(FlowTable *t, const uint8_t *key, uint64_t number, uint64_t 
 static int count_media(Skimmer *s, const uint8_t *key, uint64_t number, uint64_t ticks, uint32_t iface,
                        uint64_t size) {
     return count_in(&s->flows, key, number, ticks, iface, size);
-}
-
-static int holds(FlowTable *t, const uint8_t *key) {
-    int error = 0;
-    return t->used && table_find(t, key, 0, NULL, &error) != NULL;
 }
 
 static int is_ignored(Skimmer *s, const uint8_t *key) { return holds(&s->ignored, key); }
@@ -321,7 +225,6 @@ static const uint8_t *gre_inner(const uint8_t *g, uint32_t glen, uint32_t *inner
 
 /* -- relayed media (count_relayed) -------------------------------------------------------- */
 
-#define TURN_PORT(p) ((p) == 3478 || (p) == 3479 || (p) == 5349 || (p) == 5350) /* demux.TURN_PORTS */
 #define MS_COOKIE_VALUE 0x72C64BC6u /* [MS-TURN] MAGIC-COOKIE attribute */
 #define ATTR_MAGIC_COOKIE 0x000F
 #define ATTR_DESTINATION_ADDRESS 0x0011
@@ -341,10 +244,6 @@ static int payload_kind(const uint8_t *d, uint32_t n) {
     if (b >= 64 && b <= 79) return KIND_CHANNELDATA;
     if (b >= 128 && b <= 191) return (n > 1 && d[1] >= 192 && d[1] <= 223) ? KIND_RTCP : KIND_RTP;
     return KIND_DATA;
-}
-
-static inline uint32_t be32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* The attributes of a message from offset 20 to `end`, 4-byte padded or not: 1 when they end
@@ -503,6 +402,49 @@ static int count_relayed(Skimmer *s, int version, const uint8_t *src, const uint
 }
 
 /* What to do with one frame: count it as media, skip it, or hand it to Python. */
+/* An IP datagram the walk leaves to Python although its addresses are known: when listing,
+ * what it carries is Python's to know (a fragmented ChannelBind, say). */
+static int keep_opaque(Skimmer *s, int version, const uint8_t *src, const uint8_t *dst, int *error) {
+    if (s->lister && lister_opaque(s->lister, version, src, dst) < 0) *error = 1;
+    return FRAME_KEEP;
+}
+
+/* A UDP datagram (not VXLAN): counted as media, listed, counted as relayed media, or kept. */
+static int classify_udp(Skimmer *s, int version, const uint8_t *src, const uint8_t *dst, const uint8_t *udp,
+                        const uint8_t *payload, uint32_t size, uint64_t number, uint64_t ticks, uint32_t iface,
+                        int *error) {
+    uint8_t b0 = payload[0];
+    if (s->lister && (b0 <= 3 || (b0 >= 64 && b0 <= 79) || b0 == 0xFF)) {
+        int listed = lister_udp(s->lister, &s->pairs, version, src, dst, be16(udp), be16(udp + 2), payload, size,
+                                number, ticks, iface);
+        if (listed < 0) *error = 1;
+        return listed > 0 ? FRAME_LISTED : FRAME_KEEP;
+    }
+    if (s->relay && (b0 <= 3 || (b0 >= 64 && b0 <= 79))) {
+        int counted = count_relayed(s, version, src, dst, be16(udp), be16(udp + 2), payload, size, number, ticks,
+                                    iface);
+        if (counted < 0) *error = 1;
+        return counted > 0 ? FRAME_COUNTED : FRAME_KEEP;
+    }
+    int kind;
+    if (b0 >= 128 && b0 <= 191)
+        kind = (size > 1 && payload[1] >= 192 && payload[1] <= 223) ? KIND_RTCP : KIND_RTP;
+    else if (b0 >= 20 && b0 <= 63)
+        kind = KIND_DTLS;
+    else if (b0 >= 16 && b0 <= 19)
+        kind = KIND_ZRTP;
+    else
+        return FRAME_KEEP;
+    uint8_t key[KEY_SIZE];
+    make_key(key, version, kind, be16(udp), be16(udp + 2), src, dst);
+    if (count_media(s, key, number, ticks, iface, size) < 0) {
+        *error = 1;
+        return FRAME_KEEP;
+    }
+    return FRAME_COUNTED;
+}
+
+/* What to do with one frame: count it as media, list it, skip it, or hand it to Python. */
 static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, uint64_t number, uint64_t ticks,
                     uint32_t iface, int *error, int depth) {
     long off = ip_offset(d, len, linktype);
@@ -514,12 +456,12 @@ static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, ui
     if (version == 4) {
         uint32_t ihl = (ip[0] & 0x0F) * 4u;
         uint32_t total = be16(ip + 2);
-        if (ihl < 20) return FRAME_KEEP;
-        if (be16(ip + 6) & 0x3FFF) return FRAME_KEEP; /* a fragment: reassembled in Python */
-        end = (total >= ihl && (uint32_t)off + total < len) ? (uint32_t)off + total : len;
-        proto = ip[9];
         src = ip + 12;
         dst = ip + 16;
+        if (ihl < 20) return keep_opaque(s, version, src, dst, error);
+        if (be16(ip + 6) & 0x3FFF) return keep_opaque(s, version, src, dst, error); /* reassembled in Python */
+        end = (total >= ihl && (uint32_t)off + total < len) ? (uint32_t)off + total : len;
+        proto = ip[9];
         l4 = (uint32_t)off + ihl;
     } else if (version == 6) {
         if (len < (uint32_t)off + 40) return FRAME_KEEP;
@@ -532,46 +474,26 @@ static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, ui
     } else {
         return FRAME_KEEP;
     }
-    uint8_t key[KEY_SIZE];
     if (proto == 47) {
         uint32_t inner_len;
         int inner_link;
         const uint8_t *inner = depth < MAX_TUNNELS && l4 <= end ? gre_inner(d + l4, end - l4, &inner_len, &inner_link)
                                                                 : NULL;
-        return inner ? classify(s, inner, inner_len, inner_link, number, ticks, iface, error, depth + 1) : FRAME_KEEP;
+        return inner ? classify(s, inner, inner_len, inner_link, number, ticks, iface, error, depth + 1)
+                     : keep_opaque(s, version, src, dst, error);
     }
     if (proto == 17) {
         if (l4 + 8 >= end) return FRAME_KEEP; /* no payload: Python drops it */
         const uint8_t *payload = d + l4 + 8;
         uint32_t size = end - l4 - 8;
-        uint8_t b0 = payload[0];
-        if (be16(d + l4 + 2) == VXLAN_PORT && size >= 22 && (b0 & 0x08)) { /* RFC 7348 */
-            if (depth >= MAX_TUNNELS) return FRAME_KEEP;
+        if (be16(d + l4 + 2) == VXLAN_PORT && size >= 22 && (payload[0] & 0x08)) { /* RFC 7348 */
+            if (depth >= MAX_TUNNELS) return keep_opaque(s, version, src, dst, error);
             return classify(s, payload + 8, size - 8, 1, number, ticks, iface, error, depth + 1);
         }
-        if (s->relay && (b0 <= 3 || (b0 >= 64 && b0 <= 79))) {
-            int counted = count_relayed(s, version, src, dst, be16(d + l4), be16(d + l4 + 2), payload, size, number,
-                                        ticks, iface);
-            if (counted < 0) *error = 1;
-            return counted > 0 ? FRAME_COUNTED : FRAME_KEEP;
-        }
-        int kind;
-        if (b0 >= 128 && b0 <= 191)
-            kind = (size > 1 && payload[1] >= 192 && payload[1] <= 223) ? KIND_RTCP : KIND_RTP;
-        else if (b0 >= 20 && b0 <= 63)
-            kind = KIND_DTLS;
-        else if (b0 >= 16 && b0 <= 19)
-            kind = KIND_ZRTP;
-        else
-            return FRAME_KEEP;
-        make_key(key, version, kind, be16(d + l4), be16(d + l4 + 2), src, dst);
-        if (count_media(s, key, number, ticks, iface, size) < 0) {
-            *error = 1;
-            return FRAME_KEEP;
-        }
-        return FRAME_COUNTED;
+        return classify_udp(s, version, src, dst, d + l4, payload, size, number, ticks, iface, error);
     }
     if (proto == 6 && l4 + 20 <= end) {
+        uint8_t key[KEY_SIZE];
         make_key(key, version, KIND_TCP, be16(d + l4), be16(d + l4 + 2), src, dst);
         if (is_ignored(s, key)) {
             uint8_t flags = d[l4 + 13];
@@ -583,9 +505,15 @@ static int classify(Skimmer *s, const uint8_t *d, uint32_t len, int linktype, ui
                 make_key(key, version, KIND_TCP, be16(d + l4 + 2), be16(d + l4), dst, src);
                 table_remove(&s->ignored, key);
             }
+            return FRAME_KEEP;
         }
+        if (!s->lister) return FRAME_KEEP;
+        int listed = lister_tcp(s->lister, version, src, dst, d + l4, end - l4, number, ticks, iface);
+        if (listed < 0) *error = 1;
+        return listed == 1 ? FRAME_LISTED : listed == 2 ? FRAME_SKIPPED : FRAME_KEEP;
     }
-    return FRAME_KEEP;
+    if (proto == 1 || proto == 58) return FRAME_KEEP; /* ICMP errors: evidence, never messages */
+    return keep_opaque(s, version, src, dst, error);
 }
 
 typedef struct {
@@ -625,7 +553,7 @@ static int take_frame(Skimmer *s, Kept *kept, const uint8_t *data, uint32_t capl
         s->ends[iface] = ticks;
         s->has_end[iface] = 1;
     }
-    if (what == FRAME_COUNTED)
+    if (what == FRAME_COUNTED || what == FRAME_LISTED)
         s->counted++;
     else
         s->skipped++;
@@ -870,6 +798,18 @@ static PyObject *Skimmer_flows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     return list;
 }
 
+/* clear_counts(): forget the media and relayed media counted so far (flows() and relayed() then
+ * hold only what is counted after), so a long reading can take its counts as it goes */
+static PyObject *Skimmer_clear_counts(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
+    REFUSE_WHILE_BUSY(s)
+    FlowTable *tables[] = {&s->flows, &s->relayed};
+    for (int i = 0; i < 2; i++) {
+        if (tables[i]->used) memset(tables[i]->slots, 0, tables[i]->cap * sizeof(Flow));
+        tables[i]->used = 0;
+    }
+    Py_RETURN_NONE;
+}
+
 /* relayed() -> ([(via, src, sport, dst, dport, channel, peer address or None, peer port, kind,
  *                 first number, first ticks, first interface, last number, last ticks, last interface,
  *                 packets, bytes)], [(interface, latest ticks of a counted indication)]) */
@@ -936,6 +876,10 @@ static PyObject *Skimmer_ends(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
 
 static PyObject *Skimmer_count_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
     REFUSE_WHILE_BUSY(s)
+    if (s->lister) {
+        PyErr_SetString(PyExc_ValueError, "relayed media is listed (list_relayed): it cannot be counted too");
+        return NULL;
+    }
     if (!s->latest) {
         s->latest = PyMem_Calloc(MAX_INTERFACES, sizeof(uint64_t));
         s->has_latest = PyMem_Calloc(MAX_INTERFACES, 1);
@@ -943,6 +887,50 @@ static PyObject *Skimmer_count_relayed(Skimmer *s, PyObject *Py_UNUSED(ignored))
     }
     s->relay = 1;
     Py_RETURN_NONE;
+}
+
+/* list_relayed(format, modern, legacy): write relayed media rows instead of handing the frames back */
+static PyObject *Skimmer_list_relayed(Skimmer *s, PyObject *args) {
+    REFUSE_WHILE_BUSY(s)
+    const char *format;
+    PyObject *modern, *legacy;
+    if (!PyArg_ParseTuple(args, "sOO", &format, &modern, &legacy)) return NULL;
+    if (s->relay) {
+        PyErr_SetString(PyExc_ValueError, "relayed media is counted (count_relayed): it cannot be listed too");
+        return NULL;
+    }
+    Lister *lister = lister_new(format);
+    if (!lister) return NULL;
+    if (lister_set_attributes(lister, modern, legacy) < 0) {
+        lister_free(lister);
+        return NULL;
+    }
+    lister_free(s->lister);
+    s->lister = lister;
+    Py_RETURN_NONE;
+}
+
+/* time_base(interface, divisor, offset, float_division): frame times of the interface are
+ * (ticks + offset) / divisor (Python's int / int), or float(ticks + offset) / divisor */
+static PyObject *Skimmer_time_base(Skimmer *s, PyObject *args) {
+    REFUSE_WHILE_BUSY(s)
+    unsigned int iface;
+    unsigned long long divisor;
+    long long offset;
+    int float_division = 0;
+    if (!PyArg_ParseTuple(args, "IKL|p", &iface, &divisor, &offset, &float_division)) return NULL;
+    if (!s->lister) {
+        PyErr_SetString(PyExc_ValueError, "not listing relayed media (list_relayed)");
+        return NULL;
+    }
+    if (lister_time_base(s->lister, iface, divisor, offset, float_division) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Skimmer_rows(Skimmer *s, PyObject *Py_UNUSED(ignored)) {
+    REFUSE_WHILE_BUSY(s)
+    if (!s->lister) return Py_BuildValue("sy#y#y#y#", "", "", (Py_ssize_t)0, "", (Py_ssize_t)0, "", (Py_ssize_t)0, "", (Py_ssize_t)0);
+    return lister_take_rows(s->lister);
 }
 
 static int Skimmer_init(Skimmer *s, PyObject *args, PyObject *kwds) {
@@ -1002,6 +990,7 @@ static void Skimmer_dealloc(Skimmer *s) {
     PyMem_Free(s->has_end);
     PyMem_Free(s->iface_link);
     PyMem_Free(s->media_link);
+    lister_free(s->lister);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -1045,6 +1034,14 @@ static PyMethodDef Skimmer_methods[] = {
     {"count_relayed", (PyCFunction)Skimmer_count_relayed, METH_NOARGS,
      "from now on, count UDP relayed media (ChannelData, Send/Data indications) instead of handing it back"},
     {"relayed", (PyCFunction)Skimmer_relayed, METH_NOARGS, "relayed media counted, and the latest indication"},
+    {"clear_counts", (PyCFunction)Skimmer_clear_counts, METH_NOARGS,
+     "forget the media and relayed media counted so far (flows() and relayed() start again)"},
+    {"list_relayed", (PyCFunction)Skimmer_list_relayed, METH_VARARGS,
+     "list_relayed(format, modern, legacy): write the rows of UDP relayed media instead of handing it back"},
+    {"time_base", (PyCFunction)Skimmer_time_base, METH_VARARGS,
+     "time_base(interface, divisor, offset, float_division=False): frame times are (ticks + offset) / divisor"},
+    {"rows", (PyCFunction)Skimmer_rows, METH_NOARGS,
+     "rows written since the last call: (text, frame numbers, ends in text: native uint64 bytes)"},
     {"ends", (PyCFunction)Skimmer_ends, METH_NOARGS, "per interface, the latest ticks of a frame not handed back"},
     {NULL},
 };

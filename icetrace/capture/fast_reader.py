@@ -13,10 +13,13 @@ warnings as the format's plain reader. Formats whose records follow one another 
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+import functools
+from bisect import bisect_left
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import Any, BinaryIO, Protocol
 
-from icetrace.capture.formats.base import Frame, MediaSink, Progress, Reading, ReadProblem, RelayedSink
+from dissectors.codec import REGISTRY, attribute_spec
+from icetrace.capture.formats.base import Frame, MediaSink, Progress, Reading, ReadProblem, RelayedSink, RowSink
 
 Skimmer: Any
 try:
@@ -60,6 +63,12 @@ class SkimHook(Protocol):
         """Epoch seconds of a media flow's first or last packet, as the skimmer counted it."""
         ...
 
+    def time_bases(self) -> Iterable[tuple[int, int, int, bool]]:
+        """(interface, divisor, offset, float division) of each interface known before the walk: a
+        frame's time is (ticks + offset) / divisor seconds, as `frames` computes it (Python's int / int,
+        or int / float with float division)."""
+        ...
+
 
 class StreamHook(SkimHook, Protocol):
     """A format whose records follow one another, read by `stream_windows`."""
@@ -86,7 +95,13 @@ def skim(reading: Reading, fh: BinaryIO, hook: SkimHook) -> Iterator[Frame] | No
     if reading.media_sink is None or Skimmer is None:
         return None
     body = FastBody(
-        str(reading.path), fh, hook, reading.media_sink, reading.progress, relayed_sink=reading.relayed_sink
+        str(reading.path),
+        fh,
+        hook,
+        reading.media_sink,
+        reading.progress,
+        relayed_sink=reading.relayed_sink,
+        relayed_rows=reading.relayed_rows,
     )
     return reading.follow(body)
 
@@ -94,6 +109,16 @@ def skim(reading: Reading, fh: BinaryIO, hook: SkimHook) -> Iterator[Frame] | No
 def kept_fields(raw: bytes) -> list[int]:
     """The skimmer's rows of KEPT_FIELDS integers, flat."""
     return memoryview(raw).cast("Q").tolist()
+
+
+@functools.cache
+def attribute_tables() -> tuple[list[tuple[int, str, str]], list[tuple[int, str, str]]]:
+    """(code, name, value kind) of every registered attribute as RFC 5389 and as the legacy dialects
+    (MS-TURN, RFC 3489) name it: what the skimmer writes in relayed media rows."""
+    # the legacy dialects rename some registered codes; they add none (codec._LEGACY_DECODERS)
+    modern = [(code, attribute_spec(code).name, attribute_spec(code).kind) for code in REGISTRY]
+    legacy = [(code, attribute_spec(code, "ms-turn").name, attribute_spec(code, "ms-turn").kind) for code in REGISTRY]
+    return modern, legacy
 
 
 class FastBody:
@@ -108,6 +133,7 @@ class FastBody:
         progress: Progress | None = None,
         *,
         relayed_sink: RelayedSink | None = None,
+        relayed_rows: RowSink | None = None,
     ) -> None:
         self.path = path
         self.fh = fh
@@ -123,6 +149,12 @@ class FastBody:
         self.relayed_sink = relayed_sink
         if relayed_sink is not None:
             self._skimmer.count_relayed()
+        self._rows = _WaitingRows(relayed_rows) if relayed_rows is not None else None
+        self._listed: dict[int, int] = {}  # see tcp_listed
+        if relayed_rows is not None:
+            self._skimmer.list_relayed(relayed_rows.format, *attribute_tables())
+            for interface, divisor, offset, float_division in hook.time_bases():
+                self.time_base(interface, divisor, offset, float_division)
 
     @property
     def skimmer(self) -> Any:
@@ -137,9 +169,44 @@ class FastBody:
     def problem(self, offset: int, frame: int, message: str) -> None:
         self.problems.append(ReadProblem(self.path, offset, frame, message))
 
+    def time_base(self, interface: int, divisor: int, offset: int = 0, float_division: bool = False) -> None:
+        """An interface's frame times, for the rows the skimmer writes: (ticks + offset) / divisor,
+        as Python's int / int gives it (`float_division`: int / float)."""
+        if self._rows is not None:
+            self._skimmer.time_base(interface, divisor, offset, float_division)
+
+    def walked(self, frames: Iterable[Frame]) -> Iterable[Frame]:
+        """The frames one walk handed back, each after the rows written for the frames before it.
+        Called after every walk (with no frames when none came back), so few rows wait."""
+        rows = self._rows
+        if rows is None:
+            return frames
+        self._take_rows()
+        return rows.interleave(frames)
+
+    def _take_rows(self) -> None:
+        assert self._rows is not None
+        text, frames, ends, listed_at, listed = self._skimmer.rows()
+        self._rows.add(text, frames, ends)
+        if listed_at:
+            self._listed.update(zip(memoryview(listed_at).cast("Q"), memoryview(listed).cast("Q")))
+
+    def tcp_listed(self, frame: int) -> int:
+        """Bytes of this TCP frame's direction the skimmer listed since the frame before it handed back."""
+        return self._listed.pop(frame, 0)
+
+    def report_counts(self) -> None:
+        """Hand the media and relayed media counted so far to the sinks, then count afresh: a long
+        reading takes its counts as it goes (the sinks add them up)."""
+        self._report_media()
+        self._skimmer.clear_counts()
+
     def __iter__(self) -> Iterator[Frame]:
         try:
             yield from self.hook.walk(self)
+            if self._rows is not None:
+                self._take_rows()
+                self._rows.flush()
         finally:
             self._report_media()
 
@@ -162,6 +229,49 @@ class FastBody:
                 [(*c[:9], c[9], time(c[10], c[11]), c[12], time(c[13], c[14]), c[15], c[16]) for c in counts],
                 max((time(ticks, iface) for iface, ticks in latest), default=None),
             )
+
+
+_AFTER_EVERY_FRAME = 1 << 64
+
+
+class _WaitingRows:
+    """Rows the skimmer wrote, held until the frame handed back after them is read."""
+
+    def __init__(self, sink: RowSink) -> None:
+        self.sink = sink
+        self.text = ""
+        self.frames: Sequence[int] = ()  # frame number of each row
+        self.ends: Sequence[int] = ()  # where each row ends in `text`
+        self.done = 0  # rows written
+        self.first = _AFTER_EVERY_FRAME  # frame number of the first row waiting
+
+    def add(self, text: str, frames: bytes, ends: bytes) -> None:
+        """The rows of the latest walks: the rows still waiting come before them."""
+        if not text:
+            return
+        self.flush()
+        # read where needed (a few bisections a window), not converted row by row
+        self.frames, self.ends = memoryview(frames).cast("Q"), memoryview(ends).cast("Q")
+        self.text, self.done = text, 0
+        self.first = self.frames[0]
+
+    def before(self, number: int) -> None:
+        """Write the rows of the frames before frame `number`."""
+        done = self.done
+        upto = bisect_left(self.frames, number, done)
+        self.sink.write(self.text[self.ends[done - 1] if done else 0 : self.ends[upto - 1]])
+        self.done = upto
+        self.first = self.frames[upto] if upto < len(self.frames) else _AFTER_EVERY_FRAME
+
+    def flush(self) -> None:
+        if self.first != _AFTER_EVERY_FRAME:
+            self.before(_AFTER_EVERY_FRAME)
+
+    def interleave(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        for frame in frames:
+            if frame.number > self.first:
+                self.before(frame.number)
+            yield frame
 
 
 def stream_windows(body: FastBody, hook: StreamHook) -> Iterator[Frame]:
@@ -207,8 +317,7 @@ def _walk_window(
     pos: int = 0
     while True:
         raw, used, status = skimmer.walk(window[pos:])
-        if raw:
-            yield from hook.frames(window, pos, raw)
+        yield from body.walked(hook.frames(window, pos, raw) if raw else ())
         pos += used
         body.bytes_read = base + pos
         if status == STATUS_MORE:
@@ -220,6 +329,6 @@ def _walk_window(
         if not consumed:
             return pos  # the record is not all in the buffer yet
         if frame is not None:
-            yield frame
+            yield from body.walked((frame,))
         pos += consumed
         body.bytes_read = base + pos

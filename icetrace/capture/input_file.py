@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import shutil
+import sys
 import tempfile
 import zlib
 from pathlib import Path
@@ -108,13 +110,25 @@ def _spooled(fh: io.RawIOBase, path: Path) -> io.RawIOBase:
     return spool
 
 
-def open_capture(path: Path) -> tuple[BinaryIO, TolerantGzip | None]:
-    """A buffered, seekable reader of the capture's bytes (gunzipped), and the gzip layer if any."""
+STDIN = "-"
+"""The capture name that means standard input (`tcpdump -w - | icetrace analyze -`)."""
+
+
+def _open_raw(path: Path) -> io.RawIOBase:
+    """The file, or for `-` a duplicate of standard input's descriptor (closing it leaves stdin open)."""
+    if str(path) == STDIN:
+        return io.FileIO(os.dup(sys.stdin.fileno()), "rb")
+    return open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the caller
+
+
+def open_capture(path: Path, *, live: bool = False) -> tuple[BinaryIO, TolerantGzip | None]:
+    """A buffered reader of the capture's bytes (gunzipped), and the gzip layer if any: seekable
+    (a pipe copied into a spool file first) unless `live`, where a pipe is read as it is written."""
     try:
-        fh: io.RawIOBase = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the caller
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open: {exc.strerror}") from None
-    if not fh.seekable():
+        fh: io.RawIOBase = _open_raw(path)
+    except (OSError, ValueError) as exc:  # ValueError: no standard input to read
+        raise InputError(f"{path}: cannot open: {getattr(exc, 'strerror', None) or exc}") from None
+    if not fh.seekable() and not live:
         fh = _spooled(fh, path)
     buffered = io.BufferedReader(fh, buffer_size=READ_CHUNK)
     try:

@@ -25,6 +25,7 @@ from icetrace.capture.linktypes import (
     LINKTYPE_RAW_ALT12,
     LINKTYPE_RAW_ALT14,
 )
+from icetrace.records.endpoint import Endpoint
 
 _ETH_VLAN = (0x8100, 0x88A8, 0x9100)
 _IPV6_EXTENSIONS = (0, 43, 60, 135, 139, 140)  # hop-by-hop, routing, dest opts, mobility, HIP, shim6
@@ -325,6 +326,16 @@ class _Datagram:
 
 
 _ADDRESS_TEXT: dict[bytes, str] = {}
+
+
+def packed_endpoint(address: Endpoint) -> tuple[bytes, int] | None:
+    """(packed address, port), as the packet source keys its counts; None for an address not
+    written as one (a name, or one the capture never showed)."""
+    try:
+        family = socket.AF_INET6 if ":" in address.ip else socket.AF_INET
+        return socket.inet_pton(family, address.ip), address.port
+    except OSError:
+        return None
 
 
 def address_text(packed: bytes) -> str:

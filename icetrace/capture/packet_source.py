@@ -10,13 +10,14 @@ counted instead of handed on comes back once, when every packet has been read: `
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from dissectors.demux import COUNTED, TURN_PORTS, channel_data_fits, media_kind
 from dissectors.framing import detect_tcp_framing
 from dissectors.start_line import looks_like_sip, opens_signaling_stream
+from icetrace.capture.live_frames import LiveFrames
 from icetrace.capture.network import (
     FRAGMENT_TIMEOUT,
     MAX_PENDING_BYTES,
@@ -26,14 +27,15 @@ from icetrace.capture.network import (
     IpPacket,
     address_text,
     ip_offset,
+    packed_endpoint,
     tunnel_inner,
 )
-from icetrace.capture.reader import CaptureReader, ReadProblem
+from icetrace.capture.reader import CaptureReader, ReadProblem, RowSink
 from icetrace.capture.tcp_stream import FIN, RST, SYN, Chunk, FlowKey, TcpDirection, TcpFlows
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
-from icetrace.records.relayed import WRAPPERS, RelayedCount
+from icetrace.records.relayed import WRAPPERS, RelayedCount, RelayedCounter
 from icetrace.records.transport_packet import TransportPacket, new_packet
 
 _MEDIA_KIND = COUNTED
@@ -88,16 +90,29 @@ class PacketSource:
         include_sip: bool = True,
         progress: Callable[[int, int], None] | None = None,
         count_relayed: bool = False,
+        live: bool = False,
+        relayed_rows: RowSink | None = None,
     ) -> None:
         self.paths = [Path(p) for p in paths]
+        # a capture still being written: read as it comes (no spool file), every frame through the
+        # loop below so that so_far() is up to date after each packet (the C skimmer reports
+        # its counts only at the end of a file)
+        self.live = live
+        # live: told the time of every frame, media and all, before the frame is read on
+        self.clock: Callable[[float], None] | None = None
+        self.relayed_forgotten = 0  # relayed packets counted, then forgotten (forget())
+        self.read_names: list[str] = []  # the captures read so far, in order
         self.include_sip = include_sip
         # True (analyze, messages --no-media): UDP relayed media that carried no STUN is only
         # counted (the summary's relayed counts), never handed on: ChannelData here, and on the fast path
         # ChannelData and Send/Data indications in the C skimmer; False (messages): it is handed
         # on, to be listed
         self.count_relayed = count_relayed
+        # messages: the C skimmer writes the rows of UDP relayed media there instead of handing it on
+        self.relayed_rows = relayed_rows
         self._relayed: dict[tuple[bytes, int, bytes, int, int, str], list[int | float]] = {}
-        self._skimmed: list[RelayedCount] = []
+        self._skimmed = RelayedCounter()  # what the C skimmer counted, added up as it reports
+        self._reader: CaptureReader | None = None  # the capture being read
         # the latest time of an indication the skimmer counted (it never became a packet)
         self._relayed_end: float | None = None
         self._packets_end: float | None = None  # the latest time of a packet handed on
@@ -115,10 +130,17 @@ class PacketSource:
         self._frames_end: float | None = None
 
     def __iter__(self) -> Iterator[TransportPacket]:
-        end = float("-inf")
-        for index, path in enumerate(self.paths):
-            self.reading = index
-            for packet in self._one(path):
+        return self.read_each(self.paths)
+
+    def read_each(self, paths: Iterable[str | Path]) -> Iterator[TransportPacket]:
+        """The captures `paths` names, one after another as it names them (it may wait for the next).
+        Live, each file after the first numbers its frames with its own id (a ring buffer's files are
+        one timeline, `read_names` in order)."""
+        end = float("-inf") if self._packets_end is None else self._packets_end
+        for path in paths:
+            self.reading = len(self.read_names)
+            self.read_names.append(str(path))
+            for packet in self._one(Path(path)):
                 if packet.time > end:
                     end = packet.time
                 yield packet
@@ -130,27 +152,48 @@ class PacketSource:
         """The media flows, ICMP errors and relayed counts of the captures, and the time they end."""
         if not self._read:
             raise RuntimeError("a capture's summary is known once every packet of it was read")
-        flows = self._media_flows()
+        return self.so_far()
+
+    def so_far(self, near: set[Endpoint] | None = None) -> CaptureSummary:
+        """The summary of what was read until now: what the C skimmer counted is taken from it first
+        (it may have counted a little ahead of the packet last handed on, up to the end of the
+        window it walked). `near`: only the flows, counts and ICMP errors to or from those addresses
+        (a look at a few calls of a busy capture)."""
+        if self._reader is not None:
+            self._reader.report_counts()
+        wanted = None if near is None else {key for e in near if (key := packed_endpoint(e)) is not None}
+        flows = self._media_flows(wanted)
+        icmp = [e for e in self._icmp_errors if near is None or e.quoted_src in near or e.quoted_dst in near]
+        relayed = self._relayed_counts(wanted)
+        if near is not None:
+            relayed = [c for c in relayed if c.src in near or c.dst in near]
         ends = (self._packets_end, self._frames_end, *(f.last_time for f in flows), self._relayed_end)
         times = [t for t in ends if t is not None]
-        return CaptureSummary(flows, list(self._icmp_errors), self._relayed_counts(), max(times, default=None))
+        return CaptureSummary(flows, icmp, relayed, max(times, default=None))
 
     def _one(self, path: Path) -> Iterator[TransportPacket]:
         reader = CaptureReader(
             path,
-            media_sink=self._media_sink,
+            media_sink=None if self.live else self._media_sink,
             progress=self.progress,
-            relayed_sink=self._relayed_sink if self.count_relayed else None,
+            relayed_sink=self._relayed_sink if self.count_relayed and not self.live else None,
+            relayed_rows=self.relayed_rows,
+            live=self.live,
         )
         ipdec = IpDecoder()
         tcp = TcpFlows()
+        capture = len(self.read_names) - 1 if self.live else 0
+        wrapped = self.clock is not None or capture > 0
+        frames = cast(CaptureReader, LiveFrames(reader, self.clock, capture)) if wrapped else reader
+        self._reader = reader
         try:
-            last = yield from self._frames(path, reader, ipdec, tcp)
+            last = yield from self._frames(path, frames, ipdec, tcp)
             ends = [t for t in (last, reader.end_time, self._frames_end) if t is not None]
             self._frames_end = max(ends) if ends else None
             self._fragments_dropped(path, ipdec)
             yield from self._tcp_end(path, tcp)
         finally:
+            self._reader = None
             self.problems.extend(reader.problems)
             self.formats[str(path)] = reader.format
 
@@ -240,8 +283,12 @@ class PacketSource:
             if entry is None:
                 self._media[key] = [frame, time, frame, time, 1, len(payload)]
             else:
-                entry[2] = frame
-                entry[3] = time
+                if frame > entry[2]:  # (so_far may have taken later frames from the skimmer)
+                    entry[2] = frame
+                    entry[3] = time
+                elif frame < entry[0]:
+                    entry[0] = frame
+                    entry[1] = time
                 entry[4] += 1
                 entry[5] += len(payload)
             # counted without decoding: RFC 8656 ChannelData whose data is not STUN (its first byte
@@ -281,6 +328,10 @@ class PacketSource:
             state = tcp.opening(key, seq, len(payload), flags)
             if state is not None:
                 tcp[key] = state
+        elif state is not None and self.relayed_rows is not None:
+            listed = reader.tcp_listed(frame)  # the skimmer listed the segments before this one
+            if listed:
+                state.skip_listed(listed)
         if state is not None:
             yield from self._tcp_data(path, reader, tcp, state, ip, sport, dport, seq, payload, flags, frame, time)
         if flags & RST:
@@ -436,8 +487,13 @@ class PacketSource:
         if entry is None:
             media[key] = [frame, time, frame, time, 1, size]
         else:
-            entry[2] = frame
-            entry[3] = time
+            # the skimmer's counts, taken while reading (so_far), may hold later frames already
+            if frame > entry[2]:
+                entry[2] = frame
+                entry[3] = time
+            elif frame < entry[0]:
+                entry[0] = frame
+                entry[1] = time
             entry[4] += 1
             entry[5] += size
 
@@ -473,7 +529,7 @@ class PacketSource:
         for via, src, sport, dst, dport, channel, peer, peer_port, kind, n1, t1, n2, t2, packets, size in counts:
             source, destination = endpoint_of(src, sport), endpoint_of(dst, dport)
             channeldata = via == "channeldata"
-            self._skimmed.append(
+            self._skimmed.include(
                 RelayedCount(
                     src=source,
                     dst=destination,
@@ -544,10 +600,10 @@ class PacketSource:
             entry[4] += 1
             entry[5] += size
 
-    def _relayed_counts(self) -> list[RelayedCount]:
+    def _relayed_counts(self, wanted: set[tuple[bytes, int]] | None = None) -> list[RelayedCount]:
         """The UDP relayed media counted instead of handed on (`count_relayed`), keyed as RelayedCounter
         keys it; a key may come twice (counted here and in the skimmer): RelayedCounter.include adds them."""
-        return self._skimmed + [
+        return [replace(c) for c in self._skimmed.flows.values()] + [
             RelayedCount(
                 src=endpoint_of(src, sport),
                 dst=endpoint_of(dst, dport),
@@ -565,10 +621,37 @@ class PacketSource:
                 bytes=int(v[5]),
             )
             for (src, sport, dst, dport, channel, kind), v in self._relayed.items()
+            if wanted is None or (src, sport) in wanted or (dst, dport) in wanted
         ]
 
-    def _media_flows(self) -> list[MediaFlow]:
-        """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame."""
+    def forget(self, keep: Callable[[Endpoint, Endpoint, float], bool]) -> None:
+        """Drop the media counts, ICE 5-tuples and ICMP errors no longer wanted (`keep(src, dst, last
+        time)` says which stay; -inf for a 5-tuple, which has no time): a capture read for hours
+        keeps only what its open calls need."""
+
+        def kept(key: tuple[Any, ...], last: float) -> bool:
+            return keep(endpoint_of(key[0], key[1]), endpoint_of(key[2], key[3]), last)
+
+        if self._reader is not None:  # what the skimmer counted so far goes too, not later
+            self._reader.report_counts()
+
+        # in place: the packet loop holds these very objects
+        for media_key in [key for key, v in self._media.items() if not kept(key, float(v[3]))]:
+            del self._media[media_key]
+        for relayed_key in [key for key, v in self._relayed.items() if not kept(key, float(v[3]))]:
+            self.relayed_forgotten += int(self._relayed.pop(relayed_key)[4])
+        skimmed = self._skimmed.flows
+        for count_key in [key for key, c in skimmed.items() if not keep(c.src, c.dst, c.last_time)]:
+            self.relayed_forgotten += skimmed.pop(count_key).packets
+        self._stun_pairs -= {key for key in self._stun_pairs if not kept(key, float("-inf"))}
+        self._icmp_errors = [e for e in self._icmp_errors if keep(e.quoted_src, e.quoted_dst, e.time)]
+
+    def _media_flows(self, wanted: set[tuple[bytes, int]] | None = None) -> list[MediaFlow]:
+        """Non-STUN traffic per 5-tuple, direction and kind, ordered by first frame (`wanted`: only
+        from or to those (packed address, port))."""
+        media = self._media.items()
+        if wanted is not None:
+            media = [(k, v) for k, v in media if (k[0], k[1]) in wanted or (k[2], k[3]) in wanted]  # type: ignore[assignment]
         flows = [
             MediaFlow(
                 src=Endpoint(address_text(src), sport),
@@ -582,7 +665,7 @@ class PacketSource:
                 packets=int(v[4]),
                 bytes=int(v[5]),
             )
-            for (src, sport, dst, dport, transport, kind), v in self._media.items()
+            for (src, sport, dst, dport, transport, kind), v in media
         ]
         flows.sort(key=lambda f: f.first_frame)
         return flows

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from icetrace.capture.formats import registry
-from icetrace.capture.formats.base import Frame, MediaSink, Progress, ReadProblem, RelayedSink, SkimmedBody
+from icetrace.capture.formats.base import Frame, MediaSink, Progress, ReadProblem, RelayedSink, RowSink, SkimmedBody
 from icetrace.capture.input_file import open_capture
 from icetrace.errors import InputError
 
-__all__ = ["CaptureReader", "Frame", "ReadProblem", "read_frames"]
+__all__ = ["CaptureReader", "Frame", "ReadProblem", "RowSink", "read_frames"]
 
 
 @dataclass
@@ -36,7 +36,11 @@ class CaptureReader:
     media_sink: MediaSink | None = None
     # When set too, UDP relayed media (ChannelData, Send/Data indications) is counted by the C skimmer
     relayed_sink: RelayedSink | None = None
+    # Or, when set, the C skimmer writes the rows of UDP relayed media (icetrace messages) there
+    relayed_rows: RowSink | None = None
     progress: Progress | None = None
+    # a capture still being written (a pipe): read as it comes, never copied to a spool file first
+    live: bool = False
     # the latest frame the fast path walked without handing it back: frames after the last one
     # handed back still say how long the capture ran
     end_time: float | None = None
@@ -48,8 +52,17 @@ class CaptureReader:
         if self._fast is not None:
             self._fast.ignore_tcp(src, sport, dst, dport, ignored)
 
+    def tcp_listed(self, frame: int) -> int:
+        """Bytes of this TCP frame's direction whose rows the skimmer wrote since it last handed one back."""
+        return self._fast.tcp_listed(frame) if self._fast is not None else 0
+
     def problem(self, offset: int, frame: int, message: str) -> None:
         self.problems.append(ReadProblem(str(self.path), offset, frame, message))
+
+    def report_counts(self) -> None:
+        """The media the fast path counted so far, handed to the sinks now (they add it up)."""
+        if self._fast is not None:
+            self._fast.report_counts()
 
     def follow(self, body: SkimmedBody) -> Iterator[Frame]:
         """The frames of a skimmed body, keeping `bytes_read` and `problems` up to date."""
@@ -64,7 +77,7 @@ class CaptureReader:
             self.end_time = body.end_time
 
     def __iter__(self) -> Iterator[Frame]:
-        fh, gz = open_capture(self.path)
+        fh, gz = open_capture(self.path, live=self.live)
         try:
             with fh:
                 yield from self._body(fh)

@@ -87,6 +87,11 @@ class TcpDirection:
             self._skip_gap(out, time)
         return out
 
+    def skip_listed(self, size: int) -> None:
+        """The next `size` bytes came in order and were listed elsewhere (the C skimmer's rows)."""
+        self.next_seq = ((self.next_seq or 0) + size) & _MASK
+        self._unwrapped += size
+
     def flush(self) -> list[Chunk]:
         """At the end of the capture: every segment still waiting, its gaps skipped."""
         out: list[Chunk] = []

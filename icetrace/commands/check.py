@@ -13,14 +13,15 @@ import argparse
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from icetrace.corpus.companions import CaptureTask, discover, is_url
-from icetrace.corpus.junit import Case, junit_xml
-from icetrace.corpus.runner import default_jobs, run_all
-from icetrace.corpus.worker import Outcome, summarise
+from icetrace.corpus.companions import is_url
 from icetrace.errors import IcetraceError, InputError, OutputError
 from icetrace.exit_status import ExitStatus
+
+if TYPE_CHECKING:  # the corpus runner (concurrent.futures, logging, XML) is imported when check runs
+    from icetrace.corpus.companions import CaptureTask
+    from icetrace.corpus.worker import Outcome
 
 LABELS = {"ok": "ok", "changed": "CHANGED", "error": "ERROR", "new": "NEW", "updated": "updated"}
 
@@ -47,6 +48,10 @@ class Entry:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from icetrace.corpus.companions import discover
+    from icetrace.corpus.runner import default_jobs, run_all
+    from icetrace.corpus.worker import summarise
+
     if args.jobs < 0:
         raise InputError("--jobs must be 1 or more (0: every core)")
     tasks = discover(args.directory)
@@ -58,17 +63,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     outcomes = run_all(tasks, summarise, args.jobs or default_jobs(), args.dask, progress.update if progress else None)
     if progress:
         progress.close()
-    entries = []
-    for task, outcome in zip(tasks, outcomes, strict=True):
-        entry = _judge(task, outcome, args.update)
-        entry.seconds = outcome.seconds
-        entries.append(entry)
-        if entry.refused:
-            err.write(f"icetrace: {entry.refused}\n")
-        if outcome.crash:
-            if args.traceback and outcome.traceback:
-                err.write(outcome.traceback)
-            err.write(f"{outcome.crash_line}\n")
+    entries = _entries(tasks, outcomes, args, err)
     counts = {s: sum(e.status == s for e in entries) for s in LABELS}
     unreadable = sum(e.kind == "unreadable" for e in entries)
     crashed = sum(e.kind == "crashed" for e in entries)
@@ -104,6 +99,22 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         + "\n"
     )
     return status
+
+
+def _entries(tasks: list[CaptureTask], outcomes: list[Outcome], args: argparse.Namespace, err: TextIO) -> list[Entry]:
+    """Each capture judged against its golden file; refusals and crashes told on `err` as they are met."""
+    entries = []
+    for task, outcome in zip(tasks, outcomes, strict=True):
+        entry = _judge(task, outcome, args.update)
+        entry.seconds = outcome.seconds
+        entries.append(entry)
+        if entry.refused:
+            err.write(f"icetrace: {entry.refused}\n")
+        if outcome.crash:
+            if args.traceback and outcome.traceback:
+                err.write(outcome.traceback)
+            err.write(f"{outcome.crash_line}\n")
+    return entries
 
 
 def _judge(task: CaptureTask, outcome: Outcome, update: bool) -> Entry:
@@ -164,6 +175,8 @@ def _load(name: str, load_golden: Any) -> Any:
 
 
 def _write_junit(name: str, entries: list[Entry]) -> None:
+    from icetrace.corpus.junit import Case, junit_xml
+
     cases = [Case(e.capture, e.status, "\n".join(e.lines), e.seconds) for e in entries]
     try:
         Path(name).write_bytes(junit_xml(cases))

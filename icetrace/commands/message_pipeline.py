@@ -12,6 +12,10 @@ the packets itself: only plain UDP STUN messages, which need no state from earli
 packets and leave none (TCP streams, ChannelData and ChannelBind, which teaches the
 extractor a channel, all go to the child). Text leaves in packet order, the same
 bytes the one-process path writes (tests compare them).
+
+The child is forked once the first packets have been decoded here, and goes on from the
+extractor's state at that moment; a capture with fewer packets than that (a relay's, whose
+rows the C skimmer writes itself) never starts it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import os
 import queue
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -32,6 +36,7 @@ from icetrace.records.stun_record import StunRecord
 from icetrace.records.transport_packet import TransportPacket, new_packet
 
 _PACKETS_PER_BATCH = 512
+_DECODED_HERE = 2048  # packets decoded here before the child starts
 _LOCAL_EVERY = 4  # this process decodes every 4th plain UDP STUN message: about its idle time
 _CHANNEL_BIND = 0x0009
 _CLASS_BITS = 0x0110
@@ -52,61 +57,136 @@ def _stateless(packet: TransportPacket) -> bool:
     return ((payload[0] << 8) | payload[1]) & ~_CLASS_BITS != _CHANNEL_BIND
 
 
-def texts(source: PacketSource, formatter: Any) -> Iterator[str]:
-    """The formatted text of every record of `source`, in packet order."""
-    context = multiprocessing.get_context("fork")
-    packets_in, packets_out = context.Pipe(duplex=False)  # (receiving end, sending end)
-    text_in, text_out = context.Pipe(duplex=False)
-    child = context.Process(target=_decode, args=(packets_in, text_out, formatter, (packets_out, text_in)), daemon=True)
-    child.start()
-    packets_in.close()
-    text_out.close()
-    received: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
-    receiver = threading.Thread(target=_receive, args=(text_in, received), daemon=True)
-    receiver.start()
-    # per packet, in order: its text when decoded here, None when the child's text is due
-    order: deque[str | None] = deque()
-    remote: deque[str] = deque()
-    local = RecordExtractor()
+def write_texts(source: PacketSource, formatter: Any, write: Callable[[str], object], rows: Any = None) -> None:
+    """Write the formatted text of every record of `source`, in packet order; with `rows` (messages'
+    RelayedRows), the rows the C skimmer writes too, in their place."""
+    out = _Output(write)
+    if rows is not None:
+        rows.target = out.rows
     finished = False
     try:
-        batch: list[tuple[Any, ...]] = []
-        plain = 0
+        out.run(source, formatter)
+        finished = True
+    finally:
+        out.close(finished)
+
+
+class _Child:
+    """The decoding process and the pipes and thread that talk to it."""
+
+    def __init__(self, formatter: Any, extractor: RecordExtractor) -> None:
+        context = multiprocessing.get_context("fork")
+        packets_in, self.packets_out = context.Pipe(duplex=False)  # (receiving end, sending end)
+        self.text_in, text_out = context.Pipe(duplex=False)
+        ends = (self.packets_out, self.text_in)
+        self.process = context.Process(
+            target=_decode, args=(packets_in, text_out, formatter, extractor, ends), daemon=True
+        )
+        self.process.start()
+        packets_in.close()
+        text_out.close()
+        self.received: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
+        self.receiver = threading.Thread(target=_receive, args=(self.text_in, self.received), daemon=True)
+        self.receiver.start()
+
+    def close(self, finished: bool) -> None:
+        self.packets_out.close()  # an unfinished child sees the end of its input and stops
+        self.process.join(timeout=None if finished else 5)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+        self.receiver.join(timeout=5)
+        self.text_in.close()
+
+
+_MAX_WAITING = 4 << 20  # characters of text held back behind packets the child has not answered yet
+
+
+class _Output:
+    """The text of each packet in packet order: decoded here, or by the child in batches; and the
+    skimmer's rows, which follow the text of every packet read before them. The child is started
+    once _DECODED_HERE packets came: a capture with fewer (a relay's, whose rows the skimmer
+    writes) is decoded here, without a second process."""
+
+    def __init__(self, write: Any) -> None:
+        self.write = write
+        self.child: _Child | None = None
+        # per packet, in order: its text when known, None when the child's text is due
+        self.order: deque[str | None] = deque()
+        self.remote: deque[str] = deque()
+        self.batch: list[tuple[Any, ...]] = []
+        self.waiting = 0  # characters of text in `order`
+
+    def run(self, source: PacketSource, formatter: Any) -> None:
+        local = RecordExtractor()
+        plain = decoded = 0
+        order, batch = self.order, self.batch
         for p in source:
+            if self.child is None:
+                if decoded < _DECODED_HERE:
+                    decoded += 1
+                    self.text(formatter.format(list(local.feed(p)), source.reading))
+                    continue
+                self.child = _Child(formatter, local)  # it goes on from the state learned here
             if _stateless(p):
                 plain += 1
                 if plain % _LOCAL_EVERY == 0:
-                    order.append(formatter.format(list(local.feed(p)), source.reading))
+                    self.text(formatter.format(list(local.feed(p)), source.reading))
                     continue
             order.append(None)
             batch.append(_packed(p, source.reading))
             if len(batch) >= _PACKETS_PER_BATCH:
-                packets_out.send(batch)
-                batch = []
-                while not received.empty():
-                    remote.extend(_checked(received.get()))
-                text = _ready(order, remote)
-                if text:
-                    yield text
-        if batch:
-            packets_out.send(batch)
-        packets_out.send(None)
+                self.send()
+                self.drain(0 if self.waiting > _MAX_WAITING else None)
+        if self.child is not None:
+            self.send()
+            self.child.packets_out.send(None)
+            self.drain(0)
+
+    def close(self, finished: bool) -> None:
+        if self.child is not None:
+            self.child.close(finished)
+
+    def text(self, text: str) -> None:
+        """Text known here, written once the text of every packet before it is."""
+        if not self.order:
+            self.write(text)
+            return
+        self.order.append(text)
+        self.waiting += len(text)
+
+    def rows(self, text: str) -> None:
+        """Rows the skimmer wrote; when much text waits for the child, wait for its answers."""
+        self.text(text)
+        if self.waiting > _MAX_WAITING:
+            self.send()
+            self.drain(_MAX_WAITING // 2)
+
+    def send(self) -> None:
+        if self.batch and self.child is not None:
+            self.child.packets_out.send(self.batch)  # pickled here: the list can be reused
+            self.batch.clear()
+
+    def drain(self, until: int | None) -> None:
+        """Write the text that is ready; with `until`, wait for the child's answers until at most that
+        much text waits (0: until every packet's text is written)."""
+        received = self.child.received if self.child is not None else None
         while True:
-            text = _ready(order, remote)
+            while received is not None and not received.empty():
+                self.take(received.get())
+            text, self.waiting = _ready(self.order, self.remote, self.waiting)
             if text:
-                yield text
-            if not order:
-                break
-            remote.extend(_checked(received.get()))
-        finished = True
-    finally:
-        packets_out.close()  # an unfinished child sees the end of its input and stops
-        child.join(timeout=None if finished else 5)
-        if child.is_alive():
-            child.terminate()
-            child.join()
-        receiver.join(timeout=5)
-        text_in.close()
+                self.write(text)
+            if until is None or not self.order or (until and self.waiting <= until) or received is None:
+                return
+            self.take(received.get())
+
+    def take(self, chunk: list[str] | None) -> None:
+        """One batch of the child's texts; None when it ended (an error if texts are still due)."""
+        if chunk is not None:
+            self.remote.extend(_checked(chunk))
+        elif self.order.count(None) > len(self.remote):
+            _checked(chunk)
 
 
 def _packed(p: TransportPacket, capture: int) -> tuple[Any, ...]:
@@ -127,8 +207,9 @@ def _packed(p: TransportPacket, capture: int) -> tuple[Any, ...]:
     )
 
 
-def _ready(order: deque[str | None], remote: deque[str]) -> str:
-    """The text of the packets at the head of `order` whose text is known, taken off both queues."""
+def _ready(order: deque[str | None], remote: deque[str], waiting: int) -> tuple[str, int]:
+    """The text of the packets at the head of `order` whose text is known, taken off both queues,
+    and how much of the text in `order` still waits."""
     parts = []
     while order:
         head = order[0]
@@ -136,9 +217,11 @@ def _ready(order: deque[str | None], remote: deque[str]) -> str:
             if not remote:
                 break
             head = remote.popleft()
+        else:
+            waiting -= len(head)
         order.popleft()
         parts.append(head)
-    return "".join(parts)
+    return "".join(parts), waiting
 
 
 def _checked(chunk: list[str] | None) -> list[str]:
@@ -164,12 +247,18 @@ def _receive(text_in: Connection, received: queue.SimpleQueue[list[str] | None])
     received.put(None)
 
 
-def _decode(packets_in: Connection, text_out: Connection, formatter: Any, parent_ends: tuple[Connection, ...]) -> None:
-    """The child: batches of packets in; per batch, the text of each packet's records out."""
+def _decode(
+    packets_in: Connection,
+    text_out: Connection,
+    formatter: Any,
+    extractor: RecordExtractor,
+    parent_ends: tuple[Connection, ...],
+) -> None:
+    """The child: batches of packets in; per batch, the text of each packet's records out. Its
+    extractor is the parent's as it was at the fork (TCP streams and channels learned so far)."""
     for end in parent_ends:  # else the input pipe would never report its end to this process
         end.close()
     try:
-        extractor = RecordExtractor()
         endpoints: dict[tuple[str, int], Endpoint] = {}
         while True:
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from icetrace.capture.packet_source import PacketSource
@@ -43,13 +43,14 @@ def register(subparsers: Any) -> None:
 
 
 def iter_records(
-    paths: list[str], err: TextIO, engine: str = "native", *, media: bool = True
+    paths: list[str], err: TextIO, engine: str = "native", *, media: bool = True, rows: RelayedRows | None = None
 ) -> Iterator[tuple[int, StunRecord]]:
     """Every record of the captures, in capture order, with the index of the capture that held it;
     warnings go to `err` at the end.
 
     `media=False` lets the reader count UDP relayed media instead of handing it on (some relayed
-    media records may still come, to be left out by the caller)."""
+    media records may still come, to be left out by the caller). With `rows`, the C skimmer writes
+    the rows of UDP relayed media there itself, when every record before them has come."""
     if engine == "tshark":
         from icetrace.capture.tshark_engine import converted
 
@@ -57,7 +58,7 @@ def iter_records(
             with converted(path) as copy:
                 yield from ((index, r) for _, r in iter_records([str(copy)], err, media=media))
         return
-    reading = _Reading(paths, err, media=media)
+    reading = _Reading(paths, err, media=media, rows=rows)
     extractor = RecordExtractor()
     source = reading.source
     for packet in source:
@@ -66,16 +67,42 @@ def iter_records(
     reading.finish()
 
 
+def _nowhere(text: str) -> None:
+    raise RuntimeError("relayed media rows were written before their place in the output was set")
+
+
+class RelayedRows:
+    """Where the C skimmer writes the rows of UDP relayed media (a capture.reader.RowSink): to
+    `target`, which puts them into the output after the text of every frame before them. With
+    several captures, each row is led by the capture being read, as `formatter` leads its lines."""
+
+    def __init__(self, formatter: Formatter) -> None:
+        self.format = formatter.fmt
+        self.formatter = formatter
+        self.target: Callable[[str], None] = _nowhere
+        self.source: PacketSource | None = None  # the reading, which says which capture it is in
+
+    def write(self, text: str) -> None:
+        if self.formatter.captures and self.source is not None:
+            text = self.formatter.led(text, self.source.reading)
+        self.target(text)
+
+
 class _Reading:
     """The captures' packet source, with the progress line on a terminal and the warnings at the end."""
 
-    def __init__(self, paths: list[str], err: TextIO, *, media: bool = True) -> None:
+    def __init__(self, paths: list[str], err: TextIO, *, media: bool = True, rows: RelayedRows | None = None) -> None:
         self.err = err
         self.progress = Progress(err) if err.isatty() else None
         # without media rows, UDP relayed media is counted by the reader, never decoded
         self.source = PacketSource(
-            paths, progress=self.progress.update if self.progress else None, count_relayed=not media
+            paths,
+            progress=self.progress.update if self.progress else None,
+            count_relayed=not media,
+            relayed_rows=rows,
         )
+        if rows is not None:
+            rows.source = self.source
 
     def finish(self) -> None:
         if self.progress:
@@ -118,6 +145,17 @@ class Formatter:
         prefix = (self._csv_prefixes if self.fmt == "csv" else self._table_prefixes)[capture]
         return "".join([prefix + line for line in lines])
 
+    def led(self, text: str, capture: int) -> str:
+        """Lines formatted elsewhere (the C skimmer's rows, one capture's) led by the `capture`-th
+        capture's name as format() leads its own."""
+        if not self.captures or not text:
+            return text
+        if self.fmt == "jsonl":  # {"capture": NAME, "frame": ...}
+            lead = '{"capture": ' + json.dumps(self.captures[capture]) + ", "
+            return "".join(lead + line[1:] + "\n" for line in text[:-1].split("\n"))
+        prefix = (self._csv_prefixes if self.fmt == "csv" else self._table_prefixes)[capture]
+        return "".join(prefix + line + "\n" for line in text[:-1].split("\n"))
+
 
 def _table_line(record: StunRecord) -> str:
     row = line_row(record)
@@ -142,17 +180,28 @@ _BATCH = 1024  # records per write: one system call per row is slow on a pipe or
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    formatter = Formatter(args.format, media=not args.no_media, captures=display_names(args.capture))
+    media = not args.no_media
+    formatter = Formatter(args.format, media=media, captures=display_names(args.capture))
     out.write(formatter.header())
+    # the C skimmer writes relayed media rows when it is built (the Python path writes the same)
+    rows = RelayedRows(formatter) if media and args.engine == "native" else None
     if args.engine == "native" and args.jobs != 1 and message_pipeline.available():
-        reading = _Reading(args.capture, err, media=not args.no_media)
-        for text in message_pipeline.texts(reading.source, formatter):
-            out.write(text)
+        reading = _Reading(args.capture, err, media=media, rows=rows)
+        message_pipeline.write_texts(reading.source, formatter, out.write, rows)
         reading.finish()
         return 0
     batch: list[StunRecord] = []
     held_by = 0
-    for capture, record in iter_records(args.capture, err, args.engine, media=not args.no_media):
+
+    def records_then(text: str) -> None:
+        if batch:
+            out.write(formatter.format(batch, held_by))
+            batch.clear()
+        out.write(text)
+
+    if rows is not None:
+        rows.target = records_then
+    for capture, record in iter_records(args.capture, err, args.engine, media=media, rows=rows):
         if len(batch) >= _BATCH or capture != held_by:
             out.write(formatter.format(batch, held_by))
             batch.clear()

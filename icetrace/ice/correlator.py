@@ -39,7 +39,7 @@ from icetrace.ice.relaying import (
 )
 from icetrace.ice.selection import MediaIndex, pair_checks, pair_state, select_components, stream_outcome
 from icetrace.ice.sessions import CheckMatcher, Session, icev6_sides
-from icetrace.ice.signaled import infer_types, streams_from_signaling
+from icetrace.ice.signaled import ServerHandouts, infer_types, streams_from_signaling
 from icetrace.ice.switches import selection_changes
 from icetrace.ice.transactions import Transaction
 from icetrace.ice.views import nat_mappings
@@ -79,9 +79,9 @@ def correlate(
     binds = peers_across_the_relay(records, relayed_by_leg, channel_binds(records))
     transactions = _transactions(records, relayed_by_leg, capture_end, icmp_errors or [], binds)
     signaled = streams_from_signaling(signaling) if signaling else []
-    server_ips = {a.server.ip for a in allocations} | {m.server.ip for m in mappings}
+    handouts = ServerHandouts.of(allocations, mappings)
     for s in signaled:
-        infer_types(s.stream, allocations, mappings, server_ips)
+        infer_types(s.stream, handouts)
     relayed_addresses = {a.relayed for a in allocations if a.relayed is not None} | session_relayed_addresses(records)
     known = KnownAddresses(relayed_addresses, {m.mapped for m in mappings})
     matcher = CheckMatcher([Session(s.stream, s) for s in signaled], icev6_sides(transactions))

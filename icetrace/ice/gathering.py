@@ -5,6 +5,7 @@ from __future__ import annotations
 from icetrace.ice.addresses import private_address
 from icetrace.ice.far_ends import is_ice_check
 from icetrace.ice.model import Allocation, Mapping
+from icetrace.ice.relaying import RelayedByLeg
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.stun_record import StunRecord
 
@@ -83,10 +84,10 @@ def _seen_nearer(r: StunRecord, answers: dict[tuple[str, int], list[StunRecord]]
     return bool(nearer) or any((v.time, v.frame) < (r.time, r.frame) for v in copies)
 
 
-def relayed_legs(records: list[StunRecord]) -> dict[tuple[Endpoint, Endpoint], Endpoint]:
+def relayed_legs(records: list[StunRecord]) -> RelayedByLeg:
     """(client, server) -> relayed address, for every leg an Allocate success was seen on: each tap's
     view of one allocation (the client's LAN address and its NAT mapping) relays through it."""
-    legs: dict[tuple[Endpoint, Endpoint], Endpoint] = {}
+    legs = RelayedByLeg()
     for r in records:
         if r.kind == "stun" and r.relay is None and r.cls == "success" and r.method == "allocate":
             relayed = r.addresses.get("MAPPED-ADDRESS" if r.dialect == "ms-turn" else "XOR-RELAYED-ADDRESS")

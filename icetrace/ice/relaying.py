@@ -71,8 +71,7 @@ def hop_addresses(
     relayed = relayed_by_leg.get((hop.client, hop.server))
     if relayed is None:
         # the client may send through another address of the same relay (MS Edge pools)
-        same_client = [r for (client, _server), r in relayed_by_leg.items() if client == hop.client]
-        relayed = same_client[-1] if same_client else unknown_relayed(hop.client, hop.server.ip)
+        relayed = _last_by_client(relayed_by_leg).get(hop.client) or unknown_relayed(hop.client, hop.server.ip)
     peer = hop.peer
     if peer is None and hop.channel is not None and binds:
         peer = binds.get((hop.client, hop.server, hop.channel))
@@ -86,6 +85,25 @@ def unknown_relayed(client: Endpoint, server_ip: str) -> Endpoint:
     """A client's relayed address whose Allocate the capture lacks: its server's IP is all the capture
     shows (one object per client, not one per relayed check)."""
     return Endpoint(server_ip, 0, f"{server_ip}:? (relayed for {client}; Allocate not in capture)")
+
+
+class RelayedByLeg(dict[tuple[Endpoint, Endpoint], Endpoint]):
+    """Each allocation's relayed address by its (client, server) leg, filled once and then only
+    read; its index by client alone is built on first use, so a miss costs no scan of every leg."""
+
+    _by_client: dict[Endpoint, Endpoint] | None = None
+
+    def last_by_client(self) -> dict[Endpoint, Endpoint]:
+        if self._by_client is None:
+            self._by_client = {client: relayed for (client, _server), relayed in self.items()}
+        return self._by_client
+
+
+def _last_by_client(relayed_by_leg: dict[tuple[Endpoint, Endpoint], Endpoint]) -> dict[Endpoint, Endpoint]:
+    """The relayed address of each client's last allocation in the capture."""
+    if isinstance(relayed_by_leg, RelayedByLeg):
+        return relayed_by_leg.last_by_client()
+    return {client: relayed for (client, _server), relayed in relayed_by_leg.items()}
 
 
 @functools.lru_cache(maxsize=1024)

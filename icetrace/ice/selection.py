@@ -75,8 +75,13 @@ class MediaIndex:
 
     def on(self, pair: Pair) -> list[MediaFlow]:
         """Flows between the pair's two candidates, either way round (a srflx one also from its base)."""
-        ends = pair.controlling.wire_addresses | pair.controlled.wire_addresses
-        return [f for src in ends for f in self.by_src.get(src, ()) if pair.carries(f.src, f.dst)]
+        a, b = pair.controlling.wire_addresses, pair.controlled.wire_addresses  # built once, not per flow
+        return [
+            f
+            for src in a | b
+            for f in self.by_src.get(src, ())
+            if (f.src in a and f.dst in b) or (f.src in b and f.dst in a)
+        ]
 
 
 def pair_checks(

@@ -128,10 +128,26 @@ def _signaled_stream(
     return SignaledStream(stream, caller_media, callee_media, final_media, callee)
 
 
-def infer_types(stream: Stream, allocations: list[Allocation], mappings: list[Mapping], server_ips: set[str]) -> None:
+@dataclass(frozen=True)
+class ServerHandouts:
+    """What the TURN/STUN servers handed out, gathered once for every stream of a capture."""
+
+    relayed: frozenset[Endpoint]
+    mapped: dict[Endpoint, Endpoint]  # server-reflexive address -> the base the server saw it come from
+    server_ips: frozenset[str]
+
+    @classmethod
+    def of(cls, allocations: list[Allocation], mappings: list[Mapping]) -> ServerHandouts:
+        return cls(
+            frozenset(a.relayed for a in allocations if a.relayed is not None),
+            {m.mapped: m.base for m in mappings},
+            frozenset({a.server.ip for a in allocations} | {m.server.ip for m in mappings}),
+        )
+
+
+def infer_types(stream: Stream, handouts: ServerHandouts) -> None:
     """ICEv6 candidates carry no typ: infer it from what the TURN/STUN servers handed out."""
-    relayed = {a.relayed for a in allocations}
-    mapped = {m.mapped: m.base for m in mappings}
+    relayed, mapped, server_ips = handouts.relayed, handouts.mapped, handouts.server_ips
     for agent in (stream.controlling, stream.controlled):
         for c in agent.candidates if agent else []:
             if c.type != "unknown":

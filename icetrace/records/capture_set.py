@@ -15,6 +15,7 @@ the two apart and says why.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -91,11 +92,15 @@ class CaptureSet:
 def display_names(paths: Sequence[str]) -> tuple[str, ...]:
     """Each capture by the shortest end of its path that no other capture's path ends in as well:
     its file name, or where two share one, as many of its folders as tell them apart
-    (aioice-direct/public.pcap and aioice-relay-only/public.pcap); one path given twice, one name."""
+    (aioice-direct/public.pcap and aioice-relay-only/public.pcap); one path given twice, one name.
+    Only paths of the same file name are compared (a ring buffer read for hours names thousands)."""
     parts = [path.replace("\\", "/").split("/") for path in paths]
+    sharing: dict[str, list[int]] = defaultdict(list)
+    for i, mine in enumerate(parts):
+        sharing[mine[-1]].append(i)
     names = []
     for i, mine in enumerate(parts):
-        others = [p for j, p in enumerate(parts) if j != i and p != mine]
+        others = [parts[j] for j in sharing[mine[-1]] if j != i and parts[j] != mine]
         depth = 1
         while depth < len(mine) and any(p[-depth:] == mine[-depth:] for p in others):
             depth += 1

@@ -7,10 +7,10 @@ Data indication, or a ChannelData frame comes out as its own record with `relay`
 
 from __future__ import annotations
 
-from collections.abc import Collection, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from dissectors.classify import PayloadKind, classify_payload
 from dissectors.codec import DecodedStun, decode_channel_data, decode_stun, looks_like_stun_header
@@ -128,7 +128,16 @@ class RecordExtractor:
         self._tcp_directions: dict[tuple[Endpoint, Endpoint], _TcpDirection] = {}
         # (client, server, channel) -> peer, from ChannelBind requests
         self._channels: dict[tuple[Endpoint, Endpoint, int], Endpoint] = {}
+        self._hops: dict[tuple[object, ...], RelayHop] = {}  # ChannelData's hop by what it is made of
         self._shared = Shared()
+
+    def forget(self, keep: Callable[[Endpoint, Endpoint], bool]) -> None:
+        """Let go of the channel bindings `keep(client, server)` refuses, and of the shared values and
+        relay hops found so far (records built already keep theirs): a capture read for hours keeps
+        what open calls need."""
+        self._channels = {key: peer for key, peer in self._channels.items() if keep(key[0], key[1])}
+        self._shared = Shared()
+        self._hops = {}
 
     def feed(self, packet: TransportPacket) -> Iterator[StunRecord]:
         if packet.transport == "udp":
@@ -261,33 +270,41 @@ class RecordExtractor:
             return
         via = "ms-multiplexed" if cd.session_id is not None else "channeldata"
         # which side is the client: the one that sent the ChannelBind
-        peer = self._channels.get((packet.src, packet.dst, cd.channel))
+        src, dst, channel = packet.src, packet.dst, cd.channel
+        peer = self._channels.get((src, dst, channel))
         if peer is not None:
-            hop = RelayHop(via="channeldata", client=packet.src, server=packet.dst, peer=peer, channel=cd.channel)
+            via, client, server = "channeldata", src, dst
         else:
-            peer = self._channels.get((packet.dst, packet.src, cd.channel))
+            peer = self._channels.get((dst, src, channel))
             # without its ChannelBind in the capture, the side off the TURN ports is the client
-            sent_by_client = peer is None and packet.dst.port in TURN_PORTS and packet.src.port not in TURN_PORTS
-            client, server = (packet.src, packet.dst) if sent_by_client else (packet.dst, packet.src)
-            hop = RelayHop(via=via, client=client, server=server, peer=peer, channel=cd.channel)
-        hop = self._shared.one(hop)
-        yield StunRecord(
-            frame=packet.frame,
-            time=packet.time,
-            src=packet.src,
-            dst=packet.dst,
-            transport=packet.transport,
-            kind="channeldata",
-            dialect="",
-            method="",
-            cls="",
-            type=cd.channel,
-            transaction_id="",
+            sent_by_client = peer is None and dst.port in TURN_PORTS and src.port not in TURN_PORTS
+            client, server = (src, dst) if sent_by_client else (dst, src)
+        key = (via, client, server, peer, channel)
+        hop = self._hops.get(key)
+        if hop is None:  # a frozen RelayHop costs more to build than to find
+            hop = self._hops[key] = self._shared.one(
+                RelayHop(via=via, client=client, server=server, peer=peer, channel=channel)
+            )
+        record: StunRecord = _new(StunRecord)
+        _init_record(
+            record,
+            packet.frame,
+            packet.time,
+            src,
+            dst,
+            packet.transport,
+            "channeldata",
+            "",
+            "",
+            "",
+            channel,
+            "",
             payload_length=len(cd.payload),
             anomalies=cd.anomalies,
             relay=hop if peer is not None else None,
             carried=media_kind(cd.payload),
         )
+        yield record
         if looks_like_stun_header(cd.payload):
             yield from self._stun(packet, cd.payload, hop, 1)
 
@@ -372,7 +389,21 @@ _RECORD_FIELDS: dict[str, tuple[str, type]] = {
     "REQUESTED-TRANSPORT": ("requested_transport", int),
 }
 _ROLES = {"ICE-CONTROLLING": "controlling", "ICE-CONTROLLED": "controlled"}
-_INTEGRITY_NAMES = frozenset(("MESSAGE-INTEGRITY", "MESSAGE-INTEGRITY-SHA256"))
+_ERROR, _USE, _ROLE, _DATA, _INTEGRITY = range(5)
+# how each attribute's value fills the record: a field (_RECORD_FIELDS) or one of the cases above
+_HANDLING: dict[str, tuple[str, type] | int] = {
+    **_RECORD_FIELDS,
+    "ERROR-CODE": _ERROR,
+    "USE-CANDIDATE": _USE,
+    **dict.fromkeys(_ROLES, _ROLE),
+    "DATA": _DATA,
+    "MESSAGE-INTEGRITY": _INTEGRITY,
+    "MESSAGE-INTEGRITY-SHA256": _INTEGRITY,
+}
+# a record per message: the fields every record has go positionally (matching keywords costs 1.8x),
+# to __init__ on a new instance (calling the class with keywords builds a dict per call)
+_new = object.__new__
+_init_record = StunRecord.__init__
 
 
 def build_record(
@@ -386,27 +417,36 @@ def build_record(
     share = shared if shared is not None else Shared()
     fields, addresses = _attribute_fields(msg, share)
     integrity: IntegrityPresence = "unknown-key" if fields.pop("integrity", False) else "absent"
-    return StunRecord(
-        frame=packet.frame,
-        time=packet.time,
-        src=packet.src,
-        dst=packet.dst,
-        transport=packet.transport,
-        kind="stun",
-        dialect=msg.dialect,
-        method=msg.method_name,
-        cls=cast("MessageClass", msg.cls),  # the codec names classes by CLASS_NAMES and LEGACY_TYPES
-        type=share.one(msg.type),  # an int above 256 is an object of its own
-        transaction_id=msg.transaction_id.hex(),
-        attributes=share.one(tuple([a.name for a in msg.attributes])),
+    one = share.values.setdefault  # the first equal value seen (Shared.one, without its call)
+    names = tuple([a.name for a in msg.attributes])
+    msg_type = msg.type
+    cls: MessageClass = msg.cls  # type: ignore[assignment]  # the codec names classes by CLASS_NAMES and LEGACY_TYPES
+    record: StunRecord = _new(StunRecord)
+    _init_record(
+        record,
+        packet.frame,
+        packet.time,
+        packet.src,
+        packet.dst,
+        packet.transport,
+        "stun",
+        msg.dialect,
+        msg.method_name,
+        cls,
+        msg_type if msg_type < 256 else one(msg_type, msg_type),  # type: ignore[arg-type]  # above 256: an object each
+        msg.transaction_id.hex(),
+        attributes=one(names, names),  # type: ignore[arg-type]
         addresses=share.addresses(addresses),
         fingerprint=msg.fingerprint,
         integrity=integrity,
-        relay=share.one(relay),
+        relay=one(relay, relay),  # type: ignore[arg-type]
         anomalies=msg.anomalies,
         raw=msg.raw if all_bytes or integrity != "absent" else b"",
-        **fields,  # type: ignore[arg-type]
     )
+    # the few fields its attributes fill (one by one: a ** merge of every keyword costs more)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    return record
 
 
 def _attribute_fields(msg: DecodedStun, share: Shared) -> tuple[dict[str, object], dict[str, Endpoint]]:
@@ -414,32 +454,31 @@ def _attribute_fields(msg: DecodedStun, share: Shared) -> tuple[dict[str, object
     there), and its decoded addresses by attribute name (the first of each name)."""
     fields: dict[str, object] = {}
     addresses: dict[str, Endpoint] = {}
-    simple = _RECORD_FIELDS
+    handling = _HANDLING
     for attr in msg.attributes:
         name, value = attr.name, attr.value
-        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
-            if name not in addresses:
+        how = handling.get(name)
+        if how is None:  # no attribute handled below decodes to an address
+            if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and name not in addresses:
                 addresses[name] = share.endpoint(value[0], value[1])
-            continue
-        spec = simple.get(name)
-        if spec is not None:
-            if isinstance(value, spec[1]):
-                fields[spec[0]] = share.one(value) if spec[0] == "username" else value
-        elif name == "ERROR-CODE":
+        elif isinstance(how, tuple):
+            if isinstance(value, how[1]):
+                fields[how[0]] = share.one(value) if how[0] == "username" else value
+        elif how == _ERROR:
             if isinstance(value, tuple):
                 fields["error_code"], fields["error_reason"] = value
-        elif name == "USE-CANDIDATE":
+        elif how == _USE:
             fields["use_candidate"] = True
-        elif name in _ROLES:
+        elif how == _ROLE:
             if isinstance(value, int):
                 fields["ice_role"] = _ROLES[name]
                 fields["tie_breaker"] = value
-        elif name == "DATA":
+        elif how == _DATA:
             # the first DATA is what _inner_of decodes and the C skimmer counts (it counts one DATA only)
             if isinstance(value, bytes) and "carried" not in fields:
                 fields["payload_length"] = len(value)
                 fields["carried"] = media_kind(value)
-        elif name in _INTEGRITY_NAMES:
+        else:
             fields["integrity"] = True
     return fields, addresses
 

@@ -7,7 +7,7 @@ dissectors' codecs, never a Scapy packet per message) and the correlator.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
@@ -43,7 +43,7 @@ class RelayHop:
     channel: int | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class StunRecord:
     """A decoded message with Wireshark's frame number; never raises on bad bytes.
 
@@ -67,6 +67,8 @@ class StunRecord:
     cls: MessageClass | Literal[""]  # "" for channeldata
     type: int  # the 16-bit message type (ChannelData: the channel number)
     transaction_id: str  # hex; 32 digits for classic/MS 128-bit ids, 24 otherwise
+    # the fields above are every record's, the ones below each message's own: named at every call
+    _: KW_ONLY
     attributes: tuple[str, ...] = ()  # attribute names in wire order (unknown: "0xABCD")
     addresses: Mapping[str, Endpoint] = field(default_factory=lambda: NO_ADDRESSES)  # decoded, by attribute name
     error_code: int | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any, TextIO, cast
 
@@ -20,13 +20,15 @@ import pandas as pd
 
 from icetrace.analysis import Analysis
 from icetrace.ice.allocations import allocation_attempts
-from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream
+from icetrace.ice.model import SELECTED_BECAUSE, Agent, Stream, Verdict
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.ice.relayed_checks import relayed_summary
 from icetrace.ice.stream_names import stream_title
 from icetrace.ice.switches import change_text
 from icetrace.output import ShownOutput
 from icetrace.plots.story import build
+from icetrace.report.html_summary import write_many_calls
+from icetrace.report.summary import MANY_SESSIONS, NOTES_LISTED, WORST_LISTED, chosen, session_lines
 
 VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'  # phones: their own width
 MAX_MESSAGES = 5000  # beyond this the page gets slow to filter; the CLI's `messages` has them all
@@ -77,16 +79,29 @@ SCRIPT = """
 """
 
 
-def write_html(analysis: Analysis, out: TextIO, stage: Callable[[str], None] | None = None) -> None:
-    """The page; `stage` hears each part as it begins (the plots of a big capture take seconds)."""
+def write_html(
+    analysis: Analysis,
+    out: TextIO,
+    stage: Callable[[str], None] | None = None,
+    *,
+    calls: Sequence[str] = (),
+    top: int = 0,
+    every_story: bool = False,
+) -> None:
+    """The page; `stage` hears each part as it begins (the plots of a big capture take seconds).
+    Above a handful of ICE sessions (unless `every_story`) the page opens with the many-calls
+    summary and shows only the stories `calls` and `top` choose, without the plots."""
     page = io.StringIO()
-    _write_page(analysis, cast(TextIO, ShownOutput(page)), stage or (lambda part: None))
+    _write_page(analysis, cast(TextIO, ShownOutput(page)), stage or (lambda part: None), calls, top, every_story)
     out.write(resolved_links(unique_ids(page.getvalue())))
 
 
-def _write_page(analysis: Analysis, out: TextIO, stage: Callable[[str], None]) -> None:
+def _write_page(
+    analysis: Analysis, out: TextIO, stage: Callable[[str], None], calls: Sequence[str], top: int, every_story: bool
+) -> None:
     stage("report")
-    story = build(analysis.reconstruction, analysis.checks)
+    streams, verdicts = analysis.reconstruction.streams, analysis.verdict_list
+    many = len(streams) > MANY_SESSIONS and not every_story
     title = "icetrace: " + (", ".join(analysis.sources) or "records")
     out.write(
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">{VIEWPORT}<title>{escape(title)}</title>\n'
@@ -97,19 +112,31 @@ def _write_page(analysis: Analysis, out: TextIO, stage: Callable[[str], None]) -
         '<a href="#streams">candidates and pairs</a> · <a href="#timeline">timeline</a> · '
         '<a href="#ladder">ladder</a> · <a href="#messages-heading">messages</a></nav>\n'
     )
-    _summary(analysis, out)
-    _verdicts(analysis, out)
+    if many or calls or top:
+        lines = session_lines(analysis.reconstruction, analysis.verdict_list)
+        picked = chosen(lines, calls, top)
+        streams = [line.stream for line in picked if line.stream is not None]
+        shown = {s.call_id for s in streams}
+        verdicts = [v for v in verdicts if v.call_id in shown or (v.call_id is None and not many)]
+        if many:
+            write_many_calls(lines, analysis.verdict_list, out, max(top, WORST_LISTED))
+    _summary(analysis, streams, out, many)
+    _verdicts(verdicts, out, analysis.reconstruction.captures.frame_text)
     out.write('<div id="streams"></div>\n')
-    streams = analysis.reconstruction.streams
-    for number, s in enumerate(streams, 1):
-        _stream(s, (number, stream_title(s, streams)), out, analysis.reconstruction)
-    stage("timeline")
-    out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
-    out.write(_svg(_timeline(analysis, story)))
-    stage("ladder")
-    out.write('</div>\n<h2 id="ladder">Ladder</h2>\n<div class="plot" id="ladder-plot">')
-    out.write(_svg(_ladder(analysis, story)))
-    out.write("</div>\n")
+    numbers = {id(s): number for number, s in enumerate(analysis.reconstruction.streams, 1)}
+    for s in streams:
+        _stream(s, (numbers[id(s)], stream_title(s, analysis.reconstruction.streams)), out, analysis.reconstruction)
+    if many:
+        out.write('<h2 id="timeline">Timeline</h2>\n<p>not drawn for many calls: `icetrace plot` draws them</p>\n')
+    else:
+        stage("timeline")
+        story = build(analysis.reconstruction, analysis.checks)
+        out.write('<h2 id="timeline">Timeline</h2>\n<div class="plot" id="timeline-plot">')
+        out.write(_svg(_timeline(analysis, story)))
+        stage("ladder")
+        out.write('</div>\n<h2 id="ladder">Ladder</h2>\n<div class="plot" id="ladder-plot">')
+        out.write(_svg(_ladder(analysis, story)))
+        out.write("</div>\n")
     stage(f"{min(len(analysis.messages), MAX_MESSAGES):,} messages")
     _messages(analysis, out)
     out.write(f"<script>{SCRIPT}</script>\n</body></html>\n")
@@ -171,26 +198,29 @@ def _cell(value: Any, cls: str = "") -> str:
     return f"<td{attr}>{escape(str(value))}</td>"
 
 
-def _summary(analysis: Analysis, out: TextIO) -> None:
+def _summary(analysis: Analysis, streams: Sequence[Stream], out: TextIO, many: bool) -> None:
     rec = analysis.reconstruction
-    out.write('<h2 id="summary">Summary</h2>\n<ul>\n')
+    out.write("<h2>Capture</h2>\n<ul>\n" if many else '<h2 id="summary">Summary</h2>\n<ul>\n')
     listed = len(analysis.messages) + rec.relayed_messages + analysis.duplicate_messages  # as the text report
     out.write(
         f"<li>{listed} STUN/TURN messages, {len(rec.transactions)} transactions, "
         f"{len(allocation_attempts(rec))} TURN allocation(s), {len(rec.streams)} ICE session(s)</li>\n"
     )
-    for number, s in enumerate(rec.streams, 1):
-        name = f'<a href="#stream-{number}">{escape(stream_title(s, rec.streams))}</a>'
+    numbers = {id(s): number for number, s in enumerate(rec.streams, 1)}
+    for s in streams:
+        name = f'<a href="#stream-{numbers[id(s)]}">{escape(stream_title(s, rec.streams))}</a>'
         via = f" ({s.connectivity})" if s.connectivity and s.connectivity != "FAILED" else ""
         cause = f"<code>{escape(s.cause.code)}</code> {escape(s.cause.summary)} " if s.cause else ""
         out.write(
             f'<li class="cause">{name}: {cause}— outcome <span class="outcome">{escape(s.outcome.upper())}'
             f"</span>{escape(via)}, nomination {escape(str(s.nomination_style))}</li>\n"
         )
-    for note in rec.vantage:
-        out.write(f"<li>vantage: {escape(note)}</li>\n")
-    for attempt in allocation_attempts(rec):
-        out.write(f"<li>{escape(attempt.text(rec.captures.frame_text))}</li>\n")
+    notes = [f"vantage: {note}" for note in rec.vantage]
+    notes += [a.text(rec.captures.frame_text) for a in allocation_attempts(rec)]
+    for line in notes[: NOTES_LISTED if many else None]:
+        out.write(f"<li>{escape(line)}</li>\n")
+    if many and len(notes) > NOTES_LISTED:
+        out.write(f"<li>… {len(notes) - NOTES_LISTED} more vantage notes and allocations (--json has them all)</li>\n")
     relayed = relayed_summary(rec.relayed_messages, rec.relayed_checks)
     if relayed:
         out.write(f"<li>{escape(relayed)}</li>\n")
@@ -199,16 +229,15 @@ def _summary(analysis: Analysis, out: TextIO) -> None:
     out.write("</ul>\n")
 
 
-def _verdicts(analysis: Analysis, out: TextIO) -> None:
+def _verdicts(verdicts: Sequence[Verdict], out: TextIO, name: Callable[[int], str]) -> None:
     out.write('<h2 id="verdicts">Verdicts</h2>\n')
-    if not analysis.verdict_list:
+    if not verdicts:
         out.write("<p>none</p>\n")
         return
     out.write('<div class="wide"><table id="verdict-table"><thead><tr><th>code</th><th>severity</th><th>message</th>')
     out.write("<th>frames</th></tr></thead><tbody>\n")
     order = {"error": 0, "warning": 1, "info": 2}  # the worst first; the analysis order within a severity
-    for v in sorted(analysis.verdict_list, key=lambda v: order.get(v.severity, 3)):
-        name = analysis.reconstruction.captures.frame_text
+    for v in sorted(verdicts, key=lambda v: order.get(v.severity, 3)):
         links = ", ".join(f'<a href="#f{f}">{escape(name(f))}</a>' for f in v.frames)
         out.write(
             f'<tr class="verdict">{_cell(v.code)}{_cell(v.severity, "sev-" + v.severity)}{_cell(v.message)}'

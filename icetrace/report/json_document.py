@@ -10,7 +10,14 @@ from typing import Any
 from icetrace.ice.model import Cause, Pair, SelectionChange, Stream, Verdict
 from icetrace.ice.reconstruction import Reconstruction
 from icetrace.records.capture_set import CaptureSet
-from icetrace.tables.analysis_rows import PAIR_COUNTERS, candidate_source, file_named, pair_source, stream_source
+from icetrace.tables.analysis_rows import (
+    PAIR_COUNTERS,
+    candidate_source,
+    file_named,
+    first_check_frames,
+    pair_source,
+    stream_source,
+)
 
 # 1.1: streams carry "connectivity"; 1.2: pairs carry "selected_because"; 1.3: per-direction pair figures;
 # 1.4: with several captures a frame reference reads "file#number", an address never shown reads in words;
@@ -27,11 +34,12 @@ def json_document(
     """The documented, versioned JSON shape (docs/json-schema.md). With several captures a frame
     reference reads 'file#number'."""
     ref, files = rec.captures.frame_json, rec.captures
+    firsts = first_check_frames(rec)
     return {
         "schema_version": JSON_SCHEMA_VERSION,
         "sources": sources,
         "vantage": rec.vantage,
-        "streams": [_stream_dict(s, rec) for s in rec.streams],
+        "streams": [stream_dict(s, ref, files, file_named(files, stream_source(s, rec, firsts))) for s in rec.streams],
         "nat_mappings": [
             {"inside": str(m.inside), "outside": str(m.outside), "frames": [ref(f) for f in m.frames]}
             for m in rec.nat_mappings
@@ -85,40 +93,22 @@ def pair_dict(p: Pair, ref: FrameRef = lambda f: f, files: CaptureSet | None = N
     }
 
 
-def _stream_dict(s: Stream, rec: Reconstruction) -> dict[str, Any]:
-    ref, files = rec.captures.frame_json, rec.captures
-
-    def agent(a: Any) -> dict[str, Any] | None:
-        if a is None:
-            return None
-        return {
-            "name": a.name,
-            "ufrag": a.ufrag,
-            "role": a.role,
-            "ice_lite": a.ice_lite,
-            "candidates": [
-                {
-                    "capture": file_named(files, candidate_source(c)),
-                    **_endpoint_dict(c),
-                    "component": c.component,
-                    "priority": c.priority,
-                    "check_priority": c.check_priority,
-                    "origin": c.origin,
-                }
-                for c in a.candidates
-            ],
-        }
-
+def stream_dict(
+    s: Stream, ref: FrameRef = lambda f: f, files: CaptureSet | None = None, capture: str | None = None
+) -> dict[str, Any]:
+    """A stream as the document writes it; `files` names the capture of its candidates, pairs and
+    media, `capture` the stream's own (tables/analysis_rows.stream_source)."""
+    files = files or CaptureSet()
     return {
-        "capture": file_named(files, stream_source(s, rec)),
+        "capture": capture,
         "call_id": s.call_id,
         "index": s.index,
         "media": s.media,
         "outcome": s.outcome,
         "connectivity": s.connectivity or None,
         "nomination_style": s.nomination_style,
-        "controlling": agent(s.controlling),
-        "controlled": agent(s.controlled),
+        "controlling": _agent_dict(s.controlling, files),
+        "controlled": _agent_dict(s.controlled, files),
         "components": [
             {
                 "component": c.component,
@@ -141,6 +131,28 @@ def _stream_dict(s: Stream, rec: Reconstruction) -> dict[str, Any]:
             for f in s.media_flows
         ],
         "cause": cause_dict(s.cause, ref),
+    }
+
+
+def _agent_dict(a: Any, files: CaptureSet) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {
+        "name": a.name,
+        "ufrag": a.ufrag,
+        "role": a.role,
+        "ice_lite": a.ice_lite,
+        "candidates": [
+            {
+                "capture": file_named(files, candidate_source(c)),
+                **_endpoint_dict(c),
+                "component": c.component,
+                "priority": c.priority,
+                "check_priority": c.check_priority,
+                "origin": c.origin,
+            }
+            for c in a.candidates
+        ],
     }
 
 

@@ -38,13 +38,21 @@ def _strip_prefix(line: str, name: str) -> str:
     return text.strip()
 
 
+def _plain_ipv4(host: str) -> bool:
+    """Dotted-quad IPv4 already as ipaddress writes it (no leading zeros): nothing to normalise.
+    Most candidates are; parsing each with ipaddress cost a busy server's capture seconds."""
+    parts = host.split(".")
+    return len(parts) == 4 and all(
+        p.isascii() and p.isdigit() and len(p) <= 3 and (p == "0" or p[0] != "0") and int(p) <= 255 for p in parts
+    )
+
+
 def _address(host: str, port_text: str, what: str) -> Endpoint:
     port = ascii_number(port_text, 5)
     if port is None or port > 65535:
         raise CandidateSyntaxError(f"{what} port {port_text[:40]!r} is not a number 0-65535")
     try:
-        ip = ipaddress.ip_address(host)
-        host = str(ip)
+        host = host if _plain_ipv4(host) else str(ipaddress.ip_address(host))
     except ValueError:
         # RFC 8839 allows FQDNs and mDNS names (".local"); keep them as written
         if not host or any(c.isspace() for c in host):

@@ -121,6 +121,10 @@ class SignalingCollector:
     def finish(self) -> None:
         self.app.finish()
 
+    def rename(self, name: str) -> None:
+        """What the next packets carry comes from the capture `name` (a ring buffer's next file)."""
+        self.sip.name = self.app.name = name
+
     def add_decrypted(self, decrypted: DecryptedSignaling) -> None:
         """The signaling of the capture's TLS streams, read from their plaintext."""
         self.decrypted.sip_messages += decrypted.sip_messages

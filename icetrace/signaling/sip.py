@@ -6,6 +6,7 @@ stream is cut into messages by Content-Length (RFC 3261 §18.3).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -61,8 +62,9 @@ class SipMessage:
         name = name.lower()
         return [value for key, value in self.headers if key == name]
 
-    @property
+    @functools.cached_property
     def call_id(self) -> str:
+        # read once: a long capture's calls are sorted by it again and again
         return (self.header("call-id") or "").strip()
 
     @property

@@ -257,13 +257,25 @@ class _Session(NamedTuple):
         return round((min(answers) - min(starts)) * 1000, 3) if answers else None
 
 
-def stream_source(stream: Stream, rec: Reconstruction) -> int | str | None:
-    """The file that signaled a stream, else its first check's frame."""
+def stream_source(stream: Stream, rec: Reconstruction, first_checks: dict[int, int] | None = None) -> int | str | None:
+    """The file that signaled a stream, else its first check's frame (`first_checks`: every
+    stream's, from first_check_frames, when many streams are asked)."""
     for agent in (stream.controlling, stream.controlled):
         signaled = [c.signaled_in for c in agent.candidates if c.signaled_in] if agent else []
         if signaled:
             return signaled[0]
+    if first_checks is not None:
+        return first_checks.get(id(stream))
     return next((c.transaction.request.frame for c in rec.checks if c.stream is stream), None)
+
+
+def first_check_frames(rec: Reconstruction) -> dict[int, int]:
+    """Each stream's first check's frame, by id(stream), found in one pass over the checks."""
+    out: dict[int, int] = {}
+    for c in rec.checks:
+        if c.stream is not None:
+            out.setdefault(id(c.stream), c.transaction.request.frame)
+    return out
 
 
 def candidate_source(candidate: IceCandidate) -> int | str | None:

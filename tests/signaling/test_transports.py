@@ -51,4 +51,9 @@ def test_collectors_are_fed_only_through_the_signaling_collector():
         for path in sorted((ROOT / "icetrace").rglob("*.py"))
         if "SignalingCollector" in _constructed(path)
     }
-    assert feeding == {"icetrace/reading.py", "icetrace/signaling/sources.py", "icetrace/signaling/collect.py"}
+    assert feeding == {
+        "icetrace/reading.py",
+        "icetrace/live/tracker.py",
+        "icetrace/signaling/sources.py",
+        "icetrace/signaling/collect.py",
+    }

@@ -54,6 +54,15 @@ RelayedSink = Callable[[list[tuple[Any, ...]], float | None], None]
 Progress = Callable[[int, int], None]
 
 
+class RowSink(Protocol):
+    """Where the C skimmer's rows of relayed media go (`icetrace messages`): their format, and each
+    run of rows, handed over once every frame before them has been read."""
+
+    format: str  # "csv", "jsonl" or "table"
+
+    def write(self, text: str) -> None: ...
+
+
 class SkimmedBody(Protocol):
     """A file body read through a media skimmer: frames, and what reading them found."""
 
@@ -65,6 +74,12 @@ class SkimmedBody(Protocol):
 
     def ignore_tcp(self, src: bytes, sport: int, dst: bytes, dport: int, ignored: bool = True) -> None: ...
 
+    def tcp_listed(self, frame: int) -> int: ...
+
+    def report_counts(self) -> None:
+        """Hand the media counted so far to the sinks now, and count afresh."""
+        ...
+
 
 class Reading(Protocol):
     """The reader as a format module sees it (`CaptureReader` is one): where damage goes, how far
@@ -75,6 +90,7 @@ class Reading(Protocol):
     bytes_read: int
     media_sink: MediaSink | None
     relayed_sink: RelayedSink | None  # with a media sink: UDP relayed media counted too
+    relayed_rows: RowSink | None  # with a media sink: the rows of UDP relayed media written by the skimmer
     progress: Progress | None
 
     def problem(self, offset: int, frame: int, message: str) -> None: ...

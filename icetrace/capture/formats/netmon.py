@@ -219,8 +219,7 @@ class NetmonHook:
                 base, filled = offset, source.readinto(view) or 0
             window = view[:filled]
             raw, after, _ = skimmer.walk_netmon(window, base, layout.table, index)
-            if raw:
-                yield from self.frames(window, 0, raw)
+            yield from body.walked(self.frames(window, 0, raw) if raw else ())
             if after > index:
                 index = after
                 body.bytes_read = base + filled
@@ -233,7 +232,7 @@ class NetmonHook:
             # a frame larger than the window, or cut short by the end of the file
             frame = netmon_frame(source, layout, index, body.problems, body.path)
             if frame is not None:  # a damaged frame is skipped, as in the plain reader
-                yield frame
+                yield from body.walked((frame,))
             index += 1
             skimmer.number = index
 
@@ -250,6 +249,10 @@ class NetmonHook:
 
     def flow_time(self, ticks: int, utc: int) -> float:
         return self.layout.time(ticks, utc == 1)
+
+    def time_bases(self) -> list[tuple[int, int, int, bool]]:
+        """NetmonLayout.time: microseconds after the capture's start, or a FILETIME (int / float)."""
+        return [(0, 1_000_000, self.layout.start_us, False), (1, 10_000_000, -FILETIME_UNIX_EPOCH, True)]
 
 
 # -- an annotated copy ----------------------------------------------------------

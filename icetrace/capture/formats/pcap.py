@@ -186,6 +186,9 @@ class PcapHook:
     def flow_time(self, ticks: int, _interface: int) -> float:
         return ticks / self.header.divisor
 
+    def time_bases(self) -> list[tuple[int, int, int, bool]]:
+        return [(0, self.header.divisor, 0, False)]
+
     def stopped(
         self, body: fast_reader.FastBody, status: int, window: memoryview, pos: int, base: int, source: Any
     ) -> tuple[int, Frame | None] | None:

@@ -161,6 +161,9 @@ class PcapngHook:
     def flow_time(self, ticks: int, interface: int) -> float:
         return ticks / self.file_interfaces[interface][1]
 
+    def time_bases(self) -> list[tuple[int, int, int, bool]]:
+        return []  # each interface's, as its description block is read
+
     def stopped(
         self, body: fast_reader.FastBody, status: int, window: memoryview, pos: int, base: int, source: Any
     ) -> tuple[int, Frame | None] | None:
@@ -203,6 +206,7 @@ class PcapngHook:
                 self.interfaces.append(interface(content, self.endian))
                 self.file_interfaces.append(self.interfaces[-1])
                 skimmer.add_interface(self.interfaces[-1][0])
+                body.time_base(len(self.file_interfaces) - 1, self.interfaces[-1][1])
         elif btype in PACKET_BLOCKS:
             number = skimmer.number + 1
             skimmer.number = number

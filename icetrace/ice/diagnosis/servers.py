@@ -67,8 +67,11 @@ def _no_mapping(facts: Facts) -> Iterator[Finding]:
     # an allocation made before the capture started answered with the mapping (RFC 8656 §7.3)
     mapped_clients |= _allocated_before_capture(facts)
     mapped_clients |= {client for _server, client in facts.lacking}  # its answers are not in the capture
+    by_client: dict[Endpoint, list[Transaction]] = {}
+    for t in server_tx:
+        by_client.setdefault(t.src, []).append(t)
     for client in sorted(clients - mapped_clients, key=str):
-        txs = [t for t in server_tx if t.src == client]
+        txs = by_client[client]
         yield Finding(
             f"{client} is a private address and got no server-reflexive mapping from any STUN/TURN server.",
             cite([t.request.frame for t in txs]),
