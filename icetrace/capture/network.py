@@ -347,3 +347,16 @@ def address_text(packed: bytes) -> str:
         if len(_ADDRESS_TEXT) < 65536:
             _ADDRESS_TEXT[packed] = text
     return text
+
+
+_ENDPOINTS: dict[tuple[bytes, int], Endpoint] = {}
+
+
+def endpoint_of(packed: bytes, port: int) -> Endpoint:
+    """Endpoint for a packed address and port; the same few recur in every packet, so they are kept."""
+    endpoint = _ENDPOINTS.get((packed, port))
+    if endpoint is None:
+        endpoint = Endpoint(address_text(packed), port)
+        if len(_ENDPOINTS) < 65536:
+            _ENDPOINTS[(packed, port)] = endpoint
+    return endpoint

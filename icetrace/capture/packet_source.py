@@ -3,7 +3,7 @@
 RTP, RTCP and DTLS are recognised from one byte (RFC 7983) and only counted per
 5-tuple (for the media table); nothing else about them is built. TCP flows are
 followed only when their first bytes look like a STUN framing, SIP or HTTP (application
-signaling: HTTP bodies and WebSocket messages), and forgotten when they close (tcp_stream). What is
+signaling: HTTP bodies and WebSocket messages), and forgotten when they close (tcp_follow). What is
 counted instead of handed on comes back once, when every packet has been read: `PacketSource.summary()`.
 """
 
@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from dissectors.demux import COUNTED, TURN_PORTS, channel_data_fits, media_kind
-from dissectors.framing import detect_tcp_framing
-from dissectors.start_line import looks_like_sip, opens_signaling_stream
+from dissectors.start_line import looks_like_sip
 from icetrace.capture.live_frames import LiveFrames
 from icetrace.capture.network import (
     FRAGMENT_TIMEOUT,
@@ -26,12 +25,14 @@ from icetrace.capture.network import (
     IpDecoder,
     IpPacket,
     address_text,
+    endpoint_of,
     ip_offset,
     packed_endpoint,
     tunnel_inner,
 )
 from icetrace.capture.reader import CaptureReader, ReadProblem, RowSink
-from icetrace.capture.tcp_stream import FIN, RST, SYN, Chunk, FlowKey, TcpDirection, TcpFlows
+from icetrace.capture.tcp_follow import TcpFollower
+from icetrace.capture.tcp_stream import TcpFlows
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.icmp_error import IcmpError
 from icetrace.records.media_flow import MediaFlow
@@ -40,18 +41,6 @@ from icetrace.records.transport_packet import TransportPacket, new_packet
 
 _MEDIA_KIND = COUNTED
 _OUTBOUND = frozenset(via for via, _, outbound in WRAPPERS.values() if outbound)
-
-_ENDPOINTS: dict[tuple[bytes, int], Endpoint] = {}
-
-
-def endpoint_of(packed: bytes, port: int) -> Endpoint:
-    """Endpoint for a packed address and port; the same few recur in every packet, so they are kept."""
-    endpoint = _ENDPOINTS.get((packed, port))
-    if endpoint is None:
-        endpoint = Endpoint(address_text(packed), port)
-        if len(_ENDPOINTS) < 65536:
-            _ENDPOINTS[(packed, port)] = endpoint
-    return endpoint
 
 
 def _untunnel(ipdec: IpDecoder, ip: IpPacket, time: float) -> IpPacket | None:
@@ -119,6 +108,7 @@ class PacketSource:
         self._read = False  # every packet was handed on: the summary is complete
         self.progress = progress
         self.problems: list[ReadProblem] = []
+        self._tcp = TcpFollower(include_sip, relayed_rows is not None, self.problems)
         self.frames_read = 0
         self.reading = 0  # the index of the capture the packets now handed on come from
         self.formats: dict[str, str] = {}
@@ -191,7 +181,7 @@ class PacketSource:
             ends = [t for t in (last, reader.end_time, self._frames_end) if t is not None]
             self._frames_end = max(ends) if ends else None
             self._fragments_dropped(path, ipdec)
-            yield from self._tcp_end(path, tcp)
+            yield from self._tcp.end(path, tcp)
         finally:
             self._reader = None
             self.problems.extend(reader.problems)
@@ -253,7 +243,7 @@ class PacketSource:
                 )
             elif proto == 6:
                 if len(p) >= 20:
-                    yield from self._tcp_segment(path, reader, tcp, ip, p, frame.number, frame.time)
+                    yield from self._tcp.segment(path, reader, tcp, ip, p, frame.number, frame.time)
             elif proto == 1 or proto == 58:
                 self._icmp(ip.version, address_text(ip.src), p, frame.number, frame.time)
         return frame.time if frame is not None else None
@@ -304,158 +294,6 @@ class PacketSource:
             self._count(self._media, src, sport, dst, dport, "udp", "data", frame, time, len(payload))
         return False
 
-    def _tcp_segment(
-        self,
-        path: Path,
-        reader: CaptureReader,
-        tcp: TcpFlows,
-        ip: IpPacket,
-        p: bytes,
-        frame: int,
-        time: float,
-    ) -> Iterator[TransportPacket]:
-        """Follow one TCP segment: the in-order chunks of a followed flow; a new flow is followed only
-        when its first bytes look like STUN framing, ChannelData on a TURN port, SIP or HTTP. A FIN
-        or an RST ends what is kept for the direction (both directions, for an RST)."""
-        sport = (p[0] << 8) | p[1]
-        dport = (p[2] << 8) | p[3]
-        seq = (p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7]
-        flags = p[13]
-        payload = p[(p[12] >> 4) * 4 :]
-        key = (ip.src, sport, ip.dst, dport)
-        state = tcp.get(key)
-        if state is None and key not in tcp:
-            state = tcp.opening(key, seq, len(payload), flags)
-            if state is not None:
-                tcp[key] = state
-        elif state is not None and self.relayed_rows is not None:
-            listed = reader.tcp_listed(frame)  # the skimmer listed the segments before this one
-            if listed:
-                state.skip_listed(listed)
-        if state is not None:
-            yield from self._tcp_data(path, reader, tcp, state, ip, sport, dport, seq, payload, flags, frame, time)
-        if flags & RST:
-            yield from self._tcp_reset(path, reader, tcp, key, frame, time)
-        elif flags & FIN or (state is not None and state.closing):
-            end = (seq + len(payload) + 1) & 0xFFFFFFFF if flags & FIN else None
-            yield from self._tcp_fin(reader, tcp, key, end, frame, time)
-
-    def _tcp_data(
-        self,
-        path: Path,
-        reader: CaptureReader,
-        tcp: TcpFlows,
-        state: TcpDirection,
-        ip: IpPacket,
-        sport: int,
-        dport: int,
-        seq: int,
-        payload: bytes,
-        flags: int,
-        frame: int,
-        time: float,
-    ) -> Iterator[TransportPacket]:
-        key = (ip.src, sport, ip.dst, dport)
-        chunks = state.accept(seq, payload, bool(flags & SYN), frame, time)
-        if state.follow is None:
-            if not chunks:
-                if state.buffered > 65536:
-                    tcp[key] = None  # no in-order start in sight: stop buffering
-                    reader.ignore_tcp(ip.src, sport, ip.dst, dport)
-                return
-            first = chunks[0][0]
-            reverse = tcp.get((ip.dst, dport, ip.src, sport))
-            if not (
-                detect_tcp_framing(first)
-                or ((sport in TURN_PORTS or dport in TURN_PORTS) and channel_data_fits(first, stream=True))
-                or (self.include_sip and opens_signaling_stream(first))
-                or (reverse is not None and reverse.follow)
-            ):
-                tcp[key] = None
-                reader.ignore_tcp(ip.src, sport, ip.dst, dport)
-                return
-            state.follow = True
-        yield from self._tcp_packets(path, ip.src, sport, ip.dst, dport, chunks)
-
-    def _tcp_packets(
-        self,
-        path: Path,
-        src: bytes,
-        sport: int,
-        dst: bytes,
-        dport: int,
-        chunks: list[Chunk],
-    ) -> Iterator[TransportPacket]:
-        for chunk, frame, time, gap in chunks:
-            packet = new_packet(
-                frame=frame,
-                time=time,
-                src=endpoint_of(src, sport),
-                dst=endpoint_of(dst, dport),
-                transport="tcp",
-                payload=chunk,
-            )
-            if gap:
-                packet.gap_before = gap
-                self._gap(path, packet)
-            yield packet
-
-    def _tcp_fin(
-        self, reader: CaptureReader, tcp: TcpFlows, key: FlowKey, end: int | None, frame: int, time: float
-    ) -> Iterator[TransportPacket]:
-        """A FIN: the direction closes now, or once the data before the FIN is in."""
-        state = tcp.get(key)
-        if state is not None:
-            state.closing = True
-            if end is not None:
-                state.fin_seq = end
-            if state.pending:
-                return
-            end = state.fin_seq
-        elif key not in tcp:
-            tcp.syns.pop(key, None)  # a SYN, then the FIN: nothing else kept
-            return
-        tcp.close(key, end)
-        if state is None:
-            reader.ignore_tcp(*key, ignored=False)
-        elif state.follow:
-            yield self._closing(key, frame, time)
-
-    def _tcp_reset(
-        self, path: Path, reader: CaptureReader, tcp: TcpFlows, key: FlowKey, frame: int, time: float
-    ) -> Iterator[TransportPacket]:
-        """An RST: both directions close, what waits behind a gap handed on first."""
-        src, sport, dst, dport = key
-        for direction in (key, (dst, dport, src, sport)):
-            if direction not in tcp:
-                tcp.syns.pop(direction, None)
-                continue
-            state = tcp.close(direction, None)
-            if state is None:
-                reader.ignore_tcp(*direction, ignored=False)
-            elif state.follow:
-                yield from self._tcp_packets(path, *direction, state.flush())
-                yield self._closing(direction, frame, time)
-
-    @staticmethod
-    def _closing(key: FlowKey, frame: int, time: float) -> TransportPacket:
-        src, sport, dst, dport = key
-        return new_packet(
-            frame=frame,
-            time=time,
-            src=endpoint_of(src, sport),
-            dst=endpoint_of(dst, dport),
-            transport="tcp",
-            payload=b"",
-            closes=True,
-        )
-
-    def _tcp_end(self, path: Path, tcp: TcpFlows) -> Iterator[TransportPacket]:
-        """The end of the capture: data still waiting behind a gap that never filled."""
-        for (src, sport, dst, dport), state in tcp.items():
-            if state is not None and state.follow and state.pending:
-                yield from self._tcp_packets(path, src, sport, dst, dport, state.flush())
-
     def _fragments_dropped(self, path: Path, ipdec: IpDecoder) -> None:
         if ipdec.fragments_dropped:
             what = (
@@ -464,10 +302,6 @@ class PacketSource:
                 f" {MAX_PENDING_BYTES >> 20} MB were waiting for fragments"
             )
             self.problems.append(ReadProblem(str(path), -1, 0, what))
-
-    def _gap(self, path: Path, packet: TransportPacket) -> None:
-        what = f"TCP {packet.src} -> {packet.dst}: {packet.gap_before} bytes never captured before this frame's data"
-        self.problems.append(ReadProblem(str(path), -1, packet.frame, what))
 
     @staticmethod
     def _count(

@@ -67,13 +67,13 @@ def _assert_one_error_row(status: int, doc: dict, says: str) -> None:
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_memory_error_is_one_error_row(corpus, monkeypatch, jobs):
-    monkeypatch.setattr("icetrace.commands.check.summarise", memory_error_summarise)
+    monkeypatch.setattr("icetrace.corpus.worker.summarise", memory_error_summarise)
     status, doc = _run("check", "--jobs", jobs, str(corpus))
     _assert_one_error_row(status, doc, "internal error: MemoryError")
 
 
 def test_a_worker_process_killed_under_a_capture_is_one_error_row(corpus, monkeypatch):
-    monkeypatch.setattr("icetrace.commands.check.summarise", dying_summarise)
+    monkeypatch.setattr("icetrace.corpus.worker.summarise", dying_summarise)
     status, doc = _run("check", "--jobs", "2", str(corpus))
     _assert_one_error_row(status, doc, "the process analysing it died")
 
@@ -82,7 +82,7 @@ def test_a_killed_dask_worker_is_one_error_row(corpus, monkeypatch):
     distributed = pytest.importorskip("distributed")
     import dask
 
-    monkeypatch.setattr("icetrace.commands.check.summarise", dying_summarise)
+    monkeypatch.setattr("icetrace.corpus.worker.summarise", dying_summarise)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster = distributed.LocalCluster(
             n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, protocol="tcp"
