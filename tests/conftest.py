@@ -5,6 +5,8 @@ missing: CI's set-up installs every tool the tests use, so a skip there means so
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Generator
 from typing import Any
 
@@ -61,3 +63,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for line in _SKIPPED_MODULES:
         terminalreporter.write_line(f"FAILED (skipped in CI, where nothing may be missing) {line}", red=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_event_loop_signal_handlers() -> Generator[None, None, None]:
+    """An asyncio loop some library ran in this process (Dask, a notebook kernel's client) can leave
+    its SIGCHLD handler and wakeup socket behind; once that socket is full, every child process the
+    next tests fork makes Python report an error it cannot raise, which the CLI prints as a warning
+    and the tests of its exact stderr would read. Each test starts without them."""
+    if threading.current_thread() is threading.main_thread():
+        left = [s for s in signal.valid_signals() if _is_asyncio_noop(signal.getsignal(s))]
+        for number in left:
+            signal.signal(number, signal.SIG_DFL)
+        if left:
+            signal.set_wakeup_fd(-1)
+    yield
+
+
+def _is_asyncio_noop(handler: Any) -> bool:
+    return getattr(handler, "__name__", "") == "_sighandler_noop"
