@@ -148,7 +148,12 @@ def _run_streamed(args: argparse.Namespace, out: TextIO) -> int:
         raise InputError(f"{args.json_lines}: cannot write: {exc.strerror}") from None
     try:
         analysis = analyze_streamed(
-            args.capture[0], calls=args.call, top=args.top, json_lines=lines_out or lines_file, parallel=args.jobs == 2
+            args.capture[0],
+            calls=args.call,
+            top=args.top,
+            json_lines=lines_out or lines_file,
+            parallel=args.jobs == 2,
+            keep_json=args.json is not None,
         )
     finally:
         if lines_file is not None:

@@ -54,7 +54,7 @@ class StreamedAnalysis:
     lines: list[SessionLine] = field(default_factory=list)  # without their stories
     verdicts: list[Verdict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    # (start, label, zlib JSON, the index of its preset dictionary)
+    # (start, label, zlib JSON, the index of its preset dictionary); none unless the JSON document is asked for
     json_streams: list[tuple[float, str, bytes, int]] = field(default_factory=list)
     # preset dictionaries the sessions' JSON is compressed with: the first session's JSON each
     # process that prepared sessions met (their keys and much of their values repeat, which shrinks
@@ -74,8 +74,11 @@ class _SessionKeeper:
     """Takes each ended session: compresses its JSON, keeps its line and verdicts, keeps its story
     when --call names it or while it is among the --top worst, writes its JSON line at once."""
 
-    def __init__(self, analysis: StreamedAnalysis, calls: Sequence[str], top: int, json_lines: TextIO | None) -> None:
+    def __init__(
+        self, analysis: StreamedAnalysis, calls: Sequence[str], top: int, json_lines: TextIO | None, keep_json: bool
+    ) -> None:
         self.analysis = analysis
+        self.keep_json = keep_json
         self.calls = set(calls)
         self.top = top
         self.heap: list[_Kept] = []
@@ -93,29 +96,36 @@ class _SessionKeeper:
             text = io.StringIO()
             write_session(line, self.analysis.sources, text, files=ended.captures)
             json_line = text.getvalue()
-        whole = stream_dict(stream, files=ended.captures, capture=line.capture)
-        packed_text = json.dumps(whole, separators=(",", ":")).encode()
-        if self.dictionary is None:
-            self.dictionary = packed_text
-        packer = zlib.compressobj(9, zdict=self.dictionary)
-        packed = packer.compress(packed_text) + packer.flush()
-        ended.prepared = (json_line, packed, self.dictionary)
+        ended.prepared = (json_line, *self._packed(stream, ended, line))
         if not self._may_tell(line):
             line.stream = None  # the story goes; the line stays
+
+    def _packed(self, stream: Stream, ended: Ended, line: SessionLine) -> tuple[bytes | None, bytes | None]:
+        """Its JSON compressed with this process's preset dictionary, and that dictionary; nothing
+        when no JSON document is asked for."""
+        if not self.keep_json:
+            return None, None
+        whole = stream_dict(stream, files=ended.captures, capture=line.capture)
+        text = json.dumps(whole, separators=(",", ":")).encode()
+        if self.dictionary is None:
+            self.dictionary = text
+        packer = zlib.compressobj(9, zdict=self.dictionary)
+        return packer.compress(text) + packer.flush(), self.dictionary
 
     def __call__(self, ended: Ended) -> None:
         """In the order told: write its JSON line, keep its JSON, line, verdicts and story if chosen."""
         line = ended.line
         json_line, packed, dictionary = ended.prepared
-        dictionaries = self.analysis.json_dictionaries  # one or two
-        if dictionary not in dictionaries:
-            dictionaries.append(dictionary)
-        index = dictionaries.index(dictionary)
-        if self.dictionary is None:
-            self.dictionary = dictionary  # the children forked from now on use it too
         if json_line is not None and self.json_lines is not None:
             self.json_lines.write(json_line)
-        self.analysis.json_streams.append((line.started or ended.at, line.label, packed, index))
+        if packed is not None and dictionary is not None:
+            dictionaries = self.analysis.json_dictionaries  # one or two
+            if dictionary not in dictionaries:
+                dictionaries.append(dictionary)
+            if self.dictionary is None:
+                self.dictionary = dictionary  # the children forked from now on use it too
+            entry = (line.started or ended.at, line.label, packed, dictionaries.index(dictionary))
+            self.analysis.json_streams.append(entry)
         self.analysis.verdicts += line.verdicts
         if line.stream is not None:
             self._keep_story(line, line.stream)
@@ -163,11 +173,13 @@ def analyze_streamed(
     json_lines: TextIO | None = None,
     idle: float = 30.0,
     parallel: bool = False,
+    keep_json: bool = True,
 ) -> StreamedAnalysis:
     """Read one capture once, telling each session as it ends; see the module's docstring.
-    `parallel`: each look but the last decided in a forked child while reading goes on (forked.py)."""
+    `parallel`: each look but the last decided in a forked child while reading goes on (forked.py);
+    `keep_json`: keep each session's JSON for the document (streamed_document)."""
     analysis = StreamedAnalysis(sources=[str(capture)])
-    collect = _SessionKeeper(analysis, calls, top, json_lines)
+    collect = _SessionKeeper(analysis, calls, top, json_lines, keep_json)
     # a file, not a pipe: the C skimmer counts the media, and each look takes its counts so far
     source = PacketSource([], count_relayed=True)
     options = WatchOptions(

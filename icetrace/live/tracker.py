@@ -402,7 +402,7 @@ class CallTracker:
         def keep(src: Endpoint, dst: Endpoint, last: float) -> bool:
             return src not in done and dst not in done
 
-        self.records = [r for r in self.records if keep(r.src, r.dst, r.time)]
+        self.records = [r for r in self.records if r.src not in done and r.dst not in done]
         for key in [k for k, flow in self.relayed.flows.items() if not keep(flow.src, flow.dst, flow.last_time)]:
             del self.relayed.flows[key]
         self.source.forget(keep)

@@ -114,3 +114,12 @@ def test_jobs_2_reports_what_one_process_reports(capture: Path) -> None:
     for output in (["--top", "2"], ["--json", "-"]):
         one = run("analyze", str(capture), "--stream", "yes", "--jobs", "1", *output)
         assert run("analyze", str(capture), "--stream", "yes", "--jobs", "2", *output) == one
+
+
+def test_without_a_json_document_no_session_json_is_kept(capture: Path) -> None:
+    lines = io.StringIO()
+    analysis = analyze_streamed(capture, json_lines=lines, keep_json=False)
+    assert len(analysis.lines) > 30 and not analysis.json_streams and not analysis.json_dictionaries
+    kept = analyze_streamed(capture, json_lines=io.StringIO(), keep_json=True)
+    assert [line.text() for line in analysis.lines] == [line.text() for line in kept.lines]
+    assert len(lines.getvalue().splitlines()) == len(kept.json_streams) == len(kept.lines)
