@@ -1,7 +1,8 @@
 """The many-calls targets: `icetrace analyze` on a busy server's capture at 100 and 400 MB, against
 `tshark -Y stun` on the same file, with peak memory.
 
-Usage: python benchmarks/many_calls_targets.py [--sizes 100 400] [--repeat 1] [--stream auto|yes|no] [--no-tshark]
+Usage: python benchmarks/many_calls_targets.py [--sizes 100 400] [--repeat 1] [--stream auto|yes|no] [--jobs 1|2]
+       [--no-tshark]
 
 Writes benchmarks/data/many-calls-SIZE.pcap (make_capture.py --kind many-calls, the capture
 many_calls_bench.py writes too) when missing. Each round runs
@@ -65,7 +66,8 @@ def rounds(files: dict[int, Path], args: argparse.Namespace) -> tuple[dict[str, 
     found: dict[int, int] = {}
     for _ in range(args.repeat):
         for size, path in files.items():
-            commands = {f"icetrace {size}": [ICETRACE, "analyze", str(path), "--stream", args.stream]}
+            analyze = [ICETRACE, "analyze", str(path), "--stream", args.stream, "--jobs", str(args.jobs)]
+            commands = {f"icetrace {size}": analyze}
             if not args.no_tshark:
                 fields = ["-T", "fields", "-e", "frame.number"]
                 commands[f"tshark {size}"] = ["tshark", "-n", "-r", str(path), "-Y", "stun", *fields]
@@ -85,6 +87,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 400])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--stream", choices=("auto", "yes", "no"), default="auto")
+    parser.add_argument("--jobs", type=int, choices=(1, 2), default=1, help="analyze's --jobs (2: a forked child too)")
     parser.add_argument("--no-tshark", action="store_true")
     args = parser.parse_args()
     files = {size: capture(size) for size in args.sizes}

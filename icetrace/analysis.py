@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from icetrace.collector_pace import fewer_collections
 from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.model import Verdict
@@ -141,6 +142,7 @@ class Analysis:
         return json_document(self.reconstruction, self.verdict_list, self.problems, self.sources)
 
 
+@fewer_collections()  # for the library's callers too (a notebook)
 def analyze(
     captures: Sequence[str | Path | Any] = (),
     sdp: Sequence[str | Path] = (),

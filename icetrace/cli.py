@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO, cast
 
+from icetrace.collector_pace import fewer_collections
 from icetrace.crash import crash_line, describe
 from icetrace.errors import IcetraceError
 from icetrace.exit_status import ExitStatus
@@ -88,7 +89,8 @@ def _command(parser: argparse.ArgumentParser, args: argparse.Namespace, out: Gua
             parser.print_help(out)
             out.flush()
             return ExitStatus.OK
-        status: int = args.run(args, out, err)
+        with fewer_collections():  # an analysis holds many objects: the collector need not walk them often
+            status: int = args.run(args, out, err)
         out.flush()
         return status
     except IcetraceError as exc:

@@ -12,7 +12,7 @@ import ast
 from tests.testdata import ROOT
 
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "protocol_number", "exit_status", "version"}),
+    frozenset({"errors", "protocol_number", "exit_status", "version", "collector_pace"}),
     frozenset({"output", "crash"}),
     frozenset({"records"}),
     frozenset({"capture", "signaling"}),

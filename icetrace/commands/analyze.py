@@ -48,6 +48,14 @@ def register(subparsers: Any) -> None:
         f" (auto: one capture file over {STREAM_ABOVE >> 20} MB, without --sdp, --log, --html or TLS keys)",
     )
     parser.add_argument(
+        "--jobs",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: a streamed analysis analyses the calls that ended in a forked second process while this one"
+        " reads on (faster when a second core is free, more CPU time in all); 1 (default): one process",
+    )
+    parser.add_argument(
         "--every-story",
         action="store_true",
         help="tell every session's story, however many (no many-calls summary)",
@@ -140,7 +148,14 @@ def _run_streamed(args: argparse.Namespace, out: TextIO) -> int:
     except OSError as exc:
         raise InputError(f"{args.json_lines}: cannot write: {exc.strerror}") from None
     try:
-        analysis = analyze_streamed(args.capture[0], calls=args.call, top=args.top, json_lines=lines_out or lines_file)
+        analysis = analyze_streamed(
+            args.capture[0],
+            calls=args.call,
+            top=args.top,
+            json_lines=lines_out or lines_file,
+            parallel=args.jobs == 2,
+            keep_json=args.json is not None,
+        )
     finally:
         if lines_file is not None:
             lines_file.close()

@@ -9,6 +9,7 @@ server's morning fits where its 100,000 calls' whole reconstruction would not.
 from __future__ import annotations
 
 import heapq
+import io
 import json
 import zlib
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from icetrace.capture.packet_source import PacketSource
+from icetrace.collector_pace import fewer_collections
 from icetrace.ice.model import Stream, Verdict
 from icetrace.live.tracker import CallTracker, Ended, WatchOptions
 from icetrace.records.capture_set import CaptureSet
@@ -52,48 +54,92 @@ class StreamedAnalysis:
     lines: list[SessionLine] = field(default_factory=list)  # without their stories
     verdicts: list[Verdict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    json_streams: list[tuple[float, str, bytes]] = field(default_factory=list)  # (start, label, zlib JSON)
-    # the first session's JSON: the preset dictionary every session's JSON is compressed with (their
-    # keys and much of their values repeat), which shrinks each to a fraction
-    json_dictionary: bytes = b""
+    # (start, label, zlib JSON, the index of its preset dictionary); none unless the JSON document is asked for
+    json_streams: list[tuple[float, str, bytes, int]] = field(default_factory=list)
+    # preset dictionaries the sessions' JSON is compressed with: the first session's JSON each
+    # process that prepared sessions met (their keys and much of their values repeat, which shrinks
+    # each to a fraction); one, or two when looks are decided in a forked child too
+    json_dictionaries: list[bytes] = field(default_factory=list)
     stories: list[SessionLine] = field(default_factory=list)  # the lines whose stories are told in full
     messages: int = 0
     start: float = 0.0  # the first STUN/TURN message's time: the stories count from it
     captures: CaptureSet = CaptureSet()  # the file read, as frames name it
 
     def iter_stream_dicts(self) -> Iterator[dict[str, Any]]:
-        for _, _, packed in sorted(self.json_streams, key=lambda item: (item[0], item[1])):
-            yield json.loads(zlib.decompressobj(zdict=self.json_dictionary).decompress(packed))
+        for _, _, packed, index in sorted(self.json_streams, key=lambda item: (item[0], item[1])):
+            yield json.loads(zlib.decompressobj(zdict=self.json_dictionaries[index]).decompress(packed))
 
 
 class _SessionKeeper:
     """Takes each ended session: compresses its JSON, keeps its line and verdicts, keeps its story
     when --call names it or while it is among the --top worst, writes its JSON line at once."""
 
-    def __init__(self, analysis: StreamedAnalysis, calls: Sequence[str], top: int, json_lines: TextIO | None) -> None:
+    def __init__(
+        self, analysis: StreamedAnalysis, calls: Sequence[str], top: int, json_lines: TextIO | None, keep_json: bool
+    ) -> None:
         self.analysis = analysis
+        self.keep_json = keep_json
         self.calls = set(calls)
         self.top = top
         self.heap: list[_Kept] = []
         self.json_lines = json_lines
         self.seen_capture_verdicts: set[tuple[str, str]] = set()
+        self.dictionary: bytes | None = None  # this process's preset dictionary: its first session's JSON
 
-    def __call__(self, ended: Ended) -> None:
+    def prepare(self, ended: Ended) -> None:
+        """Where the session was analysed (a forked child): its JSON line and its JSON compressed,
+        with the preset dictionary they used; its story let go unless it may be told in full."""
         line = ended.line
         stream = line.story
+        json_line = None
         if self.json_lines is not None:
-            write_session(line, self.analysis.sources, self.json_lines, files=ended.captures)
+            text = io.StringIO()
+            write_session(line, self.analysis.sources, text, files=ended.captures)
+            json_line = text.getvalue()
+        ended.prepared = (json_line, *self._packed(stream, ended, line))
+        if not self._may_tell(line):
+            line.stream = None  # the story goes; the line stays
+
+    def _packed(self, stream: Stream, ended: Ended, line: SessionLine) -> tuple[bytes | None, bytes | None]:
+        """Its JSON compressed with this process's preset dictionary, and that dictionary; nothing
+        when no JSON document is asked for."""
+        if not self.keep_json:
+            return None, None
         whole = stream_dict(stream, files=ended.captures, capture=line.capture)
         text = json.dumps(whole, separators=(",", ":")).encode()
-        if not self.analysis.json_dictionary:
-            self.analysis.json_dictionary = text
-        packer = zlib.compressobj(9, zdict=self.analysis.json_dictionary)
-        packed = packer.compress(text) + packer.flush()
-        self.analysis.json_streams.append((line.started or ended.at, line.label, packed))
+        if self.dictionary is None:
+            self.dictionary = text
+        packer = zlib.compressobj(9, zdict=self.dictionary)
+        return packer.compress(text) + packer.flush(), self.dictionary
+
+    def __call__(self, ended: Ended) -> None:
+        """In the order told: write its JSON line, keep its JSON, line, verdicts and story if chosen."""
+        line = ended.line
+        json_line, packed, dictionary = ended.prepared
+        if json_line is not None and self.json_lines is not None:
+            self.json_lines.write(json_line)
+        if packed is not None and dictionary is not None:
+            dictionaries = self.analysis.json_dictionaries  # one or two
+            if dictionary not in dictionaries:
+                dictionaries.append(dictionary)
+            if self.dictionary is None:
+                self.dictionary = dictionary  # the children forked from now on use it too
+            entry = (line.started or ended.at, line.label, packed, dictionaries.index(dictionary))
+            self.analysis.json_streams.append(entry)
         self.analysis.verdicts += line.verdicts
-        self._keep_story(line, stream)
-        line.stream = None  # the story goes; the line stays
+        if line.stream is not None:
+            self._keep_story(line, line.stream)
+        line.stream = None
         self.analysis.lines.append(line)
+
+    def _may_tell(self, line: SessionLine) -> bool:
+        """Whether --call names the session, or it would be among the --top worst kept so far
+        (the heap only gets worse sessions, so a story let go here is never wanted later)."""
+        if line.call_id in self.calls or line.label in self.calls:
+            return True
+        if self.top <= 0:
+            return False
+        return len(self.heap) < self.top or worst_order(line) < self.heap[0].order
 
     def _keep_story(self, line: SessionLine, stream: Stream) -> None:
         if line.call_id in self.calls or line.label in self.calls:
@@ -118,6 +164,7 @@ def _with_story(line: SessionLine, stream: Stream) -> SessionLine:
     return copy
 
 
+@fewer_collections()
 def analyze_streamed(
     capture: str | Path,
     *,
@@ -125,21 +172,26 @@ def analyze_streamed(
     top: int = 0,
     json_lines: TextIO | None = None,
     idle: float = 30.0,
+    parallel: bool = False,
+    keep_json: bool = True,
 ) -> StreamedAnalysis:
-    """Read one capture once, telling each session as it ends; see the module's docstring."""
+    """Read one capture once, telling each session as it ends; see the module's docstring.
+    `parallel`: each look but the last decided in a forked child while reading goes on (forked.py);
+    `keep_json`: keep each session's JSON for the document (streamed_document)."""
     analysis = StreamedAnalysis(sources=[str(capture)])
-    collect = _SessionKeeper(analysis, calls, top, json_lines)
+    collect = _SessionKeeper(analysis, calls, top, json_lines, keep_json)
     # a file, not a pipe: the C skimmer counts the media, and each look takes its counts so far
     source = PacketSource([], count_relayed=True)
-    tracker = CallTracker(
-        source,
-        Path(capture).name,
-        collect,
-        WatchOptions(idle=idle, tick=QUICK_TICK, full_tick=STREAM_TICK, prompt=False, ordered=False),
+    options = WatchOptions(
+        idle=idle, tick=QUICK_TICK, full_tick=STREAM_TICK, prompt=False, ordered=False, parallel=parallel
     )
-    for packet in source.read_each([capture]):
-        tracker.feed(packet)
-    tracker.finish()
+    tracker = CallTracker(source, Path(capture).name, collect, options, prepare=collect.prepare)
+    try:
+        for packet in source.read_each([capture]):
+            tracker.feed(packet)
+        tracker.finish()
+    finally:
+        tracker.close()
     collect.finish()
     relayed = sum(c.packets for c in source.so_far().relayed) + source.relayed_forgotten
     analysis.messages = tracker.records_seen + relayed

@@ -15,13 +15,16 @@ from __future__ import annotations
 import time as wall
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from icetrace.capture.packet_source import PacketSource
 from icetrace.ice.correlator import correlate
 from icetrace.ice.diagnosis import diagnose
 from icetrace.ice.model import Stream, Verdict
 from icetrace.ice.transactions import FINAL_WAIT
+from icetrace.live.forked import ForkedLook
+from icetrace.live.forked import available as forked_looks_available
 from icetrace.records.capture_set import CaptureSet, display_names
 from icetrace.records.endpoint import Endpoint
 from icetrace.records.extract import RecordExtractor
@@ -37,6 +40,9 @@ from icetrace.signaling.dialogs import build_model
 from icetrace.signaling.model import SignalingModel
 
 ENDING_METHODS = ("BYE", "CANCEL")
+CHILD_SHARE = 0.75
+"""The share of a quick look's calls a forked child analyses (WatchOptions.parallel): this process
+reads the capture besides analysing the rest, and reading takes about half as long as analysing."""
 REMEMBERED = 65536
 """Sessions remembered as told, so a late packet of one does not tell it again."""
 
@@ -49,6 +55,9 @@ class WatchOptions:
     prompt: bool = True  # a quick look at once when a call ends (watch), not only every tick (a file)
     ordered: bool = True  # tell in the order sessions ended (watch); a file's analysis need not wait
     app_signaling: bool = True
+    # decide each look but the last in a forked child while reading goes on (a file's analysis:
+    # nobody waits for a story, so it may come a look later); applied in the order looks began
+    parallel: bool = False
 
 
 @dataclass
@@ -59,6 +68,46 @@ class Ended:
     reason: str  # "BYE", "CANCEL", "refused", "idle", "capture ended"
     at: float
     captures: CaptureSet = CaptureSet()  # the files read when it was told: how its frames read
+    prepared: Any = None  # what the tracker's `prepare` made of it where it was analysed
+
+
+@dataclass
+class Telling:
+    """A session a look found ended: told when the look's decision is applied."""
+
+    ended: Ended
+    key: int  # session_key
+    used: frozenset[Endpoint]  # the addresses its packets used, let go once it is released
+    call_id: str | None
+    until: float  # capture time its data is kept to, for capture-wide findings about it to settle
+
+
+@dataclass
+class Decision:
+    """What one look decided from what was held when it began (its capture time `now`)."""
+
+    now: float
+    full: bool = False  # a look at everything held, not only the calls that ended
+    tellings: list[Telling] = field(default_factory=list)
+    barrier: float | None = None  # tell what ended up to then (None: nothing to tell)
+    capture_verdicts: dict[tuple[str, str], Verdict] = field(default_factory=dict)  # newly settled
+    skipped: set[Endpoint] = field(default_factory=set)  # the young calls' addresses, kept as in use
+    # a full look: every session held, by key, the addresses it uses and its call
+    sessions: list[tuple[int, frozenset[Endpoint], str | None]] = field(default_factory=list)
+
+    def joined(self, other: Decision) -> Decision:
+        """This quick look's decision and `other`'s, about other calls of the same look."""
+        barriers = [b for b in (self.barrier, other.barrier) if b is not None]
+        verdicts = dict(self.capture_verdicts)
+        for key, verdict in other.capture_verdicts.items():
+            verdicts.setdefault(key, verdict)
+        return Decision(
+            self.now,
+            tellings=self.tellings + other.tellings,
+            barrier=min(barriers) if barriers else None,
+            capture_verdicts=verdicts,
+            skipped=self.skipped | other.skipped,
+        )
 
 
 def session_key(stream: Stream) -> int:
@@ -95,11 +144,19 @@ class CallTracker:
     """Feed it every packet of a live capture; `emit` hears each ended session once, in end order."""
 
     def __init__(
-        self, source: PacketSource, name: str, emit: Callable[[Ended], None], options: WatchOptions = WatchOptions()
+        self,
+        source: PacketSource,
+        name: str,
+        emit: Callable[[Ended], None],
+        options: WatchOptions = WatchOptions(),
+        prepare: Callable[[Ended], None] | None = None,
     ) -> None:
+        """`prepare` hears each told session where it was analysed (a forked child, with
+        options.parallel), before `emit` hears it in the order told."""
         self.source = source
         self.name = name
         self.emit = emit
+        self.prepare = prepare
         self.options = options
         self.extractor = RecordExtractor(all_bytes=False)
         self.signaling = SignalingCollector(name, app_signaling=options.app_signaling)
@@ -115,7 +172,6 @@ class CallTracker:
         self.capture_verdicts: dict[tuple[str, str], Verdict] = {}  # call_id None, settled, once each
         self.call_ended: dict[str, tuple[str, float]] = {}  # Call-ID -> (BYE/CANCEL/refused, time)
         self.call_started: dict[str, float] = {}  # Call-ID -> its first SIP message's time
-        self.skipped: set[Endpoint] = set()  # the addresses of the young calls the last look skipped
         self.now = 0.0
         self.looked = 0.0  # capture time of the last look
         self.look_seconds = 0.0  # how long the last look took (wall clock): looks are spaced to it
@@ -125,6 +181,8 @@ class CallTracker:
         self.start: float | None = None  # the first STUN/TURN message's time: stories count from it
         self._captures = CaptureSet()
         self._named = -1  # the index of the file the signaling collector names as its source
+        # the look deciding in a forked child, with the part of it decided here
+        self._forked: tuple[ForkedLook, Decision | None] | None = None
         source.clock = self.advance
 
     def captures(self) -> CaptureSet:
@@ -191,44 +249,127 @@ class CallTracker:
         self.signaling.finish()
         self.look(final=True)
 
+    def close(self) -> None:
+        """Stop a look still running in a forked child (reading stopped early)."""
+        if self._forked is not None:
+            self._forked[0].cancel()
+            self._forked = None
+
     def look(self, final: bool = False) -> None:
         """Analyse what is held; tell the sessions that ended, in the order they ended. One that
         ended after a session still settling (its last checks may yet be answered or time out)
         waits for that one, so the order holds."""
         started = wall.monotonic()
         self.looked = self.now
-        lines = self._analyse(final, skip=set() if final else self._young_calls())
-        settling: list[float] = []
-        for line in lines:
-            key = session_key(line.story)
-            if key in self.told:
-                continue
-            if not final and self._settling(line.story):
-                settling.append(last_activity(line.story) or self.now)
-                continue
-            ending = self._ending(line.story) or (("capture ended", self.now) if final else None)
-            if ending is not None:
-                self._tell(line, ending)
-        released = self._released()
-        open_streams = [line.story for line in lines if session_key(line.story) not in released]
-        told_streams = [line.story for line in lines if session_key(line.story) in released]
-        self._emit_pending(min(settling, default=float("inf")))
-        self._forget(open_streams, told_streams)
+        self._collect()
+        if self._parallel() and not final:
+            self._forked = (ForkedLook(lambda: self._decide_all(final)), None)
+        else:
+            self._apply(self._decide_all(final))
         self.look_ended = wall.monotonic()
         self.look_seconds = self.look_ended - started
 
-    def _tell(self, line: SessionLine, ending: tuple[str, float], grace: float = FINAL_WAIT) -> None:
-        stream = line.story
-        key = session_key(stream)
-        self._remember(key)
-        self.release[key] = (self.now + grace, frozenset(stream_endpoints(stream)), stream.call_id)
-        if stream.call_id:
-            self.told_calls.add(stream.call_id)
-        self.pending.append(Ended(line, *ending, self.captures()))
+    def quick_look(self) -> None:
+        """Analyse only the calls that said BYE (CANCEL, refused) and are not told yet, with the
+        records, media and signaling of their own addresses: each such call once, whatever else
+        is held; then let go of what released sessions used. In parallel, a forked child takes
+        CHILD_SHARE of the calls while this process takes the rest and then reads on."""
+        started = wall.monotonic()
+        self.quick_looked = self.now
+        self._collect()
+        wanted = sorted(c for c in self.call_ended if c not in self.told_calls)
+        if self._parallel() and wanted:
+            cut = round(len(wanted) * CHILD_SHARE)
+            theirs, mine = set(wanted[:cut]), set(wanted[cut:])
+            forked = ForkedLook(lambda: self._decide_ended(theirs))
+            self._forked = (forked, self._decide_ended(mine))
+        else:
+            self._apply(self._decide_ended(set(wanted)))
+        self.look_ended = wall.monotonic()
+        self.quick_seconds = self.look_ended - started
 
-    def _released(self) -> set[int]:
-        """The told sessions whose FINAL_WAIT has passed: their data may go."""
-        out = {key for key, (until, _, _) in self.release.items() if until <= self.now}
+    def _parallel(self) -> bool:
+        return self.options.parallel and forked_looks_available()
+
+    def _collect(self) -> None:
+        """Apply the look decided (in part) in a forked child, before the next look is decided."""
+        if self._forked is None:
+            return
+        (forked, own), self._forked = self._forked, None
+        decision = forked.result()
+        self._apply(decision if own is None else decision.joined(own))
+
+    def _decide_all(self, final: bool) -> Decision:
+        decision = Decision(self.now, full=True)
+        skip = set() if final else self._young_calls()
+        settling: list[float] = []
+        for line in self._analyse(decision, final, skip=skip):
+            story = line.story
+            key = session_key(story)
+            decision.sessions.append((key, frozenset(stream_endpoints(story)), story.call_id))
+            if key in self.told:
+                continue
+            if not final and self._settling(story):
+                settling.append(last_activity(story) or self.now)
+                continue
+            ending = self._ending(story) or (("capture ended", self.now) if final else None)
+            if ending is not None:
+                decision.tellings.append(self._telling(line, ending, FINAL_WAIT))
+        decision.barrier = min(settling, default=float("inf"))
+        return decision
+
+    def _decide_ended(self, wanted: set[str]) -> Decision:
+        decision = Decision(self.now)
+        if wanted:
+            settling: list[float] = []
+            for line in self._analyse(decision, False, wanted):
+                if session_key(line.story) in self.told:
+                    continue
+                if self._settling(line.story):
+                    settling.append(last_activity(line.story) or self.now)
+                elif (ending := self._ending(line.story)) is not None:
+                    decision.tellings.append(self._telling(line, ending, 0.0))  # capture-wide findings in hand
+            # a session gone idle since the last full look is found at the next one: what ended
+            # after that look waits for it, so the order holds
+            decision.barrier = min([*settling, self.looked])
+        return decision
+
+    def _telling(self, line: SessionLine, ending: tuple[str, float], grace: float) -> Telling:
+        stream = line.story
+        ended = Ended(line, *ending, self.captures())
+        used = frozenset(stream_endpoints(stream))
+        telling = Telling(ended, session_key(stream), used, stream.call_id, self.now + grace)
+        if self.prepare is not None:
+            self.prepare(ended)  # where the story is: the listener may keep what it needs of it
+        return telling
+
+    def _apply(self, decision: Decision) -> None:
+        for key, verdict in decision.capture_verdicts.items():
+            self.capture_verdicts.setdefault(key, verdict)
+        for telling in decision.tellings:
+            self._tell(telling)
+        if not decision.full:
+            if decision.barrier is not None:
+                self._emit_pending(decision.barrier)
+            self._let_go(self._released_data(decision.now))
+            return
+        released = self._released(decision.now)
+        sessions = decision.sessions
+        open_sessions = [(used, call_id) for key, used, call_id in sessions if key not in released]
+        told_sessions = [(used, call_id) for key, used, call_id in sessions if key in released]
+        self._emit_pending(decision.barrier if decision.barrier is not None else float("inf"))
+        self._forget(open_sessions, told_sessions, decision)
+
+    def _tell(self, telling: Telling) -> None:
+        self._remember(telling.key)
+        self.release[telling.key] = (telling.until, telling.used, telling.call_id)
+        if telling.call_id:
+            self.told_calls.add(telling.call_id)
+        self.pending.append(telling.ended)
+
+    def _released(self, now: float) -> set[int]:
+        """The told sessions whose FINAL_WAIT has passed by `now`: their data may go."""
+        out = {key for key, (until, _, _) in self.release.items() if until <= now}
         for key in out:
             del self.release[key]
         return out
@@ -241,34 +382,11 @@ class CallTracker:
             self.sessions_told += 1
             self.emit(self.pending.pop(0))  # the listener may let the story go
 
-    def quick_look(self) -> None:
-        """Analyse only the calls that said BYE (CANCEL, refused) and are not told yet, with the
-        records, media and signaling of their own addresses: each such call once, whatever else
-        is held; then let go of what released sessions used."""
-        started = wall.monotonic()
-        self.quick_looked = self.now
-        wanted = {c for c in self.call_ended if c not in self.told_calls}
-        if wanted:
-            settling: list[float] = []
-            for line in self._analyse(False, wanted):
-                if session_key(line.story) in self.told:
-                    continue
-                if self._settling(line.story):
-                    settling.append(last_activity(line.story) or self.now)
-                elif (ending := self._ending(line.story)) is not None:
-                    self._tell(line, ending, grace=0.0)  # its capture-wide findings are in hand now
-            # a session gone idle since the last full look is found at the next one: what ended
-            # after that look waits for it, so the order holds
-            self._emit_pending(min([*settling, self.looked]))
-        self._let_go(self._released_data())
-        self.look_ended = wall.monotonic()
-        self.quick_seconds = self.look_ended - started
-
-    def _released_data(self) -> tuple[set[Endpoint], set[str]]:
+    def _released_data(self, now: float) -> tuple[set[Endpoint], set[str]]:
         endpoints: set[Endpoint] = set()
         calls: set[str] = set()
         for key, (until, used, call_id) in list(self.release.items()):
-            if until <= self.now:
+            if until <= now:
                 del self.release[key]
                 endpoints |= used
                 if call_id:
@@ -284,7 +402,7 @@ class CallTracker:
         def keep(src: Endpoint, dst: Endpoint, last: float) -> bool:
             return src not in done and dst not in done
 
-        self.records = [r for r in self.records if keep(r.src, r.dst, r.time)]
+        self.records = [r for r in self.records if r.src not in done and r.dst not in done]
         for key in [k for k, flow in self.relayed.flows.items() if not keep(flow.src, flow.dst, flow.last_time)]:
             del self.relayed.flows[key]
         self.source.forget(keep)
@@ -302,16 +420,18 @@ class CallTracker:
         young = self.now - self.options.idle
         return {c for c, t in self.call_started.items() if t > young and c not in self.call_ended}
 
-    def _analyse(self, final: bool, calls: set[str] | None = None, skip: set[str] | None = None) -> list[SessionLine]:
+    def _analyse(
+        self, decision: Decision, final: bool, calls: set[str] | None = None, skip: set[str] | None = None
+    ) -> list[SessionLine]:
         """Correlate and diagnose what is held, or only `calls` and what their addresses carried;
-        without the calls `skip` names and what their addresses carried (kept as in use)."""
+        without the calls `skip` names and what their addresses carried (kept as in use: the
+        decision's `skipped`)."""
         messages = self.signaling.sip_messages
         if calls is not None:
             messages = [(ref, m) for ref, m in messages if m.call_id in calls]
-        self.skipped = set()
         if skip:
             skipped = [(ref, m) for ref, m in messages if m.call_id in skip]
-            self.skipped = _signaled_endpoints(build_model(skipped, SignalingModel()))
+            decision.skipped = _signaled_endpoints(build_model(skipped, SignalingModel()))
             messages = [(ref, m) for ref, m in messages if m.call_id not in skip]
         model = build_model(messages, SignalingModel())
         if calls is None:
@@ -323,8 +443,8 @@ class CallTracker:
         if mine is not None:
             records = [r for r in records if r.src in mine or r.dst in mine or _relay_peer_live(r, mine)]
             relayed = [c for c in relayed if c.src in mine or c.dst in mine]
-        if self.skipped:
-            records, media, icmp, relayed = _without(self.skipped, records, media, icmp, relayed)
+        if decision.skipped:
+            records, media, icmp, relayed = _without(decision.skipped, records, media, icmp, relayed)
         counts = RelayedCounter()
         for count in relayed:
             counts.include(count)
@@ -339,20 +459,20 @@ class CallTracker:
         )
         verdicts = diagnose(rec)
         # calls that said BYE are over: what the capture shows of them is settled
-        self._keep_capture_verdicts(verdicts, final or calls is not None)
+        self._keep_capture_verdicts(decision, verdicts, final or calls is not None)
         return session_lines(rec, verdicts)
 
-    def _keep_capture_verdicts(self, verdicts: Iterable[Verdict], final: bool) -> None:
+    def _keep_capture_verdicts(self, decision: Decision, verdicts: Iterable[Verdict], final: bool) -> None:
         """Findings about the capture, not one call: each kept once, when every frame it cites is
         FINAL_WAIT old (an answer still on its way would change it), or at the end."""
         times = {r.frame: r.time for r in self.records}
         settled = self.now - FINAL_WAIT
         for v in verdicts:
             key = (v.code, v.message)
-            if v.call_id is not None or key in self.capture_verdicts:
+            if v.call_id is not None or key in self.capture_verdicts or key in decision.capture_verdicts:
                 continue
             if final or all(times.get(frame, float("inf")) <= settled for frame in v.frames):
-                self.capture_verdicts[key] = v
+                decision.capture_verdicts[key] = v
 
     def _settling(self, stream: Stream) -> bool:
         """Whether a check of the session is still unanswered and may yet be (RFC 5389 §7.2.1: the
@@ -378,23 +498,29 @@ class CallTracker:
         while len(self.told) > REMEMBERED:
             self.told.popitem(last=False)
 
-    def _forget(self, open_streams: Iterable[Stream], told_streams: Iterable[Stream]) -> None:
+    def _forget(
+        self,
+        open_sessions: Iterable[tuple[frozenset[Endpoint], str | None]],
+        told_sessions: Iterable[tuple[frozenset[Endpoint], str | None]],
+        decision: Decision,
+    ) -> None:
         """Drop what told sessions used, unless an open one uses it too, and what no open session
-        uses and the horizon no longer covers (it may still become part of a session)."""
-        live: set[Endpoint] = set(self.skipped)  # the young calls' addresses: not looked at, in use
+        uses and the horizon (the look's time less --idle) no longer covers (it may still become
+        part of a session). Sessions by the addresses they use and their call."""
+        live: set[Endpoint] = set(decision.skipped)  # the young calls' addresses: not looked at, in use
         open_calls: set[str] = set()
-        for stream in open_streams:
-            live |= stream_endpoints(stream)
-            if stream.call_id:
-                open_calls.add(stream.call_id)
+        for used, call_id in open_sessions:
+            live |= used
+            if call_id:
+                open_calls.add(call_id)
         done: set[Endpoint] = set()
         told_calls: set[str] = set()
-        for stream in told_streams:
-            done |= stream_endpoints(stream)
-            if stream.call_id:
-                told_calls.add(stream.call_id)
+        for used, call_id in told_sessions:
+            done |= used
+            if call_id:
+                told_calls.add(call_id)
         done -= live
-        horizon = self.now - self.options.idle
+        horizon = decision.now - self.options.idle
 
         def keep(src: Endpoint, dst: Endpoint, last: float) -> bool:
             if src in live or dst in live:

@@ -11,6 +11,7 @@ import pytest
 
 from icetrace.capture.packet_source import CaptureSummary, PacketSource
 from icetrace.cli import main
+from icetrace.live import tracker
 from icetrace.live.streamed import analyze_streamed
 from icetrace.records.relayed import RelayedCounter
 from tests.calls.many_calls import many_calls_capture
@@ -73,3 +74,52 @@ def test_counts_taken_while_reading_add_up_to_the_counts_at_the_end(capture: Pat
         if number % 37 == 0:
             as_read.so_far()  # takes what the skimmer counted so far and lets it count afresh
     assert _flows(as_read.summary()) == (media, relayed)
+
+
+def test_looks_decided_in_a_forked_child_tell_what_looks_in_place_tell(capture: Path, monkeypatch) -> None:
+    """Each look but the last decided in a forked copy while reading goes on, applied at the next
+    look: the same sessions, JSON, verdicts and kept stories as every look decided in place."""
+    forks: list[int] = []
+
+    class Counted(tracker.ForkedLook):
+        def __init__(self, decide) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(decide)
+            forks.append(self.pid)
+
+    monkeypatch.setattr(tracker, "ForkedLook", Counted)
+    monkeypatch.setattr(tracker, "forked_looks_available", lambda: True)
+    forked_lines, in_place_lines = io.StringIO(), io.StringIO()
+    forked = analyze_streamed(capture, top=3, json_lines=forked_lines, parallel=True)
+    assert len(forks) > 5, "looks were decided in forked children"
+    in_place = analyze_streamed(capture, top=3, json_lines=in_place_lines, parallel=False)
+    assert len(forks) > 5 and forked_lines.getvalue() == in_place_lines.getvalue()
+    assert [line.text() for line in forked.lines] == [line.text() for line in in_place.lines]
+    assert list(forked.iter_stream_dicts()) == list(in_place.iter_stream_dicts())
+    assert forked.verdicts == in_place.verdicts and forked.messages == in_place.messages
+    assert [line.label for line in forked.stories] == [line.label for line in in_place.stories]
+    assert all(line.stream is not None for line in forked.stories)
+
+
+def test_a_failing_forked_look_names_what_failed(capture: Path, monkeypatch) -> None:
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("a correlation that went wrong")
+
+    monkeypatch.setattr(tracker, "forked_looks_available", lambda: True)
+    monkeypatch.setattr(tracker, "correlate", broken)
+    with pytest.raises(RuntimeError, match="a look in the forked process failed:(?s:.*)a correlation that went wrong"):
+        analyze_streamed(capture, parallel=True)
+
+
+def test_jobs_2_reports_what_one_process_reports(capture: Path) -> None:
+    for output in (["--top", "2"], ["--json", "-"]):
+        one = run("analyze", str(capture), "--stream", "yes", "--jobs", "1", *output)
+        assert run("analyze", str(capture), "--stream", "yes", "--jobs", "2", *output) == one
+
+
+def test_without_a_json_document_no_session_json_is_kept(capture: Path) -> None:
+    lines = io.StringIO()
+    analysis = analyze_streamed(capture, json_lines=lines, keep_json=False)
+    assert len(analysis.lines) > 30 and not analysis.json_streams and not analysis.json_dictionaries
+    kept = analyze_streamed(capture, json_lines=io.StringIO(), keep_json=True)
+    assert [line.text() for line in analysis.lines] == [line.text() for line in kept.lines]
+    assert len(lines.getvalue().splitlines()) == len(kept.json_streams) == len(kept.lines)
