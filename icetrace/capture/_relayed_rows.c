@@ -17,7 +17,8 @@
  * ChannelBind in a layout not checked here) marks the transport or IP addresses it concerns
  * opaque: their ChannelData is handed back from then on, and Python names the peer.
  */
-#include "_walk.h"
+#include "_flow_table.h"
+#include "_relayed_rows.h"
 
 #include <arpa/inet.h>
 #include <math.h>

@@ -23,7 +23,8 @@
  * Anything unusual (a non-packet pcapng block, a damaged length, an unknown
  * interface) stops the walk and is left to the Python reader, which reports it.
  */
-#include "_walk.h"
+#include "_flow_table.h"
+#include "_relayed_rows.h"
 
 #define FORMAT_PCAP 0
 #define FORMAT_PCAPNG 1

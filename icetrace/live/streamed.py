@@ -56,7 +56,7 @@ class StreamedAnalysis:
     problems: list[str] = field(default_factory=list)
     # (start, label, zlib JSON, the index of its preset dictionary); none unless the JSON document is asked for
     json_streams: list[tuple[float, str, bytes, int]] = field(default_factory=list)
-    # preset dictionaries the sessions' JSON is compressed with: the first session's JSON each
+    # zlib preset dictionaries the ICE sessions' JSON is compressed with: the first ICE session's JSON each
     # process that prepared sessions met (their keys and much of their values repeat, which shrinks
     # each to a fraction); one, or two when looks are decided in a forked child too
     json_dictionaries: list[bytes] = field(default_factory=list)
@@ -84,7 +84,7 @@ class _SessionKeeper:
         self.heap: list[_Kept] = []
         self.json_lines = json_lines
         self.seen_capture_verdicts: set[tuple[str, str]] = set()
-        self.dictionary: bytes | None = None  # this process's preset dictionary: its first session's JSON
+        self.dictionary: bytes | None = None  # preset dictionary: this process's first ICE session's JSON
 
     def prepare(self, ended: Ended) -> None:
         """Where the session was analysed (a forked child): its JSON line and its JSON compressed,
